@@ -1,0 +1,53 @@
+// The Check interface every built-in check and every plugin implements, and the context a check runs in.
+import type { Config, ThresholdSpec } from '../config/schema.js';
+import type { MetricRegistry } from '../metrics/registry.js';
+import type { Finding, Mode, Rating } from '../result/model.js';
+import type { PgTarget } from '../targets/pg/target.js';
+import type { Logger } from '../util/logger.js';
+
+/** Services a check can need; a check whose needs are not configured is `skip` with the reason. */
+export type Need = 'pg' | 'redis' | 'celery' | 'bullmq';
+
+export interface Targets {
+  pg?: PgTarget;
+}
+
+export interface CheckContext {
+  readonly config: Config;
+  readonly mode: Mode;
+  readonly readOnly: boolean;
+  /** Aborts on Ctrl-C and when the check's time budget runs out; pass it to executors and waits. */
+  readonly signal: AbortSignal;
+  readonly targets: Targets;
+  readonly metrics: MetricRegistry;
+  readonly log: Logger;
+  /** Seconds since this check started (monotonic), the x axis of time series. */
+  elapsed(): number;
+  finding(finding: Finding): void;
+  /** Rates a value on one of the config's bands and keeps the rating in the result. */
+  rate(kind: Rating['kind'], metric: string, value: number): void;
+  /** A figure to show with the check (scale, row counts, …); never a credential. */
+  info(key: string, value: unknown): void;
+  /** A short line for the live progress view. */
+  progress(text: string): void;
+  /** Runs after the check, success or not, also on Ctrl-C (last registered runs first). */
+  defer(cleanup: () => unknown): void;
+  /**
+   * A resource shared by several checks of one run (e.g. the workload schema): made once on first use,
+   * cleaned up when the run ends. A failure to make it is remembered and rethrown to every later user.
+   */
+  shared<T>(key: string, make: () => Promise<T>, cleanup?: (value: T) => unknown): Promise<T>;
+}
+
+export interface Check {
+  /** `category.name`, e.g. `queries.basic`; plugins choose their own. */
+  id: string;
+  category: string;
+  title: string;
+  needs: Need[];
+  /** True when the check writes (creates a schema, inserts): it is skipped under --read-only. */
+  writes?: boolean;
+  /** Default thresholds per metric selector, derived from the config's thresholds (never literals in run()). */
+  thresholds?: (config: Config) => Record<string, ThresholdSpec[]>;
+  run(ctx: CheckContext): Promise<void>;
+}

@@ -1,0 +1,37 @@
+// Turns zod issues into one line per problem that names the field and what was expected, e.g.
+// `config.thresholds.query_time_ms: expected a positive number, got "fast"`.
+import type { z } from 'zod';
+import { redactText } from '../util/redact.js';
+
+function pathOf(path: PropertyKey[]): string {
+  let out = 'config';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (typeof part === 'string' && /^[A-Za-z_$][\w$]*$/.test(part)) out += `.${part}`;
+    else out += `[${JSON.stringify(String(part))}]`;
+  }
+  return out;
+}
+
+function shown(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  const text = typeof input === 'string' ? JSON.stringify(input) : JSON.stringify(input) ?? String(input);
+  const clipped = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return redactText(clipped);
+}
+
+export function formatIssue(issue: z.core.$ZodIssue): string {
+  const where = pathOf(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => `${pathOf([...issue.path, k])}: unknown key (not part of the config schema; see \`stackprobe config schema\`)`).join('\n');
+  }
+  if (issue.code === 'invalid_value') {
+    return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${shown(issue.input)}`;
+  }
+  const expected = issue.message.startsWith('expected') ? issue.message : `expected ${issue.message.replace(/^Invalid input: /i, '')}`;
+  return `${where}: ${expected}, got ${shown(issue.input)}`;
+}
+
+export function formatIssues(issues: z.core.$ZodIssue[]): string {
+  return issues.map(formatIssue).join('\n');
+}

@@ -1,0 +1,128 @@
+// The one source of truth for configuration: this zod schema gives the types, the defaults, the JSON Schema and the docs table.
+import { z } from 'zod';
+
+const positive = () => z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' });
+const positiveInt = () => z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
+/** A share in 0..1; the reference tool's percentages (e.g. 80) are accepted and divided by 100. */
+const share = () =>
+  z
+    .number({ error: 'expected a share between 0 and 1 (or a percentage up to 100)' })
+    .min(0, { error: 'expected a share between 0 and 1 (or a percentage up to 100)' })
+    .max(100, { error: 'expected a share between 0 and 1 (or a percentage up to 100)' })
+    .transform((v) => (v > 1 ? v / 100 : v));
+
+function urlOf(schemes: string[], what: string) {
+  return z.string({ error: `expected ${what}` }).refine(
+    (s) => {
+      try {
+        return schemes.includes(new URL(s).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { error: `expected ${what} (${schemes.map((s) => `${s}://`).join(', ')})` },
+  );
+}
+
+export const CATEGORIES = ['pool', 'queries', 'integrity', 'backup', 'cache', 'tasks', 'load'] as const;
+
+const thresholdSpec = z.union([
+  z.string(),
+  z.strictObject({
+    fail: z.string().optional().describe('Fails the check when not met'),
+    warn: z.string().optional().describe('Warns when not met (and the fail level is met)'),
+  }),
+]);
+
+export const ThresholdsSchema = z
+  .strictObject({
+    connection_time_ms: positive().default(50).describe('Connection acquire: average must stay below this (ms)'),
+    connection_success_rate: share().default(0.95).describe('Connection attempts: share that must succeed'),
+    query_time_ms: positive().default(100).describe('Basic queries: p95 must stay below this (ms); the reference tool\'s name'),
+    complex_query_time_ms: positive().default(500).describe('Financial (complex) queries: p95 must stay below this (ms)'),
+    query_error_rate: share().default(0.01).describe('Queries: error share must stay below this'),
+    integrity_score: share().default(0.95).describe('Integrity score must stay above this'),
+    cache_hit_rate: share().default(0.8).describe('Cache hit rate must stay above this (0.8 or 80)'),
+    cache_latency_ms: positive().default(10).describe('Cache operations: p95 must stay below this (ms)'),
+    task_success_rate: share().default(0.9).describe('Background tasks: share that must succeed'),
+    load_success_rate: share().default(0.95).describe('Requests under load: share that must succeed'),
+    memory_usage_mb: positive().default(1024).describe('stackprobe\'s own peak memory (RSS, MB): a warning above this'),
+  })
+  .prefault({});
+
+const triple = (dflt: [number, number, number], what: string) =>
+  z.tuple([z.number(), z.number(), z.number()], { error: `expected three numbers: ${what}` }).default(dflt);
+
+export const BandsSchema = z
+  .strictObject({
+    response_time_ms: triple([50, 100, 200], 'excellent, good, acceptable upper edges in ms'),
+    throughput_rps: triple([1000, 500, 100], 'excellent, good, acceptable lower edges in requests/s'),
+    hit_rate: triple([0.9, 0.8, 0.7], 'excellent, good, acceptable lower edges as shares'),
+  })
+  .prefault({});
+
+export const CustomQuerySchema = z.strictObject({
+  name: z.string().regex(/^[\w.-]+$/, { error: 'expected a name of letters, digits, _ . -' }).describe('Shown in reports and used as the metric tag'),
+  sql: z.string().min(1, { error: 'expected an SQL statement' }).describe('Run read-only inside a transaction that is rolled back'),
+  params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).default([]).describe('Values for $1, $2, …'),
+  complex: z.boolean().default(false).describe('Judge against complex_query_time_ms instead of query_time_ms'),
+});
+
+export const ConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  database_url: urlOf(['postgres', 'postgresql'], 'a PostgreSQL URL').optional().describe('Env DATABASE_URL. Without it a private embedded PostgreSQL is started'),
+  redis_url: urlOf(['redis', 'rediss'], 'a Redis URL').optional().describe('Env REDIS_URL'),
+  celery_broker_url: urlOf(['redis', 'rediss', 'amqp', 'amqps'], 'a Celery broker URL').optional().describe('Env CELERY_BROKER_URL'),
+  celery_result_backend: urlOf(['redis', 'rediss', 'rpc'], 'a Celery result backend URL').optional().describe('Env CELERY_RESULT_BACKEND'),
+  mode: z.enum(['quick', 'full', 'load-test']).default('quick').describe('How long and how large the run is'),
+  output: z.string().default('results').describe('Directory for run.json, report.md and stackprobe.log'),
+  only: z.array(z.string()).optional().describe('Run only these categories or check ids'),
+  skip: z.array(z.string()).default([]).describe('Skip these categories or check ids'),
+  read_only: z.boolean().default(false).describe('Write nothing anywhere: only checks that read'),
+  keep_data: z.boolean().default(false).describe('Keep the stackprobe schema after the run'),
+  formats: z.array(z.enum(['json', 'md'])).default(['json', 'md']).describe('Report files written into output'),
+  thresholds: ThresholdsSchema,
+  bands: BandsSchema,
+  workload: z
+    .strictObject({
+      seed: z.number().int().default(42).describe('Seed of the deterministic data generator'),
+      scale: positive().optional().describe('Data scale factor; default 1 in quick mode, 10 in full (1 = 500 users, ~100k transactions)'),
+    })
+    .prefault({}),
+  queries: z
+    .strictObject({
+      concurrency: positiveInt().default(4).describe('Virtual users per query'),
+      duration_s: positive().optional().describe('Seconds per query; default 1.5 in quick mode, 10 in full'),
+      explain_slowest: z.number().int().min(0).default(3).describe('EXPLAIN (ANALYZE, BUFFERS) this many of the slowest queries'),
+      custom: z.array(CustomQuerySchema).default([]).describe('Your own statements, run read-only'),
+    })
+    .prefault({}),
+  checks: z
+    .record(
+      z.string(),
+      z.strictObject({
+        enabled: z.boolean().optional(),
+        thresholds: z.record(z.string(), z.array(thresholdSpec)).optional().describe('metric selector -> threshold expressions; replaces the defaults for that metric'),
+      }),
+    )
+    .default({})
+    .describe('Per check id: enable/disable and thresholds'),
+  plugins: z.array(z.string()).default([]).describe('Module paths or package names exporting checks'),
+  timeouts: z
+    .strictObject({
+      connect_ms: positiveInt().default(5000).describe('Connecting to a service'),
+      operation_ms: positiveInt().default(30000).describe('One query or command'),
+      check_ms: positiveInt().default(300000).describe('One whole check'),
+    })
+    .prefault({}),
+  log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Level of stackprobe.log'),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type ThresholdSpec = z.output<typeof thresholdSpec>;
+export type CustomQuery = z.output<typeof CustomQuerySchema>;
+
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

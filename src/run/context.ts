@@ -1,0 +1,86 @@
+// The CheckContext a running check sees, and the run-scoped store of shared resources behind `ctx.shared`.
+import type { CheckContext, Targets } from '../checks/types.js';
+import type { Config } from '../config/schema.js';
+import { MetricRegistry } from '../metrics/registry.js';
+import type { Finding, Rating } from '../result/model.js';
+import type { Logger } from '../util/logger.js';
+import { rate } from '../verdict/bands.js';
+
+interface SharedEntry {
+  value: Promise<unknown>;
+  cleanup?: () => unknown;
+}
+
+/** Resources several checks share during one run; cleaned up (last made, first cleaned) when the run ends. */
+export class SharedResources {
+  private readonly entries = new Map<string, SharedEntry>();
+  private readonly order: string[] = [];
+
+  get<T>(key: string, make: () => Promise<T>, cleanup?: (value: T) => unknown): Promise<T> {
+    const existing = this.entries.get(key);
+    if (existing) return existing.value as Promise<T>;
+    const entry: SharedEntry = { value: make() };
+    entry.value.then(
+      (v) => {
+        if (cleanup) entry.cleanup = () => cleanup(v as T);
+      },
+      () => undefined, // the rejection reaches every caller through entry.value
+    );
+    this.entries.set(key, entry);
+    this.order.push(key);
+    return entry.value as Promise<T>;
+  }
+
+  async cleanupAll(log: Logger): Promise<void> {
+    for (const key of [...this.order].reverse()) {
+      const entry = this.entries.get(key)!;
+      await entry.value.catch(() => undefined);
+      try {
+        await entry.cleanup?.();
+      } catch (err) {
+        log.error({ err: String(err), resource: key }, 'cleanup of a shared resource failed');
+      }
+    }
+    this.entries.clear();
+    this.order.length = 0;
+  }
+}
+
+export interface ContextState {
+  metrics: MetricRegistry;
+  findings: Finding[];
+  ratings: Rating[];
+  info: Record<string, unknown>;
+  deferred: Array<() => unknown>;
+}
+
+export function createContext(args: {
+  config: Config;
+  readOnly: boolean;
+  signal: AbortSignal;
+  targets: Targets;
+  log: Logger;
+  shared: SharedResources;
+  onProgress: (text: string) => void;
+}): { ctx: CheckContext; state: ContextState } {
+  const start = performance.now();
+  const state: ContextState = { metrics: new MetricRegistry(), findings: [], ratings: [], info: {}, deferred: [] };
+  const ctx: CheckContext = {
+    config: args.config,
+    mode: args.config.mode,
+    readOnly: args.readOnly,
+    signal: args.signal,
+    targets: args.targets,
+    metrics: state.metrics,
+    log: args.log,
+    elapsed: () => (performance.now() - start) / 1000,
+    finding: (f) => void state.findings.push(f),
+    rate: (kind: Rating['kind'], metric: string, value: number) =>
+      void state.ratings.push({ kind, metric, value, band: rate(kind, value, args.config.bands) }),
+    info: (key, value) => void (state.info[key] = value),
+    progress: args.onProgress,
+    defer: (fn) => void state.deferred.push(fn),
+    shared: (key, make, cleanup) => args.shared.get(key, make, cleanup),
+  };
+  return { ctx, state };
+}

@@ -1,0 +1,91 @@
+// The PostgreSQL target: verified connection, server facts, and pools configured with stackprobe's name and timeouts.
+import pg from 'pg';
+import type { TargetFacts } from '../../result/model.js';
+import { TargetUnavailableError } from '../../util/errors.js';
+import { redactUrl } from '../../util/redact.js';
+
+export interface PgTimeouts {
+  connectMs: number;
+  operationMs: number;
+}
+
+export interface PgTarget {
+  readonly kind: 'pg';
+  /** The real URL, with credentials: never print it; use facts.url. */
+  readonly url: string;
+  readonly facts: TargetFacts;
+  readonly timeouts: PgTimeouts;
+  /** A shared small pool for catalog queries and setup. Ended by close(). */
+  readonly admin: pg.Pool;
+  /** A new pool; the caller ends it (register `ctx.defer(() => pool.end())`). */
+  createPool(options?: { max?: number; applicationName?: string; statementTimeoutMs?: number }): pg.Pool;
+  close(): Promise<void>;
+}
+
+const SETTINGS = [
+  'server_version', 'max_connections', 'superuser_reserved_connections', 'shared_buffers', 'work_mem',
+  'effective_cache_size', 'maintenance_work_mem', 'random_page_cost', 'statement_timeout',
+  'idle_in_transaction_session_timeout', 'data_checksums', 'default_transaction_read_only', 'max_wal_size', 'jit',
+];
+
+export function poolConfig(url: string, timeouts: PgTimeouts, opts: { max?: number; applicationName?: string; statementTimeoutMs?: number } = {}): pg.PoolConfig {
+  return {
+    connectionString: url,
+    max: opts.max ?? 10,
+    application_name: opts.applicationName ?? 'stackprobe',
+    connectionTimeoutMillis: timeouts.connectMs,
+    // Server-side bound first (it cancels the work), client-side bound as a backstop for a dead server.
+    statement_timeout: opts.statementTimeoutMs ?? timeouts.operationMs,
+    query_timeout: (opts.statementTimeoutMs ?? timeouts.operationMs) + 1000,
+    idleTimeoutMillis: 10_000,
+  };
+}
+
+/** A connection failure in plain words, without credentials. */
+export function describeConnectError(err: unknown, redacted: string, timeouts: PgTimeouts): string {
+  const e = err as { code?: string; message?: string };
+  const where = `PostgreSQL at ${redacted}`;
+  switch (e.code) {
+    case 'ECONNREFUSED': return `cannot connect to ${where}: connection refused (is the server running and listening there?)`;
+    case 'ENOTFOUND': case 'EAI_AGAIN': return `cannot connect to ${where}: host not found`;
+    case 'ETIMEDOUT': return `cannot connect to ${where}: timed out`;
+    case '28P01': return `cannot log in to ${where}: password authentication failed`;
+    case '28000': return `cannot log in to ${where}: ${e.message ?? 'not authorised'}`;
+    case '3D000': return `cannot use ${where}: ${e.message ?? 'database does not exist'}`;
+  }
+  if (/timeout/i.test(e.message ?? '')) return `cannot connect to ${where}: no answer within ${timeouts.connectMs} ms`;
+  return `cannot connect to ${where}: ${e.message ?? String(err)}`;
+}
+
+export async function openPg(url: string, timeouts: PgTimeouts, opts: { private?: boolean } = {}): Promise<PgTarget> {
+  const redacted = redactUrl(url);
+  const admin = new pg.Pool(poolConfig(url, timeouts, { max: 3, applicationName: 'stackprobe-admin' }));
+  // An idle pooled client that loses its server emits 'error'; without a listener that would crash the process.
+  admin.on('error', () => undefined);
+  let settings: Record<string, string>;
+  let version: string;
+  try {
+    const res = await admin.query<{ name: string; setting: string }>(
+      `SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1)`,
+      [SETTINGS],
+    );
+    settings = Object.fromEntries(res.rows.map((r) => [r.name, r.setting]));
+    version = (await admin.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
+  } catch (err) {
+    await admin.end().catch(() => undefined);
+    throw new TargetUnavailableError(describeConnectError(err, redacted, timeouts));
+  }
+  return {
+    kind: 'pg',
+    url,
+    timeouts,
+    admin,
+    facts: { kind: 'postgresql', url: redacted, private: opts.private ?? false, version, settings },
+    createPool(options) {
+      const pool = new pg.Pool(poolConfig(url, timeouts, options));
+      pool.on('error', () => undefined);
+      return pool;
+    },
+    close: () => admin.end(),
+  };
+}
