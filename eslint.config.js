@@ -17,5 +17,5 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ['examples/**/*.js'], languageOptions: { globals: { console: 'readonly' } } },
+  { files: ['examples/**/*.js', 'test/**/*.js'], languageOptions: { globals: { console: 'readonly', performance: 'readonly' } } },
 );

@@ -17,7 +17,7 @@ export function recommendations(checks: CheckResult[], summary: Summary): Recomm
     for (const t of c.thresholds) {
       if (t.ok) continue;
       const sev: Severity = t.level === 'fail' ? 'error' : 'warn';
-      out.push({ checkId: c.id, severity: sev, text: `${c.title}: ${t.metric} missed ${t.expression} (measured ${fmt(t.actual)}); see the findings of ${c.id} for the likely cause.` });
+      out.push({ checkId: c.id, severity: sev, text: `${t.metric} missed ${t.expression} (measured ${fmt(t.actual)}); see the findings of ${c.id} for the likely cause.` });
     }
     if (c.status === 'fail' && c.reason) out.push({ checkId: c.id, severity: 'error', text: `${c.title} could not complete: ${c.reason}` });
   }

@@ -28,7 +28,10 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_value') {
     return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${shown(issue.input)}`;
   }
-  const expected = issue.message.startsWith('expected') ? issue.message : `expected ${issue.message.replace(/^Invalid input: /i, '')}`;
+  let expected: string;
+  if (issue.message.startsWith('expected')) expected = issue.message;
+  else if (issue.code === 'invalid_type') expected = `expected ${issue.expected}`;
+  else expected = `expected ${issue.message.replace(/^Invalid input:?\s*/i, '') || 'a valid value'}`;
   return `${where}: ${expected}, got ${shown(issue.input)}`;
 }
 

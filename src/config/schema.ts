@@ -3,13 +3,20 @@ import { z } from 'zod';
 
 const positive = () => z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' });
 const positiveInt = () => z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
-/** A share in 0..1; the reference tool's percentages (e.g. 80) are accepted and divided by 100. */
+/** A share in 0..1; the reference tool's percentages (e.g. 80) are accepted and divided by 100 (see normaliseShares). */
 const share = () =>
   z
     .number({ error: 'expected a share between 0 and 1 (or a percentage up to 100)' })
     .min(0, { error: 'expected a share between 0 and 1 (or a percentage up to 100)' })
-    .max(100, { error: 'expected a share between 0 and 1 (or a percentage up to 100)' })
-    .transform((v) => (v > 1 ? v / 100 : v));
+    .max(100, { error: 'expected a share between 0 and 1 (or a percentage up to 100)' });
+
+const SHARE_KEYS = ['connection_success_rate', 'query_error_rate', 'integrity_score', 'cache_hit_rate', 'task_success_rate', 'load_success_rate'] as const;
+
+function normaliseShares<T extends Record<(typeof SHARE_KEYS)[number], number>>(t: T): T {
+  const out = { ...t };
+  for (const k of SHARE_KEYS) if (out[k] > 1) out[k] = (out[k] / 100) as T[typeof k];
+  return out;
+}
 
 function urlOf(schemes: string[], what: string) {
   return z.string({ error: `expected ${what}` }).refine(
@@ -48,10 +55,11 @@ export const ThresholdsSchema = z
     load_success_rate: share().default(0.95).describe('Requests under load: share that must succeed'),
     memory_usage_mb: positive().default(1024).describe('stackprobe\'s own peak memory (RSS, MB): a warning above this'),
   })
+  .transform(normaliseShares)
   .prefault({});
 
 const triple = (dflt: [number, number, number], what: string) =>
-  z.tuple([z.number(), z.number(), z.number()], { error: `expected three numbers: ${what}` }).default(dflt);
+  z.tuple([z.number(), z.number(), z.number()], { error: `expected three numbers: ${what}` }).default(dflt).describe(what);
 
 export const BandsSchema = z
   .strictObject({

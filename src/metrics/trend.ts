@@ -65,7 +65,8 @@ export class Trend {
     return {
       count: h.totalCount,
       min: empty ? 0 : h.minNonZeroValue / SCALE,
-      max: empty ? 0 : h.maxValue / SCALE,
+      // From the buckets, not the exact running max, so a histogram re-read from run.json reports the same figure.
+      max: empty ? 0 : h.getValueAtPercentile(100) / SCALE,
       mean: empty ? 0 : h.mean / SCALE,
       stdev: empty ? 0 : h.stdDeviation / SCALE,
       percentiles,

@@ -15,6 +15,7 @@ export interface RunCheckArgs {
   config: Config;
   targets: Targets;
   unavailable: Partial<Record<Need, string>>;
+  broken: Set<Need>;
   shared: SharedResources;
   signal: AbortSignal;
   log: Logger;
@@ -31,7 +32,11 @@ export function skippedResult(check: Check, reason: string): CheckResult {
 export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
   const { check, config, log } = a;
   const missing = check.needs.find((n) => !a.targets[n as keyof Targets]);
-  if (missing) return skippedResult(check, a.unavailable[missing] ?? `${missing} is not configured`);
+  if (missing) {
+    const reason = a.unavailable[missing] ?? `${missing} is not configured`;
+    // Not configured is a skip; configured but unreachable is a failure the user must see (exit code 1).
+    return a.broken.has(missing) ? { ...skippedResult(check, reason), status: 'fail' } : skippedResult(check, reason);
+  }
 
   const rules = rulesForCheck(check, config);
   const budget = AbortSignal.timeout(config.timeouts.check_ms);

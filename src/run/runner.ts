@@ -52,7 +52,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
       }
       emit({ type: 'check-start', id: check.id });
       const result = await runCheck({
-        check, config, targets: opened.targets, unavailable: opened.unavailable, shared, signal: opts.signal, log,
+        check, config, targets: opened.targets, unavailable: opened.unavailable, broken: opened.broken, shared, signal: opts.signal, log,
         onProgress: (text) => emit({ type: 'check-progress', id: check.id, text }),
       });
       log.info({ check: check.id, status: result.status, reason: result.reason, ms: Math.round(result.durationMs) }, 'check finished');

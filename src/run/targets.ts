@@ -12,6 +12,8 @@ export interface OpenTargets {
   targets: Targets;
   /** Why each missing need is missing, e.g. `REDIS_URL not set`. */
   unavailable: Partial<Record<Need, string>>;
+  /** Needs that were configured (or started) but could not be reached: their checks fail rather than skip. */
+  broken: Set<Need>;
   facts: Record<string, TargetFacts>;
   close(): Promise<void>;
 }
@@ -21,9 +23,9 @@ export async function openTargets(config: Config, log: Logger, onProgress: (text
   const unavailable: Partial<Record<Need, string>> = {
     redis: 'REDIS_URL not set',
     celery: 'CELERY_BROKER_URL not set',
-    bullmq: 'REDIS_URL not set',
   };
   const facts: Record<string, TargetFacts> = {};
+  const broken = new Set<Need>();
   let embedded: EmbeddedPostgres | undefined;
   const timeouts = { connectMs: config.timeouts.connect_ms, operationMs: config.timeouts.operation_ms };
 
@@ -39,12 +41,14 @@ export async function openTargets(config: Config, log: Logger, onProgress: (text
     facts.pg = targets.pg.facts;
   } catch (err) {
     unavailable.pg = redactText(describeError(err));
+    broken.add('pg');
     log.warn({ reason: unavailable.pg }, 'PostgreSQL unavailable');
   }
 
   return {
     targets,
     unavailable,
+    broken,
     facts,
     async close() {
       try {

@@ -16,15 +16,15 @@ export interface FileLogger {
 }
 
 export function createFileLogger(file: string, level: string): FileLogger {
-  const dest = pino.destination({ dest: file, sync: false, mkdir: true });
+  // Synchronous: the log gets a few lines per check (never per sample), and a sync file survives an early exit intact.
+  const dest = pino.destination({ dest: file, sync: true, mkdir: true });
   const log = pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, dest);
   return {
     log: log as unknown as Logger,
     close: () =>
       new Promise((resolve) => {
-        dest.flushSync();
+        dest.once('close', () => resolve());
         dest.end();
-        resolve();
       }),
   };
 }

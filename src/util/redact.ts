@@ -17,7 +17,7 @@ export function redactUrl(url: string): string {
 }
 
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi;
-const PASSWORD_KV = /(password\s*[=:]\s*)('[^']*'|"[^"]*"|\S+)/gi;
+const PASSWORD_KV = /(password\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s)\]},;]+)/gi;
 
 /** Redacts every URL and `password=...` inside a message (driver errors sometimes echo connection strings). */
 export function redactText(text: string): string {

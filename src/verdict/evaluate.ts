@@ -24,6 +24,8 @@ export function aggregateValue(metrics: SerializedMetric[], rule: ThresholdRule)
   if (type === 'trend') {
     const trend = mergeTrends(hits.filter((m): m is TrendMetric => m.type === 'trend'));
     const s = trend.summary();
+    // An empty histogram has no percentiles: a query that never succeeded must not "pass" its latency threshold.
+    if (s.count === 0 && agg.kind !== 'count') return null;
     switch (agg.kind) {
       case 'percentile': return trend.percentile(agg.p);
       case 'avg': return s.mean;

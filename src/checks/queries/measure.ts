@@ -1,0 +1,135 @@
+// Measures one query under a closed loop of VUs, each on its own pooled connection, timing the statement alone.
+import type pg from 'pg';
+import { runClosedLoop } from '../../exec/closed-loop.js';
+import { Recorder } from '../../exec/recorder.js';
+import type { ExecResult } from '../../exec/types.js';
+import { MetricRegistry } from '../../metrics/registry.js';
+import { describeError } from '../../util/errors.js';
+import { createRng, type Rng } from '../../workload/prng.js';
+import { cancelOnAbort } from '../../workload/session.js';
+import type { CheckContext } from '../types.js';
+
+export interface MeasuredQuery {
+  /** Metric tag (`query_duration{query:NAME}`) and report name. */
+  name: string;
+  text: string;
+  /** Named prepared statement: parsed once per connection, as an app's driver does; also forces one statement only. */
+  statement: string;
+  params(rng: Rng): unknown[];
+  /** Run each execution inside BEGIN READ ONLY … ROLLBACK (the user's own SQL); the wrapper is not timed. */
+  isolate: boolean;
+  /** The statement writes: its EXPLAIN ANALYZE runs in a read-write transaction that is rolled back. */
+  writes: boolean;
+  /** The p95 this query is judged against (ms), to grade its EXPLAIN findings. */
+  limitMs: number;
+}
+
+export interface QueryOutcome {
+  query: MeasuredQuery;
+  count: number;
+  errors: number;
+  p95: number;
+  throughput: number;
+  firstError?: string;
+}
+
+/**
+ * SQLSTATE classes that will fail the same way on every try (syntax, undefined object, privilege, read-only, unsupported):
+ * after the first, the query stops instead of flooding the server log with identical errors.
+ */
+const PERMANENT = /^(42|0A|3D|3F|25006)/;
+const QUERY_CANCELED = '57014';
+
+export function defaultDurationMs(ctx: CheckContext): number {
+  return (ctx.config.queries.duration_s ?? (ctx.mode === 'full' ? 10 : 1.5)) * 1000;
+}
+
+async function connectAll(pool: pg.Pool, n: number): Promise<pg.PoolClient[]> {
+  const settled = await Promise.allSettled(Array.from({ length: n }, () => pool.connect()));
+  const clients = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    for (const c of clients) c.release();
+    throw failed.reason;
+  }
+  return clients;
+}
+
+/** `index` selects the query's own PRNG stream, so its keys do not depend on which queries ran before it. */
+export async function measureQuery(ctx: CheckContext, pool: pg.Pool, q: MeasuredQuery, index: number, seedStream: number): Promise<QueryOutcome> {
+  const vus = ctx.config.queries.concurrency;
+  const recorder = new Recorder({ registry: ctx.metrics, name: 'query', tags: { query: q.name }, elapsed: ctx.elapsed });
+  // The executor's own samples include the transaction wrapper and are not reported: the statement is timed below.
+  const driver = new Recorder({ registry: new MetricRegistry(), name: 'iteration', elapsed: ctx.elapsed });
+  const stop = new AbortController();
+  let firstError: unknown;
+  const clients = await connectAll(pool, vus);
+  const broken = new Set<number>();
+  const rngs = clients.map((_, vu) => createRng(ctx.config.workload.seed, seedStream, index, vu));
+
+  const fn = async (vu: number): Promise<void> => {
+    const client = clients[vu]!;
+    const values = q.params(rngs[vu]!);
+    let inTx = false;
+    try {
+      if (q.isolate) {
+        await client.query('BEGIN READ ONLY');
+        inTx = true;
+      }
+      const t0 = performance.now();
+      await client.query({ name: q.statement, text: q.text, values });
+      recorder.ok(performance.now() - t0);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      // A statement we cancelled ourselves on Ctrl-C or at the time budget is not the query's failure.
+      if (code === QUERY_CANCELED && ctx.signal.aborted) throw err;
+      recorder.fail(err);
+      firstError ??= err;
+      if (PERMANENT.test(typeof code === 'string' ? code : '')) stop.abort();
+      // No SQLSTATE means the client itself failed (connection lost, client-side timeout): do not reuse that session.
+      if (code === undefined) broken.add(vu);
+      throw err;
+    } finally {
+      if (inTx && !broken.has(vu)) await client.query('ROLLBACK');
+    }
+  };
+
+  const stopCancelling = cancelOnAbort(ctx.targets.pg!, clients, ctx.signal);
+  recorder.start();
+  let result: ExecResult;
+  try {
+    result = await runClosedLoop({
+      vus, durationMs: defaultDurationMs(ctx), signal: AbortSignal.any([ctx.signal, stop.signal]),
+      // The server's statement_timeout (operation_ms) ends a slow statement first; this only guards a dead connection.
+      timeoutMs: ctx.config.timeouts.operation_ms + 5000, recorder: driver, fn,
+    });
+  } finally {
+    recorder.stop();
+    stopCancelling();
+    clients.forEach((c, vu) => c.release(broken.has(vu) ? true : undefined));
+  }
+
+  const throughput = result.throughput;
+  const count = recorder.duration.count;
+  const p95 = recorder.duration.percentile(95);
+  // A query that never succeeded has no speed to report: its failures are in query_errors and a finding.
+  if (count > 0) {
+    ctx.metrics.gauge('query_throughput', { query: q.name }, 'req/s').set(throughput);
+    ctx.rate('response_time_ms', `query_duration{query:${q.name}}`, p95);
+    ctx.rate('throughput_rps', `query_throughput{query:${q.name}}`, throughput);
+  }
+  const errors = recorder.errors.hits;
+  const outcome: QueryOutcome = { query: q, count, errors, p95, throughput };
+  if (firstError !== undefined) {
+    outcome.firstError = describeError(firstError);
+    ctx.finding({
+      severity: 'error',
+      subject: q.name,
+      title: `query ${q.name} failed: ${outcome.firstError}`,
+      detail: `${errors} of ${recorder.errors.total} executions failed${stop.signal.aborted ? '; stopped after the first failures because this error repeats on every try' : ''}.`,
+      ...(q.isolate ? { recommendation: `Fix the statement named "${q.name}" in config.queries.custom.` } : {}),
+      data: { query: q.name, errors, executions: recorder.errors.total },
+    });
+  }
+  return outcome;
+}

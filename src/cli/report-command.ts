@@ -1,0 +1,34 @@
+// `stackprobe report RUN.json`: rebuilds every report format from run.json alone (the reference tool's --report-only).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { renderConsoleSummary } from '../report/console.js';
+import { writeReports } from '../report/index.js';
+import { parseRunJson } from '../report/json.js';
+import { ConfigError } from '../util/errors.js';
+import { EXIT } from './exit-codes.js';
+import { splitList } from './flags.js';
+import { useColor } from './tty.js';
+
+const FORMATS = ['json', 'md', 'console'] as const;
+type Format = (typeof FORMATS)[number];
+
+export async function reportCommand(file: string, opts: { format?: string; output?: string; color?: boolean }): Promise<number> {
+  const formats = splitList(opts.format ?? 'md,console');
+  for (const f of formats) {
+    if (!(FORMATS as readonly string[]).includes(f)) throw new ConfigError(`--format: expected some of ${FORMATS.join(', ')}, got ${JSON.stringify(f)}`);
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const result = parseRunJson(text, file);
+  const fileFormats = formats.filter((f): f is Exclude<Format, 'console'> => f !== 'console');
+  const outDir = path.resolve(opts.output ?? path.dirname(file));
+  const written = fileFormats.length ? await writeReports(result, outDir, fileFormats) : [];
+  if (formats.includes('console')) process.stdout.write(renderConsoleSummary(result, { color: useColor(process.stdout, opts.color), width: process.stdout.columns ?? 100 }));
+  if (written.length) process.stdout.write(`Wrote ${written.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
+  // Reporting succeeded; gating CI on the run's verdict is `run`'s (and later `compare`'s) job.
+  return EXIT.ok;
+}

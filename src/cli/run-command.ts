@@ -1,0 +1,60 @@
+// `stackprobe run`: load config, load plugins, run with a live progress view, write reports, print the summary.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { builtinChecks } from '../checks/index.js';
+import { loadConfig } from '../config/load.js';
+import { renderConsoleSummary } from '../report/console.js';
+import { writeReports } from '../report/index.js';
+import { renderJson } from '../report/json.js';
+import { createProgressView } from '../report/progress.js';
+import { loadPlugins } from '../run/plugins.js';
+import { run } from '../run/runner.js';
+import { createFileLogger } from '../util/logger.js';
+import { exitCodeFor } from './exit-codes.js';
+import { flagsToConfig, type RunFlags } from './flags.js';
+import { useColor } from './tty.js';
+
+export async function runCommand(flags: RunFlags): Promise<number> {
+  const { config, baseDir } = await loadConfig({ env: process.env, ...(flags.config ? { file: flags.config } : {}), flags: flagsToConfig(flags) });
+  const checks = [...builtinChecks, ...(await loadPlugins(config.plugins, baseDir))];
+  const outDir = path.resolve(config.output);
+  await mkdir(outDir, { recursive: true });
+  const logFile = path.join(outDir, 'stackprobe.log');
+  const logger = createFileLogger(logFile, config.log_level);
+  // With --json, stdout carries only the result; everything for people goes to stderr.
+  const human = flags.json ? process.stderr : process.stdout;
+  const color = useColor(human, flags.color);
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) {
+      process.stderr.write('\nstackprobe: second interrupt, exiting without cleanup\n');
+      process.exit(130);
+    }
+    process.stderr.write(`\nstackprobe: ${sig} received, stopping and cleaning up (press Ctrl-C again to force)\n`);
+    logger.log.warn({ signal: sig }, 'interrupted');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const view = createProgressView({ tty: Boolean(process.stderr.isTTY) && !process.env.CI, stream: process.stderr, color: useColor(process.stderr, flags.color) });
+  try {
+    logger.log.info({ mode: config.mode, readOnly: config.read_only, checks: checks.map((c) => c.id) }, 'run started');
+    const result = await run({ config, checks, signal: controller.signal, log: logger.log, onEvent: (e) => view.onEvent(e) });
+    await view.done();
+    const written = await writeReports(result, outDir, config.formats);
+    logger.log.info({ files: written, summary: result.summary }, 'run finished');
+    human.write(renderConsoleSummary(result, { color, width: (human as NodeJS.WriteStream).columns ?? 100 }));
+    human.write(`\nWrote ${[...written, logFile].map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
+    if (flags.json) process.stdout.write(renderJson(result));
+    return exitCodeFor(result);
+  } finally {
+    await view.done();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await logger.close();
+  }
+}

@@ -1,0 +1,20 @@
+// The library API: run stackprobe from code, write plugins (the Check interface), and read run.json with types.
+export type { Check, CheckContext, Need, Targets } from './checks/types.js';
+export { builtinChecks } from './checks/index.js';
+export { ConfigSchema, configJsonSchema, type Config, type ConfigInput, type CustomQuery, type ThresholdSpec } from './config/schema.js';
+export { loadConfig, validateConfig, type ConfigSources, type LoadedConfig } from './config/load.js';
+export { run, type RunEvent, type RunOptions } from './run/runner.js';
+export { loadPlugins } from './run/plugins.js';
+export { runClosedLoop, type ClosedLoopOptions } from './exec/closed-loop.js';
+export { runArrivalRate, type ArrivalRateOptions } from './exec/arrival-rate.js';
+export { Recorder } from './exec/recorder.js';
+export type { ExecResult, IterationFn } from './exec/types.js';
+export { MetricRegistry, Rate, Counter, Gauge, type Tags } from './metrics/registry.js';
+export { Trend, REPORTED_PERCENTILES, type TrendSummary } from './metrics/trend.js';
+export { mergeMetricLists, mergeTrends } from './metrics/serialize.js';
+export { parseThreshold, parseSelector } from './verdict/threshold-parser.js';
+export { evaluateThresholds, statusFromOutcomes } from './verdict/evaluate.js';
+export { openPg, type PgTarget } from './targets/pg/target.js';
+export { ConfigError, SkipCheck, TargetUnavailableError, TimeoutError } from './util/errors.js';
+export { redactUrl, redactText } from './util/redact.js';
+export * from './result/model.js';

@@ -1,0 +1,200 @@
+// The end-of-run console summary: header, checks by category with key figures, totals and numbered recommendations.
+import type { CheckResult, RunResult, SerializedMetric } from '../result/model.js';
+import {
+  categoryTitle, checkDuration, formatDuration, formatMs, formatNumber, formatPercent, formatRatingValue, formatThreshold, formatValue,
+  groupByCategory, metricLabel, statusWord,
+} from './format.js';
+import { seriesTables, type SeriesTable } from './series-table.js';
+import { palette, truncate, wrap, type Palette } from './text.js';
+
+export interface ConsoleOptions {
+  color: boolean;
+  /** The terminal's columns; the summary uses at most 100 (wider lines read badly) and at least 60. */
+  width?: number;
+}
+
+const INDENT = ' '.repeat(8);
+const LABEL_WIDTH = 34;
+/** A load test can tag hundreds of metrics; the console shows the first few, the Markdown report all of them. */
+const MAX_METRIC_LINES = 12;
+
+interface Ctx {
+  p: Palette;
+  width: number;
+  idWidth: number;
+}
+
+export function renderConsoleSummary(result: RunResult, opts: ConsoleOptions): string {
+  const ctx: Ctx = {
+    p: palette(opts.color),
+    width: Math.min(100, Math.max(60, opts.width ?? 100)),
+    idWidth: Math.min(28, Math.max(12, ...result.checks.map((c) => c.id.length))),
+  };
+  const lines = header(result, ctx);
+  for (const group of groupByCategory(result.checks)) {
+    lines.push('', ctx.p.bold(`${categoryTitle(group.category)} (${group.category})`));
+    for (const check of group.checks) lines.push(...checkBlock(check, ctx));
+  }
+  if (result.checks.length === 0) lines.push('', 'No checks ran.');
+  lines.push('', ...totals(result, ctx), '', ...recommendationLines(result, ctx));
+  return `${lines.join('\n')}\n`;
+}
+
+function modeLabel(result: RunResult): string {
+  const mode = result.mode === 'load-test' ? 'load test' : `${result.mode} run`;
+  return result.readOnly ? `${mode} (read-only)` : mode;
+}
+
+function header(result: RunResult, { p, width }: Ctx): string[] {
+  const env = result.environment;
+  const lines = [
+    `${p.bold(`${env.tool.name} ${env.tool.version}`)} · ${modeLabel(result)} · ${formatDuration(result.durationMs)} · started ${result.startedAt}`,
+  ];
+  if (result.interrupted) {
+    lines.push(...wrap('INTERRUPTED: the run was stopped early; checks that had not finished are marked SKIP and the figures are partial.', width).map((l) => p.yellow(p.bold(l))));
+  }
+  const keys = [...Object.keys(env.targets), ...Object.keys(env.unavailable).filter((k) => !(k in env.targets))];
+  const keyWidth = Math.max(6, ...keys.map((k) => k.length)) + 2;
+  for (const [key, t] of Object.entries(env.targets)) {
+    lines.push(truncate(`  ${key.padEnd(keyWidth)}${t.url} · ${t.version ?? t.kind}`, width));
+    if (t.private) {
+      const note = key === 'pg'
+        ? 'private embedded PostgreSQL: stackprobe started it for this run because no DATABASE_URL was given, so your own database was not tested'
+        : `private ${t.kind} started by stackprobe for this run`;
+      lines.push(...wrap(note, width, ' '.repeat(keyWidth + 2)).map(p.cyan));
+    }
+  }
+  for (const [key, why] of Object.entries(env.unavailable)) {
+    lines.push(...wrap(`not tested: ${why}`, width, `  ${key.padEnd(keyWidth)}`, ' '.repeat(keyWidth + 2)).map(p.dim));
+  }
+  return lines;
+}
+
+function checkBlock(c: CheckResult, ctx: Ctx): string[] {
+  const { p, width } = ctx;
+  const badge = p.status(c.status, statusWord(c.status).padEnd(4));
+  const duration = checkDuration(c);
+  const room = width - 2 - 4 - 2 - ctx.idWidth - 2 - duration.length - 1;
+  const title = truncate(c.title, room);
+  const lines = [`  ${badge}  ${truncate(c.id, ctx.idWidth).padEnd(ctx.idWidth)}  ${title.padEnd(room)} ${p.dim(duration)}`.trimEnd()];
+  if (c.reason) {
+    const style = c.status === 'fail' ? p.red : p.dim;
+    lines.push(...wrap(c.reason, width, `${INDENT}reason: `, `${INDENT}        `).map(style));
+  }
+  const tables = seriesTables(c);
+  for (const table of tables) lines.push(...tableLines(table, ctx));
+  const consumed = new Set(tables.flatMap((t) => [...t.consumed]));
+  const rest = c.metrics.filter((m) => !consumed.has(m) && !m.name.endsWith('_error_kinds'));
+  const shown = rest.slice(0, MAX_METRIC_LINES);
+  for (const m of shown) lines.push(...metricLines(m, width));
+  if (rest.length > shown.length) lines.push(p.dim(`${INDENT}… ${rest.length - shown.length} more metrics in the Markdown report`));
+  for (const t of c.thresholds) {
+    if (t.ok) continue;
+    const text = `✗ ${formatThreshold(t, c.metrics)}${t.level === 'warn' ? ' (warning)' : ''}`;
+    lines.push(...wrap(text, width, INDENT, `${INDENT}  `).map(t.level === 'fail' ? p.red : p.yellow));
+  }
+  // Response-time bands are in the tables; other ratings (hit rate, throughput of untabled metrics) are listed here.
+  const shownBands = new Set(tables.flatMap((t) => t.rows.filter((r) => r.band).map((r) => metricLabel(r.duration))));
+  const otherRatings = c.ratings.filter((r) => !shownBands.has(r.metric) && !(r.kind === 'throughput_rps' && tables.length > 0));
+  if (otherRatings.length > 0) {
+    const ratings = otherRatings.map((r) => `${r.metric} ${formatRatingValue(r)} ${r.band}`).join(' · ');
+    lines.push(...wrap(`rating: ${ratings}`, width, INDENT, `${INDENT}        `));
+  }
+  for (const f of c.findings) {
+    if (f.severity === 'info') continue;
+    const text = `${f.severity === 'error' ? '✗' : '!'} ${f.title}${f.subject ? ` (${f.subject})` : ''}`;
+    lines.push(...wrap(text, width, INDENT, `${INDENT}  `).map((l) => p.severity(f.severity, l)));
+  }
+  return lines;
+}
+
+/** One row per operation: n, p50/p95/p99, error share, throughput, and the response-time band. */
+function tableLines(table: SeriesTable, { p, width }: Ctx): string[] {
+  const labelWidth = Math.min(26, Math.max(8, table.tagKey.length, ...table.rows.map((r) => r.label.length)));
+  const head = `${INDENT}${(table.tagKey || 'operation').padEnd(labelWidth)} ${'n'.padStart(8)} ${'p50'.padStart(9)} ${'p95'.padStart(9)} ${'p99'.padStart(9)} ${'errors'.padStart(7)} ${'req/s'.padStart(8)}  band`;
+  const lines = [p.dim(truncate(head, width))];
+  for (const r of table.rows) {
+    const s = r.duration.summary;
+    const pct = (k: string) => formatValue(s.percentiles[k] ?? Number.NaN, r.duration.unit).padStart(9);
+    const errors = r.errors ? formatPercent(r.errors.value) : '';
+    const rps = r.throughput ? formatNumber(r.throughput.value) : '';
+    const errStyled = r.errors && r.errors.value > 0 ? p.red(errors.padStart(7)) : errors.padStart(7);
+    lines.push(`${INDENT}${truncate(r.label, labelWidth).padEnd(labelWidth)} ${formatNumber(s.count).padStart(8)} ${pct('p50')} ${pct('p95')} ${pct('p99')} ${errStyled} ${rps.padStart(8)}  ${r.band ?? ''}`.trimEnd());
+  }
+  return lines;
+}
+
+function metricFigures(m: SerializedMetric): string {
+  switch (m.type) {
+    case 'trend': {
+      const s = m.summary;
+      const v = (key: string) => formatValue(s.percentiles[key] ?? Number.NaN, m.unit).padStart(9);
+      return `${`n=${formatNumber(s.count)}`.padEnd(11)} p50 ${v('p50')}  p95 ${v('p95')}  p99 ${v('p99')}`;
+    }
+    case 'rate': return `${formatPercent(m.value)} (${formatNumber(m.hits)} of ${formatNumber(m.total)})`;
+    case 'counter': {
+      const unit = m.unit === 'count' || m.unit === '' ? '' : ` ${m.unit}`;
+      return `${formatNumber(m.count)}${unit}${m.perSecond > 0 ? ` (${formatNumber(m.perSecond)}/s)` : ''}`;
+    }
+    case 'gauge': {
+      const range = m.min !== m.max ? ` (min ${formatValue(m.min, m.unit)}, max ${formatValue(m.max, m.unit)})` : '';
+      return `${formatValue(m.value, m.unit)}${range}`;
+    }
+  }
+}
+
+/**
+ * One line per metric. A label too long for its column gets a line of its own so the figures stay aligned;
+ * on a narrow terminal the figures go under the label instead of being cut.
+ */
+function metricLines(m: SerializedMetric, width: number): string[] {
+  const label = metricLabel(m);
+  const figures = metricFigures(m);
+  const column = `${INDENT}${' '.repeat(LABEL_WIDTH)} `;
+  if (column.length + figures.length > width) return [truncate(`${INDENT}${label}`, width), truncate(`${INDENT}  ${figures}`, width)];
+  if (label.length <= LABEL_WIDTH) return [`${INDENT}${label.padEnd(LABEL_WIDTH)} ${figures}`];
+  return [truncate(`${INDENT}${label}`, width), `${column}${figures}`];
+}
+
+function totals(result: RunResult, { p, width }: Ctx): string[] {
+  const s = result.summary;
+  const ran = s.total - s.skipped;
+  const row = (label: string, text: string) => wrap(text, width, `  ${label.padEnd(15)}`, ' '.repeat(17));
+  const counts = [
+    `${formatNumber(s.total)} total`,
+    p.green(`${formatNumber(s.passed)} passed`),
+    p.red(`${formatNumber(s.failed)} failed`),
+    p.yellow(`${formatNumber(s.warned)} ${s.warned === 1 ? 'warning' : 'warnings'}`),
+    p.dim(`${formatNumber(s.skipped)} skipped`),
+  ].join(' · ');
+  const lines = [p.bold('Totals'), `  ${'checks'.padEnd(15)}${counts}`];
+  lines.push(...row('success rate', `${formatPercent(s.successRate)} (${formatNumber(s.passed + s.warned)} of ${formatNumber(ran)} checks that ran passed or warned)`));
+  const rt = s.responseTime;
+  if (rt && rt.count > 0) {
+    const pc = (k: string) => formatMs(rt.percentiles[k] ?? Number.NaN);
+    lines.push(...row('response time', `p50 ${pc('p50')} · p95 ${pc('p95')} · p99 ${pc('p99')} (${formatNumber(rt.count)} operations, all checks)`));
+  } else {
+    lines.push(...row('response time', 'no operations were timed'));
+  }
+  const proc = s.process;
+  lines.push(...row('client', `CPU ${formatNumber(proc.cpuPercent)}% (user ${formatDuration(proc.cpuUserMs)}, system ${formatDuration(proc.cpuSystemMs)}) · max memory ${formatNumber(proc.maxRssMb)} MB`));
+  for (const t of s.thresholds) {
+    if (!t.ok) lines.push(...wrap(`✗ ${formatThreshold(t, [])}`, width, '  ', '    ').map(t.level === 'fail' ? p.red : p.yellow));
+  }
+  return lines;
+}
+
+function recommendationLines(result: RunResult, { p, width }: Ctx): string[] {
+  const recs = result.recommendations;
+  if (recs.length === 0) return [`${p.bold('Recommendations')}: none, nothing needs attention.`];
+  const numWidth = String(recs.length).length;
+  const lines = [p.bold('Recommendations')];
+  recs.forEach((r, i) => {
+    const first = `  ${String(i + 1).padStart(numWidth)}. `;
+    const wrapped = wrap(`[${r.severity}] ${r.checkId}: ${r.text}`, width, first, ' '.repeat(first.length));
+    const tag = `[${r.severity}]`;
+    wrapped[0] = wrapped[0]!.replace(tag, p.severity(r.severity, tag));
+    lines.push(...wrapped);
+  });
+  return lines;
+}

@@ -1,0 +1,155 @@
+// Number, duration and label formatting shared by the reporters: ms to 3 significant digits, ratios as %, counts grouped.
+import { metricKey } from '../metrics/registry.js';
+import type { CheckResult, CheckStatus, Rating, SerializedMetric, ThresholdOutcome } from '../result/model.js';
+
+const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const MISSING = '–';
+
+/** Integers and values ≥ 1000 grouped by thousands (`12,345`); smaller fractions to 3 significant digits (`3.13`, `0.041`). */
+export function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return MISSING;
+  if (Number.isInteger(n) || Math.abs(n) >= 1000) return GROUPED.format(n);
+  return String(Number(n.toPrecision(3)));
+}
+
+export function formatMs(ms: number): string {
+  return Number.isFinite(ms) ? `${formatNumber(ms)} ms` : MISSING;
+}
+
+/** A ratio as a percentage; a near miss is never rounded to 100 % and a rare event never to 0 %. */
+export function formatPercent(ratio: number): string {
+  if (!Number.isFinite(ratio)) return MISSING;
+  const pct = ratio * 100;
+  if (pct === 0 || pct === 100) return `${pct}%`;
+  let digits = 1;
+  while (digits < 4) {
+    const shown = Number(pct.toFixed(digits));
+    if (shown !== 0 && shown !== 100) break;
+    digits++;
+  }
+  return `${pct.toFixed(digits)}%`;
+}
+
+/** A wall-clock span: `850 ms`, `2.1 s`, `3 min 05 s`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return MISSING;
+  if (ms < 1000) return `${formatNumber(Math.round(ms))} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const totalSec = Math.round(ms / 1000);
+  const min = Math.floor(totalSec / 60);
+  return `${formatNumber(min)} min ${String(totalSec % 60).padStart(2, '0')} s`;
+}
+
+/** A check's duration, empty for one that never started (skipped, or failed before running for want of a service). */
+export function checkDuration(c: { durationMs: number }): string {
+  return c.durationMs > 0 ? formatDuration(c.durationMs) : '';
+}
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return MISSING;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${formatNumber(i === 0 ? v : Number(v.toPrecision(3)))} ${units[i]}`;
+}
+
+/** A value in a metric's unit, as a user reads it. */
+export function formatValue(value: number, unit: string): string {
+  switch (unit) {
+    case 'ms': return formatMs(value);
+    case 'ratio': return formatPercent(value);
+    case 'bytes': return formatBytes(value);
+    case '':
+    case 'count': return formatNumber(value);
+    default: return `${formatNumber(value)} ${unit}`;
+  }
+}
+
+/** `query_duration{query:point_lookup}`: the same spelling thresholds use to select a metric. */
+export function metricLabel(m: { name: string; tags: Record<string, string> }): string {
+  return metricKey(m.name, m.tags);
+}
+
+export function statusWord(status: CheckStatus): string {
+  return status.toUpperCase();
+}
+
+export function formatRatingValue(r: Rating): string {
+  switch (r.kind) {
+    case 'response_time_ms': return formatMs(r.value);
+    case 'throughput_rps': return `${formatNumber(r.value)} req/s`;
+    case 'hit_rate': return formatPercent(r.value);
+  }
+}
+
+/** The unit a threshold's observed value is in: `count` and counter `rate` change it; a run-level metric carries it in its name. */
+function thresholdUnit(t: ThresholdOutcome, metrics: SerializedMetric[]): string {
+  const name = t.metric.split('{')[0]!.trim();
+  const aggregate = /^\s*([a-z]+)/i.exec(t.expression)?.[1]?.toLowerCase() ?? '';
+  if (aggregate === 'count') return 'count';
+  const m = metrics.find((x) => x.name === name);
+  if (m) {
+    if (m.type === 'counter') return aggregate === 'rate' ? '/s' : m.unit;
+    if (m.type === 'rate') return 'ratio';
+    return m.unit;
+  }
+  if (/_(ms|duration)$/.test(name)) return 'ms';
+  if (/_mb$/.test(name)) return 'MB';
+  if (/_bytes$/.test(name)) return 'bytes';
+  return '';
+}
+
+export function formatThresholdActual(t: ThresholdOutcome, metrics: SerializedMetric[]): string {
+  if (t.actual === null) return 'not recorded';
+  return formatValue(t.actual, thresholdUnit(t, metrics));
+}
+
+/** `query_duration{query:x} p(95)<100 → 134 ms` */
+export function formatThreshold(t: ThresholdOutcome, metrics: SerializedMetric[]): string {
+  return `${t.metric} ${t.expression} → ${formatThresholdActual(t, metrics)}`;
+}
+
+/** Why a check did not simply pass: its reason, else its missed thresholds (at most `max`, then how many more). */
+export function whyText(c: CheckResult, max = Number.POSITIVE_INFINITY): string {
+  if (c.reason) return c.reason;
+  const missed = c.thresholds.filter((t) => !t.ok);
+  const shown = missed.slice(0, max).map((t) => formatThreshold(t, c.metrics)).join('; ');
+  return missed.length > max ? `${shown} (+${missed.length - max} more)` : shown;
+}
+
+const CATEGORY_ORDER = ['pool', 'queries', 'integrity', 'backup', 'cache', 'tasks', 'load'];
+const CATEGORY_TITLES: Record<string, string> = {
+  pool: 'Connection pooling',
+  queries: 'Query performance',
+  integrity: 'Data integrity',
+  backup: 'Backup and restore',
+  cache: 'Redis cache',
+  tasks: 'Background tasks',
+  load: 'System under load',
+};
+
+export function categoryTitle(category: string): string {
+  return CATEGORY_TITLES[category] ?? category;
+}
+
+/** Checks grouped by category, the built-in categories in DESIGN.md's order, plugin categories after in order of appearance. */
+export function groupByCategory(checks: CheckResult[]): Array<{ category: string; checks: CheckResult[] }> {
+  const groups = new Map<string, CheckResult[]>();
+  for (const c of checks) {
+    const list = groups.get(c.category) ?? [];
+    list.push(c);
+    groups.set(c.category, list);
+  }
+  const rank = (cat: string) => {
+    const i = CATEGORY_ORDER.indexOf(cat);
+    return i === -1 ? CATEGORY_ORDER.length : i;
+  };
+  return [...groups.entries()]
+    .map(([category, list], order) => ({ category, checks: list, order }))
+    .sort((a, b) => rank(a.category) - rank(b.category) || a.order - b.order)
+    .map(({ category, checks: list }) => ({ category, checks: list }));
+}

@@ -1,0 +1,148 @@
+// The Markdown report: summary, checks by category with metric, threshold, rating and finding tables, environment, advice.
+import type { CheckResult, CheckStatus, Finding, RunResult, SerializedMetric, TrendMetric } from '../result/model.js';
+import {
+  categoryTitle, checkDuration, formatBytes, formatDuration, formatMs, formatNumber, formatPercent, formatRatingValue, formatThreshold,
+  formatThresholdActual, formatValue, groupByCategory, metricLabel, statusWord, whyText,
+} from './format.js';
+import { code, codeCell, escapeCell, escapeInline, table } from './md.js';
+
+const STATUS_ICON: Record<CheckStatus, string> = { pass: '✅', warn: '⚠️', fail: '❌', skip: '⏭️' };
+const PERCENTILES = ['p50', 'p90', 'p95', 'p99', 'p99.9'];
+
+function status(s: CheckStatus): string {
+  return `${STATUS_ICON[s]} ${statusWord(s)}`;
+}
+
+export function renderMarkdown(result: RunResult): string {
+  const lines = [`# ${result.environment.tool.name} report`, ''];
+  if (result.interrupted) {
+    lines.push('> **Interrupted:** the run was stopped early. Checks that had not finished are marked SKIP and the figures are partial.', '');
+  }
+  lines.push(...summarySection(result), ...checksOverview(result), ...recommendationSection(result));
+  for (const group of groupByCategory(result.checks)) {
+    lines.push(`## ${escapeInline(categoryTitle(group.category))} (${code(group.category)})`, '');
+    for (const check of group.checks) lines.push(...checkSection(check));
+  }
+  lines.push(...environmentSection(result));
+  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+function summarySection(result: RunResult): string[] {
+  const s = result.summary;
+  const env = result.environment;
+  const mode = `${result.mode}${result.readOnly ? ' (read-only)' : ''}`;
+  const verdict = s.failed > 0 ? `❌ ${s.failed} of ${s.total} checks failed` : s.warned > 0 ? `⚠️ passed with ${s.warned} warning${s.warned === 1 ? '' : 's'}` : '✅ no check failed';
+  const rt = s.responseTime;
+  const pc = (k: string) => formatMs(rt?.percentiles[k] ?? Number.NaN);
+  const rows: string[][] = [
+    ['Result', verdict],
+    ['Mode', mode],
+    ['Started', result.startedAt],
+    ['Duration', formatDuration(result.durationMs)],
+    ['Checks', `${s.total} total: ${s.passed} passed, ${s.warned} ${s.warned === 1 ? 'warning' : 'warnings'}, ${s.failed} failed, ${s.skipped} skipped`],
+    ['Success rate', `${formatPercent(s.successRate)} (${s.passed + s.warned} of ${s.total - s.skipped} checks that ran passed or warned)`],
+    ['Response time', rt && rt.count > 0 ? `p50 ${pc('p50')} · p95 ${pc('p95')} · p99 ${pc('p99')} · max ${formatMs(rt.max)} (${formatNumber(rt.count)} operations, all checks)` : 'no operations were timed'],
+    ['Client CPU', `${formatNumber(s.process.cpuPercent)}% (user ${formatDuration(s.process.cpuUserMs)}, system ${formatDuration(s.process.cpuSystemMs)})`],
+    ['Client memory', `max RSS ${formatNumber(s.process.maxRssMb)} MB`],
+    ['Tool', `${env.tool.name} ${env.tool.version} on ${env.client.hostname}`],
+  ];
+  for (const t of s.thresholds) rows.push(['Run threshold', `${t.ok ? '✅' : '❌'} ${formatThreshold(t, [])}`]);
+  return ['## Summary', '', ...table(['', ''], rows.map(([k, v]) => [`**${k}**`, escapeCell(v!)]))];
+}
+
+function checksOverview(result: RunResult): string[] {
+  if (result.checks.length === 0) return ['## Checks', '', 'No checks ran.', ''];
+  const rows = groupByCategory(result.checks).flatMap((g) => g.checks).map((c) => [
+    codeCell(c.id), escapeCell(c.title), status(c.status), checkDuration(c), escapeCell(whyText(c)),
+  ]);
+  return ['## Checks', '', ...table(['Check', 'Title', 'Status', 'Duration', 'Reason'], rows, ['left', 'left', 'left', 'right'])];
+}
+
+function recommendationSection(result: RunResult): string[] {
+  const recs = result.recommendations;
+  if (recs.length === 0) return ['## Recommendations', '', 'None: nothing needs attention.', ''];
+  const items = recs.map((r, i) => {
+    const prefix = `${i + 1}. `;
+    return `${prefix}**${r.severity}** · ${code(r.checkId)}: ${escapeInline(r.text, ' '.repeat(prefix.length))}`;
+  });
+  return ['## Recommendations', '', ...items, ''];
+}
+
+function checkSection(c: CheckResult): string[] {
+  const lines = [`### ${code(c.id)}: ${escapeInline(c.title)} ${status(c.status)}`, ''];
+  const when = checkDuration(c) ? `Took ${checkDuration(c)}, started ${c.startedAt}.` : '';
+  if (when) lines.push(when, '');
+  if (c.reason) lines.push(`**Reason:** ${escapeInline(c.reason)}`, '');
+  lines.push(...trendTable(c.metrics), ...otherMetricTable(c.metrics));
+  const thresholds = c.thresholds.map((t) => [
+    codeCell(t.metric), codeCell(t.expression), t.level, escapeCell(formatThresholdActual(t, c.metrics)), t.ok ? '✅ met' : '❌ missed', escapeCell(t.source),
+  ]);
+  if (thresholds.length) lines.push('**Thresholds**', '', ...table(['Metric', 'Threshold', 'Level', 'Measured', 'Result', 'Source'], thresholds));
+  const ratings = c.ratings.map((r) => [codeCell(r.metric), r.kind, escapeCell(formatRatingValue(r)), `**${r.band}**`]);
+  if (ratings.length) lines.push('**Ratings**', '', ...table(['Metric', 'Kind', 'Value', 'Band'], ratings, ['left', 'left', 'right']));
+  if (c.findings.length) lines.push('**Findings**', '', ...c.findings.map(findingItem), '');
+  const info = Object.entries(c.info).map(([k, v]) => [escapeCell(k), escapeCell(infoValue(v))]);
+  if (info.length) lines.push('**Details**', '', ...table(['Figure', 'Value'], info));
+  return lines;
+}
+
+function trendTable(metrics: SerializedMetric[]): string[] {
+  const trends = metrics.filter((m): m is TrendMetric => m.type === 'trend');
+  const rows = trends.map((m) => {
+    const s = m.summary;
+    const v = (x: number | undefined) => escapeCell(formatValue(x ?? Number.NaN, m.unit));
+    return [codeCell(metricLabel(m)), formatNumber(s.count), ...PERCENTILES.map((k) => v(s.percentiles[k])), v(s.max)];
+  });
+  if (rows.length === 0) return [];
+  return ['**Distributions**', '', ...table(['Metric', 'Count', ...PERCENTILES, 'max'], rows, ['left', ...Array<'right'>(7).fill('right')])];
+}
+
+function otherMetricTable(metrics: SerializedMetric[]): string[] {
+  const rows: string[][] = [];
+  for (const m of metrics) {
+    if (m.type === 'rate') rows.push([codeCell(metricLabel(m)), 'rate', formatPercent(m.value), `${formatNumber(m.hits)} of ${formatNumber(m.total)}`]);
+    if (m.type === 'counter') rows.push([codeCell(metricLabel(m)), 'counter', escapeCell(formatValue(m.count, m.unit)), `${formatNumber(m.perSecond)}/s`]);
+    if (m.type === 'gauge') {
+      rows.push([codeCell(metricLabel(m)), 'gauge', escapeCell(formatValue(m.value, m.unit)), escapeCell(`min ${formatValue(m.min, m.unit)}, max ${formatValue(m.max, m.unit)}`)]);
+    }
+  }
+  if (rows.length === 0) return [];
+  return ['**Rates, counters and gauges**', '', ...table(['Metric', 'Type', 'Value', 'Detail'], rows, ['left', 'left', 'right'])];
+}
+
+function findingItem(f: Finding): string {
+  const indent = '  ';
+  const parts = [`- **${f.severity}**: ${escapeInline(f.title, indent)}${f.subject ? ` (${code(f.subject.replace(/\r?\n/g, ' '))})` : ''}`];
+  if (f.detail) parts.push(...f.detail.split(/\r?\n/).map((line) => `${indent}${escapeInline(line)}`));
+  if (f.recommendation) parts.push(`${indent}*Recommendation:* ${escapeInline(f.recommendation, indent)}`);
+  // Hard line breaks keep the detail's lines and the recommendation on lines of their own inside the item.
+  return parts.join('<br>\n');
+}
+
+function infoValue(v: unknown): string {
+  if (typeof v === 'number') return formatNumber(v);
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+function environmentSection(result: RunResult): string[] {
+  const env = result.environment;
+  const c = env.client;
+  const client = [
+    ['Host', c.hostname], ['Platform', `${c.platform} ${c.arch}`], ['CPUs', `${c.cpus} × ${c.cpuModel}`],
+    ['Memory', formatBytes(c.memoryBytes)], ['Node.js', c.node], ['stackprobe', env.tool.version],
+  ];
+  const lines = ['## Environment', '', '### Client', '', ...table(['', ''], client.map(([k, v]) => [`**${k}**`, escapeCell(v!)]))];
+  for (const [key, t] of Object.entries(env.targets)) {
+    lines.push(`### Target ${code(key)}`, '');
+    const facts = [['Kind', escapeCell(t.kind)], ['URL', codeCell(t.url)], ['Server version', escapeCell(t.version ?? 'unknown')]];
+    if (t.private) facts.push(['Private', key === 'pg' ? 'yes: an embedded PostgreSQL stackprobe started for this run (no `DATABASE_URL` given); your own database was not tested' : 'yes: started by stackprobe for this run']);
+    lines.push(...table(['', ''], facts.map(([k, v]) => [`**${k}**`, v!])));
+    const settings = Object.entries(t.settings ?? {}).map(([k, v]) => [codeCell(k), escapeCell(v)]);
+    lines.push(...table(['Setting', 'Value'], settings));
+  }
+  const unavailable = Object.entries(env.unavailable).map(([k, why]) => [codeCell(k), escapeCell(why)]);
+  if (unavailable.length) lines.push('### Not tested', '', ...table(['Service', 'Why'], unavailable));
+  return lines;
+}

@@ -1,0 +1,115 @@
+// The main job end to end through the built CLI: the quick run on a private PostgreSQL, a run against the machine's
+// `test` database that must leave no trace, Ctrl-C mid-run, and rebuilding the reports from run.json alone.
+import { readdir, readFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../../src/result/model.js';
+import { runCli, startCli } from '../helpers/cli.js';
+
+const TEST_DB = process.env.STACKPROBE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-e2e-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function privateServerDirs(): Promise<string[]> {
+  return (await readdir(os.tmpdir())).filter((n) => n.startsWith('stackprobe-pg-'));
+}
+
+async function readResult(out: string): Promise<RunResult> {
+  return JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8')) as RunResult;
+}
+
+/** Everything in the database a run could leave behind: relations, schemas, functions, and stackprobe sessions. */
+async function snapshot(): Promise<{ objects: string[]; sessions: number }> {
+  const c = new pg.Client(TEST_DB);
+  await c.connect();
+  try {
+    const objects = await c.query<{ o: string }>(`
+      SELECT 'rel:' || n.nspname || '.' || c.relname || ':' || c.relkind::text AS o FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+      UNION ALL SELECT 'schema:' || nspname FROM pg_namespace
+      UNION ALL SELECT 'proc:' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+      ORDER BY 1`);
+    const sessions = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'stackprobe%'`);
+    return { objects: objects.rows.map((r) => r.o), sessions: sessions.rows[0]!.n };
+  } finally {
+    await c.end();
+  }
+}
+
+describe('stackprobe run --quick', () => {
+  it('with no URLs tests a private PostgreSQL in under 60 s, writes run.json, report.md and a log, and removes the server', async () => {
+    const before = await privateServerDirs();
+    const out = path.join(dir, 'quick');
+    const t0 = performance.now();
+    const r = await runCli(['run', '--quick', '--output', out]);
+    const seconds = (performance.now() - t0) / 1000;
+    expect(r.stderr).not.toContain('unexpected error');
+    expect(r.code).toBe(0);
+    expect(seconds).toBeLessThan(60);
+    expect(r.stdout).toMatch(/private/i);
+    const result = await readResult(out);
+    expect(result.environment.targets.pg?.private).toBe(true);
+    const queries = result.checks.filter((c) => c.category === 'queries');
+    expect(queries.map((c) => c.id)).toEqual(expect.arrayContaining(['queries.basic', 'queries.financial', 'queries.custom']));
+    for (const c of queries.filter((q) => q.id !== 'queries.custom')) {
+      expect(['pass', 'warn']).toContain(c.status);
+      expect(c.metrics.some((m) => m.type === 'trend' && m.summary.count > 0)).toBe(true);
+    }
+    // No custom queries configured: skipped with the reason.
+    expect(queries.find((c) => c.id === 'queries.custom')).toMatchObject({ status: 'skip' });
+    for (const f of ['run.json', 'report.md', 'stackprobe.log']) expect((await stat(path.join(out, f))).size).toBeGreaterThan(0);
+    expect(await privateServerDirs()).toEqual(before);
+  });
+});
+
+describe('against DATABASE_URL', () => {
+  it('leaves no trace in the database afterwards', async () => {
+    const before = await snapshot();
+    const out = path.join(dir, 'test-db');
+    const r = await runCli(['run', '--quick', '--only', 'queries', '--output', out], { env: { DATABASE_URL: TEST_DB } });
+    expect(r.code).toBe(0);
+    const result = await readResult(out);
+    expect(result.environment.targets.pg?.private).toBe(false);
+    expect(result.environment.targets.pg?.url).toBe(TEST_DB);
+    const after = await snapshot();
+    expect(after.objects).toEqual(before.objects);
+    expect(after.sessions).toBe(0);
+  });
+
+  it('on Ctrl-C stops, cleans up, writes a partial report marked interrupted, and exits 130', async () => {
+    const before = await snapshot();
+    const out = path.join(dir, 'interrupted');
+    const run = startCli(['run', '--full', '--only', 'queries', '--output', out], { env: { DATABASE_URL: TEST_DB } });
+    // Interrupt once the workload exists and a measurement is under way.
+    const deadline = performance.now() + 60_000;
+    while (!/queries\.basic: point_lookup/.test(run.output()) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    const result = await readResult(out);
+    expect(result.interrupted).toBe(true);
+    expect((await snapshot()).objects).toEqual(before.objects);
+  });
+
+  it('report rebuilds the same Markdown from run.json alone', async () => {
+    const out = path.join(dir, 'test-db');
+    const original = await readFile(path.join(out, 'report.md'), 'utf8');
+    const rebuilt = path.join(dir, 'rebuilt');
+    const r = await runCli(['report', path.join(out, 'run.json'), '--format', 'md,json', '--output', rebuilt]);
+    expect(r.code).toBe(0);
+    expect(await readFile(path.join(rebuilt, 'report.md'), 'utf8')).toBe(original);
+    expect(JSON.parse(await readFile(path.join(rebuilt, 'run.json'), 'utf8'))).toEqual(await readResult(out));
+    // The reference tool's spelling.
+    const legacy = await runCli(['--report-only', path.join(out, 'run.json'), '--output', rebuilt]);
+    expect(legacy.code).toBe(0);
+    expect(legacy.stdout).toContain('queries.basic');
+  });
+});

@@ -1,0 +1,120 @@
+// Config: precedence (env < file < flags), errors that name the field, the reference tool's format, the example file.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, validateConfig } from '../../src/config/load.js';
+import { configJsonSchema } from '../../src/config/schema.js';
+import { ConfigError } from '../../src/util/errors.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function file(name: string, content: string): Promise<string> {
+  const p = path.join(dir, name);
+  await writeFile(p, content);
+  return p;
+}
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config validation', () => {
+  it('names the field and what was expected', () => {
+    expect(messageOf(() => validateConfig({ thresholds: { query_time_ms: 'fast' } }))).toBe(
+      'config.thresholds.query_time_ms: expected a positive number, got "fast"',
+    );
+    expect(messageOf(() => validateConfig({ queries: { concurrency: 0 } }))).toBe('config.queries.concurrency: expected a positive integer, got 0');
+    expect(messageOf(() => validateConfig({ mode: 'fastest' }))).toBe('config.mode: expected one of "quick", "full", "load-test", got "fastest"');
+    expect(messageOf(() => validateConfig({ queries: { custom: [{ name: 'x' }] } }))).toBe('config.queries.custom[0].sql: expected string, got nothing');
+  });
+
+  it('rejects unknown keys, naming each', () => {
+    expect(messageOf(() => validateConfig({ thresholds: { query_tme_ms: 5 }, colour: true }))).toBe(
+      [
+        'config.thresholds.query_tme_ms: unknown key (not part of the config schema; see `stackprobe config schema`)',
+        'config.colour: unknown key (not part of the config schema; see `stackprobe config schema`)',
+      ].join('\n'),
+    );
+  });
+
+  it('rejects a bad URL without printing its password', () => {
+    const msg = messageOf(() => validateConfig({ database_url: 'mysql://app:hunter2@db/app' }));
+    expect(msg).toMatch(/^config\.database_url: expected a PostgreSQL URL \(postgres:\/\/, postgresql:\/\/\), got "mysql:\/\/app:\*\*\*@db\/app"$/);
+    expect(msg).not.toContain('hunter2');
+  });
+
+  it("accepts the reference tool's format as it is, percentages included", () => {
+    const c = validateConfig({
+      database_url: 'postgresql://u:p@localhost:5432/finance',
+      redis_url: 'redis://localhost:6379/0',
+      thresholds: { query_time_ms: 100, cache_hit_rate: 80, memory_usage_mb: 512 },
+    });
+    expect(c.thresholds).toMatchObject({ query_time_ms: 100, cache_hit_rate: 0.8, memory_usage_mb: 512, complex_query_time_ms: 500 });
+    expect(c.mode).toBe('quick');
+  });
+
+  it('exports a JSON Schema that lists every section', () => {
+    const schema = configJsonSchema() as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['database_url', 'thresholds', 'bands', 'queries', 'checks', 'plugins', 'timeouts']));
+  });
+});
+
+describe('loadConfig', () => {
+  it('merges environment < file < flags', async () => {
+    const f = await file('c.json', JSON.stringify({ database_url: 'postgres://file@h/db', output: 'from-file', queries: { concurrency: 2 } }));
+    const { config, baseDir } = await loadConfig({
+      env: { DATABASE_URL: 'postgres://env@h/db', REDIS_URL: 'redis://env:6379' },
+      file: f,
+      flags: { output: 'from-flag', mode: 'full' },
+    });
+    expect(config.database_url).toBe('postgres://file@h/db');
+    expect(config.redis_url).toBe('redis://env:6379');
+    expect(config.output).toBe('from-flag');
+    expect(config.mode).toBe('full');
+    expect(config.queries.concurrency).toBe(2);
+    expect(baseDir).toBe(dir);
+  });
+
+  it('strips $comment and // keys so a config can carry comments', async () => {
+    const f = await file('comments.json', JSON.stringify({ $comment: 'top', thresholds: { '// why': 'tight', query_time_ms: 20 } }));
+    expect((await loadConfig({ file: f })).config.thresholds.query_time_ms).toBe(20);
+  });
+
+  it('says clearly when the file is missing or not JSON', async () => {
+    await expect(loadConfig({ file: path.join(dir, 'nope.json') })).rejects.toThrow(/nope\.json: cannot read it \(no such file\)/);
+    const bad = await file('bad.json', '{ "mode": "quick", }');
+    await expect(loadConfig({ file: bad })).rejects.toThrow(/bad\.json: not valid JSON/);
+    const arr = await file('arr.json', '[]');
+    await expect(loadConfig({ file: arr })).rejects.toThrow(/expected a JSON object/);
+  });
+
+  it('validates the shipped example_config.json', async () => {
+    const example = path.resolve(import.meta.dirname, '../../example_config.json');
+    const { config } = await loadConfig({ file: example });
+    expect(config.queries.custom.length).toBeGreaterThan(0);
+    expect(config.plugins.length).toBeGreaterThan(0);
+  });
+});
+
+describe('docs', () => {
+  it('docs/config.md and docs/config.schema.json match the schema (regenerate with `npm run docs`)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { renderConfigDocs } = await import('../../src/config/docs-table.js');
+    const root = path.resolve(import.meta.dirname, '../..');
+    expect(await readFile(path.join(root, 'docs/config.md'), 'utf8')).toContain(renderConfigDocs(configJsonSchema()));
+    expect(JSON.parse(await readFile(path.join(root, 'docs/config.schema.json'), 'utf8'))).toEqual(configJsonSchema());
+  });
+});

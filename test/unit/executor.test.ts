@@ -1,0 +1,79 @@
+// Executors against a synthetic workload whose latency we control: counts, durations, and coordinated-omission correction.
+import { describe, expect, it } from 'vitest';
+import { runArrivalRate } from '../../src/exec/arrival-rate.js';
+import { runClosedLoop } from '../../src/exec/closed-loop.js';
+import { Recorder } from '../../src/exec/recorder.js';
+import { sleep } from '../../src/exec/timeout.js';
+import { MetricRegistry } from '../../src/metrics/registry.js';
+
+function recorder(reg = new MetricRegistry()) {
+  const t0 = performance.now();
+  return new Recorder({ registry: reg, name: 'op', elapsed: () => (performance.now() - t0) / 1000 });
+}
+
+/** A "server" that answers in ~2 ms but stalls every caller between stallFrom and stallTo (ms since start). */
+function stallingServer(stallFromMs: number, stallToMs: number) {
+  const start = performance.now();
+  return async () => {
+    const now = performance.now() - start;
+    if (now >= stallFromMs && now < stallToMs) await sleep(stallToMs - now);
+    await sleep(2);
+  };
+}
+
+describe('closed loop', () => {
+  it('runs an exact iteration count across VUs and records each', async () => {
+    const rec = recorder();
+    const seen = new Set<number>();
+    const res = await runClosedLoop({ vus: 4, iterations: 100, fn: async (vu) => void seen.add(vu), recorder: rec, signal: new AbortController().signal, timeoutMs: 1000 });
+    expect(res.iterations).toBe(100);
+    expect(rec.duration.count).toBe(100);
+    expect(seen).toEqual(new Set([0, 1, 2, 3]));
+  });
+
+  it('records errors and timeouts as errors, by kind', async () => {
+    const reg = new MetricRegistry();
+    const rec = recorder(reg);
+    const res = await runClosedLoop({
+      vus: 1, iterations: 10, recorder: rec, signal: new AbortController().signal, timeoutMs: 50,
+      fn: async (_vu, i) => {
+        if (i % 5 === 0) throw Object.assign(new Error('boom'), { code: '42601' });
+        if (i === 3) await sleep(200);
+      },
+    });
+    expect(res.errors).toBe(3);
+    expect(rec.errors.value).toBeCloseTo(0.3);
+    expect(reg.counter('op_error_kinds', { kind: '42601' }).count).toBe(2);
+    expect(reg.counter('op_error_kinds', { kind: 'TimeoutError' }).count).toBe(1);
+  });
+
+  it('stops on abort', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const res = await runClosedLoop({ vus: 2, durationMs: 10_000, fn: () => sleep(5), recorder: recorder(), signal: ac.signal, timeoutMs: 1000 });
+    expect(res.interrupted).toBe(true);
+    expect(res.elapsedMs).toBeLessThan(1000);
+  });
+});
+
+describe('arrival rate', () => {
+  it('starts iterations at the requested rate', async () => {
+    const rec = recorder();
+    const res = await runArrivalRate({ rate: 200, durationMs: 1000, maxVus: 10, fn: () => sleep(1), recorder: rec, signal: new AbortController().signal, timeoutMs: 1000 });
+    expect(res.iterations).toBe(200);
+    expect(res.dropped).toBe(0);
+  });
+
+  it('shows a 1 s stall in its corrected p99 while a closed loop hides it', async () => {
+    const open = recorder();
+    await runArrivalRate({ rate: 100, durationMs: 3000, maxVus: 4, fn: stallingServer(1000, 2000), recorder: open, signal: new AbortController().signal, timeoutMs: 5000 });
+    const closed = recorder();
+    await runClosedLoop({ vus: 4, durationMs: 3000, fn: stallingServer(1000, 2000), recorder: closed, signal: new AbortController().signal, timeoutMs: 5000 });
+    // Open loop: every request meant to start during the stall waited for it: ~1/3 of them, up to ~1 s.
+    expect(open.duration.percentile(99)).toBeGreaterThan(800);
+    expect(open.duration.percentile(75)).toBeGreaterThan(100);
+    // Closed loop: 4 VUs each saw the stall once among ~2000 fast iterations, so p99 stays fast.
+    expect(closed.duration.percentile(99)).toBeLessThan(50);
+    expect(closed.duration.summary().max).toBeGreaterThan(800);
+  });
+});

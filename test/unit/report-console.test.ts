@@ -1,0 +1,94 @@
+// The console summary shows the recorded percentiles, statuses, reasons and numbered advice, and fits its width.
+import { describe, expect, it } from 'vitest';
+import { Trend } from '../../src/metrics/trend.js';
+import type { TrendMetric } from '../../src/result/model.js';
+import { renderConsoleSummary } from '../../src/report/console.js';
+import { emptyRunResult, fullRunResult, interruptedRunResult } from '../fixtures/run-result.js';
+
+const ESC = String.fromCharCode(27);
+const ANSI_SGR = new RegExp(`${ESC}\\[\\d+m`, 'g');
+
+describe('renderConsoleSummary', () => {
+  const result = fullRunResult();
+  const out = renderConsoleSummary(result, { color: false });
+
+  it('is built on the percentiles actually recorded (1..1000 ms)', () => {
+    const lookup = result.checks[1]!.metrics.find((m): m is TrendMetric => m.type === 'trend' && m.tags.query === 'point_lookup')!;
+    expect(lookup.summary.count).toBe(1000);
+    expect(lookup.summary.percentiles.p50).toBeCloseTo(500, 0);
+    expect(Trend.decode(lookup.histogram).percentile(95)).toBeCloseTo(950, 0);
+  });
+
+  it('shows count and p50/p95/p99 per tagged duration metric', () => {
+    // One row per operation: n, p50, p95, p99, then the error share of the matching `*_errors` rate.
+    expect(out).toMatch(/query\s+n\s+p50\s+p95\s+p99\s+errors\s+req\/s\s+band\n\s+point_lookup\s+1,000\s+500 ms\s+950 ms\s+990 ms\s+0\.2%/);
+    expect(out).toMatch(/\n\s+insert\s+250\s+0\.5 ms\s+4 ms\s+4 ms\n/);
+    expect(out).toMatch(/operation\s+n\s+p50[^\n]*\n\s+connect\s+20\s+5 ms[^\n]*\n\s+acquire\s+2,000\s+0\.25 ms/);
+    expect(out).toMatch(/pool_total\s+10 connections/);
+  });
+
+  it('groups checks by category with status badges, reasons and unmet thresholds', () => {
+    expect(out).toMatch(/Connection pooling \(pool\)\n\s+PASS\s+pool\.connect\s+Cold connect vs warm pool acquire\s+1\.2 s/);
+    expect(out).toMatch(/FAIL\s+queries\.basic\s+Basic financial queries\s+2\.1 s/);
+    expect(out).toMatch(/WARN\s+integrity\.fk/);
+    expect(out).toMatch(/FAIL\s+backup\.restore[^\n]*\n\s+reason: pg_restore: error: could not execute query: permission denied/);
+    expect(out).toMatch(/SKIP\s+cache\.basic\s+Redis GET\/SET latency\n\s+reason: REDIS_URL not set/);
+    expect(out).toContain('✗ query_duration{query:point_lookup} p(95)<100 → 950 ms');
+    expect(out).toContain('✗ orphan_rows count==0 → 3 (warning)');
+    expect(out.indexOf('Connection pooling')).toBeLessThan(out.indexOf('Query performance'));
+    expect(out.indexOf('Query performance')).toBeLessThan(out.indexOf('Data integrity'));
+  });
+
+  it('has a header with the private PostgreSQL note and the services not tested', () => {
+    expect(out.split('\n')[0]).toBe('stackprobe 0.1.0 · quick run · 12.3 s · started 2025-03-01T10:00:00.000Z');
+    expect(out).toContain('private embedded PostgreSQL');
+    expect(out).toMatch(/redis\s+not tested: REDIS_URL not set/);
+    expect(out).toMatch(/celery\s+not tested: CELERY_BROKER_URL not set/);
+    expect(out).not.toContain('INTERRUPTED');
+  });
+
+  it('ends with totals and numbered recommendations', () => {
+    expect(out).toContain('checks         6 total · 1 passed · 2 failed · 1 warning · 2 skipped');
+    expect(out).toContain('success rate   50.0% (2 of 4 checks that ran passed or warned)');
+    expect(out).toMatch(/response time {2}p50 [\d.]+ ms · p95 [\d.,]+ ms · p99 [\d.,]+ ms \(3,271 operations, all checks\)/);
+    expect(out).toContain('client         CPU 20.3% (user 2.1 s, system 400 ms) · max memory 143 MB');
+    const numbered = out.split('Recommendations\n')[1]!.match(/^\s+\d+\. /gm)!;
+    expect(numbered.map((n) => n.trim())).toEqual(result.recommendations.map((_, i) => `${i + 1}.`));
+    expect(out).toMatch(/1\. \[error\] queries\.basic: /);
+    expect(out).toMatch(/4\. \[warn\] queries\.basic: Create an index on transactions\(account_id\)\./);
+  });
+
+  it('has no escape codes without color and colored badges with it', () => {
+    expect(out).not.toContain(ESC);
+    const colored = renderConsoleSummary(result, { color: true });
+    expect(colored).toContain('\u001b[32mPASS');
+    expect(colored).toContain('\u001b[31mFAIL');
+    expect(colored.replace(ANSI_SGR, '')).toBe(out);
+  });
+
+  it('fits in 100 columns, or the width asked for', () => {
+    for (const line of out.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
+    const narrow = renderConsoleSummary(result, { color: false, width: 72 });
+    for (const line of narrow.split('\n')) expect(line.length).toBeLessThanOrEqual(72);
+    expect(narrow).toMatch(/point_lookup\s+1,000\s+500 ms\s+950 ms/);
+    const wide = renderConsoleSummary(result, { color: false, width: 240 });
+    for (const line of wide.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
+  });
+
+  it('marks an interrupted run and a run-level threshold that was missed', () => {
+    const text = renderConsoleSummary(interruptedRunResult(), { color: false });
+    expect(text).toContain('INTERRUPTED');
+    expect(text).toMatch(/SKIP\s+integrity\.fk[^\n]*\n\s+reason: interrupted before it started/);
+    expect(text).toContain('✗ process_max_rss_mb value<1024 → 1,500 MB');
+    expect(text).toMatch(/1\. \[warn\] run: stackprobe itself used 1500 MB/);
+  });
+
+  it('renders a run with no checks', () => {
+    const text = renderConsoleSummary(emptyRunResult(), { color: false });
+    expect(text).toContain('No checks ran.');
+    expect(text).toContain('checks         0 total');
+    expect(text).toContain('success rate   100%');
+    expect(text).toContain('response time  no operations were timed');
+    expect(text).toContain('Recommendations: none');
+  });
+});

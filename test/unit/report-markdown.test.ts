@@ -1,0 +1,102 @@
+// The Markdown report carries the recorded percentiles, verdicts, findings, ratings, environment and advice, with safe tables.
+import { describe, expect, it } from 'vitest';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { emptyRunResult, fullRunResult, interruptedRunResult, RECORDED } from '../fixtures/run-result.js';
+
+/** Cells of a table row, splitting on pipes that are not escaped. */
+function cells(row: string): string[] {
+  return row.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/).map((c) => c.trim());
+}
+
+/** Every table in the document as rows of cells. */
+function tables(md: string): string[][][] {
+  const out: string[][][] = [];
+  let current: string[][] | undefined;
+  for (const line of md.split('\n')) {
+    if (line.startsWith('|')) {
+      if (!current) out.push((current = []));
+      current.push(cells(line));
+    } else {
+      current = undefined;
+    }
+  }
+  return out;
+}
+
+describe('renderMarkdown', () => {
+  const result = fullRunResult();
+  const md = renderMarkdown(result);
+
+  it('tabulates p50/p90/p95/p99/p99.9/max of each trend from the recorded values', () => {
+    expect(md).toContain('| Metric | Count | p50 | p90 | p95 | p99 | p99.9 | max |');
+    expect(md).toContain('| `query_duration{query:point_lookup}` | 1,000 | 500 ms | 900 ms | 950 ms | 990 ms | 999 ms | 1,000 ms |');
+    expect(md).toContain(`| \`query_duration{query:insert}\` | 250 | ${RECORDED.insert.fastMs} ms | 4 ms | 4 ms | 4 ms | 4 ms | 4 ms |`);
+    expect(md).toContain('| `query_errors{query:point_lookup}` | rate | 0.2% | 2 of 1,000 |');
+  });
+
+  it('has a summary, the checks with statuses and reasons, and per-category sections', () => {
+    expect(md.startsWith('# stackprobe report\n')).toBe(true);
+    expect(md).toContain('| **Checks** | 6 total: 1 passed, 1 warning, 2 failed, 2 skipped |');
+    expect(md).toContain('| **Success rate** | 50.0% (2 of 4 checks that ran passed or warned) |');
+    expect(md).toContain('| `cache.basic` | Redis GET/SET latency | ⏭️ SKIP |  | REDIS_URL not set |');
+    expect(md).toContain('| `queries.basic` | Basic financial queries | ❌ FAIL | 2.1 s | query_duration{query:point_lookup} p(95)<100 → 950 ms |');
+    expect(md).toContain('| `integrity.fk` | Foreign-key orphans | ⚠️ WARN | 640 ms | orphan_rows count==0 → 3 |');
+    expect(md).toContain('## Connection pooling (`pool`)');
+    expect(md).toContain('### `backup.restore`: Dump and restore into a scratch database ❌ FAIL');
+    expect(md).toContain('**Reason:** pg_restore: error: could not execute query: permission denied for schema public');
+  });
+
+  it('lists threshold outcomes, ratings and findings with their recommendations', () => {
+    expect(md).toContain('| `query_duration{query:point_lookup}` | `p(95)<100` | fail | 950 ms | ❌ missed | config.thresholds.basic_query_ms |');
+    expect(md).toContain('| `acquire_duration` | `avg<50` | fail | 0.25 ms | ✅ met | default |');
+    expect(md).toContain('| `query_duration{query:point_lookup} p95` | response_time_ms | 950 ms | **poor** |');
+    expect(md).toContain('| `queries` | throughput_rps | 595 req/s | **good** |');
+    expect(md).toContain('- **warn**: Sequential scan on transactions (`point_lookup`)<br>');
+    expect(md).toContain('  *Recommendation:* Create an index on transactions(account_id).');
+  });
+
+  it('numbers the recommendations', () => {
+    const items = md.split('## Recommendations\n\n')[1]!.split('\n\n')[0]!.split('\n');
+    expect(items).toHaveLength(result.recommendations.length);
+    items.forEach((item, i) => expect(item.startsWith(`${i + 1}. **${result.recommendations[i]!.severity}** · \`${result.recommendations[i]!.checkId}\`: `)).toBe(true));
+  });
+
+  it('describes the environment: client, server version, settings, private server, services not tested', () => {
+    expect(md).toContain('| **Host** | ci-runner-7 |');
+    expect(md).toContain('| **CPUs** | 8 × AMD EPYC 7B13 |');
+    expect(md).toContain('| **Server version** | 15.8 |');
+    expect(md).toContain('| `shared_buffers` | 128MB |');
+    expect(md).toContain('| **URL** | `postgres://stackprobe@127.0.0.1:54329/stackprobe` |');
+    expect(md).toMatch(/\| \*\*Private\*\* \| yes: an embedded PostgreSQL/);
+    expect(md).toContain('| `redis` | REDIS_URL not set |');
+  });
+
+  it('escapes pipes and newlines in cells so every row has its table\'s column count', () => {
+    expect(md).toContain('| note | warm pool \\| reused |');
+    const odd = fullRunResult();
+    odd.checks[3]!.reason = 'exit 1 | stderr:\nline two';
+    odd.checks[0]!.title = 'Pool | sweep';
+    const text = renderMarkdown(odd);
+    expect(text).toContain('| `backup.restore` | Dump and restore into a scratch database | ❌ FAIL | 950 ms | exit 1 \\| stderr:<br>line two |');
+    expect(text).toContain('| `pool.connect` | Pool \\| sweep |');
+    for (const t of tables(text)) {
+      const width = t[0]!.length;
+      for (const row of t) expect(row).toHaveLength(width);
+    }
+  });
+
+  it('keeps a multi-line finding detail inside its list item', () => {
+    expect(md).toContain(`- **error**: ${RECORDED.planted.pipeTitle} (\`entries.ledger_id\`)<br>\n  first line<br>\n  second | line<br>\n  *Recommendation:*`);
+  });
+
+  it('marks an interrupted run and renders an empty one', () => {
+    expect(md).not.toContain('Interrupted');
+    expect(renderMarkdown(interruptedRunResult())).toContain('> **Interrupted:**');
+    const empty = renderMarkdown(emptyRunResult());
+    expect(empty).toContain('No checks ran.');
+    expect(empty).toContain('| **Response time** | no operations were timed |');
+    expect(empty).toContain('None: nothing needs attention.');
+    expect(empty.endsWith('\n')).toBe(true);
+    expect(empty).not.toMatch(/\n{3}/);
+  });
+});
