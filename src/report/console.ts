@@ -90,7 +90,7 @@ function checkBlock(c: CheckResult, ctx: Ctx): string[] {
   if (rest.length > shown.length) lines.push(p.dim(`${INDENT}… ${rest.length - shown.length} more metrics in the Markdown report`));
   for (const t of c.thresholds) {
     if (t.ok) continue;
-    const text = `✗ ${formatThreshold(t, c.metrics)}${t.level === 'warn' ? ' (warning)' : ''}`;
+    const text = `✗ ${formatThreshold(t)}${t.level === 'warn' ? ' (warning)' : ''}`;
     lines.push(...wrap(text, width, INDENT, `${INDENT}  `).map(t.level === 'fail' ? p.red : p.yellow));
   }
   // Response-time bands are in the tables; other ratings (hit rate, throughput of untabled metrics) are listed here.
@@ -115,7 +115,8 @@ function tableLines(table: SeriesTable, { p, width }: Ctx): string[] {
   const lines = [p.dim(truncate(head, width))];
   for (const r of table.rows) {
     const s = r.duration.summary;
-    const pct = (k: string) => formatValue(s.percentiles[k] ?? Number.NaN, r.duration.unit).padStart(9);
+    // A series with no successful samples has no percentiles: show a dash, not a fake 0 ms.
+    const pct = (k: string) => (s.count === 0 ? '–' : formatValue(s.percentiles[k] ?? Number.NaN, r.duration.unit)).padStart(9);
     const errors = r.errors ? formatPercent(r.errors.value) : '';
     const rps = r.throughput ? formatNumber(r.throughput.value) : '';
     const errStyled = r.errors && r.errors.value > 0 ? p.red(errors.padStart(7)) : errors.padStart(7);
@@ -179,7 +180,7 @@ function totals(result: RunResult, { p, width }: Ctx): string[] {
   const proc = s.process;
   lines.push(...row('client', `CPU ${formatNumber(proc.cpuPercent)}% (user ${formatDuration(proc.cpuUserMs)}, system ${formatDuration(proc.cpuSystemMs)}) · max memory ${formatNumber(proc.maxRssMb)} MB`));
   for (const t of s.thresholds) {
-    if (!t.ok) lines.push(...wrap(`✗ ${formatThreshold(t, [])}`, width, '  ', '    ').map(t.level === 'fail' ? p.red : p.yellow));
+    if (!t.ok) lines.push(...wrap(`✗ ${formatThreshold(t)}`, width, '  ', '    ').map(t.level === 'fail' ? p.red : p.yellow));
   }
   return lines;
 }

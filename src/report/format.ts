@@ -1,6 +1,6 @@
 // Number, duration and label formatting shared by the reporters: ms to 3 significant digits, ratios as %, counts grouped.
 import { metricKey } from '../metrics/registry.js';
-import type { CheckResult, CheckStatus, Rating, SerializedMetric, ThresholdOutcome } from '../result/model.js';
+import type { CheckResult, CheckStatus, Rating, ThresholdOutcome } from '../result/model.js';
 
 const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const MISSING = '–';
@@ -86,38 +86,21 @@ export function formatRatingValue(r: Rating): string {
   }
 }
 
-/** The unit a threshold's observed value is in: `count` and counter `rate` change it; a run-level metric carries it in its name. */
-function thresholdUnit(t: ThresholdOutcome, metrics: SerializedMetric[]): string {
-  const name = t.metric.split('{')[0]!.trim();
-  const aggregate = /^\s*([a-z]+)/i.exec(t.expression)?.[1]?.toLowerCase() ?? '';
-  if (aggregate === 'count') return 'count';
-  const m = metrics.find((x) => x.name === name);
-  if (m) {
-    if (m.type === 'counter') return aggregate === 'rate' ? '/s' : m.unit;
-    if (m.type === 'rate') return 'ratio';
-    return m.unit;
-  }
-  if (/_(ms|duration)$/.test(name)) return 'ms';
-  if (/_mb$/.test(name)) return 'MB';
-  if (/_bytes$/.test(name)) return 'bytes';
-  return '';
-}
-
-export function formatThresholdActual(t: ThresholdOutcome, metrics: SerializedMetric[]): string {
+export function formatThresholdActual(t: ThresholdOutcome): string {
   if (t.actual === null) return 'not recorded';
-  return formatValue(t.actual, thresholdUnit(t, metrics));
+  return formatValue(t.actual, t.unit);
 }
 
 /** `query_duration{query:x} p(95)<100 → 134 ms` */
-export function formatThreshold(t: ThresholdOutcome, metrics: SerializedMetric[]): string {
-  return `${t.metric} ${t.expression} → ${formatThresholdActual(t, metrics)}`;
+export function formatThreshold(t: ThresholdOutcome): string {
+  return `${t.metric} ${t.expression} → ${formatThresholdActual(t)}`;
 }
 
 /** Why a check did not simply pass: its reason, else its missed thresholds (at most `max`, then how many more). */
 export function whyText(c: CheckResult, max = Number.POSITIVE_INFINITY): string {
   if (c.reason) return c.reason;
   const missed = c.thresholds.filter((t) => !t.ok);
-  const shown = missed.slice(0, max).map((t) => formatThreshold(t, c.metrics)).join('; ');
+  const shown = missed.slice(0, max).map((t) => formatThreshold(t)).join('; ');
   return missed.length > max ? `${shown} (+${missed.length - max} more)` : shown;
 }
 

@@ -46,7 +46,7 @@ function summarySection(result: RunResult): string[] {
     ['Client memory', `max RSS ${formatNumber(s.process.maxRssMb)} MB`],
     ['Tool', `${env.tool.name} ${env.tool.version} on ${env.client.hostname}`],
   ];
-  for (const t of s.thresholds) rows.push(['Run threshold', `${t.ok ? '✅' : '❌'} ${formatThreshold(t, [])}`]);
+  for (const t of s.thresholds) rows.push(['Run threshold', `${t.ok ? '✅' : '❌'} ${formatThreshold(t)}`]);
   return ['## Summary', '', ...table(['', ''], rows.map(([k, v]) => [`**${k}**`, escapeCell(v!)]))];
 }
 
@@ -75,7 +75,7 @@ function checkSection(c: CheckResult): string[] {
   if (c.reason) lines.push(`**Reason:** ${escapeInline(c.reason)}`, '');
   lines.push(...trendTable(c.metrics), ...otherMetricTable(c.metrics));
   const thresholds = c.thresholds.map((t) => [
-    codeCell(t.metric), codeCell(t.expression), t.level, escapeCell(formatThresholdActual(t, c.metrics)), t.ok ? '✅ met' : '❌ missed', escapeCell(t.source),
+    codeCell(t.metric), codeCell(t.expression), t.level, escapeCell(formatThresholdActual(t)), t.ok ? '✅ met' : '❌ missed', escapeCell(t.source),
   ]);
   if (thresholds.length) lines.push('**Thresholds**', '', ...table(['Metric', 'Threshold', 'Level', 'Measured', 'Result', 'Source'], thresholds));
   const ratings = c.ratings.map((r) => [codeCell(r.metric), r.kind, escapeCell(formatRatingValue(r)), `**${r.band}**`]);

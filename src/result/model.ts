@@ -56,6 +56,8 @@ export interface ThresholdOutcome {
   ok: boolean;
   /** The observed value the expression was tested against, in the metric's unit; null when the metric was never recorded. */
   actual: number | null;
+  /** The unit of `actual`: the metric's unit (`ms`), `ratio` for a rate, `count`, or `/s` for a counter's rate. */
+  unit: string;
   /** Where the threshold came from: `default` or the config path that set it. */
   source: string;
 }

@@ -24,7 +24,7 @@ export function summarize(checks: CheckResult[], cost: ProcessCost, memoryLimitM
   const durations = checks.flatMap((c) => c.metrics.filter((m): m is TrendMetric => m.type === 'trend' && m.name.endsWith('_duration')));
   const memory: ThresholdOutcome = {
     metric: 'process_max_rss_mb', expression: `value<${memoryLimitMb}`, level: 'warn',
-    ok: cost.maxRssMb < memoryLimitMb, actual: cost.maxRssMb, source: 'config.thresholds.memory_usage_mb',
+    ok: cost.maxRssMb < memoryLimitMb, actual: cost.maxRssMb, unit: 'MB', source: 'config.thresholds.memory_usage_mb',
   };
   return {
     total: checks.length, passed, warned, failed, skipped,

@@ -62,12 +62,23 @@ export function aggregateValue(metrics: SerializedMetric[], rule: ThresholdRule)
   }
 }
 
+/** The unit an aggregate's value is in, so reports can print `134 ms`, `2.0%` or `3 rows` without guessing. */
+function unitOf(metrics: SerializedMetric[], rule: ThresholdRule): string {
+  const m = metrics.find((x) => matches(x, rule.selector));
+  const kind = rule.expr.aggregate.kind;
+  if (!m) return '';
+  if (kind === 'count') return 'count';
+  if (m.type === 'rate') return 'ratio';
+  if (m.type === 'counter') return kind === 'rate' ? '/s' : m.unit;
+  return m.unit;
+}
+
 export function evaluateThresholds(metrics: SerializedMetric[], rules: ThresholdRule[]): ThresholdOutcome[] {
   return rules.map((rule) => {
     const actual = aggregateValue(metrics, rule);
     // A threshold on a metric that was never recorded cannot pass: silence is not success.
     const ok = actual !== null && compare(actual, rule.expr.op, rule.expr.value);
-    return { metric: rule.selector.source, expression: rule.expr.source, level: rule.level, ok, actual, source: rule.source };
+    return { metric: rule.selector.source, expression: rule.expr.source, level: rule.level, ok, actual, unit: unitOf(metrics, rule), source: rule.source };
   });
 }
 
