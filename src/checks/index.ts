@@ -1,5 +1,19 @@
-// The built-in checks, in the order a run executes them.
+// The built-in checks, in the order a run executes them (DESIGN.md's category order).
+import { backupChecks } from './backup/index.js';
+import { cacheChecks } from './cache/index.js';
+import { integrityChecks } from './integrity/index.js';
+import { loadChecks } from './load/index.js';
+import { poolChecks } from './pool/index.js';
 import { queriesChecks } from './queries/index.js';
+import { tasksChecks } from './tasks/index.js';
 import type { Check } from './types.js';
 
-export const builtinChecks: Check[] = [...queriesChecks];
+export const builtinChecks: Check[] = [
+  ...poolChecks,
+  ...queriesChecks,
+  ...integrityChecks,
+  ...backupChecks,
+  ...cacheChecks,
+  ...tasksChecks,
+  ...loadChecks,
+];

@@ -2,7 +2,9 @@
 import type { Config, ThresholdSpec } from '../config/schema.js';
 import type { MetricRegistry } from '../metrics/registry.js';
 import type { Finding, Mode, Rating } from '../result/model.js';
+import type { CeleryTarget } from '../targets/celery/target.js';
 import type { PgTarget } from '../targets/pg/target.js';
+import type { RedisTarget } from '../targets/redis/target.js';
 import type { Logger } from '../util/logger.js';
 
 /** Services a check can need; a check whose needs are not configured is `skip` with the reason. */
@@ -10,6 +12,8 @@ export type Need = 'pg' | 'redis' | 'celery' | 'bullmq';
 
 export interface Targets {
   pg?: PgTarget;
+  redis?: RedisTarget;
+  celery?: CeleryTarget;
 }
 
 export interface CheckContext {

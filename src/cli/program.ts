@@ -100,6 +100,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       for (const c of builtinChecks) process.stdout.write(`${c.id.padEnd(24)} ${c.title}  (needs: ${c.needs.join(', ') || 'nothing'}${c.writes ? '; writes' : ''})\n`);
     });
 
+  // Commands of other areas register here, one line each: `registerXCommand(program, setExit);`
+  // <extra-commands>
+
   return program;
 }
 

@@ -1,5 +1,12 @@
 // The one source of truth for configuration: this zod schema gives the types, the defaults, the JSON Schema and the docs table.
 import { z } from 'zod';
+import { BackupSection } from './sections/backup.js';
+import { CacheSection } from './sections/cache.js';
+import { IntegritySection } from './sections/integrity.js';
+import { LoadSection } from './sections/load.js';
+import { PoolSection } from './sections/pool.js';
+import { ReportSection } from './sections/report.js';
+import { TasksSection } from './sections/tasks.js';
 
 const positive = () => z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' });
 const positiveInt = () => z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
@@ -105,6 +112,13 @@ export const ConfigSchema = z.strictObject({
       custom: z.array(CustomQuerySchema).default([]).describe('Your own statements, run read-only'),
     })
     .prefault({}),
+  pool: PoolSection,
+  integrity: IntegritySection,
+  backup: BackupSection,
+  cache: CacheSection,
+  tasks: TasksSection,
+  load: LoadSection,
+  report: ReportSection,
   checks: z
     .record(
       z.string(),

@@ -31,7 +31,8 @@ export function skippedResult(check: Check, reason: string): CheckResult {
 
 export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
   const { check, config, log } = a;
-  const missing = check.needs.find((n) => !a.targets[n as keyof Targets]);
+  // BullMQ lives on Redis: the need is met exactly when Redis is there.
+  const missing = check.needs.find((n) => !a.targets[n === 'bullmq' ? 'redis' : n]);
   if (missing) {
     const reason = a.unavailable[missing] ?? `${missing} is not configured`;
     // Not configured is a skip; configured but unreachable is a failure the user must see (exit code 1).

@@ -1,6 +1,6 @@
 // Decides which checks run: --only/--skip (categories or ids), config.checks[id].enabled, and --read-only.
 import type { Check } from '../checks/types.js';
-import type { Config } from '../config/schema.js';
+import { CATEGORIES, type Config } from '../config/schema.js';
 import { ConfigError } from '../util/errors.js';
 
 export interface Selection {
@@ -14,10 +14,11 @@ function matches(check: Check, names: string[]): boolean {
 }
 
 export function selectChecks(all: Check[], config: Config): Selection {
-  const known = new Set(all.flatMap((c) => [c.id, c.category]));
+  // Every built-in category name is valid even when it has no checks in this build, so configs stay portable.
+  const known = new Set([...CATEGORIES, ...all.flatMap((c) => [c.id, c.category])]);
   for (const [field, names] of [['only', config.only ?? []], ['skip', config.skip]] as const) {
     names.forEach((n, i) => {
-      if (!known.has(n)) throw new ConfigError(`config.${field}[${i}]: expected a category or check id (${[...new Set(all.map((c) => c.category))].join(', ')}), got ${JSON.stringify(n)}`);
+      if (!known.has(n)) throw new ConfigError(`config.${field}[${i}]: expected a category or check id (${[...new Set([...CATEGORIES, ...all.map((c) => c.category)])].join(', ')}), got ${JSON.stringify(n)}`);
     });
   }
   const selection: Selection = { run: [], skipped: [] };

@@ -1,12 +1,12 @@
-// Opens the services the config names (or the private embedded PostgreSQL), and says why any is unavailable.
+// Opens every service the config names (or a private stand-in), and says why any is unavailable.
 import type { Need, Targets } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
 import type { TargetFacts } from '../result/model.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../targets/embedded/embedded-pg.js';
-import { openPg } from '../targets/pg/target.js';
-import { describeError } from '../util/errors.js';
+import { openCelery } from '../targets/celery/open.js';
+import type { Opened } from '../targets/opened.js';
+import { openPostgres } from '../targets/pg/open.js';
+import { openRedis } from '../targets/redis/open.js';
 import type { Logger } from '../util/logger.js';
-import { redactText } from '../util/redact.js';
 
 export interface OpenTargets {
   targets: Targets;
@@ -18,47 +18,49 @@ export interface OpenTargets {
   close(): Promise<void>;
 }
 
-export async function openTargets(config: Config, log: Logger, onProgress: (text: string) => void): Promise<OpenTargets> {
-  const targets: Targets = {};
-  const unavailable: Partial<Record<Need, string>> = {
-    redis: 'REDIS_URL not set',
-    celery: 'CELERY_BROKER_URL not set',
-  };
-  const facts: Record<string, TargetFacts> = {};
-  const broken = new Set<Need>();
-  let embedded: EmbeddedPostgres | undefined;
-  const timeouts = { connectMs: config.timeouts.connect_ms, operationMs: config.timeouts.operation_ms };
+type Opener = (config: Config, log: Logger, onProgress: (text: string) => void) => Promise<Opened<unknown>>;
 
-  try {
-    let url = config.database_url;
-    if (!url) {
-      onProgress('DATABASE_URL not set: starting a private embedded PostgreSQL');
-      embedded = await startEmbeddedPostgres();
-      log.info({ port: embedded.port }, 'started private embedded PostgreSQL');
-      url = embedded.url;
+const OPENERS: Array<[Exclude<Need, 'bullmq'>, Opener]> = [
+  ['pg', openPostgres],
+  ['redis', openRedis],
+  ['celery', openCelery],
+];
+
+export async function openTargets(config: Config, log: Logger, onProgress: (text: string) => void): Promise<OpenTargets> {
+  const targets: Record<string, unknown> = {};
+  const unavailable: Partial<Record<Need, string>> = {};
+  const broken = new Set<Need>();
+  const facts: Record<string, TargetFacts> = {};
+  const closers: Array<() => Promise<void>> = [];
+  // One at a time: a private server's start-up is CPU-bound, and the order of progress lines stays readable.
+  for (const [need, open] of OPENERS) {
+    const opened = await open(config, log, onProgress);
+    if (opened.target) targets[need] = opened.target;
+    if (opened.facts) facts[need] = opened.facts;
+    if (opened.close) closers.push(opened.close);
+    if (!opened.target) {
+      unavailable[need] = opened.reason ?? `${need} is not configured`;
+      if (opened.broken) broken.add(need);
     }
-    targets.pg = await openPg(url, timeouts, { private: embedded !== undefined });
-    facts.pg = targets.pg.facts;
-  } catch (err) {
-    unavailable.pg = redactText(describeError(err));
-    broken.add('pg');
-    log.warn({ reason: unavailable.pg }, 'PostgreSQL unavailable');
   }
+  // BullMQ runs on Redis: it is there exactly when Redis is.
+  if (!targets.redis) unavailable.bullmq = unavailable.redis ?? 'REDIS_URL not set';
 
   return {
-    targets,
+    targets: targets as Targets,
     unavailable,
     broken,
     facts,
     async close() {
-      try {
-        await targets.pg?.close();
-      } finally {
-        if (embedded) {
-          await embedded.stop();
-          log.info('stopped and removed the private embedded PostgreSQL');
+      const errors: unknown[] = [];
+      for (const close of closers.reverse()) {
+        try {
+          await close();
+        } catch (err) {
+          errors.push(err);
         }
       }
+      if (errors.length) log.error({ errors: errors.map(String) }, 'closing targets failed');
     },
   };
 }

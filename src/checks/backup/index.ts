@@ -1,0 +1,4 @@
+// The `backup` category's checks, in run order.
+import type { Check } from '../types.js';
+
+export const backupChecks: Check[] = [];

@@ -1,0 +1,4 @@
+// The `cache` category's checks, in run order.
+import type { Check } from '../types.js';
+
+export const cacheChecks: Check[] = [];

@@ -1,0 +1,4 @@
+// The `load` category's checks, in run order.
+import type { Check } from '../types.js';
+
+export const loadChecks: Check[] = [];

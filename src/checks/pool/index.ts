@@ -1,0 +1,4 @@
+// The `pool` category's checks, in run order.
+import type { Check } from '../types.js';
+
+export const poolChecks: Check[] = [];
