@@ -108,19 +108,49 @@ function checkBlock(c: CheckResult, ctx: Ctx): string[] {
   return lines;
 }
 
-/** One row per operation: n, p50/p95/p99, error share, throughput, and the response-time band. */
-function tableLines(table: SeriesTable, { p, width }: Ctx): string[] {
-  const labelWidth = Math.min(26, Math.max(8, table.tagKey.length, ...table.rows.map((r) => r.label.length)));
-  const head = `${INDENT}${(table.tagKey || 'operation').padEnd(labelWidth)} ${'n'.padStart(8)} ${'p50'.padStart(9)} ${'p95'.padStart(9)} ${'p99'.padStart(9)} ${'errors'.padStart(7)} ${'req/s'.padStart(8)}  band`;
-  const lines = [p.dim(truncate(head, width))];
-  for (const r of table.rows) {
+interface Column {
+  head: string;
+  width: number;
+  cell(r: SeriesTable['rows'][number]): string;
+}
+
+/** Columns in the order they are dropped when the terminal is too narrow: band first, then throughput, then p50. */
+function tableColumns(p: Palette): Column[] {
+  const pct = (k: string) => (r: SeriesTable['rows'][number]) => {
     const s = r.duration.summary;
     // A series with no successful samples has no percentiles: show a dash, not a fake 0 ms.
-    const pct = (k: string) => (s.count === 0 ? '–' : formatValue(s.percentiles[k] ?? Number.NaN, r.duration.unit)).padStart(9);
-    const errors = r.errors ? formatPercent(r.errors.value) : '';
-    const rps = r.throughput ? formatNumber(r.throughput.value) : '';
-    const errStyled = r.errors && r.errors.value > 0 ? p.red(errors.padStart(7)) : errors.padStart(7);
-    lines.push(`${INDENT}${truncate(r.label, labelWidth).padEnd(labelWidth)} ${formatNumber(s.count).padStart(8)} ${pct('p50')} ${pct('p95')} ${pct('p99')} ${errStyled} ${rps.padStart(8)}  ${r.band ?? ''}`.trimEnd());
+    return s.count === 0 ? '–' : formatValue(s.percentiles[k] ?? Number.NaN, r.duration.unit);
+  };
+  return [
+    { head: 'n', width: 8, cell: (r) => formatNumber(r.duration.summary.count) },
+    { head: 'p50', width: 9, cell: pct('p50') },
+    { head: 'p95', width: 9, cell: pct('p95') },
+    { head: 'p99', width: 9, cell: pct('p99') },
+    { head: 'errors', width: 7, cell: (r) => (r.errors ? formatPercent(r.errors.value) : '') },
+    { head: 'req/s', width: 8, cell: (r) => (r.throughput ? formatNumber(r.throughput.value) : '') },
+    { head: 'band', width: -10, cell: (r) => (r.band ? p.dim(r.band) : '') },
+  ];
+}
+
+/** One row per operation: n, p50/p95/p99, error share, throughput, and the response-time band. */
+function tableLines(table: SeriesTable, { p, width }: Ctx): string[] {
+  const title = table.tagKey || 'operation';
+  const labelWidth = Math.min(26, Math.max(8, title.length, ...table.rows.map((r) => r.label.length)));
+  const columns = tableColumns(p);
+  const span = (cols: Column[]) => INDENT.length + labelWidth + cols.reduce((n, c) => n + 1 + Math.abs(c.width), 0);
+  for (const name of ['band', 'req/s', 'p50']) {
+    if (span(columns) <= width) break;
+    columns.splice(columns.findIndex((c) => c.head === name), 1);
+  }
+  const pad = (c: Column, text: string) => (c.width < 0 ? text : text.padStart(c.width));
+  const head = `${INDENT}${title.padEnd(labelWidth)} ${columns.map((c) => pad(c, c.head)).join(' ')}`;
+  const lines = [p.dim(head.trimEnd())];
+  for (const r of table.rows) {
+    const cells = columns.map((c) => {
+      const text = pad(c, c.cell(r));
+      return c.head === 'errors' && r.errors && r.errors.value > 0 ? p.red(text) : text;
+    });
+    lines.push(`${INDENT}${truncate(r.label, labelWidth).padEnd(labelWidth)} ${cells.join(' ')}`.trimEnd());
   }
   return lines;
 }

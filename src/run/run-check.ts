@@ -34,9 +34,10 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
   // BullMQ lives on Redis: the need is met exactly when Redis is there.
   const missing = check.needs.find((n) => !a.targets[n === 'bullmq' ? 'redis' : n]);
   if (missing) {
-    const reason = a.unavailable[missing] ?? `${missing} is not configured`;
+    const service = missing === 'bullmq' ? 'redis' : missing;
+    const reason = a.unavailable[service] ?? `${missing} is not configured`;
     // Not configured is a skip; configured but unreachable is a failure the user must see (exit code 1).
-    return a.broken.has(missing) ? { ...skippedResult(check, reason), status: 'fail' } : skippedResult(check, reason);
+    return a.broken.has(service) ? { ...skippedResult(check, reason), status: 'fail' } : skippedResult(check, reason);
   }
 
   const rules = rulesForCheck(check, config);

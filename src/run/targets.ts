@@ -43,9 +43,6 @@ export async function openTargets(config: Config, log: Logger, onProgress: (text
       if (opened.broken) broken.add(need);
     }
   }
-  // BullMQ runs on Redis: it is there exactly when Redis is.
-  if (!targets.redis) unavailable.bullmq = unavailable.redis ?? 'REDIS_URL not set';
-
   return {
     targets: targets as Targets,
     unavailable,
