@@ -1,10 +1,47 @@
-// Opens the Redis target from config.redis_url. (The cache category replaces this with the real implementation.)
+// Opens the Redis target: config.redis_url, or a private redis-server (when one is on PATH) when none is given.
 import type { Config } from '../../config/schema.js';
+import { describeError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
+import { redactText } from '../../util/redact.js';
 import type { Opened } from '../opened.js';
-import type { RedisTarget } from './target.js';
+import { runKeyPrefix } from './keys.js';
+import { findRedisServer, startPrivateRedis, type PrivateRedis } from './server.js';
+import { openRedisTarget, type RedisTarget } from './target.js';
 
-export async function openRedis(config: Config, _log: Logger, _onProgress: (text: string) => void): Promise<Opened<RedisTarget>> {
-  if (!config.redis_url) return { reason: 'REDIS_URL not set' };
-  return { reason: 'the Redis target is not available in this version', broken: false };
+export const NO_REDIS = 'REDIS_URL not set and no redis-server on PATH: install redis-server or set REDIS_URL';
+
+export async function openRedis(config: Config, log: Logger, onProgress: (text: string) => void): Promise<Opened<RedisTarget>> {
+  let server: PrivateRedis | undefined;
+  try {
+    let url = config.redis_url;
+    if (!url) {
+      if (!(await findRedisServer())) return { reason: NO_REDIS };
+      onProgress('REDIS_URL not set: starting a private redis-server');
+      server = await startPrivateRedis();
+      log.info({ port: server.port }, 'started private redis-server');
+      url = server.url;
+    }
+    const target = await openRedisTarget(url, {
+      connectMs: config.timeouts.connect_ms, commandMs: config.cache.command_timeout_ms,
+      keyPrefix: runKeyPrefix(config.cache.key_prefix), private: server !== undefined,
+    });
+    const stopServer = server;
+    return {
+      target,
+      facts: target.facts,
+      close: async () => {
+        try {
+          await target.close();
+        } finally {
+          await stopServer?.stop();
+          if (stopServer) log.info('stopped and removed the private redis-server');
+        }
+      },
+    };
+  } catch (err) {
+    await server?.stop();
+    const reason = redactText(describeError(err));
+    log.warn({ reason }, 'Redis unavailable');
+    return { reason, broken: true };
+  }
 }

@@ -1,15 +1,108 @@
-// The Redis target: the interface checks (cache, load, BullMQ) use. Owned by the cache category.
-import type { Redis } from 'ioredis';
+// The Redis target: the interface checks (cache, load, BullMQ) use, and how it is opened and closed. Owned by the cache category.
+import { Redis } from 'ioredis';
+import { withTimeout } from '../../exec/timeout.js';
 import type { TargetFacts } from '../../result/model.js';
+import { TargetUnavailableError } from '../../util/errors.js';
+import { redactUrl } from '../../util/redact.js';
+import { describeRedisError, redisOptions, type RedisConnectOptions } from './connect.js';
+import { parseInfo } from './info.js';
+import { removeKeys } from './keys.js';
 
 export interface RedisTarget {
   readonly kind: 'redis';
   readonly facts: TargetFacts;
   /** A connected client shared by the checks; do not quit it. */
   readonly client: Redis;
-  /** A new connection (one per virtual user, or for blocking commands); the caller quits it (`ctx.defer`). */
+  /** A new connection (one per virtual user, or for blocking commands); the caller quits it (`ctx.defer`). close() ends any left over. */
   duplicate(): Redis;
-  /** Every key stackprobe writes starts with this (`stackprobe:`), and carries a TTL. */
+  /** Every key stackprobe writes starts with this (`stackprobe:<run id>:`), and carries a TTL. */
   readonly keyPrefix: string;
+  readonly timeouts: RedisConnectOptions;
+  /** Deletes every key under keyPrefix (SCAN + UNLINK, bounded in time); returns how many. Keys outside it are never touched. */
+  removeKeys(): Promise<number>;
+  /** Removes stackprobe's keys and ends every connection. */
   close(): Promise<void>;
+}
+
+export interface OpenRedisOptions extends RedisConnectOptions {
+  keyPrefix: string;
+  private?: boolean;
+}
+
+const FACT_KEYS = ['redis_mode', 'role', 'maxmemory', 'maxmemory_policy', 'os'];
+
+/** Ends a client whatever its state; quit() waits for replies, disconnect() does not, so quit is bounded. */
+export async function endClient(client: Redis, ms = 2000): Promise<void> {
+  if (client.status === 'end') return;
+  try {
+    await withTimeout(client.quit(), ms, 'quitting a Redis connection');
+  } catch (err) {
+    // Not answering (stalled or gone): drop the socket instead, which cannot fail.
+    void err;
+    client.disconnect();
+  }
+}
+
+async function connected(url: string, opts: RedisConnectOptions): Promise<Redis> {
+  const client = new Redis(redisOptions(url, opts));
+  let lastError: unknown;
+  // Without a listener an 'error' event would crash the process; commands still reject with their own errors.
+  client.on('error', (err: unknown) => (lastError = err));
+  try {
+    // connect() itself waits through the retry strategy; the connect bound applies to the whole attempt.
+    await withTimeout(client.connect(), opts.connectMs + 500, 'connecting to Redis');
+    await client.ping();
+    return client;
+  } catch (err) {
+    client.disconnect();
+    throw lastError && !/WRONGPASS|NOAUTH/.test(String(err)) ? lastError : err;
+  }
+}
+
+export async function openRedisTarget(url: string, opts: OpenRedisOptions): Promise<RedisTarget> {
+  const redacted = redactUrl(url);
+  let client: Redis;
+  try {
+    client = await connected(url, opts);
+  } catch (err) {
+    throw new TargetUnavailableError(describeRedisError(err, redacted, opts));
+  }
+  let info: Record<string, string>;
+  try {
+    info = parseInfo(await client.info());
+  } catch (err) {
+    client.disconnect();
+    throw new TargetUnavailableError(`cannot read INFO from Redis at ${redacted}: ${(err as Error).message}`);
+  }
+  if (info.cluster_enabled === '1') {
+    client.disconnect();
+    throw new TargetUnavailableError(`Redis at ${redacted} is a Cluster node: cluster mode is not supported in this version; point REDIS_URL at a standalone server or a Sentinel (?sentinel=NAME)`);
+  }
+  const duplicates = new Set<Redis>();
+  return {
+    kind: 'redis',
+    client,
+    keyPrefix: opts.keyPrefix,
+    timeouts: { connectMs: opts.connectMs, commandMs: opts.commandMs },
+    facts: {
+      kind: 'redis', url: redacted, private: opts.private ?? false, version: info.redis_version ?? 'unknown',
+      settings: Object.fromEntries(FACT_KEYS.filter((k) => info[k] !== undefined).map((k) => [k, info[k]!])),
+    },
+    duplicate() {
+      const dup = client.duplicate();
+      dup.on('error', () => undefined); // commands reject with their own errors; the event alone must not crash
+      dup.once('end', () => duplicates.delete(dup));
+      duplicates.add(dup);
+      return dup;
+    },
+    removeKeys: () => removeKeys(client, opts.keyPrefix),
+    async close() {
+      try {
+        await removeKeys(client, opts.keyPrefix);
+      } finally {
+        await Promise.all([...duplicates].map((d) => endClient(d)));
+        await endClient(client);
+      }
+    },
+  };
 }

@@ -1,0 +1,77 @@
+// cache.latency: GET, SET with TTL, MGET and a small pipeline, each at the configured concurrency: percentiles, throughput, errors.
+import type { Redis } from 'ioredis';
+import { Recorder } from '../../exec/recorder.js';
+import { redactText } from '../../util/redact.js';
+import { createRng } from '../../workload/prng.js';
+import type { Check, CheckContext } from '../types.js';
+import { checkKeys, drive, firstError, latencyDurationMs, openConnections, payload, populate, redisOf } from './common.js';
+
+type Op = (client: Redis, key: (i: number) => string, pick: () => number) => Promise<unknown>;
+
+function operations(ctx: CheckContext, value: string): Array<[string, Op]> {
+  const { ttl_s: ttl, batch_size: batch } = ctx.config.cache;
+  const many = (pick: () => number, key: (i: number) => string) => Array.from({ length: batch }, () => key(pick()));
+  return [
+    ['get', (c, key, pick) => c.get(key(pick()))],
+    ['set', (c, key, pick) => c.set(key(pick()), value, 'EX', ttl)],
+    ['mget', (c, key, pick) => c.mget(many(pick, key))],
+    ['pipeline', async (c, key, pick) => {
+      const pipe = c.pipeline();
+      for (const k of many(pick, key)) pipe.set(k, value, 'EX', ttl);
+      const results = await pipe.exec();
+      const failed = results?.find(([err]) => err);
+      if (failed) throw failed[0];
+    }],
+  ];
+}
+
+export const cacheLatencyCheck: Check = {
+  id: 'cache.latency',
+  category: 'cache',
+  title: 'Cache latency: GET, SET, MGET, pipeline',
+  needs: ['redis'],
+  writes: true,
+  thresholds: (config) => ({
+    cache_op_duration: [`p(95)<${config.thresholds.cache_latency_ms}`],
+    cache_op_errors: [`rate<${config.cache.max_error_rate}`],
+  }),
+  async run(ctx) {
+    const cfg = ctx.config.cache;
+    const prefix = checkKeys(ctx, 'lat');
+    const key = (i: number) => `${prefix}${i}`;
+    const value = payload(cfg.value_bytes);
+    const clients = await openConnections(ctx, Math.min(cfg.concurrency, cfg.connections));
+    ctx.progress(`writing ${cfg.key_space} keys`);
+    await populate(redisOf(ctx).client, prefix, cfg.key_space, value, cfg.ttl_s, ctx.signal);
+    ctx.info('setup', { keys: cfg.key_space, value_bytes: cfg.value_bytes, concurrency: cfg.concurrency, connections: clients.length, batch_size: cfg.batch_size, ttl_s: cfg.ttl_s, ...(cfg.arrival_rate ? { arrival_rate: cfg.arrival_rate } : {}) });
+
+    for (const [index, [name, op]] of operations(ctx, value).entries()) {
+      if (ctx.signal.aborted) break;
+      ctx.progress(`${name} at ${cfg.concurrency} in flight`);
+      const recorder = new Recorder({ registry: ctx.metrics, name: 'cache_op', tags: { op: name }, elapsed: ctx.elapsed });
+      const rngs = Array.from({ length: cfg.concurrency }, (_, vu) => createRng(ctx.config.workload.seed, 500, index, vu));
+      const result = await drive(ctx, {
+        recorder, vus: cfg.concurrency, durationMs: latencyDurationMs(ctx), rate: cfg.arrival_rate,
+        fn: (vu) => {
+          const rng = rngs[vu]!;
+          return op(clients[vu % clients.length]!, key, () => rng.int(0, cfg.key_space - 1));
+        },
+      });
+      const ok = recorder.duration.count;
+      if (ok > 0) {
+        ctx.metrics.gauge('cache_op_throughput', { op: name }, 'ops/s').set(ok / (result.elapsedMs / 1000));
+        ctx.rate('response_time_ms', `cache_op_duration{op:${name}}`, recorder.duration.percentile(95));
+        ctx.rate('throughput_rps', `cache_op_throughput{op:${name}}`, ok / (result.elapsedMs / 1000));
+      }
+      const err = firstError(recorder);
+      if (err !== undefined) {
+        ctx.finding({
+          severity: 'error', subject: name, title: `${name} failed: ${redactText(err)}`,
+          detail: `${recorder.errors.hits} of ${recorder.errors.total} ${name} operations failed (command timeout ${cfg.command_timeout_ms} ms).`,
+          recommendation: 'Check the Redis server\'s load (INFO, SLOWLOG) and the network between this host and Redis; a stalled server or a blocking command (KEYS, big DEL) shows up as timeouts here.',
+          data: { op: name, errors: recorder.errors.hits, total: recorder.errors.total },
+        });
+      }
+    }
+  },
+};

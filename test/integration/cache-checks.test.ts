@@ -1,0 +1,104 @@
+// The cache checks against the local Redis: figures recorded, hit rate vs the Zipf expectation, keys cleaned up, others untouched.
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheConcurrencyCheck, cacheHitRateCheck, cacheLatencyCheck, cacheServerCheck } from '../../src/checks/cache/index.js';
+import { createZipf, expectedHitRate } from '../../src/checks/cache/zipf.js';
+import type { CheckResult, RateMetric, TrendMetric } from '../../src/result/model.js';
+import type { RedisTarget } from '../../src/targets/redis/target.js';
+import { keysMatching, openTestTarget, rawClient, runCacheCheck } from '../helpers/redis.js';
+
+let target: RedisTarget;
+let raw: Redis;
+const foreign = `sp-foreign-${randomBytes(4).toString('hex')}`;
+/** Keys that are not ours: another app's, and another stackprobe run's; both must survive. */
+const planted = [`${foreign}:app`, `stackprobe:other-run-${foreign}:k`];
+
+beforeAll(async () => {
+  target = await openTestTarget();
+  raw = rawClient();
+  for (const k of planted) await raw.set(k, 'keep', 'EX', 600);
+});
+afterAll(async () => {
+  await target?.close();
+  if (raw) {
+    await raw.del(...planted);
+    await raw.quit();
+  }
+});
+
+const trend = (r: CheckResult, name: string, tags: Record<string, string> = {}) =>
+  r.metrics.find((m): m is TrendMetric => m.type === 'trend' && m.name === name && Object.entries(tags).every(([k, v]) => m.tags[k] === v))!;
+const rateOf = (r: CheckResult, name: string) => r.metrics.find((m): m is RateMetric => m.type === 'rate' && m.name === name)!;
+const ours = () => keysMatching(raw, `${target.keyPrefix}*`);
+
+describe('cache checks', () => {
+  it('cache.latency measures GET, SET, MGET and pipeline with percentiles and throughput', async () => {
+    const r = await runCacheCheck(cacheLatencyCheck, target, { cache: { duration_s: 0.5, key_space: 500 }, thresholds: { cache_latency_ms: 1000 } });
+    expect(r.status, r.reason).toBe('pass');
+    for (const op of ['get', 'set', 'mget', 'pipeline']) {
+      const t = trend(r, 'cache_op_duration', { op });
+      expect(t.summary.count).toBeGreaterThan(100);
+      expect(t.summary.percentiles.p50).toBeGreaterThan(0);
+      expect(t.summary.percentiles.p99).toBeGreaterThanOrEqual(t.summary.percentiles.p50!);
+    }
+    expect(r.thresholds.map((t) => t.metric)).toEqual(['cache_op_duration', 'cache_op_errors']);
+    expect(await ours()).toEqual([]); // the check removed its keys when it ended
+  });
+
+  it('cache.hit_rate matches the expected hit rate of the Zipf workload from a cold cache', async () => {
+    const cache = { key_space: 20_000, zipf_skew: 0.9, hit_rate_duration_s: 2, miss_cost_ms: 0.5, concurrency: 4 };
+    const r = await runCacheCheck(cacheHitRateCheck, target, { cache, thresholds: { cache_hit_rate: 0.05, cache_latency_ms: 1000 } });
+    expect(r.status, r.reason).toBe('pass');
+    const hits = rateOf(r, 'cache_hit_rate');
+    const expected = expectedHitRate(createZipf(cache.key_space, cache.zipf_skew), hits.total);
+    console.log(`hit rate: measured ${hits.value.toFixed(4)} vs expected ${expected.toFixed(4)} over ${hits.total} reads`);
+    expect(hits.total).toBeGreaterThan(1000);
+    expect(Math.abs(hits.value - expected)).toBeLessThan(0.03);
+    expect(trend(r, 'cache_miss_duration').summary.percentiles.p50).toBeGreaterThan(trend(r, 'cache_hit_duration').summary.percentiles.p50!);
+    // The warm-up shows: the last second hits more often than the first.
+    const series = r.timeSeries.find((s) => s.name === 'cache_hit_rate')!;
+    console.log(`hit rate per second: ${JSON.stringify(series.points)}`);
+    expect(series.points.length).toBeGreaterThanOrEqual(2);
+    expect(series.points.at(-1)![1]).toBeGreaterThan(series.points[0]![1]);
+    expect(r.ratings.find((x) => x.kind === 'hit_rate')).toBeDefined();
+    expect(await ours()).toEqual([]);
+  });
+
+  it('cache.concurrency records a curve over the configured levels', async () => {
+    const r = await runCacheCheck(cacheConcurrencyCheck, target, { cache: { step_duration_s: 0.4, concurrency_levels: [1, 8, 32] } });
+    expect(r.status, r.reason).toBe('pass');
+    const curve = r.info.curve as Array<{ concurrency: number; ops_per_s: number }>;
+    expect(curve.map((p) => p.concurrency)).toEqual([1, 8, 32]);
+    expect(curve.every((p) => p.ops_per_s > 0)).toBe(true);
+    expect(await ours()).toEqual([]);
+  });
+
+  it('cache.server reads INFO, the slowlog by command name and a TTL sample', async () => {
+    const r = await runCacheCheck(cacheServerCheck, target);
+    expect(['pass', 'warn']).toContain(r.status);
+    expect(r.info.server).toMatchObject({ role: 'master' });
+    expect(Array.isArray(r.info.slowlog) || typeof r.info.slowlog === 'string').toBe(true);
+    expect(r.metrics.some((m) => m.name === 'keys_sampled')).toBe(true);
+    expect(r.thresholds).toMatchObject([{ metric: 'cache_server_problems', level: 'warn' }]);
+  });
+
+  it('leaves no keys under the prefix after close, and keys outside it untouched', async () => {
+    const t2 = await openTestTarget();
+    await runCacheCheck(cacheLatencyCheck, t2, { cache: { duration_s: 0.2, key_space: 100 } });
+    await t2.client.set(`${t2.keyPrefix}left-over`, 'x', 'EX', 60);
+    await t2.close();
+    expect(await keysMatching(raw, `${t2.keyPrefix}*`)).toEqual([]);
+    for (const k of planted) expect(await raw.get(k)).toBe('keep');
+  });
+
+  it('stops on Ctrl-C mid-workload and removes its keys', async () => {
+    const ac = new AbortController();
+    const t0 = performance.now();
+    setTimeout(() => ac.abort(), 400);
+    const r = await runCacheCheck(cacheHitRateCheck, target, { cache: { hit_rate_duration_s: 30 } }, ac.signal);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.status).toBe('skip');
+    expect(await ours()).toEqual([]);
+  });
+});

@@ -1,0 +1,70 @@
+// The Zipf sampler against its own distribution, and the expected cache-aside hit rate against an exact simulation.
+import { describe, expect, it } from 'vitest';
+import { createZipf, expectedHitRate, meanReadLatency } from '../../src/checks/cache/zipf.js';
+import { createRng } from '../../src/workload/prng.js';
+
+/** Simulates a cold, never-evicting cache: a read hits exactly when its key was read before. */
+function simulate(n: number, s: number, reads: number, seed: number): number {
+  const zipf = createZipf(n, s);
+  const rng = createRng(seed);
+  const seen = new Uint8Array(n);
+  let hits = 0;
+  for (let i = 0; i < reads; i++) {
+    const k = zipf.sample(rng.next());
+    if (seen[k]) hits++;
+    else seen[k] = 1;
+  }
+  return hits / reads;
+}
+
+describe('zipf sampler', () => {
+  it('draws each rank with its probability', () => {
+    const zipf = createZipf(100, 1.1);
+    const rng = createRng(1);
+    const counts = new Array<number>(100).fill(0);
+    const draws = 200_000;
+    for (let i = 0; i < draws; i++) counts[zipf.sample(rng.next())]!++;
+    for (const k of [0, 1, 2, 9, 49]) {
+      const p = zipf.p(k);
+      // Four binomial standard deviations.
+      expect(Math.abs(counts[k]! / draws - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / draws));
+    }
+    const total = Array.from({ length: 100 }, (_, k) => zipf.p(k)).reduce((a, b) => a + b, 0);
+    expect(total).toBeCloseTo(1, 12);
+  });
+
+  it('covers both ends and is uniform at skew 0', () => {
+    const zipf = createZipf(10, 0);
+    expect(zipf.sample(0)).toBe(0);
+    expect(zipf.sample(0.999999)).toBe(9);
+    expect(zipf.p(3)).toBeCloseTo(0.1, 12);
+    expect(createZipf(1, 2).sample(0.5)).toBe(0);
+  });
+
+  it('rejects an empty key space or a negative skew', () => {
+    expect(() => createZipf(0, 1)).toThrow(/key space/);
+    expect(() => createZipf(10, -1)).toThrow(/skew/);
+  });
+});
+
+describe('expected hit rate', () => {
+  it('matches an exact simulation of the cache state', () => {
+    for (const [n, s, reads] of [[2000, 1.1, 50_000], [20_000, 0.9, 30_000], [5000, 0.5, 20_000], [1000, 0, 3000]] as const) {
+      const expected = expectedHitRate(createZipf(n, s), reads);
+      const measured = (simulate(n, s, reads, 7) + simulate(n, s, reads, 8)) / 2;
+      expect(Math.abs(measured - expected), `n=${n} s=${s} N=${reads}`).toBeLessThan(0.01);
+    }
+  });
+
+  it('has the closed form at skew 0 and the obvious limits', () => {
+    const n = 1000;
+    const reads = 3000;
+    expect(expectedHitRate(createZipf(n, 0), reads)).toBeCloseTo(1 - (n * (1 - Math.pow(1 - 1 / n, reads))) / reads, 10);
+    expect(expectedHitRate(createZipf(1, 1), 100)).toBeCloseTo(0.99, 10); // one key: only the first read misses
+    expect(expectedHitRate(createZipf(10, 1), 0)).toBe(0);
+  });
+
+  it('weighs hit and miss latency by the hit rate', () => {
+    expect(meanReadLatency(0.9, 1, 11)).toBeCloseTo(2, 10);
+  });
+});
