@@ -7,6 +7,11 @@ import { redactUrl } from '../../util/redact.js';
 export interface PgTimeouts {
   connectMs: number;
   operationMs: number;
+  /**
+   * False when the server refuses `statement_timeout` as a startup parameter (PgBouncer without it in
+   * ignore_startup_parameters): statements are then bounded client-side only (query_timeout).
+   */
+  startupStatementTimeout?: boolean;
 }
 
 export interface PgTarget {
@@ -35,7 +40,7 @@ export function poolConfig(url: string, timeouts: PgTimeouts, opts: { max?: numb
     application_name: opts.applicationName ?? 'stackprobe',
     connectionTimeoutMillis: timeouts.connectMs,
     // Server-side bound first (it cancels the work), client-side bound as a backstop for a dead server.
-    statement_timeout: opts.statementTimeoutMs ?? timeouts.operationMs,
+    ...(timeouts.startupStatementTimeout === false ? {} : { statement_timeout: opts.statementTimeoutMs ?? timeouts.operationMs }),
     query_timeout: (opts.statementTimeoutMs ?? timeouts.operationMs) + 1000,
     idleTimeoutMillis: 10_000,
   };
@@ -57,24 +62,43 @@ export function describeConnectError(err: unknown, redacted: string, timeouts: P
   return `cannot connect to ${where}: ${e.message ?? String(err)}`;
 }
 
-export async function openPg(url: string, timeouts: PgTimeouts, opts: { private?: boolean } = {}): Promise<PgTarget> {
-  const redacted = redactUrl(url);
+/** PgBouncer's answer to a startup parameter it does not pass on. */
+const UNSUPPORTED_STARTUP = /unsupported startup parameter/i;
+
+async function serverFacts(url: string, timeouts: PgTimeouts): Promise<{ admin: pg.Pool; settings: Record<string, string>; version: string }> {
   const admin = new pg.Pool(poolConfig(url, timeouts, { max: 3, applicationName: 'stackprobe-admin' }));
   // An idle pooled client that loses its server emits 'error'; without a listener that would crash the process.
   admin.on('error', () => undefined);
-  let settings: Record<string, string>;
-  let version: string;
   try {
     const res = await admin.query<{ name: string; setting: string }>(
       `SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1)`,
       [SETTINGS],
     );
-    settings = Object.fromEntries(res.rows.map((r) => [r.name, r.setting]));
-    version = (await admin.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
+    const version = (await admin.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
+    return { admin, settings: Object.fromEntries(res.rows.map((r) => [r.name, r.setting])), version };
   } catch (err) {
-    await admin.end().catch(() => undefined);
+    await admin.end();
+    throw err;
+  }
+}
+
+export async function openPg(url: string, baseTimeouts: PgTimeouts, opts: { private?: boolean } = {}): Promise<PgTarget> {
+  const redacted = redactUrl(url);
+  let timeouts = baseTimeouts;
+  let facts: Awaited<ReturnType<typeof serverFacts>>;
+  try {
+    try {
+      facts = await serverFacts(url, timeouts);
+    } catch (err) {
+      if (!UNSUPPORTED_STARTUP.test((err as Error).message ?? '')) throw err;
+      // A PgBouncer in front: connect again without the startup parameter it refuses.
+      timeouts = { ...baseTimeouts, startupStatementTimeout: false };
+      facts = await serverFacts(url, timeouts);
+    }
+  } catch (err) {
     throw new TargetUnavailableError(describeConnectError(err, redacted, timeouts));
   }
+  const { admin, settings, version } = facts;
   return {
     kind: 'pg',
     url,
