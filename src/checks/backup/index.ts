@@ -1,4 +1,6 @@
-// The `backup` category's checks, in run order.
+// The `backup` category's checks, in run order: the read-only archiving check first, then the round trip that writes a scratch database.
 import type { Check } from '../types.js';
+import { archivingCheck } from './archiving.js';
+import { roundtripCheck } from './roundtrip.js';
 
-export const backupChecks: Check[] = [];
+export const backupChecks: Check[] = [archivingCheck, roundtripCheck];
