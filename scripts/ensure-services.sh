@@ -5,8 +5,9 @@ set -euo pipefail
 
 log() { printf 'ensure-services: %s\n' "$*"; }
 
-# Debian packages the tests need: PgBouncer, Redis tools, a Celery worker (Debian's interpreter sees these), Chromium.
-PACKAGES=(pgbouncer redis-tools redis-server python3-celery python3-redis chromium)
+# Debian packages the tests need: PgBouncer, Redis, a Celery worker (Debian's interpreter sees these), Chromium,
+# xmllint (JUnit schema validation).
+PACKAGES=(pgbouncer redis-tools redis-server python3-celery python3-redis chromium libxml2-utils)
 
 ensure_packages() {
   local missing=()
