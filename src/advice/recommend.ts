@@ -12,10 +12,15 @@ function figure(t: ThresholdOutcome): string {
   return `measured ${shown}${unit}`;
 }
 
-/** Tag values in a selector (`query_duration{query:bad}` -> ['bad']), to match findings about the same subject. */
-function selectorSubjects(metric: string): string[] {
-  const inner = /\{([^}]*)\}/.exec(metric)?.[1] ?? '';
-  return inner.split(',').map((p) => p.split(':')[1]?.trim() ?? '').filter(Boolean);
+/**
+ * What a threshold is about, to match findings about the same subject: the tag values in its selector
+ * (`query_duration{query:bad}` -> ['bad']), or for a bare name the tag values of that metric's series
+ * (`cache_server_problems` -> ['no_maxmemory'] when `cache_server_problems{problem:no_maxmemory}` was recorded).
+ */
+function selectorSubjects(metric: string, c: CheckResult): string[] {
+  const inner = /\{([^}]*)\}/.exec(metric)?.[1];
+  if (inner !== undefined) return inner.split(',').map((p) => p.split(':')[1]?.trim() ?? '').filter(Boolean);
+  return c.metrics.filter((m) => m.name === metric.trim()).flatMap((m) => Object.values(m.tags));
 }
 
 const worse = (a: Severity, b: Severity): Severity => (ORDER[a] <= ORDER[b] ? a : b);
@@ -27,7 +32,7 @@ function checkRecommendations(c: CheckResult): Recommendation[] {
   const missedBySubject = new Map<string, Severity>();
   for (const t of c.thresholds) {
     if (t.ok) continue;
-    for (const s of selectorSubjects(t.metric)) missedBySubject.set(s, worse(missedBySubject.get(s) ?? 'info', t.level === 'fail' ? 'error' : 'warn'));
+    for (const s of selectorSubjects(t.metric, c)) missedBySubject.set(s, worse(missedBySubject.get(s) ?? 'info', t.level === 'fail' ? 'error' : 'warn'));
   }
   for (const f of c.findings) {
     if (!f.recommendation) continue;
@@ -37,7 +42,7 @@ function checkRecommendations(c: CheckResult): Recommendation[] {
   }
   for (const t of c.thresholds) {
     // A finding with advice about the same subject already says what to do; its thresholds need no second line.
-    if (t.ok || selectorSubjects(t.metric).some((s) => advised.has(s))) continue;
+    if (t.ok || selectorSubjects(t.metric, c).some((s) => advised.has(s))) continue;
     const sev: Severity = t.level === 'fail' ? 'error' : 'warn';
     out.push({ checkId: c.id, severity: sev, text: `${t.metric} missed ${t.expression} (${figure(t)}).` });
   }

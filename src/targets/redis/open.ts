@@ -17,7 +17,9 @@ export async function openRedis(config: Config, log: Logger, onProgress: (text: 
     if (!url) {
       if (!(await findRedisServer())) return { reason: NO_REDIS };
       onProgress('REDIS_URL not set: starting a private redis-server');
-      server = await startPrivateRedis();
+      // Configured as a cache should be (bounded memory, LRU eviction), so the private server tests the workload, not
+      // a missing setting of our own making. 256 MB holds the default key space many times over.
+      server = await startPrivateRedis({ args: ['--maxmemory', '256mb', '--maxmemory-policy', 'allkeys-lru'] });
       log.info({ port: server.port }, 'started private redis-server');
       url = server.url;
     }
