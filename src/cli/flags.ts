@@ -15,6 +15,10 @@ export interface RunFlags {
   logLevel?: string;
   json?: boolean;
   color?: boolean;
+  baseline?: string;
+  push?: string;
+  workers?: string;
+  segment?: string;
 }
 
 export function splitList(value: string): string[] {
@@ -33,5 +37,14 @@ export function flagsToConfig(f: RunFlags): Record<string, unknown> {
   if (f.keepData) out.keep_data = true;
   if (f.format !== undefined) out.formats = splitList(f.format);
   if (f.logLevel !== undefined) out.log_level = f.logLevel;
+  if (f.baseline !== undefined || f.push !== undefined) {
+    out.report = { ...(f.baseline !== undefined ? { baseline: f.baseline } : {}), ...(f.push !== undefined ? { push_url: f.push } : {}) };
+  }
+  if (f.workers !== undefined || f.segment !== undefined) {
+    // A number when it looks like one, else the text as given, so the schema's message names config.load.workers.
+    const workers = f.workers !== undefined && /^\d+$/.test(f.workers.trim()) ? Number(f.workers) : f.workers;
+    const prev = (out.load ?? {}) as Record<string, unknown>;
+    out.load = { ...prev, ...(workers !== undefined ? { workers } : {}), ...(f.segment !== undefined ? { segment: f.segment } : {}) };
+  }
   return out;
 }

@@ -8,6 +8,9 @@ import { ConfigError, describeError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
+import { registerCompareCommand } from './compare-command.js';
+import { registerHistoryCommand } from './history-command.js';
+import { registerMergeCommand } from './merge-command.js';
 import { reportCommand } from './report-command.js';
 import { runCommand } from './run-command.js';
 import type { RunFlags } from './flags.js';
@@ -18,7 +21,10 @@ Examples:
   $ DATABASE_URL=postgres://app@db:5432/app stackprobe run --full --output results/
   $ stackprobe run --read-only --only queries     # production-safe: writes nothing
   $ stackprobe run --config stackprobe.json --json > run.json
-  $ stackprobe report results/run.json --format md,console
+  $ stackprobe report results/run.json --format md,html,junit
+  $ stackprobe compare baseline.json results/run.json --max-regression 10%
+  $ stackprobe history results/
+  $ stackprobe run --load-test --workers 2 --segment 1/2   # then: stackprobe merge a/run.json b/run.json
   $ stackprobe config schema > stackprobe.schema.json
 
 Environment: DATABASE_URL, REDIS_URL, CELERY_BROKER_URL, CELERY_RESULT_BACKEND
@@ -55,7 +61,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--skip <list>', 'skip these categories or check ids, comma-separated')
     .option('--read-only', 'write nothing anywhere (no schema, no keys): only checks that read')
     .option('--keep-data', 'keep the stackprobe schema after the run')
-    .option('--format <list>', 'report files to write: json,md (default: both)')
+    .option('--format <list>', 'report files to write: json,md,html,junit,prom (default: json,md,html)')
+    .option('--baseline <file>', 'compare with this run.json; the comparison goes into report.md and report.html')
+    .option('--push <url>', 'push the key figures to this Prometheus Pushgateway after the run')
+    .option('--workers <n>', 'load: spread the virtual users over N worker threads (histograms merged exactly)')
+    .option('--segment <i/n>', 'load: run the i-th of n equal shares of the load (one machine each; then `stackprobe merge`)')
     .addOption(new Option('--log-level <level>', 'level of stackprobe.log').choices(['debug', 'info', 'warn', 'error']))
     .option('--json', 'print run.json on stdout (the summary and progress go to stderr)')
     .option('--no-color', 'no ANSI colours')
@@ -66,7 +76,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('report')
     .description("rebuild reports from a run.json alone (the reference tool's --report-only)")
     .argument('<run.json>', 'a result written by `stackprobe run`')
-    .option('--format <list>', 'formats: md,json,console', 'md,console')
+    .option('--format <list>', 'formats: json,md,html,junit,prom,console', 'md,console')
     .option('-o, --output <dir>', 'where to write the files (default: next to run.json)')
     .option('--no-color', 'no ANSI colours')
     .action(async (file: string, opts: { format?: string; output?: string; color?: boolean }) => setExit(await reportCommand(file, opts)));
@@ -100,8 +110,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       for (const c of builtinChecks) process.stdout.write(`${c.id.padEnd(24)} ${c.title}  (needs: ${c.needs.join(', ') || 'nothing'}${c.writes ? '; writes' : ''})\n`);
     });
 
-  // Commands of other areas register here, one line each: `registerXCommand(program, setExit);`
-  // <extra-commands>
+  registerCompareCommand(program, setExit);
+  registerHistoryCommand(program, setExit);
+  registerMergeCommand(program, setExit);
 
   return program;
 }

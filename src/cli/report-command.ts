@@ -9,7 +9,7 @@ import { EXIT } from './exit-codes.js';
 import { splitList } from './flags.js';
 import { useColor } from './tty.js';
 
-const FORMATS = ['json', 'md', 'console'] as const;
+const FORMATS = ['json', 'md', 'html', 'junit', 'prom', 'console'] as const;
 type Format = (typeof FORMATS)[number];
 
 export async function reportCommand(file: string, opts: { format?: string; output?: string; color?: boolean }): Promise<number> {

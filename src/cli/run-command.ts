@@ -2,13 +2,18 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { builtinChecks } from '../checks/index.js';
+import { compareRuns, comparisonHeadline, parseMargin } from '../compare/index.js';
+import { readRunFile } from '../compare/read.js';
 import { loadConfig } from '../config/load.js';
 import { renderConsoleSummary } from '../report/console.js';
 import { writeReports } from '../report/index.js';
 import { renderJson } from '../report/json.js';
+import { renderProm } from '../report/prom.js';
+import { pushToGateway } from '../report/push.js';
 import { createProgressView } from '../report/progress.js';
 import { loadPlugins } from '../run/plugins.js';
 import { run } from '../run/runner.js';
+import { describeError } from '../util/errors.js';
 import { createFileLogger } from '../util/logger.js';
 import { exitCodeFor } from './exit-codes.js';
 import { flagsToConfig, type RunFlags } from './flags.js';
@@ -17,6 +22,9 @@ import { useColor } from './tty.js';
 export async function runCommand(flags: RunFlags): Promise<number> {
   const { config, baseDir } = await loadConfig({ env: process.env, ...(flags.config ? { file: flags.config } : {}), flags: flagsToConfig(flags) });
   const checks = [...builtinChecks, ...(await loadPlugins(config.plugins, baseDir))];
+  // The baseline is read before the run, so a bad file stops at once (exit 2) instead of after minutes of measuring.
+  const baseline = config.report.baseline ? await readRunFile(path.resolve(config.report.baseline)) : undefined;
+  const maxRegression = parseMargin(config.report.max_regression, 'config.report.max_regression');
   const outDir = path.resolve(config.output);
   await mkdir(outDir, { recursive: true });
   const logFile = path.join(outDir, 'stackprobe.log');
@@ -45,12 +53,27 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     logger.log.info({ mode: config.mode, readOnly: config.read_only, checks: checks.map((c) => c.id) }, 'run started');
     const result = await run({ config, checks, signal: controller.signal, log: logger.log, onEvent: (e) => view.onEvent(e) });
     await view.done();
-    const written = await writeReports(result, outDir, config.formats);
-    logger.log.info({ files: written, summary: result.summary }, 'run finished');
+    const comparison = baseline ? compareRuns(baseline, result, { maxRegression, minDeltaMs: config.report.min_regression_ms }) : undefined;
+    const written = await writeReports(result, outDir, config.formats, comparison ? { comparison } : {});
+    logger.log.info({ files: written, summary: result.summary, regressions: comparison?.regressions.length }, 'run finished');
     human.write(renderConsoleSummary(result, { color, width: (human as NodeJS.WriteStream).columns ?? 100 }));
+    if (comparison) human.write(`\nBaseline ${config.report.baseline}: ${comparisonHeadline(comparison)}\n`);
     human.write(`\nWrote ${[...written, logFile].map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
     if (flags.json) process.stdout.write(renderJson(result));
-    return exitCodeFor(result);
+    let code = exitCodeFor(result);
+    if (comparison && comparison.regressions.length > 0 && config.report.fail_on_regression && code === 0) code = 1;
+    if (config.report.push_url) {
+      try {
+        await pushToGateway(config.report.push_url, config.report.push_job, renderProm(result));
+        human.write(`Pushed the key figures to the Pushgateway (job ${config.report.push_job})\n`);
+      } catch (err) {
+        // The reports are written; a failed push is reported and fails the run so CI notices, but loses nothing.
+        process.stderr.write(`stackprobe: ${describeError(err)}\n`);
+        logger.log.error({ err: describeError(err) }, 'push failed');
+        if (code === 0) code = 1;
+      }
+    }
+    return code;
   } finally {
     await view.done();
     process.off('SIGINT', onSignal);

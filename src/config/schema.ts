@@ -95,7 +95,7 @@ export const ConfigSchema = z.strictObject({
   skip: z.array(z.string()).default([]).describe('Skip these categories or check ids'),
   read_only: z.boolean().default(false).describe('Write nothing anywhere: only checks that read'),
   keep_data: z.boolean().default(false).describe('Keep the stackprobe schema after the run'),
-  formats: z.array(z.enum(['json', 'md'])).default(['json', 'md']).describe('Report files written into output'),
+  formats: z.array(z.enum(['json', 'md', 'html', 'junit', 'prom'])).default(['json', 'md', 'html']).describe('Report files written into output: run.json, report.md, report.html, junit.xml, stackprobe.prom'),
   thresholds: ThresholdsSchema,
   bands: BandsSchema,
   workload: z

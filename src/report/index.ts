@@ -1,29 +1,43 @@
 // The reporters' entry point: render a result in a named format, or write the report files into an output directory.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Comparison } from '../compare/model.js';
 import type { RunResult } from '../result/model.js';
+import { renderHtml } from './html/index.js';
 import { renderJson } from './json.js';
+import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
+import { renderProm } from './prom.js';
 
-export type ReportFormat = 'json' | 'md';
+export type ReportFormat = 'json' | 'md' | 'html' | 'junit' | 'prom';
 
 /** The file each format is written to inside the output directory. */
-export const REPORT_FILES: Record<ReportFormat, string> = { json: 'run.json', md: 'report.md' };
+export const REPORT_FILES: Record<ReportFormat, string> = {
+  json: 'run.json', md: 'report.md', html: 'report.html', junit: 'junit.xml', prom: 'stackprobe.prom',
+};
 
-export function renderFormat(result: RunResult, format: ReportFormat): string {
+export interface ReportOptions {
+  /** A comparison with a baseline run (`run --baseline`): shown in the Markdown and HTML reports. */
+  comparison?: Comparison;
+}
+
+export function renderFormat(result: RunResult, format: ReportFormat, opts: ReportOptions = {}): string {
   switch (format) {
     case 'json': return renderJson(result);
-    case 'md': return renderMarkdown(result);
+    case 'md': return renderMarkdown(result, opts);
+    case 'html': return renderHtml(result, opts);
+    case 'junit': return renderJunit(result);
+    case 'prom': return renderProm(result);
   }
 }
 
 /** Writes one file per format (duplicates once) into `dir`, creating it; returns the paths written, in order. */
-export async function writeReports(result: RunResult, dir: string, formats: ReportFormat[]): Promise<string[]> {
+export async function writeReports(result: RunResult, dir: string, formats: ReportFormat[], opts: ReportOptions = {}): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const written: string[] = [];
   for (const format of new Set(formats)) {
     const file = path.join(dir, REPORT_FILES[format]);
-    await writeFile(file, renderFormat(result, format), 'utf8');
+    await writeFile(file, renderFormat(result, format, opts), 'utf8');
     written.push(file);
   }
   return written;
@@ -32,4 +46,8 @@ export async function writeReports(result: RunResult, dir: string, formats: Repo
 export { renderConsoleSummary, type ConsoleOptions } from './console.js';
 export { renderJson, parseRunJson } from './json.js';
 export { renderMarkdown } from './markdown.js';
+export { renderHtml, type HtmlOptions } from './html/index.js';
+export { renderJunit } from './junit.js';
+export { renderProm } from './prom.js';
+export { pushToGateway, pushUrl, PushError } from './push.js';
 export { createProgressView, type ProgressView, type ProgressOptions } from './progress.js';

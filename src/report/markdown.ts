@@ -1,4 +1,7 @@
 // The Markdown report: summary, checks by category with metric, threshold, rating and finding tables, environment, advice.
+import { changeRows, comparisonHeadline } from '../compare/rows.js';
+import { formatMargin } from '../compare/margin.js';
+import type { Comparison } from '../compare/model.js';
 import type { CheckResult, CheckStatus, Finding, RunResult, SerializedMetric, TrendMetric } from '../result/model.js';
 import {
   categoryTitle, checkDuration, formatBytes, formatDuration, formatMs, formatNumber, formatPercent, formatRatingValue, formatThreshold,
@@ -13,12 +16,13 @@ function status(s: CheckStatus): string {
   return `${STATUS_ICON[s]} ${statusWord(s)}`;
 }
 
-export function renderMarkdown(result: RunResult): string {
+export function renderMarkdown(result: RunResult, opts: { comparison?: Comparison } = {}): string {
   const lines = [`# ${result.environment.tool.name} report`, ''];
   if (result.interrupted) {
     lines.push('> **Interrupted:** the run was stopped early. Checks that had not finished are marked SKIP and the figures are partial.', '');
   }
   lines.push(...summarySection(result), ...checksOverview(result), ...recommendationSection(result));
+  if (opts.comparison) lines.push(...comparisonSection(opts.comparison));
   for (const group of groupByCategory(result.checks)) {
     lines.push(`## ${escapeInline(categoryTitle(group.category))} (${code(group.category)})`, '');
     for (const check of group.checks) lines.push(...checkSection(check));
@@ -66,6 +70,27 @@ function recommendationSection(result: RunResult): string[] {
     return `${prefix}**${r.severity}** · ${code(r.checkId)}: ${escapeInline(r.text, ' '.repeat(prefix.length))}`;
   });
   return ['## Recommendations', '', ...items, ''];
+}
+
+function comparisonSection(cmp: Comparison): string[] {
+  const verdict = cmp.regressions.length ? '❌' : '✅';
+  const lines = [
+    '## Compared with the baseline', '',
+    `Baseline ${escapeInline(cmp.baseline.startedAt)} (${escapeInline(cmp.baseline.mode)}, ${escapeInline(cmp.baseline.version)}); allowed worsening ${formatMargin(cmp.maxRegression)}.`, '',
+    `${verdict} ${escapeInline(comparisonHeadline(cmp))}`, '',
+  ];
+  const rows = changeRows(cmp).map((r) => [
+    codeCell(r.check), codeCell(r.metric), r.stat, escapeCell(r.baseline), escapeCell(r.current), escapeCell(r.change),
+    r.verdict === 'regression' ? '❌ regression' : r.verdict === 'improved' ? '✅ improved' : '',
+  ]);
+  lines.push(...table(['Check', 'Metric', 'Figure', 'Baseline', 'Current', 'Change', ''], rows, ['left', 'left', 'left', 'right', 'right', 'right']));
+  const status = cmp.statusChanges.map((s) => `- ${code(s.checkId)}: ${status_(s.baseline)} → ${status_(s.current)}`);
+  if (status.length) lines.push('**Status changes**', '', ...status, '');
+  return lines;
+}
+
+function status_(s: string): string {
+  return s === 'pass' || s === 'warn' || s === 'fail' || s === 'skip' ? status(s) : escapeInline(s);
 }
 
 function checkSection(c: CheckResult): string[] {

@@ -1,4 +1,5 @@
 // The `load` category's checks, in run order.
 import type { Check } from '../types.js';
+import { mixedLoadCheck } from './mixed.js';
 
-export const loadChecks: Check[] = [];
+export const loadChecks: Check[] = [mixedLoadCheck];

@@ -1,4 +1,94 @@
-// Config section `load`: options of the load category. Owned by that category; wired into ConfigSchema in ../schema.ts.
+// Config section `load`: the mixed scenario, its stages, the executor, and how the load is spread (workers, segments).
 import { z } from 'zod';
 
-export const LoadSection = z.strictObject({}).prefault({}).describe('Options of the load category');
+const positive = () => z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' });
+const positiveInt = () =>
+  z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
+const weight = () => z.number({ error: 'expected a weight >= 0' }).min(0, { error: 'expected a weight >= 0' });
+
+/** `500ms`, `20s`, `2m`, or a number of seconds. */
+export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
+
+const duration = z.union([positive(), z.string().regex(DURATION_PATTERN, { error: 'expected a duration like "20s", "1m" or "500ms", or a number of seconds' })], {
+  error: 'expected a duration like "20s", "1m" or "500ms", or a number of seconds',
+});
+
+export const StageSchema = z
+  .strictObject({
+    rate: positive().optional().describe('Arrival-rate executor: requests started per second in this stage'),
+    vus: positiveInt().optional().describe('Closed-loop executor: virtual users in this stage'),
+    duration: duration.describe('How long the stage lasts: "20s", "1m", "500ms" or seconds'),
+  })
+  .refine((s) => (s.rate === undefined) !== (s.vus === undefined), { error: 'expected exactly one of rate (arrival-rate) or vus (closed-loop)' });
+
+/** `i/n` with 1 ≤ i ≤ n: this process runs the i-th of n equal shares of the load. */
+export const SEGMENT_PATTERN = /^(\d+)\/(\d+)$/;
+const segment = z.string({ error: 'expected a segment "i/n" with 1 <= i <= n, e.g. "2/4"' }).refine(
+  (s) => {
+    const m = SEGMENT_PATTERN.exec(s);
+    if (!m) return false;
+    const i = Number(m[1]);
+    const n = Number(m[2]);
+    return i >= 1 && n >= 1 && i <= n;
+  },
+  { error: 'expected a segment "i/n" with 1 <= i <= n, e.g. "2/4"' },
+);
+
+const CustomStepSchema = z.strictObject({
+  name: z.string().regex(/^[\w.-]+$/, { error: 'expected a name of letters, digits, _ . -' }).describe('Request type name (metric tag)'),
+  sql: z.string().min(1, { error: 'expected an SQL statement' }).describe('Run read-only inside a transaction that is rolled back'),
+  params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).default([]).describe('Values for $1, $2, …'),
+  weight: weight().default(1).describe('Share of requests of this type, relative to the scenario weights'),
+});
+
+export const LoadSection = z
+  .strictObject({
+    executor: z
+      .enum(['arrival-rate', 'closed-loop'], { error: 'expected "arrival-rate" or "closed-loop"' })
+      .default('arrival-rate')
+      .describe('arrival-rate: open loop, fixed request rate per stage (latency from the intended start); closed-loop: a fixed number of virtual users per stage'),
+    stages: z
+      .array(StageSchema, { error: 'expected a list of stages like [{ "rate": 50, "duration": "20s" }]' })
+      .min(1, { error: 'expected at least one stage' })
+      .optional()
+      .describe('The stages, lowest load first; default per mode (quick: 3 short stages, full: 4, load-test: 6, a few minutes)'),
+    weights: z
+      .strictObject({
+        financial_read: weight().default(50).describe('Financial reads: balances, spending, budgets, portfolio (PostgreSQL)'),
+        write: weight().default(15).describe('Writes: insert a transaction, invalidate its cache key'),
+        cache_read: weight().default(25).describe('Cache-aside reads: Redis GET, on a miss PostgreSQL then SET'),
+        task: weight().default(10).describe('Background task submissions (Celery)'),
+      })
+      .prefault({})
+      .describe('Relative weights of the request types'),
+    custom: z.array(CustomStepSchema).default([]).describe('Your own read-only SQL as extra request types with weights'),
+    max_vus: positiveInt().default(200).describe('Arrival-rate: at most this many requests in flight (per process)'),
+    pool_size: positiveInt().default(20).describe('PostgreSQL connections of the load pool (split across workers)'),
+    think_time_ms: z.number({ error: 'expected a number of ms >= 0' }).min(0, { error: 'expected a number of ms >= 0' }).default(0).describe('Closed-loop: pause between one virtual user\'s requests'),
+    request_timeout_ms: positiveInt().default(10000).describe('A request slower than this is recorded as a timeout error'),
+    p95_limit_ms: positive().optional().describe('Saturation: a stage whose request p95 exceeds this is past saturation; default thresholds.complex_query_time_ms'),
+    workers: positiveInt().default(1).describe('Worker threads generating the load (histograms merged exactly); --workers'),
+    segment: segment.default('1/1').describe('Run the i-th of n equal shares of the load (several machines); --segment, then `stackprobe merge`'),
+    task_name: z
+      .string({ error: 'expected a Celery task name' })
+      .regex(/^[\w.:-]+$/, { error: 'expected a Celery task name (letters, digits, _ . : -)' })
+      .default('celery.accumulate')
+      .describe('Celery task submitted by task requests; the default is built into every Celery worker'),
+    task_queue: z
+      .string({ error: 'expected a queue name' })
+      .regex(/^[\w.:-]+$/, { error: 'expected a queue name (letters, digits, _ . : -)' })
+      .optional()
+      .describe('Celery queue the task requests go to; default tasks.queue'),
+    generator_max_delay_ms: positive().default(50).describe('Event-loop delay p99 above which stackprobe itself counts as the bottleneck'),
+  })
+  .superRefine((load, ctx) => {
+    const key = load.executor === 'arrival-rate' ? 'rate' : 'vus';
+    load.stages?.forEach((stage, i) => {
+      if (stage[key] === undefined) ctx.addIssue({ code: 'custom', path: ['stages', i, key], message: `expected ${key} in every stage of the ${load.executor} executor` });
+    });
+  })
+  .prefault({})
+  .describe('Options of the load category');
+
+export type LoadConfig = z.output<typeof LoadSection>;
+export type StageConfig = z.output<typeof StageSchema>;

@@ -1,22 +1,50 @@
-// The Celery target: publish tasks over the broker, read results, watch queues. Owned by the tasks category.
+// The Celery target: publish tasks over the broker, read results, watch queues, ask workers. Owned by the tasks category.
 import type { TargetFacts } from '../../result/model.js';
 
 export interface TaskOutcome {
-  /** Celery's state: SUCCESS, FAILURE, RETRY, … */
+  /** Celery's state: SUCCESS, FAILURE, REVOKED (or UNREADABLE when the backend holds a non-JSON result). */
   status: string;
   result: unknown;
   /** The result backend's `date_done`, ISO 8601, when present. */
   dateDone?: string;
+  /** RETRY states seen on the way (pub/sub only). */
+  retries: number;
+  traceback?: string;
+}
+
+/** One worker's answer to a control command. */
+export interface WorkerReply {
+  worker: string;
+  reply: unknown;
+  /** From sending the command to reading this reply (ms). */
+  latencyMs: number;
+}
+
+export interface SendOptions {
+  kwargs?: Record<string, unknown>;
+  /** Default: config.tasks.queue. */
+  queue?: string;
+  /** AMQP: the broker drops the message if no worker took it by then. Redis: unconsumed probes are taken back by forget(). */
+  expiresInMs?: number;
 }
 
 export interface CeleryTarget {
   readonly kind: 'celery';
   readonly facts: TargetFacts;
+  readonly transport: 'redis' | 'amqp';
+  /** False when no result backend is configured (or it is one stackprobe cannot read, e.g. `rpc://`). */
+  readonly hasResultBackend: boolean;
+  /** The queue stackprobe publishes to unless told otherwise (config.tasks.queue). */
+  readonly defaultQueue: string;
   /** Publishes one task message (protocol v2); resolves with the task id once the broker has it. */
-  send(task: string, args: unknown[], opts?: { kwargs?: Record<string, unknown>; queue?: string }): Promise<string>;
-  /** The task's final state from the result backend; null on timeout or when no backend is configured. */
-  result(id: string, timeoutMs: number): Promise<TaskOutcome | null>;
+  send(task: string, args: unknown[], opts?: SendOptions): Promise<string>;
+  /** The task's final state from the result backend; null on timeout, abort, or when no backend is configured. */
+  result(id: string, timeoutMs: number, opts?: { signal?: AbortSignal }): Promise<TaskOutcome | null>;
+  /** Deletes the result keys of these tasks and takes back any of their messages still waiting in the broker. */
+  forget(ids: string[]): Promise<void>;
   /** Messages waiting in a queue. */
   queueDepth(queue: string): Promise<number>;
+  /** Broadcasts a control command (`ping`, `stats`, `active_queues`, `registered`) and collects the replies. */
+  control(command: string, args?: Record<string, unknown>, opts?: { timeoutMs?: number; limit?: number; signal?: AbortSignal }): Promise<WorkerReply[]>;
   close(): Promise<void>;
 }

@@ -1,0 +1,118 @@
+// load.mixed: the mixed scenario in rising stages — per-stage figures, the degradation curve, the saturation point, resources.
+import os from 'node:os';
+import { stageLevel, type Segment } from '../../exec/stages.js';
+import type { Workload } from '../../workload/types.js';
+import { mergeIntoRegistry } from '../../merge/registry.js';
+import { serializeMetrics } from '../../metrics/serialize.js';
+import { useWorkload } from '../queries/workload.js';
+import type { Check, CheckContext } from '../types.js';
+import { analyseStages, derivedMetrics } from './analyse.js';
+import { errorFinding, generatorFinding, saturationFinding } from './findings.js';
+import { SecondWindow, SeriesWriter } from './per-second.js';
+import { loadProfile } from './profile.js';
+import { buildScenario, type Scenario } from './scenario.js';
+import { openServices, startMonitor } from './services.js';
+import { localRunner, type StageRunner } from './stage-runner.js';
+import type { StageEnv } from './run-stage.js';
+import { startWorkerRunner } from './worker-runner.js';
+
+/** Watches the process readings for a saturated load generator (CPU near its cores, event loop late). */
+function generatorWatch(ctx: CheckContext, threads: number) {
+  const counter = ctx.metrics.counter('load_generator_saturated', {}, 's');
+  const cores = Math.min(os.availableParallelism(), threads);
+  const state = { active: false, seconds: 0, streak: 0, peakCpu: 0, peakDelay: 0 };
+  const onSample = (r: Map<string, number>) => {
+    if (!state.active) return;
+    const cpu = r.get('process_cpu_percent') ?? 0;
+    const delay = r.get('process_event_loop_delay_p99_ms') ?? 0;
+    state.peakCpu = Math.max(state.peakCpu, cpu);
+    state.peakDelay = Math.max(state.peakDelay, delay);
+    // One late second is a GC pause or JIT warm-up; two in a row is a generator that cannot keep up.
+    const busy = cpu >= 90 * cores || delay > ctx.config.load.generator_max_delay_ms;
+    state.streak = busy ? state.streak + 1 : 0;
+    const add = state.streak === 2 ? 2 : state.streak > 2 ? 1 : 0;
+    state.seconds += add;
+    if (add) counter.add(add);
+  };
+  return { state, onSample };
+}
+
+/** Stages run in this thread, or across worker threads (each opening its own connections) with --workers N. */
+async function runner(ctx: CheckContext, workload: Workload, scenario: Scenario, segment: Segment, window: SecondWindow): Promise<StageRunner> {
+  const load = ctx.config.load;
+  if (load.workers > 1) return startWorkerRunner({ ctx, workload, workers: load.workers, segment, window });
+  const env: StageEnv = {
+    services: openServices(ctx, workload, load.pool_size), scenario, seed: ctx.config.workload.seed, share: segment,
+    executor: load.executor, maxVus: load.max_vus, thinkTimeMs: load.think_time_ms, requestTimeoutMs: load.request_timeout_ms,
+  };
+  return localRunner(env, segment, window);
+}
+
+export const mixedLoadCheck: Check = {
+  id: 'load.mixed',
+  category: 'load',
+  title: 'Mixed load in stages: degradation curve and saturation point',
+  needs: ['pg'],
+  writes: true,
+  thresholds: (config) => ({
+    load_success: [`rate>${config.thresholds.load_success_rate}`],
+    load_stages_beyond_saturation: [{ warn: 'count==0' }],
+    load_generator_saturated: [{ warn: 'count==0' }],
+  }),
+  async run(ctx) {
+    const load = ctx.config.load;
+    const profile = loadProfile(ctx.config);
+    const workload = await useWorkload(ctx);
+    const scenario = buildScenario(load, { redis: !!ctx.targets.redis, celery: !!ctx.targets.celery });
+    ctx.info('scenario', { types: scenario.types.map((t) => ({ name: t.name, weight: t.weight })), executor: load.executor });
+    if (Object.keys(scenario.skipped).length) ctx.info('skipped_steps', scenario.skipped);
+    ctx.info('distribution', { segment: load.segment, workers: load.workers });
+    if (profile.fitted) ctx.info('stages_shortened', `the stages were shortened to fit timeouts.check_ms (${ctx.config.timeouts.check_ms} ms)`);
+
+    const watch = generatorWatch(ctx, load.workers);
+    startMonitor(ctx, watch.onSample);
+    const window = new SecondWindow();
+    const writer = new SeriesWriter(ctx.metrics, window, ctx.elapsed);
+    const stageRunner = await runner(ctx, workload, scenario, profile.segment, window);
+    ctx.defer(() => stageRunner.close());
+    const messages: string[] = [];
+    writer.start();
+    watch.state.active = true;
+    try {
+      for (const [i, stage] of profile.stages.entries()) {
+        if (ctx.signal.aborted) break;
+        const n = i + 1;
+        const level = stageLevel(stage);
+        writer.level = level.value;
+        ctx.progress(`stage ${n}/${profile.stages.length}: ${level.value} ${level.unit} for ${(stage.durationMs / 1000).toFixed(0)} s`);
+        const outcome = await stageRunner.runStage(n, stage, ctx.signal);
+        mergeIntoRegistry(ctx.metrics, outcome.metrics);
+        ctx.metrics.gauge('load_stage_level', { stage: String(n) }, level.unit).set(level.value);
+        for (const m of outcome.messages) if (messages.length < 5) messages.push(m);
+      }
+    } finally {
+      watch.state.active = false;
+      writer.stop();
+    }
+    report(ctx, profile.limits, messages, watch.state);
+  },
+};
+
+function report(ctx: CheckContext, limits: ReturnType<typeof loadProfile>['limits'], messages: string[], gen: { seconds: number; peakCpu: number; peakDelay: number }): void {
+  const { stages, saturation } = analyseStages(serializeMetrics(ctx.metrics, ctx.elapsed()), limits);
+  mergeIntoRegistry(ctx.metrics, derivedMetrics(stages, saturation));
+  ctx.info('limits', limits);
+  ctx.info('stages', stages);
+  ctx.info('degradation', stages.map((s) => ({ stage: s.stage, level: s.level, p95: s.p95, ratio: s.degradation })));
+  ctx.info('saturation', saturation);
+  if (stages.length > 0) ctx.finding(saturationFinding(stages, saturation, limits));
+  const errors = errorFinding(stages, messages);
+  if (errors) ctx.finding(errors);
+  if (gen.seconds > 0) ctx.finding(generatorFinding(gen.seconds, gen.peakCpu, gen.peakDelay, ctx.config.load.generator_max_delay_ms));
+  const top = stages.reduce<(typeof stages)[number] | undefined>((best, s) => (!best || s.throughput > best.throughput ? s : best), undefined);
+  if (top && top.requests > 0) {
+    ctx.rate('throughput_rps', `load_stage_throughput{stage:${top.stage}}`, top.throughput);
+    ctx.rate('response_time_ms', `load_stage_p95{stage:${top.stage}}`, top.p95);
+  }
+}
+

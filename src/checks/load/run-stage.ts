@@ -1,0 +1,74 @@
+// Runs this thread's share of one stage: the open or closed loop over the scenario, recorded into a StageRecorder.
+import { runArrivalRate } from '../../exec/arrival-rate.js';
+import { runClosedLoop } from '../../exec/closed-loop.js';
+import type { Segment, Stage } from '../../exec/stages.js';
+import { sleep, withTimeout } from '../../exec/timeout.js';
+import type { ExecResult } from '../../exec/types.js';
+import { createRng, type Rng } from '../../workload/prng.js';
+import { ForwardingRecorder, type StageRecorder } from './record.js';
+import { pickType, type Scenario } from './scenario.js';
+import type { StepServices } from './steps.js';
+
+/** The load's own PRNG stream, apart from the workload generator's and the queries category's. */
+const STREAM_LOAD = 300;
+
+export interface StageEnv {
+  services: StepServices;
+  scenario: Scenario;
+  seed: number;
+  /** This thread's share of the whole load (segment × worker), which also picks its PRNG streams. */
+  share: Segment;
+  executor: 'arrival-rate' | 'closed-loop';
+  maxVus: number;
+  thinkTimeMs: number;
+  requestTimeoutMs: number;
+}
+
+const EMPTY: ExecResult = { iterations: 0, errors: 0, elapsedMs: 0, throughput: 0, interrupted: false, dropped: 0 };
+
+/** `stage` is already this thread's share (its rate or VUs); `index` is the 1-based stage number. */
+export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecorder, signal: AbortSignal): Promise<ExecResult> {
+  const rngs = new Map<number, Rng>();
+  const rngOf = (vu: number): Rng => {
+    let rng = rngs.get(vu);
+    if (!rng) rngs.set(vu, (rng = createRng(env.seed, STREAM_LOAD, env.share.index, rec.stage, vu)));
+    return rng;
+  };
+  const request = async (vu: number): Promise<void> => {
+    const rng = rngOf(vu);
+    const type = pickType(env.scenario.types, rng);
+    rec.requestType(type.name);
+    await type.run(env.services, rng, rec.time);
+  };
+  const t0 = performance.now();
+  let result: ExecResult;
+  if (env.executor === 'arrival-rate') {
+    if (!stage.rate) return EMPTY;
+    result = await runArrivalRate({
+      rate: stage.rate, durationMs: stage.durationMs, maxVus: env.maxVus, timeoutMs: env.requestTimeoutMs,
+      // A backlog left when the stage ends is drained for a bounded time; what is still waiting then counts as dropped.
+      drainMs: Math.min(env.requestTimeoutMs, Math.max(1000, stage.durationMs / 2)),
+      recorder: new ForwardingRecorder(rec), signal, fn: (vu) => request(vu),
+    });
+    rec.dropped(result.dropped);
+  } else {
+    if (!stage.vus) return EMPTY;
+    result = await runClosedLoop({
+      vus: stage.vus, durationMs: stage.durationMs, signal,
+      // The request is timed (and bounded) inside fn so the think time after it is not counted as latency.
+      timeoutMs: env.requestTimeoutMs + env.thinkTimeMs + 5000, recorder: new ForwardingRecorder(null),
+      fn: async (vu) => {
+        const start = performance.now();
+        try {
+          await withTimeout(request(vu), env.requestTimeoutMs, 'request');
+          rec.ok(performance.now() - start);
+        } catch (err) {
+          rec.fail(err);
+        }
+        if (env.thinkTimeMs > 0) await sleep(env.thinkTimeMs, signal);
+      },
+    });
+  }
+  rec.registry.gauge('load_stage_elapsed_s', { stage: String(rec.stage) }, 's').set((performance.now() - t0) / 1000);
+  return result;
+}

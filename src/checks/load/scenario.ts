@@ -1,0 +1,62 @@
+// The mixed scenario: request types with weights, each a sequence of steps; types whose services are absent are left out.
+import type { LoadConfig } from '../../config/sections/load.js';
+import type { Rng } from '../../workload/prng.js';
+import { cacheAsideRead, cacheDel, customRead, pgRead, pgWrite, taskSubmit, type StepServices, type StepTimer } from './steps.js';
+
+export type Available = { redis: boolean; celery: boolean };
+
+export interface RequestType {
+  name: string;
+  weight: number;
+  run(s: StepServices, rng: Rng, time: StepTimer): Promise<void>;
+}
+
+export interface Scenario {
+  types: RequestType[];
+  /** Step kinds or request types left out, with why (shown in the check's info). */
+  skipped: Record<string, string>;
+}
+
+/** Builds the weighted mix from the config and the services this run has. Throws when nothing is left to run. */
+export function buildScenario(load: LoadConfig, available: Available, reasons: { redis?: string; celery?: string } = {}): Scenario {
+  const skipped: Record<string, string> = {};
+  const w = load.weights;
+  const types: RequestType[] = [
+    { name: 'financial_read', weight: w.financial_read, run: (s, rng, t) => pgRead(s, rng, t) },
+    {
+      name: 'write',
+      weight: w.write,
+      run: async (s, rng, t) => {
+        const account = await pgWrite(s, rng, t);
+        if (s.redis) await cacheDel(s, account, t);
+      },
+    },
+    // Without Redis a cache read is still a read: it goes to PostgreSQL every time (a cache with a 0 % hit rate).
+    { name: 'cache_read', weight: w.cache_read, run: (s, rng, t) => cacheAsideRead(s, rng, t) },
+    { name: 'task', weight: w.task, run: (s, rng, t) => taskSubmit(s, rng, t) },
+    ...load.custom.map((c): RequestType => ({ name: `custom:${c.name}`, weight: c.weight, run: (s, _rng, t) => customRead(s, c.sql, c.params, t) })),
+  ];
+  if (!available.redis && w.cache_read + w.write > 0) {
+    skipped.cache_get = skipped.cache_set = skipped.cache_del = `${reasons.redis ?? 'Redis is not configured'}: cache steps left out (cache reads go to PostgreSQL)`;
+  }
+  let kept = types;
+  if (!available.celery && w.task > 0) {
+    skipped.task_submit = `${reasons.celery ?? 'Celery is not configured'}: task submissions left out of the mix`;
+    kept = kept.filter((t) => t.name !== 'task');
+  }
+  kept = kept.filter((t) => t.weight > 0);
+  if (kept.length === 0) throw new Error('config.load.weights: every request type has weight 0 (or needs a service that is absent)');
+  return { types: kept, skipped };
+}
+
+/** Picks a request type by weight with the VU's own PRNG, so the mix is repeatable for a seed. */
+export function pickType(types: RequestType[], rng: Rng): RequestType {
+  let total = 0;
+  for (const t of types) total += t.weight;
+  let x = rng.next() * total;
+  for (const t of types) {
+    x -= t.weight;
+    if (x < 0) return t;
+  }
+  return types[types.length - 1]!;
+}

@@ -1,0 +1,69 @@
+// Opens what the load needs in this process — its own PostgreSQL pool, a Redis connection — and the resource monitor.
+import os from 'node:os';
+import path from 'node:path';
+import { ResourceMonitor } from '../../resources/monitor.js';
+import { HostSource } from '../../resources/host.js';
+import { PgStatsSource } from '../../resources/pg.js';
+import { ProcessSource } from '../../resources/process.js';
+import { QueueDepthSource, RedisInfoSource } from '../../resources/redis.js';
+import type { ResourceSource } from '../../resources/types.js';
+import type { Workload } from '../../workload/types.js';
+import type { CheckContext } from '../types.js';
+import type { Config } from '../../config/schema.js';
+import { removeCacheKeys, TaskTidy, type StepServices } from './steps.js';
+
+/** The load's task queue: its own setting, else the tasks category's (where the user's worker listens). */
+export const taskQueue = (config: Config): string => config.load.task_queue ?? config.tasks.queue;
+
+/** Sessions of the load carry this application_name (and a suffix per worker), so they can be found in pg_stat_activity. */
+export const LOAD_APP_NAME = 'stackprobe-load';
+
+export function openServices(ctx: CheckContext, workload: Workload, poolSize: number): StepServices {
+  const pool = ctx.targets.pg!.createPool({ max: poolSize, applicationName: LOAD_APP_NAME, statementTimeoutMs: ctx.config.load.request_timeout_ms });
+  ctx.defer(() => pool.end());
+  const services: StepServices = { pool, plan: workload.plan };
+  const redisTarget = ctx.targets.redis;
+  if (redisTarget) {
+    const redis = redisTarget.duplicate();
+    services.redis = redis;
+    services.keyPrefix = redisTarget.keyPrefix;
+    ctx.defer(async () => {
+      try {
+        await removeCacheKeys(redis, redisTarget.keyPrefix);
+      } finally {
+        redis.disconnect();
+      }
+    });
+  }
+  const celery = ctx.targets.celery;
+  if (celery) {
+    const tidy = new TaskTidy(celery);
+    services.celery = celery;
+    services.task = { name: ctx.config.load.task_name, queue: taskQueue(ctx.config), tidy };
+    ctx.defer(() => tidy.done());
+  }
+  return services;
+}
+
+/** True when PostgreSQL runs on this machine, so the client host's CPU, memory and disk are also the server's. */
+export function serverIsLocal(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === '' || host === 'localhost' || host === '::1' || host.startsWith('127.') || host.startsWith('/');
+  } catch (err) {
+    void err; // an unparsable URL is not local as far as we can tell
+    return false;
+  }
+}
+
+export function startMonitor(ctx: CheckContext, onSample: (readings: Map<string, number>) => void): ResourceMonitor {
+  const sources: ResourceSource[] = [new HostSource(path.resolve(ctx.config.output)), new ProcessSource(), new PgStatsSource(ctx.targets.pg!.admin)];
+  if (ctx.targets.redis) sources.push(new RedisInfoSource(ctx.targets.redis.client));
+  const celery = ctx.targets.celery;
+  if (celery) sources.push(new QueueDepthSource(() => celery.queueDepth(taskQueue(ctx.config))));
+  const monitor = new ResourceMonitor({ registry: ctx.metrics, sources, elapsed: ctx.elapsed, log: ctx.log, onSample });
+  monitor.start();
+  ctx.defer(() => monitor.stop());
+  ctx.info('resources', { sampled: sources.map((s) => s.name), serverIsLocal: serverIsLocal(ctx.targets.pg!.url), cpus: os.availableParallelism() });
+  return monitor;
+}

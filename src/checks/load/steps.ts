@@ -1,0 +1,145 @@
+// The step kinds a simulated request is made of, each talking to one service: PostgreSQL reads/writes, Redis, Celery.
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { CeleryTarget } from '../../targets/celery/target.js';
+import { BASIC_QUERIES, FINANCIAL_QUERIES, type WorkloadQuery } from '../../workload/queries.js';
+import type { Rng } from '../../workload/prng.js';
+import type { WorkloadPlan } from '../../workload/plan.js';
+import type { Workload } from '../../workload/types.js';
+
+export type StepKind = 'pg_read' | 'pg_write' | 'cache_get' | 'cache_set' | 'cache_del' | 'task_submit' | 'custom';
+
+/** What the steps run against; any service may be absent (its steps are then left out of the scenario). */
+export interface StepServices {
+  pool: pg.Pool;
+  plan: WorkloadPlan;
+  redis?: Redis;
+  /** This run's Redis namespace: every key written starts with it and carries a TTL. */
+  keyPrefix?: string;
+  celery?: Pick<CeleryTarget, 'send' | 'forget'>;
+  task?: { name: string; queue: string; tidy: TaskTidy };
+}
+
+/** Timing hook: every step reports its own latency and outcome under its kind. */
+export type StepTimer = <T>(kind: StepKind, run: () => Promise<T>) => Promise<T>;
+
+const byName = (name: string): WorkloadQuery => [...BASIC_QUERIES, ...FINANCIAL_QUERIES].find((q) => q.name === name)!;
+
+/** The reads a finance app's screens make: one transaction, an account's recent activity, balances, spending, budgets, holdings. */
+export const FINANCIAL_READS: readonly WorkloadQuery[] = [
+  'point_lookup', 'recent_transactions', 'running_balance', 'monthly_spending', 'budget_vs_actual', 'portfolio_valuation',
+].map(byName);
+const INSERT = byName('insert_transaction');
+const RECENT = byName('recent_transactions');
+
+/** The workload's query functions only read the plan, so a bare plan (as passed to worker threads) is enough. */
+const asWorkload = (plan: WorkloadPlan): Workload => ({ plan } as unknown as Workload);
+
+const CACHE_TTL_S = 60;
+
+export function cacheKey(s: StepServices, account: number): string {
+  return `${s.keyPrefix ?? ''}load:acct:${account}`;
+}
+
+/** A skewed account choice (80 % of reads on 20 % of accounts), as a real app's hot users make. */
+export function hotAccount(plan: WorkloadPlan, rng: Rng): number {
+  const n = plan.accounts.length;
+  const hot = Math.max(1, Math.floor(n * 0.2));
+  return rng.chance(0.8) ? rng.int(1, hot) : rng.int(1, n);
+}
+
+export async function pgRead(s: StepServices, rng: Rng, time: StepTimer): Promise<void> {
+  const q = rng.pick(FINANCIAL_READS);
+  const values = q.params(asWorkload(s.plan), rng);
+  await time('pg_read', () => s.pool.query({ name: `stackprobe_load_${q.name}`, text: q.text, values }));
+}
+
+export async function pgWrite(s: StepServices, rng: Rng, time: StepTimer): Promise<number> {
+  const values = INSERT.params(asWorkload(s.plan), rng);
+  await time('pg_write', () => s.pool.query({ name: 'stackprobe_load_insert', text: INSERT.text, values }));
+  return values[0] as number;
+}
+
+export async function cacheDel(s: StepServices, account: number, time: StepTimer): Promise<void> {
+  await time('cache_del', () => s.redis!.unlink(cacheKey(s, account)));
+}
+
+/** Cache-aside: GET; on a miss read the account's recent transactions from PostgreSQL and SET them with a TTL. */
+export async function cacheAsideRead(s: StepServices, rng: Rng, time: StepTimer): Promise<void> {
+  const account = hotAccount(s.plan, rng);
+  const key = cacheKey(s, account);
+  const cached = s.redis ? await time('cache_get', () => s.redis!.get(key)) : null;
+  if (cached !== null) return;
+  const res = await time('pg_read', () => s.pool.query({ name: 'stackprobe_load_recent_transactions', text: RECENT.text, values: [account] }));
+  if (s.redis) await time('cache_set', () => s.redis!.set(key, JSON.stringify(res.rows), 'EX', CACHE_TTL_S));
+}
+
+/** Messages a worker has not taken within this are discarded, so an unattended queue does not keep the load's tasks. */
+const TASK_EXPIRY_MS = 60_000;
+const FORGET_BATCH = 200;
+
+/**
+ * Takes back the load's tasks in batches (their results and any message still waiting), so nothing is left behind and
+ * no list of ids grows with the run.
+ */
+export class TaskTidy {
+  private ids: string[] = [];
+  private pending: Promise<unknown> = Promise.resolve();
+  failures = 0;
+  constructor(private readonly celery: Pick<CeleryTarget, 'forget'>) {}
+  add(id: string): void {
+    this.ids.push(id);
+    if (this.ids.length >= FORGET_BATCH) this.flush();
+  }
+  flush(): void {
+    const batch = this.ids;
+    this.ids = [];
+    if (batch.length) this.pending = this.pending.then(() => this.celery.forget(batch)).catch(() => void this.failures++);
+  }
+  async done(): Promise<void> {
+    this.flush();
+    await this.pending;
+  }
+}
+
+export async function taskSubmit(s: StepServices, rng: Rng, time: StepTimer): Promise<void> {
+  const account = rng.int(1, s.plan.accounts.length);
+  const id = await time('task_submit', () => s.celery!.send(s.task!.name, [account], { queue: s.task!.queue, expiresInMs: TASK_EXPIRY_MS }));
+  s.task!.tidy.add(id);
+}
+
+/** The user's own SQL, inside a read-only transaction that is rolled back so it can change nothing. */
+export async function customRead(s: StepServices, sql: string, params: unknown[], time: StepTimer): Promise<void> {
+  await time('custom', async () => {
+    const client = await s.pool.connect();
+    let failure: Error | undefined;
+    // A session killed between statements emits 'error' on the checked-out client: note it instead of crashing.
+    const onError = (err: Error) => (failure ??= err);
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query(sql, params);
+    } catch (err) {
+      // The session may be gone (a terminated backend) or mid-transaction: never hand it back to the pool.
+      failure = err as Error;
+      throw err;
+    } finally {
+      if (!failure) await client.query('ROLLBACK').catch((err: Error) => (failure = err));
+      client.off('error', onError);
+      client.release(failure ?? undefined);
+    }
+  });
+}
+
+/** Removes this run's cache keys (SCAN + UNLINK of the prefix, a bounded number of rounds). */
+export async function removeCacheKeys(redis: Redis, keyPrefix: string): Promise<void> {
+  const pattern = `${keyPrefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}load:*`;
+  let cursor = '0';
+  let rounds = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    const ours = keys.filter((k) => k.startsWith(keyPrefix));
+    if (ours.length) await redis.unlink(...ours);
+  } while (cursor !== '0' && ++rounds < 10_000);
+}

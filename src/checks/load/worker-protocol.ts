@@ -1,0 +1,22 @@
+// What the load's main thread and its worker threads say to each other (plain, structured-cloneable data).
+import type { Config } from '../../config/schema.js';
+import type { PgTimeouts } from '../../targets/pg/target.js';
+import type { WorkloadPlan } from '../../workload/plan.js';
+import type { Segment } from '../../exec/stages.js';
+
+export interface WorkerData {
+  /** 1-based worker index among `workers`. */
+  worker: number;
+  workers: number;
+  segment: Segment;
+  pg: { url: string; timeouts: PgTimeouts; poolSize: number; applicationName: string };
+  /** Plain ioredis options (host, port, db, credentials, TLS) of the run's Redis, and its key prefix. */
+  redis?: { options: Record<string, unknown>; keyPrefix: string };
+  /** Present when the main thread has Celery: the worker opens its own target from this config. */
+  celeryConfig?: Config;
+  config: Config;
+  plan: WorkloadPlan;
+  maxVus: number;
+}
+
+export const REDIS_OPTION_KEYS = ['host', 'port', 'path', 'db', 'username', 'password', 'tls', 'connectTimeout', 'commandTimeout', 'maxRetriesPerRequest', 'sentinels', 'name', 'sentinelPassword', 'enableTLSForSentinelMode'] as const;

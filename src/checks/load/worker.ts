@@ -1,0 +1,89 @@
+// A load worker thread: opens its own connections, runs its share of each stage on request, streams per-second windows.
+import { Redis, type RedisOptions } from 'ioredis';
+import pg from 'pg';
+import { parentPort, workerData } from 'node:worker_threads';
+import { combinedShare, shareOfStage, type Stage } from '../../exec/stages.js';
+import { serializeMetrics } from '../../metrics/serialize.js';
+import { openCelery } from '../../targets/celery/open.js';
+import type { CeleryTarget } from '../../targets/celery/target.js';
+import { poolConfig } from '../../targets/pg/target.js';
+import { describeError } from '../../util/errors.js';
+import { silentLogger } from '../../util/logger.js';
+import { SecondWindow } from './per-second.js';
+import { StageRecorder } from './record.js';
+import { runStageHere, type StageEnv } from './run-stage.js';
+import { buildScenario } from './scenario.js';
+import { TaskTidy, type StepServices } from './steps.js';
+import { taskQueue } from './services.js';
+import type { WorkerData } from './worker-protocol.js';
+
+const data = workerData as WorkerData;
+const port = parentPort!;
+const window = new SecondWindow();
+let abort = new AbortController();
+let services: StepServices | undefined;
+let celery: CeleryTarget | undefined;
+let closeCelery: (() => Promise<void>) | undefined;
+
+async function open(): Promise<StageEnv> {
+  const pool = new pg.Pool(poolConfig(data.pg.url, data.pg.timeouts, { max: data.pg.poolSize, applicationName: data.pg.applicationName, statementTimeoutMs: data.config.load.request_timeout_ms }));
+  pool.on('error', () => undefined); // an idle client losing its server must not crash the thread
+  services = { pool, plan: data.plan };
+  if (data.redis) {
+    const redis = new Redis({ ...(data.redis.options as RedisOptions), lazyConnect: false });
+    redis.on('error', () => undefined); // commands reject with their own errors
+    services.redis = redis;
+    services.keyPrefix = data.redis.keyPrefix;
+  }
+  if (data.celeryConfig) {
+    const opened = await openCelery(data.celeryConfig, silentLogger(), () => undefined);
+    if (!opened.target) throw new Error(`worker ${data.worker}: cannot open Celery: ${opened.reason ?? 'unknown reason'}`);
+    celery = opened.target;
+    closeCelery = opened.close;
+    services.celery = celery;
+    services.task = { name: data.config.load.task_name, queue: taskQueue(data.config), tidy: new TaskTidy(celery) };
+  }
+  const share = combinedShare(data.segment, data.worker, data.workers);
+  return {
+    services, scenario: buildScenario(data.config.load, { redis: !!data.redis, celery: !!celery }), seed: data.config.workload.seed, share,
+    executor: data.config.load.executor, maxVus: data.maxVus, thinkTimeMs: data.config.load.think_time_ms, requestTimeoutMs: data.config.load.request_timeout_ms,
+  };
+}
+
+const postWindow = () => {
+  const snap = window.take(true);
+  if (snap.ok + snap.errors > 0) port.postMessage({ type: 'window', snapshot: { ok: snap.ok, errors: snap.errors, kinds: snap.kinds, histogram: snap.histogram } });
+};
+
+async function runStage(env: StageEnv, n: number, stage: Stage) {
+  abort = new AbortController();
+  const rec = new StageRecorder(n, window);
+  const timer = setInterval(postWindow, 250);
+  try {
+    await runStageHere(env, shareOfStage(stage, env.share.index, env.share.count), rec, abort.signal);
+  } finally {
+    clearInterval(timer);
+    postWindow();
+  }
+  return { metrics: serializeMetrics(rec.registry, 0), messages: rec.messages };
+}
+
+async function close(): Promise<void> {
+  await services?.task?.tidy.done();
+  await services?.pool.end();
+  services?.redis?.disconnect();
+  await closeCelery?.();
+}
+
+const ready = open();
+port.on('message', (m: { type: string; id?: number; stage?: Stage; n?: number }) => {
+  const reply = (p: Promise<Record<string, unknown>>) =>
+    p.then(
+      (body) => port.postMessage({ ...body, type: 'done', id: m.id }),
+      (err: unknown) => port.postMessage({ type: 'error', id: m.id, message: describeError(err) }),
+    );
+  if (m.type === 'abort') abort.abort();
+  else if (m.type === 'ready') void reply(ready.then(() => ({})));
+  else if (m.type === 'stage') void reply(ready.then((env) => runStage(env, m.n!, m.stage!)));
+  else if (m.type === 'close') void reply(close().then(() => ({})));
+});

@@ -1,0 +1,109 @@
+// tasks.roundtrip: N probe tasks one at a time: submit latency, end-to-end latency, and the worker-clock split.
+import { dateDoneMs } from '../../targets/celery/protocol.js';
+import { sleep } from '../../exec/timeout.js';
+import type { Check, CheckContext } from '../types.js';
+import { celeryOf, cleanupTasks, preflightOk, probeArgs, resultTimeoutMs, viewWorkers, wrongEcho } from './common.js';
+
+/** After this many probes in a row without a result, more would only repeat the same timeout. */
+const GIVE_UP_AFTER = 3;
+
+function count(ctx: CheckContext): number {
+  return ctx.config.tasks.roundtrip_count ?? (ctx.mode === 'full' ? 100 : 20);
+}
+
+/** Without a result backend, the only observable moment is the worker taking the message off the queue. */
+async function pickupOnly(ctx: CheckContext, n: number, ids: string[]): Promise<void> {
+  const celery = celeryOf(ctx);
+  const { queue, task, kwargs } = ctx.config.tasks;
+  const pickup = ctx.metrics.trend('task_pickup_duration');
+  ctx.finding({
+    severity: 'info', title: 'no result backend: only the pickup time is measured',
+    detail: 'Without CELERY_RESULT_BACKEND (Redis) stackprobe cannot see a task finish; it times how long the message waits until a worker takes it off the probe queue (meaningful on a dedicated queue).',
+    recommendation: 'Set CELERY_RESULT_BACKEND to the Redis result backend your workers use to measure end-to-end latency and success.',
+  });
+  for (let i = 0; i < n && !ctx.signal.aborted; i++) {
+    const t0 = performance.now();
+    ids.push(await celery.send(task, probeArgs(ctx, i), { kwargs, queue, expiresInMs: resultTimeoutMs(ctx) }));
+    const deadline = t0 + resultTimeoutMs(ctx);
+    while ((await celery.queueDepth(queue)) > 0 && performance.now() < deadline && !ctx.signal.aborted) await sleep(2, ctx.signal);
+    if (performance.now() < deadline) pickup.record(performance.now() - t0);
+  }
+}
+
+export const roundtripCheck: Check = {
+  id: 'tasks.roundtrip',
+  category: 'tasks',
+  title: 'Celery task round trip: submit, run, result',
+  needs: ['celery'],
+  writes: true,
+  thresholds: (config) => ({
+    task_success: [`rate>${config.thresholds.task_success_rate}`],
+    workers_alive: ['value>0'],
+    tasks_unknown: ['count==0'],
+  }),
+  async run(ctx) {
+    const celery = celeryOf(ctx);
+    const { queue, task, kwargs } = ctx.config.tasks;
+    const ids = cleanupTasks(ctx);
+    const view = await viewWorkers(ctx, queue, [task]);
+    if (!preflightOk(ctx, queue, view, [task])) return;
+    const n = count(ctx);
+    ctx.info('probe', { task, queue, tasks: n, transport: celery.transport });
+    if (!celery.hasResultBackend) return pickupOnly(ctx, n, ids);
+
+    const submit = ctx.metrics.trend('task_submit_duration');
+    const e2e = ctx.metrics.trend('task_e2e_duration');
+    const toDone = ctx.metrics.trend('task_done_duration', { clock: 'worker' });
+    const delivery = ctx.metrics.trend('task_result_delivery_duration', { clock: 'worker' });
+    const success = ctx.metrics.rate('task_success');
+    const timeouts = ctx.metrics.counter('task_timeouts', {}, 'tasks');
+    const failures = ctx.metrics.counter('task_failures', {}, 'tasks');
+    const wrong = ctx.metrics.counter('task_wrong_results', {}, 'tasks');
+    let missedInRow = 0;
+    for (let i = 0; i < n && !ctx.signal.aborted && missedInRow < GIVE_UP_AFTER; i++) {
+      ctx.progress(`task ${i + 1}/${n}`);
+      const args = probeArgs(ctx, i);
+      const wall = new Date().getTime();
+      const t0 = performance.now();
+      const id = await celery.send(task, args, { kwargs, queue, expiresInMs: resultTimeoutMs(ctx) });
+      ids.push(id);
+      submit.record(performance.now() - t0);
+      const outcome = await celery.result(id, resultTimeoutMs(ctx), { signal: ctx.signal });
+      const t1 = performance.now();
+      if (!outcome) {
+        if (ctx.signal.aborted) break;
+        missedInRow++;
+        timeouts.add();
+        success.add(false);
+        continue;
+      }
+      missedInRow = 0;
+      e2e.record(t1 - t0);
+      // date_done is the worker's wall clock: split end-to-end into "until done" and "result delivery" when the clocks agree.
+      const done = dateDoneMs(outcome.dateDone) - wall;
+      if (done >= 0 && done <= t1 - t0) {
+        toDone.record(done);
+        delivery.record(t1 - t0 - done);
+      }
+      const ok = outcome.status === 'SUCCESS' && !wrongEcho(ctx, args, outcome.result);
+      success.add(ok);
+      if (outcome.status !== 'SUCCESS') failures.add();
+      else if (!ok) wrong.add();
+    }
+    reportRoundtrip(ctx, { timeouts: timeouts.count, failures: failures.count, wrong: wrong.count, gaveUp: missedInRow >= GIVE_UP_AFTER });
+    if (e2e.count > 0) ctx.rate('response_time_ms', 'task_e2e_duration', e2e.percentile(95));
+  },
+};
+
+function reportRoundtrip(ctx: CheckContext, r: { timeouts: number; failures: number; wrong: number; gaveUp: boolean }): void {
+  const { task, queue } = ctx.config.tasks;
+  if (r.timeouts > 0) {
+    ctx.finding({
+      severity: 'error', subject: task, title: `${r.timeouts} task(s) got no result within ${resultTimeoutMs(ctx)} ms${r.gaveUp ? `; stopped after ${GIVE_UP_AFTER} in a row` : ''}`,
+      detail: `Tasks "${task}" on queue "${queue}" were sent but no final state reached the result backend. Either no worker took them (stopped or busy workers), the worker does not know the task ("Received unregistered task" in its log), the task ignores its result, or the workers write results to another backend.`,
+      recommendation: 'Check that a worker consumes the queue and that it uses the same result backend as CELERY_RESULT_BACKEND; raise config.tasks.result_timeout_ms for slow tasks.',
+    });
+  }
+  if (r.failures > 0) ctx.finding({ severity: 'error', subject: task, title: `${r.failures} probe task(s) ended in FAILURE`, recommendation: 'See the worker log for the traceback; check config.tasks.args.' });
+  if (r.wrong > 0) ctx.finding({ severity: 'error', subject: task, title: `${r.wrong} probe task(s) returned a different value than sent`, detail: 'celery.accumulate echoes its arguments; another value means the result belongs to another task or the serializer changes data.' });
+}

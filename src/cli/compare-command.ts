@@ -1,0 +1,42 @@
+// `stackprobe compare BASELINE CURRENT`: per-metric changes between two run.json files; exit 1 on a regression, 2 on bad input.
+import type { Command } from 'commander';
+import { compareRuns, parseMargin, renderComparisonText } from '../compare/index.js';
+import { readRunFile } from '../compare/read.js';
+import { ReportSection } from '../config/sections/report.js';
+import { ConfigError } from '../util/errors.js';
+import { EXIT } from './exit-codes.js';
+import { useColor } from './tty.js';
+
+export interface CompareFlags {
+  maxRegression?: string;
+  minDeltaMs?: string;
+  all?: boolean;
+  json?: boolean;
+  color?: boolean;
+}
+
+export async function compareCommand(baselineFile: string, currentFile: string, flags: CompareFlags): Promise<number> {
+  const defaults = ReportSection.parse({});
+  const maxRegression = parseMargin(flags.maxRegression ?? defaults.max_regression, '--max-regression');
+  const minDeltaMs = flags.minDeltaMs === undefined ? defaults.min_regression_ms : Number(flags.minDeltaMs);
+  if (!Number.isFinite(minDeltaMs) || minDeltaMs < 0) throw new ConfigError(`--min-delta-ms: expected a number of milliseconds, got ${JSON.stringify(flags.minDeltaMs)}`);
+  const [baseline, current] = await Promise.all([readRunFile(baselineFile), readRunFile(currentFile)]);
+  const cmp = compareRuns(baseline, current, { maxRegression, minDeltaMs });
+  if (flags.json) process.stdout.write(`${JSON.stringify(cmp, null, 2)}\n`);
+  else process.stdout.write(renderComparisonText(cmp, { color: useColor(process.stdout, flags.color), ...(flags.all ? { all: true } : {}) }));
+  return cmp.regressions.length > 0 ? EXIT.checkFailed : EXIT.ok;
+}
+
+export function registerCompareCommand(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('compare')
+    .description('compare a run with a baseline run: per-metric changes; exit 1 on a regression beyond the margin')
+    .argument('<baseline.json>', 'the reference run.json')
+    .argument('<current.json>', 'the run.json to judge')
+    .option('--max-regression <margin>', 'allowed worsening, e.g. 10% or 0.1 (default: config report.max_regression, 10%)')
+    .option('--min-delta-ms <ms>', 'latency changes smaller than this are never regressions (default 0.5)')
+    .option('--all', 'also list figures that are never judged (counters, plain gauges)')
+    .option('--json', 'print the comparison as JSON')
+    .option('--no-color', 'no ANSI colours')
+    .action(async (b: string, c: string, flags: CompareFlags) => setExit(await compareCommand(b, c, flags)));
+}

@@ -1,0 +1,6 @@
+// Baseline comparison: the pure model (compareRuns) and its renderings.
+export { compareRuns, relativeChange, isWorse, type CompareOptions } from './compare.js';
+export { parseMargin, formatMargin } from './margin.js';
+export { changeRows, comparisonHeadline, formatChange, type ChangeRow } from './rows.js';
+export { renderComparisonText } from './text.js';
+export type { Comparison, MetricChange, StatusChange, Direction, RunRef } from './model.js';

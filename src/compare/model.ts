@@ -1,0 +1,49 @@
+// The comparison model: how each metric of a current run moved against a baseline run, and which moves are regressions.
+
+/** Which way is better for a figure; `none` means the change is shown but never judged (a gauge of unknown meaning). */
+export type Direction = 'lower' | 'higher' | 'none';
+
+export interface MetricChange {
+  checkId: string;
+  /** `query_duration{query:point_lookup}`, the spelling thresholds use. */
+  metric: string;
+  /** The figure compared: `p50`, `p95`, `p99` of a trend, `rate`, `value` of a gauge, `per_s` of a counter. */
+  stat: string;
+  unit: string;
+  baseline: number;
+  current: number;
+  /** (current - baseline) / baseline; null when the baseline is 0. */
+  change: number | null;
+  better: Direction;
+  /** True when this figure is the one judged for its metric and it got worse by more than the allowed margin. */
+  regression: boolean;
+  /** True for the figures a regression is decided on (trends: p95; rates; throughput gauges). */
+  judged: boolean;
+}
+
+export interface StatusChange {
+  checkId: string;
+  baseline: string;
+  current: string;
+}
+
+export interface RunRef {
+  startedAt: string;
+  mode: string;
+  version: string;
+}
+
+export interface Comparison {
+  baseline: RunRef;
+  current: RunRef;
+  /** The allowed worsening as a ratio: 0.1 is 10 %. */
+  maxRegression: number;
+  /** Changes below this many ms are never regressions (a 0.2 ms query going to 0.3 ms is noise, not +50 %). */
+  minDeltaMs: number;
+  changes: MetricChange[];
+  regressions: MetricChange[];
+  statusChanges: StatusChange[];
+  /** Metric keys (`check: metric`) present in only one of the runs. */
+  onlyInBaseline: string[];
+  onlyInCurrent: string[];
+}

@@ -1,0 +1,102 @@
+// Combines several run.json results (segments of one load on several machines) into one: histograms merged, not averaged.
+import { recommendations } from '../advice/recommend.js';
+import { rederiveLoad } from '../checks/load/rederive.js';
+import { mergeMetricLists } from '../metrics/serialize.js';
+import type { CheckResult, RunResult, ThresholdOutcome } from '../result/model.js';
+import { summarize } from '../result/summary.js';
+import { ConfigError } from '../util/errors.js';
+import { evaluateThresholds, statusFromOutcomes, type ThresholdRule } from '../verdict/evaluate.js';
+import { parseSelector, parseThreshold } from '../verdict/threshold-parser.js';
+import { mergeSeries } from './series.js';
+
+export interface MergeOutput {
+  result: RunResult;
+  /** Things the user should know (a missing segment, different modes); never fatal. */
+  warnings: string[];
+}
+
+/** The segment a result ran (`i/n`), from its load check; `1/1` when it has none. */
+export function segmentOf(r: RunResult): string {
+  const load = r.checks.find((c) => c.category === 'load' && c.status !== 'skip');
+  const d = load?.info.distribution as { segment?: string } | undefined;
+  return d?.segment ?? '1/1';
+}
+
+/** The rules a result was judged by, rebuilt from its threshold outcomes so the merged result is judged the same way. */
+function rulesOf(outcomes: ThresholdOutcome[]): ThresholdRule[] {
+  const seen = new Set<string>();
+  const rules: ThresholdRule[] = [];
+  for (const o of outcomes) {
+    const key = `${o.metric}|${o.expression}|${o.level}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    rules.push({ selector: parseSelector(o.metric, o.source), expr: parseThreshold(o.expression, o.source), level: o.level, source: o.source });
+  }
+  return rules;
+}
+
+export function mergeCheck(parts: CheckResult[], labels: string[]): CheckResult {
+  const ran = parts.filter((p) => p.status !== 'skip');
+  if (ran.length === 0) return parts[0]!;
+  const base = ran[0]!;
+  const durationMs = Math.max(...ran.map((p) => p.durationMs));
+  let metrics = mergeMetricLists(ran.map((p) => p.metrics), durationMs / 1000);
+  let info = base.info;
+  let findings = base.findings;
+  if (base.category === 'load') ({ metrics, info, findings } = rederiveLoad(base, metrics));
+  const thresholds = evaluateThresholds(metrics, rulesOf(ran.flatMap((p) => p.thresholds)));
+  const failedWithReason = ran.find((p) => p.status === 'fail' && p.reason);
+  const status = failedWithReason ? 'fail' : statusFromOutcomes(thresholds);
+  return {
+    ...base, status, durationMs, metrics, thresholds, info, findings,
+    timeSeries: mergeSeries(ran.map((p) => p.timeSeries), labels.filter((_, i) => parts[i]!.status !== 'skip')),
+    ...(failedWithReason ? { reason: failedWithReason.reason } : {}),
+  };
+}
+
+function checkSegments(results: RunResult[], files: string[]): string[] {
+  const warnings: string[] = [];
+  const segs = results.map(segmentOf);
+  const counts = new Set(segs.map((s) => s.split('/')[1]));
+  if (counts.size > 1) throw new ConfigError(`the results come from different splits (${segs.join(', ')}): merge segments of one run only`);
+  const seen = new Map<string, string>();
+  segs.forEach((s, i) => {
+    if (s !== '1/1' && seen.has(s)) throw new ConfigError(`${files[i]}: segment ${s} is also in ${seen.get(s)}; each segment once`);
+    seen.set(s, files[i]!);
+  });
+  const n = Number([...counts][0]);
+  if (n > 1 && seen.size < n) warnings.push(`only ${seen.size} of ${n} segments given (${[...seen.keys()].sort().join(', ')}): the merged load is a part of the whole`);
+  if (new Set(results.map((r) => r.mode)).size > 1) warnings.push(`the results ran in different modes (${results.map((r) => r.mode).join(', ')})`);
+  return warnings;
+}
+
+export function mergeRunResults(results: RunResult[], files: string[] = results.map((_, i) => `result ${i + 1}`)): MergeOutput {
+  if (results.length === 0) throw new ConfigError('merge: expected at least one run.json');
+  const versions = new Set(results.map((r) => r.schemaVersion));
+  if (versions.size > 1) throw new ConfigError(`merge: the results have different schema versions (${[...versions].join(', ')})`);
+  const warnings = checkSegments(results, files);
+  const labels = results.map(segmentOf);
+  const ids: string[] = [];
+  for (const r of results) for (const c of r.checks) if (!ids.includes(c.id)) ids.push(c.id);
+  const checks = ids.map((id) => {
+    const parts = results.map((r) => r.checks.find((c) => c.id === id));
+    const present = parts.flatMap((p, i) => (p ? [{ p, label: labels[i]! }] : []));
+    return mergeCheck(present.map((x) => x.p), present.map((x) => x.label));
+  });
+  const first = results[0]!;
+  const durationMs = Math.max(...results.map((r) => r.durationMs));
+  const p = results.map((r) => r.summary.process);
+  const memoryLimit = Number(/value<([\d.]+)/.exec(first.summary.thresholds.find((t) => t.metric === 'process_max_rss_mb')?.expression ?? '')?.[1] ?? 1024);
+  const summary = summarize(checks, {
+    cpuUserMs: p.reduce((s, x) => s + x.cpuUserMs, 0), cpuSystemMs: p.reduce((s, x) => s + x.cpuSystemMs, 0),
+    // CPU % of the merged result is per machine: the sum of CPU over the sum of wall time.
+    wallMs: results.reduce((s, r) => s + r.durationMs, 0), maxRssMb: Math.max(...p.map((x) => x.maxRssMb)),
+  }, memoryLimit);
+  const startedAt = results.map((r) => r.startedAt).sort()[0]!;
+  const endedAt = results.map((r) => r.endedAt).sort().at(-1)!;
+  const result: RunResult = {
+    ...first, startedAt, endedAt, durationMs, interrupted: results.some((r) => r.interrupted), readOnly: results.every((r) => r.readOnly),
+    checks, summary, recommendations: recommendations(checks, summary),
+  };
+  return { result, warnings };
+}

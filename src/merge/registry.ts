@@ -1,0 +1,31 @@
+// Adds serialised metrics into a live registry exactly: histograms added, rate and counter counts added, gauge extremes kept.
+import type { MetricRegistry } from '../metrics/registry.js';
+import { Trend } from '../metrics/trend.js';
+import type { SerializedMetric } from '../result/model.js';
+
+export function mergeIntoRegistry(registry: MetricRegistry, metrics: SerializedMetric[]): void {
+  for (const m of metrics) {
+    switch (m.type) {
+      case 'trend':
+        registry.trend(m.name, m.tags, m.unit).merge(Trend.decode(m.histogram));
+        break;
+      case 'rate': {
+        const r = registry.rate(m.name, m.tags);
+        r.hits += m.hits;
+        r.total += m.total;
+        break;
+      }
+      case 'counter':
+        registry.counter(m.name, m.tags, m.unit).add(m.count);
+        break;
+      case 'gauge': {
+        const g = registry.gauge(m.name, m.tags, m.unit);
+        // min and max first so the extremes survive, then the last value.
+        g.set(m.min);
+        g.set(m.max);
+        g.set(m.value);
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// The report's only stylesheet, inlined: light and dark (prefers-color-scheme), and print styles (no dark, no breaks in charts).
+export const CSS = `
+:root{--bg:#fff;--fg:#1c2430;--muted:#5b6675;--line:#d9dee5;--card:#f6f8fa;--grid:#e6e9ee;
+--pass:#1a7f37;--warn:#9a6700;--fail:#cf222e;--skip:#6e7781;--info:#0969da;
+--c0:#0969da;--c1:#cf222e;--c2:#1a7f37;--c3:#8250df;--c4:#bc4c00;--c5:#0a7b83;--c6:#bf3989;--c7:#57606a;--bar:#0969da}
+@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#30363d;--card:#161b22;--grid:#21262d;
+--pass:#3fb950;--warn:#d29922;--fail:#f85149;--skip:#8b949e;--info:#58a6ff;
+--c0:#58a6ff;--c1:#ff7b72;--c2:#3fb950;--c3:#bc8cff;--c4:#ffa657;--c5:#39c5cf;--c6:#ff80c8;--c7:#8b949e;--bar:#58a6ff}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main{max-width:1100px;margin:0 auto;padding:24px 20px 60px}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 10px;border-bottom:1px solid var(--line);padding-bottom:4px}
+h3{font-size:16px;margin:22px 0 8px}h4{font-size:14px;margin:14px 0 6px;color:var(--muted)}
+code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
+.muted{color:var(--muted)}
+.banner{padding:10px 14px;border-radius:6px;margin:12px 0;border:1px solid var(--line);background:var(--card);font-weight:600}
+.banner.fail{border-color:var(--fail);color:var(--fail)}.banner.warn{border-color:var(--warn);color:var(--warn)}.banner.pass{border-color:var(--pass);color:var(--pass)}
+.badge{display:inline-block;min-width:44px;text-align:center;padding:1px 7px;border-radius:10px;font-size:11.5px;font-weight:700;letter-spacing:.03em;color:#fff;vertical-align:1px}
+.badge.pass{background:var(--pass)}.badge.warn{background:var(--warn)}.badge.fail{background:var(--fail)}.badge.skip{background:var(--skip)}
+.sev{font-weight:700;text-transform:uppercase;font-size:11.5px}.sev.error{color:var(--fail)}.sev.warn{color:var(--warn)}.sev.info{color:var(--info)}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin:10px 0}
+.tile{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:8px 12px}
+.tile b{display:block;font-size:20px}.tile span{color:var(--muted);font-size:12px}
+table{border-collapse:collapse;margin:8px 0 14px;width:100%;font-size:13px}
+th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
+th{color:var(--muted);font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.regression td{color:var(--fail);font-weight:600}tr.improved td{color:var(--pass)}
+section.category{margin-top:10px}section.check{border:1px solid var(--line);border-radius:8px;padding:4px 16px 10px;margin:14px 0}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:14px}
+figure{margin:0;background:var(--card);border:1px solid var(--line);border-radius:6px;padding:8px}
+figcaption{font-size:12.5px;font-weight:600;margin-bottom:4px;overflow-wrap:anywhere}
+svg.chart{width:100%;height:auto;display:block}
+svg .axis text{fill:var(--muted);font-size:11px}svg .axis .title{font-size:11.5px}
+svg .grid{stroke:var(--grid);stroke-width:1}svg .base{stroke:var(--muted);stroke-width:1}
+svg .series path{fill:none;stroke-width:2}svg .bar{fill:var(--bar);opacity:.85}
+svg .marker line{stroke:var(--fg);stroke-dasharray:4 3;opacity:.6}svg .marker text{fill:var(--fg);font-size:10.5px}
+${Array.from({ length: 8 }, (_, i) => `svg .s${i} path{stroke:var(--c${i})}svg .s${i} circle{fill:var(--c${i})}.legend .s${i}{background:var(--c${i})}`).join('')}
+.legend{list-style:none;padding:0;margin:4px 0 0;display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px}
+.legend .key{display:inline-block;width:12px;height:3px;margin-right:5px;vertical-align:middle}
+ol.recs li,ul.findings li{margin:6px 0}.rec{display:block;color:var(--muted)}
+details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}
+.overview td:first-child{white-space:nowrap}
+@media print{:root{--bg:#fff;--fg:#000;--muted:#444;--card:#fff;--line:#bbb;--grid:#ddd}
+body{font-size:11px}main{max-width:none;padding:0}section.check,figure,table{break-inside:avoid}
+h2,h3{break-after:avoid}details{display:block}details>*{display:block}.badge{border:1px solid #000;color:#000;background:none!important}}
+`;

@@ -1,0 +1,137 @@
+// Celery over Redis, kombu's layout: tasks LPUSHed onto the queue's list, control over the pidbox fanout channel.
+import { Redis } from 'ioredis';
+import { sleep } from '../../exec/timeout.js';
+import { bindingKey, bindingMember, decodeEnvelope, encodeJsonEnvelope, encodeTaskEnvelope, fanoutChannel, queueKeyFor, queueKeys } from './kombu-redis.js';
+import type { TaskMessage } from './protocol.js';
+import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, type BroadcastRequest, type ControlReply, type Transport } from './transport.js';
+
+export function redisOptions(connectMs: number) {
+  return {
+    lazyConnect: true,
+    connectTimeout: connectMs,
+    maxRetriesPerRequest: 2,
+    // A broker that goes away fails commands quickly instead of queueing them forever.
+    retryStrategy: (times: number) => (times > 5 ? null : 200),
+  } as const;
+}
+
+export async function connectRedis(url: string, connectMs: number): Promise<Redis> {
+  const client = new Redis(url, redisOptions(connectMs));
+  // Errors reach callers through rejected commands; the first one is kept because it says why (ECONNREFUSED, auth).
+  let first: unknown;
+  client.on('error', (err: unknown) => void (first ??= err));
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    client.disconnect();
+    throw first ?? err;
+  }
+  return client;
+}
+
+export class RedisTransport implements Transport {
+  readonly kind = 'redis' as const;
+  /** Exact payloads we pushed and no worker has taken yet, by task id: LREM takes back exactly these, nothing else. */
+  private readonly pushed = new Map<string, { key: string; payload: string }>();
+
+  constructor(
+    private readonly client: Redis,
+    private readonly db: number,
+    private readonly connectMs: number,
+  ) {}
+
+  async publish(queue: string, msg: TaskMessage): Promise<void> {
+    const key = queueKeyFor(queue, msg.properties.priority);
+    const payload = encodeTaskEnvelope(msg, '', queue);
+    await this.client.lpush(key, payload);
+    this.pushed.set(msg.id, { key, payload });
+  }
+
+  /** Forgets a published message (it was taken or finished), so withdraw() does not try it. */
+  settled(id: string): void {
+    this.pushed.delete(id);
+  }
+
+  async depth(queue: string): Promise<number> {
+    const pipe = this.client.pipeline();
+    for (const k of queueKeys(queue)) pipe.llen(k);
+    const res = (await pipe.exec()) ?? [];
+    return res.reduce((sum, [err, n]) => (err ? sum : sum + Number(n)), 0);
+  }
+
+  async withdraw(queue: string, ids: Iterable<string>): Promise<number> {
+    const pipe = this.client.pipeline();
+    const wanted = new Set<string>();
+    for (const id of ids) {
+      const p = this.pushed.get(id);
+      if (!p) continue;
+      pipe.lrem(p.key, 1, p.payload);
+      this.pushed.delete(id);
+      wanted.add(id);
+    }
+    if (wanted.size === 0) return 0;
+    const res = (await pipe.exec()) ?? [];
+    const removed = res.reduce((sum, [err, n]) => (err ? sum : sum + Number(n)), 0);
+    // A worker that shut down re-queues the messages it had prefetched, re-serialised: find those by task id.
+    return removed < wanted.size && queue ? removed + (await this.withdrawRequeued(queue, wanted)) : removed;
+  }
+
+  private async withdrawRequeued(queue: string, ids: Set<string>): Promise<number> {
+    let removed = 0;
+    for (const key of queueKeys(queue)) {
+      // Bounded: a probe queue is short; a huge shared queue is not scanned past this.
+      for (const text of await this.client.lrange(key, 0, 9999)) {
+        const id = decodeEnvelope(text)?.headers.id;
+        if (typeof id === 'string' && ids.has(id)) removed += await this.client.lrem(key, 1, text);
+      }
+    }
+    return removed;
+  }
+
+  async broadcast(req: BroadcastRequest): Promise<ControlReply[]> {
+    const replyQueue = `${req.replyKey}.${REPLY_EXCHANGE}`;
+    const member = bindingMember(req.replyKey, replyQueue);
+    // Our reply queue exists only for this call: bound, read, then unbound and deleted, whatever happens.
+    await this.client.sadd(bindingKey(REPLY_EXCHANGE), member);
+    const reader = this.client.duplicate();
+    reader.on('error', () => undefined);
+    try {
+      const payload = encodeJsonEnvelope(req.body, req.headers, PIDBOX_EXCHANGE, '');
+      const receivers = await this.client.publish(fanoutChannel(this.db, PIDBOX_EXCHANGE), payload);
+      // Each worker's pidbox is one pattern subscriber: nobody subscribed means no worker will ever answer.
+      const limit = Math.min(req.limit ?? Number.POSITIVE_INFINITY, receivers);
+      return await this.collect(reader, replyQueue, req, limit);
+    } finally {
+      reader.disconnect();
+      await this.client.multi().srem(bindingKey(REPLY_EXCHANGE), member).del(replyQueue).exec();
+    }
+  }
+
+  private async collect(reader: Redis, replyQueue: string, req: BroadcastRequest, limit: number): Promise<ControlReply[]> {
+    const replies: ControlReply[] = [];
+    const deadline = performance.now() + req.timeoutMs;
+    const ticket = req.body.ticket;
+    while (replies.length < limit && !req.signal?.aborted) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      // BRPOP in short slices so an abort is noticed promptly.
+      const popped = await reader.brpop(replyQueue, Math.max(0.05, Math.min(left, 250) / 1000));
+      if (!popped) continue;
+      const at = performance.now();
+      const env = decodeEnvelope(popped[1]);
+      if (!env || (env.headers.ticket !== undefined && env.headers.ticket !== ticket)) continue;
+      if (env.body && typeof env.body === 'object') replies.push({ body: env.body as Record<string, unknown>, at });
+    }
+    return replies;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.withdraw('', [...this.pushed.keys()]);
+    } finally {
+      await Promise.race([this.client.quit().catch(() => this.client.disconnect()), sleep(this.connectMs)]);
+      this.client.disconnect();
+    }
+  }
+}

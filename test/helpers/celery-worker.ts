@@ -1,0 +1,107 @@
+// Test helper: a real Celery worker (Debian's python3-celery) on a unique queue, started, pinged, stopped and cleaned up.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { validateConfig } from '../../src/config/load.js';
+import { sleep } from '../../src/exec/timeout.js';
+import { openCelery } from '../../src/targets/celery/open.js';
+import { silentLogger } from '../../src/util/logger.js';
+
+/** Debian's interpreter: the default python3 on PATH does not see Debian's celery and redis packages. */
+export const PYTHON = '/usr/bin/python3';
+/** A Redis database of their own keeps the tests' pidbox channel and keys apart from everything else. */
+export const TEST_REDIS_BROKER = process.env.STACKPROBE_TEST_CELERY_REDIS ?? 'redis://127.0.0.1:6379/7';
+export const TEST_AMQP_BROKER = process.env.STACKPROBE_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672//';
+export const TEST_BACKEND = TEST_REDIS_BROKER;
+const TASKS_DIR = resolve(import.meta.dirname, '../celery');
+
+export interface CeleryWorker {
+  /** The worker's node name, `<unique>@<host>`. */
+  name: string;
+  queue: string;
+  broker: string;
+  backend: string;
+  /** The worker's log so far. */
+  log(): string;
+  running(): boolean;
+  /** SIGTERM (warm shutdown), then SIGKILL after graceMs; removes its files. Safe to call twice. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function uniqueQueue(): string {
+  return `stackprobe_t_${randomBytes(5).toString('hex')}`;
+}
+
+async function answersPing(broker: string, backend: string, name: string): Promise<boolean> {
+  const config = validateConfig({ celery_broker_url: broker, celery_result_backend: backend });
+  const opened = await openCelery(config, silentLogger(), () => undefined);
+  if (!opened.target) throw new Error(`test broker unavailable: ${opened.reason}`);
+  try {
+    const replies = await opened.target.control('ping', {}, { timeoutMs: 500 });
+    return replies.some((r) => r.worker === name);
+  } finally {
+    await opened.target.close();
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res() : child.once('exit', () => res())));
+}
+
+export async function startCeleryWorker(opts: { broker?: string; backend?: string; queue?: string; concurrency?: number } = {}): Promise<CeleryWorker> {
+  const broker = opts.broker ?? TEST_REDIS_BROKER;
+  const backend = opts.backend ?? TEST_BACKEND;
+  const queue = opts.queue ?? uniqueQueue();
+  const unique = `sp${randomBytes(4).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'stackprobe-celery-'));
+  const logPath = join(dir, 'worker.log');
+  const fd = openSync(logPath, 'a');
+  const child = spawn(
+    PYTHON,
+    ['-m', 'celery', '-A', 'stackprobe_test_tasks', 'worker', '-Q', queue, '-c', String(opts.concurrency ?? 2), '--pool', 'prefork',
+      '--without-gossip', '--without-mingle', '-n', `${unique}@%h`, '-l', 'INFO'],
+    // Its own process group, so stop() reaches the prefork children too.
+    { cwd: TASKS_DIR, env: { ...process.env, STACKPROBE_TEST_BROKER: broker, STACKPROBE_TEST_BACKEND: backend, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', fd, fd], detached: true },
+  );
+  closeSync(fd);
+  let stopped = false;
+  let finalLog: string | undefined;
+  const log = () => finalLog ?? readFileSync(logPath, 'utf8');
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const stop = async (graceMs = 10_000) => {
+    if (stopped) return;
+    stopped = true;
+    if (running()) {
+      process.kill(-child.pid!, 'SIGTERM');
+      await Promise.race([exited(child), sleep(graceMs)]);
+      if (running()) process.kill(-child.pid!, 'SIGKILL');
+      await exited(child);
+    }
+    finalLog = log();
+    rmSync(dir, { recursive: true, force: true });
+    // The worker declared its queue on Redis as a binding set; remove it with the queue. (Its result keys expire: result_expires=300.)
+    if (broker.startsWith('redis')) {
+      const r = new Redis(broker);
+      await r.del(`_kombu.binding.${queue}`, queue).finally(() => r.disconnect());
+    }
+  };
+  // The node name is `<unique>@<hostname>`: read it back from the banner rather than guessing the host.
+  const deadline = performance.now() + 60_000;
+  let name = '';
+  while (performance.now() < deadline) {
+    if (!running()) {
+      const text = log();
+      await stop();
+      throw new Error(`celery worker exited at start:\n${text}`);
+    }
+    name ||= new RegExp(`(${unique}@\\S+)`).exec(log())?.[1] ?? '';
+    if (name && (await answersPing(broker, backend, name))) return { name, queue, broker, backend, log, running, stop };
+    await sleep(250);
+  }
+  const text = log();
+  await stop();
+  throw new Error(`celery worker did not answer ping within 60 s:\n${text}`);
+}

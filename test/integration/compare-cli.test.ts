@@ -1,0 +1,114 @@
+// `stackprobe compare`, `history` and `run --baseline` through the built CLI: exit 0 for a run against itself, exit 1 naming
+// exactly the slowed metric, exit 2 with a clear message for a file that is not JSON, truncated, or of another schema.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderJson } from '../../src/report/json.js';
+import { fullRunResult } from '../fixtures/run-result.js';
+import { runCli } from '../helpers/cli.js';
+import { slowerRun } from '../helpers/slower-run.js';
+
+let dir: string;
+let base: string;
+let slow: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-compare-'));
+  const result = fullRunResult();
+  base = path.join(dir, 'base.json');
+  slow = path.join(dir, 'slow.json');
+  await writeFile(base, renderJson(result));
+  await writeFile(slow, renderJson(slowerRun(result, 'queries.basic', 'query_duration{query:insert}', 50)));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('stackprobe compare', () => {
+  it('a run against itself: no regression, exit 0', async () => {
+    const r = await runCli(['compare', base, base]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/No regression beyond 10% \(\d+ figures compared\)\./);
+    expect(r.stdout).not.toContain('regression\n');
+  });
+
+  it('a run with a slower query: exactly that metric, exit 1', async () => {
+    const r = await runCli(['compare', base, slow, '--max-regression', '10%']);
+    expect(r.code).toBe(1);
+    const flagged = r.stdout.split('\n').filter((l) => /\sregression$/.test(l));
+    expect(flagged).toHaveLength(1);
+    expect(flagged[0]).toMatch(/^queries\.basic\s+query_duration\{query:insert\}\s+p95\s+4 ms\s+54 ms/);
+    expect(r.stdout).toContain('1 regression beyond 10%: queries.basic query_duration{query:insert} p95');
+    const json = await runCli(['compare', base, slow, '--json']);
+    expect(json.code).toBe(1);
+    const cmp = JSON.parse(json.stdout) as { regressions: Array<{ metric: string }> };
+    expect(cmp.regressions.map((x) => x.metric)).toEqual(['query_duration{query:insert}']);
+    // A margin wide enough to absorb +1250 % lets it pass.
+    expect((await runCli(['compare', base, slow, '--max-regression', '2000%'])).code).toBe(0);
+  });
+
+  it('bad input: not JSON, truncated, unknown schemaVersion, missing file, bad margin -> a clear message, exit 2', async () => {
+    const text = await readFile(base, 'utf8');
+    const cases: Array<[string, string, RegExp]> = [
+      ['not-json.json', 'hello, I am not JSON', /not-json\.json: not a stackprobe result: the file is not valid JSON/],
+      ['truncated.json', text.slice(0, Math.floor(text.length / 2)), /truncated\.json: not a stackprobe result: the file is not valid JSON/],
+      ['v99.json', text.replace('"schemaVersion": 1', '"schemaVersion": 99'), /v99\.json: schemaVersion 99 is not supported; this version of stackprobe reads schemaVersion 1/],
+    ];
+    for (const [name, content, message] of cases) {
+      const file = path.join(dir, name);
+      await writeFile(file, content);
+      const r = await runCli(['compare', base, file]);
+      expect(r.code, name).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    }
+    const missing = await runCli(['compare', path.join(dir, 'nope.json'), base]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nope.json: cannot read it (ENOENT)');
+    const margin = await runCli(['compare', base, base, '--max-regression', 'lots']);
+    expect(margin.code).toBe(2);
+    expect(margin.stderr).toContain('--max-regression: expected a margin like 10% or 0.1, got "lots"');
+  });
+
+  it('run --baseline with a bad file stops before measuring anything, exit 2', async () => {
+    const bad = path.join(dir, 'not-json.json');
+    const r = await runCli(['run', '--baseline', bad, '--output', path.join(dir, 'out')], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('not-json.json: not a stackprobe result');
+  });
+});
+
+describe('stackprobe history and report', () => {
+  it('lists the runs of a directory oldest first and skips files that are not results', async () => {
+    const hist = path.join(dir, 'history');
+    const older = fullRunResult();
+    older.startedAt = '2025-02-01T10:00:00.000Z';
+    await mkdir(path.join(hist, '2025-03-01'), { recursive: true });
+    await writeFile(path.join(hist, '2025-03-01', 'run.json'), renderJson(fullRunResult()));
+    await writeFile(path.join(hist, 'older.json'), renderJson(older));
+    await writeFile(path.join(hist, 'config.json'), '{"thresholds":{}}');
+    const r = await runCli(['history', hist]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^started\s+result\s+mode\s+duration\s+pass\/warn\/fail\/skip\s+success\s+p50\s+p95\s+p99\s+file$/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['2025-02-01T10:00:00.000Z', '2025-03-01T10:00:00.000Z']);
+    expect(lines[2]).toMatch(/FAIL\s+quick\s+12\.3 s\s+1\/1\/2\/2\s+50\.0%/);
+    expect(r.stderr).toContain('skipped');
+    expect(r.stderr).toContain('config.json');
+    const empty = path.join(dir, 'empty-history');
+    await mkdir(empty);
+    const none = await runCli(['history', empty]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no stackprobe results found');
+  });
+
+  it('stackprobe report rebuilds html, junit and prom from run.json', async () => {
+    const out = path.join(dir, 'rebuilt');
+    const r = await runCli(['report', base, '--format', 'html,junit,prom', '--output', out]);
+    expect(r.code).toBe(0);
+    expect(await readFile(path.join(out, 'report.html'), 'utf8')).toContain('<svg class="chart"');
+    expect(await readFile(path.join(out, 'junit.xml'), 'utf8')).toContain('<testsuites name="stackprobe" tests="6"');
+    expect(await readFile(path.join(out, 'stackprobe.prom'), 'utf8')).toContain('stackprobe_checks{status="fail"} 2');
+  });
+});

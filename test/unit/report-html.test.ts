@@ -1,0 +1,100 @@
+// The HTML report: self-contained, escaped, a chart per time series and latency histogram, skipped categories as skipped.
+import { describe, expect, it } from 'vitest';
+import { compareRuns } from '../../src/compare/compare.js';
+import { binValues, recordedValues } from '../../src/report/html/buckets.js';
+import { renderHtml } from '../../src/report/html/index.js';
+import { niceTicks } from '../../src/report/html/svg.js';
+import type { RunResult } from '../../src/result/model.js';
+import { emptyRunResult, fullRunResult, interruptedRunResult } from '../fixtures/run-result.js';
+import { slowerRun } from '../helpers/slower-run.js';
+
+/** The markup of one `<section data-check="id">` (up to the next check section). */
+function checkHtml(html: string, id: string): string {
+  const start = html.indexOf(`<section class="check" data-check="${id}"`);
+  const end = html.indexOf('<section class="check"', start + 1);
+  return html.slice(start, end === -1 ? undefined : end);
+}
+
+describe('renderHtml', () => {
+  const result = fullRunResult();
+  const html = renderHtml(result);
+
+  it('is one file that loads nothing: no script, no external URL, a CSP forbidding loads', () => {
+    expect(html).not.toMatch(/<script|<link|<img|@import|url\(/i);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//i);
+    expect(html).toContain("default-src 'none'");
+    expect(html).toContain('prefers-color-scheme:dark');
+    expect(html).toContain('@media print');
+  });
+
+  it('puts the summary with badges and recommendations first', () => {
+    const summary = html.indexOf('id="summary"');
+    expect(summary).toBeGreaterThan(0);
+    expect(summary).toBeLessThan(html.indexOf('data-category='));
+    expect(html).toContain('2 of 6 checks failed');
+    for (const s of ['PASS', 'WARN', 'FAIL', 'SKIP']) expect(html).toContain(`>${s}</span>`);
+    expect(html).toContain('Create an index on transactions(account_id).');
+  });
+
+  it('draws a histogram per trend with every recorded value, and a line chart per time series', () => {
+    const queries = checkHtml(html, 'queries.basic');
+    const histograms = [...queries.matchAll(/data-chart="histogram" data-points="(\d+)"/g)].map((m) => Number(m[1]));
+    expect(histograms).toEqual([1000, 250]);
+    const pool = checkHtml(html, 'pool.connect');
+    expect(pool).toMatch(/data-chart="line" data-points="3"/);
+    expect(pool).toContain('pool_waiting over time');
+  });
+
+  it('tabulates percentiles and shows the skipped categories as skipped with their reasons', () => {
+    expect(checkHtml(html, 'queries.basic')).toMatch(/<th class="n">p99\.9<\/th>/);
+    expect(html).toMatch(/data-category="cache" data-skipped="true"/);
+    expect(checkHtml(html, 'cache.basic')).toContain('<b>Skipped:</b> REDIS_URL not set');
+  });
+
+  it('escapes every string from the result', () => {
+    const evil: RunResult = structuredClone(result);
+    const c = evil.checks.find((x) => x.id === 'queries.basic')!;
+    c.title = '<script>alert(1)</script>';
+    c.findings[0]!.title = '<img src=x onerror=alert(2)>';
+    c.info['"><svg onload=alert(3)>'] = '<b>bold</b>';
+    c.timeSeries.push({ name: 'x<y', tags: { query: '</svg><script>alert(4)</script>' }, unit: '"ms"', points: [[0, 1], [1, 2]] });
+    evil.recommendations.push({ checkId: 'q', severity: 'warn', text: '<iframe src=//evil>' });
+    const out = renderHtml(evil);
+    expect(out).not.toMatch(/<script|<img|<iframe|<svg onload|<b>bold/);
+    expect(out).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(out).toContain('&lt;/svg&gt;&lt;script&gt;alert(4)&lt;/script&gt;');
+  });
+
+  it('renders an empty and an interrupted result', () => {
+    const empty = renderHtml(emptyRunResult());
+    expect(empty).toContain('No checks ran.');
+    expect(empty).not.toContain('<svg');
+    const cut = renderHtml(interruptedRunResult());
+    expect(cut).toContain('Interrupted: the run was stopped early');
+  });
+
+  it('shows a comparison with the regression marked', () => {
+    const slow = slowerRun(result, 'queries.basic', 'query_duration{query:insert}', 50);
+    const out = renderHtml(slow, { comparison: compareRuns(result, slow, { maxRegression: 0.1, minDeltaMs: 0.5 }) });
+    expect(out).toContain('id="comparison" data-regressions="1"');
+    expect(out).toMatch(/<tr class="regression"><td><code>queries\.basic<\/code><\/td><td><code>query_duration\{query:insert\}<\/code><\/td><td>p95<\/td>/);
+  });
+});
+
+describe('chart helpers', () => {
+  it('bins every recorded count exactly once, log-spaced for wide ranges', () => {
+    const m = fullRunResult().checks.find((c) => c.id === 'queries.basic')!.metrics.find((x) => x.type === 'trend')!;
+    if (m.type !== 'trend') throw new Error('fixture');
+    const values = recordedValues(m.histogram);
+    expect(values.reduce((s, [, c]) => s + c, 0)).toBe(1000);
+    const { bins, log } = binValues(values, 30);
+    expect(log).toBe(true);
+    expect(bins.reduce((s, b) => s + b.count, 0)).toBe(1000);
+    expect(binValues([[5, 3]]).bins).toEqual([{ from: 5, to: 5, count: 3 }]);
+  });
+
+  it('chooses round ticks', () => {
+    expect(niceTicks(0, 100)).toEqual([0, 20, 40, 60, 80, 100]);
+    expect(niceTicks(0, 0.7, 5)).toEqual([0, 0.2, 0.4, 0.6]);
+  });
+});
