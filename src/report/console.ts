@@ -85,9 +85,10 @@ function checkBlock(c: CheckResult, ctx: Ctx): string[] {
   for (const table of tables) lines.push(...tableLines(table, ctx));
   const consumed = new Set(tables.flatMap((t) => [...t.consumed]));
   const rest = c.metrics.filter((m) => !consumed.has(m) && !m.name.endsWith('_error_kinds'));
-  const shown = rest.slice(0, MAX_METRIC_LINES);
-  for (const m of shown) lines.push(...metricLines(m, width));
-  if (rest.length > shown.length) lines.push(p.dim(`${INDENT}… ${rest.length - shown.length} more metrics in the Markdown report`));
+  const entries = groupSeries(rest);
+  const shown = entries.slice(0, MAX_METRIC_LINES);
+  for (const e of shown) lines.push(...(Array.isArray(e) ? groupLines(e, width) : metricLines(e, width)));
+  if (entries.length > shown.length) lines.push(p.dim(`${INDENT}… ${entries.length - shown.length} more metrics in the Markdown report`));
   for (const t of c.thresholds) {
     if (t.ok) continue;
     const text = `✗ ${formatThreshold(t)}${t.level === 'warn' ? ' (warning)' : ''}`;
@@ -153,6 +154,44 @@ function tableLines(table: SeriesTable, { p, width }: Ctx): string[] {
     lines.push(`${INDENT}${truncate(r.label, labelWidth).padEnd(labelWidth)} ${cells.join(' ')}`.trimEnd());
   }
   return lines;
+}
+
+/** Metrics in order, with the many series of one name (per stage, per step, …) folded into one group. */
+function groupSeries(metrics: SerializedMetric[]): Array<SerializedMetric | SerializedMetric[]> {
+  const byName = new Map<string, SerializedMetric[]>();
+  for (const m of metrics) byName.set(`${m.type}:${m.name}`, [...(byName.get(`${m.type}:${m.name}`) ?? []), m]);
+  const out: Array<SerializedMetric | SerializedMetric[]> = [];
+  const done = new Set<string>();
+  for (const m of metrics) {
+    const key = `${m.type}:${m.name}`;
+    if (done.has(key)) continue;
+    done.add(key);
+    const group = byName.get(key)!;
+    if (group.length > 3) out.push(group);
+    else out.push(...group);
+  }
+  return out;
+}
+
+/** One line for a metric with many series: how many, and the range (the worst series named), never a wall of lines. */
+function groupLines(group: SerializedMetric[], width: number): string[] {
+  const first = group[0]!;
+  const values = group.map((m) => {
+    switch (m.type) {
+      case 'rate': return m.value;
+      case 'counter': return m.count;
+      case 'gauge': return m.value;
+      case 'trend': return m.summary.percentiles.p95 ?? 0;
+    }
+  });
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const unit = first.type === 'rate' ? 'ratio' : first.unit;
+  const worstIndex = first.type === 'rate' && /success/.test(first.name) ? values.indexOf(lo) : values.indexOf(hi);
+  const worst = group[worstIndex]!;
+  const range = lo === hi ? `all ${formatValue(lo, unit)}` : `${formatValue(lo, unit)} – ${formatValue(hi, unit)} (extreme: ${metricLabel(worst)})`;
+  const total = first.type === 'counter' ? ` · total ${formatValue(values.reduce((a, b) => a + b, 0), unit)}` : '';
+  return wrap(`${first.name} (${group.length} series${first.type === 'trend' ? ', p95' : ''}): ${range}${total}`, width, INDENT, `${INDENT}  `);
 }
 
 function metricFigures(m: SerializedMetric): string {
