@@ -1,7 +1,7 @@
 // `stackprobe compare BASELINE CURRENT`: per-metric changes between two run.json files; exit 1 on a regression, 2 on bad input.
 import type { Command } from 'commander';
 import { compareRuns, parseMargin, renderComparisonText } from '../compare/index.js';
-import { readRunFile } from '../compare/read.js';
+import { readRunFile } from '../result/read.js';
 import { ReportSection } from '../config/sections/report.js';
 import { ConfigError } from '../util/errors.js';
 import { EXIT } from './exit-codes.js';

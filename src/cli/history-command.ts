@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { historyRows, renderHistoryMarkdown, renderHistoryText } from '../compare/history.js';
-import { readRunFile } from '../compare/read.js';
+import { readRunFile } from '../result/read.js';
 import type { RunResult } from '../result/model.js';
 import { ConfigError } from '../util/errors.js';
 import { EXIT } from './exit-codes.js';

@@ -1,11 +1,10 @@
 // `stackprobe merge a.json b.json …`: combines the results of several segments (machines) into one result and its reports.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { mergeRunResults } from '../merge/merge-results.js';
 import { renderConsoleSummary } from '../report/console.js';
 import { writeReports, type ReportFormat } from '../report/index.js';
-import { parseRunJson } from '../report/json.js';
+import { readRunFile } from '../result/read.js';
 import { ConfigError } from '../util/errors.js';
 import { exitCodeFor } from './exit-codes.js';
 import { splitList } from './flags.js';
@@ -24,17 +23,7 @@ export async function mergeCommand(files: string[], opts: MergeFlags): Promise<n
   for (const f of formats) {
     if (!(FORMATS as readonly string[]).includes(f)) throw new ConfigError(`--format: expected some of ${FORMATS.join(', ')}, got ${JSON.stringify(f)}`);
   }
-  const results = await Promise.all(
-    files.map(async (file) => {
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (err) {
-        throw new ConfigError(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-      }
-      return parseRunJson(text, file);
-    }),
-  );
+  const results = await Promise.all(files.map(readRunFile));
   const { result, warnings } = mergeRunResults(results, files);
   for (const w of warnings) process.stderr.write(`stackprobe merge: ${w}\n`);
   const outDir = path.resolve(opts.output ?? 'results/merged');

@@ -1,9 +1,8 @@
 // `stackprobe report RUN.json`: rebuilds every report format from run.json alone (the reference tool's --report-only).
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderConsoleSummary } from '../report/console.js';
 import { writeReports } from '../report/index.js';
-import { parseRunJson } from '../report/json.js';
+import { readRunFile } from '../result/read.js';
 import { ConfigError } from '../util/errors.js';
 import { EXIT } from './exit-codes.js';
 import { splitList } from './flags.js';
@@ -17,13 +16,7 @@ export async function reportCommand(file: string, opts: { format?: string; outpu
   for (const f of formats) {
     if (!(FORMATS as readonly string[]).includes(f)) throw new ConfigError(`--format: expected some of ${FORMATS.join(', ')}, got ${JSON.stringify(f)}`);
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  const result = parseRunJson(text, file);
+  const result = await readRunFile(file);
   const fileFormats = formats.filter((f): f is Exclude<Format, 'console'> => f !== 'console');
   const outDir = path.resolve(opts.output ?? path.dirname(file));
   const written = fileFormats.length ? await writeReports(result, outDir, fileFormats) : [];

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { builtinChecks } from '../checks/index.js';
 import { compareRuns, comparisonHeadline, parseMargin } from '../compare/index.js';
-import { readRunFile } from '../compare/read.js';
+import { readRunFile } from '../result/read.js';
 import { loadConfig } from '../config/load.js';
 import { renderConsoleSummary } from '../report/console.js';
 import { writeReports } from '../report/index.js';

@@ -1,9 +1,7 @@
 // Opens the Redis target: config.redis_url, or a private redis-server (when one is on PATH) when none is given.
 import type { Config } from '../../config/schema.js';
-import { describeError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
-import { redactText } from '../../util/redact.js';
-import type { Opened } from '../opened.js';
+import { failedTarget, openedTarget, type Opened } from '../opened.js';
 import { runKeyPrefix } from './keys.js';
 import { findRedisServer, startPrivateRedis, type PrivateRedis } from './server.js';
 import { openRedisTarget, type RedisTarget } from './target.js';
@@ -27,23 +25,8 @@ export async function openRedis(config: Config, log: Logger, onProgress: (text: 
       connectMs: config.timeouts.connect_ms, commandMs: config.cache.command_timeout_ms,
       keyPrefix: runKeyPrefix(config.cache.key_prefix), private: server !== undefined,
     });
-    const stopServer = server;
-    return {
-      target,
-      facts: target.facts,
-      close: async () => {
-        try {
-          await target.close();
-        } finally {
-          await stopServer?.stop();
-          if (stopServer) log.info('stopped and removed the private redis-server');
-        }
-      },
-    };
+    return openedTarget(target, server, () => log.info('stopped and removed the private redis-server'));
   } catch (err) {
-    await server?.stop();
-    const reason = redactText(describeError(err));
-    log.warn({ reason }, 'Redis unavailable');
-    return { reason, broken: true };
+    return failedTarget(err, server, log, 'Redis');
   }
 }

@@ -1,7 +1,7 @@
-// Reads a run.json from disk for compare and history: unreadable, not JSON, truncated or of another schema -> ConfigError (exit 2).
+// Reads a run.json from disk: unreadable, not JSON, truncated or of another schema -> ConfigError (exit 2).
 import { readFile } from 'node:fs/promises';
 import { parseRunJson } from '../report/json.js';
-import type { RunResult } from '../result/model.js';
+import type { RunResult } from './model.js';
 import { ConfigError } from '../util/errors.js';
 
 export async function readRunFile(file: string): Promise<RunResult> {
