@@ -27,7 +27,8 @@ function sampleDepth(ctx: CheckContext, queue: string, tally: Tally): () => Prom
       try {
         const depth = await celeryOf(ctx).queueDepth(queue);
         series.points.push([Math.round(ctx.elapsed() * 1000) / 1000, depth]);
-        max.set(depth);
+        // A gauge reports its last value: only a new peak may move it, or queue_depth_max would show the last sample.
+        if (max.samples === 0 || depth > max.value) max.set(depth);
         tally.lastDepth = depth;
         if (depth === 0 && tally.depthZeroAt === undefined && tally.sendEnd !== undefined) tally.depthZeroAt = performance.now();
       } catch (err) {

@@ -5,6 +5,33 @@ const positiveInt = () => z.number({ error: 'expected a positive integer' }).int
 const positive = () => z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' });
 const taskName = () => z.string({ error: 'expected a Celery task name' }).regex(/^[\w.:-]+$/, { error: 'expected a Celery task name (letters, digits, _ . : -)' });
 
+/** `tasks.bullmq`: the BullMQ half of the category (its own queue names, key prefix and worker). */
+const BullmqSection = z
+  .strictObject({
+    queue: z
+      .string({ error: 'expected a BullMQ queue name' })
+      .regex(/^[\w.-]+$/, { error: 'expected a BullMQ queue name (letters, digits, _ . -; no colon)' })
+      .optional()
+      .describe('Your BullMQ queue: probe jobs are added there and your workers process them (they must accept `job_name`); unset: tasks.bullmq is skipped unless `self_test` is on'),
+    prefix: z
+      .string({ error: 'expected a BullMQ key prefix' })
+      .regex(/^[\w.:{}-]+$/, { error: 'expected a BullMQ key prefix (letters, digits, _ . : { } -)' })
+      .default('bull')
+      .describe('BullMQ\'s key prefix of `queue` (the `prefix` option of your Queue and Worker)'),
+    self_test: z.boolean({ error: 'expected true or false' }).default(false).describe('Also run stackprobe\'s own in-process BullMQ Worker (an echo) on its own queue under its own key prefix, removed afterwards: measures BullMQ and Redis themselves'),
+    job_name: z.string({ error: 'expected a job name' }).min(1, { error: 'expected a job name' }).default('stackprobe.probe').describe('Name of the probe jobs; your worker\'s processor must accept it'),
+    data: z.record(z.string(), z.unknown(), { error: 'expected a JSON object' }).optional().describe('Probe job data (JSON object); default `{ "stackprobe": true, "n": <sequence number> }`'),
+    concurrency: positiveInt().default(4).describe('self_test: concurrency of stackprobe\'s own worker'),
+    roundtrip_count: positiveInt().optional().describe('Jobs added one at a time for the round trip; default 20 in quick mode, 100 in full'),
+    burst: positiveInt().optional().describe('Throughput: jobs added at once first; default 200 in quick mode, 1000 in full'),
+    rate: positive().default(50).describe('Throughput: then jobs per second at a fixed rate'),
+    duration_s: positive().optional().describe('Throughput: seconds at the fixed rate; default 5 in quick mode, 20 in full'),
+    result_timeout_ms: positiveInt().default(10000).describe('How long to wait for one round-trip job to complete or fail'),
+    drain_timeout_s: positive().default(60).describe('Throughput: how long to wait for the backlog to drain after adding'),
+  })
+  .prefault({})
+  .describe('BullMQ queues (tasks.bullmq)');
+
 export const TasksSection = z
   .strictObject({
     queue: z
@@ -26,6 +53,7 @@ export const TasksSection = z
     retrying_task: taskName().optional().describe('tasks.errors: a task of yours that retries before it succeeds (its retries and time to SUCCESS are measured)'),
     error_task_args: z.array(z.unknown()).default([]).describe('tasks.errors: arguments for failing_task and retrying_task'),
     error_count: positiveInt().default(5).describe('tasks.errors: tasks of each kind sent'),
+    bullmq: BullmqSection,
   })
   .prefault({})
   .describe('Options of the tasks category');

@@ -1,0 +1,87 @@
+// Turns tasks.bullmq's throughput tally into metrics (submission and completion rates, drain time, outcomes) and findings.
+import type { ExecResult } from '../../exec/types.js';
+import type { Trend } from '../../metrics/trend.js';
+import type { CheckContext } from '../types.js';
+import type { Lane } from './bullmq-lane.js';
+
+export interface Tally {
+  sent: number;
+  /** Outcomes: completed (and, for the self-test, echoed correctly), failed, completed with other data. */
+  completed: number;
+  failed: number;
+  wrong: number;
+  /** Jobs with no outcome within the drain window. */
+  lost: number;
+  addErrors: number;
+  reasons: Set<string>;
+  /** Completions per second since the check started. */
+  perSecond: Map<number, number>;
+  firstSend?: number;
+  burstMs?: number;
+  burstSent?: number;
+  /** Burst jobs done, and when the last was: the workers' rate while a backlog waits is their capacity. */
+  burstDone: number;
+  lastBurstDone?: number;
+  lastDone?: number;
+  sendEnd?: number;
+  steady?: ExecResult;
+  lastDepth?: number;
+}
+
+const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+function rates(ctx: CheckContext, lane: Lane, t: Tally): void {
+  const probe = lane.kind;
+  if (t.burstMs && t.burstSent) ctx.metrics.gauge('task_submit_rate', { probe, phase: 'burst' }, 'jobs/s').set(round(t.burstSent / (t.burstMs / 1000)));
+  if (t.steady) ctx.metrics.gauge('task_submit_rate', { probe, phase: 'steady' }, 'jobs/s').set(round(t.steady.throughput));
+  const done = t.completed + t.failed + t.wrong;
+  if (done === 0 || t.firstSend === undefined || t.lastDone === undefined) return;
+  const all = done / ((t.lastDone - t.firstSend) / 1000);
+  ctx.metrics.gauge('task_completion_rate', { probe, phase: 'all' }, 'jobs/s').set(round(all));
+  if (t.lastBurstDone !== undefined && t.burstDone > 1) {
+    ctx.metrics.gauge('task_completion_rate', { probe, phase: 'burst' }, 'jobs/s').set(round(t.burstDone / ((t.lastBurstDone - t.firstSend) / 1000)));
+  }
+  if (t.sendEnd !== undefined) ctx.metrics.gauge('backlog_drain_duration', { probe }, 'ms').set(Math.max(0, round(t.lastDone - t.sendEnd, 0)));
+  ctx.rate('throughput_rps', `task_completion_rate{probe:${probe},phase:all}`, all);
+}
+
+export function reportThroughput(ctx: CheckContext, lane: Lane, t: Tally, e2e: Trend, workersAfter: number | undefined): void {
+  const probe = lane.kind;
+  rates(ctx, lane, t);
+  const success = ctx.metrics.rate('task_success', { probe, phase: 'throughput' });
+  for (let i = 0; i < t.sent; i++) success.add(i < t.completed);
+  ctx.metrics.counter('task_outcomes', { probe, status: 'completed' }, 'jobs').add(t.completed + t.wrong);
+  ctx.metrics.counter('task_outcomes', { probe, status: 'failed' }, 'jobs').add(t.failed);
+  ctx.metrics.counter('task_lost', { probe }, 'jobs').add(t.lost);
+  const series = ctx.metrics.timeSeries('task_completions', { probe }, 'jobs/s');
+  for (const [s, n] of [...t.perSecond.entries()].sort((a, b) => a[0] - b[0])) series.points.push([s + 1, n]);
+  if (workersAfter !== undefined) ctx.metrics.gauge('workers_after', { probe }, 'workers').set(workersAfter);
+  ctx.info(`jobs_${probe}`, {
+    sent: t.sent, completed: t.completed, failed: t.failed, wrong: t.wrong, lost: t.lost, add_errors: t.addErrors,
+    queue_depth_at_end: t.lastDepth ?? null, e2e_p95_ms: e2e.count > 0 ? round(e2e.percentile(95)) : null,
+  });
+  findings(ctx, lane, t, workersAfter);
+}
+
+function findings(ctx: CheckContext, lane: Lane, t: Tally, workersAfter: number | undefined): void {
+  const q = lane.queueName;
+  const drainS = ctx.config.tasks.bullmq.drain_timeout_s;
+  if (t.lost > 0) {
+    const none = workersAfter === 0 ? `No worker was connected to "${q}" after the run. ` : '';
+    ctx.finding({
+      severity: 'error', subject: q, title: `${t.lost} of ${t.sent} BullMQ jobs on "${q}" did not complete within the ${drainS} s drain window`,
+      detail: `${none}${t.lastDepth ?? '?'} jobs were still waiting; stackprobe removed its jobs from the queue afterwards.`,
+      recommendation: workersAfter === 0
+        ? `Start a worker for "${q}" (prefix "${lane.prefix}"), or check that it uses the same Redis database and prefix.`
+        : `Add workers or raise their concurrency for "${q}", or raise config.tasks.bullmq.drain_timeout_s; the completion rate above is what the workers sustain.`,
+    });
+  }
+  if (t.failed > 0) {
+    ctx.finding({
+      severity: 'error', subject: q, title: `${t.failed} BullMQ probe job(s) on "${q}" failed: ${[...t.reasons][0] ?? ''}`,
+      recommendation: `Your worker's processor must accept jobs named "${ctx.config.tasks.bullmq.job_name}" with config.tasks.bullmq.data.`,
+    });
+  }
+  if (t.wrong > 0) ctx.finding({ severity: 'error', subject: q, title: `${t.wrong} self-test job(s) returned other data than they carried` });
+  if (t.addErrors > 0) ctx.finding({ severity: 'error', subject: q, title: `adding ${t.addErrors} job(s) to "${q}" failed`, recommendation: 'See task_submit_error_kinds; check the Redis server.' });
+}
