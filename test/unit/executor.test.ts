@@ -47,6 +47,21 @@ describe('closed loop', () => {
     expect(reg.counter('op_error_kinds', { kind: 'TimeoutError' }).count).toBe(1);
   });
 
+  it('replaces a VU stuck on a promise that never settles, counting one timeout, and still finishes on time', async () => {
+    const reg = new MetricRegistry();
+    const rec = recorder(reg);
+    const t0 = performance.now();
+    const res = await runClosedLoop({
+      vus: 2, durationMs: 300, recorder: rec, signal: new AbortController().signal, timeoutMs: 50,
+      fn: (vu, i) => (vu === 0 && i === 0 ? new Promise<void>(() => undefined) : sleep(2)),
+    });
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(reg.counter('op_error_kinds', { kind: 'TimeoutError' }).count).toBe(1);
+    expect(res.errors).toBe(1);
+    // The replacement VU kept working after the timeout: far more than one VU's worth of iterations.
+    expect(rec.duration.count).toBeGreaterThan(100);
+  });
+
   it('stops on abort', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);

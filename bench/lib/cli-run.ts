@@ -1,0 +1,63 @@
+// Runs the built CLI (dist/cli/main.js) as a child process, sampling its RSS once a second, and reads its run.json.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { rssMb } from './proc.js';
+
+export const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
+
+export interface CliRun {
+  code: number | null;
+  wallMs: number;
+  /** [seconds since spawn, RSS MB] once a second. */
+  rss: Array<[number, number]>;
+  runJson: { checks?: Array<{ id: string; status: string; metrics: Array<{ type: string; summary?: { count: number } }> }> } | undefined;
+  stderrTail: string;
+}
+
+export async function runCli(args: string[], env: NodeJS.ProcessEnv, config?: unknown, timeoutMs = 20 * 60_000): Promise<CliRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'stackprobe-bench-'));
+  try {
+    const extra = config === undefined ? [] : ['--config', join(dir, 'config.json')];
+    if (config !== undefined) writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [CLI, 'run', ...args, ...extra, '--output', join(dir, 'out'), '--format', 'json', '--no-color'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const rss: Array<[number, number]> = [];
+    const sampler = setInterval(() => {
+      const mb = rssMb(child.pid!);
+      if (Number.isFinite(mb)) rss.push([(performance.now() - t0) / 1000, mb]);
+    }, 1000);
+    const killer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
+    const code = await new Promise<number | null>((done, fail) => {
+      child.on('error', fail);
+      child.on('close', done);
+    });
+    clearInterval(sampler);
+    clearTimeout(killer);
+    let runJson: CliRun['runJson'];
+    try {
+      runJson = JSON.parse(readFileSync(join(dir, 'out', 'run.json'), 'utf8')) as CliRun['runJson'];
+    } catch (err) {
+      void err; // no run.json: the caller reports the exit code and stderr
+    }
+    return { code, wallMs: performance.now() - t0, rss, runJson, stderrTail: stderr.trim().split('\n').slice(-3).join(' | ') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The RSS sample nearest to `atS` seconds. */
+export function rssAt(rss: Array<[number, number]>, atS: number): number {
+  let best: [number, number] | undefined;
+  for (const s of rss) if (!best || Math.abs(s[0] - atS) < Math.abs(best[0] - atS)) best = s;
+  return best ? best[1] : Number.NaN;
+}
+
+/** Samples recorded into every trend of one check of a run.json. */
+export function trendSamples(run: CliRun['runJson'], checkId: string): number {
+  const check = run?.checks?.find((c) => c.id === checkId);
+  return (check?.metrics ?? []).reduce((n, m) => n + (m.type === 'trend' ? (m.summary?.count ?? 0) : 0), 0);
+}

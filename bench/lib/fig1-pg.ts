@@ -1,0 +1,65 @@
+// Figure 1: PostgreSQL select-only load, stackprobe vs pgbench side by side at 1 and 8 connections, then both pipelining.
+import { formatNumber } from './table.js';
+import { findTool, runTool } from './proc.js';
+import { roundRatio, runRounds, type Tool, type ToolSummary } from './rounds.js';
+import { createScratchDb, libpqArgs } from './scratch-db.js';
+import { executorLeanTool, executorPgTool, leanTool, pgbenchTool, PIPELINE_DEPTH } from './pg-tools.js';
+import type { BenchOptions, Row } from './types.js';
+
+export const PGBENCH_CANDIDATES = ['/usr/lib/postgresql/15/bin/pgbench', '/usr/lib/postgresql/16/bin/pgbench', '/usr/lib/postgresql/17/bin/pgbench'];
+
+const LEAN_CMD = 'runPgFastLoad (src/exec/pg-fast/drive.ts): N raw-protocol connections, named prepared statement, one Bind/Execute/Sync buffer rewritten in place';
+
+function compare(fig: number, label: string, ours: ToolSummary, base: ToolSummary, target: number | undefined, command: string): Row {
+  const value = roundRatio(ours, base);
+  const row: Row = {
+    figure: fig, measure: `${label}: ${ours.name} / ${base.name}`, value, unit: '×', command,
+    note: `${formatNumber(ours.opsPerSecond)} vs ${formatNumber(base.opsPerSecond)} q/s; CPU ${formatNumber(ours.cpuMicros)} vs ${formatNumber(base.cpuMicros)} µs/q`,
+    detail: { ours: ours.rounds, base: base.rounds },
+  };
+  if (target !== undefined) {
+    row.target = `≥ ${target}×`;
+    row.met = value >= target;
+  }
+  return row;
+}
+
+function baseline(fig: number, label: string, s: ToolSummary, command: string): Row {
+  return { figure: fig, measure: `${label}: ${s.name} q/s`, value: s.opsPerSecond, unit: 'q/s', note: `client CPU ${formatNumber(s.cpuMicros)} µs/q`, command, detail: { rounds: s.rounds } };
+}
+
+export async function figurePg(opts: BenchOptions): Promise<Row[]> {
+  const pgbench = findTool('pgbench', PGBENCH_CANDIDATES);
+  if (!pgbench) throw new Error('pgbench not found (looked in /usr/lib/postgresql/*/bin and PATH): install postgresql-contrib or postgresql-client-15');
+  const rounds = opts.quick ? 1 : 3;
+  const seconds = opts.quick ? 3 : 8;
+  const db = await createScratchDb(opts.pgUrl);
+  const rows: Row[] = [];
+  try {
+    opts.log(`fig 1: pgbench -i -s 10 in ${db.name}`);
+    const { args, env, db: name } = libpqArgs(db.url);
+    const init = await runTool(pgbench, [...args, '-i', '-s', '10', '-q', name], env);
+    if (init.code !== 0) throw new Error(`pgbench -i failed: ${init.stderr.trim().split('\n').slice(-2).join(' ')}`);
+    for (const clients of [1, 8]) {
+      const base = pgbenchTool(pgbench, db.url, clients, seconds, false);
+      const tools: Tool[] = [base, leanTool(db.url, clients, seconds, 1), executorLeanTool(db.url, clients, seconds), executorPgTool(db.url, clients, seconds)];
+      const res = await runRounds(tools, rounds, (t, m) => opts.log(`fig 1: ${clients} conn ${t}: ${formatNumber(m.ops / m.seconds)} q/s`));
+      const label = `${clients} conn`;
+      const b = res.get('pgbench')!;
+      rows.push(baseline(1, label, b, base.command));
+      rows.push(compare(1, label, res.get('stackprobe-lean')!, b, clients === 8 ? 0.8 : undefined, LEAN_CMD));
+      rows.push(compare(1, label, res.get('stackprobe-executor-lean')!, b, undefined, 'runClosedLoop + Recorder over PgFastConnection.run() (a promise per query)'));
+      rows.push(compare(1, label, res.get('stackprobe-executor-pg')!, b, undefined, "runClosedLoop + Recorder over pg.Client, named prepared statement, rowMode 'array' (today's queries/load path)"));
+    }
+    const base = pgbenchTool(pgbench, db.url, 8, seconds, true);
+    const tools: Tool[] = [base, leanTool(db.url, 8, seconds, PIPELINE_DEPTH)];
+    const res = await runRounds(tools, rounds, (t, m) => opts.log(`fig 1: 8 conn pipelined ${t}: ${formatNumber(m.ops / m.seconds)} q/s`));
+    const b = res.get('pgbench-pipeline')!;
+    const label = `8 conn × pipeline ${PIPELINE_DEPTH}`;
+    rows.push(baseline(1, label, b, base.command));
+    rows.push(compare(1, label, res.get('stackprobe-lean-pipeline')!, b, 1.0, `${LEAN_CMD}, ${PIPELINE_DEPTH} Bind/Execute per Sync`));
+  } finally {
+    await db.drop();
+  }
+  return rows;
+}

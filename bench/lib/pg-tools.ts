@@ -1,0 +1,123 @@
+// The PostgreSQL contenders of figure 1: pgbench (plain and pipelined) and stackprobe's paths running the same statement.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { runClosedLoop } from '../../src/exec/closed-loop.js';
+import { Int4Batch, PgFastConnection } from '../../src/exec/pg-fast/connection.js';
+import { runPgFastLoad } from '../../src/exec/pg-fast/drive.js';
+import { Recorder } from '../../src/exec/recorder.js';
+import { MetricRegistry } from '../../src/metrics/registry.js';
+import { runTool } from './proc.js';
+import type { Measurement, Tool } from './rounds.js';
+import { libpqArgs } from './scratch-db.js';
+import { selfCpuSeconds } from './proc.js';
+
+export const STATEMENT = 'SELECT abalance FROM pgbench_accounts WHERE aid = $1';
+export const ACCOUNTS = 1_000_000; // scale 10
+export const PIPELINE_DEPTH = 16;
+
+/** pgbench's select-only script as a pipeline of PIPELINE_DEPTH lookups (random keys each), ended by one sync. */
+export function pipelineScript(depth = PIPELINE_DEPTH): string {
+  const one = `\\set aid random(1, ${ACCOUNTS})\nSELECT abalance FROM pgbench_accounts WHERE aid = :aid;\n`;
+  return `\\startpipeline\n${one.repeat(depth)}\\endpipeline\n`;
+}
+
+export function pgbenchArgs(url: string, clients: number, seconds: number, script?: string): { args: string[]; env: NodeJS.ProcessEnv } {
+  const { args, env, db } = libpqArgs(url);
+  const workload = script ? ['-f', script] : ['-S'];
+  return { args: [...args, ...workload, '-M', 'prepared', '-n', '-c', String(clients), '-j', '1', '-T', String(seconds), db], env };
+}
+
+/** `number of transactions actually processed: N` (or N/M with -t). */
+export function parsePgbenchTransactions(out: string): number {
+  const m = /number of transactions actually processed: (\d+)/.exec(out);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+export function pgbenchTool(pgbench: string, url: string, clients: number, seconds: number, pipelined: boolean): Tool & { command: string } {
+  let script: string | undefined;
+  if (pipelined) {
+    script = join(tmpdir(), `stackprobe-bench-pipeline-${process.pid}.sql`);
+    writeFileSync(script, pipelineScript());
+  }
+  const { args, env } = pgbenchArgs(url, clients, seconds, script);
+  const perScript = pipelined ? PIPELINE_DEPTH : 1;
+  return {
+    name: pipelined ? 'pgbench-pipeline' : 'pgbench',
+    command: `pgbench ${args.join(' ').replace(script ?? '\0', 'pipeline16.sql')}${pipelined ? `  # pipeline16.sql: \\startpipeline, ${PIPELINE_DEPTH}× (\\set aid random; SELECT …), \\endpipeline` : ''}`,
+    async run(): Promise<Measurement> {
+      const r = await runTool(pgbench, args, env);
+      const tx = parsePgbenchTransactions(r.stdout);
+      if (r.code !== 0 || !Number.isFinite(tx)) throw new Error(`pgbench failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+      return { ops: tx * perScript, seconds: seconds, cpuSeconds: r.cpuSeconds };
+    },
+  };
+}
+
+async function measured(fn: () => Promise<{ ops: number; seconds: number; errors: number; firstError?: string | undefined }>): Promise<Measurement> {
+  const cpu0 = selfCpuSeconds();
+  const r = await fn();
+  const cpuSeconds = selfCpuSeconds() - cpu0;
+  if (r.errors > 0) throw new Error(`${r.errors} executions failed: ${r.firstError}`);
+  return { ops: r.ops, seconds: r.seconds, cpuSeconds };
+}
+
+/** The lean path: src/exec/pg-fast's callback loop, one batch in flight per connection. */
+export function leanTool(url: string, clients: number, seconds: number, depth: number): Tool {
+  return {
+    name: depth > 1 ? 'stackprobe-lean-pipeline' : 'stackprobe-lean',
+    run: () => measured(async () => {
+      const r = await runPgFastLoad({ url, connections: clients, durationMs: seconds * 1000, sql: STATEMENT, maxKey: ACCOUNTS, depth });
+      return { ops: r.ok, seconds: r.elapsedMs / 1000, errors: r.errors, firstError: r.firstError };
+    }),
+  };
+}
+
+const uniformKey = () => 1 + Math.floor(Math.random() * ACCOUNTS);
+
+/** stackprobe's closed-loop executor (runClosedLoop + Recorder) driving lean connections through promises. */
+export function executorLeanTool(url: string, clients: number, seconds: number): Tool {
+  return {
+    name: 'stackprobe-executor-lean',
+    run: () => measured(async () => {
+      const conns = await Promise.all(Array.from({ length: clients }, () => PgFastConnection.connect(url)));
+      try {
+        await Promise.all(conns.map((c) => c.prepare('s', STATEMENT, [23])));
+        const batches = conns.map(() => new Int4Batch('s', 1));
+        const recorder = new Recorder({ registry: new MetricRegistry(), name: 'bench', elapsed: () => 0 });
+        const r = await runClosedLoop({
+          vus: clients, durationMs: seconds * 1000, timeoutMs: 10_000, recorder, signal: new AbortController().signal,
+          fn: (vu) => {
+            batches[vu]!.set(0, uniformKey());
+            return conns[vu]!.run(batches[vu]!);
+          },
+        });
+        return { ops: r.iterations - r.errors, seconds: r.elapsedMs / 1000, errors: r.errors, firstError: recorder.lastErrors[0] };
+      } finally {
+        await Promise.all(conns.map((c) => c.close()));
+      }
+    }),
+  };
+}
+
+/** What the queries and load categories do today: runClosedLoop over `pg` clients with a named prepared statement. */
+export function executorPgTool(url: string, clients: number, seconds: number): Tool {
+  return {
+    name: 'stackprobe-executor-pg',
+    run: () => measured(async () => {
+      const conns = Array.from({ length: clients }, () => new pg.Client({ connectionString: url }));
+      await Promise.all(conns.map((c) => c.connect()));
+      try {
+        const recorder = new Recorder({ registry: new MetricRegistry(), name: 'bench', elapsed: () => 0 });
+        const r = await runClosedLoop({
+          vus: clients, durationMs: seconds * 1000, timeoutMs: 10_000, recorder, signal: new AbortController().signal,
+          fn: (vu) => conns[vu]!.query({ name: 'lookup', text: STATEMENT, values: [uniformKey()], rowMode: 'array' }),
+        });
+        return { ops: r.iterations - r.errors, seconds: r.elapsedMs / 1000, errors: r.errors, firstError: recorder.lastErrors[0] };
+      } finally {
+        await Promise.all(conns.map((c) => c.end()));
+      }
+    }),
+  };
+}

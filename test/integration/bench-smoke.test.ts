@@ -1,0 +1,65 @@
+// A smoke of the benchmark harness: the lean PostgreSQL and Redis paths against real servers for a second each, and
+// figure 3 (overhead) through the harness's own code. Speed goals are not asserted here: they belong to `npm run bench`.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPgFastLoad } from '../../src/exec/pg-fast/drive.js';
+import { PgFastConnection } from '../../src/exec/pg-fast/connection.js';
+import { runRedisFastLoad } from '../../src/exec/redis-fast/drive.js';
+import { figureOverhead } from '../../bench/lib/fig3-overhead.js';
+import { findTool } from '../../bench/lib/proc.js';
+import { startPrivateRedis, type PrivateRedis } from '../../bench/lib/private-redis.js';
+import { renderTable } from '../../bench/lib/table.js';
+
+const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+describe('bench smoke', () => {
+  let redis: PrivateRedis | undefined;
+
+  beforeAll(async () => {
+    const server = findTool('redis-server');
+    if (server) redis = await startPrivateRedis(server);
+  });
+
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('runs the lean PostgreSQL path plain and pipelined, without errors', async () => {
+    const plain = await runPgFastLoad({ url: PG_URL, connections: 2, durationMs: 1000, sql: 'SELECT $1::int4 + 1', maxKey: 1000 });
+    expect(plain.errors).toBe(0);
+    expect(plain.ok).toBeGreaterThan(100);
+    expect(plain.latency.count).toBe(plain.ok);
+    const piped = await runPgFastLoad({ url: PG_URL, connections: 2, durationMs: 1000, sql: 'SELECT $1::int4 + 1', maxKey: 1000, depth: 8 });
+    expect(piped.errors).toBe(0);
+    expect(piped.ok % 8).toBe(0);
+  });
+
+  it('reports a statement error with its SQLSTATE instead of hanging', async () => {
+    const conn = await PgFastConnection.connect(PG_URL);
+    try {
+      await expect(conn.prepare('bad', 'SELECT * FROM no_such_table_bench WHERE id = $1', [23])).rejects.toMatchObject({ code: '42P01' });
+      await conn.prepare('ok', 'SELECT 1 / $1::int4', [23]);
+      const r = await runPgFastLoad({ url: PG_URL, connections: 1, durationMs: 200, sql: 'SELECT 1 / ($1::int4 - $1::int4)', maxKey: 10 });
+      expect(r.ok).toBe(0);
+      expect(r.errors).toBeGreaterThan(0);
+      expect(r.firstError).toMatch(/division by zero/);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('runs the lean Redis path against a private server', async (ctx) => {
+    if (!redis) return ctx.skip();
+    for (const command of ['SET', 'GET'] as const) {
+      const r = await runRedisFastLoad({ url: redis.url, command, connections: 4, depth: 4, durationMs: 500, keyPrefix: 'smoke:', keySpace: 1000 });
+      expect(r.errors).toBe(0);
+      expect(r.ok).toBeGreaterThan(100);
+    }
+  });
+
+  it('measures figure 3 and renders it as a table', async () => {
+    const rows = await figureOverhead({ quick: true, figures: [3], pgUrl: PG_URL, redisUrl: '', log: () => undefined });
+    expect(rows).toHaveLength(4);
+    for (const r of rows) expect(r.value).toBeGreaterThan(0);
+    expect(renderTable(rows)).toContain('no-op iterations/s');
+  });
+});
