@@ -10,8 +10,8 @@ import type { CheckContext } from '../types.js';
 import type { Outcome } from './bullmq-completions.js';
 import type { Lane } from './bullmq-lane.js';
 import { reportThroughput, type Tally } from './bullmq-report.js';
+import { sendBurst } from './burst.js';
 
-const BURST_SENDERS = 8;
 const SAMPLE_MS = 250;
 
 function plan(ctx: CheckContext) {
@@ -94,21 +94,7 @@ export async function runThroughput(ctx: CheckContext, lane: Lane): Promise<void
   try {
     ctx.progress(`${lane.queueName}: burst of ${p.burst}`);
     submit.start();
-    let next = 0;
-    const burstStart = performance.now();
-    await Promise.all(Array.from({ length: BURST_SENDERS }, async () => {
-      while (next < p.burst && !ctx.signal.aborted) {
-        const i = next++;
-        const t0 = performance.now();
-        try {
-          await addOne(i);
-          submit.ok(performance.now() - t0);
-        } catch (err) {
-          submit.fail(err);
-        }
-      }
-    }));
-    tally.burstMs = performance.now() - burstStart;
+    tally.burstMs = await sendBurst(p.burst, addOne, submit, ctx.signal);
     tally.burstSent = tally.sent;
     ctx.progress(`${lane.queueName}: ${p.rate}/s for ${p.durationMs / 1000} s`);
     tally.steady = await runArrivalRate({

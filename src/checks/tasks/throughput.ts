@@ -8,8 +8,7 @@ import { describeError } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { celeryOf, cleanupTasks, preflightOk, probeArgs, viewWorkers } from './common.js';
 import { reportThroughput, type Tally } from './throughput-report.js';
-
-const BURST_SENDERS = 8;
+import { sendBurst } from './burst.js';
 
 function plan(ctx: CheckContext) {
   const t = ctx.config.tasks;
@@ -91,21 +90,7 @@ export const throughputCheck: Check = {
     try {
       ctx.progress(`burst of ${p.burst}`);
       submit.start();
-      let next = 0;
-      const burstStart = performance.now();
-      await Promise.all(Array.from({ length: BURST_SENDERS }, async () => {
-        while (next < p.burst && !ctx.signal.aborted) {
-          const i = next++;
-          const t0 = performance.now();
-          try {
-            await sendOne(i);
-            submit.ok(performance.now() - t0);
-          } catch (err) {
-            submit.fail(err);
-          }
-        }
-      }));
-      tally.burstMs = performance.now() - burstStart;
+      tally.burstMs = await sendBurst(p.burst, sendOne, submit, ctx.signal);
       tally.burstSent = tally.sent;
       ctx.progress(`${p.rate}/s for ${p.durationMs / 1000} s`);
       const steady = await runArrivalRate({
