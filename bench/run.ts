@@ -66,7 +66,9 @@ async function main(): Promise<number> {
   for (const note of notes) process.stdout.write(`\nnote: ${note}\n`);
   const dir = resolve(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = resolve(dir, `${result.date.slice(0, 10)}${quick ? '-quick' : ''}.json`);
+  // A partial run (--only) gets its own file, so it never overwrites a complete run of the same day.
+  const partial = figures.length < 6 ? `-fig${figures.join('')}` : '';
+  const file = resolve(dir, `${result.date.slice(0, 10)}${quick ? '-quick' : ''}${partial}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`\nwritten: ${file}\n`);
   return notes.length ? 1 : 0;

@@ -1,6 +1,7 @@
 // One lean PostgreSQL connection: extended protocol over a raw socket, statements prepared once, executions sent as
 // pre-built Buffers rewritten in place, replies scanned for their type bytes only (rows are not decoded).
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectReusingBuffer } from '../fast-socket.js';
 import { userInfo } from 'node:os';
 import { withTimeout } from '../timeout.js';
 import { bindInt4, errorFields, EXECUTE, md5Password, parseMessage, passwordMessage, Scram, startupMessage, SYNC, TERMINATE } from './wire.js';
@@ -46,15 +47,8 @@ export class PgFastConnection {
   private readonly socket: Socket;
 
   private constructor(host: string, port: number) {
-    // onread: the socket reads into one reused buffer, so no Buffer is allocated per reply.
-    const readBuffer = Buffer.allocUnsafe(65536);
-    const callback = (n: number): boolean => {
-      this.onData(readBuffer, n);
-      return true;
-    };
-    const socket = connect({ host, port, onread: { buffer: readBuffer, callback } });
+    const socket = connectReusingBuffer(host, port, (buffer, n) => this.onData(buffer, n));
     this.socket = socket;
-    socket.setNoDelay(true);
     const lost = (err?: Error) => this.lose({ message: err?.message ?? 'connection closed', code: (err as { code?: string } | undefined)?.code ?? 'ECONNRESET' });
     socket.on('error', lost);
     socket.on('close', () => lost());

@@ -1,6 +1,7 @@
 // One lean Redis connection: RESP commands pre-encoded into one Buffer per batch (keys rewritten in place), replies
 // counted by scanning bytes, never decoded into strings or objects.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectReusingBuffer } from '../fast-socket.js';
 import { withTimeout } from '../timeout.js';
 
 /** Called when every reply of a batch has arrived: how many were errors (`-ERR …`), and the first error's text. */
@@ -52,15 +53,8 @@ export class RedisFastConnection {
   private readonly socket: Socket;
 
   private constructor(host: string, port: number) {
-    // onread: the socket reads into one reused buffer, so no Buffer is allocated per reply.
-    const readBuffer = Buffer.allocUnsafe(65536);
-    const callback = (n: number): boolean => {
-      this.onData(readBuffer, n);
-      return true;
-    };
-    const socket = connect({ host, port, onread: { buffer: readBuffer, callback } });
+    const socket = connectReusingBuffer(host, port, (buffer, n) => this.onData(buffer, n));
     this.socket = socket;
-    socket.setNoDelay(true);
     const lost = (err?: Error) => this.lose(err?.message ?? 'connection closed');
     socket.on('error', lost);
     socket.on('close', () => lost());
