@@ -1,7 +1,5 @@
 // Figure 4: how true the numbers are: pg_sleep(x) percentiles vs x, and the corrected p99 of an open-loop run across a held lock.
 import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { runArrivalRate } from '../../src/exec/arrival-rate.js';
 import { runClosedLoop } from '../../src/exec/closed-loop.js';
@@ -13,12 +11,13 @@ import { findTool, runTool } from './proc.js';
 import { createScratchDb, libpqArgs } from './scratch-db.js';
 import { errorPercent, expectedStallP99 } from './stats.js';
 import type { BenchOptions, Row } from './types.js';
+import { benchTempFile } from './temp.js';
 
 const recorder = () => new Recorder({ registry: new MetricRegistry(), name: 'acc', elapsed: () => 0 });
 
 /** pgbench's `latency average` for `SELECT pg_sleep(x)` over 2 clients: what a C client sees, the reference for our mean. */
 async function pgbenchSleepMean(pgbench: string, url: string, x: number, seconds: number): Promise<number> {
-  const script = join(tmpdir(), `stackprobe-bench-sleep-${process.pid}.sql`);
+  const script = benchTempFile(`sleep-${x}ms.sql`);
   writeFileSync(script, `SELECT pg_sleep(${x / 1000});\n`);
   const { args, env, db } = libpqArgs(url);
   const r = await runTool(pgbench, [...args, '-n', '-M', 'prepared', '-c', '2', '-T', String(Math.ceil(seconds)), '-f', script, db], env);

@@ -1,7 +1,5 @@
 // The PostgreSQL contenders of figure 1: pgbench (plain and pipelined) and stackprobe's paths running the same statement.
 import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { runClosedLoop } from '../../src/exec/closed-loop.js';
 import { Int4Batch, PgFastConnection } from '../../src/exec/pg-fast/connection.js';
@@ -12,6 +10,7 @@ import { runTool } from './proc.js';
 import type { Measurement, Tool } from './rounds.js';
 import { libpqArgs } from './scratch-db.js';
 import { selfCpuSeconds } from './proc.js';
+import { benchTempFile } from './temp.js';
 
 export const STATEMENT = 'SELECT abalance FROM pgbench_accounts WHERE aid = $1';
 export const ACCOUNTS = 1_000_000; // scale 10
@@ -38,7 +37,7 @@ export function parsePgbenchTransactions(out: string): number {
 export function pgbenchTool(pgbench: string, url: string, clients: number, seconds: number, pipelined: boolean): Tool & { command: string } {
   let script: string | undefined;
   if (pipelined) {
-    script = join(tmpdir(), `stackprobe-bench-pipeline-${process.pid}.sql`);
+    script = benchTempFile('pipeline16.sql');
     writeFileSync(script, pipelineScript());
   }
   const { args, env } = pgbenchArgs(url, clients, seconds, script);
