@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { TargetUnavailableError } from '../../util/errors.js';
 import { freePort } from './free-port.js';
+import { claim, reapOrphans } from './reap.js';
+
+export const PREFIX = 'stackprobe-pg-';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -70,7 +73,10 @@ function waitReady(child: ChildProcess, timeoutMs: number): Promise<void> {
 export async function startEmbeddedPostgres(opts: { startTimeoutMs?: number } = {}): Promise<EmbeddedPostgres> {
   const bins = await binaries();
   const ids = runAs();
-  const root = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-pg-'));
+  // A stackprobe killed outright (SIGKILL, OOM) could not stop its private server: do it for it now.
+  await reapOrphans(PREFIX, (dir) => path.join(dir, 'data', 'postmaster.pid'));
+  const root = await mkdtemp(path.join(os.tmpdir(), PREFIX));
+  await claim(root);
   // mkdtemp makes 0700 folders; the server's user must be able to walk into it.
   await chmod(root, 0o755);
   const dataDir = path.join(root, 'data');

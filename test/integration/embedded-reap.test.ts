@@ -1,0 +1,41 @@
+// A stackprobe killed outright leaves its private PostgreSQL running: the next start finds it, stops it, removes it.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { waitFor } from '../../src/exec/timeout.js';
+import { startEmbeddedPostgres } from '../../src/targets/embedded/embedded-pg.js';
+
+const SRC = path.resolve(import.meta.dirname, '../../src/targets/embedded/embedded-pg.ts');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+it('reaps the private server of a process that was SIGKILLed', async () => {
+  // A child stackprobe starts a private server, says where, and is then killed without any chance to clean up.
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+    `const { startEmbeddedPostgres } = await import(${JSON.stringify(SRC)}); const pg = await startEmbeddedPostgres(); console.log(pg.dataDir); setInterval(() => {}, 1000);`,
+  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => out.includes('\n'), 30_000, 'the child to start its server');
+  const dataDir = out.trim();
+  const serverPid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  expect(alive(serverPid)).toBe(true); // orphaned: nobody stopped it
+
+  const next = await startEmbeddedPostgres();
+  try {
+    await waitFor(() => !alive(serverPid), 10_000, 'the orphaned server to stop');
+    expect(existsSync(path.dirname(dataDir))).toBe(false);
+  } finally {
+    await next.stop();
+  }
+});
