@@ -18,3 +18,4 @@ export { openPg, type PgTarget } from './targets/pg/target.js';
 export { ConfigError, SkipCheck, TargetUnavailableError, TimeoutError } from './util/errors.js';
 export { redactUrl, redactText } from './util/redact.js';
 export * from './result/model.js';
+export type { Better, MetricMeaning, MetricMeta } from './metrics/meaning.js';

@@ -106,7 +106,7 @@ function metricChanges(checkId: string, b: SerializedMetric, c: SerializedMetric
     }
     case 'counter': {
       if (b.type !== 'counter') return [];
-      return [make('per_s', b.perSecond, c.perSecond, 'none', false, 0)];
+      return [make('count', b.count, c.count, 'none', false, 0)];
     }
   }
 }

@@ -1,4 +1,5 @@
 // The metric registry a check records into: trends, rates, counters, gauges and one-second time series, keyed by name + tags.
+import { defaultMeta, impliedBetter, type MetricMeaning, type MetricMeta } from './meaning.js';
 import { Trend } from './trend.js';
 
 export type Tags = Record<string, string>;
@@ -64,6 +65,29 @@ export class MetricRegistry {
   readonly counters = new Map<string, MetricEntry<Counter>>();
   readonly gauges = new Map<string, MetricEntry<Gauge>>();
   readonly series = new Map<string, SeriesEntry>();
+  /** Declared meanings by metric name (every tag combination of a name shares one meaning). */
+  readonly meta = new Map<string, MetricMeta>();
+  /** The check's headline figure: a metric name and optional tags, set with `headline()`. */
+  headlineRef: { name: string; tags: Tags } | undefined;
+
+  /**
+   * Declares what a metric means; call before or after recording. `better` defaults to what the meaning implies
+   * (`latency`, `duration`, `defects`: lower; `throughput`: higher; the rest: none).
+   */
+  describe(name: string, meta: { meaning: MetricMeaning; better?: MetricMeta['better']; perSecond?: boolean; description?: string }): this {
+    this.meta.set(name, { ...meta, better: meta.better ?? impliedBetter(meta.meaning) });
+    return this;
+  }
+
+  /** The meaning of a metric: declared, or the neutral default for its type. */
+  metaOf(name: string, type: 'trend' | 'rate' | 'counter' | 'gauge'): MetricMeta {
+    return this.meta.get(name) ?? defaultMeta(type);
+  }
+
+  /** Marks the figure that answers the check's question; reporters show it first and compare judges it. */
+  headline(name: string, tags: Tags = {}): void {
+    this.headlineRef = { name, tags: { ...tags } };
+  }
 
   trend(name: string, tags: Tags = {}, unit = 'ms'): Trend {
     return this.getOrCreate(this.trends, name, tags, unit, () => new Trend());

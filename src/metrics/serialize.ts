@@ -5,19 +5,29 @@ import type { SerializedMetric, TimeSeries, TrendMetric } from '../result/model.
 
 export function serializeMetrics(registry: MetricRegistry, durationSec: number): SerializedMetric[] {
   const out: SerializedMetric[] = [];
+  const head = registry.headlineRef ? metricKey(registry.headlineRef.name, registry.headlineRef.tags) : undefined;
+  const meaningOf = (name: string, tags: Record<string, string>, type: SerializedMetric['type']) => {
+    const m = registry.metaOf(name, type);
+    return {
+      meaning: m.meaning, better: m.better,
+      ...(m.description ? { description: m.description } : {}),
+      ...(head !== undefined && head === metricKey(name, tags) ? { headline: true } : {}),
+    };
+  };
   for (const e of registry.trends.values()) {
-    out.push({ type: 'trend', name: e.name, tags: e.tags, unit: e.unit, summary: e.metric.summary(), histogram: e.metric.encode() });
+    out.push({ type: 'trend', name: e.name, tags: e.tags, unit: e.unit, ...meaningOf(e.name, e.tags, 'trend'), summary: e.metric.summary(), histogram: e.metric.encode() });
   }
   for (const e of registry.rates.values()) {
-    out.push({ type: 'rate', name: e.name, tags: e.tags, unit: e.unit, hits: e.metric.hits, total: e.metric.total, value: e.metric.value });
+    out.push({ type: 'rate', name: e.name, tags: e.tags, unit: e.unit, ...meaningOf(e.name, e.tags, 'rate'), hits: e.metric.hits, total: e.metric.total, value: e.metric.value });
   }
   for (const e of registry.counters.values()) {
-    const perSecond = durationSec > 0 ? e.metric.count / durationSec : 0;
-    out.push({ type: 'counter', name: e.name, tags: e.tags, unit: e.unit, count: e.metric.count, perSecond });
+    const rated = registry.metaOf(e.name, 'counter').perSecond === true;
+    const perSecond = rated && durationSec > 0 ? e.metric.count / durationSec : undefined;
+    out.push({ type: 'counter', name: e.name, tags: e.tags, unit: e.unit, ...meaningOf(e.name, e.tags, 'counter'), count: e.metric.count, ...(perSecond !== undefined ? { perSecond } : {}) });
   }
   for (const e of registry.gauges.values()) {
     const g = e.metric;
-    out.push({ type: 'gauge', name: e.name, tags: e.tags, unit: e.unit, value: g.value, min: g.samples ? g.min : 0, max: g.samples ? g.max : 0 });
+    out.push({ type: 'gauge', name: e.name, tags: e.tags, unit: e.unit, ...meaningOf(e.name, e.tags, 'gauge'), value: g.value, min: g.samples ? g.min : 0, max: g.samples ? g.max : 0 });
   }
   return out;
 }
@@ -63,7 +73,8 @@ export function mergeMetricLists(lists: SerializedMetric[][], durationSec: numbe
       case 'counter': {
         let count = 0;
         for (const m of group) if (m.type === 'counter') count += m.count;
-        out.push({ ...first, count, perSecond: durationSec > 0 ? count / durationSec : 0 });
+        const rated = first.perSecond !== undefined;
+        out.push({ ...first, count, ...(rated ? { perSecond: durationSec > 0 ? count / durationSec : 0 } : {}) });
         break;
       }
       case 'gauge': {

@@ -204,7 +204,7 @@ function metricFigures(m: SerializedMetric): string {
     case 'rate': return `${formatPercent(m.value)} (${formatNumber(m.hits)} of ${formatNumber(m.total)})`;
     case 'counter': {
       const unit = m.unit === 'count' || m.unit === '' ? '' : ` ${m.unit}`;
-      return `${formatNumber(m.count)}${unit}${m.perSecond > 0 ? ` (${formatNumber(m.perSecond)}/s)` : ''}`;
+      return `${formatNumber(m.count)}${unit}${m.perSecond ? ` (${formatNumber(m.perSecond)}/s)` : ''}`;
     }
     case 'gauge': {
       const range = m.min !== m.max ? ` (min ${formatValue(m.min, m.unit)}, max ${formatValue(m.max, m.unit)})` : '';

@@ -126,7 +126,7 @@ function otherMetricTable(metrics: SerializedMetric[]): string[] {
   const rows: string[][] = [];
   for (const m of metrics) {
     if (m.type === 'rate') rows.push([codeCell(metricLabel(m)), 'rate', formatPercent(m.value), `${formatNumber(m.hits)} of ${formatNumber(m.total)}`]);
-    if (m.type === 'counter') rows.push([codeCell(metricLabel(m)), 'counter', escapeCell(formatValue(m.count, m.unit)), `${formatNumber(m.perSecond)}/s`]);
+    if (m.type === 'counter') rows.push([codeCell(metricLabel(m)), 'counter', escapeCell(formatValue(m.count, m.unit)), m.perSecond === undefined ? '' : `${formatNumber(m.perSecond)}/s`]);
     if (m.type === 'gauge') {
       rows.push([codeCell(metricLabel(m)), 'gauge', escapeCell(formatValue(m.value, m.unit)), escapeCell(`min ${formatValue(m.min, m.unit)}, max ${formatValue(m.max, m.unit)}`)]);
     }

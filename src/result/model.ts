@@ -1,4 +1,5 @@
 // The run.json model: the one thing checks produce and reporters read. Versioned; see docs/run-json.md.
+import type { Better, MetricMeaning } from '../metrics/meaning.js';
 import type { Tags } from '../metrics/registry.js';
 import type { TrendSummary } from '../metrics/trend.js';
 
@@ -13,6 +14,13 @@ interface MetricBase {
   name: string;
   tags: Tags;
   unit: string;
+  /** What the figure is (see src/metrics/meaning.ts); absent in files written before schema 2: treat as not judged. */
+  meaning?: MetricMeaning;
+  /** Which direction is better; `none` (or absent) is never judged by compare. */
+  better?: Better;
+  description?: string;
+  /** True on the one figure that answers the check's question. */
+  headline?: boolean;
 }
 export interface TrendMetric extends MetricBase {
   type: 'trend';
@@ -29,8 +37,8 @@ export interface RateMetric extends MetricBase {
 export interface CounterMetric extends MetricBase {
   type: 'counter';
   count: number;
-  /** count per second over the check's duration */
-  perSecond: number;
+  /** count per second over the check's duration; present only when the check declared the rate meaningful */
+  perSecond?: number;
 }
 export interface GaugeMetric extends MetricBase {
   type: 'gauge';
@@ -137,7 +145,7 @@ export interface Summary {
   skipped: number;
   /** (passed + warned) / (total - skipped); 1 when nothing ran. */
   successRate: number;
-  /** All operation latencies of all checks merged from their histograms (metrics named *_duration). */
+  /** All operation latencies of all checks merged from their histograms (trends declared `latency`, each operation once). */
   responseTime: TrendSummary | null;
   process: { cpuUserMs: number; cpuSystemMs: number; cpuPercent: number; maxRssMb: number };
   /** Run-level thresholds such as the client's memory use. */

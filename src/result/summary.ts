@@ -21,7 +21,8 @@ export function summarize(checks: CheckResult[], cost: ProcessCost, memoryLimitM
   const failed = count('fail');
   const skipped = count('skip');
   const ran = checks.length - skipped;
-  const durations = checks.flatMap((c) => c.metrics.filter((m): m is TrendMetric => m.type === 'trend' && m.name.endsWith('_duration')));
+  // Only trends declared `latency`: each operation is recorded in exactly one of them, so nothing is counted twice.
+  const durations = checks.flatMap((c) => c.metrics.filter((m): m is TrendMetric => m.type === 'trend' && m.meaning === 'latency'));
   const memory: ThresholdOutcome = {
     metric: 'process_max_rss_mb', expression: `value<${memoryLimitMb}`, level: 'warn',
     ok: cost.maxRssMb < memoryLimitMb, actual: cost.maxRssMb, unit: 'MB', source: 'config.thresholds.memory_usage_mb',

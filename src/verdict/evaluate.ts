@@ -48,7 +48,7 @@ export function aggregateValue(metrics: SerializedMetric[], rule: ThresholdRule)
   if (type === 'counter') {
     let count = 0;
     let perSecond = 0;
-    for (const m of hits) if (m.type === 'counter') { count += m.count; perSecond += m.perSecond; }
+    for (const m of hits) if (m.type === 'counter') { count += m.count; perSecond += m.perSecond ?? 0; }
     if (agg.kind === 'count' || agg.kind === 'value') return count;
     if (agg.kind === 'rate') return perSecond;
     return null;

@@ -69,6 +69,8 @@ describe('serialised metrics', () => {
   it('merge exactly across segments: counts add, histograms add, rates recompute', () => {
     const seg = (from: number, to: number, errors: number) => {
       const r = new MetricRegistry();
+      r.describe('req_count', { meaning: 'count', perSecond: true }).describe('defects', { meaning: 'defects' });
+      r.counter('defects').add(2);
       for (let v = from; v <= to; v++) r.trend('req_duration').record(v);
       for (let i = 0; i < 100; i++) r.rate('req_errors').add(i < errors);
       r.counter('req_count').add(to - from + 1);
@@ -79,7 +81,11 @@ describe('serialised metrics', () => {
     expect(trend.summary.count).toBe(1000);
     expect(Math.abs(trend.summary.percentiles.p50! - 500)).toBeLessThan(1);
     expect(merged.find((m) => m.type === 'rate')).toMatchObject({ hits: 4, total: 200, value: 0.02 });
-    expect(merged.find((m) => m.type === 'counter')).toMatchObject({ count: 1000, perSecond: 100 });
+    expect(merged.find((m) => m.type === 'counter' && m.name === 'req_count')).toMatchObject({ count: 1000, perSecond: 100, meaning: 'count' });
+    // A count of defects has no meaningful rate: none is written, none is invented by the merge.
+    const defects = merged.find((m) => m.name === 'defects');
+    expect(defects).toMatchObject({ count: 4, meaning: 'defects', better: 'lower' });
+    expect(defects).not.toHaveProperty('perSecond');
     expect(mergeTrends([trend]).count).toBe(1000);
   });
 });

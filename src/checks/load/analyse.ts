@@ -118,6 +118,6 @@ export function derivedMetrics(stages: StageFigures[], saturation: Saturation): 
   }
   out.push(gauge('load_saturation_level', null, saturation.unit, saturation.level ?? 0));
   const count = stages.filter((s) => !s.withinLimits).length;
-  out.push({ type: 'counter', name: 'load_stages_beyond_saturation', tags: {}, unit: 'count', count, perSecond: 0 });
+  out.push({ type: 'counter', name: 'load_stages_beyond_saturation', tags: {}, unit: 'count', meaning: 'count', better: 'lower', count });
   return out;
 }

@@ -115,7 +115,7 @@ function otherTable(metrics: SerializedMetric[]): string {
   for (const m of metrics) {
     const label = `<code>${esc(metricLabel(m))}</code>`;
     if (m.type === 'rate') rows.push([label, 'rate', esc(formatPercent(m.value)), esc(`${formatNumber(m.hits)} of ${formatNumber(m.total)}`)]);
-    if (m.type === 'counter') rows.push([label, 'counter', esc(formatValue(m.count, m.unit)), esc(`${formatNumber(m.perSecond)}/s`)]);
+    if (m.type === 'counter') rows.push([label, 'counter', esc(formatValue(m.count, m.unit)), m.perSecond === undefined ? '' : esc(`${formatNumber(m.perSecond)}/s`)]);
     if (m.type === 'gauge') rows.push([label, 'gauge', esc(formatValue(m.value, m.unit)), esc(`min ${formatValue(m.min, m.unit)}, max ${formatValue(m.max, m.unit)}`)]);
   }
   return rows.length ? `<h4>Rates, counters and gauges</h4>${table(['Metric', 'Type', 'Value', 'Detail'], rows, [2])}` : '';

@@ -22,9 +22,41 @@ export interface PgTarget {
   readonly timeouts: PgTimeouts;
   /** A shared small pool for catalog queries and setup. Ended by close(). */
   readonly admin: pg.Pool;
-  /** A new pool; the caller ends it (register `ctx.defer(() => pool.end())`). */
-  createPool(options?: { max?: number; applicationName?: string; statementTimeoutMs?: number }): pg.Pool;
+  /**
+   * A new pool; the caller ends it (register `ctx.defer(() => pool.end())`). Every client it makes is supervised: a
+   * lost session (restart, pg_terminate_backend, idle_session_timeout) fails that client's queries, never the process.
+   * `readOnly` makes every session `default_transaction_read_only = on` before its first query.
+   */
+  createPool(options?: PoolOptions): pg.Pool;
   close(): Promise<void>;
+}
+
+export interface PoolOptions {
+  max?: number;
+  applicationName?: string;
+  statementTimeoutMs?: number;
+  readOnly?: boolean;
+}
+
+/**
+ * Gives a client an 'error' listener: a session lost while checked out (or idle) emits 'error', which without a
+ * listener crashes the process. The pending query rejects on its own, so the check that owns it fails with the reason.
+ */
+export function supervise<T extends pg.ClientBase | pg.Client>(client: T, onLost?: (err: Error) => void): T {
+  client.on('error', (err: Error) => onLost?.(err));
+  return client;
+}
+
+/** Supervises every client a pool makes, and makes its sessions read-only when asked. */
+export function supervisePool(pool: pg.Pool, opts: { readOnly?: boolean } = {}): pg.Pool {
+  pool.on('error', () => undefined); // an idle client lost its server: the pool drops it
+  pool.on('connect', (client) => {
+    supervise(client);
+    // Queued before any query of the caller's on this client, so it always runs first.
+    // Fail closed: a session that could not be made read-only is ended, so the caller's query fails instead of writing.
+    if (opts.readOnly) client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY').catch(() => void client.end());
+  });
+  return pool;
 }
 
 const SETTINGS = [
@@ -33,7 +65,7 @@ const SETTINGS = [
   'idle_in_transaction_session_timeout', 'data_checksums', 'default_transaction_read_only', 'max_wal_size', 'jit',
 ];
 
-export function poolConfig(url: string, timeouts: PgTimeouts, opts: { max?: number; applicationName?: string; statementTimeoutMs?: number } = {}): pg.PoolConfig {
+export function poolConfig(url: string, timeouts: PgTimeouts, opts: PoolOptions = {}): pg.PoolConfig {
   return {
     connectionString: url,
     max: opts.max ?? 10,
@@ -41,6 +73,8 @@ export function poolConfig(url: string, timeouts: PgTimeouts, opts: { max?: numb
     connectionTimeoutMillis: timeouts.connectMs,
     // Server-side bound first (it cancels the work), client-side bound as a backstop for a dead server.
     ...(timeouts.startupStatementTimeout === false ? {} : { statement_timeout: opts.statementTimeoutMs ?? timeouts.operationMs }),
+    // Read-only from the first byte where startup parameters pass; behind PgBouncer supervisePool sets it instead.
+    ...(opts.readOnly && timeouts.startupStatementTimeout !== false ? { options: '-c default_transaction_read_only=on' } : {}),
     query_timeout: (opts.statementTimeoutMs ?? timeouts.operationMs) + 1000,
     idleTimeoutMillis: 10_000,
   };
@@ -66,9 +100,7 @@ export function describeConnectError(err: unknown, redacted: string, timeouts: P
 const UNSUPPORTED_STARTUP = /unsupported startup parameter/i;
 
 async function serverFacts(url: string, timeouts: PgTimeouts): Promise<{ admin: pg.Pool; settings: Record<string, string>; version: string }> {
-  const admin = new pg.Pool(poolConfig(url, timeouts, { max: 3, applicationName: 'stackprobe-admin' }));
-  // An idle pooled client that loses its server emits 'error'; without a listener that would crash the process.
-  admin.on('error', () => undefined);
+  const admin = supervisePool(new pg.Pool(poolConfig(url, timeouts, { max: 3, applicationName: 'stackprobe-admin' })));
   try {
     const res = await admin.query<{ name: string; setting: string }>(
       `SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1)`,
@@ -106,9 +138,7 @@ export async function openPg(url: string, baseTimeouts: PgTimeouts, opts: { priv
     admin,
     facts: { kind: 'postgresql', url: redacted, private: opts.private ?? false, version, settings },
     createPool(options) {
-      const pool = new pg.Pool(poolConfig(url, timeouts, options));
-      pool.on('error', () => undefined);
-      return pool;
+      return supervisePool(new pg.Pool(poolConfig(url, timeouts, options)), { readOnly: options?.readOnly });
     },
     close: () => admin.end(),
   };

@@ -1,0 +1,45 @@
+// What a metric means, declared by the check that records it: compare, summary, merge and reporters read this, never names.
+
+/**
+ * - `latency`: one user-visible operation timed once (a query, a GET, a task round trip). Each operation of a run is
+ *   recorded in exactly one latency trend, so the run's response time can merge them without counting anything twice.
+ * - `duration`: the time of a phase or of a subset of operations (pg_dump, a restore, hit-only reads); shown, never summed.
+ * - `throughput`: completions per second (a gauge or a trend of rates).
+ * - `count`: events that happened (rows compared, tasks sent); neutral unless `better` says otherwise.
+ * - `defects`: things found wrong (orphaned rows, corrupt pages); more is worse, and growth between runs is a regression.
+ * - `state`: a level read from a server (connections in use, memory); judged only when `better` says so.
+ * - `share`: a proportion in 0..1 (an error rate, a hit rate).
+ * - `size`: bytes, rows or items held (dump size, table rows).
+ */
+export type MetricMeaning = 'latency' | 'duration' | 'throughput' | 'count' | 'defects' | 'state' | 'share' | 'size';
+
+/** Which way is better for a figure; `none` means the change is shown but never judged. */
+export type Better = 'lower' | 'higher' | 'none';
+
+export interface MetricMeta {
+  meaning: MetricMeaning;
+  better: Better;
+  /** Counters only: true when "per second" means something for this count (requests, not defects). Default false. */
+  perSecond?: boolean;
+  /** One line for people: what the figure is and what it includes. */
+  description?: string;
+}
+
+/** What an undeclared metric is taken to mean: nothing judged, nothing summed, no per-second rate. */
+export function defaultMeta(type: 'trend' | 'rate' | 'counter' | 'gauge'): MetricMeta {
+  switch (type) {
+    case 'trend': return { meaning: 'duration', better: 'lower' };
+    case 'rate': return { meaning: 'share', better: 'none' };
+    case 'counter': return { meaning: 'count', better: 'none' };
+    case 'gauge': return { meaning: 'state', better: 'none' };
+  }
+}
+
+/** The `better` a meaning implies when a check does not say (defects grow worse; latencies and durations too). */
+export function impliedBetter(meaning: MetricMeaning): Better {
+  switch (meaning) {
+    case 'latency': case 'duration': case 'defects': return 'lower';
+    case 'throughput': return 'higher';
+    default: return 'none';
+  }
+}

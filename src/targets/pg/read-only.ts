@@ -1,0 +1,36 @@
+// The one way user SQL reaches PostgreSQL: one statement, extended protocol, a READ ONLY transaction rolled back, bounded.
+import type pg from 'pg';
+import { whyNotReadStatement } from '../../safety/read-statement.js';
+
+/** User SQL that is not one read statement; raised before anything is sent. */
+export class NotAReadStatementError extends Error {
+  override name = 'NotAReadStatementError';
+}
+
+export interface ReadOnlyQueryOptions {
+  /** Server-side bound on this statement (SET LOCAL statement_timeout). */
+  timeoutMs: number;
+}
+
+/**
+ * Runs one user statement safely on `client` (best from a pool made with `readOnly: true`, so the session itself is
+ * read-only too). The extended protocol refuses several statements in one string; the READ ONLY transaction refuses
+ * writes, and it is always rolled back. Throws NotAReadStatementError for anything but SELECT/WITH/VALUES/TABLE.
+ */
+export async function queryReadOnly<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  client: pg.ClientBase,
+  sql: string,
+  params: unknown[],
+  opts: ReadOnlyQueryOptions,
+): Promise<pg.QueryResult<R>> {
+  const why = whyNotReadStatement(sql);
+  if (why) throw new NotAReadStatementError(`not run: ${why}`);
+  // Our own two statements, one round trip; the user's statement never goes through the simple protocol.
+  await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.round(opts.timeoutMs))}`);
+  try {
+    // queryMode 'extended' (pg >= 8.11) forces Parse/Bind/Execute even without parameters.
+    return await client.query<R>({ text: sql, values: params, queryMode: 'extended' } as pg.QueryConfig & { queryMode: 'extended' });
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined); // a lost session has nothing to roll back
+  }
+}
