@@ -1,5 +1,6 @@
 // The one source of truth for configuration: this zod schema gives the types, the defaults, the JSON Schema and the docs table.
 import { z } from 'zod';
+import { readStatementSql } from './read-sql.js';
 import { BackupSection } from './sections/backup.js';
 import { CacheSection } from './sections/cache.js';
 import { IntegritySection } from './sections/integrity.js';
@@ -78,7 +79,7 @@ export const BandsSchema = z
 
 export const CustomQuerySchema = z.strictObject({
   name: z.string().regex(/^[\w.-]+$/, { error: 'expected a name of letters, digits, _ . -' }).describe('Shown in reports and used as the metric tag'),
-  sql: z.string().min(1, { error: 'expected an SQL statement' }).describe('Run read-only inside a transaction that is rolled back'),
+  sql: readStatementSql().describe('One SELECT, WITH … SELECT, VALUES or TABLE statement; run on a read-only session inside a READ ONLY transaction that is rolled back'),
   params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).default([]).describe('Values for $1, $2, …'),
   complex: z.boolean().default(false).describe('Judge against complex_query_time_ms instead of query_time_ms'),
 });

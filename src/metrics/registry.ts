@@ -84,7 +84,10 @@ export class MetricRegistry {
     return this.meta.get(name) ?? defaultMeta(type);
   }
 
-  /** Marks the figure that answers the check's question; reporters show it first and compare judges it. */
+  /**
+   * Marks the figure that answers the check's question; reporters show it first and compare judges it. Without tags it
+   * means every series of that name taken together (their histograms merged).
+   */
   headline(name: string, tags: Tags = {}): void {
     this.headlineRef = { name, tags: { ...tags } };
   }

@@ -5,13 +5,16 @@ import type { SerializedMetric, TimeSeries, TrendMetric } from '../result/model.
 
 export function serializeMetrics(registry: MetricRegistry, durationSec: number): SerializedMetric[] {
   const out: SerializedMetric[] = [];
-  const head = registry.headlineRef ? metricKey(registry.headlineRef.name, registry.headlineRef.tags) : undefined;
+  const ref = registry.headlineRef;
+  // A headline named without tags is the figure over all of that metric's series (e.g. query_duration of every query).
+  const isHeadline = (name: string, tags: Record<string, string>) =>
+    ref !== undefined && ref.name === name && (Object.keys(ref.tags).length === 0 || metricKey(ref.name, ref.tags) === metricKey(name, tags));
   const meaningOf = (name: string, tags: Record<string, string>, type: SerializedMetric['type']) => {
     const m = registry.metaOf(name, type);
     return {
       meaning: m.meaning, better: m.better,
       ...(m.description ? { description: m.description } : {}),
-      ...(head !== undefined && head === metricKey(name, tags) ? { headline: true } : {}),
+      ...(isHeadline(name, tags) ? { headline: true } : {}),
     };
   };
   for (const e of registry.trends.values()) {

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import { MetricRegistry } from '../metrics/registry.js';
 import type { Finding, Rating } from '../result/model.js';
 import type { Logger } from '../util/logger.js';
+import { boundedCleanup } from '../util/bounded.js';
 import { rate } from '../verdict/bands.js';
 
 interface SharedEntry {
@@ -31,12 +32,13 @@ export class SharedResources {
     return entry.value as Promise<T>;
   }
 
-  async cleanupAll(log: Logger): Promise<void> {
+  /** `boundMs` bounds each cleanup: one waiting on a dead server must not keep the others (or the run) waiting. */
+  async cleanupAll(log: Logger, boundMs = 60_000): Promise<void> {
     for (const key of [...this.order].reverse()) {
       const entry = this.entries.get(key)!;
-      await entry.value.catch(() => undefined);
+      await entry.value.catch(() => undefined); // a resource that failed to be made has nothing to clean up
       try {
-        await entry.cleanup?.();
+        if (entry.cleanup) await boundedCleanup(entry.cleanup, boundMs, `cleanup of ${key}`);
       } catch (err) {
         log.error({ err: String(err), resource: key }, 'cleanup of a shared resource failed');
       }

@@ -9,6 +9,26 @@ import { redactText } from '../util/redact.js';
 import { evaluateThresholds, statusFromOutcomes } from '../verdict/evaluate.js';
 import { rulesForCheck } from '../verdict/rules.js';
 import { createContext, type SharedResources } from './context.js';
+import { boundedCleanup } from '../util/bounded.js';
+import { scopeTargets } from './scoped-targets.js';
+
+/** After its signal aborts, a check gets this long to return by itself before its sessions are closed under it. */
+const GRACE_MS = 2000;
+/** How long a check may take to return once its sessions are gone, before it is abandoned. */
+const SETTLE_MS = 2000;
+
+type Outcome = { kind: 'returned' } | { kind: 'threw'; err: unknown } | { kind: 'overran' };
+
+/** Resolves GRACE_MS after the signal aborts; never, if it does not. */
+function overrun(signal: AbortSignal): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const fire = () => setTimeout(() => resolve({ kind: 'overran' }), GRACE_MS);
+    if (signal.aborted) fire();
+    else signal.addEventListener('abort', fire, { once: true });
+  });
+}
+
+
 
 export interface RunCheckArgs {
   check: Check;
@@ -41,25 +61,44 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
   }
 
   const rules = rulesForCheck(check, config);
-  const budget = AbortSignal.timeout(config.timeouts.check_ms);
+  // A timer that keeps the process alive (AbortSignal.timeout's does not): a check stuck on a promise that nothing will
+  // settle must still meet its deadline, not let the event loop run dry and end the process mid-run.
+  const budgetController = new AbortController();
+  const budgetTimer = setTimeout(() => budgetController.abort(), config.timeouts.check_ms);
+  const budget = budgetController.signal;
   const signal = AbortSignal.any([a.signal, budget]);
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
-  const { ctx, state } = createContext({ config, readOnly: config.read_only, signal, targets: a.targets, log: log.child({ check: check.id }), shared: a.shared, onProgress: a.onProgress });
+  const scoped = scopeTargets(a.targets);
+  const { ctx, state } = createContext({ config, readOnly: config.read_only, signal, targets: scoped.targets, log: log.child({ check: check.id }), shared: a.shared, onProgress: a.onProgress });
 
+  // The budget is hard: a check that does not return GRACE_MS after its deadline (or after Ctrl-C) has every session
+  // it opened closed under it, and is abandoned if even that does not make it return.
   let thrown: unknown;
+  let abandoned = false;
+  const work: Promise<Outcome> = Promise.resolve()
+    .then(() => check.run(ctx))
+    .then((): Outcome => ({ kind: 'returned' }), (err: unknown): Outcome => ({ kind: 'threw', err }));
   try {
-    await check.run(ctx);
-  } catch (err) {
-    thrown = err;
+    let outcome = await Promise.race([work, overrun(signal)]);
+    if (outcome.kind === 'overran') {
+      await scoped.closeAll();
+      outcome = await Promise.race([work, new Promise<Outcome>((r) => setTimeout(() => r({ kind: 'overran' }), SETTLE_MS))]);
+      abandoned = outcome.kind === 'overran';
+    }
+    if (outcome.kind === 'threw') thrown = outcome.err;
   } finally {
+    const cleanupMs = Math.max(config.timeouts.operation_ms, 5000);
     for (const fn of state.deferred.reverse()) {
       try {
-        await fn();
+        await boundedCleanup(fn, cleanupMs);
       } catch (err) {
         log.error({ check: check.id, err: redactText(describeError(err)) }, 'check cleanup failed');
       }
     }
+    clearTimeout(budgetTimer);
+    // Sessions the check forgot to close, or that an abandoned check still holds.
+    await scoped.closeAll();
   }
   const durationMs = performance.now() - t0;
   const metrics = serializeMetrics(state.metrics, durationMs / 1000);
@@ -70,12 +109,20 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
   if (thrown instanceof SkipCheck || thrown instanceof TargetUnavailableError) {
     return { ...base, status: 'skip', reason: redactText(thrown.message) };
   }
+  if (a.signal.aborted) {
+    // Ctrl-C: whatever the check was doing is cut short; that is not a verdict on the system.
+    return { ...base, status: 'skip', reason: `interrupted after ${(durationMs / 1000).toFixed(1)} s, before the check finished` };
+  }
+  if (budget.aborted) {
+    const why = `did not finish within its time budget of ${config.timeouts.check_ms} ms${abandoned ? ' (abandoned: it did not stop when its sessions were closed)' : ''}`;
+    log.error({ check: check.id, err: why, cause: thrown === undefined ? undefined : redactText(describeError(thrown)) }, 'check failed');
+    return { ...base, status: 'fail', reason: why, thresholds: evaluateThresholds(metrics, rules) };
+  }
   if (thrown !== undefined) {
-    const why = budget.aborted ? `did not finish within its time budget of ${config.timeouts.check_ms} ms` : redactText(describeError(thrown));
+    const why = redactText(describeError(thrown));
     log.error({ check: check.id, err: why }, 'check failed');
     return { ...base, status: 'fail', reason: why, thresholds: evaluateThresholds(metrics, rules) };
   }
   const thresholds = evaluateThresholds(metrics, rules);
-  const status = a.signal.aborted ? 'skip' : statusFromOutcomes(thresholds);
-  return { ...base, status, thresholds, ...(a.signal.aborted ? { reason: 'interrupted before the check finished' } : {}) };
+  return { ...base, status: statusFromOutcomes(thresholds), thresholds };
 }

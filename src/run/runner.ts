@@ -10,7 +10,7 @@ import { SharedResources } from './context.js';
 import { environment } from './environment.js';
 import { runCheck, skippedResult } from './run-check.js';
 import { selectChecks } from './select.js';
-import { openTargets } from './targets.js';
+import { neededServices, openTargets } from './targets.js';
 
 export type RunEvent =
   | { type: 'plan'; checks: Array<{ id: string; title: string; category: string }> }
@@ -43,7 +43,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
 
   const results: CheckResult[] = [];
   const shared = new SharedResources();
-  const opened = await openTargets(config, log, (text) => emit({ type: 'setup', text }));
+  const opened = await openTargets(config, log, (text) => emit({ type: 'setup', text }), { needs: neededServices(selection.run), signal: opts.signal });
   try {
     for (const check of selection.run) {
       if (opts.signal.aborted) {

@@ -26,15 +26,72 @@ const OPENERS: Array<[Exclude<Need, 'bullmq'>, Opener]> = [
   ['celery', openCelery],
 ];
 
-export async function openTargets(config: Config, log: Logger, onProgress: (text: string) => void): Promise<OpenTargets> {
+/** How long an abandoned opener (Ctrl-C while connecting) is awaited so what it started can still be stopped. */
+const LATE_OPEN_MS = 10_000;
+
+/**
+ * Opens one target unless the signal aborts first. On abort the opener is not waited for: what it opens later (a
+ * private server, a connection) is closed as soon as it arrives, within LATE_OPEN_MS.
+ */
+async function openOrAbort(open: () => Promise<Opened<unknown>>, signal: AbortSignal, late: Array<Promise<void>>): Promise<Opened<unknown>> {
+  const pending = open();
+  if (signal.aborted) {
+    late.push(closeLate(pending));
+    return { reason: 'interrupted while connecting' };
+  }
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const first = await Promise.race([pending, aborted]);
+    if (first !== 'aborted') return first;
+    late.push(closeLate(pending));
+    return { reason: 'interrupted while connecting' };
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function closeLate(pending: Promise<Opened<unknown>>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), LATE_OPEN_MS)));
+  try {
+    const opened = await Promise.race([pending, gaveUp]);
+    await opened?.close?.();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The services these checks need (BullMQ lives on Redis); nothing else is opened or started. */
+export function neededServices(checks: Array<{ needs: Need[] }>): Set<Exclude<Need, 'bullmq'>> {
+  const out = new Set<Exclude<Need, 'bullmq'>>();
+  for (const c of checks) for (const n of c.needs) out.add(n === 'bullmq' ? 'redis' : n);
+  return out;
+}
+
+export async function openTargets(
+  config: Config,
+  log: Logger,
+  onProgress: (text: string) => void,
+  opts: { needs?: Set<Exclude<Need, 'bullmq'>>; signal?: AbortSignal } = {},
+): Promise<OpenTargets> {
   const targets: Record<string, unknown> = {};
   const unavailable: Partial<Record<Need, string>> = {};
   const broken = new Set<Need>();
   const facts: Record<string, TargetFacts> = {};
   const closers: Array<() => Promise<void>> = [];
+  const late: Array<Promise<void>> = [];
+  const signal = opts.signal ?? new AbortController().signal;
   // One at a time: a private server's start-up is CPU-bound, and the order of progress lines stays readable.
   for (const [need, open] of OPENERS) {
-    const opened = await open(config, log, onProgress);
+    if (opts.needs && !opts.needs.has(need)) {
+      unavailable[need] = 'not needed by the selected checks';
+      continue;
+    }
+    const opened = await openOrAbort(() => open(config, log, onProgress), signal, late);
     if (opened.target) targets[need] = opened.target;
     if (opened.facts) facts[need] = opened.facts;
     if (opened.close) closers.push(opened.close);
@@ -50,6 +107,7 @@ export async function openTargets(config: Config, log: Logger, onProgress: (text
     facts,
     async close() {
       const errors: unknown[] = [];
+      for (const r of await Promise.allSettled(late)) if (r.status === 'rejected') errors.push(r.reason);
       for (const close of closers.reverse()) {
         try {
           await close();

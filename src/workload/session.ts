@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PgTarget } from '../targets/pg/target.js';
+import { boundedCleanup } from '../util/bounded.js';
 import { quoteIdent, wl } from './sql.js';
 
 /** Advisory lock key ('stkp', 1): two stackprobe runs against one database must not share (or drop) one schema. */
@@ -24,12 +25,16 @@ export async function acquireWorkloadLock(pg: PgTarget): Promise<LockSession> {
     throw err;
   }
   let released = false;
+  let lost: Error | undefined;
+  // This session idles for the whole run: idle_session_timeout or a restart may end it. The lock goes with it.
+  client.on('error', (err: Error) => (lost ??= err));
   const release = async (failure?: Error): Promise<void> => {
     if (released) return;
     released = true;
     // Ending the session releases a session-level advisory lock anyway; no explicit unlock round trip needed.
-    client.release(failure ?? true);
-    await pool.end();
+    client.release(failure ?? lost ?? true);
+    // pg waits forever for the 'end' of a socket that is already gone: bound it.
+    await boundedCleanup(() => pool.end(), 2000, 'closing the workload lock session').catch(() => undefined);
   };
   try {
     const res = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', LOCK_KEY);

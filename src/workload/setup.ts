@@ -1,7 +1,9 @@
 // Creates the financial workload schema (refusing a foreign one), loads it with COPY, indexes and analyses it; and drops it.
 import type pg from 'pg';
+import { retryOnLostSession } from '../targets/pg/lost-session.js';
 import type { PgTarget } from '../targets/pg/target.js';
 import { TOOL_VERSION } from '../version.js';
+import { outsideDependents, refusalToDrop } from './dependents.js';
 import { tableData } from './generate.js';
 import { planWorkload } from './plan.js';
 import { createKeysSql, createTablesSql, resetSequencesSql } from './schema.js';
@@ -80,7 +82,9 @@ export async function setupWorkload(pgt: PgTarget, opts: WorkloadOptions): Promi
       throw new Error(`schema "${SCHEMA}" exists and was not created by stackprobe (it has no stackprobe marker comment); it will not be touched. Rename or drop it, or run against another database.`);
     }
     if (state === 'ours') {
-      opts.warn?.(`schema "${SCHEMA}" was left by an interrupted stackprobe run: dropping and recreating it`);
+      const dependents = await outsideDependents(client, SCHEMA);
+      if (dependents.length) throw new Error(refusalToDrop(SCHEMA, dependents));
+      opts.warn?.(`schema "${SCHEMA}" was left by an interrupted stackprobe run (or one with --keep-data): dropping and recreating it`);
       await cancellable(pgt, client, `DROP SCHEMA ${quoteIdent(SCHEMA)} CASCADE`, opts.signal);
     }
     const plan = planWorkload(opts.seed, opts.scale);
@@ -108,8 +112,15 @@ export async function setupWorkload(pgt: PgTarget, opts: WorkloadOptions): Promi
 }
 
 async function dropSchema(pgt: PgTarget): Promise<void> {
-  // Check the marker again right before dropping: never drop a schema that is not ours.
-  if ((await schemaState(pgt.admin)) === 'ours') await pgt.admin.query(`DROP SCHEMA ${quoteIdent(SCHEMA)} CASCADE`);
+  // A session lost on the way (a restart, pg_terminate_backend) is not a reason to leave the schema: the admin pool
+  // connects again. Check the marker again right before dropping: never drop a schema that is not ours, nor anything
+  // of the user's with it.
+  await retryOnLostSession(async () => {
+    if ((await schemaState(pgt.admin)) !== 'ours') return;
+    const dependents = await outsideDependents(pgt.admin, SCHEMA);
+    if (dependents.length) throw new Error(refusalToDrop(SCHEMA, dependents));
+    await pgt.admin.query(`DROP SCHEMA ${quoteIdent(SCHEMA)} CASCADE`);
+  }, 5);
 }
 
 /** Drops the workload schema (only if it carries stackprobe's marker) and ends the lock session. Runs also after Ctrl-C. */

@@ -38,7 +38,7 @@ describe('config validation', () => {
     );
     expect(messageOf(() => validateConfig({ queries: { concurrency: 0 } }))).toBe('config.queries.concurrency: expected a positive integer, got 0');
     expect(messageOf(() => validateConfig({ mode: 'fastest' }))).toBe('config.mode: expected one of "quick", "full", "load-test", got "fastest"');
-    expect(messageOf(() => validateConfig({ queries: { custom: [{ name: 'x' }] } }))).toBe('config.queries.custom[0].sql: expected string, got nothing');
+    expect(messageOf(() => validateConfig({ queries: { custom: [{ name: 'x' }] } }))).toBe('config.queries.custom[0].sql: expected an SQL statement, got nothing');
   });
 
   it('rejects unknown keys, naming each', () => {

@@ -55,10 +55,20 @@ async function connectAll(pool: pg.Pool, n: number): Promise<pg.PoolClient[]> {
   return clients;
 }
 
+function describeQueryMetrics(ctx: CheckContext): void {
+  ctx.metrics
+    .describe('query_duration', { meaning: 'latency', description: 'one execution of the statement, timed alone (a READ ONLY wrapper around user SQL is not included)' })
+    .describe('query_errors', { meaning: 'share', better: 'lower', description: 'executions that failed, over executions attempted' })
+    .describe('query_error_kinds', { meaning: 'count', better: 'lower' })
+    .describe('query_throughput', { meaning: 'throughput', description: 'successful executions per second over the measuring time' });
+  ctx.metrics.headline('query_duration');
+}
+
 /** `index` selects the query's own PRNG stream, so its keys do not depend on which queries ran before it. */
 export async function measureQuery(ctx: CheckContext, pool: pg.Pool, q: MeasuredQuery, index: number, seedStream: number): Promise<QueryOutcome> {
   const vus = ctx.config.queries.concurrency;
   const recorder = new Recorder({ registry: ctx.metrics, name: 'query', tags: { query: q.name }, elapsed: ctx.elapsed });
+  describeQueryMetrics(ctx);
   // The executor's own samples include the transaction wrapper and are not reported: the statement is timed below.
   const driver = new Recorder({ registry: new MetricRegistry(), name: 'iteration', elapsed: ctx.elapsed });
   const stop = new AbortController();
@@ -109,8 +119,9 @@ export async function measureQuery(ctx: CheckContext, pool: pg.Pool, q: Measured
     clients.forEach((c, vu) => c.release(broken.has(vu) ? true : undefined));
   }
 
-  const throughput = result.throughput;
   const count = recorder.duration.count;
+  // Successes only: a statement that fails fast must not look like a fast statement.
+  const throughput = result.elapsedMs > 0 ? count / (result.elapsedMs / 1000) : 0;
   const p95 = recorder.duration.percentile(95);
   // A query that never succeeded has no speed to report: its failures are in query_errors and a finding.
   if (count > 0) {

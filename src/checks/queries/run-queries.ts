@@ -6,7 +6,9 @@ import { measureQuery, type MeasuredQuery, type QueryOutcome } from './measure.j
 /** `seedStream` keeps each check's parameter sequences apart (basic, financial, custom). */
 export async function runQueries(ctx: CheckContext, queries: MeasuredQuery[], seedStream: number): Promise<QueryOutcome[]> {
   const pg = ctx.targets.pg!;
-  const pool = pg.createPool({ max: ctx.config.queries.concurrency, applicationName: 'stackprobe-queries' });
+  // User SQL (isolate) runs on sessions that are read-only themselves, besides the READ ONLY transaction around it.
+  const readOnly = queries.every((q) => q.isolate);
+  const pool = pg.createPool({ max: ctx.config.queries.concurrency, applicationName: 'stackprobe-queries', readOnly });
   ctx.defer(() => pool.end());
   const outcomes: QueryOutcome[] = [];
   for (const [i, q] of queries.entries()) {

@@ -1,0 +1,85 @@
+// The targets one check sees: the run's targets, except that every pool and Redis connection the check opens is
+// remembered, so a check that overruns its budget can have all of them closed under it.
+import type pg from 'pg';
+import type { Redis } from 'ioredis';
+import type { Targets } from '../checks/types.js';
+import type { PgTarget } from '../targets/pg/target.js';
+import { endClient, type RedisTarget } from '../targets/redis/target.js';
+
+export interface ScopedTargets {
+  targets: Targets;
+  /** Ends every session the check opened (pooled clients included, checked out or not); bounded, never throws. */
+  closeAll(): Promise<void>;
+}
+
+/** Waits for `p` at most `ms`; a kept-alive timer, so a promise that nothing settles cannot end the process. */
+async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+/**
+ * Ends a pool's sessions now: `pool.end()` alone waits for checked-out clients, which a stuck check never releases.
+ * The server is told first: a backend busy in a long statement does not notice its client went away until it reads.
+ */
+async function endPoolNow(admin: pg.Pool, pool: pg.Pool, clients: Set<pg.PoolClient>): Promise<void> {
+  // Ended by the check itself: its clients were closed with it.
+  if (pool.ended && pool.totalCount === 0) return;
+  const pids = [...clients].map((c) => (c as unknown as { processID?: number }).processID).filter((p): p is number => typeof p === 'number');
+  if (pids.length) await bounded(admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]), 2000);
+  for (const client of clients) {
+    // end() closes the socket: a query still waiting on it rejects with "Connection terminated".
+    await bounded(client.end(), 1000);
+  }
+  if (!pool.ended) await bounded(pool.end(), 1000);
+}
+
+interface TrackedPool {
+  pool: pg.Pool;
+  clients: Set<pg.PoolClient>;
+}
+
+function scopePg(base: PgTarget, pools: TrackedPool[]): PgTarget {
+  return {
+    ...base,
+    createPool(options) {
+      const pool = base.createPool(options);
+      const clients = new Set<pg.PoolClient>();
+      pool.on('connect', (c) => void clients.add(c));
+      pool.on('remove', (c) => void clients.delete(c));
+      pools.push({ pool, clients });
+      return pool;
+    },
+  };
+}
+
+function scopeRedis(base: RedisTarget, connections: Redis[]): RedisTarget {
+  return {
+    kind: base.kind, facts: base.facts, client: base.client, keyPrefix: base.keyPrefix, timeouts: base.timeouts,
+    removeKeys: () => base.removeKeys(),
+    close: () => base.close(),
+    duplicate() {
+      const c = base.duplicate();
+      connections.push(c);
+      return c;
+    },
+  };
+}
+
+export function scopeTargets(targets: Targets): ScopedTargets {
+  const pools: TrackedPool[] = [];
+  const connections: Redis[] = [];
+  const scoped: Targets = { ...targets };
+  if (targets.pg) scoped.pg = scopePg(targets.pg, pools);
+  if (targets.redis) scoped.redis = scopeRedis(targets.redis, connections);
+  return {
+    targets: scoped,
+    async closeAll() {
+      await Promise.all([
+        ...pools.map(({ pool, clients }) => endPoolNow(targets.pg!.admin, pool, clients)),
+        ...connections.map((c) => endClient(c, 500)),
+      ]);
+    },
+  };
+}
