@@ -26,8 +26,11 @@ const OPENERS: Array<[Exclude<Need, 'bullmq'>, Opener]> = [
   ['celery', openCelery],
 ];
 
-/** How long an abandoned opener (Ctrl-C while connecting) is awaited so what it started can still be stopped. */
-const LATE_OPEN_MS = 10_000;
+/**
+ * How long an abandoned opener (Ctrl-C while connecting) is awaited so what it started can still be stopped. A private
+ * server still starting after that is stopped by the next run's reaper (its directory names its dead owner).
+ */
+const LATE_OPEN_MS = 2000;
 
 /**
  * Opens one target unless the signal aborts first. On abort the opener is not waited for: what it opens later (a

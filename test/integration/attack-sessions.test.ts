@@ -1,6 +1,7 @@
 // Attacks on "a lost session fails a check, never the run" and "every check has a hard budget", against the real server:
 // stackprobe's backends terminated mid-run, idle_session_timeout, and checks that never return by themselves.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -110,5 +111,31 @@ describe('hard budgets', () => {
     expect(wallS).toBeLessThan(60);
     // The sleeping statement did not outlive its check.
     expect(await db.sql(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()`, [db.name])).toEqual([]);
+  });
+});
+
+describe('Ctrl-C while connecting', () => {
+  it('stops waiting for a server that accepts and never answers, and exits 130 at once', async () => {
+    // A server that takes the connection and says nothing: the connect timeout is a minute away.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => void sockets.add(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    const config = path.join(dir, 'config.json');
+    await writeFile(config, JSON.stringify({ timeouts: { connect_ms: 60_000 } }));
+    try {
+      const cli = startCli(['run', '--quick', '--only', 'queries', '--config', config, '--output', dir], { env: { DATABASE_URL: `postgres://u:secret@127.0.0.1:${port}/db` } });
+      await waitFor(() => sockets.size > 0, 10_000, 'stackprobe to connect');
+      const t0 = performance.now();
+      cli.child.kill('SIGINT');
+      const out = await cli.done;
+      expect(out.code).toBe(130);
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expect(out.stdout + out.stderr).not.toMatch(STACK_TRACE);
+      expect(out.stdout + out.stderr).not.toContain('secret');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 });

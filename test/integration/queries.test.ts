@@ -256,3 +256,21 @@ describe('queries checks through the runner', () => {
     expect((await db.sql(`SELECT count(*)::int AS n FROM orders`))[0]!.n).toBe(200_000);
   });
 });
+
+describe('concurrency against the server\'s free sessions', () => {
+  it('caps the VUs so the database keeps sessions for the application, and says so', async () => {
+    // The database admits 10 sessions: stackprobe's admin pool and the app's share come out of those.
+    await db.sql(`ALTER DATABASE ${db.name} CONNECTION LIMIT 10`);
+    const result = await runQueries({ only: ['queries.custom'], queries: { concurrency: 3000, duration_s: 0.5, custom: [{ name: 'one', sql: 'SELECT 1' }] } });
+    const custom = check(result, 'queries.custom');
+    expect(custom.status).toBe('pass');
+    const concurrency = custom.info.concurrency as number;
+    expect(concurrency).toBeGreaterThanOrEqual(1);
+    expect(concurrency).toBeLessThanOrEqual(5);
+    const finding = custom.findings.find((f) => f.subject === 'queries.concurrency')!;
+    expect(finding.title).toBe(`concurrency capped at ${concurrency}`);
+    expect(finding.detail).toContain("database's CONNECTION LIMIT 10");
+    // Every execution succeeded: no "too many connections" from the server.
+    expect(custom.metrics.find((m) => m.type === 'rate' && m.name === 'query_errors')).toMatchObject({ hits: 0 });
+  });
+});

@@ -65,8 +65,7 @@ function describeQueryMetrics(ctx: CheckContext): void {
 }
 
 /** `index` selects the query's own PRNG stream, so its keys do not depend on which queries ran before it. */
-export async function measureQuery(ctx: CheckContext, pool: pg.Pool, q: MeasuredQuery, index: number, seedStream: number): Promise<QueryOutcome> {
-  const vus = ctx.config.queries.concurrency;
+export async function measureQuery(ctx: CheckContext, pool: pg.Pool, q: MeasuredQuery, index: number, seedStream: number, vus: number): Promise<QueryOutcome> {
   const recorder = new Recorder({ registry: ctx.metrics, name: 'query', tags: { query: q.name }, elapsed: ctx.elapsed });
   describeQueryMetrics(ctx);
   // The executor's own samples include the transaction wrapper and are not reported: the statement is timed below.
