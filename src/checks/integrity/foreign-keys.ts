@@ -46,16 +46,25 @@ function whyMissed(fk: ForeignKey): string {
   return 'The constraint is valid and its triggers are enabled everywhere, so these rows got in another way (session_replication_role = replica, a restore with triggers disabled, or corruption).';
 }
 
+const COLUMN_SQL = `SELECT attnotnull AS not_null, atthasdef AS has_default FROM pg_attribute WHERE attrelid = format('%I.%I', $1::text, $2::text)::regclass AND attname = $3`;
+
+/** The statements that let a column hold NULL for "none": its NOT NULL and a DEFAULT of the placeholder go first. */
+async function toNull(db: ReadOnlySession, schema: string, table: string, column: string, sentinel: string): Promise<string> {
+  const [c] = await db.query<{ not_null: boolean; has_default: boolean }>(COLUMN_SQL, [schema, table, column]);
+  const col = quoteIdent(column);
+  const alter = [...(c?.has_default ? [`ALTER COLUMN ${col} DROP DEFAULT`] : []), ...(c?.not_null ? [`ALTER COLUMN ${col} DROP NOT NULL`] : [])];
+  return `${alter.length > 0 ? `ALTER TABLE ${qualified(schema, table)} ${alter.join(', ')}; ` : ''}UPDATE ${qualified(schema, table)} SET ${col} = NULL WHERE ${col} = ${literal(sentinel)};`;
+}
+
 /** What to do about a declared foreign key's violations: NULL for a "none" placeholder, otherwise fix rows, then enforce. */
-function adviceFor(fk: ForeignKey, o: Orphans): string {
+function adviceFor(fk: ForeignKey, o: Orphans, nullify: string | undefined): string {
   const table = qualified(fk.schema, fk.table);
   const enforce = [
     ...fk.disabled_on.map((r) => `ALTER TABLE ${r} ENABLE TRIGGER ALL;`),
     ...(fk.validated ? [] : [`ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(fk.name)};`]),
   ].join(' ');
-  if (o.sentinel !== undefined && fk.columns.length === 1) {
-    const col = quoteIdent(fk.columns[0]!);
-    return `Every violating row holds ${literal(o.sentinel)}, a placeholder for "none": store NULL instead (a foreign key accepts NULL), e.g. UPDATE ${table} SET ${col} = NULL WHERE ${col} = ${literal(o.sentinel)}; and change the application to write NULL${enforce ? `; then ${enforce}` : '.'}`;
+  if (o.sentinel !== undefined && nullify) {
+    return `Every violating row holds ${literal(o.sentinel)}, a placeholder for "none", not a lost parent: store NULL instead (a foreign key accepts NULL): ${nullify} Change the application to write NULL${enforce ? `, then: ${enforce}` : '.'}`;
   }
   const partial = o.partial > 0 ? `${o.partial} row(s) have a key that is partly NULL, which MATCH FULL forbids: set all of its columns or none. ` : '';
   return `${partial}Find where these rows came from, then delete them or insert the missing parents${enforce ? `; then ${enforce}` : '.'}`;
@@ -85,7 +94,7 @@ async function declared(ctx: CheckContext, db: ReadOnlySession, schemas: string[
       severity: 'error', subject: `${fk.schema}.${fk.table}`,
       title: `${o.count} ${o.partial > 0 ? 'violating' : 'orphaned'} row(s) in ${fk.schema}.${fk.table} (${fk.columns.join(', ')}) → ${fk.ref_schema}.${fk.ref_table} (${fk.ref_columns.join(', ')}), constraint ${fk.name}, ${what}${o.partial > 0 ? ` (${o.partial} with a partly-NULL key under MATCH FULL)` : ''}`,
       detail: `${whyMissed(fk)} Example keys: ${examples(o)}.`,
-      recommendation: adviceFor(fk, o),
+      recommendation: adviceFor(fk, o, o.sentinel !== undefined && fk.columns.length === 1 ? await toNull(db, fk.schema, fk.table, fk.columns[0]!, o.sentinel) : undefined),
       data: {
         constraint: fk.name, table: `${fk.schema}.${fk.table}`, references: `${fk.ref_schema}.${fk.ref_table}`, orphans: o.count, distinctKeys: o.keys,
         partialKeys: o.partial, sample: o.sample, sentinel: o.sentinel ?? null, validated: fk.validated, triggersDisabledOn: fk.disabled_on, matchFull: fk.match_full,
@@ -111,7 +120,7 @@ async function implicit(ctx: CheckContext, db: ReadOnlySession, schemas: string[
         severity: 'info', subject,
         title: `${subject} uses ${literal(o.sentinel)} for "none" in ${o.count} row(s); every other value has a row in ${c.ref_table}`,
         detail: `It looks like a reference to ${c.ref_table}.${c.ref_column} without a foreign key. The rows holding ${literal(o.sentinel)} are a placeholder, not lost parents.`,
-        recommendation: `Store NULL for "none" (UPDATE ${qualified(c.schema, c.table)} SET ${quoteIdent(c.column)} = NULL WHERE ${quoteIdent(c.column)} = ${literal(o.sentinel)};), then add the constraint: ${add} and VALIDATE it.`,
+        recommendation: `Store NULL for "none": ${await toNull(db, c.schema, c.table, c.column, o.sentinel)} Then add the constraint: ${add} and VALIDATE it.`,
         data: { table: `${c.schema}.${c.table}`, column: c.column, references: `${c.ref_schema}.${c.ref_table}.${c.ref_column}`, sentinel: o.sentinel, rows: o.count },
       });
       continue;

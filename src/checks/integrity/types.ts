@@ -63,7 +63,7 @@ function report(ctx: CheckContext, f: TypeFindings): void {
     ctx.finding({
       severity: 'error', subject: `${c.schema}.${c.table}.${c.column}`, title: `money column ${c.schema}.${c.table}.${c.column} is ${c.type}${c.domain ? ` (through domain ${c.domain})` : ''}`,
       detail: `Binary floating point cannot hold most decimal amounts exactly (0.1 + 0.2 = 0.30000000000000004), so sums drift by fractions of a cent, equal amounts can compare unequal, and rounding differs between the database and the application. Errors accumulate over balances and interest.`,
-      recommendation: `ALTER TABLE ${qualified(c.schema, c.table)} ALTER COLUMN ${quoteIdent(c.column)} TYPE numeric(19,4) (or store integer cents as bigint); check the converted values against the source of truth.`,
+      recommendation: `ALTER TABLE ${qualified(c.schema, c.table)} ALTER COLUMN ${quoteIdent(c.column)} TYPE numeric(19,4); (or store integer cents as bigint) and check the converted values against the source of truth.`,
       data: { table: `${c.schema}.${c.table}`, column: c.column, type: c.type },
     });
   }
