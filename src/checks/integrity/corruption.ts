@@ -35,12 +35,14 @@ async function checksums(ctx: CheckContext, db: ReadOnlySession): Promise<{ data
   return { database: r.database, failures };
 }
 
-async function verify(ctx: CheckContext, db: ReadOnlySession, am: Amcheck, rel: Relation, remainingMs: number): Promise<'clean' | 'corrupt' | 'unverified' | 'budget'> {
+async function verify(ctx: CheckContext, db: ReadOnlySession, am: Amcheck, rel: Relation, remainingMs: number, damagedTables: Set<string>): Promise<'clean' | 'corrupt' | 'unverified' | 'budget'> {
   const name = qualified(rel.schema, rel.name);
   const t0 = performance.now();
   try {
     if (rel.kind === 'index') {
-      await db.query(`SELECT ${am.schema}.bt_index_check($1::regclass, $2)`, [rel.oid, ctx.config.integrity.amcheck.heapallindexed], { timeoutMs: remainingMs });
+      // Over a damaged table, heapallindexed would report the table's damage as the index's: check the index's own structure.
+      const heapallindexed = ctx.config.integrity.amcheck.heapallindexed && !damagedTables.has(rel.table_oid);
+      await db.query(`SELECT ${am.schema}.bt_index_check($1::regclass, $2)`, [rel.oid, heapallindexed], { timeoutMs: remainingMs });
       return 'clean';
     }
     // Counted in full (a damaged page can hold hundreds of items); only the examples are limited.
@@ -112,6 +114,7 @@ export const corruptionCheck: Check = {
     const deadline = performance.now() + ctx.config.integrity.amcheck.budget_ms;
     let unchecked = 0;
     let checked = 0;
+    const damagedTables = new Set<string>();
     for (const rel of rels) {
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
@@ -119,7 +122,8 @@ export const corruptionCheck: Check = {
         continue;
       }
       ctx.progress(`${rel.kind} ${rel.schema}.${rel.name}`);
-      const outcome = await verify(ctx, db, am, rel, remaining);
+      const outcome = await verify(ctx, db, am, rel, remaining, damagedTables);
+      if (outcome === 'corrupt' && rel.kind === 'heap') damagedTables.add(rel.oid);
       if (outcome === 'budget') unchecked++;
       if (outcome === 'budget' || outcome === 'unverified') continue;
       checked++;
