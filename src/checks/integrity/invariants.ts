@@ -1,4 +1,6 @@
 // integrity.invariants: the user's own rules (config.integrity.invariants), each a query returning the rows that break it, run read-only.
+import { whyNotReadStatement } from '../../safety/read-statement.js';
+import { NotAReadStatementError } from '../../targets/pg/read-only.js';
 import type { Check, CheckContext } from '../types.js';
 import { failure, readOnlySession, type ReadOnlySession } from './read-only.js';
 import { NothingToVerify, probe, scoredRun } from './score.js';
@@ -24,6 +26,9 @@ async function checkOne(ctx: CheckContext, db: ReadOnlySession, i: number): Prom
   const t0 = performance.now();
   let rows: Array<Record<string, unknown>>;
   try {
+    // The user's statement is judged on its own (config validation does the same), then wrapped and judged again.
+    const why = whyNotReadStatement(inv.sql);
+    if (why) throw new NotAReadStatementError(`not run: ${why}`);
     rows = await db.user(wrapInvariant(inv.sql, ctx.config.integrity.sample_rows), ctx.targets.pg!.timeouts.operationMs);
   } catch (err) {
     const e = failure(err);
