@@ -32,7 +32,9 @@ const findings = (r: RunResult, severity?: string) => r.checks.flatMap((c) => c.
 
 /** The run in a few lines, printed so the figures can be quoted: verdicts, score, and every warn/error finding. */
 function summary(label: string, r: RunResult): string {
-  const lines = [`== ${label}: score ${scoreOf(r)?.value.toFixed(4)} (${String(check(r, 'integrity.score').info.state)})`];
+  const s = check(r, 'integrity.score');
+  const damaged = s.metrics.find((m) => m.name === 'integrity_damaged_probes') as { count: number } | undefined;
+  const lines = [`== ${label}: score ${scoreOf(r)?.value.toFixed(4)} (${String(s.info.state)}, ${damaged?.count} damaged of ${String(s.info.probes)} data probes)`];
   for (const c of r.checks) lines.push(`  ${c.id} ${c.status}${c.reason ? ` (${c.reason})` : ''} ${Math.round(c.durationMs)} ms`);
   for (const f of findings(r)) lines.push(`  [${f.severity}] ${f.check}: ${f.title}`);
   return lines.join('\n');
