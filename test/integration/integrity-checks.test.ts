@@ -7,7 +7,7 @@ import type { ConfigInput } from '../../src/config/schema.js';
 import type { CheckResult, RunResult } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { createClean, fixtureIntegrityConfig, plantDefects, schemaChecksum } from '../helpers/integrity-fixture.js';
+import { createClean, fixtureIntegrityConfig, plantDefects, schemaChecksum, tryRecommendations } from '../helpers/integrity-fixture.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 let defects: TestDatabase;
@@ -108,6 +108,16 @@ describe('planted defects', () => {
     const score = c.metrics.find((m) => m.name === 'integrity_score');
     expect(score).toMatchObject({ type: 'gauge' });
     expect((score as { value: number }).value).toBeLessThan(0.5);
+  });
+
+  it('recommends statements that run as written (in a transaction rolled back; DROP INDEX CONCURRENTLY as its plain form)', async () => {
+    const all = result.checks.flatMap((c) => c.findings);
+    const broken = all.filter((f) => f.severity === 'error').map((f) => f.title);
+    const tried = await tryRecommendations(defects, all);
+    expect(tried.length).toBeGreaterThanOrEqual(8);
+    // Only a constraint validated over rows that still break it may be refused, and by the data (23xxx).
+    const refused = tried.filter((t) => t.error && !(/^23/.test(t.error) && /VALIDATE CONSTRAINT|SET NOT NULL/.test(t.statement) && broken.length > 0));
+    expect(refused).toEqual([]);
   });
 
   it('wrote nothing to the schema it checked', async () => {
