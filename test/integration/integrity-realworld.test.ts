@@ -1,4 +1,7 @@
 // The integrity category on application-style fixtures: clean ones pass with a score of 1, copies with planted defects name each defect, and every recommended statement runs.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrityChecks } from '../../src/checks/integrity/index.js';
 import { validateConfig } from '../../src/config/load.js';
@@ -6,6 +9,7 @@ import type { ConfigInput } from '../../src/config/schema.js';
 import type { CheckResult, RunResult } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { runCli } from '../helpers/cli.js';
 import { databaseChecksum, loadRealWorld, tryRecommendations, type RealWorldFixture } from '../helpers/integrity-fixture.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
@@ -79,6 +83,22 @@ describe.each(FIXTURES)('clean %s', (name) => {
     const { db, before } = clean.get(name)!;
     expect(await databaseChecksum(db)).toBe(before);
   });
+});
+
+describe('the CLI on a clean fixture', () => {
+  it('exits 0 with the integrity category on the year of bookkeeping (needs dist/: npm run build)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-integrity-cli-'));
+    try {
+      const { db } = clean.get('bookkeeping')!;
+      const file = path.join(dir, 'config.json');
+      await writeFile(file, JSON.stringify({ database_url: db.url, integrity: { ...CONFIG.bookkeeping, amcheck: { create_extension: true } } }));
+      const r = await runCli(['run', '--only', 'integrity', '--config', file, '--output', dir]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+      expect(r.stdout).toMatch(/integrity/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('planted finance-rails', () => {
