@@ -169,6 +169,13 @@ describe('planted bookkeeping', () => {
     expect(dups.map((f) => f.recommendation)).toEqual(['DROP INDEX books.journal_lines_account_again; (keeps journal_lines_account)']);
   });
 
+  it('names the invalid partitioned index and advises a DROP INDEX that runs on a partitioned table', () => {
+    const f = check(planted.get('bookkeeping')!.result, 'integrity.catalog').findings.find((x) => x.subject === 'books.journal_lines_memo')!;
+    expect(f).toMatchObject({ severity: 'error', title: 'index books.journal_lines_memo on journal_lines is invalid' });
+    expect(f.recommendation).toMatch(/DROP INDEX books\.journal_lines_memo;$/);
+    expect(f.recommendation).not.toMatch(/CONCURRENTLY/);
+  });
+
   it('does not call the foreign key "valid and enforced" when its triggers are disabled on one partition', () => {
     const f = findings(planted.get('bookkeeping')!.result, 'error').find((x) => x.title.includes('journal_lines_entry_id_fkey'))!;
     expect(f.title).toBe('2 orphaned row(s) in books.journal_lines (entry_id) → books.journal_entries (id), constraint journal_lines_entry_id_fkey, 1 distinct key(s)');

@@ -39,7 +39,9 @@ async function invalidIndexes(ctx: CheckContext, db: ReadOnlySession, schemas: s
   for (const r of rows) {
     ctx.finding({
       severity: 'error', subject: `${r.schema}.${r.index}`, title: `index ${r.schema}.${r.index} on ${r.table} is invalid`,
-      detail: `A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed part-way. Queries do not use it, but every write still maintains it${r.unique ? ', and as a unique index it may have been left because the data has duplicates' : ''}.`,
+      detail: r.partitioned
+        ? 'It is a partitioned table\'s index created ON ONLY the parent, and not every partition has its index attached: queries on the partitions that lack it cannot use it.'
+        : `A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed part-way. Queries do not use it, but every write still maintains it${r.unique ? ', and as a unique index it may have been left because the data has duplicates' : ''}.`,
       recommendation: r.partitioned
         ? `A partition lacks its index: create it on that partition and ALTER INDEX ${qualified(r.schema, r.index)} ATTACH PARTITION …; or drop it: DROP INDEX ${qualified(r.schema, r.index)};`
         : `${r.unique ? 'Look for duplicates first, then ' : ''}DROP INDEX CONCURRENTLY ${qualified(r.schema, r.index)}; and create it again (or REINDEX INDEX CONCURRENTLY ${qualified(r.schema, r.index)};).`,
