@@ -131,6 +131,8 @@ export function whyNotReadStatement(sql: string): string | null {
   while (tokens.length && tokens[tokens.length - 1]!.text === ';') tokens.pop();
   if (tokens.length === 0) return 'it is empty';
   if (tokens.some((t) => t.text === ';')) return 'it holds more than one statement (a ; between statements); give one statement per entry';
+  // Unbalanced parentheses never make one valid statement, and they could close a wrapper's subquery early.
+  if (tokens.some((t) => t.depth < 0) || tokens[tokens.length - 1]!.depth !== 0) return 'its parentheses are not balanced';
   const first = tokens[0]!.text;
   if (!READ_STARTS.has(first)) return `it starts with ${first}, not SELECT, WITH, VALUES or TABLE`;
   for (let k = 0; k < tokens.length; k++) {

@@ -1,4 +1,8 @@
 // Test fixture for the integrity checks: schema `app` with planted defects, the same schema done right, the config that declares its rules, and a content checksum.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import type { IntegrityConfig } from '../../src/config/sections/integrity.js';
 import type { TestDatabase } from './pg.js';
 
@@ -91,4 +95,75 @@ export async function schemaChecksum(db: TestDatabase, schema: string): Promise<
       UNION ALL SELECT conname || ':' || pg_get_constraintdef(oid) || convalidated FROM pg_constraint WHERE connamespace = $1::text::regnamespace
       UNION ALL SELECT sequencename || ':' || coalesce(last_value::text, '') FROM pg_sequences WHERE schemaname = $1::text) x`, [schema]);
   return `${parts.join(',')}|${def!.sum}`;
+}
+
+/** The application-style fixtures under test/fixtures/realworld (clean), each with a `.defects.sql` to plant into a copy. */
+export type RealWorldFixture = 'finance-rails' | 'music-store' | 'bookkeeping';
+
+const REALWORLD = fileURLToPath(new URL('../fixtures/realworld/', import.meta.url));
+
+/** Loads a fixture (and its planted defects when asked) into a fresh database with one connection: plain SQL, COPY-free generate_series. */
+export async function loadRealWorld(db: TestDatabase, name: RealWorldFixture, opts: { defects?: boolean } = {}): Promise<void> {
+  await db.sql(await readFile(path.join(REALWORLD, `integrity-${name}.sql`), 'utf8'));
+  if (opts.defects) await db.sql(await readFile(path.join(REALWORLD, `integrity-${name}.defects.sql`), 'utf8'));
+}
+
+/** md5 of every user table's rows and of the catalog's definitions (relations, constraints, triggers, rules, sequences, large objects): equal before and after means nothing was written. */
+export async function databaseChecksum(db: TestDatabase): Promise<string> {
+  const schemas = await db.sql<{ s: string }>(`SELECT nspname AS s FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%' ORDER BY 1`);
+  const parts = await Promise.all(schemas.map(({ s }) => schemaChecksum(db, s)));
+  const [cat] = await db.sql<{ sum: string }>(`
+    SELECT md5(string_agg(d, E'\\n' ORDER BY d)) AS sum FROM (
+      SELECT 'ext:' || extname || extversion AS d FROM pg_extension
+      UNION ALL SELECT 'trg:' || tgname || tgenabled::text FROM pg_trigger
+      UNION ALL SELECT 'rule:' || rulename FROM pg_rewrite WHERE ev_class >= 16384
+      UNION ALL SELECT 'lo:' || loid || ':' || pageno || ':' || md5(data) FROM pg_largeobject
+      UNION ALL SELECT 'proc:' || proname FROM pg_proc WHERE pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)) x`);
+  return `${parts.join('|')}#${cat!.sum}`;
+}
+
+/** One statement a recommendation asks to run, and how it went when run in a transaction that was rolled back. */
+export interface TriedStatement {
+  finding: string;
+  statement: string;
+  /** SQLSTATE when it failed, or null. */
+  error: string | null;
+  message?: string;
+}
+
+/**
+ * Runs every DROP INDEX / ALTER TABLE / ALTER SEQUENCE / UPDATE / ANALYZE statement the findings recommend, finding by
+ * finding, each in one transaction that is rolled back (a savepoint per statement, so a failure does not hide the next).
+ * DROP INDEX CONCURRENTLY cannot run in a transaction: its non-concurrent equivalent is run instead (same object, same checks).
+ */
+export async function tryRecommendations(db: TestDatabase, findings: Array<{ title: string; recommendation?: string }>): Promise<TriedStatement[]> {
+  const client = new pg.Client({ connectionString: db.url, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  const tried: TriedStatement[] = [];
+  try {
+    for (const f of findings) {
+      const statements = f.recommendation?.match(/\b(?:DROP INDEX|ALTER TABLE|ALTER SEQUENCE|UPDATE|ANALYZE)\b(?:[^;'"]|'[^']*'|"[^"]*")*;/g) ?? [];
+      if (statements.length === 0) continue;
+      await client.query('BEGIN');
+      try {
+        for (const statement of statements) {
+          await client.query('SAVEPOINT s');
+          try {
+            await client.query(statement.replace(/^DROP INDEX CONCURRENTLY /, 'DROP INDEX '));
+            tried.push({ finding: f.title, statement, error: null });
+          } catch (err) {
+            const e = err as { code?: string; message?: string };
+            tried.push({ finding: f.title, statement, error: e.code ?? 'unknown', message: e.message });
+            await client.query('ROLLBACK TO SAVEPOINT s');
+          }
+        }
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    }
+  } finally {
+    await client.end();
+  }
+  return tried;
 }

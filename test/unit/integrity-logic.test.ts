@@ -1,20 +1,37 @@
-// Pure logic of the integrity checks: money-column matching, column classification, sequence headroom, the weighted score, SQL wrapping.
+// Pure logic of the integrity checks: money-column matching, column classification, sequence headroom, SQL building, config refusals.
 import { describe, expect, it } from 'vitest';
 import { sequenceShare } from '../../src/checks/integrity/catalog.js';
 import { orphansSql } from '../../src/checks/integrity/fk-sql.js';
 import { wrapInvariant } from '../../src/checks/integrity/invariants.js';
 import { splitTableRef } from '../../src/checks/integrity/resolve.js';
-import { IntegrityTally, SCORE_WEIGHTS } from '../../src/checks/integrity/score.js';
+import { globMatch, nameWords } from '../../src/checks/integrity/money-words.js';
 import { classifyColumns, moneyMatcher } from '../../src/checks/integrity/types.js';
 import { validateConfig } from '../../src/config/load.js';
 
 const words = validateConfig({}).integrity.money_columns;
 
 describe('money columns', () => {
-  it('matches the words between underscores, not inside other words', () => {
+  it('matches whole words of snake_case and camelCase names, not parts of other words', () => {
     const isMoney = moneyMatcher(words);
-    for (const c of ['amount', 'total_amount', 'balance_eur', 'Fee', 'unit_price', 'tax', 'debit']) expect(isMoney(c), c).toBe(true);
-    for (const c of ['id', 'totally', 'feedback', 'taxonomy', 'created_at', 'costume']) expect(isMoney(c), c).toBe(false);
+    for (const c of ['amount', 'total_amount', 'balance_eur', 'Fee', 'unit_price', 'unitPrice', 'UnitPrice', 'Freight', 'tax', 'debit', 'amount_cents', 'TotalAmountUSD']) expect(isMoney(c), c).toBe(true);
+    for (const c of ['id', 'totally', 'feedback', 'taxonomy', 'created_at', 'costume', 'Freighter']) expect(isMoney(c), c).toBe(false);
+    expect(nameWords('unitPriceEUR')).toEqual(['unit', 'price', 'eur']);
+    expect(nameWords('HTTPStatus_code')).toEqual(['http', 'status', 'code']);
+  });
+
+  it('takes phrases and globs, never regular expressions, and a hostile pattern ends at once', () => {
+    expect(moneyMatcher(['value_cents'])('total_value_cents')).toBe(true);
+    expect(moneyMatcher(['value_cents'])('value')).toBe(false);
+    expect(moneyMatcher(['unit*'])('unitPrice')).toBe(true);
+    expect(moneyMatcher(['*_eur'])('amountEur')).toBe(true);
+    expect(globMatch('a?c', 'abc')).toBe(true);
+    expect(globMatch('a*b*c', 'aXbYc')).toBe(true);
+    expect(globMatch('a*b', 'aXbY')).toBe(false);
+    // The shape of (a+)+$ as a glob: worst case is bounded by name × pattern length.
+    const t0 = performance.now();
+    expect(globMatch('*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(63))).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(() => validateConfig({ integrity: { money_columns: ['(a+)+$'] } })).toThrow(/config\.integrity\.money_columns\[0\]: expected a word or glob of letters, digits, _, \* and \? \(regular expressions are not accepted\)/);
   });
 
   it('flags float and money types, and naive timestamps only in tables holding money', () => {
@@ -42,27 +59,14 @@ describe('sequence headroom', () => {
   });
 });
 
-describe('integrity score', () => {
-  it('is the weighted mean of each finished check\'s clean share; unfinished checks are left out', () => {
-    const t = new IntegrityTally();
-    t.start('integrity.corruption');
-    t.finish('integrity.corruption', 10, 10);
-    t.start('integrity.foreign_keys');
-    t.finish('integrity.foreign_keys', 4, 3);
-    t.start('integrity.types');
-    t.finish('integrity.types', 0, 0);
-    t.start('integrity.catalog');
-    const w = SCORE_WEIGHTS;
-    const expected = (w['integrity.corruption']! * 1 + w['integrity.foreign_keys']! * 0.75 + w['integrity.types']! * 1) / (w['integrity.corruption']! + w['integrity.foreign_keys']! + w['integrity.types']!);
-    expect(t.score()).toEqual({ score: expected, parts: { 'integrity.corruption': 1, 'integrity.foreign_keys': 0.75, 'integrity.types': 1 }, unscored: ['integrity.catalog'] });
-    expect(new IntegrityTally().score()).toBeUndefined();
-  });
-});
-
 describe('SQL building', () => {
-  it('quotes identifiers of the orphan anti-join and keeps MATCH SIMPLE semantics', () => {
-    const sql = orphansSql({ schema: 'App', table: 'order', columns: ['a', 'b'], ref_schema: 'app', ref_table: 'parents', ref_columns: ['x', 'y'] }, 3);
-    expect(sql).toContain('FROM "App"."order" c WHERE c.a IS NOT NULL AND c.b IS NOT NULL AND NOT EXISTS (SELECT 1 FROM app.parents p WHERE p.x = c.a AND p.y = c.b) LIMIT 3');
+  it('quotes identifiers of the orphan anti-join; MATCH FULL also counts partly-NULL keys', () => {
+    const f = { schema: 'App', table: 'order', columns: ['a', 'B'], ref_schema: 'app', ref_table: 'parents', ref_columns: ['x', 'y'] };
+    const simple = orphansSql(f, 3);
+    expect(simple).toContain('FROM "App"."order" c');
+    expect(simple).toContain('WHERE (c.a IS NOT NULL AND c."B" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM app.parents p WHERE p.x = c.a AND p.y = c."B")) OR (false)');
+    expect(simple).toMatch(/GROUP BY key ORDER BY count\(\*\) DESC, key LIMIT 3$/);
+    expect(orphansSql({ ...f, match_full: true }, 3)).toContain('OR ((c.a IS NULL OR c."B" IS NULL) AND NOT (c.a IS NULL AND c."B" IS NULL))');
   });
 
   it('wraps an invariant as a subquery and drops a trailing semicolon', () => {
@@ -79,6 +83,9 @@ describe('SQL building', () => {
 describe('config', () => {
   it('names the field of a bad integrity option', () => {
     expect(() => validateConfig({ integrity: { invariants: [{ name: 'x y', sql: '' }] } })).toThrow(/config\.integrity\.invariants\[0\]\.name: expected a name of letters, digits/);
-    expect(() => validateConfig({ integrity: { money_columns: ['amount('] } })).toThrow(/config\.integrity\.money_columns\[0\]: expected a valid regular expression/);
+    for (const [i, sql] of ['SELECT 1) v; COMMIT; DELETE FROM app.accounts', "COPY app.accounts TO '/tmp/x'", 'SET TRANSACTION READ WRITE', 'SELECT 1) v, (SELECT 2'].entries()) {
+      expect(() => validateConfig({ integrity: { invariants: [{ name: 'ok', sql: 'SELECT 1' }, { name: `bad${i}`, sql }] } }), sql)
+        .toThrow(/config\.integrity\.invariants\[1\]\.sql: expected one read statement/);
+    }
   });
 });

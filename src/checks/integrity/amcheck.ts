@@ -71,16 +71,22 @@ export interface Relation {
   schema: string;
   name: string;
   oid: string;
+  /** The table an index belongs to (its own oid for a table). */
+  table_oid: string;
   bytes: string;
 }
 
-/** Valid, ready btree indexes and heap relations of the schemas, smallest first, so a tight budget still covers most of them. */
+/**
+ * Tables first, then valid, ready btree indexes, each smallest first so a tight budget still covers most of them.
+ * Tables go first so an index of a table found damaged is checked without heapallindexed: the heap's damage must not be
+ * reported again as the index's.
+ */
 export const RELATIONS_SQL = `
   SELECT CASE WHEN c.relkind = 'i' THEN 'index' ELSE 'heap' END AS kind, n.nspname AS schema, c.relname AS name, c.oid::text AS oid,
-    pg_relation_size(c.oid) AS bytes
+    coalesce(i.indrelid, c.oid)::text AS table_oid, pg_relation_size(c.oid) AS bytes
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_index i ON i.indexrelid = c.oid
   WHERE n.nspname = ANY($1::text[]) AND c.relpersistence <> 't'
     AND ((c.relkind = 'i' AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'btree') AND i.indisvalid AND i.indisready)
       OR (c.relkind IN ('r', 'm') AND $2::boolean))
-  ORDER BY pg_relation_size(c.oid), n.nspname, c.relname`;
+  ORDER BY c.relkind = 'i', pg_relation_size(c.oid), n.nspname, c.relname`;

@@ -1,30 +1,48 @@
 // Catalog queries of integrity.catalog: invalid and duplicate indexes, sequence headroom, tables never analysed.
 
 export const INVALID_INDEXES_SQL = `
-  SELECT n.nspname AS schema, t.relname AS table, c.relname AS index, i.indisunique AS unique, pg_relation_size(c.oid) AS bytes
+  SELECT n.nspname AS schema, t.relname AS table, c.relname AS index, i.indisunique AS unique, c.relkind = 'I' AS partitioned, pg_relation_size(c.oid) AS bytes
   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE NOT i.indisvalid AND n.nspname = ANY($1::text[])
   ORDER BY 1, 2, 3`;
 
-/** Indexes with the same table, columns, operator classes, collations, expressions and predicate: all but one are dead weight. */
+export interface DuplicateIndexMember {
+  index: string;
+  /** The PRIMARY KEY, UNIQUE or EXCLUDE constraint the index backs, if any: dropping it means dropping the constraint. */
+  constraint: string | null;
+  /** A foreign key elsewhere depends on this index. */
+  referenced: boolean;
+}
+
+/**
+ * Indexes with the same table, columns, operator classes, collations, expressions and predicate: all but one are dead
+ * weight. Partitions of a partitioned index are left out (the parent's index stands for them, and dropping it drops
+ * them). Members come keep-first: the primary key, an index foreign keys depend on, a constraint's, a unique one.
+ */
 export const DUPLICATE_INDEXES_SQL = `
-  SELECT n.nspname AS schema, t.relname AS table, array_agg(c.relname::text ORDER BY i.indisprimary DESC, i.indisunique DESC, c.relname) AS indexes,
+  SELECT n.nspname AS schema, t.relname AS table, t.relkind = 'p' AS partitioned,
+    json_agg(json_build_object('index', c.relname, 'constraint', k.conname, 'referenced', ref.referenced)
+      ORDER BY i.indisprimary DESC, ref.referenced DESC, k.conname IS NOT NULL DESC, i.indisunique DESC, c.relname) AS members,
     sum(pg_relation_size(c.oid)) AS bytes
   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE n.nspname = ANY($1::text[]) AND i.indisvalid
-  GROUP BY n.nspname, t.relname, i.indrelid, c.relam, i.indkey::text, i.indclass::text, i.indcollation::text,
+  LEFT JOIN pg_constraint k ON k.conindid = c.oid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')
+  CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.oid) AS referenced) ref
+  WHERE n.nspname = ANY($1::text[]) AND i.indisvalid AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid)
+  GROUP BY n.nspname, t.relname, t.relkind, i.indrelid, c.relam, i.indkey::text, i.indclass::text, i.indcollation::text,
     coalesce(pg_get_expr(i.indexprs, i.indrelid), ''), coalesce(pg_get_expr(i.indpred, i.indrelid), '')
   HAVING count(*) > 1
   ORDER BY 1, 2`;
 
 /**
- * Each sequence's position against the smaller of its own maximum and the range of the column it feeds (a bigint
- * sequence behind an integer column overflows at 2^31-1). last_value is NULL before the first nextval() or without
- * the privilege to read it. Descending sequences are measured towards their minimum.
+ * Each sequence's position against the smaller of its own maximum and the range of the narrowest column it feeds: the
+ * column that owns it (serial, identity) or any column whose DEFAULT calls nextval() on it (a shared sequence, owned by
+ * nobody). A bigint sequence behind an integer column overflows at 2^31-1. last_value is NULL before the first
+ * nextval() or without the privilege to read it. Descending sequences are measured towards their minimum.
  */
 export const SEQUENCES_SQL = `
   SELECT n.nspname AS schema, c.relname AS sequence, s.last_value::numeric AS last_value, s.increment_by < 0 AS descending,
-    d.col AS column, d.tbl AS table, format_type(d.typ, NULL) AS column_type,
+    d.col AS column, d.tschema AS table_schema, d.tbl AS table, format_type(d.typ, NULL) AS column_type, coalesce(d.fed, 0) AS fed, d.owned,
+    coalesce(d.feeds, '{}') AS feeds, coalesce(d.widen, '{}') AS widen,
     CASE WHEN s.increment_by > 0 THEN least(s.max_value::numeric, coalesce(d.limit_hi, s.max_value::numeric))
          ELSE greatest(s.min_value::numeric, coalesce(-d.limit_hi - 1, s.min_value::numeric)) END AS limit,
     s.start_value::numeric AS start,
@@ -32,10 +50,23 @@ export const SEQUENCES_SQL = `
   FROM pg_sequences s
   JOIN pg_namespace n ON n.nspname = s.schemaname JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = s.sequencename
   LEFT JOIN LATERAL (
-    SELECT t.oid AS relid, t.relname AS tbl, a.attname::text AS col, a.atttypid AS typ,
-      CASE a.atttypid WHEN 'int2'::regtype THEN 32767::numeric WHEN 'int4'::regtype THEN 2147483647::numeric WHEN 'int8'::regtype THEN 9223372036854775807::numeric END AS limit_hi
-    FROM pg_depend dep JOIN pg_class t ON t.oid = dep.refobjid JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = dep.refobjsubid
-    WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid AND dep.refclassid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')
+    SELECT t.oid AS relid, tn.nspname AS tschema, t.relname AS tbl, a.attname::text AS col, a.atttypid AS typ, u.owned,
+      CASE a.atttypid WHEN 'int2'::regtype THEN 32767::numeric WHEN 'int4'::regtype THEN 2147483647::numeric WHEN 'int8'::regtype THEN 9223372036854775807::numeric END AS limit_hi,
+      count(*) OVER () AS fed,
+      array_agg(format('%s.%s.%s (%s)', tn.nspname, t.relname, a.attname, format_type(a.atttypid, NULL))) OVER () AS feeds,
+      array_remove(array_agg(CASE WHEN a.atttypid IN ('int2'::regtype, 'int4'::regtype) THEN format('ALTER TABLE %I.%I ALTER COLUMN %I TYPE bigint;', tn.nspname, t.relname, a.attname) END) OVER (), NULL) AS widen
+    FROM (
+      SELECT dep.refobjid AS relid, dep.refobjsubid AS attnum, true AS owned FROM pg_depend dep
+      WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid AND dep.refclassid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')
+      UNION
+      SELECT ad.adrelid, ad.adnum, false FROM pg_depend dep JOIN pg_attrdef ad ON ad.oid = dep.objid
+      WHERE dep.classid = 'pg_attrdef'::regclass AND dep.refclassid = 'pg_class'::regclass AND dep.refobjid = c.oid
+        AND NOT EXISTS (SELECT 1 FROM pg_depend o WHERE o.classid = 'pg_class'::regclass AND o.objid = c.oid AND o.refobjid = ad.adrelid AND o.refobjsubid = ad.adnum AND o.deptype IN ('a', 'i'))
+    ) u
+    JOIN pg_class t ON t.oid = u.relid JOIN pg_namespace tn ON tn.oid = t.relnamespace JOIN pg_attribute a ON a.attrelid = u.relid AND a.attnum = u.attnum
+    -- Partitions copy their parent's default: the parent's column stands for them.
+    WHERE NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = t.oid)
+    ORDER BY 7 NULLS LAST, 3, 4
     LIMIT 1
   ) d ON true
   WHERE n.nspname = ANY($1::text[])

@@ -1,19 +1,10 @@
 // integrity.catalog: invalid indexes, duplicate indexes, sequences and identity columns near the end of their range, tables never analysed.
 import { qualified, quoteIdent } from '../../workload/sql.js';
 import type { Check, CheckContext } from '../types.js';
-import { DUPLICATE_INDEXES_SQL, INVALID_INDEXES_SQL, NEVER_ANALYZED_SQL, SEQUENCES_SQL } from './catalog-sql.js';
+import { DUPLICATE_INDEXES_SQL, INVALID_INDEXES_SQL, NEVER_ANALYZED_SQL, SEQUENCES_SQL, type DuplicateIndexMember } from './catalog-sql.js';
 import { readOnlySession, type ReadOnlySession } from './read-only.js';
-import { scored } from './score.js';
+import { scoredRun } from './score.js';
 import { targetSchemas } from './scope.js';
-
-/** Objects examined (tables, indexes, sequences) and defects found among them, for the score. */
-interface Tally {
-  objects: number;
-  defects: number;
-}
-
-/** Tables and indexes examined, the denominator of the score next to sequences. */
-const RELATIONS_SQL = `SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'i') AND n.nspname = ANY($1::text[])`;
 
 export interface SequenceRow {
   schema: string;
@@ -21,10 +12,17 @@ export interface SequenceRow {
   last_value: string | null;
   start: string;
   limit: string;
+  table_schema: string | null;
   table: string | null;
   column: string | null;
   column_type: string | null;
   identity: boolean | null;
+  /** Columns the sequence feeds (owned or through DEFAULT nextval()); `owned` is false for a shared sequence nobody owns. */
+  fed: string;
+  owned: boolean | null;
+  feeds: string[];
+  /** ALTER TABLE … TYPE bigint for every fed column narrower than bigint. */
+  widen: string[];
 }
 
 /** The share of a sequence's usable range already consumed: 0 before first use, 1 at the limit. */
@@ -35,63 +33,72 @@ export function sequenceShare(s: Pick<SequenceRow, 'last_value' | 'start' | 'lim
   return Math.min(1, Math.max(0, (Number(s.last_value) - Number(s.start)) / range));
 }
 
-async function invalidIndexes(ctx: CheckContext, db: ReadOnlySession, schemas: string[], t: Tally): Promise<void> {
-  const rows = await db.query<{ schema: string; table: string; index: string; unique: boolean; bytes: string }>(INVALID_INDEXES_SQL, [schemas]);
+async function invalidIndexes(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
+  const rows = await db.query<{ schema: string; table: string; index: string; unique: boolean; partitioned: boolean; bytes: string }>(INVALID_INDEXES_SQL, [schemas]);
   ctx.metrics.counter('invalid_indexes').add(rows.length);
-  t.defects += rows.length;
   for (const r of rows) {
     ctx.finding({
       severity: 'error', subject: `${r.schema}.${r.index}`, title: `index ${r.schema}.${r.index} on ${r.table} is invalid`,
-      detail: `A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed part-way. Queries do not use it, but every write still maintains it${r.unique ? ', and as a unique index it may have been left because the data has duplicates' : ''}.`,
-      recommendation: `${r.unique ? 'Look for duplicates first, then ' : ''}DROP INDEX CONCURRENTLY ${qualified(r.schema, r.index)}; and create it again (or REINDEX INDEX CONCURRENTLY ${qualified(r.schema, r.index)}).`,
+      detail: r.partitioned
+        ? 'It is a partitioned table\'s index created ON ONLY the parent, and not every partition has its index attached: queries on the partitions that lack it cannot use it.'
+        : `A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed part-way. Queries do not use it, but every write still maintains it${r.unique ? ', and as a unique index it may have been left because the data has duplicates' : ''}.`,
+      recommendation: r.partitioned
+        ? `A partition lacks its index: create it on that partition and ALTER INDEX ${qualified(r.schema, r.index)} ATTACH PARTITION …; or drop it: DROP INDEX ${qualified(r.schema, r.index)};`
+        : `${r.unique ? 'Look for duplicates first, then ' : ''}DROP INDEX CONCURRENTLY ${qualified(r.schema, r.index)}; and create it again (or REINDEX INDEX CONCURRENTLY ${qualified(r.schema, r.index)};).`,
       data: { index: `${r.schema}.${r.index}`, table: r.table, unique: r.unique, bytes: Number(r.bytes) },
     });
   }
 }
 
-async function duplicateIndexes(ctx: CheckContext, db: ReadOnlySession, schemas: string[], t: Tally): Promise<void> {
-  const rows = await db.query<{ schema: string; table: string; indexes: string[]; bytes: string }>(DUPLICATE_INDEXES_SQL, [schemas]);
+/** The statement that removes one redundant index: its constraint when it backs one; on a partitioned table one DROP INDEX on the parent. */
+export function dropStatement(schema: string, table: string, partitioned: boolean, m: DuplicateIndexMember): string {
+  if (m.constraint) return `ALTER TABLE ${qualified(schema, table)} DROP CONSTRAINT ${quoteIdent(m.constraint)};`;
+  // CONCURRENTLY is not supported on a partitioned table's index; a plain table's can be dropped without blocking writes.
+  return partitioned ? `DROP INDEX ${qualified(schema, m.index)};` : `DROP INDEX CONCURRENTLY ${qualified(schema, m.index)};`;
+}
+
+async function duplicateIndexes(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
+  const rows = await db.query<{ schema: string; table: string; partitioned: boolean; members: DuplicateIndexMember[]; bytes: string }>(DUPLICATE_INDEXES_SQL, [schemas]);
   for (const r of rows) {
-    const extra = r.indexes.slice(1);
+    const [keep, ...extra] = r.members;
     ctx.metrics.counter('duplicate_indexes').add(extra.length);
-    t.defects += extra.length;
+    const names = r.members.map((m) => m.index);
+    const blocked = extra.filter((m) => m.referenced).map((m) => m.index);
     ctx.finding({
-      severity: 'warn', subject: `${r.schema}.${r.table}`, title: `${r.schema}.${r.table} has identical indexes: ${r.indexes.join(', ')}`,
-      detail: 'They index the same columns the same way; every write pays for each, and they use memory and disk for nothing.',
-      recommendation: extra.map((i) => `DROP INDEX CONCURRENTLY ${qualified(r.schema, i)};`).join(' ') + ` (keeps ${r.indexes[0]})`,
-      data: { table: `${r.schema}.${r.table}`, indexes: r.indexes, bytes: Number(r.bytes) },
+      severity: 'warn', subject: `${r.schema}.${r.table}`, title: `${r.schema}.${r.table} has identical indexes: ${names.join(', ')}`,
+      detail: `They index the same columns the same way; every write pays for each, and they use memory and disk for nothing.${r.partitioned ? ' The table is partitioned: dropping the parent\'s index drops it on every partition.' : ''}${extra.some((m) => m.constraint) ? ` ${extra.filter((m) => m.constraint).map((m) => `${m.index} backs constraint ${m.constraint}`).join('; ')}, so it goes with its constraint.` : ''}${blocked.length > 0 ? ` Foreign keys depend on ${blocked.join(', ')}: drop and re-create them against ${keep!.index} first.` : ''}`,
+      recommendation: `${extra.map((m) => dropStatement(r.schema, r.table, r.partitioned, m)).join(' ')} (keeps ${keep!.index}${keep!.constraint ? `, constraint ${keep!.constraint}` : ''})`,
+      data: { table: `${r.schema}.${r.table}`, indexes: names, keep: keep!.index, partitioned: r.partitioned, bytes: Number(r.bytes) },
     });
   }
 }
 
-async function sequences(ctx: CheckContext, db: ReadOnlySession, schemas: string[], t: Tally): Promise<void> {
+async function sequences(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
   const { sequence_warn_share: warnAt } = ctx.config.integrity;
   let max = 0;
   for (const s of await db.query<SequenceRow>(SEQUENCES_SQL, [schemas])) {
     const share = sequenceShare(s);
     max = Math.max(max, share);
-    t.objects++;
     if (share < warnAt) continue;
-    t.defects++;
-    const feeds = s.table && s.column ? ` feeding ${s.schema}.${s.table}.${s.column} (${s.column_type}${s.identity ? ', identity' : ''})` : '';
-    const target = s.table && s.column ? qualified(s.schema, s.table) : undefined;
+    const fed = Number(s.fed);
+    const shared = fed > 1 || s.owned === false ? `, shared by ${fed} column(s) through DEFAULT nextval()${s.owned === false ? ' and owned by none' : ''}` : '';
+    const feeds = s.table && s.column ? ` feeding ${s.table_schema}.${s.table}.${s.column} (${s.column_type}${s.identity ? ', identity' : ''}${shared})` : '';
     ctx.finding({
       severity: share >= ctx.config.integrity.sequence_fail_share ? 'error' : 'warn', subject: `${s.schema}.${s.sequence}`,
       title: `sequence ${s.schema}.${s.sequence}${feeds} has used ${(share * 100).toFixed(1)}% of its range (${s.last_value} of ${s.limit})`,
       detail: 'When it reaches the end, every insert that needs a new value fails until the type is widened.',
-      recommendation: target && s.column_type !== 'bigint'
-        ? `Widen the column before it runs out: ALTER TABLE ${target} ALTER COLUMN ${quoteIdent(s.column!)} TYPE bigint (rewrites the table; plan it), and ALTER SEQUENCE ${qualified(s.schema, s.sequence)} AS bigint.`
-        : `Raise the sequence's MAXVALUE or move to a wider type: ALTER SEQUENCE ${qualified(s.schema, s.sequence)} AS bigint MAXVALUE 9223372036854775807.`,
-      data: { sequence: `${s.schema}.${s.sequence}`, lastValue: s.last_value, limit: s.limit, share, column: s.column ? `${s.schema}.${s.table}.${s.column}` : null },
+      recommendation: s.widen.length > 0
+        ? `Widen ${s.widen.length === 1 ? 'the column' : 'the columns'} before it runs out (each rewrites its table; plan it): ${s.widen.join(' ')}${s.owned === false ? '' : ` and ALTER SEQUENCE ${qualified(s.schema, s.sequence)} AS bigint;`}`
+        : `Raise the sequence's MAXVALUE or move to a wider type: ALTER SEQUENCE ${qualified(s.schema, s.sequence)} AS bigint MAXVALUE 9223372036854775807;`,
+      data: { sequence: `${s.schema}.${s.sequence}`, lastValue: s.last_value, limit: s.limit, share, column: s.column ? `${s.table_schema}.${s.table}.${s.column}` : null, feeds: s.feeds, owned: s.owned },
     });
   }
   ctx.metrics.gauge('sequence_max_used_share', {}, 'ratio').set(max);
 }
 
-async function neverAnalyzed(ctx: CheckContext, db: ReadOnlySession, schemas: string[], t: Tally): Promise<void> {
+async function neverAnalyzed(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
   const rows = await db.query<{ schema: string; table: string; rows: string }>(NEVER_ANALYZED_SQL, [schemas]);
   ctx.metrics.counter('never_analyzed_tables').add(rows.length);
-  t.defects += rows.length;
   if (rows.length === 0) return;
   ctx.finding({
     severity: 'warn', subject: rows.map((r) => `${r.schema}.${r.table}`).join(', '), title: `${rows.length} table(s) holding data were never analysed`,
@@ -114,17 +121,18 @@ export const catalogCheck: Check = {
     never_analyzed_tables: [{ warn: 'count==0' }],
     integrity_unverified: [{ warn: 'count==0' }],
   }),
-  async run(ctx) {
-    const done = await scored(ctx, 'integrity.catalog');
+  run: (ctx) => scoredRun(ctx, 'integrity.catalog', async () => {
+    ctx.metrics.describe('invalid_indexes', { meaning: 'defects', description: 'indexes left invalid by a failed CREATE/REINDEX CONCURRENTLY (a hazard)' });
+    ctx.metrics.describe('duplicate_indexes', { meaning: 'defects', description: 'indexes identical to another one on the same table' });
+    ctx.metrics.describe('sequence_max_used_share', { meaning: 'share', better: 'lower', description: 'the largest share of its usable range any sequence has consumed' });
+    ctx.metrics.describe('never_analyzed_tables', { meaning: 'defects', description: 'tables holding data that were never analysed' });
+    ctx.metrics.headline('sequence_max_used_share');
     const db = await readOnlySession(ctx, 'stackprobe-integrity');
     const schemas = await targetSchemas(ctx, db);
     ctx.metrics.counter('duplicate_indexes').add(0);
-    const relations = await db.query<{ n: string }>(RELATIONS_SQL, [schemas]);
-    const t: Tally = { objects: Number(relations[0]!.n), defects: 0 };
-    await invalidIndexes(ctx, db, schemas, t);
-    await duplicateIndexes(ctx, db, schemas, t);
-    await sequences(ctx, db, schemas, t);
-    await neverAnalyzed(ctx, db, schemas, t);
-    done(t.objects, Math.max(0, t.objects - t.defects));
-  },
+    await invalidIndexes(ctx, db, schemas);
+    await duplicateIndexes(ctx, db, schemas);
+    await sequences(ctx, db, schemas);
+    await neverAnalyzed(ctx, db, schemas);
+  }),
 };

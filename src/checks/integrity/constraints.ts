@@ -3,7 +3,7 @@ import { qualified, quoteIdent } from '../../workload/sql.js';
 import type { Check, CheckContext } from '../types.js';
 import { failure, readOnlySession, type ReadOnlySession } from './read-only.js';
 import { resolveDeclaration } from './resolve.js';
-import { scored } from './score.js';
+import { probe as countProbe, scoredRun } from './score.js';
 import { targetSchemas, unverified } from './scope.js';
 
 /** Check constraints never validated: rows that existed when they were added (or were added with triggers off) may break them. */
@@ -12,11 +12,6 @@ const NOT_VALID_CHECKS_SQL = `
   FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE k.contype = 'c' AND NOT k.convalidated AND k.conparentid = 0 AND n.nspname = ANY($1::text[])
   ORDER BY n.nspname, c.relname, k.conname`;
-
-interface Tally {
-  probes: number;
-  clean: number;
-}
 
 async function probe(ctx: CheckContext, db: ReadOnlySession, sql: string, what: string, subject: string): Promise<Array<Record<string, string>> | undefined> {
   try {
@@ -28,18 +23,17 @@ async function probe(ctx: CheckContext, db: ReadOnlySession, sql: string, what: 
   }
 }
 
-async function notValidChecks(ctx: CheckContext, db: ReadOnlySession, schemas: string[], t: Tally): Promise<void> {
+async function notValidChecks(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
   const sample = Math.max(1, ctx.config.integrity.sample_rows);
   for (const k of await db.query<{ name: string; schema: string; table: string; expr: string }>(NOT_VALID_CHECKS_SQL, [schemas])) {
     const subject = `${k.schema}.${k.table}`;
     // A CHECK passes when its expression is true or NULL: only FALSE violates it.
     const rows = await probe(ctx, db, `SELECT count(*) OVER () AS n, stackprobe_row::text AS row FROM ${qualified(k.schema, k.table)} stackprobe_row WHERE (${k.expr}) IS FALSE LIMIT ${sample}`, `check constraint ${k.name}`, subject);
     if (!rows) continue;
-    t.probes++;
     const n = rows.length === 0 ? 0 : Number(rows[0]!.n);
+    countProbe(ctx, n > 0);
     ctx.metrics.counter('check_violation_rows').add(n);
     if (n === 0) {
-      t.clean++;
       ctx.finding({ severity: 'info', subject, title: `check constraint ${k.name} is NOT VALID but all rows satisfy it`, recommendation: `ALTER TABLE ${qualified(k.schema, k.table)} VALIDATE CONSTRAINT ${quoteIdent(k.name)};` });
       continue;
     }
@@ -52,7 +46,7 @@ async function notValidChecks(ctx: CheckContext, db: ReadOnlySession, schemas: s
   }
 }
 
-async function declaredNotNull(ctx: CheckContext, db: ReadOnlySession, schemas: string[], t: Tally): Promise<void> {
+async function declaredNotNull(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
   for (const [i, decl] of ctx.config.integrity.not_null.entries()) {
     const table = await resolveDeclaration(ctx, db, schemas, decl, `config.integrity.not_null[${i}]`);
     if (!table) continue;
@@ -61,10 +55,10 @@ async function declaredNotNull(ctx: CheckContext, db: ReadOnlySession, schemas: 
     const rows = await probe(ctx, db, `SELECT ${sums} FROM ${from}`, `config.integrity.not_null[${i}]`, `${table.schema}.${table.table}`);
     if (!rows) continue;
     decl.columns.forEach((col, j) => {
-      t.probes++;
       const n = Number(rows[0]![`c${j}`]);
+      countProbe(ctx, n > 0);
       ctx.metrics.counter('declared_not_null_violations').add(n);
-      if (n === 0) return void t.clean++;
+      if (n === 0) return;
       ctx.finding({
         severity: 'error', subject: `${table.schema}.${table.table}.${col}`, title: `${n} NULL(s) in ${table.schema}.${table.table}.${col}, declared not-null in config.integrity.not_null[${i}]`,
         recommendation: `Fill them in, then enforce it: ALTER TABLE ${from} ALTER COLUMN ${quoteIdent(col)} SET NOT NULL;`,
@@ -74,7 +68,7 @@ async function declaredNotNull(ctx: CheckContext, db: ReadOnlySession, schemas: 
   }
 }
 
-async function declaredUnique(ctx: CheckContext, db: ReadOnlySession, schemas: string[], t: Tally): Promise<void> {
+async function declaredUnique(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
   for (const [i, decl] of ctx.config.integrity.unique.entries()) {
     const table = await resolveDeclaration(ctx, db, schemas, decl, `config.integrity.unique[${i}]`);
     if (!table) continue;
@@ -86,13 +80,10 @@ async function declaredUnique(ctx: CheckContext, db: ReadOnlySession, schemas: s
       GROUP BY ${cols.join(', ')} HAVING count(*) > 1) d ORDER BY n DESC, key LIMIT ${Math.max(1, ctx.config.integrity.sample_rows)}`;
     const rows = await probe(ctx, db, sql, `config.integrity.unique[${i}]`, `${table.schema}.${table.table}`);
     if (!rows) continue;
-    t.probes++;
     const extra = rows.length === 0 ? 0 : Number(rows[0]!.extra);
+    countProbe(ctx, extra > 0);
     ctx.metrics.counter('declared_unique_duplicates').add(extra);
-    if (extra === 0) {
-      t.clean++;
-      continue;
-    }
+    if (extra === 0) continue;
     ctx.finding({
       severity: 'error', subject: `${table.schema}.${table.table}`,
       title: `${rows[0]!.groups} value(s) of (${decl.columns.join(', ')}) in ${table.schema}.${table.table} occur more than once (${extra} extra row(s)), declared unique in config.integrity.unique[${i}]`,
@@ -112,15 +103,16 @@ export const constraintsCheck: Check = {
   thresholds: () => ({
     check_violation_rows: ['count==0'], declared_not_null_violations: ['count==0'], declared_unique_duplicates: ['count==0'], integrity_unverified: [{ warn: 'count==0' }],
   }),
-  async run(ctx) {
-    const done = await scored(ctx, 'integrity.constraints');
+  run: (ctx) => scoredRun(ctx, 'integrity.constraints', async () => {
+    ctx.metrics.describe('check_violation_rows', { meaning: 'defects', description: 'rows violating a NOT VALID check constraint' });
+    ctx.metrics.describe('declared_not_null_violations', { meaning: 'defects', description: 'NULLs in columns declared not-null in config.integrity.not_null' });
+    ctx.metrics.describe('declared_unique_duplicates', { meaning: 'defects', description: 'extra rows in column sets declared unique in config.integrity.unique' });
+    ctx.metrics.headline('check_violation_rows');
     const db = await readOnlySession(ctx, 'stackprobe-integrity');
     const schemas = await targetSchemas(ctx, db);
     for (const name of ['check_violation_rows', 'declared_not_null_violations', 'declared_unique_duplicates']) ctx.metrics.counter(name).add(0);
-    const t: Tally = { probes: 0, clean: 0 };
-    await notValidChecks(ctx, db, schemas, t);
-    await declaredNotNull(ctx, db, schemas, t);
-    await declaredUnique(ctx, db, schemas, t);
-    done(t.probes, t.clean);
-  },
+    await notValidChecks(ctx, db, schemas);
+    await declaredNotNull(ctx, db, schemas);
+    await declaredUnique(ctx, db, schemas);
+  }),
 };

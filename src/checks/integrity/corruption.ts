@@ -3,7 +3,7 @@ import { qualified } from '../../workload/sql.js';
 import type { Check, CheckContext } from '../types.js';
 import { RELATIONS_SQL, useAmcheck, type Amcheck, type Relation } from './amcheck.js';
 import { failure, readOnlySession, type ReadOnlySession } from './read-only.js';
-import { scored } from './score.js';
+import { probe, scoredRun } from './score.js';
 import { targetSchemas, unverified } from './scope.js';
 
 const CHECKSUMS_SQL = `
@@ -35,33 +35,46 @@ async function checksums(ctx: CheckContext, db: ReadOnlySession): Promise<{ data
   return { database: r.database, failures };
 }
 
-async function verify(ctx: CheckContext, db: ReadOnlySession, am: Amcheck, rel: Relation, remainingMs: number): Promise<'clean' | 'corrupt' | 'unverified' | 'budget'> {
+async function verify(ctx: CheckContext, db: ReadOnlySession, am: Amcheck, rel: Relation, remainingMs: number, damagedTables: Set<string>): Promise<'clean' | 'corrupt' | 'unverified' | 'budget'> {
   const name = qualified(rel.schema, rel.name);
   const t0 = performance.now();
   try {
     if (rel.kind === 'index') {
-      await db.query(`SELECT ${am.schema}.bt_index_check($1::regclass, $2)`, [rel.oid, ctx.config.integrity.amcheck.heapallindexed], { timeoutMs: remainingMs });
+      // Over a damaged table, heapallindexed would report the table's damage as the index's: check the index's own structure.
+      const heapallindexed = ctx.config.integrity.amcheck.heapallindexed && !damagedTables.has(rel.table_oid);
+      await db.query(`SELECT ${am.schema}.bt_index_check($1::regclass, $2)`, [rel.oid, heapallindexed], { timeoutMs: remainingMs });
       return 'clean';
     }
-    const rows = await db.query<{ blkno: string; offnum: number; msg: string }>(`SELECT blkno, offnum, msg FROM ${am.schema}.verify_heapam($1::regclass) LIMIT 100`, [rel.oid], { timeoutMs: remainingMs });
-    ctx.metrics.counter('heap_corruption_items').add(rows.length);
-    if (rows.length === 0) return 'clean';
+    // Counted in full (a damaged page can hold hundreds of items); only the examples are limited.
+    const rows = await db.query<{ items: string; pages: string; blkno: string | null; offnum: number | null; msg: string | null }>(
+      `WITH h AS MATERIALIZED (SELECT blkno, offnum, msg FROM ${am.schema}.verify_heapam($1::regclass))
+       SELECT (SELECT count(*) FROM h) AS items, (SELECT count(DISTINCT blkno) FROM h) AS pages, blkno, offnum, msg FROM h ORDER BY blkno, offnum LIMIT 5`,
+      [rel.oid], { timeoutMs: remainingMs },
+    );
+    const items = rows.length === 0 ? 0 : Number(rows[0]!.items);
+    const relation = `${rel.schema}.${rel.name}`;
+    ctx.metrics.counter('heap_corruption_items', { relation }).add(items);
+    if (items === 0) return 'clean';
+    ctx.metrics.counter('heap_corrupt_pages', { relation }).add(Number(rows[0]!.pages));
     ctx.finding({
-      severity: 'error', subject: `${rel.schema}.${rel.name}`, title: `verify_heapam found ${rows.length}${rows.length === 100 ? '+' : ''} corrupt item(s) in table ${rel.schema}.${rel.name}`,
-      detail: rows.slice(0, 5).map((r) => `block ${r.blkno}, item ${r.offnum}: ${r.msg}`).join('; '),
+      severity: 'error', subject: relation, title: `verify_heapam found ${items} corrupt item(s) on ${rows[0]!.pages} page(s) of table ${relation}`,
+      detail: rows.map((r) => `block ${r.blkno}, item ${r.offnum}: ${r.msg}`).join('; '),
       recommendation: `Restore ${name} from a backup (or salvage the readable rows into a new table); check disks and memory, and enable data checksums.`,
+      data: { relation, kind: 'heap', items, pages: Number(rows[0]!.pages) },
     });
     return 'corrupt';
   } catch (err) {
     const e = failure(err);
     if (isCorruption(e.kind)) {
-      ctx.metrics.counter('corrupt_indexes').add(rel.kind === 'index' ? 1 : 0);
-      ctx.metrics.counter('heap_corruption_items').add(rel.kind === 'heap' ? 1 : 0);
+      // bt_index_check stops at the first damaged page of an index; a table whose read fails outright counts as one item.
+      const relation = `${rel.schema}.${rel.name}`;
+      ctx.metrics.counter(rel.kind === 'index' ? 'corrupt_indexes' : 'heap_corruption_items', { relation }).add(1);
+      const block = /block (\d+)/.exec(e.message)?.[1];
       ctx.finding({
         severity: 'error', subject: `${rel.schema}.${rel.name}`, title: `${rel.kind === 'index' ? 'index' : 'table'} ${rel.schema}.${rel.name} is corrupt: ${e.message}`,
         detail: `amcheck (${rel.kind === 'index' ? 'bt_index_check' : 'verify_heapam'}) stopped with ${e.kind}.`,
         recommendation: rel.kind === 'index' ? `REINDEX INDEX CONCURRENTLY ${name}; then find the cause (disk, memory, a collation change after an OS upgrade) before it recurs.` : `Restore ${name} from a backup; check disks and memory.`,
-        data: { relation: `${rel.schema}.${rel.name}`, kind: rel.kind, sqlstate: e.kind },
+        data: { relation, kind: rel.kind, sqlstate: e.kind, ...(block ? { block: Number(block) } : {}) },
       });
       return 'corrupt';
     }
@@ -81,19 +94,27 @@ export const corruptionCheck: Check = {
   needs: ['pg'],
   writes: false,
   thresholds: () => ({ corrupt_indexes: ['count==0'], heap_corruption_items: ['count==0'], checksum_failures: ['count==0'], integrity_unverified: [{ warn: 'count==0' }] }),
-  async run(ctx) {
-    const done = await scored(ctx, 'integrity.corruption');
+  run: (ctx) => scoredRun(ctx, 'integrity.corruption', async () => {
+    ctx.metrics.describe('corrupt_indexes', { meaning: 'defects', description: 'btree indexes amcheck found corrupt (it stops at the first damaged page), tagged by index' });
+    ctx.metrics.describe('heap_corruption_items', { meaning: 'defects', description: 'corrupt heap items found by verify_heapam, tagged by table' });
+    ctx.metrics.describe('heap_corrupt_pages', { meaning: 'defects', description: 'heap pages holding the corrupt items, tagged by table' });
+    ctx.metrics.describe('checksum_failures', { meaning: 'defects', description: 'data checksum failures the server recorded for this database' });
+    ctx.metrics.describe('data_checksums_enabled', { meaning: 'state' });
+    ctx.metrics.describe('amcheck_relations_checked', { meaning: 'count' });
+    ctx.metrics.describe('amcheck_duration', { meaning: 'duration' });
+    ctx.metrics.headline('corrupt_indexes');
     const db = await readOnlySession(ctx, 'stackprobe-integrity');
     const schemas = await targetSchemas(ctx, db);
     for (const name of ['corrupt_indexes', 'heap_corruption_items']) ctx.metrics.counter(name).add(0);
     const sums = await checksums(ctx, db);
+    probe(ctx, sums.failures > 0);
     const am = await useAmcheck(ctx, db, sums.database);
     ctx.info('amcheck', am.version);
     const rels = await db.query<Relation>(RELATIONS_SQL, [schemas, am.heap && ctx.config.integrity.amcheck.heap]);
     const deadline = performance.now() + ctx.config.integrity.amcheck.budget_ms;
-    let probes = 1;
-    let clean = sums.failures === 0 ? 1 : 0;
     let unchecked = 0;
+    let checked = 0;
+    const damagedTables = new Set<string>();
     for (const rel of rels) {
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
@@ -101,20 +122,20 @@ export const corruptionCheck: Check = {
         continue;
       }
       ctx.progress(`${rel.kind} ${rel.schema}.${rel.name}`);
-      const outcome = await verify(ctx, db, am, rel, remaining);
+      const outcome = await verify(ctx, db, am, rel, remaining, damagedTables);
+      if (outcome === 'corrupt' && rel.kind === 'heap') damagedTables.add(rel.oid);
       if (outcome === 'budget') unchecked++;
       if (outcome === 'budget' || outcome === 'unverified') continue;
-      probes++;
-      if (outcome === 'clean') clean++;
+      checked++;
+      probe(ctx, outcome === 'corrupt');
       ctx.metrics.counter('amcheck_relations_checked', { kind: rel.kind }).add(1);
     }
-    ctx.info('relationsChecked', probes - 1);
+    ctx.info('relationsChecked', checked);
     if (unchecked > 0) {
-      ctx.finding({
-        severity: 'info', title: `${unchecked} of ${rels.length} relation(s) were not verified within amcheck's budget of ${ctx.config.integrity.amcheck.budget_ms} ms`,
-        recommendation: 'Raise config.integrity.amcheck.budget_ms (or run amcheck off-peak: pg_amcheck --heapallindexed) to cover the largest relations.',
-      });
+      // Not verified is not clean: counted as unverified, so the score says it is incomplete.
+      unverified(ctx, `${unchecked} of ${rels.length} relation(s) were not verified within amcheck's budget of ${ctx.config.integrity.amcheck.budget_ms} ms`,
+        'amcheck verifies the smallest relations first; the largest were left.', undefined,
+        'Raise config.integrity.amcheck.budget_ms (or run amcheck off-peak: pg_amcheck --heapallindexed) to cover the largest relations.');
     }
-    done(probes, clean);
-  },
+  }),
 };

@@ -10,18 +10,28 @@ export interface ForeignKey {
   ref_table: string;
   ref_columns: string[];
   validated: boolean;
-  /** The constraint's enforcement triggers on either table are disabled (ALTER TABLE … DISABLE TRIGGER ALL). */
-  triggers_disabled: boolean;
+  /** MATCH FULL: a key with some but not all columns NULL is a violation too. */
+  match_full: boolean;
+  /** Relations (the tables or any of their partitions) where the constraint's enforcement triggers are disabled. */
+  disabled_on: string[];
 }
 
-/** Declared foreign keys of tables in the schemas; clones on partitions are left out (the parent's constraint covers them). */
+/**
+ * Declared foreign keys of tables in the schemas; clones on partitions are left out (the parent's constraint covers
+ * them), but their triggers are not: a partition whose FK triggers are disabled lets orphans in.
+ */
 export const FOREIGN_KEYS_SQL = `
   SELECT k.conname AS name, n.nspname AS schema, c.relname AS table,
     ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(num, i) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.num ORDER BY u.i) AS columns,
     rn.nspname AS ref_schema, rc.relname AS ref_table,
     ARRAY(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(num, i) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.num ORDER BY u.i) AS ref_columns,
     k.convalidated AS validated,
-    EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgconstraint = k.oid AND t.tgenabled = 'D') AS triggers_disabled
+    k.confmatchtype = 'f' AS match_full,
+    ARRAY(
+      WITH RECURSIVE clones(oid) AS (SELECT k.oid UNION ALL SELECT x.oid FROM pg_constraint x JOIN clones ON x.conparentid = clones.oid)
+      SELECT DISTINCT format('%I.%I', tn.nspname, tc.relname) FROM pg_trigger t JOIN pg_class tc ON tc.oid = t.tgrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+      WHERE t.tgconstraint IN (SELECT oid FROM clones) AND t.tgenabled = 'D' ORDER BY 1
+    ) AS disabled_on
   FROM pg_constraint k
   JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_class rc ON rc.oid = k.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
@@ -59,18 +69,39 @@ export const IMPLICIT_FK_SQL = `
     AND (cols.typ = pk.typ OR (cols.typ IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) AND pk.typ IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)))
   WHERE cols.relid <> pk.relid
     AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = cols.relid AND k.contype = 'f' AND k.conkey[1] = cols.attnum)
+    -- Rails-style polymorphic references (<name>_id next to <name>_type) point at several tables: not one foreign key.
+    AND NOT EXISTS (SELECT 1 FROM pg_attribute t WHERE t.attrelid = cols.relid AND t.attname = left(cols.column, -3) || '_type' AND NOT t.attisdropped)
   ORDER BY cols.schema, cols.table, cols.column`;
 
+/** Values applications use for "none" instead of NULL; orphans that all hold one of them are a convention, not lost parents. */
+export const SENTINELS = new Set(['0', '-1', '']);
+
+export interface OrphanRow {
+  /** Violating rows in total. */
+  n: string;
+  /** Distinct violating keys in total. */
+  keys: string;
+  /** Rows whose key is partly NULL (MATCH FULL only). */
+  partial: string;
+  key: string;
+  rows: string;
+}
+
 /**
- * Child rows whose key is fully non-null and has no parent row (MATCH SIMPLE semantics), with the total count on every
- * row so one scan gives the count and a sample. The child is read with ONLY when it is a plain table's own rows.
+ * Child rows that break the constraint: a fully non-NULL key with no parent row, and under MATCH FULL also a key with
+ * some columns NULL and some not. Grouped by key, so the sample shows distinct keys, most frequent first, with the
+ * totals on every row.
  */
-export function orphansSql(f: { schema: string; table: string; columns: string[]; ref_schema: string; ref_table: string; ref_columns: string[] }, sample: number): string {
+export function orphansSql(f: { schema: string; table: string; columns: string[]; ref_schema: string; ref_table: string; ref_columns: string[]; match_full?: boolean }, sample: number): string {
   const child = qualified(f.schema, f.table);
   const parent = qualified(f.ref_schema, f.ref_table);
   const cols = f.columns.map((c) => `c.${quoteIdent(c)}`);
   const notNull = cols.map((c) => `${c} IS NOT NULL`).join(' AND ');
   const join = f.columns.map((c, i) => `p.${quoteIdent(f.ref_columns[i]!)} = c.${quoteIdent(c)}`).join(' AND ');
-  const keyText = cols.length === 1 ? `${cols[0]}::text` : `concat_ws(', ', ${cols.map((c) => `${c}::text`).join(', ')})`;
-  return `SELECT count(*) OVER () AS n, ${keyText} AS key FROM ${child} c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${parent} p WHERE ${join}) LIMIT ${Math.max(1, sample)}`;
+  const keyText = cols.length === 1 ? `${cols[0]}::text` : `concat_ws(', ', ${cols.map((c) => `coalesce(${c}::text, 'NULL')`).join(', ')})`;
+  const partial = f.match_full && cols.length > 1 ? `(${cols.map((c) => `${c} IS NULL`).join(' OR ')}) AND NOT (${cols.map((c) => `${c} IS NULL`).join(' AND ')})` : 'false';
+  return `SELECT sum(count(*)) OVER () AS n, count(*) OVER () AS keys, sum(count(*) FILTER (WHERE partial)) OVER () AS partial, key, count(*) AS rows
+    FROM (SELECT ${keyText} AS key, ${partial} AS partial FROM ${child} c
+      WHERE (${notNull} AND NOT EXISTS (SELECT 1 FROM ${parent} p WHERE ${join})) OR (${partial})) o
+    GROUP BY key ORDER BY count(*) DESC, key LIMIT ${Math.max(1, sample)}`;
 }

@@ -1,20 +1,32 @@
 // integrity.foreign_keys: orphaned rows behind every foreign key (NOT VALID ones and disabled triggers included), and *_id columns with none.
-import { qualified } from '../../workload/sql.js';
+import { qualified, quoteIdent } from '../../workload/sql.js';
 import type { Check, CheckContext } from '../types.js';
-import { FOREIGN_KEYS_SQL, IMPLICIT_FK_SQL, orphansSql, type ForeignKey, type ImplicitCandidate } from './fk-sql.js';
+import { FOREIGN_KEYS_SQL, IMPLICIT_FK_SQL, orphansSql, SENTINELS, type ForeignKey, type ImplicitCandidate, type OrphanRow } from './fk-sql.js';
 import { failure, readOnlySession, type ReadOnlySession } from './read-only.js';
-import { scored } from './score.js';
+import { probe, scoredRun } from './score.js';
 import { targetSchemas, unverified } from './scope.js';
 
 interface Orphans {
   count: number;
-  sample: string[];
+  keys: number;
+  partial: number;
+  /** Distinct example keys, most frequent first, with their row counts. */
+  sample: Array<{ key: string; rows: number }>;
+  /** The one value every orphan holds when it is a "none" placeholder (0, -1, ''). */
+  sentinel?: string;
 }
 
 async function countOrphans(ctx: CheckContext, db: ReadOnlySession, f: Parameters<typeof orphansSql>[0], what: string): Promise<Orphans | undefined> {
   try {
-    const rows = await db.query<{ n: string; key: string }>(orphansSql(f, ctx.config.integrity.sample_rows));
-    return { count: rows.length === 0 ? 0 : Number(rows[0]!.n), sample: ctx.config.integrity.sample_rows === 0 ? [] : rows.map((r) => r.key) };
+    const rows = await db.query<OrphanRow>(orphansSql(f, ctx.config.integrity.sample_rows));
+    if (rows.length === 0) return { count: 0, keys: 0, partial: 0, sample: [] };
+    const first = rows[0]!;
+    const o: Orphans = {
+      count: Number(first.n), keys: Number(first.keys), partial: Number(first.partial),
+      sample: ctx.config.integrity.sample_rows === 0 ? [] : rows.map((r) => ({ key: r.key, rows: Number(r.rows) })),
+    };
+    if (o.keys === 1 && o.partial === 0 && SENTINELS.has(first.key)) o.sentinel = first.key;
+    return o;
   } catch (err) {
     const e = failure(err);
     unverified(ctx, `could not check ${what}`, e.message, `${f.schema}.${f.table}`,
@@ -23,64 +35,105 @@ async function countOrphans(ctx: CheckContext, db: ReadOnlySession, f: Parameter
   }
 }
 
+const examples = (o: Orphans) => o.sample.map((s) => (s.rows > 1 ? `${s.key} (${s.rows} rows)` : s.key)).join('; ');
+const literal = (v: string) => `'${v.replaceAll("'", "''")}'`;
+
 function whyMissed(fk: ForeignKey): string {
-  if (!fk.validated && fk.triggers_disabled) return 'The constraint is NOT VALID (existing rows were never checked) and its triggers are disabled (new rows are not checked).';
+  const off = fk.disabled_on.length > 0 ? `its triggers are disabled on ${fk.disabled_on.join(', ')} (writes there since then were not checked)` : '';
+  if (!fk.validated && off) return `The constraint is NOT VALID (existing rows were never checked) and ${off}.`;
   if (!fk.validated) return 'The constraint is NOT VALID: rows that existed when it was added were never checked.';
-  if (fk.triggers_disabled) return 'The constraint\'s triggers are disabled (ALTER TABLE … DISABLE TRIGGER), so writes since then were not checked.';
-  return 'The constraint is valid and enforced, so these rows got in another way (session_replication_role = replica, a restore with triggers disabled, or corruption).';
+  if (off) return `The constraint is valid, but ${off}.`;
+  return 'The constraint is valid and its triggers are enabled everywhere, so these rows got in another way (session_replication_role = replica, a restore with triggers disabled, or corruption).';
 }
 
-async function declared(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<{ probes: number; clean: number }> {
+const COLUMN_SQL = `SELECT attnotnull AS not_null, atthasdef AS has_default FROM pg_attribute WHERE attrelid = format('%I.%I', $1::text, $2::text)::regclass AND attname = $3`;
+
+/** The statements that let a column hold NULL for "none": its NOT NULL and a DEFAULT of the placeholder go first. */
+async function toNull(db: ReadOnlySession, schema: string, table: string, column: string, sentinel: string): Promise<string> {
+  const [c] = await db.query<{ not_null: boolean; has_default: boolean }>(COLUMN_SQL, [schema, table, column]);
+  const col = quoteIdent(column);
+  const alter = [...(c?.has_default ? [`ALTER COLUMN ${col} DROP DEFAULT`] : []), ...(c?.not_null ? [`ALTER COLUMN ${col} DROP NOT NULL`] : [])];
+  return `${alter.length > 0 ? `ALTER TABLE ${qualified(schema, table)} ${alter.join(', ')}; ` : ''}UPDATE ${qualified(schema, table)} SET ${col} = NULL WHERE ${col} = ${literal(sentinel)};`;
+}
+
+/** What to do about a declared foreign key's violations: NULL for a "none" placeholder, otherwise fix rows, then enforce. */
+function adviceFor(fk: ForeignKey, o: Orphans, nullify: string | undefined): string {
+  const table = qualified(fk.schema, fk.table);
+  const enforce = [
+    ...fk.disabled_on.map((r) => `ALTER TABLE ${r} ENABLE TRIGGER ALL;`),
+    ...(fk.validated ? [] : [`ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(fk.name)};`]),
+  ].join(' ');
+  if (o.sentinel !== undefined && nullify) {
+    return `Every violating row holds ${literal(o.sentinel)}, a placeholder for "none", not a lost parent: store NULL instead (a foreign key accepts NULL): ${nullify} Change the application to write NULL${enforce ? `, then: ${enforce}` : '.'}`;
+  }
+  const partial = o.partial > 0 ? `${o.partial} row(s) have a key that is partly NULL, which MATCH FULL forbids: set all of its columns or none. ` : '';
+  return `${partial}Find where these rows came from, then delete them or insert the missing parents${enforce ? `; then ${enforce}` : '.'}`;
+}
+
+async function declared(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
   const fks = await db.query<ForeignKey>(FOREIGN_KEYS_SQL, [schemas]);
-  let clean = 0;
-  let probes = 0;
   for (const fk of fks) {
     ctx.progress(`${fk.schema}.${fk.table} → ${fk.ref_table}`);
     const o = await countOrphans(ctx, db, fk, `foreign key ${fk.name}`);
     if (!o) continue;
-    probes++;
+    probe(ctx, o.count > 0);
     ctx.metrics.counter('fk_orphan_rows').add(o.count);
+    const table = qualified(fk.schema, fk.table);
     if (o.count === 0) {
-      clean++;
-      if (!fk.validated || fk.triggers_disabled) {
-        ctx.finding({ severity: 'info', subject: `${fk.schema}.${fk.table}`, title: `foreign key ${fk.name} is ${fk.validated ? 'not enforced (triggers disabled)' : 'NOT VALID'} but has no orphans today`,
-          recommendation: fk.validated ? `ALTER TABLE ${qualified(fk.schema, fk.table)} ENABLE TRIGGER ALL;` : `ALTER TABLE ${qualified(fk.schema, fk.table)} VALIDATE CONSTRAINT ${fk.name};` });
+      if (!fk.validated || fk.disabled_on.length > 0) {
+        ctx.finding({
+          severity: 'info', subject: `${fk.schema}.${fk.table}`,
+          title: `foreign key ${fk.name} is ${fk.validated ? `not enforced on ${fk.disabled_on.join(', ')} (triggers disabled)` : 'NOT VALID'} but no row violates it today`,
+          recommendation: [...fk.disabled_on.map((r) => `ALTER TABLE ${r} ENABLE TRIGGER ALL;`), ...(fk.validated ? [] : [`ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(fk.name)};`])].join(' '),
+        });
       }
       continue;
     }
+    const what = o.sentinel !== undefined ? `all holding the placeholder ${literal(o.sentinel)}` : `${o.keys} distinct key(s)`;
     ctx.finding({
       severity: 'error', subject: `${fk.schema}.${fk.table}`,
-      title: `${o.count} orphaned row(s) in ${fk.schema}.${fk.table} (${fk.columns.join(', ')}) → ${fk.ref_schema}.${fk.ref_table} (${fk.ref_columns.join(', ')}), constraint ${fk.name}`,
-      detail: `${whyMissed(fk)} Example keys: ${o.sample.join('; ')}.`,
-      recommendation: `Find where these rows came from, then delete them or insert the missing parents; after that ${fk.validated ? 'keep the triggers enabled' : `run ALTER TABLE ${qualified(fk.schema, fk.table)} VALIDATE CONSTRAINT ${fk.name}`}.`,
-      data: { constraint: fk.name, table: `${fk.schema}.${fk.table}`, references: `${fk.ref_schema}.${fk.ref_table}`, orphans: o.count, sample: o.sample, validated: fk.validated, triggersDisabled: fk.triggers_disabled },
+      title: `${o.count} ${o.partial > 0 ? 'violating' : 'orphaned'} row(s) in ${fk.schema}.${fk.table} (${fk.columns.join(', ')}) → ${fk.ref_schema}.${fk.ref_table} (${fk.ref_columns.join(', ')}), constraint ${fk.name}, ${what}${o.partial > 0 ? ` (${o.partial} with a partly-NULL key under MATCH FULL)` : ''}`,
+      detail: `${whyMissed(fk)} Example keys: ${examples(o)}.`,
+      recommendation: adviceFor(fk, o, o.sentinel !== undefined && fk.columns.length === 1 ? await toNull(db, fk.schema, fk.table, fk.columns[0]!, o.sentinel) : undefined),
+      data: {
+        constraint: fk.name, table: `${fk.schema}.${fk.table}`, references: `${fk.ref_schema}.${fk.ref_table}`, orphans: o.count, distinctKeys: o.keys,
+        partialKeys: o.partial, sample: o.sample, sentinel: o.sentinel ?? null, validated: fk.validated, triggersDisabledOn: fk.disabled_on, matchFull: fk.match_full,
+      },
     });
   }
   ctx.info('foreignKeys', fks.length);
-  return { probes, clean };
 }
 
-async function implicit(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<{ probes: number; clean: number }> {
+/** *_id columns without a constraint: a hazard (warn), never counted as damage, since nothing declares the reference. */
+async function implicit(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
   const candidates = await db.query<ImplicitCandidate>(IMPLICIT_FK_SQL, [schemas]);
-  let clean = 0;
-  let probes = 0;
   for (const c of candidates) {
     const f = { schema: c.schema, table: c.table, columns: [c.column], ref_schema: c.ref_schema, ref_table: c.ref_table, ref_columns: [c.ref_column] };
     const o = await countOrphans(ctx, db, f, `column ${c.schema}.${c.table}.${c.column}`);
     if (!o) continue;
-    probes++;
     ctx.metrics.counter('unconstrained_fk_columns').add(1);
+    const subject = `${c.schema}.${c.table}.${c.column}`;
+    const add = `ALTER TABLE ${qualified(c.schema, c.table)} ADD FOREIGN KEY (${quoteIdent(c.column)}) REFERENCES ${qualified(c.ref_schema, c.ref_table)} (${quoteIdent(c.ref_column)}) NOT VALID;`;
+    if (o.sentinel !== undefined) {
+      ctx.metrics.counter('implicit_fk_sentinel_rows').add(o.count);
+      ctx.finding({
+        severity: 'info', subject,
+        title: `${subject} uses ${literal(o.sentinel)} for "none" in ${o.count} row(s); every other value has a row in ${c.ref_table}`,
+        detail: `It looks like a reference to ${c.ref_table}.${c.ref_column} without a foreign key. The rows holding ${literal(o.sentinel)} are a placeholder, not lost parents.`,
+        recommendation: `Store NULL for "none": ${await toNull(db, c.schema, c.table, c.column, o.sentinel)} Then add the constraint: ${add} and VALIDATE it.`,
+        data: { table: `${c.schema}.${c.table}`, column: c.column, references: `${c.ref_schema}.${c.ref_table}.${c.ref_column}`, sentinel: o.sentinel, rows: o.count },
+      });
+      continue;
+    }
     ctx.metrics.counter('implicit_fk_orphan_rows').add(o.count);
-    if (o.count === 0) clean++;
     ctx.finding({
-      severity: o.count > 0 ? 'warn' : 'info', subject: `${c.schema}.${c.table}.${c.column}`,
-      title: `${c.schema}.${c.table}.${c.column} looks like a reference to ${c.ref_table}.${c.ref_column} but has no foreign key${o.count > 0 ? `; ${o.count} row(s) point nowhere` : ''}`,
-      ...(o.count > 0 ? { detail: `Example values: ${o.sample.join(', ')}.` } : {}),
-      recommendation: `${o.count > 0 ? 'Fix the orphaned rows, then add' : 'Add'} the constraint: ALTER TABLE ${qualified(c.schema, c.table)} ADD FOREIGN KEY (${c.column}) REFERENCES ${qualified(c.ref_schema, c.ref_table)} (${c.ref_column}) NOT VALID; then VALIDATE CONSTRAINT (no long lock).`,
+      severity: o.count > 0 ? 'warn' : 'info', subject,
+      title: `${subject} looks like a reference to ${c.ref_table}.${c.ref_column} but has no foreign key${o.count > 0 ? `; ${o.count} row(s) point nowhere (${o.keys} distinct value(s))` : ''}`,
+      ...(o.count > 0 ? { detail: `Example values: ${examples(o)}.` } : {}),
+      recommendation: `${o.count > 0 ? 'If it is a reference, fix the rows pointing nowhere, then add' : 'Add'} the constraint: ${add} then VALIDATE CONSTRAINT (no long lock).`,
       data: { table: `${c.schema}.${c.table}`, column: c.column, references: `${c.ref_schema}.${c.ref_table}.${c.ref_column}`, orphans: o.count, sample: o.sample },
     });
   }
-  return { probes, clean };
 }
 
 export const foreignKeysCheck: Check = {
@@ -90,13 +143,16 @@ export const foreignKeysCheck: Check = {
   needs: ['pg'],
   writes: false,
   thresholds: () => ({ fk_orphan_rows: ['count==0'], implicit_fk_orphan_rows: [{ warn: 'count==0' }], integrity_unverified: [{ warn: 'count==0' }] }),
-  async run(ctx) {
-    const done = await scored(ctx, 'integrity.foreign_keys');
+  run: (ctx) => scoredRun(ctx, 'integrity.foreign_keys', async () => {
+    ctx.metrics.describe('fk_orphan_rows', { meaning: 'defects', description: 'rows violating a declared foreign key (orphans; MATCH FULL partly-NULL keys)' });
+    ctx.metrics.describe('implicit_fk_orphan_rows', { meaning: 'defects', description: 'rows of *_id columns without a constraint that point nowhere' });
+    ctx.metrics.describe('implicit_fk_sentinel_rows', { meaning: 'count', description: 'rows of *_id columns without a constraint holding a "none" placeholder (0, -1, \'\')' });
+    ctx.metrics.describe('unconstrained_fk_columns', { meaning: 'count', description: '*_id columns that look like references but have no foreign key' });
+    ctx.metrics.headline('fk_orphan_rows');
     const db = await readOnlySession(ctx, 'stackprobe-integrity');
     const schemas = await targetSchemas(ctx, db);
-    for (const name of ['fk_orphan_rows', 'implicit_fk_orphan_rows', 'unconstrained_fk_columns']) ctx.metrics.counter(name).add(0);
-    const a = await declared(ctx, db, schemas);
-    const b = ctx.config.integrity.implicit_foreign_keys ? await implicit(ctx, db, schemas) : { probes: 0, clean: 0 };
-    done(a.probes + b.probes, a.clean + b.clean);
-  },
+    for (const name of ['fk_orphan_rows', 'implicit_fk_orphan_rows', 'implicit_fk_sentinel_rows', 'unconstrained_fk_columns']) ctx.metrics.counter(name).add(0);
+    await declared(ctx, db, schemas);
+    if (ctx.config.integrity.implicit_foreign_keys) await implicit(ctx, db, schemas);
+  }),
 };

@@ -2,6 +2,7 @@
 import { MARKER } from '../../workload/setup.js';
 import type { CheckContext } from '../types.js';
 import type { ReadOnlySession } from './read-only.js';
+import { UNVERIFIED } from './score-model.js';
 
 /** Every user schema: not the catalogs, TOAST and temp schemas, nor stackprobe's own workload schema (it carries MARKER). */
 const USER_SCHEMAS_SQL = `
@@ -13,7 +14,7 @@ const USER_SCHEMAS_SQL = `
 const EXISTING_SQL = `SELECT nspname AS name FROM pg_namespace WHERE nspname = ANY($1::text[])`;
 
 /** The metric every integrity check records what it could not verify under (warn level): missing objects, permissions, SQL errors. */
-export const UNVERIFIED = 'integrity_unverified';
+export { UNVERIFIED };
 
 export function unverified(ctx: CheckContext, title: string, detail: string, subject?: string, recommendation?: string): void {
   ctx.metrics.counter(UNVERIFIED).add(1);

@@ -1,57 +1,30 @@
-// integrity.score: one figure for the category, the weighted share of clean probes over the integrity checks that ran.
-import { SkipCheck } from '../../util/errors.js';
+// integrity.score: one figure for the category, computed by score-model.ts from what the other integrity checks recorded.
+import { serializeMetrics } from '../../metrics/serialize.js';
+import type { MetricRegistry } from '../../metrics/registry.js';
+import type { CheckResult } from '../../result/model.js';
+import { describeError, SkipCheck } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
-
-/**
- * Weights per check (see docs/checks/integrity.md): physical corruption loses data outright (3); broken references,
- * broken business rules and violated declared constraints make financial figures wrong (2); catalog hazards (an invalid
- * index, a sequence near overflow) and risky column types are threats to data not yet damage to it (1).
- */
-export const SCORE_WEIGHTS: Record<string, number> = {
-  'integrity.foreign_keys': 2,
-  'integrity.constraints': 2,
-  'integrity.types': 1,
-  'integrity.invariants': 2,
-  'integrity.catalog': 1,
-  'integrity.corruption': 3,
-};
+import { DAMAGED_PROBES, integrityScore, NOTHING_TO_VERIFY, PROBES, UNVERIFIED } from './score-model.js';
 
 interface Entry {
-  probes: number;
-  clean: number;
-  finished: boolean;
+  metrics: MetricRegistry;
+  status: 'running' | 'done' | 'skip' | 'fail';
+  reason?: string;
+  nothingToVerify?: boolean;
 }
 
-/** The run's tally: each integrity check says how many things it probed and how many were clean. */
+/** The run's integrity checks as the score sees them, in the shape run.json keeps, so live and re-read scores agree. */
 export class IntegrityTally {
   readonly entries = new Map<string, Entry>();
 
-  start(id: string): void {
-    this.entries.set(id, { probes: 0, clean: 0, finished: false });
-  }
-
-  finish(id: string, probes: number, clean: number): void {
-    this.entries.set(id, { probes, clean, finished: true });
-  }
-
-  /** Weighted mean over finished checks of each check's clean share; a check with nothing to probe counts as clean. */
-  score(): { score: number; parts: Record<string, number>; unscored: string[] } | undefined {
-    let num = 0;
-    let den = 0;
-    const parts: Record<string, number> = {};
-    const unscored: string[] = [];
-    for (const [id, e] of this.entries) {
-      if (!e.finished) {
-        unscored.push(id);
-        continue;
-      }
-      const share = e.probes === 0 ? 1 : e.clean / e.probes;
-      const w = SCORE_WEIGHTS[id] ?? 1;
-      parts[id] = share;
-      num += w * share;
-      den += w;
-    }
-    return den === 0 ? undefined : { score: num / den, parts, unscored };
+  results(): CheckResult[] {
+    return [...this.entries].map(([id, e]) => ({
+      id, category: 'integrity', title: id, startedAt: '', durationMs: 0, timeSeries: [], thresholds: [], ratings: [], findings: [],
+      metrics: serializeMetrics(e.metrics, 0),
+      status: e.status === 'done' ? 'pass' : e.status === 'skip' ? 'skip' : 'fail',
+      reason: e.status === 'running' ? 'did not finish' : e.reason,
+      info: e.nothingToVerify ? { [NOTHING_TO_VERIFY]: true } : {},
+    }));
   }
 }
 
@@ -59,12 +32,45 @@ export function integrityTally(ctx: CheckContext): Promise<IntegrityTally> {
   return ctx.shared('integrity.tally', () => Promise.resolve(new IntegrityTally()));
 }
 
-/** Registers the check with the tally; call `done(probes, clean)` at the end. A check that throws stays unscored. */
-export async function scored(ctx: CheckContext, id: string): Promise<(probes: number, clean: number) => void> {
-  const tally = await integrityTally(ctx);
-  tally.start(id);
-  return (probes, clean) => tally.finish(id, probes, clean);
+/** Declares the score's shared counters (probes, damaged probes, unverified) on a check's registry. */
+export function describeScoreMetrics(ctx: CheckContext): void {
+  ctx.metrics.describe(PROBES, { meaning: 'count', description: 'data probes made for the integrity score (a foreign key, a NOT VALID check, an invariant, a relation amcheck read)' });
+  ctx.metrics.describe(DAMAGED_PROBES, { meaning: 'defects', description: 'data probes that found damage' });
+  ctx.metrics.describe(UNVERIFIED, { meaning: 'defects', description: 'objects or rules that could not be verified' });
+  ctx.metrics.counter(PROBES).add(0);
+  ctx.metrics.counter(DAMAGED_PROBES).add(0);
+  ctx.metrics.counter(UNVERIFIED).add(0);
 }
+
+/** Records one data probe for the score: clean or damaged. */
+export function probe(ctx: CheckContext, damaged: boolean): void {
+  ctx.metrics.counter(PROBES).add(1);
+  if (damaged) ctx.metrics.counter(DAMAGED_PROBES).add(1);
+}
+
+/**
+ * Runs a scored check's body: registers it with the tally (so a check that stops is a gap in the score, with its
+ * reason) and records how it ended. `nothingToVerify` marks a skip that leaves no gap (no invariants configured).
+ */
+export async function scoredRun(ctx: CheckContext, id: string, body: () => Promise<void>): Promise<void> {
+  const tally = await integrityTally(ctx);
+  const entry: Entry = { metrics: ctx.metrics, status: 'running' };
+  tally.entries.set(id, entry);
+  describeScoreMetrics(ctx);
+  try {
+    await body();
+    entry.status = 'done';
+  } catch (err) {
+    entry.status = err instanceof SkipCheck ? 'skip' : 'fail';
+    entry.reason = describeError(err);
+    entry.nothingToVerify = err instanceof NothingToVerify;
+    if (entry.nothingToVerify) ctx.info(NOTHING_TO_VERIFY, true);
+    throw err;
+  }
+}
+
+/** A skip that leaves no gap in the score: there was nothing to verify. */
+export class NothingToVerify extends SkipCheck {}
 
 export const scoreCheck: Check = {
   id: 'integrity.score',
@@ -72,18 +78,38 @@ export const scoreCheck: Check = {
   title: 'Integrity score',
   needs: ['pg'],
   writes: false,
-  thresholds: (config) => ({ integrity_score: [`value>${config.thresholds.integrity_score}`] }),
+  thresholds: (config) => ({
+    integrity_score: [`value>${config.thresholds.integrity_score}`],
+    [DAMAGED_PROBES]: ['count==0'],
+    integrity_score_gaps: [{ warn: 'count==0' }],
+  }),
   async run(ctx) {
-    const result = (await integrityTally(ctx)).score();
-    if (!result) throw new SkipCheck('no other integrity check finished in this run, so there is nothing to score');
-    ctx.metrics.gauge('integrity_score', {}, 'ratio').set(result.score);
-    ctx.info('parts', result.parts);
-    ctx.info('weights', SCORE_WEIGHTS);
-    if (result.unscored.length > 0) {
-      ctx.info('unscored', result.unscored);
+    const s = integrityScore((await integrityTally(ctx)).results());
+    if (!s) throw new SkipCheck('no other integrity check ran, so there is nothing to score');
+    ctx.metrics.describe('integrity_score', { meaning: 'share', better: 'higher', description: '1 when nothing verified is damaged; below 0.5 when any data defect or corruption was found (see docs/checks/integrity.md)' });
+    ctx.metrics.describe(DAMAGED_PROBES, { meaning: 'defects', description: 'foreign keys, checks, invariants and relations found damaged' });
+    ctx.metrics.describe('integrity_score_gaps', { meaning: 'count', better: 'lower', description: 'integrity checks or objects that could not be verified: the score is incomplete' });
+    ctx.metrics.gauge('integrity_score', {}, 'ratio').set(s.score);
+    ctx.metrics.counter(DAMAGED_PROBES).add(s.damagedProbes);
+    ctx.metrics.counter('integrity_score_gaps').add(s.gaps.length);
+    ctx.metrics.headline('integrity_score');
+    ctx.info('state', s.state);
+    ctx.info('probes', s.probes);
+    ctx.info('parts', s.parts);
+    if (s.damage.length > 0) {
       ctx.finding({
-        severity: 'info', title: `${result.unscored.length} integrity check(s) did not finish and are left out of the score`,
-        detail: result.unscored.join(', '), recommendation: 'See those checks\' reasons; the score covers only what was verified.',
+        severity: 'error', title: `integrity score ${(s.score * 100).toFixed(1)} %: damaged data found (${s.damagedProbes} of ${s.probes} data probes)`,
+        detail: s.damage.map((d) => `${d.check}: ${d.count} ${d.what}`).join('; '),
+        recommendation: 'See those checks\' findings: each names the object and the rows.',
+        data: { damage: s.damage },
+      });
+    }
+    if (s.gaps.length > 0) {
+      ctx.finding({
+        severity: 'warn', title: `integrity score incomplete: ${s.gaps.length} part(s) not verified`,
+        detail: s.gaps.map((g) => `${g.check}: ${g.why}`).join('; '),
+        recommendation: 'The score covers only what was verified; it is not a clean bill of health for the rest. Fix the reasons above and run again.',
+        data: { gaps: s.gaps },
       });
     }
   },

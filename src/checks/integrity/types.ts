@@ -2,12 +2,21 @@
 import { qualified, quoteIdent } from '../../workload/sql.js';
 import type { Check, CheckContext } from '../types.js';
 import { readOnlySession } from './read-only.js';
-import { scored } from './score.js';
+import { scoredRun } from './score.js';
 import { targetSchemas } from './scope.js';
+import { moneyMatcher } from './money-words.js';
 
+/** Columns with their type resolved through domains (a domain over double precision is double precision). */
 const COLUMNS_SQL = `
-  SELECT n.nspname AS schema, c.relname AS table, a.attname::text AS column, format_type(a.atttypid, a.atttypmod) AS type
+  SELECT n.nspname AS schema, c.relname AS table, a.attname::text AS column, format_type(b.oid, b.typmod) AS type,
+    CASE WHEN b.oid <> a.atttypid THEN format_type(a.atttypid, a.atttypmod) END AS domain
   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  CROSS JOIN LATERAL (
+    WITH RECURSIVE d(oid, typmod, depth) AS (
+      SELECT a.atttypid, a.atttypmod, 0
+      UNION ALL SELECT t.typbasetype, t.typtypmod, d.depth + 1 FROM d JOIN pg_type t ON t.oid = d.oid WHERE t.typtype = 'd' AND d.depth < 32
+    ) SELECT oid, typmod FROM d ORDER BY depth DESC LIMIT 1
+  ) b
   WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND n.nspname = ANY($1::text[])
     AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
   ORDER BY n.nspname, c.relname, a.attnum`;
@@ -16,16 +25,15 @@ export interface ColumnType {
   schema: string;
   table: string;
   column: string;
+  /** The base type, through any domains. */
   type: string;
+  /** The domain the column is declared with, when it is one. */
+  domain?: string | null;
 }
 
 const FLOATS = new Set(['real', 'double precision']);
 
-/** A money-like column name: one of the configured words between underscores (or at either end), case-insensitive. */
-export function moneyMatcher(words: string[]): (column: string) => boolean {
-  const re = new RegExp(`(^|_)(${words.map((w) => `(?:${w})`).join('|')})(_|$)`, 'i');
-  return (column) => re.test(column);
-}
+export { moneyMatcher };
 
 export interface TypeFindings {
   floatMoney: ColumnType[];
@@ -53,15 +61,15 @@ export function classifyColumns(columns: ColumnType[], isMoney: (c: string) => b
 function report(ctx: CheckContext, f: TypeFindings): void {
   for (const c of f.floatMoney) {
     ctx.finding({
-      severity: 'error', subject: `${c.schema}.${c.table}.${c.column}`, title: `money column ${c.schema}.${c.table}.${c.column} is ${c.type}`,
+      severity: 'error', subject: `${c.schema}.${c.table}.${c.column}`, title: `money column ${c.schema}.${c.table}.${c.column} is ${c.type}${c.domain ? ` (through domain ${c.domain})` : ''}`,
       detail: `Binary floating point cannot hold most decimal amounts exactly (0.1 + 0.2 = 0.30000000000000004), so sums drift by fractions of a cent, equal amounts can compare unequal, and rounding differs between the database and the application. Errors accumulate over balances and interest.`,
-      recommendation: `ALTER TABLE ${qualified(c.schema, c.table)} ALTER COLUMN ${quoteIdent(c.column)} TYPE numeric(19,4) (or store integer cents as bigint); check the converted values against the source of truth.`,
+      recommendation: `ALTER TABLE ${qualified(c.schema, c.table)} ALTER COLUMN ${quoteIdent(c.column)} TYPE numeric(19,4); (or store integer cents as bigint) and check the converted values against the source of truth.`,
       data: { table: `${c.schema}.${c.table}`, column: c.column, type: c.type },
     });
   }
   for (const c of f.moneyType) {
     ctx.finding({
-      severity: 'error', subject: `${c.schema}.${c.table}.${c.column}`, title: `money column ${c.schema}.${c.table}.${c.column} uses the money type`,
+      severity: 'error', subject: `${c.schema}.${c.table}.${c.column}`, title: `money column ${c.schema}.${c.table}.${c.column} uses the money type${c.domain ? ` (through domain ${c.domain})` : ''}`,
       detail: 'The money type has a fixed number of decimals taken from the server\'s lc_monetary setting and no currency: the same dump restored under another locale changes meaning, and amounts with more precision (FX rates, crypto, unit prices) are rounded.',
       recommendation: `ALTER TABLE ${qualified(c.schema, c.table)} ALTER COLUMN ${quoteIdent(c.column)} TYPE numeric(19,4) USING ${quoteIdent(c.column)}::numeric; keep the currency in its own column.`,
       data: { table: `${c.schema}.${c.table}`, column: c.column, type: c.type },
@@ -71,7 +79,7 @@ function report(ctx: CheckContext, f: TypeFindings): void {
     ctx.finding({
       severity: 'warn', subject: `${c.schema}.${c.table}.${c.column}`, title: `${c.schema}.${c.table}.${c.column} is ${c.type} in a table holding money`,
       detail: 'A timestamp without time zone records a wall-clock reading, not an instant: events around a DST change or written by clients in other time zones are ambiguous, which misplaces transactions across day, month and statement boundaries.',
-      recommendation: `ALTER TABLE ${qualified(c.schema, c.table)} ALTER COLUMN ${quoteIdent(c.column)} TYPE timestamptz USING ${quoteIdent(c.column)} AT TIME ZONE '<the zone the values were written in>';`,
+      recommendation: `ALTER TABLE ${qualified(c.schema, c.table)} ALTER COLUMN ${quoteIdent(c.column)} TYPE timestamptz USING ${quoteIdent(c.column)} AT TIME ZONE 'UTC'; (replace UTC with the zone the values were written in; it rewrites the table)`,
       data: { table: `${c.schema}.${c.table}`, column: c.column, type: c.type },
     });
   }
@@ -84,8 +92,10 @@ export const typesCheck: Check = {
   needs: ['pg'],
   writes: false,
   thresholds: () => ({ float_money_columns: ['count==0'], naive_timestamp_columns: [{ warn: 'count==0' }], integrity_unverified: [{ warn: 'count==0' }] }),
-  async run(ctx) {
-    const done = await scored(ctx, 'integrity.types');
+  run: (ctx) => scoredRun(ctx, 'integrity.types', async () => {
+    ctx.metrics.describe('float_money_columns', { meaning: 'defects', description: 'money-like columns stored as real, double precision or money (a hazard, not damage)' });
+    ctx.metrics.describe('naive_timestamp_columns', { meaning: 'defects', description: 'timestamp without time zone columns in tables holding money (a hazard)' });
+    ctx.metrics.headline('float_money_columns');
     const db = await readOnlySession(ctx, 'stackprobe-integrity');
     const schemas = await targetSchemas(ctx, db);
     const columns = await db.query<ColumnType>(COLUMNS_SQL, [schemas]);
@@ -94,6 +104,5 @@ export const typesCheck: Check = {
     ctx.metrics.counter('naive_timestamp_columns').add(f.naiveTimestamps.length);
     ctx.info('moneyColumns', f.moneyColumns);
     report(ctx, f);
-    done(f.probes, f.probes - f.floatMoney.length - f.moneyType.length - f.naiveTimestamps.length);
-  },
+  }),
 };

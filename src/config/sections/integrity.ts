@@ -1,18 +1,12 @@
 // Config section `integrity`: which schemas the integrity checks read, the user's declarations (not null, unique, invariants) and amcheck's budget.
 import { z } from 'zod';
-
-const isRegex = (s: string): boolean => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch (err) {
-    // An invalid pattern is exactly what this refinement reports.
-    void err;
-    return false;
-  }
-};
+import { whyNotReadStatement } from '../../safety/read-statement.js';
 
 const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+
+/** A word or glob of letters, digits, _, * and ?: never a regular expression, so no pattern can run unbounded. */
+const moneyWord = () => z.string({ error: 'expected a word or glob' }).max(100, { error: 'expected at most 100 characters' })
+  .regex(/^[\p{L}\p{N}_*?]+$/u, { error: 'expected a word or glob of letters, digits, _, * and ? (regular expressions are not accepted)' });
 
 /** A table named `schema.table`, or `table` when it is unambiguous among the checked schemas. */
 const tableRef = () => nonEmpty('a table name like "app.accounts" or "accounts"').describe('"schema.table", or "table" when only one checked schema has it');
@@ -24,7 +18,10 @@ const ColumnsDeclaration = z.strictObject({
 
 export const InvariantSchema = z.strictObject({
   name: z.string().regex(/^[\w.-]+$/, { error: 'expected a name of letters, digits, _ . -' }).describe('Shown in reports and used as the metric tag'),
-  sql: nonEmpty('an SQL query').describe('A query that returns the offending rows: zero rows means the invariant holds. Run in a READ ONLY transaction that is rolled back'),
+  sql: nonEmpty('an SQL query').superRefine((sql, ctx) => {
+    const why = whyNotReadStatement(sql);
+    if (why) ctx.addIssue({ code: 'custom', message: `expected one read statement (SELECT, WITH … SELECT, VALUES or TABLE): ${why}` });
+  }).describe('One read statement (SELECT, WITH … SELECT, VALUES, TABLE) that returns the offending rows: zero rows means the invariant holds. Run with the extended protocol in a READ ONLY transaction on a read-only session, rolled back'),
   description: z.string().optional().describe('What the invariant means, shown with a violation'),
 });
 
@@ -34,8 +31,10 @@ export const IntegritySection = z
       .describe('Schemas to check; default every non-system schema except stackprobe\'s own workload schema'),
     not_null: z.array(ColumnsDeclaration).default([]).describe('Columns that must hold no NULL although the schema allows it: each is counted'),
     unique: z.array(ColumnsDeclaration).default([]).describe('Column sets that must be unique although no constraint says so: duplicates are counted'),
-    money_columns: z.array(nonEmpty('a regular expression').refine(isRegex, { error: 'expected a valid regular expression' })).default(['amount', 'balance', 'price', 'total', 'fee', 'fees', 'cost', 'tax', 'debit', 'credit', 'salary', 'payment', 'principal', 'interest', 'value_cents'])
-      .describe('Column-name words (regular expressions, matched between underscores) that mark a money column'),
+    money_columns: z.array(moneyWord()).default([
+      'amount', 'balance', 'price', 'total', 'subtotal', 'fee', 'fees', 'cost', 'tax', 'debit', 'credit', 'salary', 'wage', 'payment', 'principal',
+      'interest', 'freight', 'shipping', 'discount', 'refund', 'charge', 'revenue', 'budget', 'cents',
+    ]).describe('Words that mark a money column, matched against the words of a column name (split at _ and camelCase, any case); an entry with * or ? is a glob over the whole name written with _ ("unit*"). No regular expressions: matching is bounded'),
     invariants: z.array(InvariantSchema).default([]).describe('Your own rules: each query returns the rows that break it'),
     sample_rows: z.number().int().min(0).max(100).default(5).describe('Example keys/rows shown with each violation'),
     implicit_foreign_keys: z.boolean().default(true).describe('Also look for *_id columns that match a table\'s primary key but have no constraint'),
