@@ -7,6 +7,7 @@ import {
 import { seriesTables, type SeriesTable } from './series-table.js';
 import { palette, truncate, wrap, type Palette } from './text.js';
 import { appendAll, maxOf, minOf } from '../util/append.js';
+import { terminalSafeDeep } from '../util/terminal-safe.js';
 
 export interface ConsoleOptions {
   color: boolean;
@@ -28,7 +29,9 @@ interface Ctx {
   idWidth: number;
 }
 
-export function renderConsoleSummary(result: RunResult, opts: ConsoleOptions): string {
+export function renderConsoleSummary(raw: RunResult, opts: ConsoleOptions): string {
+  // Names, reasons and findings come from databases and files: shown as text, never as terminal commands.
+  const result = terminalSafeDeep(raw);
   const ctx: Ctx = {
     p: palette(opts.color),
     width: Math.min(100, Math.max(60, opts.width ?? 100)),

@@ -7,7 +7,7 @@ import {
   categoryTitle, checkDuration, formatBytes, formatDuration, formatMs, formatNumber, formatPercent, formatRatingValue, formatThreshold,
   formatThresholdActual, formatValue, groupByCategory, metricLabel, statusWord, whyText,
 } from './format.js';
-import { code, codeCell, escapeCell, escapeInline, table } from './md.js';
+import { code, codeCell, escapeCell, escapeInline, escapeLine, table } from './md.js';
 import { appendAll } from '../util/append.js';
 
 const STATUS_ICON: Record<CheckStatus, string> = { pass: '✅', warn: '⚠️', fail: '❌', skip: '⏭️' };
@@ -18,14 +18,14 @@ function status(s: CheckStatus): string {
 }
 
 export function renderMarkdown(result: RunResult, opts: { comparison?: Comparison } = {}): string {
-  const lines = [`# ${result.environment.tool.name} report`, ''];
+  const lines = [`# ${escapeLine(result.environment.tool.name)} report`, ''];
   if (result.interrupted) {
     lines.push('> **Interrupted:** the run was stopped early. Checks that had not finished are marked SKIP and the figures are partial.', '');
   }
   appendAll(lines, summarySection(result), checksOverview(result), recommendationSection(result));
   if (opts.comparison) appendAll(lines, comparisonSection(opts.comparison));
   for (const group of groupByCategory(result.checks)) {
-    lines.push(`## ${escapeInline(categoryTitle(group.category))} (${code(group.category)})`, '');
+    lines.push(`## ${escapeLine(categoryTitle(group.category))} (${code(group.category)})`, '');
     for (const check of group.checks) appendAll(lines, checkSection(check));
   }
   appendAll(lines, environmentSection(result));
@@ -95,8 +95,8 @@ function status_(s: string): string {
 }
 
 function checkSection(c: CheckResult): string[] {
-  const lines = [`### ${code(c.id)}: ${escapeInline(c.title)} ${status(c.status)}`, ''];
-  const when = checkDuration(c) ? `Took ${checkDuration(c)}, started ${c.startedAt}.` : '';
+  const lines = [`### ${code(c.id)}: ${escapeLine(c.title)} ${status(c.status)}`, ''];
+  const when = checkDuration(c) ? `Took ${checkDuration(c)}, started ${escapeLine(c.startedAt)}.` : '';
   if (when) lines.push(when, '');
   if (c.reason) lines.push(`**Reason:** ${escapeInline(c.reason)}`, '');
   appendAll(lines, trendTable(c.metrics), otherMetricTable(c.metrics));

@@ -24,6 +24,23 @@ const tags = z.record(z.string(), z.string());
 const list = <T extends z.ZodType>(item: T, max: number = RUN_JSON_LIMITS.perCheck) =>
   z.array(item).max(max, { error: `expected at most ${max} entries` });
 
+/** Free-form objects (a check's info, a finding's data) nested deeper than this are not something a check writes. */
+const MAX_DEPTH = 32;
+
+/** Measured without recursion, so a crafted 100k-deep array cannot overflow the stack here either. */
+function depthWithin(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return false;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return true;
+}
+
+const freeForm = z.record(z.string(), z.unknown()).refine((v) => depthWithin(v, MAX_DEPTH), { error: `nested deeper than ${MAX_DEPTH} levels` });
+
 const meaning = z.enum(['latency', 'duration', 'throughput', 'count', 'defects', 'state', 'share', 'size']);
 const metricBase = {
   name: text,
@@ -83,9 +100,9 @@ const check = z.looseObject({
   thresholds: list(threshold),
   ratings: list(z.looseObject({ metric: text, kind: z.enum(['response_time_ms', 'throughput_rps', 'hit_rate']), value: figure, band: z.enum(['excellent', 'good', 'acceptable', 'poor']) })),
   findings: list(z.looseObject({
-    severity, title: text, detail: text.optional(), subject: text.optional(), recommendation: text.optional(), data: z.record(z.string(), z.unknown()).optional(),
+    severity, title: text, detail: text.optional(), subject: text.optional(), recommendation: text.optional(), data: freeForm.optional(),
   })),
-  info: z.record(z.string(), z.unknown()),
+  info: freeForm,
 });
 
 const environment = z.looseObject({
