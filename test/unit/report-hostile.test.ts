@@ -111,10 +111,12 @@ describe('hostile strings', () => {
     r.environment.unavailable.redis = hostile;
     const plain = renderConsoleSummary(r, { color: false });
     expect(plain).not.toContain(ESC);
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
     expect(plain).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
     expect(plain).toContain('evilPASS');
     const colour = renderConsoleSummary(r, { color: true });
     // Only stackprobe's own SGR colour codes remain.
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
     expect(colour.replace(/\u001b\[\d+m/g, '')).not.toContain(ESC);
   });
 
