@@ -1,7 +1,9 @@
 // Commander wiring only: parse arguments, call the library, map errors to exit codes and messages.
 import { Command, CommanderError, Option } from 'commander';
 import { configJsonSchema } from '../config/schema.js';
+import { validateCheckNames } from '../config/check-ids.js';
 import { loadConfig } from '../config/load.js';
+import { loadPlugins } from '../run/plugins.js';
 import { renderConfigDocs } from '../config/docs-table.js';
 import { builtinChecks } from '../checks/index.js';
 import { ConfigError, describeError } from '../util/errors.js';
@@ -99,7 +101,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('validate a config file (with the environment) and print the effective config, URLs redacted')
     .argument('<file>', 'the JSON config file')
     .action(async (file: string) => {
-      const { config: c } = await loadConfig({ env: process.env, file });
+      const { config: c, baseDir } = await loadConfig({ env: process.env, file });
+      validateCheckNames(c, [...builtinChecks, ...(await loadPlugins(c.plugins, baseDir))]);
       process.stdout.write(`${redactText(JSON.stringify(c, null, 2))}\n`);
     });
 
