@@ -1,6 +1,7 @@
 // The one zod schema of run.json: every reader (report, compare, merge, history, run --baseline) goes through it, so a
 // crafted or damaged file exits 2 naming the JSON path of its first problem instead of crashing a reporter.
 import { z } from 'zod';
+import { Trend } from '../metrics/trend.js';
 import { SCHEMA_VERSION, type RunResult } from './model.js';
 
 /**
@@ -52,6 +53,20 @@ const metricBase = {
   headline: z.boolean().optional(),
 };
 
+/** A histogram a reporter or merge can decode: anything else would fail there as an "unexpected error". */
+function decodable(encoded: string): boolean {
+  try {
+    Trend.decode(encoded);
+    return true;
+  } catch (err) {
+    // The answer is the boolean; the decoder's own message ("only V2 is supported") would not help the user more.
+    void err;
+    return false;
+  }
+}
+
+const histogram = text.refine(decodable, { error: 'expected an HDR histogram as stackprobe writes it (V2, compressed, base64)' });
+
 const trendSummary = z.looseObject({
   count,
   min: figure,
@@ -62,7 +77,7 @@ const trendSummary = z.looseObject({
 });
 
 const metric = z.discriminatedUnion('type', [
-  z.looseObject({ ...metricBase, type: z.literal('trend'), summary: trendSummary, histogram: text }),
+  z.looseObject({ ...metricBase, type: z.literal('trend'), summary: trendSummary, histogram }),
   z.looseObject({ ...metricBase, type: z.literal('rate'), hits: count, total: count, value: figure }),
   z.looseObject({ ...metricBase, type: z.literal('counter'), count: figure, perSecond: figure.optional() }),
   z.looseObject({ ...metricBase, type: z.literal('gauge'), value: figure, min: figure, max: figure }),

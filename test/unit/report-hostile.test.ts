@@ -47,6 +47,10 @@ describe('run.json schema', () => {
     const d = asRead(fullRunResult()) as typeof a;
     d.checks[0]!.findings = [{ severity: 'warn', title: ['x'] }];
     expect(problem(d)).toBe('checks[0].findings[0].title: expected a string, found an array');
+    // A histogram the decoder cannot read used to end `report` and `merge` with "unexpected error" (exit 1).
+    const e = asRead(fullRunResult()) as typeof a;
+    e.checks[1]!.metrics[0]!.histogram = 'AAAA';
+    expect(problem(e)).toBe('checks[1].metrics[0].histogram: expected an HDR histogram as stackprobe writes it (V2, compressed, base64)');
   });
 
   it('rejects 200k recommendations and a time series at x = 1e20', () => {
