@@ -8,6 +8,7 @@ import { renderConfigDocs } from '../config/docs-table.js';
 import { builtinChecks } from '../checks/index.js';
 import { ConfigError, describeError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
+import { terminalSafe } from '../util/terminal-safe.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { registerCompareCommand } from './compare-command.js';
@@ -132,11 +133,12 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version are successes; every other parse error is bad usage.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    // Messages may quote a config file, a run.json or a server's error: shown as text, never as terminal commands.
     if (err instanceof ConfigError) {
-      process.stderr.write(`stackprobe: ${err.message.split('\n').join('\nstackprobe: ')}\n`);
+      process.stderr.write(`stackprobe: ${terminalSafe(err.message).split('\n').join('\nstackprobe: ')}\n`);
       return EXIT.usage;
     }
-    process.stderr.write(`stackprobe: unexpected error: ${redactText(describeError(err))}\n`);
+    process.stderr.write(`stackprobe: unexpected error: ${terminalSafe(redactText(describeError(err)))}\n`);
     if (process.env.STACKPROBE_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
     return EXIT.checkFailed;
   }
