@@ -12,7 +12,7 @@ import { waitFor } from '../../src/exec/timeout.js';
 import { runKeyPrefix } from '../../src/targets/redis/keys.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/targets/redis/server.js';
 import { openRedisTarget } from '../../src/targets/redis/target.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 
 const SERVER_SRC = path.resolve(import.meta.dirname, '../../src/targets/redis/server.ts');
 /** Redis commands that change data: none may reach the server when the target is refused. */
@@ -95,7 +95,36 @@ describe('connecting', () => {
   }, 120_000);
 });
 
+/** The private redis-server directory owned by `pid`, once it has started its server. */
+function ownedDir(pid: number): string | undefined {
+  for (const name of readdirSync(os.tmpdir())) {
+    if (!name.startsWith('stackprobe-redis-')) continue;
+    const d = path.join(os.tmpdir(), name);
+    const owner = existsSync(path.join(d, 'owner.pid')) ? readFileSync(path.join(d, 'owner.pid'), 'utf8').trim() : '';
+    if (owner === String(pid) && existsSync(path.join(d, 'redis.pid'))) return d;
+  }
+  return undefined;
+}
+
 describe('crash cleanup', () => {
+  it('a `stackprobe run` killed with SIGKILL leaves its redis-server; the next run reaps it', async () => {
+    const env = { REDIS_URL: '', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' };
+    const first = startCli(['run', '--only', 'cache.latency', '--output', path.join(dir, 'killed')], { env });
+    let ownDir: string | undefined;
+    await waitFor(() => (ownDir = ownedDir(first.child.pid!)) !== undefined, 60_000, 'the run to start its private redis-server');
+    const serverPid = Number(readFileSync(path.join(ownDir!, 'redis.pid'), 'utf8'));
+    await waitFor(() => readFileSync(`/proc/${serverPid}/cmdline`, 'utf8').includes(ownDir!), 10_000, 'the server to name its directory');
+    first.child.kill('SIGKILL');
+    await first.done;
+    expect(alive(serverPid)).toBe(true); // orphaned: nobody stopped it
+
+    const second = await runCli(['run', '--only', 'cache.latency', '--output', path.join(dir, 'next')], { env });
+    expect(second.stderr).not.toMatch(/unexpected error/);
+    expect(alive(serverPid)).toBe(false);
+    expect(existsSync(ownDir!)).toBe(false);
+  }, 120_000);
+
+
   it('reaps the private redis-server of a process that was SIGKILLed', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
       `const { startPrivateRedis } = await import(${JSON.stringify(SERVER_SRC)}); const r = await startPrivateRedis(); console.log(r.port); setInterval(() => {}, 1000);`,
