@@ -31,7 +31,11 @@ export function flagsToConfig(f: RunFlags): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (modes[0]) out.mode = modes[0];
   if (f.output !== undefined) out.output = f.output;
-  if (f.only !== undefined) out.only = splitList(f.only);
+  if (f.only !== undefined) {
+    out.only = splitList(f.only);
+    // `--only ''` (an unset shell variable) would run nothing and exit 0: a CI job that silently tests nothing.
+    if ((out.only as string[]).length === 0) throw new ConfigError(`--only: expected a comma-separated list of categories or check ids, got ${JSON.stringify(f.only)}`);
+  }
   if (f.skip !== undefined) out.skip = splitList(f.skip);
   if (f.readOnly) out.read_only = true;
   if (f.keepData) out.keep_data = true;

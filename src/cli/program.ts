@@ -1,11 +1,14 @@
 // Commander wiring only: parse arguments, call the library, map errors to exit codes and messages.
 import { Command, CommanderError, Option } from 'commander';
 import { configJsonSchema } from '../config/schema.js';
+import { validateCheckNames } from '../config/check-ids.js';
 import { loadConfig } from '../config/load.js';
+import { loadPlugins } from '../run/plugins.js';
 import { renderConfigDocs } from '../config/docs-table.js';
 import { builtinChecks } from '../checks/index.js';
 import { ConfigError, describeError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
+import { terminalSafe } from '../util/terminal-safe.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { registerCompareCommand } from './compare-command.js';
@@ -99,7 +102,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('validate a config file (with the environment) and print the effective config, URLs redacted')
     .argument('<file>', 'the JSON config file')
     .action(async (file: string) => {
-      const { config: c } = await loadConfig({ env: process.env, file });
+      const { config: c, baseDir } = await loadConfig({ env: process.env, file });
+      validateCheckNames(c, [...builtinChecks, ...(await loadPlugins(c.plugins, baseDir))]);
       process.stdout.write(`${redactText(JSON.stringify(c, null, 2))}\n`);
     });
 
@@ -129,11 +133,12 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version are successes; every other parse error is bad usage.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    // Messages may quote a config file, a run.json or a server's error: shown as text, never as terminal commands.
     if (err instanceof ConfigError) {
-      process.stderr.write(`stackprobe: ${err.message.split('\n').join('\nstackprobe: ')}\n`);
+      process.stderr.write(`stackprobe: ${terminalSafe(err.message).split('\n').join('\nstackprobe: ')}\n`);
       return EXIT.usage;
     }
-    process.stderr.write(`stackprobe: unexpected error: ${redactText(describeError(err))}\n`);
+    process.stderr.write(`stackprobe: unexpected error: ${terminalSafe(redactText(describeError(err)))}\n`);
     if (process.env.STACKPROBE_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
     return EXIT.checkFailed;
   }

@@ -4,6 +4,7 @@ import { renderConsoleSummary } from '../report/console.js';
 import { writeReports } from '../report/index.js';
 import { readRunFile } from '../result/read.js';
 import { ConfigError } from '../util/errors.js';
+import { prepareOutputDir } from '../util/output-dir.js';
 import { EXIT } from './exit-codes.js';
 import { splitList } from './flags.js';
 import { useColor } from './tty.js';
@@ -18,7 +19,7 @@ export async function reportCommand(file: string, opts: { format?: string; outpu
   }
   const result = await readRunFile(file);
   const fileFormats = formats.filter((f): f is Exclude<Format, 'console'> => f !== 'console');
-  const outDir = path.resolve(opts.output ?? path.dirname(file));
+  const outDir = fileFormats.length ? await prepareOutputDir(opts.output ?? path.dirname(file), opts.output !== undefined ? '--output' : 'the directory of run.json') : '';
   const written = fileFormats.length ? await writeReports(result, outDir, fileFormats) : [];
   if (formats.includes('console')) process.stdout.write(renderConsoleSummary(result, { color: useColor(process.stdout, opts.color), width: process.stdout.columns ?? 100 }));
   if (written.length) process.stdout.write(`Wrote ${written.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);

@@ -8,23 +8,27 @@ import { LoadSection } from './sections/load.js';
 import { PoolSection } from './sections/pool.js';
 import { ReportSection } from './sections/report.js';
 import { TasksSection } from './sections/tasks.js';
+import { shareSchema } from './share.js';
 
 const positive = () => z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' });
 const positiveInt = () => z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
-/** A share in 0..1; the reference tool's percentages (e.g. 80) are accepted and divided by 100 (see normaliseShares). */
-const share = () =>
-  z
-    .number({ error: 'expected a share between 0 and 1 (or a percentage up to 100)' })
-    .min(0, { error: 'expected a share between 0 and 1 (or a percentage up to 100)' })
-    .max(100, { error: 'expected a share between 0 and 1 (or a percentage up to 100)' });
+/** Node's timers (setTimeout) hold at most this many ms; a larger value is clamped to 1 ms, so every wait would end at once. */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+/**
+ * The largest workload scale: the plan kept in memory grows linearly (measured: 15 MB at 100, 130 MB and 1 M accounts
+ * at 1000, so ~1.3 GB at 10 000 and heap exhaustion at the 1e6 of issue 13), and 1000 already means 100 M transactions.
+ */
+export const MAX_SCALE = 1000;
+/** Virtual users (each its own connection) per query; more exhausts a server's connections long before it measures anything. */
+export const MAX_QUERY_CONCURRENCY = 1000;
 
-const SHARE_KEYS = ['connection_success_rate', 'query_error_rate', 'integrity_score', 'cache_hit_rate', 'task_success_rate', 'load_success_rate'] as const;
-
-function normaliseShares<T extends Record<(typeof SHARE_KEYS)[number], number>>(t: T): T {
-  const out = { ...t };
-  for (const k of SHARE_KEYS) if (out[k] > 1) out[k] = (out[k] / 100) as T[typeof k];
-  return out;
-}
+const ms = (what = 'a positive number') =>
+  z.number({ error: `expected ${what}` }).positive({ error: `expected ${what}` }).max(TIMER_MAX_MS, { error: `expected at most ${TIMER_MAX_MS} ms (about 24.8 days, the longest timer Node.js keeps)` });
+const msInt = () =>
+  z.number({ error: 'expected a positive integer (ms)' }).int({ error: 'expected a positive integer (ms)' }).positive({ error: 'expected a positive integer (ms)' })
+    .max(TIMER_MAX_MS, { error: `expected at most ${TIMER_MAX_MS} ms (about 24.8 days, the longest timer Node.js keeps)` });
+const bounded = (max: number, what: string) => positive().max(max, { error: `expected at most ${max} (${what})` });
+const boundedInt = (max: number, what: string) => positiveInt().max(max, { error: `expected at most ${max} (${what})` });
 
 function urlOf(schemes: string[], what: string) {
   return z.string({ error: `expected ${what}` }).refine(
@@ -51,29 +55,30 @@ const thresholdSpec = z.union([
 
 export const ThresholdsSchema = z
   .strictObject({
-    connection_time_ms: positive().default(50).describe('Connection acquire: average must stay below this (ms)'),
-    connection_success_rate: share().default(0.95).describe('Connection attempts: share that must succeed'),
-    query_time_ms: positive().default(100).describe('Basic queries: p95 must stay below this (ms); the reference tool\'s name'),
-    complex_query_time_ms: positive().default(500).describe('Financial (complex) queries: p95 must stay below this (ms)'),
-    query_error_rate: share().default(0.01).describe('Queries: error share must stay below this'),
-    integrity_score: share().default(0.95).describe('Integrity score must stay above this'),
-    cache_hit_rate: share().default(0.8).describe('Cache hit rate must stay above this (0.8 or 80)'),
-    cache_latency_ms: positive().default(10).describe('Cache operations: p95 must stay below this (ms)'),
-    task_success_rate: share().default(0.9).describe('Background tasks: share that must succeed'),
-    load_success_rate: share().default(0.95).describe('Requests under load: share that must succeed'),
-    memory_usage_mb: positive().default(1024).describe('stackprobe\'s own peak memory (RSS, MB): a warning above this'),
+    connection_time_ms: ms().default(50).describe('Connection acquire: average must stay below this (ms)'),
+    connection_success_rate: shareSchema().default(0.95).describe('Connection attempts: share that must succeed (0.95 or "95%")'),
+    query_time_ms: ms().default(100).describe('Basic queries: p95 must stay below this (ms); the reference tool\'s name'),
+    complex_query_time_ms: ms().default(500).describe('Financial (complex) queries: p95 must stay below this (ms)'),
+    query_error_rate: shareSchema().default(0.01).describe('Queries: error share must stay below this (0.01 or "1%")'),
+    integrity_score: shareSchema().default(0.95).describe('Integrity score must stay above this (0.95 or "95%")'),
+    cache_hit_rate: shareSchema().default(0.8).describe('Cache hit rate must stay above this (0.8 or "80%")'),
+    cache_latency_ms: ms().default(10).describe('Cache operations: p95 must stay below this (ms)'),
+    task_success_rate: shareSchema().default(0.9).describe('Background tasks: share that must succeed (0.9 or "90%")'),
+    load_success_rate: shareSchema().default(0.95).describe('Requests under load: share that must succeed (0.95 or "95%")'),
+    memory_usage_mb: bounded(1_048_576, 'MB, 1 TB').default(1024).describe('stackprobe\'s own peak memory (RSS, MB): a warning above this'),
   })
-  .transform(normaliseShares)
   .prefault({});
 
-const triple = (dflt: [number, number, number], what: string) =>
-  z.tuple([z.number(), z.number(), z.number()], { error: `expected three numbers: ${what}` }).default(dflt).describe(what);
+const triple = (dflt: [number, number, number], what: string, max: number) => {
+  const edge = z.number({ error: `expected three numbers: ${what}` }).min(0, { error: 'expected a number from 0' }).max(max, { error: `expected at most ${max}` });
+  return z.tuple([edge, edge, edge], { error: `expected three numbers: ${what}` }).default(dflt).describe(what);
+};
 
 export const BandsSchema = z
   .strictObject({
-    response_time_ms: triple([50, 100, 200], 'excellent, good, acceptable upper edges in ms'),
-    throughput_rps: triple([1000, 500, 100], 'excellent, good, acceptable lower edges in requests/s'),
-    hit_rate: triple([0.9, 0.8, 0.7], 'excellent, good, acceptable lower edges as shares'),
+    response_time_ms: triple([50, 100, 200], 'excellent, good, acceptable upper edges in ms', TIMER_MAX_MS),
+    throughput_rps: triple([1000, 500, 100], 'excellent, good, acceptable lower edges in requests/s', 1e9),
+    hit_rate: triple([0.9, 0.8, 0.7], 'excellent, good, acceptable lower edges as shares', 1),
   })
   .prefault({});
 
@@ -92,7 +97,7 @@ export const ConfigSchema = z.strictObject({
   celery_result_backend: urlOf(['redis', 'rediss', 'rpc'], 'a Celery result backend URL').optional().describe('Env CELERY_RESULT_BACKEND'),
   mode: z.enum(['quick', 'full', 'load-test']).default('quick').describe('How long and how large the run is'),
   output: z.string().default('results').describe('Directory for run.json, report.md and stackprobe.log'),
-  only: z.array(z.string()).optional().describe('Run only these categories or check ids'),
+  only: z.array(z.string()).min(1, { error: 'expected at least one category or check id (leave "only" out to run every check)' }).optional().describe('Run only these categories or check ids'),
   skip: z.array(z.string()).default([]).describe('Skip these categories or check ids'),
   read_only: z.boolean().default(false).describe('Write nothing anywhere: only checks that read'),
   keep_data: z.boolean().default(false).describe('Keep the stackprobe schema after the run'),
@@ -101,15 +106,15 @@ export const ConfigSchema = z.strictObject({
   bands: BandsSchema,
   workload: z
     .strictObject({
-      seed: z.number().int().default(42).describe('Seed of the deterministic data generator'),
-      scale: positive().optional().describe('Data scale factor; default 1 in quick mode, 10 in full (1 = 500 users, ~100k transactions)'),
+      seed: z.number().int({ error: 'expected an integer seed' }).min(0, { error: 'expected an integer seed from 0 to 4294967295' }).max(2 ** 32 - 1, { error: 'expected an integer seed from 0 to 4294967295' }).default(42).describe('Seed of the deterministic data generator'),
+      scale: bounded(MAX_SCALE, 'the workload plan is kept in memory; 1000 = 100 M transactions').optional().describe('Data scale factor; default 1 in quick mode, 10 in full (1 = 500 users, ~100k transactions)'),
     })
     .prefault({}),
   queries: z
     .strictObject({
-      concurrency: positiveInt().default(4).describe('Virtual users per query'),
-      duration_s: positive().optional().describe('Seconds per query; default 1.5 in quick mode, 10 in full'),
-      explain_slowest: z.number().int().min(0).default(3).describe('EXPLAIN (ANALYZE, BUFFERS) this many of the slowest queries'),
+      concurrency: boundedInt(MAX_QUERY_CONCURRENCY, 'one connection each').default(4).describe('Virtual users per query'),
+      duration_s: bounded(86_400, 'a day').optional().describe('Seconds per query; default 1.5 in quick mode, 10 in full'),
+      explain_slowest: z.number().int({ error: 'expected an integer from 0 to 100' }).min(0, { error: 'expected an integer from 0 to 100' }).max(100, { error: 'expected an integer from 0 to 100' }).default(3).describe('EXPLAIN (ANALYZE, BUFFERS) this many of the slowest queries'),
       custom: z.array(CustomQuerySchema).default([]).describe('Your own statements, run read-only'),
     })
     .prefault({}),
@@ -133,9 +138,9 @@ export const ConfigSchema = z.strictObject({
   plugins: z.array(z.string()).default([]).describe('Module paths or package names exporting checks'),
   timeouts: z
     .strictObject({
-      connect_ms: positiveInt().default(5000).describe('Connecting to a service'),
-      operation_ms: positiveInt().default(30000).describe('One query or command'),
-      check_ms: positiveInt().default(300000).describe('One whole check'),
+      connect_ms: msInt().default(5000).describe('Connecting to a service'),
+      operation_ms: msInt().default(30000).describe('One query or command'),
+      check_ms: msInt().default(300000).describe('One whole check'),
     })
     .prefault({}),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Level of stackprobe.log'),
@@ -147,5 +152,13 @@ export type ThresholdSpec = z.output<typeof thresholdSpec>;
 export type CustomQuery = z.output<typeof CustomQuerySchema>;
 
 export function configJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(ConfigSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+    // zod leaves out the default of a field whose input is transformed (shares: 0.8 or "80%"); the docs still show it.
+    override: (ctx) => {
+      const def = ctx.zodSchema._zod.def;
+      if (def.type === 'default' && ctx.jsonSchema.default === undefined) ctx.jsonSchema.default = JSON.parse(JSON.stringify(def.defaultValue)) as unknown;
+    },
+  }) as Record<string, unknown>;
 }

@@ -6,6 +6,8 @@ import {
 } from './format.js';
 import { seriesTables, type SeriesTable } from './series-table.js';
 import { palette, truncate, wrap, type Palette } from './text.js';
+import { appendAll, maxOf, minOf } from '../util/append.js';
+import { terminalSafeDeep } from '../util/terminal-safe.js';
 
 export interface ConsoleOptions {
   color: boolean;
@@ -17,6 +19,9 @@ const INDENT = ' '.repeat(8);
 const LABEL_WIDTH = 34;
 /** A load test can tag hundreds of metrics; the console shows the first few, the Markdown report all of them. */
 const MAX_METRIC_LINES = 12;
+/** A terminal summary stays readable (and bounded) whatever the result holds; report.md lists everything. */
+const MAX_FINDINGS = 20;
+const MAX_RECOMMENDATIONS = 30;
 
 interface Ctx {
   p: Palette;
@@ -24,19 +29,21 @@ interface Ctx {
   idWidth: number;
 }
 
-export function renderConsoleSummary(result: RunResult, opts: ConsoleOptions): string {
+export function renderConsoleSummary(raw: RunResult, opts: ConsoleOptions): string {
+  // Names, reasons and findings come from databases and files: shown as text, never as terminal commands.
+  const result = terminalSafeDeep(raw);
   const ctx: Ctx = {
     p: palette(opts.color),
     width: Math.min(100, Math.max(60, opts.width ?? 100)),
-    idWidth: Math.min(28, Math.max(12, ...result.checks.map((c) => c.id.length))),
+    idWidth: Math.min(28, maxOf(result.checks.map((c) => c.id.length), 12)),
   };
   const lines = header(result, ctx);
   for (const group of groupByCategory(result.checks)) {
     lines.push('', ctx.p.bold(`${categoryTitle(group.category)} (${group.category})`));
-    for (const check of group.checks) lines.push(...checkBlock(check, ctx));
+    for (const check of group.checks) appendAll(lines, checkBlock(check, ctx));
   }
   if (result.checks.length === 0) lines.push('', 'No checks ran.');
-  lines.push('', ...totals(result, ctx), '', ...recommendationLines(result, ctx));
+  appendAll(lines, [''], totals(result, ctx), [''], recommendationLines(result, ctx));
   return `${lines.join('\n')}\n`;
 }
 
@@ -51,7 +58,7 @@ function header(result: RunResult, { p, width }: Ctx): string[] {
     `${p.bold(`${env.tool.name} ${env.tool.version}`)} · ${modeLabel(result)} · ${formatDuration(result.durationMs)} · started ${result.startedAt}`,
   ];
   if (result.interrupted) {
-    lines.push(...wrap('INTERRUPTED: the run was stopped early; checks that had not finished are marked SKIP and the figures are partial.', width).map((l) => p.yellow(p.bold(l))));
+    appendAll(lines, wrap('INTERRUPTED: the run was stopped early; checks that had not finished are marked SKIP and the figures are partial.', width).map((l) => p.yellow(p.bold(l))));
   }
   const keys = [...Object.keys(env.targets), ...Object.keys(env.unavailable).filter((k) => !(k in env.targets))];
   const keyWidth = Math.max(6, ...keys.map((k) => k.length)) + 2;
@@ -61,11 +68,11 @@ function header(result: RunResult, { p, width }: Ctx): string[] {
       const note = key === 'pg'
         ? 'private embedded PostgreSQL: stackprobe started it for this run because no DATABASE_URL was given, so your own database was not tested'
         : `private ${t.kind} started by stackprobe for this run`;
-      lines.push(...wrap(note, width, ' '.repeat(keyWidth + 2)).map(p.cyan));
+      appendAll(lines, wrap(note, width, ' '.repeat(keyWidth + 2)).map(p.cyan));
     }
   }
   for (const [key, why] of Object.entries(env.unavailable)) {
-    lines.push(...wrap(`not tested: ${why}`, width, `  ${key.padEnd(keyWidth)}`, ' '.repeat(keyWidth + 2)).map(p.dim));
+    appendAll(lines, wrap(`not tested: ${why}`, width, `  ${key.padEnd(keyWidth)}`, ' '.repeat(keyWidth + 2)).map(p.dim));
   }
   return lines;
 }
@@ -79,33 +86,34 @@ function checkBlock(c: CheckResult, ctx: Ctx): string[] {
   const lines = [`  ${badge}  ${truncate(c.id, ctx.idWidth).padEnd(ctx.idWidth)}  ${title.padEnd(room)} ${p.dim(duration)}`.trimEnd()];
   if (c.reason) {
     const style = c.status === 'fail' ? p.red : p.dim;
-    lines.push(...wrap(c.reason, width, `${INDENT}reason: `, `${INDENT}        `).map(style));
+    appendAll(lines, wrap(c.reason, width, `${INDENT}reason: `, `${INDENT}        `).map(style));
   }
   const tables = seriesTables(c);
-  for (const table of tables) lines.push(...tableLines(table, ctx));
+  for (const table of tables) appendAll(lines, tableLines(table, ctx));
   const consumed = new Set(tables.flatMap((t) => [...t.consumed]));
   const rest = c.metrics.filter((m) => !consumed.has(m) && !m.name.endsWith('_error_kinds'));
   const entries = groupSeries(rest);
   const shown = entries.slice(0, MAX_METRIC_LINES);
-  for (const e of shown) lines.push(...(Array.isArray(e) ? groupLines(e, width) : metricLines(e, width)));
+  for (const e of shown) appendAll(lines, (Array.isArray(e) ? groupLines(e, width) : metricLines(e, width)));
   if (entries.length > shown.length) lines.push(p.dim(`${INDENT}… ${entries.length - shown.length} more metrics in the Markdown report`));
   for (const t of c.thresholds) {
     if (t.ok) continue;
     const text = `✗ ${formatThreshold(t)}${t.level === 'warn' ? ' (warning)' : ''}`;
-    lines.push(...wrap(text, width, INDENT, `${INDENT}  `).map(t.level === 'fail' ? p.red : p.yellow));
+    appendAll(lines, wrap(text, width, INDENT, `${INDENT}  `).map(t.level === 'fail' ? p.red : p.yellow));
   }
   // Response-time bands are in the tables; other ratings (hit rate, throughput of untabled metrics) are listed here.
   const shownBands = new Set(tables.flatMap((t) => t.rows.filter((r) => r.band).map((r) => metricLabel(r.duration))));
   const otherRatings = c.ratings.filter((r) => !shownBands.has(r.metric) && !(r.kind === 'throughput_rps' && tables.length > 0));
   if (otherRatings.length > 0) {
     const ratings = otherRatings.map((r) => `${r.metric} ${formatRatingValue(r)} ${r.band}`).join(' · ');
-    lines.push(...wrap(`rating: ${ratings}`, width, INDENT, `${INDENT}        `));
+    appendAll(lines, wrap(`rating: ${ratings}`, width, INDENT, `${INDENT}        `));
   }
-  for (const f of c.findings) {
-    if (f.severity === 'info') continue;
+  const shownFindings = c.findings.filter((f) => f.severity !== 'info');
+  for (const f of shownFindings.slice(0, MAX_FINDINGS)) {
     const text = `${f.severity === 'error' ? '✗' : '!'} ${f.title}${f.subject ? ` (${f.subject})` : ''}`;
-    lines.push(...wrap(text, width, INDENT, `${INDENT}  `).map((l) => p.severity(f.severity, l)));
+    appendAll(lines, wrap(text, width, INDENT, `${INDENT}  `).map((l) => p.severity(f.severity, l)));
   }
+  if (shownFindings.length > MAX_FINDINGS) lines.push(p.dim(`${INDENT}… and ${formatNumber(shownFindings.length - MAX_FINDINGS)} more findings (all in report.md)`));
   return lines;
 }
 
@@ -136,7 +144,7 @@ function tableColumns(p: Palette): Column[] {
 /** One row per operation: n, p50/p95/p99, error share, throughput, and the response-time band. */
 function tableLines(table: SeriesTable, { p, width }: Ctx): string[] {
   const title = table.tagKey || 'operation';
-  const labelWidth = Math.min(26, Math.max(8, title.length, ...table.rows.map((r) => r.label.length)));
+  const labelWidth = Math.min(26, maxOf(table.rows.map((r) => r.label.length), Math.max(8, title.length)));
   const columns = tableColumns(p);
   const span = (cols: Column[]) => INDENT.length + labelWidth + cols.reduce((n, c) => n + 1 + Math.abs(c.width), 0);
   for (const name of ['band', 'req/s', 'p50']) {
@@ -168,7 +176,7 @@ function groupSeries(metrics: SerializedMetric[]): Array<SerializedMetric | Seri
     done.add(key);
     const group = byName.get(key)!;
     if (group.length > 3) out.push(group);
-    else out.push(...group);
+    else appendAll(out, group);
   }
   return out;
 }
@@ -184,8 +192,8 @@ function groupLines(group: SerializedMetric[], width: number): string[] {
       case 'trend': return m.summary.percentiles.p95 ?? 0;
     }
   });
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
+  const lo = minOf(values);
+  const hi = maxOf(values);
   const unit = first.type === 'rate' ? 'ratio' : first.unit;
   const worstIndex = first.type === 'rate' && /success/.test(first.name) ? values.indexOf(lo) : values.indexOf(hi);
   const worst = group[worstIndex]!;
@@ -238,18 +246,18 @@ function totals(result: RunResult, { p, width }: Ctx): string[] {
     p.dim(`${formatNumber(s.skipped)} skipped`),
   ].join(' · ');
   const lines = [p.bold('Totals'), `  ${'checks'.padEnd(15)}${counts}`];
-  lines.push(...row('success rate', `${formatPercent(s.successRate)} (${formatNumber(s.passed + s.warned)} of ${formatNumber(ran)} checks that ran passed or warned)`));
+  appendAll(lines, row('success rate', `${formatPercent(s.successRate)} (${formatNumber(s.passed + s.warned)} of ${formatNumber(ran)} checks that ran passed or warned)`));
   const rt = s.responseTime;
   if (rt && rt.count > 0) {
     const pc = (k: string) => formatMs(rt.percentiles[k] ?? Number.NaN);
-    lines.push(...row('response time', `p50 ${pc('p50')} · p95 ${pc('p95')} · p99 ${pc('p99')} (${formatNumber(rt.count)} operations, all checks)`));
+    appendAll(lines, row('response time', `p50 ${pc('p50')} · p95 ${pc('p95')} · p99 ${pc('p99')} (${formatNumber(rt.count)} operations, all checks)`));
   } else {
-    lines.push(...row('response time', 'no operations were timed'));
+    appendAll(lines, row('response time', 'no operations were timed'));
   }
   const proc = s.process;
-  lines.push(...row('client', `CPU ${formatNumber(proc.cpuPercent)}% (user ${formatDuration(proc.cpuUserMs)}, system ${formatDuration(proc.cpuSystemMs)}) · max memory ${formatNumber(proc.maxRssMb)} MB`));
+  appendAll(lines, row('client', `CPU ${formatNumber(proc.cpuPercent)}% (user ${formatDuration(proc.cpuUserMs)}, system ${formatDuration(proc.cpuSystemMs)}) · max memory ${formatNumber(proc.maxRssMb)} MB`));
   for (const t of s.thresholds) {
-    if (!t.ok) lines.push(...wrap(`✗ ${formatThreshold(t)}`, width, '  ', '    ').map(t.level === 'fail' ? p.red : p.yellow));
+    if (!t.ok) appendAll(lines, wrap(`✗ ${formatThreshold(t)}`, width, '  ', '    ').map(t.level === 'fail' ? p.red : p.yellow));
   }
   return lines;
 }
@@ -257,14 +265,15 @@ function totals(result: RunResult, { p, width }: Ctx): string[] {
 function recommendationLines(result: RunResult, { p, width }: Ctx): string[] {
   const recs = result.recommendations;
   if (recs.length === 0) return [`${p.bold('Recommendations')}: none, nothing needs attention.`];
-  const numWidth = String(recs.length).length;
+  const numWidth = String(Math.min(recs.length, MAX_RECOMMENDATIONS)).length;
   const lines = [p.bold('Recommendations')];
-  recs.forEach((r, i) => {
+  recs.slice(0, MAX_RECOMMENDATIONS).forEach((r, i) => {
     const first = `  ${String(i + 1).padStart(numWidth)}. `;
     const wrapped = wrap(`[${r.severity}] ${r.checkId}: ${r.text}`, width, first, ' '.repeat(first.length));
     const tag = `[${r.severity}]`;
     wrapped[0] = wrapped[0]!.replace(tag, p.severity(r.severity, tag));
-    lines.push(...wrapped);
+    appendAll(lines, wrapped);
   });
+  if (recs.length > MAX_RECOMMENDATIONS) lines.push(p.dim(`  … and ${formatNumber(recs.length - MAX_RECOMMENDATIONS)} more (all in report.md)`));
   return lines;
 }

@@ -1,5 +1,5 @@
 // The reporters' entry point: render a result in a named format, or write the report files into an output directory.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Comparison } from '../compare/model.js';
 import type { RunResult } from '../result/model.js';
@@ -8,6 +8,7 @@ import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import { renderProm } from './prom.js';
+import { prepareOutputDir } from '../util/output-dir.js';
 
 export type ReportFormat = 'json' | 'md' | 'html' | 'junit' | 'prom';
 
@@ -19,6 +20,8 @@ export const REPORT_FILES: Record<ReportFormat, string> = {
 export interface ReportOptions {
   /** A comparison with a baseline run (`run --baseline`): shown in the Markdown and HTML reports. */
   comparison?: Comparison;
+  /** How the user named the directory (`--output`), for the message when it cannot be written. */
+  label?: string;
 }
 
 export function renderFormat(result: RunResult, format: ReportFormat, opts: ReportOptions = {}): string {
@@ -33,7 +36,8 @@ export function renderFormat(result: RunResult, format: ReportFormat, opts: Repo
 
 /** Writes one file per format (duplicates once) into `dir`, creating it; returns the paths written, in order. */
 export async function writeReports(result: RunResult, dir: string, formats: ReportFormat[], opts: ReportOptions = {}): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  // Not mkdir({ recursive: true }): it never returns for a path such as /proc/x (see util/output-dir.ts).
+  await prepareOutputDir(dir, opts.label ?? 'output directory');
   const written: string[] = [];
   for (const format of new Set(formats)) {
     const file = path.join(dir, REPORT_FILES[format]);

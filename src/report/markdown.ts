@@ -7,7 +7,8 @@ import {
   categoryTitle, checkDuration, formatBytes, formatDuration, formatMs, formatNumber, formatPercent, formatRatingValue, formatThreshold,
   formatThresholdActual, formatValue, groupByCategory, metricLabel, statusWord, whyText,
 } from './format.js';
-import { code, codeCell, escapeCell, escapeInline, table } from './md.js';
+import { code, codeCell, escapeCell, escapeInline, escapeLine, table } from './md.js';
+import { appendAll } from '../util/append.js';
 
 const STATUS_ICON: Record<CheckStatus, string> = { pass: '✅', warn: '⚠️', fail: '❌', skip: '⏭️' };
 const PERCENTILES = ['p50', 'p90', 'p95', 'p99', 'p99.9'];
@@ -17,17 +18,17 @@ function status(s: CheckStatus): string {
 }
 
 export function renderMarkdown(result: RunResult, opts: { comparison?: Comparison } = {}): string {
-  const lines = [`# ${result.environment.tool.name} report`, ''];
+  const lines = [`# ${escapeLine(result.environment.tool.name)} report`, ''];
   if (result.interrupted) {
     lines.push('> **Interrupted:** the run was stopped early. Checks that had not finished are marked SKIP and the figures are partial.', '');
   }
-  lines.push(...summarySection(result), ...checksOverview(result), ...recommendationSection(result));
-  if (opts.comparison) lines.push(...comparisonSection(opts.comparison));
+  appendAll(lines, summarySection(result), checksOverview(result), recommendationSection(result));
+  if (opts.comparison) appendAll(lines, comparisonSection(opts.comparison));
   for (const group of groupByCategory(result.checks)) {
-    lines.push(`## ${escapeInline(categoryTitle(group.category))} (${code(group.category)})`, '');
-    for (const check of group.checks) lines.push(...checkSection(check));
+    lines.push(`## ${escapeLine(categoryTitle(group.category))} (${code(group.category)})`, '');
+    for (const check of group.checks) appendAll(lines, checkSection(check));
   }
-  lines.push(...environmentSection(result));
+  appendAll(lines, environmentSection(result));
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 
@@ -83,9 +84,9 @@ function comparisonSection(cmp: Comparison): string[] {
     codeCell(r.check), codeCell(r.metric), r.stat, escapeCell(r.baseline), escapeCell(r.current), escapeCell(r.change),
     r.verdict === 'regression' ? '❌ regression' : r.verdict === 'improved' ? '✅ improved' : '',
   ]);
-  lines.push(...table(['Check', 'Metric', 'Figure', 'Baseline', 'Current', 'Change', ''], rows, ['left', 'left', 'left', 'right', 'right', 'right']));
+  appendAll(lines, table(['Check', 'Metric', 'Figure', 'Baseline', 'Current', 'Change', ''], rows, ['left', 'left', 'left', 'right', 'right', 'right']));
   const status = cmp.statusChanges.map((s) => `- ${code(s.checkId)}: ${status_(s.baseline)} → ${status_(s.current)}`);
-  if (status.length) lines.push('**Status changes**', '', ...status, '');
+  if (status.length) appendAll(lines, ['**Status changes**', ''], status, ['']);
   return lines;
 }
 
@@ -94,20 +95,20 @@ function status_(s: string): string {
 }
 
 function checkSection(c: CheckResult): string[] {
-  const lines = [`### ${code(c.id)}: ${escapeInline(c.title)} ${status(c.status)}`, ''];
-  const when = checkDuration(c) ? `Took ${checkDuration(c)}, started ${c.startedAt}.` : '';
+  const lines = [`### ${code(c.id)}: ${escapeLine(c.title)} ${status(c.status)}`, ''];
+  const when = checkDuration(c) ? `Took ${checkDuration(c)}, started ${escapeLine(c.startedAt)}.` : '';
   if (when) lines.push(when, '');
   if (c.reason) lines.push(`**Reason:** ${escapeInline(c.reason)}`, '');
-  lines.push(...trendTable(c.metrics), ...otherMetricTable(c.metrics));
+  appendAll(lines, trendTable(c.metrics), otherMetricTable(c.metrics));
   const thresholds = c.thresholds.map((t) => [
     codeCell(t.metric), codeCell(t.expression), t.level, escapeCell(formatThresholdActual(t)), t.ok ? '✅ met' : '❌ missed', escapeCell(t.source),
   ]);
-  if (thresholds.length) lines.push('**Thresholds**', '', ...table(['Metric', 'Threshold', 'Level', 'Measured', 'Result', 'Source'], thresholds));
+  if (thresholds.length) appendAll(lines, ['**Thresholds**', ''], table(['Metric', 'Threshold', 'Level', 'Measured', 'Result', 'Source'], thresholds));
   const ratings = c.ratings.map((r) => [codeCell(r.metric), r.kind, escapeCell(formatRatingValue(r)), `**${r.band}**`]);
-  if (ratings.length) lines.push('**Ratings**', '', ...table(['Metric', 'Kind', 'Value', 'Band'], ratings, ['left', 'left', 'right']));
-  if (c.findings.length) lines.push('**Findings**', '', ...c.findings.map(findingItem), '');
+  if (ratings.length) appendAll(lines, ['**Ratings**', ''], table(['Metric', 'Kind', 'Value', 'Band'], ratings, ['left', 'left', 'right']));
+  if (c.findings.length) appendAll(lines, ['**Findings**', ''], c.findings.map(findingItem), ['']);
   const info = Object.entries(c.info).map(([k, v]) => [escapeCell(k), escapeCell(infoValue(v))]);
-  if (info.length) lines.push('**Details**', '', ...table(['Figure', 'Value'], info));
+  if (info.length) appendAll(lines, ['**Details**', ''], table(['Figure', 'Value'], info));
   return lines;
 }
 
@@ -138,7 +139,7 @@ function otherMetricTable(metrics: SerializedMetric[]): string[] {
 function findingItem(f: Finding): string {
   const indent = '  ';
   const parts = [`- **${f.severity}**: ${escapeInline(f.title, indent)}${f.subject ? ` (${code(f.subject.replace(/\r?\n/g, ' '))})` : ''}`];
-  if (f.detail) parts.push(...f.detail.split(/\r?\n/).map((line) => `${indent}${escapeInline(line)}`));
+  if (f.detail) appendAll(parts, f.detail.split(/\r?\n/).map((line) => `${indent}${escapeInline(line)}`));
   if (f.recommendation) parts.push(`${indent}*Recommendation:* ${escapeInline(f.recommendation, indent)}`);
   // Hard line breaks keep the detail's lines and the recommendation on lines of their own inside the item.
   return parts.join('<br>\n');
@@ -163,11 +164,11 @@ function environmentSection(result: RunResult): string[] {
     lines.push(`### Target ${code(key)}`, '');
     const facts = [['Kind', escapeCell(t.kind)], ['URL', codeCell(t.url)], ['Server version', escapeCell(t.version ?? 'unknown')]];
     if (t.private) facts.push(['Private', key === 'pg' ? 'yes: an embedded PostgreSQL stackprobe started for this run (no `DATABASE_URL` given); your own database was not tested' : 'yes: started by stackprobe for this run']);
-    lines.push(...table(['', ''], facts.map(([k, v]) => [`**${k}**`, v!])));
+    appendAll(lines, table(['', ''], facts.map(([k, v]) => [`**${k}**`, v!])));
     const settings = Object.entries(t.settings ?? {}).map(([k, v]) => [codeCell(k), escapeCell(v)]);
-    lines.push(...table(['Setting', 'Value'], settings));
+    appendAll(lines, table(['Setting', 'Value'], settings));
   }
   const unavailable = Object.entries(env.unavailable).map(([k, why]) => [codeCell(k), escapeCell(why)]);
-  if (unavailable.length) lines.push('### Not tested', '', ...table(['Service', 'Why'], unavailable));
+  if (unavailable.length) appendAll(lines, ['### Not tested', ''], table(['Service', 'Why'], unavailable));
   return lines;
 }

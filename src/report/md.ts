@@ -1,8 +1,12 @@
 // Markdown building blocks: cell and inline escaping, code spans and GitHub-flavoured tables.
+import { terminalSafe } from '../util/terminal-safe.js';
 
-/** Text that would otherwise start an HTML tag (`<script`, `</b`, `<!--`) is shown literally. */
+/**
+ * Text that would otherwise start an HTML tag (`<script`, `</b`, `<!--`) is shown literally; escape sequences and other
+ * control characters are dropped (a report read with `cat` must not drive the terminal).
+ */
 function escapeHtmlStart(s: string): string {
-  return s.replace(/<(?=[A-Za-z/!?])/g, '&lt;');
+  return terminalSafe(s).replace(/<(?=[A-Za-z/!?])/g, '&lt;');
 }
 
 /** What would make a line a heading, quote or list item: `# `, `>`, `- `, `1. `; the last character gets escaped. */
@@ -19,13 +23,20 @@ export function escapeInline(s: string, indent = ''): string {
     .join(`\n${indent}`);
 }
 
+/** Text for a heading or a one-line sentence: newlines (which would end the heading) become spaces. */
+export function escapeLine(s: string): string {
+  return escapeInline(s.replace(/\s*\r?\n\s*/g, ' '));
+}
+
 /** A table cell: `|` would end the cell and a newline the row. */
 export function escapeCell(s: string): string {
   return escapeHtmlStart(s).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
 
 /** An inline code span that survives backticks in its content; inside tables pass it through escapeCell's pipe rule. */
-export function code(s: string): string {
+export function code(raw: string): string {
+  // A newline would end a heading or list item the span sits in.
+  const s = terminalSafe(raw).replace(/\r?\n/g, ' ');
   const runs = s.match(/`+/g) ?? [];
   const fence = '`'.repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
   const pad = s.startsWith('`') || s.endsWith('`') ? ' ' : '';

@@ -4,6 +4,7 @@ import type { RunEvent } from '../run/runner.js';
 import { checkDuration, statusWord, whyText } from './format.js';
 import type { ProgressOptions, ProgressView } from './progress.js';
 import { palette, type Palette } from './text.js';
+import { terminalSafe } from '../util/terminal-safe.js';
 
 /** What a check's end looks like in one line: status, duration, and why (the reason, or the first missed threshold). */
 export function endText(result: CheckResult, p: Palette): string {
@@ -13,8 +14,9 @@ export function endText(result: CheckResult, p: Palette): string {
   return `${badge}${duration}${why ? `: ${oneLine(why)}` : ''}`;
 }
 
+/** One terminal-safe line: what a check reports may come from a database (names, errors) and carry escape sequences. */
 export function oneLine(text: string): string {
-  return text.replace(/\s*\r?\n\s*/g, ' ').trim();
+  return terminalSafe(text.replace(/\s*\r?\n\s*/g, ' ')).trim();
 }
 
 export function createPlainView(opts: ProgressOptions): ProgressView {
@@ -36,21 +38,21 @@ export function createPlainView(opts: ProgressOptions): ProgressView {
       switch (e.type) {
         case 'plan':
           for (const c of e.checks) titles.set(c.id, c.title);
-          line('plan', `${e.checks.length} ${e.checks.length === 1 ? 'check' : 'checks'}${e.checks.length ? `: ${e.checks.map((c) => c.id).join(', ')}` : ''}`);
+          line('plan', `${e.checks.length} ${e.checks.length === 1 ? 'check' : 'checks'}${e.checks.length ? `: ${oneLine(e.checks.map((c) => c.id).join(', '))}` : ''}`);
           break;
         case 'setup':
           line('setup', oneLine(e.text));
           break;
         case 'check-start': {
           const title = titles.get(e.id);
-          line(e.id, `started${title ? ` (${oneLine(title)})` : ''}`);
+          line(terminalSafe(e.id), `started${title ? ` (${oneLine(title)})` : ''}`);
           break;
         }
         case 'check-progress':
           line(e.id, oneLine(e.text));
           break;
         case 'check-end':
-          line(e.result.id, endText(e.result, p));
+          line(terminalSafe(e.result.id), endText(e.result, p));
           break;
         case 'teardown':
           line('teardown', oneLine(e.text));

@@ -56,10 +56,10 @@ export function createTtyView(opts: ProgressOptions): ProgressView {
   const slot = (id: string, title?: string): Slot => {
     let s = slots.get(id);
     if (!s) {
-      s = { id, title: title ?? id, gate: new Gate() };
+      s = { id: oneLine(id), title: oneLine(title ?? id), gate: new Gate() };
       slots.set(id, s);
     } else if (title !== undefined) {
-      s.title = title;
+      s.title = oneLine(title);
     }
     return s;
   };

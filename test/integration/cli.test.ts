@@ -52,7 +52,7 @@ describe('usage', () => {
   it('exits 2 for an unknown category in --only, and for a bad threshold expression', async () => {
     const r = await runCli(['run', '--only', 'querys', '--output', dir]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('config.only[0]: expected a category or check id');
+    expect(r.stderr).toContain('--only: unknown category or check id "querys"; did you mean "queries"?');
     const file = path.join(dir, 'bad-threshold.json');
     await writeFile(file, JSON.stringify({ checks: { 'queries.basic': { thresholds: { query_duration: ['p95 under 100'] } } } }));
     const t = await runCli(['run', '--config', file, '--output', dir]);

@@ -56,14 +56,43 @@ describe('config validation', () => {
     expect(msg).not.toContain('hunter2');
   });
 
-  it("accepts the reference tool's format as it is, percentages included", () => {
+  it("accepts the reference tool's key names, shares written as 0.8 or \"80%\"", () => {
     const c = validateConfig({
       database_url: 'postgresql://u:p@localhost:5432/finance',
       redis_url: 'redis://localhost:6379/0',
-      thresholds: { query_time_ms: 100, cache_hit_rate: 80, memory_usage_mb: 512 },
+      thresholds: { query_time_ms: 100, cache_hit_rate: '80%', query_error_rate: 0.01, task_success_rate: '99.5 %', memory_usage_mb: 512 },
     });
-    expect(c.thresholds).toMatchObject({ query_time_ms: 100, cache_hit_rate: 0.8, memory_usage_mb: 512, complex_query_time_ms: 500 });
+    expect(c.thresholds).toMatchObject({ query_time_ms: 100, cache_hit_rate: 0.8, query_error_rate: 0.01, task_success_rate: 0.995, memory_usage_mb: 512, complex_query_time_ms: 500 });
     expect(c.mode).toBe('quick');
+  });
+
+  it('refuses a share written as an ambiguous bare number, saying how to write it', () => {
+    expect(messageOf(() => validateConfig({ thresholds: { cache_hit_rate: 80 } }))).toBe(
+      'config.thresholds.cache_hit_rate: expected 0.8 or "80%" (80 alone is ambiguous for a share), got 80',
+    );
+    expect(messageOf(() => validateConfig({ thresholds: { query_error_rate: 1 } }))).toBe(
+      'config.thresholds.query_error_rate: expected 0.01 or "1%" for one percent, or "100%" for all (1 alone is ambiguous for a share), got 1',
+    );
+    expect(messageOf(() => validateConfig({ thresholds: { load_success_rate: 150 } }))).toMatch(/^config\.thresholds\.load_success_rate: expected a share between 0 and 1/);
+    expect(messageOf(() => validateConfig({ thresholds: { integrity_score: '120%' } }))).toMatch(/^config\.thresholds\.integrity_score: expected a share between 0 and 1/);
+    expect(validateConfig({ thresholds: { query_error_rate: '100%' } }).thresholds.query_error_rate).toBe(1);
+  });
+
+  it('bounds every number where a larger one would break the run', () => {
+    expect(messageOf(() => validateConfig({ timeouts: { check_ms: 3_000_000_000 } }))).toBe(
+      'config.timeouts.check_ms: expected at most 2147483647 ms (about 24.8 days, the longest timer Node.js keeps), got 3000000000',
+    );
+    expect(validateConfig({ timeouts: { check_ms: 2 ** 31 - 1 } }).timeouts.check_ms).toBe(2 ** 31 - 1);
+    expect(messageOf(() => validateConfig({ workload: { scale: 1e6 } }))).toMatch(/^config\.workload\.scale: expected at most 1000 \(/);
+    expect(validateConfig({ workload: { scale: 1000 } }).workload.scale).toBe(1000);
+    expect(messageOf(() => validateConfig({ queries: { concurrency: 3000 } }))).toBe('config.queries.concurrency: expected at most 1000 (one connection each), got 3000');
+    expect(messageOf(() => validateConfig({ queries: { duration_s: 1e7 } }))).toMatch(/^config\.queries\.duration_s: expected at most 86400/);
+    expect(messageOf(() => validateConfig({ queries: { explain_slowest: 1e9 } }))).toMatch(/^config\.queries\.explain_slowest: expected an integer from 0 to 100/);
+    expect(messageOf(() => validateConfig({ thresholds: { cache_latency_ms: 1e300 } }))).toMatch(/^config\.thresholds\.cache_latency_ms: expected at most 2147483647 ms/);
+    expect(messageOf(() => validateConfig({ thresholds: { memory_usage_mb: 1e12 } }))).toMatch(/^config\.thresholds\.memory_usage_mb: expected at most/);
+    expect(messageOf(() => validateConfig({ bands: { hit_rate: [90, 80, 70] } }))).toMatch(/^config\.bands\.hit_rate\[0\]: expected at most 1, got 90/);
+    expect(messageOf(() => validateConfig({ workload: { seed: 2 ** 40 } }))).toMatch(/^config\.workload\.seed: expected an integer seed/);
+    expect(messageOf(() => validateConfig({ only: [] }))).toBe('config.only: expected at least one category or check id (leave "only" out to run every check), got []');
   });
 
   it('exports a JSON Schema that lists every section', () => {

@@ -50,6 +50,7 @@ describe('renderConsoleSummary', () => {
   it('ends with totals and numbered recommendations', () => {
     expect(out).toContain('checks         6 total · 1 passed · 2 failed · 1 warning · 2 skipped');
     expect(out).toContain('success rate   50.0% (2 of 4 checks that ran passed or warned)');
+    // 20 connects + 2,000 acquires + 1,250 queries; the pg_dump time is a duration, not an operation, so it is not counted.
     expect(out).toMatch(/response time {2}p50 [\d.]+ ms · p95 [\d.,]+ ms · p99 [\d.,]+ ms \(3,270 operations, all checks\)/);
     expect(out).toContain('client         CPU 20.3% (user 2.1 s, system 400 ms) · max memory 143 MB');
     const numbered = out.split('Recommendations\n')[1]!.match(/^\s+\d+\. /gm)!;

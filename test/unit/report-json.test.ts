@@ -37,27 +37,27 @@ describe('renderJson / parseRunJson', () => {
 
   it('rejects what is not JSON', () => {
     expect(reject('{"schemaVersion": 1,').message).toMatch(/^results\/run\.json: not a stackprobe result: the file is not valid JSON \(.+\)$/);
-    expect(reject('[1, 2]').message).toBe('results/run.json: not a stackprobe result: expected a JSON object, found array');
+    expect(reject('[1, 2]').message).toBe('results/run.json: not a valid stackprobe result: expected a JSON object, found an array');
   });
 
   it('rejects another schema version, naming the one found', () => {
     const other = { ...JSON.parse(renderJson(fullRunResult())), schemaVersion: 2 };
     expect(reject(JSON.stringify(other)).message).toBe('results/run.json: schemaVersion 2 is not supported; this version of stackprobe reads schemaVersion 1');
-    expect(reject('{"hello": "world"}').message).toBe('results/run.json: not a stackprobe result: missing field "schemaVersion"');
+    expect(reject('{"hello": "world"}').message).toBe('results/run.json: not a valid stackprobe result: missing field "schemaVersion"');
   });
 
   it('rejects a result missing a field the reporters need', () => {
     const full = JSON.parse(renderJson(fullRunResult())) as Record<string, unknown>;
     const { summary: _summary, ...noSummary } = full;
-    expect(reject(JSON.stringify(noSummary)).message).toBe('results/run.json: not a valid stackprobe result: missing field "summary"');
+    expect(reject(JSON.stringify(noSummary)).message).toBe('results/run.json: not a valid stackprobe result: summary: missing (expected an object)');
     const badChecks = { ...full, checks: 'none' };
-    expect(reject(JSON.stringify(badChecks)).message).toBe('results/run.json: not a valid stackprobe result: field "checks" should be an array, found string');
+    expect(reject(JSON.stringify(badChecks)).message).toBe('results/run.json: not a valid stackprobe result: checks: expected an array, found string');
     const badStatus = JSON.parse(renderJson(fullRunResult())) as { checks: Array<Record<string, unknown>> };
     badStatus.checks[2]!.status = 'ok';
-    expect(reject(JSON.stringify(badStatus)).message).toBe('results/run.json: not a valid stackprobe result: "checks[2].status" should be one of pass, warn, fail, skip, found "ok"');
+    expect(reject(JSON.stringify(badStatus)).message).toBe('results/run.json: not a valid stackprobe result: checks[2].status: expected one of "pass", "warn", "fail", "skip"');
     const noTargets = JSON.parse(renderJson(fullRunResult())) as { environment: Record<string, unknown> };
     delete noTargets.environment.targets;
-    expect(reject(JSON.stringify(noTargets)).message).toBe('results/run.json: not a valid stackprobe result: missing field "environment.targets"');
+    expect(reject(JSON.stringify(noTargets)).message).toBe('results/run.json: not a valid stackprobe result: environment.targets: missing (expected an object)');
   });
 });
 

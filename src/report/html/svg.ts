@@ -2,6 +2,7 @@
 import { formatNumber } from '../format.js';
 import type { Bin } from './buckets.js';
 import { esc } from './escape.js';
+import { maxOf, minOf } from '../../util/append.js';
 
 const W = 640;
 const H = 220;
@@ -10,6 +11,8 @@ const PLOT_W = W - PAD.left - PAD.right;
 const PLOT_H = H - PAD.top - PAD.bottom;
 /** Colours come from CSS variables (--c0 … --c7), so dark mode and print restyle them. */
 export const MAX_LINES = 8;
+/** No axis ever needs more; it bounds the loop whatever the data. */
+const MAX_TICKS = 50;
 
 export interface LineSeries {
   label: string;
@@ -22,9 +25,15 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  // Counted, not accumulated: where step is below the spacing of doubles (x near 1e20) `v += step` would never move.
+  const first = Math.ceil(lo / step - 1e-9);
+  const n = Math.min(MAX_TICKS, Math.floor(hi / step + 1e-9) - first + 1);
   const ticks: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
-  return ticks;
+  for (let i = 0; i < n; i++) {
+    const v = Number(((first + i) * step).toPrecision(12));
+    if (ticks.length === 0 || v > ticks[ticks.length - 1]!) ticks.push(v);
+  }
+  return ticks.length ? ticks : [lo];
 }
 
 function niceMax(v: number): number {
@@ -59,11 +68,11 @@ export function lineChart(series: LineSeries[], opts: { title: string; xTitle: s
   const shown = series.filter((s) => s.points.length > 0).slice(0, MAX_LINES);
   const all = shown.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   if (all.length === 0) return '';
-  let x0 = Math.min(...all.map((p) => p[0]));
-  let x1 = Math.max(...all.map((p) => p[0]));
-  if (x1 === x0) { x0 -= 1; x1 += 1; }
-  const yMin = Math.min(0, ...all.map((p) => p[1]));
-  const yMax = niceMax(Math.max(...all.map((p) => p[1])));
+  let x0 = minOf(all.map((p) => p[0]));
+  let x1 = maxOf(all.map((p) => p[0]));
+  if (!(x1 > x0)) { x0 -= 1; x1 = x0 + 2; }
+  const yMin = minOf(all.map((p) => p[1]), 0);
+  const yMax = niceMax(maxOf(all.map((p) => p[1])));
   const sx = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * PLOT_W;
   const sy = (y: number) => PAD.top + PLOT_H - ((y - yMin) / (yMax - yMin || 1)) * PLOT_H;
   const xTicks = niceTicks(x0, x1).map((v) => ({ at: sx(v), label: tick(v) }));
@@ -94,7 +103,7 @@ export function histogramChart(bins: Bin[], log: boolean, opts: { title: string;
   const span = hi > lo ? hi - lo : 1;
   const pos = (v: number) => (log && lo > 0 ? Math.log(v / lo) / Math.log(hi / lo) : (v - lo) / span);
   const sx = (v: number) => PAD.left + Math.min(1, Math.max(0, pos(v))) * PLOT_W;
-  const yMax = niceMax(Math.max(...bins.map((b) => b.count)));
+  const yMax = niceMax(maxOf(bins.map((b) => b.count)));
   const sy = (c: number) => PAD.top + PLOT_H - (c / yMax) * PLOT_H;
   const barW = PLOT_W / bins.length;
   const bars = bins.map((b, i) => {

@@ -53,6 +53,7 @@ export function describeRedisError(err: unknown, redacted: string, opts: RedisCo
   const e = err as { code?: string; message?: string };
   const msg = e.message ?? String(err);
   const where = `Redis at ${redacted}`;
+  if ((err as Error).name === 'RedisDatabaseRefused') return `cannot use ${where}: ${msg}`;
   if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg)) return `cannot connect to ${where}: connection refused (is the server running and listening there?)`;
   if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' || /ENOTFOUND|EAI_AGAIN/.test(msg)) return `cannot connect to ${where}: host not found`;
   if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) return `cannot log in to ${where}: wrong user name or password (WRONGPASS)`;

@@ -1,11 +1,18 @@
 // Starts a private redis-server for a run or a test: free loopback port, random password, no persistence, a temp dir
-// that is removed on stop(); a failed start stops the process and removes the dir too.
+// that is removed on stop(); a failed start stops the process and removes the dir too. The dir records its owner, so
+// the next start reaps a server whose stackprobe was killed outright (as the embedded PostgreSQL does).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdtemp, rm } from 'node:fs/promises';
+import { access, constants, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../embedded/free-port.js';
+import { claim, reapOrphans } from '../embedded/reap.js';
+
+const PREFIX = 'stackprobe-redis-';
+/** Written by us right after the spawn: the reaper of a later run reads the server's pid from it. */
+const PID_FILE = 'redis.pid';
+const CONFIG_FILE = 'redis.conf';
 
 export interface PrivateRedis {
   /** With the password: never print it (use redactUrl). */
@@ -76,11 +83,16 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
 async function startOnce(binary: string, dir: string, opts: PrivateRedisOptions): Promise<PrivateRedis> {
   const port = await freePort();
   const password = randomBytes(18).toString('base64url');
-  const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
-    '--daemonize', 'no', '--logfile', '', '--requirepass', password, ...(opts.args ?? []),
+  // Settings go in a private file, not argv: the password stays off the command line, and the process title names the
+  // file (so its directory), which is how a reaper tells this server from an unrelated process that got its pid.
+  const configFile = path.join(dir, CONFIG_FILE);
+  const settings = [
+    `port ${port}`, 'bind 127.0.0.1', `dir "${dir}"`, 'save ""', 'appendonly no', 'daemonize no', 'logfile ""',
+    `requirepass ${password}`, 'proc-title-template "{title} {listen-addr} {config-file}"',
   ];
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  await writeFile(configFile, `${settings.join('\n')}\n`, { mode: 0o600 });
+  const child = spawn(binary, [configFile, ...(opts.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) await writeFile(path.join(dir, PID_FILE), `${child.pid}\n`);
   // Not ref-counted: the run stops it explicitly (also on Ctrl-C); an idle server must not keep Node alive.
   child.unref();
   try {
@@ -97,7 +109,10 @@ async function startOnce(binary: string, dir: string, opts: PrivateRedisOptions)
 export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const binary = opts.binary ?? (await findRedisServer());
   if (!binary) throw new Error('no redis-server on PATH');
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-redis-'));
+  // Servers of stackprobes that were SIGKILLed (no chance to stop them) are stopped and removed first.
+  await reapOrphans(PREFIX, (d) => path.join(d, PID_FILE));
+  const dir = await mkdtemp(path.join(os.tmpdir(), PREFIX));
+  await claim(dir);
   let lastError: unknown;
   // The free port can be taken between finding it and binding it; a second try with a new port covers that race.
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -43,19 +43,46 @@ export async function endClient(client: Redis, ms = 2000): Promise<void> {
   }
 }
 
+const WRONG_PASSWORD = /WRONGPASS|invalid password|invalid username-password/i;
+
+/** The database a URL asks for was refused by the server: the target fails with the server's reason. */
+export class RedisDatabaseRefused extends Error {
+  override readonly name = 'RedisDatabaseRefused';
+}
+
 async function connected(url: string, opts: RedisConnectOptions): Promise<Redis> {
-  const client = new Redis(redisOptions(url, opts));
-  let lastError: unknown;
+  const options = redisOptions(url, opts);
+  const client = new Redis(options);
+  // Every error event of the attempt (a short, bounded list): a failed AUTH is followed by NOAUTH on the next command,
+  // and the first one is the one that says what is wrong.
+  const seen: unknown[] = [];
   // Without a listener an 'error' event would crash the process; commands still reject with their own errors.
-  client.on('error', (err: unknown) => (lastError = err));
+  client.on('error', (err: unknown) => {
+    if (seen.length < 20) seen.push(err);
+  });
   try {
     // connect() itself waits through the retry strategy; the connect bound applies to the whole attempt.
     await withTimeout(client.connect(), opts.connectMs + 500, 'connecting to Redis');
     await client.ping();
+    // ioredis SELECTs the URL's database on connect, but when the server refuses it (index out of range) it only emits
+    // an error and goes on in database 0, where every write would then land. Select it again, and fail on a refusal.
+    const db = options.db ?? 0;
+    if (db !== 0) {
+      try {
+        await client.select(db);
+      } catch (err) {
+        throw new RedisDatabaseRefused(`the server refuses database ${db} of the URL: ${(err as Error).message}`);
+      }
+    }
     return client;
   } catch (err) {
     client.disconnect();
-    throw lastError && !/WRONGPASS|NOAUTH/.test(String(err)) ? lastError : err;
+    if (err instanceof RedisDatabaseRefused) throw err;
+    const all = [...seen, err];
+    const wrongPassword = all.find((e) => WRONG_PASSWORD.test(String(e)));
+    if (wrongPassword) throw wrongPassword;
+    const last = seen[seen.length - 1];
+    throw last && !/NOAUTH/.test(String(err)) ? last : err;
   }
 }
 

@@ -1,0 +1,156 @@
+// The Redis target at its edge, against real private redis-servers: a wrong password is called one, a database index
+// the server refuses fails the target with the reason and nothing is written (MONITOR), and the private redis-server of
+// a stackprobe killed with SIGKILL is reaped by the next start.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/exec/timeout.js';
+import { runKeyPrefix } from '../../src/targets/redis/keys.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/targets/redis/server.js';
+import { openRedisTarget } from '../../src/targets/redis/target.js';
+import { runCli, startCli } from '../helpers/cli.js';
+
+const SERVER_SRC = path.resolve(import.meta.dirname, '../../src/targets/redis/server.ts');
+/** Redis commands that change data: none may reach the server when the target is refused. */
+const WRITES = new Set(['set', 'setex', 'psetex', 'mset', 'del', 'unlink', 'expire', 'pexpire', 'incr', 'incrby', 'hset', 'lpush', 'rpush', 'sadd', 'zadd', 'xadd', 'publish', 'flushdb', 'flushall', 'eval', 'evalsha']);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+let server: PrivateRedis;
+let dir: string;
+beforeAll(async () => {
+  server = await startPrivateRedis();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-redis-edge-'));
+});
+afterAll(async () => {
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function withPassword(password: string, db = 0, user = ''): string {
+  const u = new URL(server.url);
+  u.username = user;
+  u.password = password;
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+describe('connecting', () => {
+  it('a wrong password (with or without a user name) is reported as a wrong password', async () => {
+    for (const url of [withPassword('wrong'), withPassword('wrong', 0, 'default'), withPassword('wrong', 3)]) {
+      await expect(openRedisTarget(url, { connectMs: 3000, commandMs: 2000, keyPrefix: runKeyPrefix('stackprobe:test-') })).rejects.toThrow(
+        /cannot log in to Redis at redis:\/\/(default)?:\*\*\*@127\.0\.0\.1:\d+\/\d: wrong user name or password \(WRONGPASS\)$/,
+      );
+    }
+    const none = new URL(server.url);
+    none.password = '';
+    await expect(openRedisTarget(none.toString(), { connectMs: 3000, commandMs: 2000, keyPrefix: 'stackprobe:x:' })).rejects.toThrow(/the URL has none \(NOAUTH\)/);
+  });
+
+  it('a database index the server refuses fails the target with the reason, and nothing is written anywhere', async () => {
+    const monitorClient = new Redis(server.url, { lazyConnect: false });
+    monitorClient.on('error', () => undefined);
+    const monitor = await monitorClient.monitor();
+    const writes: string[] = [];
+    let seen = 0;
+    monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
+      seen++;
+      if (WRITES.has(String(args[0]).toLowerCase())) writes.push(`db${database}: ${args.join(' ').slice(0, 80)}`);
+    });
+    try {
+      const r = await runCli(['run', '--only', 'cache', '--output', path.join(dir, 'db99')], {
+        env: { REDIS_URL: withPassword(new URL(server.url).password, 99), DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' },
+      });
+      expect(r.stdout + r.stderr).toContain('the server refuses database 99 of the URL: ERR DB index is out of range');
+      expect(r.code).not.toBe(0);
+      const result = JSON.parse(await readFile(path.join(dir, 'db99', 'run.json'), 'utf8')) as { checks: Array<{ id: string; status: string; reason?: string }> };
+      const latency = result.checks.find((c) => c.id === 'cache.latency')!;
+      expect(['fail', 'skip']).toContain(latency.status);
+      expect(latency.reason).toContain('refuses database 99');
+      expect(result.checks.every((c) => c.status !== 'pass')).toBe(true);
+      // The attempt itself did reach the server (AUTH, SELECT, PING …); none of it wrote.
+      await waitFor(() => seen > 0, 5000, 'MONITOR to see the attempt');
+      expect(writes).toEqual([]);
+      const check = new Redis(server.url);
+      try {
+        expect(await check.dbsize()).toBe(0);
+      } finally {
+        check.disconnect();
+      }
+    } finally {
+      monitor.disconnect();
+      monitorClient.disconnect();
+    }
+  }, 120_000);
+});
+
+/** The private redis-server directory owned by `pid`, once it has started its server. */
+function ownedDir(pid: number): string | undefined {
+  for (const name of readdirSync(os.tmpdir())) {
+    if (!name.startsWith('stackprobe-redis-')) continue;
+    const d = path.join(os.tmpdir(), name);
+    const owner = existsSync(path.join(d, 'owner.pid')) ? readFileSync(path.join(d, 'owner.pid'), 'utf8').trim() : '';
+    if (owner === String(pid) && existsSync(path.join(d, 'redis.pid'))) return d;
+  }
+  return undefined;
+}
+
+describe('crash cleanup', () => {
+  it('a `stackprobe run` killed with SIGKILL leaves its redis-server; the next run reaps it', async () => {
+    const env = { REDIS_URL: '', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' };
+    const first = startCli(['run', '--only', 'cache.latency', '--output', path.join(dir, 'killed')], { env });
+    let ownDir: string | undefined;
+    await waitFor(() => (ownDir = ownedDir(first.child.pid!)) !== undefined, 60_000, 'the run to start its private redis-server');
+    const serverPid = Number(readFileSync(path.join(ownDir!, 'redis.pid'), 'utf8'));
+    await waitFor(() => readFileSync(`/proc/${serverPid}/cmdline`, 'utf8').includes(ownDir!), 10_000, 'the server to name its directory');
+    first.child.kill('SIGKILL');
+    await first.done;
+    expect(alive(serverPid)).toBe(true); // orphaned: nobody stopped it
+
+    const second = await runCli(['run', '--only', 'cache.latency', '--output', path.join(dir, 'next')], { env });
+    expect(second.stderr).not.toMatch(/unexpected error/);
+    expect(alive(serverPid)).toBe(false);
+    expect(existsSync(ownDir!)).toBe(false);
+  }, 120_000);
+
+
+  it('reaps the private redis-server of a process that was SIGKILLed', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+      `const { startPrivateRedis } = await import(${JSON.stringify(SERVER_SRC)}); const r = await startPrivateRedis(); console.log(r.port); setInterval(() => {}, 1000);`,
+    ], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('\n'), 30_000, 'the child to start its redis-server');
+    const port = Number(out.trim());
+    // Its directory is the one whose config file names the port.
+    const dirs = readdirSync(os.tmpdir()).filter((n) => n.startsWith('stackprobe-redis-')).map((n) => path.join(os.tmpdir(), n));
+    const ownDir = dirs.find((d) => existsSync(path.join(d, 'redis.conf')) && readFileSync(path.join(d, 'redis.conf'), 'utf8').includes(`port ${port}\n`))!;
+    expect(ownDir).toBeDefined();
+    expect(readFileSync(path.join(ownDir, 'owner.pid'), 'utf8').trim()).toBe(String(child.pid));
+    const serverPid = Number(readFileSync(path.join(ownDir, 'redis.pid'), 'utf8'));
+    // The password is in a 0600 file, never on the server's command line.
+    expect(readFileSync(`/proc/${serverPid}/cmdline`, 'utf8')).not.toContain('requirepass');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(alive(serverPid)).toBe(true); // orphaned: nobody stopped it
+
+    const next = await startPrivateRedis();
+    try {
+      await waitFor(() => !alive(serverPid), 10_000, 'the orphaned redis-server to stop');
+      expect(existsSync(ownDir)).toBe(false);
+    } finally {
+      await next.stop();
+    }
+  }, 60_000);
+});
