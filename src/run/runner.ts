@@ -6,6 +6,7 @@ import { SCHEMA_VERSION, type CheckResult, type RunResult } from '../result/mode
 import { measureProcess, summarize } from '../result/summary.js';
 import type { Logger } from '../util/logger.js';
 import { rulesForCheck } from '../verdict/rules.js';
+import { validateCheckNames } from '../config/check-ids.js';
 import { SharedResources } from './context.js';
 import { environment } from './environment.js';
 import { runCheck, skippedResult } from './run-check.js';
@@ -36,6 +37,8 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const t0 = performance.now();
   const startedAt = new Date().toISOString();
 
+  // A misspelt check id in only/skip/checks is a config error for library callers too, not a check that silently runs.
+  validateCheckNames(config, opts.checks);
   const selection = selectChecks(opts.checks, config);
   // Parse every threshold before touching a server: a typo is a config error (exit 2), not a failed check.
   for (const check of selection.run) rulesForCheck(check, config);
