@@ -50,6 +50,7 @@ export function reportSweep(ctx: CheckContext, samples: SizeSamples[], o: { conc
   const rounds = figs[0]?.rounds.length ?? 0;
   const why: string[] = [];
   if (v.beyondCores) why.push(`Size ${v.size} is above ${coreLimit} (2 per core; ${coresWords(o.cores)}); it is recommended because it beat the best size within that limit, ${v.beyondCores.size} at ${figure(v.beyondCores)}, by more than the noise.`);
+  else if (coreLimit !== undefined && v.kind === 'better' && v.size > coreLimit) why.push(`Size ${v.size} is above ${coreLimit} (2 per core; ${coresWords(o.cores)}); no size within that limit served the mix without errors, so there is nothing within it to compare.`);
   else if (v.cappedAt !== undefined) why.push(`Sizes above ${v.cappedAt} (2 per core; ${coresWords(o.cores)}) were faster here only within the noise, so none is recommended.`);
   else why.push(`Core limit: ${coreLimit === undefined ? coresWords(o.cores) : `${coreLimit} connections (2 per core; ${coresWords(o.cores)})`}.`);
   const curve = figs.map((p) => `${p.size}: ${figure(p)}, p95 ${round(p.p95)} ms`).join('; ');

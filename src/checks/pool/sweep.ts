@@ -118,13 +118,16 @@ export function judgeSweep(samples: SizeSamples[], o: SweepOptions): SweepVerdic
   if (!measurablyBetter(best, reference, o.minGain)) return none();
   let chosen = smallestNotWorse(pool.filter((p) => measurablyBetter(p, reference, o.minGain)), best, o.minGain);
   if (o.coreLimit === undefined || chosen.size <= o.coreLimit) return { kind: 'better', size: chosen.size, ...base };
-  const within = pool.filter((p) => p.size <= o.coreLimit!);
+  // The sizes within the limit are compared on throughput whatever their p95: the cores bound throughput, and a p95
+  // missed only because few connections queue the sweep's own concurrency must not let a larger size through unexamined.
+  const within = working.filter((p) => p.size <= o.coreLimit!);
   if (within.length === 0) return { kind: 'better', size: chosen.size, ...base };
   const bestWithin = bestOf(within);
   // More connections than the cores justify only when they beat every size within the limit by more than the noise.
   if (measurablyBetter(chosen, bestWithin, o.minGain)) return { kind: 'better', size: chosen.size, ...base, beyondCores: bestWithin };
-  if (!measurablyBetter(bestWithin, reference, o.minGain)) return none({ cappedAt: o.coreLimit });
-  chosen = smallestNotWorse(within.filter((p) => measurablyBetter(p, reference, o.minGain)), bestWithin, o.minGain);
+  const candidates = pool.filter((p) => p.size <= o.coreLimit! && measurablyBetter(p, reference, o.minGain));
+  if (candidates.length === 0) return none({ cappedAt: o.coreLimit });
+  chosen = smallestNotWorse(candidates, bestWithin, o.minGain);
   return { kind: 'better', size: chosen.size, ...base, cappedAt: o.coreLimit };
 }
 
