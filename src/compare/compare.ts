@@ -24,6 +24,17 @@ interface Indexed {
   checkId: string;
   metric: SerializedMetric;
   series: TimeSeries[];
+  /** The check measured while its client or host was saturated (its `info.saturation`, from src/resources/saturation.ts). */
+  saturated: boolean;
+}
+
+/** Timing figures: what a saturated client or host changes without anything changing in the system measured. */
+const TIMING = new Set(['latency', 'duration', 'throughput']);
+
+/** True when the run recorded a saturation report for the check (`info.saturation`) that says saturated. */
+export function checkSaturated(c: CheckResult): boolean {
+  const s = c.info.saturation as { saturated?: unknown } | undefined;
+  return s?.saturated === true;
 }
 
 export function compareRuns(baseline: RunResult, current: RunResult, opts: CompareOptions): Comparison {
@@ -64,7 +75,8 @@ function runRef(r: RunResult): RunRef {
 function indexMetrics(checks: CheckResult[]): Map<string, Indexed> {
   const out = new Map<string, Indexed>();
   for (const c of checks) {
-    for (const m of c.metrics) out.set(`${c.id}\u0000${m.type}:${metricKey(m.name, m.tags)}`, { checkId: c.id, metric: m, series: c.timeSeries });
+    const saturated = checkSaturated(c);
+    for (const m of c.metrics) out.set(`${c.id}\u0000${m.type}:${metricKey(m.name, m.tags)}`, { checkId: c.id, metric: m, series: c.timeSeries, saturated });
   }
   return out;
 }
@@ -138,12 +150,16 @@ function metricChanges(bx: Indexed, cx: Indexed, margin: number, minDeltaMs: num
   const c = cx.metric;
   const metric = metricKey(c.name, c.tags);
   const better: Direction = c.better ?? 'none';
+  // A timing figure of a check measured on a saturated client or host in either run is shown, never a regression.
+  const saturated = (bx.saturated || cx.saturated) && c.meaning !== undefined && TIMING.has(c.meaning);
   const make = (stat: string, bv: number, cv: number, judged: boolean, j?: Omit<Judgement, 'better'>): MetricChange => {
     const on = judged && better !== 'none' && j !== undefined;
+    const worse = on && isRegression(bv, cv, { better, ...j });
     return {
       checkId: cx.checkId, metric, stat, unit: c.unit, baseline: bv, current: cv, change: relativeChange(bv, cv), better, judged: on,
       ...(on ? { noise: j.noise } : {}),
-      regression: on && isRegression(bv, cv, { better, ...j }),
+      ...(on && saturated ? { saturated: true } : {}),
+      regression: worse && !saturated,
     };
   };
   switch (c.type) {

@@ -22,6 +22,11 @@ export interface MetricChange {
    * figures read from a catalog or server, which have no sampling noise. Present on judged figures.
    */
   noise?: number;
+  /**
+   * Set on a judged timing figure (latency, duration, throughput) of a check that either run measured while its client or
+   * host was saturated (`info.saturation` in run.json): shown, never a regression, whatever it did.
+   */
+  saturated?: boolean;
   /** True when this figure is the one judged for its metric and it got worse beyond the noise and the margin. */
   regression: boolean;
   /** True for the figures a regression is decided on (trends: p95; rates; gauges and counters with a declared direction). */

@@ -12,7 +12,7 @@ export interface ChangeRow {
   change: string;
   /** `±0.8 ms`: how far apart the two figures may be by chance; empty for figures not judged. */
   noise: string;
-  verdict: 'regression' | 'improved' | 'ok' | 'info';
+  verdict: 'regression' | 'improved' | 'ok' | 'info' | 'saturated';
   source: MetricChange;
 }
 
@@ -26,6 +26,7 @@ export function formatChange(change: number | null): string {
 
 function verdictOf(c: MetricChange, margin: number): ChangeRow['verdict'] {
   if (c.regression) return 'regression';
+  if (c.saturated) return 'saturated';
   if (!c.judged || c.better === 'none') return 'info';
   const gain = c.change === null ? 0 : c.better === 'lower' ? -c.change : c.change;
   // Improved means the mirror image of a regression: beyond the margin and beyond the noise.
@@ -70,9 +71,11 @@ export function comparisonHeadline(cmp: Comparison): string {
     ...cmp.regressions.map((r) => `${r.checkId} ${r.metric} ${r.stat} ${formatChange(r.change)}${r.noise ? ` (noise ±${formatValue(r.noise, r.unit)})` : ''}`),
   ];
   const n = named.length;
+  const sat = cmp.changes.filter((c) => c.saturated).length;
+  const satNote = sat ? ` ${sat} timing figure${sat === 1 ? ' was' : 's were'} not judged: measured while the client/host was saturated.` : '';
   if (n === 0) {
-    const judged = cmp.changes.filter((c) => c.judged).length;
-    return `No regression: no check status got worse, and none of ${judged} figures compared got worse beyond the noise of both runs and ${margin}.`;
+    const judged = cmp.changes.filter((c) => c.judged && !c.saturated).length;
+    return `No regression: no check status got worse, and none of ${judged} figures compared got worse beyond the noise of both runs and ${margin}.${satNote}`;
   }
-  return `${n} regression${n === 1 ? '' : 's'} (beyond the noise of both runs and ${margin}): ${named.join('; ')}.`;
+  return `${n} regression${n === 1 ? '' : 's'} (beyond the noise of both runs and ${margin}): ${named.join('; ')}.${satNote}`;
 }

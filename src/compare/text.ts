@@ -29,7 +29,7 @@ export function renderComparisonText(cmp: Comparison, opts: { color: boolean; al
 
 function table(rows: ChangeRow[], p: ReturnType<typeof palette>): string[] {
   const head = ['check', 'metric', 'stat', 'baseline', 'current', 'change', 'noise', ''];
-  const cells = rows.map((r) => [r.check, r.metric, r.stat, r.baseline, r.current, r.change, r.noise, r.verdict === 'ok' || r.verdict === 'info' ? '' : r.verdict]);
+  const cells = rows.map((r) => [r.check, r.metric, r.stat, r.baseline, r.current, r.change, r.noise, r.verdict === 'ok' || r.verdict === 'info' ? '' : r.verdict === 'saturated' ? 'saturated: not judged' : r.verdict]);
   const widths = head.map((h, i) => Math.min(48, Math.max(h.length, ...cells.map((c) => c[i]!.length))));
   const right = new Set([3, 4, 5, 6]);
   const fmt = (c: string[]) => c.map((v, i) => {

@@ -201,6 +201,24 @@ describe('regressions beyond the noise', () => {
     expect(compareRuns(withCheck('pass', gauge(1000, true), jumpy(1000)), withCheck('pass', gauge(700, true), jumpy(700)), opts).regressions).toEqual([]);
   });
 
+  it('never calls a timing change a regression when either run measured that check while saturated; other figures still count', () => {
+    const build = (scale: number, orphans: number) => (r: MetricRegistry) => {
+      r.describe('op_duration', { meaning: 'latency' }).describe('orphans', { meaning: 'defects' });
+      const t = r.trend('op_duration');
+      for (let i = 0; i < 20_000; i++) t.record((5 + (i % 40)) * scale);
+      r.counter('orphans').add(orphans);
+    };
+    const base = withCheck('pass', build(1, 0));
+    const cur = withCheck('pass', build(3, 2));
+    expect(compareRuns(base, cur, opts).regressions.map((r) => r.metric)).toEqual(['op_duration', 'orphans']);
+    cur.checks.find((c) => c.id === 'x.check')!.info.saturation = { saturated: true, reasons: ['the host\'s 2 cores were 99% busy (limit 90%)'], figures: {} };
+    const cmp = compareRuns(base, cur, opts);
+    expect(cmp.regressions.map((r) => r.metric)).toEqual(['orphans']);
+    expect(cmp.changes.find((c) => c.metric === 'op_duration' && c.stat === 'p95')).toMatchObject({ saturated: true, regression: false });
+    expect(comparisonHeadline(cmp)).toMatch(/1 timing figure was not judged: measured while the client\/host was saturated\.$/);
+    expect(renderComparisonText(cmp, { color: false })).toMatch(/op_duration\s+p95 .* saturated: not judged/);
+  });
+
   it('noise half-widths: narrower with more samples, zero-safe', () => {
     const t = (n: number) => {
       const x = new Trend();
