@@ -38,17 +38,24 @@ describe('saturation probe', () => {
   });
 
   it('sees the client saturated when its own thread is kept busy and its event loop blocked', async () => {
+    const cpu0 = process.cpuUsage();
     const probe = startSaturationProbe();
-    // Three blocks of 300 ms with a turn of the loop between them: CPU near 100 % of a core, the loop late by ~300 ms.
+    // Three blocks of 300 ms with a turn of the loop between them: the loop is late by ~300 ms at least once.
     for (let i = 0; i < 3; i++) {
       spinFor(300);
       await new Promise((r) => setImmediate(r));
     }
     const report = probe.stop();
-    expect(report.figures.clientCpuPercent, JSON.stringify(report.figures)).toBeGreaterThanOrEqual(80);
-    expect(report.figures.eventLoopDelayMaxMs).toBeGreaterThan(200);
+    const used = process.cpuUsage(cpu0);
+    const f = report.figures;
+    expect(f.eventLoopDelayMaxMs, JSON.stringify(f)).toBeGreaterThan(200);
     expect(report.saturated).toBe(true);
-    expect(report.reasons.join()).toMatch(/stackprobe's event loop was late by|stackprobe used/);
+    expect(report.reasons.join()).toMatch(/stackprobe's event loop was late by [\d.]+ ms at p99/);
+    // The CPU figure is the CPU this process used over the interval (on a host this busy, spinning 300 ms of wall time
+    // may get only a third of a core, so the figure is checked against what was used, not against 100 %).
+    const measuredMs = (f.clientCpuPercent / 100) * f.intervalMs;
+    expect(measuredMs).toBeGreaterThan(0.8 * ((used.user + used.system) / 1000) - 20);
+    expect(measuredMs).toBeLessThanOrEqual((used.user + used.system) / 1000 + 5);
     expect(probe.stop()).toBe(report);
   });
 });
