@@ -151,6 +151,15 @@ describe('regressions beyond the noise', () => {
     expect(compareRuns(withCheck('warn', count(101)), withCheck('warn', count(100)), opts).regressions).toEqual([]);
   });
 
+  it('events counted per second (timeouts) grow beyond Poisson noise before they regress', () => {
+    const timeouts = (n: number) => (r: MetricRegistry) => {
+      r.describe('acquire_timeouts', { meaning: 'defects', perSecond: true });
+      r.counter('acquire_timeouts').add(n);
+    };
+    expect(compareRuns(withCheck('pass', timeouts(0)), withCheck('pass', timeouts(1)), opts).regressions).toEqual([]);
+    expect(compareRuns(withCheck('pass', timeouts(0)), withCheck('pass', timeouts(10)), opts).regressions.map((r) => r.metric)).toEqual(['acquire_timeouts']);
+  });
+
   it('judges a share on its bad side: an integrity score from 99 % to 95 % is five times the defects', () => {
     const score = (v: number) => (r: MetricRegistry) => {
       r.describe('integrity_score', { meaning: 'share', better: 'higher' });

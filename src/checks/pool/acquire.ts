@@ -96,7 +96,7 @@ function declare(ctx: CheckContext): void {
   const m = ctx.metrics;
   m.describe('acquire_duration', { meaning: 'latency', description: 'One connection acquire and its first SELECT 1: a new connection (cold) or one from a warm pool (warm)' });
   m.describe('connection_success', { meaning: 'share', better: 'higher', description: 'Acquires that succeeded over acquires attempted' });
-  m.describe('connection_error_kinds', { meaning: 'defects', description: 'Failed new connections by error kind' });
+  m.describe('connection_error_kinds', { meaning: 'defects', perSecond: true, description: 'Failed new connections by error kind' });
   m.headline('acquire_duration', { kind: 'warm' });
 }
 

@@ -123,11 +123,11 @@ function declare(ctx: CheckContext): void {
   const m = ctx.metrics;
   m.describe('request_duration', { meaning: 'latency', description: 'One request: waiting for a pooled connection, then holding it for pool.hold_ms' });
   m.describe('request_errors', { meaning: 'share', better: 'lower', description: 'Requests that failed or timed out over requests attempted' });
-  m.describe('request_error_kinds', { meaning: 'defects', description: 'Failed requests by error kind' });
+  m.describe('request_error_kinds', { meaning: 'defects', perSecond: true, description: 'Failed requests by error kind' });
   m.describe('pool_wait_duration', { meaning: 'duration', description: 'The part of a request spent waiting for a pooled connection' });
   m.describe('acquire_success', { meaning: 'share', better: 'higher', description: 'Acquires that got a connection over acquires attempted (those still waiting at the end included)' });
-  m.describe('acquire_timeouts', { meaning: 'defects', description: 'Acquires that gave up waiting, or were still waiting when the check ended' });
-  m.describe('acquire_error_kinds', { meaning: 'defects', description: 'Acquires that failed for another reason, by error kind' });
+  m.describe('acquire_timeouts', { meaning: 'defects', perSecond: true, description: 'Acquires that gave up waiting, or were still waiting when the check ended' });
+  m.describe('acquire_error_kinds', { meaning: 'defects', perSecond: true, description: 'Acquires that failed for another reason, by error kind' });
   m.describe('request_throughput', { meaning: 'throughput', description: 'Requests completed successfully per second under contention' });
   m.describe('pool_waiting_peak', { meaning: 'state', description: 'Most requests waiting for a connection at one sample' });
   m.headline('pool_wait_duration');

@@ -55,7 +55,7 @@ function declare(ctx: CheckContext): void {
   // The sweep runs deliberately bad sizes: its latencies describe the sweep, not the application's response time.
   m.describe('sweep_duration', { meaning: 'duration', description: 'Request time at one pool size, waiting for a connection included, all rounds' });
   m.describe('sweep_errors', { meaning: 'share', better: 'lower', description: 'Failed requests over attempted requests at one pool size' });
-  m.describe('sweep_error_kinds', { meaning: 'defects', description: 'Failed sweep requests by error kind' });
+  m.describe('sweep_error_kinds', { meaning: 'defects', perSecond: true, description: 'Failed sweep requests by error kind' });
   m.describe('sweep_throughput', { meaning: 'throughput', description: 'Successful requests per second at one pool size: the median of the rounds (min and max kept)' });
   m.describe('recommended_pool_size', { meaning: 'state', description: 'The size to run: measurably better than the configured one, or the configured one when no size is' });
   m.describe('configured_size_shortfall', { meaning: 'share', better: 'lower', description: 'How far the configured size falls below the best throughput; 0 when within the noise' });
