@@ -1,6 +1,6 @@
 // Pure logic of the pool category: sweep sizes and choice, session analysis, config validation of config.pool.
 import { describe, expect, it } from 'vitest';
-import { analyseSessions, configuredShortfall, coreLimitFor, figuresOf, isLocalUrl, judgeSweep, measurablyBetter, roundOrder, sizesToTry, sweepLimit, type SessionRow, type SizeSamples } from '../../src/checks/pool/index.js';
+import { analyseSessions, configuredShortfall, coreLimitFor, figuresOf, isLocalUrl, judgeSweep, measurablyBetter, meetsP95, roundOrder, sizesToTry, sweepLimit, type SessionRow, type SizeSamples } from '../../src/checks/pool/index.js';
 import { validateConfig } from '../../src/config/load.js';
 import { adminUrlFor } from '../../src/targets/pgbouncer/admin.js';
 
@@ -72,6 +72,15 @@ describe('pool sweep', () => {
     const seen = [s(1, [208, 411, 611], 303), s(2, [312, 922, 1105], 191), s(4, [678, 1726, 2003], 140), s(8, [1921, 1938, 2590], 57), s(10, [1560, 1909, 2151], 85), s(16, [1937, 2749, 2781], 50), s(32, [3271, 3721, 4085], 35)];
     expect(judgeSweep(seen, { ...opts, coreLimit: 4 })).toMatchObject({ kind: 'none', size: 10, cappedAt: 4 });
     expect(judgeSweep(seen, opts)).toMatchObject({ kind: 'better', size: 32 });
+  });
+
+  it('counts a size as missing the p95 limit only when every round missed it', () => {
+    expect(meetsP95({ ...s(10, [1, 1, 1], 104), roundP95: [87.9, 104, 120] }, 100)).toBe(true);
+    expect(meetsP95({ ...s(10, [1, 1, 1], 104), roundP95: [101, 104, 120] }, 100)).toBe(false);
+    expect(meetsP95(s(10, [1, 1, 1], 104), 100)).toBe(false);
+    // The configured size stays the reference when only one round's p95 crossed the limit.
+    const rows = [s(4, [2000, 2100, 2050], 50), { ...s(10, [2900, 3000, 2950], 104), roundP95: [90, 104, 95] }, s(16, [2950, 3050, 3000], 40)];
+    expect(judgeSweep(rows, opts)).toMatchObject({ kind: 'none', size: 10, referenceIs: 'configured' });
   });
 
   it('leaves out sizes with errors or a slow p95, and gives no verdict when nothing worked', () => {

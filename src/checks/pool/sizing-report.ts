@@ -34,7 +34,7 @@ function recommendation(v: SweepVerdict, configured: number): string | undefined
 export function reportSweep(ctx: CheckContext, samples: SizeSamples[], o: { concurrency: number; cores: ServerCores }): void {
   const cfg = ctx.config.pool;
   const figs = samples.map(figuresOf);
-  ctx.info('per_size', figs.map((p) => ({ size: p.size, rps: Math.round(p.median), rps_min: Math.round(p.min), rps_max: Math.round(p.max), rounds: p.rounds.map(Math.round), p95_ms: round(p.p95), error_rate: p.errorRate })));
+  ctx.info('per_size', figs.map((p) => ({ size: p.size, rps: Math.round(p.median), rps_min: Math.round(p.min), rps_max: Math.round(p.max), rounds: p.rounds.map(Math.round), p95_ms: round(p.p95), round_p95_ms: (p.roundP95 ?? []).map(round), error_rate: p.errorRate })));
   const coreLimit = coreLimitFor(o.cores.cores);
   const v = judgeSweep(samples, { configured: cfg.size, minGain: cfg.sweep.tolerance, p95LimitMs: ctx.config.thresholds.query_time_ms, maxErrorRate: ctx.config.thresholds.query_error_rate, coreLimit });
   if (!v) {
@@ -58,7 +58,7 @@ export function reportSweep(ctx: CheckContext, samples: SizeSamples[], o: { conc
     severity: shortfall > 1 - cfg.sweep.warn_below ? 'warn' : 'info',
     subject: 'pool size',
     title: title(v, chosen),
-    detail: `${rounds} rounds per size in alternating order, ${o.concurrency} concurrent requests, a short read-only mix (catalog lookup, small aggregation); median (min–max) per size: ${curve}. A size counts as better only when its median beats the other's by more than the two sizes' spreads together and by more than ${Math.round(cfg.sweep.tolerance * 100)}%. ${why.join(' ')}${v.p95Met ? '' : ` No size kept p95 under ${ctx.config.thresholds.query_time_ms} ms; sizes were compared on throughput alone.`}`,
+    detail: `${rounds} rounds per size in alternating order, ${o.concurrency} concurrent requests, a short read-only mix (catalog lookup, small aggregation); median (min–max) per size: ${curve}. A size counts as better only when its median beats the other's by more than the two sizes' spreads together and by more than ${Math.round(cfg.sweep.tolerance * 100)}%. ${why.join(' ')}${v.p95Met ? '' : ` Every size missed p95 ${ctx.config.thresholds.query_time_ms} ms in every round; sizes were compared on throughput alone.`}`,
     ...(recommendation(v, cfg.size) ? { recommendation: recommendation(v, cfg.size)! } : {}),
     data: { kind: v.kind, size: v.size, reference: v.reference.size, best: v.best.size, configured: cfg.size, shortfall, core_limit: coreLimit ?? null, cores_from: o.cores.source },
   });

@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import { runClosedLoop } from '../../exec/closed-loop.js';
 import { Recorder } from '../../exec/recorder.js';
+import { Trend } from '../../metrics/trend.js';
 import { withTimeout } from '../../exec/timeout.js';
 import type { Check, CheckContext } from '../types.js';
 import { endPool, openPool } from './connect.js';
@@ -19,8 +20,8 @@ export function sweepRounds(ctx: CheckContext): number {
   return ctx.config.pool.sweep.rounds ?? (ctx.mode === 'full' ? 5 : 3);
 }
 
-/** One round at one size: a fresh pool, every connection opened first, then the mix; returns successful requests per second. */
-async function measureRound(ctx: CheckContext, size: number, concurrency: number): Promise<number> {
+/** One round at one size: a fresh pool, every connection opened first, then the mix; successful requests per second and the round's p95. */
+async function measureRound(ctx: CheckContext, size: number, concurrency: number): Promise<{ throughput: number; p95: number }> {
   const cfg = ctx.config.pool;
   const pool = openPool(ctx, size, cfg.acquire_timeout_ms);
   try {
@@ -28,7 +29,7 @@ async function measureRound(ctx: CheckContext, size: number, concurrency: number
     const warm = await Promise.all(Array.from({ length: size }, () => withTimeout(pool.connect(), cfg.acquire_timeout_ms + 1000, 'opening the pool')));
     warm.forEach((c) => c.release());
     const recorder = new Recorder({ registry: ctx.metrics, name: 'sweep', tags: { size: String(size) }, elapsed: ctx.elapsed });
-    const before = recorder.duration.count;
+    const before = Trend.decode(recorder.duration.encode());
     let i = 0;
     const result = await runClosedLoop({
       vus: concurrency, durationMs: stepDurationMs(ctx), signal: ctx.signal, recorder,
@@ -38,7 +39,10 @@ async function measureRound(ctx: CheckContext, size: number, concurrency: number
         return pool.query(q.text, q.values);
       },
     });
-    return (recorder.duration.count - before) / (result.elapsedMs / 1000);
+    // The trend holds every round of this size; this round's requests are what it gained.
+    const round = Trend.decode(recorder.duration.encode());
+    round.histogram.subtract(before.histogram);
+    return { throughput: round.count / (result.elapsedMs / 1000), p95: round.percentile(95) };
   } finally {
     await endPool(pool);
   }
@@ -83,7 +87,7 @@ export const sizingCheck: Check = {
     const rounds = sweepRounds(ctx);
     const cores = serverCores(pgt.url, cfg.sweep.server_cores, pgt.facts.private);
     ctx.info('sweep', { sizes, rounds, concurrency, step_ms: stepDurationMs(ctx), limit, server_cores: cores.cores ?? null, server_cores_from: cores.source, ...slots });
-    const perSize = new Map<number, number[]>(sizes.map((s) => [s, []]));
+    const perSize = new Map<number, Array<{ throughput: number; p95: number }>>(sizes.map((s) => [s, []]));
     for (let r = 0; r < rounds && !ctx.signal.aborted; r++) {
       for (const size of roundOrder(sizes, r)) {
         if (ctx.signal.aborted) break;
@@ -94,11 +98,12 @@ export const sizingCheck: Check = {
     const samples: SizeSamples[] = sizes.map((size) => {
       const tags = { size: String(size) };
       const g = ctx.metrics.gauge('sweep_throughput', tags, 'req/s');
-      const roundsOf = perSize.get(size)!;
+      const measured = perSize.get(size)!;
+      const roundsOf = measured.map((m) => m.throughput);
       for (const v of roundsOf) g.set(v);
       const sorted = [...roundsOf].sort((a, b) => a - b);
       if (sorted.length) g.set(sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2);
-      return { size, rounds: roundsOf, p95: ctx.metrics.trend('sweep_duration', tags).percentile(95), errorRate: ctx.metrics.rate('sweep_errors', tags).value };
+      return { size, rounds: roundsOf, roundP95: measured.map((m) => m.p95), p95: ctx.metrics.trend('sweep_duration', tags).percentile(95), errorRate: ctx.metrics.rate('sweep_errors', tags).value };
     });
     reportSweep(ctx, samples, { concurrency, cores });
   },

@@ -7,6 +7,8 @@ export interface SizeSamples {
   rounds: number[];
   /** Request latency p95 over all rounds (waiting for a connection included), ms. */
   p95: number;
+  /** The p95 of each round, in round order; when given, a size misses the p95 limit only if every round missed it. */
+  roundP95?: number[];
   /** Failed requests over attempted requests, all rounds. */
   errorRate: number;
 }
@@ -97,6 +99,16 @@ export interface SweepVerdict {
 }
 
 const bySize = (a: SizeFigures, b: SizeFigures) => a.size - b.size;
+
+/**
+ * A size misses the p95 limit only when every round missed it: a p95 near the limit crosses it in one round and not the
+ * next on a busy host (seen: the configured size 10 at 87.9 ms in one run and 104 ms in the next), and a reference that
+ * flips with it would make the verdict flip too.
+ */
+export function meetsP95(p: SizeSamples, limitMs: number): boolean {
+  if (p.roundP95 && p.roundP95.length > 0) return p.roundP95.some((x) => x <= limitMs);
+  return p.p95 <= limitMs;
+}
 const bestOf = (xs: SizeFigures[]) => xs.reduce((a, b) => (b.median > a.median ? b : a));
 
 /** The smallest size in `among` that `top` does not measurably beat. */
@@ -107,7 +119,7 @@ function smallestNotWorse(among: SizeFigures[], top: SizeFigures, minGain: numbe
 export function judgeSweep(samples: SizeSamples[], o: SweepOptions): SweepVerdict | undefined {
   const working = samples.map(figuresOf).filter((p) => p.median > 0 && p.errorRate <= o.maxErrorRate);
   if (working.length === 0) return undefined;
-  const acceptable = working.filter((p) => p.p95 <= o.p95LimitMs);
+  const acceptable = working.filter((p) => meetsP95(p, o.p95LimitMs));
   const pool = acceptable.length > 0 ? acceptable : working;
   const best = bestOf(pool);
   const smallestAdequate = smallestNotWorse(pool, best, o.minGain);
