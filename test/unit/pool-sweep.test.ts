@@ -83,6 +83,13 @@ describe('pool sweep', () => {
     expect(judgeSweep(rows, opts)).toMatchObject({ kind: 'none', size: 10, referenceIs: 'configured' });
   });
 
+  it('recommends the smallest adequate size over a configured size that missed the p95 limit in every round', () => {
+    const rows = [{ ...s(1, [700, 900, 3400], 180), roundP95: [150, 180, 120] }, s(2, [1800, 2000, 2300], 60), s(4, [2500, 3000, 3100], 40), s(8, [2600, 3100, 3200], 30)];
+    const v = judgeSweep(rows, { ...opts, configured: 1 })!;
+    expect(v).toMatchObject({ kind: 'better', size: 2, referenceIs: 'configured', referenceMissedP95: true });
+    expect(v.reference.size).toBe(1);
+  });
+
   it('leaves out sizes with errors or a slow p95, and gives no verdict when nothing worked', () => {
     expect(judgeSweep([s(1, [1000, 1000, 1000], 20), s(2, [2000, 2000, 2000], 500)], { ...opts, configured: 1 })).toMatchObject({ kind: 'none', size: 1 });
     expect(judgeSweep([s(1, [1000, 1000, 1000], 5, 0.5)], opts)).toBeUndefined();

@@ -18,6 +18,7 @@ function title(v: SweepVerdict, chosen: SizeFigures): string {
     const which = v.referenceIs === 'configured' ? `${v.reference.size} (the configured size)` : `${v.reference.size} (the smallest size as good as the best within the noise)`;
     return `No size is measurably better than ${which}: ${figure(v.reference)}`;
   }
+  if (v.referenceMissedP95) return `Pool size ${v.size} is better than ${v.reference.size} (configured): its p95 was ${round(chosen.p95)} ms, where ${v.reference.size}'s missed the limit in every round (p95 ${round(v.reference.p95)} ms); ${figure(chosen)} against ${figure(v.reference)}`;
   return `Pool size ${v.size} is measurably better than ${v.reference.size} (${v.referenceIs}): ${figure(chosen)} against ${figure(v.reference)}, beyond the noise between rounds`;
 }
 
@@ -55,7 +56,7 @@ export function reportSweep(ctx: CheckContext, samples: SizeSamples[], o: { conc
   else why.push(`Core limit: ${coreLimit === undefined ? coresWords(o.cores) : `${coreLimit} connections (2 per core; ${coresWords(o.cores)})`}.`);
   const curve = figs.map((p) => `${p.size}: ${figure(p)}, p95 ${round(p.p95)} ms`).join('; ');
   ctx.finding({
-    severity: shortfall > 1 - cfg.sweep.warn_below ? 'warn' : 'info',
+    severity: shortfall > 1 - cfg.sweep.warn_below || (v.kind === 'better' && v.referenceMissedP95) ? 'warn' : 'info',
     subject: 'pool size',
     title: title(v, chosen),
     detail: `${rounds} rounds per size in alternating order, ${o.concurrency} concurrent requests, a short read-only mix (catalog lookup, small aggregation); median (min–max) per size: ${curve}. A size counts as better only when its median beats the other's by more than the two sizes' spreads together and by more than ${Math.round(cfg.sweep.tolerance * 100)}%. ${why.join(' ')}${v.p95Met ? '' : ` Every size missed p95 ${ctx.config.thresholds.query_time_ms} ms in every round; sizes were compared on throughput alone.`}`,

@@ -85,7 +85,7 @@ export interface SweepVerdict {
   /** The size to run: the recommendation, or the reference when nothing is measurably better. */
   size: number;
   reference: SizeFigures;
-  /** Why the reference is the reference: the configured size when it was swept and acceptable, else the smallest adequate. */
+  /** Why the reference is the reference: the configured size when it was swept, else the smallest adequate. */
   referenceIs: 'configured' | 'smallest adequate';
   best: SizeFigures;
   /** The smallest size not measurably worse than the best. */
@@ -96,6 +96,8 @@ export interface SweepVerdict {
   cappedAt?: number;
   /** False when no size met the p95 limit: sizes were then compared on throughput alone. */
   p95Met: boolean;
+  /** True when the reference is the configured size although it missed the p95 limit in every round: any size that met it beats it. */
+  referenceMissedP95: boolean;
 }
 
 const bySize = (a: SizeFigures, b: SizeFigures) => a.size - b.size;
@@ -124,11 +126,17 @@ export function judgeSweep(samples: SizeSamples[], o: SweepOptions): SweepVerdic
   const best = bestOf(pool);
   const smallestAdequate = smallestNotWorse(pool, best, o.minGain);
   const configured = pool.find((p) => p.size === o.configured);
-  const reference = configured ?? smallestAdequate;
-  const base = { reference, referenceIs: configured ? 'configured' as const : 'smallest adequate' as const, best, smallestAdequate, p95Met: acceptable.length > 0 };
+  // The configured size was swept but missed the p95 limit in every round while other sizes met it: those beat it.
+  const missedP95 = configured === undefined && acceptable.length > 0 ? working.find((p) => p.size === o.configured) : undefined;
+  const reference = configured ?? missedP95 ?? smallestAdequate;
+  const beats = (p: SizeFigures) => (missedP95 ? true : measurablyBetter(p, reference, o.minGain));
+  const base = {
+    reference, referenceIs: configured || missedP95 ? 'configured' as const : 'smallest adequate' as const, best, smallestAdequate,
+    p95Met: acceptable.length > 0, referenceMissedP95: missedP95 !== undefined,
+  };
   const none = (extra: Partial<SweepVerdict> = {}): SweepVerdict => ({ kind: 'none', size: reference.size, ...base, ...extra });
-  if (!measurablyBetter(best, reference, o.minGain)) return none();
-  let chosen = smallestNotWorse(pool.filter((p) => measurablyBetter(p, reference, o.minGain)), best, o.minGain);
+  if (!beats(best)) return none();
+  let chosen = smallestNotWorse(pool.filter(beats), best, o.minGain);
   if (o.coreLimit === undefined || chosen.size <= o.coreLimit) return { kind: 'better', size: chosen.size, ...base };
   // The sizes within the limit are compared on throughput whatever their p95: the cores bound throughput, and a p95
   // missed only because few connections queue the sweep's own concurrency must not let a larger size through unexamined.
@@ -137,7 +145,7 @@ export function judgeSweep(samples: SizeSamples[], o: SweepOptions): SweepVerdic
   const bestWithin = bestOf(within);
   // More connections than the cores justify only when they beat every size within the limit by more than the noise.
   if (measurablyBetter(chosen, bestWithin, o.minGain)) return { kind: 'better', size: chosen.size, ...base, beyondCores: bestWithin };
-  const candidates = pool.filter((p) => p.size <= o.coreLimit! && measurablyBetter(p, reference, o.minGain));
+  const candidates = pool.filter((p) => p.size <= o.coreLimit! && beats(p));
   if (candidates.length === 0) return none({ cappedAt: o.coreLimit });
   chosen = smallestNotWorse(candidates, bestWithin, o.minGain);
   return { kind: 'better', size: chosen.size, ...base, cappedAt: o.coreLimit };
