@@ -1,6 +1,6 @@
 // `stackprobe compare BASELINE CURRENT`: per-metric changes between two run.json files; exit 1 on a regression, 2 on bad input.
 import type { Command } from 'commander';
-import { compareRuns, parseMargin, renderComparisonText } from '../compare/index.js';
+import { compareRuns, hasRegression, parseMargin, renderComparisonText } from '../compare/index.js';
 import { readRunFile } from '../result/read.js';
 import { ReportSection } from '../config/sections/report.js';
 import { ConfigError } from '../util/errors.js';
@@ -24,16 +24,16 @@ export async function compareCommand(baselineFile: string, currentFile: string, 
   const cmp = compareRuns(baseline, current, { maxRegression, minDeltaMs });
   if (flags.json) process.stdout.write(`${JSON.stringify(cmp, null, 2)}\n`);
   else process.stdout.write(renderComparisonText(cmp, { color: useColor(process.stdout, flags.color), ...(flags.all ? { all: true } : {}) }));
-  return cmp.regressions.length > 0 ? EXIT.checkFailed : EXIT.ok;
+  return hasRegression(cmp) ? EXIT.checkFailed : EXIT.ok;
 }
 
 export function registerCompareCommand(program: Command, setExit: (code: number) => void): void {
   program
     .command('compare')
-    .description('compare a run with a baseline run: per-metric changes; exit 1 on a regression beyond the margin')
+    .description('compare a run with a baseline run: exit 1 when a check\'s status worsened or a figure got worse beyond the noise of both runs and the margin')
     .argument('<baseline.json>', 'the reference run.json')
     .argument('<current.json>', 'the run.json to judge')
-    .option('--max-regression <margin>', 'allowed worsening, e.g. 10% or 0.1 (default: config report.max_regression, 10%)')
+    .option('--max-regression <margin>', 'the smallest worsening that matters, e.g. 10% or 0.1; a regression must also exceed the measured noise (default: config report.max_regression, 10%)')
     .option('--min-delta-ms <ms>', 'latency changes smaller than this are never regressions (default 0.5)')
     .option('--all', 'also list figures that are never judged (counters, plain gauges)')
     .option('--json', 'print the comparison as JSON')

@@ -1,5 +1,6 @@
 // Baseline comparison: the pure model (compareRuns) and its renderings.
-export { compareRuns, relativeChange, isWorse, type CompareOptions } from './compare.js';
+export { checkSaturated, compareRuns, hasRegression, isRegression, relativeChange, isWorse, statusWorsened, type CompareOptions, type Judgement } from './compare.js';
+export { binomialHalfWidth, percentileHalfWidth, poissonHalfWidth, seriesHalfWidth } from './noise.js';
 export { parseMargin, formatMargin } from './margin.js';
 export { changeRows, comparisonHeadline, formatChange, type ChangeRow } from './rows.js';
 export { renderComparisonText } from './text.js';

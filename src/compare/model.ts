@@ -7,17 +7,29 @@ export interface MetricChange {
   checkId: string;
   /** `query_duration{query:point_lookup}`, the spelling thresholds use. */
   metric: string;
-  /** The figure compared: `p50`, `p95`, `p99` of a trend, `rate`, `value` of a gauge, `per_s` of a counter. */
+  /** The figure compared: `p50`, `p95`, `p99` of a trend, `rate`, `value` of a gauge, `count` of a counter. */
   stat: string;
   unit: string;
   baseline: number;
   current: number;
   /** (current - baseline) / baseline; null when the baseline is 0. */
   change: number | null;
+  /** From the metric's declared `better` (run.json), never from its name; `none` when undeclared. */
   better: Direction;
-  /** True when this figure is the one judged for its metric and it got worse by more than the allowed margin. */
+  /**
+   * How far apart the two figures may be by chance: the sum of both runs' ~95 % half-widths (percentile interval from
+   * the histogram count or the per-second series' dispersion, binomial for rates, Poisson for event counters); 0 for
+   * figures read from a catalog or server, which have no sampling noise. Present on judged figures.
+   */
+  noise?: number;
+  /**
+   * Set on a judged timing figure (latency, duration, throughput) of a check that either run measured while its client or
+   * host was saturated (`info.saturation` in run.json): shown, never a regression, whatever it did.
+   */
+  saturated?: boolean;
+  /** True when this figure is the one judged for its metric and it got worse beyond the noise and the margin. */
   regression: boolean;
-  /** True for the figures a regression is decided on (trends: p95; rates; throughput gauges). */
+  /** True for the figures a regression is decided on (trends: p95; rates; gauges and counters with a declared direction). */
   judged: boolean;
 }
 
@@ -25,6 +37,8 @@ export interface StatusChange {
   checkId: string;
   baseline: string;
   current: string;
+  /** pass → warn, pass → fail, warn → fail: a regression on its own, whatever the figures say. */
+  worsened: boolean;
 }
 
 export interface RunRef {
@@ -36,13 +50,15 @@ export interface RunRef {
 export interface Comparison {
   baseline: RunRef;
   current: RunRef;
-  /** The allowed worsening as a ratio: 0.1 is 10 %. */
+  /** The allowed worsening as a ratio: 0.1 is 10 %. A regression must exceed both this and the measured noise. */
   maxRegression: number;
   /** Changes below this many ms are never regressions (a 0.2 ms query going to 0.3 ms is noise, not +50 %). */
   minDeltaMs: number;
   changes: MetricChange[];
   regressions: MetricChange[];
   statusChanges: StatusChange[];
+  /** The status changes that are regressions (`worsened`). */
+  statusRegressions: StatusChange[];
   /** Metric keys (`check: metric`) present in only one of the runs. */
   onlyInBaseline: string[];
   onlyInCurrent: string[];

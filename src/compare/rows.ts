@@ -10,7 +10,9 @@ export interface ChangeRow {
   baseline: string;
   current: string;
   change: string;
-  verdict: 'regression' | 'improved' | 'ok' | 'info';
+  /** `±0.8 ms`: how far apart the two figures may be by chance; empty for figures not judged. */
+  noise: string;
+  verdict: 'regression' | 'improved' | 'ok' | 'info' | 'saturated';
   source: MetricChange;
 }
 
@@ -24,9 +26,11 @@ export function formatChange(change: number | null): string {
 
 function verdictOf(c: MetricChange, margin: number): ChangeRow['verdict'] {
   if (c.regression) return 'regression';
+  if (c.saturated) return 'saturated';
   if (!c.judged || c.better === 'none') return 'info';
   const gain = c.change === null ? 0 : c.better === 'lower' ? -c.change : c.change;
-  return gain > margin ? 'improved' : 'ok';
+  // Improved means the mirror image of a regression: beyond the margin and beyond the noise.
+  return gain > margin && Math.abs(c.current - c.baseline) > (c.noise ?? 0) ? 'improved' : 'ok';
 }
 
 /**
@@ -51,15 +55,27 @@ export function changeRows(cmp: Comparison, all = false): ChangeRow[] {
   return groups.flat().map((c) => ({
     check: c.checkId, metric: c.metric, stat: c.stat,
     baseline: formatValue(c.baseline, c.unit), current: formatValue(c.current, c.unit),
-    change: formatChange(c.change), verdict: verdictOf(c, cmp.maxRegression), source: c,
+    change: formatChange(c.change), noise: c.noise === undefined ? '' : `±${formatValue(c.noise, c.unit)}`,
+    verdict: verdictOf(c, cmp.maxRegression), source: c,
   }));
 }
 
-/** One sentence: `2 regressions beyond 10% (p95 of judged latencies, rates, throughput)` or `no regression beyond 10%`. */
+/**
+ * One sentence naming every regression: checks whose status worsened first, then figures worse beyond the noise and the
+ * margin; or how much was compared when nothing regressed.
+ */
 export function comparisonHeadline(cmp: Comparison): string {
-  const n = cmp.regressions.length;
   const margin = formatMargin(cmp.maxRegression);
-  if (n === 0) return `No regression beyond ${margin} (${cmp.changes.filter((c) => c.judged).length} figures compared).`;
-  const list = cmp.regressions.map((r) => `${r.checkId} ${r.metric} ${r.stat} ${formatChange(r.change)}`).join('; ');
-  return `${n} regression${n === 1 ? '' : 's'} beyond ${margin}: ${list}.`;
+  const named = [
+    ...cmp.statusRegressions.map((s) => `${s.checkId} ${s.baseline} → ${s.current}`),
+    ...cmp.regressions.map((r) => `${r.checkId} ${r.metric} ${r.stat} ${formatChange(r.change)}${r.noise ? ` (noise ±${formatValue(r.noise, r.unit)})` : ''}`),
+  ];
+  const n = named.length;
+  const sat = cmp.changes.filter((c) => c.saturated).length;
+  const satNote = sat ? ` ${sat} timing figure${sat === 1 ? ' was' : 's were'} not judged: measured while the client/host was saturated.` : '';
+  if (n === 0) {
+    const judged = cmp.changes.filter((c) => c.judged && !c.saturated).length;
+    return `No regression: no check status got worse, and none of ${judged} figures compared got worse beyond the noise of both runs and ${margin}.${satNote}`;
+  }
+  return `${n} regression${n === 1 ? '' : 's'} (beyond the noise of both runs and ${margin}): ${named.join('; ')}.${satNote}`;
 }

@@ -1,6 +1,7 @@
 // The comparison as plain text for `stackprobe compare`: a headline, an aligned table of changes, status changes.
 import { palette } from '../report/text.js';
 import { comparisonHeadline, changeRows, type ChangeRow } from './rows.js';
+import { hasRegression } from './compare.js';
 import type { Comparison } from './model.js';
 
 export function renderComparisonText(cmp: Comparison, opts: { color: boolean; all?: boolean }): string {
@@ -14,20 +15,23 @@ export function renderComparisonText(cmp: Comparison, opts: { color: boolean; al
   else lines.push(...table(rows, p));
   if (cmp.statusChanges.length) {
     lines.push('', 'Check status changes:');
-    for (const s of cmp.statusChanges) lines.push(`  ${s.checkId}: ${s.baseline} → ${s.current}`);
+    for (const s of cmp.statusChanges) {
+      const line = `  ${s.checkId}: ${s.baseline} → ${s.current}${s.worsened ? '  regression' : ''}`;
+      lines.push(s.worsened ? p.red(line) : line);
+    }
   }
   if (cmp.onlyInCurrent.length) lines.push('', `Only in the current run: ${cmp.onlyInCurrent.length} metric(s) (${cmp.onlyInCurrent.slice(0, 5).join(', ')}${cmp.onlyInCurrent.length > 5 ? ', …' : ''})`);
   if (cmp.onlyInBaseline.length) lines.push('', `Only in the baseline: ${cmp.onlyInBaseline.length} metric(s) (${cmp.onlyInBaseline.slice(0, 5).join(', ')}${cmp.onlyInBaseline.length > 5 ? ', …' : ''})`);
   const headline = comparisonHeadline(cmp);
-  lines.push('', cmp.regressions.length ? p.red(p.bold(headline)) : p.green(headline));
+  lines.push('', hasRegression(cmp) ? p.red(p.bold(headline)) : p.green(headline));
   return `${lines.join('\n')}\n`;
 }
 
 function table(rows: ChangeRow[], p: ReturnType<typeof palette>): string[] {
-  const head = ['check', 'metric', 'stat', 'baseline', 'current', 'change', ''];
-  const cells = rows.map((r) => [r.check, r.metric, r.stat, r.baseline, r.current, r.change, r.verdict === 'ok' || r.verdict === 'info' ? '' : r.verdict]);
+  const head = ['check', 'metric', 'stat', 'baseline', 'current', 'change', 'noise', ''];
+  const cells = rows.map((r) => [r.check, r.metric, r.stat, r.baseline, r.current, r.change, r.noise, r.verdict === 'ok' || r.verdict === 'info' ? '' : r.verdict === 'saturated' ? 'saturated: not judged' : r.verdict]);
   const widths = head.map((h, i) => Math.min(48, Math.max(h.length, ...cells.map((c) => c[i]!.length))));
-  const right = new Set([3, 4, 5]);
+  const right = new Set([3, 4, 5, 6]);
   const fmt = (c: string[]) => c.map((v, i) => {
     const cut = v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v;
     return right.has(i) ? cut.padStart(widths[i]!) : cut.padEnd(widths[i]!);

@@ -1,10 +1,15 @@
-// Adds serialised metrics into a live registry exactly: histograms added, rate and counter counts added, gauge extremes kept.
+// Adds serialised metrics into a live registry exactly: histograms added, rate and counter counts added, gauge extremes
+// kept, declared meanings carried over.
 import type { MetricRegistry } from '../metrics/registry.js';
 import { Trend } from '../metrics/trend.js';
 import type { SerializedMetric } from '../result/model.js';
 
 export function mergeIntoRegistry(registry: MetricRegistry, metrics: SerializedMetric[]): void {
   for (const m of metrics) {
+    // The meaning travels with the figures; one the receiving check declared itself wins.
+    if (m.meaning && !registry.meta.has(m.name)) {
+      registry.describe(m.name, { meaning: m.meaning, ...(m.better ? { better: m.better } : {}), ...(m.type === 'counter' && m.perSecond !== undefined ? { perSecond: true } : {}), ...(m.description ? { description: m.description } : {}) });
+    }
     switch (m.type) {
       case 'trend':
         registry.trend(m.name, m.tags, m.unit).merge(Trend.decode(m.histogram));

@@ -69,6 +69,15 @@ export function formatValue(value: number, unit: string): string {
   }
 }
 
+/**
+ * A counter as a user reads it: `500 rows`, or `1,250 (595/s)` when the check declared a per-second rate meaningful
+ * (requests); a count of things found (orphaned rows) never gets a rate.
+ */
+export function formatCounter(m: { count: number; unit: string; perSecond?: number }): string {
+  const count = formatValue(m.count, m.unit);
+  return m.perSecond === undefined ? count : `${count} (${formatNumber(m.perSecond)}/s)`;
+}
+
 /** `query_duration{query:point_lookup}`: the same spelling thresholds use to select a metric. */
 export function metricLabel(m: { name: string; tags: Record<string, string> }): string {
   return metricKey(m.name, m.tags);

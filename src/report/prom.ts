@@ -1,6 +1,7 @@
 // The run's key figures in the Prometheus text exposition format (for node_exporter's textfile collector or a Pushgateway).
-// Latencies are summaries in seconds (quantiles from the HDR histograms), rates ratios, counters totals; every sample
-// carries `check` and `category` labels plus the metric's own tags.
+// Base units only: times in seconds, sizes in bytes, shares as ratios, counters as `_total`. Latencies are summaries
+// (quantiles from the HDR histograms). Every sample carries `check` and `category` labels plus the metric's own tags.
+// The output passes `promtool check metrics` (test/unit/report-prom.test.ts runs it when promtool is installed).
 import type { CheckResult, CheckStatus, RunResult, SerializedMetric } from '../result/model.js';
 
 type PromType = 'gauge' | 'counter' | 'summary';
@@ -30,6 +31,29 @@ function labels(l: Record<string, string>): string {
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
+/** A recorded unit's Prometheus base unit: the name suffix and the factor to it. Other units (req/s, connections) stay. */
+const BASE_UNITS: Record<string, { suffix: string; factor: number }> = {
+  ms: { suffix: 'seconds', factor: 1 / 1000 },
+  s: { suffix: 'seconds', factor: 1 },
+  seconds: { suffix: 'seconds', factor: 1 },
+  bytes: { suffix: 'bytes', factor: 1 },
+  B: { suffix: 'bytes', factor: 1 },
+  // stackprobe's MB and GB are binary (see src/resources/host.ts).
+  MB: { suffix: 'bytes', factor: 1024 ** 2 },
+  GB: { suffix: 'bytes', factor: 1024 ** 3 },
+  ratio: { suffix: 'ratio', factor: 1 },
+  '%': { suffix: 'ratio', factor: 1 / 100 },
+};
+/** A unit spelled at the end of a metric's name (`max_wait_ms`), dropped before the base unit's suffix is added. */
+const UNIT_IN_NAME = /_(ms|s|sec|secs|seconds|mb|gb|bytes|pct|percent|ratio)$/;
+
+/** `pgbouncer_max_wait_ms` in ms -> `pgbouncer_max_wait_seconds`, value / 1000; `orphan_rows` in rows -> unchanged. */
+export function promNameAndScale(name: string, unit: string): { name: string; scale: number } {
+  const base = BASE_UNITS[unit];
+  if (!base) return { name, scale: 1 };
+  return { name: `${name.replace(UNIT_IN_NAME, '')}_${base.suffix}`, scale: base.factor };
+}
+
 function num(n: number): string {
   if (Number.isNaN(n)) return 'NaN';
   if (!Number.isFinite(n)) return n > 0 ? '+Inf' : '-Inf';
@@ -48,8 +72,9 @@ class Exposition {
   add(name: string, type: PromType, help: string, l: Record<string, string>, value: number, suffix = ''): void {
     let full = name;
     const existing = this.families.get(full);
-    // The same name with another type (a gauge `x` and a summary `x`) would be an invalid exposition: keep them apart.
-    if (existing && existing.type !== type) full = `${name}_${type}`;
+    // The same name with another type (a gauge `x` and a summary `x`) would be an invalid exposition: keep them apart
+    // (not with `_summary`/`_gauge`: promtool rejects a type in a name).
+    if (existing && existing.type !== type) full = `${name}_${type === 'summary' ? 'dist' : type === 'counter' ? 'events' : 'level'}`;
     const fam = this.families.get(full) ?? { type, help, samples: [] };
     fam.samples.push(`${full}${suffix}${labels(l)} ${num(value)}`);
     this.families.set(full, fam);
@@ -95,27 +120,30 @@ function metricSamples(e: Exposition, base: Record<string, string>, m: Serialize
     const key = sanitizeName(k);
     l[RESERVED.has(key) ? `tag_${key}` : key] = v;
   }
-  const name = `${PREFIX}${sanitizeName(m.name)}`;
+  const raw = `${PREFIX}${sanitizeName(m.name)}`;
+  const what = `${m.name}${m.meaning ? `, ${m.meaning}` : ''}`;
   switch (m.type) {
     case 'trend': {
       if (m.summary.count === 0) return;
-      // Milliseconds become seconds, Prometheus's base unit; other units are kept as recorded.
-      const ms = m.unit === 'ms';
-      const scale = ms ? 1 / 1000 : 1;
-      const fam = ms ? `${name}_seconds` : name;
-      const help = `${m.name} (HDR histogram quantiles${ms ? ', seconds' : `, ${m.unit || 'value'}`})`;
-      for (const [k, v] of Object.entries(m.summary.percentiles)) e.add(fam, 'summary', help, { ...l, quantile: quantile(k) }, v * scale);
-      e.add(fam, 'summary', help, l, m.summary.mean * m.summary.count * scale, '_sum');
-      e.add(fam, 'summary', help, l, m.summary.count, '_count');
+      const { name, scale } = promNameAndScale(raw, m.unit);
+      const help = `${what} (HDR histogram quantiles${scale !== 1 || m.unit === 's' ? ', seconds' : `, ${m.unit || 'value'}`})`;
+      for (const [k, v] of Object.entries(m.summary.percentiles)) e.add(name, 'summary', help, { ...l, quantile: quantile(k) }, v * scale);
+      e.add(name, 'summary', help, l, m.summary.mean * m.summary.count * scale, '_sum');
+      e.add(name, 'summary', help, l, m.summary.count, '_count');
       return;
     }
     case 'rate':
-      e.add(`${name}_ratio`, 'gauge', `${m.name} (share of ${m.total} observations)`, l, m.value);
+      e.add(`${raw.replace(UNIT_IN_NAME, '')}_ratio`, 'gauge', `${what} (share of ${m.total} observations)`, l, m.value);
       return;
-    case 'counter':
-      e.add(`${name}_total`, 'counter', `${m.name}${m.unit ? ` (${m.unit})` : ''}`, l, m.count);
+    case 'counter': {
+      // A count of events or things found in this run; its per-second rate is PromQL's to compute, never exported.
+      const { name, scale } = promNameAndScale(raw.replace(/_total$/, ''), m.unit);
+      e.add(`${name}_total`, 'counter', `${what}${m.unit ? ` (${m.unit})` : ''}`, l, m.count * scale);
       return;
-    case 'gauge':
-      e.add(name, 'gauge', `${m.name}${m.unit ? ` (${m.unit})` : ''}`, l, m.value);
+    }
+    case 'gauge': {
+      const { name, scale } = promNameAndScale(raw.replace(/_total$/, ''), m.unit);
+      e.add(name, 'gauge', `${what}${m.unit ? ` (${m.unit} recorded)` : ''}`, l, m.value * scale);
+    }
   }
 }

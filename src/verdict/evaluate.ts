@@ -48,9 +48,16 @@ export function aggregateValue(metrics: SerializedMetric[], rule: ThresholdRule)
   if (type === 'counter') {
     let count = 0;
     let perSecond = 0;
-    for (const m of hits) if (m.type === 'counter') { count += m.count; perSecond += m.perSecond ?? 0; }
+    let rated = true;
+    for (const m of hits) {
+      if (m.type !== 'counter') continue;
+      count += m.count;
+      if (m.perSecond === undefined) rated = false;
+      else perSecond += m.perSecond;
+    }
     if (agg.kind === 'count' || agg.kind === 'value') return count;
-    if (agg.kind === 'rate') return perSecond;
+    // Only a counter declared per-second has a rate; 0/s for orphaned rows would be a figure that means nothing.
+    if (agg.kind === 'rate') return rated ? perSecond : null;
     return null;
   }
   const gauges = hits.filter((m) => m.type === 'gauge');

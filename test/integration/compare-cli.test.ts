@@ -12,13 +12,20 @@ import { slowerRun } from '../helpers/slower-run.js';
 let dir: string;
 let base: string;
 let slow: string;
+let broken: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-compare-'));
   const result = fullRunResult();
   base = path.join(dir, 'base.json');
   slow = path.join(dir, 'slow.json');
+  // integrity.fk passes in the baseline; `broken` is the same run except that it fails (its figures untouched).
+  result.checks.find((c) => c.id === 'integrity.fk')!.status = 'pass';
   await writeFile(base, renderJson(result));
   await writeFile(slow, renderJson(slowerRun(result, 'queries.basic', 'query_duration{query:insert}', 50)));
+  const failing = structuredClone(result);
+  failing.checks.find((c) => c.id === 'integrity.fk')!.status = 'fail';
+  broken = path.join(dir, 'broken.json');
+  await writeFile(broken, renderJson(failing));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -29,7 +36,7 @@ describe('stackprobe compare', () => {
     const r = await runCli(['compare', base, base]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/No regression beyond 10% \(\d+ figures compared\)\./);
+    expect(r.stdout).toMatch(/No regression: no check status got worse, and none of \d+ figures compared got worse beyond the noise of both runs and 10%\./);
     expect(r.stdout).not.toContain('regression\n');
   });
 
@@ -39,13 +46,24 @@ describe('stackprobe compare', () => {
     const flagged = r.stdout.split('\n').filter((l) => /\sregression$/.test(l));
     expect(flagged).toHaveLength(1);
     expect(flagged[0]).toMatch(/^queries\.basic\s+query_duration\{query:insert\}\s+p95\s+4 ms\s+54 ms/);
-    expect(r.stdout).toContain('1 regression beyond 10%: queries.basic query_duration{query:insert} p95');
+    expect(r.stdout).toContain('1 regression (beyond the noise of both runs and 10%): queries.basic query_duration{query:insert} p95');
     const json = await runCli(['compare', base, slow, '--json']);
     expect(json.code).toBe(1);
     const cmp = JSON.parse(json.stdout) as { regressions: Array<{ metric: string }> };
     expect(cmp.regressions.map((x) => x.metric)).toEqual(['query_duration{query:insert}']);
     // A margin wide enough to absorb +1250 % lets it pass.
     expect((await runCli(['compare', base, slow, '--max-regression', '2000%'])).code).toBe(0);
+  });
+
+  it('an integrity check from pass to fail: exit 1, naming it', async () => {
+    const r = await runCli(['compare', base, broken]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/integrity\.fk: pass → fail {2}regression/);
+    expect(r.stdout).toContain('1 regression (beyond the noise of both runs and 10%): integrity.fk pass → fail.');
+    const json = JSON.parse((await runCli(['compare', base, broken, '--json'])).stdout) as { statusRegressions: unknown[] };
+    expect(json.statusRegressions).toEqual([{ checkId: 'integrity.fk', baseline: 'pass', current: 'fail', worsened: true }]);
+    // The other way round is an improvement: exit 0.
+    expect((await runCli(['compare', broken, base])).code).toBe(0);
   });
 
   it('bad input: not JSON, truncated, unknown schemaVersion, missing file, bad margin -> a clear message, exit 2', async () => {

@@ -61,7 +61,18 @@ describe('pool checks against PostgreSQL', () => {
     expect(perSize.map((p) => p.size)).toEqual([1, 2, 4, 8, 10, 16, 32]);
     const chosen = metric(sizing, 'recommended_pool_size');
     expect(chosen?.type === 'gauge' && chosen.value).toBeGreaterThanOrEqual(2);
-    expect(sizing.findings[0]!.title).toMatch(/^Pool size \d+ gives \d+ req\/s/);
+    expect(sizing.findings[0]!.title).toMatch(/^(No size is measurably better than \d+|Pool size \d+ is measurably better than \d+)/);
+
+    // Every pool check names its headline and declares what its figures mean (the sweep's deliberately bad sizes are not
+    // the application's response time, so they are a `duration`, never merged into the run's latency).
+    for (const id of ['pool.acquire', 'pool.contention', 'pool.sizing', 'pool.server']) {
+      expect(check(result, id).metrics.filter((m) => m.headline).length, id).toBe(1);
+    }
+    expect(metric(acquire, 'acquire_duration', { kind: 'warm' })).toMatchObject({ meaning: 'latency', better: 'lower', headline: true });
+    expect(metric(sizing, 'sweep_duration')).toMatchObject({ meaning: 'duration' });
+    expect(metric(contention, 'acquire_success')).toMatchObject({ meaning: 'share', better: 'higher' });
+    expect(metric(contention, 'request_errors')).toMatchObject({ meaning: 'share', better: 'lower' });
+    expect(sizing.info.sweep).toMatchObject({ rounds: 3, server_cores_from: 'local host' });
 
     const server = check(result, 'pool.server');
     expect(['pass', 'warn']).toContain(server.status);

@@ -2,11 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { analyseStages } from '../../src/checks/load/analyse.js';
 import { mergeRunResults } from '../../src/merge/merge-results.js';
-import { mergeSeries } from '../../src/merge/series.js';
+import { mergeSeries, NOT_MERGED_PERCENTILES } from '../../src/merge/series.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import { serializeMetrics } from '../../src/metrics/serialize.js';
 import { Trend } from '../../src/metrics/trend.js';
-import type { CheckResult, RunResult, TrendMetric } from '../../src/result/model.js';
+import type { CheckResult, RunResult, TimeSeries, TrendMetric } from '../../src/result/model.js';
 import { summarize } from '../../src/result/summary.js';
 import { createRng } from '../../src/workload/prng.js';
 
@@ -93,5 +93,38 @@ describe('merging segment results', () => {
   it('keeps each machine\'s resource series apart, tagged with its segment', () => {
     const s = mergeSeries([[{ name: 'host_cpu_percent', tags: {}, unit: '%', points: [[1, 50]] }], [{ name: 'host_cpu_percent', tags: {}, unit: '%', points: [[1, 70]] }]], ['1/2', '2/2']);
     expect(s.map((x) => x.tags.segment)).toEqual(['1/2', '2/2']);
+  });
+});
+
+describe('merged per-second percentiles', () => {
+  it('never makes a merged load_p95 from the segments\' p95s: each segment\'s stays, tagged; counts add; the level is taken once', () => {
+    const seg = (p95: number, rps: number): TimeSeries[] => [
+      { name: 'load_p95', tags: {}, unit: 'ms', points: [[1, p95]] },
+      { name: 'load_throughput', tags: {}, unit: 'req/s', points: [[1, rps]] },
+      { name: 'load_stage_level', tags: {}, unit: 'req/s', points: [[1, 100]] },
+    ];
+    const s = mergeSeries([seg(10, 40), seg(90, 60)], ['1/2', '2/2']);
+    const p95 = s.filter((x) => x.name === 'load_p95');
+    expect(p95.map((x) => [x.tags.segment, x.points[0]![1]])).toEqual([['1/2', 10], ['2/2', 90]]);
+    expect(NOT_MERGED_PERCENTILES.has('load_p95')).toBe(true);
+    expect(s.find((x) => x.name === 'load_throughput')).toMatchObject({ tags: {}, points: [[1, 100]] });
+    expect(s.find((x) => x.name === 'load_stage_level')).toMatchObject({ tags: {}, points: [[1, 100]] });
+  });
+});
+
+describe('mergeIntoRegistry', () => {
+  it('carries declared meanings into the receiving registry, without overriding its own declarations', async () => {
+    const { mergeIntoRegistry } = await import('../../src/merge/registry.js');
+    const from = new MetricRegistry();
+    from.describe('op_duration', { meaning: 'latency' }).describe('requests', { meaning: 'count', perSecond: true }).describe('mine', { meaning: 'defects' });
+    from.trend('op_duration').record(3);
+    from.counter('requests').add(2);
+    from.counter('mine').add(1);
+    const into = new MetricRegistry();
+    into.describe('mine', { meaning: 'count' });
+    mergeIntoRegistry(into, serializeMetrics(from, 1));
+    expect(into.metaOf('op_duration', 'trend')).toMatchObject({ meaning: 'latency', better: 'lower' });
+    expect(into.metaOf('requests', 'counter')).toMatchObject({ meaning: 'count', perSecond: true });
+    expect(into.metaOf('mine', 'counter').meaning).toBe('count');
   });
 });

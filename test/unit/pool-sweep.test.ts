@@ -1,10 +1,11 @@
 // Pure logic of the pool category: sweep sizes and choice, session analysis, config validation of config.pool.
 import { describe, expect, it } from 'vitest';
-import { analyseSessions, chooseSize, configuredShare, sizesToTry, sweepLimit, type SessionRow, type SweepPoint } from '../../src/checks/pool/index.js';
+import { analyseSessions, configuredShortfall, coreLimitFor, figuresOf, isLocalUrl, judgeSweep, measurablyBetter, meetsP95, roundOrder, sizesToTry, sweepLimit, type SessionRow, type SizeSamples } from '../../src/checks/pool/index.js';
 import { validateConfig } from '../../src/config/load.js';
 import { adminUrlFor } from '../../src/targets/pgbouncer/admin.js';
 
-const pt = (size: number, throughput: number, p95 = 10, errorRate = 0): SweepPoint => ({ size, throughput, p95, errorRate });
+const s = (size: number, rounds: number[], p95 = 10, errorRate = 0): SizeSamples => ({ size, rounds, p95, errorRate });
+const opts = { configured: 10, minGain: 0.05, p95LimitMs: 100, maxErrorRate: 0.01, coreLimit: undefined as number | undefined };
 
 describe('pool sweep', () => {
   it('tries powers of two up to the limit, the limit, and the configured size when it fits', () => {
@@ -19,22 +20,84 @@ describe('pool sweep', () => {
     expect(sweepLimit({ maxConnections: 10, reserved: 3, inUse: 7, maxSize: 32 })).toBe(1);
   });
 
-  it('chooses the smallest size within the tolerance of the best throughput at an acceptable p95', () => {
-    const points = [pt(1, 1000, 80), pt(2, 1900, 40), pt(4, 3000), pt(8, 3100), pt(16, 3150), pt(32, 2900)];
-    const c = chooseSize(points, 0.05, 100, 0.01)!;
-    expect(c.best.size).toBe(16);
-    expect(c.chosen.size).toBe(4);
-    expect(c.p95Met).toBe(true);
-    // A size whose p95 is too slow is not chosen even when it is fastest.
-    expect(chooseSize([pt(1, 1000, 20), pt(2, 2000, 500)], 0.05, 100, 0.01)!.chosen.size).toBe(1);
-    // Sizes with errors are left out; nothing working gives no choice.
-    expect(chooseSize([pt(1, 1000, 5, 0.5)], 0.05, 100, 0.01)).toBeUndefined();
+  it('alternates the order of sizes round by round', () => {
+    expect(roundOrder([4, 1, 2], 0)).toEqual([1, 2, 4]);
+    expect(roundOrder([4, 1, 2], 1)).toEqual([4, 2, 1]);
+    expect(roundOrder([4, 1, 2], 2)).toEqual([1, 2, 4]);
   });
 
-  it('compares the configured size with the best, estimating from the largest size below it when not swept', () => {
-    const points = [pt(1, 500), pt(2, 1000), pt(4, 2000)];
-    expect(configuredShare(points, 2, points[2]!)).toEqual({ share: 0.5, measured: true });
-    expect(configuredShare(points, 10, points[2]!)).toEqual({ share: 1, measured: false });
+  it('counts a size better only when the gap between medians exceeds both spreads and the minimum gain', () => {
+    const a = figuresOf(s(4, [3000, 3100, 3050]));
+    expect(a).toMatchObject({ median: 3050, min: 3000, max: 3100, spread: 100 });
+    expect(measurablyBetter(a, figuresOf(s(2, [2000, 2100, 2050])), 0.05)).toBe(true);
+    // The same gap with overlapping noise is not measurable.
+    expect(measurablyBetter(a, figuresOf(s(2, [2000, 3200, 2050])), 0.05)).toBe(false);
+    // A steady 2 % gap is below the minimum gain.
+    expect(measurablyBetter(figuresOf(s(4, [1020, 1021, 1020])), figuresOf(s(2, [1000, 1001, 1000])), 0.05)).toBe(false);
+    // One round has no spread to measure noise with: never better.
+    expect(measurablyBetter(figuresOf(s(4, [9000])), figuresOf(s(2, [1000])), 0.05)).toBe(false);
+  });
+
+  it('says no size is measurably better than the configured one when the differences are noise', () => {
+    // The shape seen in issue 14: a non-monotonic curve whose differences are within the round-to-round spread.
+    const noisy = [s(1, [900, 1000, 950]), s(2, [1700, 2300, 2000]), s(4, [1800, 2600, 2200]), s(8, [1600, 2900, 2250]), s(10, [1500, 2700, 2100]), s(16, [1700, 3000, 2900]), s(32, [1600, 2800, 2400])];
+    const v = judgeSweep(noisy, opts)!;
+    expect(v).toMatchObject({ kind: 'none', size: 10, referenceIs: 'configured' });
+    expect(v.smallestAdequate.size).toBe(2);
+    expect(configuredShortfall(noisy, 10, v.best, 0.05)).toBe(0);
+  });
+
+  it('recommends the smallest size that beats the configured one and is not measurably worse than the best', () => {
+    const clear = [s(1, [500, 520, 510]), s(2, [1000, 1040, 1020]), s(4, [2000, 2050, 2020]), s(8, [2900, 3000, 2950]), s(16, [2950, 3050, 3000])];
+    const v = judgeSweep(clear, { ...opts, configured: 2 })!;
+    expect(v).toMatchObject({ kind: 'better', size: 8, referenceIs: 'configured' });
+    expect(v.best.size).toBe(16);
+    expect(configuredShortfall(clear, 2, v.best, 0.05)).toBeCloseTo(0.66, 2);
+    // Not swept: the reference is the smallest adequate size, which nothing beats.
+    expect(judgeSweep(clear, { ...opts, configured: 64 })).toMatchObject({ kind: 'none', size: 8, referenceIs: 'smallest adequate' });
+  });
+
+  it('keeps within two connections per core unless a larger size beats every size within by more than the noise', () => {
+    const flat = [s(1, [1000, 1010, 1005]), s(2, [1900, 1950, 1920]), s(4, [2900, 3000, 2950]), s(8, [3500, 3600, 3550]), s(16, [3580, 3640, 3600])];
+    // 8 beats 4 (the best within 2 × 2 cores) beyond the noise and 16 does not beat 8: 8, and the verdict says why.
+    const v = judgeSweep(flat, { ...opts, configured: 1, coreLimit: coreLimitFor(2) })!;
+    expect(v).toMatchObject({ kind: 'better', size: 8 });
+    expect(v.beyondCores?.size).toBe(4);
+    // 8 is as good as the best (16) within its noise but does not beat 4 beyond it: the recommendation stays within the limit.
+    const noisy = [s(1, [1000, 1010, 1005]), s(2, [1900, 1950, 1920]), s(4, [2900, 3000, 2950]), s(8, [2900, 3500, 3300]), s(16, [3800, 3900, 3850])];
+    const w = judgeSweep(noisy, { ...opts, configured: 1, coreLimit: 4 })!;
+    expect(w).toMatchObject({ kind: 'better', size: 4, cappedAt: 4 });
+    // Seen on this 2-core host: sizes 1–4 missed the p95 limit (64 requests queueing for 4 connections), 32 beat the
+    // configured 10; 32 does not beat 4 beyond the noise, so it is not recommended.
+    const seen = [s(1, [208, 411, 611], 303), s(2, [312, 922, 1105], 191), s(4, [678, 1726, 2003], 140), s(8, [1921, 1938, 2590], 57), s(10, [1560, 1909, 2151], 85), s(16, [1937, 2749, 2781], 50), s(32, [3271, 3721, 4085], 35)];
+    expect(judgeSweep(seen, { ...opts, coreLimit: 4 })).toMatchObject({ kind: 'none', size: 10, cappedAt: 4 });
+    expect(judgeSweep(seen, opts)).toMatchObject({ kind: 'better', size: 32 });
+  });
+
+  it('counts a size as missing the p95 limit only when every round missed it', () => {
+    expect(meetsP95({ ...s(10, [1, 1, 1], 104), roundP95: [87.9, 104, 120] }, 100)).toBe(true);
+    expect(meetsP95({ ...s(10, [1, 1, 1], 104), roundP95: [101, 104, 120] }, 100)).toBe(false);
+    expect(meetsP95(s(10, [1, 1, 1], 104), 100)).toBe(false);
+    // The configured size stays the reference when only one round's p95 crossed the limit.
+    const rows = [s(4, [2000, 2100, 2050], 50), { ...s(10, [2900, 3000, 2950], 104), roundP95: [90, 104, 95] }, s(16, [2950, 3050, 3000], 40)];
+    expect(judgeSweep(rows, opts)).toMatchObject({ kind: 'none', size: 10, referenceIs: 'configured' });
+  });
+
+  it('recommends the smallest adequate size over a configured size that missed the p95 limit in every round', () => {
+    const rows = [{ ...s(1, [700, 900, 3400], 180), roundP95: [150, 180, 120] }, s(2, [1800, 2000, 2300], 60), s(4, [2500, 3000, 3100], 40), s(8, [2600, 3100, 3200], 30)];
+    const v = judgeSweep(rows, { ...opts, configured: 1 })!;
+    expect(v).toMatchObject({ kind: 'better', size: 2, referenceIs: 'configured', referenceMissedP95: true });
+    expect(v.reference.size).toBe(1);
+  });
+
+  it('leaves out sizes with errors or a slow p95, and gives no verdict when nothing worked', () => {
+    expect(judgeSweep([s(1, [1000, 1000, 1000], 20), s(2, [2000, 2000, 2000], 500)], { ...opts, configured: 1 })).toMatchObject({ kind: 'none', size: 1 });
+    expect(judgeSweep([s(1, [1000, 1000, 1000], 5, 0.5)], opts)).toBeUndefined();
+  });
+
+  it('takes the local host\'s cores only for a local server', () => {
+    for (const u of ['postgres://u@127.0.0.1:5432/db', 'postgres://localhost/db', 'postgres://[::1]:5432/db', 'postgres:///db?host=/var/run/postgresql']) expect(isLocalUrl(u), u).toBe(true);
+    for (const u of ['postgres://db.example.com/db', 'postgres://10.0.0.5/db', 'host=/tmp dbname=x']) expect(isLocalUrl(u), u).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 // Unit tests for the reporters' number formatting and Markdown escaping helpers.
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatMs, formatNumber, formatPercent } from '../../src/report/format.js';
+import { formatBytes, formatCounter, formatDuration, formatMs, formatNumber, formatPercent } from '../../src/report/format.js';
 import { code, codeCell, escapeCell, escapeInline, table } from '../../src/report/md.js';
 import { wrap } from '../../src/report/text.js';
 
@@ -12,6 +12,11 @@ describe('number formatting', () => {
     expect(formatMs(0.041)).toBe('0.041 ms');
     expect(formatMs(1234.5)).toBe('1,235 ms');
     expect(formatMs(Number.NaN)).toBe('–');
+  });
+
+  it('gives a counter a per-second rate only when the check declared one', () => {
+    expect(formatCounter({ count: 500, unit: 'rows' })).toBe('500 rows');
+    expect(formatCounter({ count: 1250, unit: 'count', perSecond: 595.2 })).toBe('1,250 (595/s)');
   });
 
   it('groups counts by thousands', () => {

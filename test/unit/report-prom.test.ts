@@ -1,9 +1,13 @@
 // Prometheus text exposition: valid lines, one HELP/TYPE per family, seconds from ms, escaped labels; push to a real HTTP server.
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushToGateway, pushUrl, PushError } from '../../src/report/push.js';
-import { escapeLabelValue, renderProm, sanitizeName } from '../../src/report/prom.js';
+import { MetricRegistry } from '../../src/metrics/registry.js';
+import { serializeMetrics } from '../../src/metrics/serialize.js';
+import { escapeLabelValue, promNameAndScale, renderProm, sanitizeName } from '../../src/report/prom.js';
+import type { RunResult } from '../../src/result/model.js';
 import { emptyRunResult, fullRunResult } from '../fixtures/run-result.js';
 
 const SAMPLE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/;
@@ -58,6 +62,59 @@ describe('renderProm', () => {
     const out = renderProm(r);
     expect(out).toContain('tag_quantile="x\\"y",we_ird="v"');
     families(out);
+  });
+});
+
+/** A run whose one extra check records every unit and kind stackprobe's checks use, including two kinds under one name. */
+function unitsRun(): RunResult {
+  const r = fullRunResult();
+  const reg = new MetricRegistry();
+  reg.describe('op_duration', { meaning: 'latency' }).describe('requests', { meaning: 'count', perSecond: true }).describe('orphans', { meaning: 'defects' });
+  reg.trend('op_duration', { op: 'get' }).record(12.5);
+  reg.trend('size_hist', {}, 'rows').record(40);
+  reg.gauge('pgbouncer_max_wait_ms', {}, 'ms').set(1500);
+  reg.gauge('process_max_rss_mb', {}, 'MB').set(2);
+  reg.gauge('host_cpu_percent', {}, '%').set(50);
+  reg.gauge('dump_size', {}, 'bytes').set(4096);
+  reg.gauge('hit_rate', {}, 'ratio').set(0.9);
+  reg.gauge('sweep_throughput', { size: '4' }, 'req/s').set(1234.5);
+  reg.gauge('clash', {}, 'ms').set(1);
+  reg.trend('clash_seconds').record(1);
+  reg.counter('requests').add(10);
+  reg.counter('orphans', {}, 'rows').add(3);
+  reg.counter('sent_bytes', {}, 'bytes').add(2048);
+  reg.rate('query_errors').add(false);
+  r.checks.push({ id: 'x.units', category: 'x', title: 'units', status: 'pass', startedAt: r.startedAt, durationMs: 1000, metrics: serializeMetrics(reg, 1), timeSeries: [], thresholds: [], ratings: [], findings: [], info: {} });
+  return r;
+}
+
+describe('base units', () => {
+  it('names and scales ms, MB, % and bytes to seconds, bytes and ratios; leaves other units', () => {
+    expect(promNameAndScale('stackprobe_pgbouncer_max_wait_ms', 'ms')).toEqual({ name: 'stackprobe_pgbouncer_max_wait_seconds', scale: 0.001 });
+    expect(promNameAndScale('stackprobe_process_max_rss_mb', 'MB')).toEqual({ name: 'stackprobe_process_max_rss_bytes', scale: 1024 ** 2 });
+    expect(promNameAndScale('stackprobe_host_cpu_percent', '%')).toEqual({ name: 'stackprobe_host_cpu_ratio', scale: 0.01 });
+    expect(promNameAndScale('stackprobe_sweep_throughput', 'req/s')).toEqual({ name: 'stackprobe_sweep_throughput', scale: 1 });
+    const fams = families(renderProm(unitsRun()));
+    const one = (name: string) => fams.get(name)!.samples.find((x) => x.includes('check="x.units"'))!;
+    expect(one('stackprobe_pgbouncer_max_wait_seconds')).toMatch(/ 1\.5$/);
+    expect(one('stackprobe_process_max_rss_bytes')).toMatch(/ 2097152$/);
+    expect(one('stackprobe_host_cpu_ratio')).toMatch(/ 0\.5$/);
+    expect(one('stackprobe_dump_size_bytes')).toMatch(/ 4096$/);
+    expect(one('stackprobe_sent_bytes_total')).toMatch(/ 2048$/);
+    expect(one('stackprobe_orphans_total')).toMatch(/ 3$/);
+    expect(fams.get('stackprobe_op_duration_seconds')!.type).toBe('summary');
+    // Counters are totals; their per-second rate is PromQL's job, never a sample of its own.
+    expect([...fams.keys()].some((k) => /per_s|_rate_total|_per_second/.test(k))).toBe(false);
+    expect(renderProm(unitsRun())).not.toMatch(/_(ms|mb|percent)[{ ]/);
+  });
+
+  const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
+  it.skipIf(promtool.error !== undefined)('passes `promtool check metrics` (Debian package prometheus)', () => {
+    for (const run of [fullRunResult(), unitsRun(), emptyRunResult()]) {
+      const res = spawnSync('promtool', ['check', 'metrics'], { input: renderProm(run), encoding: 'utf8' });
+      expect(`${res.stdout}${res.stderr}`).toBe('');
+      expect(res.status).toBe(0);
+    }
   });
 });
 

@@ -60,6 +60,16 @@ describe('evaluateThresholds', () => {
     expect(out.map((o) => [o.ok, o.actual])).toEqual([[false, 0.02], [true, 0]]);
   });
 
+  it('gives a counter a per-second rate only when it was declared per-second', () => {
+    const r = new MetricRegistry();
+    r.describe('requests', { meaning: 'count', perSecond: true }).describe('orphan_rows', { meaning: 'defects' });
+    r.counter('requests').add(500);
+    r.counter('orphan_rows').add(500);
+    const m = serializeMetrics(r, 2);
+    const out = evaluateThresholds(m, [rule('requests', 'rate>100'), rule('orphan_rows', 'rate<1'), rule('orphan_rows', 'count==0')]);
+    expect(out.map((o) => [o.ok, o.actual, o.unit])).toEqual([[true, 250, '/s'], [false, null, '/s'], [false, 500, 'count']]);
+  });
+
   it('a threshold on a metric never recorded does not pass', () => {
     const [o] = evaluateThresholds(metrics, [rule('missing_metric', 'count==0')]);
     expect(o).toMatchObject({ ok: false, actual: null });

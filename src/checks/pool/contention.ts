@@ -20,6 +20,10 @@ function isAcquireTimeout(err: unknown): boolean {
 interface Outcome {
   firstError?: unknown;
   timeouts: number;
+  /** Acquires started and not yet settled; those still waiting when the check ends count as failed attempts. */
+  pending: number;
+  /** Set when the check has counted the pending acquires: a late settlement is then not counted twice. */
+  closed: boolean;
 }
 
 async function request(ctx: CheckContext, pool: pg.Pool, out: Outcome): Promise<void> {
@@ -28,9 +32,12 @@ async function request(ctx: CheckContext, pool: pg.Pool, out: Outcome): Promise<
   const success = ctx.metrics.rate('acquire_success');
   const t0 = performance.now();
   let client: pg.PoolClient;
+  out.pending++;
   try {
     client = await withTimeout(pool.connect(), cfg.acquire_timeout_ms + 1000, 'acquiring a pooled connection');
   } catch (err) {
+    out.pending--;
+    if (out.closed) throw err;
     success.add(false);
     out.firstError ??= err;
     if (isAcquireTimeout(err)) {
@@ -42,6 +49,11 @@ async function request(ctx: CheckContext, pool: pg.Pool, out: Outcome): Promise<
       await sleep(50); // no signal: 40 sleeping requests would each add an abort listener; 50 ms is bounded anyway
     }
     throw err;
+  }
+  out.pending--;
+  if (out.closed) {
+    client.release();
+    return;
   }
   wait.record(performance.now() - t0);
   success.add(true);
@@ -66,8 +78,10 @@ export const contentionCheck: Check = {
     pool_wait_duration: [`avg<${config.thresholds.connection_time_ms}`],
     acquire_success: [`rate>${config.thresholds.connection_success_rate}`],
     acquire_timeouts: [{ warn: 'count==0' }],
+    request_errors: [`rate<${config.thresholds.query_error_rate}`],
   }),
   async run(ctx) {
+    declare(ctx);
     const cfg = ctx.config.pool;
     const vus = Math.max(cfg.size + 1, Math.ceil(cfg.size * cfg.contention_factor));
     const pool = openPool(ctx, cfg.size, cfg.acquire_timeout_ms);
@@ -75,7 +89,7 @@ export const contentionCheck: Check = {
     ctx.info('pool', { size: cfg.size, concurrency: vus, hold_ms: cfg.hold_ms, acquire_timeout_ms: cfg.acquire_timeout_ms });
     ctx.progress(`${vus} concurrent requests on a pool of ${cfg.size}`);
     const recorder = new Recorder({ registry: ctx.metrics, name: 'request', elapsed: ctx.elapsed });
-    const out: Outcome = { timeouts: 0 };
+    const out: Outcome = { timeouts: 0, pending: 0, closed: false };
     const stopSampling = sampleUtilisation(ctx, pool);
     let result;
     try {
@@ -86,11 +100,38 @@ export const contentionCheck: Check = {
       });
     } finally {
       stopSampling();
+      countUnfinished(ctx, out);
     }
-    ctx.metrics.gauge('request_throughput', {}, 'req/s').set(result.throughput);
+    // Completions only: a request that failed or timed out is not throughput.
+    ctx.metrics.gauge('request_throughput', {}, 'req/s').set(recorder.duration.count / (result.elapsedMs / 1000));
     report(ctx, vus, out);
   },
 };
+
+/** Acquires the closed loop abandoned (timed out) and that are still waiting: attempts that did not succeed. */
+function countUnfinished(ctx: CheckContext, out: Outcome): void {
+  out.closed = true;
+  const success = ctx.metrics.rate('acquire_success');
+  for (let i = 0; i < out.pending; i++) success.add(false);
+  if (out.pending > 0) {
+    out.timeouts += out.pending;
+    ctx.metrics.counter('acquire_timeouts').add(out.pending);
+  }
+}
+
+function declare(ctx: CheckContext): void {
+  const m = ctx.metrics;
+  m.describe('request_duration', { meaning: 'latency', description: 'One request: waiting for a pooled connection, then holding it for pool.hold_ms' });
+  m.describe('request_errors', { meaning: 'share', better: 'lower', description: 'Requests that failed or timed out over requests attempted' });
+  m.describe('request_error_kinds', { meaning: 'defects', perSecond: true, description: 'Failed requests by error kind' });
+  m.describe('pool_wait_duration', { meaning: 'duration', description: 'The part of a request spent waiting for a pooled connection' });
+  m.describe('acquire_success', { meaning: 'share', better: 'higher', description: 'Acquires that got a connection over acquires attempted (those still waiting at the end included)' });
+  m.describe('acquire_timeouts', { meaning: 'defects', perSecond: true, description: 'Acquires that gave up waiting, or were still waiting when the check ended' });
+  m.describe('acquire_error_kinds', { meaning: 'defects', perSecond: true, description: 'Acquires that failed for another reason, by error kind' });
+  m.describe('request_throughput', { meaning: 'throughput', description: 'Requests completed successfully per second under contention' });
+  m.describe('pool_waiting_peak', { meaning: 'state', description: 'Most requests waiting for a connection at one sample' });
+  m.headline('pool_wait_duration');
+}
 
 function report(ctx: CheckContext, vus: number, out: Outcome): void {
   const cfg = ctx.config.pool;

@@ -7,7 +7,8 @@ import { serverCheck } from './server.js';
 import { sizingCheck } from './sizing.js';
 
 export { acquireCheck, contentionCheck, pgbouncerCheck, serverCheck, sizingCheck };
-export { chooseSize, sizesToTry, sweepLimit, configuredShare, type SweepPoint } from './sweep.js';
+export { judgeSweep, measurablyBetter, meetsP95, figuresOf, roundOrder, sizesToTry, sweepLimit, configuredShortfall, coreLimitFor, type SizeSamples, type SizeFigures, type SweepVerdict } from './sweep.js';
+export { isLocalUrl, serverCores } from './cores.js';
 export { analyseSessions, type SessionRow } from './server-analysis.js';
 
 export const poolChecks: Check[] = [serverCheck, pgbouncerCheck, acquireCheck, contentionCheck, sizingCheck];

@@ -105,6 +105,11 @@ export const pgbouncerCheck: Check = {
     pgbouncer_clients_waiting: [{ warn: 'max==0' }],
   }),
   async run(ctx) {
+    const m = ctx.metrics;
+    m.describe('acquire_duration', { meaning: 'latency', description: 'One new connection and its first SELECT 1: through PgBouncer (pooled) or straight to PostgreSQL (direct)' });
+    m.describe('pgbouncer_clients_waiting', { meaning: 'state', better: 'lower', description: 'Clients waiting for a server connection (cl_waiting), summed over pools' });
+    m.describe('pgbouncer_max_wait_ms', { meaning: 'state', better: 'lower', description: 'Longest time a client has been waiting (maxwait)' });
+    m.headline('pgbouncer_max_wait_ms');
     const { admin, targetBehind } = await locate(ctx);
     ctx.defer(() => admin.close());
     ctx.info('pgbouncer', { version: admin.version, console: admin.url, target_through_pgbouncer: targetBehind });

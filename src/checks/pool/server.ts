@@ -38,6 +38,13 @@ export const serverCheck: Check = {
 
 function record(ctx: CheckContext, a: ServerAnalysis, s: SettingsRow): void {
   const m = ctx.metrics;
+  m.describe('connection_headroom', { meaning: 'share', better: 'higher', description: 'Free usable connection slots over usable slots (max_connections less the reserved ones)' });
+  m.describe('connections_used', { meaning: 'state', description: 'Client sessions open on the server, all databases' });
+  m.describe('connections_usable', { meaning: 'state', description: 'max_connections less the slots reserved for superusers and reserved roles' });
+  m.describe('connections', { meaning: 'state', description: 'Client sessions by state' });
+  m.describe('idle_in_transaction_sessions', { meaning: 'defects', description: 'Sessions idle in a transaction for longer than pool.idle_in_transaction_s' });
+  m.describe('long_idle_connections', { meaning: 'count', description: 'Connections idle for longer than pool.long_idle_s' });
+  m.headline('connection_headroom');
   m.gauge('connection_headroom', {}, 'ratio').set(a.headroom);
   m.gauge('connections_used', {}, 'connections').set(a.used);
   m.gauge('connections_usable', {}, 'connections').set(a.usable);

@@ -1,27 +1,35 @@
-// pool.sizing: the same short query mix at pool sizes 1, 2, 4, …; throughput and p95 per size, and the size to run.
+// pool.sizing: the same short query mix at pool sizes 1, 2, 4, …, in several interleaved rounds; a size is recommended
+// only when it beats the configured one by more than the noise the rounds showed.
 import type pg from 'pg';
 import { runClosedLoop } from '../../exec/closed-loop.js';
 import { Recorder } from '../../exec/recorder.js';
+import { Trend } from '../../metrics/trend.js';
 import { withTimeout } from '../../exec/timeout.js';
 import type { Check, CheckContext } from '../types.js';
-import { round } from './acquire.js';
 import { endPool, openPool } from './connect.js';
-import { chooseSize, configuredShare, sizesToTry, sweepLimit, type SweepPoint } from './sweep.js';
+import { serverCores } from './cores.js';
+import { reportSweep } from './sizing-report.js';
+import { roundOrder, sizesToTry, sweepLimit, type SizeSamples } from './sweep.js';
 import { CONNECTION_BUDGET, MIX } from './sizing-mix.js';
 
 export function stepDurationMs(ctx: CheckContext): number {
   return (ctx.config.pool.sweep.step_duration_s ?? (ctx.mode === 'full' ? 3 : 0.5)) * 1000;
 }
 
-async function measureSize(ctx: CheckContext, size: number, concurrency: number): Promise<SweepPoint> {
+export function sweepRounds(ctx: CheckContext): number {
+  return ctx.config.pool.sweep.rounds ?? (ctx.mode === 'full' ? 5 : 3);
+}
+
+/** One round at one size: a fresh pool, every connection opened first, then the mix; successful requests per second and the round's p95. */
+async function measureRound(ctx: CheckContext, size: number, concurrency: number): Promise<{ throughput: number; p95: number }> {
   const cfg = ctx.config.pool;
   const pool = openPool(ctx, size, cfg.acquire_timeout_ms);
   try {
     // Open every connection first: the sweep compares steady-state throughput, not connection set-up.
     const warm = await Promise.all(Array.from({ length: size }, () => withTimeout(pool.connect(), cfg.acquire_timeout_ms + 1000, 'opening the pool')));
     warm.forEach((c) => c.release());
-    const tags = { size: String(size) };
-    const recorder = new Recorder({ registry: ctx.metrics, name: 'sweep', tags, elapsed: ctx.elapsed });
+    const recorder = new Recorder({ registry: ctx.metrics, name: 'sweep', tags: { size: String(size) }, elapsed: ctx.elapsed });
+    const before = Trend.decode(recorder.duration.encode());
     let i = 0;
     const result = await runClosedLoop({
       vus: concurrency, durationMs: stepDurationMs(ctx), signal: ctx.signal, recorder,
@@ -31,10 +39,10 @@ async function measureSize(ctx: CheckContext, size: number, concurrency: number)
         return pool.query(q.text, q.values);
       },
     });
-    const ok = recorder.duration.count;
-    const throughput = ok / (result.elapsedMs / 1000);
-    ctx.metrics.gauge('sweep_throughput', tags, 'req/s').set(throughput);
-    return { size, throughput, p95: recorder.duration.percentile(95), errorRate: recorder.errors.value };
+    // The trend holds every round of this size; this round's requests are what it gained.
+    const round = Trend.decode(recorder.duration.encode());
+    round.histogram.subtract(before.histogram);
+    return { throughput: round.count / (result.elapsedMs / 1000), p95: round.percentile(95) };
   } finally {
     await endPool(pool);
   }
@@ -46,59 +54,57 @@ async function serverSlots(pool: pg.Pool): Promise<{ maxConnections: number; res
   return { maxConnections: r.max, reserved: r.reserved, inUse: r.in_use };
 }
 
+function declare(ctx: CheckContext): void {
+  const m = ctx.metrics;
+  // The sweep runs deliberately bad sizes: its latencies describe the sweep, not the application's response time.
+  m.describe('sweep_duration', { meaning: 'duration', description: 'Request time at one pool size, waiting for a connection included, all rounds' });
+  m.describe('sweep_errors', { meaning: 'share', better: 'lower', description: 'Failed requests over attempted requests at one pool size' });
+  m.describe('sweep_error_kinds', { meaning: 'defects', perSecond: true, description: 'Failed sweep requests by error kind' });
+  m.describe('sweep_throughput', { meaning: 'throughput', description: 'Successful requests per second at one pool size: the median of the rounds (min and max kept)' });
+  m.describe('recommended_pool_size', { meaning: 'state', description: 'The size to run: measurably better than the configured one, or the configured one when no size is' });
+  m.describe('configured_size_shortfall', { meaning: 'share', better: 'lower', description: 'How far the configured size falls below the best throughput; 0 when within the noise' });
+  m.headline('recommended_pool_size');
+}
+
 export const sizingCheck: Check = {
   id: 'pool.sizing',
   category: 'pool',
-  title: 'Pool size sweep: throughput and p95 per size',
+  title: 'Pool size sweep: throughput and p95 per size, with noise',
   needs: ['pg'],
   writes: false,
   thresholds: (config) => ({
     sweep_errors: [`rate<${config.thresholds.query_error_rate}`],
-    configured_size_share: [{ warn: `value>=${config.pool.sweep.warn_below}` }],
+    configured_size_shortfall: [{ warn: `value<=${Number((1 - config.pool.sweep.warn_below).toPrecision(6))}` }],
   }),
   async run(ctx) {
+    declare(ctx);
     const cfg = ctx.config.pool;
-    const slots = await serverSlots(ctx.targets.pg!.admin);
+    const pgt = ctx.targets.pg!;
+    const slots = await serverSlots(pgt.admin);
     const limit = sweepLimit({ ...slots, maxSize: cfg.sweep.max_size });
     const sizes = sizesToTry(limit, cfg.size);
     const concurrency = cfg.sweep.concurrency ?? Math.min(64, 2 * Math.max(...sizes));
-    ctx.info('sweep', { sizes, concurrency, step_ms: stepDurationMs(ctx), limit, ...slots });
-    const points: SweepPoint[] = [];
-    for (const size of sizes) {
-      if (ctx.signal.aborted) break;
-      ctx.progress(`pool size ${size} (${points.length + 1}/${sizes.length})`);
-      points.push(await measureSize(ctx, size, concurrency));
+    const rounds = sweepRounds(ctx);
+    const cores = serverCores(pgt.url, cfg.sweep.server_cores, pgt.facts.private);
+    ctx.info('sweep', { sizes, rounds, concurrency, step_ms: stepDurationMs(ctx), limit, server_cores: cores.cores ?? null, server_cores_from: cores.source, ...slots });
+    const perSize = new Map<number, Array<{ throughput: number; p95: number }>>(sizes.map((s) => [s, []]));
+    for (let r = 0; r < rounds && !ctx.signal.aborted; r++) {
+      for (const size of roundOrder(sizes, r)) {
+        if (ctx.signal.aborted) break;
+        ctx.progress(`round ${r + 1}/${rounds}: pool size ${size}`);
+        perSize.get(size)!.push(await measureRound(ctx, size, concurrency));
+      }
     }
-    ctx.info('per_size', points.map((p) => ({ size: p.size, rps: Math.round(p.throughput), p95_ms: round(p.p95), error_rate: p.errorRate })));
-    report(ctx, points, concurrency);
+    const samples: SizeSamples[] = sizes.map((size) => {
+      const tags = { size: String(size) };
+      const g = ctx.metrics.gauge('sweep_throughput', tags, 'req/s');
+      const measured = perSize.get(size)!;
+      const roundsOf = measured.map((m) => m.throughput);
+      for (const v of roundsOf) g.set(v);
+      const sorted = [...roundsOf].sort((a, b) => a - b);
+      if (sorted.length) g.set(sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2);
+      return { size, rounds: roundsOf, roundP95: measured.map((m) => m.p95), p95: ctx.metrics.trend('sweep_duration', tags).percentile(95), errorRate: ctx.metrics.rate('sweep_errors', tags).value };
+    });
+    reportSweep(ctx, samples, { concurrency, cores });
   },
 };
-
-function report(ctx: CheckContext, points: SweepPoint[], concurrency: number): void {
-  const cfg = ctx.config.pool;
-  const choice = chooseSize(points, cfg.sweep.tolerance, ctx.config.thresholds.query_time_ms, ctx.config.thresholds.query_error_rate);
-  if (!choice) {
-    ctx.finding({ severity: 'error', subject: 'pool size', title: 'No pool size served requests without errors', recommendation: 'See the sweep errors; the server refused or failed the query mix at every size.' });
-    return;
-  }
-  const { chosen, best } = choice;
-  ctx.metrics.gauge('recommended_pool_size', {}, 'connections').set(chosen.size);
-  const { share, measured } = configuredShare(points, cfg.size, best);
-  ctx.metrics.gauge('configured_size_share', {}, 'ratio').set(share);
-  ctx.rate('throughput_rps', `sweep_throughput{size:${chosen.size}}`, chosen.throughput);
-  const curve = points.map((p) => `${p.size}: ${Math.round(p.throughput)} req/s, p95 ${round(p.p95)} ms`).join('; ');
-  const pct = Math.round(share * 100);
-  const compare = cfg.size === chosen.size
-    ? `Your configured size (${cfg.size}) is that size.`
-    : `Your configured size ${cfg.size} reaches ${pct}% of the best throughput${measured ? '' : ' (estimated from the largest size swept below it)'}${cfg.size > chosen.size ? `; ${cfg.size - chosen.size} connections more than needed per instance` : ''}.`;
-  ctx.finding({
-    severity: share < cfg.sweep.warn_below ? 'warn' : 'info',
-    subject: 'pool size',
-    title: `Pool size ${chosen.size} gives ${Math.round(chosen.throughput)} req/s, within ${Math.round(cfg.sweep.tolerance * 100)}% of the best (${Math.round(best.throughput)} req/s at ${best.size}). ${compare}`,
-    detail: `${concurrency} concurrent requests, a short read-only mix (catalog lookup, small aggregation). Per size: ${curve}.${choice.p95Met ? '' : ` No size kept p95 under ${ctx.config.thresholds.query_time_ms} ms.`}`,
-    ...(share < cfg.sweep.warn_below || cfg.size > chosen.size * 2
-      ? { recommendation: `Set the application's pool size near ${chosen.size} per instance (and keep instances × size under max_connections); re-run the sweep with your real concurrency (config.pool.sweep.concurrency).` }
-      : {}),
-    data: { chosen: chosen.size, best: best.size, configured: cfg.size, share, points },
-  });
-}
