@@ -143,6 +143,7 @@ export const ConfigSchema = z.strictObject({
       check_ms: msInt().default(300000).describe('One whole check'),
     })
     .prefault({}),
+  fail_when_saturated: z.boolean().default(false).describe('Fail a latency or throughput threshold even when stackprobe measured it while its own client or host was saturated (by default such a miss is a warning that says so)'),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Level of stackprobe.log'),
 });
 

@@ -6,7 +6,9 @@ import type { CheckResult } from '../result/model.js';
 import { describeError, SkipCheck, TargetUnavailableError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { redactText } from '../util/redact.js';
+import { startSaturationProbe } from '../resources/saturation.js';
 import { evaluateThresholds, statusFromOutcomes } from '../verdict/evaluate.js';
+import { softenUnderSaturation } from '../verdict/saturation.js';
 import { rulesForCheck } from '../verdict/rules.js';
 import { createContext, type SharedResources } from './context.js';
 import { boundedCleanup } from '../util/bounded.js';
@@ -69,6 +71,8 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
   const signal = AbortSignal.any([a.signal, budget]);
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
+  // The client's CPU, its event loop and the host's load over the check: are the figures about the target or about us?
+  const probe = startSaturationProbe();
   const scoped = scopeTargets(a.targets);
   const { ctx, state } = createContext({ config, readOnly: config.read_only, signal, targets: scoped.targets, log: log.child({ check: check.id }), shared: a.shared, onProgress: a.onProgress });
 
@@ -101,6 +105,8 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
     await scoped.closeAll();
   }
   const durationMs = performance.now() - t0;
+  const saturation = probe.stop();
+  state.info.saturation = saturation;
   const metrics = serializeMetrics(state.metrics, durationMs / 1000);
   const base: CheckResult = {
     id: check.id, category: check.category, title: check.title, status: 'pass', startedAt, durationMs,
@@ -123,6 +129,8 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
     log.error({ check: check.id, err: why }, 'check failed');
     return { ...base, status: 'fail', reason: why, thresholds: evaluateThresholds(metrics, rules) };
   }
-  const thresholds = evaluateThresholds(metrics, rules);
-  return { ...base, status: statusFromOutcomes(thresholds), thresholds };
+  // A timing verdict taken while this machine could not keep up describes the machine, not the system under test.
+  const verdict = softenUnderSaturation(evaluateThresholds(metrics, rules), metrics, saturation, { failWhenSaturated: config.fail_when_saturated });
+  if (verdict.note) base.findings.push({ severity: 'warn', subject: 'measurement', title: 'timing verdict softened: the client or host was saturated', detail: verdict.note, recommendation: 'Run again on a quieter or larger client, or set fail_when_saturated: true to fail regardless.' });
+  return { ...base, status: statusFromOutcomes(verdict.outcomes), thresholds: verdict.outcomes };
 }
