@@ -10,6 +10,7 @@ import type { ResourceSource } from '../../resources/types.js';
 import type { Workload } from '../../workload/types.js';
 import type { CheckContext } from '../types.js';
 import type { Config } from '../../config/schema.js';
+import type { LoadConfig } from '../../config/sections/load.js';
 import { removeCacheKeys, TaskTidy, type StepServices } from './steps.js';
 
 /** The load's task queue: its own setting, else the tasks category's (where the user's worker listens). */
@@ -18,10 +19,29 @@ export const taskQueue = (config: Config): string => config.load.task_queue ?? c
 /** Sessions of the load carry this application_name (and a suffix per worker), so they can be found in pg_stat_activity. */
 export const LOAD_APP_NAME = 'stackprobe-load';
 
+/**
+ * The connections of `poolSize` split between the load's pool and the read-only pool of the custom steps, by their
+ * share of the weights, so the load never holds more than poolSize (+1 for a side that is left nearly idle).
+ */
+export function splitPool(load: LoadConfig, poolSize: number): { main: number; read: number } {
+  if (load.custom.length === 0) return { main: poolSize, read: 0 };
+  const custom = load.custom.reduce((n, c) => n + c.weight, 0);
+  const all = custom + Object.values(load.weights).reduce((n, w) => n + w, 0);
+  const read = Math.min(poolSize, Math.max(1, Math.round(poolSize * (all > 0 ? custom / all : 1))));
+  return { main: Math.max(1, poolSize - read), read };
+}
+
 export function openServices(ctx: CheckContext, workload: Workload, poolSize: number): StepServices {
-  const pool = ctx.targets.pg!.createPool({ max: poolSize, applicationName: LOAD_APP_NAME, statementTimeoutMs: ctx.config.load.request_timeout_ms });
+  const load = ctx.config.load;
+  const sizes = splitPool(load, poolSize);
+  const pool = ctx.targets.pg!.createPool({ max: sizes.main, applicationName: LOAD_APP_NAME, statementTimeoutMs: load.request_timeout_ms });
   ctx.defer(() => pool.end());
-  const services: StepServices = { pool, plan: workload.plan };
+  const services: StepServices = { pool, plan: workload.plan, statementTimeoutMs: load.request_timeout_ms };
+  if (sizes.read > 0) {
+    const readPool = ctx.targets.pg!.createPool({ max: sizes.read, applicationName: `${LOAD_APP_NAME}-custom`, statementTimeoutMs: load.request_timeout_ms, readOnly: true });
+    ctx.defer(() => readPool.end());
+    services.readPool = readPool;
+  }
   const redisTarget = ctx.targets.redis;
   if (redisTarget) {
     const redis = redisTarget.duplicate();
