@@ -42,7 +42,12 @@ describe('cache checks', () => {
       expect(t.summary.percentiles.p50).toBeGreaterThan(0);
       expect(t.summary.percentiles.p99).toBeGreaterThanOrEqual(t.summary.percentiles.p50!);
     }
-    expect(r.thresholds.map((t) => t.metric)).toEqual(['cache_op_duration', 'cache_op_errors']);
+    // One latency and one error-share threshold per operation, and the timeouts.
+    expect(r.thresholds.map((t) => t.metric).sort()).toEqual([
+      ...['get', 'mget', 'pipeline', 'set'].flatMap((op) => [`cache_op_duration{op:${op}}`, `cache_op_errors{op:${op}}`]), 'cache_op_timeouts',
+    ].sort());
+    expect(trend(r, 'cache_op_duration', { op: 'get' }).meaning).toBe('latency');
+    expect(r.metrics.find((m) => m.headline)).toMatchObject({ name: 'cache_op_duration', tags: { op: 'get' } });
     expect(await ours()).toEqual([]); // the check removed its keys when it ended
   });
 

@@ -62,6 +62,25 @@ export function drive(ctx: CheckContext, opts: { recorder: Recorder; fn: Iterati
   return opts.rate ? runArrivalRate({ ...base, rate: opts.rate, maxVus: opts.vus, drainMs: timeoutMs }) : runClosedLoop({ ...base, vus: opts.vus });
 }
 
+/** Every attempt of a run of one operation, for the report: nothing that did not succeed is left out. */
+export function outcomes(result: ExecResult, recorder: Recorder): Record<string, number> {
+  return {
+    offered: result.offered, started: result.started, succeeded: recorder.succeeded, failed: recorder.failed,
+    timed_out: recorder.timedOut, dropped: recorder.droppedCount,
+  };
+}
+
+/** Declares the metrics a Recorder named `name` writes: its trend is the operation's one latency record. */
+export function describeOpMetrics(ctx: CheckContext, name: string, what: string): void {
+  const m = ctx.metrics;
+  m.describe(`${name}_duration`, { meaning: 'latency', description: `${what}, timed once` });
+  m.describe(`${name}_errors`, { meaning: 'share', better: 'lower', description: 'attempts that did not succeed (failed, timed out or dropped) over attempts' });
+  m.describe(`${name}_error_kinds`, { meaning: 'count', better: 'lower' });
+  m.describe(`${name}_dropped`, { meaning: 'count', better: 'lower', description: 'operations the open loop could not start: every in-flight slot busy' });
+  m.describe(`${name}_timeouts`, { meaning: 'count', better: 'lower', description: 'operations that hit the command timeout: a stalled or overloaded Redis' });
+  m.describe(`${name}_throughput`, { meaning: 'throughput', description: 'operations that succeeded per second' });
+}
+
 /** The first error message of a recorder, for findings (redacted when the result is built). */
 export function firstError(recorder: Recorder): string | undefined {
   return recorder.lastErrors[0];
