@@ -129,4 +129,24 @@ describe('load.mixed', () => {
     expect(c.metrics.find((m) => m.name === 'load_saturation_level')).toBeUndefined();
     expect(c.findings.find((f) => f.subject === 'saturation')!.title).toMatch(/not saturated up to 10 req\/s/);
   }, 60_000);
+
+  it('runs custom steps on read-only sessions: a SELECT that calls a writing function writes nothing and fails its requests', async () => {
+    // A user function with a side effect the config check cannot see: the read-only session is the second wall.
+    await db.sql(`CREATE TABLE public.sp_attack (n int); CREATE FUNCTION public.sp_attack_write() RETURNS int LANGUAGE sql AS 'INSERT INTO public.sp_attack VALUES (1) RETURNING n'`);
+    const result = await runLoad({
+      load: {
+        stages: [{ rate: 10, duration: '1s' }],
+        weights: { financial_read: 0, write: 0, cache_read: 0, task: 0 },
+        custom: [{ name: 'sneaky', sql: 'SELECT public.sp_attack_write()', weight: 1 }],
+        pool_size: 2,
+      },
+    });
+    const c = mixed(result);
+    const stages = c.info.stages as StageFigures[];
+    expect(stages[0]!.offered).toBeGreaterThan(0);
+    expect(stages[0]!.succeeded).toBe(0);
+    expect(Object.keys(stages[0]!.errorKinds)).toEqual(['25006']); // read_only_sql_transaction
+    expect(c.status).toBe('fail');
+    expect(await db.sql('SELECT count(*)::int AS n FROM public.sp_attack')).toEqual([{ n: 0 }]);
+  }, 60_000);
 });

@@ -55,7 +55,7 @@ const CustomStepSchema = z.strictObject({
     .min(1, { error: 'expected an SQL statement' })
     .superRefine((sql, ctx) => {
       const why = whyNotReadStatement(sql);
-      if (why) ctx.addIssue({ code: 'custom', message: `not one read statement (SELECT, WITH … SELECT, VALUES, TABLE): ${why}` });
+      if (why) ctx.addIssue({ code: 'custom', message: `a single read statement (SELECT, WITH … SELECT, VALUES, TABLE), but ${why}` });
     })
     .describe('One read statement (SELECT, WITH … SELECT, VALUES, TABLE), checked before anything runs; sent alone on a read-only session inside a READ ONLY transaction that is rolled back'),
   params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).default([]).describe('Values for $1, $2, …'),
