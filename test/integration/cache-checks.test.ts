@@ -44,7 +44,7 @@ describe('cache checks', () => {
     }
     // One latency and one error-share threshold per operation, and the timeouts.
     expect(r.thresholds.map((t) => t.metric).sort()).toEqual([
-      ...['get', 'mget', 'pipeline', 'set'].flatMap((op) => [`cache_op_duration{op:${op}}`, `cache_op_errors{op:${op}}`]), 'cache_op_timeouts',
+      ...['get', 'mget', 'pipeline', 'set'].flatMap((op) => [`cache_op_duration{op:${op}}`, `cache_op_errors{op:${op}}`]), 'cache_op_timeouts', 'cache_connections_lost',
     ].sort());
     expect(trend(r, 'cache_op_duration', { op: 'get' }).meaning).toBe('latency');
     expect(r.metrics.find((m) => m.headline)).toMatchObject({ name: 'cache_op_duration', tags: { op: 'get' } });

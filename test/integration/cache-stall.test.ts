@@ -88,3 +88,33 @@ describe('a Redis frozen for 5 s', () => {
     expect(r.status).toBe('fail');
   }, 60_000);
 });
+
+describe('a lost Redis connection', () => {
+  it('fails cache.latency with the reason, and the check still ends and cleans up', async () => {
+    const { target, raw, url } = await frozenServer();
+    const shared = new SharedResources();
+    const log = silentLogger();
+    let killed: Promise<unknown> | undefined;
+    /** CLIENT KILL of every connection the check opened (named stackprobe), not of the test's own. */
+    const killOurs = async () => {
+      const list = String(await raw.call('CLIENT', 'LIST'));
+      const ids = [...list.matchAll(/id=(\d+) .*name=stackprobe /g)].map((m) => m[1]!);
+      for (const id of ids) await raw.call('CLIENT', 'KILL', 'ID', id);
+      return ids.length;
+    };
+    const r = await runCheck({
+      check: cacheLatencyCheck, config: validateConfig({ redis_url: url, cache: { duration_s: 1, key_space: 200 } }), targets: { redis: target },
+      unavailable: {}, broken: new Set(), shared, signal: new AbortController().signal, log,
+      onProgress: (text) => {
+        if (!killed && /^get /.test(text)) killed = new Promise((res) => setTimeout(res, 300)).then(killOurs);
+      },
+    }).finally(() => shared.cleanupAll(log));
+    const n = await killed;
+    console.log(`killed ${String(n)} connections: status ${r.status}; lost ${JSON.stringify(outcome(r, 'cache_connections_lost'))}; finding ${r.findings.find((f) => f.subject === 'connection')?.title}`);
+    expect(n).toBeGreaterThan(0);
+    expect(r.status).toBe('fail');
+    expect(outcome(r, 'cache_connections_lost')!.ok).toBe(false);
+    expect(r.findings.find((f) => f.subject === 'connection')!.title).toMatch(/a Redis connection was lost during the check/);
+    expect(await raw.dbsize()).toBe(0);
+  }, 60_000);
+});

@@ -3,10 +3,9 @@ import { Recorder } from '../../exec/recorder.js';
 import { withTimeout } from '../../exec/timeout.js';
 import { MetricRegistry } from '../../metrics/registry.js';
 import { Trend } from '../../metrics/trend.js';
-import { endClient } from '../../targets/redis/target.js';
 import { createRng } from '../../workload/prng.js';
 import type { Check, CheckContext } from '../types.js';
-import { checkKeys, describeOpMetrics, drive, openConnections, payload, populate, redisOf, stepDurationMs } from './common.js';
+import { checkKeys, describeOpMetrics, drive, endConnections, openConnections, payload, populate, redisOf, stepDurationMs } from './common.js';
 import { curveFindings, type CurvePoint } from './curve.js';
 
 /** Share of the mixed operations that are SETs (the rest are GETs), like a read-mostly cache. */
@@ -46,7 +45,7 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
   });
   for (const r of Object.values(recorders)) r.stop();
   // Each step's connections end with it, so the next step starts from the server's usual state.
-  await Promise.all(clients.map((c) => endClient(c)));
+  await endConnections(clients);
   const ok = result.succeeded;
   const errors = OPS.reduce((n, op) => n + recorders[op]!.errors.hits, 0);
   if (ok === 0) return { level, throughput: 0, p50: 0, p99: 0, errors };
@@ -67,6 +66,7 @@ export const cacheConcurrencyCheck: Check = {
   thresholds: (config) => ({
     ...Object.fromEntries(config.cache.concurrency_levels.flatMap((level) => OPS.map((op) => [`cache_concurrency_errors{concurrency:${level},op:${op}}`, [`rate<${config.cache.max_error_rate}`]]))),
     cache_concurrency_timeouts: [`count<=${config.cache.max_timeouts}`],
+    cache_connections_lost: ['count==0'],
   }),
   async run(ctx) {
     const cfg = ctx.config.cache;

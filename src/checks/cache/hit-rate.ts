@@ -130,6 +130,7 @@ export const cacheHitRateCheck: Check = {
     cache_hit_duration: [`p(95)<${config.thresholds.cache_latency_ms}`],
     cache_read_errors: [`rate<${config.cache.max_error_rate}`],
     cache_read_timeouts: [`count<=${config.cache.max_timeouts}`],
+    cache_connections_lost: ['count==0'],
   }),
   async run(ctx) {
     const cfg = ctx.config.cache;

@@ -39,6 +39,7 @@ export const cacheLatencyCheck: Check = {
     ...Object.fromEntries(LATENCY_OPS.map((op) => [`cache_op_duration{op:${op}}`, [`p(95)<${config.thresholds.cache_latency_ms}`]])),
     ...Object.fromEntries(LATENCY_OPS.map((op) => [`cache_op_errors{op:${op}}`, [`rate<${config.cache.max_error_rate}`]])),
     cache_op_timeouts: [`count<=${config.cache.max_timeouts}`],
+    cache_connections_lost: ['count==0'],
   }),
   async run(ctx) {
     const cfg = ctx.config.cache;
