@@ -62,6 +62,7 @@ describe('load.mixed', () => {
       expect(series(name), name).toBeDefined();
     }
     expect(c.thresholds.find((t) => t.metric === 'load_success')).toMatchObject({ ok: true, actual: 1 });
+    expect(c.thresholds.find((t) => t.metric === 'load_failing_steps')).toMatchObject({ ok: true, actual: 0 });
   }, 60_000);
 
   it('finds the saturation point of an artificially slow path below the top stage and names it', async () => {
@@ -147,6 +148,9 @@ describe('load.mixed', () => {
     expect(stages[0]!.succeeded).toBe(0);
     expect(Object.keys(stages[0]!.errorKinds)).toEqual(['25006']); // read_only_sql_transaction
     expect(c.status).toBe('fail');
+    // The step is judged on its own too: it failed every time, so it is named.
+    expect(c.thresholds.find((t) => t.metric === 'load_failing_steps')).toMatchObject({ ok: false, actual: 1 });
+    expect(c.findings.find((f) => f.subject === 'step custom')!.title).toMatch(/custom failed \d+ of \d+ times \(100.0 %\)/);
     expect(await db.sql('SELECT count(*)::int AS n FROM public.sp_attack')).toEqual([{ n: 0 }]);
   }, 60_000);
 });

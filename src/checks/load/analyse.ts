@@ -66,8 +66,39 @@ const DEFAULT_COMPLETION_RATIO = 0.9;
 /** Metrics computed from the others: removed and recomputed after a merge. */
 export const DERIVED = [
   'load_stage_throughput', 'load_stage_offered_rate', 'load_stage_completion_ratio', 'load_stage_p95', 'load_degradation',
-  'load_saturation_level', 'load_stages_beyond_saturation',
+  'load_saturation_level', 'load_stages_beyond_saturation', 'load_step_error_share', 'load_failing_steps',
 ];
+
+export interface StepShare {
+  step: string;
+  attempts: number;
+  failures: number;
+  share: number;
+  /** True when the share is above the error limit. */
+  failing: boolean;
+}
+
+/**
+ * Each step kind's error share (a GET and a pg_write fail for different reasons): over the stages within the limits,
+ * since past saturation failures are the expected symptom; over every stage when none stayed within.
+ */
+export function stepShares(metrics: SerializedMetric[], stages: StageFigures[], limits: Limits): StepShare[] {
+  const within = new Set(stages.filter((s) => s.withinLimits).map((s) => String(s.stage)));
+  const use = (stage: string | undefined) => within.size === 0 || (stage !== undefined && within.has(stage));
+  const by = new Map<string, { attempts: number; failures: number }>();
+  for (const m of metrics) {
+    if (m.type !== 'rate' || m.name !== M.stepSuccess || !use(m.tags.stage)) continue;
+    const step = m.tags.step ?? 'unknown';
+    const e = by.get(step) ?? { attempts: 0, failures: 0 };
+    e.attempts += m.total;
+    e.failures += m.total - m.hits;
+    by.set(step, e);
+  }
+  return [...by.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([step, e]) => {
+    const share = e.attempts === 0 ? 0 : e.failures / e.attempts;
+    return { step, ...e, share, failing: share > limits.maxErrorRate };
+  });
+}
 
 const ofStage = <T extends SerializedMetric>(metrics: SerializedMetric[], type: T['type'], name: string, stage: string): T[] =>
   metrics.filter((m): m is T => m.type === type && m.name === name && m.tags.stage === stage);
@@ -155,8 +186,8 @@ export function saturationOf(stages: StageFigures[], limits: Limits): Saturation
   };
 }
 
-/** The derived metrics (per-stage gauges, the saturation level when there is one, stages past it) as serialised metrics. */
-export function derivedMetrics(stages: StageFigures[], saturation: Saturation): SerializedMetric[] {
+/** The derived metrics (per-stage gauges, the saturation level when there is one, stages past it, steps) as serialised metrics. */
+export function derivedMetrics(stages: StageFigures[], saturation: Saturation, steps: StepShare[] = []): SerializedMetric[] {
   const gauge = (name: string, stage: string | null, unit: string, value: number, meaning: GaugeMetric['meaning'], better: GaugeMetric['better']): GaugeMetric => ({
     type: 'gauge', name, tags: stage === null ? {} : { stage }, unit, meaning, better, value, min: value, max: value,
   });
@@ -172,5 +203,7 @@ export function derivedMetrics(stages: StageFigures[], saturation: Saturation): 
   if (saturation.level !== null) out.push(gauge('load_saturation_level', null, saturation.unit, saturation.level, 'state', 'higher'));
   const count = stages.filter((s) => !s.withinLimits).length;
   out.push({ type: 'counter', name: 'load_stages_beyond_saturation', tags: {}, unit: 'count', meaning: 'count', better: 'lower', count });
+  for (const st of steps) out.push({ ...gauge('load_step_error_share', null, 'ratio', st.share, 'share', 'lower'), tags: { step: st.step } });
+  out.push({ type: 'counter', name: 'load_failing_steps', tags: {}, unit: 'count', meaning: 'count', better: 'lower', count: steps.filter((st) => st.failing).length });
   return out;
 }

@@ -6,7 +6,7 @@ import { mergeIntoRegistry } from '../../merge/registry.js';
 import { serializeMetrics } from '../../metrics/serialize.js';
 import { useWorkload } from '../queries/workload.js';
 import type { Check, CheckContext } from '../types.js';
-import { analyseStages, derivedMetrics } from './analyse.js';
+import { analyseStages, derivedMetrics, stepShares } from './analyse.js';
 import { errorFinding, generatorFinding, saturationFinding } from './findings.js';
 import { SecondWindow, SeriesWriter } from './per-second.js';
 import { loadProfile } from './profile.js';
@@ -58,6 +58,8 @@ function describeMetrics(ctx: CheckContext): void {
   m.describe('load_saturation_level', { meaning: 'state', better: 'higher', description: 'the last stage level before completions stopped following the load or the limits broke; absent when not found' });
   m.describe('load_stages_beyond_saturation', { meaning: 'count', better: 'lower' });
   m.describe('load_generator_saturated', { meaning: 'count', better: 'lower' });
+  m.describe('load_step_error_share', { meaning: 'share', better: 'lower', description: 'failed / attempted of each step kind over the stages within the limits' });
+  m.describe('load_failing_steps', { meaning: 'count', better: 'lower', description: 'step kinds whose error share is above the limit below saturation' });
 }
 
 /** Stages run in this thread, or across worker threads (each opening its own connections) with --workers N. */
@@ -81,6 +83,8 @@ export const mixedLoadCheck: Check = {
     load_success: [`rate>${config.thresholds.load_success_rate}`],
     load_stages_beyond_saturation: [{ warn: 'count==0' }],
     load_generator_saturated: [{ warn: 'count==0' }],
+    // Each step kind on its own: a SET that always fails must not hide among thousands of successful reads.
+    load_failing_steps: ['count==0'],
   }),
   async run(ctx) {
     const load = ctx.config.load;
@@ -125,8 +129,19 @@ export const mixedLoadCheck: Check = {
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
 function report(ctx: CheckContext, limits: ReturnType<typeof loadProfile>['limits'], messages: string[], gen: { seconds: number; peakCpu: number; peakDelay: number }): void {
-  const { stages, saturation } = analyseStages(serializeMetrics(ctx.metrics, ctx.elapsed()), limits);
-  mergeIntoRegistry(ctx.metrics, derivedMetrics(stages, saturation));
+  const raw = serializeMetrics(ctx.metrics, ctx.elapsed());
+  const { stages, saturation } = analyseStages(raw, limits);
+  const steps = stepShares(raw, stages, limits);
+  mergeIntoRegistry(ctx.metrics, derivedMetrics(stages, saturation, steps));
+  ctx.info('steps', steps);
+  for (const st of steps.filter((x) => x.failing)) {
+    ctx.finding({
+      severity: 'error', subject: `step ${st.step}`, title: `${st.step} failed ${st.failures} of ${st.attempts} times (${(st.share * 100).toFixed(1)} %) below saturation`,
+      detail: 'Counted over the stages within the limits: this step fails before the system is loaded, so it is a defect, not a symptom of load.',
+      recommendation: 'See load_error_kinds and the first errors for the reason (a SQLSTATE, a refused command, a timeout).',
+      data: { ...st },
+    });
+  }
   ctx.info('limits', limits);
   ctx.info('stages', stages);
   ctx.info('degradation', stages.map((s) => ({ stage: s.stage, level: s.level, p95: s.p95, ratio: s.degradation })));
