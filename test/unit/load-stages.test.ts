@@ -1,6 +1,7 @@
 // Stage arithmetic, the load config section, the scenario mix and the saturation rule: pure logic.
 import { describe, expect, it } from 'vitest';
-import { saturationOf, type StageFigures } from '../../src/checks/load/analyse.js';
+import { saturationOf, stepShares, type StageFigures } from '../../src/checks/load/analyse.js';
+import type { RateMetric } from '../../src/result/model.js';
 import { buildScenario, pickType } from '../../src/checks/load/scenario.js';
 import { validateConfig } from '../../src/config/load.js';
 import { combinedShare, defaultStages, fitStages, integerShare, parseDuration, parseSegment, shareOfStage, totalDurationMs } from '../../src/exec/stages.js';
@@ -118,5 +119,32 @@ describe('saturation point', () => {
     const first = saturationOf([stage(1, 10, 200)], limits);
     expect(first).toMatchObject({ level: null, firstBeyond: 1 });
     expect(first.reason).toMatch(/already saturated at the first stage.*left unset/);
+  });
+});
+
+describe('step error shares', () => {
+  const rate = (stage: string, step: string, hits: number, total: number): RateMetric => ({
+    type: 'rate', name: 'load_step_success', tags: { stage, step }, unit: 'ratio', hits, total, value: total ? hits / total : 0,
+  });
+  const fig = (stage: number, withinLimits: boolean) => ({ stage, withinLimits }) as StageFigures;
+  const limits = { p95Ms: 100, maxErrorRate: 0.05 };
+
+  it('judges each step kind on its own, over the stages within the limits only', () => {
+    const metrics = [
+      rate('1', 'cache_get', 1000, 1000), rate('1', 'cache_set', 0, 8), rate('2', 'cache_set', 10, 10),
+      // Past saturation failures are the symptom, not a defect of the step.
+      rate('3', 'pg_read', 10, 100), rate('1', 'pg_read', 100, 100),
+    ];
+    const shares = stepShares(metrics, [fig(1, true), fig(2, true), fig(3, false)], limits);
+    expect(shares).toEqual([
+      { step: 'cache_get', attempts: 1000, failures: 0, share: 0, failing: false },
+      { step: 'cache_set', attempts: 18, failures: 8, share: 8 / 18, failing: true },
+      { step: 'pg_read', attempts: 100, failures: 0, share: 0, failing: false },
+    ]);
+  });
+
+  it('uses every stage when none stayed within the limits', () => {
+    const shares = stepShares([rate('1', 'pg_read', 50, 100)], [fig(1, false)], limits);
+    expect(shares[0]).toMatchObject({ attempts: 100, failures: 50, failing: true });
   });
 });
