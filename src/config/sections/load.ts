@@ -16,16 +16,17 @@ const weight = () => z.number({ error: 'expected a weight >= 0' }).min(0, { erro
 export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-const durationMs = (v: number | string): number => {
+/** The duration in ms, or NaN when it is not one (zod may run the refinement on a value its union refused). */
+const durationMs = (v: unknown): number => {
   if (typeof v === 'number') return v * 1000;
-  const m = DURATION_PATTERN.exec(v)!;
-  return Number(m[1]) * UNIT_MS[m[2]!]!;
+  const m = typeof v === 'string' ? DURATION_PATTERN.exec(v) : null;
+  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : Number.NaN;
 };
 const duration = z
   .union([positive(MAX_TIMER_MS / 1000, 'a positive number of seconds'), z.string().regex(DURATION_PATTERN, { error: 'expected a duration like "20s", "1m" or "500ms", or a number of seconds' })], {
     error: 'expected a duration like "20s", "1m" or "500ms", or a number of seconds',
   })
-  .refine((v) => durationMs(v) > 0 && durationMs(v) <= MAX_TIMER_MS, { error: `expected a duration above 0 and at most ${MAX_TIMER_MS} ms (~24.8 days)` });
+  .refine((v) => Number.isNaN(durationMs(v)) || (durationMs(v) > 0 && durationMs(v) <= MAX_TIMER_MS), { error: `expected a duration above 0 and at most ${MAX_TIMER_MS} ms (~24.8 days)` });
 
 export const StageSchema = z
   .strictObject({
