@@ -59,6 +59,8 @@ function describeMetrics(ctx: CheckContext): void {
   m.describe('load_stages_beyond_saturation', { meaning: 'count', better: 'lower' });
   m.describe('load_generator_saturated', { meaning: 'count', better: 'lower' });
   m.describe('load_step_error_share', { meaning: 'share', better: 'lower', description: 'failed / attempted of each step kind over the stages within the limits' });
+  m.describe('load_connections_lost', { meaning: 'count', better: 'lower', description: 'Redis connections of the load closed by the server or the network' });
+  m.counter('load_connections_lost');
   m.describe('load_failing_steps', { meaning: 'count', better: 'lower', description: 'step kinds whose error share is above the limit below saturation' });
 }
 
@@ -85,6 +87,7 @@ export const mixedLoadCheck: Check = {
     load_generator_saturated: [{ warn: 'count==0' }],
     // Each step kind on its own: a SET that always fails must not hide among thousands of successful reads.
     load_failing_steps: ['count==0'],
+    load_connections_lost: ['count==0'],
   }),
   async run(ctx) {
     const load = ctx.config.load;
