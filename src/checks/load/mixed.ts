@@ -152,6 +152,16 @@ function report(ctx: CheckContext, limits: ReturnType<typeof loadProfile>['limit
   if (stages.length > 0) ctx.finding(saturationFinding(stages, saturation, limits));
   const errors = errorFinding(stages, messages);
   if (errors) ctx.finding(errors);
+  // Worker threads count their own Redis losses and say why in their messages; without workers the main thread's
+  // connection reports its loss as it happens (services.ts).
+  const lost = ctx.metrics.counter('load_connections_lost').count;
+  if (lost > 0 && ctx.config.load.workers > 1) {
+    const why = messages.find((m) => /Redis connection was lost/.test(m));
+    ctx.finding({
+      severity: 'error', subject: 'connection', title: `${lost} Redis connection${lost > 1 ? 's' : ''} of the load lost during the run`,
+      detail: why ?? 'closed by the server or the network', recommendation: 'Look for a restart, a failover, CLIENT KILL, a timeout or a proxy between this host and Redis.',
+    });
+  }
   if (gen.seconds > 0) ctx.finding(generatorFinding(gen.seconds, gen.peakCpu, gen.peakDelay, ctx.config.load.generator_max_delay_ms));
   ctx.info('stage_table', stages.map((s) => ({
     stage: s.stage, level: s.level, offered_per_s: r1(s.offeredRate), started_per_s: r1(s.startedRate), completed_per_s: r1(s.completedRate),

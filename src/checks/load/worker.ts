@@ -24,6 +24,9 @@ let abort = new AbortController();
 let services: StepServices | undefined;
 let celery: CeleryTarget | undefined;
 let closeCelery: (() => Promise<void>) | undefined;
+/** Redis connection losses not yet handed to a stage's metrics, and the last error seen. */
+const redisLost = { count: 0, reason: undefined as string | undefined };
+let closing = false;
 
 async function open(): Promise<StageEnv> {
   const load = data.config.load;
@@ -37,7 +40,11 @@ async function open(): Promise<StageEnv> {
   }
   if (data.redis) {
     const redis = new Redis({ ...(data.redis.options as RedisOptions), lazyConnect: false });
-    redis.on('error', () => undefined); // commands reject with their own errors
+    // Commands reject with their own errors; a connection the server or the network closes is counted and reported.
+    redis.on('error', (err: Error) => (redisLost.reason = describeError(err)));
+    redis.on('close', () => {
+      if (!closing) redisLost.count++;
+    });
     services.redis = redis;
     services.keyPrefix = data.redis.keyPrefix;
   }
@@ -71,10 +78,16 @@ async function runStage(env: StageEnv, n: number, stage: Stage) {
     clearInterval(timer);
     postWindow();
   }
+  if (redisLost.count > 0) {
+    rec.registry.counter('load_connections_lost').add(redisLost.count);
+    rec.messages.push(`worker ${data.worker}: the load's Redis connection was lost: ${redisLost.reason ?? 'closed by the server or the network'}`);
+    redisLost.count = 0;
+  }
   return { metrics: serializeMetrics(rec.registry, 0), messages: rec.messages };
 }
 
 async function close(): Promise<void> {
+  closing = true;
   await services?.task?.tidy.done();
   await services?.pool.end();
   await services?.readPool?.end();
