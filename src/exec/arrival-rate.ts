@@ -1,7 +1,7 @@
 // Open loop: iterations start at a fixed arrival rate whatever the system does, and latency is measured from each
 // iteration's *intended* start time, so a stall shows in the percentiles (coordinated-omission correction).
 import { sleep, withTimeout } from './timeout.js';
-import type { ExecResult, ExecutorBase } from './types.js';
+import { isTimeout, type ExecResult, type ExecutorBase } from './types.js';
 
 export interface ArrivalRateOptions extends ExecutorBase {
   /** Iterations per second. */
@@ -25,7 +25,9 @@ export async function runArrivalRate(opts: ArrivalRateOptions): Promise<ExecResu
   const inFlight = new Set<Promise<void>>();
   let iteration = 0;
   let scheduled = 0;
-  let errors = 0;
+  let succeeded = 0;
+  let failed = 0;
+  let timedOut = 0;
   let dropped = 0;
   let draining = false;
   const start = performance.now();
@@ -35,9 +37,11 @@ export async function runArrivalRate(opts: ArrivalRateOptions): Promise<ExecResu
     const p = (async () => {
       try {
         await withTimeout(opts.fn(vu, it, signal), opts.timeoutMs, 'iteration');
+        succeeded++;
         recorder.ok(performance.now() - intended);
       } catch (err) {
-        errors++;
+        if (isTimeout(err)) timedOut++;
+        else failed++;
         recorder.fail(err);
       }
     })().finally(() => {
@@ -60,7 +64,10 @@ export async function runArrivalRate(opts: ArrivalRateOptions): Promise<ExecResu
         const vu = freeVus.pop();
         if (vu !== undefined) launch(vu, intended);
         else if (backlog.length < maxBacklog) backlog.push(intended);
-        else dropped++;
+        else {
+          dropped++;
+          recorder.dropped(1);
+        }
       }
       if (scheduled < total) await sleep(start + scheduled * intervalMs - performance.now(), signal);
     }
@@ -69,12 +76,17 @@ export async function runArrivalRate(opts: ArrivalRateOptions): Promise<ExecResu
     while ((inFlight.size > 0 || backlog.length > 0) && performance.now() < drainDeadline && !signal.aborted) {
       await Promise.race([...inFlight, sleep(50)]);
     }
-    dropped += backlog.splice(0).length;
+    const left = backlog.splice(0).length;
+    dropped += left;
+    recorder.dropped(left);
     // Whatever is still in flight is bounded by its own timeout; wait for it so no work outlives the executor.
     await Promise.allSettled([...inFlight]);
   } finally {
     recorder.stop();
   }
   const elapsedMs = performance.now() - start;
-  return { iterations: iteration, errors, elapsedMs, throughput: iteration / (elapsedMs / 1000), interrupted: signal.aborted, dropped };
+  return {
+    offered: scheduled, started: iteration, iterations: iteration, succeeded, failed, timedOut, errors: failed + timedOut,
+    elapsedMs, throughput: succeeded / (elapsedMs / 1000), interrupted: signal.aborted, dropped,
+  };
 }

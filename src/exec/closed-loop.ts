@@ -1,6 +1,6 @@
 // Closed loop: N virtual users each run the workload back to back, for a duration or a total iteration count.
 import { TimeoutError } from '../util/errors.js';
-import type { ExecResult, ExecutorBase } from './types.js';
+import { isTimeout, type ExecResult, type ExecutorBase } from './types.js';
 
 export interface ClosedLoopOptions extends ExecutorBase {
   vus: number;
@@ -24,7 +24,9 @@ export async function runClosedLoop(opts: ClosedLoopOptions): Promise<ExecResult
   const startedAt = new Float64Array(opts.vus);
   const busy = new Uint8Array(opts.vus);
   let started = 0;
-  let errors = 0;
+  let succeeded = 0;
+  let failed = 0;
+  let timedOut = 0;
   let live = opts.vus;
   let allDone!: () => void;
   const finished = new Promise<void>((resolve) => (allDone = resolve));
@@ -38,10 +40,12 @@ export async function runClosedLoop(opts: ClosedLoopOptions): Promise<ExecResult
       try {
         await opts.fn(id, iteration, signal);
         if (generation[id] !== gen) return; // abandoned by the sweep: its timeout is already recorded
+        succeeded++;
         recorder.ok(performance.now() - t0);
       } catch (err) {
         if (generation[id] !== gen) return;
-        errors++;
+        if (isTimeout(err)) timedOut++;
+        else failed++;
         recorder.fail(err);
       }
       busy[id] = 0;
@@ -55,7 +59,7 @@ export async function runClosedLoop(opts: ClosedLoopOptions): Promise<ExecResult
       if (!busy[id] || now - startedAt[id]! <= opts.timeoutMs) continue;
       generation[id]!++;
       busy[id] = 0;
-      errors++;
+      timedOut++;
       recorder.fail(new TimeoutError(`iteration timed out after ${opts.timeoutMs} ms`));
       void vu(id, generation[id]!);
     }
@@ -71,5 +75,9 @@ export async function runClosedLoop(opts: ClosedLoopOptions): Promise<ExecResult
     recorder.stop();
   }
   const elapsedMs = performance.now() - start;
-  return { iterations: started, errors, elapsedMs, throughput: started / (elapsedMs / 1000), interrupted: signal.aborted, dropped: 0 };
+  // A closed loop offers exactly what it starts: it never schedules work it cannot run.
+  return {
+    offered: started, started, iterations: started, succeeded, failed, timedOut, errors: failed + timedOut,
+    elapsedMs, throughput: succeeded / (elapsedMs / 1000), interrupted: signal.aborted, dropped: 0,
+  };
 }

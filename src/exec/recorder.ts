@@ -1,8 +1,10 @@
-// Where an executor puts its samples: a latency trend, an error rate, error kinds, and one-second time series.
+// Where an executor puts its samples: a latency trend, an error share over every attempt (dropped included), error kinds,
+// dropped and timed-out counts, and one-second time series.
 import { newHistogram } from '../metrics/trend.js';
 import type { MetricRegistry, Rate, SeriesEntry, Tags } from '../metrics/registry.js';
 import type { Trend } from '../metrics/trend.js';
 import { errorKind } from '../util/errors.js';
+import { isTimeout } from './types.js';
 
 export interface RecorderOptions {
   registry: MetricRegistry;
@@ -11,6 +13,11 @@ export interface RecorderOptions {
   tags?: Tags;
   /** Seconds since the check started, for time-series x values. */
   elapsed: () => number;
+  /**
+   * Create `<name>_dropped` and `<name>_timeouts` counters up front (zero until something happens), so a threshold on
+   * them always has a value to judge; otherwise they appear only when a drop or a timeout does.
+   */
+  outcomeCounters?: boolean;
 }
 
 export class Recorder {
@@ -28,6 +35,11 @@ export class Recorder {
   private intervalStartSec = 0;
   private timer: NodeJS.Timeout | undefined;
   readonly lastErrors: string[] = [];
+  /** Outcomes of every attempt: `errors.total` = succeeded + failed + timedOut + dropped. */
+  succeeded = 0;
+  failed = 0;
+  timedOut = 0;
+  droppedCount = 0;
 
   constructor(opts: RecorderOptions) {
     this.registry = opts.registry;
@@ -39,9 +51,14 @@ export class Recorder {
     this.throughputSeries = opts.registry.timeSeries(`${opts.name}_throughput`, this.tags, 'req/s');
     this.p95Series = opts.registry.timeSeries(`${opts.name}_p95`, this.tags, 'ms');
     this.errorSeries = opts.registry.timeSeries(`${opts.name}_errors_per_s`, this.tags, 'err/s');
+    if (opts.outcomeCounters) {
+      opts.registry.counter(`${opts.name}_dropped`, this.tags);
+      opts.registry.counter(`${opts.name}_timeouts`, this.tags);
+    }
   }
 
   ok(ms: number): void {
+    this.succeeded++;
     this.duration.record(ms);
     this.errors.add(false);
     this.interval.recordValue(Math.max(1, Math.round(ms * 1000)));
@@ -50,9 +67,25 @@ export class Recorder {
   fail(err: unknown): void {
     this.errors.add(true);
     this.intervalErrors++;
+    if (isTimeout(err)) {
+      this.timedOut++;
+      this.registry.counter(`${this.name}_timeouts`, this.tags).add();
+    } else {
+      this.failed++;
+    }
     this.registry.counter(`${this.name}_error_kinds`, { ...this.tags, kind: errorKind(err) }).add();
     // Keep a few messages for the report; they are redacted when the result is built.
     if (this.lastErrors.length < 5) this.lastErrors.push(err instanceof Error ? err.message : String(err));
+  }
+
+  /** Iterations an open loop could not start (every VU busy, backlog full or left at the end): attempts that failed. */
+  dropped(n: number): void {
+    if (n <= 0) return;
+    this.droppedCount += n;
+    for (let i = 0; i < n; i++) this.errors.add(true);
+    this.intervalErrors += n;
+    this.registry.counter(`${this.name}_dropped`, this.tags).add(n);
+    this.registry.counter(`${this.name}_error_kinds`, { ...this.tags, kind: 'dropped' }).add(n);
   }
 
   /** Starts the one-second time series; call `stop()` when the workload ends. */

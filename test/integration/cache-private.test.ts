@@ -47,7 +47,7 @@ describe('a stalled Redis', () => {
     console.log(`stall: get p50 ${get.percentiles.p50} ms, p99 ${get.percentiles.p99} ms, max ${get.max} ms; took ${Math.round(performance.now() - t0)} ms`);
     expect(get.max).toBeGreaterThan(800);
     expect(get.percentiles.p99).toBeGreaterThan(300);
-    expect(r.thresholds.find((t) => t.metric === 'cache_op_duration')!.ok).toBe(false); // the stall breaks p95 < 10 ms
+    expect(r.thresholds.find((t) => t.metric === 'cache_op_duration{op:get}')!.ok).toBe(false); // the stall breaks p95 < 10 ms
     expect(performance.now() - t0).toBeLessThan(20_000);
   });
 
@@ -72,7 +72,9 @@ describe('a tiny maxmemory', () => {
     const info = hr.info.hit_rate as { measured: number; expected: number };
     console.log(`evictions: hit rate measured ${info.measured} vs expected ${info.expected} without evictions`);
     expect(info.measured).toBeLessThan(info.expected - 0.05);
-    expect(hr.findings.some((f) => /below the .* this workload allows/.test(f.title))).toBe(true);
+    expect(hr.findings.some((f) => f.subject === 'shortfall' && /below the .* these \d+ reads allow/.test(f.title))).toBe(true);
+    expect(hr.thresholds.find((t) => t.metric === 'cache_hit_rate_shortfall')!.ok).toBe(false);
+    expect(hr.status).toBe('fail');
     const srv = await runCacheCheck(cacheServerCheck, target);
     expect(srv.status).toBe('warn');
     expect(srv.findings.map((f) => f.subject)).toContain('evictions');

@@ -62,6 +62,7 @@ describe('load.mixed', () => {
       expect(series(name), name).toBeDefined();
     }
     expect(c.thresholds.find((t) => t.metric === 'load_success')).toMatchObject({ ok: true, actual: 1 });
+    expect(c.thresholds.find((t) => t.metric === 'load_failing_steps')).toMatchObject({ ok: true, actual: 0 });
   }, 60_000);
 
   it('finds the saturation point of an artificially slow path below the top stage and names it', async () => {
@@ -85,5 +86,71 @@ describe('load.mixed', () => {
     expect(c.metrics.find((m) => m.name === 'load_saturation_level')).toMatchObject({ value: 20 });
     expect(c.thresholds.find((t) => t.metric === 'load_stages_beyond_saturation')).toMatchObject({ ok: false, level: 'warn', actual: 1 });
     expect(c.status === 'warn' || c.status === 'fail').toBe(true);
+  }, 60_000);
+
+  it('counts completions only in a stage that drops requests, and finds the saturation point from them', async () => {
+    // pg_sleep(0.05) on 2 read-only connections with 4 VUs: capacity ~40 req/s. At 80 req/s the backlog outgrows the
+    // drain and requests are dropped; p95 is allowed to grow (limit 100 s) so only completions can show the saturation.
+    const result = await runLoad({
+      load: {
+        stages: [{ rate: 10, duration: '2s' }, { rate: 20, duration: '2s' }, { rate: 80, duration: '3s' }],
+        weights: { financial_read: 0, write: 0, cache_read: 0, task: 0 },
+        custom: [{ name: 'slow', sql: 'SELECT pg_sleep(0.05)', weight: 1 }],
+        pool_size: 2, max_vus: 4, p95_limit_ms: 100_000,
+      },
+    });
+    const c = mixed(result);
+    const stages = c.info.stages as StageFigures[];
+    const saturation = c.info.saturation as Saturation;
+    console.log(`dropping stage table:\n${JSON.stringify(c.info.stage_table)}\nsaturation: ${JSON.stringify(saturation)}`);
+    const top = stages[2]!;
+    expect(top.dropped).toBeGreaterThan(0);
+    expect(top.offered).toBe(top.started + top.dropped);
+    expect(top.started).toBe(top.completed + top.timedOut);
+    expect(top.succeeded).toBeLessThan(top.offered);
+    // Throughput is succeeded requests per second, never attempts: at most the capacity of 2 connections × 20/s.
+    expect(top.throughput).toBeCloseTo(top.succeeded / top.durationS, 6);
+    expect(top.throughput).toBeLessThan(45);
+    expect(gauge(c, 'load_stage_throughput', '3')!.value).toBeCloseTo(top.throughput, 6);
+    expect(top.completionRatio).toBeLessThan(0.9);
+    expect(saturation).toMatchObject({ level: 20, stage: 2, firstBeyond: 3 });
+    expect(saturation.reason).toMatch(/completions stopped following the offered load/);
+    expect(c.metrics.find((m) => m.name === 'load_saturation_level')).toMatchObject({ value: 20, headline: true });
+    // Each request is one latency sample; steps are declared as parts of it.
+    expect(c.metrics.find((m) => m.name === 'load_request_duration')!.meaning).toBe('latency');
+    expect(c.metrics.find((m) => m.name === 'load_step_duration')!.meaning).toBe('duration');
+  }, 60_000);
+
+  it('leaves the saturation level unset, and says so, when no stage saturated', async () => {
+    const result = await runLoad({ load: { stages: [{ rate: 5, duration: '1s' }, { rate: 10, duration: '1s' }], pool_size: 2 } });
+    const c = mixed(result);
+    const saturation = c.info.saturation as Saturation;
+    expect(saturation).toMatchObject({ level: null, firstBeyond: null });
+    expect(saturation.reason).toMatch(/not saturated/);
+    expect(c.metrics.find((m) => m.name === 'load_saturation_level')).toBeUndefined();
+    expect(c.findings.find((f) => f.subject === 'saturation')!.title).toMatch(/not saturated up to 10 req\/s/);
+  }, 60_000);
+
+  it('runs custom steps on read-only sessions: a SELECT that calls a writing function writes nothing and fails its requests', async () => {
+    // A user function with a side effect the config check cannot see: the read-only session is the second wall.
+    await db.sql(`CREATE TABLE public.sp_attack (n int); CREATE FUNCTION public.sp_attack_write() RETURNS int LANGUAGE sql AS 'INSERT INTO public.sp_attack VALUES (1) RETURNING n'`);
+    const result = await runLoad({
+      load: {
+        stages: [{ rate: 10, duration: '1s' }],
+        weights: { financial_read: 0, write: 0, cache_read: 0, task: 0 },
+        custom: [{ name: 'sneaky', sql: 'SELECT public.sp_attack_write()', weight: 1 }],
+        pool_size: 2,
+      },
+    });
+    const c = mixed(result);
+    const stages = c.info.stages as StageFigures[];
+    expect(stages[0]!.offered).toBeGreaterThan(0);
+    expect(stages[0]!.succeeded).toBe(0);
+    expect(Object.keys(stages[0]!.errorKinds)).toEqual(['25006']); // read_only_sql_transaction
+    expect(c.status).toBe('fail');
+    // The step is judged on its own too: it failed every time, so it is named.
+    expect(c.thresholds.find((t) => t.metric === 'load_failing_steps')).toMatchObject({ ok: false, actual: 1 });
+    expect(c.findings.find((f) => f.subject === 'step custom')!.title).toMatch(/custom failed \d+ of \d+ times \(100.0 %\)/);
+    expect(await db.sql('SELECT count(*)::int AS n FROM public.sp_attack')).toEqual([{ n: 0 }]);
   }, 60_000);
 });

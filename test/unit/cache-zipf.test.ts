@@ -1,6 +1,6 @@
 // The Zipf sampler against its own distribution, and the expected cache-aside hit rate against an exact simulation.
 import { describe, expect, it } from 'vitest';
-import { createZipf, expectedHitRate, meanReadLatency } from '../../src/checks/cache/zipf.js';
+import { createZipf, expectedHitRate, hitRateStdDev, hitRateTolerance, meanReadLatency, readsForHitRate } from '../../src/checks/cache/zipf.js';
 import { createRng } from '../../src/workload/prng.js';
 
 /** Simulates a cold, never-evicting cache: a read hits exactly when its key was read before. */
@@ -66,5 +66,50 @@ describe('expected hit rate', () => {
 
   it('weighs hit and miss latency by the hit rate', () => {
     expect(meanReadLatency(0.9, 1, 11)).toBeCloseTo(2, 10);
+  });
+});
+
+describe('noise of the hit rate', () => {
+  /** Hit rates of `runs` simulated cold-cache runs of `reads` draws each. */
+  const simulate = (n: number, s: number, reads: number, runs: number): number[] => {
+    const zipf = createZipf(n, s);
+    const rng = createRng(7, 1);
+    return Array.from({ length: runs }, () => {
+      const seen = new Set<number>();
+      let hits = 0;
+      for (let i = 0; i < reads; i++) {
+        const k = zipf.sample(rng.next());
+        if (seen.has(k)) hits++;
+        else seen.add(k);
+      }
+      return hits / reads;
+    });
+  };
+
+  it('bounds the spread of simulated runs from above, without overstating it more than twofold', () => {
+    for (const [n, s, reads] of [[2000, 1.1, 500], [2000, 1.1, 5000], [20_000, 0.9, 2000]] as const) {
+      const rates = simulate(n, s, reads, 300);
+      const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
+      const sd = Math.sqrt(rates.reduce((a, b) => a + (b - mean) ** 2, 0) / (rates.length - 1));
+      const model = hitRateStdDev(createZipf(n, s), reads);
+      expect(mean, `mean n=${n} s=${s} reads=${reads}`).toBeCloseTo(expectedHitRate(createZipf(n, s), reads), 2);
+      expect(model, `sd n=${n} s=${s} reads=${reads}`).toBeGreaterThanOrEqual(sd * 0.9);
+      expect(model).toBeLessThan(sd * 2);
+      // Healthy runs fall below expectation − tolerance about as rarely as 3 sd says (≤ 1 %), and never past the
+      // default verdict (tolerance + max_hit_rate_shortfall 0.02).
+      const floor = expectedHitRate(createZipf(n, s), reads) - hitRateTolerance(createZipf(n, s), reads, 1);
+      expect(rates.filter((r) => r < floor).length).toBeLessThanOrEqual(3);
+      expect(Math.min(...rates)).toBeGreaterThan(floor - 0.02);
+    }
+  });
+
+  it('finds the reads a hit rate needs (the issue\'s 2,000 keys at skew 1.1: 60 % at 500 reads, 92 % at 20,000)', () => {
+    const zipf = createZipf(2000, 1.1);
+    expect(expectedHitRate(zipf, 500)).toBeCloseTo(0.60, 2);
+    expect(expectedHitRate(zipf, 20_000)).toBeCloseTo(0.92, 2);
+    const needed = readsForHitRate(zipf, 0.8)!;
+    expect(expectedHitRate(zipf, needed)).toBeGreaterThanOrEqual(0.8);
+    expect(expectedHitRate(zipf, Math.floor(needed * 0.97))).toBeLessThan(0.8);
+    expect(readsForHitRate(zipf, 1)).toBeUndefined();
   });
 });

@@ -92,3 +92,43 @@ describe('arrival rate', () => {
     expect(closed.duration.summary().max).toBeGreaterThan(800);
   });
 });
+
+describe('every attempt accounted for', () => {
+  it('open loop: offered = started + dropped, started = succeeded + failed + timed out; drops are failed attempts', async () => {
+    const reg = new MetricRegistry();
+    const rec = new Recorder({ registry: reg, name: 'op', elapsed: () => 0, outcomeCounters: true });
+    // One VU that needs 40 ms per iteration, 100 offered per second, a backlog of 3: most are dropped.
+    const res = await runArrivalRate({
+      rate: 100, durationMs: 500, maxVus: 1, maxBacklog: 3, drainMs: 100, timeoutMs: 1000, recorder: rec, signal: new AbortController().signal,
+      fn: async (_vu, i) => {
+        await sleep(40);
+        if (i % 4 === 3) throw new Error('boom');
+      },
+    });
+    expect(res.offered).toBe(50);
+    expect(res.dropped).toBeGreaterThan(20);
+    expect(res.offered).toBe(res.started + res.dropped);
+    expect(res.started).toBe(res.succeeded + res.failed + res.timedOut);
+    expect(rec.errors.total).toBe(res.offered);
+    expect(rec.errors.hits).toBe(res.failed + res.timedOut + res.dropped);
+    expect(rec.droppedCount).toBe(res.dropped);
+    expect(reg.counter('op_dropped').count).toBe(res.dropped);
+    // Throughput is what succeeded, never what was attempted.
+    expect(res.throughput).toBeCloseTo(res.succeeded / (res.elapsedMs / 1000), 6);
+  });
+
+  it('closed loop: timeouts are counted apart from other failures', async () => {
+    const reg = new MetricRegistry();
+    const rec = new Recorder({ registry: reg, name: 'op', elapsed: () => 0, outcomeCounters: true });
+    const res = await runClosedLoop({
+      vus: 1, iterations: 6, timeoutMs: 50, recorder: rec, signal: new AbortController().signal,
+      fn: async (_vu, i) => {
+        if (i === 1) await new Promise(() => undefined); // never settles: the sweep times it out
+        if (i === 2) throw new Error('boom');
+      },
+    });
+    expect(res).toMatchObject({ offered: 6, started: 6, succeeded: 4, failed: 1, timedOut: 1, dropped: 0 });
+    expect(reg.counter('op_timeouts').count).toBe(1);
+    expect(rec.timedOut).toBe(1);
+  });
+});

@@ -1,6 +1,7 @@
 // Stage arithmetic, the load config section, the scenario mix and the saturation rule: pure logic.
 import { describe, expect, it } from 'vitest';
-import { saturationOf, type StageFigures } from '../../src/checks/load/analyse.js';
+import { saturationOf, stepShares, type StageFigures } from '../../src/checks/load/analyse.js';
+import type { RateMetric } from '../../src/result/model.js';
 import { buildScenario, pickType } from '../../src/checks/load/scenario.js';
 import { validateConfig } from '../../src/config/load.js';
 import { combinedShare, defaultStages, fitStages, integerShare, parseDuration, parseSegment, shareOfStage, totalDurationMs } from '../../src/exec/stages.js';
@@ -83,15 +84,67 @@ describe('scenario', () => {
 });
 
 describe('saturation point', () => {
-  const stage = (n: number, level: number, p95: number, errorRate = 0): StageFigures => ({
-    stage: n, level, unit: 'req/s', durationS: 1, requests: 100, throughput: level, p50: p95 / 2, p95, p99: p95, errorRate, errorKinds: {}, dropped: 0, degradation: null,
-    withinLimits: p95 <= 100 && errorRate <= 0.05,
-  });
-  const limits = { p95Ms: 100, maxErrorRate: 0.05 };
-  it('is the highest stage before the first one past the limits', () => {
+  /** A stage offered `offered` requests of which `completed` completed (the rest dropped) and `failed` of those failed. */
+  const stage = (n: number, level: number, p95: number, o: { offered?: number; completed?: number; failed?: number; unit?: string } = {}): StageFigures => {
+    const offered = o.offered ?? 100;
+    const completed = o.completed ?? offered;
+    const succeeded = completed - (o.failed ?? 0);
+    return {
+      stage: n, level, unit: o.unit ?? 'req/s', durationS: 1, offered, requests: offered, started: completed, completed, succeeded, dropped: offered - completed, timedOut: 0,
+      offeredRate: offered, startedRate: completed, completedRate: completed, droppedRate: offered - completed, throughput: succeeded, completionRatio: completed / offered,
+      p50: p95 / 2, p95, p99: p95, errorRate: (offered - succeeded) / offered, errorKinds: {}, degradation: null, withinLimits: true,
+    };
+  };
+  const limits = { p95Ms: 100, maxErrorRate: 0.5, minCompletionRatio: 0.9 };
+  it('is the last stage before the first one past the p95 or error limits', () => {
     expect(saturationOf([stage(1, 10, 20), stage(2, 20, 40), stage(3, 40, 500)], limits)).toMatchObject({ level: 20, stage: 2, firstBeyond: 3 });
-    expect(saturationOf([stage(1, 10, 20), stage(2, 20, 40, 0.2)], limits).reason).toMatch(/error rate 20.0 % > 5.0 %/);
-    expect(saturationOf([stage(1, 10, 20), stage(2, 20, 40)], limits)).toMatchObject({ level: 20, firstBeyond: null });
-    expect(saturationOf([stage(1, 10, 200)], limits)).toMatchObject({ level: null, firstBeyond: 1 });
+    expect(saturationOf([stage(1, 10, 20), stage(2, 20, 40, { failed: 60 })], limits).reason).toMatch(/error rate 60.0 % > 50.0 %/);
+  });
+
+  it('is where completions stop following the offered load, even with p95 and errors within their limits', () => {
+    const sat = saturationOf([stage(1, 10, 20), stage(2, 20, 40), stage(3, 80, 90, { offered: 240, completed: 178 })], limits);
+    expect(sat).toMatchObject({ level: 20, stage: 2, firstBeyond: 3 });
+    expect(sat.reason).toMatch(/completions stopped following the offered load: 178 of 240 offered completed/);
+  });
+
+  it('closed loop: where more virtual users stop adding completions', () => {
+    const vus = (n: number, level: number, done: number) => stage(n, level, 20, { offered: done, unit: 'VUs' });
+    expect(saturationOf([vus(1, 4, 400), vus(2, 8, 800), vus(3, 16, 820)], limits)).toMatchObject({ level: 8, firstBeyond: 3 });
+  });
+
+  it('is left unset when no stage saturated or the first one already had, and says so', () => {
+    const none = saturationOf([stage(1, 10, 20), stage(2, 20, 40)], limits);
+    expect(none).toMatchObject({ level: null, stage: null, firstBeyond: null });
+    expect(none.reason).toMatch(/not saturated.*up to 20 req\/s.*left unset/);
+    const first = saturationOf([stage(1, 10, 200)], limits);
+    expect(first).toMatchObject({ level: null, firstBeyond: 1 });
+    expect(first.reason).toMatch(/already saturated at the first stage.*left unset/);
+  });
+});
+
+describe('step error shares', () => {
+  const rate = (stage: string, step: string, hits: number, total: number): RateMetric => ({
+    type: 'rate', name: 'load_step_success', tags: { stage, step }, unit: 'ratio', hits, total, value: total ? hits / total : 0,
+  });
+  const fig = (stage: number, withinLimits: boolean) => ({ stage, withinLimits }) as StageFigures;
+  const limits = { p95Ms: 100, maxErrorRate: 0.05 };
+
+  it('judges each step kind on its own, over the stages within the limits only', () => {
+    const metrics = [
+      rate('1', 'cache_get', 1000, 1000), rate('1', 'cache_set', 0, 8), rate('2', 'cache_set', 10, 10),
+      // Past saturation failures are the symptom, not a defect of the step.
+      rate('3', 'pg_read', 10, 100), rate('1', 'pg_read', 100, 100),
+    ];
+    const shares = stepShares(metrics, [fig(1, true), fig(2, true), fig(3, false)], limits);
+    expect(shares).toEqual([
+      { step: 'cache_get', attempts: 1000, failures: 0, share: 0, failing: false },
+      { step: 'cache_set', attempts: 18, failures: 8, share: 8 / 18, failing: true },
+      { step: 'pg_read', attempts: 100, failures: 0, share: 0, failing: false },
+    ]);
+  });
+
+  it('uses every stage when none stayed within the limits', () => {
+    const shares = stepShares([rate('1', 'pg_read', 50, 100)], [fig(1, false)], limits);
+    expect(shares[0]).toMatchObject({ attempts: 100, failures: 50, failing: true });
   });
 });

@@ -75,7 +75,9 @@ describe('merging segment results', () => {
     const stages = check.info.stages as ReturnType<typeof analyseStages>['stages'];
     expect(stages[0]).toMatchObject({ requests: 5000 + 3 + 7000 + 1, errorKinds: { '57P01': 4 }, level: 10 });
     expect(stages[1]).toMatchObject({ requests: 3000 + 1000 + 40, errorKinds: { '57P01': 40 } });
-    expect(stages[0]!.throughput).toBeCloseTo((5000 + 3 + 7000 + 1) / 2, 6);
+    // Throughput counts the requests that succeeded, never the failed ones.
+    expect(stages[0]!.throughput).toBeCloseTo((5000 + 7000) / 2, 6);
+    expect(stages[0]).toMatchObject({ offered: 12_004, succeeded: 12_000, dropped: 0 });
     const success = check.thresholds.find((t) => t.metric === 'load_success')!;
     expect(success.actual).toBeCloseTo((16_000) / (16_000 + 44), 9);
     expect(merged.warnings).toEqual([]);

@@ -1,37 +1,59 @@
 // cache.concurrency: GET/SET at rising in-flight counts, showing where throughput stops growing and p99 starts climbing.
 import { Recorder } from '../../exec/recorder.js';
-import { endClient } from '../../targets/redis/target.js';
+import { withTimeout } from '../../exec/timeout.js';
+import { MetricRegistry } from '../../metrics/registry.js';
+import { Trend } from '../../metrics/trend.js';
 import { createRng } from '../../workload/prng.js';
 import type { Check, CheckContext } from '../types.js';
-import { checkKeys, drive, openConnections, payload, populate, redisOf, stepDurationMs } from './common.js';
+import { checkKeys, describeOpMetrics, drive, endConnections, openConnections, payload, populate, redisOf, stepDurationMs } from './common.js';
 import { curveFindings, type CurvePoint } from './curve.js';
 
 /** Share of the mixed operations that are SETs (the rest are GETs), like a read-mostly cache. */
 const SET_SHARE = 0.2;
 
+const OPS = ['get', 'set'] as const;
+
 async function step(ctx: CheckContext, level: number, prefix: string, value: string): Promise<CurvePoint | undefined> {
   const cfg = ctx.config.cache;
   const clients = await openConnections(ctx, Math.min(level, cfg.connections));
   const tags = { concurrency: String(level) };
-  const recorder = new Recorder({ registry: ctx.metrics, name: 'cache_concurrency', tags, elapsed: ctx.elapsed });
+  // One recorder per operation, fed from inside the iteration, so GET and SET each have their own error share.
+  const recorders = Object.fromEntries(OPS.map((op) => [op, new Recorder({ registry: ctx.metrics, name: 'cache_concurrency', tags: { ...tags, op }, elapsed: ctx.elapsed, outcomeCounters: true })]));
+  // The executor's own recorder is a scratch one: every outcome is already in the operation's recorder.
+  const scratch = new Recorder({ registry: new MetricRegistry(), name: 'scratch', elapsed: () => 0 });
   const rngs = Array.from({ length: level }, (_, vu) => createRng(ctx.config.workload.seed, 700, level, vu));
+  // Each command settles (answer or timeout) before the executor's own timeout, so no outcome is lost to it.
+  const commandBound = cfg.command_timeout_ms + 500;
   ctx.progress(`${level} in flight`);
+  for (const r of Object.values(recorders)) r.start();
   const result = await drive(ctx, {
-    recorder, vus: level, durationMs: stepDurationMs(ctx),
-    fn: (vu) => {
+    recorder: scratch, vus: level, durationMs: stepDurationMs(ctx),
+    fn: async (vu) => {
       const rng = rngs[vu]!;
       const client = clients[vu % clients.length]!;
       const key = `${prefix}${rng.int(0, cfg.key_space - 1)}`;
-      return rng.chance(SET_SHARE) ? client.set(key, value, 'EX', cfg.ttl_s) : client.get(key);
+      const op = rng.chance(SET_SHARE) ? 'set' : 'get';
+      const t0 = performance.now();
+      try {
+        await withTimeout(op === 'set' ? client.set(key, value, 'EX', cfg.ttl_s) : client.get(key), commandBound, `Redis ${op}`);
+        recorders[op]!.ok(performance.now() - t0);
+      } catch (err) {
+        recorders[op]!.fail(err);
+        throw err;
+      }
     },
   });
+  for (const r of Object.values(recorders)) r.stop();
   // Each step's connections end with it, so the next step starts from the server's usual state.
-  await Promise.all(clients.map((c) => endClient(c)));
-  const ok = recorder.duration.count;
-  if (ok === 0) return undefined;
+  await endConnections(clients);
+  const ok = result.succeeded;
+  const errors = OPS.reduce((n, op) => n + recorders[op]!.errors.hits, 0);
+  if (ok === 0) return { level, throughput: 0, p50: 0, p99: 0, errors };
+  const merged = new Trend();
+  for (const op of OPS) merged.merge(recorders[op]!.duration);
   const throughput = ok / (result.elapsedMs / 1000);
   ctx.metrics.gauge('cache_concurrency_throughput', tags, 'ops/s').set(throughput);
-  return { level, throughput, p50: recorder.duration.percentile(50), p99: recorder.duration.percentile(99), errors: recorder.errors.hits };
+  return { level, throughput, p50: merged.percentile(50), p99: merged.percentile(99), errors };
 }
 
 export const cacheConcurrencyCheck: Check = {
@@ -40,11 +62,15 @@ export const cacheConcurrencyCheck: Check = {
   title: 'Cache under rising concurrency',
   needs: ['redis'],
   writes: true,
+  // Per level and per operation: a stall in one step (or of SETs alone) must not hide in a rate pooled over the curve.
   thresholds: (config) => ({
-    cache_concurrency_errors: [`rate<${config.cache.max_error_rate}`],
+    ...Object.fromEntries(config.cache.concurrency_levels.flatMap((level) => OPS.map((op) => [`cache_concurrency_errors{concurrency:${level},op:${op}}`, [`rate<${config.cache.max_error_rate}`]]))),
+    cache_concurrency_timeouts: [`count<=${config.cache.max_timeouts}`],
+    cache_connections_lost: ['count==0'],
   }),
   async run(ctx) {
     const cfg = ctx.config.cache;
+    describeOpMetrics(ctx, 'cache_concurrency', 'one GET or SET at a concurrency level');
     const prefix = checkKeys(ctx, 'conc');
     const value = payload(cfg.value_bytes);
     await populate(redisOf(ctx).client, prefix, cfg.key_space, value, cfg.ttl_s, ctx.signal);
@@ -56,8 +82,16 @@ export const cacheConcurrencyCheck: Check = {
     }
     const round = (v: number) => Math.round(v * 100) / 100;
     ctx.info('curve', curve.map((p) => ({ concurrency: p.level, ops_per_s: Math.round(p.throughput), p50_ms: round(p.p50), p99_ms: round(p.p99), errors: p.errors })));
-    const max = curve.reduce<CurvePoint | undefined>((best, p) => (!best || p.throughput > best.throughput ? p : best), undefined);
+    const max = curve.filter((p) => p.throughput > 0).reduce<CurvePoint | undefined>((best, p) => (!best || p.throughput > best.throughput ? p : best), undefined);
+    if (max) ctx.metrics.headline('cache_concurrency_throughput', { concurrency: String(max.level) });
     if (max) ctx.rate('throughput_rps', `cache_concurrency_throughput{concurrency:${max.level}}`, max.throughput);
-    for (const f of curveFindings(curve)) ctx.finding(f);
+    for (const f of curveFindings(curve.filter((p) => p.throughput > 0))) ctx.finding(f);
+    for (const p of curve.filter((x) => x.errors > 0)) {
+      ctx.finding({
+        severity: 'error', subject: `concurrency ${p.level}`, title: `${p.errors} operations failed at ${p.level} in flight`,
+        detail: `See cache_concurrency_errors{concurrency:${p.level}} per operation and cache_concurrency_timeouts: a stalled or overloaded Redis shows as timeouts here.`,
+        data: { level: p.level, errors: p.errors },
+      });
+    }
   },
 };

@@ -4,9 +4,12 @@ import { Recorder } from '../../exec/recorder.js';
 import { redactText } from '../../util/redact.js';
 import { createRng } from '../../workload/prng.js';
 import type { Check, CheckContext } from '../types.js';
-import { checkKeys, drive, firstError, latencyDurationMs, openConnections, payload, populate, redisOf } from './common.js';
+import { checkKeys, describeOpMetrics, drive, firstError, latencyDurationMs, openConnections, outcomes, payload, populate, redisOf } from './common.js';
 
 type Op = (client: Redis, key: (i: number) => string, pick: () => number) => Promise<unknown>;
+
+/** The operations measured, each on its own: one failing is a failure, whatever the others do. */
+export const LATENCY_OPS = ['get', 'set', 'mget', 'pipeline'] as const;
 
 function operations(ctx: CheckContext, value: string): Array<[string, Op]> {
   const { ttl_s: ttl, batch_size: batch } = ctx.config.cache;
@@ -31,12 +34,17 @@ export const cacheLatencyCheck: Check = {
   title: 'Cache latency: GET, SET, MGET, pipeline',
   needs: ['redis'],
   writes: true,
+  // One threshold per operation: a SET failing every time must not hide in a rate pooled with thousands of GETs.
   thresholds: (config) => ({
-    cache_op_duration: [`p(95)<${config.thresholds.cache_latency_ms}`],
-    cache_op_errors: [`rate<${config.cache.max_error_rate}`],
+    ...Object.fromEntries(LATENCY_OPS.map((op) => [`cache_op_duration{op:${op}}`, [`p(95)<${config.thresholds.cache_latency_ms}`]])),
+    ...Object.fromEntries(LATENCY_OPS.map((op) => [`cache_op_errors{op:${op}}`, [`rate<${config.cache.max_error_rate}`]])),
+    cache_op_timeouts: [`count<=${config.cache.max_timeouts}`],
+    cache_connections_lost: ['count==0'],
   }),
   async run(ctx) {
     const cfg = ctx.config.cache;
+    describeOpMetrics(ctx, 'cache_op', 'one GET, SET, MGET or pipeline');
+    ctx.metrics.headline('cache_op_duration', { op: 'get' });
     const prefix = checkKeys(ctx, 'lat');
     const key = (i: number) => `${prefix}${i}`;
     const value = payload(cfg.value_bytes);
@@ -48,7 +56,7 @@ export const cacheLatencyCheck: Check = {
     for (const [index, [name, op]] of operations(ctx, value).entries()) {
       if (ctx.signal.aborted) break;
       ctx.progress(`${name} at ${cfg.concurrency} in flight`);
-      const recorder = new Recorder({ registry: ctx.metrics, name: 'cache_op', tags: { op: name }, elapsed: ctx.elapsed });
+      const recorder = new Recorder({ registry: ctx.metrics, name: 'cache_op', tags: { op: name }, elapsed: ctx.elapsed, outcomeCounters: true });
       const rngs = Array.from({ length: cfg.concurrency }, (_, vu) => createRng(ctx.config.workload.seed, 500, index, vu));
       const result = await drive(ctx, {
         recorder, vus: cfg.concurrency, durationMs: latencyDurationMs(ctx), rate: cfg.arrival_rate,
@@ -63,11 +71,12 @@ export const cacheLatencyCheck: Check = {
         ctx.rate('response_time_ms', `cache_op_duration{op:${name}}`, recorder.duration.percentile(95));
         ctx.rate('throughput_rps', `cache_op_throughput{op:${name}}`, ok / (result.elapsedMs / 1000));
       }
-      const err = firstError(recorder);
+      ctx.info(`outcomes_${name}`, outcomes(result, recorder));
+      const err = firstError(recorder) ?? (recorder.droppedCount > 0 ? 'dropped: every in-flight slot was busy at the arrival rate' : undefined);
       if (err !== undefined) {
         ctx.finding({
           severity: 'error', subject: name, title: `${name} failed: ${redactText(err)}`,
-          detail: `${recorder.errors.hits} of ${recorder.errors.total} ${name} operations failed (command timeout ${cfg.command_timeout_ms} ms).`,
+          detail: `${recorder.errors.hits} of ${recorder.errors.total} ${name} operations attempted did not succeed: ${recorder.failed} failed, ${recorder.timedOut} timed out (command timeout ${cfg.command_timeout_ms} ms), ${recorder.droppedCount} dropped.`,
           recommendation: 'Check the Redis server\'s load (INFO, SLOWLOG) and the network between this host and Redis; a stalled server or a blocking command (KEYS, big DEL) shows up as timeouts here.',
           data: { op: name, errors: recorder.errors.hits, total: recorder.errors.total },
         });

@@ -89,6 +89,18 @@ export const cacheServerCheck: Check = {
   thresholds: () => ({ cache_server_problems: [{ warn: 'count==0' }] }),
   async run(ctx) {
     const cfg = ctx.config.cache;
+    const m = ctx.metrics;
+    m.describe('cache_server_problems', { meaning: 'defects', description: 'problems found in the server\'s own figures, by kind' });
+    m.describe('redis_used_memory_mb', { meaning: 'size' });
+    m.describe('redis_maxmemory_mb', { meaning: 'size' });
+    m.describe('redis_fragmentation_ratio', { meaning: 'state', better: 'lower' });
+    m.describe('redis_connected_clients', { meaning: 'state' });
+    m.describe('redis_evicted_keys', { meaning: 'state', better: 'lower', description: 'keys evicted since the counters were reset' });
+    m.describe('redis_expired_keys', { meaning: 'state', description: 'keys expired since the counters were reset' });
+    m.describe('redis_server_hit_rate', { meaning: 'share', better: 'higher', description: 'keyspace_hits / lookups since the counters were reset (every client)' });
+    m.describe('keys_sampled', { meaning: 'count' });
+    m.describe('keys_without_ttl_share', { meaning: 'share', better: 'lower' });
+    m.headline('cache_server_problems');
     const client = redisOf(ctx).client;
     const info = parseInfo(await client.info('everything').catch(() => client.info()));
     ctx.info('server', infoFacts(info));

@@ -54,3 +54,41 @@ export function expectedHitRate(zipf: Zipf, reads: number): number {
 export function meanReadLatency(hitRate: number, hitMs: number, missMs: number): number {
   return hitRate * hitMs + (1 - hitRate) * missMs;
 }
+
+/**
+ * Standard deviation of the hit rate of `reads` draws around expectedHitRate: hits = reads − distinct keys, and the
+ * indicators "key k was read" are nearly independent (their covariances are negative and small), so
+ * Var(distinct) ≈ Σ q_k(1 − q_k) with q_k = 1 − (1 − p_k)^reads.
+ */
+export function hitRateStdDev(zipf: Zipf, reads: number): number {
+  if (reads <= 0) return 0;
+  let variance = 0;
+  for (let k = 0; k < zipf.n; k++) {
+    const q = 1 - Math.pow(1 - zipf.p(k), reads);
+    variance += q * (1 - q);
+  }
+  return Math.sqrt(variance) / reads;
+}
+
+/**
+ * How far below expectedHitRate a healthy cache can land by chance: three standard deviations, plus the misses that
+ * concurrent first reads of one key add (each of the other in-flight reads may ask for a key while its first miss is
+ * being loaded: at most inFlight − 1 extra misses over the run).
+ */
+export function hitRateTolerance(zipf: Zipf, reads: number, inFlight: number): number {
+  if (reads <= 0) return 1;
+  return 3 * hitRateStdDev(zipf, reads) + Math.max(0, inFlight - 1) / reads;
+}
+
+/** The fewest reads whose expected hit rate reaches `target` (undefined when even `cap` reads do not). */
+export function readsForHitRate(zipf: Zipf, target: number, cap = 1e9): number | undefined {
+  if (expectedHitRate(zipf, cap) < target) return undefined;
+  let lo = 1;
+  let hi = cap;
+  while (hi - lo > Math.max(1, lo * 0.01)) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (expectedHitRate(zipf, mid) >= target) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}

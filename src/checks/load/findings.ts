@@ -7,16 +7,19 @@ const ms = (v: number) => `${v.toFixed(1)} ms`;
 
 export function stageLine(s: StageFigures): string {
   const kinds = Object.entries(s.errorKinds).map(([k, n]) => `${k}×${n}`).join(', ');
-  return `stage ${s.stage} (${s.level} ${s.unit}): ${s.throughput.toFixed(1)} req/s, p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}, errors ${(s.errorRate * 100).toFixed(1)} %${kinds ? ` (${kinds})` : ''}${s.degradation !== null ? `, p95 ×${s.degradation.toFixed(2)} of stage 1` : ''}`;
+  // Older results (before offered/started/completed were kept) have only requests.
+  const counts = s.offered === undefined ? `${s.requests} requests` : `offered ${s.offered}, started ${s.started}, completed ${s.completed}, succeeded ${s.succeeded}, dropped ${s.dropped}`;
+  return `stage ${s.stage} (${s.level} ${s.unit}): ${counts}; ${s.throughput.toFixed(1)} req/s succeeded, p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}, errors ${(s.errorRate * 100).toFixed(1)} %${kinds ? ` (${kinds})` : ''}${s.degradation !== null ? `, p95 ×${s.degradation.toFixed(2)} of stage 1` : ''}`;
 }
 
 export function saturationFinding(stages: StageFigures[], sat: Saturation, limits: Limits): Finding {
   const detail = stages.map(stageLine).join('\n');
   const data = { saturation: sat, limits };
   if (sat.firstBeyond === null) {
-    return { severity: 'info', subject: 'saturation', title: `no saturation up to ${sat.level} ${sat.unit}`, detail, data };
+    const top = stages[stages.length - 1];
+    return { severity: 'info', subject: 'saturation', title: `not saturated up to ${top?.level ?? '?'} ${sat.unit}: saturation point not reached (left unset)`, detail: `${sat.reason}.\n${detail}`, data };
   }
-  const title = sat.level === null ? `past the limits already at the first stage` : `saturation point: ${sat.level} ${sat.unit}`;
+  const title = sat.level === null ? `saturated already at the first stage: saturation point below it (left unset)` : `saturation point: ${sat.level} ${sat.unit}`;
   return {
     severity: 'warn', subject: 'saturation', title, detail: `${sat.reason}.\n${detail}`, data,
     recommendation: sat.level === null

@@ -6,7 +6,7 @@ import { mergeIntoRegistry } from '../../merge/registry.js';
 import { serializeMetrics } from '../../metrics/serialize.js';
 import { useWorkload } from '../queries/workload.js';
 import type { Check, CheckContext } from '../types.js';
-import { analyseStages, derivedMetrics } from './analyse.js';
+import { analyseStages, derivedMetrics, stepShares } from './analyse.js';
 import { errorFinding, generatorFinding, saturationFinding } from './findings.js';
 import { SecondWindow, SeriesWriter } from './per-second.js';
 import { loadProfile } from './profile.js';
@@ -37,6 +37,33 @@ function generatorWatch(ctx: CheckContext, threads: number) {
   return { state, onSample };
 }
 
+/** What every metric of the load check means: the request is the operation; steps are parts of it. */
+function describeMetrics(ctx: CheckContext): void {
+  const m = ctx.metrics;
+  m.describe('load_request_duration', { meaning: 'latency', description: 'one simulated user request, from its intended start (open loop) to its end' });
+  m.describe('load_step_duration', { meaning: 'duration', description: 'one step inside a request (a query, a GET, a task publish): part of a request, never summed' });
+  m.describe('load_success', { meaning: 'share', better: 'higher', description: 'requests that succeeded over requests offered (dropped and timed-out ones count as failures)' });
+  m.describe('load_step_success', { meaning: 'share', better: 'higher' });
+  m.describe('load_error_kinds', { meaning: 'count', better: 'lower' });
+  m.describe('load_dropped', { meaning: 'count', better: 'lower', description: 'requests the open loop could not start: every virtual user busy' });
+  m.describe('load_timed_out', { meaning: 'count', better: 'lower', description: 'requests that did not end within load.request_timeout_ms' });
+  m.describe('load_requests', { meaning: 'count', perSecond: true });
+  m.describe('load_stage_elapsed_s', { meaning: 'duration' });
+  m.describe('load_stage_level', { meaning: 'state' });
+  m.describe('load_stage_throughput', { meaning: 'throughput', description: 'requests that succeeded per second of the stage' });
+  m.describe('load_stage_offered_rate', { meaning: 'state', description: 'requests offered per second of the stage (drain included)' });
+  m.describe('load_stage_completion_ratio', { meaning: 'share', better: 'higher', description: 'completed / offered requests of the stage' });
+  m.describe('load_stage_p95', { meaning: 'duration', description: 'p95 of the stage\'s requests (already in load_request_duration)' });
+  m.describe('load_degradation', { meaning: 'state', better: 'lower' });
+  m.describe('load_saturation_level', { meaning: 'state', better: 'higher', description: 'the last stage level before completions stopped following the load or the limits broke; absent when not found' });
+  m.describe('load_stages_beyond_saturation', { meaning: 'count', better: 'lower' });
+  m.describe('load_generator_saturated', { meaning: 'count', better: 'lower' });
+  m.describe('load_step_error_share', { meaning: 'share', better: 'lower', description: 'failed / attempted of each step kind over the stages within the limits' });
+  m.describe('load_connections_lost', { meaning: 'count', better: 'lower', description: 'Redis connections of the load closed by the server or the network' });
+  m.counter('load_connections_lost');
+  m.describe('load_failing_steps', { meaning: 'count', better: 'lower', description: 'step kinds whose error share is above the limit below saturation' });
+}
+
 /** Stages run in this thread, or across worker threads (each opening its own connections) with --workers N. */
 async function runner(ctx: CheckContext, workload: Workload, scenario: Scenario, segment: Segment, window: SecondWindow): Promise<StageRunner> {
   const load = ctx.config.load;
@@ -58,9 +85,13 @@ export const mixedLoadCheck: Check = {
     load_success: [`rate>${config.thresholds.load_success_rate}`],
     load_stages_beyond_saturation: [{ warn: 'count==0' }],
     load_generator_saturated: [{ warn: 'count==0' }],
+    // Each step kind on its own: a SET that always fails must not hide among thousands of successful reads.
+    load_failing_steps: ['count==0'],
+    load_connections_lost: ['count==0'],
   }),
   async run(ctx) {
     const load = ctx.config.load;
+    describeMetrics(ctx);
     const profile = loadProfile(ctx.config);
     const workload = await useWorkload(ctx);
     const scenario = buildScenario(load, { redis: !!ctx.targets.redis, celery: !!ctx.targets.celery });
@@ -98,9 +129,22 @@ export const mixedLoadCheck: Check = {
   },
 };
 
+const r1 = (v: number) => Math.round(v * 10) / 10;
+
 function report(ctx: CheckContext, limits: ReturnType<typeof loadProfile>['limits'], messages: string[], gen: { seconds: number; peakCpu: number; peakDelay: number }): void {
-  const { stages, saturation } = analyseStages(serializeMetrics(ctx.metrics, ctx.elapsed()), limits);
-  mergeIntoRegistry(ctx.metrics, derivedMetrics(stages, saturation));
+  const raw = serializeMetrics(ctx.metrics, ctx.elapsed());
+  const { stages, saturation } = analyseStages(raw, limits);
+  const steps = stepShares(raw, stages, limits);
+  mergeIntoRegistry(ctx.metrics, derivedMetrics(stages, saturation, steps));
+  ctx.info('steps', steps);
+  for (const st of steps.filter((x) => x.failing)) {
+    ctx.finding({
+      severity: 'error', subject: `step ${st.step}`, title: `${st.step} failed ${st.failures} of ${st.attempts} times (${(st.share * 100).toFixed(1)} %) below saturation`,
+      detail: 'Counted over the stages within the limits: this step fails before the system is loaded, so it is a defect, not a symptom of load.',
+      recommendation: 'See load_error_kinds and the first errors for the reason (a SQLSTATE, a refused command, a timeout).',
+      data: { ...st },
+    });
+  }
   ctx.info('limits', limits);
   ctx.info('stages', stages);
   ctx.info('degradation', stages.map((s) => ({ stage: s.stage, level: s.level, p95: s.p95, ratio: s.degradation })));
@@ -108,9 +152,26 @@ function report(ctx: CheckContext, limits: ReturnType<typeof loadProfile>['limit
   if (stages.length > 0) ctx.finding(saturationFinding(stages, saturation, limits));
   const errors = errorFinding(stages, messages);
   if (errors) ctx.finding(errors);
+  // Worker threads count their own Redis losses and say why in their messages; without workers the main thread's
+  // connection reports its loss as it happens (services.ts).
+  const lost = ctx.metrics.counter('load_connections_lost').count;
+  if (lost > 0 && ctx.config.load.workers > 1) {
+    const why = messages.find((m) => /Redis connection was lost/.test(m));
+    ctx.finding({
+      severity: 'error', subject: 'connection', title: `${lost} Redis connection${lost > 1 ? 's' : ''} of the load lost during the run`,
+      detail: why ?? 'closed by the server or the network', recommendation: 'Look for a restart, a failover, CLIENT KILL, a timeout or a proxy between this host and Redis.',
+    });
+  }
   if (gen.seconds > 0) ctx.finding(generatorFinding(gen.seconds, gen.peakCpu, gen.peakDelay, ctx.config.load.generator_max_delay_ms));
+  ctx.info('stage_table', stages.map((s) => ({
+    stage: s.stage, level: s.level, offered_per_s: r1(s.offeredRate), started_per_s: r1(s.startedRate), completed_per_s: r1(s.completedRate),
+    succeeded_per_s: r1(s.throughput), dropped_per_s: r1(s.droppedRate), completion_ratio: Math.round(s.completionRatio * 1000) / 1000, p95_ms: r1(s.p95), within_limits: s.withinLimits,
+  })));
+  if (saturation.level !== null) ctx.metrics.headline('load_saturation_level');
+  // No saturation point (not reached, or below the first stage): the highest stage's completions answer instead.
+  else if (stages.length > 0) ctx.metrics.headline('load_stage_throughput', { stage: String(stages[stages.length - 1]!.stage) });
   const top = stages.reduce<(typeof stages)[number] | undefined>((best, s) => (!best || s.throughput > best.throughput ? s : best), undefined);
-  if (top && top.requests > 0) {
+  if (top && top.succeeded > 0) {
     ctx.rate('throughput_rps', `load_stage_throughput{stage:${top.stage}}`, top.throughput);
     ctx.rate('response_time_ms', `load_stage_p95{stage:${top.stage}}`, top.p95);
   }

@@ -28,7 +28,7 @@ export function loadProfile(config: Config): Profile {
   return {
     stages: fittedStages,
     segment: parseSegment(load.segment, 'config.load.segment'),
-    limits: { p95Ms: load.p95_limit_ms ?? config.thresholds.complex_query_time_ms, maxErrorRate: 1 - config.thresholds.load_success_rate },
+    limits: { p95Ms: load.p95_limit_ms ?? config.thresholds.complex_query_time_ms, maxErrorRate: 1 - config.thresholds.load_success_rate, minCompletionRatio: load.min_completion_ratio },
     fitted: fittedStages !== stages,
   };
 }

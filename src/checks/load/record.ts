@@ -1,6 +1,7 @@
 // Where one stage's requests and steps are recorded: a per-stage registry (merged exactly later) and the per-second window.
 import { Recorder } from '../../exec/recorder.js';
 import { MetricRegistry } from '../../metrics/registry.js';
+import { isTimeout } from '../../exec/types.js';
 import { errorKind } from '../../util/errors.js';
 import type { SecondWindow } from './per-second.js';
 import type { StepKind, StepTimer } from './steps.js';
@@ -11,6 +12,7 @@ export const M = {
   success: 'load_success',
   errorKinds: 'load_error_kinds',
   dropped: 'load_dropped',
+  timedOut: 'load_timed_out',
   step: 'load_step_duration',
   stepSuccess: 'load_step_success',
   types: 'load_requests',
@@ -39,6 +41,8 @@ export class StageRecorder {
     const kind = errorKind(err);
     this.registry.rate(M.success, this.tags).add(false);
     this.registry.counter(M.errorKinds, { ...this.tags, kind }).add();
+    // Recorded even at zero so a stage's started/completed split is always there to read.
+    this.registry.counter(M.timedOut, this.tags).add(isTimeout(err) ? 1 : 0);
     this.window.recordError(kind);
     if (this.messages.length < 5) this.messages.push(err instanceof Error ? err.message : String(err));
   }
@@ -84,6 +88,9 @@ export class ForwardingRecorder extends Recorder {
   }
   override fail(err: unknown): void {
     this.target?.fail(err);
+  }
+  override dropped(n: number): void {
+    this.target?.dropped(n);
   }
   override start(): void {}
   override stop(): void {}

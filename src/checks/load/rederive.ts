@@ -1,6 +1,6 @@
 // Recomputes a load check's derived figures from its (merged) raw metrics: what `stackprobe merge` does to load results.
 import type { CheckResult, Finding, SerializedMetric } from '../../result/model.js';
-import { analyseStages, DERIVED, derivedMetrics, type Limits } from './analyse.js';
+import { analyseStages, DERIVED, derivedMetrics, stepShares, type Limits } from './analyse.js';
 import { errorFinding, saturationFinding } from './findings.js';
 
 const RECOMPUTED_FINDINGS = new Set(['saturation', 'errors']);
@@ -16,7 +16,7 @@ export function rederiveLoad(base: CheckResult, metrics: SerializedMetric[]): Pi
   const errors = errorFinding(stages, []);
   if (errors) findings.push(errors);
   return {
-    metrics: [...raw, ...derivedMetrics(stages, saturation)],
+    metrics: [...raw, ...derivedMetrics(stages, saturation, stepShares(raw, stages, limits))],
     info: {
       ...base.info, stages, saturation,
       degradation: stages.map((s) => ({ stage: s.stage, level: s.level, p95: s.p95, ratio: s.degradation })),

@@ -24,7 +24,7 @@ export interface StageEnv {
   requestTimeoutMs: number;
 }
 
-const EMPTY: ExecResult = { iterations: 0, errors: 0, elapsedMs: 0, throughput: 0, interrupted: false, dropped: 0 };
+const EMPTY: ExecResult = { offered: 0, started: 0, iterations: 0, succeeded: 0, failed: 0, timedOut: 0, errors: 0, elapsedMs: 0, throughput: 0, interrupted: false, dropped: 0 };
 
 /** `stage` is already this thread's share (its rate or VUs); `index` is the 1-based stage number. */
 export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecorder, signal: AbortSignal): Promise<ExecResult> {
@@ -48,9 +48,9 @@ export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecord
       rate: stage.rate, durationMs: stage.durationMs, maxVus: env.maxVus, timeoutMs: env.requestTimeoutMs,
       // A backlog left when the stage ends is drained for a bounded time; what is still waiting then counts as dropped.
       drainMs: Math.min(env.requestTimeoutMs, Math.max(1000, stage.durationMs / 2)),
+      // Drops reach the StageRecorder through the ForwardingRecorder as they happen (counted as failed attempts).
       recorder: new ForwardingRecorder(rec), signal, fn: (vu) => request(vu),
     });
-    rec.dropped(result.dropped);
   } else {
     if (!stage.vus) return EMPTY;
     result = await runClosedLoop({

@@ -10,6 +10,10 @@ import type { ResourceSource } from '../../resources/types.js';
 import type { Workload } from '../../workload/types.js';
 import type { CheckContext } from '../types.js';
 import type { Config } from '../../config/schema.js';
+import type { LoadConfig } from '../../config/sections/load.js';
+import type { Redis } from 'ioredis';
+import { describeError } from '../../util/errors.js';
+import { redactText } from '../../util/redact.js';
 import { removeCacheKeys, TaskTidy, type StepServices } from './steps.js';
 
 /** The load's task queue: its own setting, else the tasks category's (where the user's worker listens). */
@@ -18,16 +22,37 @@ export const taskQueue = (config: Config): string => config.load.task_queue ?? c
 /** Sessions of the load carry this application_name (and a suffix per worker), so they can be found in pg_stat_activity. */
 export const LOAD_APP_NAME = 'stackprobe-load';
 
+/**
+ * The connections of `poolSize` split between the load's pool and the read-only pool of the custom steps, by their
+ * share of the weights, so the load never holds more than poolSize (+1 for a side that is left nearly idle).
+ */
+export function splitPool(load: LoadConfig, poolSize: number): { main: number; read: number } {
+  if (load.custom.length === 0) return { main: poolSize, read: 0 };
+  const custom = load.custom.reduce((n, c) => n + c.weight, 0);
+  const all = custom + Object.values(load.weights).reduce((n, w) => n + w, 0);
+  const read = Math.min(poolSize, Math.max(1, Math.round(poolSize * (all > 0 ? custom / all : 1))));
+  return { main: Math.max(1, poolSize - read), read };
+}
+
 export function openServices(ctx: CheckContext, workload: Workload, poolSize: number): StepServices {
-  const pool = ctx.targets.pg!.createPool({ max: poolSize, applicationName: LOAD_APP_NAME, statementTimeoutMs: ctx.config.load.request_timeout_ms });
+  const load = ctx.config.load;
+  const sizes = splitPool(load, poolSize);
+  const pool = ctx.targets.pg!.createPool({ max: sizes.main, applicationName: LOAD_APP_NAME, statementTimeoutMs: load.request_timeout_ms });
   ctx.defer(() => pool.end());
-  const services: StepServices = { pool, plan: workload.plan };
+  const services: StepServices = { pool, plan: workload.plan, statementTimeoutMs: load.request_timeout_ms };
+  if (sizes.read > 0) {
+    const readPool = ctx.targets.pg!.createPool({ max: sizes.read, applicationName: `${LOAD_APP_NAME}-custom`, statementTimeoutMs: load.request_timeout_ms, readOnly: true });
+    ctx.defer(() => readPool.end());
+    services.readPool = readPool;
+  }
   const redisTarget = ctx.targets.redis;
   if (redisTarget) {
     const redis = redisTarget.duplicate();
     services.redis = redis;
     services.keyPrefix = redisTarget.keyPrefix;
+    superviseRedis(ctx, redis);
     ctx.defer(async () => {
+      redis.removeAllListeners('close'); // closing it on purpose is not a loss
       try {
         await removeCacheKeys(redis, redisTarget.keyPrefix);
       } finally {
@@ -43,6 +68,27 @@ export function openServices(ctx: CheckContext, workload: Workload, poolSize: nu
     ctx.defer(() => tidy.done());
   }
   return services;
+}
+
+/**
+ * A Redis connection of the load that the server or the network closes fails the check with the reason, even when
+ * ioredis reconnects and resends (counted in load_connections_lost, recorded at zero from the start).
+ */
+function superviseRedis(ctx: CheckContext, redis: Redis): void {
+  let lastError: string | undefined;
+  let reported = false;
+  redis.on('error', (err: Error) => (lastError = describeError(err)));
+  redis.on('close', () => {
+    if (ctx.signal.aborted) return;
+    ctx.metrics.counter('load_connections_lost').add();
+    if (reported) return;
+    reported = true;
+    ctx.finding({
+      severity: 'error', subject: 'connection', title: `the load's Redis connection was lost: ${redactText(lastError ?? 'closed by the server or the network')}`,
+      detail: 'Requests in flight on it failed or were resent after the reconnect; the stage figures around that moment include the outage.',
+      recommendation: 'Look for a restart, a failover, CLIENT KILL, a timeout (timeout, tcp-keepalive) or a proxy between this host and Redis.',
+    });
+  });
 }
 
 /** True when PostgreSQL runs on this machine, so the client host's CPU, memory and disk are also the server's. */

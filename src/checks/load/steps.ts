@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { CeleryTarget } from '../../targets/celery/target.js';
+import { queryReadOnly } from '../../targets/pg/read-only.js';
 import { BASIC_QUERIES, FINANCIAL_QUERIES, type WorkloadQuery } from '../../workload/queries.js';
 import type { Rng } from '../../workload/prng.js';
 import type { WorkloadPlan } from '../../workload/plan.js';
@@ -12,6 +13,10 @@ export type StepKind = 'pg_read' | 'pg_write' | 'cache_get' | 'cache_set' | 'cac
 /** What the steps run against; any service may be absent (its steps are then left out of the scenario). */
 export interface StepServices {
   pool: pg.Pool;
+  /** Sessions with default_transaction_read_only = on, for the user's own SQL (load.custom); present when there is any. */
+  readPool?: pg.Pool;
+  /** Server-side bound of one user statement (load.request_timeout_ms). */
+  statementTimeoutMs?: number;
   plan: WorkloadPlan;
   redis?: Redis;
   /** This run's Redis namespace: every key written starts with it and carries a TTL. */
@@ -108,24 +113,23 @@ export async function taskSubmit(s: StepServices, rng: Rng, time: StepTimer): Pr
   s.task!.tidy.add(id);
 }
 
-/** The user's own SQL, inside a read-only transaction that is rolled back so it can change nothing. */
+/**
+ * The user's own SQL: one statement (validated when the config was read, and again here), extended protocol, on a
+ * read-only session, inside a READ ONLY transaction that is rolled back, bounded by statement_timeout.
+ */
 export async function customRead(s: StepServices, sql: string, params: unknown[], time: StepTimer): Promise<void> {
+  if (!s.readPool) throw new Error('load.custom: no read-only pool was opened for the custom steps');
+  const readPool = s.readPool;
   await time('custom', async () => {
-    const client = await s.pool.connect();
+    const client = await readPool.connect();
     let failure: Error | undefined;
-    // A session killed between statements emits 'error' on the checked-out client: note it instead of crashing.
-    const onError = (err: Error) => (failure ??= err);
-    client.on('error', onError);
     try {
-      await client.query('BEGIN READ ONLY');
-      await client.query(sql, params);
+      await queryReadOnly(client, sql, params, { timeoutMs: s.statementTimeoutMs ?? 10_000 });
     } catch (err) {
       // The session may be gone (a terminated backend) or mid-transaction: never hand it back to the pool.
       failure = err as Error;
       throw err;
     } finally {
-      if (!failure) await client.query('ROLLBACK').catch((err: Error) => (failure = err));
-      client.off('error', onError);
       client.release(failure ?? undefined);
     }
   });

@@ -6,7 +6,7 @@ import { combinedShare, shareOfStage, type Stage } from '../../exec/stages.js';
 import { serializeMetrics } from '../../metrics/serialize.js';
 import { openCelery } from '../../targets/celery/open.js';
 import type { CeleryTarget } from '../../targets/celery/target.js';
-import { poolConfig } from '../../targets/pg/target.js';
+import { poolConfig, supervisePool } from '../../targets/pg/target.js';
 import { describeError } from '../../util/errors.js';
 import { silentLogger } from '../../util/logger.js';
 import { SecondWindow } from './per-second.js';
@@ -14,7 +14,7 @@ import { StageRecorder } from './record.js';
 import { runStageHere, type StageEnv } from './run-stage.js';
 import { buildScenario } from './scenario.js';
 import { TaskTidy, type StepServices } from './steps.js';
-import { taskQueue } from './services.js';
+import { splitPool, taskQueue } from './services.js';
 import type { WorkerData } from './worker-protocol.js';
 
 const data = workerData as WorkerData;
@@ -24,14 +24,27 @@ let abort = new AbortController();
 let services: StepServices | undefined;
 let celery: CeleryTarget | undefined;
 let closeCelery: (() => Promise<void>) | undefined;
+/** Redis connection losses not yet handed to a stage's metrics, and the last error seen. */
+const redisLost = { count: 0, reason: undefined as string | undefined };
+let closing = false;
 
 async function open(): Promise<StageEnv> {
-  const pool = new pg.Pool(poolConfig(data.pg.url, data.pg.timeouts, { max: data.pg.poolSize, applicationName: data.pg.applicationName, statementTimeoutMs: data.config.load.request_timeout_ms }));
-  pool.on('error', () => undefined); // an idle client losing its server must not crash the thread
-  services = { pool, plan: data.plan };
+  const load = data.config.load;
+  const sizes = splitPool(load, data.pg.poolSize);
+  // Supervised: a session lost while idle or checked out fails its request, never the thread.
+  const pool = supervisePool(new pg.Pool(poolConfig(data.pg.url, data.pg.timeouts, { max: sizes.main, applicationName: data.pg.applicationName, statementTimeoutMs: load.request_timeout_ms })));
+  services = { pool, plan: data.plan, statementTimeoutMs: load.request_timeout_ms };
+  if (sizes.read > 0) {
+    const readOptions = { max: sizes.read, applicationName: `${data.pg.applicationName}-custom`, statementTimeoutMs: load.request_timeout_ms, readOnly: true };
+    services.readPool = supervisePool(new pg.Pool(poolConfig(data.pg.url, data.pg.timeouts, readOptions)), { readOnly: true });
+  }
   if (data.redis) {
     const redis = new Redis({ ...(data.redis.options as RedisOptions), lazyConnect: false });
-    redis.on('error', () => undefined); // commands reject with their own errors
+    // Commands reject with their own errors; a connection the server or the network closes is counted and reported.
+    redis.on('error', (err: Error) => (redisLost.reason = describeError(err)));
+    redis.on('close', () => {
+      if (!closing) redisLost.count++;
+    });
     services.redis = redis;
     services.keyPrefix = data.redis.keyPrefix;
   }
@@ -65,12 +78,19 @@ async function runStage(env: StageEnv, n: number, stage: Stage) {
     clearInterval(timer);
     postWindow();
   }
+  if (redisLost.count > 0) {
+    rec.registry.counter('load_connections_lost').add(redisLost.count);
+    rec.messages.push(`worker ${data.worker}: the load's Redis connection was lost: ${redisLost.reason ?? 'closed by the server or the network'}`);
+    redisLost.count = 0;
+  }
   return { metrics: serializeMetrics(rec.registry, 0), messages: rec.messages };
 }
 
 async function close(): Promise<void> {
+  closing = true;
   await services?.task?.tidy.done();
   await services?.pool.end();
+  await services?.readPool?.end();
   services?.redis?.disconnect();
   await closeCelery?.();
 }

@@ -1,22 +1,37 @@
 // Config section `load`: the mixed scenario, its stages, the executor, and how the load is spread (workers, segments).
 import { z } from 'zod';
+import { whyNotReadStatement } from '../../safety/read-statement.js';
 
-const positive = () => z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' });
-const positiveInt = () =>
-  z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
-const weight = () => z.number({ error: 'expected a weight >= 0' }).min(0, { error: 'expected a weight >= 0' });
+/** Node's timers hold at most 2^31−1 ms (~24.8 days); a longer delay fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const positive = (max: number, what = 'a positive number') =>
+  z.number({ error: `expected ${what}` }).positive({ error: `expected ${what}` }).max(max, { error: `expected ${what} of at most ${max}` });
+const positiveInt = (max: number) =>
+  z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' })
+    .max(max, { error: `expected a positive integer of at most ${max}` });
+const weight = () => z.number({ error: 'expected a weight >= 0' }).min(0, { error: 'expected a weight >= 0' }).max(1e6, { error: 'expected a weight of at most 1000000' });
 
 /** `500ms`, `20s`, `2m`, or a number of seconds. */
 export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
 
-const duration = z.union([positive(), z.string().regex(DURATION_PATTERN, { error: 'expected a duration like "20s", "1m" or "500ms", or a number of seconds' })], {
-  error: 'expected a duration like "20s", "1m" or "500ms", or a number of seconds',
-});
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+/** The duration in ms, or NaN when it is not one (zod may run the refinement on a value its union refused). */
+const durationMs = (v: unknown): number => {
+  if (typeof v === 'number') return v * 1000;
+  const m = typeof v === 'string' ? DURATION_PATTERN.exec(v) : null;
+  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : Number.NaN;
+};
+const duration = z
+  .union([positive(MAX_TIMER_MS / 1000, 'a positive number of seconds'), z.string().regex(DURATION_PATTERN, { error: 'expected a duration like "20s", "1m" or "500ms", or a number of seconds' })], {
+    error: 'expected a duration like "20s", "1m" or "500ms", or a number of seconds',
+  })
+  .refine((v) => Number.isNaN(durationMs(v)) || (durationMs(v) > 0 && durationMs(v) <= MAX_TIMER_MS), { error: `expected a duration above 0 and at most ${MAX_TIMER_MS} ms (~24.8 days)` });
 
 export const StageSchema = z
   .strictObject({
-    rate: positive().optional().describe('Arrival-rate executor: requests started per second in this stage'),
-    vus: positiveInt().optional().describe('Closed-loop executor: virtual users in this stage'),
+    rate: positive(1_000_000, 'a positive rate').optional().describe('Arrival-rate executor: requests started per second in this stage'),
+    vus: positiveInt(100_000).optional().describe('Closed-loop executor: virtual users in this stage'),
     duration: duration.describe('How long the stage lasts: "20s", "1m", "500ms" or seconds'),
   })
   .refine((s) => (s.rate === undefined) !== (s.vus === undefined), { error: 'expected exactly one of rate (arrival-rate) or vus (closed-loop)' });
@@ -36,7 +51,14 @@ const segment = z.string({ error: 'expected a segment "i/n" with 1 <= i <= n, e.
 
 const CustomStepSchema = z.strictObject({
   name: z.string().regex(/^[\w.-]+$/, { error: 'expected a name of letters, digits, _ . -' }).describe('Request type name (metric tag)'),
-  sql: z.string().min(1, { error: 'expected an SQL statement' }).describe('Run read-only inside a transaction that is rolled back'),
+  sql: z
+    .string()
+    .min(1, { error: 'expected an SQL statement' })
+    .superRefine((sql, ctx) => {
+      const why = whyNotReadStatement(sql);
+      if (why) ctx.addIssue({ code: 'custom', message: `a single read statement (SELECT, WITH … SELECT, VALUES, TABLE), but ${why}` });
+    })
+    .describe('One read statement (SELECT, WITH … SELECT, VALUES, TABLE), checked before anything runs; sent alone on a read-only session inside a READ ONLY transaction that is rolled back'),
   params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).default([]).describe('Values for $1, $2, …'),
   weight: weight().default(1).describe('Share of requests of this type, relative to the scenario weights'),
 });
@@ -62,12 +84,12 @@ export const LoadSection = z
       .prefault({})
       .describe('Relative weights of the request types'),
     custom: z.array(CustomStepSchema).default([]).describe('Your own read-only SQL as extra request types with weights'),
-    max_vus: positiveInt().default(200).describe('Arrival-rate: at most this many requests in flight (per process)'),
-    pool_size: positiveInt().default(20).describe('PostgreSQL connections of the load pool (split across workers)'),
-    think_time_ms: z.number({ error: 'expected a number of ms >= 0' }).min(0, { error: 'expected a number of ms >= 0' }).default(0).describe('Closed-loop: pause between one virtual user\'s requests'),
-    request_timeout_ms: positiveInt().default(10000).describe('A request slower than this is recorded as a timeout error'),
-    p95_limit_ms: positive().optional().describe('Saturation: a stage whose request p95 exceeds this is past saturation; default thresholds.complex_query_time_ms'),
-    workers: positiveInt().default(1).describe('Worker threads generating the load (histograms merged exactly); --workers'),
+    max_vus: positiveInt(100_000).default(200).describe('Arrival-rate: at most this many requests in flight (per process)'),
+    pool_size: positiveInt(10_000).default(20).describe('PostgreSQL connections of the load pool (split across workers)'),
+    think_time_ms: z.number({ error: 'expected a number of ms >= 0' }).min(0, { error: 'expected a number of ms >= 0' }).max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS} ms` }).default(0).describe('Closed-loop: pause between one virtual user\'s requests'),
+    request_timeout_ms: positiveInt(MAX_TIMER_MS).default(10000).describe('A request slower than this is recorded as a timeout error'),
+    p95_limit_ms: positive(MAX_TIMER_MS).optional().describe('Saturation: a stage whose request p95 exceeds this is past saturation; default thresholds.complex_query_time_ms'),
+    workers: positiveInt(256).default(1).describe('Worker threads generating the load (histograms merged exactly); --workers'),
     segment: segment.default('1/1').describe('Run the i-th of n equal shares of the load (several machines); --segment, then `stackprobe merge`'),
     task_name: z
       .string({ error: 'expected a Celery task name' })
@@ -79,7 +101,13 @@ export const LoadSection = z
       .regex(/^[\w.:-]+$/, { error: 'expected a queue name (letters, digits, _ . : -)' })
       .optional()
       .describe('Celery queue the task requests go to; default tasks.queue'),
-    generator_max_delay_ms: positive().default(50).describe('Event-loop delay p99 above which stackprobe itself counts as the bottleneck'),
+    generator_max_delay_ms: positive(60_000).default(50).describe('Event-loop delay p99 above which stackprobe itself counts as the bottleneck'),
+    min_completion_ratio: z
+      .number({ error: 'expected a share between 0 and 1' })
+      .min(0, { error: 'expected a share between 0 and 1' })
+      .max(1, { error: 'expected a share between 0 and 1' })
+      .default(0.9)
+      .describe('Saturation: a stage where fewer than this share of the offered requests completed (the rest dropped or timed out) no longer follows its load'),
   })
   .superRefine((load, ctx) => {
     const key = load.executor === 'arrival-rate' ? 'rate' : 'vus';
