@@ -38,7 +38,8 @@ export async function useAmcheck(ctx: CheckContext, db: ReadOnlySession, databas
     if (!available) {
       throw new SkipCheck(`amcheck is not available on this server: install PostgreSQL's contrib modules (Debian/Ubuntu: apt-get install postgresql-contrib or postgresql-<major>; RHEL: postgresql<major>-contrib), then run ${ENABLE_COMMAND} in database "${database}"`);
     }
-    const allowed = ctx.config.integrity.amcheck.create_extension && !ctx.readOnly;
+    // The private embedded server is stackprobe's own and thrown away after the run: amcheck may always be created there.
+    const allowed = (ctx.config.integrity.amcheck.create_extension || ctx.targets.pg!.facts.private) && !ctx.readOnly;
     if (!allowed) {
       const why = ctx.readOnly ? '--read-only forbids creating it' : 'config.integrity.amcheck.create_extension is false';
       throw new SkipCheck(`amcheck is not installed in database "${database}" (${why}); enable it with: ${ENABLE_COMMAND} (as a superuser or the database owner)`);
