@@ -1,0 +1,61 @@
+// The round trip's scope line: which schemas and objects were dumped and compared, which were left out and why, which kinds are never compared.
+import type { CheckContext } from '../types.js';
+import type { Scope } from './choose.js';
+import type { Budgeted } from './scope.js';
+
+export interface ScopeFacts {
+  scope: Scope;
+  chosen: Budgeted;
+  seqs: number;
+  withBlobs: boolean;
+  loBytes: number;
+  loCount: number | undefined;
+  uncompared: { why: string; n: number }[];
+}
+
+/** Restored with --exit-on-error (one that fails fails the check) but not compared object by object. */
+export const NOT_COMPARED_KINDS = [
+  'definitions of views, functions, triggers, rules, indexes, constraints, domains and types (restored, so a broken one fails the restore, but not compared)',
+  'roles, ownership and privileges (restored with --no-owner --no-privileges)',
+  'database-level settings and objects outside the database (roles, tablespaces)',
+];
+
+const MIB = 1024 * 1024;
+const mib = (b: number) => `${(b / MIB).toFixed(1)} MiB`;
+const LIST_MAX = 20;
+
+export function reportScope(ctx: CheckContext, f: ScopeFacts): void {
+  const { kept, left } = f.chosen;
+  const schemas = [...new Set(kept.map((r) => r.schema))].sort();
+  const count = (pred: (r: (typeof kept)[number]) => boolean) => kept.filter(pred).length;
+  const compared = [
+    `${count((r) => r.kind === 'r' && !r.unlogged)} tables (partitions counted one by one)`,
+    `${count((r) => r.kind === 'r' && r.unlogged)} unlogged tables`,
+    `${count((r) => r.kind === 'm')} materialised views`,
+    `${f.seqs} sequences (last_value, is_called)`,
+    f.withBlobs ? `${f.loCount ?? 0} large objects (count, oids and content)` : undefined,
+  ].filter((x): x is string => x !== undefined);
+  const notCompared = [
+    ...(left.length > 0 ? [`data of ${left.length} tables or views (${mib(f.chosen.leftBytes)}) dumped as definitions only: ${left.slice(0, LIST_MAX).map((l) => `${l.rel.schema}.${l.rel.name} (${l.why})`).join('; ')}${left.length > LIST_MAX ? `; and ${left.length - LIST_MAX} more` : ''}`] : []),
+    ...(f.withBlobs ? [] : [`large objects (${mib(f.loBytes)} would exceed the limit; left out of the dump)`]),
+    ...f.uncompared.map((u) => `${u.n} ${u.why}`),
+    ...NOT_COMPARED_KINDS,
+  ];
+  ctx.info('scope', {
+    how: f.scope.how, schemas, limit: f.scope.limitFrom, bytesCompared: f.chosen.keptBytes, bytesLeftOut: f.chosen.leftBytes,
+    compared, notCompared, leftOut: left.slice(0, LIST_MAX).map((l) => ({ table: `${l.rel.schema}.${l.rel.name}`, bytes: l.rel.bytes, why: l.why })),
+  });
+  ctx.finding({
+    severity: 'info', subject: 'scope',
+    title: `scope: ${f.scope.how}: schemas ${schemas.join(', ') || '(none with tables)'}; compared ${compared.join(', ')} (${mib(f.chosen.keptBytes)})`,
+    detail: `Not compared: ${notCompared.join('; ')}.`,
+  });
+  if (left.length > 0) {
+    ctx.finding({
+      severity: 'warn', subject: 'scope',
+      title: `${left.length} tables or views were dumped without data and not compared: ${mib(f.chosen.leftBytes)} beyond ${f.scope.limitFrom}`,
+      detail: left.slice(0, LIST_MAX).map((l) => `${l.rel.schema}.${l.rel.name}: ${l.why}`).join('\n'),
+      recommendation: 'Raise config.backup.max_bytes (and quick_max_bytes for quick runs) or run with --full against a replica or a copy, where reading every table is harmless.',
+    });
+  }
+}
