@@ -65,13 +65,19 @@ async function reapLeftovers(ctx: CheckContext): Promise<void> {
   }
 }
 
-/** A supervised session: a lost backend rejects its pending query with the reason, and the abort signal ends it. */
-async function session(ctx: CheckContext, url: string, name: string): Promise<pg.Client> {
+/** Why sessions were lost, in order: the first becomes the check's reason (node-postgres's later errors do not say why). */
+type Lost = string[];
+
+/** A supervised session: a lost backend is recorded with its reason, and the abort signal ends the session. */
+async function session(ctx: CheckContext, lost: Lost, url: string, role: string, name: string): Promise<pg.Client> {
   const pgt = ctx.targets.pg!;
   const client = supervise(new pg.Client({
     connectionString: url, application_name: name, connectionTimeoutMillis: pgt.timeouts.connectMs,
     statement_timeout: ctx.config.timeouts.check_ms, query_timeout: ctx.config.timeouts.check_ms + 1000,
-  }), (err) => ctx.log.warn(`backup.roundtrip: ${name} session lost: ${redactText(err.message)}`));
+  }), (err) => {
+    const code = (err as { code?: string }).code;
+    lost.push(`the ${role} session (${name}) was lost: ${redactText(err.message)}${code ? ` (SQLSTATE ${code})` : ''}`);
+  });
   const onAbort = () => void client.end();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   ctx.defer(() => {
@@ -95,6 +101,16 @@ async function readSide(db: pg.ClientBase, rels: Relation[], withBlobs: boolean,
 }
 
 export async function roundTrip(ctx: CheckContext, hooks: RoundTripHooks = {}): Promise<void> {
+  const lost: Lost = [];
+  try {
+    await roundTripIn(ctx, hooks, lost);
+  } catch (err) {
+    if (lost.length > 0) throw new Error(`${lost[0]}; then: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
+async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost): Promise<void> {
   declare(ctx);
   const pgt = ctx.targets.pg!;
   const bin = await tools(ctx);
@@ -108,7 +124,7 @@ export async function roundTrip(ctx: CheckContext, hooks: RoundTripHooks = {}): 
   const budget = ctx.config.timeouts.check_ms;
 
   // The source is read in one REPEATABLE READ snapshot that pg_dump shares, so concurrent writes cannot fake a mismatch.
-  const source = await session(ctx, pgt.url, 'stackprobe-backup-source');
+  const source = await session(ctx, lost, pgt.url, 'source', 'stackprobe-backup-source');
   await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   const snapshot = (await source.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
   const params = schemaParams(scope.set);
@@ -135,7 +151,7 @@ export async function roundTrip(ctx: CheckContext, hooks: RoundTripHooks = {}): 
   const locale = await sourceLocale(source);
   ctx.info('sourceLocale', locale);
   const scratch = await createScratch(ctx, locale, owner);
-  const verify = await session(ctx, scratch.url, 'stackprobe-backup-verify');
+  const verify = await session(ctx, lost, scratch.url, 'verify', 'stackprobe-backup-verify');
   // A dump of `public` by name creates it, and a new database already has it.
   if ('only' in scope.set && scope.set.only.includes('public')) await verify.query('DROP SCHEMA public');
   ctx.progress('pg_restore');
