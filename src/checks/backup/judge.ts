@@ -1,7 +1,6 @@
 // Compares the source's fingerprints with the restore's, object kind by object kind, and records mismatches as error findings.
-import type pg from 'pg';
 import type { CheckContext } from '../types.js';
-import { key, matviewQuerySum, type Fingerprint } from './compare.js';
+import { key, type Fingerprint } from './compare.js';
 import type { Relation } from './scope.js';
 
 export interface SourceSide {
@@ -10,6 +9,8 @@ export interface SourceSide {
   seqs: Map<string, Fingerprint>;
   seqAfter: Map<string, Fingerprint>;
   lo: Fingerprint | undefined;
+  /** Each populated materialised view's defining query, run in the dump's snapshot. */
+  mvQuery: Map<string, Fingerprint>;
 }
 
 export interface RestoredSide {
@@ -52,7 +53,7 @@ function describeDiff(s: Fingerprint, r: Fingerprint): string {
   return `${s.rows} rows → ${r.rows}${s.sum !== r.sum ? ', content checksum differs' : ''}`;
 }
 
-async function judgeRelations(ctx: CheckContext, source: pg.ClientBase, src: SourceSide, dst: RestoredSide, kept: Relation[]): Promise<number> {
+function judgeRelations(ctx: CheckContext, src: SourceSide, dst: RestoredSide, kept: Relation[]): number {
   let bad = 0;
   for (const rel of kept) {
     const k = key(rel);
@@ -66,8 +67,8 @@ async function judgeRelations(ctx: CheckContext, source: pg.ClientBase, src: Sou
     }
     if (r.rows === s.rows && r.sum === s.sum) continue;
     // A restore refreshes a materialised view from its query; a source view that is stale differs without any loss.
-    if (rel.kind === 'm' && rel.populated) {
-      const now = await matviewQuerySum(source, rel);
+    const now = src.mvQuery.get(k);
+    if (rel.kind === 'm' && now) {
       if (now.rows === r.rows && now.sum === r.sum) {
         ctx.finding({ severity: 'info', subject: k, title: `materialised view ${k} is stale on the source: the restore refreshed it and equals its query at dump time (${s.rows} rows stored → ${r.rows})`, data: { kind, source: s, query: now, restored: r } });
         continue;
@@ -104,8 +105,8 @@ function judgeLargeObjects(ctx: CheckContext, src: SourceSide, dst: RestoredSide
 }
 
 /** Records every mismatch and the compared counts; returns the number of mismatched objects. */
-export async function judge(ctx: CheckContext, source: pg.ClientBase, src: SourceSide, dst: RestoredSide, kept: Relation[]): Promise<number> {
-  const bad = await judgeRelations(ctx, source, src, dst, kept);
+export function judge(ctx: CheckContext, src: SourceSide, dst: RestoredSide, kept: Relation[]): number {
+  const bad = judgeRelations(ctx, src, dst, kept);
   const seq = judgeSequences(ctx, src, dst);
   const lo = judgeLargeObjects(ctx, src, dst);
   const m = ctx.metrics;

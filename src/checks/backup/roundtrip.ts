@@ -8,7 +8,7 @@ import { redactText } from '../../util/redact.js';
 import { supervise } from '../../targets/pg/target.js';
 import type { Check, CheckContext } from '../types.js';
 import { chooseScope } from './choose.js';
-import { largeObjectSum, relationSums, SEQUENCES_SQL, sequencePositions, type Fingerprint } from './compare.js';
+import { key, largeObjectSum, matviewQuerySum, relationSums, SEQUENCES_SQL, sequencePositions, type Fingerprint } from './compare.js';
 import { judge } from './judge.js';
 import { libpqEnvFiles } from './libpq.js';
 import { claimDir, currentOwner, DUMP_DIR_PREFIX, reapDumpDirs } from './owner.js';
@@ -141,14 +141,18 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   const spawnOpts = { signal: ctx.signal, timeoutMs: budget, onSpawn: hooks.onSpawn };
   const seqBefore = await sequencePositions(source, seqNames, ctx.signal);
   ctx.progress('pg_dump');
-  const dumpMs = await timed(ctx, 'dump_duration', () => runTool(bin.pgDump, ['-Fc', `--snapshot=${snapshot}`, '-f', file, ...dumpArgs(scope.set, chosen.left.map((l) => l.rel), withBlobs), '--dbname=service=stackprobe'], { ...spawnOpts, env: sourceEnv }));
+  const dumpMs = await timed(ctx, 'dump_duration', () => runTool(bin.pgDump, ['-Fc', `--snapshot=${snapshot}`, '--lock-wait-timeout=10000', '-f', file, ...dumpArgs(scope.set, chosen.left.map((l) => l.rel), withBlobs), '--dbname=service=stackprobe'], { ...spawnOpts, env: sourceEnv }));
   const seqAfter = await sequencePositions(source, seqNames, ctx.signal);
   const dumpBytes = (await stat(file)).size;
   await hooks.afterDump?.();
   ctx.progress('checksums of the source');
   const src = await readSide(source, chosen.kept, withBlobs, ctx.signal);
-
+  // A restore refreshes materialised views from their query: keep that query's answer in the dump's snapshot, to tell a
+  // stale source view from a bad restore without holding the snapshot open during the restore.
+  const mvQuery = new Map<string, Fingerprint>();
+  for (const mv of chosen.kept.filter((r) => r.kind === 'm' && r.populated)) mvQuery.set(key(mv), await matviewQuerySum(source, mv));
   const locale = await sourceLocale(source);
+  await source.query('ROLLBACK');
   ctx.info('sourceLocale', locale);
   const scratch = await createScratch(ctx, locale, owner);
   const verify = await session(ctx, lost, scratch.url, 'verify', 'stackprobe-backup-verify');
@@ -166,8 +170,7 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   await verify.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   const dst = { ...(await readSide(verify, present, withBlobs, ctx.signal)), seqs: await sequencePositions(verify, seqNames, ctx.signal) };
   await verify.query('ROLLBACK');
-  await judge(ctx, source, { ...src, seqs: seqBefore, seqAfter }, dst, chosen.kept);
-  await source.query('ROLLBACK');
+  judge(ctx, { ...src, seqs: seqBefore, seqAfter, mvQuery }, dst, chosen.kept);
   reportScope(ctx, { scope, chosen, seqs: seqNames.length, withBlobs, loBytes, loCount: src.lo?.rows, uncompared });
   record(ctx, { dumpMs, restoreMs, dumpBytes, dataBytes: chosen.keptBytes, left: chosen.left.length, leftBytes: chosen.leftBytes });
 }
