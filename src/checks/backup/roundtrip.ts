@@ -59,9 +59,12 @@ function declare(ctx: CheckContext): void {
 async function reapLeftovers(ctx: CheckContext): Promise<void> {
   const dbs = await reapScratch(ctx.targets.pg!.admin);
   const dirs = await reapDumpDirs();
-  if (dbs.length + dirs.length > 0) {
-    ctx.info('reaped', { databases: dbs, dumpDirs: dirs });
-    ctx.log.info(`backup.roundtrip: removed leftovers of killed runs: ${[...dbs, ...dirs].join(', ')}`);
+  if (dbs.reaped.length + dirs.length > 0) {
+    ctx.info('reaped', { databases: dbs.reaped, dumpDirs: dirs });
+    ctx.log.info(`backup.roundtrip: removed leftovers of killed runs: ${[...dbs.reaped, ...dirs].join(', ')}`);
+  }
+  for (const f of dbs.failed) {
+    ctx.finding({ severity: 'warn', subject: 'scratch database', title: `a scratch database left by a killed run could not be dropped: ${redactText(f)}`, recommendation: 'Drop it as its owner or a superuser: DROP DATABASE <name> WITH (FORCE).' });
   }
 }
 

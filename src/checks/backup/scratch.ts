@@ -75,17 +75,25 @@ export async function createScratch(ctx: CheckContext, locale: DatabaseLocale, o
   return { name, url: withDatabase(pg.url, name) };
 }
 
-/** Drops scratch databases whose marked owner process is gone (a run killed outright); returns their names. */
-export async function reapScratch(admin: pg.Pool): Promise<string[]> {
+/**
+ * Drops scratch databases whose marked owner process is gone (a run killed outright). One this role may not drop
+ * (another role's run made it) is reported, not fatal: it is not this run's to judge.
+ */
+export async function reapScratch(admin: pg.Pool): Promise<{ reaped: string[]; failed: string[] }> {
   const rows = (await admin.query<{ name: string; comment: string | null }>(
     `SELECT datname AS name, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE starts_with(datname, $1)`, [SCRATCH_PREFIX],
   )).rows;
   const reaped: string[] = [];
+  const failed: string[] = [];
   for (const r of rows) {
     const owner = parseOwner(r.comment);
     if (!owner || !(await ownerIsGone(owner))) continue;
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(r.name)} WITH (FORCE)`);
-    reaped.push(r.name);
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(r.name)} WITH (FORCE)`);
+      reaped.push(r.name);
+    } catch (err) {
+      failed.push(`${r.name}: ${(err as Error).message}`);
+    }
   }
-  return reaped;
+  return { reaped, failed };
 }
