@@ -50,12 +50,14 @@ export async function createLocaleDatabase(opts: LocaleOptions = { clause: '' })
  */
 export function financeFixtureSql(rows = 20_000): string {
   return `
+CREATE EXTENSION citext SCHEMA public;
+CREATE TYPE public.account_kind AS ENUM ('checking', 'savings', 'credit', 'brokerage');
 CREATE DOMAIN public.money_amount AS numeric(14,2) CHECK (VALUE > -1000000000000);
 CREATE DOMAIN public.currency_code AS char(3) CHECK (VALUE ~ '^[A-Z]{3}$');
-CREATE TABLE public.users (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, display_name text COLLATE "de-x-icu",
+CREATE TABLE public.users (id bigserial PRIMARY KEY, email public.citext NOT NULL UNIQUE, display_name text COLLATE "de-x-icu",
   created_at timestamp(6) NOT NULL DEFAULT now(), updated_at timestamp(6) NOT NULL DEFAULT now());
 CREATE TABLE public.accounts (id bigserial PRIMARY KEY, user_id bigint NOT NULL REFERENCES public.users, name text COLLATE "de-x-icu" NOT NULL,
-  currency public.currency_code NOT NULL DEFAULT 'EUR', parent_id bigint NOT NULL DEFAULT 0,
+  currency public.currency_code NOT NULL DEFAULT 'EUR', kind public.account_kind NOT NULL DEFAULT 'checking', parent_id bigint NOT NULL DEFAULT 0,
   created_at timestamp(6) NOT NULL DEFAULT now(), updated_at timestamp(6) NOT NULL DEFAULT now());
 CREATE FUNCTION public.touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
 CREATE TRIGGER accounts_touch BEFORE UPDATE ON public.accounts FOR EACH ROW EXECUTE FUNCTION public.touch_updated_at();
@@ -88,6 +90,7 @@ INSERT INTO public.audit_log SELECT timestamptz '2025-01-01' + (g % 50) * interv
   FROM generate_series(1, 2000) g;
 INSERT INTO public.sessions SELECT md5(g::text)::uuid, g % 300, jsonb_build_object('cart', g), now() + interval '1 day' FROM generate_series(1, 500) g;
 SELECT nextval('public.invoice_number_seq') FROM generate_series(1, 37);
+CREATE VIEW public.active_accounts AS SELECT a.id, a.name, u.email FROM public.accounts a JOIN public.users u ON u.id = a.user_id WHERE a.kind <> 'credit';
 CREATE MATERIALIZED VIEW public.monthly_spending AS
   SELECT account_id, date_trunc('month', booked_on)::date AS month, sum(amount) AS total, count(*) AS n FROM public.transactions GROUP BY 1, 2;
 

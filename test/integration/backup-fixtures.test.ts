@@ -62,8 +62,10 @@ describe('backup.roundtrip on a personal-finance schema', () => {
     const s = scopeInfo(c);
     expect(s.schemas).toEqual(['Finance', 'acct.v2', 'public', 'we"ird']);
     expect(s.how).toMatch(/^your schemas/);
-    expect(s.compared).toEqual(['11 tables (partitions counted one by one)', '1 unlogged tables', '1 materialised views', '7 sequences (last_value, is_called)', '120 large objects (count, oids and content)']);
-    expect(s.notCompared.join('\n')).toMatch(/definitions of views, functions, triggers/);
+    expect(s.compared).toEqual(['11 tables (partitions counted one by one)', '1 unlogged tables', '1 materialised views', '7 sequences (last_value, is_called)', '120 large objects (count, oids and content)',
+      expect.stringMatching(/^\d+ definitions \(columns, constraints, indexes, triggers, rules, views, functions, domains, enums, sequences\)$/)]);
+    expect(counter(c, 'definitions_compared')).toBeGreaterThan(100);
+    expect(s.notCompared.join('\n')).toMatch(/roles, ownership and privileges/);
     expect(c.findings.find((f) => f.subject === 'scope')!.title).toMatch(/^scope: your schemas .*: schemas Finance, acct\.v2, public, we"ird; compared 11 tables/);
     expect(counter(c, 'rows_compared')).toBeGreaterThan(60_000);
     expect(counter(c, 'large_objects_compared')).toBe(120);
@@ -96,16 +98,27 @@ describe('backup.roundtrip on a personal-finance schema', () => {
         DROP MATERIALIZED VIEW public.monthly_spending;
         CREATE MATERIALIZED VIEW public.monthly_spending AS SELECT account_id, date_trunc('month', booked_on)::date AS month, sum(amount) AS total, count(*) AS n
           FROM public.transactions WHERE account_id <> 1 GROUP BY 1, 2;
-        SELECT lo_put((SELECT min(oid) FROM pg_largeobject_metadata), 0, '\\x00');`),
+        SELECT lo_put((SELECT min(oid) FROM pg_largeobject_metadata), 0, '\\x00');
+        DROP TRIGGER accounts_touch ON public.accounts;
+        ALTER TABLE public.accounts ALTER COLUMN currency DROP DEFAULT;
+        DROP INDEX public.transactions_account_id_booked_on_idx;
+        CREATE INDEX extra_idx ON "Finance"."Ledger Entries" (description);`),
     });
     const c = await runOn(db, {}, tamper);
     expect(c.status).toBe('fail');
     expect(c.reason).toBeUndefined();
-    expect(errors(c).map((f) => [f.data?.kind, f.subject]).sort()).toEqual([
+    const defs = errors(c).filter((f) => f.data?.what !== undefined);
+    // Dropping the partitioned index drops it on every partition: one finding each.
+    expect(defs.length).toBeGreaterThanOrEqual(4);
+    expect(errors(c).filter((f) => f.data?.what === undefined).map((f) => [f.data?.kind, f.subject]).sort()).toEqual([
       ['large objects', 'large objects'], ['materialised view', 'public.monthly_spending'], ['sequence', 'public.invoice_number_seq'],
       ['table', 'Finance.Ledger Entries'], ['table', 'acct.v2.entries'], ['table', 'public.transactions_2025_q2'], ['unlogged table', 'public.sessions'],
     ]);
-    expect(counter(c, 'restore_mismatches')).toBe(7);
+    expect(defs.map((f) => f.title)).toEqual(expect.arrayContaining([
+      'restored database lacks trigger public.accounts.accounts_touch', 'restored column public.accounts.currency is defined differently from the source',
+      'restored database lacks index public.transactions_account_id_booked_on_idx', 'restored database has index "Finance".extra_idx, which the source lacks',
+    ]));
+    expect(counter(c, 'restore_mismatches')).toBe(7 + defs.length);
     expect(errors(c).map((f) => f.title)).toEqual(expect.arrayContaining([
       'restored sequence public.invoice_number_seq is at 5, the source at 1036',
       expect.stringMatching(/^restored large objects differ from the source \(120 objects → 120, content checksum differs\)$/),

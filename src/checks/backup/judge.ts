@@ -1,6 +1,7 @@
 // Compares the source's fingerprints with the restore's, object kind by object kind, and records mismatches as error findings.
 import type { CheckContext } from '../types.js';
 import { key, type Fingerprint } from './compare.js';
+import type { DefinitionDiff } from './definitions.js';
 import type { Relation } from './scope.js';
 
 export interface SourceSide {
@@ -104,9 +105,21 @@ function judgeLargeObjects(ctx: CheckContext, src: SourceSide, dst: RestoredSide
   return 1;
 }
 
+const DEFINITION_LIMIT = 50;
+
+function judgeDefinitions(ctx: CheckContext, diffs: DefinitionDiff[]): number {
+  for (const d of diffs.slice(0, DEFINITION_LIMIT)) {
+    const title = d.what === 'missing' ? `restored database lacks ${d.kind} ${d.name}` : d.what === 'differs' ? `restored ${d.kind} ${d.name} is defined differently from the source` : `restored database has ${d.kind} ${d.name}, which the source lacks`;
+    mismatch(ctx, d.kind, d.name, title, { what: d.what });
+  }
+  if (diffs.length > DEFINITION_LIMIT) ctx.finding({ severity: 'error', subject: 'definitions', title: `and ${diffs.length - DEFINITION_LIMIT} more definitions differ` });
+  return diffs.length;
+}
+
 /** Records every mismatch and the compared counts; returns the number of mismatched objects. */
-export function judge(ctx: CheckContext, src: SourceSide, dst: RestoredSide, kept: Relation[]): number {
-  const bad = judgeRelations(ctx, src, dst, kept);
+export function judge(ctx: CheckContext, src: SourceSide, dst: RestoredSide, kept: Relation[], defs: { compared: number; diffs: DefinitionDiff[] }): number {
+  const bad = judgeRelations(ctx, src, dst, kept) + judgeDefinitions(ctx, defs.diffs);
+  ctx.metrics.counter('definitions_compared', {}, 'objects').add(defs.compared);
   const seq = judgeSequences(ctx, src, dst);
   const lo = judgeLargeObjects(ctx, src, dst);
   const m = ctx.metrics;

@@ -7,16 +7,18 @@ export interface ScopeFacts {
   scope: Scope;
   chosen: Budgeted;
   seqs: number;
+  definitions: number;
+  extensions: string[];
   withBlobs: boolean;
   loBytes: number;
   loCount: number | undefined;
   uncompared: { why: string; n: number }[];
 }
 
-/** Restored with --exit-on-error (one that fails fails the check) but not compared object by object. */
+/** Never compared (a restore error in any of them still fails the check, through --exit-on-error). */
 export const NOT_COMPARED_KINDS = [
-  'definitions of views, functions, triggers, rules, indexes, constraints, domains and types (restored, so a broken one fails the restore, but not compared)',
   'roles, ownership and privileges (restored with --no-owner --no-privileges)',
+  'objects owned by extensions (recreated by CREATE EXTENSION), aggregates, operators, casts, publications, event triggers',
   'database-level settings and objects outside the database (roles, tablespaces)',
 ];
 
@@ -34,6 +36,7 @@ export function reportScope(ctx: CheckContext, f: ScopeFacts): void {
     `${count((r) => r.kind === 'm')} materialised views`,
     `${f.seqs} sequences (last_value, is_called)`,
     f.withBlobs ? `${f.loCount ?? 0} large objects (count, oids and content)` : undefined,
+    `${f.definitions} definitions (columns, constraints, indexes, triggers, rules, views, functions, domains, enums, sequences)`,
   ].filter((x): x is string => x !== undefined);
   const notCompared = [
     ...(left.length > 0 ? [`data of ${left.length} tables or views (${mib(f.chosen.leftBytes)}) dumped as definitions only: ${left.slice(0, LIST_MAX).map((l) => `${l.rel.schema}.${l.rel.name} (${l.why})`).join('; ')}${left.length > LIST_MAX ? `; and ${left.length - LIST_MAX} more` : ''}`] : []),
@@ -42,7 +45,7 @@ export function reportScope(ctx: CheckContext, f: ScopeFacts): void {
     ...NOT_COMPARED_KINDS,
   ];
   ctx.info('scope', {
-    how: f.scope.how, schemas, limit: f.scope.limitFrom, bytesCompared: f.chosen.keptBytes, bytesLeftOut: f.chosen.leftBytes,
+    how: f.scope.how, schemas, ...(f.extensions.length > 0 ? { extensions: f.extensions } : {}), limit: f.scope.limitFrom, bytesCompared: f.chosen.keptBytes, bytesLeftOut: f.chosen.leftBytes,
     compared, notCompared, leftOut: left.slice(0, LIST_MAX).map((l) => ({ table: `${l.rel.schema}.${l.rel.name}`, bytes: l.rel.bytes, why: l.why })),
   });
   ctx.finding({

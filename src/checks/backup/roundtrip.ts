@@ -9,13 +9,14 @@ import { supervise } from '../../targets/pg/target.js';
 import type { Check, CheckContext } from '../types.js';
 import { chooseScope } from './choose.js';
 import { key, largeObjectSum, matviewQuerySum, relationSums, SEQUENCES_SQL, sequencePositions, type Fingerprint } from './compare.js';
+import { compareDefinitions, definitions } from './definitions.js';
 import { judge } from './judge.js';
 import { libpqEnvFiles } from './libpq.js';
 import { claimDir, currentOwner, DUMP_DIR_PREFIX, reapDumpDirs } from './owner.js';
 import { findPgTools, type PgTools } from './pg-tools.js';
 import { reportScope } from './report.js';
 import { createScratch, reapScratch, sourceLocale } from './scratch.js';
-import { applyBudget, dumpArgs, FK_SQL, RELATIONS_SQL, schemaParams, UNCOMPARED_SQL, type Relation } from './scope.js';
+import { applyBudget, dumpArgs, EXTENSIONS_SQL, FK_SQL, RELATIONS_SQL, schemaParams, UNCOMPARED_SQL, type Relation } from './scope.js';
 import { runTool } from './spawn.js';
 
 export interface RoundTripHooks {
@@ -27,12 +28,13 @@ export interface RoundTripHooks {
   onSpawn?: (pid: number) => void;
 }
 
-async function tools(ctx: CheckContext): Promise<PgTools> {
+async function tools(ctx: CheckContext): Promise<PgTools & { major: number }> {
   const num = Number((await ctx.targets.pg!.admin.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]!.v);
-  const found = await findPgTools(Math.floor(num / 10000), ctx.config.backup.pg_dump_path);
+  const major = Math.floor(num / 10000);
+  const found = await findPgTools(major, ctx.config.backup.pg_dump_path);
   if ('reason' in found) throw new SkipCheck(found.reason);
   ctx.info('pgDump', { path: found.pgDump, version: found.version });
-  return found;
+  return { ...found, major };
 }
 
 function declare(ctx: CheckContext): void {
@@ -50,6 +52,7 @@ function declare(ctx: CheckContext): void {
   m.describe('sequences_compared', { meaning: 'count' });
   m.describe('large_objects_compared', { meaning: 'count' });
   m.describe('rows_compared', { meaning: 'count', description: 'rows of the source counted and checksummed' });
+  m.describe('definitions_compared', { meaning: 'count', description: 'columns, constraints, indexes, triggers, rules, views, functions, types and sequences whose definitions were compared' });
   m.describe('objects_not_compared', { meaning: 'count', description: 'objects in scope that could not be read (no privilege)' });
   m.describe('restore_mismatches', { meaning: 'defects', description: 'tables, views, sequences or large objects that came back different or not at all' });
   m.headline('restore_mismatches');
@@ -136,6 +139,8 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   const seqNames = (await source.query<{ schema: string; name: string }>(SEQUENCES_SQL, params)).rows;
   const uncompared = (await source.query<{ why: string; n: number }>(UNCOMPARED_SQL, params)).rows;
   const loBytes = Number((await source.query<{ b: string }>(`SELECT pg_table_size('pg_largeobject') AS b`)).rows[0]!.b);
+  const extensions = 'only' in scope.set && bin.major >= 14 ? (await source.query<{ name: string }>(EXTENSIONS_SQL, [scope.set.only])).rows.map((r) => r.name) : [];
+  const srcDefs = await definitions(source, params);
   const chosen = applyBudget(rels, fks, scope.maxBytes);
   const withBlobs = chosen.keptBytes + loBytes <= scope.maxBytes;
   if (chosen.kept.length === 0 && seqNames.length === 0 && !withBlobs) throw new SkipCheck(`nothing to compare in ${scope.how}: no tables, views, sequences or large objects fit`);
@@ -144,7 +149,7 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   const spawnOpts = { signal: ctx.signal, timeoutMs: budget, onSpawn: hooks.onSpawn };
   const seqBefore = await sequencePositions(source, seqNames, ctx.signal);
   ctx.progress('pg_dump');
-  const dumpMs = await timed(ctx, 'dump_duration', () => runTool(bin.pgDump, ['-Fc', `--snapshot=${snapshot}`, '--lock-wait-timeout=10000', '-f', file, ...dumpArgs(scope.set, chosen.left.map((l) => l.rel), withBlobs), '--dbname=service=stackprobe'], { ...spawnOpts, env: sourceEnv }));
+  const dumpMs = await timed(ctx, 'dump_duration', () => runTool(bin.pgDump, ['-Fc', `--snapshot=${snapshot}`, '--lock-wait-timeout=10000', '-f', file, ...dumpArgs(scope.set, chosen.left.map((l) => l.rel), withBlobs, extensions), '--dbname=service=stackprobe'], { ...spawnOpts, env: sourceEnv }));
   const seqAfter = await sequencePositions(source, seqNames, ctx.signal);
   const dumpBytes = (await stat(file)).size;
   await hooks.afterDump?.();
@@ -172,9 +177,10 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   const present = chosen.kept.flatMap((r) => { const x = byKey.get(`${r.schema}.${r.name}`); return x ? [{ ...r, populated: x.populated }] : []; });
   await verify.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   const dst = { ...(await readSide(verify, present, withBlobs, ctx.signal)), seqs: await sequencePositions(verify, seqNames, ctx.signal) };
+  const dstDefs = await definitions(verify, params);
   await verify.query('ROLLBACK');
-  judge(ctx, { ...src, seqs: seqBefore, seqAfter, mvQuery }, dst, chosen.kept);
-  reportScope(ctx, { scope, chosen, seqs: seqNames.length, withBlobs, loBytes, loCount: src.lo?.rows, uncompared });
+  judge(ctx, { ...src, seqs: seqBefore, seqAfter, mvQuery }, dst, chosen.kept, { compared: srcDefs.size, diffs: compareDefinitions(srcDefs, dstDefs) });
+  reportScope(ctx, { scope, chosen, seqs: seqNames.length, definitions: srcDefs.size, extensions, withBlobs, loBytes, loCount: src.lo?.rows, uncompared });
   record(ctx, { dumpMs, restoreMs, dumpBytes, dataBytes: chosen.keptBytes, left: chosen.left.length, leftBytes: chosen.leftBytes });
 }
 

@@ -25,9 +25,13 @@ export function exactPattern(...names: string[]): string {
   return names.map((n) => `"${n.replaceAll('"', '""')}"`).join('.');
 }
 
-export function dumpArgs(set: SchemaSet, excludedData: Pick<Relation, 'schema' | 'name'>[], withBlobs: boolean): string[] {
+/**
+ * `extensions`: those installed in the named schemas; a schema-scoped dump leaves extensions out (-e, pg_dump 14+,
+ * brings them back), so a table using their types would not restore.
+ */
+export function dumpArgs(set: SchemaSet, excludedData: Pick<Relation, 'schema' | 'name'>[], withBlobs: boolean, extensions: string[] = []): string[] {
   const only = 'only' in set;
-  const schemaArgs = only ? set.only.flatMap((s) => ['-n', exactPattern(s)]) : set.except.flatMap((s) => ['-N', exactPattern(s)]);
+  const schemaArgs = only ? [...set.only.flatMap((s) => ['-n', exactPattern(s)]), ...extensions.flatMap((e) => ['-e', exactPattern(e)])] : set.except.flatMap((s) => ['-N', exactPattern(s)]);
   // Large objects are in no schema: a schema-scoped dump leaves them out unless asked (--blobs), a whole-database one keeps them.
   const blobs = only ? (withBlobs ? ['--blobs'] : []) : (withBlobs ? [] : ['--no-blobs']);
   return [...schemaArgs, ...blobs, ...excludedData.map((r) => `--exclude-table-data=${exactPattern(r.schema, r.name)}`)];
@@ -40,8 +44,12 @@ export function schemaParams(set: SchemaSet): [string[] | null, string[]] {
 
 const SYSTEM_SCHEMA = `(n.nspname IN ('pg_catalog', 'information_schema') OR n.nspname LIKE 'pg\\_%')`;
 /** Objects an extension owns are recreated by CREATE EXTENSION, not dumped as data. */
-const NOT_EXTENSION_MEMBER = `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')`;
-export const IN_SCOPE = `NOT ${SYSTEM_SCHEMA} AND ($1::text[] IS NULL OR n.nspname = ANY($1::text[])) AND NOT n.nspname = ANY($2::text[]) AND ${NOT_EXTENSION_MEMBER}`;
+const notExtensionMember = (oid: string, catalog: string) => `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${catalog}'::regclass AND e.objid = ${oid} AND e.deptype = 'e')`;
+const NOT_EXTENSION_MEMBER = notExtensionMember('c.oid', 'pg_class');
+/** The scope filter for an object of `catalog` whose oid is `oid` and whose schema row is `n`: $1 names to keep (or null), $2 names to leave out. */
+export const inScope = (oid = 'c.oid', catalog = 'pg_class') =>
+  `NOT ${SYSTEM_SCHEMA} AND ($1::text[] IS NULL OR n.nspname = ANY($1::text[])) AND NOT n.nspname = ANY($2::text[]) AND ${notExtensionMember(oid, catalog)}`;
+export const IN_SCOPE = inScope();
 
 export const RELATIONS_SQL = `
   SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relpersistence = 'u' AS unlogged,
@@ -51,6 +59,9 @@ export const RELATIONS_SQL = `
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'm') AND c.relpersistence IN ('p', 'u') AND ${IN_SCOPE}
   ORDER BY n.nspname, c.relname`;
+
+/** Extensions installed in the named schemas ($1). */
+export const EXTENSIONS_SQL = `SELECT e.extname AS name FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE n.nspname = ANY($1::text[]) ORDER BY 1`;
 
 /** Foreign keys between partition-tree roots: a child's rows need its parent's rows restored. */
 export const FK_SQL = `
