@@ -9,7 +9,7 @@ import type { ConfigInput } from '../../src/config/schema.js';
 import type { CheckResult, RunResult } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { createLocaleDatabase, financeFixtureSql, LOCALE_FIXTURE_SQL } from '../helpers/backup-fixture.js';
+import { bookkeepingFixtureSql, createLocaleDatabase, financeFixtureSql, LOCALE_FIXTURE_SQL, musicStoreFixtureSql } from '../helpers/backup-fixture.js';
 import type { TestDatabase } from '../helpers/pg.js';
 
 const roundtrip = backupChecks.find((c) => c.id === 'backup.roundtrip')!;
@@ -176,5 +176,29 @@ describe('backup.roundtrip keeps the source database\'s encoding and locale', ()
         await db.drop();
       }
     }, 120_000);
+  }
+});
+
+describe('backup.roundtrip on two more real-style schemas', () => {
+  const fixtures = [
+    { label: 'music store (Chinook style)', sql: musicStoreFixtureSql(), tamper: `UPDATE "Track" SET "UnitPrice" = 9.99 WHERE "TrackId" = 17`, subject: 'public.Track' },
+    { label: 'bookkeeping (Django style)', sql: bookkeepingFixtureSql(), tamper: `ALTER TABLE ledger.journal_line ENABLE TRIGGER journal_line_balanced`, subject: 'ledger.journal_line.journal_line_balanced' },
+  ];
+  for (const f of fixtures) {
+    it(`passes on the ${f.label} and fails when its restore is tampered`, async () => {
+      const db = await createLocaleDatabase();
+      try {
+        await db.sql(f.sql);
+        const c = await runOn(db);
+        figures(f.label, c);
+        expect(c.status, c.reason).toBe('pass');
+        expect(errors(c)).toEqual([]);
+        const t = await runOn(db, {}, withHooks({ beforeCompare: (url) => onUrl(url, f.tamper) }));
+        expect(t.status).toBe('fail');
+        expect(errors(t).map((e) => e.subject)).toEqual([f.subject]);
+      } finally {
+        await db.drop();
+      }
+    }, 180_000);
   }
 });
