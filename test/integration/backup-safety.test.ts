@@ -176,3 +176,22 @@ describe('cleanup after SIGKILL', () => {
     }
   }, 300_000);
 });
+
+describe('bounded waits', () => {
+  it('fails with the reason, soon after config.backup.lock_wait_ms, when a table in scope is locked by another session', async () => {
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query(`BEGIN; LOCK TABLE "Finance"."Ledger Entries" IN ACCESS EXCLUSIVE MODE`);
+      const t0 = performance.now();
+      const c = await runOn(db.url, { backup: { schemas: ['Finance'], lock_wait_ms: 1500 } });
+      const tookMs = performance.now() - t0;
+      expect(c.status).toBe('fail');
+      expect(c.reason).toMatch(/^a table in scope stayed locked by another session for longer than config\.backup\.lock_wait_ms \(1500 ms\): .*lock/);
+      // The reason is the lock timeout, not the check's budget: it did not queue behind the lock.
+      console.log(`locked table: failed after ${tookMs.toFixed(0)} ms: ${c.reason}`);
+    } finally {
+      await holder.end();
+    }
+  }, 60_000);
+});

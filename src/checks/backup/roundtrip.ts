@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { SkipCheck } from '../../util/errors.js';
+import { errorKind, SkipCheck } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import { supervise } from '../../targets/pg/target.js';
 import type { Check, CheckContext } from '../types.js';
@@ -112,6 +112,9 @@ export async function roundTrip(ctx: CheckContext, hooks: RoundTripHooks = {}): 
     await roundTripIn(ctx, hooks, lost);
   } catch (err) {
     if (lost.length > 0) throw new Error(`${lost[0]}; then: ${(err as Error).message}`);
+    if (errorKind(err) === '55P03' || /lock timeout|could not obtain lock/i.test((err as Error).message)) {
+      throw new Error(`a table in scope stayed locked by another session for longer than config.backup.lock_wait_ms (${ctx.config.backup.lock_wait_ms} ms): ${(err as Error).message}`);
+    }
     throw err;
   }
 }
@@ -132,6 +135,8 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   // The source is read in one REPEATABLE READ snapshot that pg_dump shares, so concurrent writes cannot fake a mismatch.
   const source = await session(ctx, lost, pgt.url, 'source', 'stackprobe-backup-source');
   await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  // A table locked by someone else's DDL fails the check quickly with the reason, instead of waiting out the budget.
+  await source.query(`SELECT set_config('lock_timeout', $1, true)`, [String(ctx.config.backup.lock_wait_ms)]);
   const snapshot = (await source.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
   const params = schemaParams(scope.set);
   const rels = (await source.query<Relation>(RELATIONS_SQL, params)).rows.map((r) => ({ ...r, oid: Number(r.oid), root: Number(r.root), bytes: Number(r.bytes) }));
@@ -149,7 +154,7 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   const spawnOpts = { signal: ctx.signal, timeoutMs: budget, onSpawn: hooks.onSpawn };
   const seqBefore = await sequencePositions(source, seqNames, ctx.signal);
   ctx.progress('pg_dump');
-  const dumpMs = await timed(ctx, 'dump_duration', () => runTool(bin.pgDump, ['-Fc', `--snapshot=${snapshot}`, '--lock-wait-timeout=10000', '-f', file, ...dumpArgs(scope.set, chosen.left.map((l) => l.rel), withBlobs, extensions), '--dbname=service=stackprobe'], { ...spawnOpts, env: sourceEnv }));
+  const dumpMs = await timed(ctx, 'dump_duration', () => runTool(bin.pgDump, ['-Fc', `--snapshot=${snapshot}`, `--lock-wait-timeout=${ctx.config.backup.lock_wait_ms}`, '-f', file, ...dumpArgs(scope.set, chosen.left.map((l) => l.rel), withBlobs, extensions), '--dbname=service=stackprobe'], { ...spawnOpts, env: sourceEnv }));
   const seqAfter = await sequencePositions(source, seqNames, ctx.signal);
   const dumpBytes = (await stat(file)).size;
   await hooks.afterDump?.();
