@@ -1,7 +1,10 @@
 // Pure logic of the round trip's scope and safety: exact pg_dump patterns, the size budget closed over foreign keys, libpq files, owner markers, sequences.
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sequenceRestoredRight } from '../../src/checks/backup/judge.js';
-import { libpqParams, passfileLine, serviceFile } from '../../src/checks/backup/libpq.js';
+import { libpqEnvFiles, libpqParams, passfileLine, serviceFile } from '../../src/checks/backup/libpq.js';
 import { formatOwner, parseOwner } from '../../src/checks/backup/owner.js';
 import { createDatabaseSql, quoteLiteral } from '../../src/checks/backup/scratch.js';
 import { applyBudget, dumpArgs, exactPattern, type Relation } from '../../src/checks/backup/scope.js';
@@ -62,6 +65,23 @@ describe('credentials for pg_dump/pg_restore', () => {
     expect(() => serviceFile('sp', { options: 'x\ny' })).toThrow(/line break/);
     expect(passfileLine('a:b\\c d ')).toBe('*:*:*:*:a\\:b\\\\c d \n');
     expect(() => passfileLine('a\nb')).toThrow(/line break/);
+  });
+});
+
+describe('the private libpq files', () => {
+  it('are mode 0600, hold the password only in the passfile, and the environment only names them', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-t-libpq-'));
+    try {
+      const env = await libpqEnvFiles(dir, 'scratch', 'postgres://app@db/prod?password=Sekr3t&passfile=%2Fother&sslmode=verify-full', { dbname: 'stackprobe_restore_1' });
+      expect(Object.keys(env).sort()).toEqual(['PGPASSFILE', 'PGSERVICE', 'PGSERVICEFILE']);
+      expect(JSON.stringify(env)).not.toContain('Sekr3t');
+      const svc = await readFile(env.PGSERVICEFILE!, 'utf8');
+      expect(svc).toBe('[stackprobe]\nhost=db\ndbname=stackprobe_restore_1\nuser=app\nsslmode=verify-full\nconnect_timeout=10\n');
+      expect(await readFile(env.PGPASSFILE!, 'utf8')).toBe('*:*:*:*:Sekr3t\n');
+      for (const f of [env.PGSERVICEFILE!, env.PGPASSFILE!]) expect((await stat(f)).mode & 0o777).toBe(0o600);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
