@@ -49,6 +49,9 @@ describe('backup.roundtrip on a personal-finance schema', () => {
     await db.sql(financeFixtureSql(60_000));
     // stackprobe's own schema on the user's server: never in the default scope.
     await db.sql(`CREATE SCHEMA stackprobe; CREATE TABLE stackprobe.scratch_data (id int)`);
+    // Database-level settings a dump does not carry: they change how values and definitions print in the source's sessions only.
+    await db.sql(`ALTER DATABASE ${db.name} SET TimeZone = 'Pacific/Chatham'; ALTER DATABASE ${db.name} SET DateStyle = 'SQL, DMY';
+      ALTER DATABASE ${db.name} SET IntervalStyle = 'sql_standard'; ALTER DATABASE ${db.name} SET search_path = "Finance", public; ALTER DATABASE ${db.name} SET extra_float_digits = -3`);
   }, 120_000);
   afterAll(async () => {
     await db?.drop();

@@ -91,8 +91,17 @@ async function session(ctx: CheckContext, lost: Lost, url: string, role: string,
     return client.end();
   });
   await client.connect();
+  await client.query(PINNED_SETTINGS);
   return client;
 }
+
+/**
+ * The source's database-level settings (ALTER DATABASE … SET) are not in a dump, and they change how values and
+ * definitions print: both sides' sessions use the same fixed ones, so only the data can differ. search_path is
+ * pg_catalog alone, so definitions print fully qualified and no user operator or function shadows ours.
+ */
+const PINNED_SETTINGS = `SET search_path = pg_catalog; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';
+  SET extra_float_digits = 1; SET bytea_output = 'hex'; SET lc_monetary = 'C'; SET lc_numeric = 'C'; SET xmloption = 'content'`;
 
 async function timed(ctx: CheckContext, metric: string, fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
