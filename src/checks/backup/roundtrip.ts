@@ -5,9 +5,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { errorKind, SkipCheck } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
-import { supervise } from '../../targets/pg/target.js';
 import type { Check, CheckContext } from '../types.js';
-import { chooseScope } from './choose.js';
+import { chooseScope, type Scope } from './choose.js';
+import { type Lost, session } from './session.js';
 import { key, largeObjectSum, matviewQuerySum, relationSums, SEQUENCES_SQL, sequencePositions, type Fingerprint } from './compare.js';
 import { compareDefinitions, definitions } from './definitions.js';
 import { judge } from './judge.js';
@@ -16,7 +16,7 @@ import { claimDir, currentOwner, DUMP_DIR_PREFIX, reapDumpDirs } from './owner.j
 import { findPgTools, type PgTools } from './pg-tools.js';
 import { reportScope } from './report.js';
 import { createScratch, reapScratch, sourceLocale } from './scratch.js';
-import { applyBudget, dumpArgs, EXTENSIONS_SQL, FK_SQL, RELATIONS_SQL, schemaParams, UNCOMPARED_SQL, type Relation } from './scope.js';
+import { applyBudget, type Budgeted, dumpArgs, EXTENSIONS_SQL, FK_SQL, RELATIONS_SQL, schemaParams, UNCOMPARED_SQL, type Relation } from './scope.js';
 import { runTool } from './spawn.js';
 
 export interface RoundTripHooks {
@@ -71,37 +71,6 @@ async function reapLeftovers(ctx: CheckContext): Promise<void> {
   }
 }
 
-/** Why sessions were lost, in order: the first becomes the check's reason (node-postgres's later errors do not say why). */
-type Lost = string[];
-
-/** A supervised session: a lost backend is recorded with its reason, and the abort signal ends the session. */
-async function session(ctx: CheckContext, lost: Lost, url: string, role: string, name: string): Promise<pg.Client> {
-  const pgt = ctx.targets.pg!;
-  const client = supervise(new pg.Client({
-    connectionString: url, application_name: name, connectionTimeoutMillis: pgt.timeouts.connectMs,
-    statement_timeout: ctx.config.timeouts.check_ms, query_timeout: ctx.config.timeouts.check_ms + 1000,
-  }), (err) => {
-    const code = (err as { code?: string }).code;
-    lost.push(`the ${role} session (${name}) was lost: ${redactText(err.message)}${code ? ` (SQLSTATE ${code})` : ''}`);
-  });
-  const onAbort = () => void client.end();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  ctx.defer(() => {
-    ctx.signal.removeEventListener('abort', onAbort);
-    return client.end();
-  });
-  await client.connect();
-  await client.query(PINNED_SETTINGS);
-  return client;
-}
-
-/**
- * The source's database-level settings (ALTER DATABASE … SET) are not in a dump, and they change how values and
- * definitions print: both sides' sessions use the same fixed ones, so only the data can differ. search_path is
- * pg_catalog alone, so definitions print fully qualified and no user operator or function shadows ours.
- */
-const PINNED_SETTINGS = `SET search_path = pg_catalog; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';
-  SET extra_float_digits = 1; SET bytea_output = 'hex'; SET lc_monetary = 'C'; SET lc_numeric = 'C'; SET xmloption = 'content'`;
 
 async function timed(ctx: CheckContext, metric: string, fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
@@ -128,6 +97,53 @@ export async function roundTrip(ctx: CheckContext, hooks: RoundTripHooks = {}): 
   }
 }
 
+/** What the source holds in scope, read in the dump's snapshot, and what of it fits the size limit. */
+interface Plan {
+  params: [string[] | null, string[]];
+  chosen: Budgeted;
+  withBlobs: boolean;
+  loBytes: number;
+  seqNames: { schema: string; name: string }[];
+  uncompared: { why: string; n: number }[];
+  extensions: string[];
+  defs: Map<string, string>;
+}
+
+async function plan(source: pg.Client, scope: Scope, major: number): Promise<Plan> {
+  const params = schemaParams(scope.set);
+  const rels = (await source.query<Relation>(RELATIONS_SQL, params)).rows.map((r) => ({ ...r, oid: Number(r.oid), root: Number(r.root), bytes: Number(r.bytes) }));
+  const fks = (await source.query<{ child: string; parent: string }>(FK_SQL)).rows.map((r) => ({ child: Number(r.child), parent: Number(r.parent) }));
+  const seqNames = (await source.query<{ schema: string; name: string }>(SEQUENCES_SQL, params)).rows;
+  const uncompared = (await source.query<{ why: string; n: number }>(UNCOMPARED_SQL, params)).rows;
+  const loBytes = Number((await source.query<{ b: string }>(`SELECT pg_table_size('pg_largeobject') AS b`)).rows[0]!.b);
+  const extensions = 'only' in scope.set && major >= 14 ? (await source.query<{ name: string }>(EXTENSIONS_SQL, [scope.set.only])).rows.map((r) => r.name) : [];
+  const defs = await definitions(source, params);
+  const chosen = applyBudget(rels, fks, scope.maxBytes);
+  const withBlobs = chosen.keptBytes + loBytes <= scope.maxBytes;
+  if (chosen.kept.length === 0 && seqNames.length === 0 && !withBlobs) throw new SkipCheck(`nothing to compare in ${scope.how}: no tables, views, sequences or large objects fit`);
+  return { params, chosen, withBlobs, loBytes, seqNames, uncompared, extensions, defs };
+}
+
+/** The source's fingerprints in the dump's snapshot; a restore refreshes materialised views, so their queries' answers are kept too. */
+async function readSource(ctx: CheckContext, source: pg.Client, p: Plan): Promise<{ rels: Map<string, Fingerprint>; lo: Fingerprint | undefined; mvQuery: Map<string, Fingerprint> }> {
+  const side = await readSide(source, p.chosen.kept, p.withBlobs, ctx.signal);
+  const mvQuery = new Map<string, Fingerprint>();
+  for (const mv of p.chosen.kept.filter((r) => r.kind === 'm' && r.populated)) mvQuery.set(key(mv), await matviewQuerySum(source, mv));
+  return { ...side, mvQuery };
+}
+
+/** The restored copy's fingerprints and definitions, for the objects the source had. */
+async function readRestored(ctx: CheckContext, verify: pg.Client, p: Plan) {
+  const byKey = new Map((await verify.query<Relation>(RELATIONS_SQL, p.params)).rows.map((r) => [key(r), r]));
+  const present = p.chosen.kept.flatMap((r) => { const x = byKey.get(key(r)); return x ? [{ ...r, populated: x.populated }] : []; });
+  await verify.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  const side = await readSide(verify, present, p.withBlobs, ctx.signal);
+  const seqs = await sequencePositions(verify, p.seqNames, ctx.signal);
+  const defs = await definitions(verify, p.params);
+  await verify.query('ROLLBACK');
+  return { ...side, seqs, defs };
+}
+
 async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost): Promise<void> {
   declare(ctx);
   const pgt = ctx.targets.pg!;
@@ -139,7 +155,7 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   ctx.defer(() => rm(dir, { recursive: true, force: true }));
   await claimDir(dir, owner);
   const file = path.join(dir, 'dump.pgdump');
-  const budget = ctx.config.timeouts.check_ms;
+  const spawnOpts = { signal: ctx.signal, timeoutMs: ctx.config.timeouts.check_ms, onSpawn: hooks.onSpawn };
 
   // The source is read in one REPEATABLE READ snapshot that pg_dump shares, so concurrent writes cannot fake a mismatch.
   const source = await session(ctx, lost, pgt.url, 'source', 'stackprobe-backup-source');
@@ -147,35 +163,22 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   // A table locked by someone else's DDL fails the check quickly with the reason, instead of waiting out the budget.
   await source.query(`SELECT set_config('lock_timeout', $1, true)`, [String(ctx.config.backup.lock_wait_ms)]);
   const snapshot = (await source.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
-  const params = schemaParams(scope.set);
-  const rels = (await source.query<Relation>(RELATIONS_SQL, params)).rows.map((r) => ({ ...r, oid: Number(r.oid), root: Number(r.root), bytes: Number(r.bytes) }));
-  const fks = (await source.query<{ child: string; parent: string }>(FK_SQL)).rows.map((r) => ({ child: Number(r.child), parent: Number(r.parent) }));
-  const seqNames = (await source.query<{ schema: string; name: string }>(SEQUENCES_SQL, params)).rows;
-  const uncompared = (await source.query<{ why: string; n: number }>(UNCOMPARED_SQL, params)).rows;
-  const loBytes = Number((await source.query<{ b: string }>(`SELECT pg_table_size('pg_largeobject') AS b`)).rows[0]!.b);
-  const extensions = 'only' in scope.set && bin.major >= 14 ? (await source.query<{ name: string }>(EXTENSIONS_SQL, [scope.set.only])).rows.map((r) => r.name) : [];
-  const srcDefs = await definitions(source, params);
-  const chosen = applyBudget(rels, fks, scope.maxBytes);
-  const withBlobs = chosen.keptBytes + loBytes <= scope.maxBytes;
-  if (chosen.kept.length === 0 && seqNames.length === 0 && !withBlobs) throw new SkipCheck(`nothing to compare in ${scope.how}: no tables, views, sequences or large objects fit`);
-
-  const sourceEnv = await libpqEnvFiles(dir, 'source', pgt.url);
-  const spawnOpts = { signal: ctx.signal, timeoutMs: budget, onSpawn: hooks.onSpawn };
-  const seqBefore = await sequencePositions(source, seqNames, ctx.signal);
+  const p = await plan(source, scope, bin.major);
+  const seqBefore = await sequencePositions(source, p.seqNames, ctx.signal);
   ctx.progress('pg_dump');
-  const dumpMs = await timed(ctx, 'dump_duration', () => runTool(bin.pgDump, ['-Fc', `--snapshot=${snapshot}`, `--lock-wait-timeout=${ctx.config.backup.lock_wait_ms}`, '-f', file, ...dumpArgs(scope.set, chosen.left.map((l) => l.rel), withBlobs, extensions), '--dbname=service=stackprobe'], { ...spawnOpts, env: sourceEnv }));
-  const seqAfter = await sequencePositions(source, seqNames, ctx.signal);
+  const dumpArgv = ['-Fc', `--snapshot=${snapshot}`, `--lock-wait-timeout=${ctx.config.backup.lock_wait_ms}`, '-f', file, ...dumpArgs(scope.set, p.chosen.left.map((l) => l.rel), p.withBlobs, p.extensions), '--dbname=service=stackprobe'];
+  const sourceEnv = await libpqEnvFiles(dir, 'source', pgt.url);
+  const dumpMs = await timed(ctx, 'dump_duration', () => runTool(bin.pgDump, dumpArgv, { ...spawnOpts, env: sourceEnv }));
+  const seqAfter = await sequencePositions(source, p.seqNames, ctx.signal);
   const dumpBytes = (await stat(file)).size;
   await hooks.afterDump?.();
   ctx.progress('checksums of the source');
-  const src = await readSide(source, chosen.kept, withBlobs, ctx.signal);
-  // A restore refreshes materialised views from their query: keep that query's answer in the dump's snapshot, to tell a
-  // stale source view from a bad restore without holding the snapshot open during the restore.
-  const mvQuery = new Map<string, Fingerprint>();
-  for (const mv of chosen.kept.filter((r) => r.kind === 'm' && r.populated)) mvQuery.set(key(mv), await matviewQuerySum(source, mv));
+  const src = await readSource(ctx, source, p);
   const locale = await sourceLocale(source);
+  // The snapshot is released before the restore: a long restore must not hold back vacuum on the source.
   await source.query('ROLLBACK');
   ctx.info('sourceLocale', locale);
+
   const scratch = await createScratch(ctx, locale, owner);
   const verify = await session(ctx, lost, scratch.url, 'verify', 'stackprobe-backup-verify');
   // A dump of `public` by name creates it, and a new database already has it.
@@ -186,16 +189,10 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
     .catch((err: unknown) => { throw new Error(`the restore failed: ${(err as Error).message}`); }));
   await hooks.beforeCompare?.(scratch.url);
   ctx.progress('checksums of the restore');
-  const restoredRels = (await verify.query<Relation>(RELATIONS_SQL, params)).rows;
-  const byKey = new Map(restoredRels.map((r) => [`${r.schema}.${r.name}`, r]));
-  const present = chosen.kept.flatMap((r) => { const x = byKey.get(`${r.schema}.${r.name}`); return x ? [{ ...r, populated: x.populated }] : []; });
-  await verify.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  const dst = { ...(await readSide(verify, present, withBlobs, ctx.signal)), seqs: await sequencePositions(verify, seqNames, ctx.signal) };
-  const dstDefs = await definitions(verify, params);
-  await verify.query('ROLLBACK');
-  judge(ctx, { ...src, seqs: seqBefore, seqAfter, mvQuery }, dst, chosen.kept, { compared: srcDefs.size, diffs: compareDefinitions(srcDefs, dstDefs) });
-  reportScope(ctx, { scope, chosen, seqs: seqNames.length, definitions: srcDefs.size, extensions, withBlobs, loBytes, loCount: src.lo?.rows, uncompared });
-  record(ctx, { dumpMs, restoreMs, dumpBytes, dataBytes: chosen.keptBytes, left: chosen.left.length, leftBytes: chosen.leftBytes });
+  const dst = await readRestored(ctx, verify, p);
+  judge(ctx, { ...src, seqs: seqBefore, seqAfter }, dst, p.chosen.kept, { compared: p.defs.size, diffs: compareDefinitions(p.defs, dst.defs) });
+  reportScope(ctx, { scope, chosen: p.chosen, seqs: p.seqNames.length, definitions: p.defs.size, extensions: p.extensions, withBlobs: p.withBlobs, loBytes: p.loBytes, loCount: src.lo?.rows, uncompared: p.uncompared });
+  record(ctx, { dumpMs, restoreMs, dumpBytes, dataBytes: p.chosen.keptBytes, left: p.chosen.left.length, leftBytes: p.chosen.leftBytes });
 }
 
 function record(ctx: CheckContext, f: { dumpMs: number; restoreMs: number; dumpBytes: number; dataBytes: number; left: number; leftBytes: number }): void {
