@@ -10,7 +10,7 @@ export interface ScopeFacts {
   definitions: number;
   extensions: string[];
   withBlobs: boolean;
-  loBytes: number;
+  loWhy: string;
   loCount: number | undefined;
   uncompared: { why: string; n: number }[];
 }
@@ -40,7 +40,7 @@ export function reportScope(ctx: CheckContext, f: ScopeFacts): void {
   ].filter((x): x is string => x !== undefined);
   const notCompared = [
     ...(left.length > 0 ? [`data of ${left.length} tables or views (${mib(f.chosen.leftBytes)}) dumped as definitions only: ${left.slice(0, LIST_MAX).map((l) => `${l.rel.schema}.${l.rel.name} (${l.why})`).join('; ')}${left.length > LIST_MAX ? `; and ${left.length - LIST_MAX} more` : ''}`] : []),
-    ...(f.withBlobs ? [] : [`large objects (${mib(f.loBytes)} would exceed the limit; left out of the dump)`]),
+    ...(f.withBlobs ? [] : [`large objects (${f.loWhy}; left out of the dump)`]),
     ...f.uncompared.map((u) => `${u.n} ${u.why}`),
     ...NOT_COMPARED_KINDS,
   ];
@@ -53,6 +53,12 @@ export function reportScope(ctx: CheckContext, f: ScopeFacts): void {
     title: `scope: ${f.scope.how}: schemas ${schemas.join(', ') || '(none with tables)'}; compared ${compared.join(', ')} (${mib(f.chosen.keptBytes)})`,
     detail: `Not compared: ${notCompared.join('; ')}.`,
   });
+  if (!f.withBlobs) {
+    ctx.finding({
+      severity: 'warn', subject: 'large objects', title: `large objects were left out of the dump and not compared: ${f.loWhy}`,
+      recommendation: 'Connect as a role that may read them (their owner, or with SELECT granted on them), or raise config.backup.max_bytes.',
+    });
+  }
   if (left.length > 0) {
     ctx.finding({
       severity: 'warn', subject: 'scope',

@@ -16,7 +16,7 @@ import { claimDir, currentOwner, DUMP_DIR_PREFIX, reapDumpDirs } from './owner.j
 import { findPgTools, type PgTools } from './pg-tools.js';
 import { reportScope } from './report.js';
 import { createScratch, reapScratch, sourceLocale } from './scratch.js';
-import { applyBudget, type Budgeted, dumpArgs, EXTENSIONS_SQL, FK_SQL, RELATIONS_SQL, schemaParams, UNCOMPARED_SQL, type Relation } from './scope.js';
+import { applyBudget, type Budgeted, dumpArgs, EXTENSIONS_SQL, FK_SQL, RELATIONS_SQL, schemaParams, UNCOMPARED_SQL, UNREADABLE_LO_SQL, UNREADABLE_SQL, type Relation } from './scope.js';
 import { runTool } from './spawn.js';
 
 export interface RoundTripHooks {
@@ -102,7 +102,9 @@ interface Plan {
   params: [string[] | null, string[]];
   chosen: Budgeted;
   withBlobs: boolean;
-  loBytes: number;
+  /** Why large objects are left out, when they are. */
+  loWhy: string;
+  loUnreadable: number;
   seqNames: { schema: string; name: string }[];
   uncompared: { why: string; n: number }[];
   extensions: string[];
@@ -111,6 +113,10 @@ interface Plan {
 
 async function plan(source: pg.Client, scope: Scope, major: number): Promise<Plan> {
   const params = schemaParams(scope.set);
+  const unreadable = (await source.query<{ what: string }>(UNREADABLE_SQL, params)).rows.map((r) => r.what);
+  if (unreadable.length > 0) {
+    throw new SkipCheck(`the role stackprobe connects as may not read everything in ${scope.how}, so pg_dump cannot dump it: no privilege on ${unreadable.slice(0, 10).join(', ')}${unreadable.length > 10 ? ', …' : ''}. Connect as the role your backups run as, GRANT it SELECT (and USAGE on the schema), or narrow config.backup.schemas`);
+  }
   const rels = (await source.query<Relation>(RELATIONS_SQL, params)).rows.map((r) => ({ ...r, oid: Number(r.oid), root: Number(r.root), bytes: Number(r.bytes) }));
   const fks = (await source.query<{ child: string; parent: string }>(FK_SQL)).rows.map((r) => ({ child: Number(r.child), parent: Number(r.parent) }));
   const seqNames = (await source.query<{ schema: string; name: string }>(SEQUENCES_SQL, params)).rows;
@@ -119,9 +125,11 @@ async function plan(source: pg.Client, scope: Scope, major: number): Promise<Pla
   const extensions = 'only' in scope.set && major >= 14 ? (await source.query<{ name: string }>(EXTENSIONS_SQL, [scope.set.only])).rows.map((r) => r.name) : [];
   const defs = await definitions(source, params);
   const chosen = applyBudget(rels, fks, scope.maxBytes);
-  const withBlobs = chosen.keptBytes + loBytes <= scope.maxBytes;
+  const loUnreadable = (await source.query<{ n: number }>(UNREADABLE_LO_SQL)).rows[0]!.n;
+  const withBlobs = chosen.keptBytes + loBytes <= scope.maxBytes && loUnreadable === 0;
+  const loWhy = loUnreadable > 0 ? `${loUnreadable} of them this role may not read` : `${(loBytes / 1024 / 1024).toFixed(1)} MiB would exceed the limit`;
   if (chosen.kept.length === 0 && seqNames.length === 0 && !withBlobs) throw new SkipCheck(`nothing to compare in ${scope.how}: no tables, views, sequences or large objects fit`);
-  return { params, chosen, withBlobs, loBytes, seqNames, uncompared, extensions, defs };
+  return { params, chosen, withBlobs, loWhy, loUnreadable, seqNames, uncompared, extensions, defs };
 }
 
 /** The source's fingerprints in the dump's snapshot; a restore refreshes materialised views, so their queries' answers are kept too. */
@@ -191,7 +199,8 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   ctx.progress('checksums of the restore');
   const dst = await readRestored(ctx, verify, p);
   judge(ctx, { ...src, seqs: seqBefore, seqAfter }, dst, p.chosen.kept, { compared: p.defs.size, diffs: compareDefinitions(p.defs, dst.defs) });
-  reportScope(ctx, { scope, chosen: p.chosen, seqs: p.seqNames.length, definitions: p.defs.size, extensions: p.extensions, withBlobs: p.withBlobs, loBytes: p.loBytes, loCount: src.lo?.rows, uncompared: p.uncompared });
+  ctx.metrics.counter('objects_not_compared', {}, 'objects').add(p.loUnreadable);
+  reportScope(ctx, { scope, chosen: p.chosen, seqs: p.seqNames.length, definitions: p.defs.size, extensions: p.extensions, withBlobs: p.withBlobs, loWhy: p.loWhy, loCount: src.lo?.rows, uncompared: p.uncompared });
   record(ctx, { dumpMs, restoreMs, dumpBytes, dataBytes: p.chosen.keptBytes, left: p.chosen.left.length, leftBytes: p.chosen.leftBytes });
 }
 

@@ -60,6 +60,27 @@ export const RELATIONS_SQL = `
   WHERE c.relkind IN ('r', 'm') AND c.relpersistence IN ('p', 'u') AND ${IN_SCOPE}
   ORDER BY n.nspname, c.relname`;
 
+/**
+ * Tables, views, sequences and schemas in scope this role may not read: pg_dump locks and reads every one of them, so
+ * with any of these it cannot dump the scope at all.
+ */
+export const UNREADABLE_SQL = `
+  SELECT format('schema %I', n.nspname) AS what FROM pg_namespace n
+  WHERE NOT ${SYSTEM_SCHEMA} AND ($1::text[] IS NULL OR n.nspname = ANY($1::text[])) AND NOT n.nspname = ANY($2::text[]) AND NOT has_schema_privilege(n.oid, 'USAGE')
+  UNION ALL
+  SELECT format('%s %I.%I', CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'm' THEN 'materialised view' WHEN 'v' THEN 'view' ELSE 'table' END, n.nspname, c.relname)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'm', 'S', 'v') AND c.relpersistence <> 't' AND ${IN_SCOPE} AND NOT has_table_privilege(c.oid, 'SELECT')
+  ORDER BY 1 LIMIT 11`;
+
+/** Large objects this role may not read (pg_dump --blobs would fail on them): lo_compat_privileges, superuser, owner, or a SELECT grant. */
+export const UNREADABLE_LO_SQL = `
+  SELECT count(*)::int AS n FROM pg_largeobject_metadata m
+  WHERE NOT (current_setting('lo_compat_privileges')::bool OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+    OR pg_has_role(m.lomowner, 'MEMBER')
+    OR EXISTS (SELECT 1 FROM aclexplode(coalesce(m.lomacl, acldefault('L', m.lomowner))) a
+               WHERE a.privilege_type = 'SELECT' AND (a.grantee = 0 OR pg_has_role(a.grantee, 'MEMBER'))))`;
+
 /** Extensions installed in the named schemas ($1). */
 export const EXTENSIONS_SQL = `SELECT e.extname AS name FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE n.nspname = ANY($1::text[]) ORDER BY 1`;
 
