@@ -57,6 +57,7 @@ export async function reapDumpDirs(root = os.tmpdir()): Promise<string[]> {
   for (const name of await readdir(root)) {
     if (!name.startsWith(DUMP_DIR_PREFIX)) continue;
     const dir = path.join(root, name);
+    // No readable owner file (another user's directory, or one still being made): not ours to judge, left alone.
     const owner = parseOwner(await readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => undefined));
     if (!owner || !(await ownerIsGone(owner))) continue;
     await rm(dir, { recursive: true, force: true });

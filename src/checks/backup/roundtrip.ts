@@ -156,6 +156,9 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   declare(ctx);
   const pgt = ctx.targets.pg!;
   const bin = await tools(ctx);
+  if ((await pgt.admin.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r) {
+    throw new SkipCheck('the server is a standby (read-only), and the round trip restores into a scratch database it creates on the server it reads: point it at a primary or a writable copy');
+  }
   const owner = await currentOwner();
   await reapLeftovers(ctx);
   const scope = await chooseScope(ctx);
