@@ -29,7 +29,7 @@ const scopeInfo = (c: CheckResult) => c.info.scope as { how: string; schemas: st
 function figures(label: string, c: CheckResult): void {
   console.log(`${label}: ${c.status}; dump ${ms(c, 'dump_duration')?.toFixed(0)} ms, ${gauge(c, 'dump_size_bytes')} B archive; restore ${ms(c, 'restore_duration')?.toFixed(0)} ms; `
     + `data ${gauge(c, 'data_size_bytes')} B; ${counter(c, 'tables_compared')} tables, ${counter(c, 'matviews_compared')} matviews, ${counter(c, 'sequences_compared')} sequences, `
-    + `${counter(c, 'large_objects_compared')} large objects, ${counter(c, 'rows_compared')} rows compared; mismatches ${counter(c, 'restore_mismatches')}`);
+    + `${counter(c, 'large_objects_compared')} large objects, ${counter(c, 'definitions_compared')} definitions, ${counter(c, 'rows_compared')} rows compared; mismatches ${counter(c, 'restore_mismatches')}`);
 }
 
 async function onUrl(url: string, sql: string): Promise<void> {
