@@ -103,6 +103,10 @@ INSERT INTO "acct.v2".entries SELECT g % 50, 'dup' FROM generate_series(1, 200) 
 CREATE SCHEMA "we""ird";
 CREATE TABLE "we""ird"."T*?" (k text PRIMARY KEY, v text);
 INSERT INTO "we""ird"."T*?" VALUES ('a', 'x'), ('B', 'y'), ('ä', 'z');
+CREATE TABLE "we""ird"."naïve ☃
+line\x1b[31m" ("Ü" int PRIMARY KEY, "select" text);
+INSERT INTO "we""ird"."naïve ☃
+line\x1b[31m" SELECT g, E'tab\there\nnewline' FROM generate_series(1, 5) g;
 ANALYZE;
 `;
 }

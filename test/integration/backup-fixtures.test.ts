@@ -65,11 +65,11 @@ describe('backup.roundtrip on a personal-finance schema', () => {
     const s = scopeInfo(c);
     expect(s.schemas).toEqual(['Finance', 'acct.v2', 'public', 'we"ird']);
     expect(s.how).toMatch(/^your schemas/);
-    expect(s.compared).toEqual(['11 tables (partitions counted one by one)', '1 unlogged tables', '1 materialised views', '7 sequences (last_value, is_called)', '120 large objects (count, oids and content)',
+    expect(s.compared).toEqual(['12 tables (partitions counted one by one)', '1 unlogged tables', '1 materialised views', '7 sequences (last_value, is_called)', '120 large objects (count, oids and content)',
       expect.stringMatching(/^\d+ definitions \(columns, constraints, indexes, triggers, rules, views, functions, domains, enums, sequences\)$/)]);
     expect(counter(c, 'definitions_compared')).toBeGreaterThan(100);
     expect(s.notCompared.join('\n')).toMatch(/roles, ownership and privileges/);
-    expect(c.findings.find((f) => f.subject === 'scope')!.title).toMatch(/^scope: your schemas .*: schemas Finance, acct\.v2, public, we"ird; compared 11 tables/);
+    expect(c.findings.find((f) => f.subject === 'scope')!.title).toMatch(/^scope: your schemas .*: schemas Finance, acct\.v2, public, we"ird; compared 12 tables/);
     expect(counter(c, 'rows_compared')).toBeGreaterThan(60_000);
     expect(counter(c, 'large_objects_compared')).toBe(120);
     expect(c.metrics.filter((m) => m.headline).map((m) => [m.name, m.meaning])).toEqual([['restore_mismatches', 'defects']]);
@@ -84,7 +84,7 @@ describe('backup.roundtrip on a personal-finance schema', () => {
     figures('finance fixture (quoted schemas)', odd);
     expect(odd.status, odd.reason).toBe('pass');
     expect(scopeInfo(odd).schemas).toEqual(['Finance', 'acct.v2', 'we"ird']);
-    expect(counter(odd, 'tables_compared')).toBe(3);
+    expect(counter(odd, 'tables_compared')).toBe(4);
     // A lower-case name does not match "Finance": names are exact.
     const miss = await runOn(db, { backup: { schemas: ['finance'] } });
     expect(miss.status).toBe('skip');
