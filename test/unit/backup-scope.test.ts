@@ -1,11 +1,12 @@
 // Pure logic of the round trip's scope and safety: exact pg_dump patterns, the size budget closed over foreign keys, libpq files, owner markers, sequences.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sequenceRestoredRight } from '../../src/checks/backup/judge.js';
 import { libpqEnvFiles, libpqParams, passfileLine, serviceFile } from '../../src/checks/backup/libpq.js';
-import { formatOwner, parseOwner } from '../../src/checks/backup/owner.js';
+import { claimDir, currentOwner, formatOwner, ownerIsGone, parseOwner, reapDumpDirs } from '../../src/checks/backup/owner.js';
 import { createDatabaseSql, quoteLiteral } from '../../src/checks/backup/scratch.js';
 import { applyBudget, dumpArgs, exactPattern, type Relation } from '../../src/checks/backup/scope.js';
 
@@ -99,6 +100,26 @@ describe('the scratch database', () => {
     expect(parseOwner(formatOwner(o))).toEqual(o);
     expect(parseOwner('my own database')).toBeUndefined();
     expect(parseOwner(null)).toBeUndefined();
+  });
+});
+
+describe('reaping dump directories', () => {
+  it('removes those whose owner is gone or whose pid now belongs to a later process, keeps live, foreign and unmarked ones', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-t-reap-'));
+    try {
+      const me = await currentOwner();
+      expect(await ownerIsGone(me)).toBe(false);
+      const dirs = { live: me, reused: { ...me, start: '1' }, dead: { ...me, pid: 2 ** 22 + 17 }, foreign: { ...me, pid: 2 ** 22 + 17, host: 'another-host' } };
+      for (const [name, owner] of Object.entries(dirs)) {
+        await mkdir(path.join(root, `stackprobe-dump-${name}`));
+        await claimDir(path.join(root, `stackprobe-dump-${name}`), owner);
+      }
+      await mkdir(path.join(root, 'stackprobe-dump-unmarked'));
+      expect((await reapDumpDirs(root)).map((d) => path.basename(d)).sort()).toEqual(['stackprobe-dump-dead', 'stackprobe-dump-reused']);
+      for (const kept of ['live', 'foreign', 'unmarked']) expect(existsSync(path.join(root, `stackprobe-dump-${kept}`))).toBe(true);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 
