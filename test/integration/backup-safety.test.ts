@@ -153,8 +153,15 @@ describe('cleanup after SIGKILL', () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-t-out-'));
     const first = startCli(['run', '--only', 'backup.roundtrip', '--output', path.join(out, 'a')], { env });
     const cli = first.child.pid!;
-    const restore = await until('pg_restore to start', async () => (await childrenNamed(cli, 'pg_restore'))[0], 120_000);
-    const childEnv = await readFile(`/proc/${restore}/environ`, 'utf8');
+    // The restore itself, not the `pg_restore --version` of the tool search: it names the service; read its environment while it runs.
+    const [restore, childEnv] = await until('pg_restore to start restoring', async () => {
+      for (const pid of await childrenNamed(cli, 'pg_restore')) {
+        const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+        if (cmd.includes('--dbname=service=stackprobe') && environ.includes('PGSERVICEFILE=')) return [pid, environ] as const;
+      }
+      return undefined;
+    }, 120_000);
     const serviceFile = /PGSERVICEFILE=([^\0]*)/.exec(childEnv)![1]!;
     const dumpDir = path.dirname(serviceFile);
     const scratch = /^dbname=(.*)$/m.exec(await readFile(serviceFile, 'utf8'))![1]!;
