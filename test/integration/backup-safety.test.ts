@@ -151,23 +151,25 @@ describe('cleanup after SIGKILL', () => {
   it('leaves no scratch database or dump directory once the next run has run', async () => {
     const env = { DATABASE_URL: db.url };
     const out = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-t-out-'));
-    const first = startCli(['run', '--only', 'backup.roundtrip', '--output', path.join(out, 'a')], { env });
-    const cli = first.child.pid!;
-    // The restore itself, not the `pg_restore --version` of the tool search: it names the service; read its environment while it runs.
-    const [restore, childEnv] = await until('pg_restore to start restoring', async () => {
-      for (const pid of await childrenNamed(cli, 'pg_restore')) {
-        const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-        const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
-        if (cmd.includes('--dbname=service=stackprobe') && environ.includes('PGSERVICEFILE=')) return [pid, environ] as const;
-      }
-      return undefined;
-    }, 120_000);
-    const serviceFile = /PGSERVICEFILE=([^\0]*)/.exec(childEnv)![1]!;
-    const dumpDir = path.dirname(serviceFile);
-    const scratch = /^dbname=(.*)$/m.exec(await readFile(serviceFile, 'utf8'))![1]!;
-    first.child.kill('SIGKILL');
-    await first.done;
+    let restore = 0;
     try {
+      const first = startCli(['run', '--only', 'backup.roundtrip', '--output', path.join(out, 'a')], { env });
+      const cli = first.child.pid!;
+      // The restore itself, not the `pg_restore --version` of the tool search: it names the service; read its environment while it runs.
+      const [pid, childEnv] = await until('pg_restore to start restoring', async () => {
+        for (const p of await childrenNamed(cli, 'pg_restore')) {
+          const cmd = await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '');
+          const environ = await readFile(`/proc/${p}/environ`, 'utf8').catch(() => '');
+          if (cmd.includes('--dbname=service=stackprobe') && environ.includes('PGSERVICEFILE=')) return [p, environ] as const;
+        }
+        return undefined;
+      }, 120_000);
+      restore = pid;
+      const serviceFile = /PGSERVICEFILE=([^\0]*)/.exec(childEnv)![1]!;
+      const dumpDir = path.dirname(serviceFile);
+      const scratch = /^dbname=(.*)$/m.exec(await readFile(serviceFile, 'utf8'))![1]!;
+      first.child.kill('SIGKILL');
+      await first.done;
       expect(existsSync(dumpDir)).toBe(true);
       expect(await databaseExists(scratch)).toBe(true);
       console.log(`killed stackprobe ${cli} during pg_restore ${restore}: left ${scratch} and ${dumpDir}`);
@@ -178,7 +180,7 @@ describe('cleanup after SIGKILL', () => {
       // The orphaned pg_restore loses its session with the dropped database and exits.
       await until('the orphaned pg_restore to exit', async () => ((await running(restore)) ? undefined : true), 30_000);
     } finally {
-      if (await running(restore)) process.kill(restore, 'SIGKILL');
+      if (restore > 0 && (await running(restore))) process.kill(restore, 'SIGKILL');
       await rm(out, { recursive: true, force: true });
     }
   }, 300_000);
