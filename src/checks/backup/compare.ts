@@ -79,20 +79,3 @@ export async function largeObjectSum(db: pg.ClientBase): Promise<Fingerprint> {
   const r = (await db.query<{ rows: string; sum: string | null }>(LARGE_OBJECTS_SQL)).rows[0]!;
   return { rows: Number(r.rows), sum: r.sum };
 }
-
-export interface Mismatch {
-  key: string;
-  source: Fingerprint;
-  restored: Fingerprint | undefined;
-}
-
-/** Objects whose fingerprint differs, or that the restore lacks; unreadable ones (sum null on the source) are left to the caller. */
-export function compareSums(source: Map<string, Fingerprint>, restored: Map<string, Fingerprint>): Mismatch[] {
-  const out: Mismatch[] = [];
-  for (const [k, s] of source) {
-    if (s.sum === null && s.rows !== 0) continue;
-    const r = restored.get(k);
-    if (!r || r.rows !== s.rows || r.sum !== s.sum) out.push({ key: k, source: s, restored: r });
-  }
-  return out;
-}
