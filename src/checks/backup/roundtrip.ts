@@ -1,4 +1,4 @@
-// backup.roundtrip: pg_dump -Fc of the scope, pg_restore into a scratch copy with the source's locale, then tables, views, sequences and large objects compared.
+// backup.roundtrip: pg_dump -Fc of the scope, pg_restore into a scratch copy with the source's locale, then data (tables, views, sequences, large objects) and definitions compared.
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,7 +54,7 @@ function declare(ctx: CheckContext): void {
   m.describe('rows_compared', { meaning: 'count', description: 'rows of the source counted and checksummed' });
   m.describe('definitions_compared', { meaning: 'count', description: 'columns, constraints, indexes, triggers, rules, views, functions, types and sequences whose definitions were compared' });
   m.describe('objects_not_compared', { meaning: 'count', description: 'objects in scope that could not be read (no privilege)' });
-  m.describe('restore_mismatches', { meaning: 'defects', description: 'tables, views, sequences or large objects that came back different or not at all' });
+  m.describe('restore_mismatches', { meaning: 'defects', description: 'tables, views, sequences, large objects or definitions that came back different, not at all, or in addition' });
   m.headline('restore_mismatches');
 }
 
@@ -70,7 +70,6 @@ async function reapLeftovers(ctx: CheckContext): Promise<void> {
     ctx.finding({ severity: 'warn', subject: 'scratch database', title: `a scratch database left by a killed run could not be dropped: ${redactText(f)}`, recommendation: 'Drop it as its owner or a superuser: DROP DATABASE <name> WITH (FORCE).' });
   }
 }
-
 
 async function timed(ctx: CheckContext, metric: string, fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
