@@ -10,9 +10,12 @@ export type Lost = string[];
 /** A supervised session: a lost backend is recorded with its reason, and the abort signal ends the session. */
 export async function session(ctx: CheckContext, lost: Lost, url: string, role: string, name: string): Promise<pg.Client> {
   const pgt = ctx.targets.pg!;
+  const budget = ctx.config.timeouts.check_ms;
+  // Behind a PgBouncer that refuses startup parameters, the server-side bound is set after connecting instead.
+  const startup = pgt.timeouts.startupStatementTimeout !== false;
   const client = supervise(new pg.Client({
     connectionString: url, application_name: name, connectionTimeoutMillis: pgt.timeouts.connectMs,
-    statement_timeout: ctx.config.timeouts.check_ms, query_timeout: ctx.config.timeouts.check_ms + 1000,
+    ...(startup ? { statement_timeout: budget } : {}), query_timeout: budget + 1000,
   }), (err) => {
     const code = (err as { code?: string }).code;
     lost.push(`the ${role} session (${name}) was lost: ${redactText(err.message)}${code ? ` (SQLSTATE ${code})` : ''}`);
@@ -25,6 +28,7 @@ export async function session(ctx: CheckContext, lost: Lost, url: string, role: 
   });
   await client.connect();
   await client.query(PINNED_SETTINGS);
+  if (!startup) await client.query(`SELECT set_config('statement_timeout', $1, false)`, [String(budget)]);
   return client;
 }
 
