@@ -1,6 +1,6 @@
 // Attacks on backup.roundtrip's promises: no password in any child's argv or environment, a terminated session fails the check, abort kills the children, SIGKILL leaves nothing after the next run.
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -152,6 +152,7 @@ describe('cleanup after SIGKILL', () => {
     const env = { DATABASE_URL: db.url };
     const out = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-t-out-'));
     let restore = 0;
+    const orphans: number[] = [];
     try {
       const first = startCli(['run', '--only', 'backup.roundtrip', '--output', path.join(out, 'a')], { env });
       const cli = first.child.pid!;
@@ -168,6 +169,8 @@ describe('cleanup after SIGKILL', () => {
       const serviceFile = /PGSERVICEFILE=([^\0]*)/.exec(childEnv)![1]!;
       const dumpDir = path.dirname(serviceFile);
       const scratch = /^dbname=(.*)$/m.exec(await readFile(serviceFile, 'utf8'))![1]!;
+      // The killed run's private redis-server (its reaping is not this check's business) is stopped below, by pid.
+      orphans.push(...(await childrenNamed(cli, 'redis-server')));
       first.child.kill('SIGKILL');
       await first.done;
       expect(existsSync(dumpDir)).toBe(true);
@@ -181,6 +184,12 @@ describe('cleanup after SIGKILL', () => {
       await until('the orphaned pg_restore to exit', async () => ((await running(restore)) ? undefined : true), 30_000);
     } finally {
       if (restore > 0 && (await running(restore))) process.kill(restore, 'SIGKILL');
+      for (const pid of orphans) {
+        const dir = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
+        if (await running(pid)) process.kill(pid, 'SIGTERM');
+        await until('the orphaned redis-server to exit', async () => ((await running(pid)) ? undefined : true), 10_000);
+        if (dir?.includes('stackprobe-redis-')) await rm(dir, { recursive: true, force: true });
+      }
       await rm(out, { recursive: true, force: true });
     }
   }, 300_000);
