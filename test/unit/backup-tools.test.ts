@@ -1,11 +1,10 @@
-// Pure logic of the backup checks: pg_dump version parsing and search, credentials kept out of argv, checksum comparison.
+// Pure logic of the backup checks: pg_dump version parsing and search, the checksum query, the config section.
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareSums, tableSumSql } from '../../src/checks/backup/compare.js';
+import { relationSumSql } from '../../src/checks/backup/compare.js';
 import { candidateDirs, findPgTools, parseToolVersion } from '../../src/checks/backup/pg-tools.js';
-import { libpqEnv } from '../../src/checks/backup/spawn.js';
 import { validateConfig } from '../../src/config/load.js';
 
 describe('pg_dump discovery', () => {
@@ -41,23 +40,15 @@ describe('pg_dump discovery', () => {
 });
 
 describe('round trip helpers', () => {
-  it('moves the password out of the connection string', () => {
-    expect(libpqEnv('postgres://app:s%40cret@db:5432/prod?sslmode=require')).toEqual({ dbname: 'postgres://app@db:5432/prod?sslmode=require', env: { PGPASSWORD: 's@cret' } });
-  });
-
   it('orders rows by primary key, or by the whole row without one', () => {
-    expect(tableSumSql({ schema: 's', table: 't', pk: ['a', 'order'] })).toContain(`ORDER BY stackprobe_row.a, stackprobe_row."order"`);
-    expect(tableSumSql({ schema: 's', table: 't', pk: [] })).toContain('ORDER BY stackprobe_row::text');
-  });
-
-  it('reports tables whose count or checksum differ, or that are missing', () => {
-    const src = new Map([['s.a', { rows: 2, sum: 'x' }], ['s.b', { rows: 1, sum: 'y' }], ['s.c', { rows: 0, sum: null }]]);
-    const dst = new Map([['s.a', { rows: 2, sum: 'x' }], ['s.b', { rows: 1, sum: 'z' }]]);
-    expect(compareSums(src, dst).map((m) => m.table)).toEqual(['s.b', 's.c']);
+    expect(relationSumSql({ schema: 's', name: 't', pk: ['a', 'order'] })).toContain(`ORDER BY stackprobe_row.a, stackprobe_row."order"`);
+    expect(relationSumSql({ schema: 's', name: 't', pk: [] })).toContain('ORDER BY stackprobe_row::text');
   });
 
   it('validates the backup config with the field named', () => {
     expect(() => validateConfig({ backup: { latest_backup_at: 'yesterday' } })).toThrow(/config\.backup\.latest_backup_at: expected an ISO 8601 timestamp/);
-    expect(validateConfig({}).backup).toMatchObject({ schemas: ['stackprobe'], whole_database: false, max_age_h: 26 });
+    expect(() => validateConfig({ backup: { max_bytes: -1 } })).toThrow(/config\.backup\.max_bytes: expected a positive size in bytes/);
+    expect(validateConfig({}).backup).toMatchObject({ whole_database: false, max_age_h: 26, max_bytes: 1024 ** 3, quick_max_bytes: 100 * 1024 ** 2 });
+    expect(validateConfig({}).backup.schemas).toBeUndefined();
   });
 });

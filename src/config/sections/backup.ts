@@ -5,9 +5,15 @@ const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).min(1
 
 export const BackupSection = z
   .strictObject({
-    schemas: z.array(nonEmpty('a schema name'), { error: 'expected a list of schema names' }).min(1, { error: 'expected at least one schema' }).default(['stackprobe'])
-      .describe('Schemas the round trip dumps and restores; default stackprobe\'s own workload schema (created for the run)'),
-    whole_database: z.boolean().default(false).describe('Dump and restore the whole database instead of `schemas` (may be large)'),
+    schemas: z.array(nonEmpty('a schema name'), { error: 'expected a list of schema names' }).min(1, { error: 'expected at least one schema' }).optional()
+      .describe('Schemas the round trip dumps and restores, exact names (case-sensitive). Default: with DATABASE_URL every non-system schema except stackprobe\'s own; on the private server stackprobe\'s workload schema'),
+    whole_database: z.boolean().default(false).describe('Dump and restore every non-system schema, stackprobe\'s included, instead of `schemas`'),
+    max_bytes: z.number({ error: 'expected a size in bytes' }).int({ error: 'expected a whole number of bytes' }).positive({ error: 'expected a positive size in bytes' }).max(2 ** 50, { error: 'expected at most 2^50 bytes' }).default(1024 ** 3)
+      .describe('Data (heap + TOAST bytes) the round trip dumps and compares; beyond it the largest tables are dumped without data and named in the result'),
+    quick_max_bytes: z.number({ error: 'expected a size in bytes' }).int({ error: 'expected a whole number of bytes' }).positive({ error: 'expected a positive size in bytes' }).max(2 ** 50, { error: 'expected at most 2^50 bytes' }).default(100 * 1024 ** 2)
+      .describe('In quick mode against your DATABASE_URL, the lower data limit (so a quick run reads at most this much from a production server)'),
+    lock_wait_ms: z.number({ error: 'expected milliseconds' }).int({ error: 'expected whole milliseconds' }).min(1, { error: 'expected at least 1 ms' }).max(600_000, { error: 'expected at most 600000 ms' }).default(10_000)
+      .describe('How long pg_dump and the checksum reads wait for a table another session has locked before the check fails (they never queue behind your DDL for long)'),
     pg_dump_path: nonEmpty('a path to pg_dump or the directory holding it').optional()
       .describe('pg_dump to use (or its bin directory, which must also hold pg_restore); by default PATH, then /usr/lib/postgresql/<major>/bin'),
     max_restore_s: z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' }).optional()

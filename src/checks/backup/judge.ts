@@ -1,0 +1,134 @@
+// Compares the source's fingerprints with the restore's, object kind by object kind, and records mismatches as error findings.
+import type { CheckContext } from '../types.js';
+import { key, type Fingerprint } from './compare.js';
+import type { DefinitionDiff } from './definitions.js';
+import type { Relation } from './scope.js';
+
+export interface SourceSide {
+  rels: Map<string, Fingerprint>;
+  /** Sequence positions read just before and just after pg_dump (sequences are not transactional). */
+  seqs: Map<string, Fingerprint>;
+  seqAfter: Map<string, Fingerprint>;
+  lo: Fingerprint | undefined;
+  /** Each populated materialised view's defining query, run in the dump's snapshot. */
+  mvQuery: Map<string, Fingerprint>;
+}
+
+export interface RestoredSide {
+  rels: Map<string, Fingerprint>;
+  seqs: Map<string, Fingerprint>;
+  lo: Fingerprint | undefined;
+}
+
+const RECOMMEND = 'Run pg_restore by hand with the same archive and read its messages; then compare the object named here between the source and the restored copy.';
+
+/** `123` or `123 (not called)` as a number line position: a not-called sequence sits just before its last_value. */
+function seqPos(f: Fingerprint): { value: bigint; called: boolean } | undefined {
+  const m = /^(-?\d+)( \(not called\))?$/.exec(f.sum ?? '');
+  return m ? { value: BigInt(m[1]!), called: !m[2] } : undefined;
+}
+
+/**
+ * A restored position is right when it equals the position before the dump, or — when the application advanced the
+ * sequence while pg_dump ran — lies between the positions before and after (pg_dump reads it at one moment in between).
+ */
+export function sequenceRestoredRight(before: Fingerprint, after: Fingerprint | undefined, restored: Fingerprint | undefined): boolean {
+  if (!restored) return false;
+  if (restored.sum === before.sum || restored.sum === after?.sum) return true;
+  if (!after || after.sum === before.sum) return false;
+  const [b, a, r] = [seqPos(before), after && seqPos(after), seqPos(restored)];
+  if (!b || !a || !r || !r.called) return false;
+  const [lo, hi] = b.value <= a.value ? [b.value, a.value] : [a.value, b.value];
+  return r.value >= lo && r.value <= hi;
+}
+
+function mismatch(ctx: CheckContext, kind: string, subject: string, title: string, data: Record<string, unknown>): void {
+  ctx.finding({
+    severity: 'error', subject, title,
+    detail: `The dump did not bring this ${kind} back as it was: a restore from such a backup would lose or change data.`,
+    recommendation: RECOMMEND, data: { kind, ...data },
+  });
+}
+
+function describeDiff(s: Fingerprint, r: Fingerprint): string {
+  return `${s.rows} rows → ${r.rows}${s.sum !== r.sum ? ', content checksum differs' : ''}`;
+}
+
+function judgeRelations(ctx: CheckContext, src: SourceSide, dst: RestoredSide, kept: Relation[]): number {
+  let bad = 0;
+  for (const rel of kept) {
+    const k = key(rel);
+    const kind = rel.kind === 'm' ? 'materialised view' : rel.unlogged ? 'unlogged table' : 'table';
+    const s = src.rels.get(k)!;
+    const r = dst.rels.get(k);
+    if (!r) {
+      bad++;
+      mismatch(ctx, kind, k, `restored database lacks ${kind} ${k}`, { source: s, restored: null });
+      continue;
+    }
+    if (r.rows === s.rows && r.sum === s.sum) continue;
+    // A restore refreshes a materialised view from its query; a source view that is stale differs without any loss.
+    const now = src.mvQuery.get(k);
+    if (rel.kind === 'm' && now) {
+      if (now.rows === r.rows && now.sum === r.sum) {
+        ctx.finding({ severity: 'info', subject: k, title: `materialised view ${k} is stale on the source: the restore refreshed it and equals its query at dump time (${s.rows} rows stored → ${r.rows})`, data: { kind, source: s, query: now, restored: r } });
+        continue;
+      }
+    }
+    bad++;
+    mismatch(ctx, kind, k, `restored ${kind} ${k} differs from the source (${describeDiff(s, r)})`, { source: s, restored: r });
+  }
+  return bad;
+}
+
+function judgeSequences(ctx: CheckContext, src: SourceSide, dst: RestoredSide): { bad: number; unread: number } {
+  let bad = 0;
+  let unread = 0;
+  for (const [k, before] of src.seqs) {
+    if (before.sum === null) {
+      unread++;
+      ctx.finding({ severity: 'warn', subject: k, title: `sequence ${k} was not compared: no SELECT privilege on it`, recommendation: `GRANT SELECT ON SEQUENCE ${k} to the role stackprobe connects as, or accept that its position is unchecked.` });
+      continue;
+    }
+    const r = dst.seqs.get(k);
+    if (sequenceRestoredRight(before, src.seqAfter.get(k), r)) continue;
+    bad++;
+    mismatch(ctx, 'sequence', k, r ? `restored sequence ${k} is at ${r.sum ?? '?'}, the source at ${before.sum}` : `restored database lacks sequence ${k}`, { source: before, restored: r ?? null });
+  }
+  return { bad, unread };
+}
+
+function judgeLargeObjects(ctx: CheckContext, src: SourceSide, dst: RestoredSide): number {
+  if (!src.lo || !dst.lo) return 0;
+  if (src.lo.rows === dst.lo.rows && src.lo.sum === dst.lo.sum) return 0;
+  mismatch(ctx, 'large objects', 'large objects', `restored large objects differ from the source (${src.lo.rows} objects → ${dst.lo.rows}${src.lo.sum !== dst.lo.sum ? ', content checksum differs' : ''})`, { source: src.lo, restored: dst.lo });
+  return 1;
+}
+
+const DEFINITION_LIMIT = 50;
+
+function judgeDefinitions(ctx: CheckContext, diffs: DefinitionDiff[]): number {
+  for (const d of diffs.slice(0, DEFINITION_LIMIT)) {
+    const title = d.what === 'missing' ? `restored database lacks ${d.kind} ${d.name}` : d.what === 'differs' ? `restored ${d.kind} ${d.name} is defined differently from the source` : `restored database has ${d.kind} ${d.name}, which the source lacks`;
+    mismatch(ctx, d.kind, d.name, title, { what: d.what });
+  }
+  if (diffs.length > DEFINITION_LIMIT) ctx.finding({ severity: 'error', subject: 'definitions', title: `and ${diffs.length - DEFINITION_LIMIT} more definitions differ` });
+  return diffs.length;
+}
+
+/** Records every mismatch and the compared counts; returns the number of mismatched objects. */
+export function judge(ctx: CheckContext, src: SourceSide, dst: RestoredSide, kept: Relation[], defs: { compared: number; diffs: DefinitionDiff[] }): number {
+  const bad = judgeRelations(ctx, src, dst, kept) + judgeDefinitions(ctx, defs.diffs);
+  ctx.metrics.counter('definitions_compared', {}, 'objects').add(defs.compared);
+  const seq = judgeSequences(ctx, src, dst);
+  const lo = judgeLargeObjects(ctx, src, dst);
+  const m = ctx.metrics;
+  m.counter('tables_compared', {}, 'tables').add(kept.filter((r) => r.kind === 'r').length);
+  m.counter('matviews_compared', {}, 'views').add(kept.filter((r) => r.kind === 'm').length);
+  m.counter('sequences_compared', {}, 'sequences').add(src.seqs.size - seq.unread);
+  m.counter('large_objects_compared', {}, 'objects').add(src.lo?.rows ?? 0);
+  m.counter('rows_compared', {}, 'rows').add([...src.rels.values()].reduce((s, f) => s + Math.max(f.rows, 0), 0));
+  m.counter('objects_not_compared', {}, 'objects').add(seq.unread);
+  m.counter('restore_mismatches', {}, 'objects').add(bad + seq.bad + lo);
+  return bad + seq.bad + lo;
+}
