@@ -108,6 +108,8 @@ function checkBlock(c: CheckResult, ctx: Ctx): string[] {
     const ratings = otherRatings.map((r) => `${r.metric} ${formatRatingValue(r)} ${r.band}`).join(' · ');
     appendAll(lines, wrap(`rating: ${ratings}`, width, INDENT, `${INDENT}        `));
   }
+  // Which data a figure describes is never left to report.md: a scope line is shown even though it is only information.
+  for (const f of c.findings.filter((x) => x.severity === 'info' && x.subject === 'scope')) appendAll(lines, wrap(f.title, width, INDENT, `${INDENT}  `).map(p.dim));
   const shownFindings = c.findings.filter((f) => f.severity !== 'info');
   for (const f of shownFindings.slice(0, MAX_FINDINGS)) {
     const text = `${f.severity === 'error' ? '✗' : '!'} ${f.title}${f.subject ? ` (${f.subject})` : ''}`;
