@@ -5,7 +5,13 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { tasksChecks } from '../../src/checks/tasks/index.js';
 import { validateConfig } from '../../src/config/load.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import type { CheckResult } from '../../src/result/model.js';
+import { SharedResources } from '../../src/run/context.js';
+import { runCheck, skippedResult } from '../../src/run/run-check.js';
+import { selectChecks } from '../../src/run/select.js';
 import { sleep } from '../../src/exec/timeout.js';
 import { openCelery } from '../../src/targets/celery/open.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -124,4 +130,30 @@ export async function startCeleryWorker(opts: WorkerOptions = {}): Promise<Celer
   const text = log();
   await stop();
   throw new Error(`celery worker did not answer ping within 60 s:\n${text}`);
+}
+
+/**
+ * Runs tasks checks the way the runner does (selection, --read-only, budgets, clean-up), opening only the Celery target:
+ * a full run would also start a private PostgreSQL and redis-server these tests never use.
+ */
+export async function runTasksChecks(input: ConfigInput, ids: string[], onCheckStart?: (id: string) => void): Promise<CheckResult[]> {
+  const config = validateConfig(input);
+  const log = silentLogger();
+  const selection = selectChecks(tasksChecks.filter((c) => ids.includes(c.id)), config);
+  const opened = await openCelery(config, log, () => undefined);
+  const shared = new SharedResources();
+  const results: CheckResult[] = [];
+  try {
+    for (const check of selection.run) {
+      onCheckStart?.(check.id);
+      results.push(await runCheck({
+        check, config, targets: opened.target ? { celery: opened.target } : {}, unavailable: opened.reason ? { celery: opened.reason } : {},
+        broken: new Set(opened.broken ? ['celery'] : []), shared, signal: new AbortController().signal, log, onProgress: () => undefined,
+      }));
+    }
+  } finally {
+    await shared.cleanupAll(log);
+    await opened.close?.();
+  }
+  return [...results, ...selection.skipped.map(({ check, reason }) => skippedResult(check, reason))];
 }

@@ -1,13 +1,9 @@
 // tasks.errors in both directions against a real Celery worker: a retrying task that never succeeds and a failing task
 // called with the wrong arguments fail the check and say why; tasks with keyword-only arguments work in every role.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tasksChecks } from '../../src/checks/tasks/index.js';
-import { validateConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { CheckResult } from '../../src/result/model.js';
-import { run } from '../../src/run/runner.js';
-import { silentLogger } from '../../src/util/logger.js';
-import { startCeleryWorker, type CeleryWorker } from '../helpers/celery-worker.js';
+import { runTasksChecks, startCeleryWorker, type CeleryWorker } from '../helpers/celery-worker.js';
 
 let worker: CeleryWorker;
 beforeAll(async () => {
@@ -18,13 +14,8 @@ afterAll(async () => {
 });
 
 async function runChecks(tasks: ConfigInput['tasks'], ids: string[]): Promise<Record<string, CheckResult>> {
-  const result = await run({
-    config: validateConfig({ celery_broker_url: worker.broker, celery_result_backend: worker.backend, tasks: { queue: worker.queue, error_count: 3, ...tasks } }),
-    checks: tasksChecks.filter((c) => ids.includes(c.id)),
-    signal: new AbortController().signal,
-    log: silentLogger(),
-  });
-  return Object.fromEntries(result.checks.map((c) => [c.id, c]));
+  const checks = await runTasksChecks({ celery_broker_url: worker.broker, celery_result_backend: worker.backend, tasks: { queue: worker.queue, error_count: 3, ...tasks } }, ids);
+  return Object.fromEntries(checks.map((c) => [c.id, c]));
 }
 
 const rate = (c: CheckResult, kind: string) => c.metrics.find((m) => m.name === 'task_expected_outcome' && m.tags.kind === kind) as { hits: number; total: number } | undefined;

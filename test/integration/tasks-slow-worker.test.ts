@@ -1,12 +1,8 @@
 // tasks.throughput in both directions against real Celery workers running the same 150 ms task at 50 tasks/s offered:
 // acks_late with prefetch 1 and 2 processes cannot keep up (fail, with the figures and the advice); enough processes can.
 import { afterEach, describe, expect, it } from 'vitest';
-import { tasksChecks } from '../../src/checks/tasks/index.js';
-import { validateConfig } from '../../src/config/load.js';
 import type { CheckResult } from '../../src/result/model.js';
-import { run } from '../../src/run/runner.js';
-import { silentLogger } from '../../src/util/logger.js';
-import { startCeleryWorker, type CeleryWorker, type WorkerOptions } from '../helpers/celery-worker.js';
+import { runTasksChecks, startCeleryWorker, type CeleryWorker, type WorkerOptions } from '../helpers/celery-worker.js';
 
 const workers: CeleryWorker[] = [];
 afterEach(async () => {
@@ -19,16 +15,11 @@ const metric = (c: CheckResult, name: string, tags: Record<string, string> = {})
 async function throughputAgainst(opts: WorkerOptions): Promise<CheckResult> {
   const worker = await startCeleryWorker(opts);
   workers.push(worker);
-  const result = await run({
-    config: validateConfig({
-      celery_broker_url: worker.broker, celery_result_backend: worker.backend,
-      tasks: { queue: worker.queue, task: 'test.slow', args: [150], burst: 20, rate: 50, duration_s: 4, drain_timeout_s: 4 },
-    }),
-    checks: tasksChecks.filter((c) => c.id === 'tasks.throughput'),
-    signal: new AbortController().signal,
-    log: silentLogger(),
-  });
-  return result.checks[0]!;
+  const [tp] = await runTasksChecks({
+    celery_broker_url: worker.broker, celery_result_backend: worker.backend,
+    tasks: { queue: worker.queue, task: 'test.slow', args: [150], burst: 20, rate: 50, duration_s: 4, drain_timeout_s: 4 },
+  }, ['tasks.throughput']);
+  return tp!;
 }
 
 function figures(c: CheckResult): string {

@@ -16,6 +16,23 @@ const LEASE_MS = 30_000;
 /** Longer than Celery's default result_expires (1 day): the list outlives the keys it names. */
 const OWNED_TTL_MS = 2 * 24 * 3600_000;
 
+/**
+ * Whether a lease names a live run: a lease that has not expired holds, unless it names a process on this host that
+ * is gone (a run killed a moment ago need not wait out its lease).
+ */
+export function leaseHeld(lease: string | null, host = hostname()): boolean {
+  if (lease === null) return false;
+  const m = /^(\d+)@(.+)$/.exec(lease);
+  if (!m || m[2] !== host) return true;
+  try {
+    process.kill(Number(m[1]), 0);
+    return true;
+  } catch (err) {
+    // ESRCH: no such process; EPERM: it exists under another user, so it is alive.
+    return (err as { code?: unknown }).code === 'EPERM';
+  }
+}
+
 interface Waiter {
   resolve(meta: ResultMeta | null): void;
   reject(err: Error): void;
@@ -128,7 +145,7 @@ export class RedisResultBackend {
       cursor = next;
       for (const set of sets) {
         const runId = set.slice(OWNED_PREFIX.length);
-        if (runId === this.runId || (await this.client.exists(LEASE_PREFIX + runId)) === 1) continue;
+        if (runId === this.runId || leaseHeld(await this.client.get(LEASE_PREFIX + runId))) continue;
         let sc = '0';
         do {
           const [n, ids] = await this.client.sscan(set, sc, 'COUNT', 500);
@@ -136,7 +153,7 @@ export class RedisResultBackend {
           if (ids.length > 0) reaped.keys += await this.client.del(...ids.map((id) => META_PREFIX + id));
         } while (sc !== '0' && performance.now() < deadline);
         if (sc === '0') {
-          await this.client.del(set);
+          await this.client.del(set, LEASE_PREFIX + runId); // a lease of a process that is gone may still be there
           reaped.runs++;
         }
         if (performance.now() >= deadline) return reaped;
