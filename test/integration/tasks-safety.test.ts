@@ -186,3 +186,35 @@ describe('a run killed mid-way', () => {
     }
   });
 });
+
+describe('a broker lost mid-check', () => {
+  it('fails the check with the connection\'s reason, and the run goes on', async () => {
+    const server = await startPrivateRedis();
+    const worker = await startCeleryWorker({ broker: server.url, backend: server.url });
+    let stopped = false;
+    try {
+      const config: ConfigInput = {
+        celery_broker_url: server.url, celery_result_backend: server.url, timeouts: { connect_ms: CONNECT_MS, operation_ms: 3000 },
+        tasks: { queue: worker.queue, roundtrip_count: 100000, result_timeout_ms: 2000, failing_task: 'test.always_fails' },
+      };
+      // The broker goes away once the round trip is well under way: a restart or failover, as the application sees it.
+      const stopping = waitFor(() => (worker.log().match(/succeeded in/g) ?? []).length >= 20, 60_000, '20 probes').then(async () => {
+        stopped = true;
+        await server.stop();
+      });
+      const checks = await runTasksChecks(config, ['tasks.roundtrip', 'tasks.errors']);
+      await stopping;
+      const [rt, errors] = checks;
+      const said = (c: CheckResult) => `${c.reason ?? ''} ${c.findings.map((f) => f.title).join(' | ')}`;
+      console.log(`lost broker: ${checks.map((c) => `${c.id} ${c.status} ${Math.round(c.durationMs)} ms: ${said(c)}`).join('\n  ')}`);
+      expect(rt!.status).toBe('fail');
+      expect(said(rt!)).toMatch(/ECONNREFUSED|Connection is closed|connection/i);
+      // The next check ran and failed on its own, with a reason, instead of the run crashing.
+      expect(errors!.status).toBe('fail');
+      expect(said(errors!)).toMatch(/ECONNREFUSED|Connection is closed|connection/i);
+    } finally {
+      await worker.stop(3000);
+      if (!stopped) await server.stop();
+    }
+  });
+});

@@ -78,7 +78,8 @@ export const roundtripCheck: Check = {
     const sendFailures = ctx.metrics.counter('task_submit_failures', {}, 'tasks');
     let firstSendError: string | undefined;
     let missedInRow = 0;
-    for (let i = 0; i < n && !ctx.signal.aborted && missedInRow < GIVE_UP_AFTER; i++) {
+    let i = 0;
+    for (; i < n && !ctx.signal.aborted && missedInRow < GIVE_UP_AFTER; i++) {
       ctx.progress(`task ${i + 1}/${n}`);
       const args = probeArgs(ctx, i);
       const wall = new Date().getTime();
@@ -119,7 +120,11 @@ export const roundtripCheck: Check = {
       if (outcome.status !== 'SUCCESS') failures.add();
       else if (!ok) wrong.add();
     }
-    reportRoundtrip(ctx, { timeouts: timeouts.count, failures: failures.count, wrong: wrong.count, gaveUp: missedInRow >= GIVE_UP_AFTER });
+    const gaveUp = missedInRow >= GIVE_UP_AFTER;
+    // Probes not sent because the service kept failing are failures too: many good probes before a broker died must
+    // not outvote it.
+    if (gaveUp) for (; i < n; i++) success.add(false);
+    reportRoundtrip(ctx, { timeouts: timeouts.count, failures: failures.count, wrong: wrong.count, gaveUp });
     if (sendFailures.count > 0) ctx.finding({ severity: 'error', subject: queue, title: `${sendFailures.count} probe(s) could not be published: ${firstSendError}`, recommendation: 'Check the broker (CELERY_BROKER_URL): its health, memory and connections.' });
     if (e2e.count > 0) ctx.rate('response_time_ms', 'task_e2e_duration', e2e.percentile(95));
   },

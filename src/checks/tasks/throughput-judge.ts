@@ -78,6 +78,8 @@ export interface AdviceInput extends WorkerSettings {
 }
 
 const round1 = (v: number) => Math.round(v * 10) / 10;
+/** Below this per task and process, a broker round trip per fetch is a large share of the work: prefetch helps. */
+const SHORT_TASK_MS = 50;
 
 /** Concrete changes, each with the figure that calls for it. */
 export function keepUpAdvice(a: AdviceInput): string[] {
@@ -89,7 +91,7 @@ export function keepUpAdvice(a: AdviceInput): string[] {
     const perWorker = a.concurrency / Math.max(1, a.workers);
     out.push(`Add worker processes: ${a.concurrency} process(es) completed ${round1(a.capacityPerS)} tasks/s (${round1(perProcess)}/s each); ${round1(a.offeredPerS)}/s needs about ${needed} (raise \`--concurrency\` to ${needed}, or run ${Math.ceil(needed / perWorker)} workers of ${perWorker} processes on "${a.queue}").`);
     const msPerTask = 1000 / perProcess;
-    if ((a.prefetchMultiplier ?? 4) <= 1 && msPerTask < 250) {
+    if ((a.prefetchMultiplier ?? 4) <= 1 && msPerTask < SHORT_TASK_MS) {
       out.push(`Raise \`worker_prefetch_multiplier\` (now ${a.prefetchMultiplier ?? 1}): each process spends ${Math.round(msPerTask)} ms per task and fetches the next only after finishing, so short tasks wait a broker round trip each; 4 is Celery's default.`);
     }
   } else {
