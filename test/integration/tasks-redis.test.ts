@@ -81,6 +81,8 @@ describe('tasks over Redis', () => {
     expect(await redis.llen(worker.queue)).toBe(0);
     expect(await bindings()).toEqual([]);
     expect(await redis.keys('*.reply.celery.pidbox')).toEqual([]);
+    // The run's list of task ids and its lease go with a clean end (they exist only for a killed run's reaping).
+    expect(await redis.keys('stackprobe:celery:*')).toEqual([]);
   });
 
   it('says so when no worker knows the task, without waiting for a result', async () => {
