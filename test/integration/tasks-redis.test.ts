@@ -123,6 +123,9 @@ describe('tasks over Redis', () => {
     expect(opened).toMatchObject({ broken: true, reason: expect.stringMatching(/^Celery broker redis:\/\/:\*\*\*@127\.0\.0\.1:1\/0 unreachable: .*ECONNREFUSED/) });
     expect(opened.reason).not.toContain('hunter2');
     expect(await openCelery(validateConfig({}), silentLogger(), () => undefined)).toEqual({ reason: 'CELERY_BROKER_URL not set' });
+    // A database the server refuses fails the target: ioredis alone would stay on db 0 and send tasks there.
+    const refused = await openCelery(validateConfig({ celery_broker_url: 'redis://127.0.0.1:6379/99', timeouts: { connect_ms: 1000 } }), silentLogger(), () => undefined);
+    expect(refused).toMatchObject({ broken: true, reason: expect.stringMatching(/DB index is out of range/) });
   });
 });
 

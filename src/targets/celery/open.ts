@@ -8,14 +8,9 @@ import { AmqpTransport } from './amqp-transport.js';
 import { LostReason } from './bounded.js';
 import { CeleryClient } from './client.js';
 import { RedisResultBackend } from './redis-backend.js';
-import { connectRedis, RedisTransport } from './redis-transport.js';
+import { connectRedis, redisDb, RedisTransport } from './redis-transport.js';
 import type { CeleryTarget } from './target.js';
 import type { Transport } from './transport.js';
-
-function redisDb(url: string): number {
-  const db = Number(new URL(url).pathname.replace(/^\//, '') || '0');
-  return Number.isInteger(db) ? db : 0;
-}
 
 function timeoutsOf(config: Config) {
   return { connectMs: config.timeouts.connect_ms, commandMs: config.timeouts.operation_ms };

@@ -6,6 +6,12 @@ import { bindingKey, bindingMember, decodeEnvelope, encodeJsonEnvelope, encodeTa
 import type { TaskMessage } from './protocol.js';
 import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, type BroadcastRequest, type ControlReply, type Transport } from './transport.js';
 
+/** The database index of a redis:// URL (`/7`); 0 when none is given. */
+export function redisDb(url: string): number {
+  const db = Number(new URL(url).pathname.replace(/^\//, '') || '0');
+  return Number.isInteger(db) ? db : 0;
+}
+
 export interface RedisTimeouts {
   connectMs: number;
   /** A command without a reply after this long fails (a frozen broker), instead of waiting forever. */
@@ -30,6 +36,9 @@ export async function connectRedis(url: string, t: RedisTimeouts, lost = new Los
   try {
     await client.connect();
     await client.ping();
+    // ioredis only reports a refused SELECT as an event and stays on db 0: tasks would land where no worker reads.
+    const db = redisDb(url);
+    if (db !== 0) await client.select(db);
   } catch (err) {
     client.disconnect();
     throw lost.explain(err);
