@@ -218,3 +218,42 @@ describe('a broker lost mid-check', () => {
     }
   });
 });
+
+describe('publishes that time out', () => {
+  it('fail tasks.throughput on its submit-error threshold, counted over attempts', async () => {
+    const server = await startPrivateRedis();
+    const pid = await pidOf(server);
+    const worker = await startCeleryWorker({ broker: server.url, backend: server.url });
+    let frozen = false;
+    try {
+      // Frozen for 1.5 s once the burst is done: the steady phase's publishes meet a broker that does not answer.
+      const stall = waitFor(() => (worker.log().match(/succeeded in/g) ?? []).length >= 50, 60_000, 'the burst').then(async () => {
+        frozen = true;
+        process.kill(pid, 'SIGSTOP');
+        await new Promise((r) => setTimeout(r, 1500));
+        process.kill(pid, 'SIGCONT');
+        frozen = false;
+      });
+      const [tp] = await runTasksChecks({
+        celery_broker_url: server.url, celery_result_backend: server.url, timeouts: { operation_ms: 500, connect_ms: CONNECT_MS },
+        tasks: { queue: worker.queue, burst: 50, rate: 50, duration_s: 4, drain_timeout_s: 5 },
+      }, ['tasks.throughput']);
+      await stall;
+      const errors = tp!.metrics.find((m) => m.name === 'task_submit_errors') as { hits: number; total: number };
+      const success = tp!.metrics.find((m) => m.name === 'task_success') as { hits: number; total: number };
+      console.log(`stalled publishes: ${errors.hits} of ${errors.total} failed; success ${success.hits}/${success.total}; ${tp!.findings.map((f) => f.title).join(' | ')}`);
+      expect(tp!.status).toBe('fail');
+      expect(errors.hits).toBeGreaterThan(10);
+      expect(tp!.thresholds.find((t) => t.metric === 'task_submit_errors')).toMatchObject({ ok: false });
+      expect(tp!.findings.map((f) => f.title).join('\n')).toMatch(/\d+ of \d+ publishes failed or timed out/);
+      // Not blamed on the workers: they kept up with what arrived.
+      expect(tp!.findings.map((f) => f.title).join('\n')).not.toMatch(/the backlog grows/);
+      // Every attempt is in the success share's denominator, the failed publishes too.
+      expect(success.total).toBe(50 + 200);
+    } finally {
+      if (frozen) process.kill(pid, 'SIGCONT');
+      await worker.stop(3000);
+      await server.stop();
+    }
+  });
+});

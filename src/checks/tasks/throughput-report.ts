@@ -191,6 +191,17 @@ async function keepUpFindings(ctx: CheckContext, tally: Tally, steady: SteadyFig
   const slow = steady.keepUp < t.warn_keep_up;
   const late = e2e !== undefined && e2e.p95 >= t.e2e_p95_ms;
   if (!slow && !late) return;
+  // Keep-up also falls when publishes fail; the workers are the cause only when the backlog itself grew.
+  const workersBehind = (steady.growthPerS ?? 0) > steady.offeredPerS * (1 - t.warn_keep_up);
+  if (slow && !workersBehind && !late) {
+    ctx.finding({
+      severity: steady.keepUp < t.min_keep_up ? 'error' : 'warn', subject: t.queue,
+      title: `only ${round(steady.sentPerS)} of the ${round(steady.offeredPerS)} tasks/s offered reached the broker (keep-up ${round(steady.keepUp, 2)})`,
+      detail: `The backlog did not grow (${steady.basis} ${round(steady.growthPerS ?? 0, 2)}/s): the workers kept up with what arrived; the publishes are what failed.`,
+      recommendation: 'See the publish errors; check the broker\'s health and the network.',
+    });
+    return;
+  }
   const settings = await workerSettings(ctx, consuming);
   // Counted completions when results are seen; else what the queue's trend implies.
   const completed = rates.completedPerS ?? steady.keepUp * steady.offeredPerS;
