@@ -103,6 +103,7 @@ describe('tasks over Redis', () => {
   });
 
   it('without a result backend measures pickup and consumption and says what it cannot measure', async () => {
+    const metaBefore = (await redis.keys('celery-task-meta-*')).length;
     const result = await run({
       config: validateConfig({ celery_broker_url: worker.broker, tasks: { queue: worker.queue, roundtrip_count: 5, burst: 50, rate: 20, duration_s: 1 } }),
       checks: tasksChecks.filter((c) => ['tasks.roundtrip', 'tasks.throughput', 'tasks.errors'].includes(c.id)),
@@ -116,6 +117,9 @@ describe('tasks over Redis', () => {
     expect(metric(tp, 'task_consumption_rate')).toBeDefined();
     expect(tp.findings.map((f) => f.title).join('\n')).toMatch(/completion and success cannot be measured/);
     expect(check(result, 'tasks.errors').status).toBe('skip');
+    // Results stackprobe cannot read it cannot delete either: the probes ask the worker not to store them.
+    await waitFor(() => /Task celery\.accumulate\[[0-9a-f-]+\] succeeded in [\d.e-]+s: \(69,\)/.test(worker.log()), 10_000, 'the last probe in the worker log');
+    expect((await redis.keys('celery-task-meta-*')).length).toBe(metaBefore);
   });
 
   it('an unreachable broker is a clear, redacted failure', async () => {

@@ -60,6 +60,8 @@ export class CeleryClient implements CeleryTarget {
     const id = opts.id ?? (await this.newTaskId(opts.signal));
     const msg = buildTaskMessage(task, args, {
       id,
+      // Without a backend stackprobe cannot read or delete results: the worker is asked not to store them at all.
+      ignoreResult: !this.hasResultBackend,
       ...(opts.kwargs ? { kwargs: opts.kwargs } : {}),
       ...(opts.expiresInMs ? { ttlMs: opts.expiresInMs } : {}),
     });
