@@ -53,7 +53,7 @@ export function describeThroughputMetrics(ctx: CheckContext): void {
   m.describe('task_offered_rate', { meaning: 'throughput', description: 'Tasks per second the schedule offered (sent, failed and dropped alike)' });
   m.describe('task_submit_rate', { meaning: 'throughput', description: 'Tasks per second that reached the broker' });
   m.describe('task_completion_rate', { meaning: 'throughput', description: 'Tasks per second that finished; in the steady phase capped by what was offered' });
-  m.describe('task_capacity', { meaning: 'throughput', description: 'Tasks per second the workers finished while a backlog waited (the burst): not capped by the send rate' });
+  m.describe('task_capacity', { meaning: 'throughput', description: 'Tasks per second the workers finished while the burst\'s backlog waited: not capped by the send rate (a burst smaller than the workers\' concurrency understates it)' });
   m.describe('task_consumption_rate', { meaning: 'throughput', description: 'Without a result backend: tasks per second taken off the queue' });
   m.describe('task_backlog_growth', { meaning: 'state', better: 'lower', description: 'Steady phase: how fast the backlog grew (tasks/s; negative: it shrank)' });
   m.describe('queue_depth_max', { meaning: 'state', better: 'lower' });
@@ -143,14 +143,14 @@ export async function reportThroughput(ctx: CheckContext, tally: Tally, e2e: E2e
     for (const [status, n] of tally.byStatus) m.counter('task_outcomes', { status }, 'tasks').add(n);
     m.counter('task_retries', {}, 'retries').add(tally.retries);
     m.counter('task_lost', {}, 'tasks').add(tally.lost);
-    // Both are lower bounds of what the workers can do: the burst's rate (a backlog waited) and the steady completions.
+    // The burst's rate is the workers' own while a backlog waited: the send schedule cannot cap it, so it is rated.
     const burstRate = tally.lastBurstDone !== undefined && tally.burstDone > 1 && tally.firstSend !== undefined ? tally.burstDone / ((tally.lastBurstDone - tally.firstSend) / 1000) : undefined;
-    if (burstRate !== undefined || completedPerS !== undefined) {
-      capacity = Math.max(burstRate ?? 0, completedPerS ?? 0);
-      m.gauge('task_capacity', {}, 'tasks/s').set(round(capacity));
-      // Rated on the workers' own rate with a backlog waiting, never on a rate the send schedule caps.
-      ctx.rate('throughput_rps', 'task_capacity', capacity);
+    if (burstRate !== undefined) {
+      m.gauge('task_capacity', {}, 'tasks/s').set(round(burstRate));
+      ctx.rate('throughput_rps', 'task_capacity', burstRate);
     }
+    // For the advice, the best rate seen: the steady completions are a lower bound too (a small burst may understate).
+    if (burstRate !== undefined || completedPerS !== undefined) capacity = Math.max(burstRate ?? 0, completedPerS ?? 0);
     if (tally.completions.length > 0 && tally.sendEnd !== undefined) {
       m.gauge('backlog_drain_duration', {}, 'ms').set(Math.max(0, round(Math.max(...tally.completions) - tally.sendEnd, 0)));
     }
@@ -165,7 +165,7 @@ export async function reportThroughput(ctx: CheckContext, tally: Tally, e2e: E2e
     attempted, sent: tally.sent, dropped: tally.dropped, completed: tally.completions.length, lost: tally.lost, retries: tally.retries,
     outcomes: Object.fromEntries(tally.byStatus), queue_depth_at_end: tally.lastDepth ?? null,
     ...(steady ? { offered_per_s: round(steady.offeredPerS), backlog_growth_per_s: steady.growthPerS === null ? null : round(steady.growthPerS, 2), keep_up: steady.keepUp === null ? null : round(steady.keepUp, 3) } : {}),
-    ...(capacity !== null ? { capacity_per_s: round(capacity) } : {}),
+    ...(capacity !== null ? { best_completion_per_s: round(capacity) } : {}),
     ...(e2eFigures ? { e2e_steady_ms: { p50: round(e2eFigures.p50, 0), p95: round(e2eFigures.p95, 0), p99: round(e2eFigures.p99, 0) } } : {}),
   });
   await keepUpFindings(ctx, tally, steady, { capacity, completedPerS }, e2eFigures, consuming);
@@ -207,7 +207,7 @@ async function keepUpFindings(ctx: CheckContext, tally: Tally, steady: SteadyFig
   const completed = rates.completedPerS ?? steady.keepUp * steady.offeredPerS;
   const figures = [
     `offered ${round(steady.offeredPerS)}/s, sent ${round(steady.sentPerS)}/s, completed ${round(completed)}/s in the steady phase (keep-up ${round(steady.keepUp, 2)})`,
-    ...(capacity !== null ? [`at most ${round(capacity)}/s seen (the workers' capacity)`] : []),
+    ...(capacity !== null ? [`at best ${round(capacity)}/s (burst or steady phase)`] : []),
     `queue depth ${steady.depthStart ?? '?'} → ${steady.depthEnd ?? '?'} during the steady phase (${steady.basis} ${steady.growthPerS! >= 0 ? 'grew' : 'shrank'} ${round(Math.abs(steady.growthPerS!))}/s)`,
     ...(e2e ? [`end-to-end p50 ${secs(e2e.p50)}, p95 ${secs(e2e.p95)}, p99 ${secs(e2e.p99)}`] : []),
     `${settings.workers} worker(s) on "${t.queue}", concurrency ${settings.concurrency || '?'}, prefetch multiplier ${settings.prefetchMultiplier ?? '?'}, acks_late ${settings.acksLate === undefined ? '?' : settings.acksLate ? 'on' : 'off'}`,
