@@ -60,7 +60,7 @@ describe('tasks over Redis', () => {
     expect(value('task_submit_rate', { phase: 'burst' })).toBeGreaterThan(0);
     // A healthy worker keeps up: the backlog does not grow while 50/s are offered.
     expect(value('task_offered_rate', { phase: 'steady' })).toBeCloseTo(50, -1);
-    expect(value('task_keep_up')).toBeGreaterThan(0.97);
+    expect(value('task_keep_up')).toBeGreaterThan(0.95);
     expect(tp.thresholds.map((t) => t.metric)).toEqual(expect.arrayContaining(['task_keep_up', 'task_submit_errors', 'task_e2e_duration{phase:steady}', 'task_success']));
     console.log(`redis: burst submission ${value('task_submit_rate', { phase: 'burst' })}/s, steady offered ${value('task_offered_rate', { phase: 'steady' })}/s, capacity ${value('task_capacity')}/s, keep-up ${value('task_keep_up')}, drain ${value('backlog_drain_duration')} ms`);
     expect(tp.timeSeries.find((s) => s.name === 'queue_depth')!.points.length).toBeGreaterThan(3);

@@ -57,7 +57,7 @@ describe('tasks.throughput judges completion against the offered rate', () => {
     const tp = await throughputAgainst({ concurrency: 16, prefetch: 4 });
     console.log(`healthy worker: ${figures(tp)}`);
     expect(tp.status, JSON.stringify(tp.findings)).toBe('pass');
-    expect(metric(tp, 'task_keep_up')!.value).toBeGreaterThan(0.97);
+    expect(metric(tp, 'task_keep_up')!.value).toBeGreaterThan(0.95);
     expect(metric(tp, 'task_success')).toMatchObject({ hits: 220, total: 220 });
   });
 });

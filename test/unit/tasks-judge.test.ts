@@ -34,6 +34,15 @@ describe('slope and keep-up', () => {
     expect(steadyFigures(backlog(3, 0, 4, 2), 0, 4000, 200, 200, 4000).keepUp).toBeGreaterThan(0.97);
   });
 
+  it('tasks in flight ramping up at the start (a 2 s task at 50/s) are not a growing backlog', () => {
+    const samples = Array.from({ length: 21 }, (_, i) => {
+      const t = i * 250;
+      const v = Math.min(100, Math.round((50 * t) / 1000));
+      return { t, depth: 0, outstanding: v };
+    });
+    expect(steadyFigures(samples, 0, 5000, 250, 250, 5000).keepUp).toBeCloseTo(1, 1);
+  });
+
   it('failed publishes lower keep-up: completion is judged against what was offered', () => {
     // Half the publishes failed; the workers finished all that arrived.
     expect(steadyFigures(backlog(0, 0, 4), 0, 4000, 200, 100, 4000).keepUp).toBeCloseTo(0.5, 2);
@@ -42,7 +51,7 @@ describe('slope and keep-up', () => {
   it('uses the queue depth without a result backend, and says nothing from too few samples', () => {
     const depthOnly = backlog(0, 10, 4).map(({ t, depth }) => ({ t, depth }));
     expect(steadyFigures(depthOnly, 0, 4000, 200, 200, 4000)).toMatchObject({ basis: 'queue depth', keepUp: 0.8 });
-    expect(steadyFigures(depthOnly.slice(0, 2), 0, 4000, 200, 200, 4000).keepUp).toBeNull();
+    expect(steadyFigures(depthOnly.slice(0, 10), 0, 4000, 200, 200, 4000).keepUp).toBeNull();
   });
 });
 

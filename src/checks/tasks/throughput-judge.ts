@@ -29,7 +29,7 @@ export interface SteadyFigures {
   offeredPerS: number;
   /** Tasks per second that reached the broker. */
   sentPerS: number;
-  /** How fast the backlog (outstanding tasks, or queue depth without a result backend) grew; negative when it shrank. */
+  /** How fast the backlog (outstanding tasks, or queue depth without a result backend) grew in the later half of the steady phase; negative when it shrank. */
   growthPerS: number | null;
   /** What the backlog's trend is taken from. */
   basis: 'outstanding' | 'queue depth';
@@ -50,7 +50,10 @@ export function steadyFigures(samples: BacklogSample[], from: number, to: number
   const seconds = Math.max(scheduleMs / 1000, 1e-3);
   const inside = samples.filter((s) => s.t >= from && s.t <= to);
   const useOutstanding = inside.length > 0 && inside.every((s) => s.outstanding !== undefined);
-  const points = inside.map((s): [number, number] => [s.t, useOutstanding ? s.outstanding! : s.depth]);
+  // The trend of the later half only: tasks in flight ramp up to rate × latency at the start (long tasks take
+  // seconds to), which is not a backlog; a queue the workers cannot keep up with grows in both halves.
+  const half = from + (to - from) / 2;
+  const points = inside.filter((s) => s.t >= half).map((s): [number, number] => [s.t, useOutstanding ? s.outstanding! : s.depth]);
   const growthPerS = slopePerSecond(points);
   const offeredPerS = offered / seconds;
   const sentPerS = sent / seconds;

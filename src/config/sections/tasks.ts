@@ -66,7 +66,7 @@ export const TasksSection = z
     min_expected_outcome: share().default(1).describe('tasks.errors: share of each kind\'s tasks that must end as expected (sent, failed sends and timeouts counted)'),
     max_submit_error_rate: share().default(0.01).describe('tasks.throughput: share of publishes that may fail or time out'),
     min_keep_up: share().default(0.9).describe('tasks.throughput: fail when the workers complete less than this share of the offered rate while the backlog grows (steady phase)'),
-    warn_keep_up: share().default(0.97).describe('tasks.throughput: warn below this keep-up share'),
+    warn_keep_up: share().default(0.95).describe('tasks.throughput: warn below this keep-up share'),
     e2e_p95_ms: positive().default(5000).describe('tasks.throughput: p95 of the steady phase\'s end-to-end time (from the intended send to the result) must stay below this (ms)'),
     bullmq: BullmqSection,
   })
