@@ -90,7 +90,7 @@ describe('a frozen broker', () => {
 });
 
 /** A TCP proxy in front of the broker whose traffic can be paused: the broker looks frozen, its sockets stay open. */
-async function startPausableProxy(target: string): Promise<{ url: string; pause(): void; close(): Promise<void> }> {
+async function startPausableProxy(target: string): Promise<{ url: string; pause(): void; cut(): void; close(): Promise<void> }> {
   const up = new URL(target);
   const sockets = new Set<net.Socket>();
   let paused = false;
@@ -113,6 +113,10 @@ async function startPausableProxy(target: string): Promise<{ url: string; pause(
     pause() {
       paused = true;
       for (const s of sockets) s.pause();
+    },
+    /** The connection drops (a broker restart, a failover): every socket is reset. */
+    cut() {
+      for (const s of sockets) s.destroy();
     },
     async close() {
       for (const s of sockets) s.destroy();
@@ -254,6 +258,30 @@ describe('publishes that time out', () => {
       if (frozen) process.kill(pid, 'SIGCONT');
       await worker.stop(3000);
       await server.stop();
+    }
+  });
+});
+
+describe('an AMQP connection lost mid-check', () => {
+  it('fails the check with the reason, and the run goes on', async () => {
+    const worker = await startCeleryWorker({ broker: TEST_AMQP_BROKER });
+    const proxy = await startPausableProxy(TEST_AMQP_BROKER);
+    try {
+      const cutting = waitFor(() => (worker.log().match(/succeeded in/g) ?? []).length >= 20, 60_000, '20 probes').then(() => proxy.cut());
+      const checks = await runTasksChecks({
+        celery_broker_url: proxy.url, celery_result_backend: TEST_BACKEND, timeouts: { connect_ms: CONNECT_MS, operation_ms: 3000 },
+        tasks: { queue: worker.queue, roundtrip_count: 100000, result_timeout_ms: 2000, failing_task: 'test.always_fails' },
+      }, ['tasks.roundtrip', 'tasks.errors']);
+      await cutting;
+      const said = (c: CheckResult) => `${c.reason ?? ''} ${c.findings.map((f) => f.title).join(' | ')}`;
+      console.log(`lost amqp: ${checks.map((c) => `${c.id} ${c.status} ${Math.round(c.durationMs)} ms: ${said(c)}`).join('\n  ')}`);
+      for (const c of checks) {
+        expect(c.status, c.id).toBe('fail');
+        expect(said(c), c.id).toMatch(/clos|ECONNRESET|connection/i);
+      }
+    } finally {
+      await proxy.close();
+      await worker.stop(3000);
     }
   });
 });
