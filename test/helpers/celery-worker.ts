@@ -5,7 +5,13 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { tasksChecks } from '../../src/checks/tasks/index.js';
 import { validateConfig } from '../../src/config/load.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import type { CheckResult } from '../../src/result/model.js';
+import { SharedResources } from '../../src/run/context.js';
+import { runCheck, skippedResult } from '../../src/run/run-check.js';
+import { selectChecks } from '../../src/run/select.js';
 import { sleep } from '../../src/exec/timeout.js';
 import { openCelery } from '../../src/targets/celery/open.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -35,8 +41,9 @@ export function uniqueQueue(): string {
   return `stackprobe_t_${randomBytes(5).toString('hex')}`;
 }
 
-async function answersPing(broker: string, backend: string, name: string): Promise<boolean> {
-  const config = validateConfig({ celery_broker_url: broker, celery_result_backend: backend });
+async function answersPing(broker: string, name: string): Promise<boolean> {
+  // Broker only: opening a result backend would also reap other runs' leftovers, which a test may be looking at.
+  const config = validateConfig({ celery_broker_url: broker });
   const opened = await openCelery(config, silentLogger(), () => undefined);
   if (!opened.target) throw new Error(`test broker unavailable: ${opened.reason}`);
   try {
@@ -51,7 +58,18 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res() : child.once('exit', () => res())));
 }
 
-export async function startCeleryWorker(opts: { broker?: string; backend?: string; queue?: string; concurrency?: number } = {}): Promise<CeleryWorker> {
+export interface WorkerOptions {
+  broker?: string;
+  backend?: string;
+  queue?: string;
+  concurrency?: number;
+  /** task_acks_late (default off). */
+  acksLate?: boolean;
+  /** worker_prefetch_multiplier (default 1). */
+  prefetch?: number;
+}
+
+export async function startCeleryWorker(opts: WorkerOptions = {}): Promise<CeleryWorker> {
   const broker = opts.broker ?? TEST_REDIS_BROKER;
   const backend = opts.backend ?? TEST_BACKEND;
   const queue = opts.queue ?? uniqueQueue();
@@ -64,7 +82,14 @@ export async function startCeleryWorker(opts: { broker?: string; backend?: strin
     ['-m', 'celery', '-A', 'stackprobe_test_tasks', 'worker', '-Q', queue, '-c', String(opts.concurrency ?? 2), '--pool', 'prefork',
       '--without-gossip', '--without-mingle', '-n', `${unique}@%h`, '-l', 'INFO'],
     // Its own process group, so stop() reaches the prefork children too.
-    { cwd: TASKS_DIR, env: { ...process.env, STACKPROBE_TEST_BROKER: broker, STACKPROBE_TEST_BACKEND: backend, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', fd, fd], detached: true },
+    {
+      cwd: TASKS_DIR,
+      env: {
+        ...process.env, STACKPROBE_TEST_BROKER: broker, STACKPROBE_TEST_BACKEND: backend, PYTHONUNBUFFERED: '1',
+        STACKPROBE_TEST_ACKS_LATE: opts.acksLate ? '1' : '0', STACKPROBE_TEST_PREFETCH: String(opts.prefetch ?? 1),
+      },
+      stdio: ['ignore', fd, fd], detached: true,
+    },
   );
   closeSync(fd);
   let stopped = false;
@@ -84,8 +109,9 @@ export async function startCeleryWorker(opts: { broker?: string; backend?: strin
     rmSync(dir, { recursive: true, force: true });
     // The worker declared its queue on Redis as a binding set; remove it with the queue. (Its result keys expire: result_expires=300.)
     if (broker.startsWith('redis')) {
-      const r = new Redis(broker);
-      await r.del(`_kombu.binding.${queue}`, queue).finally(() => r.disconnect());
+      const r = new Redis(broker, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+      r.on('error', () => undefined); // a test may have stopped the broker itself
+      await r.del(`_kombu.binding.${queue}`, queue).catch(() => undefined).finally(() => r.disconnect());
     }
   };
   // The node name is `<unique>@<hostname>`: read it back from the banner rather than guessing the host.
@@ -98,10 +124,37 @@ export async function startCeleryWorker(opts: { broker?: string; backend?: strin
       throw new Error(`celery worker exited at start:\n${text}`);
     }
     name ||= new RegExp(`(${unique}@\\S+)`).exec(log())?.[1] ?? '';
-    if (name && (await answersPing(broker, backend, name))) return { name, queue, broker, backend, log, running, stop };
+    if (name && (await answersPing(broker, name))) return { name, queue, broker, backend, log, running, stop };
     await sleep(250);
   }
   const text = log();
   await stop();
   throw new Error(`celery worker did not answer ping within 60 s:\n${text}`);
+}
+
+/**
+ * Runs tasks checks the way the runner does (selection, --read-only, budgets, clean-up), opening only the Celery target:
+ * a full run would also start a private PostgreSQL and redis-server these tests never use.
+ */
+export async function runTasksChecks(input: ConfigInput, ids: string[], onCheckStart?: (id: string) => void): Promise<CheckResult[]> {
+  const config = validateConfig(input);
+  const log = silentLogger();
+  const selection = selectChecks(tasksChecks.filter((c) => ids.includes(c.id)), config);
+  const opened = await openCelery(config, log, () => undefined);
+  const shared = new SharedResources();
+  const results: CheckResult[] = [];
+  try {
+    for (const check of selection.run) {
+      onCheckStart?.(check.id);
+      results.push(await runCheck({
+        check, config, targets: opened.target ? { celery: opened.target } : {}, unavailable: opened.reason ? { celery: opened.reason } : {},
+        broken: new Set(opened.broken ? ['celery'] : []), shared, signal: new AbortController().signal, log, onProgress: () => undefined,
+      }));
+    }
+  } finally {
+    await shared.cleanupAll(log);
+    // As the runner does: a close that fails (the broker is gone) is logged, and the results still count.
+    await opened.close?.().catch((err: unknown) => log.error({ err: String(err) }, 'closing the Celery target failed'));
+  }
+  return [...results, ...selection.skipped.map(({ check, reason }) => skippedResult(check, reason))];
 }

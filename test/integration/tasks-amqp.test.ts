@@ -40,7 +40,8 @@ describe('tasks over AMQP', () => {
     const tp = check(result, 'tasks.throughput');
     expect(metric(tp, 'task_success')).toMatchObject({ hits: 300, total: 300 });
     const value = (name: string, tags: Record<string, string>) => (metric(tp, name, tags) as { value: number }).value;
-    console.log(`amqp: burst submission ${value('task_submit_rate', { phase: 'burst' })}/s, steady ${value('task_submit_rate', { phase: 'steady' })}/s, completion ${value('task_completion_rate', { phase: 'burst' })}/s`);
+    expect(value('task_keep_up', {})).toBeGreaterThan(0.95);
+    console.log(`amqp: burst submission ${value('task_submit_rate', { phase: 'burst' })}/s, steady ${value('task_submit_rate', { phase: 'steady' })}/s, capacity ${value('task_capacity', {})}/s, keep-up ${value('task_keep_up', {})}`);
     expect(metric(check(result, 'tasks.errors'), 'task_retries', { kind: 'retrying' })).toMatchObject({ count: 6 });
     await waitFor(() => /Task celery\.accumulate\[[0-9a-f-]+\] succeeded in [\d.e-]+s: \(0,\)/.test(worker.log()), 5000, 'the probe in the worker log');
     // Nothing waits in the probe queue afterwards.

@@ -39,7 +39,7 @@ const bindings = () => redis.smembers('_kombu.binding.reply.celery.pidbox');
 describe('tasks over Redis', () => {
   it('measures workers, round trip, throughput and errors against a 2-process worker, and leaves nothing behind', async () => {
     const metaBefore = (await redis.keys('celery-task-meta-*')).length;
-    const result = await runTasks({ roundtrip_count: 10, burst: 200, rate: 50, duration_s: 2, failing_task: 'test.always_fails', retrying_task: 'test.retries_then_succeeds', error_count: 3 });
+    const result = await runTasks({ roundtrip_count: 10, burst: 200, rate: 50, duration_s: 2, failing_task: 'test.always_fails', failing_task_error: 'ValueError: planted', retrying_task: 'test.retries_then_succeeds', error_count: 3 });
     // tasks.bullmq has its own test file; with no BullMQ queue configured it skips, and says why.
     expect(check(result, 'tasks.bullmq')).toMatchObject({ status: 'skip', reason: 'no BullMQ queue in config.tasks.bullmq.queue' });
     for (const c of result.checks.filter((x) => x.id !== 'tasks.bullmq')) expect(c.status, `${c.id}: ${c.reason ?? ''} ${JSON.stringify(c.findings)}`).toBe('pass');
@@ -55,17 +55,22 @@ describe('tasks over Redis', () => {
     const tp = check(result, 'tasks.throughput');
     const sent = 200 + 100;
     expect(metric(tp, 'task_success')).toMatchObject({ hits: sent, total: sent });
-    const completion = metric(tp, 'task_completion_rate', { phase: 'burst' }) as { value: number };
-    const burstRate = metric(tp, 'task_submit_rate', { phase: 'burst' }) as { value: number };
-    expect(completion.value).toBeGreaterThan(5);
-    expect(burstRate.value).toBeGreaterThan(0);
-    console.log(`redis: burst submission ${burstRate.value}/s, steady ${(metric(tp, 'task_submit_rate', { phase: 'steady' }) as { value: number }).value}/s, completion ${completion.value}/s, drain ${(metric(tp, 'backlog_drain_duration') as { value: number }).value} ms`);
+    const value = (name: string, tags: Record<string, string> = {}) => (metric(tp, name, tags) as { value: number }).value;
+    expect(value('task_capacity')).toBeGreaterThan(5);
+    expect(value('task_submit_rate', { phase: 'burst' })).toBeGreaterThan(0);
+    // A healthy worker keeps up: the backlog does not grow while 50/s are offered.
+    expect(value('task_offered_rate', { phase: 'steady' })).toBeCloseTo(50, -1);
+    expect(value('task_keep_up')).toBeGreaterThan(0.95);
+    expect(tp.thresholds.map((t) => t.metric)).toEqual(expect.arrayContaining(['task_keep_up', 'task_submit_errors', 'task_e2e_duration{phase:steady}', 'task_success']));
+    console.log(`redis: burst submission ${value('task_submit_rate', { phase: 'burst' })}/s, steady offered ${value('task_offered_rate', { phase: 'steady' })}/s, capacity ${value('task_capacity')}/s, keep-up ${value('task_keep_up')}, drain ${value('backlog_drain_duration')} ms`);
     expect(tp.timeSeries.find((s) => s.name === 'queue_depth')!.points.length).toBeGreaterThan(3);
 
     const errors = check(result, 'tasks.errors');
     expect(metric(errors, 'task_failures', { kind: 'failing' })).toMatchObject({ count: 3 });
     expect(metric(errors, 'task_retries', { kind: 'retrying' })).toMatchObject({ count: 6 });
     expect(metric(errors, 'task_lost', { kind: 'retrying' })).toMatchObject({ count: 0 });
+    expect(metric(errors, 'task_expected_outcome', { kind: 'failing' })).toMatchObject({ hits: 3, total: 3 });
+    expect(metric(errors, 'task_expected_outcome', { kind: 'retrying' })).toMatchObject({ hits: 3, total: 3 });
 
     // The worker's own log shows the probes ran.
     expect(worker.log()).toMatch(/Task celery\.accumulate\[[0-9a-f-]+\] succeeded in [\d.e-]+s: \(0,\)/);
@@ -76,6 +81,8 @@ describe('tasks over Redis', () => {
     expect(await redis.llen(worker.queue)).toBe(0);
     expect(await bindings()).toEqual([]);
     expect(await redis.keys('*.reply.celery.pidbox')).toEqual([]);
+    // The run's list of task ids and its lease go with a clean end (they exist only for a killed run's reaping).
+    expect(await redis.keys('stackprobe:celery:*')).toEqual([]);
   });
 
   it('says so when no worker knows the task, without waiting for a result', async () => {
@@ -96,6 +103,7 @@ describe('tasks over Redis', () => {
   });
 
   it('without a result backend measures pickup and consumption and says what it cannot measure', async () => {
+    const metaBefore = (await redis.keys('celery-task-meta-*')).length;
     const result = await run({
       config: validateConfig({ celery_broker_url: worker.broker, tasks: { queue: worker.queue, roundtrip_count: 5, burst: 50, rate: 20, duration_s: 1 } }),
       checks: tasksChecks.filter((c) => ['tasks.roundtrip', 'tasks.throughput', 'tasks.errors'].includes(c.id)),
@@ -109,6 +117,9 @@ describe('tasks over Redis', () => {
     expect(metric(tp, 'task_consumption_rate')).toBeDefined();
     expect(tp.findings.map((f) => f.title).join('\n')).toMatch(/completion and success cannot be measured/);
     expect(check(result, 'tasks.errors').status).toBe('skip');
+    // Results stackprobe cannot read it cannot delete either: the probes ask the worker not to store them.
+    await waitFor(() => /Task celery\.accumulate\[[0-9a-f-]+\] succeeded in [\d.e-]+s: \(69,\)/.test(worker.log()), 10_000, 'the last probe in the worker log');
+    expect((await redis.keys('celery-task-meta-*')).length).toBe(metaBefore);
   });
 
   it('an unreachable broker is a clear, redacted failure', async () => {
@@ -116,6 +127,9 @@ describe('tasks over Redis', () => {
     expect(opened).toMatchObject({ broken: true, reason: expect.stringMatching(/^Celery broker redis:\/\/:\*\*\*@127\.0\.0\.1:1\/0 unreachable: .*ECONNREFUSED/) });
     expect(opened.reason).not.toContain('hunter2');
     expect(await openCelery(validateConfig({}), silentLogger(), () => undefined)).toEqual({ reason: 'CELERY_BROKER_URL not set' });
+    // A database the server refuses fails the target: ioredis alone would stay on db 0 and send tasks there.
+    const refused = await openCelery(validateConfig({ celery_broker_url: 'redis://127.0.0.1:6379/99', timeouts: { connect_ms: 1000 } }), silentLogger(), () => undefined);
+    expect(refused).toMatchObject({ broken: true, reason: expect.stringMatching(/DB index is out of range/) });
   });
 });
 

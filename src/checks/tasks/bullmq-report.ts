@@ -42,14 +42,17 @@ function rates(ctx: CheckContext, lane: Lane, t: Tally): void {
     ctx.metrics.gauge('task_completion_rate', { probe, phase: 'burst' }, 'jobs/s').set(round(t.burstDone / ((t.lastBurstDone - t.firstSend) / 1000)));
   }
   if (t.sendEnd !== undefined) ctx.metrics.gauge('backlog_drain_duration', { probe }, 'ms').set(Math.max(0, round(t.lastDone - t.sendEnd, 0)));
-  ctx.rate('throughput_rps', `task_completion_rate{probe:${probe},phase:all}`, all);
+  // Rated on the workers' rate while a backlog waited (the burst), never on a rate the send schedule caps.
+  if (t.lastBurstDone !== undefined && t.burstDone > 1) ctx.rate('throughput_rps', `task_completion_rate{probe:${probe},phase:burst}`, t.burstDone / ((t.lastBurstDone - t.firstSend) / 1000));
 }
 
 export function reportThroughput(ctx: CheckContext, lane: Lane, t: Tally, e2e: Trend, workersAfter: number | undefined): void {
   const probe = lane.kind;
   rates(ctx, lane, t);
   const success = ctx.metrics.rate('task_success', { probe, phase: 'throughput' });
-  for (let i = 0; i < t.sent; i++) success.add(i < t.completed);
+  // Over every attempt: failed adds and sends the schedule could not start count as failures.
+  const attempted = t.sent + t.addErrors + (t.steady?.dropped ?? 0);
+  for (let i = 0; i < attempted; i++) success.add(i < t.completed);
   ctx.metrics.counter('task_outcomes', { probe, status: 'completed' }, 'jobs').add(t.completed + t.wrong);
   ctx.metrics.counter('task_outcomes', { probe, status: 'failed' }, 'jobs').add(t.failed);
   ctx.metrics.counter('task_lost', { probe }, 'jobs').add(t.lost);

@@ -81,9 +81,35 @@ export const bullmqCheck: Check = {
   async run(ctx) {
     const todo = kinds(ctx.config);
     if (todo.length === 0) throw new SkipCheck(NO_BULLMQ_QUEUE);
+    describeBullmqMetrics(ctx);
     for (const kind of todo) {
       if (ctx.signal.aborted) break;
       await probe(ctx, kind);
     }
   },
 };
+
+function describeBullmqMetrics(ctx: CheckContext): void {
+  const m = ctx.metrics;
+  m.describe('task_e2e_duration', { meaning: 'latency', description: 'One job: from add until its completed/failed event reached stackprobe' });
+  m.describe('task_submit_duration', { meaning: 'duration', description: 'Adding one job' });
+  m.describe('task_queue_wait_duration', { meaning: 'duration', description: 'processedOn − timestamp (wall clocks of two hosts)' });
+  m.describe('task_run_duration', { meaning: 'duration', description: 'finishedOn − processedOn (the worker\'s clock)' });
+  m.describe('task_success', { meaning: 'share', better: 'higher', description: 'Jobs completed with the right result over jobs attempted' });
+  m.describe('task_submit_errors', { meaning: 'share', better: 'lower' });
+  m.describe('task_submit_error_kinds', { meaning: 'defects' });
+  m.describe('task_timeouts', { meaning: 'defects' });
+  m.describe('task_failures', { meaning: 'defects' });
+  m.describe('task_wrong_results', { meaning: 'defects' });
+  m.describe('task_lost', { meaning: 'defects' });
+  m.describe('task_outcomes', { meaning: 'count' });
+  m.describe('task_submit_rate', { meaning: 'throughput' });
+  m.describe('task_completion_rate', { meaning: 'throughput', description: 'phase:burst: while a backlog waited (capacity); phase:all: capped by the send schedule' });
+  m.describe('backlog_drain_duration', { meaning: 'duration' });
+  m.describe('queue_depth_max', { meaning: 'state', better: 'lower' });
+  m.describe('queue_paused', { meaning: 'state', better: 'lower' });
+  m.describe('workers_alive', { meaning: 'state', better: 'higher' });
+  m.describe('workers_after', { meaning: 'state', better: 'higher' });
+  m.describe('probe_jobs_left', { meaning: 'defects' });
+  m.headline('task_success');
+}

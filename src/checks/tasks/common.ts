@@ -7,9 +7,10 @@ export function celeryOf(ctx: CheckContext): CeleryTarget {
   return ctx.targets.celery!;
 }
 
-/** The probe's arguments: the configured ones, else `[n]` so the echo of `celery.accumulate` can be verified. */
+/** The probe's arguments: the configured ones, else `[n]` for `celery.accumulate` (its echo is verified), else none. */
 export function probeArgs(ctx: CheckContext, n: number): unknown[] {
-  return ctx.config.tasks.args ?? [n];
+  const { args, task } = ctx.config.tasks;
+  return args ?? (task === 'celery.accumulate' ? [n] : []);
 }
 
 /** True when the result is known to be wrong: only checkable for the built-in echo with stackprobe's own arguments. */
@@ -61,6 +62,9 @@ export async function viewWorkers(ctx: CheckContext, queue: string, tasks: strin
  * Returns false when sending tasks would only measure a timeout.
  */
 export function preflightOk(ctx: CheckContext, queue: string, view: WorkerView & { knows: Map<string, string[]> }, tasks: string[]): boolean {
+  ctx.metrics.describe('workers_alive', { meaning: 'state', better: 'higher', description: 'Workers that answered ping' });
+  ctx.metrics.describe('workers_consuming', { meaning: 'state', better: 'higher', description: 'Live workers consuming the probe queue' });
+  ctx.metrics.describe('tasks_unknown', { meaning: 'defects', description: 'Configured tasks no worker on the queue has registered' });
   ctx.metrics.gauge('workers_alive', {}, 'workers').set(view.alive.length);
   ctx.metrics.gauge('workers_consuming', { queue }, 'workers').set(view.consuming.length);
   ctx.info('workers', view.alive.map((w) => w.worker));
@@ -95,7 +99,7 @@ export function preflightOk(ctx: CheckContext, queue: string, view: WorkerView &
   return unknown.count === 0;
 }
 
-/** Deletes the result keys of every task this check sent and takes back its unconsumed messages, also on Ctrl-C. */
+/** Deletes the result keys of every task this check sent and takes back its unconsumed messages, also on Ctrl-C (time-bounded). */
 export function cleanupTasks(ctx: CheckContext): string[] {
   const ids: string[] = [];
   ctx.defer(() => celeryOf(ctx).forget(ids));

@@ -1,71 +1,132 @@
-// tasks.errors: a configured failing task and a retrying task: failure and retry counts, and the time to the final state.
-import { SkipCheck } from '../../util/errors.js';
+// tasks.errors: a configured failing task must fail with the error it is meant to raise, a retrying task must succeed
+// after retrying; each judged over every attempt, with the time to the final state and the reasons when not.
+import { SkipCheck, describeError } from '../../util/errors.js';
+import type { Config } from '../../config/schema.js';
 import type { Check, CheckContext } from '../types.js';
 import { celeryOf, cleanupTasks, preflightOk, resultTimeoutMs, viewWorkers } from './common.js';
+import { isArgumentError, errorOf, judgeOutcome, type Kind } from './errors-judge.js';
 
-type Kind = 'failing' | 'retrying';
+interface Probe {
+  kind: Kind;
+  task: string;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+}
 
-async function probe(ctx: CheckContext, kind: Kind, task: string, ids: string[]): Promise<void> {
+function probesOf(config: Config): Probe[] {
+  const t = config.tasks;
+  const out: Probe[] = [];
+  if (t.failing_task) out.push({ kind: 'failing', task: t.failing_task, args: t.failing_task_args ?? t.error_task_args, kwargs: t.failing_task_kwargs });
+  if (t.retrying_task) out.push({ kind: 'retrying', task: t.retrying_task, args: t.retrying_task_args ?? t.error_task_args, kwargs: t.retrying_task_kwargs });
+  return out;
+}
+
+/** Sends one task after its result channel is subscribed (so every RETRY state is seen) and waits for its final state. */
+async function callOnce(ctx: CheckContext, p: Probe, ids: string[]) {
   const celery = celeryOf(ctx);
-  const { queue, error_count: n, error_task_args: args } = ctx.config.tasks;
-  const toFinal = ctx.metrics.trend('task_final_state_duration', { kind });
-  const failures = ctx.metrics.counter('task_failures', { kind }, 'tasks');
-  const retries = ctx.metrics.counter('task_retries', { kind }, 'retries');
-  const lost = ctx.metrics.counter('task_lost', { kind }, 'tasks');
-  const expected = ctx.metrics.rate('task_expected_outcome', { kind });
-  failures.add(0);
-  retries.add(0);
-  lost.add(0);
-  const runs = Array.from({ length: n }, async () => {
+  const mine = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, mine.signal]);
+  const id = await celery.newTaskId(ctx.signal);
+  ids.push(id);
+  let subscribed: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (subscribed = resolve));
+  const outcome = celery.result(id, resultTimeoutMs(ctx), { signal, onSubscribed: subscribed });
+  try {
+    await Promise.race([ready, outcome]);
+    await celery.send(p.task, p.args, { id, kwargs: p.kwargs, queue: ctx.config.tasks.queue, expiresInMs: resultTimeoutMs(ctx), signal: ctx.signal });
+  } catch (err) {
+    mine.abort();
+    await outcome.catch(() => null); // the send's failure is the one to report
+    return { sent: false as const, error: describeError(err) };
+  }
+  return { sent: true as const, outcome: await outcome };
+}
+
+async function probe(ctx: CheckContext, p: Probe, ids: string[]): Promise<void> {
+  const { error_count: n, failing_task_error: expected } = ctx.config.tasks;
+  const tags = { kind: p.kind };
+  const toFinal = ctx.metrics.trend('task_final_state_duration', tags);
+  const failures = ctx.metrics.counter('task_failures', tags, 'tasks');
+  const retries = ctx.metrics.counter('task_retries', tags, 'retries');
+  const lost = ctx.metrics.counter('task_lost', tags, 'tasks');
+  const sendErrors = ctx.metrics.counter('task_submit_failures', tags, 'tasks');
+  const asExpected = ctx.metrics.rate('task_expected_outcome', tags);
+  for (const c of [failures, retries, lost, sendErrors]) c.add(0);
+  const whys = new Map<string, number>();
+  const note = (why: string) => whys.set(why, (whys.get(why) ?? 0) + 1);
+  let wrongArgs = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
     const t0 = performance.now();
-    const id = await celery.send(task, args, { queue, expiresInMs: resultTimeoutMs(ctx) });
-    ids.push(id);
-    const o = await celery.result(id, resultTimeoutMs(ctx), { signal: ctx.signal });
-    if (!o) {
-      if (!ctx.signal.aborted) lost.add();
+    const r = await callOnce(ctx, p, ids);
+    if (!r.sent) {
+      sendErrors.add();
+      asExpected.add(false);
+      note(`the publish failed: ${r.error}`);
       return;
     }
-    toFinal.record(performance.now() - t0);
-    retries.add(o.retries);
-    if (o.status === 'FAILURE') failures.add();
-    expected.add(kind === 'failing' ? o.status === 'FAILURE' : o.status === 'SUCCESS');
-  });
-  await Promise.all(runs);
+    const o = r.outcome;
+    if (!o) {
+      if (ctx.signal.aborted) return; // not an outcome: the check's budget ran out
+      lost.add();
+    } else {
+      toFinal.record(performance.now() - t0);
+      retries.add(o.retries);
+      if (o.status === 'FAILURE') failures.add();
+      if (o.status === 'FAILURE' && isArgumentError(errorOf(o.result))) wrongArgs++;
+    }
+    const v = judgeOutcome(p.kind, o, p.kind === 'failing' ? expected : undefined);
+    asExpected.add(v.ok);
+    if (!v.ok) note(o ? v.why : `${v.why} (within ${resultTimeoutMs(ctx)} ms)`);
+  }));
   const p95 = toFinal.count > 0 ? Math.round(toFinal.percentile(95)) : null;
-  ctx.info(kind, { task, sent: n, failures: failures.count, retries: retries.count, lost: lost.count, final_state_p95_ms: p95 });
-  if (lost.count > 0) {
-    ctx.finding({
-      severity: 'error', subject: task, title: `${lost.count} of ${n} ${kind} tasks reached no final state within ${resultTimeoutMs(ctx)} ms`,
-      detail: kind === 'retrying' ? 'A retrying task may be waiting out its countdown, or has exhausted max_retries without storing a final state.' : 'The worker did not store a FAILURE state in time.',
-      recommendation: 'Raise config.tasks.result_timeout_ms when the retry countdowns are long; check the worker log.',
-    });
-  }
-  if (kind === 'retrying' && retries.count === 0 && toFinal.count > 0) {
-    ctx.finding({ severity: 'warn', subject: task, title: `no RETRY state was seen for "${task}"`, detail: 'Either the task did not retry, or the result backend did not publish its RETRY states (they are seen over pub/sub only).' });
-  }
+  ctx.info(p.kind, { task: p.task, sent: n, as_expected: asExpected.hits, failures: failures.count, retries: retries.count, lost: lost.count, final_state_p95_ms: p95 });
+  if (whys.size === 0) return;
+  const bad = asExpected.total - asExpected.hits;
+  const [first] = [...whys.entries()].sort((a, b) => b[1] - a[1]);
+  ctx.finding({
+    severity: 'error', subject: p.task,
+    title: `${bad} of ${asExpected.total} ${p.kind} tasks "${p.task}" did not end as expected: ${first![0]}`,
+    detail: [...whys.entries()].map(([why, count]) => `${count}× ${why}`).join('; ') + '.',
+    recommendation: advice(ctx, p, wrongArgs > 0, lost.count > 0),
+  });
+}
+
+function advice(ctx: CheckContext, p: Probe, wrongArgs: boolean, lost: boolean): string {
+  const out: string[] = [];
+  if (wrongArgs) out.push(`Check config.tasks.${p.kind}_task_args and ${p.kind}_task_kwargs against the signature of "${p.task}".`);
+  if (p.kind === 'retrying' && !wrongArgs) out.push(`"${p.task}" must retry (self.retry) and then succeed within its max_retries; a task that exhausts them ends in FAILURE.`);
+  if (p.kind === 'failing' && !wrongArgs) out.push(`Set config.tasks.failing_task_error to the exception "${p.task}" is meant to raise (e.g. "ValueError" or "ValueError: text"), or fix the task.`);
+  if (lost) out.push('Raise config.tasks.result_timeout_ms when retry countdowns are long; check the worker log.');
+  return out.join(' ');
 }
 
 export const errorsCheck: Check = {
   id: 'tasks.errors',
   category: 'tasks',
-  title: 'Celery failures and retries: counts and time to final state',
+  title: 'Celery failures and retries: each ends as it is meant to',
   needs: ['celery'],
   writes: true,
-  thresholds: () => ({
-    task_lost: ['count==0'],
+  thresholds: (config) => ({
+    ...Object.fromEntries(probesOf(config).map((p) => [`task_expected_outcome{kind:${p.kind}}`, [`rate>=${config.tasks.min_expected_outcome}`]])),
     tasks_unknown: ['count==0'],
     workers_alive: ['value>0'],
   }),
   async run(ctx) {
-    const { failing_task, retrying_task, queue } = ctx.config.tasks;
-    const kinds: Array<[Kind, string]> = [];
-    if (failing_task) kinds.push(['failing', failing_task]);
-    if (retrying_task) kinds.push(['retrying', retrying_task]);
-    if (kinds.length === 0) throw new SkipCheck('no failing or retrying task configured (config.tasks.failing_task, config.tasks.retrying_task)');
+    const probes = probesOf(ctx.config);
+    if (probes.length === 0) throw new SkipCheck('no failing or retrying task configured (config.tasks.failing_task, config.tasks.retrying_task)');
     if (!celeryOf(ctx).hasResultBackend) throw new SkipCheck('no result backend configured (CELERY_RESULT_BACKEND): final states cannot be observed');
+    const m = ctx.metrics;
+    m.describe('task_expected_outcome', { meaning: 'share', better: 'higher', description: 'Tasks that ended as their kind must (FAILURE with the expected error; SUCCESS after ≥ 1 retry), over tasks attempted' });
+    m.describe('task_final_state_duration', { meaning: 'duration', description: 'From sending to the final state, retries and countdowns included' });
+    m.describe('task_failures', { meaning: 'count' });
+    m.describe('task_retries', { meaning: 'count' });
+    m.describe('task_lost', { meaning: 'defects', description: 'Tasks with no final state within result_timeout_ms' });
+    m.describe('task_submit_failures', { meaning: 'defects' });
+    m.headline('task_expected_outcome');
     const ids = cleanupTasks(ctx);
-    const names = kinds.map(([, t]) => t);
+    const { queue } = ctx.config.tasks;
+    const names = probes.map((p) => p.task);
     if (!preflightOk(ctx, queue, await viewWorkers(ctx, queue, names), names)) return;
-    for (const [kind, task] of kinds) await probe(ctx, kind, task, ids);
+    for (const p of probes) await probe(ctx, p, ids);
   },
 };

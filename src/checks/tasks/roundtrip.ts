@@ -1,6 +1,7 @@
 // tasks.roundtrip: N probe tasks one at a time: submit latency, end-to-end latency, and the worker-clock split.
 import { dateDoneMs } from '../../targets/celery/protocol.js';
 import { sleep } from '../../exec/timeout.js';
+import { describeError } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { celeryOf, cleanupTasks, preflightOk, probeArgs, resultTimeoutMs, viewWorkers, wrongEcho } from './common.js';
 
@@ -15,6 +16,8 @@ function count(ctx: CheckContext): number {
 async function pickupOnly(ctx: CheckContext, n: number, ids: string[]): Promise<void> {
   const celery = celeryOf(ctx);
   const { queue, task, kwargs } = ctx.config.tasks;
+  ctx.metrics.describe('task_pickup_duration', { meaning: 'latency', description: 'From sending a probe until a worker took it off the queue (no result backend)' });
+  ctx.metrics.headline('task_pickup_duration');
   const pickup = ctx.metrics.trend('task_pickup_duration');
   ctx.finding({
     severity: 'info', title: 'no result backend: only the pickup time is measured',
@@ -23,9 +26,11 @@ async function pickupOnly(ctx: CheckContext, n: number, ids: string[]): Promise<
   });
   for (let i = 0; i < n && !ctx.signal.aborted; i++) {
     const t0 = performance.now();
-    ids.push(await celery.send(task, probeArgs(ctx, i), { kwargs, queue, expiresInMs: resultTimeoutMs(ctx) }));
+    const id = await celery.newTaskId(ctx.signal);
+    ids.push(id);
+    await celery.send(task, probeArgs(ctx, i), { id, kwargs, queue, expiresInMs: resultTimeoutMs(ctx), signal: ctx.signal });
     const deadline = t0 + resultTimeoutMs(ctx);
-    while ((await celery.queueDepth(queue)) > 0 && performance.now() < deadline && !ctx.signal.aborted) await sleep(2, ctx.signal);
+    while ((await celery.queueDepth(queue, { signal: ctx.signal })) > 0 && performance.now() < deadline && !ctx.signal.aborted) await sleep(2, ctx.signal);
     if (performance.now() < deadline) pickup.record(performance.now() - t0);
   }
 }
@@ -51,6 +56,17 @@ export const roundtripCheck: Check = {
     ctx.info('probe', { task, queue, tasks: n, transport: celery.transport });
     if (!celery.hasResultBackend) return pickupOnly(ctx, n, ids);
 
+    const m = ctx.metrics;
+    m.describe('task_e2e_duration', { meaning: 'latency', description: 'One probe task: from sending to its final state in the result backend' });
+    m.describe('task_submit_duration', { meaning: 'duration', description: 'Publishing one probe (part of the round trip)' });
+    m.describe('task_done_duration', { meaning: 'duration', description: 'From sending until the worker stored the result (worker clock)' });
+    m.describe('task_result_delivery_duration', { meaning: 'duration', description: 'From the worker storing the result until stackprobe read it' });
+    m.describe('task_success', { meaning: 'share', better: 'higher', description: 'Probes that ended in SUCCESS with the right value, over probes attempted' });
+    m.describe('task_timeouts', { meaning: 'defects' });
+    m.describe('task_failures', { meaning: 'defects' });
+    m.describe('task_wrong_results', { meaning: 'defects' });
+    m.describe('task_submit_failures', { meaning: 'defects' });
+    m.headline('task_e2e_duration');
     const submit = ctx.metrics.trend('task_submit_duration');
     const e2e = ctx.metrics.trend('task_e2e_duration');
     const toDone = ctx.metrics.trend('task_done_duration', { clock: 'worker' });
@@ -59,14 +75,28 @@ export const roundtripCheck: Check = {
     const timeouts = ctx.metrics.counter('task_timeouts', {}, 'tasks');
     const failures = ctx.metrics.counter('task_failures', {}, 'tasks');
     const wrong = ctx.metrics.counter('task_wrong_results', {}, 'tasks');
+    const sendFailures = ctx.metrics.counter('task_submit_failures', {}, 'tasks');
+    let firstSendError: string | undefined;
     let missedInRow = 0;
-    for (let i = 0; i < n && !ctx.signal.aborted && missedInRow < GIVE_UP_AFTER; i++) {
+    let i = 0;
+    for (; i < n && !ctx.signal.aborted && missedInRow < GIVE_UP_AFTER; i++) {
       ctx.progress(`task ${i + 1}/${n}`);
       const args = probeArgs(ctx, i);
       const wall = new Date().getTime();
       const t0 = performance.now();
-      const id = await celery.send(task, args, { kwargs, queue, expiresInMs: resultTimeoutMs(ctx) });
+      const id = await celery.newTaskId(ctx.signal);
       ids.push(id);
+      try {
+        await celery.send(task, args, { id, kwargs, queue, expiresInMs: resultTimeoutMs(ctx), signal: ctx.signal });
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        // A probe that never reached the broker is a failed attempt, not a skipped one.
+        firstSendError ??= describeError(err);
+        sendFailures.add();
+        success.add(false);
+        missedInRow++;
+        continue;
+      }
       submit.record(performance.now() - t0);
       const outcome = await celery.result(id, resultTimeoutMs(ctx), { signal: ctx.signal });
       const t1 = performance.now();
@@ -90,7 +120,12 @@ export const roundtripCheck: Check = {
       if (outcome.status !== 'SUCCESS') failures.add();
       else if (!ok) wrong.add();
     }
-    reportRoundtrip(ctx, { timeouts: timeouts.count, failures: failures.count, wrong: wrong.count, gaveUp: missedInRow >= GIVE_UP_AFTER });
+    const gaveUp = missedInRow >= GIVE_UP_AFTER;
+    // Probes not sent because the service kept failing are failures too: many good probes before a broker died must
+    // not outvote it.
+    if (gaveUp) for (; i < n; i++) success.add(false);
+    reportRoundtrip(ctx, { timeouts: timeouts.count, failures: failures.count, wrong: wrong.count, gaveUp });
+    if (sendFailures.count > 0) ctx.finding({ severity: 'error', subject: queue, title: `${sendFailures.count} probe(s) could not be published: ${firstSendError}`, recommendation: 'Check the broker (CELERY_BROKER_URL): its health, memory and connections.' });
     if (e2e.count > 0) ctx.rate('response_time_ms', 'task_e2e_duration', e2e.percentile(95));
   },
 };

@@ -1,5 +1,6 @@
 // tasks.workers: live Celery workers (ping and its latency), their pools, queues and processed counts; fails when none answers.
 import type { WorkerReply } from '../../targets/celery/target.js';
+import { SkipCheck } from '../../util/errors.js';
 import type { Check } from '../types.js';
 import { celeryOf } from './common.js';
 
@@ -23,8 +24,17 @@ export const workersCheck: Check = {
     workers_consuming: [{ warn: 'value>0' }],
   }),
   async run(ctx) {
+    // Asking workers is a write: a reply-queue binding and a published command (Redis: SADD, PUBLISH, SREM, DEL).
+    if (ctx.readOnly) throw new SkipCheck('--read-only: asking the workers (ping, stats) writes to the broker (a control message and a reply queue)');
     const celery = celeryOf(ctx);
     const queue = ctx.config.tasks.queue;
+    const m = ctx.metrics;
+    m.describe('workers_alive', { meaning: 'state', better: 'higher', description: 'Workers that answered ping' });
+    m.describe('workers_consuming', { meaning: 'state', better: 'higher', description: 'Live workers consuming the probe queue' });
+    m.describe('worker_ping_duration', { meaning: 'latency', description: 'From sending ping to each worker\'s reply' });
+    m.describe('workers_concurrency', { meaning: 'state', description: 'Pool processes of all live workers' });
+    m.describe('worker_tasks_processed', { meaning: 'count', description: 'Tasks the live workers processed since they started' });
+    m.headline('workers_alive');
     const ping = await celery.control('ping', {}, { signal: ctx.signal });
     const latency = ctx.metrics.trend('worker_ping_duration');
     for (const r of ping) latency.record(r.latencyMs);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 const positiveInt = () => z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
 const positive = () => z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' });
+const share = () => z.number({ error: 'expected a share between 0 and 1' }).min(0, { error: 'expected a share between 0 and 1' }).max(1, { error: 'expected a share between 0 and 1' });
 const taskName = () => z.string({ error: 'expected a Celery task name' }).regex(/^[\w.:-]+$/, { error: 'expected a Celery task name (letters, digits, _ . : -)' });
 
 /** `tasks.bullmq`: the BullMQ half of the category (its own queue names, key prefix and worker). */
@@ -40,7 +41,7 @@ export const TasksSection = z
       .default('stackprobe')
       .describe('Queue the probe tasks go to. A dedicated queue: start a worker with `-Q stackprobe` (or add it to a worker\'s queues), or name your own queue here'),
     task: taskName().default('celery.accumulate').describe('Probe task; the default is built into every Celery worker and echoes its arguments'),
-    args: z.array(z.unknown()).optional().describe('Probe task arguments (JSON); default `[n]`, the probe\'s sequence number, whose echo is verified'),
+    args: z.array(z.unknown()).optional().describe('Probe task positional arguments (JSON); default `[n]` (the probe\'s sequence number, whose echo is verified) for `celery.accumulate`, none for other tasks'),
     kwargs: z.record(z.string(), z.unknown()).default({}).describe('Probe task keyword arguments (JSON)'),
     result_timeout_ms: positiveInt().default(10000).describe('How long to wait for one task\'s result'),
     control_timeout_ms: positiveInt().default(1000).describe('How long to collect worker replies to ping/stats/active_queues'),
@@ -49,10 +50,24 @@ export const TasksSection = z
     rate: positive().default(50).describe('tasks.throughput: then tasks per second at a fixed rate'),
     duration_s: positive().optional().describe('tasks.throughput: seconds at the fixed rate; default 5 in quick mode, 20 in full'),
     drain_timeout_s: positive().default(60).describe('tasks.throughput: how long to wait for the backlog to drain after sending'),
-    failing_task: taskName().optional().describe('tasks.errors: a task of yours that always fails (its failures and time to FAILURE are measured)'),
-    retrying_task: taskName().optional().describe('tasks.errors: a task of yours that retries before it succeeds (its retries and time to SUCCESS are measured)'),
-    error_task_args: z.array(z.unknown()).default([]).describe('tasks.errors: arguments for failing_task and retrying_task'),
+    failing_task: taskName().optional().describe('tasks.errors: a task of yours that always fails; each must end in FAILURE with `failing_task_error`'),
+    failing_task_args: z.array(z.unknown()).optional().describe('tasks.errors: positional arguments for failing_task (JSON); default `error_task_args`'),
+    failing_task_kwargs: z.record(z.string(), z.unknown()).default({}).describe('tasks.errors: keyword arguments for failing_task (JSON)'),
+    failing_task_error: z
+      .string({ error: 'expected an exception type, optionally with a message: "ValueError" or "ValueError: text"' })
+      .regex(/^[A-Za-z_][\w.]*(: .*)?$/s, { error: 'expected an exception type, optionally with a message: "ValueError" or "ValueError: text"' })
+      .optional()
+      .describe('tasks.errors: the error failing_task is meant to raise: an exception type (`ValueError`), optionally `: text` its message must contain. Unset: any error except a TypeError about the call\'s arguments'),
+    retrying_task: taskName().optional().describe('tasks.errors: a task of yours that retries before it succeeds; each must end in SUCCESS after at least one retry'),
+    retrying_task_args: z.array(z.unknown()).optional().describe('tasks.errors: positional arguments for retrying_task (JSON); default `error_task_args`'),
+    retrying_task_kwargs: z.record(z.string(), z.unknown()).default({}).describe('tasks.errors: keyword arguments for retrying_task (JSON)'),
+    error_task_args: z.array(z.unknown()).default([]).describe('tasks.errors: positional arguments for failing_task and retrying_task when their own `*_args` are not set'),
     error_count: positiveInt().default(5).describe('tasks.errors: tasks of each kind sent'),
+    min_expected_outcome: share().default(1).describe('tasks.errors: share of each kind\'s tasks that must end as expected (sent, failed sends and timeouts counted)'),
+    max_submit_error_rate: share().default(0.01).describe('tasks.throughput: share of publishes that may fail or time out'),
+    min_keep_up: share().default(0.9).describe('tasks.throughput: fail when the workers complete less than this share of the offered rate while the backlog grows (steady phase)'),
+    warn_keep_up: share().default(0.95).describe('tasks.throughput: warn below this keep-up share'),
+    e2e_p95_ms: positive().default(5000).describe('tasks.throughput: p95 of the steady phase\'s end-to-end time (from the intended send to the result) must stay below this (ms)'),
     bullmq: BullmqSection,
   })
   .prefault({})

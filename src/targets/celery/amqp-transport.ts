@@ -2,6 +2,7 @@
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { withTimeout } from '../../exec/timeout.js';
+import { bounded, LostReason } from './bounded.js';
 import type { TaskMessage } from './protocol.js';
 import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, type BroadcastRequest, type ControlReply, type Transport } from './transport.js';
 
@@ -15,30 +16,46 @@ export class AmqpTransport implements Transport {
     private readonly conn: ChannelModel,
     private readonly pub: ConfirmChannel,
     private readonly opMs: number,
+    private readonly connectMs: number,
+    private readonly lost: LostReason,
   ) {}
 
   static async connect(url: string, connectMs: number, opMs: number): Promise<AmqpTransport> {
+    const lost = new LostReason();
     const conn = await withTimeout(amqp.connect(url, { timeout: connectMs }), connectMs, 'connecting to the AMQP broker');
-    conn.on('error', () => undefined); // a lost connection shows as failed operations, not an unhandled event
-    const pub = await conn.createConfirmChannel();
-    pub.on('error', () => undefined);
-    return new AmqpTransport(conn, pub, opMs);
-  }
-
-  /** Runs `fn` on a throw-away channel: a passive declare of a missing queue closes its channel (404). */
-  private async onTempChannel<T>(fn: (ch: Channel) => Promise<T>): Promise<T> {
-    const ch = await this.conn.createChannel();
-    ch.on('error', () => undefined);
+    // A lost connection must fail the operations that need it, with the reason, never crash the run.
+    conn.on('error', (err: unknown) => lost.note(err));
+    conn.on('close', (err?: unknown) => lost.note(err ?? new Error('the AMQP connection was closed')));
     try {
-      return await withTimeout(fn(ch), this.opMs, 'AMQP operation');
-    } finally {
-      await ch.close().catch(() => undefined); // already closed by the broker after a 404
+      const pub = await withTimeout(conn.createConfirmChannel(), opMs, 'opening an AMQP channel');
+      pub.on('error', (err: unknown) => lost.note(err));
+      return new AmqpTransport(conn, pub, opMs, connectMs, lost);
+    } catch (err) {
+      void conn.close().catch(() => undefined); // the channel failure is what the caller hears
+      throw err;
     }
   }
 
-  private async exists(kind: 'queue' | 'exchange', name: string): Promise<boolean> {
+  private bound<T>(p: Promise<T>, what: string, signal?: AbortSignal): Promise<T> {
+    return bounded(p, this.opMs, what, signal).catch((err: unknown) => {
+      throw this.lost.explain(err);
+    });
+  }
+
+  /** A channel of its own, every step bounded; closed afterwards (a passive declare of a missing queue closes it: 404). */
+  private async onTempChannel<T>(fn: (ch: Channel) => Promise<T>, what: string, signal?: AbortSignal): Promise<T> {
+    const ch = await this.bound(this.conn.createChannel(), `${what} (opening a channel)`, signal);
+    ch.on('error', () => undefined); // a 404 on a passive declare is an answer (see exists), not a failure of the run
     try {
-      await this.onTempChannel((ch) => (kind === 'queue' ? ch.checkQueue(name) : ch.checkExchange(name)));
+      return await this.bound(fn(ch), what, signal);
+    } finally {
+      void ch.close().catch(() => undefined); // already closed by the broker after a 404, or the broker is gone
+    }
+  }
+
+  private async exists(kind: 'queue' | 'exchange', name: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.onTempChannel((ch) => (kind === 'queue' ? ch.checkQueue(name) : ch.checkExchange(name)), `checking ${kind} ${name}`, signal);
       return true;
     } catch (err) {
       if ((err as { code?: unknown }).code === 404) return false;
@@ -46,19 +63,19 @@ export class AmqpTransport implements Transport {
     }
   }
 
-  private async ensureQueue(queue: string): Promise<void> {
+  private async ensureQueue(queue: string, signal?: AbortSignal): Promise<void> {
     if (this.known.has(queue)) return;
-    if (!(await this.exists('queue', queue))) {
+    if (!(await this.exists('queue', queue, signal))) {
       // The same declaration a Celery worker makes (durable, no arguments), so a worker started later accepts it.
-      await this.onTempChannel((ch) => ch.assertQueue(queue, { durable: true, autoDelete: false }));
+      await this.onTempChannel((ch) => ch.assertQueue(queue, { durable: true, autoDelete: false }), `declaring queue ${queue}`, signal);
       this.declared.add(queue);
     }
     this.known.add(queue);
   }
 
-  async publish(queue: string, msg: TaskMessage): Promise<void> {
-    await this.ensureQueue(queue);
-    await withTimeout(
+  async publish(queue: string, msg: TaskMessage, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.ensureQueue(queue, opts.signal);
+    await this.bound(
       new Promise<void>((resolve, reject) => {
         this.pub.publish('', queue, Buffer.from(msg.body, 'utf8'), {
           contentType: msg.contentType,
@@ -72,14 +89,14 @@ export class AmqpTransport implements Transport {
           ...(msg.ttlMs ? { expiration: String(Math.round(msg.ttlMs)) } : {}),
         }, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
       }),
-      this.opMs,
-      'publishing to the AMQP broker',
+      'publishing to the AMQP broker (waiting for its confirm)',
+      opts.signal,
     );
   }
 
-  async depth(queue: string): Promise<number> {
+  async depth(queue: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
     try {
-      return (await this.onTempChannel((ch) => ch.checkQueue(queue))).messageCount;
+      return (await this.onTempChannel((ch) => ch.checkQueue(queue), 'reading the queue depth', opts.signal)).messageCount;
     } catch (err) {
       if ((err as { code?: unknown }).code === 404) return 0;
       throw err;
@@ -93,24 +110,24 @@ export class AmqpTransport implements Transport {
 
   async broadcast(req: BroadcastRequest): Promise<ControlReply[]> {
     // No pidbox exchange means no worker ever connected to this broker: nobody to ask.
-    if (!(await this.exists('exchange', PIDBOX_EXCHANGE))) return [];
-    const ch = await this.conn.createChannel();
-    ch.on('error', () => undefined);
+    if (!(await this.exists('exchange', PIDBOX_EXCHANGE, req.signal))) return [];
+    const ch = await this.bound(this.conn.createChannel(), 'opening a control channel', req.signal);
+    ch.on('error', (err: unknown) => this.lost.note(err));
     const replyQueue = `${req.replyKey}.${REPLY_EXCHANGE}`;
     const replies: ControlReply[] = [];
     try {
       // Declared exactly as kombu declares it, so our declaration and the workers' agree.
-      await ch.assertExchange(REPLY_EXCHANGE, 'direct', { durable: false, autoDelete: false });
-      await ch.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false });
-      await ch.bindQueue(replyQueue, REPLY_EXCHANGE, req.replyKey);
+      await this.bound(ch.assertExchange(REPLY_EXCHANGE, 'direct', { durable: false, autoDelete: false }), 'declaring the reply exchange', req.signal);
+      await this.bound(ch.assertQueue(replyQueue, { exclusive: true, autoDelete: true, durable: false }), 'declaring the reply queue', req.signal);
+      await this.bound(ch.bindQueue(replyQueue, REPLY_EXCHANGE, req.replyKey), 'binding the reply queue', req.signal);
       let done: () => void = () => undefined;
       const finished = new Promise<void>((resolve) => (done = resolve));
-      await ch.consume(replyQueue, (m) => {
+      await this.bound(ch.consume(replyQueue, (m) => {
         if (!m) return done();
         if (m.properties.headers?.ticket !== undefined && m.properties.headers.ticket !== req.body.ticket) return;
         replies.push({ body: JSON.parse(m.content.toString('utf8')) as Record<string, unknown>, at: performance.now() });
         if (replies.length >= (req.limit ?? Number.POSITIVE_INFINITY)) done();
-      }, { noAck: true });
+      }, { noAck: true }), 'consuming control replies', req.signal);
       ch.publish(PIDBOX_EXCHANGE, '', Buffer.from(JSON.stringify(req.body), 'utf8'), {
         contentType: 'application/json', contentEncoding: 'utf-8', headers: req.headers, deliveryMode: 1,
       });
@@ -120,10 +137,12 @@ export class AmqpTransport implements Transport {
       await finished;
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
+      if (req.signal?.aborted) throw new Error(`collecting control replies: ${String((req.signal.reason as Error | undefined)?.message ?? 'aborted')}`);
       return replies;
     } finally {
-      await ch.deleteQueue(replyQueue).catch(() => undefined); // exclusive + auto-delete: the broker removes it anyway
-      await ch.close().catch(() => undefined);
+      // Exclusive + auto-delete: the broker removes the queue with the channel anyway; both steps bounded for a frozen broker.
+      await withTimeout(ch.deleteQueue(replyQueue), this.opMs, 'deleting the reply queue').catch(() => undefined);
+      void withTimeout(ch.close(), this.opMs, 'closing the control channel').catch(() => undefined);
     }
   }
 
@@ -131,10 +150,16 @@ export class AmqpTransport implements Transport {
     try {
       for (const q of this.declared) {
         // Only if still empty and unconsumed: a worker may have adopted it meanwhile.
-        await this.onTempChannel((ch) => ch.deleteQueue(q, { ifEmpty: true, ifUnused: true })).catch(() => undefined);
+        await withTimeout(this.onTempChannel((ch) => ch.deleteQueue(q, { ifEmpty: true, ifUnused: true }), `deleting queue ${q}`), this.connectMs, 'deleting a declared queue').catch(() => undefined);
       }
     } finally {
-      await this.conn.close().catch(() => undefined);
+      // A frozen broker never answers close: bounded, then the socket is dropped with the process.
+      await withTimeout(this.conn.close(), this.connectMs, 'closing the AMQP connection').catch(() => this.dropSocket());
     }
+  }
+
+  /** The broker did not answer close (frozen): drop the socket so nothing of ours outlives the run. */
+  private dropSocket(): void {
+    (this.conn as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
   }
 }

@@ -1,9 +1,10 @@
 // The CeleryTarget: protocol-v2 messages over a transport, results from the Redis backend, control over the pidbox.
 import { randomUUID } from 'node:crypto';
+import { withTimeout } from '../../exec/timeout.js';
 import type { TargetFacts } from '../../result/model.js';
 import { buildTaskMessage, ORIGIN, type ResultMeta } from './protocol.js';
 import type { RedisResultBackend } from './redis-backend.js';
-import type { CeleryTarget, SendOptions, TaskOutcome, WorkerReply } from './target.js';
+import type { CeleryTarget, ResultOptions, SendOptions, TaskOutcome, WorkerReply } from './target.js';
 import type { Transport } from './transport.js';
 
 export interface ClientOptions {
@@ -13,7 +14,12 @@ export interface ClientOptions {
   defaultQueue: string;
   /** Default control reply wait (ms), like `celery inspect --timeout`. */
   controlTimeoutMs: number;
+  /** Upper bound of clean-up at the end (forgetting results, closing connections), so a frozen broker cannot hold it. */
+  closeMs: number;
 }
+
+/** Task ids noted in the result backend per round trip: one write covers this many sends. */
+const ID_BATCH = 256;
 
 export class CeleryClient implements CeleryTarget {
   readonly kind = 'celery' as const;
@@ -22,6 +28,9 @@ export class CeleryClient implements CeleryTarget {
   readonly hasResultBackend: boolean;
   readonly defaultQueue: string;
   private readonly sent = new Map<string, string>(); // task id -> queue, until forgotten
+  /** Ids already noted as this run's in the result backend, not yet used. */
+  private readonly reserved: string[] = [];
+  private reserving: Promise<void> | undefined;
   private closed = false;
 
   constructor(private readonly opts: ClientOptions) {
@@ -31,23 +40,43 @@ export class CeleryClient implements CeleryTarget {
     this.defaultQueue = opts.defaultQueue;
   }
 
+  /** A fresh task id, noted in the result backend before use (so a killed run's result keys can be reaped). */
+  async newTaskId(signal?: AbortSignal): Promise<string> {
+    const backend = this.opts.backend;
+    if (!backend) return randomUUID();
+    while (this.reserved.length === 0) {
+      this.reserving ??= (async () => {
+        const ids = Array.from({ length: ID_BATCH }, () => randomUUID());
+        await backend.own(ids, signal);
+        this.reserved.push(...ids);
+      })().finally(() => (this.reserving = undefined));
+      await this.reserving;
+    }
+    return this.reserved.pop()!;
+  }
+
   async send(task: string, args: unknown[], opts: SendOptions = {}): Promise<string> {
     const queue = opts.queue ?? this.defaultQueue;
+    const id = opts.id ?? (await this.newTaskId(opts.signal));
     const msg = buildTaskMessage(task, args, {
+      id,
+      // Without a backend stackprobe cannot read or delete results: the worker is asked not to store them at all.
+      ignoreResult: !this.hasResultBackend,
       ...(opts.kwargs ? { kwargs: opts.kwargs } : {}),
       ...(opts.expiresInMs ? { ttlMs: opts.expiresInMs } : {}),
     });
     this.sent.set(msg.id, queue);
-    await this.opts.transport.publish(queue, msg);
+    await this.opts.transport.publish(queue, msg, opts.signal ? { signal: opts.signal } : {});
     return msg.id;
   }
 
-  async result(id: string, timeoutMs: number, opts: { signal?: AbortSignal } = {}): Promise<TaskOutcome | null> {
+  async result(id: string, timeoutMs: number, opts: ResultOptions = {}): Promise<TaskOutcome | null> {
     const backend = this.opts.backend;
     if (!backend) return null;
     let retries = 0;
     const meta = await backend.wait(id, timeoutMs, {
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onSubscribed ? { onSubscribed: opts.onSubscribed } : {}),
       onState: (m: ResultMeta) => void (m.status === 'RETRY' && retries++),
     });
     if (!meta) return null;
@@ -64,18 +93,24 @@ export class CeleryClient implements CeleryTarget {
 
   async forget(ids: string[]): Promise<void> {
     const byQueue = new Map<string, string[]>();
+    const known: string[] = [];
     for (const id of ids) {
       const q = this.sent.get(id);
       if (q === undefined) continue;
       this.sent.delete(id);
+      known.push(id);
       byQueue.set(q, [...(byQueue.get(q) ?? []), id]);
     }
-    for (const [q, list] of byQueue) await this.opts.transport.withdraw(q, list);
-    await this.opts.backend?.forget(ids);
+    const work = async () => {
+      for (const [q, list] of byQueue) await this.opts.transport.withdraw(q, list);
+      await this.opts.backend?.forget(known);
+    };
+    // Bounded: on a frozen broker the result keys are left to the next run's reaping (and to their own TTL).
+    await withTimeout(work(), this.opts.closeMs, 'cleaning up the probe tasks');
   }
 
-  queueDepth(queue: string): Promise<number> {
-    return this.opts.transport.depth(queue);
+  queueDepth(queue: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
+    return this.opts.transport.depth(queue, opts);
   }
 
   async control(command: string, args: Record<string, unknown> = {}, o: { timeoutMs?: number; limit?: number; signal?: AbortSignal } = {}): Promise<WorkerReply[]> {
@@ -98,10 +133,14 @@ export class CeleryClient implements CeleryTarget {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    let forgotten = true;
     try {
-      await this.forget([...this.sent.keys()]);
+      await this.forget([...this.sent.keys()]).catch((err: unknown) => {
+        forgotten = false;
+        throw err;
+      });
     } finally {
-      await this.opts.backend?.close();
+      await this.opts.backend?.close(this.opts.closeMs, { keepList: !forgotten });
       await this.opts.transport.close();
     }
   }

@@ -28,6 +28,8 @@ export interface TaskOptions {
    */
   ttlMs?: number;
   priority?: number;
+  /** Asks the worker not to store the result (Celery 5.2 honours the header for successful tasks). */
+  ignoreResult?: boolean;
 }
 
 /** What Celery writes into `origin`: `gen<pid>@<host>` like its own producers. */
@@ -73,7 +75,7 @@ export function buildTaskMessage(task: string, args: unknown[], opts: TaskOption
       argsrepr: argsRepr(args),
       kwargsrepr: pyRepr(kwargs),
       origin: ORIGIN,
-      ignore_result: false,
+      ignore_result: opts.ignoreResult ?? false,
     },
     properties: { correlation_id: id, reply_to: '', delivery_mode: 2, priority: opts.priority ?? 0 },
     body: JSON.stringify([args, kwargs, embed]),

@@ -1,31 +1,47 @@
 // Celery over Redis, kombu's layout: tasks LPUSHed onto the queue's list, control over the pidbox fanout channel.
 import { Redis } from 'ioredis';
 import { sleep } from '../../exec/timeout.js';
+import { bounded, LostReason } from './bounded.js';
 import { bindingKey, bindingMember, decodeEnvelope, encodeJsonEnvelope, encodeTaskEnvelope, fanoutChannel, queueKeyFor, queueKeys } from './kombu-redis.js';
 import type { TaskMessage } from './protocol.js';
 import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, type BroadcastRequest, type ControlReply, type Transport } from './transport.js';
 
-export function redisOptions(connectMs: number) {
+/** The database index of a redis:// URL (`/7`); 0 when none is given. */
+export function redisDb(url: string): number {
+  const db = Number(new URL(url).pathname.replace(/^\//, '') || '0');
+  return Number.isInteger(db) ? db : 0;
+}
+
+export interface RedisTimeouts {
+  connectMs: number;
+  /** A command without a reply after this long fails (a frozen broker), instead of waiting forever. */
+  commandMs: number;
+}
+
+export function redisOptions(t: RedisTimeouts) {
   return {
     lazyConnect: true,
-    connectTimeout: connectMs,
+    connectTimeout: t.connectMs,
+    commandTimeout: t.commandMs,
     maxRetriesPerRequest: 2,
     // A broker that goes away fails commands quickly instead of queueing them forever.
     retryStrategy: (times: number) => (times > 5 ? null : 200),
   } as const;
 }
 
-export async function connectRedis(url: string, connectMs: number): Promise<Redis> {
-  const client = new Redis(url, redisOptions(connectMs));
-  // Errors reach callers through rejected commands; the first one is kept because it says why (ECONNREFUSED, auth).
-  let first: unknown;
-  client.on('error', (err: unknown) => void (first ??= err));
+/** A connected client; its connection errors are kept in `lost` (the first says why: ECONNRESET, auth). */
+export async function connectRedis(url: string, t: RedisTimeouts, lost = new LostReason()): Promise<Redis> {
+  const client = new Redis(url, redisOptions(t));
+  client.on('error', (err: unknown) => lost.note(err));
   try {
     await client.connect();
     await client.ping();
+    // ioredis only reports a refused SELECT as an event and stays on db 0: tasks would land where no worker reads.
+    const db = redisDb(url);
+    if (db !== 0) await client.select(db);
   } catch (err) {
     client.disconnect();
-    throw first ?? err;
+    throw lost.explain(err);
   }
   return client;
 }
@@ -38,14 +54,22 @@ export class RedisTransport implements Transport {
   constructor(
     private readonly client: Redis,
     private readonly db: number,
-    private readonly connectMs: number,
+    private readonly t: RedisTimeouts,
+    private readonly lost: LostReason,
   ) {}
 
-  async publish(queue: string, msg: TaskMessage): Promise<void> {
+  private bound<T>(p: Promise<T>, what: string, signal?: AbortSignal): Promise<T> {
+    return bounded(p, this.t.commandMs, what, signal).catch((err: unknown) => {
+      throw this.lost.explain(err);
+    });
+  }
+
+  async publish(queue: string, msg: TaskMessage, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const key = queueKeyFor(queue, msg.properties.priority);
     const payload = encodeTaskEnvelope(msg, '', queue);
-    await this.client.lpush(key, payload);
+    // Noted before the push: a push whose reply is lost may still have landed, and must still be taken back.
     this.pushed.set(msg.id, { key, payload });
+    await this.bound(this.client.lpush(key, payload), 'publishing to the Redis broker', opts.signal);
   }
 
   /** Forgets a published message (it was taken or finished), so withdraw() does not try it. */
@@ -53,11 +77,17 @@ export class RedisTransport implements Transport {
     this.pushed.delete(id);
   }
 
-  async depth(queue: string): Promise<number> {
+  async depth(queue: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
     const pipe = this.client.pipeline();
     for (const k of queueKeys(queue)) pipe.llen(k);
-    const res = (await pipe.exec()) ?? [];
-    return res.reduce((sum, [err, n]) => (err ? sum : sum + Number(n)), 0);
+    const res = (await this.bound(pipe.exec(), 'reading the queue depth', opts.signal)) ?? [];
+    let sum = 0;
+    for (const [err, n] of res) {
+      // A depth that silently reads 0 on error would look like an empty queue.
+      if (err) throw this.lost.explain(err);
+      sum += Number(n);
+    }
+    return sum;
   }
 
   async withdraw(queue: string, ids: Iterable<string>): Promise<number> {
@@ -71,7 +101,7 @@ export class RedisTransport implements Transport {
       wanted.add(id);
     }
     if (wanted.size === 0) return 0;
-    const res = (await pipe.exec()) ?? [];
+    const res = (await this.bound(pipe.exec(), 'taking back unconsumed probes')) ?? [];
     const removed = res.reduce((sum, [err, n]) => (err ? sum : sum + Number(n)), 0);
     // A worker that shut down re-queues the messages it had prefetched, re-serialised: find those by task id.
     return removed < wanted.size && queue ? removed + (await this.withdrawRequeued(queue, wanted)) : removed;
@@ -81,9 +111,9 @@ export class RedisTransport implements Transport {
     let removed = 0;
     for (const key of queueKeys(queue)) {
       // Bounded: a probe queue is short; a huge shared queue is not scanned past this.
-      for (const text of await this.client.lrange(key, 0, 9999)) {
+      for (const text of await this.bound(this.client.lrange(key, 0, 9999), 'reading the queue')) {
         const id = decodeEnvelope(text)?.headers.id;
-        if (typeof id === 'string' && ids.has(id)) removed += await this.client.lrem(key, 1, text);
+        if (typeof id === 'string' && ids.has(id)) removed += await this.bound(this.client.lrem(key, 1, text), 'taking back a probe');
       }
     }
     return removed;
@@ -93,18 +123,19 @@ export class RedisTransport implements Transport {
     const replyQueue = `${req.replyKey}.${REPLY_EXCHANGE}`;
     const member = bindingMember(req.replyKey, replyQueue);
     // Our reply queue exists only for this call: bound, read, then unbound and deleted, whatever happens.
-    await this.client.sadd(bindingKey(REPLY_EXCHANGE), member);
-    const reader = this.client.duplicate();
-    reader.on('error', () => undefined);
+    await this.bound(this.client.sadd(bindingKey(REPLY_EXCHANGE), member), 'binding the control reply queue', req.signal);
+    const reader = this.client.duplicate({ commandTimeout: this.t.commandMs + BRPOP_SLICE_MS });
+    reader.on('error', (err: unknown) => this.lost.note(err));
     try {
       const payload = encodeJsonEnvelope(req.body, req.headers, PIDBOX_EXCHANGE, '');
-      const receivers = await this.client.publish(fanoutChannel(this.db, PIDBOX_EXCHANGE), payload);
+      const receivers = await this.bound(this.client.publish(fanoutChannel(this.db, PIDBOX_EXCHANGE), payload), 'sending a control command', req.signal);
       // Each worker's pidbox is one pattern subscriber: nobody subscribed means no worker will ever answer.
       const limit = Math.min(req.limit ?? Number.POSITIVE_INFINITY, receivers);
       return await this.collect(reader, replyQueue, req, limit);
     } finally {
       reader.disconnect();
-      await this.client.multi().srem(bindingKey(REPLY_EXCHANGE), member).del(replyQueue).exec();
+      // Not tied to the caller's signal: the binding must go even when the check was aborted (bounded by the timeout).
+      await this.bound(this.client.multi().srem(bindingKey(REPLY_EXCHANGE), member).del(replyQueue).exec(), 'removing the control reply queue');
     }
   }
 
@@ -116,7 +147,7 @@ export class RedisTransport implements Transport {
       const left = deadline - performance.now();
       if (left <= 0) break;
       // BRPOP in short slices so an abort is noticed promptly.
-      const popped = await reader.brpop(replyQueue, Math.max(0.05, Math.min(left, 250) / 1000));
+      const popped = await this.bound(reader.brpop(replyQueue, Math.max(0.05, Math.min(left, BRPOP_SLICE_MS) / 1000)), 'reading control replies', req.signal);
       if (!popped) continue;
       const at = performance.now();
       const env = decodeEnvelope(popped[1]);
@@ -130,8 +161,11 @@ export class RedisTransport implements Transport {
     try {
       await this.withdraw('', [...this.pushed.keys()]);
     } finally {
-      await Promise.race([this.client.quit().catch(() => this.client.disconnect()), sleep(this.connectMs)]);
+      await Promise.race([this.client.quit().catch(() => this.client.disconnect()), sleep(this.t.connectMs)]);
       this.client.disconnect();
     }
   }
 }
+
+/** One BRPOP waits at most this long, so an abort between slices is noticed promptly. */
+const BRPOP_SLICE_MS = 250;

@@ -26,6 +26,16 @@ export interface SendOptions {
   queue?: string;
   /** AMQP: the broker drops the message if no worker took it by then. Redis: unconsumed probes are taken back by forget(). */
   expiresInMs?: number;
+  /** A task id from newTaskId() (to start waiting for its result before it is sent); default a fresh one. */
+  id?: string;
+  /** Aborts the publish (the check's budget); it is also bounded by timeouts.operation_ms. */
+  signal?: AbortSignal;
+}
+
+export interface ResultOptions {
+  signal?: AbortSignal;
+  /** Called once the result channel is subscribed: a task sent after this has every state (RETRY too) seen. */
+  onSubscribed?: () => void;
 }
 
 export interface CeleryTarget {
@@ -38,13 +48,15 @@ export interface CeleryTarget {
   readonly defaultQueue: string;
   /** Publishes one task message (protocol v2); resolves with the task id once the broker has it. */
   send(task: string, args: unknown[], opts?: SendOptions): Promise<string>;
-  /** The task's final state from the result backend; null on timeout, abort, or when no backend is configured. */
-  result(id: string, timeoutMs: number, opts?: { signal?: AbortSignal }): Promise<TaskOutcome | null>;
-  /** Deletes the result keys of these tasks and takes back any of their messages still waiting in the broker. */
+  /** A task id noted as this run's in the result backend (reaped by a later run if this one is killed). */
+  newTaskId(signal?: AbortSignal): Promise<string>;
+  /** The task's final state from the result backend; null on timeout, abort, or when no backend is configured; rejects when the backend fails. */
+  result(id: string, timeoutMs: number, opts?: ResultOptions): Promise<TaskOutcome | null>;
+  /** Deletes the result keys of these tasks and takes back any of their messages still waiting in the broker (time-bounded). */
   forget(ids: string[]): Promise<void>;
   /** Messages waiting in a queue. */
-  queueDepth(queue: string): Promise<number>;
-  /** Broadcasts a control command (`ping`, `stats`, `active_queues`, `registered`) and collects the replies. */
+  queueDepth(queue: string, opts?: { signal?: AbortSignal }): Promise<number>;
+  /** Broadcasts a control command (`ping`, `stats`, `active_queues`, `registered`) and collects the replies; writes to the broker. */
   control(command: string, args?: Record<string, unknown>, opts?: { timeoutMs?: number; limit?: number; signal?: AbortSignal }): Promise<WorkerReply[]>;
   close(): Promise<void>;
 }

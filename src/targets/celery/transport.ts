@@ -24,14 +24,14 @@ export interface BroadcastRequest {
 export interface Transport {
   readonly kind: 'redis' | 'amqp';
   /** Publishes a task message onto a queue; resolves once the broker has it. */
-  publish(queue: string, msg: TaskMessage): Promise<void>;
+  publish(queue: string, msg: TaskMessage, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Messages waiting in the queue (all priority levels). */
-  depth(queue: string): Promise<number>;
+  depth(queue: string, opts?: { signal?: AbortSignal }): Promise<number>;
   /** Takes back messages this client published that no worker has taken yet; returns how many. */
   withdraw(queue: string, ids: Iterable<string>): Promise<number>;
   /** The message was taken and finished: withdraw() need not try it. */
   settled?(id: string): void;
-  /** Sends a control command to every worker's pidbox and collects replies until timeout or limit. */
+  /** Sends a control command to every worker's pidbox and collects replies until timeout or limit; writes to the broker. */
   broadcast(req: BroadcastRequest): Promise<ControlReply[]>;
   close(): Promise<void>;
 }

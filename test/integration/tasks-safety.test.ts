@@ -1,0 +1,287 @@
+// Attacks on the tasks category's promises, each against real servers: a frozen broker (Redis SIGSTOPped, RabbitMQ
+// behind a paused proxy) under a 5 s check budget, --read-only watched with MONITOR, and a run killed mid-way.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { waitFor } from '../../src/exec/timeout.js';
+import type { CheckResult } from '../../src/result/model.js';
+import { openCelery } from '../../src/targets/celery/open.js';
+import { LEASE_PREFIX, META_PREFIX, OWNED_PREFIX } from '../../src/targets/celery/redis-backend.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { runTasksChecks, startCeleryWorker, TEST_AMQP_BROKER, TEST_BACKEND, uniqueQueue } from '../helpers/celery-worker.js';
+import { keysMatching, startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+
+const CELERY_CHECKS = ['tasks.workers', 'tasks.roundtrip', 'tasks.throughput', 'tasks.errors'];
+const BUDGET_MS = 5000;
+const CONNECT_MS = 1500;
+
+function client(url: string): Redis {
+  const c = new Redis(url, { maxRetriesPerRequest: 1 });
+  c.on('error', () => undefined); // the tests freeze and stop these servers on purpose
+  return c;
+}
+
+async function pidOf(server: PrivateRedis): Promise<number> {
+  const c = client(server.url);
+  try {
+    return Number(/process_id:(\d+)/.exec(await c.info('server'))![1]);
+  } finally {
+    c.disconnect();
+  }
+}
+
+async function runCelery(config: ConfigInput, onCheckStart?: () => void): Promise<{ checks: CheckResult[] }> {
+  return { checks: await runTasksChecks(config, CELERY_CHECKS, onCheckStart) };
+}
+
+/** Every Celery check ran into the frozen broker: failed with a reason, within its budget plus the bounded clean-up. */
+function expectBounded(result: { checks: CheckResult[] }): void {
+  for (const c of result.checks) {
+    expect(c.status, `${c.id}: ${c.reason}`).toBe('fail');
+    expect(c.reason, c.id).toMatch(/time budget of 5000 ms/);
+    // The budget, then clean-up bounded by connect_ms, plus slack for a loaded 2-core host.
+    expect(c.durationMs, c.id).toBeLessThan(BUDGET_MS + CONNECT_MS + 3000);
+  }
+}
+
+const frozenConfig = (broker: string, backend: string, queue: string): ConfigInput => ({
+  celery_broker_url: broker, celery_result_backend: backend,
+  timeouts: { check_ms: BUDGET_MS, connect_ms: CONNECT_MS },
+  tasks: { queue, failing_task: 'test.always_fails', burst: 50, rate: 20, duration_s: 2 },
+});
+
+describe('a frozen broker', () => {
+  it('Redis SIGSTOPped: every tasks check ends near its 5 s budget and fails with the reason', async () => {
+    const server = await startPrivateRedis();
+    const pid = await pidOf(server);
+    let frozen = false;
+    try {
+      const t0 = performance.now();
+      const result = await runCelery(frozenConfig(server.url, server.url, uniqueQueue()), () => {
+        if (frozen) return;
+        frozen = true;
+        process.kill(pid, 'SIGSTOP'); // after the targets opened: the broker freezes under a running check
+      });
+      const wall = performance.now() - t0;
+      console.log(`frozen redis: ${result.checks.map((c) => `${c.id} ${c.status} ${Math.round(c.durationMs)} ms`).join(', ')}; whole run ${Math.round(wall)} ms`);
+      expectBounded(result);
+    } finally {
+      if (frozen) process.kill(pid, 'SIGCONT');
+      await server.stop();
+    }
+  });
+
+  it('RabbitMQ behind a paused proxy: every tasks check ends near its 5 s budget and fails with the reason', async () => {
+    const proxy = await startPausableProxy(TEST_AMQP_BROKER);
+    try {
+      const t0 = performance.now();
+      const result = await runCelery(frozenConfig(proxy.url, TEST_BACKEND, uniqueQueue()), () => proxy.pause());
+      const wall = performance.now() - t0;
+      console.log(`frozen amqp: ${result.checks.map((c) => `${c.id} ${c.status} ${Math.round(c.durationMs)} ms`).join(', ')}; whole run ${Math.round(wall)} ms`);
+      expectBounded(result);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+/** A TCP proxy in front of the broker whose traffic can be paused: the broker looks frozen, its sockets stay open. */
+async function startPausableProxy(target: string): Promise<{ url: string; pause(): void; cut(): void; close(): Promise<void> }> {
+  const up = new URL(target);
+  const sockets = new Set<net.Socket>();
+  let paused = false;
+  const server = net.createServer((down) => {
+    const upstream = net.connect(Number(up.port || 5672), up.hostname);
+    for (const s of [down, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined); // torn down at close
+      if (paused) s.pause();
+    }
+    down.pipe(upstream);
+    upstream.pipe(down);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  const url = new URL(target);
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    pause() {
+      paused = true;
+      for (const s of sockets) s.pause();
+    },
+    /** The connection drops (a broker restart, a failover): every socket is reset. */
+    cut() {
+      for (const s of sockets) s.destroy();
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** Commands that change nothing in the keyspace, the pub/sub state of others, or the server. */
+const READ_COMMANDS = new Set(['auth', 'hello', 'ping', 'info', 'select', 'client', 'command', 'quit', 'echo', 'llen', 'get', 'mget', 'exists', 'scan', 'sscan', 'lrange', 'subscribe', 'unsubscribe']);
+
+describe('--read-only', () => {
+  it('sends no write command to the broker or the result backend (MONITOR), and says why the checks skip', async () => {
+    const server = await startPrivateRedis();
+    const monitor = client(server.url);
+    const seen: string[] = [];
+    try {
+      const mon = await monitor.monitor();
+      mon.on('monitor', (_time: string, args: string[]) => void seen.push(String(args[0]).toLowerCase()));
+      const result = await runCelery({ ...frozenConfig(server.url, server.url, uniqueQueue()), read_only: true, timeouts: {} });
+      const workers = result.checks.find((c) => c.id === 'tasks.workers')!;
+      expect(workers).toMatchObject({ status: 'skip', reason: expect.stringMatching(/^--read-only: asking the workers .* writes to the broker/) });
+      for (const c of result.checks.filter((x) => x.id !== 'tasks.workers')) expect(c).toMatchObject({ status: 'skip', reason: '--read-only: this check writes' });
+      mon.disconnect();
+      const writes = seen.filter((cmd) => !READ_COMMANDS.has(cmd));
+      console.log(`read-only: ${seen.length} commands seen: ${[...new Set(seen)].join(', ')}`);
+      expect(seen.length).toBeGreaterThan(0); // MONITOR saw stackprobe's connections
+      expect(writes).toEqual([]);
+      const c = client(server.url);
+      expect(await c.dbsize()).toBe(0);
+      c.disconnect();
+    } finally {
+      monitor.disconnect();
+      await server.stop();
+    }
+  });
+});
+
+describe('a run killed mid-way', () => {
+  it('leaves result keys that the next run reaps', async () => {
+    const server = await startPrivateRedis();
+    const worker = await startCeleryWorker({ broker: server.url, backend: server.url, concurrency: 2 });
+    const c = client(server.url);
+    try {
+      const config = { celery_broker_url: server.url, celery_result_backend: server.url, tasks: { queue: worker.queue, burst: 300, rate: 50, duration_s: 20 } };
+      // One process (tsx as a loader, not its CLI, which would leave a grandchild running after the kill).
+      const child = spawn(process.execPath, ['--import', 'tsx', resolve('test/celery/run-tasks-child.ts'), JSON.stringify({ config, checks: ['tasks.throughput'] })], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const exited = new Promise((r) => child.once('exit', r));
+      // Killed once a good number of results exist: what a Ctrl-C-less death (OOM, kill -9) leaves.
+      await waitFor(async () => (await keysMatching(c, `${META_PREFIX}*`)).length >= 100, 60_000, '100 result keys');
+      child.kill('SIGKILL');
+      await exited;
+      await worker.stop(); // nothing consumes the dead run's queued probes any more
+      const left = (await keysMatching(c, `${META_PREFIX}*`)).length;
+      const lists = await keysMatching(c, `${OWNED_PREFIX}*`);
+      expect(lists).toHaveLength(1);
+      expect(left).toBeGreaterThanOrEqual(100);
+      expect(await c.ttl(lists[0]!)).toBeGreaterThan(0); // the list itself expires even if no run ever comes
+      // The next run (opening the target is enough) reaps them: the dead run's lease names a process that is gone.
+      const opened = await openCelery(validateConfig({ celery_broker_url: server.url, celery_result_backend: server.url }), silentLogger(), () => undefined);
+      await opened.close?.();
+      const after = await keysMatching(c, `${META_PREFIX}*`);
+      console.log(`killed run: ${left} result keys left behind; after the next run: ${after.length}`);
+      expect(after).toEqual([]);
+      expect(await keysMatching(c, `${OWNED_PREFIX}*`)).toEqual([]);
+      expect(await keysMatching(c, `${LEASE_PREFIX}*`)).toEqual([]);
+    } finally {
+      c.disconnect();
+      await worker.stop();
+      await server.stop();
+    }
+  });
+});
+
+describe('a broker lost mid-check', () => {
+  it('fails the check with the connection\'s reason, and the run goes on', async () => {
+    const server = await startPrivateRedis();
+    const worker = await startCeleryWorker({ broker: server.url, backend: server.url });
+    let stopped = false;
+    try {
+      const config: ConfigInput = {
+        celery_broker_url: server.url, celery_result_backend: server.url, timeouts: { connect_ms: CONNECT_MS, operation_ms: 3000 },
+        tasks: { queue: worker.queue, roundtrip_count: 100000, result_timeout_ms: 2000, failing_task: 'test.always_fails' },
+      };
+      // The broker goes away once the round trip is well under way: a restart or failover, as the application sees it.
+      const stopping = waitFor(() => (worker.log().match(/succeeded in/g) ?? []).length >= 20, 60_000, '20 probes').then(async () => {
+        stopped = true;
+        await server.stop();
+      });
+      const checks = await runTasksChecks(config, ['tasks.roundtrip', 'tasks.errors']);
+      await stopping;
+      const [rt, errors] = checks;
+      const said = (c: CheckResult) => `${c.reason ?? ''} ${c.findings.map((f) => f.title).join(' | ')}`;
+      console.log(`lost broker: ${checks.map((c) => `${c.id} ${c.status} ${Math.round(c.durationMs)} ms: ${said(c)}`).join('\n  ')}`);
+      expect(rt!.status).toBe('fail');
+      expect(said(rt!)).toMatch(/ECONNREFUSED|Connection is closed|connection/i);
+      // The next check ran and failed on its own, with a reason, instead of the run crashing.
+      expect(errors!.status).toBe('fail');
+      expect(said(errors!)).toMatch(/ECONNREFUSED|Connection is closed|connection/i);
+    } finally {
+      await worker.stop(3000);
+      if (!stopped) await server.stop();
+    }
+  });
+});
+
+describe('publishes that time out', () => {
+  it('fail tasks.throughput on its submit-error threshold, counted over attempts', async () => {
+    const server = await startPrivateRedis();
+    const pid = await pidOf(server);
+    const worker = await startCeleryWorker({ broker: server.url, backend: server.url });
+    let frozen = false;
+    try {
+      // Frozen for 1.5 s once the burst is done: the steady phase's publishes meet a broker that does not answer.
+      const stall = waitFor(() => (worker.log().match(/succeeded in/g) ?? []).length >= 50, 60_000, 'the burst').then(async () => {
+        frozen = true;
+        process.kill(pid, 'SIGSTOP');
+        await new Promise((r) => setTimeout(r, 1500));
+        process.kill(pid, 'SIGCONT');
+        frozen = false;
+      });
+      const [tp] = await runTasksChecks({
+        celery_broker_url: server.url, celery_result_backend: server.url, timeouts: { operation_ms: 500, connect_ms: CONNECT_MS },
+        tasks: { queue: worker.queue, burst: 50, rate: 50, duration_s: 4, drain_timeout_s: 5 },
+      }, ['tasks.throughput']);
+      await stall;
+      const errors = tp!.metrics.find((m) => m.name === 'task_submit_errors') as { hits: number; total: number };
+      const success = tp!.metrics.find((m) => m.name === 'task_success') as { hits: number; total: number };
+      console.log(`stalled publishes: ${errors.hits} of ${errors.total} failed; success ${success.hits}/${success.total}; ${tp!.findings.map((f) => f.title).join(' | ')}`);
+      expect(tp!.status).toBe('fail');
+      expect(errors.hits).toBeGreaterThan(10);
+      expect(tp!.thresholds.find((t) => t.metric === 'task_submit_errors')).toMatchObject({ ok: false });
+      expect(tp!.findings.map((f) => f.title).join('\n')).toMatch(/\d+ of \d+ publishes failed or timed out/);
+      // Not blamed on the workers: they kept up with what arrived.
+      expect(tp!.findings.map((f) => f.title).join('\n')).not.toMatch(/the backlog grows/);
+      // Every attempt is in the success share's denominator, the failed publishes too.
+      expect(success.total).toBe(50 + 200);
+    } finally {
+      if (frozen) process.kill(pid, 'SIGCONT');
+      await worker.stop(3000);
+      await server.stop();
+    }
+  });
+});
+
+describe('an AMQP connection lost mid-check', () => {
+  it('fails the check with the reason, and the run goes on', async () => {
+    const worker = await startCeleryWorker({ broker: TEST_AMQP_BROKER });
+    const proxy = await startPausableProxy(TEST_AMQP_BROKER);
+    try {
+      const cutting = waitFor(() => (worker.log().match(/succeeded in/g) ?? []).length >= 20, 60_000, '20 probes').then(() => proxy.cut());
+      const checks = await runTasksChecks({
+        celery_broker_url: proxy.url, celery_result_backend: TEST_BACKEND, timeouts: { connect_ms: CONNECT_MS, operation_ms: 3000 },
+        tasks: { queue: worker.queue, roundtrip_count: 100000, result_timeout_ms: 2000, failing_task: 'test.always_fails' },
+      }, ['tasks.roundtrip', 'tasks.errors']);
+      await cutting;
+      const said = (c: CheckResult) => `${c.reason ?? ''} ${c.findings.map((f) => f.title).join(' | ')}`;
+      console.log(`lost amqp: ${checks.map((c) => `${c.id} ${c.status} ${Math.round(c.durationMs)} ms: ${said(c)}`).join('\n  ')}`);
+      for (const c of checks) {
+        expect(c.status, c.id).toBe('fail');
+        expect(said(c), c.id).toMatch(/clos|ECONNRESET|connection/i);
+      }
+    } finally {
+      await proxy.close();
+      await worker.stop(3000);
+    }
+  });
+});
