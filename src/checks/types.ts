@@ -49,6 +49,8 @@ export interface Check {
   category: string;
   title: string;
   needs: Need[];
+  /** Services the check uses when they are configured but can do without (e.g. load steps on Redis); opened for it. */
+  uses?: Need[];
   /** True when the check writes (creates a schema, inserts): it is skipped under --read-only. */
   writes?: boolean;
   /** Default thresholds per metric selector, derived from the config's thresholds (never literals in run()). */

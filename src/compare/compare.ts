@@ -24,16 +24,16 @@ interface Indexed {
   checkId: string;
   metric: SerializedMetric;
   series: TimeSeries[];
-  /** The check measured while its client or host was saturated (its `info.saturation`, from src/resources/saturation.ts). */
+  /** The check measured while its client or host was saturated (its `info.measurement_saturation`, from src/resources/saturation.ts). */
   saturated: boolean;
 }
 
 /** Timing figures: what a saturated client or host changes without anything changing in the system measured. */
 const TIMING = new Set(['latency', 'duration', 'throughput']);
 
-/** True when the run recorded a saturation report for the check (`info.saturation`) that says saturated. */
+/** True when the run recorded a saturation report for the check (`info.measurement_saturation`) that says saturated. */
 export function checkSaturated(c: CheckResult): boolean {
-  const s = c.info.saturation as { saturated?: unknown } | undefined;
+  const s = c.info.measurement_saturation as { saturated?: unknown } | undefined;
   return s?.saturated === true;
 }
 

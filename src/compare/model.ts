@@ -24,7 +24,7 @@ export interface MetricChange {
   noise?: number;
   /**
    * Set on a judged timing figure (latency, duration, throughput) of a check that either run measured while its client or
-   * host was saturated (`info.saturation` in run.json): shown, never a regression, whatever it did.
+   * host was saturated (`info.measurement_saturation` in run.json): shown, never a regression, whatever it did.
    */
   saturated?: boolean;
   /** True when this figure is the one judged for its metric and it got worse beyond the noise and the margin. */

@@ -13,6 +13,7 @@ const CheckShape = z.object({
   category: z.string().min(1, { error: 'expected a category name' }),
   title: z.string().min(1, { error: 'expected a title' }),
   needs: z.array(z.enum(['pg', 'redis', 'celery', 'bullmq'])),
+  uses: z.array(z.enum(['pg', 'redis', 'celery', 'bullmq'])).optional(),
   writes: z.boolean().optional(),
   thresholds: z.union([fn('a function'), z.record(z.string(), z.array(z.unknown()))], { error: 'expected thresholds(config) or an object of metric -> threshold list' }).optional(),
   run: fn('a run(ctx) function'),

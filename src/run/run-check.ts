@@ -106,7 +106,7 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
   }
   const durationMs = performance.now() - t0;
   const saturation = probe.stop();
-  state.info.saturation = saturation;
+  state.info.measurement_saturation = saturation;
   const metrics = serializeMetrics(state.metrics, durationMs / 1000);
   const base: CheckResult = {
     id: check.id, category: check.category, title: check.title, status: 'pass', startedAt, durationMs,

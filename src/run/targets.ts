@@ -68,10 +68,10 @@ async function closeLate(pending: Promise<Opened<unknown>>): Promise<void> {
   }
 }
 
-/** The services these checks need (BullMQ lives on Redis); nothing else is opened or started. */
-export function neededServices(checks: Array<{ needs: Need[] }>): Set<Exclude<Need, 'bullmq'>> {
+/** The services these checks need or use (BullMQ lives on Redis); nothing else is opened or started. */
+export function neededServices(checks: Array<{ needs: Need[]; uses?: Need[] }>): Set<Exclude<Need, 'bullmq'>> {
   const out = new Set<Exclude<Need, 'bullmq'>>();
-  for (const c of checks) for (const n of c.needs) out.add(n === 'bullmq' ? 'redis' : n);
+  for (const c of checks) for (const n of [...c.needs, ...(c.uses ?? [])]) out.add(n === 'bullmq' ? 'redis' : n);
   return out;
 }
 

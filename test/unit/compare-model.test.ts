@@ -220,7 +220,7 @@ describe('regressions beyond the noise', () => {
     const base = withCheck('pass', build(1, 0));
     const cur = withCheck('pass', build(3, 2));
     expect(compareRuns(base, cur, opts).regressions.map((r) => r.metric)).toEqual(['op_duration', 'orphans']);
-    cur.checks.find((c) => c.id === 'x.check')!.info.saturation = { saturated: true, reasons: ['the host\'s 2 cores were 99% busy (limit 90%)'], figures: {} };
+    cur.checks.find((c) => c.id === 'x.check')!.info.measurement_saturation = { saturated: true, reasons: ['the host\'s 2 cores were 99% busy (limit 90%)'], figures: {} };
     const cmp = compareRuns(base, cur, opts);
     expect(cmp.regressions.map((r) => r.metric)).toEqual(['orphans']);
     expect(cmp.changes.find((c) => c.metric === 'op_duration' && c.stat === 'p95')).toMatchObject({ saturated: true, regression: false });

@@ -121,6 +121,8 @@ export const cacheHitRateCheck: Check = {
   category: 'cache',
   title: 'Cache hit rate: cache-aside over a Zipf key distribution',
   needs: ['redis'],
+  // Misses are loaded from the workload schema when PostgreSQL is there, else from a synthetic loader.
+  uses: ['pg'],
   writes: true,
   // The verdict is the shortfall against what the key distribution predicts for the reads made; the absolute
   // thresholds.cache_hit_rate judges the configured workload (a warning that it cannot reach it), not the cache.

@@ -80,6 +80,8 @@ export const mixedLoadCheck: Check = {
   category: 'load',
   title: 'Mixed load in stages: degradation curve and saturation point',
   needs: ['pg'],
+  // Cache and task steps join the mix when their services are configured.
+  uses: ['redis', 'celery'],
   writes: true,
   thresholds: (config) => ({
     load_success: [`rate>${config.thresholds.load_success_rate}`],
