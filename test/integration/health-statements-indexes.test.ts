@@ -1,0 +1,105 @@
+// health.statements and health.indexes against a private PostgreSQL with pg_stat_statements and a driven workload:
+// planted defects named with advice that runs as written; a clean shop passes.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { indexesCheck, statementsCheck } from '../../src/checks/health/index.js';
+import { validateConfig } from '../../src/config/load.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import type { CheckResult, RunResult } from '../../src/result/model.js';
+import { run } from '../../src/run/runner.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { createShop, driveShop, SLOW_QUERY } from '../helpers/health-fixture.js';
+import { startPrivateServer, type PrivateServer } from '../helpers/health-server.js';
+
+let server: PrivateServer;
+beforeAll(async () => {
+  server = await startPrivateServer();
+  await createShop(server, 'shop_defects', { defects: true });
+  await createShop(server, 'shop_clean', { defects: false });
+  for (const db of ['shop_defects', 'shop_clean']) {
+    await server.sql('CREATE EXTENSION pg_stat_statements', [], db);
+    // The fixture's DDL and loading are not the application: forget them (this database only).
+    await server.sql('SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)', [], db);
+    await driveShop(server, db, 60);
+  }
+}, 120_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+const runHealth = (db: string, config: ConfigInput = {}): Promise<RunResult> =>
+  run({ config: validateConfig({ database_url: server.url(db), ...config }), checks: [statementsCheck, indexesCheck], signal: new AbortController().signal, log: silentLogger() });
+const check = (r: RunResult, id: string): CheckResult => r.checks.find((c) => c.id === id)!;
+const titles = (c: CheckResult) => c.findings.map((f) => `${f.title} => ${f.recommendation ?? ''}`).join('\n');
+
+async function exec(db: string, statement: string): Promise<void> {
+  // CONCURRENTLY cannot run in a transaction block: a plain session, one statement, as the user would.
+  const c = new pg.Client({ connectionString: server.url(db) });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    await c.query(statement);
+  } finally {
+    await c.end();
+  }
+}
+
+describe('health.statements and health.indexes', () => {
+  it('names the frequent slow statement with the right CREATE INDEX, and every planted index defect', async () => {
+    const result = await runHealth('shop_defects', { health: { statements: { mean_warn_ms: 0.5 } } });
+    const st = check(result, 'health.statements');
+    const top = st.info.top_by_total_time as Array<{ query: string; calls: number; time_share: number; hit_share: number | null }>;
+    const slow = top.find((s) => s.query === SLOW_QUERY);
+    expect(slow, JSON.stringify(top.map((s) => s.query))).toBeDefined();
+    expect(slow!.calls).toBe(180);
+    expect(top[0]!.query).toBe(SLOW_QUERY); // the seq scan of 60k rows costs more than the indexed reads
+    expect(slow!.time_share).toBeGreaterThan(0.3);
+    expect(JSON.stringify(st)).not.toMatch(/ref-\d/); // normalised texts and scrubbed plans: no values from the data
+    const advice = st.findings.find((f) => f.subject === 'shop.orders' && (f.data as { column?: string }).column === 'customer_ref');
+    expect(advice?.recommendation, titles(st)).toMatch(/^CREATE INDEX CONCURRENTLY ON shop\.orders \(customer_ref\);/);
+    const plan = (st.info.plans as Array<{ query: string; method: string; params: Array<{ source: string }> }>).find((p) => p.query === SLOW_QUERY)!;
+    expect(plan.method).toBe('sampled_parameters'); // PostgreSQL 15: values from pg_stats
+    expect(plan.params[0]!.source).toBe('shop.orders.customer_ref');
+    expect(st.status).toBe('warn');
+    // The orders of a customer are read by customer_id, the foreign key without an index: advised too.
+    expect(st.findings.map((f) => f.recommendation).join('\n')).toMatch(/CREATE INDEX CONCURRENTLY ON shop\.orders \(customer_id\);/);
+    expect(st.metrics.find((m) => m.name === 'statement_index_advice')).toMatchObject({ count: 2 });
+
+    const ix = check(result, 'health.indexes');
+    expect(ix.status, titles(ix)).toBe('warn');
+    const text = titles(ix);
+    expect(text).toMatch(/foreign key orders_customer_id_fkey on shop\.orders \(customer_id\) has no index => CREATE INDEX CONCURRENTLY ON shop\.orders \(customer_id\)/);
+    expect(text).toMatch(/unused index shop\.orders_status_idx .* => DROP INDEX CONCURRENTLY shop\.orders_status_idx;/);
+    expect(text).toMatch(/redundant index shop\.orders_created_idx .*its columns lead orders_created_status_idx => DROP INDEX CONCURRENTLY shop\.orders_created_idx;/);
+    // Primary keys and unique constraints are never called unused, however rarely scanned.
+    expect(text).not.toMatch(/customers_pkey|customers_email_key|orders_pkey/);
+
+    // Every emitted statement runs as written, for real (CONCURRENTLY, outside a transaction), in this test's database.
+    const statements = [(advice!.data as { statement: string }).statement, ...ix.findings.map((f) => (f.data as { statement: string }).statement)];
+    expect(statements).toHaveLength(4); // customer_ref index, customer_id index (the FK), two drops
+    for (const s of statements) await exec('shop_defects', s);
+    const after = await runHealth('shop_defects');
+    expect(titles(check(after, 'health.indexes'))).not.toMatch(/foreign key|redundant|orders_status_idx/);
+    const idx = await server.sql<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'shop' AND tablename = 'orders'`, [], 'shop_defects');
+    expect(idx.map((r) => r.indexdef).join('\n')).toMatch(/\(customer_ref\)/);
+  }, 120_000);
+
+  it('passes a clean shop whose indexes serve its queries', async () => {
+    const result = await runHealth('shop_clean');
+    const st = check(result, 'health.statements');
+    expect(st.status, titles(st)).toBe('pass');
+    expect(st.findings.filter((f) => /^missing index/.test(f.title))).toEqual([]);
+    const ix = check(result, 'health.indexes');
+    expect(ix.status, JSON.stringify([ix.reason, ix.thresholds])).toBe('pass');
+    expect(ix.findings).toEqual([]);
+  }, 60_000);
+
+  it('skips health.statements with the steps to enable pg_stat_statements when the extension is missing', async () => {
+    await server.sql('CREATE DATABASE shop_bare');
+    const result = await runHealth('shop_bare');
+    expect(check(result, 'health.statements')).toMatchObject({
+      status: 'skip',
+      reason: expect.stringMatching(/1\. run CREATE EXTENSION pg_stat_statements; in this database/),
+    });
+  }, 60_000);
+});
