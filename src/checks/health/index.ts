@@ -1,9 +1,11 @@
 // The `health` category's checks, in run order: activity first (a snapshot before our own reads add sessions), then
 // statements, indexes and vacuum. All read-only: they run under --read-only.
 import type { Check } from '../types.js';
+import { activityCheck } from './activity.js';
 import { indexesCheck } from './indexes.js';
 import { statementsCheck } from './statements.js';
+import { vacuumCheck } from './vacuum.js';
 
-export { indexesCheck, statementsCheck };
+export { activityCheck, indexesCheck, statementsCheck, vacuumCheck };
 
-export const healthChecks: Check[] = [statementsCheck, indexesCheck];
+export const healthChecks: Check[] = [activityCheck, statementsCheck, indexesCheck, vacuumCheck];
