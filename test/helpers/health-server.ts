@@ -11,6 +11,7 @@ export const PG_BIN = process.env.STACKPROBE_TEST_PG_BIN ?? '/usr/lib/postgresql
 
 export interface PrivateServer {
   port: number;
+  dataDir: string;
   /** A URL for `user` on `db` (trust authentication on loopback: the port is private to the test). */
   url(db?: string, user?: string): string;
   sql<T extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], db?: string): Promise<T[]>;
@@ -78,6 +79,7 @@ export async function startPrivateServer(settings: Record<string, string> = {}):
     const url = (db = 'postgres', user = 'postgres') => `postgres://${encodeURIComponent(user)}@127.0.0.1:${port}/${encodeURIComponent(db)}`;
     return {
       port,
+      dataDir,
       url,
       async sql(text, values, db) {
         const c = new pg.Client({ connectionString: url(db), connectionTimeoutMillis: 5000 });

@@ -1,8 +1,8 @@
 // health.statements: the application's real statements from pg_stat_statements — top lists, plans of the slowest
 // (never executed) and index advice in plain words.
-import { SkipCheck } from '../../util/errors.js';
+import { describeError, SkipCheck } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
-import { healthSession, type HealthSession } from './session.js';
+import { healthSession, isPermissionError, type HealthSession } from './session.js';
 import { indexAdvice, planRelationArrays, type IndexAdvice, type RelationInfo } from './statements-advice.js';
 import { planStatement } from './statements-plan.js';
 import { rank, type RankedStatement, type StatementRow, type TopLists } from './statements-rank.js';
@@ -101,7 +101,12 @@ async function planSlowest(ctx: CheckContext, db: HealthSession, slowest: Ranked
   const plans: unknown[] = [];
   for (const s of slowest) {
     ctx.signal.throwIfAborted();
-    const outcome = await planStatement(db, s.query).catch((err: unknown) => ({ taken: false as const, reason: `EXPLAIN failed: ${(err as Error).message}` }));
+    const outcome = await planStatement(db, s.query).catch((err: unknown) => ({
+      taken: false as const,
+      reason: isPermissionError(err)
+        ? `${describeError(err)}: planning needs USAGE on the schema and SELECT on the tables, which pg_monitor alone does not give`
+        : `EXPLAIN failed: ${describeError(err)}`,
+    }));
     if (!outcome.taken) {
       ctx.finding({ severity: 'info', subject: `statement ${s.queryid}`, title: `plan of ${short(s.query)} not taken: ${outcome.reason}` });
       continue;
