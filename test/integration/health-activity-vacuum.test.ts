@@ -96,7 +96,11 @@ describe('health.vacuum', () => {
     expect(f?.title).toMatch(/^shop\.ledger: 15000 dead tuples \(75% of its tuples\), autovacuum triggers at 4050; autovacuum is disabled for this table/);
     expect(f?.recommendation).toMatch(/ALTER TABLE shop\.ledger RESET \(autovacuum_enabled\)/);
     expect(vac.findings.map((x) => x.subject)).toEqual(['shop.ledger']);
-    expect(check(result, 'health.vacuum').metrics.find((m) => m.name === 'wraparound_share')).toMatchObject({ value: expect.any(Number) });
+    const share = check(result, 'health.vacuum').metrics.find((m) => m.name === 'wraparound_share');
+    expect(share).toMatchObject({ value: expect.any(Number) });
+    // A fresh cluster has used a tiny share of its IDs: a warn level below it names the database and what is left.
+    const wrap = check(await runChecks({ health: { vacuum: { wraparound_warn_share: 1e-9 } } }), 'health.vacuum');
+    expect(wrap.findings.map((x) => x.title).join('\n')).toMatch(new RegExp(`database ${DB} has used 0% of its transaction IDs: \\d+ left before PostgreSQL stops accepting writes`));
 
     for (const s of (f!.data as { statements: string[] }).statements) await server.sql(s, [], DB);
     await waitFor(async () => (await server.sql<{ n: number }>(`SELECT n_dead_tup::int AS n FROM pg_stat_user_tables WHERE relname = 'ledger'`, [], DB))[0]!.n === 0, 10_000, 'vacuum counted');

@@ -94,6 +94,24 @@ describe('health.statements and health.indexes', () => {
     expect(ix.findings).toEqual([]);
   }, 60_000);
 
+  it('bounds a plan blocked by a migration\'s lock with statement_timeout_ms, says so, and finishes the check', async () => {
+    const migration = new pg.Client({ connectionString: server.url('shop_clean'), application_name: 'migration' });
+    migration.on('error', () => undefined);
+    await migration.connect();
+    try {
+      await migration.query('BEGIN');
+      await migration.query('LOCK TABLE shop.orders IN ACCESS EXCLUSIVE MODE');
+      const result = await runHealth('shop_clean', { health: { statement_timeout_ms: 300 } });
+      const st = check(result, 'health.statements');
+      expect(['pass', 'warn'], st.reason).toContain(st.status);
+      expect(titles(st)).toMatch(/plan of SELECT id, amount FROM shop\.orders WHERE customer_ref = \$1 not taken: EXPLAIN failed: canceling statement due to statement timeout \(57014\)/);
+      expect(st.durationMs).toBeLessThan(20_000); // three plans at 300 ms each, with room for a loaded host
+    } finally {
+      await migration.query('ROLLBACK');
+      await migration.end();
+    }
+  }, 60_000);
+
   it('skips health.statements with the steps to enable pg_stat_statements when the extension is missing', async () => {
     await server.sql('CREATE DATABASE shop_bare');
     const result = await runHealth('shop_bare');

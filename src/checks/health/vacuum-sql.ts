@@ -14,9 +14,11 @@ SELECT n.nspname AS schema, c.relname AS "table", s.n_live_tup::float8 AS live, 
        coalesce(${opt('autovacuum_vacuum_scale_factor')}, current_setting('autovacuum_vacuum_scale_factor'))::float8 AS av_scale,
        coalesce(${opt('autovacuum_enabled')}, 'on')::boolean AS av_table_enabled,
        current_setting('autovacuum')::boolean AS av_server_enabled,
-       age(c.relfrozenxid)::float8 AS xid_age, mxid_age(c.relminmxid)::float8 AS mxid_age
+       greatest(age(c.relfrozenxid), age(toast.relfrozenxid))::float8 AS xid_age,
+       greatest(mxid_age(c.relminmxid), mxid_age(toast.relminmxid))::float8 AS mxid_age
   FROM pg_stat_user_tables s
   JOIN pg_class c ON c.oid = s.relid
+  LEFT JOIN pg_class toast ON toast.oid = c.reltoastrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE ${SCHEMA_FILTER}
  ORDER BY s.n_dead_tup DESC`;

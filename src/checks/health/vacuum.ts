@@ -5,8 +5,10 @@ import type { Check, CheckContext } from '../types.js';
 import { healthSession } from './session.js';
 import { DATABASES_SQL, TABLES_SQL } from './vacuum-sql.js';
 
-/** Transaction IDs (and multixacts) wrap at 2^31; PostgreSQL stops assigning new ones a few million before. */
+/** Transaction IDs (and multixacts) wrap at 2^31 of age. */
 export const WRAP_LIMIT = 2 ** 31;
+/** PostgreSQL 14+ refuses new transaction IDs 3 million before wraparound (1 million before 14): the earlier one counts. */
+export const STOP_LIMIT = WRAP_LIMIT - 3_000_000;
 
 interface TableRow {
   schema: string; table: string; live: number; dead: number; reltuples: number;
@@ -62,7 +64,8 @@ function judgeTables(ctx: CheckContext, tables: TableRow[]): void {
   ctx.info('tables', tables.slice(0, cfg.top).map((t) => ({
     table: `${t.schema}.${t.table}`, live: t.live, dead: t.dead, dead_share: Math.round(deadShare(t) * 1000) / 1000,
     autovacuum_trigger: Math.round(autovacuumTrigger(t)), last_vacuum: t.last_vacuum, last_autovacuum: t.last_autovacuum,
-    last_analyze: t.last_analyze, last_autoanalyze: t.last_autoanalyze, xid_age: t.xid_age,
+    last_analyze: t.last_analyze, last_autoanalyze: t.last_autoanalyze, xid_age: t.xid_age, xid_remaining: STOP_LIMIT - t.xid_age,
+    mxid_age: t.mxid_age,
   })));
   for (const t of new Set([...behind, ...deadHeavy])) {
     const name = qualified(t.schema, t.table);
@@ -90,7 +93,7 @@ function judgeWraparound(ctx: CheckContext, tables: TableRow[], databases: Datab
   const cfg = ctx.config.health.vacuum;
   const worst = Math.max(0, ...databases.map((d) => Math.max(d.xid_age, d.mxid_age) / WRAP_LIMIT));
   ctx.metrics.gauge('wraparound_share', {}, 'ratio').set(worst);
-  ctx.info('wraparound', databases.map((d) => ({ ...d, xid_remaining: WRAP_LIMIT - d.xid_age, mxid_remaining: WRAP_LIMIT - d.mxid_age })));
+  ctx.info('wraparound', databases.map((d) => ({ ...d, xid_remaining: STOP_LIMIT - d.xid_age, mxid_remaining: STOP_LIMIT - d.mxid_age })));
   for (const d of databases) {
     const share = Math.max(d.xid_age, d.mxid_age) / WRAP_LIMIT;
     if (share < cfg.wraparound_warn_share) continue;
@@ -98,7 +101,7 @@ function judgeWraparound(ctx: CheckContext, tables: TableRow[], databases: Datab
     ctx.finding({
       severity: share >= cfg.wraparound_fail_share ? 'error' : 'warn',
       subject: `database ${d.database}`,
-      title: `database ${d.database} has used ${(share * 100).toFixed(0)}% of its transaction IDs: ${Math.round(WRAP_LIMIT - Math.max(d.xid_age, d.mxid_age))} left before PostgreSQL stops accepting writes`,
+      title: `database ${d.database} has used ${(share * 100).toFixed(0)}% of its transaction IDs: ${Math.round(STOP_LIMIT - Math.max(d.xid_age, d.mxid_age))} left before PostgreSQL stops accepting writes`,
       detail: `xid age ${Math.round(d.xid_age)}, multixact age ${Math.round(d.mxid_age)}, autovacuum_freeze_max_age ${d.freeze_max_age}.${d.current ? ` Oldest tables: ${oldest.join(', ') || 'none readable'}.` : ''}`,
       recommendation: `VACUUM (FREEZE, VERBOSE) the oldest tables of ${d.database} (connect to it), after ending long transactions, prepared transactions and stale replication slots that hold the xmin back (health.activity).`,
       data: { ...d, share },
