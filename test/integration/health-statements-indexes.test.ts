@@ -60,6 +60,7 @@ describe('health.statements and health.indexes', () => {
     const plan = (st.info.plans as Array<{ query: string; method: string; params: Array<{ source: string }> }>).find((p) => p.query === SLOW_QUERY)!;
     expect(plan.method).toBe('sampled_parameters'); // PostgreSQL 15: values from pg_stats
     expect(plan.params[0]!.source).toBe('shop.orders.customer_ref');
+    expect((plan as unknown as { plan: string }).plan).toMatch(/^Seq Scan on shop\.orders \(rows≈\d+\) Filter: \(orders\.customer_ref = \$1::text\)$/);
     expect(st.status).toBe('warn');
     // The orders of a customer are read by customer_id, the foreign key without an index: advised too.
     expect(st.findings.map((f) => f.recommendation).join('\n')).toMatch(/CREATE INDEX CONCURRENTLY ON shop\.orders \(customer_id\);/);

@@ -51,3 +51,17 @@ export function planRelationArrays(plan: ExplainOutput[]): [string[], string[]] 
   const pairs = [...seen.values()];
   return [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
 }
+
+/** An estimated plan as indented lines (node, relation, index, estimated rows, conditions), for reports. */
+export function planText(plan: ExplainOutput[]): string {
+  const lines: string[] = [];
+  const visit = (n: PlanNode, depth: number) => {
+    const conds = (['Index Cond', 'Filter', 'Hash Cond', 'Join Filter'] as const)
+      .map((k) => ((n as unknown as Record<string, unknown>)[k] ? `${k}: ${String((n as unknown as Record<string, unknown>)[k])}` : ''))
+      .filter(Boolean);
+    lines.push(`${'  '.repeat(depth)}${depth > 0 ? '-> ' : ''}${nodeLabel(n)} (rows≈${n['Plan Rows'] ?? '?'})${conds.length > 0 ? ` ${conds.join('; ')}` : ''}`);
+    for (const c of n.Plans ?? []) visit(c, depth + 1);
+  };
+  visit(plan[0]!.Plan, 0);
+  return lines.join('\n');
+}

@@ -3,7 +3,7 @@
 import { describeError, SkipCheck } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { healthSession, isPermissionError, type HealthSession } from './session.js';
-import { indexAdvice, planRelationArrays, type IndexAdvice, type RelationInfo } from './statements-advice.js';
+import { indexAdvice, planRelationArrays, planText, type IndexAdvice, type RelationInfo } from './statements-advice.js';
 import { planStatement } from './statements-plan.js';
 import { rank, type RankedStatement, type StatementRow, type TopLists } from './statements-rank.js';
 import { EXTENSION_SQL, PRELOAD_SQL, RELATIONS_SQL, statementsSql } from './statements-sql.js';
@@ -114,7 +114,7 @@ async function planSlowest(ctx: CheckContext, db: HealthSession, slowest: Ranked
     const [schemas, tables] = planRelationArrays(outcome.plan);
     const relations = await db.query<RelationInfo>(RELATIONS_SQL, [schemas, tables]);
     const found = indexAdvice(outcome.plan, relations, { bigTableRows: cfg.big_table_rows, selectiveShare: cfg.selective_share });
-    plans.push({ queryid: s.queryid, query: s.query, method: outcome.method, params: outcome.params, note: outcome.note, plan: outcome.plan });
+    plans.push({ queryid: s.queryid, query: s.query, method: outcome.method, params: outcome.params, note: outcome.note, plan: planText(outcome.plan) });
     if (found.length === 0) {
       ctx.finding({ severity: 'info', subject: `statement ${s.queryid}`, title: `plan of ${short(s.query)} (${outcome.method.replaceAll('_', ' ')}): no index advice` });
     }
