@@ -113,6 +113,28 @@ describe('health.statements and health.indexes', () => {
     }
   }, 60_000);
 
+  it('writes statements that run as written for hostile identifiers (quotes, dots, mixed case, unicode)', async () => {
+    const db = 'shop_hostile';
+    await server.sql(`CREATE DATABASE ${db}`);
+    for (const s of [
+      `CREATE SCHEMA "We""ird.Sch ema"`,
+      `CREATE TABLE "We""ird.Sch ema"."Pa rent" (id int PRIMARY KEY)`,
+      `CREATE TABLE "We""ird.Sch ema"."Ödön's ""T""" (id int PRIMARY KEY, "Pa.rent_Id" int REFERENCES "We""ird.Sch ema"."Pa rent" (id), "select" text)`,
+      `INSERT INTO "We""ird.Sch ema"."Pa rent" SELECT g FROM generate_series(1, 10) g`,
+      `INSERT INTO "We""ird.Sch ema"."Ödön's ""T""" SELECT g, 1 + g % 10, 'x' FROM generate_series(1, 2000) g`,
+      `CREATE INDEX "idx ""a"".b; DROP TABLE x" ON "We""ird.Sch ema"."Ödön's ""T""" ("select")`,
+      `ANALYZE`,
+    ]) await server.sql(s, [], db);
+    const ix = check(await runHealth(db), 'health.indexes');
+    const statements = ix.findings.map((f) => (f.data as { statement: string }).statement);
+    expect(statements.sort()).toEqual([
+      `CREATE INDEX CONCURRENTLY ON "We""ird.Sch ema"."Ödön's ""T""" ("Pa.rent_Id")`,
+      `DROP INDEX CONCURRENTLY "We""ird.Sch ema"."idx ""a"".b; DROP TABLE x"`,
+    ]);
+    for (const s of statements) await exec(db, s);
+    expect(check(await runHealth(db), 'health.indexes').findings).toEqual([]);
+  }, 60_000);
+
   it('skips health.statements with the steps to enable pg_stat_statements when the extension is missing', async () => {
     await server.sql('CREATE DATABASE shop_bare');
     const result = await runHealth('shop_bare');

@@ -8,7 +8,8 @@ SELECT stats_reset::text AS since, extract(epoch FROM now() - stats_reset)::floa
 
 /**
  * Valid indexes never scanned. Unique and exclusion indexes (with or without a constraint) are left out: they enforce
- * a rule, and dropping one changes what the table accepts.
+ * a rule, and dropping one changes what the table accepts. So are indexes that support a foreign key: they serve the
+ * parent's deletes, which may simply not have happened yet, and dropping one would be the next foreign-key finding.
  */
 export const UNUSED_SQL = `
 SELECT n.nspname AS schema, t.relname AS "table", i.relname AS index, pg_relation_size(x.indexrelid)::float8 AS bytes,
@@ -20,6 +21,11 @@ SELECT n.nspname AS schema, t.relname AS "table", i.relname AS index, pg_relatio
   JOIN pg_namespace n ON n.oid = t.relnamespace
  WHERE s.idx_scan = 0 AND x.indisvalid AND NOT x.indisunique AND NOT x.indisexclusion AND NOT x.indisprimary
    AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))
+   AND NOT EXISTS (
+         SELECT 1 FROM pg_constraint f
+          WHERE f.contype = 'f' AND f.conrelid = x.indrelid AND x.indpred IS NULL
+            AND (string_to_array(x.indkey::text, ' ')::int2[])[1:cardinality(f.conkey)] @> f.conkey
+            AND (string_to_array(x.indkey::text, ' ')::int2[])[1:cardinality(f.conkey)] <@ f.conkey)
    AND pg_relation_size(x.indexrelid) >= $2
    AND ${SCHEMA_FILTER}
  ORDER BY bytes DESC, schema, index`;
