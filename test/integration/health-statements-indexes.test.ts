@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexesCheck, statementsCheck } from '../../src/checks/health/index.js';
 import { validateConfig } from '../../src/config/load.js';
+import { waitFor } from '../../src/exec/timeout.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { CheckResult, RunResult } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
@@ -107,6 +108,27 @@ describe('health.statements and health.indexes', () => {
       expect(['pass', 'warn'], st.reason).toContain(st.status);
       expect(titles(st)).toMatch(/plan of SELECT id, amount FROM shop\.orders WHERE customer_ref = \$1 not taken: EXPLAIN failed: canceling statement due to statement timeout \(57014\)/);
       expect(st.durationMs).toBeLessThan(20_000); // three plans at 300 ms each, with room for a loaded host
+    } finally {
+      await migration.query('ROLLBACK');
+      await migration.end();
+    }
+  }, 60_000);
+
+  it('fails health.statements with the reason when its session is terminated mid-check, and the run goes on', async () => {
+    const migration = new pg.Client({ connectionString: server.url('shop_clean'), application_name: 'migration' });
+    migration.on('error', () => undefined);
+    await migration.connect();
+    try {
+      await migration.query('BEGIN');
+      await migration.query('LOCK TABLE shop.orders IN ACCESS EXCLUSIVE MODE');
+      const running = runHealth('shop_clean');
+      await waitFor(async () => (await server.sql(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'stackprobe-health' AND wait_event_type = 'Lock'`)).length > 0, 20_000, 'the plan to wait for the lock');
+      await server.sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'stackprobe-health'`);
+      const result = await running;
+      const st = check(result, 'health.statements');
+      expect(st.status).toBe('fail');
+      expect(st.reason).toMatch(/terminat|Connection/i);
+      expect(check(result, 'health.indexes').status).toBe('pass'); // the next check has its own session
     } finally {
       await migration.query('ROLLBACK');
       await migration.end();

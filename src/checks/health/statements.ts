@@ -11,6 +11,15 @@ import { ms, short } from './words.js';
 
 const NOT_PRELOADED = '55000';
 
+/**
+ * Errors of one statement's plan, after which the session is still usable: syntax and access (class 42), data (22),
+ * not supported (0A), and statement_timeout (57014). Anything else (a terminated session, a lost connection) is not.
+ */
+function isStatementError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (/^(42|22|0A)/.test(code) || code === '57014');
+}
+
 function enableSteps(preload: string, extensionMissing: boolean): string {
   const listed = preload.split(',').map((s) => s.trim()).filter(Boolean);
   const steps: string[] = [];
@@ -101,12 +110,15 @@ async function planSlowest(ctx: CheckContext, db: HealthSession, slowest: Ranked
   const plans: unknown[] = [];
   for (const s of slowest) {
     ctx.signal.throwIfAborted();
-    const outcome = await planStatement(db, s.query).catch((err: unknown) => ({
-      taken: false as const,
-      reason: isPermissionError(err)
-        ? `${describeError(err)}: planning needs USAGE on the schema and SELECT on the tables, which pg_monitor alone does not give`
-        : `EXPLAIN failed: ${describeError(err)}`,
-    }));
+    const outcome = await planStatement(db, s.query).catch((err: unknown) => {
+      if (!isStatementError(err) || ctx.signal.aborted) throw err; // a lost session or Ctrl-C fails the check
+      return {
+        taken: false as const,
+        reason: isPermissionError(err)
+          ? `${describeError(err)}: planning needs USAGE on the schema and SELECT on the tables, which pg_monitor alone does not give`
+          : `EXPLAIN failed: ${describeError(err)}`,
+      };
+    });
     if (!outcome.taken) {
       ctx.finding({ severity: 'info', subject: `statement ${s.queryid}`, title: `plan of ${short(s.query)} not taken: ${outcome.reason}` });
       continue;
