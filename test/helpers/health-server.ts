@@ -37,7 +37,7 @@ function ready(child: ChildProcess, ms: number): Promise<void> {
     const timer = setTimeout(() => reject(new Error(`private PostgreSQL not ready in ${ms} ms: ${log.slice(-500)}`)), ms);
     const onData = (d: Buffer) => {
       log += d.toString();
-      if (log.includes('ready to accept connections')) { clearTimeout(timer); resolve(); }
+      if (/ready to accept (read-only )?connections/.test(log)) { clearTimeout(timer); resolve(); }
     };
     child.stderr?.on('data', onData);
     child.stdout?.on('data', onData);
@@ -45,7 +45,11 @@ function ready(child: ChildProcess, ms: number): Promise<void> {
   });
 }
 
-export async function startPrivateServer(settings: Record<string, string> = {}): Promise<PrivateServer> {
+/**
+ * Starts a private server: a fresh initdb, or with `replicaOf` a physical replica made by pg_basebackup of that server
+ * (standby.signal and primary_conninfo written by -R), streaming from it.
+ */
+export async function startPrivateServer(settings: Record<string, string> = {}, opts: { replicaOf?: PrivateServer } = {}): Promise<PrivateServer> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-health-'));
   await chmod(root, 0o755);
   const dataDir = path.join(root, 'data');
@@ -64,7 +68,11 @@ export async function startPrivateServer(settings: Record<string, string> = {}):
     await mkdir(dataDir, { mode: 0o700 });
     const who = ids();
     if (who) await chown(dataDir, who.uid, who.gid);
-    await runToEnd(path.join(PG_BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+    if (opts.replicaOf) {
+      await runToEnd(path.join(PG_BIN, 'pg_basebackup'), ['-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '-h', '127.0.0.1', '-p', String(opts.replicaOf.port), '-U', 'postgres', '--no-sync']);
+    } else {
+      await runToEnd(path.join(PG_BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+    }
     const port = await freePort();
     const all: Record<string, string> = {
       shared_preload_libraries: 'pg_stat_statements', fsync: 'off', full_page_writes: 'off', max_connections: '60',

@@ -47,6 +47,22 @@ const VacuumSection = z
   })
   .prefault({});
 
+const ReplicationSection = z
+  .strictObject({
+    lag_warn_s: positive('seconds').default(30).describe('Warn when a replica replays this many seconds behind'),
+    lag_fail_s: positive('seconds').default(300).describe('Fail when a replica replays this many seconds behind'),
+    slot_retained_warn_bytes: positiveInt('bytes').default(1024 ** 3).describe('Warn when a replication slot keeps this much WAL on the primary'),
+  })
+  .prefault({});
+
+const ServerSection = z
+  .strictObject({
+    hit_ratio_warn: share('buffer cache hits over all block reads').default(0.95).describe('Warn when the database\'s shared-buffer hit ratio is below this (PgHero\'s rule of thumb is 0.99)'),
+    min_blocks: positiveInt('blocks').default(10_000).describe('The hit ratio is judged only after this many block reads and hits since the statistics reset'),
+    checkpoints_requested_warn: share('requested checkpoints over all').default(0.5).describe('Warn when more than this share of checkpoints were requested (WAL filled max_wal_size) rather than timed'),
+  })
+  .prefault({});
+
 export const HealthSection = z
   .strictObject({
     schemas: z.array(z.string().min(1)).optional().describe('Schemas the per-table checks read; default every non-system schema except stackprobe\'s own'),
@@ -55,6 +71,8 @@ export const HealthSection = z
     indexes: IndexesSection.describe('health.indexes'),
     activity: ActivitySection.describe('health.activity (pg_stat_activity, pg_locks)'),
     vacuum: VacuumSection.describe('health.vacuum (pg_stat_user_tables, wraparound)'),
+    replication: ReplicationSection.describe('health.replication (pg_stat_replication, slots, archiver)'),
+    server: ServerSection.describe('health.server (cache hit ratio, temp files, checkpoints)'),
   })
   .prefault({})
   .describe('Options of the health category: the user\'s own database as it runs');
