@@ -47,8 +47,12 @@ async function exec(db: string, statement: string): Promise<void> {
 
 describe('health.statements and health.indexes', () => {
   it('names the frequent slow statement with the right CREATE INDEX, and every planted index defect', async () => {
+    // stackprobe's own workload schema in the same database (a run without --read-only) is not the application.
+    await server.sql('CREATE SCHEMA stackprobe; CREATE TABLE stackprobe.t (a int); SELECT count(*) FROM stackprobe.t', [], 'shop_defects');
     const result = await runHealth('shop_defects', { health: { statements: { mean_warn_ms: 0.5 } } });
     const st = check(result, 'health.statements');
+    expect(st.info.own_statements_left_out).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(st.info.top_by_calls)).not.toMatch(/stackprobe\./);
     const top = st.info.top_by_total_time as Array<{ query: string; calls: number; time_share: number; hit_share: number | null }>;
     const slow = top.find((s) => s.query === SLOW_QUERY);
     expect(slow, JSON.stringify(top.map((s) => s.query))).toBeDefined();

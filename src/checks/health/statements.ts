@@ -10,6 +10,8 @@ import { EXTENSION_SQL, PRELOAD_SQL, RELATIONS_SQL, statementsSql } from './stat
 import { ms, short } from './words.js';
 
 const NOT_PRELOADED = '55000';
+/** A statement that names stackprobe's own schema. */
+const OWN_SCHEMA = /(^|[^\w$"])"?stackprobe"?\s*\./i;
 
 /**
  * Errors of one statement's plan, after which the session is still usable: syntax and access (class 42), data (22),
@@ -56,7 +58,11 @@ export const statementsCheck: Check = {
     describeMetrics(ctx);
     const db = await healthSession(ctx, 'stackprobe-health');
     const cfg = ctx.config.health.statements;
-    const lists = rank(await readStatements(db), cfg.top, cfg.min_calls);
+    const all = await readStatements(db);
+    // stackprobe's own workload (schema stackprobe, this run's or an earlier one's) is not the application.
+    const own = all.filter((r) => OWN_SCHEMA.test(r.query));
+    if (own.length > 0) ctx.info('own_statements_left_out', own.length);
+    const lists = rank(all.filter((r) => !OWN_SCHEMA.test(r.query)), cfg.top, cfg.min_calls);
     record(ctx, lists);
     const advice = await planSlowest(ctx, db, lists.byMean.slice(0, cfg.explain_slowest));
     ctx.metrics.counter('statement_index_advice', {}, 'indexes').add(advice.length);
