@@ -64,7 +64,7 @@ describe('health.activity', () => {
       expect(act.status, JSON.stringify(act.thresholds)).toBe('warn');
       const all = text(act);
       expect(all).toMatch(new RegExp(`long-running statement: pid ${pids[2]} \\(nightly-report, postgres, 127\\.0\\.0\\.1\\) running for \\d+ s: SELECT pg_sleep\\(\\$1\\), \\$2`));
-      const tree = act.findings.find((f) => f.title.startsWith(`pid ${pids[0]} blocks 1 session`));
+      const tree = act.findings.find((f) => f.title === `pid ${pids[0]} (billing-worker, idle in transaction) blocks 1 session`);
       expect(tree?.detail, all).toMatch(new RegExp(`^pid ${pids[0]} \\(billing-worker.*idle in transaction for \\d+ s.*UPDATE shop\\.accounts SET balance = balance - \\$1 WHERE id = \\$2\\n└─ pid ${pids[1]} \\(checkout-api.*waiting \\d+ s for ShareLock on transactionid \\(a row of shop\\.accounts\\): UPDATE shop\\.accounts SET note = \\$1 WHERE id = \\$2`));
       expect(tree?.recommendation).toMatch(/idle in transaction.*pg_terminate_backend/);
       expect(all).toMatch(new RegExp(`idle in transaction: pid ${pids[0]} \\(billing-worker`));

@@ -103,7 +103,7 @@ function judge(ctx: CheckContext, sessions: Session[], xmin: XminRow[]): void {
     ctx.finding({
       severity: 'warn',
       subject: `pid ${root.pid}`,
-      title: `pid ${root.pid} blocks ${n} session${n === 1 ? '' : 's'}`,
+      title: `pid ${root.pid} (${root.session?.application || 'no application_name'}, ${root.session?.state ?? 'not in this database'}) blocks ${n} session${n === 1 ? '' : 's'}`,
       detail: treeText([root]),
       recommendation: root.session?.state?.startsWith('idle in transaction')
         ? `The blocker is idle in transaction: the application opened a transaction and stopped talking. End it with SELECT pg_terminate_backend(${root.pid}) if needed, fix the code path, and set idle_in_transaction_session_timeout.`
@@ -121,7 +121,8 @@ function judge(ctx: CheckContext, sessions: Session[], xmin: XminRow[]): void {
       data: { ...s },
     });
   }
-  for (const s of longXacts.filter((x) => !idleInXact.includes(x) && !longQueries.includes(x))) {
+  // Each session once: the idle ones, the long statements and the blocked ones have their own findings.
+  for (const s of longXacts.filter((x) => !idleInXact.includes(x) && !longQueries.includes(x) && x.blocked_by.length === 0)) {
     ctx.finding({
       severity: 'warn',
       subject: `pid ${s.pid}`,
