@@ -88,7 +88,7 @@ function checkpoints(ctx: CheckContext, d: Db, cp: Checkpoints): void {
     severity: 'warn',
     subject: 'max_wal_size',
     title: `${pct(share)} of checkpoints were requested (${Math.round(cp.requested)} of ${Math.round(total)}), not timed; max_wal_size is ${d.max_wal_size}`,
-    detail: 'A checkpoint forced by WAL volume comes sooner than checkpoint_timeout: more full-page writes and I/O bursts. Manual CHECKPOINT commands count as requested too.',
+    detail: 'A checkpoint forced by WAL volume comes sooner than checkpoint_timeout: more full-page writes and I/O bursts. CHECKPOINT commands, DROP DATABASE, CREATE DATABASE with STRATEGY FILE_COPY and base backups count as requested too: discount them if you run those often.',
     recommendation: 'Raise max_wal_size so that checkpoints are mostly timed (disk permitting).',
     data: { ...cp, share },
   });
