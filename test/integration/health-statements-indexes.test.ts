@@ -139,6 +139,28 @@ describe('health.statements and health.indexes', () => {
     }
   }, 60_000);
 
+  it('stops a plan waiting on a lock at Ctrl-C: the statement is cancelled on the server, the session closed', async () => {
+    const migration = new pg.Client({ connectionString: server.url('shop_clean'), application_name: 'migration' });
+    migration.on('error', () => undefined);
+    await migration.connect();
+    const ac = new AbortController();
+    try {
+      await migration.query('BEGIN');
+      await migration.query('LOCK TABLE shop.orders IN ACCESS EXCLUSIVE MODE');
+      const running = run({ config: validateConfig({ database_url: server.url('shop_clean'), health: { statement_timeout_ms: 60_000 } }), checks: [statementsCheck], signal: ac.signal, log: silentLogger() });
+      await waitFor(async () => (await server.sql(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'stackprobe-health' AND wait_event_type = 'Lock'`)).length > 0, 20_000, 'the plan to wait for the lock');
+      const stopped = performance.now();
+      ac.abort();
+      const result = await running;
+      expect(performance.now() - stopped).toBeLessThan(10_000); // not the 60 s statement timeout
+      expect(check(result, 'health.statements').status).not.toBe('pass');
+      await waitFor(async () => (await server.sql(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'stackprobe-health'`)).length === 0, 10_000, 'no stackprobe session left');
+    } finally {
+      await migration.query('ROLLBACK');
+      await migration.end();
+    }
+  }, 60_000);
+
   it('writes statements that run as written for hostile identifiers (quotes, dots, mixed case, unicode)', async () => {
     const db = 'shop_hostile';
     await server.sql(`CREATE DATABASE ${db}`);
