@@ -59,6 +59,8 @@ describe('health.statements and health.indexes', () => {
     expect(slow!.calls).toBe(180);
     expect(top[0]!.query).toBe(SLOW_QUERY); // the seq scan of 60k rows costs more than the indexed reads
     expect(slow!.time_share).toBeGreaterThan(0.3);
+    // One figure per listed statement, by queryid: compare shows each one's change between runs.
+    expect(st.metrics.filter((m) => m.name === 'statement_mean_time').length).toBe(top.length);
     expect(JSON.stringify(st)).not.toMatch(/ref-\d/); // normalised texts and scrubbed plans: no values from the data
     const advice = st.findings.find((f) => f.subject === 'shop.orders' && (f.data as { column?: string }).column === 'customer_ref');
     expect(advice?.recommendation, titles(st)).toMatch(/^CREATE INDEX CONCURRENTLY ON shop\.orders \(customer_ref\);/);

@@ -77,6 +77,7 @@ function describeMetrics(ctx: CheckContext): void {
   m.describe('statements_total_time', { meaning: 'state', description: 'Execution time of every statement of this database since the statistics reset' });
   m.describe('statement_index_advice', { meaning: 'defects', description: 'Indexes the plans of the slowest statements call for' });
   m.describe('statement_plans_taken', { meaning: 'count', description: 'Slowest statements whose plan was taken (never executed)' });
+  m.describe('statement_mean_time', { meaning: 'duration', description: 'Mean execution time of each statement of the by-total-time list, tagged with its queryid, so compare shows each one\'s change between runs' });
   m.headline('statement_mean_time_max');
 }
 
@@ -85,6 +86,7 @@ function record(ctx: CheckContext, lists: TopLists): void {
   m.gauge('statement_mean_time_max', {}, 'ms').set(lists.byMean[0]?.mean_ms ?? 0);
   m.gauge('statements_tracked', {}, 'statements').set(lists.statements);
   m.gauge('statements_total_time', {}, 'ms').set(lists.totalMs);
+  for (const s of lists.byTotal) m.gauge('statement_mean_time', { queryid: s.queryid }, 'ms').set(s.mean_ms);
   ctx.info('top_by_total_time', lists.byTotal);
   ctx.info('top_by_mean_time', lists.byMean);
   ctx.info('top_by_calls', lists.byCalls);
