@@ -32,9 +32,11 @@ export async function planStatement(s: HealthSession, sql: string): Promise<Plan
   }
   const c = s.client;
   await c.query('BEGIN TRANSACTION READ ONLY');
+  let prepared = false;
   try {
     // PREPARE plans nothing yet; it tells us the type PostgreSQL infers for each $n.
     await c.query(`PREPARE ${PREPARED} AS ${sql}`);
+    prepared = true;
     const types = (await c.query<{ types: string[] }>(PREPARED_TYPES_SQL, [PREPARED])).rows[0]?.types ?? [];
     const { filled, missing } = await fillParams(s, sql, types.length);
     if (missing.length === 0) {
@@ -48,9 +50,11 @@ export async function planStatement(s: HealthSession, sql: string): Promise<Plan
     const plan = await explainExecute(s, types.map(() => null));
     return { taken: true, method: 'forced_generic_plan', plan, params: [], note };
   } finally {
+    // Prepared statements outlive a rollback. Deallocated inside the transaction while it is healthy (behind a
+    // transaction-pooling PgBouncer that is the server connection holding it), else right after the rollback.
+    const gone = !prepared || (await c.query(`DEALLOCATE ${PREPARED}`).then(() => true, () => false));
     await c.query('ROLLBACK');
-    // Prepared statements outlive a rollback; this session is ours alone.
-    await c.query('DEALLOCATE ALL');
+    if (!gone) await c.query(`DEALLOCATE ${PREPARED}`);
   }
 }
 
