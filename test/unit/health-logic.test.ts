@@ -48,7 +48,7 @@ describe('blockingTree', () => {
     expect(text.split('\n')).toEqual([
       'pid 1 (app1, app, 10.0.0.1) idle in transaction for 40 s, transaction open 5 s: UPDATE t SET a = $1 WHERE id = $2',
       '└─ pid 2 (app2, app, 10.0.0.1) waiting 5 s for ShareLock on transactionid (a row of t): UPDATE t SET a = $1 WHERE id = $2',
-      '   └─ pid 3 (app3, app, 10.0.0.1) waiting 5 s for ExclusiveLock on tuple (a row of t): UPDATE t SET a = $1 WHERE id = $2',
+      '\u00a0\u00a0\u00a0└─ pid 3 (app3, app, 10.0.0.1) waiting 5 s for ExclusiveLock on tuple (a row of t): UPDATE t SET a = $1 WHERE id = $2',
     ]);
   });
   it('shows a cycle (a deadlock before detection) once, and a blocker outside the view', () => {

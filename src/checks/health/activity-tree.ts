@@ -55,7 +55,8 @@ export function describeSession(s: Session | undefined, pid: number): string {
 export function treeText(roots: TreeNode[]): string {
   const lines: string[] = [];
   const walk = (n: TreeNode, depth: number) => {
-    lines.push(`${depth === 0 ? '' : `${'   '.repeat(depth - 1)}└─ `}${describeSession(n.session, n.pid)}`);
+    // No-break spaces: HTML and Markdown keep the indentation of deeper levels.
+    lines.push(`${depth === 0 ? '' : `${'\u00a0\u00a0\u00a0'.repeat(depth - 1)}└─ `}${describeSession(n.session, n.pid)}`);
     for (const c of n.blocks) walk(c, depth + 1);
   };
   for (const r of roots) walk(r, 0);
