@@ -107,4 +107,24 @@ describe('health.vacuum', () => {
     const after = await runChecks();
     expect(check(after, 'health.vacuum').status, text(check(after, 'health.vacuum'))).toBe('pass');
   }, 60_000);
+
+  it('estimates a table\'s bloat close to pgstattuple\'s measure; VACUUM FULL as advised removes it', async () => {
+    await server.sql(`CREATE EXTENSION IF NOT EXISTS pgstattuple`, [], DB); // the test's ground truth, not stackprobe's
+    await server.sql(`CREATE TABLE shop.journal (id int PRIMARY KEY, account int NOT NULL, amount numeric(12,2) NOT NULL, memo text)`, [], DB);
+    await server.sql(`INSERT INTO shop.journal SELECT g, g % 97, g / 7.0, 'entry ' || g FROM generate_series(1, 40000) g`, [], DB);
+    await server.sql(`DELETE FROM shop.journal WHERE id % 4 <> 0`, [], DB); // every page keeps a quarter: nothing to truncate
+    await server.sql(`VACUUM (ANALYZE) shop.journal`, [], DB);
+    const truth = (await server.sql<{ share: number }>(`SELECT ((free_space + dead_tuple_len)::float8 / table_len) AS share FROM pgstattuple('shop.journal')`, [], DB))[0]!.share;
+
+    const vac = check(await runChecks({ health: { vacuum: { bloat_min_bytes: 0 } } }), 'health.vacuum');
+    const f = vac.findings.find((x) => x.subject === 'shop.journal');
+    expect(f?.title, text(vac)).toMatch(/^shop\.journal: ~\d+% bloat \(~[\d.]+ [kM]B\): \d+ pages where its rows need ~\d+$/);
+    const estimate = (f!.data as { bloat_share: number }).bloat_share;
+    expect(Math.abs(estimate - truth), `estimate ${estimate}, pgstattuple ${truth}`).toBeLessThan(0.15);
+
+    for (const s of (f!.data as { statements: string[] }).statements) await server.sql(s, [], DB);
+    const after = check(await runChecks({ health: { vacuum: { bloat_min_bytes: 0 } } }), 'health.vacuum');
+    expect(after.findings.filter((x) => x.subject === 'shop.journal')).toEqual([]);
+    await server.sql(`DROP TABLE shop.journal`, [], DB);
+  }, 60_000);
 });

@@ -4,6 +4,7 @@ import { blockingTree, treeText, type Session } from '../../src/checks/health/ac
 import { indexAdvice } from '../../src/checks/health/statements-advice.js';
 import { rank, type StatementRow } from '../../src/checks/health/statements-rank.js';
 import { autovacuumTrigger, deadShare } from '../../src/checks/health/vacuum.js';
+import { estimateBloat } from '../../src/checks/health/vacuum-bloat.js';
 
 const row = (queryid: string, calls: number, mean: number, extra: Partial<StatementRow> = {}): StatementRow => ({
   queryid, query: `q${queryid}`, role: 'app', calls, total_ms: calls * mean, mean_ms: mean, stddev_ms: 0, max_ms: mean, rows: calls,
@@ -62,5 +63,18 @@ describe('vacuum arithmetic', () => {
     expect(autovacuumTrigger({ av_threshold: 50, av_scale: 0.2, reltuples: 20_000 })).toBe(4050);
     expect(deadShare({ live: 5000, dead: 15_000 })).toBe(0.75);
     expect(deadShare({ live: 0, dead: 0 })).toBe(0);
+  });
+});
+
+describe('estimateBloat', () => {
+  const input = { schema: 's', table: 't', pages: 100, tuples: 1850, block_size: 8192, fillfactor: 100, row_width: 10, max_null_frac: 0, columns: 2, columns_with_stats: 2 };
+  it('counts the pages the live rows need (header, alignment, line pointer) against the pages there are', () => {
+    // 24-byte header + 16 bytes of data + 4-byte line pointer = 44 bytes: 185 rows per 8168-byte page, 10 pages needed.
+    expect(estimateBloat(input)).toEqual({ schema: 's', table: 't', expected_pages: 10, pages: 100, bloat_bytes: 90 * 8192, bloat_share: 0.9 });
+    expect(estimateBloat({ ...input, fillfactor: 50 })!.expected_pages).toBe(21); // 92 rows per half page
+  });
+  it('does not guess without statistics for every column', () => {
+    expect(estimateBloat({ ...input, columns_with_stats: 1 })).toBeNull();
+    expect(estimateBloat({ ...input, row_width: null })).toBeNull();
   });
 });

@@ -28,3 +28,20 @@ SELECT datname AS database, age(datfrozenxid)::float8 AS xid_age, mxid_age(datmi
        current_setting('autovacuum_freeze_max_age')::float8 AS freeze_max_age, datname = current_database() AS current
   FROM pg_database WHERE datallowconn OR datname = current_database()
  ORDER BY xid_age DESC`;
+
+/**
+ * What a table's size estimate needs: its pages and rows, block size and fillfactor, and the summed average width of
+ * its columns from pg_stats (only usable when every column has statistics this role may read).
+ */
+export const BLOAT_INPUT_SQL = `
+SELECT n.nspname AS schema, c.relname AS "table", c.relpages::float8 AS pages, greatest(c.reltuples, 0)::float8 AS tuples,
+       current_setting('block_size')::float8 AS block_size,
+       coalesce((SELECT option_value FROM pg_options_to_table(c.reloptions) WHERE option_name = 'fillfactor'), '100')::float8 AS fillfactor,
+       (SELECT sum(s.avg_width)::float8 FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND NOT s.inherited) AS row_width,
+       (SELECT max(s.null_frac)::float8 FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND NOT s.inherited) AS max_null_frac,
+       (SELECT count(*)::int FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+       (SELECT count(*)::int FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND NOT s.inherited) AS columns_with_stats
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'm') AND c.relpages > 0 AND ${SCHEMA_FILTER}
+ ORDER BY c.relpages DESC
+ LIMIT 200`;

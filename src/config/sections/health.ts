@@ -44,6 +44,8 @@ const VacuumSection = z
     wraparound_warn_share: share('share of the 2^31 transaction-ID limit').default(0.5).describe('Warn when a database or table has used this share of the transaction-ID space before forced shutdown'),
     wraparound_fail_share: share('share of the 2^31 transaction-ID limit').default(0.8).describe('Fail when a database or table has used this share of the transaction-ID space'),
     top: positiveInt('tables').default(20).describe('Tables listed per figure'),
+    bloat_warn_share: share('estimated bloat over the table\'s pages').default(0.5).describe('Warn when a table\'s estimated bloat is this share of its pages (and over bloat_min_bytes)'),
+    bloat_min_bytes: z.number().int().min(0).default(50 * 1024 ** 2).describe('Tables with less estimated bloat than this (bytes) are never reported'),
   })
   .prefault({});
 
