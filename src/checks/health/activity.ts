@@ -87,7 +87,8 @@ function judge(ctx: CheckContext, sessions: Session[], xmin: XminRow[]): void {
   const hasLate = (n: TreeNode): boolean => n.blocks.some((c) => late.has(c.pid) || hasLate(c));
   const roots = blockingTree(sessions).filter(hasLate);
   ctx.info('blocking_tree', treeText(roots));
-  ctx.info('sessions', sessions);
+  // The 50 oldest transactions or states: a busy server has hundreds of idle sessions that say nothing.
+  ctx.info('sessions', [...sessions].sort((a, b) => (b.xact_s ?? b.state_s ?? 0) - (a.xact_s ?? a.state_s ?? 0)).slice(0, 50));
   ctx.info('xmin_holders', xmin);
   for (const s of longQueries) {
     ctx.finding({
