@@ -79,6 +79,9 @@ describe('health.statements and health.indexes', () => {
     expect(text).toMatch(/foreign key orders_customer_id_fkey on shop\.orders \(customer_id\) has no index => CREATE INDEX CONCURRENTLY ON shop\.orders \(customer_id\)/);
     expect(text).toMatch(/unused index shop\.orders_status_idx .* => DROP INDEX CONCURRENTLY shop\.orders_status_idx;/);
     expect(text).toMatch(/redundant index shop\.orders_created_idx .*its columns lead orders_created_status_idx => DROP INDEX CONCURRENTLY shop\.orders_created_idx;/);
+    // Without pg_stat_statements' texts, the statistics alone name the table read by sequential scans.
+    expect(ix.info.seq_scan_heavy_tables).toEqual([expect.objectContaining({ schema: 'shop', table: 'orders', rows_per_seq_scan: expect.any(Number) })]);
+    expect((ix.info.seq_scan_heavy_tables as Array<{ rows_per_seq_scan: number }>)[0]!.rows_per_seq_scan).toBeGreaterThan(50_000);
     // Primary keys and unique constraints are never called unused, however rarely scanned.
     expect(text).not.toMatch(/customers_pkey|customers_email_key|orders_pkey/);
 

@@ -99,3 +99,18 @@ SELECT n.nspname AS schema, t.relname AS "table", i.relname AS index, pg_get_ind
   JOIN pg_namespace n ON n.oid = t.relnamespace
  WHERE NOT x.indisvalid AND ${SCHEMA_FILTER}
  ORDER BY schema, index`;
+
+/**
+ * Big tables read mostly by sequential scans (the statistics-only signal of a missing index, without
+ * pg_stat_statements): scans, rows per scan, and the share of scans that were sequential. $2: minimum live rows.
+ */
+export const SEQ_SCAN_TABLES_SQL = `
+SELECT n.nspname AS schema, c.relname AS "table", s.seq_scan::float8 AS seq_scans, coalesce(s.idx_scan, 0)::float8 AS index_scans,
+       round(s.seq_tup_read::numeric / nullif(s.seq_scan, 0))::float8 AS rows_per_seq_scan, s.n_live_tup::float8 AS live_rows
+  FROM pg_stat_user_tables s
+  JOIN pg_class c ON c.oid = s.relid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE ${SCHEMA_FILTER} AND s.n_live_tup >= $2 AND s.seq_scan > 0
+   AND s.seq_scan::float8 / (s.seq_scan + coalesce(s.idx_scan, 0)) >= 0.5
+ ORDER BY s.seq_tup_read DESC
+ LIMIT 20`;

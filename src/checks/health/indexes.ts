@@ -2,13 +2,14 @@
 // that fixes it, written so it runs as is.
 import { qualified, quoteIdent } from '../../workload/sql.js';
 import type { Check, CheckContext } from '../types.js';
-import { FK_WITHOUT_INDEX_SQL, INVALID_SQL, REDUNDANT_SQL, STATS_SINCE_SQL, UNUSED_SQL } from './indexes-sql.js';
+import { FK_WITHOUT_INDEX_SQL, INVALID_SQL, REDUNDANT_SQL, SEQ_SCAN_TABLES_SQL, STATS_SINCE_SQL, UNUSED_SQL } from './indexes-sql.js';
 import { healthSession } from './session.js';
 import { bytes, seconds } from './words.js';
 
 interface IndexRow { schema: string; table: string; index: string; bytes: number; definition: string }
 interface RedundantRow extends IndexRow { covered_by: string; identical: boolean; covered_definition: string }
 interface FkRow { schema: string; table: string; constraint: string; columns: string[]; parent_schema: string; parent_table: string; rows: number }
+interface SeqRow { schema: string; table: string; seq_scans: number; index_scans: number; rows_per_seq_scan: number; live_rows: number }
 interface Since { since: string | null; age_s: number | null; replica: boolean }
 
 export const dropIndex = (schema: string, index: string): string => `DROP INDEX CONCURRENTLY ${qualified(schema, index)}`;
@@ -37,6 +38,7 @@ export const indexesCheck: Check = {
     m.describe('redundant_indexes', { meaning: 'defects', description: 'Indexes identical to another, or a prefix of another with the same predicate and kind' });
     m.describe('fk_without_index', { meaning: 'defects', description: 'Foreign keys whose columns lead no index of the referencing table' });
     m.describe('invalid_indexes', { meaning: 'defects', description: 'Indexes left invalid by a failed concurrent build' });
+    m.describe('seq_scan_heavy_tables', { meaning: 'count', description: 'Tables of at least statements.big_table_rows rows read by sequential scans at least half the time (PgHero\'s "missing indexes" signal); shown, not judged' });
     m.headline('index_defects');
     const db = await healthSession(ctx, 'stackprobe-health');
     const cfg = ctx.config.health;
@@ -52,6 +54,10 @@ export const indexesCheck: Check = {
     const unused = neverScanned.filter((r) => !redundantKeys.has(key(r)));
     const fks = await db.query<FkRow>(FK_WITHOUT_INDEX_SQL, [schemas, cfg.indexes.fk_min_rows]);
     const invalid = await db.query<IndexRow>(INVALID_SQL, [schemas]);
+    // Statistics only, so it also speaks without pg_stat_statements; health.statements names the statements and columns.
+    const seqHeavy = await db.query<SeqRow>(SEQ_SCAN_TABLES_SQL, [schemas, cfg.statements.big_table_rows]);
+    m.counter('seq_scan_heavy_tables', {}, 'tables').add(seqHeavy.length);
+    ctx.info('seq_scan_heavy_tables', seqHeavy);
     m.counter('unused_indexes', {}, 'indexes').add(unused.length);
     m.gauge('unused_index_bytes', {}, 'bytes').set(unused.reduce((t, r) => t + r.bytes, 0));
     m.counter('redundant_indexes', {}, 'indexes').add(redundant.length);
