@@ -1,6 +1,7 @@
 // The built-in checks, in the order a run executes them (DESIGN.md's category order).
 import { backupChecks } from './backup/index.js';
 import { cacheChecks } from './cache/index.js';
+import { healthChecks } from './health/index.js';
 import { integrityChecks } from './integrity/index.js';
 import { loadChecks } from './load/index.js';
 import { poolChecks } from './pool/index.js';
@@ -16,4 +17,5 @@ export const builtinChecks: Check[] = [
   ...cacheChecks,
   ...tasksChecks,
   ...loadChecks,
+  ...healthChecks,
 ];

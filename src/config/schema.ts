@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { readStatementSql } from './read-sql.js';
 import { BackupSection } from './sections/backup.js';
 import { CacheSection } from './sections/cache.js';
+import { HealthSection } from './sections/health.js';
 import { IntegritySection } from './sections/integrity.js';
 import { LoadSection } from './sections/load.js';
 import { PoolSection } from './sections/pool.js';
@@ -43,7 +44,7 @@ function urlOf(schemes: string[], what: string) {
   );
 }
 
-export const CATEGORIES = ['pool', 'queries', 'integrity', 'backup', 'cache', 'tasks', 'load'] as const;
+export const CATEGORIES = ['pool', 'queries', 'integrity', 'backup', 'cache', 'tasks', 'load', 'health'] as const;
 
 const thresholdSpec = z.union([
   z.string(),
@@ -124,6 +125,7 @@ export const ConfigSchema = z.strictObject({
   cache: CacheSection,
   tasks: TasksSection,
   load: LoadSection,
+  health: HealthSection,
   report: ReportSection,
   checks: z
     .record(

@@ -1,0 +1,128 @@
+// health.indexes: unused, redundant and invalid indexes, and foreign keys no index supports — each with the statement
+// that fixes it, written so it runs as is.
+import { qualified, quoteIdent } from '../../workload/sql.js';
+import type { Check, CheckContext } from '../types.js';
+import { FK_WITHOUT_INDEX_SQL, INVALID_SQL, REDUNDANT_SQL, SEQ_SCAN_TABLES_SQL, STATS_SINCE_SQL, UNUSED_SQL } from './indexes-sql.js';
+import { healthSession } from './session.js';
+import { bytes, seconds } from './words.js';
+
+interface IndexRow { schema: string; table: string; index: string; bytes: number; definition: string }
+interface RedundantRow extends IndexRow { covered_by: string; identical: boolean; covered_definition: string }
+interface FkRow { schema: string; table: string; constraint: string; columns: string[]; parent_schema: string; parent_table: string; rows: number }
+interface SeqRow { schema: string; table: string; seq_scans: number; index_scans: number; rows_per_seq_scan: number; live_rows: number }
+interface Since { since: string | null; age_s: number | null; replica: boolean }
+
+export const dropIndex = (schema: string, index: string): string => `DROP INDEX CONCURRENTLY ${qualified(schema, index)}`;
+/** pg_get_indexdef's CREATE [UNIQUE] INDEX made concurrent, so it can rebuild without blocking writes. */
+export const concurrently = (definition: string): string => definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ');
+export const fkIndex = (schema: string, table: string, columns: string[]): string =>
+  `CREATE INDEX CONCURRENTLY ON ${qualified(schema, table)} (${columns.map(quoteIdent).join(', ')})`;
+
+export const indexesCheck: Check = {
+  id: 'health.indexes',
+  category: 'health',
+  title: 'Indexes: unused, redundant, invalid, and foreign keys without one',
+  needs: ['pg'],
+  writes: false,
+  thresholds: () => ({
+    invalid_indexes: ['count==0'],
+    unused_indexes: [{ warn: 'count==0' }],
+    redundant_indexes: [{ warn: 'count==0' }],
+    fk_without_index: [{ warn: 'count==0' }],
+  }),
+  async run(ctx) {
+    const m = ctx.metrics;
+    m.describe('index_defects', { meaning: 'defects', description: 'Unused, redundant and invalid indexes and foreign keys without an index, together' });
+    m.describe('unused_indexes', { meaning: 'defects', description: 'Indexes never scanned since the statistics reset (unique and constraint indexes excluded)' });
+    m.describe('unused_index_bytes', { meaning: 'size', better: 'lower', description: 'Disk the unused indexes take' });
+    m.describe('redundant_indexes', { meaning: 'defects', description: 'Indexes identical to another, or a prefix of another with the same predicate and kind' });
+    m.describe('fk_without_index', { meaning: 'defects', description: 'Foreign keys whose columns lead no index of the referencing table' });
+    m.describe('invalid_indexes', { meaning: 'defects', description: 'Indexes left invalid by a failed concurrent build' });
+    m.describe('seq_scan_heavy_tables', { meaning: 'count', description: 'Tables of at least statements.big_table_rows rows read by sequential scans at least half the time (PgHero\'s "missing indexes" signal); shown, not judged' });
+    m.headline('index_defects');
+    const db = await healthSession(ctx, 'stackprobe-health');
+    const cfg = ctx.config.health;
+    const schemas = cfg.schemas ?? null;
+    const since = (await db.query<Since>(STATS_SINCE_SQL))[0]!;
+    // One finding and one statement per index: a redundant index that is also unused is reported as redundant. An
+    // index covered only by an unused one is not called redundant: dropping both would leave its lookups uncovered.
+    const key = (r: IndexRow) => `${r.schema}.${r.index}`;
+    const neverScanned = await db.query<IndexRow>(UNUSED_SQL, [schemas, cfg.indexes.unused_min_bytes]);
+    const alsoUnused = new Set(neverScanned.map(key));
+    const redundant = (await db.query<RedundantRow>(REDUNDANT_SQL, [schemas])).filter((r) => !alsoUnused.has(`${r.schema}.${r.covered_by}`));
+    const redundantKeys = new Set(redundant.map(key));
+    const unused = neverScanned.filter((r) => !redundantKeys.has(key(r)));
+    const fks = await db.query<FkRow>(FK_WITHOUT_INDEX_SQL, [schemas, cfg.indexes.fk_min_rows]);
+    const invalid = await db.query<IndexRow>(INVALID_SQL, [schemas]);
+    // Statistics only, so it also speaks without pg_stat_statements; health.statements names the statements and columns.
+    const seqHeavy = await db.query<SeqRow>(SEQ_SCAN_TABLES_SQL, [schemas, cfg.statements.big_table_rows]);
+    m.counter('seq_scan_heavy_tables', {}, 'tables').add(seqHeavy.length);
+    ctx.info('seq_scan_heavy_tables', seqHeavy);
+    m.counter('unused_indexes', {}, 'indexes').add(unused.length);
+    m.gauge('unused_index_bytes', {}, 'bytes').set(unused.reduce((t, r) => t + r.bytes, 0));
+    m.counter('redundant_indexes', {}, 'indexes').add(redundant.length);
+    m.counter('fk_without_index', {}, 'foreign keys').add(fks.length);
+    m.counter('invalid_indexes', {}, 'indexes').add(invalid.length);
+    m.counter('index_defects', {}, 'defects').add(unused.length + redundant.length + fks.length + invalid.length);
+    ctx.info('statistics_since', since.since ?? 'never reset (since initdb or the last crash recovery)');
+    unusedFindings(ctx, unused, since);
+    redundantFindings(ctx, redundant, alsoUnused);
+    fkFindings(ctx, fks);
+    invalidFindings(ctx, invalid);
+  },
+};
+
+function unusedFindings(ctx: CheckContext, rows: IndexRow[], since: Since): void {
+  const window = since.age_s !== null ? `in the ${seconds(since.age_s)} since the statistics were reset (${since.since})` : 'since the statistics began (never reset)';
+  for (const r of rows) {
+    ctx.finding({
+      severity: 'warn',
+      subject: `${r.schema}.${r.index}`,
+      title: `unused index ${r.schema}.${r.index} on ${r.table} (${bytes(r.bytes)}): no scans ${window}`,
+      detail: `${r.definition}. Every write to ${r.table} still maintains it.${since.replica ? ' This is a replica: scans count per server, so check the primary and the other replicas too.' : ' Scans count per server: check your replicas before dropping it.'}`,
+      recommendation: `${dropIndex(r.schema, r.index)}; (if the statistics window covers your monthly and yearly jobs too)`,
+      data: { ...r, statement: dropIndex(r.schema, r.index), statistics_since: since.since },
+    });
+  }
+}
+
+function redundantFindings(ctx: CheckContext, rows: RedundantRow[], unused: Set<string>): void {
+  for (const r of rows) {
+    const never = unused.has(`${r.schema}.${r.index}`) ? ', and never scanned' : '';
+    ctx.finding({
+      severity: 'warn',
+      subject: `${r.schema}.${r.index}`,
+      title: `redundant index ${r.schema}.${r.index} (${bytes(r.bytes)}): ${r.identical ? 'identical to' : 'its columns lead'} ${r.covered_by}${never}`,
+      detail: `${r.definition}\n${r.covered_definition}`,
+      recommendation: `${dropIndex(r.schema, r.index)}; ${r.covered_by} serves the same lookups`,
+      data: { ...r, statement: dropIndex(r.schema, r.index) },
+    });
+  }
+}
+
+function fkFindings(ctx: CheckContext, rows: FkRow[]): void {
+  for (const r of rows) {
+    const stmt = fkIndex(r.schema, r.table, r.columns);
+    ctx.finding({
+      severity: 'warn',
+      subject: `${r.schema}.${r.table}`,
+      title: `foreign key ${r.constraint} on ${r.schema}.${r.table} (${r.columns.join(', ')}) has no index`,
+      detail: `Each DELETE or key UPDATE on ${r.parent_schema}.${r.parent_table} scans ~${Math.round(r.rows)} rows of ${r.table} to check it, and joins from the parent cannot use an index.`,
+      recommendation: stmt,
+      data: { ...r, statement: stmt },
+    });
+  }
+}
+
+function invalidFindings(ctx: CheckContext, rows: IndexRow[]): void {
+  for (const r of rows) {
+    ctx.finding({
+      severity: 'error',
+      subject: `${r.schema}.${r.index}`,
+      title: `invalid index ${r.schema}.${r.index} on ${r.table}: maintained on every write, never used`,
+      detail: `${r.definition}. A concurrent build or reindex failed (for a unique index, often duplicate rows).`,
+      recommendation: `${dropIndex(r.schema, r.index)}; then, after fixing what made the build fail: ${concurrently(r.definition)}`,
+      data: { ...r, statements: [dropIndex(r.schema, r.index), concurrently(r.definition)] },
+    });
+  }
+}

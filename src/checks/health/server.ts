@@ -1,0 +1,95 @@
+// health.server: the shared-buffer hit ratio of this database and its tables, temporary files (work_mem too small),
+// checkpoints requested vs timed (max_wal_size too small), and shared_buffers against the database's size.
+import type { Check, CheckContext } from '../types.js';
+import { checkpointsSql, DATABASE_SQL, TABLE_HITS_SQL } from './server-sql.js';
+import { healthSession } from './session.js';
+import { bytes } from './words.js';
+
+interface Db { hit: number; read: number; temp_files: number; temp_bytes: number; stats_reset: string | null; database_bytes: number; shared_buffers_bytes: number; work_mem: string; max_wal_size: string }
+interface Checkpoints { timed: number; requested: number }
+interface TableHit { schema: string; table: string; hit: number; read: number; index_hit: number; index_read: number }
+
+const ratio = (hit: number, read: number): number | null => (hit + read > 0 ? hit / (hit + read) : null);
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+export const serverCheck: Check = {
+  id: 'health.server',
+  category: 'health',
+  title: 'Server: buffer cache hit ratio, temporary files, checkpoints requested vs timed',
+  needs: ['pg'],
+  writes: false,
+  thresholds: () => ({
+    low_buffer_hit_ratio: [{ warn: 'count==0' }],
+    checkpoints_requested_high: [{ warn: 'count==0' }],
+  }),
+  async run(ctx) {
+    const m = ctx.metrics;
+    m.describe('buffer_hit_ratio', { meaning: 'share', better: 'higher', description: 'Block reads of this database served from shared buffers since the statistics reset' });
+    m.describe('low_buffer_hit_ratio', { meaning: 'defects', description: '1 when the hit ratio is under server.hit_ratio_warn after at least server.min_blocks blocks' });
+    m.describe('temp_bytes', { meaning: 'size', better: 'lower', description: 'Bytes written to temporary files by this database since the statistics reset' });
+    m.describe('checkpoints_requested_share', { meaning: 'share', better: 'lower', description: 'Checkpoints forced by WAL volume (or by hand) over all checkpoints' });
+    m.describe('checkpoints_requested_high', { meaning: 'defects', description: '1 when the requested share is over server.checkpoints_requested_warn' });
+    m.headline('buffer_hit_ratio');
+    const db = await healthSession(ctx, 'stackprobe-health');
+    const d = (await db.query<Db>(DATABASE_SQL))[0]!;
+    const cp = (await db.query<Checkpoints>(checkpointsSql(db.versionNum)))[0]!;
+    const tables = await db.query<TableHit>(TABLE_HITS_SQL, [ctx.config.health.schemas ?? null]);
+    cache(ctx, d, tables);
+    tempFiles(ctx, d);
+    checkpoints(ctx, d, cp);
+  },
+};
+
+function cache(ctx: CheckContext, d: Db, tables: TableHit[]): void {
+  const cfg = ctx.config.health.server;
+  const r = ratio(d.hit, d.read);
+  const judged = r !== null && d.hit + d.read >= cfg.min_blocks;
+  const low = judged && r < cfg.hit_ratio_warn;
+  ctx.metrics.gauge('buffer_hit_ratio', {}, 'ratio').set(r ?? 1);
+  ctx.metrics.counter('low_buffer_hit_ratio', {}, 'databases').add(low ? 1 : 0);
+  ctx.info('database', { ...d, hit_ratio: r, judged });
+  ctx.info('tables_by_blocks_read', tables.map((t) => ({ table: `${t.schema}.${t.table}`, read: t.read, hit_ratio: ratio(t.hit, t.read), index_read: t.index_read, index_hit_ratio: ratio(t.index_hit, t.index_read) })));
+  if (!low) return;
+  const worst = tables.filter((t) => t.read > 0).slice(0, 3).map((t) => `${t.schema}.${t.table} (${Math.round(t.read)} blocks read, ${pct(ratio(t.hit, t.read) ?? 0)} hit)`);
+  ctx.finding({
+    severity: 'warn',
+    subject: 'shared_buffers',
+    title: `buffer cache hit ratio ${pct(r)} over ${Math.round(d.hit + d.read)} block requests since ${d.stats_reset ?? 'the statistics began'}: below ${pct(cfg.hit_ratio_warn)}`,
+    detail: `shared_buffers ${bytes(d.shared_buffers_bytes)} against a database of ${bytes(d.database_bytes)}. Most read from outside shared buffers: ${worst.join(', ') || 'no table stands out'}.`,
+    recommendation: d.shared_buffers_bytes < d.database_bytes
+      ? 'Raise shared_buffers (often ~25% of RAM) if the working set fits in memory, or find the scans that read whole tables (health.statements).'
+      : 'shared_buffers already holds the whole database: the misses are first reads after a restart or the statistics reset; compare again later.',
+    data: { ratio: r, hit: d.hit, read: d.read },
+  });
+}
+
+function tempFiles(ctx: CheckContext, d: Db): void {
+  ctx.metrics.gauge('temp_bytes', {}, 'bytes').set(d.temp_bytes);
+  if (d.temp_files <= 0) return;
+  ctx.finding({
+    severity: 'info',
+    subject: 'work_mem',
+    title: `${Math.round(d.temp_files)} temporary files (${bytes(d.temp_bytes)}) written by this database since ${d.stats_reset ?? 'the statistics began'}; work_mem is ${d.work_mem}`,
+    recommendation: 'Sorts and hashes that do not fit in work_mem spill to disk: health.statements names the statements with temporary blocks; raise work_mem for their role (ALTER ROLE … SET work_mem) rather than server-wide.',
+    data: { temp_files: d.temp_files, temp_bytes: d.temp_bytes, work_mem: d.work_mem },
+  });
+}
+
+function checkpoints(ctx: CheckContext, d: Db, cp: Checkpoints): void {
+  const cfg = ctx.config.health.server;
+  const total = cp.timed + cp.requested;
+  const share = total > 0 ? cp.requested / total : 0;
+  const high = total > 0 && share > cfg.checkpoints_requested_warn;
+  ctx.metrics.gauge('checkpoints_requested_share', {}, 'ratio').set(share);
+  ctx.metrics.counter('checkpoints_requested_high', {}, 'servers').add(high ? 1 : 0);
+  ctx.info('checkpoints', { ...cp, requested_share: share, max_wal_size: d.max_wal_size });
+  if (!high) return;
+  ctx.finding({
+    severity: 'warn',
+    subject: 'max_wal_size',
+    title: `${pct(share)} of checkpoints were requested (${Math.round(cp.requested)} of ${Math.round(total)}), not timed; max_wal_size is ${d.max_wal_size}`,
+    detail: 'A checkpoint forced by WAL volume comes sooner than checkpoint_timeout: more full-page writes and I/O bursts. CHECKPOINT commands, DROP DATABASE, CREATE DATABASE with STRATEGY FILE_COPY and base backups count as requested too: discount them if you run those often.',
+    recommendation: 'Raise max_wal_size so that checkpoints are mostly timed (disk permitting).',
+    data: { ...cp, share },
+  });
+}
