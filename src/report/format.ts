@@ -113,7 +113,7 @@ export function whyText(c: CheckResult, max = Number.POSITIVE_INFINITY): string 
   return missed.length > max ? `${shown} (+${missed.length - max} more)` : shown;
 }
 
-const CATEGORY_ORDER = ['pool', 'queries', 'integrity', 'backup', 'cache', 'tasks', 'load'];
+const CATEGORY_ORDER = ['pool', 'queries', 'integrity', 'backup', 'cache', 'tasks', 'load', 'health'];
 const CATEGORY_TITLES: Record<string, string> = {
   pool: 'Connection pooling',
   queries: 'Query performance',
@@ -122,6 +122,7 @@ const CATEGORY_TITLES: Record<string, string> = {
   cache: 'Redis cache',
   tasks: 'Background tasks',
   load: 'System under load',
+  health: 'Your database as it runs',
 };
 
 export function categoryTitle(category: string): string {

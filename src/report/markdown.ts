@@ -107,9 +107,35 @@ function checkSection(c: CheckResult): string[] {
   const ratings = c.ratings.map((r) => [codeCell(r.metric), r.kind, escapeCell(formatRatingValue(r)), `**${r.band}**`]);
   if (ratings.length) appendAll(lines, ['**Ratings**', ''], table(['Metric', 'Kind', 'Value', 'Band'], ratings, ['left', 'left', 'right']));
   if (c.findings.length) appendAll(lines, ['**Findings**', ''], c.findings.map(findingItem), ['']);
-  const info = Object.entries(c.info).map(([k, v]) => [escapeCell(k), escapeCell(infoValue(v))]);
+  const listed = Object.entries(c.info).filter(([, v]) => isRecordList(v));
+  for (const [k, v] of listed) appendAll(lines, recordTable(k, v as Array<Record<string, unknown>>));
+  const info = Object.entries(c.info).filter(([, v]) => !isRecordList(v)).map(([k, v]) => [escapeCell(k), escapeCell(infoValue(v))]);
   if (info.length) appendAll(lines, ['**Details**', ''], table(['Figure', 'Value'], info));
   return lines;
+}
+
+/** Rows shown of a list of records (a top-statements list, a stage table); the rest is in run.json. */
+const MAX_RECORD_ROWS = 25;
+const MAX_RECORD_COLUMNS = 10;
+const MAX_CELL = 160;
+
+/** A non-empty list of flat records (values numbers, strings, booleans or null): worth a table of its own. */
+function isRecordList(v: unknown): boolean {
+  if (!Array.isArray(v) || v.length === 0) return false;
+  return v.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r)
+    && Object.values(r as Record<string, unknown>).every((x) => x === null || ['number', 'string', 'boolean'].includes(typeof x)));
+}
+
+function recordTable(name: string, rows: Array<Record<string, unknown>>): string[] {
+  const columns: string[] = [];
+  for (const r of rows.slice(0, MAX_RECORD_ROWS)) for (const k of Object.keys(r)) if (!columns.includes(k) && columns.length < MAX_RECORD_COLUMNS) columns.push(k);
+  const cell = (x: unknown) => {
+    const text = infoValue(x ?? '').replace(/\s+/g, ' ');
+    return escapeCell(text.length > MAX_CELL ? `${text.slice(0, MAX_CELL - 1)}…` : text);
+  };
+  const body = rows.slice(0, MAX_RECORD_ROWS).map((r) => columns.map((k) => cell(r[k])));
+  const more = rows.length > MAX_RECORD_ROWS ? [`… and ${formatNumber(rows.length - MAX_RECORD_ROWS)} more rows (all in run.json)`, ''] : [];
+  return [`**${escapeLine(name)}**`, '', ...table(columns.map(escapeCell), body), ...more];
 }
 
 function trendTable(metrics: SerializedMetric[]): string[] {

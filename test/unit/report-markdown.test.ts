@@ -100,3 +100,20 @@ describe('renderMarkdown', () => {
     expect(empty).not.toMatch(/\n{3}/);
   });
 });
+
+describe('lists of records in a check\'s details', () => {
+  it('are tables of their own (a top-statements list), cut at 25 rows with a pointer to run.json', () => {
+    const result = fullRunResult();
+    const rows = Array.from({ length: 30 }, (_, i) => ({ query: `SELECT * FROM t WHERE id = $1 | ${i}`, calls: 100 - i, mean_ms: 1.5 }));
+    result.checks[0]!.info.top_by_total_time = rows;
+    const md = renderMarkdown(result);
+    const section = md.slice(md.indexOf('**top_by_total_time**'));
+    const table = tables(section)[0]!;
+    expect(table[0]).toEqual(['query', 'calls', 'mean_ms']);
+    // Header, separator, 25 rows; the pipe inside the query text is escaped, not a column break.
+    expect(table).toHaveLength(27);
+    expect(table[2]).toEqual(['SELECT * FROM t WHERE id = $1 \\| 0', '100', '1.5']);
+    expect(section).toContain('… and 5 more rows (all in run.json)');
+    expect(md).not.toContain('"top_by_total_time"');
+  });
+});
