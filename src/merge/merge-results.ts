@@ -1,5 +1,6 @@
 // Combines several run.json results (segments of one load on several machines) into one: histograms merged, not averaged.
 import { recommendations } from '../advice/recommend.js';
+import { integrityScore } from '../checks/integrity/score-model.js';
 import { rederiveLoad } from '../checks/load/rederive.js';
 import { mergeMetricLists } from '../metrics/serialize.js';
 import type { CheckResult, RunResult, ThresholdOutcome } from '../result/model.js';
@@ -70,6 +71,18 @@ function checkSegments(results: RunResult[], files: string[]): string[] {
   return warnings;
 }
 
+/**
+ * The integrity score of the merged checks, recomputed by the same pure function the run used (a merged gauge would
+ * only keep one segment's value): merge, report and compare then agree on one figure.
+ */
+function rescoreIntegrity(checks: CheckResult[]): void {
+  const scoreCheck = checks.find((c) => c.id === 'integrity.score');
+  const s = integrityScore(checks);
+  if (!scoreCheck || !s) return;
+  scoreCheck.metrics = scoreCheck.metrics.map((m) => (m.type === 'gauge' && m.name === 'integrity_score' ? { ...m, value: s.score, min: s.score, max: s.score } : m));
+  scoreCheck.info = { ...scoreCheck.info, state: s.state, probes: s.probes };
+}
+
 export function mergeRunResults(results: RunResult[], files: string[] = results.map((_, i) => `result ${i + 1}`)): MergeOutput {
   if (results.length === 0) throw new ConfigError('merge: expected at least one run.json');
   const versions = new Set(results.map((r) => r.schemaVersion));
@@ -83,6 +96,7 @@ export function mergeRunResults(results: RunResult[], files: string[] = results.
     const present = parts.flatMap((p, i) => (p ? [{ p, label: labels[i]! }] : []));
     return mergeCheck(present.map((x) => x.p), present.map((x) => x.label));
   });
+  rescoreIntegrity(checks);
   const first = results[0]!;
   const durationMs = Math.max(...results.map((r) => r.durationMs));
   const p = results.map((r) => r.summary.process);
