@@ -11,6 +11,7 @@ import { evaluateThresholds, statusFromOutcomes } from '../verdict/evaluate.js';
 import { softenUnderSaturation } from '../verdict/saturation.js';
 import { rulesForCheck } from '../verdict/rules.js';
 import { createContext, type SharedResources } from './context.js';
+import { isLostSession } from '../targets/pg/lost-session.js';
 import { boundedCleanup } from '../util/bounded.js';
 import { scopeTargets } from './scoped-targets.js';
 
@@ -125,7 +126,8 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
     return { ...base, status: 'fail', reason: why, thresholds: evaluateThresholds(metrics, rules) };
   }
   if (thrown !== undefined) {
-    const why = redactText(describeError(thrown));
+    // "write EPIPE" alone tells a user nothing: say that a session was lost, then the driver's words.
+    const why = redactText(isLostSession(thrown) ? `a session was lost (the server ended it or the connection dropped): ${describeError(thrown)}` : describeError(thrown));
     log.error({ check: check.id, err: why }, 'check failed');
     return { ...base, status: 'fail', reason: why, thresholds: evaluateThresholds(metrics, rules) };
   }
