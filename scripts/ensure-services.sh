@@ -6,8 +6,8 @@ set -euo pipefail
 log() { printf 'ensure-services: %s\n' "$*"; }
 
 # Debian packages the tests need: PgBouncer, Redis, a Celery worker (Debian's interpreter sees these), Chromium,
-# xmllint (JUnit schema validation).
-PACKAGES=(pgbouncer redis-tools redis-server python3-celery python3-redis chromium libxml2-utils)
+# xmllint (JUnit schema validation), promtool (the Prometheus output is checked with it).
+PACKAGES=(pgbouncer redis-tools redis-server python3-celery python3-redis chromium libxml2-utils prometheus)
 
 ensure_packages() {
   local missing=()
@@ -21,7 +21,10 @@ ensure_packages() {
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts pgbouncer's own service on install; tests start private instances, so stop the packaged one.
-  if command -v service >/dev/null 2>&1; then service pgbouncer stop >/dev/null 2>&1 || true; fi
+  if command -v service >/dev/null 2>&1; then
+    service pgbouncer stop >/dev/null 2>&1 || true
+    service prometheus stop >/dev/null 2>&1 || true
+  fi
 }
 
 wait_for() { # name, command, [tries of 0.2 s]
