@@ -30,6 +30,11 @@ export const BALANCED_INVARIANT = {
   description: 'each journal entry sums to zero',
 };
 
+/** The ledger's SQL (one multi-statement string, our own, for the simple protocol). */
+export function createLedgerSql(): string {
+  return LEDGER_SQL;
+}
+
 export async function createLedger(db: TestDatabase): Promise<void> {
   await db.sql(LEDGER_SQL);
 }

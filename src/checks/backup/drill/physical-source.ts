@@ -58,6 +58,11 @@ export function restoreCommand(archive: string): string {
   return `cp ${shellQuoted.replace(/%/g, '%%')}/%f %p`;
 }
 
+/** recovery_target_time is checked before time zone abbreviations load: `Z` must be spelled as a numeric offset. */
+export function pgTimestamp(iso: string): string {
+  return iso.replace('T', ' ').replace(/Z$/i, '+00');
+}
+
 /** Connects as the restored cluster's superuser: `postgres`, else the live URL's user. */
 async function connectAs(ctx: CheckContext, server: Running, database: string) {
   const users = ['postgres', ...(ctx.targets.pg ? [decodeURIComponent(new URL(ctx.targets.pg.url).username)] : [])].filter((u, i, a) => u && a.indexOf(u) === i);
@@ -101,7 +106,7 @@ export async function drillBaseBackup(ctx: CheckContext, base: string, archive: 
   await writeFile(path.join(root.dataDir, 'recovery.signal'), '', { mode: 0o600 });
   if (ids) await exec('chown', [`${ids.uid}:${ids.gid}`, path.join(root.dataDir, 'recovery.signal')]);
   const settings = ['-c', `restore_command=${restoreCommand(archive)}`, '-c', 'recovery_target_timeline=latest', '-c', 'hot_standby=on'];
-  if (targetTime) settings.push('-c', `recovery_target_time=${targetTime}`, '-c', 'recovery_target_action=promote');
+  if (targetTime) settings.push('-c', `recovery_target_time=${pgTimestamp(targetTime)}`, '-c', 'recovery_target_action=promote');
   ctx.progress(`recovering from ${archive}${targetTime ? ` to ${targetTime}` : ''}`);
   const s0 = performance.now();
   const server = await startServer(bins, root, settings);
@@ -111,9 +116,10 @@ export async function drillBaseBackup(ctx: CheckContext, base: string, archive: 
   const log = server.log();
   const stopAt = /recovery stopping (?:before|after) commit of transaction \d+, time ([^\n]+)/.exec(log)?.[1];
   const lastTx = /last completed transaction was at log time ([^\n]+)/.exec(log)?.[1];
-  const rp = stopAt ?? lastTx;
+  // The newest data is the last transaction replayed; a stop at the target names the first one left out.
+  const rp = lastTx;
   const recoveryPoint = rp ? new Date(rp.trim().replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')) : undefined;
-  ctx.info('recovery', { redoDone: /redo done at (\S+)/.exec(log)?.[1], recoveryPoint: rp?.trim(), stoppedAtTarget: stopAt !== undefined });
+  ctx.info('recovery', { redoDone: /redo done at (\S+)/.exec(log)?.[1], recoveryPoint: rp?.trim(), stoppedAtTarget: stopAt !== undefined, ...(stopAt ? { firstTransactionLeftOut: stopAt.trim() } : {}) });
 
   const dbName = await chooseDatabase(ctx, server);
   const { client } = await connectAs(ctx, server, dbName);
