@@ -1,5 +1,6 @@
 // backup.restore_drill with a pg_basebackup and a WAL archive from a real archiving PostgreSQL 15: recovery to the end passes, a point-in-time drill stops between two changes, a missing segment fails naming it.
-import { cp, readdir, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreDrillCheck } from '../../src/checks/backup/restore-drill.js';
@@ -76,7 +77,7 @@ describe('backup.restore_drill: backup.base_backup + backup.wal_archive', () => 
 
   it('fails naming the gap when one WAL segment is missing from the archive', async () => {
     const holed = path.join(src.root, 'archive-holed');
-    await cp(src.archive, holed, { recursive: true });
+    execFileSync('cp', ['-a', src.archive, holed]); // keeps the archiver's owner and modes
     const missing = segments[segments.length - 2]!;
     await rm(path.join(holed, missing));
     try {
@@ -84,9 +85,50 @@ describe('backup.restore_drill: backup.base_backup + backup.wal_archive', () => 
       expect(c.status).toBe('fail');
       expect(c.findings.filter((f) => f.severity === 'error').map((f) => f.title)).toContainEqual(expect.stringContaining(`segment ${missing} is missing`));
       expect(metric(c, 'drill_defects')?.count).toBeGreaterThanOrEqual(1);
+      // PostgreSQL itself opens the copy, recovered only up to the gap: the silent loss this check exists to catch.
+      expect(c.info.drill_base_backup).toMatchObject({ tool: expect.stringMatching(/recovery/) });
+      expect(c.findings.map((f) => f.title)).toContainEqual(expect.stringMatching(/^table Ledger's\.accounts: 40 rows restored, 41 live/));
       expect(drillRootsOf(process.pid)).toEqual([]);
     } finally {
       await rm(holed, { recursive: true, force: true });
     }
   }, 90_000);
+});
+
+describe('backup.restore_drill: bounded and clean', () => {
+  it('fails with the reason when the server\'s user cannot read the archive', async () => {
+    const locked = path.join(src.root, 'archive-locked');
+    execFileSync('cp', ['-r', src.archive, locked]); // owned by root, 0600 files
+    execFileSync('chmod', ['-R', 'go-r', locked]);
+    try {
+      const c = await drill({ base_backup: base, wal_archive: locked });
+      expect(c.status).toBe('fail');
+      expect(c.reason).toMatch(/cannot be read by the server's user/);
+      expect(drillRootsOf(process.pid)).toEqual([]);
+    } finally {
+      await rm(locked, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('ends near its budget when the archive hangs (a FIFO as the next segment), stopping and removing the private server', async () => {
+    const frozen = path.join(src.root, 'archive-frozen');
+    execFileSync('cp', ['-a', src.archive, frozen]);
+    const last = segments[segments.length - 1]!;
+    const next = `${last.slice(0, 16)}${(Number.parseInt(last.slice(16), 16) + 1).toString(16).toUpperCase().padStart(8, '0')}`;
+    execFileSync('mkfifo', ['-m', '0644', path.join(frozen, next)]);
+    try {
+      const config = validateConfig({ database_url: src.url, backup: { base_backup: base, wal_archive: frozen }, timeouts: { check_ms: 6000 } });
+      const t0 = performance.now();
+      const c = (await run({ config, checks: [restoreDrillCheck], signal: new AbortController().signal, log: silentLogger() })).checks[0]!;
+      const took = performance.now() - t0;
+      expect(c.status).toBe('fail');
+      console.log(`frozen archive: ${c.status} after ${Math.round(took)} ms: ${c.reason}`);
+      expect(took).toBeLessThan(30_000);
+      expect(drillRootsOf(process.pid)).toEqual([]);
+      // No process of the drill's server (or its restore_command) survives.
+      expect(execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes('stackprobe-drill-'))).toEqual([]);
+    } finally {
+      await rm(frozen, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

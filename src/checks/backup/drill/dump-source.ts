@@ -35,7 +35,7 @@ export async function drillDumpFile(ctx: CheckContext, dumpPath: string): Promis
   await initdb(bins, root, ctx.signal, ctx.config.timeouts.check_ms);
   const server = await startServer(bins, root, []);
   ctx.defer(() => server.stop());
-  await server.waitFor(/database system is ready to accept connections/, 60_000, 'accepting connections');
+  await server.waitFor(/database system is ready to accept connections/, 60_000, 'accepting connections', ctx.signal);
   const startMs = performance.now() - t0;
 
   const dbName = 'restored';

@@ -81,7 +81,7 @@ export async function drillBaseBackup(ctx: CheckContext, base: string, archive: 
   const c0 = performance.now();
   const layout = await copyIn(ctx, base, root);
   const ids = serverUser();
-  if (ids) await exec('chown', ['-R', `${ids.uid}:${ids.gid}`, root.dataDir], { signal: ctx.signal });
+  if (ids) await exec('chown', ['-R', `${ids.uid}:${ids.gid}`, root.dataDir], { signal: ctx.signal, timeout: ctx.config.timeouts.check_ms });
   await chmod(root.dataDir, 0o700);
   const restoreMs = performance.now() - c0;
 
@@ -93,6 +93,10 @@ export async function drillBaseBackup(ctx: CheckContext, base: string, archive: 
 
   // WAL continuity, read from the archive before recovery: a gap makes PostgreSQL end recovery early and open anyway, silently losing what follows.
   await runAsServer('/bin/ls', ['--', archive], ctx.signal, 10_000).catch((err: Error) => { throw new Error(`the WAL archive ${archive} cannot be read by the server's user (${ids ? 'nobody' : 'this user'}), so restore_command would fail: ${err.message}`); });
+  // Archives are often private to the archiving user: a segment nobody may read would end recovery early, looking like the end of the archive.
+  await runAsServer('/usr/bin/head', ['-c', '1', '--', path.join(archive, label.startSegment)], ctx.signal, 10_000).catch((err: Error) => {
+    throw new Error(`the backup's first WAL segment ${label.startSegment} in ${archive} cannot be read by the server's user (${ids ? 'nobody' : 'this user'}): ${err.message}. Make the archive readable to it (or copy it) before the drill`);
+  });
   const segBytes = await segmentBytes(bins, root.dataDir, ctx);
   const cont = continuity(await archiveNames(archive), label.startSegment, segBytes);
   ctx.metrics.counter('wal_segments', {}, 'segments').add(cont.present);
@@ -104,14 +108,14 @@ export async function drillBaseBackup(ctx: CheckContext, base: string, archive: 
   }
 
   await writeFile(path.join(root.dataDir, 'recovery.signal'), '', { mode: 0o600 });
-  if (ids) await exec('chown', [`${ids.uid}:${ids.gid}`, path.join(root.dataDir, 'recovery.signal')]);
+  if (ids) await exec('chown', [`${ids.uid}:${ids.gid}`, path.join(root.dataDir, 'recovery.signal')], { timeout: 10_000 });
   const settings = ['-c', `restore_command=${restoreCommand(archive)}`, '-c', 'recovery_target_timeline=latest', '-c', 'hot_standby=on'];
   if (targetTime) settings.push('-c', `recovery_target_time=${pgTimestamp(targetTime)}`, '-c', 'recovery_target_action=promote');
   ctx.progress(`recovering from ${archive}${targetTime ? ` to ${targetTime}` : ''}`);
   const s0 = performance.now();
   const server = await startServer(bins, root, settings);
   ctx.defer(() => server.stop());
-  await server.waitFor(/database system is ready to accept connections/, ctx.config.timeouts.check_ms, 'the end of recovery and promotion');
+  await server.waitFor(/database system is ready to accept connections/, ctx.config.timeouts.check_ms, 'the end of recovery and promotion', ctx.signal);
   const consistencyMs = performance.now() - s0;
   const log = server.log();
   const stopAt = /recovery stopping (?:before|after) commit of transaction \d+, time ([^\n]+)/.exec(log)?.[1];

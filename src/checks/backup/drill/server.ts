@@ -102,7 +102,7 @@ export interface Running {
   /** The server's log so far (the last 64 KiB). */
   log(): string;
   /** Resolves when the log matches, rejects when the server exits, the signal aborts, or the time runs out. */
-  waitFor(pattern: RegExp, timeoutMs: number, what: string): Promise<RegExpMatchArray>;
+  waitFor(pattern: RegExp, timeoutMs: number, what: string, signal?: AbortSignal): Promise<RegExpMatchArray>;
   stop(): Promise<void>;
 }
 
@@ -134,15 +134,18 @@ export async function startServer(bins: ServerBinaries, r: DrillRoot, extra: str
     host: r.sockDir,
     port: r.port,
     log: () => log,
-    waitFor(pattern, timeoutMs, what) {
+    waitFor(pattern, timeoutMs, what, signal) {
       return new Promise((resolve, reject) => {
-        const done = () => { clearTimeout(timer); listeners.delete(check); };
+        const onAbort = () => { done(); reject(signal!.reason); };
+        const done = () => { clearTimeout(timer); listeners.delete(check); signal?.removeEventListener('abort', onAbort); };
         const check = () => {
           const m = log.match(pattern);
           if (m) { done(); resolve(m); } else if (gone()) { done(); reject(new Error(`the restored server stopped before ${what}: ${lastErrors(log)}`)); }
         };
         const timer = setTimeout(() => { done(); reject(new Error(`the restored server did not reach ${what} within ${Math.round(timeoutMs / 1000)} s: ${lastErrors(log)}`)); }, timeoutMs);
         listeners.add(check);
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
         check();
       });
     },
