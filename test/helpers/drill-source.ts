@@ -12,6 +12,9 @@ const exec = promisify(execFile);
 
 export interface ArchivingServer {
   root: string;
+  dataDir: string;
+  sockDir: string;
+  port: number;
   archive: string;
   /** TCP URL of database `app` (trust on loopback: a test server). */
   url: string;
@@ -23,7 +26,16 @@ export interface ArchivingServer {
   stop(): Promise<void>;
 }
 
-export async function startArchivingServer(): Promise<ArchivingServer> {
+export interface ServerPaths {
+  root: string;
+  dataDir: string;
+  sockDir: string;
+  port: number;
+  archive: string;
+}
+
+/** `archiveCommand` (default: cp into `archive`) is made once the paths are known, before the server starts. */
+export async function startArchivingServer(archiveCommand?: (p: ServerPaths) => Promise<string>): Promise<ArchivingServer> {
   const bins = await findServerBinaries(15, true);
   if ('reason' in bins) throw new Error(bins.reason);
   const root = await mkdtemp(path.join(os.tmpdir(), 'drill-src-'));
@@ -41,9 +53,10 @@ export async function startArchivingServer(): Promise<ArchivingServer> {
   await writeFile(hba, 'local all all trust\nlocal replication all trust\nhost all all 127.0.0.1/32 trust\n', { mode: 0o644 });
   let server: Running | undefined;
   try {
+    const command = archiveCommand ? await archiveCommand({ root, dataDir: r.dataDir, sockDir, port: r.port, archive }) : `cp %p ${archive}/%f`;
     await initdb(bins, r, new AbortController().signal, 60_000);
     server = await startServer(bins, r, ['-c', 'listen_addresses=127.0.0.1', '-c', `hba_file=${hba}`, '-c', 'wal_level=replica', '-c', 'archive_mode=on',
-      '-c', `archive_command=cp %p ${archive}/%f`, '-c', 'max_wal_senders=4', '-c', 'archive_timeout=0']);
+      '-c', `archive_command=${command}`, '-c', 'max_wal_senders=4', '-c', 'archive_timeout=0']);
     await server.waitFor(/database system is ready to accept connections/, 30_000, 'start');
   } catch (err) {
     await server?.stop();
@@ -59,7 +72,7 @@ export async function startArchivingServer(): Promise<ArchivingServer> {
   };
   await query(`postgres://postgres@127.0.0.1:${r.port}/postgres`, 'CREATE DATABASE app');
   return {
-    root, archive, url,
+    root, archive, url, dataDir: r.dataDir, sockDir, port: r.port,
     sql: (text, values) => query(url, text, values),
     async baseBackup() {
       const dir = path.join(root, `base-${Math.random().toString(36).slice(2, 8)}`);

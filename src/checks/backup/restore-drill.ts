@@ -4,6 +4,7 @@ import type { Check, CheckContext } from '../types.js';
 import { drillDumpFile } from './drill/dump-source.js';
 import { type DrillOutcome, pathBytes } from './drill/outcome.js';
 import { drillBaseBackup } from './drill/physical-source.js';
+import { drillPgBackRest } from './drill/pgbackrest-source.js';
 import { reapDrills } from './drill/server.js';
 
 function declare(ctx: CheckContext): void {
@@ -24,8 +25,9 @@ function declare(ctx: CheckContext): void {
 }
 
 interface Source {
-  name: 'dump_file' | 'base_backup';
-  path: string;
+  name: 'dump_file' | 'base_backup' | 'pgbackrest';
+  /** The local backup path, when the source is one (its size is reported). */
+  path: string | undefined;
   run: () => Promise<DrillOutcome>;
 }
 
@@ -37,6 +39,7 @@ function sources(ctx: CheckContext): Source[] {
     if (!b.wal_archive) throw new SkipCheck('backup.base_backup is set without backup.wal_archive: a base backup alone cannot be brought to consistency. Set backup.wal_archive to the directory your archive_command writes to');
     out.push({ name: 'base_backup', path: b.base_backup, run: () => drillBaseBackup(ctx, b.base_backup!, b.wal_archive!, b.target_time) });
   }
+  if (b.pgbackrest) out.push({ name: 'pgbackrest', path: undefined, run: () => drillPgBackRest(ctx, b.pgbackrest!, b.target_time) });
   return out;
 }
 
@@ -64,16 +67,17 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 export async function restoreDrill(ctx: CheckContext): Promise<void> {
   declare(ctx);
   const list = sources(ctx);
-  if (list.length === 0) throw new SkipCheck('no backup to drill: set backup.dump_file (a pg_dump -Fc file or -Fd folder), or backup.base_backup with backup.wal_archive');
+  if (list.length === 0) throw new SkipCheck('no backup to drill: set backup.dump_file (a pg_dump -Fc file or -Fd folder), backup.base_backup with backup.wal_archive, or backup.pgbackrest.stanza');
   // A stackprobe killed outright left its private server running: stop it and remove its copy of the data now.
   const reaped = await reapDrills();
   if (reaped.length > 0) ctx.info('reaped', reaped);
   for (const s of list) {
-    ctx.progress(`restore drill of ${s.name} ${s.path}`);
-    const sizeBytes = await pathBytes(s.path).catch((err: Error) => { throw new Error(`backup.${s.name} ${s.path} cannot be read: ${err.message}`); });
+    ctx.progress(`restore drill of ${s.name}${s.path ? ` ${s.path}` : ''}`);
+    const sizeBytes = s.path === undefined ? undefined : await pathBytes(s.path).catch((err: Error) => { throw new Error(`backup.${s.name} ${s.path} cannot be read: ${err.message}`); });
     let outcome: DrillOutcome;
     try {
-      outcome = { ...(await s.run()), sizeBytes };
+      const o = await s.run();
+      outcome = { ...o, sizeBytes: sizeBytes ?? o.sizeBytes };
     } catch (err) {
       if (err instanceof SkipCheck || ctx.signal.aborted) throw err;
       // A restore that does not come back is the defect this check exists to find: counted, then the check fails with it.

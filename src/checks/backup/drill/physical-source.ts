@@ -107,11 +107,22 @@ export async function drillBaseBackup(ctx: CheckContext, base: string, archive: 
     ctx.finding({ severity: 'error', subject: 'WAL archive', title: `WAL gap in ${archive}: ${g.count === 1 ? `segment ${g.from} is` : `${g.count} segments ${g.from} … ${g.to} are`} missing; a restore stops before it and loses every change after`, recommendation: 'Find why archive_command skipped it (pg_stat_archiver.failed_count, the server log) and take a new base backup: the changes after the gap cannot be replayed' });
   }
 
+  ctx.progress(`recovering from ${archive}${targetTime ? ` to ${targetTime}` : ''}`);
+  const recovered = await openRecovered(ctx, bins, root, restoreCommand(archive), targetTime);
+  recovered.verified.defects += gapDefects;
+  return { tool: `PostgreSQL ${bins.version} recovery (${bins.source}), restore_command cp`, restoreMs, ...recovered, backupTime: label.startTime, sizeBytes: undefined };
+}
+
+/**
+ * Starts the restored data directory in archive recovery (to the end of the WAL, or to a target time, then promoted),
+ * waits for it to open, reads the recovery point from its log, and verifies the copy.
+ */
+export async function openRecovered(ctx: CheckContext, bins: ServerBinaries, root: DrillRoot, command: string, targetTime: string | undefined): Promise<Pick<DrillOutcome, 'consistencyMs' | 'recoveryPoint' | 'verified'>> {
+  const ids = serverUser();
   await writeFile(path.join(root.dataDir, 'recovery.signal'), '', { mode: 0o600 });
   if (ids) await exec('chown', [`${ids.uid}:${ids.gid}`, path.join(root.dataDir, 'recovery.signal')], { timeout: 10_000 });
-  const settings = ['-c', `restore_command=${restoreCommand(archive)}`, '-c', 'recovery_target_timeline=latest', '-c', 'hot_standby=on'];
+  const settings = ['-c', `restore_command=${command}`, '-c', 'recovery_target_timeline=latest', '-c', 'hot_standby=on'];
   if (targetTime) settings.push('-c', `recovery_target_time=${pgTimestamp(targetTime)}`, '-c', 'recovery_target_action=promote');
-  ctx.progress(`recovering from ${archive}${targetTime ? ` to ${targetTime}` : ''}`);
   const s0 = performance.now();
   const server = await startServer(bins, root, settings);
   ctx.defer(() => server.stop());
@@ -119,18 +130,16 @@ export async function drillBaseBackup(ctx: CheckContext, base: string, archive: 
   const consistencyMs = performance.now() - s0;
   const log = server.log();
   const stopAt = /recovery stopping (?:before|after) commit of transaction \d+, time ([^\n]+)/.exec(log)?.[1];
-  const lastTx = /last completed transaction was at log time ([^\n]+)/.exec(log)?.[1];
   // The newest data is the last transaction replayed; a stop at the target names the first one left out.
-  const rp = lastTx;
+  const rp = /last completed transaction was at log time ([^\n]+)/.exec(log)?.[1];
   const recoveryPoint = rp ? new Date(rp.trim().replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')) : undefined;
   ctx.info('recovery', { redoDone: /redo done at (\S+)/.exec(log)?.[1], recoveryPoint: rp?.trim(), stoppedAtTarget: stopAt !== undefined, ...(stopAt ? { firstTransactionLeftOut: stopAt.trim() } : {}) });
 
   const dbName = await chooseDatabase(ctx, server);
   const { client } = await connectAs(ctx, server, dbName);
   ctx.info('verifiedDatabase', dbName);
-  const verified = await verifyRestored(ctx, client, major);
-  verified.defects += gapDefects;
-  return { tool: `PostgreSQL ${bins.version} recovery (${bins.source}), restore_command cp`, restoreMs, consistencyMs, recoveryPoint: recoveryPoint && !Number.isNaN(recoveryPoint.getTime()) ? recoveryPoint : undefined, backupTime: label.startTime, verified, sizeBytes: undefined };
+  const verified = await verifyRestored(ctx, client, bins.major);
+  return { consistencyMs, recoveryPoint: recoveryPoint && !Number.isNaN(recoveryPoint.getTime()) ? recoveryPoint : undefined, verified };
 }
 
 /** The live target's database when the copy has it; else the only application database; else `postgres`. */
