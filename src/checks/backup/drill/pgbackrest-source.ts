@@ -55,14 +55,16 @@ function pickBackup(st: InfoStanza, set: string | undefined): InfoBackup {
   return b;
 }
 
-/** Segment names in the repository's archive of this database (archive/<stanza>/<version>-<id>/<16 hex>/<segment>-<sha1>[.ext]). */
-async function repoSegments(configFile: string | undefined, stanza: string, db: { id: number; version: string }): Promise<string[] | undefined> {
-  const text = await readFile(configFile ?? '/etc/pgbackrest/pgbackrest.conf', 'utf8').catch(() => undefined);
-  const repo = text ? /^\s*repo1-path\s*=\s*(.+?)\s*$/m.exec(text)?.[1] : undefined;
-  if (!repo) return undefined;
+/** Segment names in the repository's archive of this database (archive/<stanza>/<version>-<id>/<16 hex>/<segment>-<sha1>[.ext]), or why they cannot be listed. */
+async function repoSegments(configFile: string | undefined, stanza: string, db: { id: number; version: string }): Promise<string[] | string> {
+  const file = configFile ?? '/etc/pgbackrest/pgbackrest.conf';
+  const text = await readFile(file, 'utf8').catch((err: Error) => err);
+  if (text instanceof Error) return `${file} cannot be read (${text.message})`;
+  const repo = /^\s*repo1-path\s*=\s*(.+?)\s*$/m.exec(text)?.[1];
+  if (!repo || /^\s*repo1-type\s*=\s*(?!posix)/m.test(text)) return 'the repository is not a local repo1-path';
   const base = path.join(repo, 'archive', stanza, `${db.version}-${db.id}`);
-  const dirs = await readdir(base).catch(() => undefined);
-  if (!dirs) return undefined;
+  const dirs = await readdir(base).catch((err: Error) => err);
+  if (dirs instanceof Error) return `${base} cannot be listed (${dirs.message})`;
   const out: string[] = [];
   for (const d of dirs.filter((x) => /^[0-9A-F]{16}$/.test(x))) {
     for (const f of await readdir(path.join(base, d))) if (/^[0-9A-F]{24}-/.test(f)) out.push(f.slice(0, 24));
@@ -102,8 +104,8 @@ export async function drillPgBackRest(ctx: CheckContext, o: PgBackRestOptions, t
 
   // WAL continuity from the backup's first segment, when the repository is a local path we can list.
   let gapDefects = 0;
-  const names = backup.archive?.start ? await repoSegments(o.config, o.stanza, db) : undefined;
-  if (names && backup.archive?.start) {
+  const names = backup.archive?.start ? await repoSegments(o.config, o.stanza, db) : 'pgbackrest info names no WAL start for this backup';
+  if (typeof names !== 'string' && backup.archive?.start) {
     const cont = continuity(names, backup.archive.start, 16 * 1024 * 1024);
     ctx.metrics.counter('wal_segments', {}, 'segments').add(cont.present);
     ctx.info('wal', { startSegment: backup.archive.start, newest: cont.newest, present: cont.present, gaps: cont.gaps });
@@ -112,7 +114,7 @@ export async function drillPgBackRest(ctx: CheckContext, o: PgBackRestOptions, t
       ctx.finding({ severity: 'error', subject: 'WAL archive', title: `WAL gap in pgBackRest stanza ${o.stanza}: ${g.count === 1 ? `segment ${g.from} is` : `${g.count} segments ${g.from} … ${g.to} are`} missing; a restore stops before it and loses every change after` });
     }
   } else {
-    ctx.info('wal', 'the repository is not a local repo1-path: WAL continuity left to pgbackrest archive-get during recovery');
+    ctx.info('wal', `WAL continuity not listed (${String(names)}): left to pgbackrest archive-get during recovery`);
   }
 
   ctx.progress(`pgbackrest restore ${backup.label}`);

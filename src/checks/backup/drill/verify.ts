@@ -78,10 +78,12 @@ async function rowCounts(ctx: CheckContext, db: pg.Client, tables: { schema: str
     v.rowsRestored += n;
   }
   v.tables = tables.length;
-  if (!pgt) {
+  // stackprobe's own private stand-in is not the database the backup was taken of: comparing with it would mislead.
+  if (!pgt || pgt.facts.private) {
     ctx.info('liveComparison', 'no DATABASE_URL: row counts not compared with a live database');
     return;
   }
+  ctx.info('liveComparison', pgt.facts.url);
   ctx.progress('row counts of the live database');
   const pool = pgt.createPool({ readOnly: true, max: 1, applicationName: 'stackprobe-drill-live', statementTimeoutMs: ctx.config.timeouts.check_ms });
   ctx.defer(() => pool.end());
