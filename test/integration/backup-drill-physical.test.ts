@@ -1,5 +1,6 @@
 // backup.restore_drill with a pg_basebackup and a WAL archive from a real archiving PostgreSQL 15: recovery to the end passes, a point-in-time drill stops between two changes, a missing segment fails naming it.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +127,30 @@ describe('backup.restore_drill: bounded and clean', () => {
       expect(took).toBeLessThan(30_000);
       expect(drillRootsOf(process.pid)).toEqual([]);
       // No process of the drill's server (or its restore_command) survives.
+      expect(execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes('stackprobe-drill-'))).toEqual([]);
+    } finally {
+      await rm(frozen, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('stops at Ctrl-C (the run signal aborted) during recovery, leaving nothing behind', async () => {
+    const frozen = path.join(src.root, 'archive-frozen-ctrlc');
+    execFileSync('cp', ['-a', src.archive, frozen]);
+    const last = segments[segments.length - 1]!;
+    const next = `${last.slice(0, 16)}${(Number.parseInt(last.slice(16), 16) + 1).toString(16).toUpperCase().padStart(8, '0')}`;
+    execFileSync('mkfifo', ['-m', '0644', path.join(frozen, next)]);
+    const ac = new AbortController();
+    try {
+      const config = validateConfig({ database_url: src.url, backup: { base_backup: base, wal_archive: frozen } });
+      const t0 = performance.now();
+      const running = run({ config, checks: [restoreDrillCheck], signal: ac.signal, log: silentLogger() });
+      // Ctrl-C once the private server is recovering (its postmaster.pid exists).
+      while (!drillRootsOf(process.pid).some((d) => existsSync(path.join(d, 'data', 'postmaster.pid'))) && performance.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
+      ac.abort(new Error('interrupted (Ctrl-C)'));
+      const c = (await running).checks[0]!;
+      expect(c.status).not.toBe('pass');
+      expect(performance.now() - t0).toBeLessThan(30_000);
+      expect(drillRootsOf(process.pid)).toEqual([]);
       expect(execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.includes('stackprobe-drill-'))).toEqual([]);
     } finally {
       await rm(frozen, { recursive: true, force: true });
