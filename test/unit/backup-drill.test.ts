@@ -1,7 +1,7 @@
 // Pure parts of the restore drill: the pg_dump archive header, WAL segment arithmetic and gaps, restore_command quoting.
 import { describe, expect, it } from 'vitest';
 import { parseArchiveHeader, restoreMajorFor, restoreReads } from '../../src/checks/backup/drill/archive-header.js';
-import { restoreCommand } from '../../src/checks/backup/drill/physical-source.js';
+import { pgTimestamp, restoreCommand } from '../../src/checks/backup/drill/physical-source.js';
 import { continuity, parseSegment, segmentName } from '../../src/checks/backup/drill/wal.js';
 
 const MB16 = 16 * 1024 * 1024;
@@ -57,5 +57,12 @@ describe('WAL continuity', () => {
 describe('restore_command', () => {
   it('quotes the archive path for the shell and doubles %', () => {
     expect(restoreCommand("/srv/wal's 100%")).toBe(`cp '/srv/wal'\\''s 100%%'/%f %p`);
+  });
+});
+
+describe('recovery_target_time', () => {
+  it('spells Z as a numeric offset (time zone abbreviations are not loaded when PostgreSQL checks the setting)', () => {
+    expect(pgTimestamp('2026-11-30T03:44:41.306631Z')).toBe('2026-11-30 03:44:41.306631+00');
+    expect(pgTimestamp('2026-11-30T05:44:41+02:00')).toBe('2026-11-30 05:44:41+02:00');
   });
 });
