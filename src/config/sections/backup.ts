@@ -23,6 +23,19 @@ export const BackupSection = z
     backup_dir: nonEmpty('a directory').optional().describe('Your backup directory: its newest file is the latest backup'),
     latest_backup_at: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 timestamp like 2025-01-31T02:00:00Z' }).optional()
       .describe('When your latest backup finished (ISO 8601), if you track it elsewhere'),
+    dump_file: nonEmpty('a path to a pg_dump custom-format file or directory-format folder').optional()
+      .describe('backup.restore_drill: your pg_dump archive (custom format -Fc, or directory format -Fd), restored into a throwaway private server and verified'),
+    base_backup: nonEmpty('a path to a pg_basebackup directory or tar').optional()
+      .describe('backup.restore_drill: your pg_basebackup output (a plain directory, or a folder holding base.tar[.gz]); needs wal_archive'),
+    wal_archive: nonEmpty('a WAL archive directory').optional()
+      .describe('backup.restore_drill: the directory your archive_command copies WAL segments into (read by the drill\'s restore_command)'),
+    target_time: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 timestamp like 2025-01-31T02:00:00Z' }).optional()
+      .describe('backup.restore_drill with base_backup or pgbackrest: recover to this point in time (recovery_target_time, then promote) instead of the end of the archive'),
+    pgbackrest: z.strictObject({
+      stanza: nonEmpty('a pgBackRest stanza name').describe('The stanza whose backup the drill restores'),
+      config: nonEmpty('a path to pgbackrest.conf').optional().describe('pgBackRest configuration file (default: pgbackrest\'s own, /etc/pgbackrest/pgbackrest.conf)'),
+      set: nonEmpty('a backup label like 20250131-020000F').optional().describe('The backup set to restore (default: the latest)'),
+    }).optional().describe('backup.restore_drill: restore a pgBackRest backup with `pgbackrest restore` (WAL through `pgbackrest archive-get`)'),
     max_age_h: z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' }).default(26)
       .describe('With backup_dir or latest_backup_at: the latest backup must be younger than this (hours)'),
   })

@@ -1,0 +1,105 @@
+// backup.restore_drill: restores the team's own backups (a pg_dump archive; a base backup with its WAL archive) into a throwaway private server and verifies what comes back.
+import { SkipCheck } from '../../util/errors.js';
+import type { Check, CheckContext } from '../types.js';
+import { drillDumpFile } from './drill/dump-source.js';
+import { type DrillOutcome, pathBytes } from './drill/outcome.js';
+import { drillBaseBackup } from './drill/physical-source.js';
+import { drillPgBackRest } from './drill/pgbackrest-source.js';
+import { reapDrills } from './drill/server.js';
+
+function declare(ctx: CheckContext): void {
+  const m = ctx.metrics;
+  m.describe('restore_s', { meaning: 'duration', description: 'restoring the data: pg_restore of a dump, or copying a base backup into the private data directory' });
+  m.describe('consistency_s', { meaning: 'duration', description: 'from starting the private server to a consistent, open server (WAL replay and promotion; for a dump: initdb and start)' });
+  m.describe('rto_s', { meaning: 'duration', description: 'restore + time to consistency: how long a restore of this backup takes on this machine (verification not included)' });
+  m.describe('recovery_point_age_s', { meaning: 'state', better: 'lower', description: 'how much data a restore now would lose: now minus the newest data in the restored copy' });
+  m.describe('backup_age_h', { meaning: 'state', better: 'lower', description: 'age of the backup (when it was taken)' });
+  m.describe('backup_size_bytes', { meaning: 'size' });
+  m.describe('drill_defects', { meaning: 'defects', description: 'restore failures, WAL gaps, corrupt relations, broken invariants and row counts the live statistics cannot explain' });
+  m.describe('tables_restored', { meaning: 'count' });
+  m.describe('rows_restored', { meaning: 'count' });
+  m.describe('relations_amchecked', { meaning: 'count' });
+  m.describe('invariants_checked', { meaning: 'count' });
+  m.describe('wal_segments', { meaning: 'count', description: 'WAL segments in the archive from the backup\'s start to the newest' });
+  m.headline('rto_s');
+}
+
+interface Source {
+  name: 'dump_file' | 'base_backup' | 'pgbackrest';
+  /** The local backup path, when the source is one (its size is reported). */
+  path: string | undefined;
+  run: () => Promise<DrillOutcome>;
+}
+
+function sources(ctx: CheckContext): Source[] {
+  const b = ctx.config.backup;
+  const out: Source[] = [];
+  if (b.dump_file) out.push({ name: 'dump_file', path: b.dump_file, run: () => drillDumpFile(ctx, b.dump_file!) });
+  if (b.base_backup) {
+    if (!b.wal_archive) throw new SkipCheck('backup.base_backup is set without backup.wal_archive: a base backup alone cannot be brought to consistency. Set backup.wal_archive to the directory your archive_command writes to');
+    out.push({ name: 'base_backup', path: b.base_backup, run: () => drillBaseBackup(ctx, b.base_backup!, b.wal_archive!, b.target_time) });
+  }
+  if (b.pgbackrest) out.push({ name: 'pgbackrest', path: undefined, run: () => drillPgBackRest(ctx, b.pgbackrest!, b.target_time) });
+  return out;
+}
+
+function record(ctx: CheckContext, source: string, o: DrillOutcome): void {
+  const tags = { source };
+  const m = ctx.metrics;
+  m.trend('restore_s', tags, 's').record(o.restoreMs / 1000);
+  m.trend('consistency_s', tags, 's').record(o.consistencyMs / 1000);
+  m.trend('rto_s', tags, 's').record((o.restoreMs + o.consistencyMs) / 1000);
+  m.counter('drill_defects', tags, 'defects').add(o.verified.defects);
+  if (o.sizeBytes !== undefined) m.gauge('backup_size_bytes', tags, 'bytes').set(o.sizeBytes);
+  // Ages are between wall-clock timestamps (the backup's and now), not durations measured here.
+  const now = new Date().getTime();
+  if (o.recoveryPoint) m.gauge('recovery_point_age_s', tags, 's').set(Math.max(0, (now - o.recoveryPoint.getTime()) / 1000));
+  if (o.backupTime) m.trend('backup_age_h', tags, 'h').record(Math.max(0, (now - o.backupTime.getTime()) / 3_600_000));
+  ctx.info(`drill_${source}`, {
+    tool: o.tool, restoreS: round(o.restoreMs / 1000), consistencyS: round(o.consistencyMs / 1000), rtoS: round((o.restoreMs + o.consistencyMs) / 1000),
+    recoveryPoint: o.recoveryPoint?.toISOString(), backupTime: o.backupTime?.toISOString(), tables: o.verified.tables, rows: o.verified.rowsRestored,
+    changedSinceBackup: o.verified.changedSinceBackup.length,
+  });
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+export async function restoreDrill(ctx: CheckContext): Promise<void> {
+  declare(ctx);
+  const list = sources(ctx);
+  if (list.length === 0) throw new SkipCheck('no backup to drill: set backup.dump_file (a pg_dump -Fc file or -Fd folder), backup.base_backup with backup.wal_archive, or backup.pgbackrest.stanza');
+  // A stackprobe killed outright left its private server running: stop it and remove its copy of the data now.
+  const reaped = await reapDrills();
+  if (reaped.length > 0) ctx.info('reaped', reaped);
+  for (const s of list) {
+    ctx.progress(`restore drill of ${s.name}${s.path ? ` ${s.path}` : ''}`);
+    const sizeBytes = s.path === undefined ? undefined : await pathBytes(s.path).catch((err: Error) => { throw new Error(`backup.${s.name} ${s.path} cannot be read: ${err.message}`); });
+    let outcome: DrillOutcome;
+    try {
+      const o = await s.run();
+      outcome = { ...o, sizeBytes: sizeBytes ?? o.sizeBytes };
+    } catch (err) {
+      if (err instanceof SkipCheck || ctx.signal.aborted) throw err;
+      // A restore that does not come back is the defect this check exists to find: counted, then the check fails with it.
+      ctx.metrics.counter('drill_defects', { source: s.name }, 'defects').add(1);
+      throw err;
+    }
+    record(ctx, s.name, outcome);
+  }
+}
+
+export const restoreDrillCheck: Check = {
+  id: 'backup.restore_drill',
+  category: 'backup',
+  title: 'Restore drill: the team\'s real backup restored into a throwaway private server and verified',
+  needs: [],
+  uses: ['pg'],
+  // It writes only into its own private server in a temp directory; the live database is read through read-only sessions.
+  writes: false,
+  thresholds: (config) => ({
+    drill_defects: ['count==0'],
+    ...(config.backup.max_restore_s !== undefined ? { rto_s: [`max<${config.backup.max_restore_s}`] } : {}),
+    backup_age_h: [`max<${config.backup.max_age_h}`],
+  }),
+  run: restoreDrill,
+};
