@@ -6,8 +6,8 @@ set -euo pipefail
 log() { printf 'ensure-services: %s\n' "$*"; }
 
 # Debian packages the tests need: PgBouncer, Redis, a Celery worker (Debian's interpreter sees these), Chromium,
-# xmllint (JUnit schema validation), promtool (the Prometheus output is checked with it).
-PACKAGES=(pgbouncer redis-tools redis-server python3-celery python3-redis chromium libxml2-utils prometheus)
+# xmllint (JUnit schema validation), promtool (the Prometheus output is checked with it), pgBackRest (restore drills).
+PACKAGES=(pgbouncer redis-tools redis-server python3-celery python3-redis chromium libxml2-utils prometheus pgbackrest)
 
 ensure_packages() {
   local missing=()
