@@ -1,7 +1,7 @@
 // One read-only session per health check: READ ONLY session and transactions, a server-side bound on every statement,
 // Ctrl-C and the check's budget cancel the running statement.
 import type pg from 'pg';
-import { errorKind } from '../../util/errors.js';
+import { errorKind, SkipCheck } from '../../util/errors.js';
 import type { CheckContext } from '../types.js';
 
 export interface HealthSession {
@@ -14,6 +14,11 @@ export interface HealthSession {
 }
 
 export async function healthSession(ctx: CheckContext, applicationName: string): Promise<HealthSession> {
+  // The private embedded server holds only what stackprobe put there a moment ago: its statements, vacuum and
+  // checkpoints describe stackprobe, not the user's database, and a warning about them would be noise.
+  if (ctx.targets.pg!.facts.private) {
+    throw new SkipCheck('the private embedded PostgreSQL is stackprobe\'s own, freshly made: health describes your database; set DATABASE_URL to it');
+  }
   const timeoutMs = ctx.config.health.statement_timeout_ms;
   const pool = ctx.targets.pg!.createPool({ max: 1, applicationName, readOnly: true, statementTimeoutMs: timeoutMs });
   ctx.defer(() => pool.end());
