@@ -14,7 +14,7 @@ import { runCli } from '../helpers/cli.js';
 import { startPrivateServer, type PrivateServer } from '../helpers/health-server.js';
 import { createApp, driveApp, SHAPES, SLOW_SQL, TEMP_SQL, UNSAMPLABLE_SQL, WRITE_SQL } from './load-replay-fixture.js';
 
-const DB = 'app_replay';
+const DB = `app_replay`;
 let server: PrivateServer;
 let result: CheckResult;
 
@@ -23,7 +23,7 @@ beforeAll(async () => {
   await createApp(server, DB);
   // The planted defect: the merchant lookup has lost its index, so each call scans 300k transactions.
   await server.sql('DROP INDEX txns_merchant', [], DB);
-  await driveApp(server, DB, 40);
+  await driveApp(server, DB, 40, 2);
   const config = validateConfig({
     database_url: server.url(DB),
     load: {
@@ -80,6 +80,21 @@ describe('load.replay', () => {
     expect(reason(UNSAMPLABLE_SQL)).toMatch(/cannot sample \$2/);
     expect(reason(WRITE_SQL)).toMatch(/changes data.*writes is off/);
     expect(result.findings.some((f) => /could not be replayed/.test(f.title))).toBe(true);
+  });
+
+  it('replays a write on a database declared disposable, each in a transaction rolled back: the data is unchanged', async () => {
+    const sum = `SELECT md5(string_agg(id || ':' || kind, ',' ORDER BY id)) AS h FROM accounts`;
+    const before = (await server.sql<{ h: string }>(sum, [], DB))[0]!.h;
+    const config = validateConfig({
+      database_url: server.url(DB),
+      load: { stages: [{ rate: 40, duration: '2s' }], replay: { include: ['UPDATE accounts', 'FROM users WHERE id ='], writes: true, disposable_database: true } },
+    });
+    const c = (await run({ config, checks: [replayLoadCheck], signal: new AbortController().signal, log: silentLogger() })).checks[0]!;
+    expect(c.status, `${c.reason ?? ''} ${JSON.stringify(c.info.not_replayed)}`).not.toBe('fail');
+    const mix = c.info.replay_mix as MixRow[];
+    expect(mix.map((m) => m.statement).sort()).toEqual([SHAPES[0]!.sql, WRITE_SQL].sort());
+    expect(mix.find((m) => m.statement === WRITE_SQL)!.replayed_share_pct).toBeGreaterThan(0);
+    expect((await server.sql<{ h: string }>(sum, [], DB))[0]!.h).toBe(before);
   });
 
   it('refuses write replay under --read-only with exit 2 and the reason, before touching a server', async () => {

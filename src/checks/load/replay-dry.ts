@@ -6,7 +6,7 @@ import { whyNotReadStatement } from '../../safety/read-statement.js';
 import { queryReadOnly } from '../../targets/pg/read-only.js';
 import { describeError } from '../../util/errors.js';
 import { createRng } from '../../workload/prng.js';
-import { limitParams, paramColumns, relationNames } from '../health/sql-text.js';
+import { limitParams, paramColumns, relationNames, whyNotPlannable } from '../health/sql-text.js';
 import { canSample, drawValue, type Sampler } from './replay-params.js';
 import type { ChosenStatement } from './replay-select.js';
 import { matchesPattern } from './replay-select.js';
@@ -104,6 +104,9 @@ const FUNCTION_CALL = /([A-Za-z_][\w$]*)\s*\(/g;
 
 /** Prepares, samples, classifies and tries one statement; the reason it cannot be replayed, or its samplers. */
 async function tryOne(client: pg.PoolClient, writer: pg.PoolClient | undefined, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<{ samplers: Sampler[]; write: boolean } | string> {
+  // PREPARE … AS takes the text in the simple protocol: only one query or DML statement goes there.
+  const plannable = whyNotPlannable(s.query);
+  if (plannable) return plannable;
   const given = await userValues(client, cfg, s, timeoutMs);
   await client.query('BEGIN TRANSACTION READ ONLY');
   let prepared = false;
