@@ -84,6 +84,8 @@ export function reportReplay(ctx: CheckContext, o: ReplayOutcome): void {
   const { stages, saturation } = analyseStages(raw, o.limits);
   const steps = stepShares(raw, stages, o.limits);
   mergeIntoRegistry(ctx.metrics, derivedMetrics(stages, saturation, steps));
+  // `stackprobe merge` recomputes the stage figures of segments from these limits (rederive.ts).
+  ctx.info('limits', o.limits);
   ctx.info('stages', stages);
   if (stages.length > 0) ctx.finding(saturationFinding(stages, saturation, o.limits));
   const errors = errorFinding(stages, []);

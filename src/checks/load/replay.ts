@@ -91,18 +91,18 @@ export const replayLoadCheck: Check = {
     if (dry.ready.length === 0) throw new Error(`none of the ${chosen.chosen.length} chosen statements can be replayed: ${dry.refused.map((r) => r.reason).join(' | ')}`);
     const ready = withShares(dry.ready, chosen.totalCalls);
     const profile = loadProfile(ctx.config);
-    if (load.workers > 1 || profile.segment.count > 1) ctx.info('replay_distribution', 'load.replay runs its whole share in this thread: --workers and --segment apply to load.mixed only');
+    if (load.workers > 1) ctx.info('replay_distribution', 'load.replay runs in this thread: --workers applies to load.mixed only (--segment i/n is honoured)');
 
     const pools = openPools(ctx, ready);
     const env: StageEnv = {
       // Replay steps run on their own pools and never read the synthetic workload's plan.
       services: { pool: pools.write ?? pools.read, readPool: pools.read, statementTimeoutMs: load.request_timeout_ms, plan: undefined as never },
-      scenario: replayScenario(ready, pools), seed: ctx.config.workload.seed, share: { index: 1, count: 1 },
+      scenario: replayScenario(ready, pools), seed: ctx.config.workload.seed, share: profile.segment,
       executor: load.executor, maxVus: load.max_vus, thinkTimeMs: load.think_time_ms, requestTimeoutMs: load.request_timeout_ms,
     };
     const window = new SecondWindow();
     const series = new SeriesWriter(ctx.metrics, window, ctx.elapsed);
-    const runner = localRunner(env, { index: 1, count: 1 }, window);
+    const runner = localRunner(env, profile.segment, window);
     let means = new Map<string, number>();
     series.start();
     try {
