@@ -32,6 +32,8 @@ export const SHAPES: Shape[] = [
 export const UNSAMPLABLE_SQL = 'SELECT id FROM users WHERE id = $1::int + $2::int';
 export const WRITE_SQL = 'UPDATE accounts SET kind = $1 WHERE id = $2';
 export const TEMP_SQL = 'SELECT a FROM scratch_basket WHERE a = $1';
+/** A read that calls a function which writes: refused by the dry pass, never run. */
+export const SIDE_EFFECT_SQL = 'SELECT id, audit_touch(id) FROM users WHERE id = $1';
 
 export async function createApp(server: PrivateServer, db: string): Promise<void> {
   await server.sql(`CREATE DATABASE ${db}`);
@@ -50,6 +52,8 @@ export async function createApp(server: PrivateServer, db: string): Promise<void
     CREATE INDEX txns_merchant ON txns (merchant);
     CREATE INDEX ON budgets (user_id);
     CREATE INDEX ON budgets (category);
+    CREATE TABLE audit (user_id int NOT NULL);
+    CREATE FUNCTION audit_touch(u int) RETURNS int VOLATILE LANGUAGE sql AS 'INSERT INTO audit VALUES (u) RETURNING u';
     ANALYZE;
     CREATE EXTENSION pg_stat_statements;`, [], db);
 }
@@ -60,6 +64,7 @@ export async function driveApp(server: PrivateServer, db: string, units: number,
   const jobs: Array<{ sql: string; params: unknown[] }> = [];
   for (const s of SHAPES) for (let i = 0; i < s.weight * units; i++) jobs.push({ sql: s.sql, params: s.params(i) });
   for (let i = 0; i < 30; i++) jobs.push({ sql: UNSAMPLABLE_SQL, params: [i, 1] });
+  for (let i = 0; i < 30; i++) jobs.push({ sql: SIDE_EFFECT_SQL, params: [1 + i] });
   // Interleaved, as an app's traffic is.
   const order = jobs.map((j, k) => ({ j, key: h(k + 1, 1_000_003) })).sort((a, b) => a.key - b.key).map((x) => x.j);
   jobs.splice(0, jobs.length, ...order);

@@ -12,7 +12,7 @@ import { run } from '../../src/run/runner.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { runCli } from '../helpers/cli.js';
 import { startPrivateServer, type PrivateServer } from '../helpers/health-server.js';
-import { createApp, driveApp, SHAPES, SLOW_SQL, TEMP_SQL, UNSAMPLABLE_SQL, WRITE_SQL } from './load-replay-fixture.js';
+import { createApp, driveApp, SHAPES, SIDE_EFFECT_SQL, SLOW_SQL, TEMP_SQL, UNSAMPLABLE_SQL, WRITE_SQL } from './load-replay-fixture.js';
 
 const DB = `app_replay`;
 let server: PrivateServer;
@@ -73,12 +73,15 @@ describe('load.replay', () => {
     expect(result.findings.find((f) => f.subject === 'degradation')!.title).toContain(SLOW_SQL);
   });
 
-  it('lists the statements it cannot replay with the reason, and replays the rest', () => {
+  it('lists the statements it cannot replay with the reason, and replays the rest', async () => {
+    // The app's 30 calls wrote 30 audit rows; the replay wrote none.
+    expect((await server.sql<{ n: number }>('SELECT count(*)::int AS n FROM audit', [], DB))[0]!.n).toBe(30);
     const refused = result.info.not_replayed as Array<{ statement: string; reason: string }>;
     const reason = (sql: string) => refused.find((r) => r.statement === sql)?.reason ?? `not listed: ${JSON.stringify(refused)}`;
     expect(reason(TEMP_SQL)).toMatch(/does not exist.*temporary table/);
     expect(reason(UNSAMPLABLE_SQL)).toMatch(/cannot sample \$2/);
     expect(reason(WRITE_SQL)).toMatch(/changes data.*writes is off/);
+    expect(reason(SIDE_EFFECT_SQL)).toMatch(/volatile function audit_touch/);
     expect(result.findings.some((f) => /could not be replayed/.test(f.title))).toBe(true);
   });
 
