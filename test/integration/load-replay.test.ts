@@ -9,6 +9,7 @@ import { replayLoadCheck } from '../../src/checks/load/replay.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { CheckResult } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
+import { waitFor } from '../../src/exec/timeout.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { runCli } from '../helpers/cli.js';
 import { startPrivateServer, type PrivateServer } from '../helpers/health-server.js';
@@ -69,7 +70,7 @@ describe('load.replay', () => {
   it('names the statement without its index as the one that degrades first', () => {
     const order = result.info.replay_degradation_order as Array<{ statement: string; p50_by_stage_ms: number[]; p95_by_stage_ms: number[]; degraded_at_stage: number | null; added_p50_ms: number }>;
     console.log('degradation order\n' + order.map((o) => `${o.degraded_at_stage ?? '-'}  +${o.added_p50_ms} ms  median ${o.p50_by_stage_ms.join(' -> ')}  p95 ${o.p95_by_stage_ms.join(' -> ')}  ${o.statement}`).join('\n'));
-    expect(order[0]!.statement).toBe(SLOW_SQL);
+    expect(order[0]!.statement, JSON.stringify(order)).toBe(SLOW_SQL);
     expect(result.findings.find((f) => f.subject === 'degradation')!.title).toContain(SLOW_SQL);
   });
 
@@ -98,6 +99,23 @@ describe('load.replay', () => {
     expect(mix.map((m) => m.statement).sort()).toEqual([SHAPES[0]!.sql, WRITE_SQL].sort());
     expect(mix.find((m) => m.statement === WRITE_SQL)!.replayed_share_pct).toBeGreaterThan(0);
     expect((await server.sql<{ h: string }>(sum, [], DB))[0]!.h).toBe(before);
+  });
+
+  it('fails with the reason when its sessions are terminated mid-stage, and ends', async () => {
+    const config = validateConfig({ database_url: server.url(DB), load: { pool_size: 4, stages: [{ rate: 80, duration: '4s' }], replay: { min_call_share: 0.005 } } });
+    const controller = new AbortController();
+    const running = run({ config, checks: [replayLoadCheck], signal: controller.signal, log: silentLogger() });
+    const killed = (async () => {
+      // The private server is this test's own: its load sessions are ours to find by application_name.
+      const kill = `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'stackprobe-load-replay'`;
+      await waitFor(async () => (await server.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'stackprobe-load-replay'`))[0]!.n > 0, 30_000, 'replay sessions');
+      return (await server.sql<{ n: number }>(kill))[0]!.n;
+    })();
+    const [r, n] = await Promise.all([running, killed]);
+    const c = r.checks[0]!;
+    expect(n).toBeGreaterThan(0);
+    expect(c.status).toBe('fail');
+    expect(JSON.stringify(c.findings)).toMatch(/57P01|terminat/);
   });
 
   it('refuses write replay under --read-only with exit 2 and the reason, before touching a server', async () => {

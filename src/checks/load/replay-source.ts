@@ -15,7 +15,8 @@ export interface PgssReader {
   read(): Promise<PgssRow[]>;
 }
 
-export async function pgssReader(client: pg.PoolClient): Promise<PgssReader> {
+/** Reads through the pool, a session per read, so a session lost while the stages run is replaced, not fatal. */
+export async function pgssReader(client: Pick<pg.Pool, 'query'>): Promise<PgssReader> {
   const ext = (await client.query<{ version: string; schema: string }>(EXTENSION_SQL)).rows[0];
   if (!ext) throw new SkipCheck('pg_stat_statements is not installed in this database (CREATE EXTENSION pg_stat_statements, with it in shared_preload_libraries): there is no statement mix to replay');
   const sql = statementsSql(ext.version, ext.schema);
