@@ -17,13 +17,13 @@ const h = (i: number, m: number) => ((i * 2654435761) >>> 0) % m;
 export const SLOW_SQL = 'SELECT count(*), sum(amount) FROM txns WHERE merchant = $1';
 
 export const SHAPES: Shape[] = [
-  { sql: 'SELECT id, country, plan FROM users WHERE id = $1', weight: 25, params: (i) => [1 + h(i, 5000)] },
+  { sql: 'SELECT id, country, plan FROM users WHERE id = $1', weight: 22, params: (i) => [1 + h(i, 5000)] },
   { sql: 'SELECT id, kind FROM accounts WHERE user_id = $1', weight: 18, params: (i) => [1 + h(i, 5000)] },
   { sql: 'SELECT id, amount, booked_on FROM txns WHERE account_id = $1 ORDER BY booked_on DESC LIMIT $2', weight: 14, params: (i) => [1 + h(i, 10000), 20] },
   { sql: 'SELECT sum(amount) FROM txns WHERE account_id = $1', weight: 10, params: (i) => [1 + h(i, 10000)] },
   { sql: 'SELECT category, amount FROM budgets WHERE user_id = $1', weight: 9, params: (i) => [1 + h(i, 5000)] },
   { sql: 'SELECT count(*) FROM txns WHERE booked_on = $1', weight: 7, params: (i) => [new Date(Date.UTC(2025, 0, 1) + h(i, 365) * 86_400_000).toISOString().slice(0, 10)] },
-  { sql: SLOW_SQL, weight: 5, params: (i) => [`m${h(i, 40)}`] },
+  { sql: SLOW_SQL, weight: 8, params: (i) => [`m${h(i, 40)}`] },
   { sql: 'SELECT plan, count(*) FROM users WHERE country = $1 GROUP BY plan', weight: 5, params: (i) => [pick(['de', 'fr', 'es', 'it', 'nl', 'pl', 'se', 'pt'], h(i, 8))] },
   { sql: 'SELECT a.id, a.kind FROM accounts a WHERE a.id = $1', weight: 4, params: (i) => [1 + h(i, 10000)] },
   { sql: 'SELECT id FROM budgets WHERE category = $1 AND amount > $2', weight: 3, params: (i) => [`c${h(i, 8)}`, 400 + h(i, 100)] },

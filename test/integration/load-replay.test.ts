@@ -20,7 +20,9 @@ let server: PrivateServer;
 let result: CheckResult;
 
 beforeAll(async () => {
-  server = await startPrivateServer();
+  // No parallel workers: the planted scan then costs one core per call, so at the top stage it needs more than this
+  // machine has, and its degradation does not depend on how busy the shared host happens to be.
+  server = await startPrivateServer({ max_parallel_workers_per_gather: '0' });
   await createApp(server, DB);
   // The planted defect: the merchant lookup has lost its index, so each call scans 300k transactions.
   await server.sql('DROP INDEX txns_merchant', [], DB);
@@ -28,8 +30,9 @@ beforeAll(async () => {
   const config = validateConfig({
     database_url: server.url(DB),
     load: {
-      executor: 'arrival-rate', pool_size: 8, max_vus: 100,
-      stages: [{ rate: 60, duration: '3s' }, { rate: 250, duration: '3s' }, { rate: 900, duration: '3s' }],
+      // Sessions enough that the server's CPU, not the pool, is where requests queue: the statement's own time shows it.
+      executor: 'arrival-rate', pool_size: 32, max_vus: 200,
+      stages: [{ rate: 80, duration: '3s' }, { rate: 250, duration: '3s' }, { rate: 800, duration: '3s' }],
       // stackprobe's own connect query (SELECT version()) has one call: below any share an app statement has.
       replay: { top: 20, min_call_share: 0.005 },
     },
@@ -114,7 +117,7 @@ describe('load.replay', () => {
     const [r, n] = await Promise.all([running, killed]);
     const c = r.checks[0]!;
     expect(n).toBeGreaterThan(0);
-    expect(c.status).toBe('fail');
+    expect(c.status, JSON.stringify({ reason: c.reason, findings: c.findings.map((f) => f.title), thresholds: c.thresholds })).toBe('fail');
     expect(JSON.stringify(c.findings)).toMatch(/57P01|terminat/);
   });
 
