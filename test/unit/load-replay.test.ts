@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { degradationOrder, type StatementFigures } from '../../src/checks/load/replay-compare.js';
 import { drawValue, type Sampler } from '../../src/checks/load/replay-params.js';
-import { smoothPicker } from '../../src/checks/load/replay-scenario.js';
+import { isSessionLost, smoothPicker } from '../../src/checks/load/replay-scenario.js';
 import { matchesPattern, selectStatements } from '../../src/checks/load/replay-select.js';
 import { validateConfig } from '../../src/config/load.js';
 import { createRng } from '../../src/workload/prng.js';
@@ -58,6 +58,17 @@ describe('smoothPicker', () => {
       counts.set(t.n, (counts.get(t.n) ?? 0) + 1);
       for (const x of types) expect(Math.abs((counts.get(x.n) ?? 0) - (i * x.weight) / total)).toBeLessThanOrEqual(1.0001 * (types.length - 1));
     }
+  });
+});
+
+describe('isSessionLost', () => {
+  it('tells a lost session from a failed statement', () => {
+    const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+    expect(isSessionLost(withCode('57P01', 'terminating connection due to administrator command'))).toBe(true);
+    expect(isSessionLost(withCode('08006'))).toBe(true);
+    expect(isSessionLost(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isSessionLost(withCode('57014', 'canceling statement due to statement timeout'))).toBe(false);
+    expect(isSessionLost(withCode('42P01', 'relation "t" does not exist'))).toBe(false);
   });
 });
 

@@ -48,7 +48,7 @@ async function choose(ctx: CheckContext, pgss: PgssReader): Promise<{ chosen: Re
  * A replay session the server or the network closes fails the check with the reason (load_sessions_lost, recorded
  * at zero from the start): a pool silently reconnecting would otherwise hide it among thousands of good requests.
  */
-function watchSessions(ctx: CheckContext, pool: Pool): void {
+function watchSessions(ctx: CheckContext, pool: Pool): (client: object, err: Error) => void {
   const lost = ctx.metrics.counter('load_sessions_lost');
   const seen = new WeakSet<object>();
   let reported = false;
@@ -66,13 +66,14 @@ function watchSessions(ctx: CheckContext, pool: Pool): void {
   };
   pool.on('error', (err, client) => onLost(client, err));
   pool.on('connect', (client) => client.on('error', (err: Error) => onLost(client, err)));
+  return onLost;
 }
 
 function openPools(ctx: CheckContext, ready: ReplayStatement[]): ReplayPools {
   const load = ctx.config.load;
   ctx.metrics.counter('load_sessions_lost');
   const pools: ReplayPools = { read: ctx.targets.pg!.createPool({ max: load.pool_size, applicationName: `${LOAD_APP_NAME}-replay`, statementTimeoutMs: load.request_timeout_ms, readOnly: true }) };
-  watchSessions(ctx, pools.read);
+  pools.onLost = watchSessions(ctx, pools.read);
   ctx.defer(() => pools.read.end());
   if (ready.some((s) => s.write)) {
     const write = ctx.targets.pg!.createPool({ max: load.pool_size, applicationName: `${LOAD_APP_NAME}-replay-writes`, statementTimeoutMs: load.request_timeout_ms });
