@@ -141,6 +141,8 @@ export const replayLoadCheck: Check = {
     if (dry.ready.length === 0) throw new Error(`none of the ${chosen.chosen.length} chosen statements can be replayed: ${dry.refused.map((r) => r.reason).join(' | ')}`);
     const ready = withShares(dry.ready, chosen.totalCalls);
     const profile = loadProfile(ctx.config);
+    // `stackprobe merge` reads the segment of a result from its load check (this one when load.mixed did not run).
+    ctx.info('distribution', { segment: load.segment, workers: 1 });
     if (load.workers > 1) ctx.info('replay_distribution', 'load.replay runs in this thread: --workers applies to load.mixed only (--segment i/n is honoured)');
 
     const pools = openPools(ctx, ready);
