@@ -18,6 +18,8 @@ import { createApp, driveApp, SHAPES, SIDE_EFFECT_SQL, SLOW_SQL, TEMP_SQL, UNSAM
 const DB = `app_replay`;
 let server: PrivateServer;
 let result: CheckResult;
+let dataBefore = '';
+let dataAfter = '';
 
 beforeAll(async () => {
   // No parallel workers: the planted scan then costs one core per call, so at the top stage it needs more than this
@@ -27,8 +29,11 @@ beforeAll(async () => {
   // The planted defect: the merchant lookup has lost its index, so each call scans 300k transactions.
   await server.sql('DROP INDEX txns_merchant', [], DB);
   await driveApp(server, DB, 40, 2);
+  dataBefore = await dataSum();
   const config = validateConfig({
     database_url: server.url(DB),
+    // As --read-only: the replay of reads runs there, and must write nothing.
+    read_only: true,
     load: {
       // Sessions enough that the server's CPU, not the pool, is where requests queue: the statement's own time shows it.
       executor: 'arrival-rate', pool_size: 32, max_vus: 200,
@@ -39,7 +44,16 @@ beforeAll(async () => {
   });
   const r = await run({ config, checks: [replayLoadCheck], signal: new AbortController().signal, log: silentLogger() });
   result = r.checks[0]!;
+  dataAfter = await dataSum();
 }, 120_000);
+
+/** Every table's rows and the catalog's relations, hashed: what a write would change. */
+async function dataSum(): Promise<string> {
+  const parts = await Promise.all(['users', 'accounts', 'txns', 'budgets', 'audit'].map(async (t) =>
+    (await server.sql<{ h: string }>(`SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS h FROM ${t} x`, [], DB))[0]!.h));
+  const rels = (await server.sql<{ h: string }>(`SELECT md5(string_agg(oid::text || relname, ',' ORDER BY oid)) AS h FROM pg_class`, [], DB))[0]!.h;
+  return [...parts, rels].join(':');
+}
 afterAll(async () => {
   await server?.stop();
 });
@@ -68,6 +82,10 @@ describe('load.replay', () => {
         expect(ratio, shape.sql).toBeLessThan(4);
       }
     }
+  });
+
+  it('writes nothing under --read-only: every table and the catalog are unchanged', () => {
+    expect(dataAfter).toBe(dataBefore);
   });
 
   it('names the statement without its index as the one that degrades first', () => {
