@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../util/errors.js';
+import { replayReadOnlyConflict } from './sections/load.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { formatIssues } from './format-issues.js';
 
@@ -85,6 +86,8 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
 export function validateConfig(raw: unknown): Config {
   const result = ConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
+  const conflict = replayReadOnlyConflict(result.data);
+  if (conflict) throw new ConfigError(conflict);
   return result.data;
 }
 

@@ -38,7 +38,7 @@ function generatorWatch(ctx: CheckContext, threads: number) {
 }
 
 /** What every metric of the load check means: the request is the operation; steps are parts of it. */
-function describeMetrics(ctx: CheckContext): void {
+export function describeMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;
   m.describe('load_request_duration', { meaning: 'latency', description: 'one simulated user request, from its intended start (open loop) to its end' });
   m.describe('load_step_duration', { meaning: 'duration', description: 'one step inside a request (a query, a GET, a task publish): part of a request, never summed' });

@@ -36,7 +36,7 @@ export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecord
   };
   const request = async (vu: number): Promise<void> => {
     const rng = rngOf(vu);
-    const type = pickType(env.scenario.types, rng);
+    const type = env.scenario.pick?.(rng) ?? pickType(env.scenario.types, rng);
     rec.requestType(type.name);
     await type.run(env.services, rng, rec.time);
   };

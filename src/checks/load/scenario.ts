@@ -15,6 +15,8 @@ export interface Scenario {
   types: RequestType[];
   /** Step kinds or request types left out, with why (shown in the check's info). */
   skipped: Record<string, string>;
+  /** The scenario's own choice of the next request type (load.replay: an exact interleave); default: by weight with the VU's PRNG. */
+  pick?: (rng: Rng) => RequestType;
 }
 
 /** Builds the weighted mix from the config and the services this run has. Throws when nothing is left to run. */

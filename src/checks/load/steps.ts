@@ -8,7 +8,7 @@ import type { Rng } from '../../workload/prng.js';
 import type { WorkloadPlan } from '../../workload/plan.js';
 import type { Workload } from '../../workload/types.js';
 
-export type StepKind = 'pg_read' | 'pg_write' | 'cache_get' | 'cache_set' | 'cache_del' | 'task_submit' | 'custom';
+export type StepKind = 'pg_read' | 'pg_write' | 'cache_get' | 'cache_set' | 'cache_del' | 'task_submit' | 'custom' | `replay:${string}`;
 
 /** What the steps run against; any service may be absent (its steps are then left out of the scenario). */
 export interface StepServices {

@@ -63,6 +63,54 @@ const CustomStepSchema = z.strictObject({
   weight: weight().default(1).describe('Share of requests of this type, relative to the scenario weights'),
 });
 
+/** A plain substring, or a glob with `*` and `?` (never a regular expression: a user pattern must not be able to hang the run). */
+const pattern = () => z.string({ error: 'expected a substring or a glob with * and ?' }).min(1, { error: 'expected a non-empty pattern' }).max(1000, { error: 'expected a pattern of at most 1000 characters' });
+
+const ReplayValuesSchema = z.strictObject({
+  statement: pattern().describe('Which statements this applies to: a substring or glob of the pg_stat_statements text'),
+  param: positiveInt(65_535).describe('The $n this query fills'),
+  sql: z
+    .string()
+    .min(1, { error: 'expected an SQL statement' })
+    .superRefine((sql, ctx) => {
+      const why = whyNotReadStatement(sql);
+      if (why) ctx.addIssue({ code: 'custom', message: `a single read statement (SELECT, WITH … SELECT, VALUES, TABLE), but ${why}` });
+    })
+    .describe('One read statement whose first column gives the values (at most 10000 rows are kept, each drawn equally often); run read-only'),
+});
+
+export const ReplaySchema = z
+  .strictObject({
+    top: positiveInt(1000).default(20).describe('Replay the N statements with the most calls'),
+    min_call_share: z
+      .number({ error: 'expected a share between 0 and 1' })
+      .min(0, { error: 'expected a share between 0 and 1' })
+      .max(1, { error: 'expected a share between 0 and 1' })
+      .optional()
+      .describe('Replay only statements with at least this share of all calls (applied with top)'),
+    include: z.array(pattern()).default([]).describe('Replay only statements whose text contains one of these substrings or matches one of these globs (* and ?), case-insensitive'),
+    exclude: z.array(pattern()).default([]).describe('Leave out statements whose text contains one of these substrings or matches one of these globs'),
+    writes: z.boolean().default(false).describe('Replay INSERT/UPDATE/DELETE too (each in a transaction that is rolled back); needs disposable_database, refused under --read-only'),
+    disposable_database: z.boolean().default(false).describe('You declare the target database a scratch copy whose data may be changed (a restore of your data): required for writes'),
+    values: z.array(ReplayValuesSchema).default([]).describe('Your own queries that return the values of a parameter, instead of sampling the column statistics'),
+    degradation_factor: z.number({ error: 'expected a factor above 1' }).gt(1, { error: 'expected a factor above 1' }).max(1000, { error: 'expected a factor of at most 1000' }).default(2)
+      .describe('A statement has degraded at a stage when its median time is this many times its first-stage median (and degradation_min_ms higher)'),
+    degradation_min_ms: z.number({ error: 'expected a number of ms >= 0' }).min(0, { error: 'expected a number of ms >= 0' }).max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS} ms` }).default(5)
+      .describe('…and at least this many ms higher, so a 0.1 ms statement that takes 0.3 ms is not called degraded'),
+  })
+  .superRefine((r, ctx) => {
+    if (r.writes && !r.disposable_database) {
+      ctx.addIssue({ code: 'custom', path: ['writes'], message: 'writes are replayed only against a database you declare disposable: set load.replay.disposable_database to true (a scratch restore of your data), or leave writes off' });
+    }
+  });
+
+/** Cross-section rule: --read-only writes nothing, so a write replay is refused (exit 2) before any server is touched. */
+export function replayReadOnlyConflict(config: { read_only: boolean; load: { replay?: { writes: boolean } | undefined } }): string | null {
+  return config.read_only && config.load.replay?.writes
+    ? 'config.load.replay.writes: --read-only (config read_only) writes nothing, so write replay is refused; leave load.replay.writes off or run without --read-only against a disposable database'
+    : null;
+}
+
 export const LoadSection = z
   .strictObject({
     executor: z
@@ -84,6 +132,7 @@ export const LoadSection = z
       .prefault({})
       .describe('Relative weights of the request types'),
     custom: z.array(CustomStepSchema).default([]).describe('Your own read-only SQL as extra request types with weights'),
+    replay: ReplaySchema.optional().describe('load.replay: replay your application\'s statement mix from pg_stat_statements through the stages (the check load.replay is skipped without it)'),
     max_vus: positiveInt(100_000).default(200).describe('Arrival-rate: at most this many requests in flight (per process)'),
     pool_size: positiveInt(10_000).default(20).describe('PostgreSQL connections of the load pool (split across workers)'),
     think_time_ms: z.number({ error: 'expected a number of ms >= 0' }).min(0, { error: 'expected a number of ms >= 0' }).max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS} ms` }).default(0).describe('Closed-loop: pause between one virtual user\'s requests'),
@@ -120,3 +169,4 @@ export const LoadSection = z
 
 export type LoadConfig = z.output<typeof LoadSection>;
 export type StageConfig = z.output<typeof StageSchema>;
+export type ReplayConfig = z.output<typeof ReplaySchema>;

@@ -1,0 +1,168 @@
+// load.replay: the dry pass before the load — prepares each chosen statement, types and samples its parameters,
+// classifies it (read or write) from its plan, tries it once, and says why when a statement cannot be replayed.
+import type pg from 'pg';
+import type { ReplayConfig } from '../../config/sections/load.js';
+import { whyNotReadStatement } from '../../safety/read-statement.js';
+import { queryReadOnly } from '../../targets/pg/read-only.js';
+import { describeError } from '../../util/errors.js';
+import { createRng } from '../../workload/prng.js';
+import { limitParams, paramColumns, relationNames, whyNotPlannable } from '../health/sql-text.js';
+import { canSample, drawValue, type Sampler } from './replay-params.js';
+import type { ChosenStatement } from './replay-select.js';
+import { matchesPattern } from './replay-select.js';
+import { REPLAY_COLUMN_STATS_SQL, REPLAY_EXPLAIN_SQL, REPLAY_PREPARED_TYPES_SQL, VOLATILE_FUNCTIONS_SQL } from './replay-sql.js';
+
+export interface ReplayStatement extends ChosenStatement {
+  /** The request type and step tag: `replay:<queryid>`. */
+  name: `replay:${string}`;
+  write: boolean;
+  samplers: Sampler[];
+}
+
+export interface NotReplayed {
+  queryid: string;
+  query: string;
+  calls: number;
+  reason: string;
+}
+
+export interface DryPass {
+  ready: ReplayStatement[];
+  refused: NotReplayed[];
+}
+
+const DRY = 'stackprobe_replay_dry';
+const LIMIT_DEFAULT = '100';
+const MAX_USER_VALUES = 10_000;
+const INTEGER = new Set(['smallint', 'integer', 'bigint']);
+
+/** Errors of one statement after which the session is still usable (syntax/access 42, data 22, 0A, 25006, timeout). */
+function isStatementError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (/^(42|22|0A|25|2B|P0|XX)/.test(code) || code === '57014');
+}
+
+function words(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  const msg = describeError(err);
+  if (code === '42P01') return `${msg}: a temporary table of the application's session, or a table not on this role's search_path`;
+  if (code === '25006') return `${msg}: it writes (refused by the READ ONLY transaction)`;
+  return msg;
+}
+
+interface PlanNode { 'Node Type'?: string; Plans?: PlanNode[]; Operation?: string }
+
+/** Walks a plan for nodes that change data or lock rows: the server's own word on what the statement does. */
+function writesIn(node: PlanNode | undefined): string | null {
+  if (!node) return null;
+  if (node['Node Type'] === 'ModifyTable') return `it changes data (${node.Operation ?? 'ModifyTable'} in its plan)`;
+  if (node['Node Type'] === 'LockRows') return 'it locks rows (FOR UPDATE/SHARE in its plan)';
+  for (const child of node.Plans ?? []) {
+    const w = writesIn(child);
+    if (w) return w;
+  }
+  return null;
+}
+
+/** Values for each $n from the user's queries (load.replay.values); read once, before the statements are prepared. */
+async function userValues(client: pg.PoolClient, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<Map<number, Sampler>> {
+  const out = new Map<number, Sampler>();
+  for (const [i, v] of cfg.values.entries()) {
+    if (!matchesPattern(s.query, v.statement) || out.has(v.param)) continue;
+    const res = await queryReadOnly(client, v.sql, [], { timeoutMs });
+    const col = res.fields[0]?.name;
+    const values = col === undefined ? [] : res.rows.slice(0, MAX_USER_VALUES).map((r) => (r as Record<string, unknown>)[col]).filter((x) => x !== null && x !== undefined).map(String);
+    out.set(v.param, { kind: 'values', source: `config.load.replay.values[${i}]`, values });
+  }
+  return out;
+}
+
+interface StatsRow { schema: string; table: string; column: string; null_frac: number; mcv: string[] | null; freqs: number[] | null; histogram: string[] | null }
+
+async function samplersFor(client: pg.PoolClient, sql: string, types: string[], given: Map<number, Sampler>): Promise<{ samplers: Sampler[]; missing: string[] }> {
+  const uses = new Map(paramColumns(sql).map((u) => [u.param, u]));
+  const limits = limitParams(sql);
+  const tables = relationNames(sql);
+  const samplers: Sampler[] = [];
+  const missing: string[] = [];
+  for (let p = 1; p <= types.length; p++) {
+    const type = types[p - 1]!;
+    const own = given.get(p);
+    const limit = limits.get(p);
+    const use = uses.get(p);
+    const st = !own && !limit && use ? (await client.query<StatsRow>(REPLAY_COLUMN_STATS_SQL, [use.column, tables])).rows[0] : undefined;
+    const sampler: Sampler | undefined = own ?? (limit ? { kind: 'fixed', source: limit, value: limit === 'limit' ? LIMIT_DEFAULT : '0' } : st ? {
+      kind: 'stats', source: `${st.schema}.${st.table}.${st.column}`, mcv: st.mcv ?? [], freqs: st.freqs ?? [], histogram: st.histogram ?? [], nullFrac: st.null_frac, integer: INTEGER.has(type),
+    } : undefined);
+    if (sampler && canSample(sampler)) samplers.push(sampler);
+    else missing.push(`$${p} (${type}): ${own ? 'the values query returned no rows' : use ? `no statistics for column ${use.column} (not analysed, or not readable by this role in pg_stats)` : 'not compared with a column, so no statistics to sample it from (give it a query in load.replay.values)'}`);
+  }
+  return { samplers, missing };
+}
+
+const FUNCTION_CALL = /([A-Za-z_][\w$]*)\s*\(/g;
+
+/** Prepares, samples, classifies and tries one statement; the reason it cannot be replayed, or its samplers. */
+async function tryOne(client: pg.PoolClient, writer: pg.PoolClient | undefined, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<{ samplers: Sampler[]; write: boolean } | string> {
+  // PREPARE … AS takes the text in the simple protocol: only one query or DML statement goes there.
+  const plannable = whyNotPlannable(s.query);
+  if (plannable) return plannable;
+  const given = await userValues(client, cfg, s, timeoutMs);
+  await client.query('BEGIN TRANSACTION READ ONLY');
+  let prepared = false;
+  try {
+    await client.query(`PREPARE ${DRY} AS ${s.query}`);
+    prepared = true;
+    const types = (await client.query<{ types: string[] }>(REPLAY_PREPARED_TYPES_SQL, [DRY])).rows[0]?.types ?? [];
+    const { samplers, missing } = await samplersFor(client, s.query, types, given);
+    if (missing.length) return `cannot sample ${missing.join('; ')}`;
+    const rng = createRng(1, 301);
+    const values = samplers.map((x) => drawValue(x, rng));
+    const explain = (await client.query<{ sql: string }>(REPLAY_EXPLAIN_SQL, [DRY, values])).rows[0]!.sql;
+    const plan = (await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(explain)).rows[0]!['QUERY PLAN'][0]?.Plan;
+    const write = writesIn(plan);
+    if (write && !cfg.writes) return `${write}, and load.replay.writes is off`;
+    if (write && !writer) return `${write}: write replay needs load.replay.writes and disposable_database`;
+    if (!write) {
+      const why = whyNotReadStatement(s.query);
+      if (why) return `not replayed read-only: ${why}`;
+    }
+    const names = [...new Set([...s.query.matchAll(FUNCTION_CALL)].map((m) => m[1]!.toLowerCase()))];
+    const volatile = (await client.query<{ name: string }>(VOLATILE_FUNCTIONS_SQL, [names])).rows.map((r) => r.name);
+    if (volatile.length) return `calls volatile function${volatile.length > 1 ? 's' : ''} ${volatile.join(', ')}, which may have side effects outside the transaction`;
+    if (write) {
+      await writer!.query('BEGIN');
+      try {
+        await writer!.query({ text: s.query, values });
+      } finally {
+        await writer!.query('ROLLBACK');
+      }
+    } else await client.query({ text: s.query, values });
+    return { samplers, write: !!write };
+  } finally {
+    await client.query('ROLLBACK');
+    if (prepared) await client.query(`DEALLOCATE ${DRY}`);
+  }
+}
+
+/**
+ * Every chosen statement is tried once (in a READ ONLY transaction that is rolled back; a write, when allowed, in a
+ * transaction rolled back on the writable session). A statement that fails gets its reason; the rest go on.
+ */
+export async function dryPass(client: pg.PoolClient, writer: pg.PoolClient | undefined, cfg: ReplayConfig, chosen: ChosenStatement[], timeoutMs: number, signal: AbortSignal): Promise<DryPass> {
+  const ready: ReplayStatement[] = [];
+  const refused: NotReplayed[] = [];
+  for (const s of chosen) {
+    signal.throwIfAborted();
+    let outcome: Awaited<ReturnType<typeof tryOne>>;
+    try {
+      outcome = await tryOne(client, writer, cfg, s, timeoutMs);
+    } catch (err) {
+      if (!isStatementError(err)) throw err;
+      outcome = words(err);
+    }
+    if (typeof outcome === 'string') refused.push({ queryid: s.queryid, query: s.query, calls: s.calls, reason: outcome });
+    else ready.push({ ...s, name: `replay:${s.queryid}`, ...outcome });
+  }
+  return { ready, refused };
+}

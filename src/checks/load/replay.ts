@@ -1,0 +1,177 @@
+// load.replay: the application's own read-statement mix from pg_stat_statements, weighted by calls, with parameters
+// sampled from the columns' statistics, through the load stages — and how faithful it was, and what degrades first.
+import type { Pool, PoolClient } from 'pg';
+import { stageLevel } from '../../exec/stages.js';
+import { mergeIntoRegistry } from '../../merge/registry.js';
+import { describeError, SkipCheck } from '../../util/errors.js';
+import { redactText } from '../../util/redact.js';
+import type { Check, CheckContext } from '../types.js';
+import { describeMetrics } from './mixed.js';
+import { SecondWindow, SeriesWriter } from './per-second.js';
+import { loadProfile } from './profile.js';
+import { dryPass, type ReplayStatement } from './replay-dry.js';
+import { reportReplay } from './replay-report.js';
+import { replayScenario, type ReplayPools } from './replay-scenario.js';
+import { selectStatements, withShares } from './replay-select.js';
+import { pgssReader, serverMeans, type PgssReader, type PgssRow } from './replay-source.js';
+import { localRunner } from './stage-runner.js';
+import type { StageEnv } from './run-stage.js';
+import { LOAD_APP_NAME } from './services.js';
+
+function describeReplayMetrics(ctx: CheckContext): void {
+  const m = ctx.metrics;
+  describeMetrics(ctx);
+  m.describe('load_sessions_lost', { meaning: 'count', better: 'lower', description: 'replay sessions closed by the server or the network during the load' });
+  m.describe('replay_statements', { meaning: 'state', description: 'statements replayed' });
+  m.describe('replay_not_replayable', { meaning: 'count', description: 'chosen statements the dry pass could not replay (each listed with the reason)' });
+  m.describe('replay_coverage', { meaning: 'share', better: 'higher', description: 'share of all the database\'s calls that the replayed statements stand for' });
+  m.describe('replay_share_original', { meaning: 'share', description: 'a statement\'s share of calls among the replayed ones, in pg_stat_statements' });
+  m.describe('replay_share_replayed', { meaning: 'share', description: 'a statement\'s share of the replayed requests' });
+  m.describe('replay_share_max_diff_pp', { meaning: 'state', better: 'lower', description: 'largest difference between a statement\'s replayed and original share, percentage points' });
+  m.describe('replay_mean_original_ms', { meaning: 'state', description: 'pg_stat_statements\' mean execution time of the statement before the replay' });
+  m.describe('replay_mean_replayed_ms', { meaning: 'duration', description: 'server execution time per call of the replayed statement at the first stage (pg_stat_statements difference)' });
+  m.describe('replay_mean_ratio', { meaning: 'state', description: 'replayed first-stage server mean / original mean' });
+  m.describe('replay_degraded_statements', { meaning: 'count', better: 'lower', description: 'statements whose p95 grew past load.replay.degradation_factor and degradation_min_ms' });
+}
+
+async function choose(ctx: CheckContext, pgss: PgssReader): Promise<{ chosen: ReturnType<typeof selectStatements>; rows: Awaited<ReturnType<PgssReader['read']>> }> {
+  const cfg = ctx.config.load.replay!;
+  const rows = await pgss.read();
+  const chosen = selectStatements(rows, cfg);
+  if (chosen.chosen.length === 0) {
+    throw new SkipCheck(`no statement of pg_stat_statements to replay (${rows.length} entries; load.replay top ${cfg.top}${cfg.min_call_share !== undefined ? `, min_call_share ${cfg.min_call_share}` : ''}, include ${JSON.stringify(cfg.include)}, exclude ${JSON.stringify(cfg.exclude)})`);
+  }
+  return { chosen, rows };
+}
+
+/**
+ * A replay session the server or the network closes fails the check with the reason (load_sessions_lost, recorded
+ * at zero from the start): a pool silently reconnecting would otherwise hide it among thousands of good requests.
+ */
+function watchSessions(ctx: CheckContext, pool: Pool): (client: object, err: Error) => void {
+  const lost = ctx.metrics.counter('load_sessions_lost');
+  const seen = new WeakSet<object>();
+  let reported = false;
+  const onLost = (client: object, err: Error) => {
+    if (ctx.signal.aborted || seen.has(client)) return;
+    seen.add(client);
+    lost.add();
+    if (reported) return;
+    reported = true;
+    ctx.finding({
+      severity: 'error', subject: 'connection', title: `a replay session was lost: ${redactText(describeError(err))}`,
+      detail: 'Requests in flight on it failed; the pool opened new sessions and the load went on, so the stage figures around that moment include the loss.',
+      recommendation: 'Look for pg_terminate_backend, idle_session_timeout, a restart or failover, or a proxy between this host and PostgreSQL.',
+    });
+  };
+  pool.on('error', (err, client) => onLost(client, err));
+  pool.on('connect', (client) => client.on('error', (err: Error) => onLost(client, err)));
+  return onLost;
+}
+
+function openPools(ctx: CheckContext, ready: ReplayStatement[]): ReplayPools {
+  const load = ctx.config.load;
+  ctx.metrics.counter('load_sessions_lost');
+  const pools: ReplayPools = { read: ctx.targets.pg!.createPool({ max: load.pool_size, applicationName: `${LOAD_APP_NAME}-replay`, statementTimeoutMs: load.request_timeout_ms, readOnly: true }) };
+  pools.onLost = watchSessions(ctx, pools.read);
+  ctx.defer(() => pools.read.end());
+  if (ready.some((s) => s.write)) {
+    const write = ctx.targets.pg!.createPool({ max: load.pool_size, applicationName: `${LOAD_APP_NAME}-replay-writes`, statementTimeoutMs: load.request_timeout_ms });
+    watchSessions(ctx, write);
+    ctx.defer(() => write.end());
+    pools.write = write;
+  }
+  return pools;
+}
+
+/** The server's time per call at stage 1; a failed reading leaves the means unknown (said in info), the load goes on. */
+async function firstStageMeans(ctx: CheckContext, pgss: PgssReader, before: PgssRow[]): Promise<Map<string, number>> {
+  try {
+    return serverMeans(before, await pgss.read());
+  } catch (err) {
+    ctx.info('replay_server_means', `not measured: pg_stat_statements could not be read after stage 1 (${describeError(err)})`);
+    return new Map();
+  }
+}
+
+export const replayLoadCheck: Check = {
+  id: 'load.replay',
+  category: 'load',
+  title: 'Replay of the application\'s own statement mix (pg_stat_statements) in stages: fidelity and what degrades first',
+  needs: ['pg'],
+  // Reads only; write replay (load.replay.writes) is refused under --read-only when the config is read.
+  writes: false,
+  thresholds: (config) => ({
+    load_success: [`rate>${config.thresholds.load_success_rate}`],
+    load_stages_beyond_saturation: [{ warn: 'count==0' }],
+    // Each statement on its own: one that always fails must not hide among thousands of good ones.
+    load_failing_steps: ['count==0'],
+    load_sessions_lost: ['count==0'],
+  }),
+  async run(ctx) {
+    const cfg = ctx.config.load.replay;
+    if (!cfg) throw new SkipCheck('load.replay is not configured (set load.replay, e.g. { "top": 20 }, to replay your statement mix)');
+    describeReplayMetrics(ctx);
+    const load = ctx.config.load;
+    const dryPool = ctx.targets.pg!.createPool({ max: 1, applicationName: `${LOAD_APP_NAME}-replay-dry`, readOnly: true, statementTimeoutMs: load.request_timeout_ms });
+    ctx.defer(() => dryPool.end());
+    const pgss = await pgssReader(dryPool);
+    const { chosen } = await choose(ctx, pgss);
+    ctx.progress(`dry pass over ${chosen.chosen.length} statements`);
+    let writer: PoolClient | undefined;
+    const client = await dryPool.connect();
+    let dry;
+    let failed: Error | undefined;
+    try {
+      if (cfg.writes && cfg.disposable_database && !ctx.readOnly) {
+        const writePool = ctx.targets.pg!.createPool({ max: 1, applicationName: `${LOAD_APP_NAME}-replay-dry-writes`, statementTimeoutMs: load.request_timeout_ms });
+        ctx.defer(() => writePool.end());
+        writer = await writePool.connect();
+      }
+      dry = await dryPass(client, writer, cfg, chosen.chosen, load.request_timeout_ms, ctx.signal);
+    } catch (err) {
+      failed = err as Error;
+      throw err;
+    } finally {
+      // A session that failed may be mid-transaction or gone: never handed back.
+      client.release(failed);
+      writer?.release(failed);
+    }
+    ctx.metrics.counter('replay_not_replayable', {}).add(dry.refused.length);
+    if (dry.ready.length === 0) throw new Error(`none of the ${chosen.chosen.length} chosen statements can be replayed: ${dry.refused.map((r) => r.reason).join(' | ')}`);
+    const ready = withShares(dry.ready, chosen.totalCalls);
+    const profile = loadProfile(ctx.config);
+    // `stackprobe merge` reads the segment of a result from its load check (this one when load.mixed did not run).
+    ctx.info('distribution', { segment: load.segment, workers: 1 });
+    if (load.workers > 1) ctx.info('replay_distribution', 'load.replay runs in this thread: --workers applies to load.mixed only (--segment i/n is honoured)');
+
+    const pools = openPools(ctx, ready);
+    const env: StageEnv = {
+      // Replay steps run on their own pools and never read the synthetic workload's plan.
+      services: { pool: pools.write ?? pools.read, readPool: pools.read, statementTimeoutMs: load.request_timeout_ms, plan: undefined as never },
+      scenario: replayScenario(ready, pools), seed: ctx.config.workload.seed, share: profile.segment,
+      executor: load.executor, maxVus: load.max_vus, thinkTimeMs: load.think_time_ms, requestTimeoutMs: load.request_timeout_ms,
+    };
+    const window = new SecondWindow();
+    const series = new SeriesWriter(ctx.metrics, window, ctx.elapsed);
+    const runner = localRunner(env, profile.segment, window);
+    let means = new Map<string, number>();
+    series.start();
+    try {
+      for (const [i, stage] of profile.stages.entries()) {
+        if (ctx.signal.aborted) break;
+        const level = stageLevel(stage);
+        series.level = level.value;
+        ctx.progress(`replay stage ${i + 1}/${profile.stages.length}: ${level.value} ${level.unit}`);
+        const before = i === 0 ? await pgss.read() : undefined;
+        const outcome = await runner.runStage(i + 1, stage, ctx.signal);
+        if (before) means = await firstStageMeans(ctx, pgss, before);
+        mergeIntoRegistry(ctx.metrics, outcome.metrics);
+        ctx.metrics.gauge('load_stage_level', { stage: String(i + 1) }, level.unit).set(level.value);
+      }
+    } finally {
+      series.stop();
+    }
+    reportReplay(ctx, { ready, refused: dry.refused, totalCalls: chosen.totalCalls, leftOut: chosen.leftOut, serverMeans: means, limits: profile.limits });
+  },
+};
