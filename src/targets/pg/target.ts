@@ -138,7 +138,8 @@ export async function openPg(url: string, baseTimeouts: PgTimeouts, opts: { priv
     admin,
     facts: { kind: 'postgresql', url: redacted, private: opts.private ?? false, version, settings },
     createPool(options) {
-      return supervisePool(new pg.Pool(poolConfig(url, timeouts, options)), { readOnly: options?.readOnly });
+      // Read-only from the startup packet where it passes (poolConfig); a SET on connect only behind a PgBouncer.
+      return supervisePool(new pg.Pool(poolConfig(url, timeouts, options)), { readOnly: options?.readOnly === true && timeouts.startupStatementTimeout === false });
     },
     close: () => admin.end(),
   };
