@@ -127,7 +127,8 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
   }
   if (thrown !== undefined) {
     // "write EPIPE" alone tells a user nothing: say that a session was lost, then the driver's words.
-    const why = redactText(isLostSession(thrown) ? `a session was lost (the server ended it or the connection dropped): ${describeError(thrown)}` : describeError(thrown));
+    const said = describeError(thrown);
+    const why = redactText(isLostSession(thrown) && !/\blost\b/i.test(said) ? `a session was lost (the server ended it or the connection dropped): ${said}` : said);
     log.error({ check: check.id, err: why }, 'check failed');
     return { ...base, status: 'fail', reason: why, thresholds: evaluateThresholds(metrics, rules) };
   }
