@@ -116,7 +116,7 @@ function checkSection(c: CheckResult): string[] {
 
 /** Rows shown of a list of records (a top-statements list, a stage table); the rest is in run.json. */
 const MAX_RECORD_ROWS = 25;
-const MAX_RECORD_COLUMNS = 10;
+const MAX_RECORD_COLUMNS = 12;
 const MAX_CELL = 160;
 
 /** A non-empty list of flat records (values numbers, strings, booleans or null): worth a table of its own. */
