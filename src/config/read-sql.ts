@@ -8,6 +8,6 @@ export function readStatementSql() {
     .min(1, { error: 'expected an SQL statement' })
     .superRefine((sql, ctx) => {
       const why = whyNotReadStatement(sql);
-      if (why) ctx.addIssue({ code: 'custom', message: `expected one read-only statement (SELECT, WITH … SELECT, VALUES or TABLE): ${why}` });
+      if (why) ctx.addIssue({ code: 'custom', message: `expected one read statement (SELECT, WITH … SELECT, VALUES or TABLE): ${why}` });
     });
 }

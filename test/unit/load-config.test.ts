@@ -17,7 +17,7 @@ const refusal = (input: ConfigInput): string => {
 describe('load.custom', () => {
   it('refuses a hostile step that hides a COMMIT and a DELETE behind a SELECT, naming the path', () => {
     const msg = refusal({ load: { custom: [{ name: 'ok', sql: 'SELECT 1' }, { name: 'evil', sql: 'SELECT 1; COMMIT; DELETE FROM accounts' }] } });
-    expect(msg).toMatch(/^config\.load\.custom\[1\]\.sql: expected a single read statement/);
+    expect(msg).toMatch(/^config\.load\.custom\[1\]\.sql: expected one read statement/);
     expect(msg).toMatch(/more than one statement/);
   });
 

@@ -1,6 +1,6 @@
 // Config section `integrity`: which schemas the integrity checks read, the user's declarations (not null, unique, invariants) and amcheck's budget.
 import { z } from 'zod';
-import { whyNotReadStatement } from '../../safety/read-statement.js';
+import { readStatementSql } from '../read-sql.js';
 
 const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
 
@@ -18,10 +18,7 @@ const ColumnsDeclaration = z.strictObject({
 
 export const InvariantSchema = z.strictObject({
   name: z.string().regex(/^[\w.-]+$/, { error: 'expected a name of letters, digits, _ . -' }).describe('Shown in reports and used as the metric tag'),
-  sql: nonEmpty('an SQL query').superRefine((sql, ctx) => {
-    const why = whyNotReadStatement(sql);
-    if (why) ctx.addIssue({ code: 'custom', message: `expected one read statement (SELECT, WITH … SELECT, VALUES or TABLE): ${why}` });
-  }).describe('One read statement (SELECT, WITH … SELECT, VALUES, TABLE) that returns the offending rows: zero rows means the invariant holds. Run with the extended protocol in a READ ONLY transaction on a read-only session, rolled back'),
+  sql: readStatementSql().describe('One read statement (SELECT, WITH … SELECT, VALUES, TABLE) that returns the offending rows: zero rows means the invariant holds. Run with the extended protocol in a READ ONLY transaction on a read-only session, rolled back'),
   description: z.string().optional().describe('What the invariant means, shown with a violation'),
 });
 

@@ -1,6 +1,6 @@
 // Config section `load`: the mixed scenario, its stages, the executor, and how the load is spread (workers, segments).
 import { z } from 'zod';
-import { whyNotReadStatement } from '../../safety/read-statement.js';
+import { readStatementSql } from '../read-sql.js';
 
 /** Node's timers hold at most 2^31−1 ms (~24.8 days); a longer delay fires at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -51,13 +51,7 @@ const segment = z.string({ error: 'expected a segment "i/n" with 1 <= i <= n, e.
 
 const CustomStepSchema = z.strictObject({
   name: z.string().regex(/^[\w.-]+$/, { error: 'expected a name of letters, digits, _ . -' }).describe('Request type name (metric tag)'),
-  sql: z
-    .string()
-    .min(1, { error: 'expected an SQL statement' })
-    .superRefine((sql, ctx) => {
-      const why = whyNotReadStatement(sql);
-      if (why) ctx.addIssue({ code: 'custom', message: `a single read statement (SELECT, WITH … SELECT, VALUES, TABLE), but ${why}` });
-    })
+  sql: readStatementSql()
     .describe('One read statement (SELECT, WITH … SELECT, VALUES, TABLE), checked before anything runs; sent alone on a read-only session inside a READ ONLY transaction that is rolled back'),
   params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).default([]).describe('Values for $1, $2, …'),
   weight: weight().default(1).describe('Share of requests of this type, relative to the scenario weights'),
@@ -69,13 +63,7 @@ const pattern = () => z.string({ error: 'expected a substring or a glob with * a
 const ReplayValuesSchema = z.strictObject({
   statement: pattern().describe('Which statements this applies to: a substring or glob of the pg_stat_statements text'),
   param: positiveInt(65_535).describe('The $n this query fills'),
-  sql: z
-    .string()
-    .min(1, { error: 'expected an SQL statement' })
-    .superRefine((sql, ctx) => {
-      const why = whyNotReadStatement(sql);
-      if (why) ctx.addIssue({ code: 'custom', message: `a single read statement (SELECT, WITH … SELECT, VALUES, TABLE), but ${why}` });
-    })
+  sql: readStatementSql()
     .describe('One read statement whose first column gives the values (at most 10000 rows are kept, each drawn equally often); run read-only'),
 });
 
