@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { MetricRegistry } from '../metrics/registry.js';
 import type { Finding, Rating } from '../result/model.js';
 import type { Logger } from '../util/logger.js';
-import { boundedCleanup } from '../util/bounded.js';
+import { withTimeout } from '../exec/timeout.js';
 import { rate } from '../verdict/bands.js';
 
 interface SharedEntry {
@@ -38,7 +38,7 @@ export class SharedResources {
       const entry = this.entries.get(key)!;
       await entry.value.catch(() => undefined); // a resource that failed to be made has nothing to clean up
       try {
-        if (entry.cleanup) await boundedCleanup(entry.cleanup, boundMs, `cleanup of ${key}`);
+        if (entry.cleanup) await withTimeout(Promise.resolve().then(entry.cleanup), boundMs, `cleanup of ${key}`);
       } catch (err) {
         log.error({ err: String(err), resource: key }, 'cleanup of a shared resource failed');
       }

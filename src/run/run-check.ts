@@ -11,8 +11,8 @@ import { evaluateThresholds, statusFromOutcomes } from '../verdict/evaluate.js';
 import { softenUnderSaturation } from '../verdict/saturation.js';
 import { rulesForCheck } from '../verdict/rules.js';
 import { createContext, type SharedResources } from './context.js';
+import { withTimeout } from '../exec/timeout.js';
 import { isLostSession } from '../targets/pg/lost-session.js';
-import { boundedCleanup } from '../util/bounded.js';
 import { scopeTargets } from './scoped-targets.js';
 
 /** After its signal aborts, a check gets this long to return by itself before its sessions are closed under it. */
@@ -96,7 +96,7 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
     const cleanupMs = Math.max(config.timeouts.operation_ms, 5000);
     for (const fn of state.deferred.reverse()) {
       try {
-        await boundedCleanup(fn, cleanupMs);
+        await withTimeout(Promise.resolve().then(fn), cleanupMs, 'a cleanup of the check');
       } catch (err) {
         log.error({ check: check.id, err: redactText(describeError(err)) }, 'check cleanup failed');
       }

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Targets } from '../checks/types.js';
 import type { PgTarget } from '../targets/pg/target.js';
 import { endClient, type RedisTarget } from '../targets/redis/target.js';
+import { withTimeout } from '../exec/timeout.js';
 
 export interface ScopedTargets {
   targets: Targets;
@@ -12,12 +13,8 @@ export interface ScopedTargets {
   closeAll(): Promise<void>;
 }
 
-/** Waits for `p` at most `ms`; a kept-alive timer, so a promise that nothing settles cannot end the process. */
-async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
+/** Waits for `p` at most `ms` (a kept-alive timer: a promise nothing settles cannot end the process); never throws. */
+const bounded = (p: Promise<unknown>, ms: number): Promise<unknown> => withTimeout(p, ms, 'closing a session').catch(() => undefined);
 
 /**
  * Ends a pool's sessions now: `pool.end()` alone waits for checked-out clients, which a stuck check never releases.

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PgTarget } from '../targets/pg/target.js';
-import { boundedCleanup } from '../util/bounded.js';
+import { withTimeout } from '../exec/timeout.js';
 import { quoteIdent, wl } from './sql.js';
 
 /** Advisory lock key ('stkp', 1): two stackprobe runs against one database must not share (or drop) one schema. */
@@ -34,7 +34,7 @@ export async function acquireWorkloadLock(pg: PgTarget): Promise<LockSession> {
     // Ending the session releases a session-level advisory lock anyway; no explicit unlock round trip needed.
     client.release(failure ?? lost ?? true);
     // pg waits forever for the 'end' of a socket that is already gone: bound it.
-    await boundedCleanup(() => pool.end(), 2000, 'closing the workload lock session').catch(() => undefined);
+    await withTimeout(pool.end(), 2000, 'closing the workload lock session').catch(() => undefined);
   };
   try {
     const res = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', LOCK_KEY);

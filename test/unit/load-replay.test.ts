@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { degradationOrder, type StatementFigures } from '../../src/checks/load/replay-compare.js';
 import { drawValue, type Sampler } from '../../src/checks/load/replay-params.js';
-import { isSessionLost, smoothPicker } from '../../src/checks/load/replay-scenario.js';
+import { smoothPicker } from '../../src/checks/load/replay-scenario.js';
+import { isLostSession } from '../../src/targets/pg/lost-session.js';
 import { matchesPattern, selectStatements } from '../../src/checks/load/replay-select.js';
 import { validateConfig } from '../../src/config/load.js';
 import { createRng } from '../../src/workload/prng.js';
@@ -61,14 +62,14 @@ describe('smoothPicker', () => {
   });
 });
 
-describe('isSessionLost', () => {
+describe('isLostSession', () => {
   it('tells a lost session from a failed statement', () => {
     const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code });
-    expect(isSessionLost(withCode('57P01', 'terminating connection due to administrator command'))).toBe(true);
-    expect(isSessionLost(withCode('08006'))).toBe(true);
-    expect(isSessionLost(new Error('Connection terminated unexpectedly'))).toBe(true);
-    expect(isSessionLost(withCode('57014', 'canceling statement due to statement timeout'))).toBe(false);
-    expect(isSessionLost(withCode('42P01', 'relation "t" does not exist'))).toBe(false);
+    expect(isLostSession(withCode('57P01', 'terminating connection due to administrator command'))).toBe(true);
+    expect(isLostSession(withCode('08006'))).toBe(true);
+    expect(isLostSession(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isLostSession(withCode('57014', 'canceling statement due to statement timeout'))).toBe(false);
+    expect(isLostSession(withCode('42P01', 'relation "t" does not exist'))).toBe(false);
   });
 });
 

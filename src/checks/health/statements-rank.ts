@@ -15,19 +15,10 @@ export interface StatementRow {
   temp_blocks: number;
 }
 
-export interface RankedStatement {
-  queryid: string;
-  query: string;
-  role: string | null;
-  calls: number;
-  total_ms: number;
-  mean_ms: number;
-  stddev_ms: number;
-  max_ms: number;
-  rows: number;
+/** A row as it is reported: the buffer counts become a hit share, and the statement's share of all time is added. */
+export interface RankedStatement extends Omit<StatementRow, 'shared_hit' | 'shared_read'> {
   /** Shared buffers found in cache over all shared buffers touched; null when it touched none. */
   hit_share: number | null;
-  temp_blocks: number;
   /** This statement's execution time over all statements' of the database. */
   time_share: number;
 }

@@ -1,5 +1,6 @@
 // Read-only access for the integrity checks: a read-only session, every statement in a READ ONLY transaction rolled back.
 import type pg from 'pg';
+import { isLostSession } from '../../targets/pg/lost-session.js';
 import { queryReadOnly } from '../../targets/pg/read-only.js';
 import { describeError, errorKind } from '../../util/errors.js';
 import type { CheckContext } from '../types.js';
@@ -9,13 +10,6 @@ export interface ReadOnlySession {
   query<T extends pg.QueryResultRow>(text: string, values?: unknown[], opts?: { timeoutMs?: number }): Promise<T[]>;
   /** Runs a user's statement through queryReadOnly: one read statement, extended protocol, READ ONLY, rolled back, bounded. */
   user<T extends pg.QueryResultRow>(text: string, timeoutMs: number): Promise<T[]>;
-}
-
-/** SQLSTATEs and driver messages of a session that is gone (terminated, server restarting, connection dropped). */
-export function isLostSession(err: unknown): boolean {
-  const kind = errorKind(err);
-  if (/^(57P0[1-3]|08)/.test(kind)) return true;
-  return /Connection terminated|ECONNRESET|EPIPE|not queryable|Client was closed/i.test(describeError(err));
 }
 
 /** Why a session was lost, for the check's reason: never a stack trace. */

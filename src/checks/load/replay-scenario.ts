@@ -1,6 +1,7 @@
 // load.replay: the replayed statements as request types, interleaved exactly by their calls (smooth weighted round
 // robin), each run alone on a read-only session (writes, when allowed, in a transaction that is rolled back).
 import type pg from 'pg';
+import { isLostSession } from '../../targets/pg/lost-session.js';
 import type { Rng } from '../../workload/prng.js';
 import type { ReplayStatement } from './replay-dry.js';
 import { drawValue } from './replay-params.js';
@@ -14,13 +15,6 @@ export interface ReplayPools {
   write?: pg.Pool;
   /** Told of a session lost under a running statement (the pool hears only of idle ones). */
   onLost?: (client: object, err: Error) => void;
-}
-
-/** The server ended the session (admin shutdown, crash, terminated) or the connection broke: not the statement's fault. */
-export function isSessionLost(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (/^57P0[1-3]$/.test(code) || code.startsWith('08') || code === 'ECONNRESET' || code === 'EPIPE')) return true;
-  return err instanceof Error && /Connection terminated|connection (?:is )?closed|Client has encountered a connection error/i.test(err.message);
 }
 
 /**
@@ -59,7 +53,7 @@ async function runStatement(pools: ReplayPools, st: ReplayStatement, rng: Rng, t
     }
   } catch (err) {
     failure = err as Error;
-    if (isSessionLost(err)) pools.onLost?.(client, failure);
+    if (isLostSession(err)) pools.onLost?.(client, failure);
     throw err;
   } finally {
     // A failed session may be mid-transaction or gone: never handed back.
