@@ -1,45 +1,14 @@
 // Test helper: databases with a chosen encoding/locale, and a personal-finance schema in the style of a real Rails/Django app for the backup round trip.
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { quoteIdent } from '../../src/workload/sql.js';
-import { TEST_PG_URL, type TestDatabase } from './pg.js';
+import { createTestDatabase, type TestDatabase } from './pg.js';
 
 export interface LocaleOptions {
   /** e.g. `ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'` or `LOCALE_PROVIDER icu ICU_LOCALE 'de-DE'`. */
   clause: string;
 }
 
-async function onServer<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 5000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A fresh database created from template0 with the given locale clause; dropped WITH (FORCE) by drop(). */
-export async function createLocaleDatabase(opts: LocaleOptions = { clause: '' }): Promise<TestDatabase> {
-  const name = `stackprobe_t_${randomBytes(6).toString('hex')}`;
-  await onServer((c) => c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ${opts.clause}`));
-  const u = new URL(TEST_PG_URL);
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  return {
-    name, url,
-    open: () => Promise.reject(new Error('not used by the backup tests')),
-    async sql(text, values) {
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-      await client.connect();
-      try {
-        return (await client.query(text, values)).rows;
-      } finally {
-        await client.end();
-      }
-    },
-    drop: () => onServer((c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)).then(() => undefined),
-  };
+export function createLocaleDatabase(opts: LocaleOptions = { clause: '' }): Promise<TestDatabase> {
+  return createTestDatabase(`TEMPLATE template0 ${opts.clause}`);
 }
 
 /**

@@ -34,9 +34,10 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** `createClause` is appended to CREATE DATABASE, e.g. `TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'`. */
+export async function createTestDatabase(createClause = ''): Promise<TestDatabase> {
   const name = `stackprobe_t_${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
+  await admin((c) => c.query(`CREATE DATABASE ${quoteIdent(name)} ${createClause}`));
   const url = withDatabase(TEST_PG_URL, name);
   const opened: PgTarget[] = [];
   return {
