@@ -5,13 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { restoreDrillCheck } from '../../src/checks/backup/restore-drill.js';
-import { validateConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import type { CheckResult } from '../../src/result/model.js';
-import { run } from '../../src/run/runner.js';
-import { silentLogger } from '../../src/util/logger.js';
-import { BALANCED_INVARIANT, createLedger, drillRootsOf, dumpDatabase } from '../helpers/drill-fixture.js';
+import { createLedger, drillRootsOf, dumpDatabase } from '../helpers/drill-fixture.js';
+import { drillMetric, runDrill } from '../helpers/drill-run.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 let db: TestDatabase;
@@ -29,12 +25,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function drill(backup: ConfigInput['backup'], extra: Omit<ConfigInput, 'database_url' | 'backup'> = {}, url = db.url): Promise<CheckResult> {
-  const config = validateConfig({ database_url: url, backup, integrity: { invariants: [BALANCED_INVARIANT] }, ...extra });
-  const result = await run({ config, checks: [restoreDrillCheck], signal: new AbortController().signal, log: silentLogger() });
-  return result.checks[0]!;
-}
-const metric = (c: CheckResult, name: string) => c.metrics.find((m) => m.name === name) as { summary?: { max: number }; count?: number; value?: number } | undefined;
+const drill = (backup: ConfigInput['backup'], extra: Omit<ConfigInput, 'database_url' | 'backup'> = {}, url = db.url) => runDrill(url, backup, extra);
+const metric = drillMetric;
 
 describe('backup.restore_drill: backup.dump_file', () => {
   it('restores a pg_dump -Fc into a private server, verifies it, and says which tables changed since', async () => {

@@ -4,13 +4,9 @@ import { chmod, chown, mkdir, open, readdir, stat, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAsServer, serverUser } from '../../src/checks/backup/drill/server.js';
-import { restoreDrillCheck } from '../../src/checks/backup/restore-drill.js';
-import { validateConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import type { CheckResult } from '../../src/result/model.js';
-import { run } from '../../src/run/runner.js';
-import { silentLogger } from '../../src/util/logger.js';
-import { BALANCED_INVARIANT, createLedgerSql, drillRootsOf } from '../helpers/drill-fixture.js';
+import { createLedgerSql, drillRootsOf } from '../helpers/drill-fixture.js';
+import { drillMetric, runDrill, type DrillInfo } from '../helpers/drill-run.js';
 import { startArchivingServer, type ArchivingServer } from '../helpers/drill-source.js';
 
 const installed = (() => {
@@ -58,12 +54,8 @@ afterAll(async () => {
   await src?.stop();
 });
 
-async function drill(backup: ConfigInput['backup']): Promise<CheckResult> {
-  const config = validateConfig({ database_url: src.url, backup, integrity: { invariants: [BALANCED_INVARIANT] } });
-  return (await run({ config, checks: [restoreDrillCheck], signal: new AbortController().signal, log: silentLogger() })).checks[0]!;
-}
-const metric = (c: CheckResult, name: string) => c.metrics.find((m) => m.name === name) as { summary?: { max: number }; count?: number; value?: number } | undefined;
-type DrillInfo = { tool: string; restoreS: number; consistencyS: number; rtoS: number; recoveryPoint?: string; changedSinceBackup: number };
+const drill = (backup: ConfigInput['backup']) => runDrill(src.url, backup);
+const metric = drillMetric;
 
 describe.skipIf(!installed)('backup.restore_drill: backup.pgbackrest', () => {
   it('restores the latest full backup and the WAL after it, and passes with RTO and recovery point', async () => {

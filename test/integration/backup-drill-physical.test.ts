@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreDrillCheck } from '../../src/checks/backup/restore-drill.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import type { CheckResult } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { BALANCED_INVARIANT, createLedgerSql, drillRootsOf } from '../helpers/drill-fixture.js';
+import { createLedgerSql, drillRootsOf } from '../helpers/drill-fixture.js';
+import { drillMetric, runDrill, type DrillInfo } from '../helpers/drill-run.js';
 import { startArchivingServer, type ArchivingServer } from '../helpers/drill-source.js';
 
 let src: ArchivingServer;
@@ -37,12 +37,8 @@ afterAll(async () => {
   await src?.stop();
 });
 
-async function drill(backup: ConfigInput['backup']): Promise<CheckResult> {
-  const config = validateConfig({ database_url: src.url, backup, integrity: { invariants: [BALANCED_INVARIANT] } });
-  return (await run({ config, checks: [restoreDrillCheck], signal: new AbortController().signal, log: silentLogger() })).checks[0]!;
-}
-const metric = (c: CheckResult, name: string) => c.metrics.find((m) => m.name === name) as { summary?: { max: number }; count?: number; value?: number } | undefined;
-type DrillInfo = { tool: string; restoreS: number; consistencyS: number; rtoS: number; recoveryPoint?: string; changedSinceBackup: number };
+const drill = (backup: ConfigInput['backup']) => runDrill(src.url, backup);
+const metric = drillMetric;
 
 describe('backup.restore_drill: backup.base_backup + backup.wal_archive', () => {
   it('recovers to the end of the archive, opens, verifies, and leaves the archive untouched', async () => {
