@@ -5,6 +5,7 @@ import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { stopServer } from '../../src/targets/embedded/embedded-pg.js';
 import { freePort } from '../../src/targets/embedded/free-port.js';
 
 export const PG_BIN = process.env.STACKPROBE_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -55,13 +56,7 @@ export async function startPrivateServer(settings: Record<string, string> = {}, 
   const dataDir = path.join(root, 'data');
   let child: ChildProcess | undefined;
   const stop = async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child!.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    if (child) await stopServer(child);
     await rm(root, { recursive: true, force: true });
   };
   try {

@@ -5,17 +5,10 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { waitFor } from '../../src/exec/timeout.js';
 import { startEmbeddedPostgres } from '../../src/targets/embedded/embedded-pg.js';
+import { alive } from '../../src/targets/embedded/reap.js';
 
 const SRC = path.resolve(import.meta.dirname, '../../src/targets/embedded/embedded-pg.ts');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 it('reaps the private server of a process that was SIGKILLed', async () => {
   // A child stackprobe starts a private server, says where, and is then killed without any chance to clean up.

@@ -12,20 +12,13 @@ import { waitFor } from '../../src/exec/timeout.js';
 import { runKeyPrefix } from '../../src/targets/redis/keys.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/targets/redis/server.js';
 import { openRedisTarget } from '../../src/targets/redis/target.js';
+import { alive } from '../../src/targets/embedded/reap.js';
 import { runCli, startCli } from '../helpers/cli.js';
 
 const SERVER_SRC = path.resolve(import.meta.dirname, '../../src/targets/redis/server.ts');
 /** Redis commands that change data: none may reach the server when the target is refused. */
 const WRITES = new Set(['set', 'setex', 'psetex', 'mset', 'del', 'unlink', 'expire', 'pexpire', 'incr', 'incrby', 'hset', 'lpush', 'rpush', 'sadd', 'zadd', 'xadd', 'publish', 'flushdb', 'flushall', 'eval', 'evalsha']);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 let server: PrivateRedis;
 let dir: string;

@@ -33,6 +33,16 @@ async function binaries(): Promise<Binaries> {
   }
 }
 
+/** Stops a PostgreSQL server process: fast shutdown (aborts sessions, then exits cleanly), SIGKILL after 10 s. */
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 /** Root cannot run PostgreSQL; `nobody` always exists and owns nothing else of ours. */
 function runAs(): { uid: number; gid: number } | undefined {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
@@ -83,13 +93,7 @@ export async function startEmbeddedPostgres(opts: { startTimeoutMs?: number } = 
   const password = randomBytes(18).toString('base64url');
   let child: ChildProcess | undefined;
   const cleanup = async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGINT'); // fast shutdown: aborts sessions, then exits cleanly
-      const timer = setTimeout(() => child!.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    if (child) await stopServer(child);
     await rm(root, { recursive: true, force: true });
   };
   try {

@@ -11,7 +11,8 @@ export function claim(dir: string): Promise<void> {
   return writeFile(path.join(dir, OWNER_FILE), `${process.pid}\n`);
 }
 
-function alive(pid: number): boolean {
+/** True while a process with this pid exists, whoever owns it. */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
