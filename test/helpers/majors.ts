@@ -7,10 +7,11 @@ import { waitFor } from '../../src/exec/timeout.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/targets/embedded/embedded-pg.js';
 import { createShop, driveShop } from './health-fixture.js';
 import type { PrivateServer } from './health-server.js';
-import { plantDefects } from './integrity-fixture.js';
+import { createClean, plantDefects } from './integrity-fixture.js';
 import type { TestDatabase } from './pg.js';
 
 export const DB = 'app';
+export const CLEAN_DB = 'clean';
 
 export interface MajorServer {
   major: number;
@@ -58,14 +59,22 @@ export async function startMajor(major: number): Promise<MajorServer> {
   return { major, server, url, sql, sessions, stop };
 }
 
+/** A database in the style of a real application with every rule kept, and pg_stat_statements: nothing to report. */
+export async function createCleanDb(m: MajorServer): Promise<void> {
+  await m.sql(`CREATE DATABASE ${CLEAN_DB}`);
+  await createClean({ name: CLEAN_DB, url: m.url(CLEAN_DB), sql: (t: string, v?: unknown[]) => m.sql(t, v, CLEAN_DB) } as unknown as TestDatabase);
+  await m.sql(`CREATE EXTENSION pg_stat_statements`, [], CLEAN_DB);
+  // The counters start now, as after a statistics reset: before 15, CREATE DATABASE itself requests checkpoints.
+  await m.sql(`SELECT pg_stat_statements_reset()`, [], CLEAN_DB);
+  await m.sql(`SELECT pg_stat_reset_shared(CASE WHEN current_setting('server_version_num')::int >= 170000 THEN 'checkpointer' ELSE 'bgwriter' END)`);
+}
+
 /** Plants every condition; the sessions it leaves idle in transaction and waiting are in `m.sessions`. */
 export async function plant(m: MajorServer): Promise<void> {
   const asServer = { sql: m.sql, url: (db?: string) => m.url(db) } as unknown as PrivateServer;
-  await createShop(asServer, DB, { defects: true });
+  await createShop(asServer, DB, { defects: true, orders: 10_000 });
   const asDb = { name: DB, url: m.url(DB), sql: (t: string, v?: unknown[]) => m.sql(t, v, DB) } as unknown as TestDatabase;
   await plantDefects(asDb);
-  await m.sql(`CREATE EXTENSION pg_stat_statements`, [], DB);
-  await driveShop(asServer, DB, 60);
   // health.vacuum: a table autovacuum may not touch, with most of its rows dead.
   await m.sql(`CREATE TABLE shop.ledger (id int PRIMARY KEY, amount numeric NOT NULL) WITH (autovacuum_enabled = off);
     INSERT INTO shop.ledger SELECT g, g / 100.0 FROM generate_series(1, 20000) g; ANALYZE shop.ledger; DELETE FROM shop.ledger WHERE id > 5000`, [], DB);
@@ -76,6 +85,10 @@ export async function plant(m: MajorServer): Promise<void> {
   await m.sql(`SELECT pg_create_physical_replication_slot('stale_slot', true)`);
   await m.sql(`CREATE TABLE wal_filler AS SELECT g FROM generate_series(1, 40000) g`);
   await m.sql(`SELECT pg_switch_wal()`);
+  // health.statements: the application's traffic alone (the planting above reset away), so its slow lookup leads.
+  await m.sql(`CREATE EXTENSION pg_stat_statements`, [], DB);
+  await m.sql(`SELECT pg_stat_statements_reset()`, [], DB);
+  await driveShop(asServer, DB, 20);
   // pool.server and health.activity: a session idle in transaction holding a row lock another session waits for.
   const holder = await client(m.url(DB), 'billing-worker');
   const waiter = await client(m.url(DB), 'checkout-api');
