@@ -72,7 +72,7 @@ export async function createCleanDb(m: MajorServer): Promise<void> {
 /** Plants every condition; the sessions it leaves idle in transaction and waiting are in `m.sessions`. */
 export async function plant(m: MajorServer): Promise<void> {
   const asServer = { sql: m.sql, url: (db?: string) => m.url(db) } as unknown as PrivateServer;
-  await createShop(asServer, DB, { defects: true, orders: 10_000 });
+  await createShop(asServer, DB, { defects: true, orders: 20_000 });
   const asDb = { name: DB, url: m.url(DB), sql: (t: string, v?: unknown[]) => m.sql(t, v, DB) } as unknown as TestDatabase;
   await plantDefects(asDb);
   // health.vacuum: a table autovacuum may not touch, with most of its rows dead.

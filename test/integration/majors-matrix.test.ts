@@ -7,6 +7,7 @@ import { backupChecks } from '../../src/checks/backup/index.js';
 import { healthChecks } from '../../src/checks/health/index.js';
 import { integrityChecks } from '../../src/checks/integrity/index.js';
 import { poolChecks } from '../../src/checks/pool/index.js';
+import { customQueriesCheck } from '../../src/checks/queries/custom.js';
 import type { Check } from '../../src/checks/types.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { CheckResult, RunResult } from '../../src/result/model.js';
@@ -23,7 +24,12 @@ const CHECKS: Check[] = [
   ...poolChecks.filter((c) => ids.includes(c.id)),
   ...integrityChecks,
   ...backupChecks.filter((c) => ids.includes(c.id)),
+  customQueriesCheck,
 ];
+/** The application's lookup by reference (no index in the planted database) and, in the clean one, a lookup by key. */
+const ORDERS_BY_REF = { name: 'orders_by_ref', sql: 'SELECT id, amount FROM shop.orders WHERE customer_ref = $1', params: ['ref-7'] };
+const USER_BY_ID = { name: 'user_by_id', sql: 'SELECT id, email FROM app.users WHERE id = $1', params: [7] };
+const queries = (q: typeof ORDERS_BY_REF | typeof USER_BY_ID) => ({ queries: { concurrency: 1, duration_s: 0.3, custom: [q] } });
 const CONFIG = {
   pool: { idle_in_transaction_s: 0.5 },
   integrity: { ...fixtureIntegrityConfig, amcheck: { create_extension: true } },
@@ -47,11 +53,11 @@ beforeAll(async () => {
     servers.set(major, m);
     // Clean first: before the planting, the server holds nothing a check should report.
     await createCleanDb(m);
-    const clean = run({ config: validateConfig({ database_url: m.url(CLEAN_DB), ...CONFIG }), checks: CHECKS, signal: new AbortController().signal, log: silentLogger() });
+    const clean = run({ config: validateConfig({ database_url: m.url(CLEAN_DB), ...CONFIG, ...queries(USER_BY_ID) }), checks: CHECKS, signal: new AbortController().signal, log: silentLogger() });
     cleanResults.set(major, await clean);
     await plant(m);
     const t1 = performance.now();
-    results.set(major, await run({ config: validateConfig({ database_url: m.url(DB), ...CONFIG }), checks: CHECKS, signal: new AbortController().signal, log: silentLogger() }));
+    results.set(major, await run({ config: validateConfig({ database_url: m.url(DB), ...CONFIG, ...queries(ORDERS_BY_REF) }), checks: CHECKS, signal: new AbortController().signal, log: silentLogger() }));
     timings.push(`PostgreSQL ${major}: start+plant ${Math.round(t1 - t0)} ms, checks ${Math.round(performance.now() - t1)} ms`);
   }));
   console.log(timings.join('\n'));
@@ -76,6 +82,8 @@ const FOUND: Record<string, (c: CheckResult) => string | undefined> = {
   'integrity.invariants': (c) => (c.findings.some((f) => f.severity === 'error') ? 'broken invariant' : undefined),
   'integrity.corruption': (c) => `amcheck ${String(c.info.amcheck)}: ${kindsChecked(c).join(' + ')} verified${c.findings.some((f) => f.subject === 'verify_heapam') ? ' (verify_heapam needs 14)' : ''}`,
   'integrity.score': (c) => { const m = c.metrics.find((x) => x.name === 'integrity_score'); return `score ${m?.type === 'gauge' ? m.value.toFixed(2) : '?'}`; },
+  'queries.custom': (c) => (/reads all [\d,]+ rows of shop\.orders sequentially/.test(text(c)) ? 'seq scan advice (EXPLAIN ANALYZE)' : undefined),
+  'backup.roundtrip': (c) => (/payments_user_fk/.test(c.reason ?? '') ? 'restore fails on the hidden FK orphan' : undefined),
   'backup.archiving': (c) => (/WAL archiving is failing/.test(text(c)) ? 'failing archive_command' : undefined),
   'health.statements': (c) => {
     const plan = (c.info.plans as Array<{ query: string; method: string }> | undefined)?.find((p) => /customer_ref/.test(p.query));
@@ -141,7 +149,8 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
     expect(a.status, text(a)).toBe('fail');
     expect(text(a)).toMatch(/WAL archiving is failing/);
     const r = check(major, 'backup.roundtrip');
-    if (major === 15) expect(r.status, r.reason).toBe('pass');
+    // With pg_dump of its major (15 here), the round trip meets the orphan hidden behind disabled triggers: the dump does not restore.
+    if (major === 15) expect(r.reason).toMatch(/^the restore failed: .*violates foreign key constraint "payments_user_fk"/);
     else {
       expect(r.status).toBe('skip');
       expect(r.reason).toMatch(new RegExp(`no pg_dump/pg_restore for PostgreSQL ${major}.*Install postgresql-client-${major}`));
@@ -155,6 +164,12 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
       expect(['warn', 'fail'], `${id}: ${c.status} ${c.reason ?? ''} ${text(c)}`).toContain(c.status);
       expect(FOUND[id]!(c), `${id}: ${text(c)}`).toBeDefined();
     }
+  });
+
+  it('queries.custom explains the slow lookup: a sequential scan of shop.orders that an index on customer_ref avoids', () => {
+    const c = check(major, 'queries.custom');
+    expect(FOUND['queries.custom']!(c), text(c)).toBeDefined();
+    expect(text(c)).toMatch(/customer_ref/);
   });
 
   it('health takes plans with EXPLAIN (GENERIC_PLAN) from 16, sampled parameters before', () => {
