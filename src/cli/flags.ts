@@ -1,4 +1,5 @@
 // Maps command-line flags onto config keys (snake_case), keeping only what the user actually set so flags override the file.
+import { parsePgMajor } from '../targets/embedded/builds.js';
 import { ConfigError } from '../util/errors.js';
 
 export interface RunFlags {
@@ -19,6 +20,7 @@ export interface RunFlags {
   push?: string;
   workers?: string;
   segment?: string;
+  pgVersion?: string;
 }
 
 export function splitList(value: string): string[] {
@@ -37,6 +39,7 @@ export function flagsToConfig(f: RunFlags): Record<string, unknown> {
     if ((out.only as string[]).length === 0) throw new ConfigError(`--only: expected a comma-separated list of categories or check ids, got ${JSON.stringify(f.only)}`);
   }
   if (f.skip !== undefined) out.skip = splitList(f.skip);
+  if (f.pgVersion !== undefined) out.embedded = { pg_version: parsePgMajor(f.pgVersion, '--pg-version') };
   if (f.readOnly) out.read_only = true;
   if (f.keepData) out.keep_data = true;
   if (f.format !== undefined) out.formats = splitList(f.format);

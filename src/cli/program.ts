@@ -9,6 +9,7 @@ import { builtinChecks } from '../checks/index.js';
 import { ConfigError, describeError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
 import { terminalSafe } from '../util/terminal-safe.js';
+import { DEFAULT_PG_MAJOR, PG_MAJORS } from '../targets/embedded/builds.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { registerCompareCommand } from './compare-command.js';
@@ -64,6 +65,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--skip <list>', 'skip these categories or check ids, comma-separated')
     .option('--read-only', 'write nothing anywhere (no schema, no keys): only checks that read')
     .option('--keep-data', 'keep the stackprobe schema after the run')
+    .option('--pg-version <major>', `major version of the private PostgreSQL started when DATABASE_URL is not set: ${PG_MAJORS.join(', ')} (default ${DEFAULT_PG_MAJOR})`)
     .option('--format <list>', 'report files to write: json,md,html,junit,prom (default: json,md,html)')
     .option('--baseline <file>', 'compare with this run.json; the comparison goes into report.md and report.html')
     .option('--push <url>', 'push the key figures to this Prometheus Pushgateway after the run')

@@ -12,6 +12,7 @@ import { renderProm } from '../report/prom.js';
 import { pushToGateway } from '../report/push.js';
 import { createProgressView } from '../report/progress.js';
 import { loadPlugins } from '../run/plugins.js';
+import { loadBuild } from '../targets/embedded/builds.js';
 import { run } from '../run/runner.js';
 import { describeError } from '../util/errors.js';
 import { createFileLogger } from '../util/logger.js';
@@ -22,6 +23,8 @@ import { useColor } from './tty.js';
 
 export async function runCommand(flags: RunFlags): Promise<number> {
   const { config, baseDir } = await loadConfig({ env: process.env, ...(flags.config ? { file: flags.config } : {}), flags: flagsToConfig(flags) });
+  // A private server of a major whose build is not installed: stop now (exit 2) with the npm command, not skip every check.
+  if (!config.database_url) await loadBuild(config.embedded.pg_version);
   const checks = [...builtinChecks, ...(await loadPlugins(config.plugins, baseDir))];
   // Plugin ids are known only now; still before any server is touched or any file written.
   validateCheckNames(config, checks, { onlyFlag: flags.only !== undefined, skipFlag: flags.skip !== undefined });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { readStatementSql } from './read-sql.js';
 import { BackupSection } from './sections/backup.js';
 import { CacheSection } from './sections/cache.js';
+import { EmbeddedSection } from './sections/embedded.js';
 import { HealthSection } from './sections/health.js';
 import { IntegritySection } from './sections/integrity.js';
 import { LoadSection } from './sections/load.js';
@@ -93,6 +94,7 @@ export const CustomQuerySchema = z.strictObject({
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   database_url: urlOf(['postgres', 'postgresql'], 'a PostgreSQL URL').optional().describe('Env DATABASE_URL. Without it a private embedded PostgreSQL is started'),
+  embedded: EmbeddedSection,
   redis_url: urlOf(['redis', 'rediss'], 'a Redis URL').optional().describe('Env REDIS_URL'),
   celery_broker_url: urlOf(['redis', 'rediss', 'amqp', 'amqps'], 'a Celery broker URL').optional().describe('Env CELERY_BROKER_URL'),
   celery_result_backend: urlOf(['redis', 'rediss', 'rpc'], 'a Celery result backend URL').optional().describe('Env CELERY_RESULT_BACKEND'),

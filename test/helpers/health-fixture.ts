@@ -7,7 +7,7 @@ export const SLOW_QUERY = 'SELECT id, amount FROM shop.orders WHERE customer_ref
 
 /** Creates database `db` with the shop schema. Planted: no index on orders.customer_id (a foreign key) nor on
  * customer_ref (the slow query's filter), an index never used, and one whose column leads another index. */
-export async function createShop(server: PrivateServer, db: string, opts: { defects: boolean }): Promise<void> {
+export async function createShop(server: PrivateServer, db: string, opts: { defects: boolean; orders?: number }): Promise<void> {
   await server.sql(`CREATE DATABASE ${db}`);
   const ddl = [
     `CREATE SCHEMA shop`,
@@ -16,7 +16,7 @@ export async function createShop(server: PrivateServer, db: string, opts: { defe
        customer_ref text NOT NULL, status text NOT NULL, amount numeric(12,2) NOT NULL, created_at timestamptz NOT NULL)`,
     `INSERT INTO shop.customers SELECT g, 'c' || g || '@example.com', 'Customer ' || g FROM generate_series(1, 2000) g`,
     `INSERT INTO shop.orders SELECT g, 1 + g % 2000, 'ref-' || (g % 5000), (ARRAY['new','paid','shipped'])[1 + g % 3],
-       (g % 997) / 7.0, now() - (g || ' minutes')::interval FROM generate_series(1, 60000) g`,
+       (g % 997) / 7.0, now() - (g || ' minutes')::interval FROM generate_series(1, ${opts.orders ?? 60000}) g`,
     ...(opts.defects
       ? [
           `CREATE INDEX orders_status_idx ON shop.orders (status)`,

@@ -1,4 +1,6 @@
-// Catalog queries of health.server; the checkpoint counters moved to pg_stat_checkpointer in PostgreSQL 17 (chosen here).
+// Catalog queries of health.server; which view holds the checkpoint counters (pg_stat_checkpointer from 17) is chosen here
+// by the feature, from features.ts.
+import { hasCheckpointerView } from './features.js';
 
 export const DATABASE_SQL = `
 SELECT blks_hit::float8 AS hit, blks_read::float8 AS read, temp_files::float8 AS temp_files, temp_bytes::float8 AS temp_bytes,
@@ -7,11 +9,23 @@ SELECT blks_hit::float8 AS hit, blks_read::float8 AS read, temp_files::float8 AS
        current_setting('work_mem') AS work_mem, current_setting('max_wal_size') AS max_wal_size
   FROM pg_stat_database WHERE datname = current_database()`;
 
-export function checkpointsSql(versionNum: number): string {
-  return versionNum >= 170000
-    ? `SELECT num_timed::float8 AS timed, num_requested::float8 AS requested FROM pg_stat_checkpointer`
-    : `SELECT checkpoints_timed::float8 AS timed, checkpoints_req::float8 AS requested FROM pg_stat_bgwriter`;
+export function checkpointsSql(versionNum: number): { view: string; sql: string } {
+  return hasCheckpointerView(versionNum)
+    ? { view: 'pg_stat_checkpointer', sql: `SELECT num_timed::float8 AS timed, num_requested::float8 AS requested FROM pg_stat_checkpointer` }
+    : { view: 'pg_stat_bgwriter', sql: `SELECT checkpoints_timed::float8 AS timed, checkpoints_req::float8 AS requested FROM pg_stat_bgwriter` };
 }
+
+/** WAL volume since the statistics reset and how often a backend found the WAL buffers full (pg_stat_wal, 14+). */
+export const WAL_SQL = `
+SELECT wal_records::float8 AS records, wal_fpi::float8 AS full_page_images, wal_bytes::float8 AS bytes,
+       wal_buffers_full::float8 AS buffers_full, stats_reset::text AS stats_reset, current_setting('wal_buffers') AS wal_buffers
+  FROM pg_stat_wal`;
+
+/** Relation blocks written by client backends themselves against all writers (pg_stat_io, 16+). */
+export const IO_SQL = `
+SELECT coalesce(sum(writes) FILTER (WHERE backend_type = 'client backend'), 0)::float8 AS backend_writes,
+       coalesce(sum(writes), 0)::float8 AS writes
+  FROM pg_stat_io WHERE object = 'relation'`;
 
 /** Tables that read the most blocks from outside shared buffers. $1: schemas (NULL: all but system and stackprobe's). */
 export const TABLE_HITS_SQL = `

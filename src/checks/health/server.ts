@@ -1,13 +1,17 @@
 // health.server: the shared-buffer hit ratio of this database and its tables, temporary files (work_mem too small),
-// checkpoints requested vs timed (max_wal_size too small), and shared_buffers against the database's size.
+// checkpoints requested vs timed (max_wal_size too small), shared_buffers against the database's size, and where the
+// major has them, WAL buffers found full (pg_stat_wal, 14+) and writes done by client backends (pg_stat_io, 16+).
 import type { Check, CheckContext } from '../types.js';
-import { checkpointsSql, DATABASE_SQL, TABLE_HITS_SQL } from './server-sql.js';
-import { healthSession } from './session.js';
+import { hasIoStatsView, hasWalStatsView, majorOf } from './features.js';
+import { checkpointsSql, DATABASE_SQL, IO_SQL, TABLE_HITS_SQL, WAL_SQL } from './server-sql.js';
+import { healthSession, type HealthSession } from './session.js';
 import { bytes } from './words.js';
 
 interface Db { hit: number; read: number; temp_files: number; temp_bytes: number; stats_reset: string | null; database_bytes: number; shared_buffers_bytes: number; work_mem: string; max_wal_size: string }
 interface Checkpoints { timed: number; requested: number }
 interface TableHit { schema: string; table: string; hit: number; read: number; index_hit: number; index_read: number }
+interface Wal { records: number; full_page_images: number; bytes: number; buffers_full: number; stats_reset: string | null; wal_buffers: string }
+interface Io { backend_writes: number; writes: number }
 
 const ratio = (hit: number, read: number): number | null => (hit + read > 0 ? hit / (hit + read) : null);
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
@@ -32,13 +36,34 @@ export const serverCheck: Check = {
     m.headline('buffer_hit_ratio');
     const db = await healthSession(ctx, 'stackprobe-health');
     const d = (await db.query<Db>(DATABASE_SQL))[0]!;
-    const cp = (await db.query<Checkpoints>(checkpointsSql(db.versionNum)))[0]!;
+    const cpSql = checkpointsSql(db.versionNum);
+    const cp = (await db.query<Checkpoints>(cpSql.sql))[0]!;
     const tables = await db.query<TableHit>(TABLE_HITS_SQL, [ctx.config.health.schemas ?? null]);
     cache(ctx, d, tables);
     tempFiles(ctx, d);
-    checkpoints(ctx, d, cp);
+    checkpoints(ctx, d, cp, cpSql.view);
+    await walAndIo(ctx, db);
   },
 };
+
+/** What a major lacks, said once in the result instead of silently leaving a figure out. */
+const lacks = (view: string, since: number, versionNum: number) => `${view} needs PostgreSQL ${since}; this server is PostgreSQL ${majorOf(versionNum)}`;
+
+async function walAndIo(ctx: CheckContext, db: HealthSession): Promise<void> {
+  const v = db.versionNum;
+  const wal = hasWalStatsView(v) ? (await db.query<Wal>(WAL_SQL))[0] : undefined;
+  ctx.info('wal', wal ?? { unavailable: lacks('pg_stat_wal', 14, v) });
+  const io = hasIoStatsView(v) ? (await db.query<Io>(IO_SQL))[0] : undefined;
+  ctx.info('io', io ? { ...io, backend_write_share: io.writes > 0 ? io.backend_writes / io.writes : null } : { unavailable: lacks('pg_stat_io', 16, v) });
+  if (!wal || wal.buffers_full <= 0) return;
+  ctx.finding({
+    severity: 'info',
+    subject: 'wal_buffers',
+    title: `the WAL buffers were full ${Math.round(wal.buffers_full)} times since ${wal.stats_reset ?? 'the statistics began'} (${bytes(wal.bytes)} of WAL); wal_buffers is ${wal.wal_buffers}`,
+    recommendation: 'A backend that finds the WAL buffers full writes WAL itself and waits: raise wal_buffers (e.g. 16MB, or -1 for 1/32 of shared_buffers; needs a restart).',
+    data: { buffers_full: wal.buffers_full, wal_bytes: wal.bytes, wal_buffers: wal.wal_buffers },
+  });
+}
 
 function cache(ctx: CheckContext, d: Db, tables: TableHit[]): void {
   const cfg = ctx.config.health.server;
@@ -75,14 +100,14 @@ function tempFiles(ctx: CheckContext, d: Db): void {
   });
 }
 
-function checkpoints(ctx: CheckContext, d: Db, cp: Checkpoints): void {
+function checkpoints(ctx: CheckContext, d: Db, cp: Checkpoints, view: string): void {
   const cfg = ctx.config.health.server;
   const total = cp.timed + cp.requested;
   const share = total > 0 ? cp.requested / total : 0;
   const high = total > 0 && share > cfg.checkpoints_requested_warn;
   ctx.metrics.gauge('checkpoints_requested_share', {}, 'ratio').set(share);
   ctx.metrics.counter('checkpoints_requested_high', {}, 'servers').add(high ? 1 : 0);
-  ctx.info('checkpoints', { ...cp, requested_share: share, max_wal_size: d.max_wal_size });
+  ctx.info('checkpoints', { ...cp, requested_share: share, max_wal_size: d.max_wal_size, view });
   if (!high) return;
   ctx.finding({
     severity: 'warn',

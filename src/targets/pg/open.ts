@@ -11,9 +11,9 @@ export async function openPostgres(config: Config, log: Logger, onProgress: (tex
   try {
     let url = config.database_url;
     if (!url) {
-      onProgress('DATABASE_URL not set: starting a private embedded PostgreSQL');
-      embedded = await startEmbeddedPostgres();
-      log.info({ port: embedded.port }, 'started private embedded PostgreSQL');
+      onProgress(`DATABASE_URL not set: starting a private embedded PostgreSQL ${config.embedded.pg_version}`);
+      embedded = await startEmbeddedPostgres({ major: config.embedded.pg_version });
+      log.info({ port: embedded.port, major: embedded.major }, 'started private embedded PostgreSQL');
       url = embedded.url;
     }
     const target = await openPg(url, timeouts, { private: embedded !== undefined });
