@@ -7,9 +7,19 @@ import { validateCheckNames, type NameSources } from '../config/check-ids.js';
 import { loadConfig, type ConfigSources, type LoadedConfig } from '../config/load.js';
 import type { RunResult } from '../result/model.js';
 import { readRunFile } from '../result/read.js';
+import { ConfigError } from '../util/errors.js';
 import { rulesForCheck } from '../verdict/rules.js';
 import path from 'node:path';
 import { loadPlugins } from './plugins.js';
+
+async function readBaseline(file: string): Promise<RunResult> {
+  try {
+    return await readRunFile(path.resolve(file));
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`config.report.baseline (--baseline): ${err.message}`);
+    throw err;
+  }
+}
 
 export interface PreparedRun extends LoadedConfig {
   /** Built-in checks and the plugins' checks, every one with thresholds that parse. */
@@ -32,7 +42,7 @@ export async function prepareRun(sources: ConfigSources, names: NameSources = {}
   // enabled, and `config validate` cannot know which flags the run will get.
   for (const check of checks) rulesForCheck(check, config);
   // The baseline is read before the run, so a bad file stops at once instead of after minutes of measuring.
-  const baseline = config.report.baseline ? await readRunFile(path.resolve(config.report.baseline)) : undefined;
+  const baseline = config.report.baseline ? await readBaseline(config.report.baseline) : undefined;
   const maxRegression = parseMargin(config.report.max_regression, 'config.report.max_regression');
   return { ...loaded, checks, maxRegression, ...(baseline ? { baseline } : {}) };
 }
