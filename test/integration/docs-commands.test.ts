@@ -171,11 +171,15 @@ describe('docs', () => {
     const urls = { DATABASE_URL: db.url, REDIS_URL, CELERY_BROKER_URL: REDIS_URL, CELERY_RESULT_BACKEND: REDIS_URL };
     const failures: string[] = [];
     let ran = 0;
+    const timings: string[] = [];
     for (const b of blocks.filter((x) => ['sh', 'bash'].includes(x.lang) && x.notRun === undefined)) {
+      const t0 = performance.now();
       const r = await bash(adapt(b.text, urls), project, env);
+      timings.push(`${b.file}:${b.line} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       ran++;
       if (r.code !== b.exit || r.out.includes('unexpected error')) failures.push(`${b.file}:${b.line}: exit ${r.code} (expected ${b.exit})\n${r.out.slice(-3000)}`);
     }
+    process.stdout.write(`docs blocks: ${timings.join(', ')}\n`);
     expect(failures).toEqual([]);
     expect(ran).toBeGreaterThan(1);
 
@@ -193,6 +197,7 @@ describe('docs', () => {
       expect(['pass', 'warn']).toContain(c.status);
       expect(c.metrics.some((m) => m.type === 'trend' && m.summary.count > 0)).toBe(true);
     }
-    expect(await privateServerDirs()).toEqual(before);
+    // None of its own left behind (other processes on the machine may start and remove theirs meanwhile).
+    expect((await privateServerDirs()).filter((d) => !before.includes(d))).toEqual([]);
   }, 600_000);
 });
