@@ -1,18 +1,15 @@
 // Commander wiring only: parse arguments, call the library, map errors to exit codes and messages.
 import { Command, CommanderError, Option } from 'commander';
-import { configJsonSchema } from '../config/schema.js';
-import { validateCheckNames } from '../config/check-ids.js';
-import { loadConfig } from '../config/load.js';
-import { loadPlugins } from '../run/plugins.js';
-import { renderConfigDocs } from '../config/docs-table.js';
 import { builtinChecks } from '../checks/index.js';
 import { ConfigError, describeError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
+import { nearest } from '../util/closest.js';
 import { terminalSafe } from '../util/terminal-safe.js';
 import { DEFAULT_PG_MAJOR, PG_MAJORS } from '../targets/embedded/builds.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { registerCompareCommand } from './compare-command.js';
+import { registerConfigCommand } from './config-command.js';
 import { registerHistoryCommand } from './history-command.js';
 import { registerMergeCommand } from './merge-command.js';
 import { reportCommand } from './report-command.js';
@@ -56,7 +53,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   // The reference tool's top-level flags: `stackprobe --quick`, `stackprobe --report-only run.json`.
   addRunOptions(program).option('--report-only <file>', 'rebuild the reports from a run.json (same as `stackprobe report FILE`)');
-  program.action(async (opts: RunFlags & { reportOnly?: string }) => {
+  program.action(async (opts: RunFlags & { reportOnly?: string }, cmd: Command) => {
+    if (cmd.args.length > 0) unknownCommand(program, cmd.args[0]!);
     setExit(opts.reportOnly ? await reportCommand(opts.reportOnly, { format: 'md,console', ...(opts.output ? { output: opts.output } : {}) }) : await runCommand(opts));
   });
 
@@ -86,28 +84,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-color', 'no ANSI colours')
     .action(async (file: string, opts: { format?: string; output?: string; color?: boolean }) => setExit(await reportCommand(file, opts)));
 
-  const config = program.command('config').description('the configuration file');
-  config
-    .command('schema')
-    .description('print the JSON Schema of the config file')
-    .action(() => {
-      process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
-    });
-  config
-    .command('docs')
-    .description('print the config reference as a Markdown table (docs/config.md is made from it)')
-    .action(() => {
-      process.stdout.write(renderConfigDocs(configJsonSchema()));
-    });
-  config
-    .command('validate')
-    .description('validate a config file (with the environment) and print the effective config, URLs redacted')
-    .argument('<file>', 'the JSON config file')
-    .action(async (file: string) => {
-      const { config: c, baseDir } = await loadConfig({ env: process.env, file });
-      validateCheckNames(c, [...builtinChecks, ...(await loadPlugins(c.plugins, baseDir))]);
-      process.stdout.write(`${redactText(JSON.stringify(c, null, 2))}\n`);
-    });
+  registerConfigCommand(program);
 
   program
     .command('checks')
@@ -119,8 +96,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerCompareCommand(program, setExit);
   registerHistoryCommand(program, setExit);
   registerMergeCommand(program, setExit);
+  // Only the root, and only now (subcommands copied the strict setting when created): a stray word reaches the root's
+  // action, which names it as an unknown command instead of commander's "too many arguments".
+  program.allowExcessArguments(true);
 
   return program;
+}
+
+/** `stackprobe rnu`: "unknown command 'rnu'. Did you mean 'run'?", exit 2. */
+function unknownCommand(program: Command, name: string): never {
+  const guess = nearest(name, program.commands.map((c) => c.name()));
+  const shown = terminalSafe(name.length > 80 ? `${name.slice(0, 77)}...` : name);
+  program.error(`error: unknown command '${shown}'.${guess ? ` Did you mean '${guess}'?` : ' (`stackprobe --help` lists them)'}`, { exitCode: EXIT.usage, code: 'commander.unknownCommand' });
 }
 
 /** Parses argv and runs; returns the exit code. Expected failures print one line, never a stack trace. */

@@ -1,17 +1,13 @@
 // `stackprobe run`: load config, load plugins, run with a live progress view, write reports, print the summary.
 import path from 'node:path';
-import { builtinChecks } from '../checks/index.js';
-import { compareRuns, comparisonHeadline, parseMargin } from '../compare/index.js';
-import { readRunFile } from '../result/read.js';
-import { validateCheckNames } from '../config/check-ids.js';
-import { loadConfig } from '../config/load.js';
+import { compareRuns, comparisonHeadline } from '../compare/index.js';
 import { renderConsoleSummary } from '../report/console.js';
 import { writeReports } from '../report/index.js';
 import { renderJson } from '../report/json.js';
 import { renderProm } from '../report/prom.js';
 import { pushToGateway } from '../report/push.js';
 import { createProgressView } from '../report/progress.js';
-import { loadPlugins } from '../run/plugins.js';
+import { prepareRun } from '../run/prepare.js';
 import { loadBuild } from '../targets/embedded/builds.js';
 import { run } from '../run/runner.js';
 import { describeError } from '../util/errors.js';
@@ -22,15 +18,11 @@ import { flagsToConfig, type RunFlags } from './flags.js';
 import { useColor } from './tty.js';
 
 export async function runCommand(flags: RunFlags): Promise<number> {
-  const { config, baseDir } = await loadConfig({ env: process.env, ...(flags.config ? { file: flags.config } : {}), flags: flagsToConfig(flags) });
+  // The same validation as `config validate`, before any server is touched or any file written.
+  const sources = { env: process.env, ...(flags.config ? { file: flags.config } : {}), flags: flagsToConfig(flags) };
+  const { config, checks, baseline, maxRegression } = await prepareRun(sources, { onlyFlag: flags.only !== undefined, skipFlag: flags.skip !== undefined });
   // A private server of a major whose build is not installed: stop now (exit 2) with the npm command, not skip every check.
   if (!config.database_url) await loadBuild(config.embedded.pg_version);
-  const checks = [...builtinChecks, ...(await loadPlugins(config.plugins, baseDir))];
-  // Plugin ids are known only now; still before any server is touched or any file written.
-  validateCheckNames(config, checks, { onlyFlag: flags.only !== undefined, skipFlag: flags.skip !== undefined });
-  // The baseline is read before the run, so a bad file stops at once (exit 2) instead of after minutes of measuring.
-  const baseline = config.report.baseline ? await readRunFile(path.resolve(config.report.baseline)) : undefined;
-  const maxRegression = parseMargin(config.report.max_regression, 'config.report.max_regression');
   const outDir = await prepareOutputDir(config.output, flags.output !== undefined ? '--output' : 'config.output');
   const logFile = path.join(outDir, 'stackprobe.log');
   const logger = createFileLogger(logFile, config.log_level);

@@ -56,19 +56,23 @@ export function mergeDeep(base: Record<string, unknown>, over: Record<string, un
   return out;
 }
 
+const READ_ERRORS: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'it is a directory, not a file', EACCES: 'permission denied' };
+
 async function readConfigFile(file: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`config file ${file}: cannot read it (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})`);
+    throw new ConfigError(`config file ${file}: cannot read it (${READ_ERRORS[code ?? ''] ?? code ?? String(err)})`);
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // A byte-order mark, as some Windows editors write, is not part of the JSON.
+    parsed = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (err) {
-    throw new ConfigError(`config file ${file}: not valid JSON: ${(err as Error).message}`);
+    const hint = /^\s*\/\/|\/\*/m.test(text) ? ' (JSON has no comments: write them as "$comment" or "// key" keys, as example_config.json does)' : '';
+    throw new ConfigError(`config file ${file}: not valid JSON: ${(err as Error).message}${hint}`);
   }
   if (!isPlainObject(parsed)) throw new ConfigError(`config file ${file}: expected a JSON object at the top level`);
   return stripComments(parsed) as Record<string, unknown>;

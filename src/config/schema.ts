@@ -156,6 +156,9 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export type ThresholdSpec = z.output<typeof thresholdSpec>;
 export type CustomQuery = z.output<typeof CustomQuerySchema>;
 
+/** Keys the loader ignores (src/config/load.ts): `$comment` and anything starting with `//`. */
+export const COMMENT_KEY = '^(\\$comment$|//)';
+
 export function configJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(ConfigSchema, {
     io: 'input',
@@ -164,6 +167,9 @@ export function configJsonSchema(): Record<string, unknown> {
     override: (ctx) => {
       const def = ctx.zodSchema._zod.def;
       if (def.type === 'default' && ctx.jsonSchema.default === undefined) ctx.jsonSchema.default = JSON.parse(JSON.stringify(def.defaultValue)) as unknown;
+      // The loader drops `$comment` and `//…` keys before validation; the JSON Schema says so, so an editor (and ajv)
+      // accept a commented config such as example_config.json.
+      if (ctx.jsonSchema.type === 'object') ctx.jsonSchema.patternProperties = { [COMMENT_KEY]: {} };
     },
   }) as Record<string, unknown>;
 }

@@ -1,7 +1,7 @@
 // Input validated at the edge, through the built CLI: bad numbers, shares, unknown check ids, `--only ''`, an unusable
 // --output and crafted run.json files each exit 2 with one line naming the place, before any server is touched.
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,47 @@ describe('check ids', () => {
     expect(ok.code, ok.stderr).toBe(1);
     expect(ok.stdout + ok.stderr).toContain('fixture.throwing');
     oneLineExit2(await runCli(['run', '--config', file, '--only', 'fixture.throwin', '--output', out], { env: CLOSED }), 'did you mean "fixture.throwing"?');
+  });
+});
+
+describe('config validate is run\'s validation', () => {
+  const hostileKey = `\u001b[2J\u001b]0;owned\u0007${'x'.repeat(100_000)}`;
+  it.each([
+    ['a malformed threshold', { checks: { 'queries.basic': { thresholds: { query_duration: ['p(95<100'] } } } }, 'config.checks["queries.basic"].thresholds["query_duration"][0]: expected a threshold like'],
+    ['a missing plugin file', { plugins: ['./no-such-plugin.js'] }, 'config.plugins[0] (./no-such-plugin.js): cannot load the module'],
+    ['a misspelt check id', { checks: { 'queries.basik': { enabled: false } } }, 'config.checks["queries.basik"]: unknown check id "queries.basik"; did you mean "queries.basic"?'],
+    ['an unknown key', { queries: { concurency: 2 } }, 'config.queries.concurency: unknown key; did you mean "concurrency"?'],
+    ['a malformed margin', { report: { max_regression: 'lots' } }, 'config.report.max_regression: expected a margin like "10%" or 0.1, got "lots"'], ['a bad baseline file', { report: { baseline: '/nonexistent/run.json' } }, 'config.report.baseline (--baseline): /nonexistent/run.json: cannot read it'],
+    ['a hostile key', { thresholds: { [hostileKey]: 1 } }, 'config.thresholds["\\u001b[2J\\u001b]0;owned\\u0007xxx'],
+  ])('%s: the same exit 2 and the same message from both, and run writes nothing', async (name, content, message) => {
+    const file = await configFile(`same-${name.replace(/\W/g, '-')}.json`, content);
+    const out = path.join(dir, `never-${name.replace(/\W/g, '-')}`);
+    const [validate, run] = await Promise.all([runCli(['config', 'validate', file]), runCli(['run', '--config', file, '--output', out], { env: CLOSED })]);
+    oneLineExit2(validate, `stackprobe: ${message}`);
+    oneLineExit2(run, `stackprobe: ${message}`);
+    expect(run.stderr).toBe(validate.stderr);
+    expect(validate.stdout).toBe('');
+    expect(validate.stderr).not.toContain('\u001b');
+    expect(validate.stderr.length).toBeLessThan(400);
+    await expect(stat(out)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a config path that is a directory exits 2 from both', async () => {
+    const message = `stackprobe: config file ${dir}: cannot read it (it is a directory, not a file)`;
+    oneLineExit2(await runCli(['config', 'validate', dir]), message);
+    oneLineExit2(await runCli(['run', '--config', dir, '--output', path.join(dir, 'never-dir')], { env: CLOSED }), message);
+  });
+});
+
+describe('commands', () => {
+  it('a misspelt command exits 2 naming the nearest one (it used to say "too many arguments")', async () => {
+    const cases = [
+      ['rnu', "error: unknown command 'rnu'. Did you mean 'run'?"],
+      ['comapre', "error: unknown command 'comapre'. Did you mean 'compare'?"],
+      ['xyzzy', "error: unknown command 'xyzzy'. (`stackprobe --help` lists them)"],
+    ] as const;
+    const runs = await Promise.all(cases.map(([word]) => runCli([word])));
+    runs.forEach((r, i) => oneLineExit2(r, cases[i]![1]));
   });
 });
 

@@ -1,7 +1,8 @@
 // Config: precedence (env < file < flags), errors that name the field, the reference tool's format, the example file.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, validateConfig } from '../../src/config/load.js';
 import { configJsonSchema } from '../../src/config/schema.js';
@@ -44,7 +45,7 @@ describe('config validation', () => {
   it('rejects unknown keys, naming each', () => {
     expect(messageOf(() => validateConfig({ thresholds: { query_tme_ms: 5 }, colour: true }))).toBe(
       [
-        'config.thresholds.query_tme_ms: unknown key (not part of the config schema; see `stackprobe config schema`)',
+        'config.thresholds.query_tme_ms: unknown key; did you mean "query_time_ms"?',
         'config.colour: unknown key (not part of the config schema; see `stackprobe config schema`)',
       ].join('\n'),
     );
@@ -136,11 +137,48 @@ describe('loadConfig', () => {
     expect(config.queries.custom.length).toBeGreaterThan(0);
     expect(config.plugins.length).toBeGreaterThan(0);
   });
+
+  it('example_config.json validates against its own $schema (ajv, draft 2020-12) and shows every section', async () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const example = JSON.parse(await readFile(path.join(root, 'example_config.json'), 'utf8')) as Record<string, unknown>;
+    const schema = JSON.parse(await readFile(path.resolve(root, String(example.$schema)), 'utf8')) as { properties: Record<string, { type?: string }> };
+    // Formats (date-time, uri) are zod's to check; ajv would only warn that it does not know them.
+    const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
+    const validate = ajv.compile(schema);
+    expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
+    // Every object section of the schema (what the README promises), and every scalar, set or explained in a comment.
+    const shown = Object.keys(example).map((k) => k.replace(/^\/\/ /, ''));
+    expect(Object.keys(schema.properties).filter((k) => !shown.includes(k))).toEqual([]);
+  });
+
+  it('a byte-order mark is skipped; comments, a directory and hostile keys get a clear, terminal-safe message', async () => {
+    const bom = await file('bom.json', '\uFEFF{ "mode": "full" }');
+    expect((await loadConfig({ file: bom })).config.mode).toBe('full');
+    const commented = await file('commented.json', '{\n  // tight for CI\n  "mode": "quick"\n}');
+    await expect(loadConfig({ file: commented })).rejects.toThrow(/not valid JSON: .*JSON has no comments: write them as "\$comment" or "\/\/ key" keys/);
+    await expect(loadConfig({ file: dir })).rejects.toThrow(/cannot read it \(it is a directory, not a file\)/);
+    const hostileKey = `\u001b]0;pwned\u0007\u001b[2J${'k'.repeat(200_000)}`;
+    const hostile = await file('hostile.json', JSON.stringify({ thresholds: { [hostileKey]: 1 } }));
+    const message = await loadConfig({ file: hostile }).then(() => '', (err: Error) => err.message);
+    expect(message).toMatch(/^config\.thresholds\["\\u001b\]0;pwned\\u0007\\u001b\[2Jk+\.\.\."\]: unknown key/);
+    expect(message).not.toContain('\u001b');
+    expect(message.length).toBeLessThan(300);
+  });
+
+  it('an unknown key names the nearest known one at its level', async () => {
+    const f = await file('typos.json', JSON.stringify({ thresholdz: {}, queries: { concurency: 2 }, checks: { 'queries.basic': { tresholds: {} } }, zzzzzz: 1 }));
+    const message = await loadConfig({ file: f }).then(() => '', (err: Error) => err.message);
+    expect(message.split('\n').sort()).toEqual([
+      'config.checks["queries.basic"].tresholds: unknown key; did you mean "thresholds"?',
+      'config.queries.concurency: unknown key; did you mean "concurrency"?',
+      'config.thresholdz: unknown key; did you mean "thresholds"?',
+      'config.zzzzzz: unknown key (not part of the config schema; see `stackprobe config schema`)',
+    ]);
+  });
 });
 
 describe('docs', () => {
   it('docs/config.md and docs/config.schema.json match the schema (regenerate with `npm run docs`)', async () => {
-    const { readFile } = await import('node:fs/promises');
     const { renderConfigDocs } = await import('../../src/config/docs-table.js');
     const root = path.resolve(import.meta.dirname, '../..');
     expect(await readFile(path.join(root, 'docs/config.md'), 'utf8')).toContain(renderConfigDocs(configJsonSchema()));

@@ -1,10 +1,10 @@
 // tasks.bullmq: one probed BullMQ queue (the user's, or stackprobe's self-test with its own worker): connections, adding probe jobs, seeing them finish, cleanup.
 import { randomBytes } from 'node:crypto';
-import { Queue, QueueEvents, Worker } from 'bullmq';
+import type { Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withTimeout } from '../../exec/timeout.js';
 import { endClient } from '../../targets/redis/target.js';
-import { describeError } from '../../util/errors.js';
+import { describeError, SkipCheck } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import type { CheckContext } from '../types.js';
 import { Completions } from './bullmq-completions.js';
@@ -14,6 +14,21 @@ export type ProbeKind = 'self_test' | 'queue';
 /** The self-test's queue name; it lives under stackprobe's own run prefix, so it never meets a user's queue. */
 export const SELF_TEST_QUEUE = 'stackprobe';
 const CLOSE_MS = 5000;
+
+type BullMQ = typeof import('bullmq');
+
+/** BullMQ is an optional dependency: most stacks probed are Celery's, so it is loaded only when this check runs. */
+export async function loadBullmq(specifier = 'bullmq'): Promise<BullMQ> {
+  try {
+    return (await import(specifier)) as BullMQ;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(`'${specifier}'`)) {
+      throw new SkipCheck(`the optional package ${specifier} is not installed (npm install ${specifier}, or npm ci without --omit=optional)`);
+    }
+    throw err;
+  }
+}
 
 export interface JobTimes {
   /** Wall-clock ms (the adder's clock). */
@@ -69,6 +84,7 @@ function num(v: string | null | undefined): number | undefined {
 }
 
 export async function openLane(ctx: CheckContext, kind: ProbeKind): Promise<Lane> {
+  const { Queue, QueueEvents, Worker } = await loadBullmq();
   const cfg = ctx.config.tasks.bullmq;
   const queueName = kind === 'self_test' ? SELF_TEST_QUEUE : cfg.queue!;
   const prefix = kind === 'self_test' ? `${ctx.targets.redis!.keyPrefix}bull` : cfg.prefix;

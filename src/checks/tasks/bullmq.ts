@@ -2,7 +2,7 @@
 import type { Config, ThresholdSpec } from '../../config/schema.js';
 import { SkipCheck } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
-import { openLane, type Lane, type ProbeKind } from './bullmq-lane.js';
+import { loadBullmq, openLane, type Lane, type ProbeKind } from './bullmq-lane.js';
 import { runRoundtrip } from './bullmq-roundtrip.js';
 import { runThroughput } from './bullmq-throughput.js';
 
@@ -81,6 +81,7 @@ export const bullmqCheck: Check = {
   async run(ctx) {
     const todo = kinds(ctx.config);
     if (todo.length === 0) throw new SkipCheck(NO_BULLMQ_QUEUE);
+    await loadBullmq(); // skips with the reason when the optional package is not installed
     describeBullmqMetrics(ctx);
     for (const kind of todo) {
       if (ctx.signal.aborted) break;

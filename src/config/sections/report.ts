@@ -7,7 +7,7 @@ export const ReportSection = z
   .strictObject({
     baseline: z.string().optional().describe('A run.json to compare this run against; the comparison goes into report.md and report.html (flag --baseline)'),
     max_regression: z
-      .union([z.number().min(0), z.string().regex(MARGIN)], { error: 'expected a margin like "10%" or 0.1' })
+      .union([z.number().min(0), z.string().regex(MARGIN, { error: 'expected a margin like "10%" or 0.1' })], { error: 'expected a margin like "10%" or 0.1' })
       .default('10%')
       .describe('Allowed worsening before a metric counts as a regression: "10%", 0.1 (p95 of latencies, error and hit rates, throughput)'),
     min_regression_ms: z.number({ error: 'expected a number of milliseconds' }).min(0, { error: 'expected a number of milliseconds' }).default(0.5)

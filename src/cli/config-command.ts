@@ -1,0 +1,31 @@
+// `stackprobe config schema|docs|validate`: the config file's schema, its reference table, and validation that is
+// exactly run's (src/run/prepare.ts), so a config that validates is one that starts.
+import type { Command } from 'commander';
+import { renderConfigDocs } from '../config/docs-table.js';
+import { configJsonSchema } from '../config/schema.js';
+import { prepareRun } from '../run/prepare.js';
+import { redactText } from '../util/redact.js';
+
+export function registerConfigCommand(program: Command): void {
+  const config = program.command('config').description('the configuration file');
+  config
+    .command('schema')
+    .description('print the JSON Schema of the config file')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+    });
+  config
+    .command('docs')
+    .description('print the config reference as a Markdown table (docs/config.md is made from it)')
+    .action(() => {
+      process.stdout.write(renderConfigDocs(configJsonSchema()));
+    });
+  config
+    .command('validate')
+    .description("validate a config file (with the environment) exactly as `run` does before it starts, and print the effective config, URLs redacted")
+    .argument('<file>', 'the JSON config file')
+    .action(async (file: string) => {
+      const { config: c } = await prepareRun({ env: process.env, file });
+      process.stdout.write(`${redactText(JSON.stringify(c, null, 2))}\n`);
+    });
+}
