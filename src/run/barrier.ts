@@ -62,6 +62,7 @@ export async function startBarrier(db: pg.Pool, me: BarrierMember, opts: { timeo
   if (arrived.rowCount !== 1) throw new BarrierError(`segment ${me.segment.index}/${n} is no longer a member of run ${me.runId} (its session ended): cannot start`);
   // The best clock reading (shortest round trip) maps the server's clock onto this process's monotonic clock.
   let best = { rtt: Infinity, offset: 0 };
+  let said = '';
   for (;;) {
     opts.signal.throwIfAborted();
     const a = performance.now();
@@ -88,7 +89,9 @@ export async function startBarrier(db: pg.Pool, me: BarrierMember, opts: { timeo
     if (present.length < n && waited > opts.timeoutMs) {
       await fail(db, `segment${missing.length > 1 ? 's' : ''} ${segmentList(missing, n)} did not arrive at the start barrier within ${Math.round(opts.timeoutMs / 1000)} s (arrived: ${segmentList(present, n) || 'none'}); load.start_timeout_ms`);
     }
-    if (present.length < n) opts.progress?.(`waiting for segment${missing.length > 1 ? 's' : ''} ${segmentList(missing, n)} at the start barrier (${Math.round(waited / 1000)} s)`);
+    const text = `waiting for segment${missing.length > 1 ? 's' : ''} ${segmentList(missing, n)} at the start barrier (${Math.round(waited / 1000)} s)`;
+    // Said when it changes (about once a second), not at every look.
+    if (present.length < n && text !== said) opts.progress?.((said = text));
     await sleep(POLL_MS, opts.signal);
   }
 }

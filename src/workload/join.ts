@@ -69,6 +69,7 @@ const READY_POLL_MS = 100;
 /** Waits (bounded, with progress) until the preparing segment marks the schema ready; fails when it failed or is gone. */
 export async function waitReady(c: pg.PoolClient, me: Membership, opts: WorkloadOptions, timeoutMs: number): Promise<Record<string, number>> {
   const t0 = performance.now();
+  let said = '';
   for (;;) {
     opts.signal.throwIfAborted();
     const res = await c.query<{ ready: boolean; failed: string | null; rows: Record<string, number> | null }>(`SELECT ready_at IS NOT NULL AS ready, failed, rows FROM ${wl('_run')}`);
@@ -82,7 +83,8 @@ export async function waitReady(c: pg.PoolClient, me: Membership, opts: Workload
     }
     const waited = performance.now() - t0;
     if (waited > timeoutMs) throw new Error(`the workload of run ${me.runId} was not ready after ${Math.round(waited / 1000)} s (segment ${preparer.segment}/${me.segment.count} is still preparing it)`);
-    opts.progress?.(`waiting for segment ${preparer.segment}/${me.segment.count} to prepare the workload (${Math.round(waited / 1000)} s)`);
+    const text = `waiting for segment ${preparer.segment}/${me.segment.count} to prepare the workload (${Math.round(waited / 1000)} s)`;
+    if (text !== said) opts.progress?.((said = text)); // once a second, not at every look
     await sleep(READY_POLL_MS, opts.signal);
   }
 }
