@@ -107,7 +107,12 @@ export async function leaveRun(pgt: PgTarget, session: MemberSession, me: Member
           await c.query(`DELETE FROM ${wl('_members')} WHERE segment = $1 AND pid = $2`, [me.segment.index, session.pid]);
           await reapDead(c);
           const left = await members(c);
-          if (left.length > 0) return 'others remain';
+          if (left.length > 0) {
+            // The others wait at the start barrier for this segment: once it has left before the start, tell them now
+            // rather than at their timeout.
+            await c.query(`UPDATE ${wl('_run')} SET failed = coalesce(failed, $1) WHERE start_at IS NULL`, [`segment ${me.segment.index}/${me.segment.count} left before the stages started (interrupted or failed; see its output)`]);
+            return 'others remain';
+          }
           if (keep) return 'kept';
           const dependents = await outsideDependents(c, SCHEMA);
           if (dependents.length) throw new Error(refusalToDrop(SCHEMA, dependents));

@@ -5,8 +5,11 @@ import { wl } from './sql.js';
 
 /** Advisory lock key ('stkp', 2): held (per transaction) while a segment joins or leaves, so two never decide at once. */
 const MUTEX: [number, number] = [0x73746b70, 2];
-/** Joining or leaving waits at most this long for the mutex (another segment's decision takes milliseconds). */
-const MUTEX_WAIT = '15s';
+/**
+ * Joining or leaving waits at most this long for the mutex: another segment's decision takes milliseconds, but the one
+ * that replaces a large leftover schema holds it while DROP SCHEMA runs.
+ */
+const MUTEX_WAIT = '60s';
 
 export interface Membership {
   runId: string;
