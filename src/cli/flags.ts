@@ -21,6 +21,7 @@ export interface RunFlags {
   workers?: string;
   segment?: string;
   pgVersion?: string;
+  runId?: string;
 }
 
 export function splitList(value: string): string[] {
@@ -47,11 +48,11 @@ export function flagsToConfig(f: RunFlags): Record<string, unknown> {
   if (f.baseline !== undefined || f.push !== undefined) {
     out.report = { ...(f.baseline !== undefined ? { baseline: f.baseline } : {}), ...(f.push !== undefined ? { push_url: f.push } : {}) };
   }
-  if (f.workers !== undefined || f.segment !== undefined) {
+  if (f.workers !== undefined || f.segment !== undefined || f.runId !== undefined) {
     // A number when it looks like one, else the text as given, so the schema's message names config.load.workers.
     const workers = f.workers !== undefined && /^\d+$/.test(f.workers.trim()) ? Number(f.workers) : f.workers;
     const prev = (out.load ?? {}) as Record<string, unknown>;
-    out.load = { ...prev, ...(workers !== undefined ? { workers } : {}), ...(f.segment !== undefined ? { segment: f.segment } : {}) };
+    out.load = { ...prev, ...(workers !== undefined ? { workers } : {}), ...(f.segment !== undefined ? { segment: f.segment } : {}), ...(f.runId !== undefined ? { run_id: f.runId } : {}) };
   }
   return out;
 }

@@ -69,6 +69,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--push <url>', 'push the key figures to this Prometheus Pushgateway after the run')
     .option('--workers <n>', 'load: spread the virtual users over N worker threads (histograms merged exactly)')
     .option('--segment <i/n>', 'load: run the i-th of n equal shares of the load (one machine each; then `stackprobe merge`)')
+    .option('--run-id <id>', 'load: segments with the same run id share one workload schema and start together (default: derived from the config)')
     .addOption(new Option('--log-level <level>', 'level of stackprobe.log').choices(['debug', 'info', 'warn', 'error']))
     .option('--json', 'print run.json on stdout (the summary and progress go to stderr)')
     .option('--no-color', 'no ANSI colours')

@@ -8,20 +8,18 @@ import { summarize } from '../result/summary.js';
 import { ConfigError } from '../util/errors.js';
 import { evaluateThresholds, statusFromOutcomes, type ThresholdRule } from '../verdict/evaluate.js';
 import { parseSelector, parseThreshold } from '../verdict/threshold-parser.js';
+import { markMerged, segmentFacts, type SegmentFacts } from './segments.js';
 import { mergeSeries } from './series.js';
 
 export interface MergeOutput {
   result: RunResult;
-  /** Things the user should know (a missing segment, different modes); never fatal. */
+  /** Things the user should know (a missing segment, different modes); never fatal here (the command decides). */
   warnings: string[];
+  /** The segments given, missing, and the largest start skew. */
+  segments: SegmentFacts;
 }
 
-/** The segment a result ran (`i/n`), from its load check; `1/1` when it has none. */
-export function segmentOf(r: RunResult): string {
-  const load = r.checks.find((c) => c.category === 'load' && c.status !== 'skip');
-  const d = load?.info.distribution as { segment?: string } | undefined;
-  return d?.segment ?? '1/1';
-}
+export { segmentOf } from './segments.js';
 
 /** The rules a result was judged by, rebuilt from its threshold outcomes so the merged result is judged the same way. */
 function rulesOf(outcomes: ThresholdOutcome[]): ThresholdRule[] {
@@ -55,22 +53,6 @@ export function mergeCheck(parts: CheckResult[], labels: string[]): CheckResult 
   };
 }
 
-function checkSegments(results: RunResult[], files: string[]): string[] {
-  const warnings: string[] = [];
-  const segs = results.map(segmentOf);
-  const counts = new Set(segs.map((s) => s.split('/')[1]));
-  if (counts.size > 1) throw new ConfigError(`the results come from different splits (${segs.join(', ')}): merge segments of one run only`);
-  const seen = new Map<string, string>();
-  segs.forEach((s, i) => {
-    if (s !== '1/1' && seen.has(s)) throw new ConfigError(`${files[i]}: segment ${s} is also in ${seen.get(s)}; each segment once`);
-    seen.set(s, files[i]!);
-  });
-  const n = Number([...counts][0]);
-  if (n > 1 && seen.size < n) warnings.push(`only ${seen.size} of ${n} segments given (${[...seen.keys()].sort().join(', ')}): the merged load is a part of the whole`);
-  if (new Set(results.map((r) => r.mode)).size > 1) warnings.push(`the results ran in different modes (${results.map((r) => r.mode).join(', ')})`);
-  return warnings;
-}
-
 /**
  * The integrity score of the merged checks, recomputed by the same pure function the run used (a merged gauge would
  * only keep one segment's value): merge, report and compare then agree on one figure.
@@ -87,14 +69,14 @@ export function mergeRunResults(results: RunResult[], files: string[] = results.
   if (results.length === 0) throw new ConfigError('merge: expected at least one run.json');
   const versions = new Set(results.map((r) => r.schemaVersion));
   if (versions.size > 1) throw new ConfigError(`merge: the results have different schema versions (${[...versions].join(', ')})`);
-  const warnings = checkSegments(results, files);
-  const labels = results.map(segmentOf);
+  const segments = segmentFacts(results, files);
+  const labels = segments.labels;
   const ids: string[] = [];
   for (const r of results) for (const c of r.checks) if (!ids.includes(c.id)) ids.push(c.id);
   const checks = ids.map((id) => {
     const parts = results.map((r) => r.checks.find((c) => c.id === id));
     const present = parts.flatMap((p, i) => (p ? [{ p, label: labels[i]! }] : []));
-    return mergeCheck(present.map((x) => x.p), present.map((x) => x.label));
+    return markMerged(mergeCheck(present.map((x) => x.p), present.map((x) => x.label)), segments);
   });
   rescoreIntegrity(checks);
   const first = results[0]!;
@@ -112,5 +94,5 @@ export function mergeRunResults(results: RunResult[], files: string[] = results.
     ...first, startedAt, endedAt, durationMs, interrupted: results.some((r) => r.interrupted), readOnly: results.every((r) => r.readOnly),
     checks, summary, recommendations: recommendations(checks, summary),
   };
-  return { result, warnings };
+  return { result, warnings: segments.warnings, segments };
 }

@@ -100,3 +100,14 @@ export function plannedRows(plan: WorkloadPlan): Record<string, number> {
     prices: plan.securities * plan.priceDays.length,
   };
 }
+
+/**
+ * The accounts segment `index` of `count` writes to: a contiguous, disjoint slice of 1..accounts (the slices cover
+ * them all), so the inserts of two segments never touch one account. With fewer accounts than segments, a segment
+ * shares its neighbour's account rather than writing nowhere.
+ */
+export function segmentAccounts(accounts: number, index: number, count: number): { from: number; to: number } {
+  const from = Math.floor((accounts * (index - 1)) / count) + 1;
+  const to = Math.floor((accounts * index) / count);
+  return to >= from ? { from, to } : { from: Math.min(from, accounts), to: Math.min(from, accounts) };
+}

@@ -1,4 +1,4 @@
-// Dedicated sessions for the workload: one holding an advisory lock for the run, and cancellable statements for the load.
+// Dedicated sessions for the workload: the one that stands for this segment while the run lasts, and cancellable statements.
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
@@ -7,16 +7,19 @@ import type { PgTarget } from '../targets/pg/target.js';
 import { withTimeout } from '../exec/timeout.js';
 import { quoteIdent, wl } from './sql.js';
 
-/** Advisory lock key ('stkp', 1): two stackprobe runs against one database must not share (or drop) one schema. */
-const LOCK_KEY: [number, number] = [0x73746b70, 1];
-
-export interface LockSession {
-  release(): Promise<void>;
+export interface MemberSession {
+  readonly client: pg.PoolClient;
+  /** The server process of this session: the member row names it, so a killed segment is told by its absence. */
+  readonly pid: number;
+  close(failure?: Error): Promise<void>;
 }
 
-/** Takes the workload lock on its own session, held until release(); throws when another run holds it. */
-export async function acquireWorkloadLock(pg: PgTarget): Promise<LockSession> {
-  const pool = pg.createPool({ max: 1, applicationName: 'stackprobe-workload-lock' });
+/**
+ * Opens the session that stands for this segment while the run lasts (its row in stackprobe._members is alive while
+ * this session is). Ending it is what a killed process does too; the others then reap the row.
+ */
+export async function openMemberSession(pg: PgTarget): Promise<MemberSession> {
+  const pool = pg.createPool({ max: 1, applicationName: 'stackprobe-workload-member' });
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -24,28 +27,21 @@ export async function acquireWorkloadLock(pg: PgTarget): Promise<LockSession> {
     await pool.end();
     throw err;
   }
-  let released = false;
+  let closed = false;
   let lost: Error | undefined;
-  // This session idles for the whole run: idle_session_timeout or a restart may end it. The lock goes with it.
+  // This session idles for much of the run: idle_session_timeout or a restart may end it; the others reap its row then.
   client.on('error', (err: Error) => (lost ??= err));
-  const release = async (failure?: Error): Promise<void> => {
-    if (released) return;
-    released = true;
-    // Ending the session releases a session-level advisory lock anyway; no explicit unlock round trip needed.
-    client.release(failure ?? lost ?? true);
-    // pg waits forever for the 'end' of a socket that is already gone: bound it.
-    await withTimeout(pool.end(), 2000, 'closing the workload lock session').catch(() => undefined);
+  const pid = (client as unknown as { processID: number }).processID;
+  return {
+    client, pid,
+    async close(failure?: Error) {
+      if (closed) return;
+      closed = true;
+      client.release(failure ?? lost ?? true);
+      // pg waits forever for the 'end' of a socket that is already gone: bound it.
+      await withTimeout(pool.end(), 2000, 'closing the workload member session').catch(() => undefined);
+    },
   };
-  try {
-    const res = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', LOCK_KEY);
-    if (!res.rows[0]?.ok) {
-      throw new Error('another stackprobe run is using the "stackprobe" workload schema in this database (its advisory lock is held); wait for it to finish');
-    }
-  } catch (err) {
-    await release(err instanceof Error ? err : undefined);
-    throw err;
-  }
-  return { release: () => release() };
 }
 
 /**

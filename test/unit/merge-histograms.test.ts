@@ -88,7 +88,7 @@ describe('merging segment results', () => {
   it('refuses the same segment twice and warns about a missing one', () => {
     const one = segmentResult('1/3', [samples(5, 10)], [0]);
     expect(() => mergeRunResults([one, one], ['x.json', 'y.json'])).toThrow(/segment 1\/3 is also in x.json/);
-    expect(mergeRunResults([one, segmentResult('2/3', [samples(6, 10)], [0])]).warnings[0]).toMatch(/only 2 of 3 segments/);
+    expect(mergeRunResults([one, segmentResult('2/3', [samples(6, 10)], [0])]).warnings[0]).toMatch(/segment 3\/3 missing \(given: 1\/3, 2\/3\)/);
     expect(() => mergeRunResults([one, segmentResult('1/2', [samples(6, 10)], [0])])).toThrow(/different splits/);
   });
 

@@ -103,7 +103,7 @@ describe('planWorkload and tableData', () => {
 describe('query mix', () => {
   it('draws the same parameters for the same seed', () => {
     const plan = planWorkload(42, 1);
-    const w = { schema: 'stackprobe', seed: 42, scale: 1, rows: plannedRows(plan), plan, setupMs: 0, replacedLeftover: false, release: async () => undefined };
+    const w = { schema: 'stackprobe', seed: 42, scale: 1, rows: plannedRows(plan), plan, setupMs: 0, prepared: true, replacedLeftover: false, membership: { runId: 'r', segment: { index: 1, count: 1 }, pid: 0 }, release: async () => undefined, leave: async () => undefined };
     for (const q of [...BASIC_QUERIES, ...FINANCIAL_QUERIES]) {
       expect(q.params(w, createRng(1, 2)), q.name).toEqual(q.params(w, createRng(1, 2)));
       const n = Math.max(0, ...[...q.text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));

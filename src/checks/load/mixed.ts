@@ -15,6 +15,7 @@ import { openServices, startMonitor } from './services.js';
 import { localRunner, type StageRunner } from './stage-runner.js';
 import type { StageEnv } from './run-stage.js';
 import { startWorkerRunner } from './worker-runner.js';
+import { startBarrier } from '../../run/barrier.js';
 
 /** Watches the process readings for a saturated load generator (CPU near its cores, event loop late). */
 function generatorWatch(ctx: CheckContext, threads: number) {
@@ -108,6 +109,7 @@ export const mixedLoadCheck: Check = {
     const writer = new SeriesWriter(ctx.metrics, window, ctx.elapsed);
     const stageRunner = await runner(ctx, workload, scenario, profile.segment, window);
     ctx.defer(() => stageRunner.close());
+    if (profile.segment.count > 1) await startTogether(ctx, workload);
     const messages: string[] = [];
     writer.start();
     watch.state.active = true;
@@ -130,6 +132,21 @@ export const mixedLoadCheck: Check = {
     report(ctx, profile.limits, messages, watch.state);
   },
 };
+
+/**
+ * Segments of one run start stage 1 at one instant (the start barrier); this segment's figures are a part of the whole,
+ * so its verdict is partial: the merged result (`stackprobe merge`) judges the whole load.
+ */
+async function startTogether(ctx: CheckContext, workload: Workload): Promise<void> {
+  const { segment } = workload.membership;
+  const start = await startBarrier(ctx.targets.pg!.admin, workload.membership, { timeoutMs: ctx.config.load.start_timeout_ms, signal: ctx.signal, progress: (t) => ctx.progress(t) });
+  ctx.info('distribution', { segment: ctx.config.load.segment, workers: ctx.config.load.workers, run_id: start.run_id, partial: true, start });
+  ctx.finding({
+    severity: 'info', subject: 'segment', title: `segment ${segment.index}/${segment.count} of run ${start.run_id}: a partial result, judged on its share of the load`,
+    detail: `All ${segment.count} segments started stage 1 at ${start.start_at} (this one ${start.offset_ms} ms from it, ±${start.clock_error_ms} ms).`,
+    recommendation: 'Merge the segments (stackprobe merge */run.json) for the verdict of the whole load: its thresholds and saturation point come from the merged histograms.',
+  });
+}
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
 

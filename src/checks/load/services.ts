@@ -14,6 +14,7 @@ import type { LoadConfig } from '../../config/sections/load.js';
 import type { Redis } from 'ioredis';
 import { describeError } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
+import { segmentAccounts } from '../../workload/plan.js';
 import { removeCacheKeys, TaskTidy, type StepServices } from './steps.js';
 
 /** The load's task queue: its own setting, else the tasks category's (where the user's worker listens). */
@@ -39,7 +40,8 @@ export function openServices(ctx: CheckContext, workload: Workload, poolSize: nu
   const sizes = splitPool(load, poolSize);
   const pool = ctx.targets.pg!.createPool({ max: sizes.main, applicationName: LOAD_APP_NAME, statementTimeoutMs: load.request_timeout_ms });
   ctx.defer(() => pool.end());
-  const services: StepServices = { pool, plan: workload.plan, statementTimeoutMs: load.request_timeout_ms };
+  const { segment } = workload.membership;
+  const services: StepServices = { pool, plan: workload.plan, statementTimeoutMs: load.request_timeout_ms, writeAccounts: segmentAccounts(workload.plan.accounts.length, segment.index, segment.count) };
   if (sizes.read > 0) {
     const readPool = ctx.targets.pg!.createPool({ max: sizes.read, applicationName: `${LOAD_APP_NAME}-custom`, statementTimeoutMs: load.request_timeout_ms, readOnly: true });
     ctx.defer(() => readPool.end());

@@ -18,6 +18,8 @@ export interface StepServices {
   /** Server-side bound of one user statement (load.request_timeout_ms). */
   statementTimeoutMs?: number;
   plan: WorkloadPlan;
+  /** The accounts this segment's inserts go to (its own key range): segments sharing one schema never write the same account. */
+  writeAccounts?: { from: number; to: number };
   redis?: Redis;
   /** This run's Redis namespace: every key written starts with it and carries a TTL. */
   keyPrefix?: string;
@@ -61,6 +63,7 @@ export async function pgRead(s: StepServices, rng: Rng, time: StepTimer): Promis
 
 export async function pgWrite(s: StepServices, rng: Rng, time: StepTimer): Promise<number> {
   const values = INSERT.params(asWorkload(s.plan), rng);
+  if (s.writeAccounts) values[0] = rng.int(s.writeAccounts.from, s.writeAccounts.to);
   await time('pg_write', () => s.pool.query({ name: 'stackprobe_load_insert', text: INSERT.text, values }));
   return values[0] as number;
 }

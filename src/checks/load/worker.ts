@@ -16,6 +16,7 @@ import { buildScenario } from './scenario.js';
 import { TaskTidy, type StepServices } from './steps.js';
 import { splitPool, taskQueue } from './services.js';
 import type { WorkerData } from './worker-protocol.js';
+import { segmentAccounts } from '../../workload/plan.js';
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -33,7 +34,7 @@ async function open(): Promise<StageEnv> {
   const sizes = splitPool(load, data.pg.poolSize);
   // Supervised: a session lost while idle or checked out fails its request, never the thread.
   const pool = supervisePool(new pg.Pool(poolConfig(data.pg.url, data.pg.timeouts, { max: sizes.main, applicationName: data.pg.applicationName, statementTimeoutMs: load.request_timeout_ms })));
-  services = { pool, plan: data.plan, statementTimeoutMs: load.request_timeout_ms };
+  services = { pool, plan: data.plan, statementTimeoutMs: load.request_timeout_ms, writeAccounts: segmentAccounts(data.plan.accounts.length, data.segment.index, data.segment.count) };
   if (sizes.read > 0) {
     const readOptions = { max: sizes.read, applicationName: `${data.pg.applicationName}-custom`, statementTimeoutMs: load.request_timeout_ms, readOnly: true };
     services.readPool = supervisePool(new pg.Pool(poolConfig(data.pg.url, data.pg.timeouts, readOptions)), { readOnly: true });

@@ -1,5 +1,7 @@
 // The workload schema shared by the queries checks of one run: made by the first that needs it, dropped when the run ends.
 import type { Config } from '../../config/schema.js';
+import { parseSegment } from '../../exec/stages.js';
+import { runIdOf } from '../../workload/run-id.js';
 import { dropWorkload, setupWorkload } from '../../workload/setup.js';
 import type { Workload } from '../../workload/types.js';
 import type { CheckContext } from '../types.js';
@@ -20,6 +22,8 @@ export async function useWorkload(ctx: CheckContext): Promise<Workload> {
       return setupWorkload(pg, {
         seed: ctx.config.workload.seed,
         scale: workloadScale(ctx.config),
+        runId: runIdOf(ctx.config),
+        segment: parseSegment(ctx.config.load.segment, 'config.load.segment'),
         signal: ctx.signal,
         progress: (text) => ctx.progress(text),
         warn: (text) => {
@@ -28,12 +32,12 @@ export async function useWorkload(ctx: CheckContext): Promise<Workload> {
         },
       });
     },
-    // keep_data leaves the schema for inspection, but the session holding its lock still ends with the run.
+    // keep_data leaves the schema for inspection, but this segment still leaves the run (its member session ends).
     (w) => (ctx.config.keep_data ? w.release() : dropWorkload(pg, w)),
   );
   if (created) {
     ctx.info('workload', {
-      schema: workload.schema, seed: workload.seed, scale: workload.scale, rows: workload.rows,
+      schema: workload.schema, run_id: workload.membership.runId, prepared: workload.prepared, seed: workload.seed, scale: workload.scale, rows: workload.rows,
       setupMs: Math.round(workload.setupMs), replacedLeftover: workload.replacedLeftover, kept: ctx.config.keep_data,
     });
   }

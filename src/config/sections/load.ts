@@ -128,6 +128,12 @@ export const LoadSection = z
     p95_limit_ms: positive(MAX_TIMER_MS).optional().describe('Saturation: a stage whose request p95 exceeds this is past saturation; default thresholds.complex_query_time_ms'),
     workers: positiveInt(256).default(1).describe('Worker threads generating the load (histograms merged exactly); --workers'),
     segment: segment.default('1/1').describe('Run the i-th of n equal shares of the load (several machines); --segment, then `stackprobe merge`'),
+    run_id: z
+      .string({ error: 'expected a run id (letters, digits, _ . : -, at most 100)' })
+      .regex(/^[\w.:-]{1,100}$/, { error: 'expected a run id (letters, digits, _ . : -, at most 100)' })
+      .optional()
+      .describe('Segments with the same run id share one workload schema and start their stages together; --run-id. Default with --segment i/n (n > 1): derived from the mode, workload and load settings'),
+    start_timeout_ms: positiveInt(MAX_TIMER_MS).default(60_000).describe('Segments: how long each waits at the start barrier for all n segments before failing, naming the missing ones'),
     task_name: z
       .string({ error: 'expected a Celery task name' })
       .regex(/^[\w.:-]+$/, { error: 'expected a Celery task name (letters, digits, _ . : -)' })
