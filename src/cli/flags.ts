@@ -19,6 +19,8 @@ export interface RunFlags {
   push?: string;
   workers?: string;
   segment?: string;
+  /** `--dashboard` (true) or `--dashboard=PORT`: the live view; not config, it lives only while this process runs. */
+  dashboard?: string | boolean;
 }
 
 export function splitList(value: string): string[] {

@@ -40,7 +40,8 @@ function slowest(checks: CheckResult[]): string | undefined {
   const trends = checks.flatMap((c) => c.metrics).filter((m): m is TrendMetric => m.type === 'trend' && m.headline === true && m.meaning === 'latency' && m.summary.count > 0);
   if (trends.length < 2) return undefined;
   const top = trends.reduce((a, b) => ((b.summary.percentiles.p95 ?? 0) > (a.summary.percentiles.p95 ?? 0) ? b : a));
-  return `${trends.length} operations measured; the slowest, ${metricLabel(top)}, has p95 ${formatValue(top.summary.percentiles.p95 ?? Number.NaN, top.unit)}`;
+  const name = Object.values(top.tags).join(' · ') || top.name;
+  return `${trends.length} operations measured; the slowest, ${name}, has p95 ${formatValue(top.summary.percentiles.p95 ?? Number.NaN, top.unit)}`;
 }
 
 function worstStatus(checks: CheckResult[]): string {

@@ -40,7 +40,7 @@ code.json{white-space:pre-wrap;word-break:break-all}
 ul.targets{list-style:none;padding:0;margin:8px 0;display:flex;flex-wrap:wrap;gap:6px 22px}
 ul.targets li{overflow-wrap:anywhere}
 p.figures{margin:4px 0 10px}
-.overview td.badges{white-space:nowrap}.overview td.badges a{text-decoration:none}
+.overview td.badges{min-width:110px;max-width:290px}.overview td.badges .badge{margin:1px 0}.overview td.badges a{text-decoration:none}
 #environment>details>summary h2{display:inline;border:0}
 section#live{border:1px solid var(--info);border-radius:8px;padding:8px 14px;margin:10px 0}
 section#live .bar{height:8px;background:var(--grid);border-radius:4px;overflow:hidden;margin:6px 0}
@@ -52,7 +52,8 @@ figure{margin:0;background:var(--card);border:1px solid var(--line);border-radiu
 figcaption{font-size:12.5px;font-weight:600;margin-bottom:4px;overflow-wrap:anywhere}
 svg.chart{width:100%;height:auto;display:block}svg.chart.large{max-width:1000px}
 svg .axis text{fill:var(--muted);font-size:11px}svg .axis .title{font-size:11.5px}
-svg.large .axis text,svg.large text{font-size:13px}svg.large .axis .title{font-size:13px}
+svg.large .axis text,svg.large text{font-size:14px}svg.large .axis .title{font-size:14px}
+svg .band line{stroke:var(--muted);stroke-width:1.5}
 svg .band rect{fill:var(--grid);opacity:.45}svg .band.odd rect{opacity:.9}svg .band.bad rect{fill:var(--fail);opacity:.14}svg .band text{fill:var(--muted)}
 svg .marker.limit line{stroke:var(--fail);stroke-dasharray:6 4;opacity:.9}svg .marker.limit text{fill:var(--fail)}
 svg .marker.good line{stroke:var(--pass);stroke-dasharray:6 4;opacity:.9;stroke-width:2}svg .marker.good text{fill:var(--pass);font-weight:600}

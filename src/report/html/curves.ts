@@ -1,6 +1,5 @@
 // Curves hidden in a check's info: an array of flat rows with numbers (a pool-size sweep, a concurrency curve, load
 // stages) is drawn as one line per numeric field against the first numeric field, and tabulated, whatever its names.
-import { formatNumber } from '../format.js';
 import { esc } from './escape.js';
 import { lineChart } from './svg.js';
 

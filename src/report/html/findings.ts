@@ -23,7 +23,8 @@ export function findingText(f: Finding): string {
 
 export function findingsTable(checks: CheckResult[]): string {
   const all = checks.flatMap((c) => c.findings.map((f) => ({ c, f }))).sort((a, b) => ORDER[a.f.severity]! - ORDER[b.f.severity]!);
-  if (all.length === 0) return checks.some((c) => c.status !== 'skip') ? '<p class="muted">No findings.</p>' : '';
+  // "No findings" only where every check that ran passed: a failure with a reason is told in the line above.
+  if (all.length === 0) return checks.some((c) => c.status === 'pass') && checks.every((c) => c.status === 'pass' || c.status === 'skip') ? '<p class="muted">No findings.</p>' : '';
   const shown = all.slice(0, MAX_ROWS);
   const rows = shown.map(({ c, f }) => `<tr><td><span class="sev ${esc(f.severity)}">${esc(f.severity)}</span></td><td><code>${esc(c.id)}</code></td>` +
     `<td>${f.subject ? `<code>${esc(f.subject)}</code>` : ''}</td><td>${esc(f.title)}${f.recommendation ? `<span class="rec">${esc(f.recommendation)}</span>` : ''}</td></tr>`);

@@ -11,6 +11,8 @@ import { comparisonSection, environmentSection, recommendationsSection, summaryS
 
 export interface HtmlOptions {
   comparison?: Comparison;
+  /** The live view of a run still going: no recommendations or environment yet (they exist only at its end). */
+  partial?: boolean;
 }
 
 /** Everything inside <main>: what the live view replaces on each update. */
@@ -22,8 +24,8 @@ export function renderBody(result: RunResult, opts: HtmlOptions = {}): string {
     summarySection(result),
     opts.comparison ? comparisonSection(opts.comparison) : '',
     ...groupByCategory(result.checks).map((g) => categorySection(g.category, g.checks)),
-    result.checks.length ? recommendationsSection(result) : '',
-    environmentSection(result),
+    result.checks.length && !opts.partial ? recommendationsSection(result) : '',
+    opts.partial ? '' : environmentSection(result),
   ].filter(Boolean).join('\n');
 }
 

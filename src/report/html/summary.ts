@@ -30,7 +30,9 @@ export function summarySection(result: RunResult): string {
   const rt = s.responseTime;
   const figures = [
     rt && rt.count > 0 ? `${formatNumber(rt.count)} operations, p95 ${formatMs(rt.percentiles.p95 ?? Number.NaN)} over all of them` : '',
-    `took ${formatDuration(result.durationMs)}`, `client CPU ${formatNumber(s.process.cpuPercent)} %`, `max RSS ${formatNumber(s.process.maxRssMb)} MB`,
+    `took ${formatDuration(result.durationMs)}`,
+    // Zero while the live view shows a run in progress: the process figures are measured at its end.
+    ...(s.process.maxRssMb > 0 ? [`client CPU ${formatNumber(s.process.cpuPercent)} %`, `max RSS ${formatNumber(s.process.maxRssMb)} MB`] : []),
   ].filter(Boolean);
   parts.push(`<p class="muted figures">${esc(figures.join(' · '))}</p>`);
   for (const t of s.thresholds) parts.push(`<p>${badge(t.ok ? 'pass' : t.level === 'fail' ? 'fail' : 'warn')} Run threshold <code>${esc(formatThreshold(t))}</code></p>`);

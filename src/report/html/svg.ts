@@ -115,7 +115,8 @@ export function lineChart(series: LineSeries[], opts: LineOptions): string {
   const bands = (opts.bands ?? []).map((b, i) => {
     const a = sx(b.from);
     const w = Math.max(0, sx(b.to) - a);
-    return `<g class="band${b.bad ? ' bad' : i % 2 ? ' odd' : ''}"><rect x="${a.toFixed(1)}" y="${f.top}" width="${w.toFixed(1)}" height="${plotH}"/><text x="${(a + w / 2).toFixed(1)}" y="${f.top - 8}" text-anchor="middle">${esc(b.label)}</text></g>`;
+    const edge = i > 0 ? `<line x1="${a.toFixed(1)}" x2="${a.toFixed(1)}" y1="${f.top - 4}" y2="${f.top + plotH}"/>` : '';
+    return `<g class="band${b.bad ? ' bad' : i % 2 ? ' odd' : ''}"><rect x="${a.toFixed(1)}" y="${f.top}" width="${w.toFixed(1)}" height="${plotH}"/>${edge}<text x="${(a + w / 2).toFixed(1)}" y="${f.top - 8}" text-anchor="middle">${esc(b.label)}</text></g>`;
   });
   const lines = shown.map((s, i) => {
     const pts = s.points.filter(finite);
