@@ -7,7 +7,7 @@ const KINDS: Record<string, string> = { pg: 'PostgreSQL', postgresql: 'PostgreSQ
 
 /** host:port/path of a URL without user, password or query (a password in a query string is still a password). */
 export function redactedLocation(url: string): string {
-  if (!URL.canParse(url)) return url.replace(/\/\/[^/@]*@/, '//').replace(/[?#].*$/, '');
+  if (!URL.canParse(url)) return url.replace(/[^\s/@]+@/g, '').replace(/[?#].*$/, '');
   const u = new URL(url);
   return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
 }

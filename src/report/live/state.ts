@@ -15,12 +15,14 @@ export class LiveState {
   private readonly results = new Map<string, CheckResult>();
   private running: string | undefined;
   private lastText = '';
-  private readonly t0 = performance.now();
+  private readonly t0: number;
   private readonly startedAt = new Date().toISOString();
   /** Bumped when a check ends: the report body changes only then; the progress section changes on every event. */
   version = 0;
 
-  constructor(private readonly mode: Mode, private readonly now: () => number = () => performance.now()) {}
+  constructor(private readonly mode: Mode, private readonly now: () => number = () => performance.now()) {
+    this.t0 = now();
+  }
 
   onEvent(e: RunEvent): void {
     if (e.type === 'plan') { this.plan = e.checks; this.version++; }
