@@ -167,7 +167,7 @@ describe('live view and report.html of real runs in Chromium', () => {
     }
     expect(await page.locator('section.category[data-category="integrity"] figure.headline table, section.category[data-category="integrity"] p.muted').count()).toBeGreaterThan(0);
     await page.close();
-  }, 120_000);
+  }, 240_000);
 
   it('a load test with failures: stages drawn with their levels, the failure told as the finding', async () => {
     const { result, html, finalMain } = await loadLive;
@@ -185,7 +185,7 @@ describe('live view and report.html of real runs in Chromium', () => {
     expect(await page.locator('details[data-check="integrity.invariants"] summary .why').textContent()).toContain(finding);
     expect(await page.locator('section.category[data-category="integrity"] figure.headline').textContent()).toContain(finding);
     await page.close();
-  }, 120_000);
+  }, 240_000);
 
   it('refuses a dashboard port in use before touching anything (exit 2)', async () => {
     const blocker = net.createServer();
