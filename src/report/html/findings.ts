@@ -1,5 +1,6 @@
 // Findings as the answer: integrity, backup and health answer with what they found, worst first, as one table.
-import type { CheckResult, Finding } from '../../result/model.js';
+import type { CheckResult, Finding, ThresholdOutcome } from '../../result/model.js';
+import { formatThresholdActual } from '../format.js';
 import { esc } from './escape.js';
 
 const ORDER: Record<string, number> = { error: 0, warn: 1, info: 2 };
@@ -13,8 +14,13 @@ export function failureText(c: CheckResult): string {
   const found = c.findings.filter((f) => level.includes(f.severity)).sort((a, b) => ORDER[a.severity]! - ORDER[b.severity]!);
   if (found.length) return `${findingText(found[0]!)}${found.length > 1 ? ` (+${found.length - 1} more)` : ''}`;
   const missed = c.thresholds.filter((t) => !t.ok);
-  if (missed.length) return `${missed[0]!.metric} ${missed[0]!.expression} not met${missed.length > 1 ? ` (+${missed.length - 1} more)` : ''}`;
+  if (missed.length) return `${missedText(missed[0]!)}${missed.length > 1 ? ` (+${missed.length - 1} more)` : ''}`;
   return '';
+}
+
+/** A missed threshold without a finding: what was measured against what was allowed, in the metric's unit. */
+function missedText(t: ThresholdOutcome): string {
+  return t.actual === null ? `${t.metric} was never measured` : `${t.metric} measured ${formatThresholdActual(t)}, allowed ${t.expression}`;
 }
 
 export function findingText(f: Finding): string {
@@ -26,8 +32,9 @@ export function findingsTable(checks: CheckResult[]): string {
   // "No findings" only where every check that ran passed: a failure with a reason is told in the line above.
   if (all.length === 0) return checks.some((c) => c.status === 'pass') && checks.every((c) => c.status === 'pass' || c.status === 'skip') ? '<p class="muted">No findings.</p>' : '';
   const shown = all.slice(0, MAX_ROWS);
-  const rows = shown.map(({ c, f }) => `<tr><td><span class="sev ${esc(f.severity)}">${esc(f.severity)}</span></td><td><code>${esc(c.id)}</code></td>` +
-    `<td>${f.subject ? `<code>${esc(f.subject)}</code>` : ''}</td><td>${esc(f.title)}${f.recommendation ? `<span class="rec">${esc(f.recommendation)}</span>` : ''}</td></tr>`);
+  // Two columns, so a narrow screen wraps the finding's words, never a check id letter by letter.
+  const rows = shown.map(({ c, f }) => `<tr><td><span class="sev ${esc(f.severity)}">${esc(f.severity)}</span></td>` +
+    `<td>${esc(f.title)}<span class="about"><code>${esc(c.id)}</code>${f.subject ? ` · <code>${esc(f.subject)}</code>` : ''}</span>${f.recommendation ? `<span class="rec">${esc(f.recommendation)}</span>` : ''}</td></tr>`);
   const more = all.length > MAX_ROWS ? `<p class="muted">${all.length - MAX_ROWS} more in the checks' details below.</p>` : '';
-  return `<figure class="headline findings"><figcaption>Findings, worst first</figcaption><div class="scroll"><table><thead><tr><th>Severity</th><th>Check</th><th>About</th><th>Finding</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>${more}</figure>`;
+  return `<figure class="headline findings"><figcaption>Findings, worst first</figcaption><div class="scroll"><table><thead><tr><th>Severity</th><th>Finding</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>${more}</figure>`;
 }
