@@ -86,8 +86,10 @@ function cacheChart(checks: CheckResult[]): string {
   if (s) {
     const expected = num(obj(hit!.info.hit_rate).expected);
     const points = s.points.map(([x, y]) => [x, y * 100] as [number, number]);
+    const low = Math.min(...points.map((p) => p[1]).filter(Number.isFinite), expected !== undefined ? expected * 100 : 100);
     const chart = lineChart([{ label: 'measured hit rate', points }], {
       title: 'Cache hit rate over time', xTitle: 's since the check started', yTitle: 'hit rate (%)', large: true,
+      yMin: Math.max(0, Math.floor((low - 5) / 10) * 10),
       ...(expected !== undefined ? { yMarkers: [{ at: expected * 100, label: `expected ${formatNumber(expected * 100)} % for this key distribution`, kind: 'good' as const }] } : {}),
     });
     if (chart) return figure('Hit rate measured against expected: does the cache keep what it should?', chart);

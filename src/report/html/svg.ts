@@ -32,6 +32,8 @@ export interface LineOptions {
   xMarkers?: Marker[];
   yMarkers?: Marker[];
   bands?: Band[];
+  /** Where the y axis starts when not at zero: a hit rate between 88 and 99 % is unreadable on 0–100. */
+  yMin?: number;
   /** Labels for the x ticks instead of numbers (a pool sweep's sizes drawn at even spacing). */
   xLabels?: Array<{ at: number; label: string }>;
 }
@@ -106,7 +108,7 @@ export function lineChart(series: LineSeries[], opts: LineOptions): string {
   let x0 = minOf(xs);
   let x1 = maxOf(xs);
   if (!(x1 > x0)) { x0 -= 1; x1 = x0 + 2; }
-  const yMin = minOf(all.map((p) => p[1]), 0);
+  const yMin = opts.yMin ?? minOf(all.map((p) => p[1]), 0);
   const yMax = niceMax(maxOf([...all.map((p) => p[1]), ...(opts.yMarkers ?? []).map((m) => m.at)].filter(Number.isFinite)));
   const sx = (x: number) => f.left + ((x - x0) / (x1 - x0)) * plotW;
   const sy = (y: number) => f.top + plotH - ((y - yMin) / (yMax - yMin || 1)) * plotH;
