@@ -22,6 +22,8 @@ export interface RunFlags {
   segment?: string;
   pgVersion?: string;
   runId?: string;
+  /** `--dashboard` (true) or `--dashboard=PORT`: the live view; not config, it lives only while this process runs. */
+  dashboard?: string | boolean;
 }
 
 export function splitList(value: string): string[] {

@@ -71,6 +71,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--segment <i/n>', 'load: run the i-th of n equal shares of the load (one machine each; then `stackprobe merge`)')
     .option('--run-id <id>', 'load: segments with the same run id share one workload schema and start together (default: derived from the config)')
     .addOption(new Option('--log-level <level>', 'level of stackprobe.log').choices(['debug', 'info', 'warn', 'error']))
+    .option('--dashboard [port]', 'serve a live view of the run on 127.0.0.1 (a free port, or PORT); it shows the final report and closes when the run ends')
     .option('--json', 'print run.json on stdout (the summary and progress go to stderr)')
     .option('--no-color', 'no ANSI colours')
     .addHelpText('after', EXAMPLES)

@@ -7,6 +7,7 @@ import { renderJson } from '../report/json.js';
 import { renderProm } from '../report/prom.js';
 import { pushToGateway } from '../report/push.js';
 import { createProgressView } from '../report/progress.js';
+import { parseDashboardPort, startDashboard } from '../report/live/server.js';
 import { prepareRun } from '../run/prepare.js';
 import { loadBuild } from '../targets/embedded/builds.js';
 import { run } from '../run/runner.js';
@@ -45,13 +46,18 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // Started before the run so a port in use is a usage error (exit 2) before any server is touched.
+  const dashboard = flags.dashboard !== undefined ? await startDashboard({ port: parseDashboardPort(flags.dashboard), mode: config.mode }) : undefined;
+  if (dashboard) process.stderr.write(`Live view: ${dashboard.url} (closes when the run ends)\n`);
   const view = createProgressView({ tty: Boolean(process.stderr.isTTY) && !process.env.CI, stream: process.stderr, color: useColor(process.stderr, flags.color) });
   try {
     logger.log.info({ mode: config.mode, readOnly: config.read_only, checks: checks.map((c) => c.id) }, 'run started');
-    const result = await run({ config, checks, signal: controller.signal, log: logger.log, onEvent: (e) => view.onEvent(e) });
+    const result = await run({ config, checks, signal: controller.signal, log: logger.log, onEvent: (e) => { view.onEvent(e); dashboard?.onEvent(e); } });
     await view.done();
     const comparison = baseline ? compareRuns(baseline, result, { maxRegression, minDeltaMs: config.report.min_regression_ms }) : undefined;
     const written = await writeReports(result, outDir, config.formats, comparison ? { comparison } : {});
+    const html = written.find((f) => f.endsWith('.html'));
+    await dashboard?.finish(result, { ...(comparison ? { comparison } : {}), ...(html ? { reportFile: html } : {}) });
     logger.log.info({ files: written, summary: result.summary, regressions: comparison?.regressions.length }, 'run finished');
     human.write(renderConsoleSummary(result, { color, width: (human as NodeJS.WriteStream).columns ?? 100 }));
     if (comparison) human.write(`\nBaseline ${config.report.baseline}: ${comparisonHeadline(comparison)}\n`);
@@ -72,6 +78,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     }
     return code;
   } finally {
+    await dashboard?.close();
     await view.done();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,4 +1,5 @@
-// The HTML report: self-contained, escaped, a chart per time series and latency histogram, skipped categories as skipped.
+// The HTML report: self-contained, escaped, verdict and targets first, one answer per category (a chart that earns its
+// place, or the findings), each check collapsed below; and the live view's state.
 import { describe, expect, it } from 'vitest';
 import { compareRuns } from '../../src/compare/compare.js';
 import { binValues, recordedValues } from '../../src/report/html/buckets.js';
@@ -8,10 +9,10 @@ import type { RunResult } from '../../src/result/model.js';
 import { emptyRunResult, fullRunResult, interruptedRunResult } from '../fixtures/run-result.js';
 import { slowerRun } from '../helpers/slower-run.js';
 
-/** The markup of one `<section data-check="id">` (up to the next check section). */
+/** The markup of one `<details data-check="id">` (up to the next check). */
 function checkHtml(html: string, id: string): string {
-  const start = html.indexOf(`<section class="check" data-check="${id}"`);
-  const end = html.indexOf('<section class="check"', start + 1);
+  const start = html.indexOf(`<details class="check" data-check="${id}"`);
+  const end = html.indexOf('<details class="check"', start + 1);
   return html.slice(start, end === -1 ? undefined : end);
 }
 
@@ -27,11 +28,17 @@ describe('renderHtml', () => {
     expect(html).toContain('@media print');
   });
 
-  it('puts the summary with badges and recommendations first', () => {
+  it('opens with the verdict and the targets, then one answer per category; recommendations after the categories', () => {
     const summary = html.indexOf('id="summary"');
     expect(summary).toBeGreaterThan(0);
-    expect(summary).toBeLessThan(html.indexOf('data-category='));
+    expect(summary).toBeLessThan(html.indexOf('<section class="category"'));
+    expect(html.indexOf('id="verdict"')).toBeLessThan(html.indexOf('id="targets"'));
     expect(html).toContain('2 of 6 checks failed');
+    expect(html).toMatch(/<ul class="targets" id="targets"><li><b>PostgreSQL<\/b> <code>postgres:\/\/127\.0\.0\.1:54329\/stackprobe<\/code>/);
+    expect(html.indexOf('id="recommendations"')).toBeGreaterThan(html.lastIndexOf('<section class="category"'));
+    // Every check is collapsed: details without `open`.
+    expect(html.match(/<details class="check"/g)).toHaveLength(result.checks.length);
+    expect(html).not.toMatch(/<details[^>]* open/);
     for (const s of ['PASS', 'WARN', 'FAIL', 'SKIP']) expect(html).toContain(`>${s}</span>`);
     expect(html).toContain('Create an index on transactions(account_id).');
   });
@@ -39,7 +46,7 @@ describe('renderHtml', () => {
   it('draws a histogram per trend with every recorded value, and a line chart per time series', () => {
     const queries = checkHtml(html, 'queries.basic');
     const histograms = [...queries.matchAll(/data-chart="histogram" data-points="(\d+)"/g)].map((m) => Number(m[1]));
-    expect(histograms).toEqual([1000, 250]);
+    expect(histograms.sort((a, b) => a - b)).toEqual([250, 1000]);
     const pool = checkHtml(html, 'pool.connect');
     expect(pool).toMatch(/data-chart="line" data-points="3"/);
     expect(pool).toContain('pool_waiting over time');
@@ -49,6 +56,7 @@ describe('renderHtml', () => {
     expect(checkHtml(html, 'queries.basic')).toMatch(/<th class="n">p99\.9<\/th>/);
     expect(html).toMatch(/data-category="cache" data-skipped="true"/);
     expect(checkHtml(html, 'cache.basic')).toContain('<b>Skipped:</b> REDIS_URL not set');
+    expect(html).toMatch(/<p class="answer">Not run: REDIS_URL not set<\/p>/);
   });
 
   it('escapes every string from the result', () => {
@@ -57,10 +65,12 @@ describe('renderHtml', () => {
     c.title = '<script>alert(1)</script>';
     c.findings[0]!.title = '<img src=x onerror=alert(2)>';
     c.info['"><svg onload=alert(3)>'] = '<b>bold</b>';
-    c.timeSeries.push({ name: 'x<y', tags: { query: '</svg><script>alert(4)</script>' }, unit: '"ms"', points: [[0, 1], [1, 2]] });
+    c.timeSeries.push({ name: 'x<y', tags: { query: '</svg><script>alert(4)</script>' }, unit: '"ms"', points: [[0, 1], [1, 2], [2, 5]] });
+    c.findings[0]!.subject = '"><script>alert(5)</script>';
+    evil.environment.targets.pg!.url = 'postgres://<b>x</b>@h/"><script>alert(6)</script>';
     evil.recommendations.push({ checkId: 'q', severity: 'warn', text: '<iframe src=//evil>' });
     const out = renderHtml(evil);
-    expect(out).not.toMatch(/<script|<img|<iframe|<svg onload|<b>bold/);
+    expect(out).not.toMatch(/<script|<img|<iframe|<svg onload|<b>bold|<b>x/);
     expect(out).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(out).toContain('&lt;/svg&gt;&lt;script&gt;alert(4)&lt;/script&gt;');
   });

@@ -1,36 +1,71 @@
-// One category and its checks: badges, reason, thresholds, findings, charts of every time series and latency histogram,
-// and tables of every metric, so categories whose metric names are not known here still render sensibly.
+// One category: its answer in a line, the one chart that shows it (headline.ts), and each check collapsed below with
+// badges, reason, thresholds, findings, the charts that earn their place and tables of every metric.
 import type { CheckResult, Finding, SerializedMetric, TimeSeries, TrendMetric } from '../../result/model.js';
 import {
   categoryTitle, checkDuration, formatNumber, formatPercent, formatRatingValue, formatThresholdActual, formatValue, metricLabel,
 } from '../format.js';
 import { binValues, recordedValues } from './buckets.js';
-import { curveFigures, rowTable } from './curves.js';
+import { curveFigures } from './curves.js';
 import { anchor, esc } from './escape.js';
+import { failureText, findingText } from './findings.js';
+import { headline } from './headline.js';
+import { infoCell } from './info.js';
 import { histogramChart, legend, lineChart } from './svg.js';
 
 const PERCENTILES = ['p50', 'p90', 'p95', 'p99', 'p99.9'];
 /** A load test can produce hundreds of metrics: chart the first ones, tabulate all of them. */
 const MAX_SERIES_CHARTS = 12;
-const MAX_HISTOGRAMS = 12;
+const MAX_HISTOGRAMS = 6;
 
 export function badge(status: string): string {
   return `<span class="badge ${esc(status)}">${esc(status.toUpperCase())}</span>`;
 }
 
+const ORDER = { fail: 0, warn: 1, pass: 2, skip: 3 } as const;
+
+/** The category's answer in one line: its worst check's finding, or the most telling finding of a clean run. */
+export function categoryLine(checks: CheckResult[]): string {
+  const ran = checks.filter((c) => c.status !== 'skip');
+  if (ran.length === 0) return `Not run: ${checks[0]?.reason ?? 'no check selected'}`;
+  const worst = [...ran].sort((a, b) => ORDER[a.status] - ORDER[b.status])[0]!;
+  if (worst.status === 'fail' || worst.status === 'warn') return failureText(worst);
+  const slow = slowest(ran);
+  if (slow) return slow;
+  const info = ran.flatMap((c) => c.findings).find((f) => f.severity === 'info');
+  return info ? findingText(info) : `${ran.length} check${ran.length === 1 ? '' : 's'} passed`;
+}
+
+/** For the latency categories: the slowest operation, which is what a reader of a clean run wants to know. */
+function slowest(checks: CheckResult[]): string | undefined {
+  const trends = checks.flatMap((c) => c.metrics).filter((m): m is TrendMetric => m.type === 'trend' && m.headline === true && m.meaning === 'latency' && m.summary.count > 0);
+  if (trends.length < 2) return undefined;
+  const top = trends.reduce((a, b) => ((b.summary.percentiles.p95 ?? 0) > (a.summary.percentiles.p95 ?? 0) ? b : a));
+  const name = Object.values(top.tags).join(' · ') || top.name;
+  return `${trends.length} operations measured; the slowest, ${name}, has p95 ${formatValue(top.summary.percentiles.p95 ?? Number.NaN, top.unit)}`;
+}
+
+function worstStatus(checks: CheckResult[]): string {
+  const ran = checks.filter((c) => c.status !== 'skip');
+  return ran.length ? [...ran].sort((a, b) => ORDER[a.status] - ORDER[b.status])[0]!.status : 'skip';
+}
+
 export function categorySection(category: string, checks: CheckResult[]): string {
   const allSkipped = checks.every((c) => c.status === 'skip');
-  const head = `<h2 id="cat-${anchor(category)}">${esc(categoryTitle(category))} <code>${esc(category)}</code>${allSkipped ? ` ${badge('skip')}` : ''}</h2>`;
-  return `<section class="category" data-category="${esc(category)}" data-skipped="${allSkipped}">${head}${checks.map(checkSection).join('')}</section>`;
+  const head = `<h2 id="cat-${anchor(category)}">${badge(worstStatus(checks))} ${esc(categoryTitle(category))} <code>${esc(category)}</code></h2>`;
+  const line = `<p class="answer">${esc(categoryLine(checks))}</p>`;
+  const list = `<div class="checks">${checks.map(checkSection).join('')}</div>`;
+  return `<section class="category" data-category="${esc(category)}" data-skipped="${allSkipped}">${head}${line}${allSkipped ? '' : headline(category, checks)}${list}</section>`;
 }
 
 function checkSection(c: CheckResult): string {
-  const parts = [`<h3 id="check-${anchor(c.id)}">${badge(c.status)} <code>${esc(c.id)}</code> ${esc(c.title)}</h3>`];
   const took = checkDuration(c);
+  const why = c.status === 'pass' ? '' : failureText(c);
+  const summary = `<summary id="check-${anchor(c.id)}">${badge(c.status)} <code>${esc(c.id)}</code> ${esc(c.title)}${took ? ` <span class="muted">· ${esc(took)}</span>` : ''}${why ? `<span class="why">${esc(why)}</span>` : ''}</summary>`;
+  const parts: string[] = [];
   if (took) parts.push(`<p class="muted">Took ${esc(took)}, started ${esc(c.startedAt)}.</p>`);
   if (c.reason) parts.push(`<p><b>${c.status === 'skip' ? 'Skipped' : 'Reason'}:</b> ${esc(c.reason)}</p>`);
   parts.push(thresholdTable(c), findingList(c.findings), charts(c), trendTable(c.metrics), otherTable(c.metrics), ratingTable(c), infoTable(c.info));
-  return `<section class="check" data-check="${esc(c.id)}" data-status="${esc(c.status)}">${parts.join('')}</section>`;
+  return `<details class="check" data-check="${esc(c.id)}" data-status="${esc(c.status)}">${summary}<div class="body">${parts.join('')}</div></details>`;
 }
 
 function charts(c: CheckResult): string {
@@ -42,7 +77,9 @@ function charts(c: CheckResult): string {
     if (svg) figures.push(`<figure>${caption(title, group.unit)}${svg}${legend(series)}</figure>`);
   }
   figures.push(...curveFigures(c.info));
-  const trends = c.metrics.filter((m): m is TrendMetric => m.type === 'trend' && m.summary.count > 0);
+  const all = c.metrics.filter((m): m is TrendMetric => m.type === 'trend' && m.summary.count > 0);
+  // Headline figures first: a load test's last stages are the ones under real load, so they come before the first.
+  const trends = [...all.filter((m) => m.headline), ...all.filter((m) => !m.headline).reverse()];
   for (const m of trends.slice(0, MAX_HISTOGRAMS)) {
     const { bins, log } = binValues(recordedValues(m.histogram));
     const markers = ['p50', 'p95', 'p99'].filter((k) => m.summary.percentiles[k] !== undefined).map((k) => ({ label: k, value: m.summary.percentiles[k]! }));
@@ -80,7 +117,7 @@ function tagLabel(tags: Record<string, string>): string {
 function table(head: string[], rows: string[][], numeric: number[] = []): string {
   if (rows.length === 0) return '';
   const cls = (i: number) => (numeric.includes(i) ? ' class="n"' : '');
-  return `<table><thead><tr>${head.map((h, i) => `<th${cls(i)}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  return `<div class="scroll"><table><thead><tr>${head.map((h, i) => `<th${cls(i)}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${c}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`;
 }
 
 function thresholdTable(c: CheckResult): string {
@@ -126,14 +163,7 @@ function ratingTable(c: CheckResult): string {
   return rows.length ? `<h4>Ratings</h4>${table(['Metric', 'Kind', 'Value', 'Band'], rows, [2])}` : '';
 }
 
-function infoValue(v: unknown): string {
-  if (typeof v === 'number') return formatNumber(v);
-  if (typeof v === 'string') return v;
-  if (v === null || v === undefined || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v) ?? String(v);
-}
-
 function infoTable(info: Record<string, unknown>): string {
-  const rows = Object.entries(info).map(([k, v]) => [esc(k), rowTable(v) ?? `<code>${esc(infoValue(v))}</code>`]);
+  const rows = Object.entries(info).map(([k, v]) => [esc(k), infoCell(v)]);
   return rows.length ? `<h4>Details</h4>${table(['Figure', 'Value'], rows)}` : '';
 }

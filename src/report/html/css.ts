@@ -25,22 +25,49 @@ table{border-collapse:collapse;margin:8px 0 14px;width:100%;font-size:13px}
 th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
 th{color:var(--muted);font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.regression td{color:var(--fail);font-weight:600}tr.improved td{color:var(--pass)}
-section.category{margin-top:10px}section.check{border:1px solid var(--line);border-radius:8px;padding:4px 16px 10px;margin:14px 0}
+section.category{margin-top:18px}
+p.answer{font-size:15px;margin:4px 0 10px}
+figure.headline{padding:12px 14px;margin:8px 0 12px}figure.headline figcaption{font-size:14px;margin:2px 0 6px}
+figure.headline svg.chart+figcaption{margin-top:14px}
+details.check{border:1px solid var(--line);border-radius:6px;margin:6px 0;background:var(--bg)}
+details.check>summary{padding:6px 12px;list-style-position:inside;color:var(--fg)}
+details.check>summary .why{display:block;margin:2px 0 0 52px;color:var(--muted);font-size:13px;overflow-wrap:anywhere}
+details.check>.body{padding:0 14px 10px;border-top:1px solid var(--line)}
+details.check[data-status=fail]>summary .why{color:var(--fail)}
+.scroll{overflow-x:auto;max-width:100%}
+table.kv,table.inner{margin:0;width:auto;font-size:12.5px}table.kv th{white-space:nowrap}
+code.json{white-space:pre-wrap;word-break:break-all}
+ul.targets{list-style:none;padding:0;margin:8px 0;display:flex;flex-wrap:wrap;gap:6px 22px}
+ul.targets li{overflow-wrap:anywhere}
+p.figures{margin:4px 0 10px}
+.overview td.badges{min-width:110px;max-width:290px}.overview td.badges .badge{margin:1px 0}.overview td.badges a{text-decoration:none}
+#environment>details>summary h2{display:inline;border:0}
+section#live{border:1px solid var(--info);border-radius:8px;padding:8px 14px;margin:10px 0}
+section#live .bar{height:8px;background:var(--grid);border-radius:4px;overflow:hidden;margin:6px 0}
+section#live .bar span{display:block;height:100%;background:var(--info)}
+section#live ul{margin:4px 0;padding-left:18px}
+.badge.running{background:var(--info)}.badge.pending{background:var(--skip);opacity:.6}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:14px}
 figure{margin:0;background:var(--card);border:1px solid var(--line);border-radius:6px;padding:8px}
 figcaption{font-size:12.5px;font-weight:600;margin-bottom:4px;overflow-wrap:anywhere}
-svg.chart{width:100%;height:auto;display:block}
+svg.chart{width:100%;height:auto;display:block}svg.chart.large{max-width:1000px}
 svg .axis text{fill:var(--muted);font-size:11px}svg .axis .title{font-size:11.5px}
+svg.large .axis text,svg.large text{font-size:14px}svg.large .axis .title{font-size:14px}
+svg .band line{stroke:var(--muted);stroke-width:1.5}
+svg .band rect{fill:var(--grid);opacity:.45}svg .band.odd rect{opacity:.9}svg .band.bad rect{fill:var(--fail);opacity:.14}svg .band text{fill:var(--muted)}
+svg .marker.limit line{stroke:var(--fail);stroke-dasharray:6 4;opacity:.9}svg .marker.limit text{fill:var(--fail)}
+svg .marker.good line{stroke:var(--pass);stroke-dasharray:6 4;opacity:.9;stroke-width:2}svg .marker.good text{fill:var(--pass);font-weight:600}
+svg .prow .p99{fill:var(--bar);opacity:.25}svg .prow .p95{fill:var(--bar);opacity:.55}svg .prow .p50{fill:var(--bar)}svg .prow text{fill:var(--fg)}svg .prow .value{fill:var(--muted)}
 svg .grid{stroke:var(--grid);stroke-width:1}svg .base{stroke:var(--muted);stroke-width:1}
 svg .series path{fill:none;stroke-width:2}svg .bar{fill:var(--bar);opacity:.85}
 svg .marker line{stroke:var(--fg);stroke-dasharray:4 3;opacity:.6}svg .marker text{fill:var(--fg);font-size:10.5px}
 ${Array.from({ length: 8 }, (_, i) => `svg .s${i} path{stroke:var(--c${i})}svg .s${i} circle{fill:var(--c${i})}.legend .s${i}{background:var(--c${i})}`).join('')}
 .legend{list-style:none;padding:0;margin:4px 0 0;display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px}
 .legend .key{display:inline-block;width:12px;height:3px;margin-right:5px;vertical-align:middle}
-ol.recs li,ul.findings li{margin:6px 0}.rec{display:block;color:var(--muted)}
+ol.recs li,ul.findings li{margin:6px 0}.rec{display:block;color:var(--muted)}.about{display:block;font-size:12px;color:var(--muted)}
 details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}
 .overview td:first-child{white-space:nowrap}
 @media print{:root{--bg:#fff;--fg:#000;--muted:#444;--card:#fff;--line:#bbb;--grid:#ddd}
 body{font-size:11px}main{max-width:none;padding:0}section.check,figure,table{break-inside:avoid}
-h2,h3{break-after:avoid}details{display:block}details>*{display:block}.badge{border:1px solid #000;color:#000;background:none!important}}
+h2,h3{break-after:avoid}details{display:block}details>*{display:block}details>.body{display:block}.badge{border:1px solid #000;color:#000;background:none!important}}
 `;

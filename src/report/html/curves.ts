@@ -1,11 +1,10 @@
 // Curves hidden in a check's info: an array of flat rows with numbers (a pool-size sweep, a concurrency curve, load
 // stages) is drawn as one line per numeric field against the first numeric field, and tabulated, whatever its names.
-import { formatNumber } from '../format.js';
 import { esc } from './escape.js';
 import { lineChart } from './svg.js';
 
 type Row = Record<string, unknown>;
-const MAX_FIELDS = 6;
+const MAX_FIELDS = 3;
 
 function isRowList(v: unknown): v is Row[] {
   return Array.isArray(v) && v.length > 0 && v.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r));
@@ -34,12 +33,4 @@ export function curveFigures(info: Record<string, unknown>): string[] {
     }
   }
   return out;
-}
-
-/** A list of flat rows as an HTML table (nested values shown as JSON); anything else is not a table. */
-export function rowTable(value: unknown): string | undefined {
-  if (!isRowList(value)) return undefined;
-  const keys = [...new Set(value.flatMap((r) => Object.keys(r)))];
-  const cell = (v: unknown) => (typeof v === 'number' ? `<td class="n">${esc(formatNumber(v))}</td>` : `<td>${esc(typeof v === 'string' ? v : JSON.stringify(v) ?? '')}</td>`);
-  return `<table class="inner"><thead><tr>${keys.map((k) => `<th>${esc(k)}</th>`).join('')}</tr></thead><tbody>${value.map((r) => `<tr>${keys.map((k) => cell(r[k])).join('')}</tr>`).join('')}</tbody></table>`;
 }

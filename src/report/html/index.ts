@@ -1,42 +1,63 @@
 // The self-contained HTML report: one file, inline CSS and SVG, no script and no network; a pure function of run.json.
+// The live view (src/report/live/) serves the same body while a run goes; report.html is its final state.
+import { createHash } from 'node:crypto';
 import type { Comparison } from '../../compare/model.js';
 import type { RunResult } from '../../result/model.js';
-import { groupByCategory } from '../format.js';
+import { formatDuration, groupByCategory } from '../format.js';
 import { categorySection } from './check.js';
 import { CSS } from './css.js';
 import { esc } from './escape.js';
-import { comparisonSection, environmentSection, summarySection } from './summary.js';
+import { comparisonSection, environmentSection, recommendationsSection, summarySection } from './summary.js';
 
 export interface HtmlOptions {
   comparison?: Comparison;
+  /** The live view of a run still going: no recommendations or environment yet (they exist only at its end). */
+  partial?: boolean;
 }
 
-export function renderHtml(result: RunResult, opts: HtmlOptions = {}): string {
+/** Everything inside <main>: what the live view replaces on each update. */
+export function renderBody(result: RunResult, opts: HtmlOptions = {}): string {
   const env = result.environment;
-  const title = `${env.tool.name} report · ${result.startedAt}`;
-  const body = [
-    `<header><h1>${esc(env.tool.name)} report</h1><p class="muted">${esc(env.tool.name)} ${esc(env.tool.version)} · ${esc(result.mode)}${result.readOnly ? ' (read-only)' : ''} · started ${esc(result.startedAt)} on ${esc(env.client.hostname)}</p></header>`,
+  const meta = `${env.tool.name} ${env.tool.version} · ${result.mode}${result.readOnly ? ' (read-only)' : ''} · started ${result.startedAt} on ${env.client.hostname} · ${formatDuration(result.durationMs)}`;
+  return [
+    `<header><h1>${esc(env.tool.name)} report</h1><p class="muted">${esc(meta)}</p></header>`,
     summarySection(result),
     opts.comparison ? comparisonSection(opts.comparison) : '',
     ...groupByCategory(result.checks).map((g) => categorySection(g.category, g.checks)),
-    environmentSection(result),
-  ];
-  // The CSP forbids any load at all (images, fonts, scripts, styles from elsewhere): the file must work offline.
+    result.checks.length && !opts.partial ? recommendationsSection(result) : '',
+    opts.partial ? '' : environmentSection(result),
+  ].filter(Boolean).join('\n');
+}
+
+export interface DocumentOptions {
+  title: string;
+  /** The live view's script; the report itself has none, and its CSP forbids any. */
+  script?: string;
+}
+
+export function renderDocument(body: string, opts: DocumentOptions): string {
+  // The CSP forbids any load at all (images, fonts, scripts, styles from elsewhere): the file must work offline. The live
+  // page allows exactly its own script (by hash) and connections back to the server that sent it.
+  const script = opts.script ? `script-src 'sha256-${createHash('sha256').update(opts.script).digest('base64')}'; connect-src 'self'; ` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; ${script}style-src 'unsafe-inline'; img-src data:">
 <meta name="color-scheme" content="light dark">
-<title>${esc(title)}</title>
+<title>${esc(opts.title)}</title>
 <style>${CSS}</style>
 </head>
 <body>
 <main>
-${body.filter(Boolean).join('\n')}
+${body}
 </main>
-</body>
+${opts.script ? `<script>${opts.script}</script>\n` : ''}</body>
 </html>
 `;
+}
+
+export function renderHtml(result: RunResult, opts: HtmlOptions = {}): string {
+  return renderDocument(renderBody(result, opts), { title: `${result.environment.tool.name} report · ${result.startedAt}` });
 }

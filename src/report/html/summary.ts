@@ -4,43 +4,62 @@ import { changeRows, comparisonHeadline, type Comparison } from '../../compare/i
 import { formatMargin } from '../../compare/margin.js';
 import type { RunResult } from '../../result/model.js';
 import {
-  categoryTitle, checkDuration, formatBytes, formatDuration, formatMs, formatNumber, formatPercent, formatThreshold, groupByCategory, whyText,
+  categoryTitle, formatBytes, formatDuration, formatMs, formatNumber, formatThreshold, groupByCategory,
 } from '../format.js';
-import { badge } from './check.js';
+import { badge, categoryLine } from './check.js';
+import { redactedLocation, targetsBlock } from './targets.js';
 import { anchor, esc } from './escape.js';
+
+/** Recommendations shown before the fold; the rest sit in a collapsed list below them. */
+const TOP_RECOMMENDATIONS = 5;
+
+export function verdictText(result: RunResult): [string, string] {
+  const s = result.summary;
+  const tail = [s.warned && `${s.warned} warned`, s.passed && `${s.passed} passed`, s.skipped && `${s.skipped} skipped`].filter(Boolean).join(', ');
+  if (s.failed > 0) return ['fail', `${s.failed} of ${s.total} checks failed${tail ? ` · ${tail}` : ''}`];
+  if (s.warned > 0) return ['warn', `Passed with ${s.warned} warning${s.warned === 1 ? '' : 's'}${s.passed ? ` · ${s.passed} passed` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''}`];
+  return ['pass', s.total ? `No check failed${tail ? ` · ${tail}` : ''}` : 'No checks ran'];
+}
 
 export function summarySection(result: RunResult): string {
   const s = result.summary;
-  const verdict = s.failed > 0 ? ['fail', `${s.failed} of ${s.total} checks failed`] : s.warned > 0 ? ['warn', `Passed with ${s.warned} warning${s.warned === 1 ? '' : 's'}`] : ['pass', s.total ? 'No check failed' : 'No checks ran'];
+  const [cls, text] = verdictText(result);
   const parts: string[] = [];
   if (result.interrupted) parts.push('<div class="banner warn">Interrupted: the run was stopped early. Checks that had not finished are marked SKIP and the figures are partial.</div>');
-  parts.push(`<div class="banner ${verdict[0]}" id="verdict">${esc(verdict[1])}</div>`);
+  parts.push(`<div class="banner ${cls}" id="verdict">${esc(text)}</div>`, targetsBlock(result));
   const rt = s.responseTime;
-  const tile = (value: string, label: string) => `<div class="tile"><b>${esc(value)}</b><span>${esc(label)}</span></div>`;
-  parts.push('<div class="tiles">',
-    tile(`${s.passed}`, 'passed'), tile(`${s.warned}`, 'warned'), tile(`${s.failed}`, 'failed'), tile(`${s.skipped}`, 'skipped'),
-    tile(formatPercent(s.successRate), 'success rate (checks that ran)'),
-    tile(rt && rt.count > 0 ? formatMs(rt.percentiles.p95 ?? Number.NaN) : '–', 'p95 response time, all operations'),
-    tile(`${formatNumber(s.process.cpuPercent)}%`, 'client CPU'), tile(`${formatNumber(s.process.maxRssMb)} MB`, 'client max RSS'),
-    '</div>');
-  if (rt && rt.count > 0) {
-    parts.push(`<p class="muted">Response time over ${esc(formatNumber(rt.count))} operations: p50 ${esc(formatMs(rt.percentiles.p50 ?? Number.NaN))} · p95 ${esc(formatMs(rt.percentiles.p95 ?? Number.NaN))} · p99 ${esc(formatMs(rt.percentiles.p99 ?? Number.NaN))} · max ${esc(formatMs(rt.max))}.</p>`);
-  }
+  const figures = [
+    rt && rt.count > 0 ? `${formatNumber(rt.count)} operations, p95 ${formatMs(rt.percentiles.p95 ?? Number.NaN)} over all of them` : '',
+    `took ${formatDuration(result.durationMs)}`,
+    // Zero while the live view shows a run in progress: the process figures are measured at its end.
+    ...(s.process.maxRssMb > 0 ? [`client CPU ${formatNumber(s.process.cpuPercent)} %`, `max RSS ${formatNumber(s.process.maxRssMb)} MB`] : []),
+  ].filter(Boolean);
+  parts.push(`<p class="muted figures">${esc(figures.join(' · '))}</p>`);
   for (const t of s.thresholds) parts.push(`<p>${badge(t.ok ? 'pass' : t.level === 'fail' ? 'fail' : 'warn')} Run threshold <code>${esc(formatThreshold(t))}</code></p>`);
-  return `<section id="summary"><h2>Summary</h2>${parts.join('')}${overview(result)}${recommendations(result)}</section>`;
+  return `<section id="summary">${parts.join('')}${overview(result)}</section>`;
 }
 
 function overview(result: RunResult): string {
   if (result.checks.length === 0) return '<p>No checks ran.</p>';
-  const rows = groupByCategory(result.checks).flatMap((g) => g.checks.map((c, i) => `<tr>${i === 0 ? `<td rowspan="${g.checks.length}"><a href="#cat-${anchor(g.category)}">${esc(categoryTitle(g.category))}</a></td>` : ''}` +
-    `<td>${badge(c.status)}</td><td><a href="#check-${anchor(c.id)}"><code>${esc(c.id)}</code></a> ${esc(c.title)}</td><td class="n">${esc(checkDuration(c))}</td><td>${esc(whyText(c, 3))}</td></tr>`));
-  return `<table class="overview"><thead><tr><th>Category</th><th>Status</th><th>Check</th><th class="n">Duration</th><th>Reason</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const rows = groupByCategory(result.checks).map((g) => {
+    const badges = g.checks.map((c) => `<a href="#check-${anchor(c.id)}" title="${esc(`${c.id}: ${c.status}`)}">${badge(c.status)}</a>`).join(' ');
+    return `<tr data-category="${esc(g.category)}"><td><a href="#cat-${anchor(g.category)}">${esc(categoryTitle(g.category))}</a></td><td class="badges">${badges}</td><td>${esc(categoryLine(g.checks))}</td></tr>`;
+  });
+  return `<div class="scroll"><table class="overview"><thead><tr><th>Category</th><th>Checks</th><th>Answer</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
+/** After the categories: the verdict, the targets and the charts come first. */
+export function recommendationsSection(result: RunResult): string {
+  return `<section id="recommendations">${recommendations(result)}</section>`;
 }
 
 function recommendations(result: RunResult): string {
-  if (result.recommendations.length === 0) return '<h3>Recommendations</h3><p>None: nothing needs attention.</p>';
-  const items = result.recommendations.map((r) => `<li><span class="sev ${esc(r.severity)}">${esc(r.severity)}</span> <code>${esc(r.checkId)}</code>: ${esc(r.text)}</li>`);
-  return `<h3>Recommendations</h3><ol class="recs">${items.join('')}</ol>`;
+  if (result.recommendations.length === 0) return '<h2>Recommendations</h2><p>None: nothing needs attention.</p>';
+  const item = (r: RunResult['recommendations'][number]) => `<li><span class="sev ${esc(r.severity)}">${esc(r.severity)}</span> <code>${esc(r.checkId)}</code>: ${esc(r.text)}</li>`;
+  const top = result.recommendations.slice(0, TOP_RECOMMENDATIONS).map(item);
+  const rest = result.recommendations.slice(TOP_RECOMMENDATIONS).map(item);
+  const more = rest.length ? `<details><summary>${rest.length} more recommendation${rest.length === 1 ? '' : 's'}</summary><ol class="recs" start="${TOP_RECOMMENDATIONS + 1}">${rest.join('')}</ol></details>` : '';
+  return `<h2>Recommendations</h2><ol class="recs">${top.join('')}</ol>${more}`;
 }
 
 export function comparisonSection(cmp: Comparison): string {
@@ -66,7 +85,7 @@ export function environmentSection(result: RunResult): string {
   ])];
   for (const [key, t] of Object.entries(env.targets)) {
     parts.push(`<h3>Target <code>${esc(key)}</code></h3>`, kv([
-      ['Kind', esc(t.kind)], ['URL', `<code>${esc(t.url)}</code>`], ['Server version', esc(t.version ?? 'unknown')],
+      ['Kind', esc(t.kind)], ['URL', `<code>${esc(redactedLocation(t.url))}</code>`], ['Server version', esc(t.version ?? 'unknown')],
       ...(t.private ? [['Private', 'yes: started by stackprobe for this run; your own server was not tested'] as [string, string]] : []),
     ]));
     const settings = Object.entries(t.settings ?? {});
@@ -74,5 +93,5 @@ export function environmentSection(result: RunResult): string {
   }
   const unavailable = Object.entries(env.unavailable);
   if (unavailable.length) parts.push('<h3>Not tested</h3>', kv(unavailable.map(([k, why]) => [k, esc(why)])));
-  return `<section id="environment"><h2>Environment</h2>${parts.join('')}</section>`;
+  return `<section id="environment"><details><summary><h2>Environment</h2></summary>${parts.join('')}</details></section>`;
 }

@@ -1,14 +1,14 @@
-// Hand-made inline SVG charts (no script, no network): line charts for time series and bar charts for histograms.
+// Hand-made inline SVG charts (no script, no network): line charts with markers and bands, and histograms. Two sizes:
+// the large chart that answers a category's question, and the small ones in the collapsed details.
 import { formatNumber } from '../format.js';
 import type { Bin } from './buckets.js';
 import { esc } from './escape.js';
 import { maxOf, minOf } from '../../util/append.js';
 
-const W = 640;
-const H = 220;
-const PAD = { left: 58, right: 14, top: 12, bottom: 34 };
-const PLOT_W = W - PAD.left - PAD.right;
-const PLOT_H = H - PAD.top - PAD.bottom;
+interface Frame { w: number; h: number; left: number; right: number; top: number; bottom: number }
+const SMALL: Frame = { w: 640, h: 220, left: 58, right: 14, top: 12, bottom: 34 };
+/** Drawn about 1:1 in the 1100 px column, so its 12-unit text reads as 12 px. */
+const LARGE: Frame = { w: 1000, h: 330, left: 70, right: 20, top: 26, bottom: 44 };
 /** Colours come from CSS variables (--c0 … --c7), so dark mode and print restyle them. */
 export const MAX_LINES = 8;
 /** No axis ever needs more; it bounds the loop whatever the data. */
@@ -17,6 +17,25 @@ const MAX_TICKS = 50;
 export interface LineSeries {
   label: string;
   points: Array<[number, number]>;
+}
+
+/** A vertical (x) or horizontal (y) reference line with its label: a configured size, a limit, an expected rate. */
+export interface Marker { at: number; label: string; kind?: 'limit' | 'good' | 'plain' }
+/** A shaded x range: a load stage (`bad` for the one where the system saturated). */
+export interface Band { from: number; to: number; label: string; bad?: boolean }
+
+export interface LineOptions {
+  title: string;
+  xTitle: string;
+  yTitle: string;
+  large?: boolean;
+  xMarkers?: Marker[];
+  yMarkers?: Marker[];
+  bands?: Band[];
+  /** Where the y axis starts when not at zero: a hit rate between 88 and 99 % is unreadable on 0–100. */
+  yMin?: number;
+  /** Labels for the x ticks instead of numbers (a pool sweep's sizes drawn at even spacing). */
+  xLabels?: Array<{ at: number; label: string }>;
 }
 
 /** About `count` round tick values covering [lo, hi]: steps of 1, 2 or 5 × 10^k. */
@@ -43,47 +62,80 @@ function niceMax(v: number): number {
   return last >= v ? last : last + (ticks[1]! - ticks[0]!);
 }
 
+const finite = (p: [number, number]) => Number.isFinite(p[0]) && Number.isFinite(p[1]);
+
+/** A chart earns its place with at least three points and a value that moves: one dot or a flat line says nothing a number does not. */
+export function earnsPlace(series: LineSeries[]): boolean {
+  const pts = series.flatMap((s) => s.points).filter(finite);
+  if (!series.some((s) => s.points.filter(finite).length >= 3)) return false;
+  const ys = pts.map((p) => p[1]);
+  return maxOf(ys) > minOf(ys);
+}
+
 const tick = (v: number) => esc(formatNumber(v));
 
-function axes(xTicks: Array<{ at: number; label: string }>, yTicks: Array<{ at: number; label: string }>, xTitle: string, yTitle: string): string {
+function axes(f: Frame, xTicks: Array<{ at: number; label: string }>, yTicks: Array<{ at: number; label: string }>, xTitle: string, yTitle: string): string {
   const out = [`<g class="axis">`];
   for (const t of yTicks) {
-    out.push(`<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${t.at.toFixed(1)}" y2="${t.at.toFixed(1)}"/>`);
-    out.push(`<text x="${PAD.left - 6}" y="${(t.at + 4).toFixed(1)}" text-anchor="end">${t.label}</text>`);
+    out.push(`<line class="grid" x1="${f.left}" x2="${f.w - f.right}" y1="${t.at.toFixed(1)}" y2="${t.at.toFixed(1)}"/>`);
+    out.push(`<text x="${f.left - 6}" y="${(t.at + 4).toFixed(1)}" text-anchor="end">${t.label}</text>`);
   }
-  for (const t of xTicks) out.push(`<text x="${t.at.toFixed(1)}" y="${H - PAD.bottom + 15}" text-anchor="middle">${t.label}</text>`);
-  out.push(`<line class="base" x1="${PAD.left}" x2="${W - PAD.right}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom}"/>`);
-  out.push(`<text x="${PAD.left + PLOT_W / 2}" y="${H - 4}" text-anchor="middle" class="title">${esc(xTitle)}</text>`);
-  out.push(`<text transform="translate(12 ${PAD.top + PLOT_H / 2}) rotate(-90)" text-anchor="middle" class="title">${esc(yTitle)}</text>`);
+  for (const t of xTicks) out.push(`<text x="${t.at.toFixed(1)}" y="${f.h - f.bottom + 16}" text-anchor="middle">${t.label}</text>`);
+  out.push(`<line class="base" x1="${f.left}" x2="${f.w - f.right}" y1="${f.h - f.bottom}" y2="${f.h - f.bottom}"/>`);
+  out.push(`<text x="${f.left + (f.w - f.left - f.right) / 2}" y="${f.h - 5}" text-anchor="middle" class="title">${esc(xTitle)}</text>`);
+  out.push(`<text transform="translate(14 ${f.top + (f.h - f.top - f.bottom) / 2}) rotate(-90)" text-anchor="middle" class="title">${esc(yTitle)}</text>`);
   out.push('</g>');
   return out.join('');
 }
 
-function frame(kind: string, title: string, points: number, body: string): string {
-  return `<svg class="chart" data-chart="${kind}" data-points="${points}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}" xmlns="http://www.w3.org/2000/svg"><title>${esc(title)}</title>${body}</svg>`;
+function frame(f: Frame, kind: string, title: string, points: number, body: string): string {
+  const size = f === LARGE ? ' large' : '';
+  return `<svg class="chart${size}" data-chart="${kind}" data-points="${points}" viewBox="0 0 ${f.w} ${f.h}" role="img" aria-label="${esc(title)}" xmlns="http://www.w3.org/2000/svg"><title>${esc(title)}</title>${body}</svg>`;
 }
 
-/** A line chart of one or more series sharing axes; the y axis starts at zero (a rate or latency is read against zero). */
-export function lineChart(series: LineSeries[], opts: { title: string; xTitle: string; yTitle: string }): string {
+/**
+ * A line chart of one or more series sharing axes; the y axis starts at zero (a rate or latency is read against zero).
+ * Empty ('') when the series do not earn a chart (see earnsPlace).
+ */
+export function lineChart(series: LineSeries[], opts: LineOptions): string {
   const shown = series.filter((s) => s.points.length > 0).slice(0, MAX_LINES);
-  const all = shown.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  if (all.length === 0) return '';
-  let x0 = minOf(all.map((p) => p[0]));
-  let x1 = maxOf(all.map((p) => p[0]));
+  if (!earnsPlace(shown)) return '';
+  const f = opts.large ? LARGE : SMALL;
+  const plotW = f.w - f.left - f.right;
+  const plotH = f.h - f.top - f.bottom;
+  const all = shown.flatMap((s) => s.points).filter(finite);
+  const xs = [...all.map((p) => p[0]), ...(opts.bands ?? []).flatMap((b) => [b.from, b.to]), ...(opts.xMarkers ?? []).map((m) => m.at)].filter(Number.isFinite);
+  let x0 = minOf(xs);
+  let x1 = maxOf(xs);
   if (!(x1 > x0)) { x0 -= 1; x1 = x0 + 2; }
-  const yMin = minOf(all.map((p) => p[1]), 0);
-  const yMax = niceMax(maxOf(all.map((p) => p[1])));
-  const sx = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * PLOT_W;
-  const sy = (y: number) => PAD.top + PLOT_H - ((y - yMin) / (yMax - yMin || 1)) * PLOT_H;
-  const xTicks = niceTicks(x0, x1).map((v) => ({ at: sx(v), label: tick(v) }));
+  const yMin = opts.yMin ?? minOf(all.map((p) => p[1]), 0);
+  const yMax = niceMax(maxOf([...all.map((p) => p[1]), ...(opts.yMarkers ?? []).map((m) => m.at)].filter(Number.isFinite)));
+  const sx = (x: number) => f.left + ((x - x0) / (x1 - x0)) * plotW;
+  const sy = (y: number) => f.top + plotH - ((y - yMin) / (yMax - yMin || 1)) * plotH;
+  const xTicks = opts.xLabels ? opts.xLabels.map((l) => ({ at: sx(l.at), label: esc(l.label) })) : niceTicks(x0, x1).map((v) => ({ at: sx(v), label: tick(v) }));
   const yTicks = niceTicks(yMin, yMax).map((v) => ({ at: sy(v), label: tick(v) }));
+  const bands = (opts.bands ?? []).map((b, i) => {
+    const a = sx(b.from);
+    const w = Math.max(0, sx(b.to) - a);
+    const edge = i > 0 ? `<line x1="${a.toFixed(1)}" x2="${a.toFixed(1)}" y1="${f.top - 4}" y2="${f.top + plotH}"/>` : '';
+    return `<g class="band${b.bad ? ' bad' : i % 2 ? ' odd' : ''}"><rect x="${a.toFixed(1)}" y="${f.top}" width="${w.toFixed(1)}" height="${plotH}"/>${edge}<text x="${(a + w / 2).toFixed(1)}" y="${f.top - 8}" text-anchor="middle">${esc(b.label)}</text></g>`;
+  });
   const lines = shown.map((s, i) => {
-    const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    const pts = s.points.filter(finite);
     const d = pts.map(([x, y], j) => `${j ? 'L' : 'M'}${sx(x).toFixed(1)} ${sy(y).toFixed(1)}`).join('');
-    const dots = pts.length <= 40 ? pts.map(([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.5"/>`).join('') : '';
+    const dots = pts.length <= 40 ? pts.map(([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="${opts.large ? 3.5 : 2.5}"/>`).join('') : '';
     return `<g class="series s${i}"><title>${esc(s.label)}</title><path d="${d}"/>${dots}</g>`;
   });
-  return frame('line', opts.title, all.length, axes(xTicks, yTicks, opts.xTitle, opts.yTitle) + lines.join(''));
+  const xm = (opts.xMarkers ?? []).filter((m) => Number.isFinite(m.at)).map((m, i) => {
+    const x = sx(m.at);
+    const anchor = x > f.left + plotW * 0.8 ? 'end' : 'start';
+    return `<g class="marker ${m.kind ?? 'plain'}"><line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${f.top}" y2="${f.top + plotH}"/><text x="${(x + (anchor === 'end' ? -5 : 5)).toFixed(1)}" y="${f.top + 14 + i * 15}" text-anchor="${anchor}">${esc(m.label)}</text></g>`;
+  });
+  const ym = (opts.yMarkers ?? []).filter((m) => Number.isFinite(m.at)).map((m) => {
+    const y = sy(m.at);
+    return `<g class="marker ${m.kind ?? 'plain'}"><line x1="${f.left}" x2="${f.w - f.right}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}"/><text x="${f.w - f.right - 4}" y="${(y - 5).toFixed(1)}" text-anchor="end">${esc(m.label)}</text></g>`;
+  });
+  return frame(f, 'line', opts.title, all.length, bands.join('') + axes(f, xTicks, yTicks, opts.xTitle, opts.yTitle) + lines.join('') + xm.join('') + ym.join(''));
 }
 
 /** An HTML legend for a chart's series (HTML, so long labels wrap). */
@@ -96,20 +148,24 @@ export function legend(series: LineSeries[]): string {
 
 /** A histogram: bars per bin (heights are counts), with dashed markers at the given percentiles. */
 export function histogramChart(bins: Bin[], log: boolean, opts: { title: string; unit: string; markers: Array<{ label: string; value: number }> }): string {
+  const f = SMALL;
+  const plotW = f.w - f.left - f.right;
+  const plotH = f.h - f.top - f.bottom;
   const total = bins.reduce((s, b) => s + b.count, 0);
-  if (bins.length === 0 || total === 0) return '';
+  // One bin is one bar: the percentile table says the same.
+  if (bins.length < 2 || total === 0) return '';
   const lo = bins[0]!.from;
   const hi = bins[bins.length - 1]!.to;
   const span = hi > lo ? hi - lo : 1;
   const pos = (v: number) => (log && lo > 0 ? Math.log(v / lo) / Math.log(hi / lo) : (v - lo) / span);
-  const sx = (v: number) => PAD.left + Math.min(1, Math.max(0, pos(v))) * PLOT_W;
+  const sx = (v: number) => f.left + Math.min(1, Math.max(0, pos(v))) * plotW;
   const yMax = niceMax(maxOf(bins.map((b) => b.count)));
-  const sy = (c: number) => PAD.top + PLOT_H - (c / yMax) * PLOT_H;
-  const barW = PLOT_W / bins.length;
+  const sy = (c: number) => f.top + plotH - (c / yMax) * plotH;
+  const barW = plotW / bins.length;
   const bars = bins.map((b, i) => {
     if (b.count === 0) return '';
-    const x = PAD.left + i * barW;
-    return `<rect class="bar" x="${(x + 0.5).toFixed(1)}" y="${sy(b.count).toFixed(1)}" width="${Math.max(1, barW - 1).toFixed(1)}" height="${(PLOT_H + PAD.top - sy(b.count)).toFixed(1)}"><title>${esc(`${formatNumber(b.from)}–${formatNumber(b.to)} ${opts.unit}: ${formatNumber(b.count)}`)}</title></rect>`;
+    const x = f.left + i * barW;
+    return `<rect class="bar" x="${(x + 0.5).toFixed(1)}" y="${sy(b.count).toFixed(1)}" width="${Math.max(1, barW - 1).toFixed(1)}" height="${(plotH + f.top - sy(b.count)).toFixed(1)}"><title>${esc(`${formatNumber(b.from)}–${formatNumber(b.to)} ${opts.unit}: ${formatNumber(b.count)}`)}</title></rect>`;
   });
   const xVals = log ? Array.from({ length: 6 }, (_, i) => lo * (hi / lo) ** (i / 5)) : niceTicks(lo, hi);
   const xTicks = xVals.map((v) => ({ at: sx(v), label: tick(Number(v.toPrecision(2))) }));
@@ -118,10 +174,10 @@ export function histogramChart(bins: Bin[], log: boolean, opts: { title: string;
     const at = sx(m.value);
     const x = at.toFixed(1);
     // Labels are staggered (p95 and p99 are often a pixel apart) and kept inside the plot at its edges.
-    const anchor = at > PAD.left + PLOT_W * 0.85 ? 'end' : at < PAD.left + PLOT_W * 0.15 ? 'start' : 'middle';
+    const anchor = at > f.left + plotW * 0.85 ? 'end' : at < f.left + plotW * 0.15 ? 'start' : 'middle';
     const tx = anchor === 'end' ? at - 3 : anchor === 'start' ? at + 3 : at;
-    return `<g class="marker"><line x1="${x}" x2="${x}" y1="${PAD.top}" y2="${PAD.top + PLOT_H}"/><text x="${tx.toFixed(1)}" y="${PAD.top + 9 + i * 12}" text-anchor="${anchor}">${esc(m.label)}</text></g>`;
+    return `<g class="marker"><line x1="${x}" x2="${x}" y1="${f.top}" y2="${f.top + plotH}"/><text x="${tx.toFixed(1)}" y="${f.top + 9 + i * 12}" text-anchor="${anchor}">${esc(m.label)}</text></g>`;
   });
   const xTitle = `${opts.unit || 'value'}${log ? ' (log scale)' : ''}`;
-  return frame('histogram', opts.title, total, axes(xTicks, yTicks, xTitle, 'count') + bars.join('') + markers.join(''));
+  return frame(f, 'histogram', opts.title, total, axes(f, xTicks, yTicks, xTitle, 'count') + bars.join('') + markers.join(''));
 }
