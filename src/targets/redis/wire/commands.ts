@@ -1,0 +1,30 @@
+// The commands the checks time, on a measuring-path connection: each one RESP write, error replies thrown with their prefix.
+import type { WireConnection } from './connection.js';
+import { encodeCommand, type Reply } from './resp.js';
+
+/** GET without decoding the value: true on a hit, null on a miss. */
+export function getHit(c: WireConnection, key: string): Promise<Reply> {
+  return c.call(['GET', key], false);
+}
+
+/** SET with a TTL in seconds (every key stackprobe writes carries one). */
+export function setEx(c: WireConnection, key: string, value: string, ttlS: number): Promise<Reply> {
+  return c.call(['SET', key, value, 'EX', String(ttlS)]);
+}
+
+/** MGET of `keys`, values not decoded. */
+export function mget(c: WireConnection, keys: readonly string[]): Promise<Reply> {
+  return c.call(['MGET', ...keys], false);
+}
+
+export function unlink(c: WireConnection, key: string): Promise<Reply> {
+  return c.call(['UNLINK', key]);
+}
+
+/** Commands sent as one pipeline (one write); the first error reply among them is thrown once all are in. */
+export async function pipeline(c: WireConnection, commands: ReadonlyArray<readonly string[]>): Promise<void> {
+  let bytes = '';
+  for (const args of commands) bytes += encodeCommand(args);
+  const outcome = await c.batch(bytes, commands.length);
+  if (outcome.firstError) throw outcome.firstError;
+}
