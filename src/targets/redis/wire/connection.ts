@@ -82,10 +82,11 @@ export class WireConnection {
     const host = opts.address?.host ?? ep.host;
     const port = opts.address?.port ?? ep.port;
     if (!ep.tls) {
-      let conn: WireConnection | undefined;
-      const socket = connectReusingBuffer(host, port, (buf, n) => conn!.feed(buf, n));
-      conn = new WireConnection(socket, opts);
-      return conn;
+      // The socket exists before the connection object that reads from it; no byte arrives before both do.
+      const holder: { conn?: WireConnection } = {};
+      const socket = connectReusingBuffer(host, port, (buf, n) => holder.conn!.feed(buf, n));
+      holder.conn = new WireConnection(socket, opts);
+      return holder.conn;
     }
     // TLS sockets cannot read into a reused buffer: replies come as 'data' chunks.
     const socket = tlsConnect({ ...ep.tls, host, port });
