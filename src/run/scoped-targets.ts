@@ -54,7 +54,7 @@ function scopePg(base: PgTarget, pools: TrackedPool[]): PgTarget {
 
 function scopeRedis(base: RedisTarget, connections: Redis[], wires: WireConnection[]): RedisTarget {
   return {
-    kind: base.kind, facts: base.facts, client: base.client, keyPrefix: base.keyPrefix, timeouts: base.timeouts,
+    kind: base.kind, facts: base.facts, client: base.client, keyPrefix: base.keyPrefix, timeouts: base.timeouts, wire: base.wire,
     removeKeys: () => base.removeKeys(),
     close: () => base.close(),
     duplicate() {
