@@ -105,7 +105,9 @@ export class WireConnection {
     if (ep.db !== 0) await this.call(['SELECT', String(ep.db)]);
     // Named like every stackprobe connection, so CLIENT LIST shows whose it is; a server that forbids CLIENT (some
     // managed services) answers with an error reply, which is counted here, not thrown: the connection works anyway.
-    await this.batch(encodeCommand(['CLIENT', 'SETNAME', 'stackprobe']), 1);
+    const named = await this.batch(encodeCommand(['CLIENT', 'SETNAME', 'stackprobe']), 1);
+    // …except the one that says the server wants a password the URL does not give: every command would fail the same.
+    if (named.firstError?.prefix === 'NOAUTH') throw named.firstError;
   }
 
   /** Why the connection can no longer be used, or undefined while it can. */
