@@ -3,7 +3,7 @@ import { Recorder } from '../../exec/recorder.js';
 import { MetricRegistry } from '../../metrics/registry.js';
 import { Trend } from '../../metrics/trend.js';
 import { createRng } from '../../workload/prng.js';
-import { getHit, setEx } from '../../targets/redis/wire/commands.js';
+import { getHit, SetExEncoder } from '../../targets/redis/wire/commands.js';
 import type { Check, CheckContext } from '../types.js';
 import { checkKeys, describeOpMetrics, drive, endConnections, openConnections, payload, pingBeside, populate, redisOf, stepDurationMs } from './common.js';
 import { curveFindings, type CurvePoint } from './curve.js';
@@ -22,6 +22,7 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
   // The executor's own recorder is a scratch one: every outcome is already in the operation's recorder.
   const scratch = new Recorder({ registry: new MetricRegistry(), name: 'scratch', elapsed: () => 0 });
   const rngs = Array.from({ length: level }, (_, vu) => createRng(ctx.config.workload.seed, 700, level, vu));
+  const sets = new SetExEncoder(value, cfg.ttl_s);
   ctx.progress(`${level} in flight`);
   for (const r of Object.values(recorders)) r.start();
   const pings = pingBeside(ctx, clients, tags);
@@ -35,7 +36,7 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
       const t0 = performance.now();
       // Each command settles (answer, or the connection's command timeout) before the executor's own timeout.
       try {
-        await (op === 'set' ? setEx(client, key, value, cfg.ttl_s) : getHit(client, key));
+        await (op === 'set' ? sets.set(client, key) : getHit(client, key));
         recorders[op]!.ok(performance.now() - t0);
       } catch (err) {
         recorders[op]!.fail(err);

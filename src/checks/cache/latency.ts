@@ -3,7 +3,7 @@ import { Recorder } from '../../exec/recorder.js';
 import { redactText } from '../../util/redact.js';
 import { createRng } from '../../workload/prng.js';
 import type { WireConnection } from '../../targets/redis/wire/connection.js';
-import { getHit, mget, pipeline, setEx } from '../../targets/redis/wire/commands.js';
+import { getHit, mget, SetExEncoder } from '../../targets/redis/wire/commands.js';
 import type { Check, CheckContext } from '../types.js';
 import { checkKeys, describeOpMetrics, drive, firstError, latencyDurationMs, openConnections, outcomes, payload, pingBeside, populate, redisOf } from './common.js';
 
@@ -15,11 +15,12 @@ export const LATENCY_OPS = ['get', 'set', 'mget', 'pipeline'] as const;
 function operations(ctx: CheckContext, value: string): Array<[string, Op]> {
   const { ttl_s: ttl, batch_size: batch } = ctx.config.cache;
   const many = (pick: () => number, key: (i: number) => string) => Array.from({ length: batch }, () => key(pick()));
+  const sets = new SetExEncoder(value, ttl);
   return [
     ['get', (c, key, pick) => getHit(c, key(pick()))],
-    ['set', (c, key, pick) => setEx(c, key(pick()), value, ttl)],
+    ['set', (c, key, pick) => sets.set(c, key(pick()))],
     ['mget', (c, key, pick) => mget(c, many(pick, key))],
-    ['pipeline', (c, key, pick) => pipeline(c, many(pick, key).map((k) => ['SET', k, value, 'EX', String(ttl)]))],
+    ['pipeline', (c, key, pick) => sets.setMany(c, many(pick, key))],
   ];
 }
 

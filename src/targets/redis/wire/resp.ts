@@ -97,8 +97,8 @@ export class RespReader {
     const lineEnd = eol - 1;
     this.pos = eol + 1;
     switch (type) {
-      case 0x2b: // +simple
-        return buf.toString('utf8', start + 1, lineEnd);
+      case 0x2b: // +simple: +OK (every SET's reply) without a string copy
+        return lineEnd - start === 3 && buf[start + 1] === 0x4f && buf[start + 2] === 0x4b ? 'OK' : buf.toString('utf8', start + 1, lineEnd);
       case 0x2d: // -error
         return new RedisReplyError(buf.toString('utf8', start + 1, lineEnd));
       case 0x3a: // :integer
