@@ -50,6 +50,8 @@ export class WireConnection {
   private flushing = false;
   private failure: Error | undefined;
   private closing = false;
+  /** Set once connected and logged in: a connection that never got there was not lost, it failed to connect. */
+  private established = false;
   private readonly sweep: NodeJS.Timeout;
   private readonly reader: RespReader;
 
@@ -70,6 +72,7 @@ export class WireConnection {
     const conn = WireConnection.open(ep, opts);
     try {
       await withTimeout(conn.ready(ep), opts.connectMs, 'connecting to Redis');
+      conn.established = true;
       return conn;
     } catch (err) {
       conn.closing = true;
@@ -204,7 +207,7 @@ export class WireConnection {
     this.head = 0;
     this.out = [];
     for (const p of pending) p.done(err, { errors: p.left, firstError: p.firstError, nils: p.nils });
-    if (!this.closing) this.opts.onLost?.(err);
+    if (!this.closing && this.established) this.opts.onLost?.(err);
   }
 
   private destroy(err: Error): void {
