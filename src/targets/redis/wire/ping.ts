@@ -1,4 +1,5 @@
 // The client's own share of a latency: a PING on each measuring connection now and then, beside the real commands.
+import type { RedisCaller } from './commands.js';
 import type { WireConnection } from './connection.js';
 
 const PING = '*1\r\n$4\r\nPING\r\n';
@@ -22,6 +23,23 @@ export function startPings(conns: readonly WireConnection[], record: (ms: number
         if (!err) record(performance.now() - t0);
       });
     });
+  }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+/** The same beside a load's reconnecting connection: one PING at a time, none while it reconnects after a loss. */
+export function startPingsOn(redis: RedisCaller, record: (ms: number) => void, everyMs = 10): { stop(): void } {
+  let waiting = false;
+  const timer = setInterval(() => {
+    if (waiting) return;
+    waiting = true;
+    const t0 = performance.now();
+    redis.batch(PING, 1).then(
+      () => record(performance.now() - t0),
+      // A failed PING is the connection's failure, which the load's requests and load_connections_lost report.
+      (err: unknown) => void err,
+    ).finally(() => (waiting = false));
   }, everyMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
