@@ -1,26 +1,47 @@
-// Figure 2: Redis GET/SET at 50 in flight, without and with 16-deep pipelines, stackprobe vs redis-benchmark.
+// Figure 2: the cache checks as users run them vs redis-benchmark on the same private server: throughput at 50 in
+// flight, at 50 in flight × 16-deep pipelines, and GET p50 at 8 in flight; alternating rounds, medians, load averages.
+import { cacheConcurrencyCheck, cacheLatencyCheck } from '../../src/checks/cache/index.js';
+import { WireConnection } from '../../src/targets/redis/wire/connection.js';
+import { median } from './stats.js';
 import { findTool } from './proc.js';
 import { startPrivateRedis } from './private-redis.js';
-import { executorRedisTool, IN_FLIGHT, IOREDIS_CONNECTIONS, KEY_SPACE, leanRedisTool, redisBenchmarkTool, VALUE } from './redis-tools.js';
-import { roundRatio, runRounds } from './rounds.js';
+import {
+  checkTool, concurrencyFigure, CONNECTIONS, executorIoredisTool, IN_FLIGHT, KEY_SPACE, latencyFigure, redisBenchmarkTool, VALUE, type Sides,
+} from './redis-tools.js';
+import { roundRatio, runRounds, type ToolSummary } from './rounds.js';
 import { formatNumber } from './table.js';
 import type { BenchOptions, Row } from './types.js';
-import { RedisFastConnection } from '../../src/exec/redis-fast/connection.js';
 
-const LEAN_CMD = 'runRedisFastLoad (src/exec/redis-fast/drive.ts): 50 raw RESP connections, each batch one pre-encoded write, replies counted by scanning bytes';
-const EXEC_CMD = `runClosedLoop + Recorder, ${IN_FLIGHT} VUs over ${IOREDIS_CONNECTIONS} ioredis connections (cache.concurrency's path)`;
+const PIPELINE = 16;
+const LATENCY_IN_FLIGHT = 8;
 
+/** redis-benchmark's keys (`key:` + 12 digits, -r 100000), so its GETs read values as the checks' do. */
 async function populate(url: string): Promise<void> {
-  const c = await RedisFastConnection.connect(url);
+  const c = await WireConnection.connect(url, { connectMs: 5000, commandMs: 10_000 });
   try {
     for (let start = 0; start < KEY_SPACE; start += 1000) {
       const args = ['MSET'];
       for (let i = start; i < Math.min(KEY_SPACE, start + 1000); i++) args.push(`key:${String(i).padStart(12, '0')}`, VALUE);
-      await c.command(args);
+      await c.call(args);
     }
   } finally {
     await c.close();
   }
+}
+
+const loads = (...sides: Sides[]) => sides.flatMap((s) => s.load1).map((l) => Math.round(l * 100) / 100);
+const p50 = (s: Sides) => median(s.p50Ms);
+
+/** A ratio row of `ours` against `base` (median of per-round ratios), with its target when it has one. */
+function ratioRow(label: string, ours: ToolSummary, base: ToolSummary, command: string, sides: Sides[], target?: number): Row {
+  const value = roundRatio(ours, base);
+  const row: Row = {
+    figure: 2, measure: `${label} / redis-benchmark`, value, unit: '×', command,
+    note: `${formatNumber(ours.opsPerSecond)} vs ${formatNumber(base.opsPerSecond)} ops/s; load avg ${loads(...sides).join(', ')}`,
+    detail: { rounds: ours.rounds, base: base.rounds, load1: loads(...sides) },
+  };
+  if (target !== undefined) Object.assign(row, { target: `≥ ${target}×`, met: value >= target });
+  return row;
 }
 
 export async function figureRedis(opts: BenchOptions): Promise<Row[]> {
@@ -31,32 +52,48 @@ export async function figureRedis(opts: BenchOptions): Promise<Row[]> {
   const seconds = opts.quick ? 2 : 5;
   const redis = await startPrivateRedis(server);
   const rows: Row[] = [];
+  const log = (fig: string) => (t: string, m: { ops: number; seconds: number }) => opts.log(`fig 2 ${fig}: ${t}: ${formatNumber(m.ops / m.seconds)} ops/s`);
+  const cache = { key_space: KEY_SPACE, value_bytes: VALUE.length };
   try {
     await populate(redis.url);
-    for (const pipeline of [1, 16]) {
-      for (const test of ['SET', 'GET'] as const) {
-        // redis-benchmark runs a request count: sized to last about as long as our timed runs on this machine.
-        const requests = Math.round(seconds * (pipeline > 1 ? 1_000_000 : 90_000));
-        const base = redisBenchmarkTool(bench, redis.port, test, pipeline, requests);
-        const tools = [base, leanRedisTool(redis.url, test, pipeline, seconds), executorRedisTool(redis.url, test, pipeline, seconds)];
-        const res = await runRounds(tools, rounds, (t, m) => opts.log(`fig 2: ${test} P${pipeline} ${t}: ${formatNumber(m.ops / m.seconds)} ops/s`));
-        const b = res.get('redis-benchmark')!;
-        const label = `${test} ${IN_FLIGHT} in flight${pipeline > 1 ? ` × P${pipeline}` : ''}`;
-        rows.push({ figure: 2, measure: `${label}: redis-benchmark ops/s`, value: b.opsPerSecond, unit: 'ops/s', note: `client CPU ${formatNumber(b.cpuMicros)} µs/op`, command: base.command, detail: { rounds: b.rounds } });
-        for (const [name, cmd] of [['stackprobe-lean', LEAN_CMD], ['stackprobe-executor-ioredis', EXEC_CMD]] as const) {
-          const s = res.get(name)!;
-          const value = roundRatio(s, b);
-          const target = name === 'stackprobe-lean' ? (pipeline > 1 ? 0.8 : 1.0) : undefined;
-          const row: Row = {
-            figure: 2, measure: `${label}: ${name} / redis-benchmark`, value, unit: '×', command: cmd,
-            note: `${formatNumber(s.opsPerSecond)} ops/s; CPU ${formatNumber(s.cpuMicros)} vs ${formatNumber(b.cpuMicros)} µs/op`,
-            detail: { rounds: s.rounds },
-          };
-          if (target !== undefined) Object.assign(row, { target: `≥ ${target}×`, met: value >= target });
-          rows.push(row);
-        }
-      }
-    }
+
+    // 50 in flight: cache.concurrency (80 % GET, 20 % SET) at its default 4 connections and at 50 (one per in-flight op, as redis-benchmark).
+    const rbGet = redisBenchmarkTool(bench, redis.port, { test: 'GET', clients: IN_FLIGHT, pipeline: 1, requests: seconds * 100_000 });
+    const conc = (connections: number) => checkTool(`cache.concurrency ${connections} conns`, redis.url, cacheConcurrencyCheck,
+      { cache: { ...cache, concurrency_levels: [IN_FLIGHT], connections, step_duration_s: seconds } }, concurrencyFigure(IN_FLIGHT, seconds));
+    const conc4 = conc(CONNECTIONS);
+    const conc50 = conc(IN_FLIGHT);
+    const before = executorIoredisTool(redis.url, 'GET', 1, seconds);
+    const a = await runRounds([rbGet, conc4, conc50, before], rounds, log('50 in flight'));
+    const b = a.get('redis-benchmark')!;
+    rows.push({ figure: 2, measure: `GET ${IN_FLIGHT} in flight: redis-benchmark ops/s`, value: b.opsPerSecond, unit: 'ops/s', note: `client CPU ${formatNumber(b.cpuMicros)} µs/op`, command: rbGet.command, detail: { rounds: b.rounds } });
+    rows.push(ratioRow(`cache.concurrency ${IN_FLIGHT} in flight (${CONNECTIONS} connections, the default)`, a.get(conc4.name)!, b, 'runCheck(cache.concurrency), concurrency_levels [50], value_bytes 3, key_space 100000', [rbGet.sides, conc4.sides], 1.0));
+    rows.push(ratioRow(`cache.concurrency ${IN_FLIGHT} in flight (${IN_FLIGHT} connections)`, a.get(conc50.name)!, b, 'same, cache.connections 50: one connection per in-flight operation, like redis-benchmark -c 50', [rbGet.sides, conc50.sides]));
+    rows.push(ratioRow(`history: GET ${IN_FLIGHT} in flight, ioredis executor (before)`, a.get(before.name)!, b, `runClosedLoop, ${IN_FLIGHT} VUs over ${CONNECTIONS} ioredis connections (the former cache path)`, [rbGet.sides]));
+
+    // 50 in flight × 16: cache.latency's pipeline operation (16 SET … EX per pipeline) vs redis-benchmark -P 16 -t set.
+    const rbPipe = redisBenchmarkTool(bench, redis.port, { test: 'SET', clients: IN_FLIGHT, pipeline: PIPELINE, requests: seconds * 800_000 });
+    const pipe = checkTool('cache.latency pipeline', redis.url, cacheLatencyCheck,
+      { cache: { ...cache, concurrency: IN_FLIGHT, batch_size: PIPELINE, duration_s: seconds } }, latencyFigure('pipeline', PIPELINE, seconds));
+    const beforePipe = executorIoredisTool(redis.url, 'SET', PIPELINE, seconds);
+    const p = await runRounds([rbPipe, pipe, beforePipe], rounds, log('pipelined'));
+    const bp = p.get('redis-benchmark')!;
+    rows.push({ figure: 2, measure: `SET ${IN_FLIGHT} in flight × P${PIPELINE}: redis-benchmark ops/s`, value: bp.opsPerSecond, unit: 'ops/s', note: `client CPU ${formatNumber(bp.cpuMicros)} µs/op`, command: rbPipe.command, detail: { rounds: bp.rounds } });
+    rows.push(ratioRow(`cache.latency pipeline, ${IN_FLIGHT} in flight × ${PIPELINE} (${CONNECTIONS} connections)`, p.get(pipe.name)!, bp, 'runCheck(cache.latency), concurrency 50, batch_size 16, value_bytes 3: commands/s of its pipeline operation', [rbPipe.sides, pipe.sides], 0.8));
+    rows.push(ratioRow(`history: SET ${IN_FLIGHT} in flight × P${PIPELINE}, ioredis pipeline() (before)`, p.get(beforePipe.name)!, bp, 'runClosedLoop, an ioredis pipeline() of 16 per iteration', [rbPipe.sides]));
+
+    // GET p50 at 8 in flight: cache.latency as configured by default vs redis-benchmark -c 8, with the PING beside it.
+    const rbLat = redisBenchmarkTool(bench, redis.port, { test: 'GET', clients: LATENCY_IN_FLIGHT, pipeline: 1, requests: seconds * 50_000 });
+    const lat = checkTool('cache.latency get', redis.url, cacheLatencyCheck, { cache: { ...cache, concurrency: LATENCY_IN_FLIGHT, duration_s: seconds } }, latencyFigure('get', 1, seconds));
+    await runRounds([rbLat, lat], rounds, log('p50 at 8'));
+    const perRound = lat.sides.p50Ms.map((v, i) => v / rbLat.sides.p50Ms[i]!);
+    const ratio = median(perRound);
+    rows.push({
+      figure: 2, measure: `cache.latency GET p50 at ${LATENCY_IN_FLIGHT} in flight / redis-benchmark -c ${LATENCY_IN_FLIGHT} p50`, value: ratio, unit: '×', target: '≤ 1.5×', met: ratio <= 1.5,
+      note: `${p50(lat.sides).toFixed(3)} vs ${p50(rbLat.sides).toFixed(3)} ms; PING beside it ${median(lat.sides.pingP50Ms).toFixed(3)} ms; load avg ${loads(rbLat.sides, lat.sides).join(', ')}`,
+      command: `runCheck(cache.latency), concurrency 8, 4 connections vs ${rbLat.command}`,
+      detail: { ours: lat.sides, redisBenchmark: rbLat.sides, perRound },
+    });
   } finally {
     await redis.stop();
   }

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { waitFor } from '../../src/exec/timeout.js';
-import { RedisFastConnection } from '../../src/exec/redis-fast/connection.js';
+import { WireConnection } from '../../src/targets/redis/wire/connection.js';
 
 export interface PrivateRedis {
   port: number;
@@ -23,8 +23,8 @@ function freePort(): Promise<number> {
 
 async function answers(url: string): Promise<boolean> {
   try {
-    const c = await RedisFastConnection.connect(url, 500);
-    await c.command(['PING']);
+    const c = await WireConnection.connect(url, { connectMs: 500, commandMs: 500 });
+    await c.call(['PING']);
     await c.close();
     return true;
   } catch (err) {

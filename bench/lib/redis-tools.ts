@@ -1,58 +1,136 @@
-// The Redis contenders of figure 2: redis-benchmark, stackprobe's cache executor (ioredis) and the lean RESP path.
+// The Redis contenders of figure 2: redis-benchmark, the cache checks as users run them (product path), and the
+// cache category's former ioredis executor (kept as history).
+import os from 'node:os';
 import { Redis } from 'ioredis';
+import type { Check } from '../../src/checks/types.js';
+import { validateConfig } from '../../src/config/load.js';
+import type { ConfigInput } from '../../src/config/schema.js';
 import { runClosedLoop } from '../../src/exec/closed-loop.js';
 import { Recorder } from '../../src/exec/recorder.js';
-import { runRedisFastLoad } from '../../src/exec/redis-fast/drive.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
+import type { CheckResult, GaugeMetric, TrendMetric } from '../../src/result/model.js';
+import { SharedResources } from '../../src/run/context.js';
+import { runCheck } from '../../src/run/run-check.js';
+import { runKeyPrefix } from '../../src/targets/redis/keys.js';
+import { openRedisTarget } from '../../src/targets/redis/target.js';
+import { silentLogger } from '../../src/util/logger.js';
 import { runTool, selfCpuSeconds } from './proc.js';
 import type { Measurement, Tool } from './rounds.js';
 
 export const KEY_SPACE = 100_000;
 export const VALUE = 'xxx'; // redis-benchmark's default -d 3
 export const IN_FLIGHT = 50;
-/** The cache category's default `cache.connections`: the in-flight operations share these ioredis connections. */
-export const IOREDIS_CONNECTIONS = 4;
+/** The cache category's default `cache.connections`: the in-flight operations share these connections. */
+export const CONNECTIONS = 4;
 
-/** The rps column of `redis-benchmark --csv` for one test, e.g. `"GET","105401.84",…`. */
-export function parseRedisBenchmarkCsv(out: string, test: string): number {
-  const line = out.split('\n').find((l) => l.startsWith(`"${test}"`));
-  return line ? Number(line.split(',')[1]!.replace(/"/g, '')) : Number.NaN;
+/** Per-round side figures a Measurement has no field for (p50s, load averages), kept for the rows and the JSON. */
+export interface Sides {
+  p50Ms: number[];
+  pingP50Ms: number[];
+  load1: number[];
 }
 
-export function redisBenchmarkTool(binary: string, port: number, test: 'SET' | 'GET', pipeline: number, requests: number): Tool & { command: string } {
-  const args = ['-p', String(port), '-t', test.toLowerCase(), '-c', String(IN_FLIGHT), '-n', String(requests), '-r', String(KEY_SPACE), '-P', String(pipeline), '--csv'];
+const newSides = (): Sides => ({ p50Ms: [], pingP50Ms: [], load1: [] });
+
+/** `redis-benchmark --csv` of Redis 7: `"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms",…`. */
+export function parseRedisBenchmarkCsv(out: string, test: string): { rps: number; p50Ms: number } {
+  const line = out.split('\n').find((l) => l.startsWith(`"${test}"`));
+  const cols = line ? line.split(',').map((c) => Number(c.replace(/"/g, ''))) : [];
+  return { rps: cols[1] ?? Number.NaN, p50Ms: cols[4] ?? Number.NaN };
+}
+
+export function redisBenchmarkTool(binary: string, port: number, o: { test: 'SET' | 'GET'; clients: number; pipeline: number; requests: number; name?: string }): Tool & { command: string; sides: Sides } {
+  const args = ['-p', String(port), '-t', o.test.toLowerCase(), '-c', String(o.clients), '-n', String(o.requests), '-r', String(KEY_SPACE), '-P', String(o.pipeline), '--csv'];
+  const sides = newSides();
   return {
-    name: 'redis-benchmark',
+    name: o.name ?? 'redis-benchmark',
     command: `redis-benchmark ${args.join(' ')}`,
+    sides,
     async run(): Promise<Measurement> {
+      sides.load1.push(os.loadavg()[0]!);
       const r = await runTool(binary, args);
-      const rps = parseRedisBenchmarkCsv(r.stdout, test);
+      const { rps, p50Ms } = parseRedisBenchmarkCsv(r.stdout, o.test);
       if (r.code !== 0 || !Number.isFinite(rps)) throw new Error(`redis-benchmark failed (exit ${r.code}): ${r.stderr.trim().slice(-200)}`);
-      return { ops: requests, seconds: requests / rps, cpuSeconds: r.cpuSeconds };
+      sides.p50Ms.push(p50Ms);
+      return { ops: o.requests, seconds: o.requests / rps, cpuSeconds: r.cpuSeconds };
     },
   };
 }
 
-export function leanRedisTool(url: string, test: 'SET' | 'GET', pipeline: number, seconds: number): Tool {
+const gauge = (r: CheckResult, name: string, tags: Record<string, string>) =>
+  r.metrics.find((m): m is GaugeMetric => m.type === 'gauge' && m.name === name && Object.entries(tags).every(([k, v]) => m.tags[k] === v));
+const trend = (r: CheckResult, name: string, tags: Record<string, string>) =>
+  r.metrics.find((m): m is TrendMetric => m.type === 'trend' && m.name === name && Object.entries(tags).every(([k, v]) => m.tags[k] === v));
+
+/** What one product-check run gives the figure: commands per second over the timed part, and optionally p50s. */
+export interface CheckFigure {
+  opsPerSecond: number;
+  seconds: number;
+  p50Ms?: number;
+  pingP50Ms?: number;
+}
+
+/**
+ * A cache check run exactly as `stackprobe run` runs it (runCheck: budget, clean-up, its own measuring connections),
+ * against a target opened on `url`; `read` takes the figure from the check's result. Client CPU is not reported for
+ * these rows: the check's own set-up (writing the key space) would be counted in it.
+ */
+export function checkTool(name: string, url: string, check: Check, config: ConfigInput, read: (r: CheckResult) => CheckFigure): Tool & { sides: Sides } {
+  const sides = newSides();
   return {
-    name: 'stackprobe-lean',
-    async run() {
-      const cpu0 = selfCpuSeconds();
-      const r = await runRedisFastLoad({ url, command: test, connections: IN_FLIGHT, depth: pipeline, durationMs: seconds * 1000, keyPrefix: 'key:', keySpace: KEY_SPACE, value: VALUE });
-      if (r.errors > 0) throw new Error(`${r.errors} commands failed: ${r.firstError}`);
-      return { ops: r.ok, seconds: r.elapsedMs / 1000, cpuSeconds: selfCpuSeconds() - cpu0 };
+    name,
+    sides,
+    async run(): Promise<Measurement> {
+      sides.load1.push(os.loadavg()[0]!);
+      const target = await openRedisTarget(url, { connectMs: 5000, commandMs: 2000, keyPrefix: runKeyPrefix('stackprobe:bench-') });
+      const shared = new SharedResources();
+      const log = silentLogger();
+      try {
+        const result = await runCheck({
+          check, config: validateConfig({ redis_url: url, ...config }), targets: { redis: target }, unavailable: {}, broken: new Set(), shared,
+          signal: new AbortController().signal, log, onProgress: () => undefined,
+        });
+        if (result.status === 'fail' || result.status === 'skip') throw new Error(`${check.id} ${result.status}: ${result.findings.map((f) => f.title).join('; ')}`);
+        const f = read(result);
+        if (f.p50Ms !== undefined) sides.p50Ms.push(f.p50Ms);
+        if (f.pingP50Ms !== undefined) sides.pingP50Ms.push(f.pingP50Ms);
+        return { ops: f.opsPerSecond * f.seconds, seconds: f.seconds, cpuSeconds: 0 };
+      } finally {
+        await shared.cleanupAll(log);
+        await target.close();
+      }
     },
+  };
+}
+
+/** cache.concurrency at one level: its throughput gauge (GETs and 20 % SETs), over step_duration_s. */
+export function concurrencyFigure(level: number, seconds: number) {
+  return (r: CheckResult): CheckFigure => {
+    const tags = { concurrency: String(level) };
+    return {
+      opsPerSecond: gauge(r, 'cache_concurrency_throughput', tags)?.value ?? 0, seconds,
+      pingP50Ms: trend(r, 'cache_ping_duration', tags)?.summary.percentiles.p50, p50Ms: trend(r, 'cache_concurrency_duration', { ...tags, op: 'get' })?.summary.percentiles.p50,
+    } as CheckFigure;
+  };
+}
+
+/** cache.latency, one operation: commands per second (a pipeline counts its `batch` commands) and p50s. */
+export function latencyFigure(op: 'get' | 'pipeline', batch: number, seconds: number) {
+  return (r: CheckResult): CheckFigure => {
+    const t = trend(r, 'cache_op_duration', { op });
+    const perS = gauge(r, 'cache_op_throughput', { op })?.value ?? 0;
+    return { opsPerSecond: perS * (op === 'pipeline' ? batch : 1), seconds, p50Ms: t?.summary.percentiles.p50, pingP50Ms: trend(r, 'cache_ping_duration', { op })?.summary.percentiles.p50 } as CheckFigure;
   };
 }
 
 const key = () => `key:${String(Math.floor(Math.random() * KEY_SPACE)).padStart(12, '0')}`;
 
-/** What cache.concurrency does: runClosedLoop with IN_FLIGHT VUs sharing ioredis connections; a pipeline() per iteration when pipelining. */
-export function executorRedisTool(url: string, test: 'SET' | 'GET', pipeline: number, seconds: number): Tool {
+/** History: what cache.concurrency did before the measuring path, runClosedLoop with 50 VUs sharing ioredis connections. */
+export function executorIoredisTool(url: string, test: 'SET' | 'GET', pipeline: number, seconds: number): Tool {
   return {
-    name: 'stackprobe-executor-ioredis',
+    name: 'before: executor-ioredis',
     async run() {
-      const clients = Array.from({ length: IOREDIS_CONNECTIONS }, () => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 }));
+      const clients = Array.from({ length: CONNECTIONS }, () => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 }));
       await Promise.all(clients.map((c) => c.connect()));
       try {
         const recorder = new Recorder({ registry: new MetricRegistry(), name: 'bench', elapsed: () => 0 });

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Targets } from '../checks/types.js';
 import type { PgTarget } from '../targets/pg/target.js';
 import { endClient, type RedisTarget } from '../targets/redis/target.js';
+import type { WireConnection } from '../targets/redis/wire/connection.js';
 import { withTimeout } from '../exec/timeout.js';
 
 export interface ScopedTargets {
@@ -51,9 +52,9 @@ function scopePg(base: PgTarget, pools: TrackedPool[]): PgTarget {
   };
 }
 
-function scopeRedis(base: RedisTarget, connections: Redis[]): RedisTarget {
+function scopeRedis(base: RedisTarget, connections: Redis[], wires: WireConnection[]): RedisTarget {
   return {
-    kind: base.kind, facts: base.facts, client: base.client, keyPrefix: base.keyPrefix, timeouts: base.timeouts,
+    kind: base.kind, facts: base.facts, client: base.client, keyPrefix: base.keyPrefix, timeouts: base.timeouts, wire: base.wire,
     removeKeys: () => base.removeKeys(),
     close: () => base.close(),
     duplicate() {
@@ -61,21 +62,28 @@ function scopeRedis(base: RedisTarget, connections: Redis[]): RedisTarget {
       connections.push(c);
       return c;
     },
+    async connectWire(onLost) {
+      const w = await base.connectWire(onLost);
+      wires.push(w);
+      return w;
+    },
   };
 }
 
 export function scopeTargets(targets: Targets): ScopedTargets {
   const pools: TrackedPool[] = [];
   const connections: Redis[] = [];
+  const wires: WireConnection[] = [];
   const scoped: Targets = { ...targets };
   if (targets.pg) scoped.pg = scopePg(targets.pg, pools);
-  if (targets.redis) scoped.redis = scopeRedis(targets.redis, connections);
+  if (targets.redis) scoped.redis = scopeRedis(targets.redis, connections, wires);
   return {
     targets: scoped,
     async closeAll() {
       await Promise.all([
         ...pools.map(({ pool, clients }) => endPoolNow(targets.pg!.admin, pool, clients)),
         ...connections.map((c) => endClient(c, 500)),
+        ...wires.map((w) => w.close(500)),
       ]);
     },
   };

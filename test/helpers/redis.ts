@@ -41,13 +41,13 @@ export async function keysMatching(client: Redis, pattern: string): Promise<stri
 }
 
 /** Runs one check through the runner's own per-check path against `target` (no PostgreSQL opened). */
-export async function runCacheCheck(check: Check, target: RedisTarget, config: ConfigInput = {}, signal: AbortSignal = new AbortController().signal): Promise<CheckResult> {
+export async function runCacheCheck(check: Check, target: RedisTarget, config: ConfigInput = {}, signal: AbortSignal = new AbortController().signal, onProgress: (text: string) => void = () => undefined): Promise<CheckResult> {
   const shared = new SharedResources();
   const log = silentLogger();
   try {
     return await runCheck({
       check, config: validateConfig({ redis_url: TEST_REDIS_URL, ...config }), targets: { redis: target }, unavailable: {}, broken: new Set(),
-      shared, signal, log, onProgress: () => undefined,
+      shared, signal, log, onProgress,
     });
   } finally {
     await shared.cleanupAll(log);

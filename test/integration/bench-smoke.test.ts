@@ -1,9 +1,10 @@
-// A smoke of the benchmark harness: the lean PostgreSQL and Redis paths against real servers for a second each, and
+// A smoke of the benchmark harness: the lean PostgreSQL path and figure 2's product-check tool against real servers, and
 // figure 3 (overhead) through the harness's own code. Speed goals are not asserted here: they belong to `npm run bench`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPgFastLoad } from '../../src/exec/pg-fast/drive.js';
 import { PgFastConnection } from '../../src/exec/pg-fast/connection.js';
-import { runRedisFastLoad } from '../../src/exec/redis-fast/drive.js';
+import { cacheConcurrencyCheck } from '../../src/checks/cache/index.js';
+import { checkTool, concurrencyFigure } from '../../bench/lib/redis-tools.js';
 import { figureOverhead } from '../../bench/lib/fig3-overhead.js';
 import { findTool } from '../../bench/lib/proc.js';
 import { startPrivateRedis, type PrivateRedis } from '../../bench/lib/private-redis.js';
@@ -47,13 +48,12 @@ describe('bench smoke', () => {
     }
   });
 
-  it('runs the lean Redis path against a private server', async (ctx) => {
+  it('runs figure 2\'s product path (cache.concurrency through runCheck) against a private server', async (ctx) => {
     if (!redis) return ctx.skip();
-    for (const command of ['SET', 'GET'] as const) {
-      const r = await runRedisFastLoad({ url: redis.url, command, connections: 4, depth: 4, durationMs: 500, keyPrefix: 'smoke:', keySpace: 1000 });
-      expect(r.errors).toBe(0);
-      expect(r.ok).toBeGreaterThan(100);
-    }
+    const tool = checkTool('smoke', redis.url, cacheConcurrencyCheck, { cache: { concurrency_levels: [4], step_duration_s: 0.3, key_space: 1000 } }, concurrencyFigure(4, 0.3));
+    const m = await tool.run();
+    expect(m.ops / m.seconds).toBeGreaterThan(100);
+    expect(tool.sides.pingP50Ms[0]).toBeGreaterThan(0);
   });
 
   it('measures figure 3 and renders it as a table', async () => {

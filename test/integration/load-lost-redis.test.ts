@@ -50,6 +50,10 @@ it.each([1, 2])('fails load.mixed with the reason when its Redis connection is l
     expect(c.status).toBe('fail');
     expect(lost).toMatchObject({ ok: false });
     expect(c.findings.find((f) => f.subject === 'connection')!.title).toMatch(/Redis connection.* lost/);
+    // The PING beside the cache steps, per stage, from every thread (merged): the client's share of a cache_get.
+    const pings = c.metrics.filter((m) => m.name === 'load_redis_ping_duration');
+    expect(pings.map((m) => m.tags.stage).sort()).toEqual(['1', '2']);
+    expect(pings.every((m) => m.type === 'trend' && m.meaning === 'duration' && m.summary.count > 0)).toBe(true);
     expect(await raw.dbsize()).toBe(0);
   } finally {
     stop.abort();

@@ -66,8 +66,9 @@ describe('bench parsers', () => {
 
   it('parses pgbench and redis-benchmark output', () => {
     expect(parsePgbenchTransactions('number of clients: 8\nnumber of transactions actually processed: 481234\ntps = 48000.1')).toBe(481234);
-    expect(parseRedisBenchmarkCsv('"test","rps","avg_latency_ms"\n"GET","105401.84","0.253"\n', 'GET')).toBeCloseTo(105401.84);
-    expect(parseRedisBenchmarkCsv('', 'SET')).toBeNaN();
+    const csv = '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"\n"GET","105401.84","0.253","0.056","0.047","0.399","0.519","1.151"\n';
+    expect(parseRedisBenchmarkCsv(csv, 'GET')).toEqual({ rps: 105401.84, p50Ms: 0.047 });
+    expect(parseRedisBenchmarkCsv('', 'SET').rps).toBeNaN();
   });
 
   it('builds pgbench arguments with the password kept out of them', () => {

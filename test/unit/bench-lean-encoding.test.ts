@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { Int4Batch } from '../../src/exec/pg-fast/connection.js';
 import { bindInt4, errorFields, md5Password } from '../../src/exec/pg-fast/wire.js';
-import { RespBatch } from '../../src/exec/redis-fast/connection.js';
 
 describe('pg-fast messages', () => {
   it('puts the int4 parameter of a Bind where the offset says', () => {
@@ -30,18 +29,5 @@ describe('pg-fast messages', () => {
   it('hashes md5 passwords as PostgreSQL does', () => {
     // md5(md5(password + user) + salt), prefixed with "md5".
     expect(md5Password('postgres', 'secret', Buffer.from([1, 2, 3, 4]))).toMatch(/^md5[0-9a-f]{32}$/);
-  });
-});
-
-describe('redis-fast commands', () => {
-  it('rewrites the 12 key digits of every pipelined command in place', () => {
-    const batch = new RespBatch('SET', 'key:', 2);
-    batch.setKey(0, 42);
-    batch.setKey(1, 999_999);
-    expect(batch.bytes.toString()).toBe('*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000042\r\n$3\r\nxxx\r\n'
-      + '*3\r\n$3\r\nSET\r\n$16\r\nkey:000000999999\r\n$3\r\nxxx\r\n');
-    const get = new RespBatch('GET', 'p:', 1);
-    get.setKey(0, 5);
-    expect(get.bytes.toString()).toBe('*2\r\n$3\r\nGET\r\n$14\r\np:000000000005\r\n');
   });
 });

@@ -4,11 +4,14 @@ import type { Redis } from 'ioredis';
 import { runArrivalRate } from '../../exec/arrival-rate.js';
 import { runClosedLoop } from '../../exec/closed-loop.js';
 import type { Recorder } from '../../exec/recorder.js';
-import { withTimeout } from '../../exec/timeout.js';
 import type { ExecResult, IterationFn } from '../../exec/types.js';
 import { removeKeys } from '../../targets/redis/keys.js';
-import { endClient, type RedisTarget } from '../../targets/redis/target.js';
+import type { RedisTarget } from '../../targets/redis/target.js';
+import type { WireConnection } from '../../targets/redis/wire/connection.js';
 import type { CheckContext } from '../types.js';
+import type { Tags } from '../../metrics/registry.js';
+import type { Trend } from '../../metrics/trend.js';
+import { startPings } from '../../targets/redis/wire/ping.js';
 import { describeError } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 
@@ -37,43 +40,41 @@ export function checkKeys(ctx: CheckContext, name: string): string {
 }
 
 /**
- * Watches a connection for the whole check: a connection lost while the check uses it (the server restarted, a
- * CLIENT KILL, a timeout on the network) is a failure with its reason, even when ioredis reconnects and resends.
+ * Connections of the measuring path for the whole check: one the server or the network closes while the check uses it
+ * (a restart, a CLIENT KILL, a stall past the command timeout) is a failure with its reason; its commands fail.
  */
-function supervise(ctx: CheckContext, client: Redis, lost: { reported: boolean }): void {
-  let lastError: string | undefined;
-  client.on('error', (err: Error) => (lastError = describeError(err)));
-  client.on('close', () => {
+function onLost(ctx: CheckContext, lost: { reported: boolean }): (reason: Error) => void {
+  return (reason) => {
     if (ctx.signal.aborted) return;
     ctx.metrics.counter('cache_connections_lost').add();
     if (lost.reported) return;
     lost.reported = true;
     ctx.finding({
-      severity: 'error', subject: 'connection', title: `a Redis connection was lost during the check: ${redactText(lastError ?? 'closed by the server or the network')}`,
-      detail: 'Commands in flight on it failed or were resent after the reconnect; the figures around that moment include the outage.',
-      recommendation: 'Look for a restart, a failover, CLIENT KILL, a timeout (timeout, tcp-keepalive) or a proxy between this host and Redis.',
+      severity: 'error', subject: 'connection', title: `a Redis connection was lost during the check: ${redactText(describeError(reason))}`,
+      detail: 'Commands in flight on it failed; the figures around that moment include the outage.',
+      recommendation: 'Look for a restart, a failover, CLIENT KILL, a stalled server, a timeout (timeout, tcp-keepalive) or a proxy between this host and Redis.',
     });
-  });
+  };
 }
 
-/** `n` connected connections of their own, ended when the check ends. */
-export async function openConnections(ctx: CheckContext, n: number): Promise<Redis[]> {
+/** `n` connected connections of the measuring path, closed when the check ends. */
+export async function openConnections(ctx: CheckContext, n: number): Promise<WireConnection[]> {
   const target = redisOf(ctx);
-  const clients = Array.from({ length: n }, () => target.duplicate());
   // Recorded at zero, so the threshold on lost connections always has a value.
-  ctx.metrics.describe('cache_connections_lost', { meaning: 'count', better: 'lower', description: 'connections of the check that the server or the network closed' });
+  ctx.metrics.describe('cache_connections_lost', { meaning: 'count', better: 'lower', description: 'connections of the check that the server or the network closed, or that stalled past the command timeout' });
   ctx.metrics.counter('cache_connections_lost');
-  const lost = { reported: false };
-  for (const c of clients) supervise(ctx, c, lost);
+  const lost = onLost(ctx, { reported: false });
+  const opened = await Promise.allSettled(Array.from({ length: n }, () => target.connectWire(lost)));
+  const clients = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   ctx.defer(() => endConnections(clients));
-  await Promise.all(clients.map((c) => withTimeout(c.connect(), target.timeouts.connectMs + 500, 'connecting to Redis')));
+  const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
   return clients;
 }
 
 /** Ends connections of openConnections on purpose: their closing is not a loss. */
-export async function endConnections(clients: Redis[]): Promise<void> {
-  for (const c of clients) c.removeAllListeners('close');
-  await Promise.all(clients.map((c) => endClient(c)));
+export async function endConnections(clients: WireConnection[]): Promise<void> {
+  await Promise.all(clients.map((c) => c.close()));
 }
 
 /** Writes `count` keys `${prefix}${i}` with the TTL, in pipelined chunks. */
@@ -117,4 +118,29 @@ export function describeOpMetrics(ctx: CheckContext, name: string, what: string)
 /** The first error message of a recorder, for findings (redacted when the result is built). */
 export function firstError(recorder: Recorder): string | undefined {
   return recorder.lastErrors[0];
+}
+
+/**
+ * Starts PINGs on `conns` beside the operations of one run (see startPings), recorded as `cache_ping_duration` with the
+ * run's tags; `stop()` ends them and returns p50s of the operation and of the PING, for the report beside each other.
+ */
+export function pingBeside(ctx: CheckContext, conns: readonly WireConnection[], tags: Tags): { stop(op: Trend): Record<string, number> } {
+  ctx.metrics.describe('cache_ping_duration', {
+    // A duration, not a latency: PINGs are no user operation, and the run's response time must not average them in.
+    meaning: 'duration', better: 'lower',
+    description: 'a PING on the same connections, beside the operations: the network\'s and the client\'s share of their latency',
+  });
+  const trend = ctx.metrics.trend('cache_ping_duration', tags);
+  const pings = startPings(conns, (ms) => trend.record(ms));
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  return {
+    stop(op) {
+      pings.stop();
+      const none: Record<string, number> = {};
+      if (trend.count === 0 || op.count === 0) return none;
+      const p50 = op.percentile(50);
+      const ping = trend.percentile(50);
+      return { p50_ms: round(p50), ping_p50_ms: round(ping), ping_share_of_p50: round(Math.min(1, ping / p50)) };
+    },
+  };
 }

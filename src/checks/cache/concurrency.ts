@@ -1,11 +1,11 @@
 // cache.concurrency: GET/SET at rising in-flight counts, showing where throughput stops growing and p99 starts climbing.
 import { Recorder } from '../../exec/recorder.js';
-import { withTimeout } from '../../exec/timeout.js';
 import { MetricRegistry } from '../../metrics/registry.js';
 import { Trend } from '../../metrics/trend.js';
 import { createRng } from '../../workload/prng.js';
+import { getHit, SetExEncoder } from '../../targets/redis/wire/commands.js';
 import type { Check, CheckContext } from '../types.js';
-import { checkKeys, describeOpMetrics, drive, endConnections, openConnections, payload, populate, redisOf, stepDurationMs } from './common.js';
+import { checkKeys, describeOpMetrics, drive, endConnections, openConnections, payload, pingBeside, populate, redisOf, stepDurationMs } from './common.js';
 import { curveFindings, type CurvePoint } from './curve.js';
 
 /** Share of the mixed operations that are SETs (the rest are GETs), like a read-mostly cache. */
@@ -22,10 +22,10 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
   // The executor's own recorder is a scratch one: every outcome is already in the operation's recorder.
   const scratch = new Recorder({ registry: new MetricRegistry(), name: 'scratch', elapsed: () => 0 });
   const rngs = Array.from({ length: level }, (_, vu) => createRng(ctx.config.workload.seed, 700, level, vu));
-  // Each command settles (answer or timeout) before the executor's own timeout, so no outcome is lost to it.
-  const commandBound = cfg.command_timeout_ms + 500;
+  const sets = new SetExEncoder(value, cfg.ttl_s);
   ctx.progress(`${level} in flight`);
   for (const r of Object.values(recorders)) r.start();
+  const pings = pingBeside(ctx, clients, tags);
   const result = await drive(ctx, {
     recorder: scratch, vus: level, durationMs: stepDurationMs(ctx),
     fn: async (vu) => {
@@ -34,8 +34,9 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
       const key = `${prefix}${rng.int(0, cfg.key_space - 1)}`;
       const op = rng.chance(SET_SHARE) ? 'set' : 'get';
       const t0 = performance.now();
+      // Each command settles (answer, or the connection's command timeout) before the executor's own timeout.
       try {
-        await withTimeout(op === 'set' ? client.set(key, value, 'EX', cfg.ttl_s) : client.get(key), commandBound, `Redis ${op}`);
+        await (op === 'set' ? sets.set(client, key) : getHit(client, key));
         recorders[op]!.ok(performance.now() - t0);
       } catch (err) {
         recorders[op]!.fail(err);
@@ -44,16 +45,17 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
     },
   });
   for (const r of Object.values(recorders)) r.stop();
+  const share = pings.stop(recorders.get!.duration);
   // Each step's connections end with it, so the next step starts from the server's usual state.
   await endConnections(clients);
   const ok = result.succeeded;
   const errors = OPS.reduce((n, op) => n + recorders[op]!.errors.hits, 0);
-  if (ok === 0) return { level, throughput: 0, p50: 0, p99: 0, errors };
+  if (ok === 0) return { level, throughput: 0, p50: 0, p99: 0, errors, share };
   const merged = new Trend();
   for (const op of OPS) merged.merge(recorders[op]!.duration);
   const throughput = ok / (result.elapsedMs / 1000);
   ctx.metrics.gauge('cache_concurrency_throughput', tags, 'ops/s').set(throughput);
-  return { level, throughput, p50: merged.percentile(50), p99: merged.percentile(99), errors };
+  return { level, throughput, p50: merged.percentile(50), p99: merged.percentile(99), errors, share };
 }
 
 export const cacheConcurrencyCheck: Check = {
@@ -81,7 +83,7 @@ export const cacheConcurrencyCheck: Check = {
       if (point) curve.push(point);
     }
     const round = (v: number) => Math.round(v * 100) / 100;
-    ctx.info('curve', curve.map((p) => ({ concurrency: p.level, ops_per_s: Math.round(p.throughput), p50_ms: round(p.p50), p99_ms: round(p.p99), errors: p.errors })));
+    ctx.info('curve', curve.map((p) => ({ concurrency: p.level, ops_per_s: Math.round(p.throughput), p50_ms: round(p.p50), p99_ms: round(p.p99), errors: p.errors, get_p50_ms: p.share?.p50_ms, ping_p50_ms: p.share?.ping_p50_ms })));
     const max = curve.filter((p) => p.throughput > 0).reduce<CurvePoint | undefined>((best, p) => (!best || p.throughput > best.throughput ? p : best), undefined);
     if (max) ctx.metrics.headline('cache_concurrency_throughput', { concurrency: String(max.level) });
     if (max) ctx.rate('throughput_rps', `cache_concurrency_throughput{concurrency:${max.level}}`, max.throughput);

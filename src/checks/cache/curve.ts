@@ -7,6 +7,8 @@ export interface CurvePoint {
   p50: number;
   p99: number;
   errors: number;
+  /** GET p50 and the PING p50 beside it (the client's and the network's share), when both were measured. */
+  share?: Record<string, number>;
 }
 
 /** Throughput growing less than this from one level to the next counts as flat. */

@@ -7,7 +7,8 @@ import { createRng } from '../../workload/prng.js';
 import type { Check, CheckContext } from '../types.js';
 import { withTimeout } from '../../exec/timeout.js';
 import { parseInfo } from '../../targets/redis/info.js';
-import { checkKeys, describeOpMetrics, drive, firstError, hitRateDurationMs, openConnections, redisOf } from './common.js';
+import { getHit, setEx } from '../../targets/redis/wire/commands.js';
+import { checkKeys, describeOpMetrics, drive, firstError, hitRateDurationMs, openConnections, pingBeside, redisOf } from './common.js';
 import { makeLoader } from './loader.js';
 import { createZipf, expectedHitRate, hitRateTolerance, meanReadLatency, readsForHitRate, type Zipf } from './zipf.js';
 
@@ -160,6 +161,7 @@ export const cacheHitRateCheck: Check = {
     const rngs = Array.from({ length: cfg.concurrency }, (_, vu) => createRng(ctx.config.workload.seed, 600, vu));
     ctx.progress(`cache-aside reads over ${cfg.key_space} keys`);
     const before = await keyspaceCounts(ctx);
+    const pings = pingBeside(ctx, clients, {});
     try {
       await drive(ctx, {
         recorder, vus: cfg.concurrency, durationMs: hitRateDurationMs(ctx),
@@ -168,7 +170,7 @@ export const cacheHitRateCheck: Check = {
           const rank = zipf.sample(rngs[vu]!.next());
           const key = `${prefix}${rank}`;
           const t0 = performance.now();
-          if ((await client.get(key)) !== null) {
+          if ((await getHit(client, key)) !== null) {
             hit.record(performance.now() - t0);
             hitRate.add(true);
             series.add(true);
@@ -177,7 +179,7 @@ export const cacheHitRateCheck: Check = {
           const l0 = performance.now();
           const value = await loader.load(rank);
           load.record(performance.now() - l0);
-          await client.set(key, value, 'EX', cfg.ttl_s);
+          await setEx(client, key, value, cfg.ttl_s);
           miss.record(performance.now() - t0);
           hitRate.add(false);
           series.add(false);
@@ -185,6 +187,7 @@ export const cacheHitRateCheck: Check = {
       });
     } finally {
       series.stop();
+      ctx.info('client_share_hit', pings.stop(hit));
     }
     const err = firstError(recorder);
     if (err !== undefined) {

@@ -1,12 +1,13 @@
 // cache.latency: GET, SET with TTL, MGET and a small pipeline, each at the configured concurrency: percentiles, throughput, errors.
-import type { Redis } from 'ioredis';
 import { Recorder } from '../../exec/recorder.js';
 import { redactText } from '../../util/redact.js';
 import { createRng } from '../../workload/prng.js';
+import type { WireConnection } from '../../targets/redis/wire/connection.js';
+import { getHit, mget, SetExEncoder } from '../../targets/redis/wire/commands.js';
 import type { Check, CheckContext } from '../types.js';
-import { checkKeys, describeOpMetrics, drive, firstError, latencyDurationMs, openConnections, outcomes, payload, populate, redisOf } from './common.js';
+import { checkKeys, describeOpMetrics, drive, firstError, latencyDurationMs, openConnections, outcomes, payload, pingBeside, populate, redisOf } from './common.js';
 
-type Op = (client: Redis, key: (i: number) => string, pick: () => number) => Promise<unknown>;
+type Op = (client: WireConnection, key: (i: number) => string, pick: () => number) => Promise<unknown>;
 
 /** The operations measured, each on its own: one failing is a failure, whatever the others do. */
 export const LATENCY_OPS = ['get', 'set', 'mget', 'pipeline'] as const;
@@ -14,17 +15,12 @@ export const LATENCY_OPS = ['get', 'set', 'mget', 'pipeline'] as const;
 function operations(ctx: CheckContext, value: string): Array<[string, Op]> {
   const { ttl_s: ttl, batch_size: batch } = ctx.config.cache;
   const many = (pick: () => number, key: (i: number) => string) => Array.from({ length: batch }, () => key(pick()));
+  const sets = new SetExEncoder(value, ttl);
   return [
-    ['get', (c, key, pick) => c.get(key(pick()))],
-    ['set', (c, key, pick) => c.set(key(pick()), value, 'EX', ttl)],
-    ['mget', (c, key, pick) => c.mget(many(pick, key))],
-    ['pipeline', async (c, key, pick) => {
-      const pipe = c.pipeline();
-      for (const k of many(pick, key)) pipe.set(k, value, 'EX', ttl);
-      const results = await pipe.exec();
-      const failed = results?.find(([err]) => err);
-      if (failed) throw failed[0];
-    }],
+    ['get', (c, key, pick) => getHit(c, key(pick()))],
+    ['set', (c, key, pick) => sets.set(c, key(pick()))],
+    ['mget', (c, key, pick) => mget(c, many(pick, key))],
+    ['pipeline', (c, key, pick) => sets.setMany(c, many(pick, key))],
   ];
 }
 
@@ -58,6 +54,7 @@ export const cacheLatencyCheck: Check = {
       ctx.progress(`${name} at ${cfg.concurrency} in flight`);
       const recorder = new Recorder({ registry: ctx.metrics, name: 'cache_op', tags: { op: name }, elapsed: ctx.elapsed, outcomeCounters: true });
       const rngs = Array.from({ length: cfg.concurrency }, (_, vu) => createRng(ctx.config.workload.seed, 500, index, vu));
+      const pings = pingBeside(ctx, clients, { op: name });
       const result = await drive(ctx, {
         recorder, vus: cfg.concurrency, durationMs: latencyDurationMs(ctx), rate: cfg.arrival_rate,
         fn: (vu) => {
@@ -65,6 +62,7 @@ export const cacheLatencyCheck: Check = {
           return op(clients[vu % clients.length]!, key, () => rng.int(0, cfg.key_space - 1));
         },
       });
+      ctx.info(`client_share_${name}`, pings.stop(recorder.duration));
       const ok = recorder.duration.count;
       if (ok > 0) {
         ctx.metrics.gauge('cache_op_throughput', { op: name }, 'ops/s').set(ok / (result.elapsedMs / 1000));

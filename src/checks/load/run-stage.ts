@@ -4,6 +4,7 @@ import { runClosedLoop } from '../../exec/closed-loop.js';
 import type { Segment, Stage } from '../../exec/stages.js';
 import { sleep, withTimeout } from '../../exec/timeout.js';
 import type { ExecResult } from '../../exec/types.js';
+import { startPingsOn } from '../../targets/redis/wire/ping.js';
 import { createRng, type Rng } from '../../workload/prng.js';
 import { ForwardingRecorder, type StageRecorder } from './record.js';
 import { pickType, type Scenario } from './scenario.js';
@@ -41,6 +42,19 @@ export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecord
     await type.run(env.services, rng, rec.time);
   };
   const t0 = performance.now();
+  // Beside the stage's Redis steps, on the same connection: the client's and the network's share of cache_get.
+  const pings = env.services.redis ? startPingsOn(env.services.redis, (ms) => rec.registry.trend(REDIS_PING, { stage: String(rec.stage) }).record(ms)) : undefined;
+  try {
+    return await runStage(env, stage, rec, signal, request, t0);
+  } finally {
+    pings?.stop();
+  }
+}
+
+/** A PING on the load's Redis connection every 10 ms of a stage (load_redis_ping_duration{stage}). */
+export const REDIS_PING = 'load_redis_ping_duration';
+
+async function runStage(env: StageEnv, stage: Stage, rec: StageRecorder, signal: AbortSignal, request: (vu: number) => Promise<void>, t0: number): Promise<ExecResult> {
   let result: ExecResult;
   if (env.executor === 'arrival-rate') {
     if (!stage.rate) return EMPTY;

@@ -11,11 +11,11 @@ import type { Workload } from '../../workload/types.js';
 import type { CheckContext } from '../types.js';
 import type { Config } from '../../config/schema.js';
 import type { LoadConfig } from '../../config/sections/load.js';
-import type { Redis } from 'ioredis';
 import { describeError } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import { segmentAccounts } from '../../workload/plan.js';
 import { removeCacheKeys, TaskTidy, type StepServices } from './steps.js';
+import { ReconnectingWire } from '../../targets/redis/wire/reconnecting.js';
 
 /** The load's task queue: its own setting, else the tasks category's (where the user's worker listens). */
 export const taskQueue = (config: Config): string => config.load.task_queue ?? config.tasks.queue;
@@ -49,16 +49,14 @@ export function openServices(ctx: CheckContext, workload: Workload, poolSize: nu
   }
   const redisTarget = ctx.targets.redis;
   if (redisTarget) {
-    const redis = redisTarget.duplicate();
+    const redis = new ReconnectingWire(redisTarget.wire.url, { ...redisTarget.wire.options, onLost: lostRedis(ctx) });
     services.redis = redis;
     services.keyPrefix = redisTarget.keyPrefix;
-    superviseRedis(ctx, redis);
     ctx.defer(async () => {
-      redis.removeAllListeners('close'); // closing it on purpose is not a loss
       try {
         await removeCacheKeys(redis, redisTarget.keyPrefix);
       } finally {
-        redis.disconnect();
+        await redis.close(); // closing it on purpose is not a loss
       }
     });
   }
@@ -73,24 +71,23 @@ export function openServices(ctx: CheckContext, workload: Workload, poolSize: nu
 }
 
 /**
- * A Redis connection of the load that the server or the network closes fails the check with the reason, even when
- * ioredis reconnects and resends (counted in load_connections_lost, recorded at zero from the start).
+ * A Redis connection of the load that the server or the network closes (or that stalls past the command timeout)
+ * fails the check with the reason, even though the requests after it go on over a new connection (counted in
+ * load_connections_lost, recorded at zero from the start).
  */
-function superviseRedis(ctx: CheckContext, redis: Redis): void {
-  let lastError: string | undefined;
+function lostRedis(ctx: CheckContext): (reason: Error) => void {
   let reported = false;
-  redis.on('error', (err: Error) => (lastError = describeError(err)));
-  redis.on('close', () => {
+  return (reason) => {
     if (ctx.signal.aborted) return;
     ctx.metrics.counter('load_connections_lost').add();
     if (reported) return;
     reported = true;
     ctx.finding({
-      severity: 'error', subject: 'connection', title: `the load's Redis connection was lost: ${redactText(lastError ?? 'closed by the server or the network')}`,
-      detail: 'Requests in flight on it failed or were resent after the reconnect; the stage figures around that moment include the outage.',
-      recommendation: 'Look for a restart, a failover, CLIENT KILL, a timeout (timeout, tcp-keepalive) or a proxy between this host and Redis.',
+      severity: 'error', subject: 'connection', title: `the load's Redis connection was lost: ${redactText(describeError(reason))}`,
+      detail: 'Requests in flight on it failed; the next ones went over a new connection; the stage figures around that moment include the outage.',
+      recommendation: 'Look for a restart, a failover, CLIENT KILL, a stalled server, a timeout (timeout, tcp-keepalive) or a proxy between this host and Redis.',
     });
-  });
+  };
 }
 
 /** True when PostgreSQL runs on this machine, so the client host's CPU, memory and disk are also the server's. */

@@ -1,7 +1,8 @@
 // The step kinds a simulated request is made of, each talking to one service: PostgreSQL reads/writes, Redis, Celery.
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { CeleryTarget } from '../../targets/celery/target.js';
+import { getHit, setEx, unlink, type RedisCaller } from '../../targets/redis/wire/commands.js';
+import type { ReconnectingWire } from '../../targets/redis/wire/reconnecting.js';
 import { queryReadOnly } from '../../targets/pg/read-only.js';
 import { BASIC_QUERIES, FINANCIAL_QUERIES, type WorkloadQuery } from '../../workload/queries.js';
 import type { Rng } from '../../workload/prng.js';
@@ -20,7 +21,8 @@ export interface StepServices {
   plan: WorkloadPlan;
   /** The accounts this segment's inserts go to (its own key range): segments sharing one schema never write the same account. */
   writeAccounts?: { from: number; to: number };
-  redis?: Redis;
+  /** The measuring path's connection (src/targets/redis/wire), reconnected after a loss. */
+  redis?: ReconnectingWire;
   /** This run's Redis namespace: every key written starts with it and carries a TTL. */
   keyPrefix?: string;
   celery?: Pick<CeleryTarget, 'send' | 'forget'>;
@@ -69,17 +71,17 @@ export async function pgWrite(s: StepServices, rng: Rng, time: StepTimer): Promi
 }
 
 export async function cacheDel(s: StepServices, account: number, time: StepTimer): Promise<void> {
-  await time('cache_del', () => s.redis!.unlink(cacheKey(s, account)));
+  await time('cache_del', () => unlink(s.redis!, cacheKey(s, account)));
 }
 
 /** Cache-aside: GET; on a miss read the account's recent transactions from PostgreSQL and SET them with a TTL. */
 export async function cacheAsideRead(s: StepServices, rng: Rng, time: StepTimer): Promise<void> {
   const account = hotAccount(s.plan, rng);
   const key = cacheKey(s, account);
-  const cached = s.redis ? await time('cache_get', () => s.redis!.get(key)) : null;
+  const cached = s.redis ? await time('cache_get', () => getHit(s.redis!, key)) : null;
   if (cached !== null) return;
   const res = await time('pg_read', () => s.pool.query({ name: 'stackprobe_load_recent_transactions', text: RECENT.text, values: [account] }));
-  if (s.redis) await time('cache_set', () => s.redis!.set(key, JSON.stringify(res.rows), 'EX', CACHE_TTL_S));
+  if (s.redis) await time('cache_set', () => setEx(s.redis!, key, JSON.stringify(res.rows), CACHE_TTL_S));
 }
 
 /** Messages a worker has not taken within this are discarded, so an unattended queue does not keep the load's tasks. */
@@ -139,14 +141,14 @@ export async function customRead(s: StepServices, sql: string, params: unknown[]
 }
 
 /** Removes this run's cache keys (SCAN + UNLINK of the prefix, a bounded number of rounds). */
-export async function removeCacheKeys(redis: Redis, keyPrefix: string): Promise<void> {
+export async function removeCacheKeys(redis: RedisCaller, keyPrefix: string): Promise<void> {
   const pattern = `${keyPrefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}load:*`;
   let cursor = '0';
   let rounds = 0;
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    const [next, keys] = (await redis.call(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000'])) as [string, string[]];
     cursor = next;
     const ours = keys.filter((k) => k.startsWith(keyPrefix));
-    if (ours.length) await redis.unlink(...ours);
+    if (ours.length) await redis.call(['UNLINK', ...ours]);
   } while (cursor !== '0' && ++rounds < 10_000);
 }

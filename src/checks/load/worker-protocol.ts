@@ -1,4 +1,5 @@
 // What the load's main thread and its worker threads say to each other (plain, structured-cloneable data).
+import type { WireSettings } from '../../targets/redis/target.js';
 import type { Config } from '../../config/schema.js';
 import type { PgTimeouts } from '../../targets/pg/target.js';
 import type { WorkloadPlan } from '../../workload/plan.js';
@@ -10,8 +11,8 @@ export interface WorkerData {
   workers: number;
   segment: Segment;
   pg: { url: string; timeouts: PgTimeouts; poolSize: number; applicationName: string };
-  /** Plain ioredis options (host, port, db, credentials, TLS) of the run's Redis, and its key prefix. */
-  redis?: { options: Record<string, unknown>; keyPrefix: string };
+  /** The run's Redis as the measuring path opens it (URL with credentials, timeouts), and its key prefix. */
+  redis?: { url: string; options: WireSettings; keyPrefix: string };
   /** Present when the main thread has Celery: the worker opens its own target from this config. */
   celeryConfig?: Config;
   config: Config;
@@ -19,4 +20,3 @@ export interface WorkerData {
   maxVus: number;
 }
 
-export const REDIS_OPTION_KEYS = ['host', 'port', 'path', 'db', 'username', 'password', 'tls', 'connectTimeout', 'commandTimeout', 'maxRetriesPerRequest', 'sentinels', 'name', 'sentinelPassword', 'enableTLSForSentinelMode'] as const;

@@ -8,7 +8,7 @@ import type { CheckContext } from '../types.js';
 import type { SecondWindow, WindowSnapshot } from './per-second.js';
 import { LOAD_APP_NAME } from './services.js';
 import type { StageRunner } from './stage-runner.js';
-import { REDIS_OPTION_KEYS, type WorkerData } from './worker-protocol.js';
+import type { WorkerData } from './worker-protocol.js';
 import { integerShare } from '../../exec/stages.js';
 
 export interface WorkerRunnerOptions {
@@ -22,10 +22,7 @@ export interface WorkerRunnerOptions {
 function redisData(ctx: CheckContext): WorkerData['redis'] {
   const target = ctx.targets.redis;
   if (!target) return undefined;
-  const all = target.client.options as unknown as Record<string, unknown>;
-  const options: Record<string, unknown> = {};
-  for (const k of REDIS_OPTION_KEYS) if (all[k] !== undefined && typeof all[k] !== 'function') options[k] = all[k];
-  return { options, keyPrefix: target.keyPrefix };
+  return { url: target.wire.url, options: target.wire.options, keyPrefix: target.keyPrefix };
 }
 
 export async function startWorkerRunner(o: WorkerRunnerOptions): Promise<StageRunner> {

@@ -1,5 +1,4 @@
 // A load worker thread: opens its own connections, runs its share of each stage on request, streams per-second windows.
-import { Redis, type RedisOptions } from 'ioredis';
 import pg from 'pg';
 import { parentPort, workerData } from 'node:worker_threads';
 import { combinedShare, shareOfStage, type Stage } from '../../exec/stages.js';
@@ -8,6 +7,7 @@ import { openCelery } from '../../targets/celery/open.js';
 import type { CeleryTarget } from '../../targets/celery/target.js';
 import { poolConfig, supervisePool } from '../../targets/pg/target.js';
 import { describeError } from '../../util/errors.js';
+import { ReconnectingWire } from '../../targets/redis/wire/reconnecting.js';
 import { silentLogger } from '../../util/logger.js';
 import { SecondWindow } from './per-second.js';
 import { StageRecorder } from './record.js';
@@ -40,11 +40,14 @@ async function open(): Promise<StageEnv> {
     services.readPool = supervisePool(new pg.Pool(poolConfig(data.pg.url, data.pg.timeouts, readOptions)), { readOnly: true });
   }
   if (data.redis) {
-    const redis = new Redis({ ...(data.redis.options as RedisOptions), lazyConnect: false });
     // Commands reject with their own errors; a connection the server or the network closes is counted and reported.
-    redis.on('error', (err: Error) => (redisLost.reason = describeError(err)));
-    redis.on('close', () => {
-      if (!closing) redisLost.count++;
+    const redis = new ReconnectingWire(data.redis.url, {
+      ...data.redis.options,
+      onLost: (err) => {
+        if (closing) return;
+        redisLost.count++;
+        redisLost.reason = describeError(err);
+      },
     });
     services.redis = redis;
     services.keyPrefix = data.redis.keyPrefix;
@@ -92,7 +95,7 @@ async function close(): Promise<void> {
   await services?.task?.tidy.done();
   await services?.pool.end();
   await services?.readPool?.end();
-  services?.redis?.disconnect();
+  await services?.redis?.close();
   await closeCelery?.();
 }
 

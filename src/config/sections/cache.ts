@@ -20,7 +20,7 @@ export const CacheSection = z
       .default('stackprobe:')
       .describe('Every key stackprobe writes starts with this plus a per-run id; keys outside it are never touched'),
     concurrency: positiveInt(10_000).default(8).describe('Operations in flight for cache.latency and cache.hit_rate'),
-    connections: positiveInt(1_000).default(4).describe('Redis connections the in-flight operations share (ioredis pipelines on each)'),
+    connections: positiveInt(1_000).default(4).describe('Redis connections the in-flight operations share (their commands are pipelined on each)'),
     duration_s: positive(MAX_TIMER_S).optional().describe('Seconds per operation in cache.latency; default 1.5 in quick mode, 10 in full'),
     arrival_rate: positive(1_000_000).optional().describe('Operations per second for cache.latency (open loop, latency from the intended start); default closed loop'),
     hit_rate_duration_s: positive(MAX_TIMER_S).optional().describe('Seconds of the cache-aside workload in cache.hit_rate; default 4 in quick mode, 20 in full'),

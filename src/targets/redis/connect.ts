@@ -1,5 +1,6 @@
 // ioredis options from a redis:// or rediss:// URL (TLS, database, Sentinel via ?sentinel=NAME), and connect errors in plain words.
 import type { RedisOptions } from 'ioredis';
+import { tlsOptions } from './wire/url.js';
 
 export interface RedisConnectOptions {
   connectMs: number;
@@ -8,8 +9,8 @@ export interface RedisConnectOptions {
 }
 
 /**
- * `redis://user:pass@host:port/db`; `rediss://` adds TLS (server name checked; `?tls_insecure=true` skips
- * certificate checks for self-signed test servers); `?sentinel=mymaster` treats host:port as a Sentinel and connects
+ * `redis://user:pass@host:port/db`; `rediss://` adds TLS (server name checked; `?tls_ca=/path/ca.pem` trusts that CA,
+ * `?tls_insecure=true` skips certificate checks for self-signed test servers); `?sentinel=mymaster` treats host:port as a Sentinel and connects
  * to the master it names (the URL's password is the master's; `?sentinel_password=` for the Sentinel itself).
  */
 export function redisOptions(url: string, opts: RedisConnectOptions): RedisOptions {
@@ -31,7 +32,7 @@ export function redisOptions(url: string, opts: RedisConnectOptions): RedisOptio
     connectionName: 'stackprobe',
   };
   if (u.protocol === 'rediss:') {
-    base.tls = { servername: host, ...(u.searchParams.get('tls_insecure') === 'true' ? { rejectUnauthorized: false } : {}) };
+    base.tls = tlsOptions(host, u.searchParams);
   }
   const master = u.searchParams.get('sentinel');
   if (master) {

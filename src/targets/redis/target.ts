@@ -7,6 +7,10 @@ import { redactUrl } from '../../util/redact.js';
 import { describeRedisError, redisOptions, type RedisConnectOptions } from './connect.js';
 import { parseInfo } from './info.js';
 import { removeKeys } from './keys.js';
+import { WireConnection, type WireOptions } from './wire/connection.js';
+
+/** Connection settings of the measuring path that can cross to a worker thread (no callback). */
+export type WireSettings = Omit<WireOptions, 'onLost'>;
 
 export interface RedisTarget {
   readonly kind: 'redis';
@@ -18,6 +22,13 @@ export interface RedisTarget {
   /** Every key stackprobe writes starts with this (`stackprobe:<run id>:`), and carries a TTL. */
   readonly keyPrefix: string;
   readonly timeouts: RedisConnectOptions;
+  /**
+   * A connection of the measuring path (./wire): the URL's credentials, TLS and database, the command timeout; every
+   * check that times Redis operations or generates load uses these. The caller closes it; close() ends any left over.
+   */
+  connectWire(onLost?: (reason: Error) => void): Promise<WireConnection>;
+  /** What connectWire uses, for a load worker thread that opens its own. Holds the URL's credentials: never print it. */
+  readonly wire: { url: string; options: WireSettings };
   /** Deletes every key under keyPrefix (SCAN + UNLINK, bounded in time); returns how many. Keys outside it are never touched. */
   removeKeys(): Promise<number>;
   /** Removes stackprobe's keys and ends every connection. */
@@ -106,6 +117,11 @@ export async function openRedisTarget(url: string, opts: OpenRedisOptions): Prom
     throw new TargetUnavailableError(`Redis at ${redacted} is a Cluster node: cluster mode is not supported in this version; point REDIS_URL at a standalone server or a Sentinel (?sentinel=NAME)`);
   }
   const duplicates = new Set<Redis>();
+  const wires = new Set<WireConnection>();
+  // Behind a Sentinel, the measuring path connects to the master the shared client was sent to.
+  const address = new URL(url).searchParams.has('sentinel') && client.stream.remoteAddress
+    ? { host: client.stream.remoteAddress, port: client.stream.remotePort ?? 6379 } : undefined;
+  const wire = { url, options: { connectMs: opts.connectMs, commandMs: opts.commandMs, ...(address ? { address } : {}) } };
   return {
     kind: 'redis',
     client,
@@ -122,11 +138,18 @@ export async function openRedisTarget(url: string, opts: OpenRedisOptions): Prom
       duplicates.add(dup);
       return dup;
     },
+    wire,
+    async connectWire(onLost) {
+      const conn = await WireConnection.connect(url, { ...wire.options, ...(onLost ? { onLost } : {}) });
+      wires.add(conn);
+      return conn;
+    },
     removeKeys: () => removeKeys(client, opts.keyPrefix),
     async close() {
       try {
         await removeKeys(client, opts.keyPrefix);
       } finally {
+        await Promise.all([...wires].map((w) => w.close()));
         await Promise.all([...duplicates].map((d) => endClient(d)));
         await endClient(client);
       }
