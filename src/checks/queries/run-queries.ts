@@ -1,8 +1,9 @@
-// Runs a check's queries one after another on a pool sized to the concurrency, then EXPLAINs the slowest.
+// Runs a check's queries one after another on measuring sessions (one per VU), then EXPLAINs the slowest on a pg pool.
 import { capToHeadroom, connectionHeadroom } from '../../targets/pg/headroom.js';
 import type { CheckContext } from '../types.js';
 import { explainSlowest } from './explain.js';
 import { measureQuery, type MeasuredQuery, type QueryOutcome } from './measure.js';
+import { QuerySessions } from './sessions.js';
 
 /** Sessions the server leaves for the application when stackprobe caps its own concurrency. */
 const SPARE_SESSIONS = 5;
@@ -19,17 +20,22 @@ async function queryConcurrency(ctx: CheckContext): Promise<number> {
 /** `seedStream` keeps each check's parameter sequences apart (basic, financial, custom). */
 export async function runQueries(ctx: CheckContext, queries: MeasuredQuery[], seedStream: number): Promise<QueryOutcome[]> {
   const pg = ctx.targets.pg!;
-  // User SQL (isolate) runs on sessions that are read-only themselves, besides the READ ONLY transaction around it.
+  // User SQL (isolate) runs on sessions whose every transaction is read-only (targets/pg/wire/session.ts).
   const readOnly = queries.every((q) => q.isolate);
   const vus = await queryConcurrency(ctx);
-  const pool = pg.createPool({ max: vus, applicationName: 'stackprobe-queries', readOnly });
-  ctx.defer(() => pool.end());
+  const sessions = await QuerySessions.open(pg, vus, { applicationName: 'stackprobe-queries', statementTimeoutMs: ctx.config.timeouts.operation_ms, readOnly });
+  ctx.defer(() => sessions.close());
   const outcomes: QueryOutcome[] = [];
   for (const [i, q] of queries.entries()) {
     if (ctx.signal.aborted) break;
     ctx.progress(`${q.name} (${i + 1}/${queries.length})`);
-    outcomes.push(await measureQuery(ctx, pool, q, i, seedStream, vus));
+    outcomes.push(await measureQuery(ctx, sessions, q, i, seedStream));
   }
-  if (!ctx.signal.aborted) await explainSlowest(ctx, pool, outcomes, seedStream);
+  await sessions.close();
+  if (ctx.signal.aborted) return outcomes;
+  // EXPLAIN needs the plan's rows decoded: node-postgres, on a small pool of its own.
+  const pool = pg.createPool({ max: 1, applicationName: 'stackprobe-queries', readOnly });
+  ctx.defer(() => pool.end());
+  await explainSlowest(ctx, pool, outcomes, seedStream);
   return outcomes;
 }

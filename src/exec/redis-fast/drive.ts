@@ -1,7 +1,7 @@
 // The lean Redis loop: each connection keeps one batch (1 or `depth` pipelined commands) in flight and sends the next
 // from the reply callback, with no promise or object per command; latencies go straight into an HDR trend.
 import { Trend } from '../../metrics/trend.js';
-import { openAll } from '../pg-fast/open-all.js';
+import { openAll } from '../open-all.js';
 import { RedisFastConnection, RespBatch } from './connection.js';
 
 export interface RedisFastLoadOptions {
