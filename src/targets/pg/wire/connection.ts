@@ -3,6 +3,7 @@
 // client-side watchdog that cancels a late statement and drops a silent server.
 import type { Socket } from 'node:net';
 import { withTimeout } from '../../../exec/timeout.js';
+import { TimeoutError } from '../../../util/errors.js';
 import { md5Password, Scram } from './auth.js';
 import { PgWireError, lostConnection } from './errors.js';
 import { cancelRequest, errorFields, parseMessage, passwordMessage, queryMessage, startupMessage, SYNC, TERMINATE, type ErrorFields } from './messages.js';
@@ -101,7 +102,8 @@ export class WireConnection {
 
   private bounded<T>(p: Promise<T>, what: string): Promise<T> {
     return withTimeout(p, this.options.connectTimeoutMs, what).catch((err: unknown) => {
-      if (!this.closedWith) this.destroy(lostConnection(`${what} got no answer`));
+      // No answer in time: the server stalls, and a late reply would be taken for the next request's. Drop the session.
+      if (err instanceof TimeoutError && !this.closedWith) this.destroy(lostConnection(`${what} got no answer`));
       throw err;
     });
   }

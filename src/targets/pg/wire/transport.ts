@@ -60,6 +60,7 @@ export async function openTransport(o: WireOptions, onData: OnData, holder: { so
   const verify = o.sslmode === 'verify-ca' || o.sslmode === 'verify-full';
   const secure: TLSSocket = tlsConnect({
     socket: raw,
+    host: o.host, // what verify-full checks the certificate against (Node would take 'localhost' otherwise)
     ...(isIP(o.host) ? {} : { servername: o.host }),
     ...(o.ca ? { ca: o.ca } : {}),
     rejectUnauthorized: verify,
