@@ -14,6 +14,8 @@ import type { LoadConfig } from '../../config/sections/load.js';
 import type { Redis } from 'ioredis';
 import { describeError } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
+import { SessionPool } from '../../targets/pg/wire/pool.js';
+import type { SessionTarget } from '../../targets/pg/wire/session.js';
 import { removeCacheKeys, TaskTidy, type StepServices } from './steps.js';
 
 /** The load's task queue: its own setting, else the tasks category's (where the user's worker listens). */
@@ -34,17 +36,25 @@ export function splitPool(load: LoadConfig, poolSize: number): { main: number; r
   return { main: Math.max(1, poolSize - read), read };
 }
 
+/**
+ * The load's measuring sessions (src/targets/pg/wire): the main pool for the workload's statements and, when the load
+ * has custom steps, a read-only one for the user's SQL. Opened on demand, so an unused pool costs no connection.
+ */
+export function loadPools(pg: SessionTarget, load: LoadConfig, sizes: { main: number; read: number }, applicationName: string, connectMs: number): { pool: SessionPool; readPool?: SessionPool } {
+  const common = { statementTimeoutMs: load.request_timeout_ms, acquireTimeoutMs: connectMs };
+  const pool = new SessionPool(pg, { ...common, max: sizes.main, applicationName });
+  if (sizes.read === 0) return { pool };
+  return { pool, readPool: new SessionPool(pg, { ...common, max: sizes.read, applicationName: `${applicationName}-custom`, readOnly: true }) };
+}
+
 export function openServices(ctx: CheckContext, workload: Workload, poolSize: number): StepServices {
   const load = ctx.config.load;
   const sizes = splitPool(load, poolSize);
-  const pool = ctx.targets.pg!.createPool({ max: sizes.main, applicationName: LOAD_APP_NAME, statementTimeoutMs: load.request_timeout_ms });
-  ctx.defer(() => pool.end());
-  const services: StepServices = { pool, plan: workload.plan, statementTimeoutMs: load.request_timeout_ms };
-  if (sizes.read > 0) {
-    const readPool = ctx.targets.pg!.createPool({ max: sizes.read, applicationName: `${LOAD_APP_NAME}-custom`, statementTimeoutMs: load.request_timeout_ms, readOnly: true });
-    ctx.defer(() => readPool.end());
-    services.readPool = readPool;
-  }
+  const pg = ctx.targets.pg!;
+  const pools = loadPools(pg, load, sizes, LOAD_APP_NAME, ctx.config.timeouts.connect_ms);
+  ctx.defer(() => pools.pool.end());
+  const services: StepServices = { ...pools, plan: workload.plan, statementTimeoutMs: load.request_timeout_ms };
+  if (pools.readPool) ctx.defer(() => pools.readPool!.end());
   const redisTarget = ctx.targets.redis;
   if (redisTarget) {
     const redis = redisTarget.duplicate();

@@ -16,6 +16,8 @@ export interface MeasuredQuery {
   /** Named prepared statement: parsed once per connection, as an app's driver does; also forces one statement only. */
   statement: string;
   params(rng: Rng): unknown[];
+  /** params() returns the same values every time (config.queries.custom): each VU encodes its request once. */
+  fixedParams?: boolean;
   /** The user's own SQL: runs on read-only sessions (see targets/pg/wire/session.ts), one statement per execution. */
   isolate: boolean;
   /** The statement writes: its EXPLAIN ANALYZE runs in a read-write transaction that is rolled back. */
@@ -66,6 +68,7 @@ export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q
   let firstError: unknown;
   const vus = sessions.all.length;
   const rngs = Array.from({ length: vus }, (_, vu) => createRng(ctx.config.workload.seed, seedStream, index, vu));
+  const requests: Array<Buffer | undefined> = new Array(vus);
 
   const fn = async (vu: number, iteration: number): Promise<void> => {
     let session;
@@ -86,8 +89,12 @@ export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q
     }
     try {
       // Parsed once per session, on its first execution: a statement the server refuses fails here like any execution.
-      await session.prepare(q.statement, q.text);
-      const request = session.request(q.statement, q.params(rngs[vu]!));
+      if (!session.isPrepared(q.statement)) await session.prepare(q.statement, q.text);
+      let request = requests[vu];
+      if (!request) {
+        request = session.request(q.statement, q.params(rngs[vu]!));
+        if (q.fixedParams) requests[vu] = request;
+      }
       const t0 = performance.now();
       await session.run(request);
       recorder.ok(performance.now() - t0);

@@ -38,6 +38,11 @@ export class WireConnection {
   /** BackendKeyData: what a CancelRequest names. */
   pid = 0;
   private secret = 0;
+  /** Session parameters the server reported (ParameterStatus), from the startup on. */
+  readonly parameters = new Map<string, string>();
+  /** Told of every ParameterStatus after the startup: a reported setting changed (e.g. by the user's statement). */
+  onParameter: ((name: string, value: string) => void) | undefined;
+  private poisoned: PgWireError | undefined;
   /** Called once when the connection is lost outside a request too (an idle session terminated). */
   onLost: ((err: PgWireError) => void) | undefined;
 
@@ -77,7 +82,8 @@ export class WireConnection {
         this.secret = body.readInt32BE(4);
         return;
       }
-      if (type !== 0x52) return; // ParameterStatus, NoticeResponse, NegotiateProtocolVersion: nothing to do
+      if (type === 0x53) return this.readParameter(body);
+      if (type !== 0x52) return; // NoticeResponse, NegotiateProtocolVersion: nothing to do
       const kind = body.readInt32BE(0);
       if (kind === 0) return;
       if (kind === 3 || kind === 5 || kind === 10) needPassword();
@@ -221,10 +227,25 @@ export class WireConnection {
       else if (type === 0x43) this.completed++; // CommandComplete
       else if (type === 0x5a) this.finish(buf[i + 5]!); // ReadyForQuery
       else if (type === 0x45) this.onError(errorFields(buf.subarray(i + 5, end)));
+      else if (type === 0x53) this.readParameter(buf.subarray(i + 5, end)); // ParameterStatus: a reported setting changed
       i = end;
     }
     // A message split across reads: keep a copy of the tail (a reused read buffer is overwritten by the next read).
     if (i < n) this.leftover = Buffer.from(buf.subarray(i));
+  }
+
+  private readParameter(body: Buffer): void {
+    const [name = '', value = ''] = body.toString('utf8').split('\0');
+    this.parameters.set(name, value);
+    if (!this.setup) this.onParameter?.(name, value);
+  }
+
+  /**
+   * Fails the request in flight with `err` and closes the connection at its ReadyForQuery: what a session does when a
+   * statement changed a setting it must keep (a read-only session turned read-write).
+   */
+  poison(err: PgWireError): void {
+    this.poisoned ??= err;
   }
 
   private onError(fields: ErrorFields): void {
@@ -234,6 +255,7 @@ export class WireConnection {
 
   private finish(status: number): void {
     this.status = status;
+    if (this.poisoned) return this.destroy(this.poisoned);
     const done = this.done;
     this.done = undefined;
     done?.(this.completed, this.error ? new PgWireError(this.error) : undefined, this.rows);

@@ -52,12 +52,7 @@ export class MeasureSession {
     const session = new MeasureSession(conn, opts, wrapped);
     try {
       if (wrapped && !opts.readOnly) await conn.simpleQuery(`SET statement_timeout = ${timeout}`);
-      if (opts.readOnly && !wrapped) {
-        // Runs in the same implicit transaction as each user statement, after it: a statement that turned the session
-        // read-write (set_config) or unbounded has that undone before its transaction commits; a failed one is rolled back.
-        await conn.prepare(GUARD, `SELECT set_config('default_transaction_read_only', 'on', false), set_config('statement_timeout', '${timeout}', false)`);
-        session.guard = Buffer.concat([bindText(GUARD, []), EXECUTE]);
-      }
+      if (opts.readOnly && !wrapped) await session.keepReadOnly(timeout);
       if (!wrapped) await conn.prepare(NOOP, 'SELECT 1');
       conn.watch(opts.statementTimeoutMs + 1000);
       return session;
@@ -65,6 +60,30 @@ export class MeasureSession {
       await conn.close();
       throw err;
     }
+  }
+
+  /**
+   * A user statement may call set_config('default_transaction_read_only', 'off', false): its own transaction stays
+   * read-only, but the next would not. PostgreSQL >= 14 reports that setting (ParameterStatus) before the
+   * ReadyForQuery that ends the statement: the statement then fails and its session is closed before anything else
+   * runs on it, at no cost per execution. A server that does not report it gets a guard run after every statement in
+   * the same implicit transaction (one round trip still), which sets it back before that transaction commits.
+   */
+  private async keepReadOnly(timeout: number): Promise<void> {
+    if (this.conn.parameters.get('default_transaction_read_only') === 'on') {
+      this.conn.onParameter = (name, value) => {
+        if (name === 'default_transaction_read_only' && value !== 'on') {
+          this.conn.poison(new PgWireError({ code: '25006', severity: 'ERROR', message: 'the statement turned its session read-write (default_transaction_read_only = off); stackprobe closed that session' }));
+        }
+      };
+      return;
+    }
+    await this.conn.prepare(GUARD, `SELECT set_config('default_transaction_read_only', 'on', false), set_config('statement_timeout', '${timeout}', false)`);
+    this.guard = Buffer.concat([bindText(GUARD, []), EXECUTE]);
+  }
+
+  isPrepared(name: string): boolean {
+    return this.prepared.has(name);
   }
 
   /** Prepares `sql` as `name` on this session, once (behind a transaction-mode PgBouncer it is parsed per execution). */
@@ -96,8 +115,12 @@ export class MeasureSession {
     return this.wrapped ? Buffer.concat([unnamed('SELECT 1'), SYNC]) : Buffer.concat([bindText(NOOP, []), EXECUTE, SYNC]);
   }
 
-  /** Runs a request; afterwards a wrapped transaction left open by a failed statement is rolled back. */
-  async run(request: Buffer): Promise<number> {
+  /** Runs a request; behind a PgBouncer, a wrapped transaction left open by a failed statement is rolled back after. */
+  run(request: Buffer): Promise<number> {
+    return this.wrapped ? this.runWrapped(request) : this.conn.run(request);
+  }
+
+  private async runWrapped(request: Buffer): Promise<number> {
     try {
       return await this.conn.run(request);
     } finally {
