@@ -71,9 +71,9 @@ export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q
   const requests: Array<Buffer | undefined> = new Array(vus);
 
   const fn = async (vu: number, iteration: number): Promise<void> => {
-    let session;
+    let session = sessions.all[vu]!;
     try {
-      session = await sessions.of(vu);
+      if (session.lost) session = await sessions.of(vu);
     } catch (err) {
       // The session was lost and no new one opens: the server is gone for now, this query stops with the reason.
       firstError ??= err;
