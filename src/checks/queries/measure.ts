@@ -32,6 +32,9 @@ export interface QueryOutcome {
   errors: number;
   p95: number;
   throughput: number;
+  /** p50 of the query and of the no-op round trip beside it (ms); undefined when either has no sample. */
+  p50?: number;
+  noopP50?: number;
   firstError?: string;
 }
 
@@ -137,6 +140,10 @@ export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q
   }
   const errors = recorder.errors.hits;
   const outcome: QueryOutcome = { query: q, count, errors, p95, throughput };
+  if (count > 0 && noop.count > 0) {
+    outcome.p50 = recorder.duration.percentile(50);
+    outcome.noopP50 = noop.percentile(50);
+  }
   if (firstError !== undefined) {
     outcome.firstError = describeError(firstError);
     ctx.finding({

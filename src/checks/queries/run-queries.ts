@@ -17,6 +17,20 @@ async function queryConcurrency(ctx: CheckContext): Promise<number> {
   return value;
 }
 
+/** One line a reader sees beside the latencies: how much of a p50 is the round trip itself (network and client). */
+function clientShare(ctx: CheckContext, outcomes: QueryOutcome[]): void {
+  const measured = outcomes.filter((o) => o.noopP50 !== undefined && o.p50 !== undefined);
+  if (measured.length === 0) return;
+  const noop = Math.min(...measured.map((o) => o.noopP50!));
+  const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
+  ctx.finding({
+    severity: 'info', subject: 'client share',
+    title: `a no-op round trip (prepared SELECT 1, same sessions) takes p50 ${fmt(noop)}: that much of each query's p50 is the network and stackprobe`,
+    detail: measured.map((o) => `${o.query.name}: p50 ${fmt(o.p50!)}, no-op beside it ${fmt(o.noopP50!)}`).join('; '),
+    data: { noopP50Ms: noop, queries: Object.fromEntries(measured.map((o) => [o.query.name, { p50Ms: o.p50, noopP50Ms: o.noopP50 }])) },
+  });
+}
+
 /** `seedStream` keeps each check's parameter sequences apart (basic, financial, custom). */
 export async function runQueries(ctx: CheckContext, queries: MeasuredQuery[], seedStream: number): Promise<QueryOutcome[]> {
   const pg = ctx.targets.pg!;
@@ -32,6 +46,7 @@ export async function runQueries(ctx: CheckContext, queries: MeasuredQuery[], se
     outcomes.push(await measureQuery(ctx, sessions, q, i, seedStream));
   }
   await sessions.close();
+  clientShare(ctx, outcomes);
   if (ctx.signal.aborted) return outcomes;
   // EXPLAIN needs the plan's rows decoded: node-postgres, on a small pool of its own.
   const pool = pg.createPool({ max: 1, applicationName: 'stackprobe-queries', readOnly });
