@@ -56,7 +56,7 @@ export async function figurePg(opts: BenchOptions): Promise<Row[]> {
       const label = `${clients} conn`;
       const b = res.get('pgbench')!;
       rows.push(baseline(1, label, b, base.command));
-      rows.push(compare(1, label, res.get('stackprobe-lean')!, b, clients === 8 ? 0.8 : undefined, LEAN_CMD));
+      rows.push(compare(1, label, res.get('stackprobe-lean')!, b, undefined, LEAN_CMD));
       rows.push(compare(1, label, res.get('stackprobe-executor-lean')!, b, undefined, 'history: runClosedLoop + Recorder over WireConnection.run() (a promise per query)'));
       rows.push(compare(1, label, res.get('stackprobe-executor-pg')!, b, undefined, "history: runClosedLoop + Recorder over pg.Client, named prepared statement, rowMode 'array' (the queries/load path before src/targets/pg/wire)"));
     }

@@ -13,6 +13,7 @@ import { queryMessage } from '../../src/targets/pg/wire/messages.js';
 import { wireOptions } from '../../src/targets/pg/wire/options.js';
 import { MeasureSession, type SessionOptions } from '../../src/targets/pg/wire/session.js';
 import { startPrivateServer, type PrivateServer } from '../helpers/health-server.js';
+import { startPgBouncer } from '../helpers/pgbouncer.js';
 
 /** Fullwidth "ｐ" (NFKC: p) and a soft hyphen (mapped to nothing): only a client that applies SASLprep logs in. */
 const SASL_PASSWORD = 'ｐäss\u00ADwörd';
@@ -200,4 +201,26 @@ describe('statements', () => {
       expect(await server.sql('SELECT count(*)::int AS n FROM ledger')).toEqual([{ n: 10 }]);
     });
   }
+
+  it('behind a transaction-mode PgBouncer that refuses `options`: each execution wrapped read-only, bounded, one round trip', async () => {
+    const bouncer = await startPgBouncer({ serverPort: server.port });
+    try {
+      const s = await MeasureSession.open({ url: bouncer.url('postgres'), timeouts: { connectMs: 5000 } }, { ...opts, readOnly: true, statementTimeoutMs: 500 });
+      try {
+        await s.prepare('count', 'SELECT count(*) FROM ledger');
+        expect(await s.rows(s.request('count', []))).toEqual([['10']]);
+        await s.prepare('cte', 'WITH d AS (DELETE FROM ledger RETURNING 1) SELECT count(*) FROM d');
+        await expect(s.run(s.request('cte', []))).rejects.toMatchObject({ code: '25006' });
+        // The failed transaction was rolled back: the server session PgBouncer lends next is clean.
+        expect(await s.rows(s.request('count', []))).toEqual([['10']]);
+        await s.prepare('slow', 'SELECT pg_sleep(5)');
+        await expect(s.run(s.request('slow', []))).rejects.toMatchObject({ code: '57014' });
+        expect(await s.run(s.noopRequest())).toBe(1);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await bouncer.stop();
+    }
+  });
 });

@@ -5,6 +5,7 @@ import { PgWireError } from './errors.js';
 import { WireConnection } from './connection.js';
 import { bindText, EXECUTE, parseMessage, SYNC } from './messages.js';
 import { wireOptions } from './options.js';
+import { UNSUPPORTED_STARTUP } from '../target.js';
 
 /** node-postgres's own JS → text conversion (dates, arrays, JSON, toPostgres), so parameters mean what they mean there. */
 const prepareValue = createRequire(import.meta.url)('pg/lib/utils.js').prepareValue as (v: unknown) => string | Buffer | null;
@@ -43,15 +44,25 @@ export class MeasureSession {
 
   static async open(target: SessionTarget, opts: SessionOptions): Promise<MeasureSession> {
     const timeout = Math.max(1, Math.round(opts.statementTimeoutMs));
-    const wrapped = target.timeouts.startupStatementTimeout === false;
+    let wrapped = target.timeouts.startupStatementTimeout === false;
     // Read-only and bounded from the first byte: no SET round trip, and nothing runs before the settings hold.
-    const startup = wrapped ? undefined : `-c statement_timeout=${timeout}${opts.readOnly ? ' -c default_transaction_read_only=on' : ''}`;
-    const conn = await WireConnection.connect(wireOptions(target.url, {
-      applicationName: opts.applicationName, connectTimeoutMs: target.timeouts.connectMs, ...(startup ? { startupOptions: startup } : {}),
+    const startup = `-c statement_timeout=${timeout}${opts.readOnly ? ' -c default_transaction_read_only=on' : ''}`;
+    const connect = (options?: string) => WireConnection.connect(wireOptions(target.url, {
+      applicationName: opts.applicationName, connectTimeoutMs: target.timeouts.connectMs, ...(options ? { startupOptions: options } : {}),
     }));
+    let conn: WireConnection;
+    try {
+      conn = await connect(wrapped ? undefined : startup);
+    } catch (err) {
+      // A PgBouncer that passes statement_timeout on (ignore_startup_parameters) but refuses `options`.
+      if (wrapped || !UNSUPPORTED_STARTUP.test((err as Error).message ?? '')) throw err;
+      wrapped = true;
+      conn = await connect();
+    }
     const session = new MeasureSession(conn, opts, wrapped);
     try {
-      if (wrapped && !opts.readOnly) await conn.simpleQuery(`SET statement_timeout = ${timeout}`);
+      // Behind a transaction-mode PgBouncer a session SET would reach other clients' server sessions: none is sent.
+      // Reads there are bounded by SET LOCAL in their wrapper, writes by the client's watchdog (cancel, then drop).
       if (opts.readOnly && !wrapped) await session.keepReadOnly(timeout);
       if (!wrapped) await conn.prepare(NOOP, 'SELECT 1');
       conn.watch(opts.statementTimeoutMs + 1000);
