@@ -54,6 +54,10 @@ export function openServices(ctx: CheckContext, workload: Workload, poolSize: nu
   const pools = loadPools(pg, load, sizes, LOAD_APP_NAME, ctx.config.timeouts.connect_ms);
   ctx.defer(() => pools.pool.end());
   const services: StepServices = { ...pools, plan: workload.plan, statementTimeoutMs: load.request_timeout_ms };
+  // The client's own share beside every PostgreSQL step latency (this thread's sessions; worker threads do not sample).
+  ctx.metrics.describe('load_pg_noop_duration', { meaning: 'duration', description: "a prepared SELECT 1 on the load's own PostgreSQL sessions, 20 times a second beside the requests: the network's and the client's share of the pg_read/pg_write step latencies" });
+  const noop = ctx.metrics.trend('load_pg_noop_duration');
+  pools.pool.sampleNoop(50, (ms) => noop.record(ms));
   if (pools.readPool) ctx.defer(() => pools.readPool!.end());
   const redisTarget = ctx.targets.redis;
   if (redisTarget) {

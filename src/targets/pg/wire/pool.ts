@@ -21,6 +21,7 @@ export class SessionPool {
   private readonly waiters: Waiter[] = [];
   private total = 0;
   private ended = false;
+  private sampler: NodeJS.Timeout | undefined;
   /** Told of every session found lost (a terminated backend, a restart, a stalled server). */
   onLost: ((err: PgWireError) => void) | undefined;
 
@@ -90,7 +91,27 @@ export class SessionPool {
     this.open().then(w.resolve, w.reject);
   }
 
+  /**
+   * Every `everyMs`, one no-op round trip (prepared SELECT 1) on a session of this pool, beside the load: its time
+   * (the round trip alone, not the wait for a free session) is the network's and the client's share of a latency.
+   * Skipped while one is still in flight; stops with end().
+   */
+  sampleNoop(everyMs: number, record: (ms: number) => void): void {
+    let busy = false;
+    this.sampler = setInterval(() => {
+      if (busy || this.ended) return;
+      busy = true;
+      void this.use(async (s) => {
+        const t0 = performance.now();
+        await s.run(s.noopRequest());
+        record(performance.now() - t0);
+      }).catch(() => undefined).finally(() => (busy = false)); // a failed no-op is the load's business: its requests fail too
+    }, everyMs);
+    this.sampler.unref();
+  }
+
   async end(): Promise<void> {
+    clearInterval(this.sampler);
     this.ended = true;
     for (const w of this.waiters.splice(0)) {
       clearTimeout(w.timer);
