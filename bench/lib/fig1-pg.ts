@@ -3,12 +3,13 @@ import { formatNumber } from './table.js';
 import { findTool, runTool } from './proc.js';
 import { roundRatio, runRounds, type Tool, type ToolSummary } from './rounds.js';
 import { createScratchDb, libpqArgs } from './scratch-db.js';
-import { executorLeanTool, executorPgTool, leanTool, pgbenchTool, PIPELINE_DEPTH } from './pg-tools.js';
+import { executorLeanTool, executorPgTool, leanTool, pgbenchFixedTool, pgbenchTool, PIPELINE_DEPTH, queriesCustomTool } from './pg-tools.js';
 import type { BenchOptions, Row } from './types.js';
 
 export const PGBENCH_CANDIDATES = ['/usr/lib/postgresql/15/bin/pgbench', '/usr/lib/postgresql/16/bin/pgbench', '/usr/lib/postgresql/17/bin/pgbench'];
 
-const LEAN_CMD = 'runPgFastLoad (src/exec/pg-fast/drive.ts): N raw-protocol connections, named prepared statement, one Bind/Execute/Sync buffer rewritten in place';
+const LEAN_CMD = 'history: runPgFastLoad (bench/lib/lean-pg-load.ts) over src/targets/pg/wire connections, one Bind/Execute/Sync buffer rewritten in place';
+const CUSTOM_CMD = "the queries.custom check through the library's runner (src/run/runner.ts), config.queries.custom = the statement with a fixed key, concurrency 8";
 
 function compare(fig: number, label: string, ours: ToolSummary, base: ToolSummary, target: number | undefined, command: string): Row {
   const value = roundRatio(ours, base);
@@ -40,6 +41,14 @@ export async function figurePg(opts: BenchOptions): Promise<Row[]> {
     const { args, env, db: name } = libpqArgs(db.url);
     const init = await runTool(pgbench, [...args, '-i', '-s', '10', '-q', name], env);
     if (init.code !== 0) throw new Error(`pgbench -i failed: ${init.stderr.trim().split('\n').slice(-2).join(' ')}`);
+    // The product path: what a user gets from queries.custom, against pgbench on the same statement and key.
+    {
+      const base = pgbenchFixedTool(pgbench, db.url, 8, seconds);
+      const res = await runRounds([base, queriesCustomTool(db.url, 8, seconds)], rounds, (t, m) => opts.log(`fig 1: queries.custom 8 VUs ${t}: ${formatNumber(m.ops / m.seconds)} q/s`));
+      const b = res.get('pgbench-fixed')!;
+      rows.push(baseline(1, 'queries.custom 8 VUs', b, base.command));
+      rows.push(compare(1, 'queries.custom 8 VUs', res.get('stackprobe-queries.custom')!, b, 0.8, CUSTOM_CMD));
+    }
     for (const clients of [1, 8]) {
       const base = pgbenchTool(pgbench, db.url, clients, seconds, false);
       const tools: Tool[] = [base, leanTool(db.url, clients, seconds, 1), executorLeanTool(db.url, clients, seconds), executorPgTool(db.url, clients, seconds)];
@@ -47,9 +56,9 @@ export async function figurePg(opts: BenchOptions): Promise<Row[]> {
       const label = `${clients} conn`;
       const b = res.get('pgbench')!;
       rows.push(baseline(1, label, b, base.command));
-      rows.push(compare(1, label, res.get('stackprobe-lean')!, b, clients === 8 ? 0.8 : undefined, LEAN_CMD));
-      rows.push(compare(1, label, res.get('stackprobe-executor-lean')!, b, undefined, 'runClosedLoop + Recorder over PgFastConnection.run() (a promise per query)'));
-      rows.push(compare(1, label, res.get('stackprobe-executor-pg')!, b, undefined, "runClosedLoop + Recorder over pg.Client, named prepared statement, rowMode 'array' (today's queries/load path)"));
+      rows.push(compare(1, label, res.get('stackprobe-lean')!, b, undefined, LEAN_CMD));
+      rows.push(compare(1, label, res.get('stackprobe-executor-lean')!, b, undefined, 'history: runClosedLoop + Recorder over WireConnection.run() (a promise per query)'));
+      rows.push(compare(1, label, res.get('stackprobe-executor-pg')!, b, undefined, "history: runClosedLoop + Recorder over pg.Client, named prepared statement, rowMode 'array' (the queries/load path before src/targets/pg/wire)"));
     }
     const base = pgbenchTool(pgbench, db.url, 8, seconds, true);
     const tools: Tool[] = [base, leanTool(db.url, 8, seconds, PIPELINE_DEPTH)];

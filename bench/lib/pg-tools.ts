@@ -2,10 +2,16 @@
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { runClosedLoop } from '../../src/exec/closed-loop.js';
-import { Int4Batch, PgFastConnection } from '../../src/exec/pg-fast/connection.js';
-import { runPgFastLoad } from '../../src/exec/pg-fast/drive.js';
+import { queriesChecks } from '../../src/checks/queries/index.js';
+import { validateConfig } from '../../src/config/load.js';
 import { Recorder } from '../../src/exec/recorder.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
+import type { TrendMetric } from '../../src/result/model.js';
+import { run } from '../../src/run/runner.js';
+import { WireConnection } from '../../src/targets/pg/wire/connection.js';
+import { wireOptions } from '../../src/targets/pg/wire/options.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { Int4Batch, runPgFastLoad } from './lean-pg-load.js';
 import { runTool } from './proc.js';
 import type { Measurement, Tool } from './rounds.js';
 import { libpqArgs } from './scratch-db.js';
@@ -62,7 +68,7 @@ async function measured(fn: () => Promise<{ ops: number; seconds: number; errors
   return { ops: r.ops, seconds: r.seconds, cpuSeconds };
 }
 
-/** The lean path: src/exec/pg-fast's callback loop, one batch in flight per connection. */
+/** History: the lean callback loop over the measuring connection, one batch in flight per connection. */
 export function leanTool(url: string, clients: number, seconds: number, depth: number): Tool {
   return {
     name: depth > 1 ? 'stackprobe-lean-pipeline' : 'stackprobe-lean',
@@ -80,7 +86,7 @@ export function executorLeanTool(url: string, clients: number, seconds: number):
   return {
     name: 'stackprobe-executor-lean',
     run: () => measured(async () => {
-      const conns = await Promise.all(Array.from({ length: clients }, () => PgFastConnection.connect(url)));
+      const conns = await Promise.all(Array.from({ length: clients }, () => WireConnection.connect(wireOptions(url))));
       try {
         await Promise.all(conns.map((c) => c.prepare('s', STATEMENT, [23])));
         const batches = conns.map(() => new Int4Batch('s', 1));
@@ -89,7 +95,7 @@ export function executorLeanTool(url: string, clients: number, seconds: number):
           vus: clients, durationMs: seconds * 1000, timeoutMs: 10_000, recorder, signal: new AbortController().signal,
           fn: (vu) => {
             batches[vu]!.set(0, uniformKey());
-            return conns[vu]!.run(batches[vu]!);
+            return conns[vu]!.run(batches[vu]!.bytes);
           },
         });
         return { ops: r.iterations - r.errors, seconds: r.elapsedMs / 1000, errors: r.errors, firstError: recorder.lastErrors[0] };
@@ -100,7 +106,7 @@ export function executorLeanTool(url: string, clients: number, seconds: number):
   };
 }
 
-/** What the queries and load categories do today: runClosedLoop over `pg` clients with a named prepared statement. */
+/** History: what the queries and load categories did before the measuring path — runClosedLoop over `pg` clients. */
 export function executorPgTool(url: string, clients: number, seconds: number): Tool {
   return {
     name: 'stackprobe-executor-pg',
@@ -117,6 +123,50 @@ export function executorPgTool(url: string, clients: number, seconds: number): T
       } finally {
         await Promise.all(conns.map((c) => c.end()));
       }
+    }),
+  };
+}
+
+/** The fixed key of the product-path rows: queries.custom runs a statement with the parameters its config gives. */
+export const FIXED_KEY = 424_242;
+
+/** pgbench running STATEMENT with FIXED_KEY, as queries.custom does. */
+export function pgbenchFixedTool(pgbench: string, url: string, clients: number, seconds: number): Tool & { command: string } {
+  const script = benchTempFile('fixed-lookup.sql');
+  writeFileSync(script, `\\set aid ${FIXED_KEY}\nSELECT abalance FROM pgbench_accounts WHERE aid = :aid;\n`);
+  const { args, env } = pgbenchArgs(url, clients, seconds, script);
+  return {
+    name: 'pgbench-fixed',
+    command: `pgbench ${args.join(' ').replace(script, 'fixed-lookup.sql')}  # fixed-lookup.sql: \\set aid ${FIXED_KEY}; SELECT … WHERE aid = :aid`,
+    async run(): Promise<Measurement> {
+      const r = await runTool(pgbench, args, env);
+      const tx = parsePgbenchTransactions(r.stdout);
+      if (r.code !== 0 || !Number.isFinite(tx)) throw new Error(`pgbench failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+      return { ops: tx, seconds, cpuSeconds: r.cpuSeconds };
+    },
+  };
+}
+
+/**
+ * The product path as a user runs it: the queries.custom check through the library's runner (config, target, read-only
+ * measuring sessions, the check's own executor and recorder), the statement in config.queries.custom with a fixed
+ * parameter. Throughput is the check's own query_throughput; CPU is the whole run's, setup and EXPLAIN included.
+ */
+export function queriesCustomTool(url: string, clients: number, seconds: number): Tool {
+  return {
+    name: 'stackprobe-queries.custom',
+    run: () => measured(async () => {
+      const config = validateConfig({
+        database_url: url, only: ['queries.custom'],
+        queries: { concurrency: clients, duration_s: seconds, explain_slowest: 0, custom: [{ name: 'lookup', sql: STATEMENT, params: [FIXED_KEY] }] },
+      });
+      const result = await run({ config, checks: queriesChecks, signal: new AbortController().signal, log: silentLogger() });
+      const check = result.checks.find((c) => c.id === 'queries.custom');
+      const trend = check?.metrics.find((m): m is TrendMetric => m.type === 'trend' && m.name === 'query_duration');
+      const tput = check?.metrics.find((m) => m.type === 'gauge' && m.name === 'query_throughput') as { value?: number } | undefined;
+      const ops = trend?.summary.count ?? 0;
+      const errors = check?.metrics.find((m) => m.type === 'rate' && m.name === 'query_errors') as { hits?: number } | undefined;
+      return { ops, seconds: ops / (tput?.value ?? Number.NaN), errors: errors?.hits ?? 1, firstError: check?.reason ?? check?.status };
     }),
   };
 }

@@ -86,7 +86,7 @@ export const BandsSchema = z
 
 export const CustomQuerySchema = z.strictObject({
   name: z.string().regex(/^[\w.-]+$/, { error: 'expected a name of letters, digits, _ . -' }).describe('Shown in reports and used as the metric tag'),
-  sql: readStatementSql().describe('One SELECT, WITH … SELECT, VALUES or TABLE statement; run on a read-only session inside a READ ONLY transaction that is rolled back'),
+  sql: readStatementSql().describe('One SELECT, WITH … SELECT, VALUES or TABLE statement; run alone (extended protocol, one round trip) on a session whose every transaction is read-only'),
   params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).default([]).describe('Values for $1, $2, …'),
   complex: z.boolean().default(false).describe('Judge against complex_query_time_ms instead of query_time_ms'),
 });

@@ -1,8 +1,9 @@
 // A smoke of the benchmark harness: the lean PostgreSQL path and figure 2's product-check tool against real servers, and
 // figure 3 (overhead) through the harness's own code. Speed goals are not asserted here: they belong to `npm run bench`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPgFastLoad } from '../../src/exec/pg-fast/drive.js';
-import { PgFastConnection } from '../../src/exec/pg-fast/connection.js';
+import { runPgFastLoad } from '../../bench/lib/lean-pg-load.js';
+import { WireConnection } from '../../src/targets/pg/wire/connection.js';
+import { wireOptions } from '../../src/targets/pg/wire/options.js';
 import { cacheConcurrencyCheck } from '../../src/checks/cache/index.js';
 import { checkTool, concurrencyFigure } from '../../bench/lib/redis-tools.js';
 import { figureOverhead } from '../../bench/lib/fig3-overhead.js';
@@ -35,7 +36,7 @@ describe('bench smoke', () => {
   });
 
   it('reports a statement error with its SQLSTATE instead of hanging', async () => {
-    const conn = await PgFastConnection.connect(PG_URL);
+    const conn = await WireConnection.connect(wireOptions(PG_URL));
     try {
       await expect(conn.prepare('bad', 'SELECT * FROM no_such_table_bench WHERE id = $1', [23])).rejects.toMatchObject({ code: '42P01' });
       await conn.prepare('ok', 'SELECT 1 / $1::int4', [23]);

@@ -63,6 +63,10 @@ describe('load.mixed', () => {
     }
     expect(c.thresholds.find((t) => t.metric === 'load_success')).toMatchObject({ ok: true, actual: 1 });
     expect(c.thresholds.find((t) => t.metric === 'load_failing_steps')).toMatchObject({ ok: true, actual: 0 });
+    // The client's share: no-op round trips on the load's own sessions, beside the PostgreSQL steps.
+    const noop = c.metrics.find((m): m is TrendMetric => m.type === 'trend' && m.name === 'load_pg_noop_duration');
+    expect(noop?.summary.count).toBeGreaterThan(10);
+    expect(noop!.summary.percentiles.p50).toBeGreaterThan(0);
   }, 60_000);
 
   it('finds the saturation point of an artificially slow path below the top stage and names it', async () => {

@@ -210,6 +210,9 @@ describe('queries checks through the runner', () => {
       // The slowest three were EXPLAINed, each finding carrying the plan's time and top node.
       const explained = c.findings.filter((f) => f.data && 'topNode' in f.data);
       expect(new Set(explained.map((f) => f.subject)).size).toBe(3);
+      // The client's share: a no-op round trip measured beside every query, named in one finding.
+      for (const name of names) expect(c.metrics.find((m) => m.type === 'trend' && m.name === 'query_noop_duration' && m.tags.query === name), name).toBeDefined();
+      expect(c.findings.find((f) => f.subject === 'client share')?.title).toMatch(/no-op round trip .* p50 [\d.]+ ms/);
     }
 
     const custom = check(result, 'queries.custom');

@@ -1,7 +1,8 @@
 // The lean paths' pre-built messages: parameters and keys are rewritten in place at the right offsets.
 import { describe, expect, it } from 'vitest';
-import { Int4Batch } from '../../src/exec/pg-fast/connection.js';
-import { bindInt4, errorFields, md5Password } from '../../src/exec/pg-fast/wire.js';
+import { Int4Batch } from '../../bench/lib/lean-pg-load.js';
+import { md5Password } from '../../src/targets/pg/wire/auth.js';
+import { bindInt4, errorFields } from '../../src/targets/pg/wire/messages.js';
 
 describe('pg-fast messages', () => {
   it('puts the int4 parameter of a Bind where the offset says', () => {
@@ -16,14 +17,14 @@ describe('pg-fast messages', () => {
   it('builds a pipeline of Bind/Execute pairs ended by one Sync', () => {
     const batch = new Int4Batch('s', 3);
     [7, 8, 9].forEach((v, i) => batch.set(i, v));
-    const types = [];
+    const types: string[] = [];
     for (let i = 0; i < batch.bytes.length; i += 1 + batch.bytes.readInt32BE(i + 1)) types.push(String.fromCharCode(batch.bytes[i]!));
     expect(types.join('')).toBe('BEBEBES');
     expect(batch.offsets.map((o) => batch.bytes.readInt32BE(o))).toEqual([7, 8, 9]);
   });
 
   it('reads the message and SQLSTATE of an ErrorResponse', () => {
-    expect(errorFields(Buffer.from('SERROR\0C42P01\0Mrelation "x" does not exist\0\0'))).toEqual({ message: 'relation "x" does not exist', code: '42P01' });
+    expect(errorFields(Buffer.from('SERROR\0C42P01\0Mrelation "x" does not exist\0\0'))).toMatchObject({ message: 'relation "x" does not exist', code: '42P01', severity: 'ERROR' });
   });
 
   it('hashes md5 passwords as PostgreSQL does', () => {

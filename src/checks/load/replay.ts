@@ -16,7 +16,7 @@ import { selectStatements, withShares } from './replay-select.js';
 import { pgssReader, serverMeans, type PgssReader, type PgssRow } from './replay-source.js';
 import { localRunner } from './stage-runner.js';
 import type { StageEnv } from './run-stage.js';
-import { LOAD_APP_NAME } from './services.js';
+import { LOAD_APP_NAME, loadPools } from './services.js';
 
 function describeReplayMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;
@@ -147,8 +147,8 @@ export const replayLoadCheck: Check = {
 
     const pools = openPools(ctx, ready);
     const env: StageEnv = {
-      // Replay steps run on their own pools and never read the synthetic workload's plan.
-      services: { pool: pools.write ?? pools.read, readPool: pools.read, statementTimeoutMs: load.request_timeout_ms, plan: undefined as never },
+      // Replay steps run on their own pools and never use these sessions (opened on demand: none is) nor the workload's plan.
+      services: { ...loadPools(ctx.targets.pg!, load, { main: 1, read: 0 }, `${LOAD_APP_NAME}-replay`, ctx.config.timeouts.connect_ms), statementTimeoutMs: load.request_timeout_ms, plan: undefined as never },
       scenario: replayScenario(ready, pools), seed: ctx.config.workload.seed, share: profile.segment,
       executor: load.executor, maxVus: load.max_vus, thinkTimeMs: load.think_time_ms, requestTimeoutMs: load.request_timeout_ms,
     };

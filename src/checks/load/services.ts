@@ -14,6 +14,8 @@ import type { LoadConfig } from '../../config/sections/load.js';
 import { describeError } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import { segmentAccounts } from '../../workload/plan.js';
+import { SessionPool } from '../../targets/pg/wire/pool.js';
+import type { SessionTarget } from '../../targets/pg/wire/session.js';
 import { removeCacheKeys, TaskTidy, type StepServices } from './steps.js';
 import { ReconnectingWire } from '../../targets/redis/wire/reconnecting.js';
 
@@ -35,18 +37,30 @@ export function splitPool(load: LoadConfig, poolSize: number): { main: number; r
   return { main: Math.max(1, poolSize - read), read };
 }
 
+/**
+ * The load's measuring sessions (src/targets/pg/wire): the main pool for the workload's statements and, when the load
+ * has custom steps, a read-only one for the user's SQL. Opened on demand, so an unused pool costs no connection.
+ */
+export function loadPools(pg: SessionTarget, load: LoadConfig, sizes: { main: number; read: number }, applicationName: string, connectMs: number): { pool: SessionPool; readPool?: SessionPool } {
+  const common = { statementTimeoutMs: load.request_timeout_ms, acquireTimeoutMs: connectMs };
+  const pool = new SessionPool(pg, { ...common, max: sizes.main, applicationName });
+  if (sizes.read === 0) return { pool };
+  return { pool, readPool: new SessionPool(pg, { ...common, max: sizes.read, applicationName: `${applicationName}-custom`, readOnly: true }) };
+}
+
 export function openServices(ctx: CheckContext, workload: Workload, poolSize: number): StepServices {
   const load = ctx.config.load;
   const sizes = splitPool(load, poolSize);
-  const pool = ctx.targets.pg!.createPool({ max: sizes.main, applicationName: LOAD_APP_NAME, statementTimeoutMs: load.request_timeout_ms });
-  ctx.defer(() => pool.end());
+  const pg = ctx.targets.pg!;
+  const pools = loadPools(pg, load, sizes, LOAD_APP_NAME, ctx.config.timeouts.connect_ms);
+  ctx.defer(() => pools.pool.end());
   const { segment } = workload.membership;
-  const services: StepServices = { pool, plan: workload.plan, statementTimeoutMs: load.request_timeout_ms, writeAccounts: segmentAccounts(workload.plan.accounts.length, segment.index, segment.count) };
-  if (sizes.read > 0) {
-    const readPool = ctx.targets.pg!.createPool({ max: sizes.read, applicationName: `${LOAD_APP_NAME}-custom`, statementTimeoutMs: load.request_timeout_ms, readOnly: true });
-    ctx.defer(() => readPool.end());
-    services.readPool = readPool;
-  }
+  const services: StepServices = { ...pools, plan: workload.plan, statementTimeoutMs: load.request_timeout_ms, writeAccounts: segmentAccounts(workload.plan.accounts.length, segment.index, segment.count) };
+  // The client's own share beside every PostgreSQL step latency (this thread's sessions; worker threads do not sample).
+  ctx.metrics.describe('load_pg_noop_duration', { meaning: 'duration', description: "a prepared SELECT 1 on the load's own PostgreSQL sessions, 20 times a second beside the requests: the network's and the client's share of the pg_read/pg_write step latencies" });
+  const noop = ctx.metrics.trend('load_pg_noop_duration');
+  pools.pool.sampleNoop(50, (ms) => noop.record(ms));
+  if (pools.readPool) ctx.defer(() => pools.readPool!.end());
   const redisTarget = ctx.targets.redis;
   if (redisTarget) {
     const redis = new ReconnectingWire(redisTarget.wire.url, { ...redisTarget.wire.options, onLost: lostRedis(ctx) });

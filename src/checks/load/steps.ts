@@ -1,9 +1,11 @@
 // The step kinds a simulated request is made of, each talking to one service: PostgreSQL reads/writes, Redis, Celery.
-import type pg from 'pg';
+import { createHash } from 'node:crypto';
 import type { CeleryTarget } from '../../targets/celery/target.js';
 import { getHit, setEx, unlink, type RedisCaller } from '../../targets/redis/wire/commands.js';
 import type { ReconnectingWire } from '../../targets/redis/wire/reconnecting.js';
-import { queryReadOnly } from '../../targets/pg/read-only.js';
+import { NotAReadStatementError } from '../../targets/pg/read-only.js';
+import type { SessionPool } from '../../targets/pg/wire/pool.js';
+import { whyNotReadStatement } from '../../safety/read-statement.js';
 import { BASIC_QUERIES, FINANCIAL_QUERIES, type WorkloadQuery } from '../../workload/queries.js';
 import type { Rng } from '../../workload/prng.js';
 import type { WorkloadPlan } from '../../workload/plan.js';
@@ -13,9 +15,10 @@ export type StepKind = 'pg_read' | 'pg_write' | 'cache_get' | 'cache_set' | 'cac
 
 /** What the steps run against; any service may be absent (its steps are then left out of the scenario). */
 export interface StepServices {
-  pool: pg.Pool;
-  /** Sessions with default_transaction_read_only = on, for the user's own SQL (load.custom); present when there is any. */
-  readPool?: pg.Pool;
+  /** The load's measuring sessions (src/targets/pg/wire): one round trip per statement. */
+  pool: SessionPool;
+  /** Read-only measuring sessions for the user's own SQL (load.custom); present when there is any. */
+  readPool?: SessionPool;
   /** Server-side bound of one user statement (load.request_timeout_ms). */
   statementTimeoutMs?: number;
   plan: WorkloadPlan;
@@ -57,16 +60,24 @@ export function hotAccount(plan: WorkloadPlan, rng: Rng): number {
   return rng.chance(0.8) ? rng.int(1, hot) : rng.int(1, n);
 }
 
+/** One execution of a statement prepared once per session; the time includes waiting for a free session, as a pool's does. */
+function execute(pool: SessionPool, name: string, text: string, values: readonly unknown[]): Promise<number> {
+  return pool.use(async (session) => {
+    await session.prepare(name, text);
+    return session.run(session.request(name, values));
+  });
+}
+
 export async function pgRead(s: StepServices, rng: Rng, time: StepTimer): Promise<void> {
   const q = rng.pick(FINANCIAL_READS);
   const values = q.params(asWorkload(s.plan), rng);
-  await time('pg_read', () => s.pool.query({ name: `stackprobe_load_${q.name}`, text: q.text, values }));
+  await time('pg_read', () => execute(s.pool, `stackprobe_load_${q.name}`, q.text, values));
 }
 
 export async function pgWrite(s: StepServices, rng: Rng, time: StepTimer): Promise<number> {
   const values = INSERT.params(asWorkload(s.plan), rng);
   if (s.writeAccounts) values[0] = rng.int(s.writeAccounts.from, s.writeAccounts.to);
-  await time('pg_write', () => s.pool.query({ name: 'stackprobe_load_insert', text: INSERT.text, values }));
+  await time('pg_write', () => execute(s.pool, 'stackprobe_load_insert', INSERT.text, values));
   return values[0] as number;
 }
 
@@ -80,8 +91,11 @@ export async function cacheAsideRead(s: StepServices, rng: Rng, time: StepTimer)
   const key = cacheKey(s, account);
   const cached = s.redis ? await time('cache_get', () => getHit(s.redis!, key)) : null;
   if (cached !== null) return;
-  const res = await time('pg_read', () => s.pool.query({ name: 'stackprobe_load_recent_transactions', text: RECENT.text, values: [account] }));
-  if (s.redis) await time('cache_set', () => setEx(s.redis!, key, JSON.stringify(res.rows), CACHE_TTL_S));
+  const rows = await time('pg_read', () => s.pool.use(async (session) => {
+    await session.prepare('stackprobe_load_recent_transactions', RECENT.text);
+    return session.rows(session.request('stackprobe_load_recent_transactions', [account]));
+  }));
+  if (s.redis) await time('cache_set', () => setEx(s.redis!, key, JSON.stringify(rows), CACHE_TTL_S));
 }
 
 /** Messages a worker has not taken within this are discarded, so an unattended queue does not keep the load's tasks. */
@@ -120,24 +134,15 @@ export async function taskSubmit(s: StepServices, rng: Rng, time: StepTimer): Pr
 
 /**
  * The user's own SQL: one statement (validated when the config was read, and again here), extended protocol, on a
- * read-only session, inside a READ ONLY transaction that is rolled back, bounded by statement_timeout.
+ * read-only measuring session (every transaction read-only, see targets/pg/wire/session.ts), bounded by
+ * statement_timeout; one round trip.
  */
 export async function customRead(s: StepServices, sql: string, params: unknown[], time: StepTimer): Promise<void> {
   if (!s.readPool) throw new Error('load.custom: no read-only pool was opened for the custom steps');
-  const readPool = s.readPool;
-  await time('custom', async () => {
-    const client = await readPool.connect();
-    let failure: Error | undefined;
-    try {
-      await queryReadOnly(client, sql, params, { timeoutMs: s.statementTimeoutMs ?? 10_000 });
-    } catch (err) {
-      // The session may be gone (a terminated backend) or mid-transaction: never hand it back to the pool.
-      failure = err as Error;
-      throw err;
-    } finally {
-      client.release(failure ?? undefined);
-    }
-  });
+  const why = whyNotReadStatement(sql);
+  if (why) throw new NotAReadStatementError(`not run: ${why}`);
+  const name = `stackprobe_custom_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+  await time('custom', () => execute(s.readPool!, name, sql, params));
 }
 
 /** Removes this run's cache keys (SCAN + UNLINK of the prefix, a bounded number of rounds). */

@@ -1,11 +1,9 @@
 // A load worker thread: opens its own connections, runs its share of each stage on request, streams per-second windows.
-import pg from 'pg';
 import { parentPort, workerData } from 'node:worker_threads';
 import { combinedShare, shareOfStage, type Stage } from '../../exec/stages.js';
 import { serializeMetrics } from '../../metrics/serialize.js';
 import { openCelery } from '../../targets/celery/open.js';
 import type { CeleryTarget } from '../../targets/celery/target.js';
-import { poolConfig, supervisePool } from '../../targets/pg/target.js';
 import { describeError } from '../../util/errors.js';
 import { ReconnectingWire } from '../../targets/redis/wire/reconnecting.js';
 import { silentLogger } from '../../util/logger.js';
@@ -14,7 +12,7 @@ import { StageRecorder } from './record.js';
 import { runStageHere, type StageEnv } from './run-stage.js';
 import { buildScenario } from './scenario.js';
 import { TaskTidy, type StepServices } from './steps.js';
-import { splitPool, taskQueue } from './services.js';
+import { loadPools, splitPool, taskQueue } from './services.js';
 import type { WorkerData } from './worker-protocol.js';
 import { segmentAccounts } from '../../workload/plan.js';
 
@@ -32,13 +30,9 @@ let closing = false;
 async function open(): Promise<StageEnv> {
   const load = data.config.load;
   const sizes = splitPool(load, data.pg.poolSize);
-  // Supervised: a session lost while idle or checked out fails its request, never the thread.
-  const pool = supervisePool(new pg.Pool(poolConfig(data.pg.url, data.pg.timeouts, { max: sizes.main, applicationName: data.pg.applicationName, statementTimeoutMs: load.request_timeout_ms })));
-  services = { pool, plan: data.plan, statementTimeoutMs: load.request_timeout_ms, writeAccounts: segmentAccounts(data.plan.accounts.length, data.segment.index, data.segment.count) };
-  if (sizes.read > 0) {
-    const readOptions = { max: sizes.read, applicationName: `${data.pg.applicationName}-custom`, statementTimeoutMs: load.request_timeout_ms, readOnly: true };
-    services.readPool = supervisePool(new pg.Pool(poolConfig(data.pg.url, data.pg.timeouts, readOptions)), { readOnly: true });
-  }
+  // A session lost while idle or in use fails its request and is dropped from the pool, never the thread.
+  const pools = loadPools(data.pg, load, sizes, data.pg.applicationName, data.pg.timeouts.connectMs);
+  services = { ...pools, plan: data.plan, statementTimeoutMs: load.request_timeout_ms, writeAccounts: segmentAccounts(data.plan.accounts.length, data.segment.index, data.segment.count) };
   if (data.redis) {
     // Commands reject with their own errors; a connection the server or the network closes is counted and reported.
     const redis = new ReconnectingWire(data.redis.url, {

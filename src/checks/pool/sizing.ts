@@ -6,7 +6,8 @@ import { Recorder } from '../../exec/recorder.js';
 import { Trend } from '../../metrics/trend.js';
 import { withTimeout } from '../../exec/timeout.js';
 import type { Check, CheckContext } from '../types.js';
-import { endPool, openPool } from './connect.js';
+import { POOL_APP } from './connect.js';
+import { SessionPool } from '../../targets/pg/wire/pool.js';
 import { serverCores } from './cores.js';
 import { reportSweep } from './sizing-report.js';
 import { roundOrder, sizesToTry, sweepLimit, type SizeSamples } from './sweep.js';
@@ -20,23 +21,32 @@ export function sweepRounds(ctx: CheckContext): number {
   return ctx.config.pool.sweep.rounds ?? (ctx.mode === 'full' ? 5 : 3);
 }
 
-/** One round at one size: a fresh pool, every connection opened first, then the mix; successful requests per second and the round's p95. */
+/**
+ * One round at one size: a fresh pool of measuring sessions (src/targets/pg/wire: one round trip per request, a FIFO of
+ * waiters like pg.Pool's), every session opened first, then the mix; successful requests per second and the round's p95.
+ * Measured on the lean path so that the client's own CPU (on a host shared with the server) does not flatten the curve.
+ */
 async function measureRound(ctx: CheckContext, size: number, concurrency: number): Promise<{ throughput: number; p95: number }> {
   const cfg = ctx.config.pool;
-  const pool = openPool(ctx, size, cfg.acquire_timeout_ms);
+  const pgt = ctx.targets.pg!;
+  const pool = new SessionPool(pgt, { max: size, acquireTimeoutMs: cfg.acquire_timeout_ms, statementTimeoutMs: pgt.timeouts.operationMs, applicationName: POOL_APP });
+  ctx.defer(() => pool.end());
   try {
-    // Open every connection first: the sweep compares steady-state throughput, not connection set-up.
-    const warm = await Promise.all(Array.from({ length: size }, () => withTimeout(pool.connect(), cfg.acquire_timeout_ms + 1000, 'opening the pool')));
-    warm.forEach((c) => c.release());
+    // Open every session first: the sweep compares steady-state throughput, not connection set-up.
+    await withTimeout(Promise.all(Array.from({ length: size }, () => pool.use(async () => undefined))), cfg.acquire_timeout_ms + 1000, 'opening the pool');
     const recorder = new Recorder({ registry: ctx.metrics, name: 'sweep', tags: { size: String(size) }, elapsed: ctx.elapsed });
     const before = Trend.decode(recorder.duration.encode());
     let i = 0;
     const result = await runClosedLoop({
       vus: concurrency, durationMs: stepDurationMs(ctx), signal: ctx.signal, recorder,
-      timeoutMs: cfg.acquire_timeout_ms + ctx.targets.pg!.timeouts.operationMs,
+      timeoutMs: cfg.acquire_timeout_ms + pgt.timeouts.operationMs,
       fn: () => {
-        const q = MIX[i++ % MIX.length]!;
-        return pool.query(q.text, q.values);
+        const n = i++ % MIX.length;
+        const q = MIX[n]!;
+        return pool.use(async (s) => {
+          if (!s.isPrepared(`stackprobe_sweep_${n}`)) await s.prepare(`stackprobe_sweep_${n}`, q.text);
+          return s.run(s.request(`stackprobe_sweep_${n}`, q.values));
+        });
       },
     });
     // The trend holds every round of this size; this round's requests are what it gained.
@@ -44,7 +54,7 @@ async function measureRound(ctx: CheckContext, size: number, concurrency: number
     round.histogram.subtract(before.histogram);
     return { throughput: round.count / (result.elapsedMs / 1000), p95: round.percentile(95) };
   } finally {
-    await endPool(pool);
+    await pool.end();
   }
 }
 

@@ -1,4 +1,4 @@
-// queries.custom: the user's own statements from config.queries.custom, each run read-only in a transaction that is rolled back.
+// queries.custom: the user's own statements from config.queries.custom, each run on read-only sessions, one round trip each.
 import type { Config, CustomQuery } from '../../config/schema.js';
 import { SkipCheck } from '../../util/errors.js';
 import type { Check } from '../types.js';
@@ -34,7 +34,7 @@ export const customQueriesCheck: Check = {
       seen.add(q.name);
       queries.push({
         name: q.name, text: q.sql, statement: `stackprobe_custom_${i}`, isolate: true, writes: false,
-        limitMs: limitFor(q, ctx.config), params: () => q.params,
+        limitMs: limitFor(q, ctx.config), params: () => q.params, fixedParams: true,
       });
     });
     await runQueries(ctx, queries, 3);

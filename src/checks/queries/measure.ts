@@ -1,13 +1,13 @@
-// Measures one query under a closed loop of VUs, each on its own pooled connection, timing the statement alone.
-import type pg from 'pg';
+// Measures one query under a closed loop of VUs, each on its own measuring session (one round trip per execution),
+// with a no-op round trip interleaved on the same sessions: the share of a latency that is the network and the client.
 import { runClosedLoop } from '../../exec/closed-loop.js';
 import { Recorder } from '../../exec/recorder.js';
 import type { ExecResult } from '../../exec/types.js';
 import { MetricRegistry } from '../../metrics/registry.js';
 import { describeError } from '../../util/errors.js';
 import { createRng, type Rng } from '../../workload/prng.js';
-import { cancelOnAbort } from '../../workload/session.js';
 import type { CheckContext } from '../types.js';
+import type { QuerySessions } from './sessions.js';
 
 export interface MeasuredQuery {
   /** Metric tag (`query_duration{query:NAME}`) and report name. */
@@ -16,7 +16,9 @@ export interface MeasuredQuery {
   /** Named prepared statement: parsed once per connection, as an app's driver does; also forces one statement only. */
   statement: string;
   params(rng: Rng): unknown[];
-  /** Run each execution inside BEGIN READ ONLY … ROLLBACK (the user's own SQL); the wrapper is not timed. */
+  /** params() returns the same values every time (config.queries.custom): each VU encodes its request once. */
+  fixedParams?: boolean;
+  /** The user's own SQL: runs on read-only sessions (see targets/pg/wire/session.ts), one statement per execution. */
   isolate: boolean;
   /** The statement writes: its EXPLAIN ANALYZE runs in a read-write transaction that is rolled back. */
   writes: boolean;
@@ -30,6 +32,9 @@ export interface QueryOutcome {
   errors: number;
   p95: number;
   throughput: number;
+  /** p50 of the query and of the no-op round trip beside it (ms); undefined when either has no sample. */
+  p50?: number;
+  noopP50?: number;
   firstError?: string;
 }
 
@@ -39,25 +44,17 @@ export interface QueryOutcome {
  */
 const PERMANENT = /^(42|0A|3D|3F|25006)/;
 const QUERY_CANCELED = '57014';
+/** One iteration in NOOP_EVERY runs the no-op instead of the statement. */
+const NOOP_EVERY = 16;
 
 export function defaultDurationMs(ctx: CheckContext): number {
   return (ctx.config.queries.duration_s ?? (ctx.mode === 'full' ? 10 : 1.5)) * 1000;
 }
 
-async function connectAll(pool: pg.Pool, n: number): Promise<pg.PoolClient[]> {
-  const settled = await Promise.allSettled(Array.from({ length: n }, () => pool.connect()));
-  const clients = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) {
-    for (const c of clients) c.release();
-    throw failed.reason;
-  }
-  return clients;
-}
-
 function describeQueryMetrics(ctx: CheckContext): void {
   ctx.metrics
-    .describe('query_duration', { meaning: 'latency', description: 'one execution of the statement, timed alone (a READ ONLY wrapper around user SQL is not included)' })
+    .describe('query_duration', { meaning: 'latency', description: 'one execution of the statement: one round trip (Bind/Execute/Sync of the prepared statement), network and client included' })
+    .describe('query_noop_duration', { meaning: 'duration', description: "a prepared SELECT 1 on the same sessions, every 16th iteration of each VU: the network's and the client's own share of query_duration" })
     .describe('query_errors', { meaning: 'share', better: 'lower', description: 'executions that failed, over executions attempted' })
     .describe('query_error_kinds', { meaning: 'count', better: 'lower' })
     .describe('query_throughput', { meaning: 'throughput', description: 'successful executions per second over the measuring time' });
@@ -65,28 +62,45 @@ function describeQueryMetrics(ctx: CheckContext): void {
 }
 
 /** `index` selects the query's own PRNG stream, so its keys do not depend on which queries ran before it. */
-export async function measureQuery(ctx: CheckContext, pool: pg.Pool, q: MeasuredQuery, index: number, seedStream: number, vus: number): Promise<QueryOutcome> {
+export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q: MeasuredQuery, index: number, seedStream: number): Promise<QueryOutcome> {
   const recorder = new Recorder({ registry: ctx.metrics, name: 'query', tags: { query: q.name }, elapsed: ctx.elapsed });
   describeQueryMetrics(ctx);
-  // The executor's own samples include the transaction wrapper and are not reported: the statement is timed below.
+  const noop = ctx.metrics.trend('query_noop_duration', { query: q.name });
+  // The executor's own samples mix statements and no-ops and are not reported: each is timed below.
   const driver = new Recorder({ registry: new MetricRegistry(), name: 'iteration', elapsed: ctx.elapsed });
   const stop = new AbortController();
   let firstError: unknown;
-  const clients = await connectAll(pool, vus);
-  const broken = new Set<number>();
-  const rngs = clients.map((_, vu) => createRng(ctx.config.workload.seed, seedStream, index, vu));
+  const vus = sessions.all.length;
+  const rngs = Array.from({ length: vus }, (_, vu) => createRng(ctx.config.workload.seed, seedStream, index, vu));
+  const requests: Array<Buffer | undefined> = new Array(vus);
 
-  const fn = async (vu: number): Promise<void> => {
-    const client = clients[vu]!;
-    const values = q.params(rngs[vu]!);
-    let inTx = false;
+  const fn = async (vu: number, iteration: number): Promise<void> => {
+    let session = sessions.all[vu]!;
     try {
-      if (q.isolate) {
-        await client.query('BEGIN READ ONLY');
-        inTx = true;
+      if (session.lost) session = await sessions.of(vu);
+    } catch (err) {
+      // The session was lost and no new one opens: the server is gone for now, this query stops with the reason.
+      firstError ??= err;
+      recorder.fail(err);
+      stop.abort();
+      throw err;
+    }
+    if (iteration % NOOP_EVERY === NOOP_EVERY - 1) {
+      const t0 = performance.now();
+      await session.run(session.noopRequest());
+      noop.record(performance.now() - t0);
+      return;
+    }
+    try {
+      // Parsed once per session, on its first execution: a statement the server refuses fails here like any execution.
+      if (!session.isPrepared(q.statement)) await session.prepare(q.statement, q.text);
+      let request = requests[vu];
+      if (!request) {
+        request = session.request(q.statement, q.params(rngs[vu]!));
+        if (q.fixedParams) requests[vu] = request;
       }
       const t0 = performance.now();
-      await client.query({ name: q.statement, text: q.text, values });
+      await session.run(request);
       recorder.ok(performance.now() - t0);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
@@ -95,27 +109,24 @@ export async function measureQuery(ctx: CheckContext, pool: pg.Pool, q: Measured
       recorder.fail(err);
       firstError ??= err;
       if (PERMANENT.test(typeof code === 'string' ? code : '')) stop.abort();
-      // No SQLSTATE means the client itself failed (connection lost, client-side timeout): do not reuse that session.
-      if (code === undefined) broken.add(vu);
       throw err;
-    } finally {
-      if (inTx && !broken.has(vu)) await client.query('ROLLBACK');
     }
   };
 
-  const stopCancelling = cancelOnAbort(ctx.targets.pg!, clients, ctx.signal);
+  const onAbort = () => void sessions.cancelAll();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
   recorder.start();
   let result: ExecResult;
   try {
     result = await runClosedLoop({
       vus, durationMs: defaultDurationMs(ctx), signal: AbortSignal.any([ctx.signal, stop.signal]),
-      // The server's statement_timeout (operation_ms) ends a slow statement first; this only guards a dead connection.
+      // The server's statement_timeout (operation_ms) ends a slow statement first, the session's watchdog cancels and
+      // then drops it; this only guards the loop itself.
       timeoutMs: ctx.config.timeouts.operation_ms + 5000, recorder: driver, fn,
     });
   } finally {
     recorder.stop();
-    stopCancelling();
-    clients.forEach((c, vu) => c.release(broken.has(vu) ? true : undefined));
+    ctx.signal.removeEventListener('abort', onAbort);
   }
 
   const count = recorder.duration.count;
@@ -130,6 +141,10 @@ export async function measureQuery(ctx: CheckContext, pool: pg.Pool, q: Measured
   }
   const errors = recorder.errors.hits;
   const outcome: QueryOutcome = { query: q, count, errors, p95, throughput };
+  if (count > 0 && noop.count > 0) {
+    outcome.p50 = recorder.duration.percentile(50);
+    outcome.noopP50 = noop.percentile(50);
+  }
   if (firstError !== undefined) {
     outcome.firstError = describeError(firstError);
     ctx.finding({

@@ -52,7 +52,7 @@ const segment = z.string({ error: 'expected a segment "i/n" with 1 <= i <= n, e.
 const CustomStepSchema = z.strictObject({
   name: z.string().regex(/^[\w.-]+$/, { error: 'expected a name of letters, digits, _ . -' }).describe('Request type name (metric tag)'),
   sql: readStatementSql()
-    .describe('One read statement (SELECT, WITH … SELECT, VALUES, TABLE), checked before anything runs; sent alone on a read-only session inside a READ ONLY transaction that is rolled back'),
+    .describe('One read statement (SELECT, WITH … SELECT, VALUES, TABLE), checked before anything runs; sent alone (extended protocol, one round trip) on a session whose every transaction is read-only'),
   params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).default([]).describe('Values for $1, $2, …'),
   weight: weight().default(1).describe('Share of requests of this type, relative to the scenario weights'),
 });

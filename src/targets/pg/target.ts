@@ -97,7 +97,7 @@ export function describeConnectError(err: unknown, redacted: string, timeouts: P
 }
 
 /** PgBouncer's answer to a startup parameter it does not pass on. */
-const UNSUPPORTED_STARTUP = /unsupported startup parameter/i;
+export const UNSUPPORTED_STARTUP = /unsupported startup parameter/i;
 
 async function serverFacts(url: string, timeouts: PgTimeouts): Promise<{ admin: pg.Pool; settings: Record<string, string>; version: string }> {
   const admin = supervisePool(new pg.Pool(poolConfig(url, timeouts, { max: 3, applicationName: 'stackprobe-admin' })));

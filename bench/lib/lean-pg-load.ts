@@ -1,8 +1,27 @@
-// The lean closed loop: each connection keeps one batch in flight and sends the next from the reply's callback, with
-// no promise, timer or object per execution; latencies go straight into an HDR trend.
-import { Trend } from '../../metrics/trend.js';
-import { Int4Batch, PgFastConnection } from './connection.js';
-import { openAll } from './open-all.js';
+// History row of figure 1: the lean closed loop over the measuring connection (src/targets/pg/wire/): each connection
+// keeps one batch in flight and sends the next from the reply's callback, with no promise, timer or object per execution.
+import { openAll } from '../../src/exec/open-all.js';
+import { Trend } from '../../src/metrics/trend.js';
+import { WireConnection } from '../../src/targets/pg/wire/connection.js';
+import { bindInt4, EXECUTE, SYNC } from '../../src/targets/pg/wire/messages.js';
+import { wireOptions } from '../../src/targets/pg/wire/options.js';
+
+/** `depth` executions of one statement with an int4 parameter each, then one Sync: a pipeline when depth > 1. */
+export class Int4Batch {
+  readonly bytes: Buffer;
+  readonly offsets: number[];
+
+  constructor(statement: string, readonly depth: number) {
+    const bind = bindInt4(statement);
+    const one = Buffer.concat([bind.bytes, EXECUTE]);
+    this.bytes = Buffer.concat([...Array.from({ length: depth }, () => one), SYNC]);
+    this.offsets = Array.from({ length: depth }, (_, i) => i * one.length + bind.paramOffset);
+  }
+
+  set(i: number, value: number): void {
+    this.bytes.writeInt32BE(value, this.offsets[i]!);
+  }
+}
 
 export interface PgFastLoadOptions {
   url: string;
@@ -42,7 +61,7 @@ function xorshift(seed: number): () => number {
 
 export async function runPgFastLoad(opts: PgFastLoadOptions): Promise<PgFastLoadResult> {
   const depth = opts.depth ?? 1;
-  const conns = await openAll(opts.connections, () => PgFastConnection.connect(opts.url));
+  const conns = await openAll(opts.connections, () => WireConnection.connect(wireOptions(opts.url, { applicationName: 'stackprobe-bench' })));
   try {
     await Promise.all(conns.map((c) => c.prepare('stackprobe_fast', opts.sql, [23])));
     const latency = new Trend();
@@ -56,14 +75,14 @@ export async function runPgFastLoad(opts: PgFastLoadOptions): Promise<PgFastLoad
     let finished!: () => void;
     const allDone = new Promise<void>((resolve) => (finished = resolve));
 
-    const loop = (conn: PgFastConnection, index: number) => {
+    const loop = (conn: WireConnection, index: number) => {
       const batch = new Int4Batch('stackprobe_fast', depth);
       const random = xorshift((opts.seed ?? 0x9e3779b9) + index * 7919);
       let sentAt = 0;
       const next = () => {
         for (let i = 0; i < depth; i++) batch.set(i, 1 + Math.floor(random() * opts.maxKey));
         sentAt = performance.now();
-        conn.send(batch, onDone);
+        conn.send(batch.bytes, onDone);
       };
       const onDone = (completed: number, error: { message: string } | undefined) => {
         const now = performance.now();

@@ -1,0 +1,111 @@
+// PostgreSQL frontend messages of the measuring path (protocol 3.0), built into Buffers, and the ErrorResponse reader.
+
+/** A message: 1-byte type, 4-byte length (itself included), body. `type` 0 means an untyped (startup-phase) message. */
+export function message(type: number, body: Buffer): Buffer {
+  const head = type ? 5 : 4;
+  const out = Buffer.allocUnsafe(head + body.length);
+  if (type) out[0] = type;
+  out.writeInt32BE(body.length + 4, head - 4);
+  body.copy(out, head);
+  return out;
+}
+
+export const cstr = (s: string): Buffer => Buffer.from(`${s}\0`, 'utf8');
+const int16 = (n: number) => {
+  const b = Buffer.alloc(2);
+  b.writeInt16BE(n);
+  return b;
+};
+export const int32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
+};
+
+export function startupMessage(params: Record<string, string>): Buffer {
+  const pairs = Object.entries(params).flatMap(([k, v]) => [cstr(k), cstr(v)]);
+  return message(0, Buffer.concat([int32(196608), ...pairs, Buffer.from([0])]));
+}
+
+/** SSLRequest: the server answers one byte, 'S' (go on with TLS) or 'N'. */
+export const SSL_REQUEST = message(0, int32(80877103));
+
+/** CancelRequest for the backend identified by its BackendKeyData, sent on a new connection. */
+export function cancelRequest(pid: number, secret: number): Buffer {
+  return message(0, Buffer.concat([int32(80877102), int32(pid), int32(secret)]));
+}
+
+export function parseMessage(name: string, sql: string, paramOids: number[]): Buffer {
+  return message(0x50, Buffer.concat([cstr(name), cstr(sql), int16(paramOids.length), ...paramOids.map(int32)]));
+}
+
+/** A simple-protocol Query: only for our own fixed statements (the user's SQL never goes this way). */
+export function queryMessage(sql: string): Buffer {
+  return message(0x51, cstr(sql));
+}
+
+export const SYNC = message(0x53, Buffer.alloc(0));
+export const TERMINATE = message(0x58, Buffer.alloc(0));
+/** Execute the unnamed portal, all rows. */
+export const EXECUTE = message(0x45, Buffer.concat([cstr(''), int32(0)]));
+
+/**
+ * Bind of statement `name` to the unnamed portal with text-format parameters (the server types them from the statement,
+ * as libpq's PQexecPrepared does) and text results; null is SQL NULL.
+ */
+export function bindText(name: string, params: ReadonlyArray<string | null>): Buffer {
+  const values = params.map((p) => (p === null ? null : Buffer.from(p, 'utf8')));
+  const size = values.reduce((n, v) => n + 4 + (v?.length ?? 0), 0);
+  const body = Buffer.allocUnsafe(1 + Buffer.byteLength(name) + 1 + 2 + 2 + size + 2);
+  let at = body.writeUInt8(0, 0); // unnamed portal
+  at += body.write(name, at, 'utf8');
+  at = body.writeUInt8(0, at);
+  at = body.writeInt16BE(0, at); // all parameters in text format
+  at = body.writeInt16BE(values.length, at);
+  for (const v of values) {
+    at = body.writeInt32BE(v === null ? -1 : v.length, at);
+    if (v) at += v.copy(body, at);
+  }
+  body.writeInt16BE(0, at); // all results in text format
+  return message(0x42, body);
+}
+
+/**
+ * Bind of statement `name` with one binary int4 parameter, text results: the parameter's 4 bytes sit at the returned
+ * offset, so the same Buffer is rewritten in place for every execution instead of encoding a new message.
+ */
+export function bindInt4(name: string): { bytes: Buffer; paramOffset: number } {
+  const body = Buffer.concat([cstr(''), cstr(name), int16(1), int16(1), int16(1), int32(4), int32(0), int16(0)]);
+  const bytes = message(0x42, body);
+  return { bytes, paramOffset: bytes.length - 2 - 4 };
+}
+
+export function passwordMessage(password: string): Buffer {
+  return message(0x70, cstr(password));
+}
+
+/** What an ErrorResponse says: SQLSTATE, severity, message, detail and hint. */
+export interface ErrorFields {
+  code: string;
+  severity: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+}
+
+export function errorFields(body: Buffer): ErrorFields {
+  const out: ErrorFields = { code: '', severity: 'ERROR', message: 'PostgreSQL error' };
+  let i = 0;
+  while (i < body.length && body[i] !== 0) {
+    const field = body[i]!;
+    const end = body.indexOf(0, i + 1);
+    const value = body.toString('utf8', i + 1, end);
+    if (field === 0x4d) out.message = value; // M
+    else if (field === 0x43) out.code = value; // C
+    else if (field === 0x56) out.severity = value; // V (never localised)
+    else if (field === 0x44) out.detail = value; // D
+    else if (field === 0x48) out.hint = value; // H
+    i = end + 1;
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+// A small pool of measuring sessions for load that many requests share: up to `max` sessions opened on demand, a FIFO
+// of waiters with a deadline, lost sessions dropped (and reported) instead of handed out again.
+import { TimeoutError } from '../../../util/errors.js';
+import type { PgWireError } from './errors.js';
+import { MeasureSession, type SessionOptions, type SessionTarget } from './session.js';
+
+export interface SessionPoolOptions extends SessionOptions {
+  max: number;
+  /** How long a request waits for a free session before it fails (pg.Pool's connectionTimeoutMillis). */
+  acquireTimeoutMs: number;
+}
+
+interface Waiter {
+  resolve(s: MeasureSession): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class SessionPool {
+  private readonly idle: MeasureSession[] = [];
+  private readonly waiters: Waiter[] = [];
+  private total = 0;
+  private ended = false;
+  private sampler: NodeJS.Timeout | undefined;
+  /** Told of every session found lost (a terminated backend, a restart, a stalled server). */
+  onLost: ((err: PgWireError) => void) | undefined;
+
+  constructor(private readonly target: SessionTarget, private readonly opts: SessionPoolOptions) {}
+
+  /** Runs `fn` on a session of the pool; the session goes back when it is done, or is dropped when it was lost. */
+  async use<T>(fn: (s: MeasureSession) => Promise<T>): Promise<T> {
+    const s = await this.acquire();
+    try {
+      return await fn(s);
+    } finally {
+      this.release(s);
+    }
+  }
+
+  private acquire(): Promise<MeasureSession> {
+    if (this.ended) return Promise.reject(new Error('the session pool was closed'));
+    const s = this.idle.pop();
+    if (s) return Promise.resolve(s);
+    if (this.total < this.opts.max) return this.open();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve, reject,
+        timer: setTimeout(() => {
+          this.waiters.splice(this.waiters.indexOf(waiter), 1);
+          reject(new TimeoutError(`no PostgreSQL session free within ${this.opts.acquireTimeoutMs} ms`));
+        }, this.opts.acquireTimeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private async open(): Promise<MeasureSession> {
+    this.total++;
+    try {
+      const s = await MeasureSession.open(this.target, this.opts);
+      if (!this.ended) return s;
+      await s.close();
+      throw new Error('the session pool was closed');
+    } catch (err) {
+      this.total--;
+      this.wakeOne();
+      throw err;
+    }
+  }
+
+  private release(s: MeasureSession): void {
+    if (s.lost) {
+      this.total--;
+      if (s.lost.code !== 'ECLOSED') this.onLost?.(s.lost);
+      this.wakeOne();
+      return;
+    }
+    const w = this.waiters.shift();
+    if (w) {
+      clearTimeout(w.timer);
+      w.resolve(s);
+    } else if (this.ended) void s.close();
+    else this.idle.push(s);
+  }
+
+  /** A session slot freed up: the first waiter gets a new session instead. */
+  private wakeOne(): void {
+    const w = this.waiters.shift();
+    if (!w) return;
+    clearTimeout(w.timer);
+    this.open().then(w.resolve, w.reject);
+  }
+
+  /**
+   * Every `everyMs`, one no-op round trip (prepared SELECT 1) on a session of this pool, beside the load: its time
+   * (the round trip alone, not the wait for a free session) is the network's and the client's share of a latency.
+   * Skipped while one is still in flight; stops with end().
+   */
+  sampleNoop(everyMs: number, record: (ms: number) => void): void {
+    let busy = false;
+    this.sampler = setInterval(() => {
+      if (busy || this.ended) return;
+      busy = true;
+      void this.use(async (s) => {
+        const t0 = performance.now();
+        await s.run(s.noopRequest());
+        record(performance.now() - t0);
+      }).catch(() => undefined).finally(() => (busy = false)); // a failed no-op is the load's business: its requests fail too
+    }, everyMs);
+    this.sampler.unref();
+  }
+
+  async end(): Promise<void> {
+    clearInterval(this.sampler);
+    this.ended = true;
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new Error('the session pool was closed'));
+    }
+    await Promise.all(this.idle.splice(0).map((s) => s.close()));
+  }
+}
