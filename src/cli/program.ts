@@ -40,7 +40,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--full', 'longer runs on larger data')
     .option('--load-test', 'the load profile (with the quick checks)')
     .option('-c, --config <file>', 'JSON config file (see example_config.json)')
-    .option('-o, --output <dir>', 'directory for run.json, report.md and stackprobe.log (default: results)');
+    .option('-o, --output <dir>', 'where runs are kept: each run writes run.json, the reports and stackprobe.log into its own <time>-<id>/ directory there, and latest points at the newest (default: results)');
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -71,6 +71,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--segment <i/n>', 'load: run the i-th of n equal shares of the load (one machine each; then `stackprobe merge`)')
     .addOption(new Option('--log-level <level>', 'level of stackprobe.log').choices(['debug', 'info', 'warn', 'error']))
     .option('--json', 'print run.json on stdout (the summary and progress go to stderr)')
+    .option('--verbose', 'print every check with all its figures at the end, not just the one-screen summary')
     .option('--no-color', 'no ANSI colours')
     .addHelpText('after', EXAMPLES)
     .action(async (opts: RunFlags) => setExit(await runCommand(opts)));

@@ -15,7 +15,8 @@ import { loadPlugins } from '../run/plugins.js';
 import { run } from '../run/runner.js';
 import { describeError } from '../util/errors.js';
 import { createFileLogger } from '../util/logger.js';
-import { prepareOutputDir } from '../util/output-dir.js';
+import { prepareRunDir } from '../util/output-dir.js';
+import { pointLatest } from '../util/latest.js';
 import { exitCodeFor } from './exit-codes.js';
 import { flagsToConfig, type RunFlags } from './flags.js';
 import { useColor } from './tty.js';
@@ -28,7 +29,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   // The baseline is read before the run, so a bad file stops at once (exit 2) instead of after minutes of measuring.
   const baseline = config.report.baseline ? await readRunFile(path.resolve(config.report.baseline)) : undefined;
   const maxRegression = parseMargin(config.report.max_regression, 'config.report.max_regression');
-  const outDir = await prepareOutputDir(config.output, flags.output !== undefined ? '--output' : 'config.output');
+  // Each run writes into its own directory under --output; `latest` points at the newest run that finished.
+  const outDir = await prepareRunDir(config.output, flags.output !== undefined ? '--output' : 'config.output');
   const logFile = path.join(outDir, 'stackprobe.log');
   const logger = createFileLogger(logFile, config.log_level);
   // With --json, stdout carries only the result; everything for people goes to stderr.
@@ -58,9 +60,12 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     const comparison = baseline ? compareRuns(baseline, result, { maxRegression, minDeltaMs: config.report.min_regression_ms }) : undefined;
     const written = await writeReports(result, outDir, config.formats, comparison ? { comparison } : {});
     logger.log.info({ files: written, summary: result.summary, regressions: comparison?.regressions.length }, 'run finished');
-    human.write(renderConsoleSummary(result, { color, width: (human as NodeJS.WriteStream).columns ?? 100 }));
+    // An interrupted run keeps its complete, marked directory, but `latest` stays on the newest run that finished, so
+    // `compare results/latest …` never takes a partial run as its baseline.
+    const latestNote = result.interrupted ? 'interrupted: results/latest still names the previous finished run' : await pointLatest(outDir, result.startedAt);
+    const reports = { dir: outDir, files: [...written, logFile], ...(latestNote ? { note: latestNote } : {}) };
+    human.write(renderConsoleSummary(result, { color, width: (human as NodeJS.WriteStream).columns ?? 100, verbose: flags.verbose === true, reports }));
     if (comparison) human.write(`\nBaseline ${config.report.baseline}: ${comparisonHeadline(comparison)}\n`);
-    human.write(`\nWrote ${[...written, logFile].map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
     if (flags.json) process.stdout.write(renderJson(result));
     let code = exitCodeFor(result);
     if (comparison && comparison.regressions.length > 0 && config.report.fail_on_regression && code === 0) code = 1;

@@ -7,11 +7,12 @@ import { measureProcess, summarize } from '../result/summary.js';
 import type { Logger } from '../util/logger.js';
 import { rulesForCheck } from '../verdict/rules.js';
 import { validateCheckNames } from '../config/check-ids.js';
+import { appendAll } from '../util/append.js';
 import { SharedResources } from './context.js';
 import { environment } from './environment.js';
 import { runCheck, skippedResult } from './run-check.js';
 import { selectChecks } from './select.js';
-import { neededServices, openTargets } from './targets.js';
+import { neededServices, openTargets, serviceName, type OpenTargets } from './targets.js';
 
 export type RunEvent =
   | { type: 'plan'; checks: Array<{ id: string; title: string; category: string }> }
@@ -30,6 +31,24 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
 }
 
+/**
+ * Why a check will not run, when that is known once the targets are opened: a configured service that could not be
+ * opened stops the whole run (one line says which and why; each check points at it instead of repeating it), and a
+ * service that is simply not configured skips the checks that need it.
+ */
+function knownSkip(check: Check, opened: OpenTargets, aborted: boolean): string | undefined {
+  if (aborted) return undefined;
+  if (opened.broken.size > 0) {
+    const names = [...opened.broken].map(serviceName).join(' and ');
+    const needsBroken = check.needs.some((n) => opened.broken.has(n === 'bullmq' ? 'redis' : n));
+    return needsBroken ? `not run: ${names} could not be opened (the reason is at the top of the report)` : `not run: the run stopped because ${names} could not be opened`;
+  }
+  const missing = check.needs.find((n) => !opened.targets[n === 'bullmq' ? 'redis' : n]);
+  if (!missing) return undefined;
+  const service = missing === 'bullmq' ? 'redis' : missing;
+  return opened.unavailable[service] ?? `${missing} is not configured`;
+}
+
 export async function run(opts: RunOptions): Promise<RunResult> {
   const { config, log } = opts;
   const emit = opts.onEvent ?? (() => undefined);
@@ -44,11 +63,28 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   for (const check of selection.run) rulesForCheck(check, config);
   emit({ type: 'plan', checks: [...selection.run, ...selection.skipped.map((s) => s.check)].map((c) => ({ id: c.id, title: c.title, category: c.category })) });
 
+  // Checks skipped by --skip, config or --read-only are shown as skipped from the start, not as pending.
+  const deselected = selection.skipped.map(({ check, reason }) => skippedResult(check, reason));
+  for (const result of deselected) emit({ type: 'check-end', result });
+
   const results: CheckResult[] = [];
   const shared = new SharedResources();
   const opened = await openTargets(config, log, (text) => emit({ type: 'setup', text }), { needs: neededServices(selection.run), signal: opts.signal });
+  const unopened = Object.fromEntries([...opened.broken].map((need) => [need, opened.unavailable[need] ?? 'could not be opened']));
+  // Known before any check starts: shown as skipped at once rather than pending.
+  const early = new Map<string, CheckResult>();
+  for (const check of selection.run) {
+    const reason = knownSkip(check, opened, opts.signal.aborted);
+    if (reason) early.set(check.id, skippedResult(check, reason));
+  }
+  for (const result of early.values()) emit({ type: 'check-end', result });
   try {
     for (const check of selection.run) {
+      const known = early.get(check.id);
+      if (known) {
+        results.push(known);
+        continue;
+      }
       if (opts.signal.aborted) {
         results.push(skippedResult(check, 'interrupted before it started'));
         continue;
@@ -67,11 +103,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     await shared.cleanupAll(log);
     await opened.close();
   }
-  for (const { check, reason } of selection.skipped) {
-    const result = skippedResult(check, reason);
-    results.push(result);
-    emit({ type: 'check-end', result });
-  }
+  appendAll(results, deselected);
 
   const wallMs = performance.now() - t0;
   const summary = summarize(results, measureProcess(startCpu, wallMs), config.thresholds.memory_usage_mb);
@@ -83,7 +115,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     startedAt,
     endedAt: new Date().toISOString(),
     durationMs: wallMs,
-    environment: environment(opened.facts, opened.unavailable as Record<string, string>),
+    environment: environment(opened.facts, opened.unavailable as Record<string, string>, unopened),
     checks: results,
     summary,
     recommendations: recommendations(results, summary),

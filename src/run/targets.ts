@@ -68,6 +68,13 @@ async function closeLate(pending: Promise<Opened<unknown>>): Promise<void> {
   }
 }
 
+const SERVICE_NAMES: Record<Need, string> = { pg: 'PostgreSQL', redis: 'Redis', celery: 'Celery', bullmq: 'BullMQ' };
+
+/** How a service is named to people: `PostgreSQL`, not `pg`. */
+export function serviceName(need: Need): string {
+  return SERVICE_NAMES[need];
+}
+
 /** The services these checks need or use (BullMQ lives on Redis); nothing else is opened or started. */
 export function neededServices(checks: Array<{ needs: Need[]; uses?: Need[] }>): Set<Exclude<Need, 'bullmq'>> {
   const out = new Set<Exclude<Need, 'bullmq'>>();
@@ -92,6 +99,11 @@ export async function openTargets(
   for (const [need, open] of OPENERS) {
     if (opts.needs && !opts.needs.has(need)) {
       unavailable[need] = 'not needed by the selected checks';
+      continue;
+    }
+    // The run stops when a configured service cannot be opened (runner.ts): starting or connecting the rest is waste.
+    if (broken.size > 0) {
+      unavailable[need] = `not opened: ${[...broken].map(serviceName).join(', ')} could not be opened first`;
       continue;
     }
     const opened = await openOrAbort(() => open(config, log, onProgress), signal, late);
