@@ -79,11 +79,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('report')
     .description("rebuild reports from a run.json alone (the reference tool's --report-only)")
-    .argument('<run.json>', 'a result written by `stackprobe run`')
-    .option('--format <list>', 'formats: json,md,html,junit,prom,console', 'md,console')
+    .argument('<run>', 'a run.json, a run\'s directory, or an output directory (its latest run)')
+    .option('--format <list>', 'formats: json,md,html,junit,prom,console (default: all of them)')
+    .option('--verbose', 'the console summary with every check and figure')
     .option('-o, --output <dir>', 'where to write the files (default: next to run.json)')
     .option('--no-color', 'no ANSI colours')
-    .action(async (file: string, opts: { format?: string; output?: string; color?: boolean }) => setExit(await reportCommand(file, opts)));
+    .action(async (file: string, opts: { format?: string; output?: string; color?: boolean; verbose?: boolean }) => setExit(await reportCommand(file, opts)));
 
   const config = program.command('config').description('the configuration file');
   config

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { builtinChecks } from '../checks/index.js';
 import { compareRuns, comparisonHeadline, parseMargin } from '../compare/index.js';
 import { readRunFile } from '../result/read.js';
+import { locateRunJson } from '../compare/locate.js';
 import { validateCheckNames } from '../config/check-ids.js';
 import { loadConfig } from '../config/load.js';
 import { renderConsoleSummary } from '../report/console.js';
@@ -27,7 +28,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   // Plugin ids are known only now; still before any server is touched or any file written.
   validateCheckNames(config, checks, { onlyFlag: flags.only !== undefined, skipFlag: flags.skip !== undefined });
   // The baseline is read before the run, so a bad file stops at once (exit 2) instead of after minutes of measuring.
-  const baseline = config.report.baseline ? await readRunFile(path.resolve(config.report.baseline)) : undefined;
+  const baseline = config.report.baseline ? await readRunFile(await locateRunJson(path.resolve(config.report.baseline))) : undefined;
   const maxRegression = parseMargin(config.report.max_regression, 'config.report.max_regression');
   // Each run writes into its own directory under --output; `latest` points at the newest run that finished.
   const outDir = await prepareRunDir(config.output, flags.output !== undefined ? '--output' : 'config.output');
@@ -42,7 +43,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
     if (interrupts > 1) {
-      process.stderr.write('\nstackprobe: second interrupt, exiting without cleanup\n');
+      // The live view hides the cursor while it redraws; a forced exit must not leave the terminal without one.
+      process.stderr.write(`${process.stderr.isTTY ? '\u001b[?25h' : ''}\nstackprobe: second interrupt, exiting without cleanup (this run's directory is incomplete)\n`);
       process.exit(130);
     }
     process.stderr.write(`\nstackprobe: ${sig} received, stopping and cleaning up (press Ctrl-C again to force)\n`);
@@ -62,10 +64,13 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     logger.log.info({ files: written, summary: result.summary, regressions: comparison?.regressions.length }, 'run finished');
     // An interrupted run keeps its complete, marked directory, but `latest` stays on the newest run that finished, so
     // `compare results/latest …` never takes a partial run as its baseline.
-    const latestNote = result.interrupted ? 'interrupted: results/latest still names the previous finished run' : await pointLatest(outDir, result.startedAt);
+    const latestNote = result.interrupted
+      ? `interrupted: ${path.relative(process.cwd(), path.join(path.dirname(outDir), 'latest')) || 'latest'} still names the previous finished run`
+      : await pointLatest(outDir, result.startedAt);
     const reports = { dir: outDir, files: [...written, logFile], ...(latestNote ? { note: latestNote } : {}) };
     human.write(renderConsoleSummary(result, { color, width: (human as NodeJS.WriteStream).columns ?? 100, verbose: flags.verbose === true, reports }));
     if (comparison) human.write(`\nBaseline ${config.report.baseline}: ${comparisonHeadline(comparison)}\n`);
+    for (const d of comparison?.targetDifferences ?? []) human.write(`Warning: the baseline tested another ${d.service} target (${d.baseline}, now ${d.current})\n`);
     if (flags.json) process.stdout.write(renderJson(result));
     let code = exitCodeFor(result);
     if (comparison && comparison.regressions.length > 0 && config.report.fail_on_regression && code === 0) code = 1;

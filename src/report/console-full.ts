@@ -2,7 +2,7 @@
 import type { CheckResult, RunResult, SerializedMetric } from '../result/model.js';
 import {
   categoryTitle, checkDuration, formatDuration, formatMs, formatNumber, formatPercent, formatRatingValue, formatThreshold, formatValue,
-  groupByCategory, metricLabel, statusWord,
+  groupByCategory, metricLabel, shownPerSecond, statusWord,
 } from './format.js';
 import { seriesTables, type SeriesTable } from './series-table.js';
 import { palette, truncate, wrap, type Palette } from './text.js';
@@ -210,7 +210,8 @@ function metricFigures(m: SerializedMetric): string {
     case 'rate': return `${formatPercent(m.value)} (${formatNumber(m.hits)} of ${formatNumber(m.total)})`;
     case 'counter': {
       const unit = m.unit === 'count' || m.unit === '' ? '' : ` ${m.unit}`;
-      return `${formatNumber(m.count)}${unit}${m.perSecond ? ` (${formatNumber(m.perSecond)}/s)` : ''}`;
+      const rate = shownPerSecond(m);
+      return `${formatNumber(m.count)}${unit}${rate ? ` (${formatNumber(rate)}/s)` : ''}`;
     }
     case 'gauge': {
       const range = m.min !== m.max ? ` (min ${formatValue(m.min, m.unit)}, max ${formatValue(m.max, m.unit)})` : '';

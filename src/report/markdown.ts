@@ -6,7 +6,7 @@ import type { Comparison } from '../compare/model.js';
 import type { CheckResult, CheckStatus, Finding, RunResult, SerializedMetric, TrendMetric } from '../result/model.js';
 import {
   categoryTitle, checkDuration, formatBytes, formatDuration, formatMs, formatNumber, formatPercent, formatRatingValue, formatThreshold,
-  formatThresholdActual, formatValue, groupByCategory, metricLabel, statusWord, whyText,
+  formatThresholdActual, formatValue, groupByCategory, metricLabel, shownPerSecond, statusWord, whyText,
 } from './format.js';
 import { code, codeCell, escapeCell, escapeInline, escapeLine, table } from './md.js';
 import { appendAll } from '../util/append.js';
@@ -45,6 +45,7 @@ export function renderMarkdown(result: RunResult, opts: { comparison?: Compariso
 export function renderMarkdownDetails(result: RunResult, opts: { comparison?: Comparison } = {}): string {
   const lines = [`# ${escapeLine(result.environment.tool.name)} report: details`, '', `The summary, the recommendations and the verdict are in [report.md](report.md).`, ''];
   if (opts.comparison) appendAll(lines, comparisonSection(opts.comparison));
+  if (result.recommendations.length > MAX_RECOMMENDATIONS) appendAll(lines, recommendationSection(result, Number.POSITIVE_INFINITY));
   for (const group of groupByCategory(result.checks)) {
     lines.push(`## ${escapeLine(categoryTitle(group.category))} (${code(group.category)})`, '');
     for (const check of group.checks) appendAll(lines, checkSection(check));
@@ -92,14 +93,14 @@ function checksOverview(result: RunResult): string[] {
   return ['## Checks', '', ...table(['Check', 'Title', 'Status', 'Duration', 'Reason'], rows, ['left', 'left', 'left', 'right'])];
 }
 
-function recommendationSection(result: RunResult): string[] {
+function recommendationSection(result: RunResult, max = MAX_RECOMMENDATIONS): string[] {
   const recs = result.recommendations;
   if (recs.length === 0) return ['## Recommendations', '', 'None: nothing needs attention.', ''];
-  const items = recs.slice(0, MAX_RECOMMENDATIONS).map((r, i) => {
+  const items = recs.slice(0, max).map((r, i) => {
     const prefix = `${i + 1}. `;
-    return `${prefix}**${r.severity}** · ${code(r.checkId)}: ${escapeInline(clip(r.text, 2 * MAX_REASON), ' '.repeat(prefix.length))}`;
+    return `${prefix}**${r.severity}** · ${code(r.checkId)}: ${escapeInline(max === MAX_RECOMMENDATIONS ? clip(r.text, 2 * MAX_REASON) : r.text, ' '.repeat(prefix.length))}`;
   });
-  const more = recs.length > MAX_RECOMMENDATIONS ? [`… and ${formatNumber(recs.length - MAX_RECOMMENDATIONS)} more in ${DETAILS_FILE} (each with its check's findings) and run.json.`, ''] : [];
+  const more = recs.length > max ? [`… and ${formatNumber(recs.length - max)} more in [${DETAILS_FILE}](${DETAILS_FILE}).`, ''] : [];
   return ['## Recommendations', '', ...items, '', ...more];
 }
 
@@ -183,7 +184,7 @@ function otherMetricTable(metrics: SerializedMetric[]): string[] {
   const rows: string[][] = [];
   for (const m of metrics) {
     if (m.type === 'rate') rows.push([codeCell(metricLabel(m)), 'rate', formatPercent(m.value), `${formatNumber(m.hits)} of ${formatNumber(m.total)}`]);
-    if (m.type === 'counter') rows.push([codeCell(metricLabel(m)), 'counter', escapeCell(formatValue(m.count, m.unit)), m.perSecond === undefined ? '' : `${formatNumber(m.perSecond)}/s`]);
+    if (m.type === 'counter') rows.push([codeCell(metricLabel(m)), 'counter', escapeCell(formatValue(m.count, m.unit)), shownPerSecond(m) === undefined ? '' : `${formatNumber(shownPerSecond(m)!)}/s`]);
     if (m.type === 'gauge') {
       rows.push([codeCell(metricLabel(m)), 'gauge', escapeCell(formatValue(m.value, m.unit)), escapeCell(`min ${formatValue(m.min, m.unit)}, max ${formatValue(m.max, m.unit)}`)]);
     }

@@ -12,10 +12,11 @@ import { SharedResources } from './context.js';
 import { environment } from './environment.js';
 import { runCheck, skippedResult } from './run-check.js';
 import { selectChecks } from './select.js';
+import { estimateMs } from './estimate.js';
 import { neededServices, openTargets, serviceName, type OpenTargets } from './targets.js';
 
 export type RunEvent =
-  | { type: 'plan'; checks: Array<{ id: string; title: string; category: string }> }
+  | { type: 'plan'; checks: Array<{ id: string; title: string; category: string; estimateMs?: number }> }
   | { type: 'setup'; text: string }
   | { type: 'check-start'; id: string }
   | { type: 'check-progress'; id: string; text: string }
@@ -61,7 +62,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const selection = selectChecks(opts.checks, config);
   // Parse every threshold before touching a server: a typo is a config error (exit 2), not a failed check.
   for (const check of selection.run) rulesForCheck(check, config);
-  emit({ type: 'plan', checks: [...selection.run, ...selection.skipped.map((s) => s.check)].map((c) => ({ id: c.id, title: c.title, category: c.category })) });
+  emit({ type: 'plan', checks: [...selection.run, ...selection.skipped.map((s) => s.check)].map((c) => ({ id: c.id, title: c.title, category: c.category, estimateMs: estimateMs(c.id, config) })) });
 
   // Checks skipped by --skip, config or --read-only are shown as skipped from the start, not as pending.
   const deselected = selection.skipped.map(({ check, reason }) => skippedResult(check, reason));
