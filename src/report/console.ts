@@ -7,6 +7,7 @@ import { appendAll } from '../util/append.js';
 import { terminalSafeDeep } from '../util/terminal-safe.js';
 import { renderConsoleFull } from './console-full.js';
 import { formatDuration, formatMs, formatNumber, formatThresholdActual, groupByCategory, statusWord } from './format.js';
+import { oneLine } from './progress-text.js';
 import { palette, truncate, wrap, type Palette } from './text.js';
 
 export interface ConsoleOptions {
@@ -57,7 +58,8 @@ function headline(result: RunResult, p: Palette, width: number): string[] {
   appendAll(lines, said);
   if (result.interrupted) appendAll(lines, wrap('Stopped early: checks that had not finished are marked SKIP and the figures are partial.', width).map(p.yellow));
   // A service that could not be opened: the one line that says which and why (every check points here).
-  for (const [key, why] of Object.entries(env.unopened ?? {})) appendAll(lines, wrap(`${key}: ${why}`, width, '✗ ', '  ').map(p.red));
+  // Not wrapped: the one line to read, grep and paste (the terminal folds it if it must).
+  for (const [key, why] of Object.entries(env.unopened ?? {})) lines.push(p.red(`✗ ${key}: ${oneLine(why)}`));
   return lines;
 }
 
@@ -159,7 +161,10 @@ function recommendationLines(result: RunResult, p: Palette, width: number): stri
 
 function reportLines(reports: ConsoleOptions['reports'], p: Palette, width: number, hint: boolean): string[] {
   if (!reports) return hint ? ['', p.dim('Every check and figure: --verbose, or report.md.')] : [];
-  const rel = (f: string) => path.relative(process.cwd(), f) || f;
+  const rel = (f: string) => {
+    const r = path.relative(process.cwd(), f);
+    return r === '' || r.startsWith('..') ? f : r;
+  };
   const dir = rel(reports.dir);
   const names = reports.files.map((f) => (path.dirname(f) === reports.dir ? path.basename(f) : rel(f)));
   const lines = ['', ...wrap(`${dir}${path.sep} (${names.join(', ')})`, width, 'Reports  ', ' '.repeat(9))];

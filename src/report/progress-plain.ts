@@ -44,7 +44,7 @@ export function createPlainView(opts: ProgressOptions): ProgressView {
     const { reason, ids } = skips;
     skips = undefined;
     if (ids.length === 1) line(ids[0]!, `${p.status('skip', 'SKIP')}: ${reason}`);
-    else line(`${ids.length} checks`, `${p.status('skip', 'SKIP')}: ${reason} (${ids.join(', ')})`);
+    else line(`${ids.length} checks`, `${p.status('skip', 'SKIP')}: ${reason} (${ids.slice(0, 6).join(', ')}${ids.length > 6 ? ', …' : ''})`);
   };
 
   return {

@@ -40,9 +40,8 @@ export interface RunOptions {
 function knownSkip(check: Check, opened: OpenTargets, aborted: boolean): string | undefined {
   if (aborted) return undefined;
   if (opened.broken.size > 0) {
-    const names = [...opened.broken].map(serviceName).join(' and ');
-    const needsBroken = check.needs.some((n) => opened.broken.has(n === 'bullmq' ? 'redis' : n));
-    return needsBroken ? `not run: ${names} could not be opened (the reason is at the top of the report)` : `not run: the run stopped because ${names} could not be opened`;
+    // One reason for every check (also those that did not need it: the run stopped), so it reads as one line.
+    return `not run: ${[...opened.broken].map(serviceName).join(' and ')} could not be opened (the reason is at the top of the report)`;
   }
   const missing = check.needs.find((n) => !opened.targets[n === 'bullmq' ? 'redis' : n]);
   if (!missing) return undefined;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/result/model.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runDirOf } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 const CHROMIUM = process.env.STACKPROBE_CHROMIUM ?? '/usr/bin/chromium';
@@ -28,8 +28,8 @@ beforeAll(async () => {
   const r = await runCli(['run', '--quick', '--skip', 'pool.sizing', '--output', out, '--format', 'json,md,html,junit'], { env: { DATABASE_URL: db.url, REDIS_URL } });
   // A failing check (exit 1) still writes every report; only bad usage (2) or a crash would leave nothing to look at.
   expect([0, 1], r.stderr).toContain(r.code);
-  result = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8')) as RunResult;
-  htmlFile = path.join(out, 'report.html');
+  result = JSON.parse(await readFile(path.join(runDirOf(out), 'run.json'), 'utf8')) as RunResult;
+  htmlFile = path.join(runDirOf(out), 'report.html');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

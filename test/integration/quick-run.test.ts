@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/result/model.js';
-import { runCli, startCli } from '../helpers/cli.js';
+import { runCli, runDirOf, startCli } from '../helpers/cli.js';
 
 const TEST_DB = process.env.STACKPROBE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 let dir: string;
@@ -23,7 +23,7 @@ async function privateServerDirs(): Promise<string[]> {
 }
 
 async function readResult(out: string): Promise<RunResult> {
-  return JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8')) as RunResult;
+  return JSON.parse(await readFile(path.join(runDirOf(out), 'run.json'), 'utf8')) as RunResult;
 }
 
 /** Everything in the database a run could leave behind: relations, schemas, functions, and stackprobe sessions. */
@@ -63,7 +63,7 @@ describe('stackprobe run --quick', () => {
     }
     // No custom queries configured: skipped with the reason.
     expect(queries.find((c) => c.id === 'queries.custom')).toMatchObject({ status: 'skip' });
-    for (const f of ['run.json', 'report.md', 'stackprobe.log']) expect((await stat(path.join(out, f))).size).toBeGreaterThan(0);
+    for (const f of ['run.json', 'report.md', 'report-details.md', 'stackprobe.log']) expect((await stat(path.join(runDirOf(out), f))).size).toBeGreaterThan(0);
     expect(await privateServerDirs()).toEqual(before);
   });
 });
@@ -99,14 +99,14 @@ describe('against DATABASE_URL', () => {
 
   it('report rebuilds the same Markdown from run.json alone', async () => {
     const out = path.join(dir, 'test-db');
-    const original = await readFile(path.join(out, 'report.md'), 'utf8');
+    const original = await readFile(path.join(runDirOf(out), 'report.md'), 'utf8');
     const rebuilt = path.join(dir, 'rebuilt');
-    const r = await runCli(['report', path.join(out, 'run.json'), '--format', 'md,json', '--output', rebuilt]);
+    const r = await runCli(['report', path.join(runDirOf(out), 'run.json'), '--format', 'md,json', '--output', rebuilt]);
     expect(r.code).toBe(0);
     expect(await readFile(path.join(rebuilt, 'report.md'), 'utf8')).toBe(original);
     expect(JSON.parse(await readFile(path.join(rebuilt, 'run.json'), 'utf8'))).toEqual(await readResult(out));
     // The reference tool's spelling.
-    const legacy = await runCli(['--report-only', path.join(out, 'run.json'), '--output', rebuilt]);
+    const legacy = await runCli(['--report-only', path.join(runDirOf(out), 'run.json'), '--output', rebuilt]);
     expect(legacy.code).toBe(0);
     expect(legacy.stdout).toContain('queries.basic');
   });
