@@ -1,5 +1,6 @@
 // The main job end to end through the built CLI: the quick run on a private PostgreSQL, a run against the machine's
 // `test` database that must leave no trace, Ctrl-C mid-run, and rebuilding the reports from run.json alone.
+import { existsSync } from 'node:fs';
 import { readdir, readFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,6 +95,8 @@ describe('against DATABASE_URL', () => {
     expect(r.code).toBe(130);
     const result = await readResult(out);
     expect(result.interrupted).toBe(true);
+    // The interrupted run keeps its complete directory; `latest` names only runs that finished.
+    expect(existsSync(path.join(out, 'latest'))).toBe(false);
     expect((await snapshot()).objects).toEqual(before.objects);
   });
 
