@@ -7,6 +7,7 @@ import { ProgressState } from './progress-state.js';
 import { palette } from './text.js';
 
 const REDRAW_MS = 250;
+const SPARE_COLUMNS = 6;
 const HIDE_CURSOR = '\u001b[?25l';
 const SHOW_CURSOR = '\u001b[?25h';
 
@@ -20,8 +21,9 @@ export function createTtyView(opts: ProgressOptions): ProgressView {
 
   const draw = () => {
     if (stream.writable === false) return;
-    // One column spare: a line that fills the last column makes some terminals wrap, and the redraw would drift down.
-    const lines = layoutProgress(state, { columns: Math.max(40, (stream.columns ?? 80) - 1), rows: Math.max(8, stream.rows ?? 24), p });
+    // Columns to spare: a line that fills the last column, or whose marks (▲ … ·, East Asian "ambiguous" width) a
+    // terminal draws two columns wide, wraps, and the redraw would then drift down instead of overwriting itself.
+    const lines = layoutProgress(state, { columns: Math.max(40, (stream.columns ?? 80) - SPARE_COLUMNS), rows: Math.max(8, stream.rows ?? 24), p });
     // Up to the first line drawn, clear to the end of the screen, draw again: no flicker of a cleared screen.
     const up = drawn > 0 ? `\u001b[${drawn}F` : '';
     stream.write(`${up}\u001b[0J${lines.join('\n')}\n`);

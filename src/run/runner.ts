@@ -1,6 +1,6 @@
 // Runs a whole stackprobe run: open targets, run the selected checks in order, clean up everything, build the result.
 import { recommendations } from '../advice/recommend.js';
-import type { Check } from '../checks/types.js';
+import type { Check, Need } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
 import { SCHEMA_VERSION, type CheckResult, type RunResult } from '../result/model.js';
 import { measureProcess, summarize } from '../result/summary.js';
@@ -13,7 +13,7 @@ import { environment } from './environment.js';
 import { runCheck, skippedResult } from './run-check.js';
 import { selectChecks } from './select.js';
 import { estimateMs } from './estimate.js';
-import { neededServices, openTargets, serviceName, type OpenTargets } from './targets.js';
+import { neededServices, openTargets, requiredServices, serviceName, type OpenTargets } from './targets.js';
 
 export type RunEvent =
   | { type: 'plan'; checks: Array<{ id: string; title: string; category: string; estimateMs?: number }> }
@@ -37,11 +37,11 @@ export interface RunOptions {
  * opened stops the whole run (one line says which and why; each check points at it instead of repeating it), and a
  * service that is simply not configured skips the checks that need it.
  */
-function knownSkip(check: Check, opened: OpenTargets, aborted: boolean): string | undefined {
+function knownSkip(check: Check, opened: OpenTargets, stoppers: Set<Need>, aborted: boolean): string | undefined {
   if (aborted) return undefined;
-  if (opened.broken.size > 0) {
+  if (stoppers.size > 0) {
     // One reason for every check (also those that did not need it: the run stopped), so it reads as one line.
-    return `not run: ${[...opened.broken].map(serviceName).join(' and ')} could not be opened (the reason is at the top of the report)`;
+    return `not run: ${[...stoppers].map(serviceName).join(' and ')} could not be opened (the reason is at the top of the report)`;
   }
   const missing = check.needs.find((n) => !opened.targets[n === 'bullmq' ? 'redis' : n]);
   if (!missing) return undefined;
@@ -69,12 +69,15 @@ export async function run(opts: RunOptions): Promise<RunResult> {
 
   const results: CheckResult[] = [];
   const shared = new SharedResources();
-  const opened = await openTargets(config, log, (text) => emit({ type: 'setup', text }), { needs: neededServices(selection.run), signal: opts.signal });
-  const unopened = Object.fromEntries([...opened.broken].map((need) => [need, opened.unavailable[need] ?? 'could not be opened']));
+  const required = requiredServices(selection.run);
+  const opened = await openTargets(config, log, (text) => emit({ type: 'setup', text }), { needs: neededServices(selection.run), required, signal: opts.signal });
+  // Only a service some check cannot do without stops the run; one merely used when there (load steps on Redis) does not.
+  const stoppers = new Set([...opened.broken].filter((n) => required.has(n as Exclude<Need, 'bullmq'>)));
+  const unopened = Object.fromEntries([...stoppers].map((need) => [need, opened.unavailable[need] ?? 'could not be opened']));
   // Known before any check starts: shown as skipped at once rather than pending.
   const early = new Map<string, CheckResult>();
   for (const check of selection.run) {
-    const reason = knownSkip(check, opened, opts.signal.aborted);
+    const reason = knownSkip(check, opened, stoppers, opts.signal.aborted);
     if (reason) early.set(check.id, skippedResult(check, reason));
   }
   for (const result of early.values()) emit({ type: 'check-end', result });

@@ -75,6 +75,11 @@ export function serviceName(need: Need): string {
   return SERVICE_NAMES[need];
 }
 
+/** The services these checks cannot run without (not those they merely use when configured). */
+export function requiredServices(checks: Array<{ needs: Need[] }>): Set<Exclude<Need, 'bullmq'>> {
+  return neededServices(checks.map((c) => ({ needs: c.needs })));
+}
+
 /** The services these checks need or use (BullMQ lives on Redis); nothing else is opened or started. */
 export function neededServices(checks: Array<{ needs: Need[]; uses?: Need[] }>): Set<Exclude<Need, 'bullmq'>> {
   const out = new Set<Exclude<Need, 'bullmq'>>();
@@ -86,7 +91,7 @@ export async function openTargets(
   config: Config,
   log: Logger,
   onProgress: (text: string) => void,
-  opts: { needs?: Set<Exclude<Need, 'bullmq'>>; signal?: AbortSignal } = {},
+  opts: { needs?: Set<Exclude<Need, 'bullmq'>>; required?: Set<Exclude<Need, 'bullmq'>>; signal?: AbortSignal } = {},
 ): Promise<OpenTargets> {
   const targets: Record<string, unknown> = {};
   const unavailable: Partial<Record<Need, string>> = {};
@@ -101,9 +106,10 @@ export async function openTargets(
       unavailable[need] = 'not needed by the selected checks';
       continue;
     }
-    // The run stops when a configured service cannot be opened (runner.ts): starting or connecting the rest is waste.
-    if (broken.size > 0) {
-      unavailable[need] = `not opened: ${[...broken].map(serviceName).join(', ')} could not be opened first`;
+    // The run stops when a service a check needs cannot be opened (runner.ts): starting or connecting the rest is waste.
+    const stopping = [...broken].filter((n) => !opts.required || opts.required.has(n as Exclude<Need, 'bullmq'>));
+    if (stopping.length > 0) {
+      unavailable[need] = `not opened: ${stopping.map(serviceName).join(', ')} could not be opened first`;
       continue;
     }
     const opened = await openOrAbort(() => open(config, log, onProgress), signal, late);
