@@ -24,9 +24,12 @@ export function createTtyView(opts: ProgressOptions): ProgressView {
     // Columns to spare: a line that fills the last column, or whose marks (▲ … ·, East Asian "ambiguous" width) a
     // terminal draws two columns wide, wraps, and the redraw would then drift down instead of overwriting itself.
     const lines = layoutProgress(state, { columns: Math.max(40, (stream.columns ?? 80) - SPARE_COLUMNS), rows: Math.max(8, stream.rows ?? 24), p });
-    // Up to the first line drawn, clear to the end of the screen, draw again: no flicker of a cleared screen.
+    // Up to the first line drawn, then each line overwritten and erased to its end; lines a shorter frame leaves are
+    // blanked. No clear-screen: terminals such as tmux copy a cleared screen into the scrollback, frame after frame.
     const up = drawn > 0 ? `\u001b[${drawn}F` : '';
-    stream.write(`${up}\u001b[0J${lines.join('\n')}\n`);
+    const left = Math.max(0, drawn - lines.length);
+    const blank = left > 0 ? `${'\u001b[2K\n'.repeat(left)}\u001b[${left}F` : '';
+    stream.write(`${up}${lines.map((l) => `${l}\u001b[K`).join('\n')}\n${blank}`);
     drawn = lines.length;
   };
   let timer: NodeJS.Timeout | undefined;

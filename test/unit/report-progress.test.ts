@@ -164,7 +164,9 @@ describe('terminal progress view', () => {
     expect(out).toContain('✔ pool 1/1 · 1 pass · 1.2 s');
     expect(out).toContain('✖ queries 1/1 · 1 fail · 2.1 s');
     expect(out).toContain('▲ integrity 1/1 · 1 warn · 640 ms');
-    expect(out).toMatch(new RegExp(`${String.fromCharCode(27)}\\[\\d+F${String.fromCharCode(27)}\\[0J`));
+    // Redrawn in place: up to the frame's first line, each line erased to its end, never a cleared screen.
+    expect(out).toMatch(new RegExp(`${String.fromCharCode(27)}\\[\\d+Fstackprobe`));
+    expect(out).not.toContain(`${String.fromCharCode(27)}[0J`);
     expect(out.endsWith('\u001b[?25h')).toBe(true);
     expect(out).not.toMatch(new RegExp(`${String.fromCharCode(27)}\\[(3\\d|9\\d)m`));
   });
