@@ -50,7 +50,7 @@ function headline(result: RunResult, p: Palette, width: number): string[] {
   const s = result.summary;
   const env = result.environment;
   const mode = `${result.mode === 'load-test' ? 'load test' : `${result.mode} run`}${result.readOnly ? ' (read-only)' : ''}`;
-  const counts = `${s.total} checks: ${s.passed} passed, ${s.warned} warned, ${s.failed} failed, ${s.skipped} skipped`;
+  const counts = `${s.total} ${s.total === 1 ? 'check' : 'checks'}: ${s.passed} passed, ${s.warned} warned, ${s.failed} failed, ${s.skipped} skipped`;
   const lines = [truncate(`${env.tool.name} ${env.tool.version} · ${mode} · ${formatDuration(result.durationMs)} · ${result.startedAt}`, width)];
   const [word, style] = verdict(result, p);
   const said = wrap(`${word} · ${counts}`, width);
