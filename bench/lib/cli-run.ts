@@ -39,7 +39,8 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv, config?: un
     clearTimeout(killer);
     let runJson: CliRun['runJson'];
     try {
-      runJson = JSON.parse(readFileSync(join(dir, 'out', 'run.json'), 'utf8')) as CliRun['runJson'];
+      // Each run writes into its own directory under --output; `latest` names it.
+      runJson = JSON.parse(readFileSync(join(dir, 'out', 'latest', 'run.json'), 'utf8')) as CliRun['runJson'];
     } catch (err) {
       void err; // no run.json: the caller reports the exit code and stderr
     }

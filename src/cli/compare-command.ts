@@ -1,6 +1,8 @@
-// `stackprobe compare BASELINE CURRENT`: per-metric changes between two run.json files; exit 1 on a regression, 2 on bad input.
+// `stackprobe compare BASELINE CURRENT`: per-metric changes between two runs (files or run directories), a warning when they
+// tested different servers, p95 per category; exit 1 on a regression, 2 on bad input.
 import type { Command } from 'commander';
 import { compareRuns, hasRegression, parseMargin, renderComparisonText } from '../compare/index.js';
+import { locateRunJson } from '../compare/locate.js';
 import { readRunFile } from '../result/read.js';
 import { ReportSection } from '../config/sections/report.js';
 import { ConfigError } from '../util/errors.js';
@@ -20,7 +22,7 @@ export async function compareCommand(baselineFile: string, currentFile: string, 
   const maxRegression = parseMargin(flags.maxRegression ?? defaults.max_regression, '--max-regression');
   const minDeltaMs = flags.minDeltaMs === undefined ? defaults.min_regression_ms : Number(flags.minDeltaMs);
   if (!Number.isFinite(minDeltaMs) || minDeltaMs < 0) throw new ConfigError(`--min-delta-ms: expected a number of milliseconds, got ${JSON.stringify(flags.minDeltaMs)}`);
-  const [baseline, current] = await Promise.all([readRunFile(baselineFile), readRunFile(currentFile)]);
+  const [baseline, current] = await Promise.all([locateRunJson(baselineFile).then(readRunFile), locateRunJson(currentFile).then(readRunFile)]);
   const cmp = compareRuns(baseline, current, { maxRegression, minDeltaMs });
   if (flags.json) process.stdout.write(`${JSON.stringify(cmp, null, 2)}\n`);
   else process.stdout.write(renderComparisonText(cmp, { color: useColor(process.stdout, flags.color), ...(flags.all ? { all: true } : {}) }));
@@ -31,8 +33,8 @@ export function registerCompareCommand(program: Command, setExit: (code: number)
   program
     .command('compare')
     .description('compare a run with a baseline run: exit 1 when a check\'s status worsened or a figure got worse beyond the noise of both runs and the margin')
-    .argument('<baseline.json>', 'the reference run.json')
-    .argument('<current.json>', 'the run.json to judge')
+    .argument('<baseline>', 'the reference: a run.json, a run\'s directory, or an output directory (its latest run)')
+    .argument('<current>', 'the run to judge: a run.json, a run\'s directory, or an output directory (its latest run)')
     .option('--max-regression <margin>', 'the smallest worsening that matters, e.g. 10% or 0.1; a regression must also exceed the measured noise (default: config report.max_regression, 10%)')
     .option('--min-delta-ms <ms>', 'latency changes smaller than this are never regressions (default 0.5)')
     .option('--all', 'also list figures that are never judged (counters, plain gauges)')

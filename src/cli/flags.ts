@@ -15,6 +15,7 @@ export interface RunFlags {
   format?: string;
   logLevel?: string;
   json?: boolean;
+  verbose?: boolean;
   color?: boolean;
   baseline?: string;
   push?: string;

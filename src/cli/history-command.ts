@@ -1,4 +1,4 @@
-// `stackprobe history DIR`: lists the runs in a directory (its *.json files and */run.json) as a table over time.
+// `stackprobe history DIR|FILE…`: lists runs (a directory's */run.json and *.json, or files given) as a table over time.
 import type { Command } from 'commander';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { historyRows, renderHistoryMarkdown, renderHistoryText } from '../compar
 import { readRunFile } from '../result/read.js';
 import type { RunResult } from '../result/model.js';
 import { ConfigError } from '../util/errors.js';
+import { LATEST_FILE } from '../util/latest.js';
 import { EXIT } from './exit-codes.js';
 
 /** Candidate files: DIR/*.json and DIR/<sub>/run.json (one directory per run, as `--output results/$DATE` gives). */
@@ -19,7 +20,8 @@ async function candidates(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of entries) {
     const full = path.join(dir, e.name);
-    if (e.isFile() && e.name.endsWith('.json')) out.push(full);
+    // latest.json points at a run (whose directory is listed anyway); the `latest` symlink is not followed either.
+    if (e.isFile() && e.name.endsWith('.json') && e.name !== LATEST_FILE) out.push(full);
     if (e.isDirectory()) {
       const inner = path.join(full, 'run.json');
       // A sub-directory without a run.json is simply not a run; stat's ENOENT is the expected answer.
@@ -29,19 +31,30 @@ async function candidates(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-export async function historyCommand(dir: string, opts: { format?: string }): Promise<number> {
+/** The files to read: a directory's runs, or a file as given. */
+async function filesOf(given: string): Promise<Array<{ file: string; label: string }>> {
+  const isDir = await stat(given).then((s) => s.isDirectory(), (err: NodeJS.ErrnoException) => {
+    throw new ConfigError(`${given}: cannot read it (${err.code ?? String(err)})`);
+  });
+  if (!isDir) return [{ file: given, label: given }];
+  return (await candidates(given)).map((file) => ({ file, label: path.relative(given, file) }));
+}
+
+export async function historyCommand(given: string[], opts: { format?: string }): Promise<number> {
   const format = opts.format ?? 'text';
   if (!['text', 'md', 'json'].includes(format)) throw new ConfigError(`--format: expected text, md or json, got ${JSON.stringify(format)}`);
   const runs: Array<{ file: string; result: RunResult }> = [];
-  for (const file of await candidates(dir)) {
+  const files = (await Promise.all(given.map(filesOf))).flat();
+  for (const { file, label } of files) {
     try {
-      runs.push({ file: path.relative(dir, file), result: await readRunFile(file) });
+      runs.push({ file: label, result: await readRunFile(file) });
     } catch (err) {
       // Other JSON files (a config, a baseline of another version) may share the directory: say so and go on.
-      if (!(err instanceof ConfigError)) throw err;
+      if (!(err instanceof ConfigError) || given.includes(file)) throw err;
       process.stderr.write(`stackprobe: skipped ${err.message}\n`);
     }
   }
+  const dir = given.join(', ');
   if (runs.length === 0) throw new ConfigError(`${dir}: no stackprobe results found (looked for *.json and */run.json)`);
   const rows = historyRows(runs);
   if (format === 'json') process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -52,8 +65,8 @@ export async function historyCommand(dir: string, opts: { format?: string }): Pr
 export function registerHistoryCommand(program: Command, setExit: (code: number) => void): void {
   program
     .command('history')
-    .description('list the runs in a directory (*.json and */run.json) as a table over time')
-    .argument('<dir>', 'a directory of run.json files')
+    .description('list runs as a table over time: verdict, counts, p95 per category, target')
+    .argument('<paths...>', 'an output directory (its run directories and *.json), or run.json files')
     .option('--format <format>', 'text, md or json', 'text')
-    .action(async (dir: string, opts: { format?: string }) => setExit(await historyCommand(dir, opts)));
+    .action(async (paths: string[], opts: { format?: string }) => setExit(await historyCommand(paths, opts)));
 }

@@ -38,7 +38,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--full', 'longer runs on larger data')
     .option('--load-test', 'the load profile (with the quick checks)')
     .option('-c, --config <file>', 'JSON config file (see example_config.json)')
-    .option('-o, --output <dir>', 'directory for run.json, report.md and stackprobe.log (default: results)');
+    .option('-o, --output <dir>', 'where runs are kept: each run writes run.json, the reports and stackprobe.log into its own <time>-<id>/ directory there, and latest points at the newest (default: results)');
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -73,6 +73,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--log-level <level>', 'level of stackprobe.log').choices(['debug', 'info', 'warn', 'error']))
     .option('--dashboard [port]', 'serve a live view of the run on 127.0.0.1 (a free port, or PORT); it shows the final report and closes when the run ends')
     .option('--json', 'print run.json on stdout (the summary and progress go to stderr)')
+    .option('--verbose', 'print every check with all its figures at the end, not just the one-screen summary')
     .option('--no-color', 'no ANSI colours')
     .addHelpText('after', EXAMPLES)
     .action(async (opts: RunFlags) => setExit(await runCommand(opts)));
@@ -80,11 +81,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('report')
     .description("rebuild reports from a run.json alone (the reference tool's --report-only)")
-    .argument('<run.json>', 'a result written by `stackprobe run`')
-    .option('--format <list>', 'formats: json,md,html,junit,prom,console', 'md,console')
+    .argument('<run>', 'a run.json, a run\'s directory, or an output directory (its latest run)')
+    .option('--format <list>', 'formats: json,md,html,junit,prom,console (default: all of them)')
+    .option('--verbose', 'the console summary with every check and figure')
     .option('-o, --output <dir>', 'where to write the files (default: next to run.json)')
     .option('--no-color', 'no ANSI colours')
-    .action(async (file: string, opts: { format?: string; output?: string; color?: boolean }) => setExit(await reportCommand(file, opts)));
+    .action(async (file: string, opts: { format?: string; output?: string; color?: boolean; verbose?: boolean }) => setExit(await reportCommand(file, opts)));
 
   registerConfigCommand(program);
 

@@ -1,5 +1,6 @@
-// `stackprobe report RUN.json`: rebuilds every report format from run.json alone (the reference tool's --report-only).
+// `stackprobe report RUN`: rebuilds every report format from run.json alone (the reference tool's --report-only).
 import path from 'node:path';
+import { locateRunJson } from '../compare/locate.js';
 import { renderConsoleSummary } from '../report/console.js';
 import { writeReports } from '../report/index.js';
 import { readRunFile } from '../result/read.js';
@@ -11,17 +12,25 @@ import { useColor } from './tty.js';
 
 const FORMATS = ['json', 'md', 'html', 'junit', 'prom', 'console'] as const;
 type Format = (typeof FORMATS)[number];
+/** Every file format and the console summary. */
+export const DEFAULT_REPORT_FORMATS = 'md,html,junit,json,prom,console';
 
-export async function reportCommand(file: string, opts: { format?: string; output?: string; color?: boolean }): Promise<number> {
-  const formats = splitList(opts.format ?? 'md,console');
+export async function reportCommand(given: string, opts: { format?: string; output?: string; color?: boolean; verbose?: boolean }): Promise<number> {
+  const formats = splitList(opts.format ?? DEFAULT_REPORT_FORMATS);
   for (const f of formats) {
     if (!(FORMATS as readonly string[]).includes(f)) throw new ConfigError(`--format: expected some of ${FORMATS.join(', ')}, got ${JSON.stringify(f)}`);
   }
+  const file = await locateRunJson(given);
   const result = await readRunFile(file);
-  const fileFormats = formats.filter((f): f is Exclude<Format, 'console'> => f !== 'console');
-  const outDir = fileFormats.length ? await prepareOutputDir(opts.output ?? path.dirname(file), opts.output !== undefined ? '--output' : 'the directory of run.json') : '';
-  const written = fileFormats.length ? await writeReports(result, outDir, fileFormats) : [];
-  if (formats.includes('console')) process.stdout.write(renderConsoleSummary(result, { color: useColor(process.stdout, opts.color), width: process.stdout.columns ?? 100 }));
+  const outDir = opts.output ?? path.dirname(file);
+  // Rebuilding next to the source: run.json is the source itself, never rewritten from its own parse.
+  const sameFile = path.resolve(outDir, 'run.json') === path.resolve(file);
+  const fileFormats = formats.filter((f): f is Exclude<Format, 'console'> => f !== 'console' && !(f === 'json' && sameFile));
+  if (fileFormats.length) await prepareOutputDir(outDir, opts.output !== undefined ? '--output' : 'the directory of run.json');
+  const written = fileFormats.length ? await writeReports(result, path.resolve(outDir), fileFormats) : [];
+  if (formats.includes('console')) {
+    process.stdout.write(renderConsoleSummary(result, { color: useColor(process.stdout, opts.color), width: process.stdout.columns ?? 100, verbose: opts.verbose === true }));
+  }
   if (written.length) process.stdout.write(`Wrote ${written.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
   // Reporting succeeded; gating CI on the run's verdict is `run`'s (and later `compare`'s) job.
   return EXIT.ok;

@@ -13,7 +13,8 @@ import { loadBuild } from '../targets/embedded/builds.js';
 import { run } from '../run/runner.js';
 import { describeError } from '../util/errors.js';
 import { createFileLogger } from '../util/logger.js';
-import { prepareOutputDir } from '../util/output-dir.js';
+import { prepareRunDir } from '../util/output-dir.js';
+import { pointLatest } from '../util/latest.js';
 import { exitCodeFor } from './exit-codes.js';
 import { flagsToConfig, type RunFlags } from './flags.js';
 import { useColor } from './tty.js';
@@ -24,7 +25,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const { config, checks, baseline, maxRegression } = await prepareRun(sources, { onlyFlag: flags.only !== undefined, skipFlag: flags.skip !== undefined });
   // A private server of a major whose build is not installed: stop now (exit 2) with the npm command, not skip every check.
   if (!config.database_url) await loadBuild(config.embedded.pg_version);
-  const outDir = await prepareOutputDir(config.output, flags.output !== undefined ? '--output' : 'config.output');
+  // Each run writes into its own directory under --output; `latest` points at the newest run that finished.
+  const outDir = await prepareRunDir(config.output, flags.output !== undefined ? '--output' : 'config.output');
   const logFile = path.join(outDir, 'stackprobe.log');
   const logger = createFileLogger(logFile, config.log_level);
   // With --json, stdout carries only the result; everything for people goes to stderr.
@@ -36,7 +38,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
     if (interrupts > 1) {
-      process.stderr.write('\nstackprobe: second interrupt, exiting without cleanup\n');
+      // The live view hides the cursor while it redraws; a forced exit must not leave the terminal without one.
+      process.stderr.write(`${process.stderr.isTTY ? '\u001b[?25h' : ''}\nstackprobe: second interrupt, exiting without cleanup (this run's directory is incomplete)\n`);
       process.exit(130);
     }
     process.stderr.write(`\nstackprobe: ${sig} received, stopping and cleaning up (press Ctrl-C again to force)\n`);
@@ -59,9 +62,15 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     const html = written.find((f) => f.endsWith('.html'));
     await dashboard?.finish(result, { ...(comparison ? { comparison } : {}), ...(html ? { reportFile: html } : {}) });
     logger.log.info({ files: written, summary: result.summary, regressions: comparison?.regressions.length }, 'run finished');
-    human.write(renderConsoleSummary(result, { color, width: (human as NodeJS.WriteStream).columns ?? 100 }));
+    // An interrupted run keeps its complete, marked directory, but `latest` stays on the newest run that finished, so
+    // `compare results/latest …` never takes a partial run as its baseline.
+    const latestNote = result.interrupted
+      ? `interrupted: ${path.relative(process.cwd(), path.join(path.dirname(outDir), 'latest')) || 'latest'} still names the previous finished run`
+      : await pointLatest(outDir, result.startedAt);
+    const reports = { dir: outDir, files: [...written, logFile], ...(latestNote ? { note: latestNote } : {}) };
+    human.write(renderConsoleSummary(result, { color, width: (human as NodeJS.WriteStream).columns ?? 100, verbose: flags.verbose === true, reports }));
     if (comparison) human.write(`\nBaseline ${config.report.baseline}: ${comparisonHeadline(comparison)}\n`);
-    human.write(`\nWrote ${[...written, logFile].map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
+    for (const d of comparison?.targetDifferences ?? []) human.write(`Warning: the baseline tested another ${d.service} target (${d.baseline}, now ${d.current})\n`);
     if (flags.json) process.stdout.write(renderJson(result));
     let code = exitCodeFor(result);
     if (comparison && comparison.regressions.length > 0 && config.report.fail_on_regression && code === 0) code = 1;

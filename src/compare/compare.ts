@@ -3,7 +3,9 @@
 import { metricKey } from '../metrics/registry.js';
 import { Trend } from '../metrics/trend.js';
 import type { CheckResult, CheckStatus, RunResult, SerializedMetric, TimeSeries } from '../result/model.js';
-import type { Comparison, Direction, MetricChange, RunRef, StatusChange } from './model.js';
+import type { CategoryLatencyChange, Comparison, Direction, MetricChange, RunRef, StatusChange } from './model.js';
+import { latencyByCategory } from './latency.js';
+import { targetDifferences } from './targets.js';
 import { binomialHalfWidth, percentileHalfWidth, poissonHalfWidth, seriesHalfWidth } from './noise.js';
 
 export interface CompareOptions {
@@ -60,7 +62,22 @@ export function compareRuns(baseline: RunResult, current: RunResult, opts: Compa
     statusRegressions: statuses.filter((s) => s.worsened),
     onlyInBaseline: [...base.keys()].filter((k) => !cur.has(k)).map(label),
     onlyInCurrent: [...cur.keys()].filter((k) => !base.has(k)).map(label),
+    targetDifferences: targetDifferences(baseline, current),
+    categoryLatency: categoryLatencyChanges(baseline, current),
   };
+}
+
+function categoryLatencyChanges(baseline: RunResult, current: RunResult): CategoryLatencyChange[] {
+  const before = new Map(latencyByCategory(baseline).map((c) => [c.category, c.summary]));
+  const out: CategoryLatencyChange[] = [];
+  for (const c of latencyByCategory(current)) {
+    const b = before.get(c.category);
+    if (!b) continue;
+    const bp = b.percentiles.p95 ?? Number.NaN;
+    const cp = c.summary.percentiles.p95 ?? Number.NaN;
+    out.push({ category: c.category, baselineP95: bp, currentP95: cp, baselineCount: b.count, currentCount: c.summary.count, change: relativeChange(bp, cp) });
+  }
+  return out;
 }
 
 /** True when the comparison should fail a CI job: a figure or a check status regressed. */

@@ -1,6 +1,9 @@
-// `stackprobe history`: one row per run found in a directory, oldest first, with the figures that move over time.
+// `stackprobe history`: one row per run, oldest first, with the figures that move over time: the verdict, the counts and
+// the p95 latency of each category (never one p95 over every operation, which the most numerous operations dominate).
 import type { RunResult } from '../result/model.js';
 import { formatDuration, formatMs, formatPercent } from '../report/format.js';
+import { latencyByCategory } from './latency.js';
+import { targetLabel } from './targets.js';
 
 export interface HistoryRow {
   file: string;
@@ -9,9 +12,10 @@ export interface HistoryRow {
   duration: string;
   checks: string;
   successRate: string;
-  p50: string;
-  p95: string;
-  p99: string;
+  /** p95 of each category's operations, e.g. `{ queries: '3.1 ms' }`. */
+  latency: Record<string, string>;
+  /** The PostgreSQL target, credentials removed: runs of different databases must not be read as one series. */
+  target: string;
   verdict: string;
 }
 
@@ -20,32 +24,42 @@ export function historyRows(runs: Array<{ file: string; result: RunResult }>): H
     .sort((a, b) => a.result.startedAt.localeCompare(b.result.startedAt) || a.file.localeCompare(b.file))
     .map(({ file, result: r }) => {
       const s = r.summary;
-      const rt = s.responseTime;
-      const pc = (k: string) => (rt && rt.count > 0 ? formatMs(rt.percentiles[k] ?? Number.NaN) : '–');
+      const latency = Object.fromEntries(latencyByCategory(r).map((c) => [c.category, formatMs(c.summary.percentiles.p95 ?? Number.NaN)]));
+      const failed = s.failed > 0 || Object.keys(r.environment.unopened ?? {}).length > 0;
       return {
         file, startedAt: r.startedAt, mode: `${r.mode}${r.readOnly ? ' ro' : ''}`, duration: formatDuration(r.durationMs),
         checks: `${s.passed}/${s.warned}/${s.failed}/${s.skipped}`, successRate: formatPercent(s.successRate),
-        p50: pc('p50'), p95: pc('p95'), p99: pc('p99'),
-        verdict: r.interrupted ? 'interrupted' : s.failed > 0 ? 'FAIL' : s.warned > 0 ? 'WARN' : 'PASS',
+        latency, target: targetLabel(r, 'pg'),
+        verdict: r.interrupted ? 'interrupted' : failed ? 'FAIL' : s.warned > 0 ? 'WARN' : 'PASS',
       };
     });
 }
 
-const HEAD: Array<[keyof HistoryRow, string, boolean]> = [
-  ['startedAt', 'started', false], ['verdict', 'result', false], ['mode', 'mode', false], ['duration', 'duration', true],
-  ['checks', 'pass/warn/fail/skip', true], ['successRate', 'success', true], ['p50', 'p50', true], ['p95', 'p95', true], ['p99', 'p99', true],
-  ['file', 'file', false],
-];
+type Column = [head: string, right: boolean, cell: (r: HistoryRow) => string];
+
+/** The fixed columns around one `<category> p95` column per category any run timed. */
+function columns(rows: HistoryRow[]): Column[] {
+  const categories: string[] = [];
+  for (const r of rows) for (const c of Object.keys(r.latency)) if (!categories.includes(c)) categories.push(c);
+  return [
+    ['started', false, (r) => r.startedAt], ['result', false, (r) => r.verdict], ['mode', false, (r) => r.mode],
+    ['duration', true, (r) => r.duration], ['pass/warn/fail/skip', true, (r) => r.checks], ['success', true, (r) => r.successRate],
+    ...categories.map((c): Column => [`${c} p95`, true, (r) => r.latency[c] ?? '–']),
+    ['target', false, (r) => r.target], ['file', false, (r) => r.file],
+  ];
+}
 
 export function renderHistoryText(rows: HistoryRow[]): string {
-  const widths = HEAD.map(([k, h]) => Math.max(h.length, ...rows.map((r) => r[k].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (HEAD[i]![2] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return `${[line(HEAD.map(([, h]) => h)), ...rows.map((r) => line(HEAD.map(([k]) => r[k])))].join('\n')}\n`;
+  const cols = columns(rows);
+  const widths = cols.map(([h, , cell]) => Math.max(h.length, ...rows.map((r) => cell(r).length)));
+  const line = (cells: string[]) => cells.map((c, i) => (cols[i]![1] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return `${[line(cols.map(([h]) => h)), ...rows.map((r) => line(cols.map(([, , cell]) => cell(r))))].join('\n')}\n`;
 }
 
 export function renderHistoryMarkdown(rows: HistoryRow[]): string {
+  const cols = columns(rows);
   const cell = (s: string) => s.replace(/\|/g, '\\|');
-  const out = [`| ${HEAD.map(([, h]) => h).join(' | ')} |`, `| ${HEAD.map(([, , right]) => (right ? '---:' : '---')).join(' | ')} |`];
-  for (const r of rows) out.push(`| ${HEAD.map(([k]) => cell(r[k])).join(' | ')} |`);
+  const out = [`| ${cols.map(([h]) => h).join(' | ')} |`, `| ${cols.map(([, right]) => (right ? '---:' : '---')).join(' | ')} |`];
+  for (const r of rows) out.push(`| ${cols.map(([, , c]) => cell(c(r))).join(' | ')} |`);
   return `${out.join('\n')}\n`;
 }

@@ -1,3 +1,5 @@
+import type { TargetDifference } from './targets.js';
+
 // The comparison model: how each metric of a current run moved against a baseline run, and which moves are regressions.
 
 /** Which way is better for a figure; `none` means the change is shown but never judged (a gauge of unknown meaning). */
@@ -47,6 +49,17 @@ export interface RunRef {
   version: string;
 }
 
+/** One category's p95 latency in both runs (its `latency` trends merged), shown beside the per-metric table. */
+export interface CategoryLatencyChange {
+  category: string;
+  baselineP95: number;
+  currentP95: number;
+  /** Operations timed in each run. */
+  baselineCount: number;
+  currentCount: number;
+  change: number | null;
+}
+
 export interface Comparison {
   baseline: RunRef;
   current: RunRef;
@@ -62,4 +75,8 @@ export interface Comparison {
   /** Metric keys (`check: metric`) present in only one of the runs. */
   onlyInBaseline: string[];
   onlyInCurrent: string[];
+  /** Services whose server differs between the runs (host, port or database; credentials never shown). */
+  targetDifferences: TargetDifference[];
+  /** p95 per category, each operation once: what moved, without the most numerous operations drowning the rest. */
+  categoryLatency: CategoryLatencyChange[];
 }

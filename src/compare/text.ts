@@ -1,6 +1,7 @@
 // The comparison as plain text for `stackprobe compare`: a headline, an aligned table of changes, status changes.
 import { palette } from '../report/text.js';
-import { comparisonHeadline, changeRows, type ChangeRow } from './rows.js';
+import { formatMs, formatNumber } from '../report/format.js';
+import { comparisonHeadline, changeRows, formatChange, type ChangeRow } from './rows.js';
 import { hasRegression } from './compare.js';
 import type { Comparison } from './model.js';
 
@@ -10,6 +11,19 @@ export function renderComparisonText(cmp: Comparison, opts: { color: boolean; al
     `Baseline ${cmp.baseline.startedAt} (${cmp.baseline.mode}, ${cmp.baseline.version}) → current ${cmp.current.startedAt} (${cmp.current.mode}, ${cmp.current.version})`,
     '',
   ];
+  // Figures of two different servers are not a regression or an improvement of either: said first, in yellow.
+  for (const d of cmp.targetDifferences) {
+    lines.push(p.yellow(`Warning: the runs tested different ${d.service} targets: ${d.baseline} → ${d.current}; the changes below compare two systems.`));
+  }
+  if (cmp.targetDifferences.length) lines.push('');
+  if (cmp.categoryLatency.length) {
+    lines.push(p.bold('p95 latency by category (each operation once)'));
+    const w = Math.max(...cmp.categoryLatency.map((c) => c.category.length));
+    for (const c of cmp.categoryLatency) {
+      lines.push(`  ${c.category.padEnd(w)}  ${formatMs(c.baselineP95).padStart(10)} → ${formatMs(c.currentP95).padStart(10)}  ${formatChange(c.change).padStart(8)}  (${formatNumber(c.baselineCount)} → ${formatNumber(c.currentCount)} operations)`);
+    }
+    lines.push('');
+  }
   const rows = changeRows(cmp, opts.all);
   if (rows.length === 0) lines.push('No metric is present in both runs.');
   else lines.push(...table(rows, p));

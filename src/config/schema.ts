@@ -99,7 +99,7 @@ export const ConfigSchema = z.strictObject({
   celery_broker_url: urlOf(['redis', 'rediss', 'amqp', 'amqps'], 'a Celery broker URL').optional().describe('Env CELERY_BROKER_URL'),
   celery_result_backend: urlOf(['redis', 'rediss', 'rpc'], 'a Celery result backend URL').optional().describe('Env CELERY_RESULT_BACKEND'),
   mode: z.enum(['quick', 'full', 'load-test']).default('quick').describe('How long and how large the run is'),
-  output: z.string().default('results').describe('Directory for run.json, report.md and stackprobe.log'),
+  output: z.string().default('results').describe('Directory where runs are kept: each run writes run.json, the reports and stackprobe.log into its own <time>-<id>/ directory there; latest names the newest'),
   only: z.array(z.string()).min(1, { error: 'expected at least one category or check id (leave "only" out to run every check)' }).optional().describe('Run only these categories or check ids'),
   skip: z.array(z.string()).default([]).describe('Skip these categories or check ids'),
   read_only: z.boolean().default(false).describe('Write nothing anywhere: only checks that read'),

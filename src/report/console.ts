@@ -1,281 +1,174 @@
-// The end-of-run console summary: header, checks by category with key figures, totals and numbered recommendations.
-import type { CheckResult, RunResult, SerializedMetric } from '../result/model.js';
-import {
-  categoryTitle, checkDuration, formatDuration, formatMs, formatNumber, formatPercent, formatRatingValue, formatThreshold, formatValue,
-  groupByCategory, metricLabel, statusWord,
-} from './format.js';
-import { seriesTables, type SeriesTable } from './series-table.js';
-import { palette, truncate, wrap, type Palette } from './text.js';
-import { appendAll, maxOf, minOf } from '../util/append.js';
+// The end-of-run console summary that fits one screen (like k6's): verdict, targets, each failure with its finding,
+// the top recommendations and where the reports are. `--verbose` prints every check and figure (console-full.ts).
+import path from 'node:path';
+import { latencyByCategory } from '../compare/latency.js';
+import type { CheckResult, Recommendation, RunResult } from '../result/model.js';
+import { appendAll } from '../util/append.js';
 import { terminalSafeDeep } from '../util/terminal-safe.js';
+import { renderConsoleFull } from './console-full.js';
+import { formatDuration, formatMs, formatNumber, formatThresholdActual, groupByCategory, statusWord } from './format.js';
+import { oneLine } from './progress-text.js';
+import { palette, truncate, wrap, type Palette } from './text.js';
 
 export interface ConsoleOptions {
   color: boolean;
   /** The terminal's columns; the summary uses at most 100 (wider lines read badly) and at least 60. */
   width?: number;
+  /** Every check with all its figures and every recommendation (the long form). */
+  verbose?: boolean;
+  /** Where this run's files went, for the last lines. */
+  reports?: { dir: string; files: string[]; note?: string };
 }
 
-const INDENT = ' '.repeat(8);
-const LABEL_WIDTH = 34;
-/** A load test can tag hundreds of metrics; the console shows the first few, the Markdown report all of them. */
-const MAX_METRIC_LINES = 12;
-/** A terminal summary stays readable (and bounded) whatever the result holds; report.md lists everything. */
-const MAX_FINDINGS = 20;
-const MAX_RECOMMENDATIONS = 30;
-
-interface Ctx {
-  p: Palette;
-  width: number;
-  idWidth: number;
-}
+/** A screen: at most this many failures and warnings are listed, then how many more. */
+const MAX_PROBLEMS = 8;
+const MAX_RECOMMENDATIONS = 5;
 
 export function renderConsoleSummary(raw: RunResult, opts: ConsoleOptions): string {
+  const full = opts.verbose ? renderConsoleFull(raw, opts) : undefined;
   // Names, reasons and findings come from databases and files: shown as text, never as terminal commands.
   const result = terminalSafeDeep(raw);
-  const ctx: Ctx = {
-    p: palette(opts.color),
-    width: Math.min(100, Math.max(60, opts.width ?? 100)),
-    idWidth: Math.min(28, maxOf(result.checks.map((c) => c.id.length), 12)),
-  };
-  const lines = header(result, ctx);
-  for (const group of groupByCategory(result.checks)) {
-    lines.push('', ctx.p.bold(`${categoryTitle(group.category)} (${group.category})`));
-    for (const check of group.checks) appendAll(lines, checkBlock(check, ctx));
+  const p = palette(opts.color);
+  const width = Math.min(100, Math.max(60, opts.width ?? 100));
+  const lines = full ? [full.trimEnd()] : [...headline(result, p, width), ...targetLines(result, p, width)];
+  if (!full) {
+    appendAll(lines, problemLines(result, p, width), latencyLines(result, width), recommendationLines(result, p, width));
   }
-  if (result.checks.length === 0) lines.push('', 'No checks ran.');
-  appendAll(lines, [''], totals(result, ctx), [''], recommendationLines(result, ctx));
+  appendAll(lines, reportLines(opts.reports, p, width, !full));
   return `${lines.join('\n')}\n`;
 }
 
-function modeLabel(result: RunResult): string {
-  const mode = result.mode === 'load-test' ? 'load test' : `${result.mode} run`;
-  return result.readOnly ? `${mode} (read-only)` : mode;
+/** One word for the whole run, as CI sees it (the exit code follows the same rule), and its colour. */
+function verdict(result: RunResult, p: Palette): [string, (s: string) => string] {
+  const s = result.summary;
+  if (result.interrupted) return ['INTERRUPTED', p.yellow];
+  if (Object.keys(result.environment.unopened ?? {}).length > 0 || s.failed > 0) return ['FAIL', p.red];
+  return s.warned > 0 ? ['PASS with warnings', p.yellow] : ['PASS', p.green];
 }
 
-function header(result: RunResult, { p, width }: Ctx): string[] {
+function headline(result: RunResult, p: Palette, width: number): string[] {
+  const s = result.summary;
   const env = result.environment;
-  const lines = [
-    `${p.bold(`${env.tool.name} ${env.tool.version}`)} · ${modeLabel(result)} · ${formatDuration(result.durationMs)} · started ${result.startedAt}`,
-  ];
-  if (result.interrupted) {
-    appendAll(lines, wrap('INTERRUPTED: the run was stopped early; checks that had not finished are marked SKIP and the figures are partial.', width).map((l) => p.yellow(p.bold(l))));
-  }
-  const keys = [...Object.keys(env.targets), ...Object.keys(env.unavailable).filter((k) => !(k in env.targets))];
+  const mode = `${result.mode === 'load-test' ? 'load test' : `${result.mode} run`}${result.readOnly ? ' (read-only)' : ''}`;
+  const counts = `${s.total} ${s.total === 1 ? 'check' : 'checks'}: ${s.passed} passed, ${s.warned} warned, ${s.failed} failed, ${s.skipped} skipped`;
+  const lines = [truncate(`${env.tool.name} ${env.tool.version} · ${mode} · ${formatDuration(result.durationMs)} · ${result.startedAt}`, width)];
+  const [word, style] = verdict(result, p);
+  const said = wrap(`${word} · ${counts}`, width);
+  said[0] = said[0]!.replace(word, p.bold(style(word)));
+  appendAll(lines, said);
+  if (result.interrupted) appendAll(lines, wrap('Stopped early: checks that had not finished are marked SKIP and the figures are partial.', width).map(p.yellow));
+  // A service that could not be opened: the one line that says which and why (every check points here).
+  // Not wrapped: the one line to read, grep and paste (the terminal folds it if it must).
+  for (const [key, why] of Object.entries(env.unopened ?? {})) lines.push(p.red(`✗ ${key}: ${oneLine(why)}`));
+  return lines;
+}
+
+function targetLines(result: RunResult, p: Palette, width: number): string[] {
+  const env = result.environment;
+  const unopened = env.unopened ?? {};
+  const keys = [...Object.keys(env.targets), ...Object.keys(env.unavailable)];
   const keyWidth = Math.max(6, ...keys.map((k) => k.length)) + 2;
+  const lines: string[] = [];
   for (const [key, t] of Object.entries(env.targets)) {
-    lines.push(truncate(`  ${key.padEnd(keyWidth)}${t.url} · ${t.version ?? t.kind}`, width));
-    if (t.private) {
-      const note = key === 'pg'
-        ? 'private embedded PostgreSQL: stackprobe started it for this run because no DATABASE_URL was given, so your own database was not tested'
-        : `private ${t.kind} started by stackprobe for this run`;
-      appendAll(lines, wrap(note, width, ' '.repeat(keyWidth + 2)).map(p.cyan));
-    }
+    const own = t.private ? ' · private, started by stackprobe (not your server)' : '';
+    lines.push(truncate(`  ${key.padEnd(keyWidth)}${t.url} · ${t.version ?? t.kind}${own}`, width));
   }
   for (const [key, why] of Object.entries(env.unavailable)) {
-    appendAll(lines, wrap(`not tested: ${why}`, width, `  ${key.padEnd(keyWidth)}`, ' '.repeat(keyWidth + 2)).map(p.dim));
+    if (key in unopened || key in env.targets) continue;
+    lines.push(p.dim(truncate(`  ${key.padEnd(keyWidth)}not tested: ${why}`, width)));
   }
   return lines;
 }
 
-function checkBlock(c: CheckResult, ctx: Ctx): string[] {
-  const { p, width } = ctx;
-  const badge = p.status(c.status, statusWord(c.status).padEnd(4));
-  const duration = checkDuration(c);
-  const room = width - 2 - 4 - 2 - ctx.idWidth - 2 - duration.length - 1;
-  const title = truncate(c.title, room);
-  const lines = [`  ${badge}  ${truncate(c.id, ctx.idWidth).padEnd(ctx.idWidth)}  ${title.padEnd(room)} ${p.dim(duration)}`.trimEnd()];
-  if (c.reason) {
-    const style = c.status === 'fail' ? p.red : p.dim;
-    appendAll(lines, wrap(c.reason, width, `${INDENT}reason: `, `${INDENT}        `).map(style));
+/** What went wrong in a check, in words: its reason, else its worst finding, else the figure that missed its limit. */
+export function findingText(c: CheckResult): string {
+  if (c.reason) return c.reason;
+  const wanted = c.status === 'fail' ? ['error', 'warn'] : ['warn', 'error'];
+  for (const severity of wanted) {
+    const f = c.findings.find((x) => x.severity === severity);
+    if (f) return `${f.title}${f.subject && !f.title.includes(f.subject) ? ` (${f.subject})` : ''}`;
   }
-  const tables = seriesTables(c);
-  for (const table of tables) appendAll(lines, tableLines(table, ctx));
-  const consumed = new Set(tables.flatMap((t) => [...t.consumed]));
-  const rest = c.metrics.filter((m) => !consumed.has(m) && !m.name.endsWith('_error_kinds'));
-  const entries = groupSeries(rest);
-  const shown = entries.slice(0, MAX_METRIC_LINES);
-  for (const e of shown) appendAll(lines, (Array.isArray(e) ? groupLines(e, width) : metricLines(e, width)));
-  if (entries.length > shown.length) lines.push(p.dim(`${INDENT}… ${entries.length - shown.length} more metrics in the Markdown report`));
-  for (const t of c.thresholds) {
-    if (t.ok) continue;
-    const text = `✗ ${formatThreshold(t)}${t.level === 'warn' ? ' (warning)' : ''}`;
-    appendAll(lines, wrap(text, width, INDENT, `${INDENT}  `).map(t.level === 'fail' ? p.red : p.yellow));
+  const t = c.thresholds.find((x) => !x.ok && x.level === (c.status === 'fail' ? 'fail' : 'warn')) ?? c.thresholds.find((x) => !x.ok);
+  if (!t) return '';
+  const name = t.metric.replace(/\{.*$/, '');
+  const described = c.metrics.find((m) => m.name === name && m.description)?.description;
+  return `${described ?? t.metric}: ${formatThresholdActual(t)}`;
+}
+
+function problemLines(result: RunResult, p: Palette, width: number): string[] {
+  const problems = groupByCategory(result.checks).flatMap((g) => g.checks).filter((c) => c.status === 'fail' || c.status === 'warn');
+  const sorted = [...problems.filter((c) => c.status === 'fail'), ...problems.filter((c) => c.status === 'warn')];
+  if (sorted.length === 0) return [];
+  const idWidth = Math.min(24, Math.max(...sorted.map((c) => c.id.length)));
+  const lines = ['', p.bold(`Failures and warnings (${sorted.length})`)];
+  for (const c of sorted.slice(0, MAX_PROBLEMS)) {
+    const badge = p.status(c.status, statusWord(c.status).padEnd(4));
+    const lead = `  ${statusWord(c.status).padEnd(4)}  ${truncate(c.id, idWidth).padEnd(idWidth)}  `;
+    const text = wrap(findingText(c) || c.title, width, lead, ' '.repeat(lead.length)).slice(0, 2);
+    text[0] = `  ${badge}${text[0]!.slice(6)}`;
+    appendAll(lines, text);
   }
-  // Response-time bands are in the tables; other ratings (hit rate, throughput of untabled metrics) are listed here.
-  const shownBands = new Set(tables.flatMap((t) => t.rows.filter((r) => r.band).map((r) => metricLabel(r.duration))));
-  const otherRatings = c.ratings.filter((r) => !shownBands.has(r.metric) && !(r.kind === 'throughput_rps' && tables.length > 0));
-  if (otherRatings.length > 0) {
-    const ratings = otherRatings.map((r) => `${r.metric} ${formatRatingValue(r)} ${r.band}`).join(' · ');
-    appendAll(lines, wrap(`rating: ${ratings}`, width, INDENT, `${INDENT}        `));
-  }
-  // Which data a figure describes is never left to report.md: a scope line is shown even though it is only information.
-  for (const f of c.findings.filter((x) => x.severity === 'info' && x.subject === 'scope')) appendAll(lines, wrap(f.title, width, INDENT, `${INDENT}  `).map(p.dim));
-  const shownFindings = c.findings.filter((f) => f.severity !== 'info');
-  for (const f of shownFindings.slice(0, MAX_FINDINGS)) {
-    const text = `${f.severity === 'error' ? '✗' : '!'} ${f.title}${f.subject ? ` (${f.subject})` : ''}`;
-    appendAll(lines, wrap(text, width, INDENT, `${INDENT}  `).map((l) => p.severity(f.severity, l)));
-  }
-  if (shownFindings.length > MAX_FINDINGS) lines.push(p.dim(`${INDENT}… and ${formatNumber(shownFindings.length - MAX_FINDINGS)} more findings (all in report.md)`));
+  if (sorted.length > MAX_PROBLEMS) lines.push(p.dim(`  … and ${sorted.length - MAX_PROBLEMS} more (--verbose, or report.md)`));
   return lines;
 }
 
-interface Column {
-  head: string;
-  width: number;
-  cell(r: SeriesTable['rows'][number]): string;
+/** p95 per category of the operations each timed (a single p95 over everything is dominated by cache GETs). */
+function latencyLines(result: RunResult, width: number): string[] {
+  const cats = latencyByCategory(result);
+  if (cats.length === 0) return [];
+  const text = cats.map((c) => `${c.category} ${formatMs(c.summary.percentiles.p95 ?? Number.NaN)}`).join(' · ');
+  return ['', ...wrap(`${text} (${formatNumber(cats.reduce((n, c) => n + c.summary.count, 0))} operations)`, width, 'Latency p95  ', ' '.repeat(13))];
 }
 
-/** Columns in the order they are dropped when the terminal is too narrow: band first, then throughput, then p50. */
-function tableColumns(p: Palette): Column[] {
-  const pct = (k: string) => (r: SeriesTable['rows'][number]) => {
-    const s = r.duration.summary;
-    // A series with no successful samples has no percentiles: show a dash, not a fake 0 ms.
-    return s.count === 0 ? '–' : formatValue(s.percentiles[k] ?? Number.NaN, r.duration.unit);
-  };
-  return [
-    { head: 'n', width: 8, cell: (r) => formatNumber(r.duration.summary.count) },
-    { head: 'p50', width: 9, cell: pct('p50') },
-    { head: 'p95', width: 9, cell: pct('p95') },
-    { head: 'p99', width: 9, cell: pct('p99') },
-    { head: 'errors', width: 7, cell: (r) => (r.errors ? formatPercent(r.errors.value) : '') },
-    { head: 'req/s', width: 8, cell: (r) => (r.throughput ? formatNumber(r.throughput.value) : '') },
-    { head: 'band', width: -10, cell: (r) => (r.band ? p.dim(r.band) : '') },
-  ];
-}
-
-/** One row per operation: n, p50/p95/p99, error share, throughput, and the response-time band. */
-function tableLines(table: SeriesTable, { p, width }: Ctx): string[] {
-  const title = table.tagKey || 'operation';
-  const labelWidth = Math.min(26, maxOf(table.rows.map((r) => r.label.length), Math.max(8, title.length)));
-  const columns = tableColumns(p);
-  const span = (cols: Column[]) => INDENT.length + labelWidth + cols.reduce((n, c) => n + 1 + Math.abs(c.width), 0);
-  for (const name of ['band', 'req/s', 'p50']) {
-    if (span(columns) <= width) break;
-    columns.splice(columns.findIndex((c) => c.head === name), 1);
+/**
+ * The advice worth a line of its own: not a restatement of a missed threshold or of a failure's reason (both are
+ * already above), each text once, most severe first.
+ */
+export function topRecommendations(result: RunResult, max = MAX_RECOMMENDATIONS): Recommendation[] {
+  const repeats = new Set<string>();
+  for (const c of result.checks) {
+    for (const t of c.thresholds) if (!t.ok) repeats.add(`${c.id}\u0000${t.metric} missed ${t.expression}`);
+    if (c.reason) repeats.add(`${c.id}\u0000${c.title} could not complete: ${c.reason}`);
   }
-  const pad = (c: Column, text: string) => (c.width < 0 ? text : text.padStart(c.width));
-  const head = `${INDENT}${title.padEnd(labelWidth)} ${columns.map((c) => pad(c, c.head)).join(' ')}`;
-  const lines = [p.dim(head.trimEnd())];
-  for (const r of table.rows) {
-    const cells = columns.map((c) => {
-      const text = pad(c, c.cell(r));
-      return c.head === 'errors' && r.errors && r.errors.value > 0 ? p.red(text) : text;
-    });
-    lines.push(`${INDENT}${truncate(r.label, labelWidth).padEnd(labelWidth)} ${cells.join(' ')}`.trimEnd());
-  }
-  return lines;
-}
-
-/** Metrics in order, with the many series of one name (per stage, per step, …) folded into one group. */
-function groupSeries(metrics: SerializedMetric[]): Array<SerializedMetric | SerializedMetric[]> {
-  const byName = new Map<string, SerializedMetric[]>();
-  for (const m of metrics) byName.set(`${m.type}:${m.name}`, [...(byName.get(`${m.type}:${m.name}`) ?? []), m]);
-  const out: Array<SerializedMetric | SerializedMetric[]> = [];
-  const done = new Set<string>();
-  for (const m of metrics) {
-    const key = `${m.type}:${m.name}`;
-    if (done.has(key)) continue;
-    done.add(key);
-    const group = byName.get(key)!;
-    if (group.length > 3) out.push(group);
-    else appendAll(out, group);
+  const seen = new Set<string>();
+  const out: Recommendation[] = [];
+  for (const r of result.recommendations) {
+    const isRepeat = [...repeats].some((k) => k.startsWith(`${r.checkId}\u0000`) && r.text.startsWith(k.slice(r.checkId.length + 1)));
+    if (isRepeat || seen.has(r.text)) continue;
+    seen.add(r.text);
+    out.push(r);
+    if (out.length >= max) break;
   }
   return out;
 }
 
-/** One line for a metric with many series: how many, and the range (the worst series named), never a wall of lines. */
-function groupLines(group: SerializedMetric[], width: number): string[] {
-  const first = group[0]!;
-  const values = group.map((m) => {
-    switch (m.type) {
-      case 'rate': return m.value;
-      case 'counter': return m.count;
-      case 'gauge': return m.value;
-      case 'trend': return m.summary.percentiles.p95 ?? 0;
+function recommendationLines(result: RunResult, p: Palette, width: number): string[] {
+  const recs = topRecommendations(result);
+  if (recs.length === 0) return [];
+  const lines = ['', p.bold('Top recommendations')];
+  recs.forEach((r, i) => {
+    const first = `  ${i + 1}. `;
+    const text = wrap(`${r.checkId}: ${r.text}`, width, first, ' '.repeat(first.length));
+    // Two lines each: the whole text is in report.md.
+    if (text.length > 2) {
+      text.length = 2;
+      text[1] = text[1]!.length < width - 1 ? `${text[1]} …` : `${text[1]!.slice(0, width - 1)}…`;
     }
+    appendAll(lines, text.map((l) => (r.severity === 'error' ? p.red(l) : l)));
   });
-  const lo = minOf(values);
-  const hi = maxOf(values);
-  const unit = first.type === 'rate' ? 'ratio' : first.unit;
-  const worstIndex = first.type === 'rate' && /success/.test(first.name) ? values.indexOf(lo) : values.indexOf(hi);
-  const worst = group[worstIndex]!;
-  const range = lo === hi ? `all ${formatValue(lo, unit)}` : `${formatValue(lo, unit)} – ${formatValue(hi, unit)} (extreme: ${metricLabel(worst)})`;
-  const total = first.type === 'counter' ? ` · total ${formatValue(values.reduce((a, b) => a + b, 0), unit)}` : '';
-  return wrap(`${first.name} (${group.length} series${first.type === 'trend' ? ', p95' : ''}): ${range}${total}`, width, INDENT, `${INDENT}  `);
-}
-
-function metricFigures(m: SerializedMetric): string {
-  switch (m.type) {
-    case 'trend': {
-      const s = m.summary;
-      const v = (key: string) => formatValue(s.percentiles[key] ?? Number.NaN, m.unit).padStart(9);
-      return `${`n=${formatNumber(s.count)}`.padEnd(11)} p50 ${v('p50')}  p95 ${v('p95')}  p99 ${v('p99')}`;
-    }
-    case 'rate': return `${formatPercent(m.value)} (${formatNumber(m.hits)} of ${formatNumber(m.total)})`;
-    case 'counter': {
-      const unit = m.unit === 'count' || m.unit === '' ? '' : ` ${m.unit}`;
-      return `${formatNumber(m.count)}${unit}${m.perSecond ? ` (${formatNumber(m.perSecond)}/s)` : ''}`;
-    }
-    case 'gauge': {
-      const range = m.min !== m.max ? ` (min ${formatValue(m.min, m.unit)}, max ${formatValue(m.max, m.unit)})` : '';
-      return `${formatValue(m.value, m.unit)}${range}`;
-    }
-  }
-}
-
-/**
- * One line per metric. A label too long for its column gets a line of its own so the figures stay aligned;
- * on a narrow terminal the figures go under the label instead of being cut.
- */
-function metricLines(m: SerializedMetric, width: number): string[] {
-  const label = metricLabel(m);
-  const figures = metricFigures(m);
-  const column = `${INDENT}${' '.repeat(LABEL_WIDTH)} `;
-  if (column.length + figures.length > width) return [truncate(`${INDENT}${label}`, width), truncate(`${INDENT}  ${figures}`, width)];
-  if (label.length <= LABEL_WIDTH) return [`${INDENT}${label.padEnd(LABEL_WIDTH)} ${figures}`];
-  return [truncate(`${INDENT}${label}`, width), `${column}${figures}`];
-}
-
-function totals(result: RunResult, { p, width }: Ctx): string[] {
-  const s = result.summary;
-  const ran = s.total - s.skipped;
-  const row = (label: string, text: string) => wrap(text, width, `  ${label.padEnd(15)}`, ' '.repeat(17));
-  const counts = [
-    `${formatNumber(s.total)} total`,
-    p.green(`${formatNumber(s.passed)} passed`),
-    p.red(`${formatNumber(s.failed)} failed`),
-    p.yellow(`${formatNumber(s.warned)} ${s.warned === 1 ? 'warning' : 'warnings'}`),
-    p.dim(`${formatNumber(s.skipped)} skipped`),
-  ].join(' · ');
-  const lines = [p.bold('Totals'), `  ${'checks'.padEnd(15)}${counts}`];
-  appendAll(lines, row('success rate', `${formatPercent(s.successRate)} (${formatNumber(s.passed + s.warned)} of ${formatNumber(ran)} checks that ran passed or warned)`));
-  const rt = s.responseTime;
-  if (rt && rt.count > 0) {
-    const pc = (k: string) => formatMs(rt.percentiles[k] ?? Number.NaN);
-    appendAll(lines, row('response time', `p50 ${pc('p50')} · p95 ${pc('p95')} · p99 ${pc('p99')} (${formatNumber(rt.count)} operations, all checks)`));
-  } else {
-    appendAll(lines, row('response time', 'no operations were timed'));
-  }
-  const proc = s.process;
-  appendAll(lines, row('client', `CPU ${formatNumber(proc.cpuPercent)}% (user ${formatDuration(proc.cpuUserMs)}, system ${formatDuration(proc.cpuSystemMs)}) · max memory ${formatNumber(proc.maxRssMb)} MB`));
-  for (const t of s.thresholds) {
-    if (!t.ok) appendAll(lines, wrap(`✗ ${formatThreshold(t)}`, width, '  ', '    ').map(t.level === 'fail' ? p.red : p.yellow));
-  }
   return lines;
 }
 
-function recommendationLines(result: RunResult, { p, width }: Ctx): string[] {
-  const recs = result.recommendations;
-  if (recs.length === 0) return [`${p.bold('Recommendations')}: none, nothing needs attention.`];
-  const numWidth = String(Math.min(recs.length, MAX_RECOMMENDATIONS)).length;
-  const lines = [p.bold('Recommendations')];
-  recs.slice(0, MAX_RECOMMENDATIONS).forEach((r, i) => {
-    const first = `  ${String(i + 1).padStart(numWidth)}. `;
-    const wrapped = wrap(`[${r.severity}] ${r.checkId}: ${r.text}`, width, first, ' '.repeat(first.length));
-    const tag = `[${r.severity}]`;
-    wrapped[0] = wrapped[0]!.replace(tag, p.severity(r.severity, tag));
-    appendAll(lines, wrapped);
-  });
-  if (recs.length > MAX_RECOMMENDATIONS) lines.push(p.dim(`  … and ${formatNumber(recs.length - MAX_RECOMMENDATIONS)} more (all in report.md)`));
+function reportLines(reports: ConsoleOptions['reports'], p: Palette, width: number, hint: boolean): string[] {
+  if (!reports) return hint ? ['', p.dim('Every check and figure: --verbose, or report.md.')] : [];
+  const rel = (f: string) => {
+    const r = path.relative(process.cwd(), f);
+    return r === '' || r.startsWith('..') ? f : r;
+  };
+  const dir = rel(reports.dir);
+  const names = reports.files.map((f) => (path.dirname(f) === reports.dir ? path.basename(f) : rel(f)));
+  const lines = ['', ...wrap(`${dir}${path.sep} (${names.join(', ')})`, width, 'Reports  ', ' '.repeat(9))];
+  if (reports.note) appendAll(lines, wrap(reports.note, width, '         ').map(p.dim));
+  if (hint) lines.push(p.dim('Every check and figure: --verbose, or report.md.'));
   return lines;
 }

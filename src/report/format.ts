@@ -73,9 +73,20 @@ export function formatValue(value: number, unit: string): string {
  * A counter as a user reads it: `500 rows`, or `1,250 (595/s)` when the check declared a per-second rate meaningful
  * (requests); a count of things found (orphaned rows) never gets a rate.
  */
-export function formatCounter(m: { count: number; unit: string; perSecond?: number }): string {
+export function formatCounter(m: { count: number; unit: string; perSecond?: number; meaning?: string }): string {
   const count = formatValue(m.count, m.unit);
-  return m.perSecond === undefined ? count : `${count} (${formatNumber(m.perSecond)}/s)`;
+  const rate = shownPerSecond(m);
+  return rate === undefined ? count : `${count} (${formatNumber(rate)}/s)`;
+}
+
+/**
+ * A counter's per-second rate when it means something: files of schema 2 carry `perSecond` only for counters declared
+ * `perSecond` (src/metrics/meaning.ts); older files (no `meaning`) carried it on every counter, so it is not shown for
+ * them, nor ever for defects (`float_money_columns 1 (74.5/s)` says nothing).
+ */
+export function shownPerSecond(m: { perSecond?: number; meaning?: string }): number | undefined {
+  if (m.perSecond === undefined || m.meaning === undefined || m.meaning === 'defects') return undefined;
+  return m.perSecond;
 }
 
 /** `query_duration{query:point_lookup}`: the same spelling thresholds use to select a metric. */
@@ -130,8 +141,8 @@ export function categoryTitle(category: string): string {
 }
 
 /** Checks grouped by category, the built-in categories in DESIGN.md's order, plugin categories after in order of appearance. */
-export function groupByCategory(checks: CheckResult[]): Array<{ category: string; checks: CheckResult[] }> {
-  const groups = new Map<string, CheckResult[]>();
+export function groupByCategory<T extends { category: string }>(checks: T[]): Array<{ category: string; checks: T[] }> {
+  const groups = new Map<string, T[]>();
   for (const c of checks) {
     const list = groups.get(c.category) ?? [];
     list.push(c);

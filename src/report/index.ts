@@ -6,7 +6,7 @@ import type { RunResult } from '../result/model.js';
 import { renderHtml } from './html/index.js';
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
-import { renderMarkdown } from './markdown.js';
+import { DETAILS_FILE, renderMarkdown, renderMarkdownDetails } from './markdown.js';
 import { renderProm } from './prom.js';
 import { prepareOutputDir } from '../util/output-dir.js';
 
@@ -43,13 +43,19 @@ export async function writeReports(result: RunResult, dir: string, formats: Repo
     const file = path.join(dir, REPORT_FILES[format]);
     await writeFile(file, renderFormat(result, format, opts), 'utf8');
     written.push(file);
+    if (format === 'md') {
+      // report.md stays under a GitHub comment's size; the full details go beside it.
+      const details = path.join(dir, DETAILS_FILE);
+      await writeFile(details, renderMarkdownDetails(result, opts), 'utf8');
+      written.push(details);
+    }
   }
   return written;
 }
 
 export { renderConsoleSummary, type ConsoleOptions } from './console.js';
 export { renderJson, parseRunJson } from './json.js';
-export { renderMarkdown } from './markdown.js';
+export { renderMarkdown, renderMarkdownDetails, MARKDOWN_LIMIT } from './markdown.js';
 export { renderHtml, type HtmlOptions } from './html/index.js';
 export { renderJunit } from './junit.js';
 export { renderProm } from './prom.js';

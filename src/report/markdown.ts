@@ -1,11 +1,12 @@
-// The Markdown report: summary, checks by category with metric, threshold, rating and finding tables, environment, advice.
+// The Markdown reports: report.md (summary, checks, advice, environment; under a GitHub comment's size) and
+// report-details.md (checks by category with metric, threshold, rating and finding tables, the servers' settings).
 import { changeRows, comparisonHeadline } from '../compare/rows.js';
 import { formatMargin } from '../compare/margin.js';
 import type { Comparison } from '../compare/model.js';
 import type { CheckResult, CheckStatus, Finding, RunResult, SerializedMetric, TrendMetric } from '../result/model.js';
 import {
   categoryTitle, checkDuration, formatBytes, formatDuration, formatMs, formatNumber, formatPercent, formatRatingValue, formatThreshold,
-  formatThresholdActual, formatValue, groupByCategory, metricLabel, statusWord, whyText,
+  formatThresholdActual, formatValue, groupByCategory, metricLabel, shownPerSecond, statusWord, whyText,
 } from './format.js';
 import { code, codeCell, escapeCell, escapeInline, escapeLine, table } from './md.js';
 import { appendAll } from '../util/append.js';
@@ -17,19 +18,48 @@ function status(s: CheckStatus): string {
   return `${STATUS_ICON[s]} ${statusWord(s)}`;
 }
 
+/** A GitHub comment holds 65,536 characters; report.md stays under this so it can be posted whole on a pull request. */
+export const MARKDOWN_LIMIT = 60_000;
+/** The second file, with every check's figures, thresholds, findings and the servers' settings. */
+export const DETAILS_FILE = 'report-details.md';
+const MAX_RECOMMENDATIONS = 30;
+const MAX_REASON = 300;
+
+/**
+ * report.md: the verdict, every check in one row, the recommendations, the comparison and the environment, under
+ * MARKDOWN_LIMIT characters whatever the run holds; everything else is in report-details.md, linked from it.
+ */
 export function renderMarkdown(result: RunResult, opts: { comparison?: Comparison } = {}): string {
   const lines = [`# ${escapeLine(result.environment.tool.name)} report`, ''];
   if (result.interrupted) {
     lines.push('> **Interrupted:** the run was stopped early. Checks that had not finished are marked SKIP and the figures are partial.', '');
   }
-  appendAll(lines, summarySection(result), checksOverview(result), recommendationSection(result));
+  for (const [key, why] of Object.entries(result.environment.unopened ?? {})) lines.push(`> **${code(key)} could not be opened:** ${escapeLine(why)}. No check ran.`, '');
+  appendAll(lines, summarySection(result), [`Every check's figures, thresholds and findings: [${DETAILS_FILE}](${DETAILS_FILE}).`, ''], checksOverview(result), recommendationSection(result));
   if (opts.comparison) appendAll(lines, comparisonSection(opts.comparison));
+  appendAll(lines, environmentSection(result, false));
+  return fitLimit(`${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`);
+}
+
+/** report-details.md: each category's checks with all their tables, and the environment with the servers' settings. */
+export function renderMarkdownDetails(result: RunResult, opts: { comparison?: Comparison } = {}): string {
+  const lines = [`# ${escapeLine(result.environment.tool.name)} report: details`, '', `The summary, the recommendations and the verdict are in [report.md](report.md).`, ''];
+  if (opts.comparison) appendAll(lines, comparisonSection(opts.comparison));
+  if (result.recommendations.length > MAX_RECOMMENDATIONS) appendAll(lines, recommendationSection(result, Number.POSITIVE_INFINITY));
   for (const group of groupByCategory(result.checks)) {
     lines.push(`## ${escapeLine(categoryTitle(group.category))} (${code(group.category)})`, '');
     for (const check of group.checks) appendAll(lines, checkSection(check));
   }
-  appendAll(lines, environmentSection(result));
+  appendAll(lines, environmentSection(result, true));
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+/** The last resort for a crafted or enormous run: cut at a line break and say where the rest is. */
+function fitLimit(md: string): string {
+  if (md.length <= MARKDOWN_LIMIT) return md;
+  const note = `\n\n*Cut here to stay under ${formatNumber(MARKDOWN_LIMIT)} characters (a GitHub comment's limit): the rest is in [${DETAILS_FILE}](${DETAILS_FILE}) and run.json.*\n`;
+  const cut = md.lastIndexOf('\n', MARKDOWN_LIMIT - note.length);
+  return `${md.slice(0, cut > 0 ? cut : MARKDOWN_LIMIT - note.length)}${note}`;
 }
 
 function summarySection(result: RunResult): string[] {
@@ -58,19 +88,20 @@ function summarySection(result: RunResult): string[] {
 function checksOverview(result: RunResult): string[] {
   if (result.checks.length === 0) return ['## Checks', '', 'No checks ran.', ''];
   const rows = groupByCategory(result.checks).flatMap((g) => g.checks).map((c) => [
-    codeCell(c.id), escapeCell(c.title), status(c.status), checkDuration(c), escapeCell(whyText(c)),
+    codeCell(c.id), escapeCell(c.title), status(c.status), checkDuration(c), escapeCell(clip(whyText(c), MAX_REASON)),
   ]);
   return ['## Checks', '', ...table(['Check', 'Title', 'Status', 'Duration', 'Reason'], rows, ['left', 'left', 'left', 'right'])];
 }
 
-function recommendationSection(result: RunResult): string[] {
+function recommendationSection(result: RunResult, max = MAX_RECOMMENDATIONS): string[] {
   const recs = result.recommendations;
   if (recs.length === 0) return ['## Recommendations', '', 'None: nothing needs attention.', ''];
-  const items = recs.map((r, i) => {
+  const items = recs.slice(0, max).map((r, i) => {
     const prefix = `${i + 1}. `;
-    return `${prefix}**${r.severity}** · ${code(r.checkId)}: ${escapeInline(r.text, ' '.repeat(prefix.length))}`;
+    return `${prefix}**${r.severity}** · ${code(r.checkId)}: ${escapeInline(max === MAX_RECOMMENDATIONS ? clip(r.text, 2 * MAX_REASON) : r.text, ' '.repeat(prefix.length))}`;
   });
-  return ['## Recommendations', '', ...items, ''];
+  const more = recs.length > max ? [`… and ${formatNumber(recs.length - max)} more in [${DETAILS_FILE}](${DETAILS_FILE}).`, ''] : [];
+  return ['## Recommendations', '', ...items, '', ...more];
 }
 
 function comparisonSection(cmp: Comparison): string[] {
@@ -153,7 +184,7 @@ function otherMetricTable(metrics: SerializedMetric[]): string[] {
   const rows: string[][] = [];
   for (const m of metrics) {
     if (m.type === 'rate') rows.push([codeCell(metricLabel(m)), 'rate', formatPercent(m.value), `${formatNumber(m.hits)} of ${formatNumber(m.total)}`]);
-    if (m.type === 'counter') rows.push([codeCell(metricLabel(m)), 'counter', escapeCell(formatValue(m.count, m.unit)), m.perSecond === undefined ? '' : `${formatNumber(m.perSecond)}/s`]);
+    if (m.type === 'counter') rows.push([codeCell(metricLabel(m)), 'counter', escapeCell(formatValue(m.count, m.unit)), shownPerSecond(m) === undefined ? '' : `${formatNumber(shownPerSecond(m)!)}/s`]);
     if (m.type === 'gauge') {
       rows.push([codeCell(metricLabel(m)), 'gauge', escapeCell(formatValue(m.value, m.unit)), escapeCell(`min ${formatValue(m.min, m.unit)}, max ${formatValue(m.max, m.unit)}`)]);
     }
@@ -178,7 +209,11 @@ function infoValue(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
-function environmentSection(result: RunResult): string[] {
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function environmentSection(result: RunResult, settingsShown: boolean): string[] {
   const env = result.environment;
   const c = env.client;
   const client = [
@@ -192,7 +227,7 @@ function environmentSection(result: RunResult): string[] {
     if (t.private) facts.push(['Private', key === 'pg' ? 'yes: an embedded PostgreSQL stackprobe started for this run (no `DATABASE_URL` given); your own database was not tested' : 'yes: started by stackprobe for this run']);
     appendAll(lines, table(['', ''], facts.map(([k, v]) => [`**${k}**`, v!])));
     const settings = Object.entries(t.settings ?? {}).map(([k, v]) => [codeCell(k), escapeCell(v)]);
-    appendAll(lines, table(['Setting', 'Value'], settings));
+    if (settingsShown) appendAll(lines, table(['Setting', 'Value'], settings));
   }
   const unavailable = Object.entries(env.unavailable).map(([k, why]) => [codeCell(k), escapeCell(why)]);
   if (unavailable.length) appendAll(lines, ['### Not tested', ''], table(['Service', 'Why'], unavailable));

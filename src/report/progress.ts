@@ -1,10 +1,10 @@
-// The live progress view while a run goes on: listr2 task list on a terminal, plain timestamped lines otherwise.
+// The live progress view while a run goes on: a redrawn check list on a terminal, plain timestamped lines otherwise.
 import type { RunEvent } from '../run/runner.js';
 import { createPlainView } from './progress-plain.js';
 import { createTtyView } from './progress-tty.js';
 
 export interface ProgressOptions {
-  /** A terminal that can redraw lines: the listr2 task list; otherwise one plain line per event. */
+  /** A terminal that can redraw lines: the redrawn check list; otherwise one plain line per event. */
   tty: boolean;
   /** Where the view writes: stdout, or stderr when stdout carries the JSON result. */
   stream: NodeJS.WritableStream;

@@ -129,6 +129,11 @@ export interface Environment {
   targets: Record<string, TargetFacts>;
   /** Services that were not used, with why: `{ redis: 'REDIS_URL not set' }`. */
   unavailable: Record<string, string>;
+  /**
+   * Services that were configured (or started) but could not be opened, with why (credentials redacted). The run
+   * stopped before its first check, and such a run fails (exit 1). Absent in files written before it existed.
+   */
+  unopened?: Record<string, string>;
 }
 
 export interface Recommendation {

@@ -127,6 +127,7 @@ const environment = z.looseObject({
     kind: text, url: text, private: z.boolean(), version: text.optional(), settings: z.record(z.string(), z.string()).optional(),
   })),
   unavailable: z.record(z.string(), z.string()),
+  unopened: z.record(z.string(), z.string()).optional(),
 });
 
 const summary = z.looseObject({

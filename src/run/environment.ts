@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { Environment, TargetFacts } from '../result/model.js';
 import { TOOL_VERSION } from '../version.js';
 
-export function environment(targets: Record<string, TargetFacts>, unavailable: Record<string, string>): Environment {
+export function environment(targets: Record<string, TargetFacts>, unavailable: Record<string, string>, unopened: Record<string, string> = {}): Environment {
   const cpus = os.cpus();
   return {
     tool: { name: 'stackprobe', version: TOOL_VERSION },
@@ -18,5 +18,6 @@ export function environment(targets: Record<string, TargetFacts>, unavailable: R
     },
     targets,
     unavailable,
+    ...(Object.keys(unopened).length ? { unopened } : {}),
   };
 }

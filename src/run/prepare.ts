@@ -7,6 +7,7 @@ import { validateCheckNames, type NameSources } from '../config/check-ids.js';
 import { loadConfig, type ConfigSources, type LoadedConfig } from '../config/load.js';
 import type { RunResult } from '../result/model.js';
 import { readRunFile } from '../result/read.js';
+import { locateRunJson } from '../compare/locate.js';
 import { ConfigError } from '../util/errors.js';
 import { rulesForCheck } from '../verdict/rules.js';
 import path from 'node:path';
@@ -14,7 +15,8 @@ import { loadPlugins } from './plugins.js';
 
 async function readBaseline(file: string): Promise<RunResult> {
   try {
-    return await readRunFile(path.resolve(file));
+    // A run.json, a run directory, or an output directory (its latest run).
+    return await readRunFile(await locateRunJson(path.resolve(file)));
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(`config.report.baseline (--baseline): ${err.message}`);
     throw err;

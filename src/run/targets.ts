@@ -68,6 +68,18 @@ async function closeLate(pending: Promise<Opened<unknown>>): Promise<void> {
   }
 }
 
+const SERVICE_NAMES: Record<Need, string> = { pg: 'PostgreSQL', redis: 'Redis', celery: 'Celery', bullmq: 'BullMQ' };
+
+/** How a service is named to people: `PostgreSQL`, not `pg`. */
+export function serviceName(need: Need): string {
+  return SERVICE_NAMES[need];
+}
+
+/** The services these checks cannot run without (not those they merely use when configured). */
+export function requiredServices(checks: Array<{ needs: Need[] }>): Set<Exclude<Need, 'bullmq'>> {
+  return neededServices(checks.map((c) => ({ needs: c.needs })));
+}
+
 /** The services these checks need or use (BullMQ lives on Redis); nothing else is opened or started. */
 export function neededServices(checks: Array<{ needs: Need[]; uses?: Need[] }>): Set<Exclude<Need, 'bullmq'>> {
   const out = new Set<Exclude<Need, 'bullmq'>>();
@@ -79,7 +91,7 @@ export async function openTargets(
   config: Config,
   log: Logger,
   onProgress: (text: string) => void,
-  opts: { needs?: Set<Exclude<Need, 'bullmq'>>; signal?: AbortSignal } = {},
+  opts: { needs?: Set<Exclude<Need, 'bullmq'>>; required?: Set<Exclude<Need, 'bullmq'>>; signal?: AbortSignal } = {},
 ): Promise<OpenTargets> {
   const targets: Record<string, unknown> = {};
   const unavailable: Partial<Record<Need, string>> = {};
@@ -92,6 +104,12 @@ export async function openTargets(
   for (const [need, open] of OPENERS) {
     if (opts.needs && !opts.needs.has(need)) {
       unavailable[need] = 'not needed by the selected checks';
+      continue;
+    }
+    // The run stops when a service a check needs cannot be opened (runner.ts): starting or connecting the rest is waste.
+    const stopping = [...broken].filter((n) => !opts.required || opts.required.has(n as Exclude<Need, 'bullmq'>));
+    if (stopping.length > 0) {
+      unavailable[need] = `not opened: ${stopping.map(serviceName).join(', ')} could not be opened first`;
       continue;
     }
     const opened = await openOrAbort(() => open(config, log, onProgress), signal, late);

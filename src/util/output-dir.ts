@@ -84,3 +84,23 @@ export async function prepareOutputDir(dir: string, label: string): Promise<stri
   }
   return abs;
 }
+
+/** `2026-11-30T05-40-12Z-a1b2c3`: sorts by time, safe on every file system (no colons), unique per run. */
+export function runDirName(started: Date, id = randomBytes(3).toString('hex')): string {
+  return `${started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${id}`;
+}
+
+/**
+ * Makes this run's own directory under `parent` (which `prepareOutputDir` checked), so nothing of an older run is ever
+ * left beside a newer run.json. Returns its absolute path.
+ */
+export async function prepareRunDir(parent: string, label: string, started = new Date()): Promise<string> {
+  const base = await prepareOutputDir(parent, label);
+  const dir = path.join(base, runDirName(started));
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    throw new ConfigError(`${label} ${base}: cannot create the run's directory ${path.basename(dir)}: ${why(codeOf(err))}`);
+  }
+  return dir;
+}

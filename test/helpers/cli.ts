@@ -1,5 +1,6 @@
 // Runs the built CLI (dist/) as a user would, capturing its output and exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
 export const CLI = path.resolve(import.meta.dirname, '../../dist/cli/main.js');
@@ -25,4 +26,14 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
 
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliRun> {
   return startCli(args, opts).done;
+}
+
+/**
+ * The newest run's directory under an output directory (`run --output OUT` writes OUT/<time>-<id>/): found by listing,
+ * not through `latest`, which an interrupted run does not move.
+ */
+export function runDirOf(out: string): string {
+  const runs = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory() && /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[0-9a-f]+$/.test(e.name)).map((e) => e.name).sort();
+  if (runs.length === 0) throw new Error(`no run directory under ${out}`);
+  return path.join(out, runs[runs.length - 1]!);
 }

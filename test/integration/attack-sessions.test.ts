@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/result/model.js';
 import { waitFor } from '../../src/exec/timeout.js';
-import { startCli } from '../helpers/cli.js';
+import { runDirOf, startCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 let db: TestDatabase;
@@ -45,7 +45,7 @@ async function schemaLeft(): Promise<boolean> {
 }
 
 async function readRun(): Promise<RunResult> {
-  return JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as RunResult;
+  return JSON.parse(await readFile(path.join(runDirOf(dir), 'run.json'), 'utf8')) as RunResult;
 }
 
 describe('lost sessions', () => {
@@ -69,7 +69,7 @@ describe('lost sessions', () => {
     // The reasons and findings say what happened (SQLSTATE 57P01, or the connection that ended), never a crash.
     const said = JSON.stringify(failed);
     expect(said).toMatch(/session was lost|57P01|terminat|Connection terminated/i);
-    if (await schemaLeft()) console.log(await readFile(path.join(dir, 'stackprobe.log'), 'utf8'));
+    if (await schemaLeft()) console.log(await readFile(path.join(runDirOf(dir), 'stackprobe.log'), 'utf8'));
     expect(await schemaLeft()).toBe(false);
     await waitFor(async () => (await stackprobeSessions()) === 0, 10_000, 'no stackprobe sessions left');
   });

@@ -1,11 +1,13 @@
 // The CLI as a user meets it: usage errors, bad config, unreachable or refused databases — clear messages and exit codes,
-// never a stack trace — plus --version/--help and the reference tool's flags.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// never a stack trace, a wrong password said once — plus --version/--help, the reference tool's flags, and runs kept apart.
+import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/targets/embedded/embedded-pg.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runDirOf } from '../helpers/cli.js';
+import { createTestDatabase } from '../helpers/pg.js';
+import type { RunResult } from '../../src/result/model.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -68,7 +70,7 @@ describe('usage', () => {
 });
 
 describe('unreachable databases', () => {
-  it('an unreachable DATABASE_URL fails its checks with a clear reason (exit 1), never a stack trace', async () => {
+  it('an unreachable DATABASE_URL fails the run with a clear reason (exit 1), never a stack trace', async () => {
     const out = path.join(dir, 'unreachable');
     const r = await runCli(['run', '--quick', '--output', out], { env: { DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/test' } });
     expect(r.code).toBe(1);
@@ -86,14 +88,61 @@ describe('unreachable databases', () => {
       await pg?.stop();
     });
 
-    it('a wrong password is reported as such, and the run still writes its report', async () => {
+    it('a wrong password: one line saying which target and why, fast, every check skipped pointing at it, exit 1', async () => {
       const out = path.join(dir, 'wrong-password');
-      const r = await runCli(['run', '--quick', '--output', out], { env: { DATABASE_URL: `postgres://postgres:wrong@127.0.0.1:${pg.port}/postgres` } });
+      const t0 = performance.now();
+      const r = await runCli(['run', '--quick', '--output', out], { env: { DATABASE_URL: `postgres://postgres:wrong-hunter2@127.0.0.1:${pg.port}/postgres` } });
+      const seconds = (performance.now() - t0) / 1000;
+      // One connection attempt, no check run, no private Redis started: a process start and a refused login.
+      expect(seconds).toBeLessThan(8);
       expect(r.code).toBe(1);
-      expect(r.stdout).toContain('password authentication failed');
-      noStackTrace(r.stdout + r.stderr);
-      const report = await runCli(['report', path.join(out, 'run.json'), '--format', 'md']);
+      const all = r.stdout + r.stderr;
+      expect(all.split('password authentication failed'), all).toHaveLength(2);
+      expect(r.stdout).toMatch(/^FAIL · \d+ checks: 0 passed, 0 warned, 0 failed, \d+ skipped$/m);
+      expect(r.stdout).toMatch(/^✗ pg: cannot log in to PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres: password authentication failed/m);
+      expect(all).not.toContain('wrong-hunter2');
+      // The plain progress view says it in one line too, not once per check.
+      expect(r.stderr.split('\n').filter((l) => /SKIP/.test(l))).toHaveLength(1);
+      noStackTrace(all);
+      const result = JSON.parse(await readFile(path.join(runDirOf(out), 'run.json'), 'utf8')) as RunResult;
+      expect(result.environment.unopened?.pg).toMatch(/password authentication failed/);
+      expect(result.checks.every((c) => c.status === 'skip')).toBe(true);
+      expect(result.recommendations).toEqual([]);
+      const report = await runCli(['report', runDirOf(out), '--format', 'md']);
       expect(report.code).toBe(0);
     });
+  });
+});
+
+describe('runs kept apart', () => {
+  it('two runs in one --output: two directories, latest names the newer, history lists both', async () => {
+    const db = await createTestDatabase();
+    try {
+      const out = path.join(dir, 'kept-apart');
+      const args = ['run', '--only', 'health.server', '--read-only', '--output', out];
+      const first = await runCli(args, { env: { DATABASE_URL: db.url } });
+      expect([0, 1], first.stderr).toContain(first.code);
+      const second = await runCli(args, { env: { DATABASE_URL: db.url } });
+      expect([0, 1], second.stderr).toContain(second.code);
+      const runs = (await readdir(out, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.isSymbolicLink()).map((e) => e.name).sort();
+      expect(runs).toHaveLength(2);
+      for (const name of runs) expect(name).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[0-9a-f]{6}$/);
+      expect(await readlink(path.join(out, 'latest'))).toBe(runs[1]);
+      expect(JSON.parse(await readFile(path.join(out, 'latest.json'), 'utf8'))).toMatchObject({ dir: runs[1], runJson: `${runs[1]}/run.json` });
+      // Nothing of the first run is beside the second's run.json, and the summary says where the reports went.
+      expect((await readdir(path.join(out, runs[1]!))).sort()).toEqual(['report-details.md', 'report.html', 'report.md', 'run.json', 'stackprobe.log']);
+      // Outside the working directory the path is shown absolute (a ../../ path helps nobody).
+      expect(second.stdout).toContain(`Reports  ${path.join(out, runs[1]!)}/`);
+      const history = await runCli(['history', out]);
+      expect(history.code, history.stderr).toBe(0);
+      expect(history.stderr).toBe('');
+      expect(history.stdout.trim().split('\n')).toHaveLength(3);
+      // compare reads the output directory as its latest run, and a run directory as that run.
+      const cmp = await runCli(['compare', path.join(out, runs[0]!), out]);
+      expect(cmp.stdout).not.toContain('different');
+      expect([0, 1]).toContain(cmp.code);
+    } finally {
+      await db.drop();
+    }
   });
 });

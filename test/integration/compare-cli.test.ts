@@ -109,7 +109,8 @@ describe('stackprobe history and report', () => {
     const r = await runCli(['history', hist]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^started\s+result\s+mode\s+duration\s+pass\/warn\/fail\/skip\s+success\s+p50\s+p95\s+p99\s+file$/);
+    // p95 per category that timed operations (each operation once), never one p95 over everything.
+    expect(lines[0]).toMatch(/^started\s+result\s+mode\s+duration\s+pass\/warn\/fail\/skip\s+success\s+pool p95\s+queries p95\s+target\s+file$/);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['2025-02-01T10:00:00.000Z', '2025-03-01T10:00:00.000Z']);
     expect(lines[2]).toMatch(/FAIL\s+quick\s+12\.3 s\s+1\/1\/2\/2\s+50\.0%/);
     expect(r.stderr).toContain('skipped');
@@ -119,6 +120,40 @@ describe('stackprobe history and report', () => {
     const none = await runCli(['history', empty]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no stackprobe results found');
+  });
+
+  it('history accepts files as well as directories; a file given that is not a result is an error', async () => {
+    const r = await runCli(['history', base, slow]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(3);
+    const bad = path.join(dir, 'not-a-run.json');
+    await writeFile(bad, '{"thresholds":{}}');
+    expect((await runCli(['history', base, bad])).code).toBe(2);
+  });
+
+  it('compare warns when the runs tested different servers and shows p95 per category; credentials never shown', async () => {
+    const other = fullRunResult();
+    other.environment.targets.pg = { kind: 'postgresql', url: 'postgres://app:***@db.prod:5432/ledger', private: false, version: '15.8' };
+    const file = path.join(dir, 'other-target.json');
+    await writeFile(file, renderJson(other));
+    const r = await runCli(['compare', base, file]);
+    expect(r.stdout).toMatch(/Warning: the runs tested different pg targets: 127\.0\.0\.1:54329\/stackprobe \(private\) → db\.prod:5432\/ledger/);
+    expect(r.stdout).not.toContain('app:');
+    expect(r.stdout).toMatch(/p95 latency by category \(each operation once\)\n\s+pool\s+[\d.,]+ ms →\s+[\d.,]+ ms\s+0%/);
+    expect(r.stdout).toMatch(/\n\s+queries\s+[\d.,]+ ms →/);
+    const same = await runCli(['compare', base, slow]);
+    expect(same.stdout).not.toContain('different');
+  });
+
+  it('stackprobe report rebuilds every format by default, beside run.json or into --output', async () => {
+    const runDir = path.join(dir, 'one-run');
+    await mkdir(runDir);
+    await writeFile(path.join(runDir, 'run.json'), await readFile(base, 'utf8'));
+    const r = await runCli(['report', runDir]);
+    expect(r.code).toBe(0);
+    for (const f of ['report.md', 'report-details.md', 'report.html', 'junit.xml', 'stackprobe.prom']) expect(r.stdout).toContain(f);
+    // Its own source is never rewritten.
+    expect(await readFile(path.join(runDir, 'run.json'), 'utf8')).toBe(await readFile(base, 'utf8'));
   });
 
   it('stackprobe report rebuilds html, junit and prom from run.json', async () => {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/result/model.js';
-import { runCli, startCli, type CliRun } from '../helpers/cli.js';
+import { runCli, runDirOf, startCli, type CliRun } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 const CHROMIUM = process.env.STACKPROBE_CHROMIUM ?? '/usr/bin/chromium';
@@ -133,8 +133,8 @@ async function followLive(run: LiveRun): Promise<{ result: RunResult; html: stri
   await main.close();
   expect(requests).toEqual([]);
   expect(errors).toEqual([]);
-  const result = JSON.parse(await readFile(path.join(run.out, 'run.json'), 'utf8')) as RunResult;
-  return { result, html: path.join(run.out, 'report.html'), finalMain };
+  const result = JSON.parse(await readFile(path.join(runDirOf(run.out), 'run.json'), 'utf8')) as RunResult;
+  return { result, html: path.join(runDirOf(run.out), 'report.html'), finalMain };
 }
 
 async function checkReport(name: string, file: string, result: RunResult, finalMain: string): Promise<Page> {

@@ -9,6 +9,8 @@ import type { CheckResult, RunResult } from '../../src/result/model.js';
 import { formatMargin, parseMargin } from '../../src/compare/margin.js';
 import { changeRows, comparisonHeadline, formatChange } from '../../src/compare/rows.js';
 import { renderComparisonText } from '../../src/compare/text.js';
+import { latencyByCategory } from '../../src/compare/latency.js';
+import { targetDifferences } from '../../src/compare/targets.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { fullRunResult, interruptedRunResult, RECORDED } from '../fixtures/run-result.js';
 import { slowerRun } from '../helpers/slower-run.js';
@@ -242,5 +244,35 @@ describe('regressions beyond the noise', () => {
     expect(seriesHalfWidth([5, 5, 5])).toBe(0);
     expect(isRegression(100, 130, { better: 'lower', margin: 0.1, minDelta: 0, noise: 40, share: false })).toBe(false);
     expect(isRegression(100, 130, { better: 'lower', margin: 0.1, minDelta: 0, noise: 20, share: false })).toBe(true);
+  });
+});
+
+describe('targets and latency per category', () => {
+  it('names the services whose server differs, credentials never included; private servers of both runs are the same target', () => {
+    const a = fullRunResult();
+    const b = fullRunResult();
+    expect(targetDifferences(a, b)).toEqual([]);
+    // A private PostgreSQL gets a new port every run: still "the private one".
+    b.environment.targets.pg = { ...b.environment.targets.pg!, url: 'postgres://stackprobe@127.0.0.1:61000/stackprobe' };
+    expect(targetDifferences(a, b)).toEqual([]);
+    b.environment.targets.pg = { kind: 'postgresql', url: 'postgres://app:secret@db:5432/ledger', private: false };
+    b.environment.targets.redis = { kind: 'redis', url: 'redis://:pw@cache:6379/0', private: false };
+    const diff = targetDifferences(a, b);
+    expect(diff).toEqual([
+      { service: 'pg', baseline: '127.0.0.1:54329/stackprobe (private)', current: 'db:5432/ledger' },
+      { service: 'redis', baseline: '–', current: 'cache:6379/0' },
+    ]);
+    expect(JSON.stringify(diff)).not.toMatch(/secret|pw/);
+  });
+
+  it('compares p95 per category, each operation once, so a slower query shows though cache operations outnumber it', () => {
+    const base = fullRunResult();
+    const slow = slowerRun(base, 'queries.basic', 'query_duration{query:point_lookup}', 50);
+    const cmp = compareRuns(base, slow, { maxRegression: 0.1 });
+    const byCat = Object.fromEntries(cmp.categoryLatency.map((c) => [c.category, c]));
+    expect(byCat.pool!.change).toBe(0);
+    expect(byCat.queries!.currentP95).toBeGreaterThan(byCat.queries!.baselineP95);
+    expect(byCat.queries!.currentCount).toBe(byCat.queries!.baselineCount);
+    expect(latencyByCategory(base).map((c) => c.category)).toEqual(['pool', 'queries']);
   });
 });

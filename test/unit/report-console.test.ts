@@ -1,8 +1,13 @@
-// The console summary shows the recorded percentiles, statuses, reasons and numbered advice, and fits its width.
+// The console summary fits a screen (verdict, failures in words, top advice, where the reports are); --verbose shows the
+// recorded percentiles, statuses, reasons and numbered advice, and fits its width.
 import { describe, expect, it } from 'vitest';
 import { Trend } from '../../src/metrics/trend.js';
 import type { TrendMetric } from '../../src/result/model.js';
-import { renderConsoleSummary } from '../../src/report/console.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { findingText, renderConsoleSummary, topRecommendations } from '../../src/report/console.js';
+import { parseRunJson } from '../../src/report/json.js';
 import { emptyRunResult, fullRunResult, interruptedRunResult } from '../fixtures/run-result.js';
 
 const ESC = String.fromCharCode(27);
@@ -10,7 +15,7 @@ const ANSI_SGR = new RegExp(`${ESC}\\[\\d+m`, 'g');
 
 describe('renderConsoleSummary', () => {
   const result = fullRunResult();
-  const out = renderConsoleSummary(result, { color: false });
+  const out = renderConsoleSummary(result, { color: false , verbose: true });
 
   it('is built on the percentiles actually recorded (1..1000 ms)', () => {
     const lookup = result.checks[1]!.metrics.find((m): m is TrendMetric => m.type === 'trend' && m.tags.query === 'point_lookup')!;
@@ -64,7 +69,7 @@ describe('renderConsoleSummary', () => {
 
   it('has no escape codes without color and colored badges with it', () => {
     expect(out).not.toContain(ESC);
-    const colored = renderConsoleSummary(result, { color: true });
+    const colored = renderConsoleSummary(result, { color: true , verbose: true });
     expect(colored).toContain('\u001b[32mPASS');
     expect(colored).toContain('\u001b[31mFAIL');
     expect(colored.replace(ANSI_SGR, '')).toBe(out);
@@ -72,15 +77,15 @@ describe('renderConsoleSummary', () => {
 
   it('fits in 100 columns, or the width asked for', () => {
     for (const line of out.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
-    const narrow = renderConsoleSummary(result, { color: false, width: 72 });
+    const narrow = renderConsoleSummary(result, { color: false, width: 72 , verbose: true });
     for (const line of narrow.split('\n')) expect(line.length).toBeLessThanOrEqual(72);
     expect(narrow).toMatch(/point_lookup\s+1,000\s+500 ms\s+950 ms/);
-    const wide = renderConsoleSummary(result, { color: false, width: 240 });
+    const wide = renderConsoleSummary(result, { color: false, width: 240 , verbose: true });
     for (const line of wide.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
   });
 
   it('marks an interrupted run and a run-level threshold that was missed', () => {
-    const text = renderConsoleSummary(interruptedRunResult(), { color: false });
+    const text = renderConsoleSummary(interruptedRunResult(), { color: false , verbose: true });
     expect(text).toContain('INTERRUPTED');
     expect(text).toMatch(/SKIP\s+integrity\.fk[^\n]*\n\s+reason: interrupted before it started/);
     expect(text).toContain('✗ process_max_rss_mb value<1024 → 1,500 MB');
@@ -88,11 +93,75 @@ describe('renderConsoleSummary', () => {
   });
 
   it('renders a run with no checks', () => {
-    const text = renderConsoleSummary(emptyRunResult(), { color: false });
+    const text = renderConsoleSummary(emptyRunResult(), { color: false , verbose: true });
     expect(text).toContain('No checks ran.');
     expect(text).toContain('checks         0 total');
     expect(text).toContain('success rate   100%');
     expect(text).toContain('response time  no operations were timed');
     expect(text).toContain('Recommendations: none');
+  });
+});
+
+describe('the one-screen summary (without --verbose)', () => {
+  const real = parseRunJson(gunzipSync(readFileSync(path.join(import.meta.dirname, '../fixtures/runs/quick-run.json.gz'))).toString('utf8'), 'quick-run.json');
+  const reports = { dir: path.join(process.cwd(), 'results', '2026-11-30T05-18-49Z-abc123'), files: ['run.json', 'report.md'].map((f) => path.join(process.cwd(), 'results', '2026-11-30T05-18-49Z-abc123', f)) };
+
+  it('fits a screen for a real 35-check run: verdict, targets, failures with findings, latency per category, advice, reports', () => {
+    const out = renderConsoleSummary(real, { color: false, width: 80, reports });
+    const lines = out.trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(36);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    expect(lines[1]).toBe('PASS with warnings · 35 checks: 19 passed, 4 warned, 0 failed, 12 skipped');
+    expect(out).toMatch(/\n {2}pg {6}postgres:\/\/postgres@127\.0\.0\.1:5432\/test · PostgreSQL 15/);
+    // Each warning with its finding, never the threshold expression.
+    expect(out).toMatch(/WARN {2}backup\.archiving {2}WAL archiving is off/);
+    expect(out).not.toContain('wal_archiving_enabled value==1');
+    expect(out).toMatch(/Latency p95 {2}pool [\d.]+ ms · queries [\d.]+ ms · cache [\d.]+ ms · load [\d.]+ ms/);
+    expect(out).toContain('Reports  results/2026-11-30T05-18-49Z-abc123/ (run.json, report.md)');
+    expect(out).not.toMatch(/pool\.server[^\n]*idle_in_transaction_sessions/);
+  });
+
+  it('lists at most five recommendations, none repeating a missed threshold, each text once', () => {
+    const r = structuredClone(real);
+    r.recommendations.unshift({ checkId: 'cache.server', severity: 'warn', text: r.recommendations.find((x) => x.checkId === 'cache.server')!.text });
+    const top = topRecommendations(r);
+    expect(top.length).toBeLessThanOrEqual(5);
+    expect(top.some((x) => / missed /.test(x.text))).toBe(false);
+    expect(new Set(top.map((x) => x.text)).size).toBe(top.length);
+    const out = renderConsoleSummary(r, { color: false, width: 80 });
+    expect(out.match(/^\s+\d\. /gm)!.length).toBe(top.length);
+    expect(out).not.toContain('integrity_score_gaps missed');
+  });
+
+  it('says a failure in words: the finding, else the reason, else the figure with its description', () => {
+    const { checks } = fullRunResult();
+    const basic = checks.find((c) => c.id === 'queries.basic')!;
+    expect(findingText(basic)).toBe('Sequential scan on transactions (point_lookup)');
+    expect(findingText(checks.find((c) => c.id === 'backup.restore')!)).toMatch(/^pg_restore: error/);
+    const noFinding = { ...basic, findings: [] };
+    expect(findingText(noFinding)).toMatch(/^query_duration\{query:point_lookup\}: 950 ms$/);
+  });
+
+  it('says once, on one line, which target could not be opened and why; FAIL; credentials never shown', () => {
+    const r = structuredClone(real);
+    const why = 'cannot log in to PostgreSQL at postgres://app:***@db:5432/app: password authentication failed for user "app"';
+    r.environment.unopened = { pg: why };
+    r.environment.unavailable = { pg: why, redis: 'not opened: PostgreSQL could not be opened first' };
+    r.environment.targets = {};
+    r.checks = r.checks.map((c) => ({ ...c, status: 'skip' as const, reason: 'not run: PostgreSQL could not be opened (the reason is at the top of the report)', metrics: [], findings: [], thresholds: [] }));
+    r.recommendations = [];
+    const out = renderConsoleSummary(r, { color: false, width: 100 });
+    expect(out.split('password authentication failed')).toHaveLength(2);
+    expect(out).toMatch(/\nFAIL · 35 checks: [^\n]*\n✗ pg: cannot log in to PostgreSQL/);
+    expect(out.trimEnd().split('\n').length).toBeLessThanOrEqual(8);
+  });
+
+  it('shows names and reasons from a hostile server as text', () => {
+    const r = structuredClone(real);
+    r.checks[0]!.status = 'fail';
+    r.checks[0]!.reason = `evil${String.fromCharCode(27)}[2J${String.fromCharCode(27)}]0;owned\u0007 reason`;
+    const out = renderConsoleSummary(r, { color: true, width: 80 });
+    expect(out.replace(ANSI_SGR, '')).not.toContain(ESC);
+    expect(out).toContain('evil reason');
   });
 });

@@ -5,6 +5,7 @@ import type { RunResult } from '../../src/result/model.js';
 import { RUN_JSON_LIMITS, validateRunResult } from '../../src/result/validate.js';
 import { renderConsoleSummary } from '../../src/report/console.js';
 import { renderFormat, type ReportFormat } from '../../src/report/index.js';
+import { MARKDOWN_LIMIT, renderMarkdownDetails } from '../../src/report/markdown.js';
 import { niceTicks } from '../../src/report/html/svg.js';
 import { renderJson } from '../../src/report/json.js';
 import { terminalSafe } from '../../src/util/terminal-safe.js';
@@ -77,9 +78,13 @@ describe('bounded rendering', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     renderAll(r.result);
-    const text = renderConsoleSummary(r.result, { color: false });
+    const text = renderConsoleSummary(r.result, { color: false, verbose: true });
     expect(text).toContain(`… and ${(RUN_JSON_LIMITS.recommendations - 30).toLocaleString('en-US')} more (all in report.md)`);
-    expect(renderFormat(r.result, 'md')).toContain(`${RUN_JSON_LIMITS.recommendations}. **warn**`);
+    // report.md lists 30 and points at report-details.md, which lists them all.
+    const md = renderFormat(r.result, 'md');
+    expect(md).toContain(`… and ${(RUN_JSON_LIMITS.recommendations - 30).toLocaleString('en-US')} more in [report-details.md]`);
+    expect(md.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
+    expect(renderMarkdownDetails(r.result)).toContain(`${RUN_JSON_LIMITS.recommendations}. **warn**`);
   });
 
   it('axis ticks stay few where doubles cannot step (x near 1e20) and for any span', () => {

@@ -1,6 +1,10 @@
 // The Markdown report carries the recorded percentiles, verdicts, findings, ratings, environment and advice, with safe tables.
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from '../../src/report/markdown.js';
+import { gunzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { MARKDOWN_LIMIT, renderMarkdown, renderMarkdownDetails } from '../../src/report/markdown.js';
+import { parseRunJson } from '../../src/report/json.js';
 import { emptyRunResult, fullRunResult, interruptedRunResult, RECORDED } from '../fixtures/run-result.js';
 
 /** Cells of a table row, splitting on pipes that are not escaped. */
@@ -25,7 +29,8 @@ function tables(md: string): string[][][] {
 
 describe('renderMarkdown', () => {
   const result = fullRunResult();
-  const md = renderMarkdown(result);
+  // Both files together hold what one report.md held before it was split.
+  const md = renderMarkdown(result) + renderMarkdownDetails(result);
 
   it('tabulates p50/p90/p95/p99/p99.9/max of each trend from the recorded values', () => {
     expect(md).toContain('| Metric | Count | p50 | p90 | p95 | p99 | p99.9 | max |');
@@ -76,7 +81,7 @@ describe('renderMarkdown', () => {
     const odd = fullRunResult();
     odd.checks[3]!.reason = 'exit 1 | stderr:\nline two';
     odd.checks[0]!.title = 'Pool | sweep';
-    const text = renderMarkdown(odd);
+    const text = renderMarkdown(odd) + renderMarkdownDetails(odd);
     expect(text).toContain('| `backup.restore` | Dump and restore into a scratch database | ❌ FAIL | 950 ms | exit 1 \\| stderr:<br>line two |');
     expect(text).toContain('| `pool.connect` | Pool \\| sweep |');
     for (const t of tables(text)) {
@@ -106,7 +111,7 @@ describe('lists of records in a check\'s details', () => {
     const result = fullRunResult();
     const rows = Array.from({ length: 30 }, (_, i) => ({ query: `SELECT * FROM t WHERE id = $1 | ${i}`, calls: 100 - i, mean_ms: 1.5 }));
     result.checks[0]!.info.top_by_total_time = rows;
-    const md = renderMarkdown(result);
+    const md = renderMarkdownDetails(result);
     const section = md.slice(md.indexOf('**top_by_total_time**'));
     const table = tables(section)[0]!;
     expect(table[0]).toEqual(['query', 'calls', 'mean_ms']);
@@ -115,5 +120,34 @@ describe('lists of records in a check\'s details', () => {
     expect(table[2]).toEqual(['SELECT * FROM t WHERE id = $1 \\| 0', '100', '1.5']);
     expect(section).toContain('… and 5 more rows (all in run.json)');
     expect(md).not.toContain('"top_by_total_time"');
+  });
+});
+
+describe('report.md fits a GitHub comment', () => {
+  // A real quick run (35 checks, local services, 2026-11-30): its single report.md was 83,541 characters.
+  const real = parseRunJson(gunzipSync(readFileSync(path.join(import.meta.dirname, '../fixtures/runs/quick-run.json.gz'))).toString('utf8'), 'quick-run.json');
+
+  it('keeps report.md under 60,000 characters and links the details, which hold every check', () => {
+    const md = renderMarkdown(real);
+    const details = renderMarkdownDetails(real);
+    expect(md.length).toBeLessThan(MARKDOWN_LIMIT);
+    expect(md).toContain('[report-details.md](report-details.md)');
+    expect(details).toContain('[report.md](report.md)');
+    for (const c of real.checks) {
+      expect(md).toContain(`| \`${c.id}\` |`);
+      expect(details).toContain(`### \`${c.id}\``);
+    }
+    // The servers' settings are details; the verdict and the recommendations are the summary.
+    expect(md).not.toContain('| Setting | Value |');
+    expect(details).toContain('| Setting | Value |');
+    expect(md).toContain('## Recommendations');
+  });
+
+  it('stays under the limit when every check fails with a long reason, cutting at a line with a pointer', () => {
+    const big = structuredClone(real);
+    for (let i = 0; i < 40; i++) big.checks.push(...real.checks.map((c) => ({ ...c, id: `${c.id}_${i}`, status: 'fail' as const, reason: 'x '.repeat(2000) })));
+    const md = renderMarkdown(big);
+    expect(md.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
+    expect(md).toMatch(/Cut here to stay under 60,000 characters .*report-details\.md/);
   });
 });

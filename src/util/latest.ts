@@ -1,0 +1,54 @@
+// The `latest` pointer of an output directory: a relative symlink to the newest finished run's directory, and
+// latest.json beside it for file systems and tools without symlinks. Both are replaced atomically (rename).
+import { readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, describeError } from './errors.js';
+
+export const LATEST_LINK = 'latest';
+export const LATEST_FILE = 'latest.json';
+
+export interface LatestPointer {
+  /** The run's directory, relative to the output directory. */
+  dir: string;
+  runJson: string;
+  startedAt: string;
+}
+
+/** Points `parent/latest` and `parent/latest.json` at `runDir`. Returns a warning when the symlink could not be made. */
+export async function pointLatest(runDir: string, startedAt: string): Promise<string | undefined> {
+  const parent = path.dirname(runDir);
+  const name = path.basename(runDir);
+  const pointer: LatestPointer = { dir: name, runJson: `${name}/run.json`, startedAt };
+  const tmpFile = path.join(parent, `.${LATEST_FILE}.${process.pid}`);
+  await writeFile(tmpFile, `${JSON.stringify(pointer, null, 2)}\n`, 'utf8');
+  await rename(tmpFile, path.join(parent, LATEST_FILE));
+  const tmpLink = path.join(parent, `.${LATEST_LINK}.${process.pid}`);
+  try {
+    await rm(tmpLink, { force: true });
+    await symlink(name, tmpLink, 'dir');
+    // rename over an existing symlink replaces it in one step: a reader never sees no `latest`.
+    await rename(tmpLink, path.join(parent, LATEST_LINK));
+    return undefined;
+  } catch (err) {
+    await rm(tmpLink, { force: true });
+    return `could not make the symlink ${path.join(parent, LATEST_LINK)} (${describeError(err)}); ${LATEST_FILE} names the newest run`;
+  }
+}
+
+/** The newest run's directory under `parent` from latest.json, or undefined when there is none. */
+export async function readLatest(parent: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(parent, LATEST_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  let dir: unknown;
+  try {
+    dir = (JSON.parse(text) as Partial<LatestPointer>).dir;
+  } catch (err) {
+    throw new ConfigError(`${path.join(parent, LATEST_FILE)}: not a latest-run pointer (${describeError(err)})`);
+  }
+  return typeof dir === 'string' && dir !== '' && !dir.includes('/') && !dir.includes('..') ? path.join(parent, dir) : undefined;
+}
