@@ -54,7 +54,8 @@ const frozenConfig = (broker: string, backend: string, queue: string): ConfigInp
   tasks: { queue, failing_task: 'test.always_fails', burst: 50, rate: 20, duration_s: 2 },
 });
 
-describe('a frozen broker', () => {
+// The two brokers freeze side by side: each case is four 5 s budgets of waiting on its own private broker or proxy.
+describe.concurrent('a frozen broker', () => {
   it('Redis SIGSTOPped: every tasks check ends near its 5 s budget and fails with the reason', async () => {
     const server = await startPrivateRedis();
     const pid = await pidOf(server);
