@@ -5,6 +5,7 @@ import { mergeRunResults, type MergeOutput } from '../merge/merge-results.js';
 import { renderConsoleSummary } from '../report/console.js';
 import { writeReports, type ReportFormat } from '../report/index.js';
 import { readRunFile } from '../result/read.js';
+import { locateRunJson } from '../compare/locate.js';
 import { ConfigError } from '../util/errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { splitList } from './flags.js';
@@ -44,8 +45,10 @@ export async function mergeCommand(files: string[], opts: MergeFlags): Promise<n
     if (!(FORMATS as readonly string[]).includes(f)) throw new ConfigError(`--format: expected some of ${FORMATS.join(', ')}, got ${JSON.stringify(f)}`);
   }
   const limit = maxSkewOf(opts);
-  const results = await Promise.all(files.map(readRunFile));
-  const { result, warnings, segments } = mergeRunResults(results, files);
+  // Each segment's run.json, its run directory, or its --output directory (the latest run there).
+  const paths = await Promise.all(files.map(locateRunJson));
+  const results = await Promise.all(paths.map(readRunFile));
+  const { result, warnings, segments } = mergeRunResults(results, paths);
   for (const w of warnings) process.stderr.write(`stackprobe merge: ${w}\n`);
   const { line, tooLate } = segmentLine(segments, limit);
   if (tooLate && !opts.allowSkew) {

@@ -8,14 +8,20 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/result/model.js';
 import { runCli, runDirOf, startCli } from '../helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
-const TEST_DB = process.env.STACKPROBE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+// A database of this file's own: what is in it, and who is connected to it, is this file's doing alone.
+let db: TestDatabase;
+let TEST_DB: string;
 let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-e2e-'));
+  db = await createTestDatabase();
+  TEST_DB = db.url;
 });
 afterAll(async () => {
+  await db?.drop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -34,7 +40,7 @@ async function snapshot(): Promise<{ objects: string[]; sessions: number }> {
       UNION ALL SELECT 'schema:' || nspname FROM pg_namespace
       UNION ALL SELECT 'proc:' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
       ORDER BY 1`);
-    const sessions = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'stackprobe%'`);
+    const sessions = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'stackprobe%' AND pid <> pg_backend_pid()`);
     return { objects: objects.rows.map((r) => r.o), sessions: sessions.rows[0]!.n };
   } finally {
     await c.end();

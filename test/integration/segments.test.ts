@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageFigures } from '../../src/checks/load/analyse.js';
 import { loadChecks } from '../../src/checks/load/index.js';
 import { mergeCommand } from '../../src/cli/merge-command.js';
+import { locateRunJson } from '../../src/compare/locate.js';
 import { loadConfig } from '../../src/config/load.js';
 import { mergeRunResults } from '../../src/merge/merge-results.js';
 import type { RunResult } from '../../src/result/model.js';
@@ -39,7 +40,8 @@ async function configFile(name: string, rates: number[], seconds = 2): Promise<s
 }
 
 const runArgs = (config: string, out: string, more: string[] = []) => ['run', '--only', 'load.mixed', '--config', config, '--output', out, '--format', 'json', ...more];
-const readRun = async (out: string): Promise<RunResult> => JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8')) as RunResult;
+// A segment's --output holds its run in a directory of its own (and `latest`); the merge writes its result in place.
+const readRun = async (out: string): Promise<RunResult> => JSON.parse(await readFile(await locateRunJson(out), 'utf8')) as RunResult;
 const loadOf = (r: RunResult) => r.checks.find((c) => c.id === 'load.mixed')!;
 const stagesOf = (r: RunResult) => loadOf(r).info.stages as StageFigures[];
 const schemaExists = async () => (await db.sql<{ n: string | null }>(`SELECT to_regnamespace('stackprobe')::text AS n`))[0]!.n !== null;
@@ -78,7 +80,7 @@ describe('segments on one database', () => {
 
     // merge's own code path (the command), in this process.
     const merged = path.join(dir, 'merged');
-    const code = await mergeCommand(outs.map((o) => path.join(o, 'run.json')), { output: merged, format: 'json' });
+    const code = await mergeCommand(outs, { output: merged, format: 'json' });
     const verdict = (await readRun(merged)).checks.map((c) => ({ status: c.status, reason: c.reason, failed: c.thresholds.filter((t) => !t.ok) }));
     expect(code, JSON.stringify(verdict)).toBe(0);
     const skew = mergeRunResults(results).segments.maxSkewMs!;

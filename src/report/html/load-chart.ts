@@ -11,7 +11,9 @@ const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v ===
 /** Runs of equal level in the level series: each point closes the second before it. */
 export function stageBands(level: Array<[number, number]>, unit: string, beyond: Set<number>): Band[] {
   const bands: Band[] = [];
-  let prevX = 0;
+  // The first stage begins a second before its first point, not at 0: the check prepares its workload first, and a band
+  // from 0 would draw the first stage over seconds of setup.
+  let prevX = Math.max(0, (level[0]?.[0] ?? 1) - 1);
   let prevLevel: number | undefined;
   for (const [x, v] of level) {
     const last = bands[bands.length - 1];
