@@ -85,9 +85,10 @@ export async function prepareOutputDir(dir: string, label: string): Promise<stri
   return abs;
 }
 
-/** `2026-11-30T05-40-12Z-a1b2c3`: sorts by time, safe on every file system (no colons), unique per run. */
+/** `2026-11-30T05-40-12.000Z-a1b2c3`: sorts by time, safe on every file system (no colons), unique per run. */
 export function runDirName(started: Date, id = randomBytes(3).toString('hex')): string {
-  return `${started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${id}`;
+  // Milliseconds kept: two runs started within one second still sort in the order they started.
+  return `${started.toISOString().replace(/:/g, '-')}-${id}`;
 }
 
 /**

@@ -33,7 +33,7 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
  * not through `latest`, which an interrupted run does not move.
  */
 export function runDirOf(out: string): string {
-  const runs = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory() && /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[0-9a-f]+$/.test(e.name)).map((e) => e.name).sort();
+  const runs = readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory() && /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z-[0-9a-f]+$/.test(e.name)).map((e) => e.name).sort();
   if (runs.length === 0) throw new Error(`no run directory under ${out}`);
   return path.join(out, runs[runs.length - 1]!);
 }

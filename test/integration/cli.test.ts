@@ -126,7 +126,7 @@ describe('runs kept apart', () => {
       expect([0, 1], second.stderr).toContain(second.code);
       const runs = (await readdir(out, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.isSymbolicLink()).map((e) => e.name).sort();
       expect(runs).toHaveLength(2);
-      for (const name of runs) expect(name).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[0-9a-f]{6}$/);
+      for (const name of runs) expect(name).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z-[0-9a-f]{6}$/);
       expect(await readlink(path.join(out, 'latest'))).toBe(runs[1]);
       expect(JSON.parse(await readFile(path.join(out, 'latest.json'), 'utf8'))).toMatchObject({ dir: runs[1], runJson: `${runs[1]}/run.json` });
       // Nothing of the first run is beside the second's run.json, and the summary says where the reports went.

@@ -104,7 +104,7 @@ describe('renderConsoleSummary', () => {
 
 describe('the one-screen summary (without --verbose)', () => {
   const real = parseRunJson(gunzipSync(readFileSync(path.join(import.meta.dirname, '../fixtures/runs/quick-run.json.gz'))).toString('utf8'), 'quick-run.json');
-  const reports = { dir: path.join(process.cwd(), 'results', '2026-11-30T05-18-49Z-abc123'), files: ['run.json', 'report.md'].map((f) => path.join(process.cwd(), 'results', '2026-11-30T05-18-49Z-abc123', f)) };
+  const reports = { dir: path.join(process.cwd(), 'results', '2026-11-30T05-18-49.000Z-abc123'), files: ['run.json', 'report.md'].map((f) => path.join(process.cwd(), 'results', '2026-11-30T05-18-49.000Z-abc123', f)) };
 
   it('fits a screen for a real 35-check run: verdict, targets, failures with findings, latency per category, advice, reports', () => {
     const out = renderConsoleSummary(real, { color: false, width: 80, reports });
@@ -117,7 +117,7 @@ describe('the one-screen summary (without --verbose)', () => {
     expect(out).toMatch(/WARN {2}backup\.archiving {2}WAL archiving is off/);
     expect(out).not.toContain('wal_archiving_enabled value==1');
     expect(out).toMatch(/Latency p95 {2}pool [\d.]+ ms · queries [\d.]+ ms · cache [\d.]+ ms · load [\d.]+ ms/);
-    expect(out).toContain('Reports  results/2026-11-30T05-18-49Z-abc123/ (run.json, report.md)');
+    expect(out).toContain('Reports  results/2026-11-30T05-18-49.000Z-abc123/ (run.json, report.md)');
     expect(out).not.toMatch(/pool\.server[^\n]*idle_in_transaction_sessions/);
   });
 
