@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareRuns } from '../../src/compare/compare.js';
 import { binValues, recordedValues } from '../../src/report/html/buckets.js';
-import { renderHtml } from '../../src/report/html/index.js';
+import { renderBody, renderHtml } from '../../src/report/html/index.js';
 import { niceTicks } from '../../src/report/html/svg.js';
 import type { RunResult } from '../../src/result/model.js';
 import { emptyRunResult, fullRunResult, interruptedRunResult } from '../fixtures/run-result.js';
@@ -106,5 +106,14 @@ describe('chart helpers', () => {
   it('chooses round ticks', () => {
     expect(niceTicks(0, 100)).toEqual([0, 20, 40, 60, 80, 100]);
     expect(niceTicks(0, 0.7, 5)).toEqual([0, 0.2, 0.4, 0.6]);
+  });
+});
+
+describe('the banner of the live view', () => {
+  it('tells the checks ended so far while the run goes, and the verdict only at the end', () => {
+    const result = fullRunResult();
+    const verdict = (html: string) => /<div class="banner [a-z]+" id="verdict">([^<]*)<\/div>/.exec(html)?.[1];
+    expect(verdict(renderBody(result, { partial: true }))).toMatch(/^So far: /);
+    expect(verdict(renderBody(result))).not.toMatch(/So far/);
   });
 });

@@ -21,7 +21,7 @@ export function renderBody(result: RunResult, opts: HtmlOptions = {}): string {
   const meta = `${env.tool.name} ${env.tool.version} · ${result.mode}${result.readOnly ? ' (read-only)' : ''} · started ${result.startedAt} on ${env.client.hostname} · ${formatDuration(result.durationMs)}`;
   return [
     `<header><h1>${esc(env.tool.name)} report</h1><p class="muted">${esc(meta)}</p></header>`,
-    summarySection(result),
+    summarySection(result, opts.partial === true),
     opts.comparison ? comparisonSection(opts.comparison) : '',
     ...groupByCategory(result.checks).map((g) => categorySection(g.category, g.checks)),
     result.checks.length && !opts.partial ? recommendationsSection(result) : '',

@@ -21,9 +21,12 @@ export function verdictText(result: RunResult): [string, string] {
   return ['pass', s.total ? `No check failed${tail ? ` · ${tail}` : ''}` : 'No checks ran'];
 }
 
-export function summarySection(result: RunResult): string {
+/** `partial`: the live view while the run goes; the banner tells the checks ended so far, not the run's verdict. */
+export function summarySection(result: RunResult, partial = false): string {
   const s = result.summary;
-  const [cls, text] = verdictText(result);
+  const [verdictClass, verdict] = verdictText(result);
+  const cls = partial && verdictClass !== 'fail' ? 'pending' : verdictClass;
+  const text = partial ? `So far: ${verdict}` : verdict;
   const parts: string[] = [];
   if (result.interrupted) parts.push('<div class="banner warn">Interrupted: the run was stopped early. Checks that had not finished are marked SKIP and the figures are partial.</div>');
   parts.push(`<div class="banner ${cls}" id="verdict">${esc(text)}</div>`, targetsBlock(result));
