@@ -142,6 +142,25 @@ describe('statements', () => {
     }
   });
 
+
+  it('replies larger than one read (thousands of rows of varying width, over plain TCP and TLS) decode intact', async () => {
+    // A plain socket reads into one reused 64 KiB buffer: a message split across reads must be copied out whole.
+    for (const u of [url('postgres'), url('postgres', '', 'localhost', '?sslmode=verify-full&sslrootcert=' + encodeURIComponent(ca))]) {
+      const s = await MeasureSession.open({ url: u, timeouts: { connectMs: 5000 } }, { ...opts, statementTimeoutMs: 5000 });
+      try {
+        await s.prepare('wide', 'SELECT g, repeat(md5(g::text), g % 7 + 1) FROM generate_series(1, $1::int) g');
+        for (let k = 0; k < 12; k++) {
+          const n = 5000 + k * 373;
+          const rows = await s.rows(s.request('wide', [n]));
+          expect(rows.length).toBe(n);
+          const bad = rows.findIndex((r, i) => r[0] !== String(i + 1) || r[1]?.length !== 32 * (((i + 1) % 7) + 1));
+          expect(bad).toBe(-1);
+        }
+      } finally {
+        await s.close();
+      }
+    }
+  });
   it('a backend terminated mid-query is an error value (lost session), and later requests fail at once', async () => {
     const s = await open({ statementTimeoutMs: 10_000 });
     await s.prepare('sleep', 'SELECT pg_sleep(5)');

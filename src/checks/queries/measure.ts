@@ -1,9 +1,8 @@
 // Measures one query under a closed loop of VUs, each on its own measuring session (one round trip per execution),
 // with a no-op round trip interleaved on the same sessions: the share of a latency that is the network and the client.
-import { runClosedLoop } from '../../exec/closed-loop.js';
+import { runCallbackLoop, type CallbackLoopResult } from '../../exec/callback-loop.js';
 import { Recorder } from '../../exec/recorder.js';
-import type { ExecResult } from '../../exec/types.js';
-import { MetricRegistry } from '../../metrics/registry.js';
+import type { MeasureSession } from '../../targets/pg/wire/session.js';
 import { describeError } from '../../util/errors.js';
 import { createRng, type Rng } from '../../workload/prng.js';
 import type { CheckContext } from '../types.js';
@@ -44,8 +43,13 @@ export interface QueryOutcome {
  */
 const PERMANENT = /^(42|0A|3D|3F|25006)/;
 const QUERY_CANCELED = '57014';
-/** One iteration in NOOP_EVERY runs the no-op instead of the statement. */
+/**
+ * A VU runs the no-op instead of the statement after at least NOOP_EVERY statements and NOOP_INTERVAL_MS since its
+ * last one: a sample every 50 ms per VU is plenty for a p50, and costs a fast query under 1 % of its executions
+ * (every 16th iteration cost it 6 %); a slow query still gets one in 17.
+ */
 const NOOP_EVERY = 16;
+const NOOP_INTERVAL_MS = 50;
 
 export function defaultDurationMs(ctx: CheckContext): number {
   return (ctx.config.queries.duration_s ?? (ctx.mode === 'full' ? 10 : 1.5)) * 1000;
@@ -54,7 +58,7 @@ export function defaultDurationMs(ctx: CheckContext): number {
 function describeQueryMetrics(ctx: CheckContext): void {
   ctx.metrics
     .describe('query_duration', { meaning: 'latency', description: 'one execution of the statement: one round trip (Bind/Execute/Sync of the prepared statement), network and client included' })
-    .describe('query_noop_duration', { meaning: 'duration', description: "a prepared SELECT 1 on the same sessions, every 16th iteration of each VU: the network's and the client's own share of query_duration" })
+    .describe('query_noop_duration', { meaning: 'duration', description: "a prepared SELECT 1 on the same sessions, in place of a statement on each VU at most every 17th iteration and every 50 ms: the network's and the client's own share of query_duration" })
     .describe('query_errors', { meaning: 'share', better: 'lower', description: 'executions that failed, over executions attempted' })
     .describe('query_error_kinds', { meaning: 'count', better: 'lower' })
     .describe('query_throughput', { meaning: 'throughput', description: 'successful executions per second over the measuring time' });
@@ -66,64 +70,86 @@ export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q
   const recorder = new Recorder({ registry: ctx.metrics, name: 'query', tags: { query: q.name }, elapsed: ctx.elapsed });
   describeQueryMetrics(ctx);
   const noop = ctx.metrics.trend('query_noop_duration', { query: q.name });
-  // The executor's own samples mix statements and no-ops and are not reported: each is timed below.
-  const driver = new Recorder({ registry: new MetricRegistry(), name: 'iteration', elapsed: ctx.elapsed });
   const stop = new AbortController();
   let firstError: unknown;
   const vus = sessions.all.length;
   const rngs = Array.from({ length: vus }, (_, vu) => createRng(ctx.config.workload.seed, seedStream, index, vu));
   const requests: Array<Buffer | undefined> = new Array(vus);
+  const sinceNoop = new Uint32Array(vus);
+  const nextNoopAt = new Float64Array(vus);
 
-  const fn = async (vu: number, iteration: number): Promise<void> => {
-    let session = sessions.all[vu]!;
+  const failed = (err: unknown): void => {
+    const code = (err as { code?: unknown }).code;
+    // A statement we cancelled ourselves on Ctrl-C or at the time budget is not the query's failure.
+    if (code === QUERY_CANCELED && ctx.signal.aborted) return;
+    recorder.fail(err);
+    firstError ??= err;
+    if (PERMANENT.test(typeof code === 'string' ? code : '')) stop.abort();
+  };
+
+  /** The rare turns: a lost session replaced, the statement parsed on a session's first execution. */
+  const readySession = async (vu: number): Promise<MeasureSession | undefined> => {
+    let session: MeasureSession;
     try {
-      if (session.lost) session = await sessions.of(vu);
+      session = await sessions.of(vu);
     } catch (err) {
       // The session was lost and no new one opens: the server is gone for now, this query stops with the reason.
       firstError ??= err;
       recorder.fail(err);
       stop.abort();
-      throw err;
-    }
-    if (iteration % NOOP_EVERY === NOOP_EVERY - 1) {
-      const t0 = performance.now();
-      await session.run(session.noopRequest());
-      noop.record(performance.now() - t0);
-      return;
+      return undefined;
     }
     try {
-      // Parsed once per session, on its first execution: a statement the server refuses fails here like any execution.
-      if (!session.isPrepared(q.statement)) await session.prepare(q.statement, q.text);
-      let request = requests[vu];
-      if (!request) {
-        request = session.request(q.statement, q.params(rngs[vu]!));
-        if (q.fixedParams) requests[vu] = request;
-      }
-      const t0 = performance.now();
-      await session.run(request);
-      recorder.ok(performance.now() - t0);
+      // A statement the server refuses fails here like any execution.
+      await session.prepare(q.statement, q.text);
+      return session;
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      // A statement we cancelled ourselves on Ctrl-C or at the time budget is not the query's failure.
-      if (code === QUERY_CANCELED && ctx.signal.aborted) throw err;
-      recorder.fail(err);
-      firstError ??= err;
-      if (PERMANENT.test(typeof code === 'string' ? code : '')) stop.abort();
-      throw err;
+      failed(err);
+      return undefined;
     }
+  };
+
+  // One iteration of a VU: a callback chain on its session, no promise on the hot path (src/exec/callback-loop.ts).
+  const step = (vu: number, done: () => void): void => {
+    const session = sessions.all[vu]!;
+    if (session.lost || !session.isPrepared(q.statement)) {
+      void readySession(vu).then((ready) => (ready ? execute(vu, ready, done) : done()));
+      return;
+    }
+    execute(vu, session, done);
+  };
+
+  const execute = (vu: number, session: MeasureSession, done: () => void): void => {
+    const t0 = performance.now();
+    if (++sinceNoop[vu]! > NOOP_EVERY && t0 >= nextNoopAt[vu]!) {
+      sinceNoop[vu] = 0;
+      nextNoopAt[vu] = t0 + NOOP_INTERVAL_MS;
+      session.send(session.noopRequest(), (_, error) => {
+        if (!error) noop.record(performance.now() - t0);
+        done();
+      });
+      return;
+    }
+    let request = requests[vu];
+    if (!request) {
+      request = session.request(q.statement, q.params(rngs[vu]!));
+      if (q.fixedParams) requests[vu] = request;
+    }
+    session.send(request, (_, error) => {
+      if (error) failed(error);
+      else recorder.ok(performance.now() - t0);
+      done();
+    });
   };
 
   const onAbort = () => void sessions.cancelAll();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   recorder.start();
-  let result: ExecResult;
+  let result: CallbackLoopResult;
   try {
-    result = await runClosedLoop({
-      vus, durationMs: defaultDurationMs(ctx), signal: AbortSignal.any([ctx.signal, stop.signal]),
-      // The server's statement_timeout (operation_ms) ends a slow statement first, the session's watchdog cancels and
-      // then drops it; this only guards the loop itself.
-      timeoutMs: ctx.config.timeouts.operation_ms + 5000, recorder: driver, fn,
-    });
+    // Each execution is bounded by its session: the server's statement_timeout (operation_ms) first, then the
+    // session's watchdog, which cancels and then drops a late one.
+    result = await runCallbackLoop({ vus, durationMs: defaultDurationMs(ctx), signal: AbortSignal.any([ctx.signal, stop.signal]), step });
   } finally {
     recorder.stop();
     ctx.signal.removeEventListener('abort', onAbort);

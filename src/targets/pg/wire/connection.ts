@@ -231,7 +231,7 @@ export class WireConnection {
       i = end;
     }
     // A message split across reads: keep a copy of the tail (a reused read buffer is overwritten by the next read).
-    if (i < n) this.leftover = Buffer.from(buf.subarray(i));
+    if (i < n) this.leftover = Buffer.from(buf.subarray(i, n));
   }
 
   private readParameter(body: Buffer): void {

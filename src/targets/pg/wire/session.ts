@@ -2,7 +2,7 @@
 // execution one round trip — the user's read-only SQL included (read-only session, no BEGIN … ROLLBACK around it).
 import { createRequire } from 'node:module';
 import { PgWireError } from './errors.js';
-import { WireConnection } from './connection.js';
+import { WireConnection, type Done } from './connection.js';
 import { bindText, EXECUTE, parseMessage, SYNC } from './messages.js';
 import { wireOptions } from './options.js';
 import { UNSUPPORTED_STARTUP } from '../target.js';
@@ -129,6 +129,12 @@ export class MeasureSession {
   /** Runs a request; behind a PgBouncer, a wrapped transaction left open by a failed statement is rolled back after. */
   run(request: Buffer): Promise<number> {
     return this.wrapped ? this.runWrapped(request) : this.conn.run(request);
+  }
+
+  /** run() for the hot path: `done` is called at the request's end, with no promise per execution. */
+  send(request: Buffer, done: Done): void {
+    if (!this.wrapped) return this.conn.send(request, done);
+    this.runWrapped(request).then((completed) => done(completed, undefined, undefined), (err: unknown) => done(0, err as PgWireError, undefined));
   }
 
   private async runWrapped(request: Buffer): Promise<number> {

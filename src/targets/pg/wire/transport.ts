@@ -1,7 +1,8 @@
 // The socket under a measuring connection: plain TCP (or a Unix socket), or TLS after PostgreSQL's SSLRequest,
 // verified as sslmode asks (verify-ca: the chain; verify-full: the chain and the host name).
-// Not `onread` with one reused buffer (src/exec/fast-socket.ts): on Node 20 replies larger than one read (a few
-// hundred rows) arrived corrupted through it (a test of 5,000-row replies failed within 30 requests), 'data' never did.
+// A plain socket reads into one buffer of its own, reused for every read (`onread`): no Buffer allocated, no stream
+// machinery run per reply, about 6 µs less client CPU per request at 8 connections (bench figure 1). The reader
+// copies only a message split across reads. TLS sockets cannot read that way and use 'data'.
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { SSL_REQUEST } from './messages.js';
@@ -34,18 +35,26 @@ function sslAnswer(socket: Socket): Promise<'S' | 'N'> {
   });
 }
 
-function plain(o: WireOptions): Socket {
-  return o.socketPath ? netConnect({ path: o.socketPath }) : netConnect({ host: o.host, port: o.port });
+/** Size of a plain connection's read buffer: a larger reply arrives in several reads. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+function plain(o: WireOptions, onData?: OnData): Socket {
+  const where = o.socketPath ? { path: o.socketPath } : { host: o.host, port: o.port };
+  if (!onData) return netConnect(where);
+  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  return netConnect({ ...where, onread: { buffer, callback: (n: number): boolean => {
+    onData(buffer, n);
+    return true; // keep reading
+  } } });
 }
 
 /** Opens the transport; the caller bounds the wait and destroys `holder.socket` on failure. */
 export async function openTransport(o: WireOptions, onData: OnData, holder: { socket?: Socket }): Promise<Socket> {
   if (o.sslmode === 'disable' || o.socketPath) {
-    const socket = plain(o);
+    const socket = plain(o, onData);
     socket.setNoDelay(true); // requests are small and latency-bound: never wait to coalesce them
     holder.socket = socket;
     await connected(socket);
-    socket.on('data', (d: Buffer) => onData(d, d.length));
     return socket;
   }
   const raw = plain(o);
