@@ -3,12 +3,13 @@ import { formatNumber } from './table.js';
 import { findTool, runTool } from './proc.js';
 import { roundRatio, runRounds, type Tool, type ToolSummary } from './rounds.js';
 import { createScratchDb, libpqArgs } from './scratch-db.js';
-import { executorLeanTool, executorPgTool, leanTool, pgbenchFixedTool, pgbenchTool, PIPELINE_DEPTH, queriesCustomTool } from './pg-tools.js';
+import { executorLeanTool, executorPgTool, leanTool, loadCustomTool, pgbenchFixedTool, pgbenchTool, PIPELINE_DEPTH, queriesCustomTool } from './pg-tools.js';
 import type { BenchOptions, Row } from './types.js';
 
 export const PGBENCH_CANDIDATES = ['/usr/lib/postgresql/15/bin/pgbench', '/usr/lib/postgresql/16/bin/pgbench', '/usr/lib/postgresql/17/bin/pgbench'];
 
 const LEAN_CMD = 'history: runPgFastLoad (bench/lib/lean-pg-load.ts) over src/targets/pg/wire connections, one Bind/Execute/Sync buffer rewritten in place';
+const LOAD_CMD = "the load.mixed check through the library's runner: one closed-loop stage of 8 VUs, pool_size 8, weights 0 but one config.load.custom step (the statement with a fixed key)";
 const CUSTOM_CMD = "the queries.custom check through the library's runner (src/run/runner.ts), config.queries.custom = the statement with a fixed key, concurrency 8";
 
 function compare(fig: number, label: string, ours: ToolSummary, base: ToolSummary, target: number | undefined, command: string): Row {
@@ -48,6 +49,14 @@ export async function figurePg(opts: BenchOptions): Promise<Row[]> {
       const b = res.get('pgbench-fixed')!;
       rows.push(baseline(1, 'queries.custom 8 VUs', b, base.command));
       rows.push(compare(1, 'queries.custom 8 VUs', res.get('stackprobe-queries.custom')!, b, 0.8, CUSTOM_CMD));
+    }
+    // The load category's PostgreSQL requests at equal connections, same statement and key.
+    {
+      const base = pgbenchFixedTool(pgbench, db.url, 8, seconds);
+      const res = await runRounds([base, loadCustomTool(db.url, 8, seconds)], rounds, (t, m) => opts.log(`fig 1: load 8 VUs ${t}: ${formatNumber(m.ops / m.seconds)} q/s`));
+      const b = res.get('pgbench-fixed')!;
+      rows.push(baseline(1, 'load 8 VUs', b, base.command));
+      rows.push(compare(1, 'load 8 VUs', res.get('stackprobe-load')!, b, 0.8, LOAD_CMD));
     }
     for (const clients of [1, 8]) {
       const base = pgbenchTool(pgbench, db.url, clients, seconds, false);

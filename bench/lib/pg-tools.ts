@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { runClosedLoop } from '../../src/exec/closed-loop.js';
+import { loadChecks } from '../../src/checks/load/index.js';
 import { queriesChecks } from '../../src/checks/queries/index.js';
 import { validateConfig } from '../../src/config/load.js';
 import { Recorder } from '../../src/exec/recorder.js';
@@ -167,6 +168,36 @@ export function queriesCustomTool(url: string, clients: number, seconds: number)
       const ops = trend?.summary.count ?? 0;
       const errors = check?.metrics.find((m) => m.type === 'rate' && m.name === 'query_errors') as { hits?: number } | undefined;
       return { ops, seconds: ops / (tput?.value ?? Number.NaN), errors: errors?.hits ?? 1, firstError: check?.reason ?? check?.status };
+    }),
+  };
+}
+
+/**
+ * The load category as a user runs it: the load.mixed check through the library's runner, one closed-loop stage of
+ * `clients` VUs on a pool of `clients` connections, the mix reduced to one custom step (the statement with a fixed
+ * parameter) so both sides run the same statement at equal connections. Throughput is the stage's own
+ * load_stage_throughput; CPU is the whole run's (the workload's seeding included).
+ */
+export function loadCustomTool(url: string, clients: number, seconds: number): Tool {
+  return {
+    name: 'stackprobe-load',
+    run: () => measured(async () => {
+      const config = validateConfig({
+        database_url: url, only: ['load.mixed'],
+        load: {
+          executor: 'closed-loop', stages: [{ vus: clients, duration: seconds }], pool_size: clients,
+          weights: { financial_read: 0, write: 0, cache_read: 0, task: 0 },
+          custom: [{ name: 'lookup', sql: STATEMENT, params: [FIXED_KEY] }],
+        },
+      });
+      const result = await run({ config, checks: loadChecks, signal: new AbortController().signal, log: silentLogger() });
+      const check = result.checks.find((c) => c.id === 'load.mixed');
+      const trend = check?.metrics.find((m): m is TrendMetric => m.type === 'trend' && m.name === 'load_request_duration');
+      const tput = check?.metrics.find((m) => m.type === 'gauge' && m.name === 'load_stage_throughput') as { value?: number } | undefined;
+      const ops = trend?.summary.count ?? 0;
+      const success = check?.metrics.find((m) => m.type === 'rate' && m.name === 'load_success') as { hits?: number; total?: number } | undefined;
+      const errors = success?.total !== undefined ? success.total - (success.hits ?? 0) : 1;
+      return { ops, seconds: ops / (tput?.value ?? Number.NaN), errors, firstError: check?.reason ?? check?.status };
     }),
   };
 }

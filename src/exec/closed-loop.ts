@@ -1,11 +1,14 @@
 // Closed loop: N virtual users each run the workload back to back, for a duration or a total iteration count.
 import { TimeoutError } from '../util/errors.js';
+import { sleep } from './timeout.js';
 import { isTimeout, type ExecResult, type ExecutorBase } from './types.js';
 
 export interface ClosedLoopOptions extends ExecutorBase {
   vus: number;
   durationMs?: number;
   iterations?: number;
+  /** A pause after each iteration before the VU's next one (a user's think time): neither timed nor bounded by timeoutMs. */
+  thinkTimeMs?: number;
 }
 
 /**
@@ -20,6 +23,7 @@ export async function runClosedLoop(opts: ClosedLoopOptions): Promise<ExecResult
   const deadline = opts.durationMs === undefined ? Number.POSITIVE_INFINITY : start + opts.durationMs;
   const maxIterations = opts.iterations ?? Number.POSITIVE_INFINITY;
   const { recorder, signal } = opts;
+  const think = opts.thinkTimeMs ?? 0;
   const generation = new Uint32Array(opts.vus);
   const startedAt = new Float64Array(opts.vus);
   const busy = new Uint8Array(opts.vus);
@@ -49,6 +53,10 @@ export async function runClosedLoop(opts: ClosedLoopOptions): Promise<ExecResult
         recorder.fail(err);
       }
       busy[id] = 0;
+      if (think > 0) {
+        await sleep(think, signal);
+        if (generation[id] !== gen) return;
+      }
     }
     if (generation[id] === gen && --live === 0) allDone();
   };

@@ -62,6 +62,15 @@ describe('closed loop', () => {
     expect(rec.duration.count).toBeGreaterThan(100);
   });
 
+  it('think time paces each VU but is neither timed nor held against the iteration bound', async () => {
+    const rec = recorder();
+    const res = await runClosedLoop({ vus: 2, iterations: 10, thinkTimeMs: 30, timeoutMs: 10, fn: () => sleep(1), recorder: rec, signal: new AbortController().signal });
+    expect(res.timedOut).toBe(0);
+    expect(res.succeeded).toBe(10);
+    expect(rec.duration.percentile(100)).toBeLessThan(30); // the 30 ms pause is not in any latency
+    expect(res.elapsedMs).toBeGreaterThanOrEqual(4 * 30); // 5 iterations per VU, 4 pauses between them at least
+  });
+
   it('stops on abort', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);

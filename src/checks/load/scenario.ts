@@ -36,7 +36,10 @@ export function buildScenario(load: LoadConfig, available: Available, reasons: {
     // Without Redis a cache read is still a read: it goes to PostgreSQL every time (a cache with a 0 % hit rate).
     { name: 'cache_read', weight: w.cache_read, run: (s, rng, t) => cacheAsideRead(s, rng, t) },
     { name: 'task', weight: w.task, run: (s, rng, t) => taskSubmit(s, rng, t) },
-    ...load.custom.map((c): RequestType => ({ name: `custom:${c.name}`, weight: c.weight, run: (s, _rng, t) => customRead(s, c.sql, c.params, t) })),
+    ...load.custom.map((c): RequestType => {
+      const read = customRead(c.sql, c.params);
+      return { name: `custom:${c.name}`, weight: c.weight, run: (s, _rng, t) => read(s, t) };
+    }),
   ];
   if (!available.redis && w.cache_read + w.write > 0) {
     skipped.cache_get = skipped.cache_set = skipped.cache_del = `${reasons.redis ?? 'Redis is not configured'}: cache steps left out (cache reads go to PostgreSQL)`;

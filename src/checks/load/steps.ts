@@ -137,12 +137,15 @@ export async function taskSubmit(s: StepServices, rng: Rng, time: StepTimer): Pr
  * read-only measuring session (every transaction read-only, see targets/pg/wire/session.ts), bounded by
  * statement_timeout; one round trip.
  */
-export async function customRead(s: StepServices, sql: string, params: unknown[], time: StepTimer): Promise<void> {
-  if (!s.readPool) throw new Error('load.custom: no read-only pool was opened for the custom steps');
+export function customRead(sql: string, params: unknown[]): (s: StepServices, time: StepTimer) => Promise<void> {
+  // Checked and named once per step, not per request (the read check parses the SQL; the name is a hash of it).
   const why = whyNotReadStatement(sql);
-  if (why) throw new NotAReadStatementError(`not run: ${why}`);
   const name = `stackprobe_custom_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
-  await time('custom', () => execute(s.readPool!, name, sql, params));
+  return async (s, time) => {
+    if (!s.readPool) throw new Error('load.custom: no read-only pool was opened for the custom steps');
+    if (why) throw new NotAReadStatementError(`not run: ${why}`);
+    await time('custom', () => execute(s.readPool!, name, sql, params));
+  };
 }
 
 /** Removes this run's cache keys (SCAN + UNLINK of the prefix, a bounded number of rounds). */
