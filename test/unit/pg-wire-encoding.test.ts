@@ -2,9 +2,22 @@
 // SASLprep of passwords as PostgreSQL applies it.
 import { describe, expect, it } from 'vitest';
 import { preparePassword } from '../../src/targets/pg/wire/auth.js';
-import { bindText } from '../../src/targets/pg/wire/messages.js';
+import { bindRequest, bindText, EXECUTE, SYNC } from '../../src/targets/pg/wire/messages.js';
 import { wireOptions } from '../../src/targets/pg/wire/options.js';
 import { paramText } from '../../src/targets/pg/wire/session.js';
+
+/** The Bind layout from the protocol documentation, part by part, to hold the one-Buffer encoder against. */
+function referenceBind(name: string, params: Array<string | null>): Buffer {
+  const i16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
+  const i32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n);
+    return b;
+  };
+  const values = params.flatMap((p) => (p === null ? [i32(-1)] : [i32(Buffer.byteLength(p)), Buffer.from(p)]));
+  const body = Buffer.concat([Buffer.from(`\0${name}\0`), i16(0), i16(params.length), ...values, i16(0)]);
+  return Buffer.concat([Buffer.from([0x42]), i32(body.length + 4), body]);
+}
 
 describe('parameters', () => {
   it('encodes values as node-postgres does, bytea as hex, null as SQL NULL', () => {
@@ -28,6 +41,16 @@ describe('parameters', () => {
     expect(b.subarray(17, 19).toString()).toBe('ab');
     expect(b.readInt32BE(19)).toBe(-1);
     expect(b.readInt16BE(23)).toBe(0); // results text
+  });
+
+  it('writes Bind and the rest of a request in one Buffer, byte for byte what the parts concatenated give', () => {
+    const tail = Buffer.concat([EXECUTE, SYNC]);
+    for (const params of [[], [''], [null], ['42', null, ''], ['ünïcødé €', 'x'.repeat(70_000)], ['\uD800 lone surrogate']]) {
+      const parts = Buffer.concat([referenceBind('stackprobe_é', params), tail]);
+      expect(bindRequest('stackprobe_é', params, tail).equals(parts)).toBe(true);
+    }
+    const b = bindText('s', ['€']); // a 3-byte character: the length is in bytes
+    expect(b.readInt32BE(1 + 4 + 1 + 2 + 2 + 2)).toBe(3);
   });
 });
 

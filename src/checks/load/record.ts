@@ -81,18 +81,25 @@ export class StageRecorder {
     return m;
   }
 
-  readonly time: StepTimer = async (step: StepKind, run) => {
+  readonly time: StepTimer = (step: StepKind, run) => {
     const m = this.stepMetrics(step);
     const t0 = performance.now();
+    let running;
     try {
-      const out = await run();
+      running = run();
+    } catch (err) {
+      m.success.add(false);
+      return Promise.reject(err as Error);
+    }
+    // Plain callbacks rather than an async function: one promise less per step on the load's hot path.
+    return running.then((out) => {
       m.duration.record(performance.now() - t0);
       m.success.add(true);
       return out;
-    } catch (err) {
+    }, (err: unknown) => {
       m.success.add(false);
       throw err;
-    }
+    });
   };
 }
 

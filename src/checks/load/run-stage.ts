@@ -34,11 +34,11 @@ export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecord
     if (!rng) rngs.set(vu, (rng = createRng(env.seed, STREAM_LOAD, env.share.index, rec.stage, vu)));
     return rng;
   };
-  const request = async (vu: number): Promise<void> => {
+  const request = (vu: number): Promise<unknown> => {
     const rng = rngOf(vu);
     const type = env.scenario.pick?.(rng) ?? pickType(env.scenario.types, rng);
     rec.requestType(type.name);
-    await type.run(env.services, rng, rec.time);
+    return type.run(env.services, rng, rec.time);
   };
   const t0 = performance.now();
   // Beside the stage's Redis steps, on the same connection: the client's and the network's share of cache_get.
@@ -53,7 +53,7 @@ export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecord
 /** A PING on the load's Redis connection every 10 ms of a stage (load_redis_ping_duration{stage}). */
 export const REDIS_PING = 'load_redis_ping_duration';
 
-async function runStage(env: StageEnv, stage: Stage, rec: StageRecorder, signal: AbortSignal, request: (vu: number) => Promise<void>, t0: number): Promise<ExecResult> {
+async function runStage(env: StageEnv, stage: Stage, rec: StageRecorder, signal: AbortSignal, request: (vu: number) => Promise<unknown>, t0: number): Promise<ExecResult> {
   let result: ExecResult;
   if (env.executor === 'arrival-rate') {
     if (!stage.rate) return EMPTY;

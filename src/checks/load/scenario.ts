@@ -8,7 +8,7 @@ export type Available = { redis: boolean; celery: boolean };
 export interface RequestType {
   name: string;
   weight: number;
-  run(s: StepServices, rng: Rng, time: StepTimer): Promise<void>;
+  run(s: StepServices, rng: Rng, time: StepTimer): Promise<unknown>;
 }
 
 export interface Scenario {

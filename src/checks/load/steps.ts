@@ -5,6 +5,7 @@ import { getHit, setEx, unlink, type RedisCaller } from '../../targets/redis/wir
 import type { ReconnectingWire } from '../../targets/redis/wire/reconnecting.js';
 import { NotAReadStatementError } from '../../targets/pg/read-only.js';
 import type { SessionPool } from '../../targets/pg/wire/pool.js';
+import type { MeasureSession } from '../../targets/pg/wire/session.js';
 import { whyNotReadStatement } from '../../safety/read-statement.js';
 import { BASIC_QUERIES, FINANCIAL_QUERIES, type WorkloadQuery } from '../../workload/queries.js';
 import type { Rng } from '../../workload/prng.js';
@@ -62,9 +63,9 @@ export function hotAccount(plan: WorkloadPlan, rng: Rng): number {
 
 /** One execution of a statement prepared once per session; the time includes waiting for a free session, as a pool's does. */
 function execute(pool: SessionPool, name: string, text: string, values: readonly unknown[]): Promise<number> {
-  return pool.use(async (session) => {
-    await session.prepare(name, text);
-    return session.run(session.request(name, values));
+  return pool.use((session) => {
+    if (session.isPrepared(name)) return session.run(session.request(name, values));
+    return session.prepare(name, text).then(() => session.run(session.request(name, values)));
   });
 }
 
@@ -137,14 +138,22 @@ export async function taskSubmit(s: StepServices, rng: Rng, time: StepTimer): Pr
  * read-only measuring session (every transaction read-only, see targets/pg/wire/session.ts), bounded by
  * statement_timeout; one round trip.
  */
-export function customRead(sql: string, params: unknown[]): (s: StepServices, time: StepTimer) => Promise<void> {
-  // Checked and named once per step, not per request (the read check parses the SQL; the name is a hash of it).
+export function customRead(sql: string, params: unknown[]): (s: StepServices, time: StepTimer) => Promise<unknown> {
+  // Checked, named and encoded once (per session), not per request: the read check parses the SQL, the name is a hash
+  // of it, and the parameters are the config's own.
   const why = whyNotReadStatement(sql);
   const name = `stackprobe_custom_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
-  return async (s, time) => {
-    if (!s.readPool) throw new Error('load.custom: no read-only pool was opened for the custom steps');
-    if (why) throw new NotAReadStatementError(`not run: ${why}`);
-    await time('custom', () => execute(s.readPool!, name, sql, params));
+  const requests = new WeakMap<MeasureSession, Buffer>();
+  const once = (session: MeasureSession): Promise<number> => {
+    let request = requests.get(session);
+    if (!request) requests.set(session, (request = session.request(name, params)));
+    return session.run(request);
+  };
+  const run = (session: MeasureSession): Promise<number> => (session.isPrepared(name) ? once(session) : session.prepare(name, sql).then(() => once(session)));
+  return (s, time) => {
+    if (!s.readPool) return Promise.reject(new Error('load.custom: no read-only pool was opened for the custom steps'));
+    if (why) return Promise.reject(new NotAReadStatementError(`not run: ${why}`));
+    return time('custom', () => s.readPool!.use(run));
   };
 }
 

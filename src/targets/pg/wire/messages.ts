@@ -49,25 +49,47 @@ export const TERMINATE = message(0x58, Buffer.alloc(0));
 /** Execute the unnamed portal, all rows. */
 export const EXECUTE = message(0x45, Buffer.concat([cstr(''), int32(0)]));
 
+const NOTHING = Buffer.alloc(0);
+
 /**
  * Bind of statement `name` to the unnamed portal with text-format parameters (the server types them from the statement,
  * as libpq's PQexecPrepared does) and text results; null is SQL NULL.
  */
 export function bindText(name: string, params: ReadonlyArray<string | null>): Buffer {
-  const values = params.map((p) => (p === null ? null : Buffer.from(p, 'utf8')));
-  const size = values.reduce((n, v) => n + 4 + (v?.length ?? 0), 0);
-  const body = Buffer.allocUnsafe(1 + Buffer.byteLength(name) + 1 + 2 + 2 + size + 2);
-  let at = body.writeUInt8(0, 0); // unnamed portal
-  at += body.write(name, at, 'utf8');
-  at = body.writeUInt8(0, at);
-  at = body.writeInt16BE(0, at); // all parameters in text format
-  at = body.writeInt16BE(values.length, at);
-  for (const v of values) {
-    at = body.writeInt32BE(v === null ? -1 : v.length, at);
-    if (v) at += v.copy(body, at);
+  return bindRequest(name, params, NOTHING);
+}
+
+/**
+ * bindText's Bind followed by `tail` (Execute … Sync), written into one Buffer: the hot path's request, with no
+ * intermediate Buffer per parameter or per message (encoding a request this way halved its cost, bench figure 1).
+ */
+export function bindRequest(name: string, params: ReadonlyArray<string | null>, tail: Buffer): Buffer {
+  const nameBytes = Buffer.byteLength(name, 'utf8');
+  let paramBytes = 0;
+  for (const p of params) paramBytes += 4 + (p === null ? 0 : Buffer.byteLength(p, 'utf8'));
+  const bodyBytes = 1 + nameBytes + 1 + 2 + 2 + paramBytes + 2;
+  const out = Buffer.allocUnsafe(1 + 4 + bodyBytes + tail.length);
+  out[0] = 0x42;
+  let at = out.writeInt32BE(4 + bodyBytes, 1);
+  out[at++] = 0; // unnamed portal
+  at += out.write(name, at, 'utf8');
+  out[at++] = 0;
+  at = out.writeInt16BE(0, at); // all parameters in text format
+  at = out.writeInt16BE(params.length, at);
+  for (const p of params) {
+    if (p === null) {
+      at = out.writeInt32BE(-1, at);
+      continue;
+    }
+    const lengthAt = at;
+    at += 4;
+    const n = out.write(p, at, 'utf8');
+    out.writeInt32BE(n, lengthAt);
+    at += n;
   }
-  body.writeInt16BE(0, at); // all results in text format
-  return message(0x42, body);
+  at = out.writeInt16BE(0, at); // all results in text format
+  tail.copy(out, at);
+  return out;
 }
 
 /**

@@ -28,13 +28,28 @@ export class SessionPool {
   constructor(private readonly target: SessionTarget, private readonly opts: SessionPoolOptions) {}
 
   /** Runs `fn` on a session of the pool; the session goes back when it is done, or is dropped when it was lost. */
-  async use<T>(fn: (s: MeasureSession) => Promise<T>): Promise<T> {
-    const s = await this.acquire();
+  use<T>(fn: (s: MeasureSession) => Promise<T>): Promise<T> {
+    // An idle session is taken without an await: a request costs one promise less than an async acquire would.
+    const idle = !this.ended ? this.idle.pop() : undefined;
+    if (idle) return this.runOn(idle, fn);
+    return this.acquire().then((s) => this.runOn(s, fn));
+  }
+
+  private runOn<T>(s: MeasureSession, fn: (s: MeasureSession) => Promise<T>): Promise<T> {
+    let running: Promise<T>;
     try {
-      return await fn(s);
-    } finally {
+      running = fn(s);
+    } catch (err) {
       this.release(s);
+      return Promise.reject(err as Error);
     }
+    return running.then((out) => {
+      this.release(s);
+      return out;
+    }, (err: unknown) => {
+      this.release(s);
+      throw err;
+    });
   }
 
   private acquire(): Promise<MeasureSession> {

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { PgWireError } from './errors.js';
 import { WireConnection, type Done } from './connection.js';
-import { bindText, EXECUTE, parseMessage, SYNC } from './messages.js';
+import { bindRequest, bindText, EXECUTE, parseMessage, SYNC } from './messages.js';
 import { wireOptions } from './options.js';
 import { UNSUPPORTED_STARTUP } from '../target.js';
 
@@ -35,6 +35,8 @@ const unnamed = (sql: string) => Buffer.concat([parseMessage('', sql, []), bindT
 export class MeasureSession {
   private readonly prepared = new Map<string, string>();
   private guard = Buffer.alloc(0);
+  /** What follows an execution's Bind: Execute, the read-only guard where one is needed, Sync. */
+  private tail = Buffer.concat([EXECUTE, SYNC]);
   /** True behind a PgBouncer that refuses startup parameters: every execution wraps itself in its own transaction. */
   private readonly wrapped: boolean;
 
@@ -91,6 +93,7 @@ export class MeasureSession {
     }
     await this.conn.prepare(GUARD, `SELECT set_config('default_transaction_read_only', 'on', false), set_config('statement_timeout', '${timeout}', false)`);
     this.guard = Buffer.concat([bindText(GUARD, []), EXECUTE]);
+    this.tail = Buffer.concat([EXECUTE, this.guard, SYNC]);
   }
 
   isPrepared(name: string): boolean {
@@ -106,8 +109,8 @@ export class MeasureSession {
 
   /** One execution of a prepared statement as one request: Bind/Execute (the read-only guard) Sync. */
   request(name: string, params: readonly unknown[]): Buffer {
-    const bind = bindText(this.wrapped ? '' : name, params.map(paramText));
-    if (!this.wrapped) return Buffer.concat([bind, EXECUTE, this.guard, SYNC]);
+    if (!this.wrapped) return bindRequest(name, params.map(paramText), this.tail);
+    const bind = bindText('', params.map(paramText));
     const sql = this.prepared.get(name);
     if (sql === undefined) throw new Error(`statement ${name} was not prepared on this session`);
     const begin = this.opts.readOnly
