@@ -1,5 +1,6 @@
 // The RESP reader: every reply type, nested arrays, and the same bytes cut at every possible place give the same replies.
 import { describe, expect, it } from 'vitest';
+import { SetExPipeline } from '../../src/targets/redis/wire/commands.js';
 import { encodeCommand, RedisReplyError, RespProtocolError, RespReader, type Reply } from '../../src/targets/redis/wire/resp.js';
 
 const STREAM = Buffer.from([
@@ -45,5 +46,16 @@ describe('RespReader', () => {
 
   it('encodes arguments as bulk strings by byte length', () => {
     expect(encodeCommand(['SET', 'k\r\n*', 'é'])).toBe('*3\r\n$3\r\nSET\r\n$4\r\nk\r\n*\r\n$2\r\né\r\n');
+  });
+});
+
+describe('SetExPipeline', () => {
+  it('writes byte for byte the SET … EX commands encodeCommand gives, for keys of every width, reusing its Buffer', () => {
+    const prefix = 'stackprobe:ünï:lat:';
+    const p = new SetExPipeline(prefix, 'välue', 300);
+    for (const numbers of [[0], [9, 10, 99, 100, 12_345_678], [Number.MAX_SAFE_INTEGER, 7], Array.from({ length: 16 }, (_, i) => i * 997)]) {
+      const expected = Buffer.from(numbers.map((n) => encodeCommand(['SET', `${prefix}${n}`, 'välue', 'EX', '300'])).join(''), 'utf8');
+      expect(p.encode(numbers).equals(expected)).toBe(true);
+    }
   });
 });

@@ -3,24 +3,32 @@ import { Recorder } from '../../exec/recorder.js';
 import { redactText } from '../../util/redact.js';
 import { createRng } from '../../workload/prng.js';
 import type { WireConnection } from '../../targets/redis/wire/connection.js';
-import { getHit, mget, SetExEncoder } from '../../targets/redis/wire/commands.js';
+import { getHit, mget, SetExEncoder, SetExPipeline } from '../../targets/redis/wire/commands.js';
 import type { Check, CheckContext } from '../types.js';
 import { checkKeys, describeOpMetrics, drive, firstError, latencyDurationMs, openConnections, outcomes, payload, pingBeside, populate, redisOf } from './common.js';
 
-type Op = (client: WireConnection, key: (i: number) => string, pick: () => number) => Promise<unknown>;
+type Op = (client: WireConnection, vu: number, pick: () => number) => Promise<unknown>;
 
 /** The operations measured, each on its own: one failing is a failure, whatever the others do. */
 export const LATENCY_OPS = ['get', 'set', 'mget', 'pipeline'] as const;
 
-function operations(ctx: CheckContext, value: string): Array<[string, Op]> {
-  const { ttl_s: ttl, batch_size: batch } = ctx.config.cache;
-  const many = (pick: () => number, key: (i: number) => string) => Array.from({ length: batch }, () => key(pick()));
+function operations(ctx: CheckContext, prefix: string, value: string): Array<[string, Op]> {
+  const { ttl_s: ttl, batch_size: batch, concurrency } = ctx.config.cache;
+  const key = (i: number) => `${prefix}${i}`;
+  const many = (pick: () => number) => Array.from({ length: batch }, () => key(pick()));
   const sets = new SetExEncoder(value, ttl);
+  // The pipeline's SETs are written into a Buffer of each VU's own, key numbers in place (see SetExPipeline).
+  const pipelines = Array.from({ length: concurrency }, () => new SetExPipeline(prefix, value, ttl));
+  const numbers = Array.from({ length: concurrency }, () => new Float64Array(batch));
   return [
-    ['get', (c, key, pick) => getHit(c, key(pick()))],
-    ['set', (c, key, pick) => sets.set(c, key(pick()))],
-    ['mget', (c, key, pick) => mget(c, many(pick, key))],
-    ['pipeline', (c, key, pick) => sets.setMany(c, many(pick, key))],
+    ['get', (c, _vu, pick) => getHit(c, key(pick()))],
+    ['set', (c, _vu, pick) => sets.set(c, key(pick()))],
+    ['mget', (c, _vu, pick) => mget(c, many(pick))],
+    ['pipeline', (c, vu, pick) => {
+      const n = numbers[vu]!;
+      for (let i = 0; i < n.length; i++) n[i] = pick();
+      return pipelines[vu]!.send(c, n);
+    }],
   ];
 }
 
@@ -42,14 +50,13 @@ export const cacheLatencyCheck: Check = {
     describeOpMetrics(ctx, 'cache_op', 'one GET, SET, MGET or pipeline');
     ctx.metrics.headline('cache_op_duration', { op: 'get' });
     const prefix = checkKeys(ctx, 'lat');
-    const key = (i: number) => `${prefix}${i}`;
     const value = payload(cfg.value_bytes);
     const clients = await openConnections(ctx, Math.min(cfg.concurrency, cfg.connections));
     ctx.progress(`writing ${cfg.key_space} keys`);
     await populate(redisOf(ctx).client, prefix, cfg.key_space, value, cfg.ttl_s, ctx.signal);
     ctx.info('setup', { keys: cfg.key_space, value_bytes: cfg.value_bytes, concurrency: cfg.concurrency, connections: clients.length, batch_size: cfg.batch_size, ttl_s: cfg.ttl_s, ...(cfg.arrival_rate ? { arrival_rate: cfg.arrival_rate } : {}) });
 
-    for (const [index, [name, op]] of operations(ctx, value).entries()) {
+    for (const [index, [name, op]] of operations(ctx, prefix, value).entries()) {
       if (ctx.signal.aborted) break;
       ctx.progress(`${name} at ${cfg.concurrency} in flight`);
       const recorder = new Recorder({ registry: ctx.metrics, name: 'cache_op', tags: { op: name }, elapsed: ctx.elapsed, outcomeCounters: true });
@@ -59,7 +66,7 @@ export const cacheLatencyCheck: Check = {
         recorder, vus: cfg.concurrency, durationMs: latencyDurationMs(ctx), rate: cfg.arrival_rate,
         fn: (vu) => {
           const rng = rngs[vu]!;
-          return op(clients[vu % clients.length]!, key, () => rng.int(0, cfg.key_space - 1));
+          return op(clients[vu % clients.length]!, vu, () => rng.int(0, cfg.key_space - 1));
         },
       });
       ctx.info(`client_share_${name}`, pings.stop(recorder.duration));

@@ -46,7 +46,7 @@ interface Pending extends BatchOutcome {
 export class WireConnection {
   private readonly queue: Pending[] = [];
   private head = 0;
-  private out: string[] = [];
+  private out: Array<string | Buffer> = [];
   private flushing = false;
   private failure: Error | undefined;
   private closing = false;
@@ -135,12 +135,12 @@ export class WireConnection {
   }
 
   /** Pre-encoded commands (`count` replies) as one pipeline; error replies are counted in the outcome, not thrown. */
-  batch(commands: string, count: number): Promise<BatchOutcome> {
+  batch(commands: string | Buffer, count: number): Promise<BatchOutcome> {
     return new Promise((resolve, reject) => this.send(commands, count, (err, o) => (err ? reject(err) : resolve(o)), false));
   }
 
   /** The hot path: no promise; `done` runs when the `count` replies of `commands` are in, or the connection fails. */
-  send(commands: string, count: number, done: BatchDone, decode = false): void {
+  send(commands: string | Buffer, count: number, done: BatchDone, decode = false): void {
     if (this.failure) {
       // Failed on the next turn of the event loop, never synchronously or as a microtask: a loop that retries on a lost
       // connection would otherwise spin without letting timers and sockets (reconnects, deadlines) run.
@@ -160,9 +160,16 @@ export class WireConnection {
   private flush(): void {
     this.flushing = false;
     if (this.failure || this.out.length === 0) return;
-    const data = this.out.length === 1 ? this.out[0]! : this.out.join('');
+    const out = this.out;
     this.out = [];
-    this.socket.write(data);
+    if (out.length === 1) {
+      this.socket.write(out[0]!);
+      return;
+    }
+    // Several VUs' commands: one writev of the parts, none of them copied into a joined string or Buffer.
+    this.socket.cork();
+    for (const part of out) this.socket.write(part);
+    this.socket.uncork();
   }
 
   private feed(buf: Buffer, n: number): void {

@@ -23,7 +23,7 @@ export class ReconnectingWire implements RedisCaller {
     return this.reopen().then((fresh) => fresh.call(args, decode));
   }
 
-  batch(commands: string, count: number): Promise<BatchOutcome> {
+  batch(commands: string | Buffer, count: number): Promise<BatchOutcome> {
     const c = this.conn;
     if (c && !c.lost) return c.batch(commands, count);
     return this.reopen().then((fresh) => fresh.batch(commands, count));
