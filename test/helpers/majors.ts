@@ -36,11 +36,11 @@ async function client(url: string, application: string): Promise<pg.Client> {
   return c;
 }
 
-/** Starts the server of `major`, with pg_stat_statements preloaded and an archive_command that always fails. */
-export async function startMajor(major: number): Promise<MajorServer> {
+/** Starts the server of `major`, with pg_stat_statements preloaded, an archive_command that always fails and `settings`. */
+export async function startMajor(major: number, settings: Record<string, string> = {}): Promise<MajorServer> {
   const server = await startEmbeddedPostgres({
     major,
-    settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all', archive_mode: 'on', archive_command: 'false', max_wal_size: '1GB', wal_buffers: '64kB' },
+    settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all', archive_mode: 'on', archive_command: 'false', max_wal_size: '1GB', wal_buffers: '64kB', ...settings },
   });
   const url = (db = 'postgres') => withDb(server.url, db);
   const sessions: pg.Client[] = [];

@@ -43,6 +43,11 @@ export class WireConnection {
   /** Told of every ParameterStatus after the startup: a reported setting changed (e.g. by the user's statement). */
   onParameter: ((name: string, value: string) => void) | undefined;
   private poisoned: PgWireError | undefined;
+  /**
+   * Asked at a request's ReadyForQuery when it ends in a transaction block (status T or E) or with an error, never on
+   * the fast path: an error it returns fails the request and closes the connection (a read-only session's policy).
+   */
+  checkRequestEnd: ((status: number, error: ErrorFields | undefined) => PgWireError | undefined) | undefined;
   /** Called once when the connection is lost outside a request too (an idle session terminated). */
   onLost: ((err: PgWireError) => void) | undefined;
 
@@ -255,6 +260,7 @@ export class WireConnection {
 
   private finish(status: number): void {
     this.status = status;
+    if (this.checkRequestEnd && (status !== 0x49 || this.error)) this.poisoned ??= this.checkRequestEnd(status, this.error);
     if (this.poisoned) return this.destroy(this.poisoned);
     const done = this.done;
     this.done = undefined;

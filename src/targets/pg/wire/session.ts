@@ -1,9 +1,11 @@
 // A measuring session: one wire connection opened with stackprobe's settings, statements prepared once, and each
-// execution one round trip — the user's read-only SQL included (read-only session, no BEGIN … ROLLBACK around it).
+// execution one round trip — the user's read-only SQL included (read-only session, no BEGIN … ROLLBACK around it but
+// for CALL and DO, whose bodies could otherwise COMMIT).
 import { createRequire } from 'node:module';
 import { PgWireError } from './errors.js';
 import { WireConnection, type Done } from './connection.js';
-import { bindRequest, bindText, EXECUTE, parseMessage, SYNC } from './messages.js';
+import { leadingKeywords } from './leading-keyword.js';
+import { bindRequest, bindText, EXECUTE, parseMessage, SYNC, type ErrorFields } from './messages.js';
 import { wireOptions } from './options.js';
 import { UNSUPPORTED_STARTUP } from '../target.js';
 
@@ -30,6 +32,11 @@ export interface SessionOptions {
 
 const GUARD = 'stackprobe_guard';
 const NOOP = 'stackprobe_noop';
+const BEGIN_READ_ONLY = 'stackprobe_begin_read_only';
+const ROLLBACK = 'stackprobe_rollback';
+const IDLE = 0x49;
+/** Statements whose body may end its transaction (see MeasureSession.prepareBlock). */
+const NON_ATOMIC = new Set(['call', 'do']);
 const unnamed = (sql: string) => Buffer.concat([parseMessage('', sql, []), bindText('', []), EXECUTE]);
 
 export class MeasureSession {
@@ -37,6 +44,10 @@ export class MeasureSession {
   private guard = Buffer.alloc(0);
   /** What follows an execution's Bind: Execute, the read-only guard where one is needed, Sync. */
   private tail = Buffer.concat([EXECUTE, SYNC]);
+  /** User statements that run between BEGIN READ ONLY and ROLLBACK (CALL, DO), and the requests built for them. */
+  private readonly inBlock = new Set<string>();
+  private readonly blockRequests = new WeakSet<Buffer>();
+  private block: { begin: Buffer; rollback: Buffer } | undefined;
   /** True behind a PgBouncer that refuses startup parameters: every execution wraps itself in its own transaction. */
   private readonly wrapped: boolean;
 
@@ -65,7 +76,10 @@ export class MeasureSession {
     try {
       // Behind a transaction-mode PgBouncer a session SET would reach other clients' server sessions: none is sent.
       // Reads there are bounded by SET LOCAL in their wrapper, writes by the client's watchdog (cancel, then drop).
-      if (opts.readOnly && !wrapped) await session.keepReadOnly(timeout);
+      if (opts.readOnly && !wrapped) {
+        await session.keepReadOnly(timeout);
+        conn.checkRequestEnd = endOfReadOnlyRequest;
+      }
       if (!wrapped) await conn.prepare(NOOP, 'SELECT 1');
       conn.watch(opts.statementTimeoutMs + 1000);
       return session;
@@ -103,13 +117,46 @@ export class MeasureSession {
   /** Prepares `sql` as `name` on this session, once (behind a transaction-mode PgBouncer it is parsed per execution). */
   async prepare(name: string, sql: string): Promise<void> {
     if (this.prepared.has(name)) return;
-    if (!this.wrapped) await this.conn.prepare(name, sql);
+    const [first = '', second] = this.opts.readOnly ? leadingKeywords(sql, 2) : [];
+    // PREPARE TRANSACTION: behind a transaction-mode PgBouncer it would turn the BEGIN READ ONLY around it into a
+    // prepared transaction left on the server, holding back vacuum until someone resolves it; elsewhere it does
+    // nothing. Refused either way.
+    if (first === 'prepare' && second === 'transaction') {
+      throw new PgWireError({ code: '25006', severity: 'ERROR', message: 'stackprobe does not run PREPARE TRANSACTION on a read-only session' });
+    }
+    if (!this.wrapped) {
+      await this.conn.prepare(name, sql);
+      if (NON_ATOMIC.has(first)) {
+        await this.prepareBlock();
+        this.inBlock.add(name);
+      }
+    }
     this.prepared.set(name, sql);
+  }
+
+  /**
+   * CALL and DO, as the first statement of a transaction, run their body in a non-atomic context: a COMMIT there ends
+   * the read-only transaction, and the one it starts next is read-write if the body turned
+   * default_transaction_read_only off just before — its writes commit before the server reports the setting (>= 14)
+   * or the guard sets it back (< 14). Inside a transaction block they are atomic (a COMMIT fails, 2D000), so a
+   * read-only session runs them between BEGIN READ ONLY and ROLLBACK, in the same round trip; a ROLLBACK also undoes
+   * every setting they changed.
+   */
+  private async prepareBlock(): Promise<void> {
+    if (this.block) return;
+    await this.conn.prepare(BEGIN_READ_ONLY, 'BEGIN READ ONLY');
+    await this.conn.prepare(ROLLBACK, 'ROLLBACK');
+    this.block = { begin: Buffer.concat([bindText(BEGIN_READ_ONLY, []), EXECUTE]), rollback: Buffer.concat([bindText(ROLLBACK, []), EXECUTE]) };
   }
 
   /** One execution of a prepared statement as one request: Bind/Execute (the read-only guard) Sync. */
   request(name: string, params: readonly unknown[]): Buffer {
-    if (!this.wrapped) return bindRequest(name, params.map(paramText), this.tail);
+    if (!this.wrapped) {
+      if (!this.inBlock.has(name)) return bindRequest(name, params.map(paramText), this.tail);
+      const request = Buffer.concat([this.block!.begin, bindText(name, params.map(paramText)), EXECUTE, this.block!.rollback, this.guard, SYNC]);
+      this.blockRequests.add(request);
+      return request;
+    }
     const bind = bindText('', params.map(paramText));
     const sql = this.prepared.get(name);
     if (sql === undefined) throw new Error(`statement ${name} was not prepared on this session`);
@@ -150,14 +197,14 @@ export class MeasureSession {
 
   async rows(request: Buffer): Promise<Array<Array<string | null>>> {
     try {
-      return await this.conn.query(request, this.statementIndex);
+      return await this.conn.query(request, this.blockRequests.has(request) ? 1 : this.statementIndex);
     } finally {
       await this.settle();
     }
   }
 
   private async settle(): Promise<void> {
-    if (this.conn.lost || this.conn.status === 0x49) return;
+    if (this.conn.lost || this.conn.status === IDLE) return;
     await this.conn.simpleQuery('ROLLBACK');
   }
 
@@ -168,4 +215,28 @@ export class MeasureSession {
   close(): Promise<void> {
     return this.conn.close();
   }
+}
+
+/**
+ * The end of every request of a read-only session that is not idle or not clean, decided before anything else can run
+ * on it. Each request is its own implicit transaction, read-only from its first statement, and ends idle. One that
+ * ends inside a transaction block was opened by the user's statement (BEGIN, START TRANSACTION, BEGIN READ WRITE):
+ * the next request would run in it — read-write after BEGIN READ WRITE, or after a SET TRANSACTION READ WRITE that a
+ * plain BEGIN still allows where no guard ran (>= 14). The session is closed rather than rolled back: closing ends
+ * the transaction on the server (a rollback) with no further round trip and no state left to trust, and a statement
+ * that opens a transaction has no place in a measured read-only statement, so it fails every time, with 25006. A CALL
+ * or DO that fails inside its BEGIN READ ONLY block leaves the block failed (E): closed too, with its own error.
+ * A request told that a prepared statement does not exist (26000) met a DISCARD ALL or DEALLOCATE run by the user's
+ * SQL, which drops the session's statements for good: it is closed, and its pool opens a whole one.
+ */
+function endOfReadOnlyRequest(status: number, error: ErrorFields | undefined): PgWireError | undefined {
+  if (error?.code === '26000') {
+    return new PgWireError({ ...error, message: `${error.message}: a statement dropped this session's prepared statements (DISCARD ALL, DEALLOCATE); stackprobe closed that session` });
+  }
+  if (status === IDLE) return undefined;
+  if (error) return new PgWireError(error);
+  return new PgWireError({
+    code: '25006', severity: 'ERROR',
+    message: 'the statement left a transaction open (BEGIN, START TRANSACTION); stackprobe runs each read-only statement in a transaction of its own and closed that session, which rolls the transaction back',
+  });
 }
