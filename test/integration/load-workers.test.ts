@@ -5,7 +5,7 @@ import type { StageFigures } from '../../src/checks/load/analyse.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { mergeRunResults } from '../../src/merge/merge-results.js';
-import type { RunResult } from '../../src/result/model.js';
+import type { GaugeMetric, RunResult, TrendMetric } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
@@ -39,6 +39,15 @@ it('runs the stages across 2 worker threads and merges their histograms', async 
   // The worker threads' per-second windows reached the main thread's series.
   const tp = c.timeSeries.find((s) => s.name === 'load_throughput')!;
   expect(tp.points.reduce((sum, [, v]) => sum + v, 0)).toBeGreaterThan(60);
+  // The client's share, sampled 20 times a second on each thread's own sessions: more samples than one thread can take
+  // in the stages' time, so both threads' figures reached the result.
+  const noop = c.metrics.find((m): m is TrendMetric => m.type === 'trend' && m.name === 'load_pg_noop_duration');
+  const stageSeconds = c.metrics.filter((m): m is GaugeMetric => m.type === 'gauge' && m.name === 'load_stage_elapsed_s').reduce((n, g) => n + g.max, 0);
+  const oneThread = 20 * stageSeconds + 2;
+  console.log(`no-op samples ${noop?.summary.count} over ${stageSeconds.toFixed(2)} s of stages (one thread at most ${oneThread.toFixed(0)}), p50 ${noop?.summary.percentiles.p50} ms`);
+  expect(noop!.summary.count).toBeGreaterThan(1.3 * oneThread);
+  expect(noop!.summary.percentiles.p50).toBeGreaterThan(0);
+  expect(noop!.meaning).toBe('duration');
 }, 60_000);
 
 it('runs segments 1/2 and 2/2 with half the rate each; merged they add up to the whole stage', async () => {

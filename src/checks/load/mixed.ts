@@ -11,7 +11,7 @@ import { errorFinding, generatorFinding, saturationFinding } from './findings.js
 import { SecondWindow, SeriesWriter } from './per-second.js';
 import { loadProfile } from './profile.js';
 import { buildScenario, type Scenario } from './scenario.js';
-import { openServices, startMonitor } from './services.js';
+import { openServices, PG_NOOP, startMonitor } from './services.js';
 import { localRunner, type StageRunner } from './stage-runner.js';
 import { REDIS_PING, type StageEnv } from './run-stage.js';
 import { startWorkerRunner } from './worker-runner.js';
@@ -51,6 +51,7 @@ export function describeMetrics(ctx: CheckContext): void {
   m.describe('load_requests', { meaning: 'count', perSecond: true });
   m.describe('load_stage_elapsed_s', { meaning: 'duration' });
   m.describe('load_stage_level', { meaning: 'state' });
+  m.describe(PG_NOOP, { meaning: 'duration', description: "a prepared SELECT 1 on the load's own PostgreSQL sessions (each worker thread's, and load.replay's), 20 times a second per pool beside the requests: the network's and the client's share of the PostgreSQL step latencies (pg_read, pg_write, custom, replay:…)" });
   m.describe(REDIS_PING, { meaning: 'duration', better: 'lower', description: 'a PING on the load\'s Redis connection every 10 ms of a stage, beside its cache steps: the network\'s and the client\'s share of load_step_duration{step:cache_get}' });
   m.describe('load_stage_throughput', { meaning: 'throughput', description: 'requests that succeeded per second of the stage' });
   m.describe('load_stage_offered_rate', { meaning: 'state', description: 'requests offered per second of the stage (drain included)' });

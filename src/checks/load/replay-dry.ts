@@ -1,5 +1,6 @@
 // load.replay: the dry pass before the load — prepares each chosen statement, types and samples its parameters,
-// classifies it (read or write) from its plan, tries it once, and says why when a statement cannot be replayed.
+// classifies it (read or write) from its plan, tries it once exactly as the timed path will run it (the measuring
+// path, replay-exec.ts), and says why when a statement cannot be replayed. Catalog work goes through node-postgres.
 import type pg from 'pg';
 import type { ReplayConfig } from '../../config/sections/load.js';
 import { whyNotReadStatement } from '../../safety/read-statement.js';
@@ -10,6 +11,7 @@ import { limitParams, paramColumns, relationNames, whyNotPlannable } from '../he
 import { canSample, drawValue, type Sampler } from './replay-params.js';
 import type { ChosenStatement } from './replay-select.js';
 import { matchesPattern } from './replay-select.js';
+import { runReplayed, type ReplayPools } from './replay-exec.js';
 import { REPLAY_COLUMN_STATS_SQL, REPLAY_EXPLAIN_SQL, REPLAY_PREPARED_TYPES_SQL, VOLATILE_FUNCTIONS_SQL } from './replay-sql.js';
 
 export interface ReplayStatement extends ChosenStatement {
@@ -36,17 +38,21 @@ const LIMIT_DEFAULT = '100';
 const MAX_USER_VALUES = 10_000;
 const INTEGER = new Set(['smallint', 'integer', 'bigint']);
 
-/** Errors of one statement after which the session is still usable (syntax/access 42, data 22, 0A, 25006, timeout). */
+/**
+ * Errors of one statement after which the replay goes on (syntax/access 42, data 22, a write's constraint 23 or
+ * conflict 40, 0A, 25006, timeout): the session is usable, or was closed and replaced (a read that turned it read-write).
+ */
 function isStatementError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && (/^(42|22|0A|25|2B|P0|XX)/.test(code) || code === '57014');
+  return typeof code === 'string' && (/^(42|22|23|40|0A|25|2B|P0|XX)/.test(code) || code === '57014');
 }
 
 function words(err: unknown): string {
   const code = (err as { code?: string }).code;
   const msg = describeError(err);
   if (code === '42P01') return `${msg}: a temporary table of the application's session, or a table not on this role's search_path`;
-  if (code === '25006') return `${msg}: it writes (refused by the READ ONLY transaction)`;
+  // The measuring session's own words when the statement turned it read-write already say what happened.
+  if (code === '25006' && !/read-write/.test(msg)) return `${msg}: it writes (refused by the READ ONLY transaction)`;
   return msg;
 }
 
@@ -102,8 +108,12 @@ async function samplersFor(client: pg.PoolClient, sql: string, types: string[], 
 
 const FUNCTION_CALL = /([A-Za-z_][\w$]*)\s*\(/g;
 
-/** Prepares, samples, classifies and tries one statement; the reason it cannot be replayed, or its samplers. */
-async function tryOne(client: pg.PoolClient, writer: pg.PoolClient | undefined, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<{ samplers: Sampler[]; write: boolean } | string> {
+/**
+ * Prepares, samples, classifies and tries one statement; the reason it cannot be replayed, or its samplers. The try
+ * runs on `trial`, sessions like the timed path's (the same Parse without parameter types, so the server infers them
+ * as PREPARE did here; the same text values; read-only or rolled back): what fails there fails here first.
+ */
+async function tryOne(client: pg.PoolClient, trial: ReplayPools, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<{ samplers: Sampler[]; write: boolean } | string> {
   // PREPARE … AS takes the text in the simple protocol: only one query or DML statement goes there.
   const plannable = whyNotPlannable(s.query);
   if (plannable) return plannable;
@@ -122,7 +132,7 @@ async function tryOne(client: pg.PoolClient, writer: pg.PoolClient | undefined, 
     const plan = (await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(explain)).rows[0]!['QUERY PLAN'][0]?.Plan;
     const write = writesIn(plan);
     if (write && !cfg.writes) return `${write}, and load.replay.writes is off`;
-    if (write && !writer) return `${write}: write replay needs load.replay.writes and disposable_database`;
+    if (write && !trial.write) return `${write}: write replay needs load.replay.writes and disposable_database`;
     if (!write) {
       const why = whyNotReadStatement(s.query);
       if (why) return `not replayed read-only: ${why}`;
@@ -130,14 +140,7 @@ async function tryOne(client: pg.PoolClient, writer: pg.PoolClient | undefined, 
     const names = [...new Set([...s.query.matchAll(FUNCTION_CALL)].map((m) => m[1]!.toLowerCase()))];
     const volatile = (await client.query<{ name: string }>(VOLATILE_FUNCTIONS_SQL, [names])).rows.map((r) => r.name);
     if (volatile.length) return `calls volatile function${volatile.length > 1 ? 's' : ''} ${volatile.join(', ')}, which may have side effects outside the transaction`;
-    if (write) {
-      await writer!.query('BEGIN');
-      try {
-        await writer!.query({ text: s.query, values });
-      } finally {
-        await writer!.query('ROLLBACK');
-      }
-    } else await client.query({ text: s.query, values });
+    await runReplayed(trial, { queryid: s.queryid, query: s.query, write: !!write }, values);
     return { samplers, write: !!write };
   } finally {
     await client.query('ROLLBACK');
@@ -146,17 +149,18 @@ async function tryOne(client: pg.PoolClient, writer: pg.PoolClient | undefined, 
 }
 
 /**
- * Every chosen statement is tried once (in a READ ONLY transaction that is rolled back; a write, when allowed, in a
- * transaction rolled back on the writable session). A statement that fails gets its reason; the rest go on.
+ * Every chosen statement is tried once on `trial` (a read-only session; a write, when allowed, in a transaction rolled
+ * back on a writable session, which `trial.write` is only on a disposable database). A statement that fails gets its
+ * reason; the rest go on.
  */
-export async function dryPass(client: pg.PoolClient, writer: pg.PoolClient | undefined, cfg: ReplayConfig, chosen: ChosenStatement[], timeoutMs: number, signal: AbortSignal): Promise<DryPass> {
+export async function dryPass(client: pg.PoolClient, trial: ReplayPools, cfg: ReplayConfig, chosen: ChosenStatement[], timeoutMs: number, signal: AbortSignal): Promise<DryPass> {
   const ready: ReplayStatement[] = [];
   const refused: NotReplayed[] = [];
   for (const s of chosen) {
     signal.throwIfAborted();
     let outcome: Awaited<ReturnType<typeof tryOne>>;
     try {
-      outcome = await tryOne(client, writer, cfg, s, timeoutMs);
+      outcome = await tryOne(client, trial, cfg, s, timeoutMs);
     } catch (err) {
       if (!isStatementError(err)) throw err;
       outcome = words(err);

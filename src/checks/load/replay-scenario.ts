@@ -1,21 +1,11 @@
 // load.replay: the replayed statements as request types, interleaved exactly by their calls (smooth weighted round
-// robin), each run alone on a read-only session (writes, when allowed, in a transaction that is rolled back).
-import type pg from 'pg';
-import { isLostSession } from '../../targets/pg/lost-session.js';
+// robin), each run alone on a read-only measuring session (writes, when allowed, in a transaction that is rolled back).
 import type { Rng } from '../../workload/prng.js';
 import type { ReplayStatement } from './replay-dry.js';
+import { runReplayed, type ReplayPools } from './replay-exec.js';
 import { drawValue } from './replay-params.js';
 import type { RequestType, Scenario } from './scenario.js';
 import type { StepTimer } from './steps.js';
-
-export interface ReplayPools {
-  /** Sessions with default_transaction_read_only = on and statement_timeout: every read runs here. */
-  read: pg.Pool;
-  /** Only with load.replay.writes on a disposable database. */
-  write?: pg.Pool;
-  /** Told of a session lost under a running statement (the pool hears only of idle ones). */
-  onLost?: (client: object, err: Error) => void;
-}
 
 /**
  * Picks in proportion to the weights with no randomness: after n picks each type has been chosen within one of
@@ -35,30 +25,13 @@ export function smoothPicker<T extends { weight: number }>(types: T[]): () => T 
   };
 }
 
-/** Only the statement is timed: the wait for a free session is in the request's latency, not the statement's. */
-async function runStatement(pools: ReplayPools, st: ReplayStatement, rng: Rng, time: StepTimer): Promise<void> {
-  const values = st.samplers.map((s) => drawValue(s, rng));
-  const pool = st.write ? pools.write! : pools.read;
-  const client = await pool.connect();
-  let failure: Error | undefined;
-  try {
-    if (st.write) {
-      await client.query('BEGIN');
-      await time(st.name, () => client.query({ text: st.query, values }));
-      await client.query('ROLLBACK');
-    } else {
-      // One statement, extended protocol, on a read-only session bounded by statement_timeout: a single round trip,
-      // like the application's own call (queryReadOnly's BEGIN/SET/ROLLBACK would triple it and bias the comparison).
-      await time(st.name, () => client.query({ text: st.query, values, queryMode: 'extended' } as pg.QueryConfig & { queryMode: 'extended' }));
-    }
-  } catch (err) {
-    failure = err as Error;
-    if (isLostSession(err)) pools.onLost?.(client, failure);
-    throw err;
-  } finally {
-    // A failed session may be mid-transaction or gone: never handed back.
-    client.release(failure ?? undefined);
-  }
+/**
+ * Only the statement's round trip is timed (its step): the wait for a free session is in the request's latency. Reads
+ * run alone on a read-only measuring session, one round trip like the application's own call; writes between BEGIN and
+ * ROLLBACK in the same round trip (replay-exec.ts).
+ */
+function runStatement(pools: ReplayPools, st: ReplayStatement, rng: Rng, time: StepTimer): Promise<void> {
+  return runReplayed(pools, st, st.samplers.map((s) => drawValue(s, rng)), time);
 }
 
 export function replayScenario(statements: ReplayStatement[], pools: ReplayPools): Scenario {

@@ -1,6 +1,5 @@
 // load.replay: the application's own read-statement mix from pg_stat_statements, weighted by calls, with parameters
 // sampled from the columns' statistics, through the load stages — and how faithful it was, and what degrades first.
-import type { Pool, PoolClient } from 'pg';
 import { stageLevel } from '../../exec/stages.js';
 import { mergeIntoRegistry } from '../../merge/registry.js';
 import { describeError, SkipCheck } from '../../util/errors.js';
@@ -11,17 +10,19 @@ import { SecondWindow, SeriesWriter } from './per-second.js';
 import { loadProfile } from './profile.js';
 import { dryPass, type ReplayStatement } from './replay-dry.js';
 import { reportReplay } from './replay-report.js';
-import { replayScenario, type ReplayPools } from './replay-scenario.js';
+import { endReplayPools, openReplayPools, type ReplayPools } from './replay-exec.js';
+import { replayScenario } from './replay-scenario.js';
 import { selectStatements, withShares } from './replay-select.js';
 import { pgssReader, serverMeans, type PgssReader, type PgssRow } from './replay-source.js';
 import { localRunner } from './stage-runner.js';
 import type { StageEnv } from './run-stage.js';
-import { LOAD_APP_NAME, loadPools } from './services.js';
+import { LOAD_APP_NAME, NOOP_EVERY_MS, PG_NOOP } from './services.js';
+import type { PgWireError } from '../../targets/pg/wire/errors.js';
 
 function describeReplayMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;
   describeMetrics(ctx);
-  m.describe('load_sessions_lost', { meaning: 'count', better: 'lower', description: 'replay sessions closed by the server or the network during the load' });
+  m.describe('load_sessions_lost', { meaning: 'count', better: 'lower', description: 'replay sessions closed by the server or the network during the load, or by stackprobe when a statement turned its session read-write' });
   m.describe('replay_statements', { meaning: 'state', description: 'statements replayed' });
   m.describe('replay_not_replayable', { meaning: 'count', description: 'chosen statements the dry pass could not replay (each listed with the reason)' });
   m.describe('replay_coverage', { meaning: 'share', better: 'higher', description: 'share of all the database\'s calls that the replayed statements stand for' });
@@ -46,41 +47,44 @@ async function choose(ctx: CheckContext, pgss: PgssReader): Promise<{ chosen: Re
 
 /**
  * A replay session the server or the network closes fails the check with the reason (load_sessions_lost, recorded
- * at zero from the start): a pool silently reconnecting would otherwise hide it among thousands of good requests.
+ * at zero from the start): a pool silently reconnecting would otherwise hide it among thousands of good requests. A
+ * session stackprobe closed because a statement turned it read-write is counted too, and said so.
  */
-function watchSessions(ctx: CheckContext, pool: Pool): (client: object, err: Error) => void {
+function watchSessions(ctx: CheckContext): (err: PgWireError) => void {
   const lost = ctx.metrics.counter('load_sessions_lost');
-  const seen = new WeakSet<object>();
-  let reported = false;
-  const onLost = (client: object, err: Error) => {
-    if (ctx.signal.aborted || seen.has(client)) return;
-    seen.add(client);
+  // The pool (at release) and the connection (as it happens) may both tell of one loss: the error is the same object.
+  const seen = new WeakSet<PgWireError>();
+  const reported = new Set<string>();
+  return (err) => {
+    if (ctx.signal.aborted || seen.has(err)) return;
+    seen.add(err);
     lost.add();
-    if (reported) return;
-    reported = true;
-    ctx.finding({
+    const escaped = err.code === '25006';
+    if (reported.has(escaped ? 'escaped' : 'lost')) return;
+    reported.add(escaped ? 'escaped' : 'lost');
+    ctx.finding(escaped ? {
+      severity: 'error', subject: 'read-only', title: `a replayed statement turned its read-only session read-write; stackprobe closed that session: ${redactText(describeError(err))}`,
+      detail: 'The statement failed and its session was closed before anything else ran on it; the load went on with new sessions.',
+      recommendation: 'A function the statement calls changes default_transaction_read_only (set_config): leave the statement out with load.replay.exclude, and look at that function.',
+    } : {
       severity: 'error', subject: 'connection', title: `a replay session was lost: ${redactText(describeError(err))}`,
       detail: 'Requests in flight on it failed; the pool opened new sessions and the load went on, so the stage figures around that moment include the loss.',
       recommendation: 'Look for pg_terminate_backend, idle_session_timeout, a restart or failover, or a proxy between this host and PostgreSQL.',
     });
   };
-  pool.on('error', (err, client) => onLost(client, err));
-  pool.on('connect', (client) => client.on('error', (err: Error) => onLost(client, err)));
-  return onLost;
 }
 
+/** The timed path's sessions (measuring path), and the no-op round trip sampled on them beside the statements. */
 function openPools(ctx: CheckContext, ready: ReplayStatement[]): ReplayPools {
   const load = ctx.config.load;
   ctx.metrics.counter('load_sessions_lost');
-  const pools: ReplayPools = { read: ctx.targets.pg!.createPool({ max: load.pool_size, applicationName: `${LOAD_APP_NAME}-replay`, statementTimeoutMs: load.request_timeout_ms, readOnly: true }) };
-  pools.onLost = watchSessions(ctx, pools.read);
-  ctx.defer(() => pools.read.end());
-  if (ready.some((s) => s.write)) {
-    const write = ctx.targets.pg!.createPool({ max: load.pool_size, applicationName: `${LOAD_APP_NAME}-replay-writes`, statementTimeoutMs: load.request_timeout_ms });
-    watchSessions(ctx, write);
-    ctx.defer(() => write.end());
-    pools.write = write;
-  }
+  const pools = openReplayPools(ctx.targets.pg!, {
+    applicationName: `${LOAD_APP_NAME}-replay`, max: load.pool_size, statementTimeoutMs: load.request_timeout_ms,
+    acquireTimeoutMs: ctx.config.timeouts.connect_ms, writes: ready.some((s) => s.write), onLost: watchSessions(ctx),
+  });
+  ctx.defer(() => endReplayPools(pools));
+  const noop = ctx.metrics.trend(PG_NOOP);
+  pools.read.sampleNoop(NOOP_EVERY_MS, (ms) => noop.record(ms));
   return pools;
 }
 
@@ -113,29 +117,29 @@ export const replayLoadCheck: Check = {
     if (!cfg) throw new SkipCheck('load.replay is not configured (set load.replay, e.g. { "top": 20 }, to replay your statement mix)');
     describeReplayMetrics(ctx);
     const load = ctx.config.load;
+    // Catalogs and pg_stat_statements through node-postgres (never timed); each statement's try on measuring sessions.
     const dryPool = ctx.targets.pg!.createPool({ max: 1, applicationName: `${LOAD_APP_NAME}-replay-dry`, readOnly: true, statementTimeoutMs: load.request_timeout_ms });
     ctx.defer(() => dryPool.end());
     const pgss = await pgssReader(dryPool);
     const { chosen } = await choose(ctx, pgss);
     ctx.progress(`dry pass over ${chosen.chosen.length} statements`);
-    let writer: PoolClient | undefined;
+    const trial = openReplayPools(ctx.targets.pg!, {
+      applicationName: `${LOAD_APP_NAME}-replay-dry`, max: 1, statementTimeoutMs: load.request_timeout_ms,
+      acquireTimeoutMs: ctx.config.timeouts.connect_ms, writes: !!(cfg.writes && cfg.disposable_database && !ctx.readOnly),
+    });
+    ctx.defer(() => endReplayPools(trial));
     const client = await dryPool.connect();
     let dry;
     let failed: Error | undefined;
     try {
-      if (cfg.writes && cfg.disposable_database && !ctx.readOnly) {
-        const writePool = ctx.targets.pg!.createPool({ max: 1, applicationName: `${LOAD_APP_NAME}-replay-dry-writes`, statementTimeoutMs: load.request_timeout_ms });
-        ctx.defer(() => writePool.end());
-        writer = await writePool.connect();
-      }
-      dry = await dryPass(client, writer, cfg, chosen.chosen, load.request_timeout_ms, ctx.signal);
+      dry = await dryPass(client, trial, cfg, chosen.chosen, load.request_timeout_ms, ctx.signal);
     } catch (err) {
       failed = err as Error;
       throw err;
     } finally {
       // A session that failed may be mid-transaction or gone: never handed back.
       client.release(failed);
-      writer?.release(failed);
+      await endReplayPools(trial);
     }
     ctx.metrics.counter('replay_not_replayable', {}).add(dry.refused.length);
     if (dry.ready.length === 0) throw new Error(`none of the ${chosen.chosen.length} chosen statements can be replayed: ${dry.refused.map((r) => r.reason).join(' | ')}`);
@@ -147,8 +151,8 @@ export const replayLoadCheck: Check = {
 
     const pools = openPools(ctx, ready);
     const env: StageEnv = {
-      // Replay steps run on their own pools and never use these sessions (opened on demand: none is) nor the workload's plan.
-      services: { ...loadPools(ctx.targets.pg!, load, { main: 1, read: 0 }, `${LOAD_APP_NAME}-replay`, ctx.config.timeouts.connect_ms), statementTimeoutMs: load.request_timeout_ms, plan: undefined as never },
+      // Replay steps run on their own pools (the scenario holds them) and never read the workload's plan.
+      services: { pool: pools.read, statementTimeoutMs: load.request_timeout_ms, plan: undefined as never },
       scenario: replayScenario(ready, pools), seed: ctx.config.workload.seed, share: profile.segment,
       executor: load.executor, maxVus: load.max_vus, thinkTimeMs: load.think_time_ms, requestTimeoutMs: load.request_timeout_ms,
     };

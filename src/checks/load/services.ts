@@ -22,6 +22,11 @@ import { ReconnectingWire } from '../../targets/redis/wire/reconnecting.js';
 /** The load's task queue: its own setting, else the tasks category's (where the user's worker listens). */
 export const taskQueue = (config: Config): string => config.load.task_queue ?? config.tasks.queue;
 
+/** A prepared SELECT 1 on the load's own PostgreSQL sessions beside the requests (described in mixed.ts). */
+export const PG_NOOP = 'load_pg_noop_duration';
+/** 20 no-op round trips a second per pool: enough for percentiles over a stage, a small share of a session's time. */
+export const NOOP_EVERY_MS = 50;
+
 /** Sessions of the load carry this application_name (and a suffix per worker), so they can be found in pg_stat_activity. */
 export const LOAD_APP_NAME = 'stackprobe-load';
 
@@ -56,10 +61,10 @@ export function openServices(ctx: CheckContext, workload: Workload, poolSize: nu
   ctx.defer(() => pools.pool.end());
   const { segment } = workload.membership;
   const services: StepServices = { ...pools, plan: workload.plan, statementTimeoutMs: load.request_timeout_ms, writeAccounts: segmentAccounts(workload.plan.accounts.length, segment.index, segment.count) };
-  // The client's own share beside every PostgreSQL step latency (this thread's sessions; worker threads do not sample).
-  ctx.metrics.describe('load_pg_noop_duration', { meaning: 'duration', description: "a prepared SELECT 1 on the load's own PostgreSQL sessions, 20 times a second beside the requests: the network's and the client's share of the pg_read/pg_write step latencies" });
-  const noop = ctx.metrics.trend('load_pg_noop_duration');
-  pools.pool.sampleNoop(50, (ms) => noop.record(ms));
+  // The client's own share beside every PostgreSQL step latency, on the sessions that carry them (worker threads sample
+  // their own sessions and send the figure back with each stage's metrics, worker.ts).
+  const noop = ctx.metrics.trend(PG_NOOP);
+  pools.pool.sampleNoop(NOOP_EVERY_MS, (ms) => noop.record(ms));
   if (pools.readPool) ctx.defer(() => pools.readPool!.end());
   const redisTarget = ctx.targets.redis;
   if (redisTarget) {

@@ -12,7 +12,7 @@ import { StageRecorder } from './record.js';
 import { runStageHere, type StageEnv } from './run-stage.js';
 import { buildScenario } from './scenario.js';
 import { TaskTidy, type StepServices } from './steps.js';
-import { loadPools, splitPool, taskQueue } from './services.js';
+import { loadPools, NOOP_EVERY_MS, PG_NOOP, splitPool, taskQueue } from './services.js';
 import type { WorkerData } from './worker-protocol.js';
 import { segmentAccounts } from '../../workload/plan.js';
 
@@ -26,12 +26,16 @@ let closeCelery: (() => Promise<void>) | undefined;
 /** Redis connection losses not yet handed to a stage's metrics, and the last error seen. */
 const redisLost = { count: 0, reason: undefined as string | undefined };
 let closing = false;
+/** The running stage's registry: the no-op samples of this thread's sessions go there, and back with its metrics. */
+let noopInto: StageRecorder['registry'] | undefined;
 
 async function open(): Promise<StageEnv> {
   const load = data.config.load;
   const sizes = splitPool(load, data.pg.poolSize);
   // A session lost while idle or in use fails its request and is dropped from the pool, never the thread.
   const pools = loadPools(data.pg, load, sizes, data.pg.applicationName, data.pg.timeouts.connectMs);
+  // The client's share on this thread's own sessions, beside the requests they carry (between stages nothing is kept).
+  pools.pool.sampleNoop(NOOP_EVERY_MS, (ms) => noopInto?.trend(PG_NOOP).record(ms));
   services = { ...pools, plan: data.plan, statementTimeoutMs: load.request_timeout_ms, writeAccounts: segmentAccounts(data.plan.accounts.length, data.segment.index, data.segment.count) };
   if (data.redis) {
     // Commands reject with their own errors; a connection the server or the network closes is counted and reported.
@@ -70,9 +74,11 @@ async function runStage(env: StageEnv, n: number, stage: Stage) {
   abort = new AbortController();
   const rec = new StageRecorder(n, window);
   const timer = setInterval(postWindow, 250);
+  noopInto = rec.registry;
   try {
     await runStageHere(env, shareOfStage(stage, env.share.index, env.share.count), rec, abort.signal);
   } finally {
+    noopInto = undefined;
     clearInterval(timer);
     postWindow();
   }
