@@ -134,7 +134,7 @@ describe('replay on the measuring path', () => {
 
   it('closes a read session a statement left in a transaction (BEGIN READ WRITE)', async () => {
     const p = open();
-    await expect(runReplayed(p, read('BEGIN READ WRITE'), [])).rejects.toMatchObject({ code: '25001' });
+    await expect(runReplayed(p, read('BEGIN READ WRITE'), [])).rejects.toMatchObject({ code: '25006' });
     await waitFor(async () => (await sessions()).length === 0, 5000, 'the session to be closed');
     await expect(runReplayed(p, read('SELECT nextval($1)'), ['escaped'])).rejects.toMatchObject({ code: '25006' });
     expect((await db.sql<{ is_called: boolean }>('SELECT is_called FROM escaped'))[0]!.is_called).toBe(false);

@@ -105,24 +105,15 @@ export async function runReplayed(pools: ReplayPools, st: Replayable, values: re
         } catch (err) {
           return time(step, () => Promise.reject(err as Error));
         }
-        await (st.write ? runWrite(s, st, values, step, time) : time(step, () => s.run(s.request(preparedName(st), values)).finally(() => closeIfOpen(s))));
+        // A read that leaves a transaction open (BEGIN READ WRITE) fails with 25006 and its read-only session is
+        // closed before anything else runs on it (MeasureSession's read-only policy).
+        await (st.write ? runWrite(s, st, values, step, time) : time(step, () => s.run(s.request(preparedName(st), values))));
       });
     } catch (err) {
       if (!(err instanceof StaleSession)) throw err;
       if (stale >= MAX_STALE) throw err.lost;
     }
   }
-}
-
-/**
- * A read runs in its own implicit transaction, which the Sync ends. One that leaves a transaction open (BEGIN READ
- * WRITE: the selection and the dry pass never let it through) would run the session's next statements read-write: the
- * session is closed instead, and the request fails with the reason.
- */
-async function closeIfOpen(s: MeasureSession): Promise<void> {
-  if (s.lost || s.conn.status === IDLE) return;
-  await s.close();
-  throw new PgWireError({ code: '25001', severity: 'ERROR', message: 'the statement left a transaction open on its read-only session; stackprobe closed that session' });
 }
 
 async function prepare(s: MeasureSession, st: Replayable): Promise<void> {
