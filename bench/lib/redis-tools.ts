@@ -39,8 +39,14 @@ export function parseRedisBenchmarkCsv(out: string, test: string): { rps: number
   return { rps: cols[1] ?? Number.NaN, p50Ms: cols[4] ?? Number.NaN };
 }
 
-export function redisBenchmarkTool(binary: string, port: number, o: { test: 'SET' | 'GET'; clients: number; pipeline: number; requests: number; name?: string }): Tool & { command: string; sides: Sides } {
-  const args = ['-p', String(port), '-t', o.test.toLowerCase(), '-c', String(o.clients), '-n', String(o.requests), '-r', String(KEY_SPACE), '-P', String(o.pipeline), '--csv'];
+/**
+ * redis-benchmark with `-t get|set`, or with `command`: the words of one command of its own (`__rand_int__` stands for
+ * a key number within -r), so it sends exactly what a check sends, e.g. SET with the check's TTL.
+ */
+export function redisBenchmarkTool(binary: string, port: number, o: { test: 'SET' | 'GET'; clients: number; pipeline: number; requests: number; name?: string; command?: string[] }): Tool & { command: string; sides: Sides } {
+  const common = ['-p', String(port), '-c', String(o.clients), '-n', String(o.requests), '-r', String(KEY_SPACE), '-P', String(o.pipeline), '--csv'];
+  const args = o.command ? [...common, ...o.command] : ['-p', String(port), '-t', o.test.toLowerCase(), ...common.slice(2)];
+  const csvTest = o.command ? o.command.join(' ') : o.test;
   const sides = newSides();
   return {
     name: o.name ?? 'redis-benchmark',
@@ -49,7 +55,7 @@ export function redisBenchmarkTool(binary: string, port: number, o: { test: 'SET
     async run(): Promise<Measurement> {
       sides.load1.push(os.loadavg()[0]!);
       const r = await runTool(binary, args);
-      const { rps, p50Ms } = parseRedisBenchmarkCsv(r.stdout, o.test);
+      const { rps, p50Ms } = parseRedisBenchmarkCsv(r.stdout, csvTest);
       if (r.code !== 0 || !Number.isFinite(rps)) throw new Error(`redis-benchmark failed (exit ${r.code}): ${r.stderr.trim().slice(-200)}`);
       sides.p50Ms.push(p50Ms);
       return { ops: o.requests, seconds: o.requests / rps, cpuSeconds: r.cpuSeconds };

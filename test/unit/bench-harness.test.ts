@@ -69,6 +69,9 @@ describe('bench parsers', () => {
     const csv = '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"\n"GET","105401.84","0.253","0.056","0.047","0.399","0.519","1.151"\n';
     expect(parseRedisBenchmarkCsv(csv, 'GET')).toEqual({ rps: 105401.84, p50Ms: 0.047 });
     expect(parseRedisBenchmarkCsv('', 'SET').rps).toBeNaN();
+    // A command of its own (SET with a TTL) is named by its words in the CSV.
+    const own = '"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms"\n"SET key:__rand_int__ abc EX 300","201612.91","3.677","0.672","3.415"\n';
+    expect(parseRedisBenchmarkCsv(own, 'SET key:__rand_int__ abc EX 300')).toEqual({ rps: 201612.91, p50Ms: 3.415 });
   });
 
   it('builds pgbench arguments with the password kept out of them', () => {

@@ -132,7 +132,14 @@ export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q
     }
     let request = requests[vu];
     if (!request) {
-      request = session.request(q.statement, q.params(rngs[vu]!));
+      try {
+        request = session.request(q.statement, q.params(rngs[vu]!));
+      } catch (err) {
+        // Parameters that cannot be encoded fail the same way every time: the query stops with the reason.
+        failed(err);
+        stop.abort();
+        return done();
+      }
       if (q.fixedParams) requests[vu] = request;
     }
     session.send(request, (_, error) => {
