@@ -1,6 +1,6 @@
 // A closed loop of VUs whose iterations report their end through a callback instead of a promise: the measuring
-// path's own loop. A promise per iteration (runClosedLoop) costs about a fifth of the throughput a one-row query can
-// reach on 2 cores (bench figure 1, executor rows against the lean loop); here an iteration is a function call.
+// path's own loop, where an iteration is a function call. With it (and a rarer no-op) the queries check's one-row
+// SELECT went from about 0.64× to 0.8× pgbench's rate on 2 cores (bench/README.md, "Before and after").
 // Iterations are bounded by whoever runs them (a wire connection's watchdog cancels, then drops, a late request), so
 // there is no sweep for stuck iterations: the loop ends once every VU has finished the iteration it had started.
 

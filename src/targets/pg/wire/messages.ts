@@ -61,7 +61,7 @@ export function bindText(name: string, params: ReadonlyArray<string | null>): Bu
 
 /**
  * bindText's Bind followed by `tail` (Execute … Sync), written into one Buffer: the hot path's request, with no
- * intermediate Buffer per parameter or per message (encoding a request this way halved its cost, bench figure 1).
+ * intermediate Buffer per parameter or per message.
  */
 export function bindRequest(name: string, params: ReadonlyArray<string | null>, tail: Buffer): Buffer {
   const nameBytes = Buffer.byteLength(name, 'utf8');

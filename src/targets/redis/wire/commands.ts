@@ -82,8 +82,8 @@ function writeDigits(buf: Buffer, at: number, n: number, digits: number): number
 /**
  * A pipeline of SETs (one value, one TTL) to keys `prefix` + number, written byte by byte into one Buffer that is
  * reused for every pipeline of its owner: no key string, no command string, no UTF-8 encoding per SET. Building the
- * commands as strings cost about 1.2 µs of client CPU per SET at 16 per pipeline, near twice redis-benchmark's whole
- * cost per SET, and on a shared 2-core machine that CPU is the server's (bench figure 2).
+ * commands as strings cost 1.1–1.5 µs of client CPU per SET at 16 per pipeline, and on a shared 2-core machine that
+ * CPU is the server's (bench/README.md, figure 2).
  * One owner (a VU) at a time: the Buffer is rewritten only after the previous pipeline's replies are in, when the server
  * has read every byte of it.
  */
