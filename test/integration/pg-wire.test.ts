@@ -11,7 +11,9 @@ import { preparePassword } from '../../src/targets/pg/wire/auth.js';
 import { WireConnection } from '../../src/targets/pg/wire/connection.js';
 import { queryMessage } from '../../src/targets/pg/wire/messages.js';
 import { wireOptions } from '../../src/targets/pg/wire/options.js';
+import { SessionPool } from '../../src/targets/pg/wire/pool.js';
 import { MeasureSession, type SessionOptions } from '../../src/targets/pg/wire/session.js';
+import { waitFor } from '../../src/exec/timeout.js';
 import { startPrivateServer, type PrivateServer } from '../helpers/health-server.js';
 import { startPgBouncer } from '../helpers/pgbouncer.js';
 
@@ -171,6 +173,24 @@ describe('statements', () => {
     expect(isLostSession(err)).toBe(true);
     await expect(s.run(s.noopRequest())).rejects.toMatchObject({ code: '57P01' });
     await s.close();
+  });
+
+  it('a pool never hands out a session terminated while idle: it is told of it and the request runs on a new one', async () => {
+    const lost: string[] = [];
+    const pool = new SessionPool({ url: url('postgres'), timeouts: { connectMs: 5000 } }, { ...opts, max: 2, acquireTimeoutMs: 5000 });
+    pool.onLost = (err) => lost.push(err.code);
+    try {
+      let first: MeasureSession | undefined;
+      await pool.use((s) => ((first = s), s.run(s.noopRequest())));
+      await server.sql('SELECT pg_terminate_backend($1)', [first!.conn.pid]);
+      await waitFor(() => first!.lost !== undefined, 5000, 'the idle session to see its end');
+      let second: MeasureSession | undefined;
+      await expect(pool.use((s) => ((second = s), s.run(s.noopRequest())))).resolves.toBe(1);
+      expect(second).not.toBe(first);
+      expect(lost).toEqual(['57P01']);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('a stopped backend (SIGSTOP) is given up within the bound: cancel, then a lost-session error', async () => {

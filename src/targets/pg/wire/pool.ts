@@ -30,7 +30,7 @@ export class SessionPool {
   /** Runs `fn` on a session of the pool; the session goes back when it is done, or is dropped when it was lost. */
   use<T>(fn: (s: MeasureSession) => Promise<T>): Promise<T> {
     // An idle session is taken without an await: a request costs one promise less than an async acquire would.
-    const idle = !this.ended ? this.idle.pop() : undefined;
+    const idle = !this.ended ? this.takeIdle() : undefined;
     if (idle) return this.runOn(idle, fn);
     return this.acquire().then((s) => this.runOn(s, fn));
   }
@@ -54,7 +54,7 @@ export class SessionPool {
 
   private acquire(): Promise<MeasureSession> {
     if (this.ended) return Promise.reject(new Error('the session pool was closed'));
-    const s = this.idle.pop();
+    const s = this.takeIdle();
     if (s) return Promise.resolve(s);
     if (this.total < this.opts.max) return this.open();
     return new Promise((resolve, reject) => {
@@ -67,6 +67,19 @@ export class SessionPool {
       };
       this.waiters.push(waiter);
     });
+  }
+
+  /**
+   * An idle session the server closed while it waited (pg_terminate_backend, idle_session_timeout, a restart) is
+   * dropped and told of, never handed out: a request must not fail for a loss that happened before it was made.
+   */
+  private takeIdle(): MeasureSession | undefined {
+    for (let s = this.idle.pop(); s; s = this.idle.pop()) {
+      if (!s.lost) return s;
+      this.total--;
+      if (s.lost.code !== 'ECLOSED') this.onLost?.(s.lost);
+    }
+    return undefined;
   }
 
   private async open(): Promise<MeasureSession> {
