@@ -107,7 +107,16 @@ describe('crash cleanup', () => {
     const first = startCli(['run', '--only', 'cache.latency', '--output', path.join(dir, 'killed')], { env });
     let ownDir: string | undefined;
     await waitFor(() => (ownDir = ownedDir(first.child.pid!)) !== undefined, 60_000, 'the run to start its private redis-server');
-    const serverPid = Number(readFileSync(path.join(ownDir!, 'redis.pid'), 'utf8'));
+    // The directory exists before the server has written its pid file: wait for a pid, not for the file.
+    let serverPid = 0;
+    await waitFor(() => {
+      try {
+        serverPid = Number(readFileSync(path.join(ownDir!, 'redis.pid'), 'utf8'));
+      } catch {
+        serverPid = 0;
+      }
+      return serverPid > 0;
+    }, 10_000, 'the private redis-server to write its pid');
     await waitFor(() => readFileSync(`/proc/${serverPid}/cmdline`, 'utf8').includes(ownDir!), 10_000, 'the server to name its directory');
     first.child.kill('SIGKILL');
     await first.done;
