@@ -34,6 +34,10 @@ beforeAll(async () => {
     database_url: server.url(DB),
     // As --read-only: the replay of reads runs there, and must write nothing.
     read_only: true,
+    // The top stage is there to overload the server (that is how the planted scan shows first); how many of its
+    // arrivals find every session busy and are dropped depends on the host's speed (3 % to 12 % seen on 2 cores). The
+    // status must still catch a statement that always fails and a lost session, which have thresholds of their own.
+    thresholds: { load_success_rate: 0.5 },
     load: {
       // Sessions enough that the server's CPU, not the pool, is where requests queue: the statement's own time shows it.
       executor: 'arrival-rate', pool_size: 32, max_vus: 200,
