@@ -1,28 +1,43 @@
-// Runs the built CLI (dist/cli/main.js) as a child process, sampling its RSS once a second, and reads its run.json.
+// Runs the built CLI (dist/cli/main.js) as a child process, sampling its RSS once a second (and, when asked, its memory
+// still reachable after a full GC), and reads its run.json.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { rssMb } from './proc.js';
 
 export const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
+const HEAP_PROBE = resolve(import.meta.dirname, 'heap-probe.mjs');
 
 export interface CliRun {
   code: number | null;
   wallMs: number;
   /** [seconds since spawn, RSS MB] once a second. */
   rss: Array<[number, number]>;
+  /** With `heap`: [seconds since the child started, MB reachable after a full GC (V8 heap used + external)]. */
+  heap: Array<[number, number]>;
   runJson: { checks?: Array<{ id: string; status: string; metrics: Array<{ type: string; summary?: { count: number } }> }> } | undefined;
   stderrTail: string;
 }
 
-export async function runCli(args: string[], env: NodeJS.ProcessEnv, config?: unknown, timeoutMs = 20 * 60_000): Promise<CliRun> {
+export interface CliRunOptions {
+  config?: unknown;
+  timeoutMs?: number;
+  /** Preload bench/lib/heap-probe.mjs: a full GC every few seconds and what survives it (it costs the run a little CPU). */
+  heap?: boolean;
+}
+
+export async function runCli(args: string[], env: NodeJS.ProcessEnv, opts: CliRunOptions = {}): Promise<CliRun> {
+  const { config, timeoutMs = 20 * 60_000 } = opts;
   const dir = mkdtempSync(join(tmpdir(), 'stackprobe-bench-'));
   try {
     const extra = config === undefined ? [] : ['--config', join(dir, 'config.json')];
     if (config !== undefined) writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    const heapFile = join(dir, 'heap.txt');
+    const node = opts.heap ? ['--expose-gc', '--import', HEAP_PROBE] : [];
+    const childEnv = opts.heap ? { ...env, STACKPROBE_BENCH_HEAP_FILE: heapFile } : env;
     const t0 = performance.now();
-    const child = spawn(process.execPath, [CLI, 'run', ...args, ...extra, '--output', join(dir, 'out'), '--format', 'json', '--no-color'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...node, CLI, 'run', ...args, ...extra, '--output', join(dir, 'out'), '--format', 'json', '--no-color'], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     const rss: Array<[number, number]> = [];
@@ -44,10 +59,19 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv, config?: un
     } catch (err) {
       void err; // no run.json: the caller reports the exit code and stderr
     }
-    return { code, wallMs: performance.now() - t0, rss, runJson, stderrTail: stderr.trim().split('\n').slice(-3).join(' | ') };
+    const heap = existsSync(heapFile) ? readHeapSamples(readFileSync(heapFile, 'utf8')) : [];
+    return { code, wallMs: performance.now() - t0, rss, heap, runJson, stderrTail: stderr.trim().split('\n').slice(-3).join(' | ') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** heap-probe.mjs's lines: seconds, heapUsed, external, arrayBuffers (bytes; external includes arrayBuffers). */
+function readHeapSamples(text: string): Array<[number, number]> {
+  return text.trim().split('\n').filter(Boolean).map((line) => {
+    const [t, used, external] = line.split(' ').map(Number) as [number, number, number];
+    return [t, (used + external) / 2 ** 20];
+  });
 }
 
 /** The RSS sample nearest to `atS` seconds. */

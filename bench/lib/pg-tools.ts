@@ -7,7 +7,7 @@ import { queriesChecks } from '../../src/checks/queries/index.js';
 import { validateConfig } from '../../src/config/load.js';
 import { Recorder } from '../../src/exec/recorder.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
-import type { TrendMetric } from '../../src/result/model.js';
+import type { RunResult, TrendMetric } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
 import { WireConnection } from '../../src/targets/pg/wire/connection.js';
 import { wireOptions } from '../../src/targets/pg/wire/options.js';
@@ -149,6 +149,23 @@ export function pgbenchFixedTool(pgbench: string, url: string, clients: number, 
 }
 
 /**
+ * A check's own figures as a bench measurement: operations from its latency trend, seconds from its throughput gauge
+ * (so both come from the check's timed window, not its setup), errors from an error rate or the misses of a success
+ * rate. A check that recorded nothing counts one error, so a broken run never passes for a fast one.
+ */
+function checkFigures(result: RunResult, id: string, names: { trend: string; throughput: string; errors?: string; success?: string }): { ops: number; seconds: number; errors: number; firstError?: string } {
+  const check = result.checks.find((c) => c.id === id);
+  const metric = (type: string, name: string | undefined) => check?.metrics.find((m) => m.type === type && m.name === name);
+  const trend = metric('trend', names.trend) as TrendMetric | undefined;
+  const tput = metric('gauge', names.throughput) as { value?: number } | undefined;
+  const errorRate = metric('rate', names.errors) as { hits?: number } | undefined;
+  const success = metric('rate', names.success) as { hits?: number; total?: number } | undefined;
+  const ops = trend?.summary.count ?? 0;
+  const errors = names.errors ? (errorRate?.hits ?? 1) : success?.total !== undefined ? success.total - (success.hits ?? 0) : 1;
+  return { ops, seconds: ops / (tput?.value ?? Number.NaN), errors, firstError: check?.reason ?? check?.status };
+}
+
+/**
  * The product path as a user runs it: the queries.custom check through the library's runner (config, target, read-only
  * measuring sessions, the check's own executor and recorder), the statement in config.queries.custom with a fixed
  * parameter. Throughput is the check's own query_throughput; CPU is the whole run's, setup and EXPLAIN included.
@@ -162,12 +179,7 @@ export function queriesCustomTool(url: string, clients: number, seconds: number)
         queries: { concurrency: clients, duration_s: seconds, explain_slowest: 0, custom: [{ name: 'lookup', sql: STATEMENT, params: [FIXED_KEY] }] },
       });
       const result = await run({ config, checks: queriesChecks, signal: new AbortController().signal, log: silentLogger() });
-      const check = result.checks.find((c) => c.id === 'queries.custom');
-      const trend = check?.metrics.find((m): m is TrendMetric => m.type === 'trend' && m.name === 'query_duration');
-      const tput = check?.metrics.find((m) => m.type === 'gauge' && m.name === 'query_throughput') as { value?: number } | undefined;
-      const ops = trend?.summary.count ?? 0;
-      const errors = check?.metrics.find((m) => m.type === 'rate' && m.name === 'query_errors') as { hits?: number } | undefined;
-      return { ops, seconds: ops / (tput?.value ?? Number.NaN), errors: errors?.hits ?? 1, firstError: check?.reason ?? check?.status };
+      return checkFigures(result, 'queries.custom', { trend: 'query_duration', throughput: 'query_throughput', errors: 'query_errors' });
     }),
   };
 }
@@ -191,13 +203,7 @@ export function loadCustomTool(url: string, clients: number, seconds: number): T
         },
       });
       const result = await run({ config, checks: loadChecks, signal: new AbortController().signal, log: silentLogger() });
-      const check = result.checks.find((c) => c.id === 'load.mixed');
-      const trend = check?.metrics.find((m): m is TrendMetric => m.type === 'trend' && m.name === 'load_request_duration');
-      const tput = check?.metrics.find((m) => m.type === 'gauge' && m.name === 'load_stage_throughput') as { value?: number } | undefined;
-      const ops = trend?.summary.count ?? 0;
-      const success = check?.metrics.find((m) => m.type === 'rate' && m.name === 'load_success') as { hits?: number; total?: number } | undefined;
-      const errors = success?.total !== undefined ? success.total - (success.hits ?? 0) : 1;
-      return { ops, seconds: ops / (tput?.value ?? Number.NaN), errors, firstError: check?.reason ?? check?.status };
+      return checkFigures(result, 'load.mixed', { trend: 'load_request_duration', throughput: 'load_stage_throughput', success: 'load_success' });
     }),
   };
 }

@@ -1,5 +1,6 @@
 // The pool category against the real local PostgreSQL: a whole run, read-only, a held idle transaction, a connection limit.
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolChecks } from '../../src/checks/pool/index.js';
@@ -58,10 +59,19 @@ describe('pool checks against PostgreSQL', () => {
     const sizing = check(result, 'pool.sizing');
     expect(['pass', 'warn']).toContain(sizing.status);
     const perSize = sizing.info.per_size as Array<{ size: number; rps: number }>;
-    expect(perSize.map((p) => p.size)).toEqual([1, 2, 4, 8, 10, 16, 32]);
+    // Quick mode on a local server: powers of two up to max_size 32, the configured 10, and nothing above 8 per core
+    // (the configured size when larger); --full would try them all.
+    const cap = Math.max(8 * os.availableParallelism(), 10);
+    expect(perSize.map((p) => p.size)).toEqual([1, 2, 4, 8, 10, 16, 32].filter((n) => n <= cap));
+    expect(sizing.info.sweep).toMatchObject({ quick_size_cap: cap });
     const chosen = metric(sizing, 'recommended_pool_size');
-    expect(chosen?.type === 'gauge' && chosen.value).toBeGreaterThanOrEqual(2);
-    expect(sizing.findings[0]!.title).toMatch(/^(No size is measurably better than \d+|Pool size \d+ is measurably better than \d+)/);
+    // A measured size, and the one the finding names: the configured 10 when no size beats it beyond the noise. On 2
+    // shared cores size 1 or 2 can truly win this short mix (seen 2,287 against 1,686 req/s), so no floor is asserted.
+    const title = sizing.findings[0]!.title;
+    expect(title).toMatch(/^(No size is measurably better than \d+|Pool size \d+ is measurably better than \d+)/);
+    const named = Number(/^(?:No size is measurably better than|Pool size) (\d+)/.exec(title)![1]);
+    expect(chosen?.type === 'gauge' && chosen.value, title).toBe(named);
+    expect(perSize.map((p) => p.size)).toContain(named);
 
     // Every pool check names its headline and declares what its figures mean (the sweep's deliberately bad sizes are not
     // the application's response time, so they are a `duration`, never merged into the run's latency).

@@ -78,6 +78,61 @@ describe('closed loop', () => {
     expect(res.interrupted).toBe(true);
     expect(res.elapsedMs).toBeLessThan(1000);
   });
+
+  it('an abort ends a think-time pause at once', async () => {
+    const ac = new AbortController();
+    const res = runClosedLoop({ vus: 2, durationMs: 60_000, thinkTimeMs: 30_000, fn: () => sleep(1), recorder: recorder(), signal: ac.signal, timeoutMs: 1000 });
+    setTimeout(() => ac.abort(), 50);
+    const r = await res;
+    expect(r.succeeded).toBe(2);
+    expect(r.elapsedMs).toBeLessThan(1000);
+  });
+
+  describe('with a callback step', () => {
+    it('counts successes, failures and timeouts as the promise form does; a second done is ignored', async () => {
+      const reg = new MetricRegistry();
+      const rec = recorder(reg);
+      const res = await runClosedLoop({
+        vus: 1, iterations: 10, recorder: rec, signal: new AbortController().signal, timeoutMs: 50,
+        step: (_vu, i, done) => {
+          if (i % 5 === 0) return setTimeout(() => { done(Object.assign(new Error('boom'), { code: '42601' })); done(); }, 1);
+          if (i === 3) return setTimeout(done, 200);
+          setTimeout(() => { done(); done(new Error('late')); }, 1);
+        },
+      });
+      expect(res).toMatchObject({ started: 10, succeeded: 7, failed: 2, timedOut: 1 });
+      expect(rec.duration.count).toBe(7);
+      expect(reg.counter('op_error_kinds', { kind: '42601' }).count).toBe(2);
+      expect(reg.counter('op_error_kinds', { kind: 'TimeoutError' }).count).toBe(1);
+      expect(reg.counter('op_error_kinds', { kind: 'Error' }).count).toBe(0);
+    });
+
+    it('iterations that end inside step (or throw) neither grow the stack nor keep the abort and timers from firing', async () => {
+      const ac = new AbortController();
+      let timerFired = false;
+      setTimeout(() => {
+        timerFired = true;
+        ac.abort();
+      }, 50);
+      let n = 0;
+      const res = await runClosedLoop({
+        vus: 2, durationMs: 60_000, recorder: recorder(), signal: ac.signal, timeoutMs: 1000,
+        step: (_vu, _i, done) => {
+          if (++n % 2) throw new Error('refused at once');
+          done(new Error('closed'));
+        },
+      });
+      expect(timerFired).toBe(true);
+      expect(res.interrupted).toBe(true);
+      expect(res.failed).toBe(res.started);
+      expect(res.started).toBeGreaterThan(100);
+    });
+
+    it('ends at once with no VUs', async () => {
+      const res = await runClosedLoop({ vus: 0, durationMs: 60_000, recorder: recorder(), signal: new AbortController().signal, timeoutMs: 1000, step: (_v, _i, done) => done() });
+      expect(res.started).toBe(0);
+    });
+  });
 });
 
 describe('arrival rate', () => {

@@ -5,7 +5,7 @@ import type { Trend } from '../../metrics/trend.js';
 import { isTimeout } from '../../exec/types.js';
 import { errorKind } from '../../util/errors.js';
 import type { SecondWindow } from './per-second.js';
-import type { StepKind, StepTimer } from './steps.js';
+import type { StepClock, StepKind, StepTimer } from './steps.js';
 
 /** Metric names the load check records per stage; tagged `stage` (1-based), steps also `step`, types `request`. */
 export const M = {
@@ -21,7 +21,7 @@ export const M = {
   level: 'load_stage_level',
 } as const;
 
-export class StageRecorder {
+export class StageRecorder implements StepClock {
   readonly registry = new MetricRegistry();
   /** Up to a few error messages, for the findings (redacted when the result is built). */
   readonly messages: string[] = [];
@@ -81,23 +81,30 @@ export class StageRecorder {
     return m;
   }
 
-  readonly time: StepTimer = (step: StepKind, run) => {
+  /** A step that began at `t0` (performance.now()) has ended, failed when `err` is given: the callback form of `time`. */
+  stepEnded(step: StepKind, t0: number, err?: unknown): void {
     const m = this.stepMetrics(step);
+    if (err === undefined) {
+      m.duration.record(performance.now() - t0);
+      m.success.add(true);
+    } else m.success.add(false);
+  }
+
+  readonly time: StepTimer = (step: StepKind, run) => {
     const t0 = performance.now();
     let running;
     try {
       running = run();
     } catch (err) {
-      m.success.add(false);
+      this.stepEnded(step, t0, err ?? new Error('the step failed'));
       return Promise.reject(err as Error);
     }
     // Plain callbacks rather than an async function: one promise less per step on the load's hot path.
     return running.then((out) => {
-      m.duration.record(performance.now() - t0);
-      m.success.add(true);
+      this.stepEnded(step, t0);
       return out;
     }, (err: unknown) => {
-      m.success.add(false);
+      this.stepEnded(step, t0, err ?? new Error('the step failed'));
       throw err;
     });
   };

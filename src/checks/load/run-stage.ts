@@ -6,8 +6,8 @@ import type { ExecResult } from '../../exec/types.js';
 import { startPingsOn } from '../../targets/redis/wire/ping.js';
 import { createRng, type Rng } from '../../workload/prng.js';
 import { ForwardingRecorder, type StageRecorder } from './record.js';
-import { pickType, type Scenario } from './scenario.js';
-import type { StepServices } from './steps.js';
+import { pickType, startRequest, type Scenario } from './scenario.js';
+import type { StepDone, StepServices } from './steps.js';
 
 /** The load's own PRNG stream, apart from the workload generator's and the queries category's. */
 const STREAM_LOAD = 300;
@@ -28,23 +28,21 @@ const EMPTY: ExecResult = { offered: 0, started: 0, iterations: 0, succeeded: 0,
 
 /** `stage` is already this thread's share (its rate or VUs); `index` is the 1-based stage number. */
 export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecorder, signal: AbortSignal): Promise<ExecResult> {
-  const rngs = new Map<number, Rng>();
-  const rngOf = (vu: number): Rng => {
-    let rng = rngs.get(vu);
-    if (!rng) rngs.set(vu, (rng = createRng(env.seed, STREAM_LOAD, env.share.index, rec.stage, vu)));
-    return rng;
-  };
-  const request = (vu: number): Promise<unknown> => {
-    const rng = rngOf(vu);
+  const rngs: Rng[] = [];
+  // One request of VU `vu`, on callbacks: the closed loop runs it with no promise of its own, and a single-statement
+  // request (a financial read, a custom step) with none at all.
+  const start = (vu: number, done: StepDone): void => {
+    const rng = (rngs[vu] ??= createRng(env.seed, STREAM_LOAD, env.share.index, rec.stage, vu));
     const type = env.scenario.pick?.(rng) ?? pickType(env.scenario.types, rng);
     rec.requestType(type.name);
-    return type.run(env.services, rng, rec.time);
+    startRequest(type, env.services, rng, rec, done);
   };
+  const request = (vu: number): Promise<void> => new Promise((resolve, reject) => start(vu, (err) => (err === undefined ? resolve() : reject(err as Error))));
   const t0 = performance.now();
   // Beside the stage's Redis steps, on the same connection: the client's and the network's share of cache_get.
   const pings = env.services.redis ? startPingsOn(env.services.redis, (ms) => rec.registry.trend(REDIS_PING, { stage: String(rec.stage) }).record(ms)) : undefined;
   try {
-    return await runStage(env, stage, rec, signal, request, t0);
+    return await runStage(env, stage, rec, signal, start, request, t0);
   } finally {
     pings?.stop();
   }
@@ -53,7 +51,7 @@ export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecord
 /** A PING on the load's Redis connection every 10 ms of a stage (load_redis_ping_duration{stage}). */
 export const REDIS_PING = 'load_redis_ping_duration';
 
-async function runStage(env: StageEnv, stage: Stage, rec: StageRecorder, signal: AbortSignal, request: (vu: number) => Promise<unknown>, t0: number): Promise<ExecResult> {
+async function runStage(env: StageEnv, stage: Stage, rec: StageRecorder, signal: AbortSignal, start: (vu: number, done: StepDone) => void, request: (vu: number) => Promise<void>, t0: number): Promise<ExecResult> {
   let result: ExecResult;
   if (env.executor === 'arrival-rate') {
     if (!stage.rate) return EMPTY;
@@ -71,7 +69,7 @@ async function runStage(env: StageEnv, stage: Stage, rec: StageRecorder, signal:
       // The loop times and bounds the request alone; the think time after it is neither latency nor part of the bound.
       // A timed-out request is recorded within a sweep period (≤ 1 s) of its bound and abandoned.
       timeoutMs: env.requestTimeoutMs, thinkTimeMs: env.thinkTimeMs, recorder: new ForwardingRecorder(rec),
-      fn: (vu) => request(vu),
+      step: (vu, _iteration, done) => start(vu, done),
     });
   }
   rec.registry.gauge('load_stage_elapsed_s', { stage: String(rec.stage) }, 's').set((performance.now() - t0) / 1000);

@@ -1,14 +1,24 @@
 // The mixed scenario: request types with weights, each a sequence of steps; types whose services are absent are left out.
 import type { LoadConfig } from '../../config/sections/load.js';
 import type { Rng } from '../../workload/prng.js';
-import { cacheAsideRead, cacheDel, customRead, pgRead, pgWrite, taskSubmit, type StepServices, type StepTimer } from './steps.js';
+import { cacheAsideRead, cacheDel, customRead, pgRead, pgWrite, taskSubmit, type StepClock, type StepDone, type StepServices, type StepTimer } from './steps.js';
 
 export type Available = { redis: boolean; celery: boolean };
 
-export interface RequestType {
-  name: string;
-  weight: number;
-  run(s: StepServices, rng: Rng, time: StepTimer): Promise<unknown>;
+/** A request of the mix: its steps as a promise (`run`) or, for the hot single-statement ones, on callbacks (`start`). */
+export type RequestType = { name: string; weight: number } & (
+  | { run(s: StepServices, rng: Rng, time: StepTimer): Promise<unknown>; start?: undefined }
+  | { start(s: StepServices, rng: Rng, clock: StepClock, done: StepDone): void; run?: undefined });
+
+/** Starts one request of `type`; `done` at its end, with the error when it failed. */
+export function startRequest(type: RequestType, s: StepServices, rng: Rng, rec: StepTimers, done: StepDone): void {
+  if (type.start) return type.start(s, rng, rec, done);
+  type.run(s, rng, rec.time).then(() => done(), (err: unknown) => done(err ?? new Error('the request failed without a reason')));
+}
+
+/** Both timing hooks of a stage's recorder. */
+export interface StepTimers extends StepClock {
+  time: StepTimer;
 }
 
 export interface Scenario {
@@ -24,7 +34,7 @@ export function buildScenario(load: LoadConfig, available: Available, reasons: {
   const skipped: Record<string, string> = {};
   const w = load.weights;
   const types: RequestType[] = [
-    { name: 'financial_read', weight: w.financial_read, run: (s, rng, t) => pgRead(s, rng, t) },
+    { name: 'financial_read', weight: w.financial_read, start: pgRead },
     {
       name: 'write',
       weight: w.write,
@@ -38,7 +48,7 @@ export function buildScenario(load: LoadConfig, available: Available, reasons: {
     { name: 'task', weight: w.task, run: (s, rng, t) => taskSubmit(s, rng, t) },
     ...load.custom.map((c): RequestType => {
       const read = customRead(c.sql, c.params);
-      return { name: `custom:${c.name}`, weight: c.weight, run: (s, _rng, t) => read(s, t) };
+      return { name: `custom:${c.name}`, weight: c.weight, start: (s, _rng, clock, done) => read(s, clock, done) };
     }),
   ];
   if (!available.redis && w.cache_read + w.write > 0) {

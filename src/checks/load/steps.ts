@@ -36,6 +36,14 @@ export interface StepServices {
 /** Timing hook: every step reports its own latency and outcome under its kind. */
 export type StepTimer = <T>(kind: StepKind, run: () => Promise<T>) => Promise<T>;
 
+/** The timing hook of steps on callbacks: a step that began at `t0` (performance.now()) has ended, failed when `err` is given. */
+export interface StepClock {
+  stepEnded(step: StepKind, t0: number, err?: unknown): void;
+}
+
+/** The end of a request or step on callbacks: no argument when it succeeded. */
+export type StepDone = (err?: unknown) => void;
+
 const byName = (name: string): WorkloadQuery => [...BASIC_QUERIES, ...FINANCIAL_QUERIES].find((q) => q.name === name)!;
 
 /** The reads a finance app's screens make: one transaction, an account's recent activity, balances, spending, budgets, holdings. */
@@ -61,18 +69,56 @@ export function hotAccount(plan: WorkloadPlan, rng: Rng): number {
   return rng.chance(0.8) ? rng.int(1, hot) : rng.int(1, n);
 }
 
-/** One execution of a statement prepared once per session; the time includes waiting for a free session, as a pool's does. */
-function execute(pool: SessionPool, name: string, text: string, values: readonly unknown[]): Promise<number> {
-  return pool.use((session) => {
-    if (session.isPrepared(name)) return session.run(session.request(name, values));
-    return session.prepare(name, text).then(() => session.run(session.request(name, values)));
+/**
+ * One execution of statement `name` on a session of `pool`, parsed on the session's first use of it, on callbacks (no
+ * promise per request): `done` gets the error, if any. The time includes waiting for a free session, as a pool's does.
+ */
+function executeOn(pool: SessionPool, name: string, sql: string, request: (session: MeasureSession) => Buffer, done: StepDone): void {
+  pool.take((err, session) => {
+    if (!session) return done(err ?? new Error('no PostgreSQL session'));
+    const finish = (error?: unknown): void => {
+      pool.give(session);
+      done(error);
+    };
+    const send = (): void => {
+      let bytes: Buffer;
+      try {
+        bytes = request(session);
+      } catch (error) {
+        return finish(error ?? new Error('the request could not be encoded'));
+      }
+      session.send(bytes, (_completed, error) => finish(error));
+    };
+    if (session.isPrepared(name)) send();
+    else session.prepare(name, sql).then(send, (error: unknown) => finish(error ?? new Error('the statement could not be prepared')));
   });
 }
 
-export async function pgRead(s: StepServices, rng: Rng, time: StepTimer): Promise<void> {
+/** executeOn as a promise, for the steps of requests that have more than one. */
+function execute(pool: SessionPool, name: string, sql: string, values: readonly unknown[]): Promise<void> {
+  return new Promise((resolve, reject) => executeOn(pool, name, sql, (session) => session.request(name, values), (err) => (err === undefined ? resolve() : reject(err as Error))));
+}
+
+/** A step on callbacks: timed under `kind` from now to its end, then the request goes on (or fails) through `done`. */
+function timedOn(clock: StepClock, kind: StepKind, done: StepDone): StepDone {
+  const t0 = performance.now();
+  return (err) => {
+    clock.stepEnded(kind, t0, err);
+    done(err);
+  };
+}
+
+/** A financial read: one of the app's screens' statements with the VU's own parameters. */
+export function pgRead(s: StepServices, rng: Rng, clock: StepClock, done: StepDone): void {
   const q = rng.pick(FINANCIAL_READS);
-  const values = q.params(asWorkload(s.plan), rng);
-  await time('pg_read', () => execute(s.pool, `stackprobe_load_${q.name}`, q.text, values));
+  const name = `stackprobe_load_${q.name}`;
+  let values: unknown[];
+  try {
+    values = q.params(asWorkload(s.plan), rng);
+  } catch (err) {
+    return done(err ?? new Error('no parameters'));
+  }
+  executeOn(s.pool, name, q.text, (session) => session.request(name, values), timedOn(clock, 'pg_read', done));
 }
 
 export async function pgWrite(s: StepServices, rng: Rng, time: StepTimer): Promise<number> {
@@ -138,22 +184,22 @@ export async function taskSubmit(s: StepServices, rng: Rng, time: StepTimer): Pr
  * read-only measuring session (every transaction read-only, see targets/pg/wire/session.ts), bounded by
  * statement_timeout; one round trip.
  */
-export function customRead(sql: string, params: unknown[]): (s: StepServices, time: StepTimer) => Promise<unknown> {
+export function customRead(sql: string, params: unknown[]): (s: StepServices, clock: StepClock, done: StepDone) => void {
   // Checked, named and encoded once (per session), not per request: the read check parses the SQL, the name is a hash
   // of it, and the parameters are the config's own.
   const why = whyNotReadStatement(sql);
   const name = `stackprobe_custom_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
   const requests = new WeakMap<MeasureSession, Buffer>();
-  const once = (session: MeasureSession): Promise<number> => {
+  const requestOn = (session: MeasureSession): Buffer => {
     let request = requests.get(session);
     if (!request) requests.set(session, (request = session.request(name, params)));
-    return session.run(request);
+    return request;
   };
-  const run = (session: MeasureSession): Promise<number> => (session.isPrepared(name) ? once(session) : session.prepare(name, sql).then(() => once(session)));
-  return (s, time) => {
-    if (!s.readPool) return Promise.reject(new Error('load.custom: no read-only pool was opened for the custom steps'));
-    if (why) return Promise.reject(new NotAReadStatementError(`not run: ${why}`));
-    return time('custom', () => s.readPool!.use(run));
+  return (s, clock, done) => {
+    const end = timedOn(clock, 'custom', done);
+    if (!s.readPool) return end(new Error('load.custom: no read-only pool was opened for the custom steps'));
+    if (why) return end(new NotAReadStatementError(`not run: ${why}`));
+    executeOn(s.readPool, name, sql, requestOn, end);
   };
 }
 

@@ -10,8 +10,19 @@ import { POOL_APP } from './connect.js';
 import { SessionPool } from '../../targets/pg/wire/pool.js';
 import { serverCores } from './cores.js';
 import { reportSweep } from './sizing-report.js';
-import { roundOrder, sizesToTry, sweepLimit, type SizeSamples } from './sweep.js';
+import { coreLimitFor, roundOrder, sizesToTry, sweepLimit, type SizeSamples } from './sweep.js';
 import { CONNECTION_BUDGET, MIX } from './sizing-mix.js';
+
+/**
+ * Quick mode leaves out sizes above 4× the core limit (8 connections per core) on small servers, unless the configured
+ * size is larger: such a size is recommended only when it beats every size within the core limit by more than the
+ * noise, and quick mode's short steps rarely show that. --full tries every size up to the slots' limit.
+ */
+export function quickSizeCap(mode: string, cores: number | undefined, configured: number): number | undefined {
+  const coreLimit = coreLimitFor(cores);
+  if (mode !== 'quick' || coreLimit === undefined) return undefined;
+  return Math.max(4 * coreLimit, configured);
+}
 
 export function stepDurationMs(ctx: CheckContext): number {
   return (ctx.config.pool.sweep.step_duration_s ?? (ctx.mode === 'full' ? 3 : 0.5)) * 1000;
@@ -91,12 +102,14 @@ export const sizingCheck: Check = {
     const cfg = ctx.config.pool;
     const pgt = ctx.targets.pg!;
     const slots = await serverSlots(pgt.admin);
-    const limit = sweepLimit({ ...slots, maxSize: cfg.sweep.max_size });
+    const cores = serverCores(pgt.url, cfg.sweep.server_cores, pgt.facts.private);
+    const slotLimit = sweepLimit({ ...slots, maxSize: cfg.sweep.max_size });
+    const quickCap = quickSizeCap(ctx.mode, cores.cores, cfg.size);
+    const limit = Math.min(slotLimit, quickCap ?? slotLimit);
     const sizes = sizesToTry(limit, cfg.size);
     const concurrency = cfg.sweep.concurrency ?? Math.min(64, 2 * Math.max(...sizes));
     const rounds = sweepRounds(ctx);
-    const cores = serverCores(pgt.url, cfg.sweep.server_cores, pgt.facts.private);
-    ctx.info('sweep', { sizes, rounds, concurrency, step_ms: stepDurationMs(ctx), limit, server_cores: cores.cores ?? null, server_cores_from: cores.source, ...slots });
+    ctx.info('sweep', { sizes, rounds, concurrency, step_ms: stepDurationMs(ctx), limit, quick_size_cap: quickCap ?? null, server_cores: cores.cores ?? null, server_cores_from: cores.source, ...slots });
     const perSize = new Map<number, Array<{ throughput: number; p95: number }>>(sizes.map((s) => [s, []]));
     for (let r = 0; r < rounds && !ctx.signal.aborted; r++) {
       for (const size of roundOrder(sizes, r)) {

@@ -35,6 +35,21 @@ export class SessionPool {
     return this.acquire().then((s) => this.runOn(s, fn));
   }
 
+  /**
+   * use() on callbacks, for the load's hot path: `cb` gets a session (at once when one is idle) or the error; the
+   * caller hands the session back with give() when its request has ended.
+   */
+  take(cb: (err: unknown, s: MeasureSession | undefined) => void): void {
+    const idle = !this.ended ? this.takeIdle() : undefined;
+    if (idle) return cb(undefined, idle);
+    this.acquire().then((s) => cb(undefined, s), (err: unknown) => cb(err, undefined));
+  }
+
+  /** A session from take() goes back (or is dropped and told of, when it was lost). */
+  give(s: MeasureSession): void {
+    this.release(s);
+  }
+
   private runOn<T>(s: MeasureSession, fn: (s: MeasureSession) => Promise<T>): Promise<T> {
     let running: Promise<T>;
     try {
