@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/sequencer.js';
 
 // Files whose assertions rest on timings, throughput or the host's CPU (latency figures, budgets of a few seconds,
 // saturation, load stages): they run one at a time after everything else, on a machine no other test file is loading.
@@ -24,6 +25,7 @@ const shared = { testTimeout: 120_000, hookTimeout: 120_000 };
 export default defineConfig({
   test: {
     reporters: ['default'],
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         // Correctness tests against real services: each owns its database, schema, key prefix, queue or private

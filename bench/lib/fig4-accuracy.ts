@@ -6,6 +6,9 @@ import { runClosedLoop } from '../../src/exec/closed-loop.js';
 import { Recorder } from '../../src/exec/recorder.js';
 import { sleep } from '../../src/exec/timeout.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
+import { WireConnection } from '../../src/targets/pg/wire/connection.js';
+import { bindRequest, EXECUTE, SYNC } from '../../src/targets/pg/wire/messages.js';
+import { wireOptions } from '../../src/targets/pg/wire/options.js';
 import { PGBENCH_CANDIDATES } from './fig1-pg.js';
 import { findTool, runTool } from './proc.js';
 import { createScratchDb, libpqArgs } from './scratch-db.js';
@@ -27,22 +30,24 @@ async function pgbenchSleepMean(pgbench: string, url: string, x: number, seconds
 
 async function sleepRows(url: string, seconds: number): Promise<Row[]> {
   const pgbench = findTool('pgbench', PGBENCH_CANDIDATES);
-  const clients = [new pg.Client({ connectionString: url }), new pg.Client({ connectionString: url })];
-  await Promise.all(clients.map((c) => c.connect()));
+  // The measuring path the checks time with (src/targets/pg/wire): a prepared statement, one round trip per execution.
+  const clients = await Promise.all([0, 1].map(() => WireConnection.connect(wireOptions(url))));
   const rows: Row[] = [];
   try {
+    await Promise.all(clients.map((c) => c.prepare('sleep', 'SELECT pg_sleep($1)')));
     for (const x of [1, 5, 20]) {
       const rec = recorder();
+      const request = bindRequest('sleep', [String(x / 1000)], Buffer.concat([EXECUTE, SYNC]));
       await runClosedLoop({
         vus: clients.length, durationMs: seconds * 1000, timeoutMs: 10_000, recorder: rec, signal: new AbortController().signal,
-        fn: (vu) => clients[vu]!.query({ name: 'sleep', text: 'SELECT pg_sleep($1)', values: [x / 1000] }),
+        step: (vu, _i, done) => clients[vu]!.send(request, (_completed, error) => done(error)),
       });
       for (const p of [50, 99]) {
         const v = rec.duration.percentile(p);
         rows.push({
           figure: 4, measure: `pg_sleep(${x} ms): reported p${p} error`, value: errorPercent(v, x), unit: '%',
           note: `p${p} ${v.toFixed(3)} ms vs ${x} ms true (${rec.duration.count} samples; includes the round trip)`,
-          command: `runClosedLoop, 2 VUs, pg.Client: SELECT pg_sleep(${x / 1000}) for ${seconds} s`,
+          command: `runClosedLoop, 2 VUs, the measuring path's WireConnection: SELECT pg_sleep(${x / 1000}) for ${seconds} s`,
         });
       }
       if (!pgbench) continue;
@@ -57,7 +62,7 @@ async function sleepRows(url: string, seconds: number): Promise<Row[]> {
       });
     }
   } finally {
-    await Promise.all(clients.map((c) => c.end()));
+    await Promise.all(clients.map((c) => c.close()));
   }
   return rows;
 }
