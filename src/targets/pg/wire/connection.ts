@@ -34,6 +34,13 @@ export class WireConnection {
   private socket: Socket | undefined;
   private sentAt = 0;
   private cancelSent = false;
+  /**
+   * A CancelRequest of the watchdog until its socket closes (the server has signalled the backend by then, or 2 s
+   * passed). The next request waits for it: PostgreSQL signals a backend (and its process group) asynchronously, and
+   * on a loaded host a signal that lands after the cancelled statement has ended cancels the next one instead (seen
+   * as a 57014 on the statement after a cancelled pg_sleep, in a full test run).
+   */
+  private cancelling: Promise<void> | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   /** BackendKeyData: what a CancelRequest names. */
   pid = 0;
@@ -146,7 +153,12 @@ export class WireConnection {
   }
 
   private write(bytes: Buffer): void {
-    this.socket!.write(bytes);
+    const cancelling = this.cancelling;
+    if (!cancelling) return void this.socket!.write(bytes);
+    // See `cancelling`: nothing new reaches the backend before the CancelRequest has been handled.
+    void cancelling.then(() => {
+      if (!this.closedWith) this.write(bytes);
+    });
   }
 
   /**
@@ -160,9 +172,20 @@ export class WireConnection {
     this.error = undefined;
     this.rowsAt = rowsAt;
     this.rows = rowsAt >= 0 ? [] : undefined;
-    this.sentAt = performance.now();
     this.cancelSent = false;
-    this.write(bytes);
+    const cancelling = this.cancelling;
+    if (cancelling) {
+      // Untimed until it is written: the wait belongs to the cancel of the request before.
+      this.sentAt = Number.POSITIVE_INFINITY;
+      void cancelling.then(() => {
+        if (this.done !== done || this.closedWith) return;
+        this.sentAt = performance.now();
+        this.socket!.write(bytes);
+      });
+      return;
+    }
+    this.sentAt = performance.now();
+    this.socket!.write(bytes);
   }
 
   /** The same as a promise: resolves with the completed count, rejects with a PgWireError. */
@@ -196,7 +219,9 @@ export class WireConnection {
       if (late > CANCEL_GRACE_MS) this.destroy(lostConnection(`no reply within ${timeoutMs + CANCEL_GRACE_MS} ms (the server or the network stalls)`, '08006'));
       else if (late > 0 && !this.cancelSent) {
         this.cancelSent = true;
-        void this.cancel();
+        this.cancelling = this.cancel().finally(() => {
+          this.cancelling = undefined;
+        });
       }
     }, Math.min(1000, Math.max(20, Math.floor(timeoutMs / 4))));
     this.watchdog.unref();
