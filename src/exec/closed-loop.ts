@@ -1,12 +1,13 @@
 // Closed loop: N virtual users each run the workload back to back, for a duration or a total iteration count.
 import { TimeoutError } from '../util/errors.js';
+import { endWith, type Ended } from './ended.js';
 import { isTimeout, type ExecResult, type ExecutorBase, type IterationFn } from './types.js';
 
 /**
  * One iteration that reports its end through `done` instead of a promise: `done()` when it succeeded, `done(err)` when
  * it failed. Called at most once per iteration (a later call is ignored).
  */
-export type IterationStep = (vu: number, iteration: number, done: (err?: unknown) => void) => void;
+export type IterationStep = (vu: number, iteration: number, done: Ended) => void;
 
 export type ClosedLoopOptions = Omit<ExecutorBase, 'fn'> & {
   vus: number;
@@ -33,9 +34,7 @@ export function runClosedLoop(opts: ClosedLoopOptions): Promise<ExecResult> {
   const { recorder, signal } = opts;
   const think = opts.thinkTimeMs ?? 0;
   const fn = opts.fn;
-  const step: IterationStep = opts.step ?? ((vu, iteration, done) => {
-    fn!(vu, iteration, signal).then(() => done(), (err: unknown) => done(err ?? new Error('the iteration failed without a reason')));
-  });
+  const step: IterationStep = opts.step ?? ((vu, iteration, done) => endWith(fn!(vu, iteration, signal), done));
   const generation = new Uint32Array(opts.vus);
   const startedAt = new Float64Array(opts.vus);
   const busy = new Uint8Array(opts.vus);
@@ -63,7 +62,7 @@ export function runClosedLoop(opts: ClosedLoopOptions): Promise<ExecResult> {
     let ended = false;
     let inStep = true;
     let endedInStep = false;
-    const done = (err?: unknown): void => {
+    const done: Ended = (err) => {
       if (ended) return;
       ended = true;
       if (generation[id] !== gen) return; // abandoned by the sweep: its timeout is already recorded

@@ -1,13 +1,14 @@
 // Runs this thread's share of one stage: the open or closed loop over the scenario, recorded into a StageRecorder.
 import { runArrivalRate } from '../../exec/arrival-rate.js';
 import { runClosedLoop } from '../../exec/closed-loop.js';
+import { promiseOf, type Ended } from '../../exec/ended.js';
 import type { Segment, Stage } from '../../exec/stages.js';
 import type { ExecResult } from '../../exec/types.js';
 import { startPingsOn } from '../../targets/redis/wire/ping.js';
 import { createRng, type Rng } from '../../workload/prng.js';
 import { ForwardingRecorder, type StageRecorder } from './record.js';
 import { pickType, startRequest, type Scenario } from './scenario.js';
-import type { StepDone, StepServices } from './steps.js';
+import type { StepServices } from './steps.js';
 
 /** The load's own PRNG stream, apart from the workload generator's and the queries category's. */
 const STREAM_LOAD = 300;
@@ -31,18 +32,17 @@ export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecord
   const rngs: Rng[] = [];
   // One request of VU `vu`, on callbacks: the closed loop runs it with no promise of its own, and a single-statement
   // request (a financial read, a custom step) with none at all.
-  const start = (vu: number, done: StepDone): void => {
+  const start = (vu: number, done: Ended): void => {
     const rng = (rngs[vu] ??= createRng(env.seed, STREAM_LOAD, env.share.index, rec.stage, vu));
     const type = env.scenario.pick?.(rng) ?? pickType(env.scenario.types, rng);
     rec.requestType(type.name);
     startRequest(type, env.services, rng, rec, done);
   };
-  const request = (vu: number): Promise<void> => new Promise((resolve, reject) => start(vu, (err) => (err === undefined ? resolve() : reject(err as Error))));
   const t0 = performance.now();
   // Beside the stage's Redis steps, on the same connection: the client's and the network's share of cache_get.
   const pings = env.services.redis ? startPingsOn(env.services.redis, (ms) => rec.registry.trend(REDIS_PING, { stage: String(rec.stage) }).record(ms)) : undefined;
   try {
-    return await runStage(env, stage, rec, signal, start, request, t0);
+    return await runStage(env, stage, rec, signal, start, t0);
   } finally {
     pings?.stop();
   }
@@ -51,7 +51,7 @@ export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecord
 /** A PING on the load's Redis connection every 10 ms of a stage (load_redis_ping_duration{stage}). */
 export const REDIS_PING = 'load_redis_ping_duration';
 
-async function runStage(env: StageEnv, stage: Stage, rec: StageRecorder, signal: AbortSignal, start: (vu: number, done: StepDone) => void, request: (vu: number) => Promise<void>, t0: number): Promise<ExecResult> {
+async function runStage(env: StageEnv, stage: Stage, rec: StageRecorder, signal: AbortSignal, start: (vu: number, done: Ended) => void, t0: number): Promise<ExecResult> {
   let result: ExecResult;
   if (env.executor === 'arrival-rate') {
     if (!stage.rate) return EMPTY;
@@ -60,7 +60,7 @@ async function runStage(env: StageEnv, stage: Stage, rec: StageRecorder, signal:
       // A backlog left when the stage ends is drained for a bounded time; what is still waiting then counts as dropped.
       drainMs: Math.min(env.requestTimeoutMs, Math.max(1000, stage.durationMs / 2)),
       // Drops reach the StageRecorder through the ForwardingRecorder as they happen (counted as failed attempts).
-      recorder: new ForwardingRecorder(rec), signal, fn: (vu) => request(vu),
+      recorder: new ForwardingRecorder(rec), signal, fn: (vu) => promiseOf((ended) => start(vu, ended)),
     });
   } else {
     if (!stage.vus) return EMPTY;

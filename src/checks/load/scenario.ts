@@ -1,19 +1,20 @@
 // The mixed scenario: request types with weights, each a sequence of steps; types whose services are absent are left out.
 import type { LoadConfig } from '../../config/sections/load.js';
 import type { Rng } from '../../workload/prng.js';
-import { cacheAsideRead, cacheDel, customRead, pgRead, pgWrite, taskSubmit, type StepClock, type StepDone, type StepServices, type StepTimer } from './steps.js';
+import { endWith, type Ended } from '../../exec/ended.js';
+import { cacheAsideRead, cacheDel, customRead, pgRead, pgWrite, taskSubmit, type StepClock, type StepServices, type StepTimer } from './steps.js';
 
 export type Available = { redis: boolean; celery: boolean };
 
 /** A request of the mix: its steps as a promise (`run`) or, for the hot single-statement ones, on callbacks (`start`). */
 export type RequestType = { name: string; weight: number } & (
   | { run(s: StepServices, rng: Rng, time: StepTimer): Promise<unknown>; start?: undefined }
-  | { start(s: StepServices, rng: Rng, clock: StepClock, done: StepDone): void; run?: undefined });
+  | { start(s: StepServices, rng: Rng, clock: StepClock, done: Ended): void; run?: undefined });
 
 /** Starts one request of `type`; `done` at its end, with the error when it failed. */
-export function startRequest(type: RequestType, s: StepServices, rng: Rng, rec: StepTimers, done: StepDone): void {
+export function startRequest(type: RequestType, s: StepServices, rng: Rng, rec: StepTimers, done: Ended): void {
   if (type.start) return type.start(s, rng, rec, done);
-  type.run(s, rng, rec.time).then(() => done(), (err: unknown) => done(err ?? new Error('the request failed without a reason')));
+  endWith(type.run(s, rng, rec.time), done);
 }
 
 /** Both timing hooks of a stage's recorder. */

@@ -1,5 +1,6 @@
 // The step kinds a simulated request is made of, each talking to one service: PostgreSQL reads/writes, Redis, Celery.
 import { createHash } from 'node:crypto';
+import { promiseOf, type Ended } from '../../exec/ended.js';
 import type { CeleryTarget } from '../../targets/celery/target.js';
 import { getHit, setEx, unlink, type RedisCaller } from '../../targets/redis/wire/commands.js';
 import type { ReconnectingWire } from '../../targets/redis/wire/reconnecting.js';
@@ -41,9 +42,6 @@ export interface StepClock {
   stepEnded(step: StepKind, t0: number, err?: unknown): void;
 }
 
-/** The end of a request or step on callbacks: no argument when it succeeded. */
-export type StepDone = (err?: unknown) => void;
-
 const byName = (name: string): WorkloadQuery => [...BASIC_QUERIES, ...FINANCIAL_QUERIES].find((q) => q.name === name)!;
 
 /** The reads a finance app's screens make: one transaction, an account's recent activity, balances, spending, budgets, holdings. */
@@ -73,7 +71,7 @@ export function hotAccount(plan: WorkloadPlan, rng: Rng): number {
  * One execution of statement `name` on a session of `pool`, parsed on the session's first use of it, on callbacks (no
  * promise per request): `done` gets the error, if any. The time includes waiting for a free session, as a pool's does.
  */
-function executeOn(pool: SessionPool, name: string, sql: string, request: (session: MeasureSession) => Buffer, done: StepDone): void {
+function executeOn(pool: SessionPool, name: string, sql: string, request: (session: MeasureSession) => Buffer, done: Ended): void {
   pool.take((err, session) => {
     if (!session) return done(err ?? new Error('no PostgreSQL session'));
     const finish = (error?: unknown): void => {
@@ -96,11 +94,11 @@ function executeOn(pool: SessionPool, name: string, sql: string, request: (sessi
 
 /** executeOn as a promise, for the steps of requests that have more than one. */
 function execute(pool: SessionPool, name: string, sql: string, values: readonly unknown[]): Promise<void> {
-  return new Promise((resolve, reject) => executeOn(pool, name, sql, (session) => session.request(name, values), (err) => (err === undefined ? resolve() : reject(err as Error))));
+  return promiseOf((ended) => executeOn(pool, name, sql, (session) => session.request(name, values), ended));
 }
 
 /** A step on callbacks: timed under `kind` from now to its end, then the request goes on (or fails) through `done`. */
-function timedOn(clock: StepClock, kind: StepKind, done: StepDone): StepDone {
+function timedOn(clock: StepClock, kind: StepKind, done: Ended): Ended {
   const t0 = performance.now();
   return (err) => {
     clock.stepEnded(kind, t0, err);
@@ -109,7 +107,7 @@ function timedOn(clock: StepClock, kind: StepKind, done: StepDone): StepDone {
 }
 
 /** A financial read: one of the app's screens' statements with the VU's own parameters. */
-export function pgRead(s: StepServices, rng: Rng, clock: StepClock, done: StepDone): void {
+export function pgRead(s: StepServices, rng: Rng, clock: StepClock, done: Ended): void {
   const q = rng.pick(FINANCIAL_READS);
   const name = `stackprobe_load_${q.name}`;
   let values: unknown[];
@@ -184,7 +182,7 @@ export async function taskSubmit(s: StepServices, rng: Rng, time: StepTimer): Pr
  * read-only measuring session (every transaction read-only, see targets/pg/wire/session.ts), bounded by
  * statement_timeout; one round trip.
  */
-export function customRead(sql: string, params: unknown[]): (s: StepServices, clock: StepClock, done: StepDone) => void {
+export function customRead(sql: string, params: unknown[]): (s: StepServices, clock: StepClock, done: Ended) => void {
   // Checked, named and encoded once (per session), not per request: the read check parses the SQL, the name is a hash
   // of it, and the parameters are the config's own.
   const why = whyNotReadStatement(sql);

@@ -152,13 +152,20 @@ export class WireConnection {
     });
   }
 
+  /** Every write goes here, so a request's clock (`sentAt`, read by the watchdog) starts when it reaches the socket. */
   private write(bytes: Buffer): void {
     const cancelling = this.cancelling;
-    if (!cancelling) return void this.socket!.write(bytes);
-    // See `cancelling`: nothing new reaches the backend before the CancelRequest has been handled.
-    void cancelling.then(() => {
-      if (!this.closedWith) this.write(bytes);
-    });
+    if (cancelling) {
+      // See `cancelling`: nothing new reaches the backend before the CancelRequest has been handled, and the wait is
+      // not held against the next request's bound (it belongs to the cancel of the one before).
+      this.sentAt = Number.POSITIVE_INFINITY;
+      void cancelling.then(() => {
+        if (!this.closedWith) this.write(bytes);
+      });
+      return;
+    }
+    this.sentAt = performance.now();
+    this.socket!.write(bytes);
   }
 
   /**
@@ -173,19 +180,7 @@ export class WireConnection {
     this.rowsAt = rowsAt;
     this.rows = rowsAt >= 0 ? [] : undefined;
     this.cancelSent = false;
-    const cancelling = this.cancelling;
-    if (cancelling) {
-      // Untimed until it is written: the wait belongs to the cancel of the request before.
-      this.sentAt = Number.POSITIVE_INFINITY;
-      void cancelling.then(() => {
-        if (this.done !== done || this.closedWith) return;
-        this.sentAt = performance.now();
-        this.socket!.write(bytes);
-      });
-      return;
-    }
-    this.sentAt = performance.now();
-    this.socket!.write(bytes);
+    this.write(bytes);
   }
 
   /** The same as a promise: resolves with the completed count, rejects with a PgWireError. */
