@@ -1,4 +1,4 @@
-// Lint rules: typescript-eslint's recommended set plus the few rules our STYLE.md leans on.
+// Lint rules: typescript-eslint's recommended set plus the few rules docs/architecture.md leans on.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -8,7 +8,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      // STYLE.md: never `catch {}` — an empty block hides errors.
+      // Never `catch {}` — an empty block hides errors.
       'no-empty': ['error', { allowEmptyCatch: false }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [

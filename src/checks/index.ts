@@ -1,4 +1,4 @@
-// The built-in checks, in the order a run executes them (DESIGN.md's category order).
+// The built-in checks, in the order a run executes them (the category order of the README's table).
 import { backupChecks } from './backup/index.js';
 import { cacheChecks } from './cache/index.js';
 import { healthChecks } from './health/index.js';

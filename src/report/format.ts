@@ -140,7 +140,7 @@ export function categoryTitle(category: string): string {
   return CATEGORY_TITLES[category] ?? category;
 }
 
-/** Checks grouped by category, the built-in categories in DESIGN.md's order, plugin categories after in order of appearance. */
+/** Checks grouped by category, the built-in categories in the order of src/checks/index.ts, plugin categories after in order of appearance. */
 export function groupByCategory<T extends { category: string }>(checks: T[]): Array<{ category: string; checks: T[] }> {
   const groups = new Map<string, T[]>();
   for (const c of checks) {

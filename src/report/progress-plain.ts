@@ -1,7 +1,7 @@
 // The progress view without a terminal (CI logs, pipes): one line per event with the elapsed time, the overall count and
 // the ETA, `[12.3s 5/35] queries.basic: PASS (2.1 s)`; checks skipped for one reason at once are one line.
 import type { CheckResult } from '../result/model.js';
-import type { RunEvent } from '../run/runner.js';
+import type { RunEvent } from '../result/events.js';
 import { checkDuration, statusWord, whyText } from './format.js';
 import type { ProgressOptions, ProgressView } from './progress.js';
 import { ProgressState } from './progress-state.js';

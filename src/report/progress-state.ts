@@ -1,6 +1,6 @@
 // What the progress views know of a run, built from the runner's events: each check's state, the counts, the ETA.
 import type { CheckResult } from '../result/model.js';
-import type { RunEvent } from '../run/runner.js';
+import type { RunEvent } from '../result/events.js';
 import { oneLine } from './progress-text.js';
 
 export interface CheckSlot {

@@ -1,6 +1,6 @@
 // The progress view on a terminal: redraws the layout (progress-layout.ts) in place a few times a second, sized to the
 // terminal. Hand-made rather than listr2: listr2 shows WARN with PASS's tick and cannot keep 35 checks in 24 lines.
-import type { RunEvent } from '../run/runner.js';
+import type { RunEvent } from '../result/events.js';
 import { layoutProgress } from './progress-layout.js';
 import type { ProgressOptions, ProgressView } from './progress.js';
 import { ProgressState } from './progress-state.js';

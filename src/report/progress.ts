@@ -1,5 +1,5 @@
 // The live progress view while a run goes on: a redrawn check list on a terminal, plain timestamped lines otherwise.
-import type { RunEvent } from '../run/runner.js';
+import type { RunEvent } from '../result/events.js';
 import { createPlainView } from './progress-plain.js';
 import { createTtyView } from './progress-tty.js';
 

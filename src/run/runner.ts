@@ -9,19 +9,14 @@ import { rulesForCheck } from '../verdict/rules.js';
 import { validateCheckNames } from '../config/check-ids.js';
 import { appendAll } from '../util/append.js';
 import { SharedResources } from './context.js';
-import { environment } from './environment.js';
+import { environment } from '../result/environment.js';
 import { runCheck, skippedResult } from './run-check.js';
 import { selectChecks } from './select.js';
+import type { RunEvent } from '../result/events.js';
 import { estimateMs } from './estimate.js';
 import { neededServices, openTargets, requiredServices, serviceName, type OpenTargets } from './targets.js';
 
-export type RunEvent =
-  | { type: 'plan'; checks: Array<{ id: string; title: string; category: string; estimateMs?: number }> }
-  | { type: 'setup'; text: string }
-  | { type: 'check-start'; id: string }
-  | { type: 'check-progress'; id: string; text: string }
-  | { type: 'check-end'; result: CheckResult }
-  | { type: 'teardown'; text: string };
+export type { RunEvent } from '../result/events.js';
 
 export interface RunOptions {
   config: Config;

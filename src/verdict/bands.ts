@@ -1,4 +1,4 @@
-// Rating bands (excellent/good/acceptable/poor) for response time, throughput and hit rate, from DESIGN.md's defaults.
+// Rating bands (excellent/good/acceptable/poor) for response time, throughput and hit rate, the defaults documented in docs/thresholds.md.
 import type { Band } from '../result/model.js';
 
 export interface BandLimits {

@@ -107,7 +107,7 @@ describe('rulesForCheck', () => {
 });
 
 describe('rating bands', () => {
-  it('rates response time (lower is better) and hit rate (higher is better) on the DESIGN.md edges', () => {
+  it('rates response time (lower is better) and hit rate (higher is better) on the documented band edges', () => {
     expect([10, 50, 51, 100, 150, 201].map((v) => rate('response_time_ms', v))).toEqual(['excellent', 'excellent', 'good', 'good', 'acceptable', 'poor']);
     expect([0.95, 0.85, 0.75, 0.5].map((v) => rate('hit_rate', v))).toEqual(['excellent', 'good', 'acceptable', 'poor']);
     expect([2000, 600, 150, 50].map((v) => rate('throughput_rps', v))).toEqual(['excellent', 'good', 'acceptable', 'poor']);

@@ -15,7 +15,7 @@ import { openServices, PG_NOOP, startMonitor } from './services.js';
 import { localRunner, type StageRunner } from './stage-runner.js';
 import { REDIS_PING, type StageEnv } from './run-stage.js';
 import { startWorkerRunner } from './worker-runner.js';
-import { startBarrier } from '../../run/barrier.js';
+import { startBarrier } from '../../workload/barrier.js';
 
 /** Watches the process readings for a saturated load generator (CPU near its cores, event loop late). */
 function generatorWatch(ctx: CheckContext, threads: number) {

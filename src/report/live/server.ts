@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Comparison } from '../../compare/model.js';
 import type { Mode, RunResult } from '../../result/model.js';
-import type { RunEvent } from '../../run/runner.js';
+import type { RunEvent } from '../../result/events.js';
 import { ConfigError } from '../../util/errors.js';
 import { renderBody } from '../html/index.js';
 import { finalBody, livePage } from './page.js';

@@ -1,8 +1,8 @@
 // What the live view knows while a run goes: the plan, the checks ended so far with their results, the running check and
 // its last progress line; rendered as the report's own body (the checks so far) under a progress section.
 import type { CheckResult, Mode, RunResult } from '../../result/model.js';
-import type { RunEvent } from '../../run/runner.js';
-import { environment } from '../../run/environment.js';
+import type { RunEvent } from '../../result/events.js';
+import { environment } from '../../result/environment.js';
 import { formatDuration } from '../format.js';
 import { badge } from '../html/check.js';
 import { esc } from '../html/escape.js';

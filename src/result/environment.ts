@@ -1,6 +1,6 @@
 // Facts about the client host and the tool, recorded in run.json so results can be compared fairly.
 import os from 'node:os';
-import type { Environment, TargetFacts } from '../result/model.js';
+import type { Environment, TargetFacts } from './model.js';
 import { TOOL_VERSION } from '../version.js';
 
 export function environment(targets: Record<string, TargetFacts>, unavailable: Record<string, string>, unopened: Record<string, string> = {}): Environment {

@@ -3,8 +3,8 @@
 import type pg from 'pg';
 import { sleep } from '../exec/timeout.js';
 import type { Segment } from '../exec/stages.js';
-import { markFailed, segmentList } from '../workload/members.js';
-import { wl } from '../workload/sql.js';
+import { markFailed, segmentList } from './members.js';
+import { wl } from './sql.js';
 
 /** How often a waiting segment looks; the start instant is set far enough ahead for every poller to see it in time. */
 const POLL_MS = 25;
