@@ -36,6 +36,7 @@ const BASE_UNITS: Record<string, { suffix: string; factor: number }> = {
   ms: { suffix: 'seconds', factor: 1 / 1000 },
   s: { suffix: 'seconds', factor: 1 },
   seconds: { suffix: 'seconds', factor: 1 },
+  h: { suffix: 'seconds', factor: 3600 },
   bytes: { suffix: 'bytes', factor: 1 },
   B: { suffix: 'bytes', factor: 1 },
   // stackprobe's MB and GB are binary (see src/resources/host.ts).
@@ -43,9 +44,13 @@ const BASE_UNITS: Record<string, { suffix: string; factor: number }> = {
   GB: { suffix: 'bytes', factor: 1024 ** 3 },
   ratio: { suffix: 'ratio', factor: 1 },
   '%': { suffix: 'ratio', factor: 1 / 100 },
+  pp: { suffix: 'ratio', factor: 1 / 100 }, // percentage points: a difference of two shares
+  // Rates measured over a window (a gauge, not a counter PromQL could rate): the unit spelled out, as the naming guide asks.
+  'MB/s': { suffix: 'bytes_per_second', factor: 1024 ** 2 },
+  '/s': { suffix: 'per_second', factor: 1 },
 };
 /** A unit spelled at the end of a metric's name (`max_wait_ms`), dropped before the base unit's suffix is added. */
-const UNIT_IN_NAME = /_(ms|s|sec|secs|seconds|mb|gb|bytes|pct|percent|ratio)$/;
+const UNIT_IN_NAME = /_(mb_per_s|mb_s|per_s|ms|s|h|sec|secs|seconds|mb|gb|bytes|pct|percent|pp|ratio)$/;
 
 /** `pgbouncer_max_wait_ms` in ms -> `pgbouncer_max_wait_seconds`, value / 1000; `orphan_rows` in rows -> unchanged. */
 export function promNameAndScale(name: string, unit: string): { name: string; scale: number } {

@@ -14,6 +14,7 @@ import { buildProgram } from '../../src/cli/program.js';
 import type { RunResult } from '../../src/result/model.js';
 import { CLI } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { expectPromtoolClean } from '../helpers/promtool.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 /** A Redis db of its own (0 and 1 are the examples'); stackprobe's keys carry its run id prefix and are removed. */
@@ -189,6 +190,7 @@ describe('docs', () => {
     const found = parsed.find((r) => r.result.environment.targets.pg?.private === true && r.result.mode === 'quick');
     expect(found, `no quick run on a private PostgreSQL among ${runs.join(', ')}`).toBeDefined();
     const quick = found!.result;
+    expectPromtoolClean(quick);
     expect(await readdir(path.dirname(found!.file))).toEqual(expect.arrayContaining(['run.json', 'report.md', 'stackprobe.log']));
     expect(quick.environment.targets.pg?.private).toBe(true);
     const queries = quick.checks.filter((c) => c.category === 'queries');

@@ -8,6 +8,7 @@ import { run } from '../../src/run/runner.js';
 import { silentLogger } from '../../src/util/logger.js';
 import type { StageFigures, Saturation } from '../../src/checks/load/analyse.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { expectPromtoolClean } from '../helpers/promtool.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -37,6 +38,7 @@ describe('load.mixed', () => {
     });
     const c = mixed(result);
     expect(c.reason).toBeUndefined();
+    expectPromtoolClean(result);
     expect(['pass', 'warn']).toContain(c.status);
     const stages = c.info.stages as StageFigures[];
     expect(stages.map((s) => s.level)).toEqual([10, 30]);

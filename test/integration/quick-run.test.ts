@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/result/model.js';
 import { runCli, runDirOf, startCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { expectPromtoolClean } from '../helpers/promtool.js';
 
 // A database of this file's own: what is in it, and who is connected to it, is this file's doing alone.
 let db: TestDatabase;
@@ -58,6 +59,7 @@ describe('against DATABASE_URL', () => {
     expect(r.code).toBe(0);
     const result = await readResult(out);
     expect(result.environment.targets.pg?.private).toBe(false);
+    expectPromtoolClean(result);
     expect(result.environment.targets.pg?.url).toBe(TEST_DB);
     const after = await snapshot();
     expect(after.objects).toEqual(before.objects);

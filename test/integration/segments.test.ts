@@ -17,6 +17,7 @@ import { silentLogger } from '../../src/util/logger.js';
 import { startCeleryWorker, type CeleryWorker } from '../helpers/celery-worker.js';
 import { runCli, startCli, type CliRun } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { expectPromtoolClean } from '../helpers/promtool.js';
 
 let db: TestDatabase;
 let worker: CeleryWorker;
@@ -83,6 +84,7 @@ describe('segments on one database', () => {
     const code = await mergeCommand(outs, { output: merged, format: 'json' });
     const verdict = (await readRun(merged)).checks.map((c) => ({ status: c.status, reason: c.reason, failed: c.thresholds.filter((t) => !t.ok) }));
     expect(code, JSON.stringify(verdict)).toBe(0);
+    expectPromtoolClean(await readRun(merged));
     const skew = mergeRunResults(results).segments.maxSkewMs!;
     expect(skew).toBeLessThan(100);
     expect((await readRun(merged)).checks[0]!.info.distribution).toMatchObject({ max_start_skew_ms: skew, partial: false });

@@ -93,6 +93,12 @@ describe('base units', () => {
     expect(promNameAndScale('stackprobe_pgbouncer_max_wait_ms', 'ms')).toEqual({ name: 'stackprobe_pgbouncer_max_wait_seconds', scale: 0.001 });
     expect(promNameAndScale('stackprobe_process_max_rss_mb', 'MB')).toEqual({ name: 'stackprobe_process_max_rss_bytes', scale: 1024 ** 2 });
     expect(promNameAndScale('stackprobe_host_cpu_percent', '%')).toEqual({ name: 'stackprobe_host_cpu_ratio', scale: 0.01 });
+    // Rates over a window and hours: spelled out in base units, so `promtool check metrics` finds no abbreviation.
+    expect(promNameAndScale('stackprobe_host_disk_read_mb_s', 'MB/s')).toEqual({ name: 'stackprobe_host_disk_read_bytes_per_second', scale: 1024 ** 2 });
+    expect(promNameAndScale('stackprobe_pg_temp_mb_per_s', 'MB/s')).toEqual({ name: 'stackprobe_pg_temp_bytes_per_second', scale: 1024 ** 2 });
+    expect(promNameAndScale('stackprobe_pg_commits_per_s', '/s')).toEqual({ name: 'stackprobe_pg_commits_per_second', scale: 1 });
+    expect(promNameAndScale('stackprobe_latest_backup_age_h', 'h')).toEqual({ name: 'stackprobe_latest_backup_age_seconds', scale: 3600 });
+    expect(promNameAndScale('stackprobe_replay_share_max_diff_pp', 'pp')).toEqual({ name: 'stackprobe_replay_share_max_diff_ratio', scale: 0.01 });
     expect(promNameAndScale('stackprobe_sweep_throughput', 'req/s')).toEqual({ name: 'stackprobe_sweep_throughput', scale: 1 });
     const fams = families(renderProm(unitsRun()));
     const one = (name: string) => fams.get(name)!.samples.find((x) => x.includes('check="x.units"'))!;
