@@ -16,17 +16,26 @@ import { reportCommand } from './report-command.js';
 import { runCommand } from './run-command.js';
 import type { RunFlags } from './flags.js';
 
+/**
+ * The examples `--help` shows, as data: test/integration/docs-commands.test.ts checks every one against this program's
+ * commands and flags, and runs those marked `runs` against a real run directory (the others start runs of minutes
+ * against servers named only for the example).
+ */
+export const HELP_EXAMPLES: ReadonlyArray<{ line: string; note?: string; runs?: true }> = [
+  { line: 'stackprobe run --quick', note: 'no URLs: tests a private embedded PostgreSQL' },
+  { line: 'DATABASE_URL=postgres://app@db:5432/app stackprobe run --full --output results/' },
+  { line: 'stackprobe run --read-only --only queries', note: 'production-safe: writes nothing' },
+  { line: 'stackprobe run --config example_config.json --json > run.json', note: 'the example config shipped in the package' },
+  { line: 'stackprobe report results/latest --format md,html,junit --output rebuilt', runs: true },
+  { line: 'stackprobe compare baseline.json results/ --max-regression 10%', note: 'results/: its latest run', runs: true },
+  { line: 'stackprobe history results/', runs: true },
+  { line: 'stackprobe run --load-test --workers 2 --segment 1/2 --output seg1', note: 'then: stackprobe merge seg1/ seg2/' },
+  { line: 'stackprobe config schema > stackprobe.schema.json', runs: true },
+];
+
 const EXAMPLES = `
 Examples:
-  $ stackprobe run --quick                       # no URLs: tests a private embedded PostgreSQL
-  $ DATABASE_URL=postgres://app@db:5432/app stackprobe run --full --output results/
-  $ stackprobe run --read-only --only queries     # production-safe: writes nothing
-  $ stackprobe run --config stackprobe.json --json > run.json
-  $ stackprobe report results/run.json --format md,html,junit
-  $ stackprobe compare baseline.json results/run.json --max-regression 10%
-  $ stackprobe history results/
-  $ stackprobe run --load-test --workers 2 --segment 1/2   # then: stackprobe merge a/run.json b/run.json
-  $ stackprobe config schema > stackprobe.schema.json
+${HELP_EXAMPLES.map((e) => `  $ ${e.line}${e.note ? `   # ${e.note}` : ''}`).join('\n')}
 
 Environment: DATABASE_URL, REDIS_URL, CELERY_BROKER_URL, CELERY_RESULT_BACKEND
   (the config file overrides the environment; flags override both).

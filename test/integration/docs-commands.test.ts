@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/program.js';
+import { buildProgram, HELP_EXAMPLES } from '../../src/cli/program.js';
 import type { RunResult } from '../../src/result/model.js';
 import { CLI } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
@@ -162,6 +162,13 @@ describe('docs', () => {
         if (why) problems.push(`${b.file}:${b.line}: stackprobe ${words.join(' ')}: ${why}`);
       }
     }
+    // `--help`'s examples are held to the same rule.
+    for (const e of HELP_EXAMPLES) {
+      for (const words of invocations({ file: '--help', line: 0, lang: 'sh', text: e.line, exit: 0 })) {
+        const why = checkInvocation(program, words);
+        if (why) problems.push(`--help: ${e.line}: ${why}`);
+      }
+    }
     expect(problems).toEqual([]);
     expect(blocks.some((b) => b.lang === 'sh' && b.notRun === undefined)).toBe(true);
   });
@@ -202,4 +209,18 @@ describe('docs', () => {
     // None of its own left behind (other processes on the machine may start and remove theirs meanwhile).
     expect((await privateServerDirs()).filter((d) => !before.includes(d))).toEqual([]);
   }, 600_000);
+
+  it("`--help`'s examples that read runs work on the runs the blocks above left (no file they name is missing)", async () => {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', NO_COLOR: '1' };
+    const failures: string[] = [];
+    const runnable = HELP_EXAMPLES.filter((e) => e.runs);
+    expect(runnable.length).toBeGreaterThanOrEqual(4);
+    for (const e of runnable) {
+      const r = await bash(e.line.replace(/^stackprobe /, 'npx stackprobe '), project, env);
+      // compare's exit 1 is its verdict (a regression), not a failure of the command.
+      const allowed = e.line.startsWith('stackprobe compare ') ? [0, 1] : [0];
+      if (!allowed.includes(r.code ?? -1) || /ENOENT|unexpected error|no such file/i.test(r.out)) failures.push(`${e.line}: exit ${r.code}\n${r.out.slice(-2000)}`);
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
 });
