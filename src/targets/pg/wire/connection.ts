@@ -155,7 +155,6 @@ export class WireConnection implements MessageSink {
         ({ pid: this.pid, secret: this.secret } = backendKey(body, 0, body.length));
         return;
       }
-      if (type === B.parameterStatus) return this.readParameter(body, 0, body.length);
       // NegotiateProtocolVersion: the server speaks an older minor version or ignores options we never send.
       if (type === B.negotiateProtocolVersion) return;
       if (type !== B.authentication) throw new ProtocolViolation(`message ${describeType(type)} during the startup`);
@@ -364,11 +363,13 @@ export class WireConnection implements MessageSink {
         return this.notice(buf, start, end);
       case B.notification:
         return; // as in onMessage
+      case B.parameterStatus: // kept during our own exchanges too (a SET of ours, or the startup's report)
+        return this.readParameter(buf, start, end);
       case B.errorResponse:
         this.refusedLogin = true; // only read while connecting
         this.setup!.onMessage(type, buf.subarray(start, end));
         return;
-      case B.readyForQuery: case B.authentication: case B.backendKeyData: case B.parameterStatus: case B.negotiateProtocolVersion:
+      case B.readyForQuery: case B.authentication: case B.backendKeyData: case B.negotiateProtocolVersion:
       case B.parseComplete: case B.bindComplete: case B.closeComplete: case B.commandComplete: case B.emptyQuery:
       case B.dataRow: case B.rowDescription: case B.noData: case B.parameterDescription: case B.portalSuspended:
         this.setup!.onMessage(type, buf.subarray(start, end));
