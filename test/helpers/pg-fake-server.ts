@@ -28,7 +28,6 @@ export const auth = (kind: number, extra: Buffer | string = Buffer.alloc(0)) => 
 export const READY = msg('Z', 'I');
 /** What a server sends after a successful authentication. */
 export const LOGGED_IN = Buffer.concat([auth(0), msg('S', 'server_version\x0015.0\x00'), msg('K', Buffer.concat([int32(4242), int32(77)])), READY]);
-export const errorMessage = (code: string, message: string) => msg('E', `SERROR\0VERROR\0C${code}\0M${message}\0\0`);
 
 /** One client connection of the fake server. */
 export class Peer {

@@ -222,6 +222,21 @@ describe('malformed, refused and unsolicited messages', () => {
     await conn.close();
   });
 
+  it('a caller\'s callback that throws ends its connection with a lost-session error, not the process', async () => {
+    server = await startFakeServer(async (peer) => {
+      await peer.next();
+      peer.send(LOGGED_IN);
+      await serve(peer, () => selectOne);
+    });
+    const conn = await open(server.url());
+    const told = new Promise<PgWireError>((resolve) => (conn.onLost = resolve));
+    conn.send(execute('s', []), () => {
+      throw new Error('a bug in the caller');
+    });
+    expect(await told).toMatchObject({ code: '08006', message: expect.stringMatching(/a reply could not be handled \(a bug in the caller\)/) });
+    await conn.close();
+  });
+
   it('NOTIFY and notices in the middle of a request are not taken for its reply', async () => {
     const r = await outcome(Buffer.concat([msg('A', Buffer.concat([Buffer.from([0, 0, 0, 1]), Buffer.from('chan\0payload\0')])), msg('N', 'SNOTICE\0VNOTICE\0C00000\0Mhi\0\0'), selectOne]));
     expect(r.error).toBeUndefined();

@@ -241,9 +241,13 @@ describe('time linear in the message size', () => {
 
   it('reads a 64 MB row in about 4 times the time of a 16 MB one (not 16 times, as concatenation per read gave)', () => {
     readRow(4); // warm up
-    const best = (mb: number) => Math.min(readRow(mb), readRow(mb), readRow(mb));
-    const t16 = best(16);
-    const t64 = best(64);
+    // Interleaved, best of five each: a shared host's noise hits both sizes alike.
+    let t16 = Infinity;
+    let t64 = Infinity;
+    for (let k = 0; k < 5; k++) {
+      t16 = Math.min(t16, readRow(16));
+      t64 = Math.min(t64, readRow(64));
+    }
     expect(t64 / t16).toBeLessThan(8);
     expect(t64).toBeLessThan(2000);
   }, 60_000);

@@ -116,7 +116,7 @@ export class WireConnection implements MessageSink {
     } catch (err) {
       const again = (options.sslmode === 'allow' && first.refusedLogin)
         || (options.sslmode === 'prefer' && ((first.tls && first.refusedLogin) || err instanceof TlsFailure));
-      if (!again) throw err;
+      if (!again || options.socketPath) throw err; // a Unix socket never speaks TLS: no other way to try
     }
     const second = new WireConnection(options);
     await second.open(!tlsFirst);
@@ -313,8 +313,27 @@ export class WireConnection implements MessageSink {
     }
   }
 
-  /** Each whole backend message, from the reader: the hot path for requests, the setup's exchange otherwise. */
+  /**
+   * Each whole backend message, from the reader. The four messages of every reply come first, tested by literal type
+   * byte in a function small enough to be inlined into the reader's loop; everything else goes to otherMessage.
+   */
   onMessage(type: number, buf: Buffer, start: number, end: number): void {
+    if (this.done !== undefined && this.setup === undefined) {
+      if (type === 0x44) { // DataRow
+        if (this.rows !== undefined && this.completed === this.rowsAt) this.rows.push(dataRow(buf, start, end));
+        return;
+      }
+      if (type === 0x32) return; // BindComplete
+      if (type === 0x43) { // CommandComplete
+        this.completed++;
+        return;
+      }
+      if (type === 0x5a) return this.finish(readyStatus(buf, start, end)); // ReadyForQuery
+    }
+    this.otherMessage(type, buf, start, end);
+  }
+
+  private otherMessage(type: number, buf: Buffer, start: number, end: number): void {
     if (this.setup) return this.setupMessage(type, buf, start, end);
     switch (type) {
       case B.dataRow:
@@ -369,7 +388,11 @@ export class WireConnection implements MessageSink {
         this.refusedLogin = true; // only read while connecting
         this.setup!.onMessage(type, buf.subarray(start, end));
         return;
-      case B.readyForQuery: case B.authentication: case B.backendKeyData: case B.negotiateProtocolVersion:
+      case B.readyForQuery:
+        readyStatus(buf, start, end); // checked here; the exchange reads it
+        this.setup!.onMessage(type, buf.subarray(start, end));
+        return;
+      case B.authentication: case B.backendKeyData: case B.negotiateProtocolVersion:
       case B.parseComplete: case B.bindComplete: case B.closeComplete: case B.commandComplete: case B.emptyQuery:
       case B.dataRow: case B.rowDescription: case B.noData: case B.parameterDescription: case B.portalSuspended:
         this.setup!.onMessage(type, buf.subarray(start, end));

@@ -19,6 +19,9 @@ export interface MessageSink {
   onMessage(type: number, buf: Buffer, start: number, end: number): void;
 }
 
+/** The first Buffer of a split message (it grows by doubling past this). */
+const FIRST_CAPACITY = 64 * 1024;
+
 function checkLength(type: number, length: number): void {
   if (length < 4) throw new ProtocolViolation(`message ${describeType(type)} has length ${length}, less than the 4 bytes of the length itself`);
   if (length > SHORT_MESSAGE_MAX && (length > MESSAGE_MAX || LONG_TYPES[type] !== 1)) {
@@ -32,12 +35,17 @@ export function describeType(type: number): string {
 
 /**
  * Whole messages from `feed` go straight from the read buffer to the sink; only a message split across reads is
- * copied, once, into a Buffer of its announced size (so a 64 MB row costs 64 MB of copying, not a concatenation per
- * read). After a throw, or after stop(), the reader ignores everything.
+ * copied, into a Buffer that doubles up to its announced size (so a 64 MB row costs at most about 128 MB of copying,
+ * not a concatenation per read). After a throw, or after stop(), the reader ignores everything.
  */
 export class BackendReader {
-  /** The split message being assembled (type, length, body), allocated once its 5-byte header is known. */
+  /**
+   * The split message being assembled (type, length, body). Its Buffer starts at 64 KiB and doubles as bytes come,
+   * up to the announced size: a server that announces 1 GiB and sends little costs little memory.
+   */
   private partial: Buffer | undefined;
+  /** The split message's whole size (type byte, length, body). */
+  private size = 0;
   /** Bytes of the split message received so far (of its header while `partial` is not yet allocated). */
   private filled = 0;
   private readonly head = Buffer.alloc(5);
@@ -86,7 +94,8 @@ export class BackendReader {
       return;
     }
     // The loop checked this header already.
-    this.partial = Buffer.allocUnsafe(1 + chunk.readUInt32BE(at + 1));
+    this.size = 1 + chunk.readUInt32BE(at + 1);
+    this.partial = Buffer.allocUnsafe(Math.min(this.size, Math.max(FIRST_CAPACITY, n)));
     chunk.copy(this.partial, 0, at, length);
     this.filled = n;
   }
@@ -101,18 +110,27 @@ export class BackendReader {
       if (this.filled < 5) return -1;
       const len = this.head.readUInt32BE(1);
       checkLength(this.head[0]!, len);
-      this.partial = Buffer.allocUnsafe(1 + len);
+      this.size = 1 + len;
+      this.partial = Buffer.allocUnsafe(Math.min(this.size, FIRST_CAPACITY));
       this.head.copy(this.partial, 0, 0, 5);
     }
+    const take = Math.min(this.size - this.filled, length - i);
+    if (this.filled + take > this.partial.length) this.grow(this.filled + take);
     const msg = this.partial;
-    const take = Math.min(msg.length - this.filled, length - i);
     chunk.copy(msg, this.filled, i, i + take);
     this.filled += take;
     i += take;
-    if (this.filled < msg.length) return -1;
+    if (this.filled < this.size) return -1;
     this.partial = undefined;
     this.filled = 0;
-    this.sink.onMessage(msg[0]!, msg, 5, msg.length);
+    this.sink.onMessage(msg[0]!, msg, 5, this.size);
     return this.stopped ? -1 : i;
+  }
+
+  /** Doubles the split message's Buffer (up to its announced size): copying stays linear in the bytes that came. */
+  private grow(needed: number): void {
+    const next = Buffer.allocUnsafe(Math.min(this.size, Math.max(needed, this.partial!.length * 2)));
+    this.partial!.copy(next, 0, 0, this.filled);
+    this.partial = next;
   }
 }
