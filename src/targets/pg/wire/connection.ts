@@ -336,11 +336,11 @@ export class WireConnection implements MessageSink {
   private otherMessage(type: number, buf: Buffer, start: number, end: number): void {
     if (this.setup) return this.setupMessage(type, buf, start, end);
     switch (type) {
-      case B.dataRow:
-        if (this.rows && this.completed === this.rowsAt) this.rows.push(dataRow(buf, start, end));
-        else if (!this.done) throw this.unsolicited(type);
-        return;
+      case B.dataRow: // with a request in flight, these four were handled in onMessage
       case B.bindComplete:
+      case B.commandComplete:
+      case B.readyForQuery:
+        throw this.unsolicited(type);
       case B.parseComplete:
       case B.closeComplete:
       case B.rowDescription: // rows are read as text, their column count from each DataRow: nothing to keep
@@ -348,15 +348,11 @@ export class WireConnection implements MessageSink {
       case B.parameterDescription:
         if (!this.done) throw this.unsolicited(type);
         return;
-      case B.commandComplete:
       case B.emptyQuery: // an empty statement's Execute
       case B.portalSuspended: // never asked for (Execute without a row limit), counted as an Execute's end if sent
         if (!this.done) throw this.unsolicited(type);
         this.completed++;
         return;
-      case B.readyForQuery:
-        if (!this.done) throw this.unsolicited(type);
-        return this.finish(readyStatus(buf, start, end));
       case B.errorResponse:
         return this.onError(errorFields(buf, start, end));
       case B.parameterStatus: // a reported setting changed
