@@ -36,6 +36,12 @@ export class Peer {
   private wake: (() => void) | undefined;
   closed = false;
 
+  /**
+   * What the server answers an SSLRequest with: 'N' (no TLS) unless a test says otherwise. Bytes after the first are
+   * sent in answer to the client's next bytes (its TLS ClientHello), and the connection ends there.
+   */
+  sslAnswer: Buffer = Buffer.from('N');
+
   constructor(readonly socket: Socket) {
     socket.on('data', (d: Buffer) => {
       this.buf = Buffer.concat([this.buf, d]);
@@ -60,8 +66,11 @@ export class Peer {
           const body = Buffer.from(this.buf.subarray(head, total));
           this.buf = this.buf.subarray(total);
           if (!this.started && body.readUInt32BE(0) === 80877103) {
-            this.socket.write('N');
-            continue;
+            this.socket.write(this.sslAnswer.subarray(0, 1));
+            if (this.sslAnswer.length === 1) continue;
+            while (this.buf.length === 0 && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+            this.socket.end(this.sslAnswer.subarray(1));
+            return undefined;
           }
           this.started = true;
           return { type, body };
@@ -105,13 +114,15 @@ export interface FakeServer {
   stop(): Promise<void>;
 }
 
-export async function startFakeServer(script: (peer: Peer) => Promise<void>): Promise<FakeServer> {
+/** `script` gets each connection's Peer and its number (from 0). */
+export async function startFakeServer(script: (peer: Peer, connection: number) => Promise<void>): Promise<FakeServer> {
   const failures: unknown[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    script(new Peer(socket)).catch((err: unknown) => failures.push(err)).finally(() => socket.end());
+    script(new Peer(socket), connections++).catch((err: unknown) => failures.push(err)).finally(() => socket.end());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
