@@ -279,6 +279,8 @@ describe('fuzz over a live connection', () => {
         }
       } catch (err) {
         if (!(err instanceof PgWireError)) throw new Error(`seed ${seed}: ${String(err)}`);
+        // A clear error: what went wrong in words, not a RangeError's text passed through.
+        if (!err.message || /ERR_OUT_OF_RANGE|RangeError|undefined|NaN/.test(err.message)) throw new Error(`seed ${seed}: unclear error ${err.message}`);
         outcome = err.code;
       }
       seen.set(outcome, (seen.get(outcome) ?? 0) + 1);
