@@ -111,7 +111,7 @@ const ATTACKS: Attack[] = [
   { name: 'LOCK', statements: ['LOCK TABLE owned IN ACCESS EXCLUSIVE MODE'], expected: { 13: '25P01', 15: '25P01', wrapped: 'ok' } },
   { name: 'ALTER DATABASE … SET default_transaction_read_only = off', statements: ['ALTER DATABASE $db SET default_transaction_read_only = off'], expected: '25006' },
   { name: 'EXPLAIN ANALYZE of a write', statements: ['EXPLAIN ANALYZE INSERT INTO owned (id) VALUES (15)'], expected: '25006' },
-  { name: 'COPY FROM STDIN, COPY TO STDOUT', statements: ['COPY owned FROM STDIN', 'COPY (SELECT 1) TO STDOUT'], expected: '25006 → ok' },
+  { name: 'COPY FROM STDIN, COPY TO STDOUT', statements: ['COPY owned FROM STDIN', 'COPY (SELECT 1) TO STDOUT'], expected: '25006 → 0A000 (closed)' },
 ];
 
 const servers = new Map<Major, Server>();

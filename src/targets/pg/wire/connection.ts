@@ -1,16 +1,24 @@
 // One PostgreSQL connection of the measuring path: extended protocol over one socket, statements prepared once,
-// executions sent as pre-built Buffers, replies scanned by type byte (rows decoded only when asked), bounded by a
-// client-side watchdog that cancels a late statement and drops a silent server.
+// executions sent as pre-built Buffers, replies framed by BackendReader and dispatched by type byte (rows decoded only
+// when asked), bounded by a client-side watchdog that cancels a late statement and drops a silent server. Every
+// backend message type is handled or refused: a malformed or unexpected message closes the connection with an error
+// value for the request in flight, never an exception out of the socket's read callback.
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { withTimeout } from '../../../exec/timeout.js';
 import { TimeoutError } from '../../../util/errors.js';
-import { md5Password, Scram } from './auth.js';
-import { PgWireError, lostConnection } from './errors.js';
-import { cancelRequest, errorFields, parseMessage, passwordMessage, queryMessage, startupMessage, SYNC, TERMINATE, type ErrorFields } from './messages.js';
+import { authFailure, md5Password, Scram } from './auth.js';
+import { B, backendKey, cstrings, dataRow, errorFields, parameterStatus, readyStatus, type ErrorFields } from './backend.js';
+import { PgWireError, ProtocolViolation, lostConnection } from './errors.js';
+import { boundStatement, cancelRequest, closeStatement, parseMessage, passwordMessage, queryMessage, startupMessage, SYNC, TERMINATE } from './messages.js';
 import type { WireOptions } from './options.js';
-import { openCancelSocket, openTransport } from './transport.js';
+import { BackendReader, describeType, type MessageSink } from './reader.js';
+import { openCancelSocket, openTransport, TlsFailure } from './transport.js';
 
-/** Called at a request's ReadyForQuery: CommandCompletes seen, the first error, the first statement's rows when asked. */
+/**
+ * Called at a request's ReadyForQuery: Executes ended (CommandComplete, EmptyQueryResponse, PortalSuspended), the
+ * first error, the rows of the statement asked for.
+ */
 export type Done = (completed: number, error: PgWireError | undefined, rows: Array<Array<string | null>> | undefined) => void;
 
 interface Setup {
@@ -19,9 +27,30 @@ interface Setup {
 
 /** How long a late statement gets after its CancelRequest before the connection is given up as dead. */
 const CANCEL_GRACE_MS = 2000;
+const IDLE = 0x49;
+const IGNORE = (): void => undefined;
 
-export class WireConnection {
-  private leftover: Buffer | undefined;
+/**
+ * A prepared statement whose result type changed under it (DDL on a table it reads): PostgreSQL raises 0A000 "cached
+ * plan must not change result type" from RevalidateCachedQuery at every Bind until the statement is prepared again.
+ * Told by the routine (`R`, never localised) as pgJDBC does, not by the message text.
+ */
+const isStalePlan = (e: ErrorFields) => e.code === '0A000' && e.routine === 'RevalidateCachedQuery';
+
+/** Message types that are never an answer to what this connection sends: refused with the reason. */
+function refusal(type: number): PgWireError {
+  if (type === B.copyInResponse || type === B.copyOutResponse || type === B.copyBothResponse) {
+    // The server now waits for COPY data (or sends it): nothing else can run on the session, so it is closed.
+    return new PgWireError({ code: '0A000', severity: 'ERROR', message: 'the statement started a COPY, which stackprobe does not run (it measures statements, not data transfer); stackprobe closed the session' });
+  }
+  if (type === B.copyData || type === B.copyDone) return new ProtocolViolation(`COPY data (${describeType(type)}) outside a COPY`);
+  if (type === B.functionCallResponse) return new ProtocolViolation('FunctionCallResponse to a function call never made');
+  if (type === B.negotiateProtocolVersion) return new ProtocolViolation('NegotiateProtocolVersion after the startup');
+  return new ProtocolViolation(`unknown message type ${describeType(type)}`);
+}
+
+export class WireConnection implements MessageSink {
+  private readonly reader = new BackendReader(this);
   private setup: Setup | undefined;
   private done: Done | undefined;
   private completed = 0;
@@ -57,25 +86,58 @@ export class WireConnection {
   checkRequestEnd: ((status: number, error: ErrorFields | undefined) => PgWireError | undefined) | undefined;
   /** Called once when the connection is lost outside a request too (an idle session terminated). */
   onLost: ((err: PgWireError) => void) | undefined;
+  /** Told of every NoticeResponse (warnings and notices the server raises, e.g. a statement's RAISE NOTICE). */
+  onNotice: ((notice: ErrorFields) => void) | undefined;
+  /** Requests run again after their statement was prepared again (a cached plan invalidated by DDL). */
+  reprepared = 0;
+  /** True once the connection runs over TLS. */
+  tls = false;
+  /** The request in flight, kept for one run again after a re-prepare. */
+  private request: Buffer | undefined;
+  private retried = false;
+  /** Parse messages of the named statements prepared here, to prepare one again after a stale-plan error. */
+  private readonly statements = new Map<string, Buffer>();
+  /** The server answered the login with an ErrorResponse (what allow and prefer answer by trying the other way). */
+  private refusedLogin = false;
 
   private constructor(readonly options: WireOptions) {}
 
-  /** Connects and authenticates (trust, cleartext, md5, SCRAM-SHA-256), over TLS when sslmode asks, within connectTimeoutMs. */
+  /**
+   * Connects and authenticates (trust, cleartext, md5, SCRAM-SHA-256), over TLS when sslmode asks, within
+   * connectTimeoutMs per attempt. libpq's second attempts: `allow` tries TLS when the server refused the plain login;
+   * `prefer` tries plain when the TLS handshake failed or the server refused the login over TLS.
+   */
   static async connect(options: WireOptions): Promise<WireConnection> {
-    const conn = new WireConnection(options);
+    const tlsFirst = options.sslmode !== 'disable' && options.sslmode !== 'allow';
+    const first = new WireConnection(options);
+    try {
+      await first.open(tlsFirst);
+      return first;
+    } catch (err) {
+      const again = (options.sslmode === 'allow' && first.refusedLogin)
+        || (options.sslmode === 'prefer' && ((first.tls && first.refusedLogin) || err instanceof TlsFailure));
+      if (!again || options.socketPath) throw err; // a Unix socket never speaks TLS: no other way to try
+    }
+    const second = new WireConnection(options);
+    await second.open(!tlsFirst);
+    return second;
+  }
+
+  private async open(tls: boolean): Promise<void> {
     const holder: { socket?: Socket } = {};
     try {
       await withTimeout((async () => {
-        conn.socket = await openTransport(options, (buffer, n) => conn.onData(buffer, n), holder);
-        const lost = (err?: Error) => conn.lose(lostConnection(err?.message ?? 'the server closed the connection', (err as { code?: string } | undefined)?.code));
-        conn.socket.on('error', lost);
-        conn.socket.on('close', () => lost());
-        await conn.handshake();
-      })(), options.connectTimeoutMs, 'connecting to PostgreSQL');
-      return conn;
+        this.socket = await openTransport(this.options, (buffer, n) => this.onData(buffer, n), holder, tls);
+        this.tls = (this.socket as TLSSocket).encrypted === true;
+        const lost = (err?: Error) => this.lose(lostConnection(err?.message ?? 'the server closed the connection', (err as { code?: string } | undefined)?.code));
+        this.socket.on('error', lost);
+        this.socket.on('close', () => lost());
+        await this.handshake();
+      })(), this.options.connectTimeoutMs, 'connecting to PostgreSQL');
     } catch (err) {
       holder.socket?.destroy(); // a refused, timed-out or rejected login leaves no socket behind
-      conn.closedWith ??= lostConnection('closed after a failed connect');
+      this.closedWith ??= lostConnection('closed after a failed connect');
+      this.reader.stop();
       throw err;
     }
   }
@@ -89,33 +151,39 @@ export class WireConnection {
       if (!o.password) throw new PgWireError({ code: '28P01', severity: 'FATAL', message: 'the server asks for a password and none was given' });
     };
     return this.exchange(startupMessage(params), (type, body) => {
-      if (type === 0x4b) { // BackendKeyData
-        this.pid = body.readInt32BE(0);
-        this.secret = body.readInt32BE(4);
+      if (type === B.backendKeyData) {
+        ({ pid: this.pid, secret: this.secret } = backendKey(body, 0, body.length));
         return;
       }
-      if (type === 0x53) return this.readParameter(body);
-      if (type !== 0x52) return; // NoticeResponse, NegotiateProtocolVersion: nothing to do
+      // NegotiateProtocolVersion: the server speaks an older minor version or ignores options we never send.
+      if (type === B.negotiateProtocolVersion) return;
+      if (type !== B.authentication) throw new ProtocolViolation(`message ${describeType(type)} during the startup`);
+      if (body.length < 4) throw new ProtocolViolation('Authentication message without its method');
       const kind = body.readInt32BE(0);
-      if (kind === 0) return;
+      if (kind === 0) return scram?.checkDone(); // AuthenticationOk
       if (kind === 3 || kind === 5 || kind === 10) needPassword();
       if (kind === 3) this.write(passwordMessage(o.password));
-      else if (kind === 5) this.write(passwordMessage(md5Password(o.user, o.password, body.subarray(4, 8))));
-      else if (kind === 10) this.write((scram = new Scram(o.password)).initial(body.toString('utf8', 4).split('\0').filter(Boolean)));
+      else if (kind === 5) {
+        if (body.length !== 8) throw new ProtocolViolation('AuthenticationMD5Password without its 4-byte salt');
+        this.write(passwordMessage(md5Password(o.user, o.password, body.subarray(4, 8))));
+      } else if (kind === 10) this.write((scram = new Scram(o.password)).initial(cstrings(body, 4, body.length, 'a SASL mechanism')));
       else if (kind === 11 && scram) this.write(scram.continue(body.toString('utf8', 4)));
       else if (kind === 12 && scram) scram.verify(body.toString('utf8', 4));
-      else throw new PgWireError({ code: '28000', severity: 'FATAL', message: `the server asks for authentication method ${kind} (Kerberos, GSSAPI or SSPI), which stackprobe does not speak` });
+      else if (kind === 11 || kind === 12) throw authFailure(`the server sent a SASL ${kind === 11 ? 'challenge' : 'outcome'} without starting SASL authentication`);
+      else throw authFailure(`the server asks for authentication method ${kind} (Kerberos, GSSAPI or SSPI), which stackprobe does not speak`);
     });
   }
 
   /** Prepares a named statement on this connection (Parse + Sync). */
-  prepare(name: string, sql: string, paramOids: number[] = []): Promise<void> {
-    return this.bounded(this.exchange(Buffer.concat([parseMessage(name, sql, paramOids), SYNC]), () => undefined), 'preparing a statement');
+  async prepare(name: string, sql: string, paramOids: number[] = []): Promise<void> {
+    const parse = parseMessage(name, sql, paramOids);
+    await this.bounded(this.exchange(Buffer.concat([parse, SYNC]), IGNORE), 'preparing a statement');
+    if (name) this.statements.set(name, parse);
   }
 
   /** Our own fixed statements through the simple protocol (session settings); never user SQL. */
   simpleQuery(sql: string): Promise<void> {
-    return this.bounded(this.exchange(queryMessage(sql), () => undefined), 'a session setting');
+    return this.bounded(this.exchange(queryMessage(sql), IGNORE), 'a session setting');
   }
 
   private bounded<T>(p: Promise<T>, what: string): Promise<T> {
@@ -134,7 +202,7 @@ export class WireConnection {
       this.setup = {
         onMessage: (type, body) => {
           try {
-            if (type === 0x45) failed ??= errorFields(body);
+            if (type === 0x45) failed ??= errorFields(body, 0, body.length);
             else if (type === 0x5a) {
               this.setup = undefined;
               this.status = body[0] ?? 0x49;
@@ -180,6 +248,8 @@ export class WireConnection {
     this.rowsAt = rowsAt;
     this.rows = rowsAt >= 0 ? [] : undefined;
     this.cancelSent = false;
+    this.request = bytes;
+    this.retried = false;
     this.write(bytes);
   }
 
@@ -235,32 +305,106 @@ export class WireConnection {
 
   /** `chunk` may be the socket's reused read buffer: only its first `length` bytes are this read's. */
   private onData(chunk: Buffer, length: number): void {
-    let buf = chunk;
-    let n = length;
-    if (this.leftover) {
-      buf = Buffer.concat([this.leftover, chunk.subarray(0, length)]);
-      n = buf.length;
-      this.leftover = undefined;
+    try {
+      this.reader.feed(chunk, length);
+    } catch (err) {
+      // The one place a reply's failure ends: a malformed stream, a refused message, or a caller's callback that threw.
+      this.destroy(err instanceof PgWireError ? err : lostConnection(`a reply could not be handled (${err instanceof Error ? err.message : String(err)})`));
     }
-    let i = 0;
-    while (i + 5 <= n) {
-      const end = i + 1 + buf.readInt32BE(i + 1);
-      if (end > n) break;
-      const type = buf[i]!;
-      if (this.setup) this.setup.onMessage(type, buf.subarray(i + 5, end));
-      else if (type === 0x44) { if (this.rows && this.completed === this.rowsAt) this.rows.push(dataRow(buf, i + 5)); } // DataRow
-      else if (type === 0x43) this.completed++; // CommandComplete
-      else if (type === 0x5a) this.finish(buf[i + 5]!); // ReadyForQuery
-      else if (type === 0x45) this.onError(errorFields(buf.subarray(i + 5, end)));
-      else if (type === 0x53) this.readParameter(buf.subarray(i + 5, end)); // ParameterStatus: a reported setting changed
-      i = end;
-    }
-    // A message split across reads: keep a copy of the tail (a reused read buffer is overwritten by the next read).
-    if (i < n) this.leftover = Buffer.from(buf.subarray(i, n));
   }
 
-  private readParameter(body: Buffer): void {
-    const [name = '', value = ''] = body.toString('utf8').split('\0');
+  /**
+   * Each whole backend message, from the reader. The four messages of every reply come first, tested by literal type
+   * byte in a function small enough to be inlined into the reader's loop; everything else goes to otherMessage.
+   */
+  onMessage(type: number, buf: Buffer, start: number, end: number): void {
+    if (this.done !== undefined && this.setup === undefined) {
+      if (type === 0x44) { // DataRow
+        if (this.rows !== undefined && this.completed === this.rowsAt) this.rows.push(dataRow(buf, start, end));
+        return;
+      }
+      if (type === 0x32) return; // BindComplete
+      if (type === 0x43) { // CommandComplete
+        this.completed++;
+        return;
+      }
+      if (type === 0x5a) return this.finish(readyStatus(buf, start, end)); // ReadyForQuery
+    }
+    this.otherMessage(type, buf, start, end);
+  }
+
+  private otherMessage(type: number, buf: Buffer, start: number, end: number): void {
+    if (this.setup) return this.setupMessage(type, buf, start, end);
+    switch (type) {
+      case B.dataRow: // with a request in flight, these four were handled in onMessage
+      case B.bindComplete:
+      case B.commandComplete:
+      case B.readyForQuery:
+        throw this.unsolicited(type);
+      case B.parseComplete:
+      case B.closeComplete:
+      case B.rowDescription: // rows are read as text, their column count from each DataRow: nothing to keep
+      case B.noData:
+      case B.parameterDescription:
+        if (!this.done) throw this.unsolicited(type);
+        return;
+      case B.emptyQuery: // an empty statement's Execute
+      case B.portalSuspended: // never asked for (Execute without a row limit), counted as an Execute's end if sent
+        if (!this.done) throw this.unsolicited(type);
+        this.completed++;
+        return;
+      case B.errorResponse:
+        return this.onError(errorFields(buf, start, end));
+      case B.parameterStatus: // a reported setting changed
+        return this.readParameter(buf, start, end);
+      case B.notice:
+        return this.notice(buf, start, end);
+      case B.notification:
+        // NOTIFY for a LISTEN a user's statement made: stackprobe listens to nothing, so it is dropped on purpose.
+        return;
+      default:
+        throw refusal(type);
+    }
+  }
+
+  private unsolicited(type: number): ProtocolViolation {
+    return new ProtocolViolation(`message ${describeType(type)} with no request in flight`);
+  }
+
+  /** During a setup exchange (startup, prepare, our own settings): every message but refused ones goes to it. */
+  private setupMessage(type: number, buf: Buffer, start: number, end: number): void {
+    switch (type) {
+      case B.notice:
+        return this.notice(buf, start, end);
+      case B.notification:
+        return; // as in onMessage
+      case B.parameterStatus: // kept during our own exchanges too (a SET of ours, or the startup's report)
+        return this.readParameter(buf, start, end);
+      case B.errorResponse:
+        this.refusedLogin = true; // only read while connecting
+        this.setup!.onMessage(type, buf.subarray(start, end));
+        return;
+      case B.readyForQuery:
+        readyStatus(buf, start, end); // checked here; the exchange reads it
+        this.setup!.onMessage(type, buf.subarray(start, end));
+        return;
+      case B.authentication: case B.backendKeyData: case B.negotiateProtocolVersion:
+      case B.parseComplete: case B.bindComplete: case B.closeComplete: case B.commandComplete: case B.emptyQuery:
+      case B.dataRow: case B.rowDescription: case B.noData: case B.parameterDescription: case B.portalSuspended:
+        this.setup!.onMessage(type, buf.subarray(start, end));
+        return;
+      default:
+        throw refusal(type);
+    }
+  }
+
+  private notice(buf: Buffer, start: number, end: number): void {
+    const fields = errorFields(buf, start, end);
+    this.onNotice?.(fields);
+  }
+
+  private readParameter(buf: Buffer, start: number, end: number): void {
+    const [name, value] = parameterStatus(buf, start, end);
     this.parameters.set(name, value);
     if (!this.setup) this.onParameter?.(name, value);
   }
@@ -280,11 +424,47 @@ export class WireConnection {
 
   private finish(status: number): void {
     this.status = status;
-    if (this.checkRequestEnd && (status !== 0x49 || this.error)) this.poisoned ??= this.checkRequestEnd(status, this.error);
+    if (this.checkRequestEnd && (status !== IDLE || this.error)) this.poisoned ??= this.checkRequestEnd(status, this.error);
     if (this.poisoned) return this.destroy(this.poisoned);
+    if (this.error && status === IDLE && !this.retried && isStalePlan(this.error) && this.prepareAgain()) return;
     const done = this.done;
     this.done = undefined;
+    this.request = undefined;
     done?.(this.completed, this.error ? new PgWireError(this.error) : undefined, this.rows);
+  }
+
+  /**
+   * After a stale-plan error: the failed statement (the Bind after the Executes that ended) is closed and parsed
+   * again, once, and the request runs again; its latency includes that, as it would for a driver that re-prepares
+   * (pgJDBC). A statement that no longer parses fails the request with the server's error and closes the connection
+   * (its name is gone on the server). False when the statement is not one prepared here.
+   */
+  private prepareAgain(): boolean {
+    const request = this.request!;
+    const name = boundStatement(request, this.completed);
+    const parse = name === undefined ? undefined : this.statements.get(name);
+    if (!parse) return false;
+    this.retried = true;
+    const done = this.done;
+    const rowsAt = this.rowsAt;
+    this.exchange(Buffer.concat([closeStatement(name!), parse, SYNC]), IGNORE).then(() => {
+      if (this.done !== done) return; // lost meanwhile: lose() told the request
+      this.reprepared++;
+      this.completed = 0;
+      this.error = undefined;
+      this.rows = rowsAt >= 0 ? [] : undefined;
+      this.cancelSent = false;
+      this.write(request);
+    }, (err: unknown) => {
+      if (this.done !== done) return;
+      this.done = undefined;
+      this.request = undefined;
+      const e = err as PgWireError;
+      const why = new PgWireError({ code: e.code, severity: e.severity, message: `${e.message} (preparing the statement again after its cached plan was invalidated)` });
+      done?.(0, why, undefined);
+      this.destroy(why);
+    });
+    return true;
   }
 
   private lose(error: PgWireError): void {
@@ -293,6 +473,7 @@ export class WireConnection {
     // A FATAL the server sent before closing (57P01 terminated, 57P05 idle timeout) says more than "closed".
     const why = this.error && this.error.severity !== 'ERROR' ? lostConnection(this.error.message, this.error.code) : error;
     this.closedWith = why;
+    this.reader.stop();
     const setup = this.setup;
     this.setup = undefined;
     setup?.onMessage(0x45, Buffer.from(`VFATAL\0M${why.message}\0C${why.code}\0\0`));
@@ -317,21 +498,4 @@ export class WireConnection {
     await withTimeout(new Promise<void>((resolve) => socket.end(TERMINATE, resolve)), 1000, 'closing a PostgreSQL connection').catch(() => undefined);
     socket.destroy();
   }
-}
-
-/** A DataRow's columns as text (null for SQL NULL). */
-function dataRow(buf: Buffer, at: number): Array<string | null> {
-  const n = buf.readInt16BE(at);
-  const out: Array<string | null> = new Array(n);
-  let i = at + 2;
-  for (let c = 0; c < n; c++) {
-    const len = buf.readInt32BE(i);
-    i += 4;
-    if (len < 0) out[c] = null;
-    else {
-      out[c] = buf.toString('utf8', i, i + len);
-      i += len;
-    }
-  }
-  return out;
 }

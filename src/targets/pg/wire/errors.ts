@@ -23,3 +23,16 @@ export function lostConnection(reason: string, code = '08006'): PgWireError {
   const sqlstate = /^[0-9A-Z]{5}$/.test(code) || code === 'ECLOSED' ? code : '08006';
   return new PgWireError({ code: sqlstate, severity: 'FATAL', message: `connection to PostgreSQL lost: ${reason}` });
 }
+
+/**
+ * The server (or whatever answers in its place) broke the protocol: a length out of bounds, a message that runs past
+ * its end, a message type never expected. SQLSTATE 08P01, a lost session: the connection is closed, since nothing
+ * after a framing error can be trusted.
+ */
+export class ProtocolViolation extends PgWireError {
+  override name = 'ProtocolViolation';
+
+  constructor(reason: string) {
+    super({ code: '08P01', severity: 'FATAL', message: `PostgreSQL protocol violation: ${reason}; stackprobe closed the connection` });
+  }
+}

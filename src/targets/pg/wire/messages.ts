@@ -1,4 +1,5 @@
 // PostgreSQL frontend messages of the measuring path (protocol 3.0), built into Buffers, and the ErrorResponse reader.
+import { errorFields as parseErrorFields, type ErrorFields } from './backend.js';
 
 /** A message: 1-byte type, 4-byte length (itself included), body. `type` 0 means an untyped (startup-phase) message. */
 export function message(type: number, body: Buffer): Buffer {
@@ -106,28 +107,32 @@ export function passwordMessage(password: string): Buffer {
   return message(0x70, cstr(password));
 }
 
-/** What an ErrorResponse says: SQLSTATE, severity, message, detail and hint. */
-export interface ErrorFields {
-  code: string;
-  severity: string;
-  message: string;
-  detail?: string;
-  hint?: string;
+/** Close of a named prepared statement (before it is parsed again under the same name). */
+export function closeStatement(name: string): Buffer {
+  return message(0x43, Buffer.concat([Buffer.from('S'), cstr(name)]));
 }
 
-export function errorFields(body: Buffer): ErrorFields {
-  const out: ErrorFields = { code: '', severity: 'ERROR', message: 'PostgreSQL error' };
-  let i = 0;
-  while (i < body.length && body[i] !== 0) {
-    const field = body[i]!;
-    const end = body.indexOf(0, i + 1);
-    const value = body.toString('utf8', i + 1, end);
-    if (field === 0x4d) out.message = value; // M
-    else if (field === 0x43) out.code = value; // C
-    else if (field === 0x56) out.severity = value; // V (never localised)
-    else if (field === 0x44) out.detail = value; // D
-    else if (field === 0x48) out.hint = value; // H
-    i = end + 1;
+export type { ErrorFields } from './backend.js';
+
+/**
+ * The statement named by the `index`-th Bind (from 0) of a request we built, or undefined: which statement of a
+ * request failed, from how many of its statements had completed. Read on the error path only.
+ */
+export function boundStatement(request: Buffer, index: number): string | undefined {
+  let seen = 0;
+  for (let at = 0; at + 5 <= request.length;) {
+    const end = at + 1 + request.readUInt32BE(at + 1);
+    if (request[at] === 0x42 && seen++ === index) {
+      const portalEnd = request.indexOf(0, at + 5);
+      const nameEnd = request.indexOf(0, portalEnd + 1);
+      return portalEnd < 0 || nameEnd < 0 || nameEnd >= end ? undefined : request.toString('utf8', portalEnd + 1, nameEnd);
+    }
+    at = end;
   }
-  return out;
+  return undefined;
+}
+
+/** An ErrorResponse body's fields (a malformed body is a ProtocolViolation). */
+export function errorFields(body: Buffer): ErrorFields {
+  return parseErrorFields(body, 0, body.length);
 }

@@ -2,8 +2,24 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 
-export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-const MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
+/**
+ * sslmode, with libpq's meanings (what each mode does here):
+ *
+ * | sslmode       | TLS                                              | certificate checked                    |
+ * |---------------|--------------------------------------------------|----------------------------------------|
+ * | `disable`     | never                                            | —                                      |
+ * | `allow`       | plain first; TLS if the server refuses the plain login | no                               |
+ * | `prefer`      | TLS if the server accepts it, else plain; plain again if the TLS handshake or login fails | no |
+ * | `require`     | always                                           | no; the chain when a root cert is given (`sslrootcert`/PGSSLROOTCERT), as verify-ca |
+ * | `verify-ca`   | always                                           | the chain                              |
+ * | `verify-full` | always                                           | the chain and the host name            |
+ * | `no-verify`   | always (node-postgres's spelling)                | never, even with a root cert           |
+ *
+ * No sslmode in the URL nor PGSSLMODE means `disable` (node-postgres's default), not libpq's `prefer`, so the measuring
+ * path and the driver pools of one run see the same connection. On a Unix socket TLS is never used (as libpq).
+ */
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+const SPELLINGS = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
 
 export interface WireOptions {
   host: string;
@@ -22,21 +38,19 @@ export interface WireOptions {
   connectTimeoutMs: number;
 }
 
-/**
- * sslmode as libpq reads it (URL, else PGSSLMODE), but 'disable' when neither says, as node-postgres does, so the
- * measuring path and the driver pools of one run see the same connection. 'allow' is taken as 'prefer'.
- */
-function sslModeOf(u: URL): SslMode {
+/** The mode and whether a root certificate given applies (it does not for no-verify, which never verifies). */
+function sslModeOf(u: URL): { mode: SslMode; useRootCert: boolean } {
   const raw = u.searchParams.get('sslmode') ?? process.env.PGSSLMODE ?? 'disable';
-  const mode = raw === 'allow' ? 'prefer' : raw;
-  if (!(MODES as readonly string[]).includes(mode)) throw new Error(`sslmode=${raw} is not one of ${MODES.join(', ')}`);
+  if (!SPELLINGS.includes(raw)) throw new Error(`sslmode=${raw} is not one of ${SPELLINGS.join(', ')}`);
+  if (raw === 'no-verify') return { mode: 'require', useRootCert: false };
   // libpq: 'require' with a root certificate given verifies the chain, like verify-ca.
-  if (mode === 'require' && (u.searchParams.get('sslrootcert') ?? process.env.PGSSLROOTCERT)) return 'verify-ca';
-  return mode as SslMode;
+  if (raw === 'require' && (u.searchParams.get('sslrootcert') ?? process.env.PGSSLROOTCERT)) return { mode: 'verify-ca', useRootCert: true };
+  return { mode: raw as SslMode, useRootCert: true };
 }
 
 export function wireOptions(url: string, extra: { applicationName?: string; startupOptions?: string; connectTimeoutMs?: number } = {}): WireOptions {
   const u = new URL(url);
+  const ssl = sslModeOf(u);
   const user = decodeURIComponent(u.username) || process.env.PGUSER || userInfo().username;
   const hostParam = u.searchParams.get('host');
   const port = Number(u.port || u.searchParams.get('port') || 5432);
@@ -46,13 +60,13 @@ export function wireOptions(url: string, extra: { applicationName?: string; star
     user,
     password: decodeURIComponent(u.password) || process.env.PGPASSWORD || '',
     database: decodeURIComponent(u.pathname.slice(1)) || user,
-    sslmode: sslModeOf(u),
+    sslmode: ssl.mode,
     applicationName: extra.applicationName ?? u.searchParams.get('application_name') ?? 'stackprobe',
     connectTimeoutMs: extra.connectTimeoutMs ?? 10_000,
   };
   if (hostParam?.startsWith('/')) opts.socketPath = `${hostParam}/.s.PGSQL.${port}`;
   const rootCert = u.searchParams.get('sslrootcert') ?? process.env.PGSSLROOTCERT;
-  if (rootCert && rootCert !== 'system') opts.ca = readFileSync(rootCert);
+  if (ssl.useRootCert && rootCert && rootCert !== 'system') opts.ca = readFileSync(rootCert);
   const startup = [u.searchParams.get('options'), extra.startupOptions].filter((s): s is string => !!s).join(' ');
   if (startup) opts.startupOptions = startup;
   return opts;

@@ -48,9 +48,23 @@ function plain(o: WireOptions, onData?: OnData): Socket {
   } } });
 }
 
-/** Opens the transport; the caller bounds the wait and destroys `holder.socket` on failure. */
-export async function openTransport(o: WireOptions, onData: OnData, holder: { socket?: Socket }): Promise<Socket> {
-  if (o.sslmode === 'disable' || o.socketPath) {
+/** The TLS handshake failed (what sslmode=prefer answers by trying again without TLS, as libpq). */
+export class TlsFailure extends Error {
+  override name = 'TlsFailure';
+  readonly code: string | undefined;
+
+  constructor(cause: Error) {
+    super(cause.message);
+    this.code = (cause as { code?: string }).code;
+  }
+}
+
+/**
+ * Opens the transport, over TLS when `tls` (the attempt of the connection's sslmode that asks for it); the caller
+ * bounds the wait and destroys `holder.socket` on failure.
+ */
+export async function openTransport(o: WireOptions, onData: OnData, holder: { socket?: Socket }, tls: boolean): Promise<Socket> {
+  if (!tls || o.socketPath) {
     const socket = plain(o, onData);
     socket.setNoDelay(true); // requests are small and latency-bound: never wait to coalesce them
     holder.socket = socket;
@@ -77,7 +91,9 @@ export async function openTransport(o: WireOptions, onData: OnData, holder: { so
     checkServerIdentity: o.sslmode === 'verify-full' ? checkServerIdentity : () => undefined,
   });
   holder.socket = secure;
-  await connected(secure, 'secureConnect');
+  await connected(secure, 'secureConnect').catch((err: Error) => {
+    throw new TlsFailure(err);
+  });
   secure.on('data', (d: Buffer) => onData(d, d.length));
   return secure;
 }
