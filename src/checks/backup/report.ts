@@ -36,7 +36,7 @@ export function reportScope(ctx: CheckContext, f: ScopeFacts): void {
     `${count((r) => r.kind === 'm')} materialised views`,
     `${f.seqs} sequences (last_value, is_called)`,
     f.withBlobs ? `${f.loCount ?? 0} large objects (count, oids and content)` : undefined,
-    `${f.definitions} definitions (columns, constraints, indexes, triggers, rules, views, functions, domains, enums, sequences)`,
+    `${f.definitions} definitions (columns, constraints, indexes, triggers, rules, policies, views, functions, domains, enums, sequences; by meaning)`,
   ].filter((x): x is string => x !== undefined);
   const notCompared = [
     ...(left.length > 0 ? [`data of ${left.length} tables or views (${mib(f.chosen.leftBytes)}) dumped as definitions only: ${left.slice(0, LIST_MAX).map((l) => `${l.rel.schema}.${l.rel.name} (${l.why})`).join('; ')}${left.length > LIST_MAX ? `; and ${left.length - LIST_MAX} more` : ''}`] : []),
