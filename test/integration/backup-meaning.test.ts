@@ -142,3 +142,31 @@ describe('backup.roundtrip on an accounting schema with rules', () => {
     expect(errors(t).find((f) => f.subject === 'acc.gl.transdate')!.title).toMatch(/^restored column acc\.gl\.transdate is defined differently from the source: CURRENT_DATE → \(CURRENT_DATE - 1\)$/);
   }, 120_000);
 });
+
+describe('backup.roundtrip re-creates definitions whatever their names and literals hold', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createLocaleDatabase();
+    // Quoted and Unicode names, and literals that spell statements: each printout is re-created as one statement only.
+    await db.sql(`CREATE SCHEMA "we""ird";
+      CREATE TABLE "we""ird"."Entries ☃" (id int PRIMARY KEY, "Kind ☃" varchar NOT NULL, note varchar,
+        "Sign" int GENERATED ALWAYS AS (CASE WHEN "Kind ☃" IN ('a''b', U&'\\00e4', 'x; DROP TABLE y; --') THEN -1 ELSE 1 END) STORED,
+        CONSTRAINT "Check ☃" CHECK (note IS NULL OR note NOT IN ('$$', 'x''); DROP SCHEMA "we""ird" CASCADE; --')));
+      CREATE INDEX "Idx ☃" ON "we""ird"."Entries ☃" (note) WHERE "Kind ☃" IN ('a''b', 'c');
+      CREATE VIEW "we""ird"."V ☃" AS SELECT id, note FROM "we""ird"."Entries ☃" WHERE note IN ('$q$', E'tab\\t');
+      INSERT INTO "we""ird"."Entries ☃" (id, "Kind ☃", note) SELECT g, (ARRAY['a''b', 'ä', 'z'])[1 + g % 3], 'n' || g FROM generate_series(1, 300) g;`);
+  }, 60_000);
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('passes clean, and fails naming the quoted index whose predicate changed', async () => {
+    const c = await roundTripOn(db);
+    expect(c.status, `${c.reason} ${JSON.stringify(errors(c))}`).toBe('pass');
+    const same = titles(c, 'info').find((t) => t.includes('mean the same'))!;
+    for (const name of ['column "we""ird"."Entries ☃"."Sign"', 'constraint "we""ird"."Entries ☃"."Check ☃"', 'index "we""ird"."Idx ☃"', 'view "we""ird"."V ☃"']) expect(same).toContain(name);
+    const t = await roundTripOn(db, `DROP INDEX "we""ird"."Idx ☃"; CREATE INDEX "Idx ☃" ON "we""ird"."Entries ☃" (note) WHERE "Kind ☃" IN ('a''b')`);
+    expect(t.status).toBe('fail');
+    expect(errors(t).map((f) => f.title)).toEqual([expect.stringMatching(/^restored index "we""ird"\."Idx ☃" is defined differently from the source: .*'c'::character v.* → .*= 'a''b'::text\)$/)]);
+  }, 120_000);
+});
