@@ -34,6 +34,13 @@ async function onUrl(url: string, sql: string): Promise<void> {
 const fixture = (name: string) => readFile(new URL(`../fixtures/realworld/${name}`, import.meta.url), 'utf8');
 const counter = (c: CheckResult, name: string) => (c.metrics.find((m) => m.name === name) as { count: number } | undefined)?.count;
 const errors = (c: CheckResult) => c.findings.filter((f) => f.severity === 'error');
+const gauge = (c: CheckResult, name: string) => (c.metrics.find((m) => m.name === name) as { value: number } | undefined)?.value;
+const ms = (c: CheckResult, name: string) => (c.metrics.find((m) => m.name === name) as { summary: { max: number } } | undefined)?.summary.max;
+function figures(label: string, c: CheckResult): void {
+  console.log(`${label}: ${c.status}; dump ${ms(c, 'dump_duration')?.toFixed(0)} ms, ${gauge(c, 'dump_size_bytes')} B archive; restore ${ms(c, 'restore_duration')?.toFixed(0)} ms; `
+    + `data ${gauge(c, 'data_size_bytes')} B; ${counter(c, 'tables_compared')} tables, ${counter(c, 'sequences_compared')} sequences, ${counter(c, 'definitions_compared')} definitions, `
+    + `${counter(c, 'rows_compared')} rows compared; mismatches ${counter(c, 'restore_mismatches')}`);
+}
 const titles = (c: CheckResult, severity: string) => c.findings.filter((f) => f.severity === severity).map((f) => f.title);
 
 describe('backup.roundtrip on a Rails-style finance schema whose generated columns, checks and indexes a restore prints differently', () => {
@@ -53,7 +60,8 @@ describe('backup.roundtrip on a Rails-style finance schema whose generated colum
     const same = titles(c, 'info').find((t) => t.includes('mean the same'));
     // The generated column of the report: `CASE WHEN accountable_type IN (…)` on a varchar column.
     expect(same).toMatch(/^\d+ definitions print differently after the restore but mean the same \(both forms re-parsed by this server\): .*column public\.accounts\.classification/);
-    console.log(`finance (Rails style): ${c.status}; ${counter(c, 'definitions_compared')} definitions compared; ${same}`);
+    figures('finance (Rails style)', c);
+    console.log(same);
   }, 120_000);
 
   it('fails naming a check constraint, a generated column, a partial index, a policy and a trigger changed on the restored copy, with both forms', async () => {
@@ -132,7 +140,8 @@ describe('backup.roundtrip on an accounting schema with rules', () => {
   it('passes clean, and fails naming a rule, a view and a column default changed on the restored copy', async () => {
     const c = await roundTripOn(db);
     expect(c.status, `${c.reason} ${JSON.stringify(errors(c))}`).toBe('pass');
-    console.log(`accounting (rules): ${c.status}; ${counter(c, 'definitions_compared')} definitions compared; ${titles(c, 'info').find((t) => t.includes('mean the same'))}`);
+    figures('accounting (rules)', c);
+    console.log(titles(c, 'info').find((t) => t.includes('mean the same')));
     const t = await roundTripOn(db, `
       CREATE OR REPLACE RULE gl_keep_approved AS ON DELETE TO acc.gl WHERE old.approved AND old.kind IN ('journal') DO INSTEAD NOTHING;
       CREATE OR REPLACE VIEW acc.chart_codes AS SELECT id, accno, description FROM acc.chart WHERE category IN ('asset');

@@ -204,7 +204,9 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   const dst = await readRestored(ctx, verify, p);
   ctx.progress('definitions');
   const text = compareText(p.defs, dst.defs);
+  const t0 = performance.now();
   const settled = await settle(verify, p.defs, dst.defs, text.candidates, ctx.signal);
+  ctx.info('definitionsByMeaning', { printedDifferently: text.candidates.length, sameMeaning: settled.sameMeaning.length, ms: Math.round(performance.now() - t0) });
   judge(ctx, { ...src, seqs: seqBefore, seqAfter }, dst, p.chosen.kept, { compared: p.defs.size, diffs: [...text.diffs, ...settled.diffs], sameMeaning: settled.sameMeaning });
   ctx.metrics.counter('objects_not_compared', {}, 'objects').add(p.loUnreadable);
   reportScope(ctx, { scope, chosen: p.chosen, seqs: p.seqNames.length, definitions: p.defs.size, extensions: p.extensions, withBlobs: p.withBlobs, loWhy: p.loWhy, loCount: src.lo?.rows, uncompared: p.uncompared });
