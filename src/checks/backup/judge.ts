@@ -110,7 +110,7 @@ const DEFINITION_LIMIT = 50;
 const LIST_MAX = 5;
 
 const DEFINITION_DETAIL = {
-  differs: 'Both forms were printed by this server after one parse each (the source\'s was re-created on the restored copy), so they differ in meaning, not in spelling: a database restored from this backup would behave differently here.',
+  differs: 'They differ in meaning, not only in spelling (a form the restore prints differently is first re-created from the source\'s on the restored copy, so both have been parsed by this server): a database restored from this backup would behave differently here.',
   missing: 'The dump did not bring it back: a database restored from this backup would lack it.',
   extra: 'The restore made an object the source does not have.',
 };
@@ -142,7 +142,7 @@ function judgeDefinitions(ctx: CheckContext, diffs: DefinitionDiff[], sameMeanin
     const what = d.what as keyof typeof DEFINITION_DETAIL;
     ctx.finding({
       severity: 'error', subject: d.name, title: definitionTitle(d),
-      detail: [DEFINITION_DETAIL[what], d.why, d.source !== undefined ? `Source: ${d.source}\nRestored: ${d.restored}` : undefined].filter(Boolean).join('\n'),
+      detail: [d.why ? `Compared as printed: ${d.why}.` : DEFINITION_DETAIL[what], d.source !== undefined ? `Source: ${d.source}\nRestored: ${d.restored}` : undefined].filter(Boolean).join('\n'),
       recommendation: RECOMMEND, data: { kind: d.kind, what: d.what, ...(d.source !== undefined ? { source: d.source, restored: d.restored } : {}) },
     });
   }
