@@ -150,6 +150,17 @@ describe('backup.roundtrip on an accounting schema with rules', () => {
     expect(errors(t).map((f) => f.subject).sort()).toEqual(['acc.chart_codes', 'acc.gl.gl_keep_approved', 'acc.gl.transdate']);
     expect(errors(t).find((f) => f.subject === 'acc.gl.transdate')!.title).toMatch(/^restored column acc\.gl\.transdate is defined differently from the source: CURRENT_DATE → \(CURRENT_DATE - 1\)$/);
   }, 120_000);
+
+  it('fails naming a renamed column and every definition that uses it, saying why the source\'s form could not be re-created', async () => {
+    const t = await roundTripOn(db, `ALTER TABLE acc.gl RENAME COLUMN kind TO kind_code`);
+    expect(t.status).toBe('fail');
+    expect(errors(t).map((f) => `${f.data?.what} ${f.data?.kind} ${f.subject}`).sort()).toEqual([
+      'differs constraint acc.gl.gl_kind_check', 'differs rule acc.gl.gl_keep_approved', 'extra column acc.gl.kind_code', 'missing column acc.gl.kind',
+    ]);
+    const check = errors(t).find((f) => f.subject === 'acc.gl.gl_kind_check')!;
+    expect(check.detail).toMatch(/^Compared as printed: the source's form does not apply to the restored copy: column "kind" does not exist\.\nSource: CHECK/);
+    expect(check.title).toMatch(/^restored constraint acc\.gl\.gl_kind_check is defined differently from the source: CHECK \(\(\(kind\)::text = .* → CHECK \(\(\(kind_code\)::text = /);
+  }, 120_000);
 });
 
 describe('backup.roundtrip re-creates definitions whatever their names and literals hold', () => {
