@@ -218,7 +218,8 @@ export async function settle(db: pg.ClientBase, source: Definitions, restored: D
       else out.sameMeaning.push(`${s.kind} ${s.name}`);
     }
   } finally {
-    await db.query('ROLLBACK');
+    // On abort the session is being ended and the scratch database dropped: a ROLLBACK would only fail and hide why.
+    if (!signal.aborted) await db.query('ROLLBACK');
   }
   return out;
 }
