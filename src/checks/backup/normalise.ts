@@ -159,14 +159,21 @@ function reprinter(d: Definition, body: string, side: Definitions, n: Names): Re
   }
 }
 
-/** Runs a reprint and undoes it; a server error (the form does not apply to the restored copy) is a value, anything else is thrown. */
+/**
+ * SQLSTATE classes that say nothing about the definition: the session, the server or its resources failed (a timeout,
+ * a cancel, a lost connection, a lock, no memory or disk). Those end the check with their reason instead.
+ */
+const NOT_ABOUT_THE_DEFINITION = ['08', '40', '53', '54', '55', '57', '58', 'XX'];
+
+/** Runs a reprint and undoes it; an error of the form itself (it does not apply to the restored copy) is a value, anything else is thrown. */
 async function attempt(db: pg.ClientBase, fn: Reprint): Promise<{ text: string | null } | { error: string }> {
   await db.query('SAVEPOINT stackprobe_norm');
   try {
     return { text: await fn(db) };
   } catch (err) {
-    if (!(err instanceof pg.DatabaseError) && !(err instanceof NotApplicable)) throw err;
-    return { error: err.message };
+    const aboutTheForm = err instanceof NotApplicable || (err instanceof pg.DatabaseError && !NOT_ABOUT_THE_DEFINITION.includes((err.code ?? 'XX').slice(0, 2)));
+    if (!aboutTheForm) throw err;
+    return { error: (err as Error).message };
   } finally {
     await db.query('ROLLBACK TO SAVEPOINT stackprobe_norm');
   }
