@@ -20,6 +20,7 @@ export const NOT_COMPARED_KINDS = [
   'roles, ownership and privileges (restored with --no-owner --no-privileges)',
   'objects owned by extensions (recreated by CREATE EXTENSION), aggregates, operators, casts, publications, event triggers',
   'database-level settings and objects outside the database (roles, tablespaces)',
+  'what the definitions above leave out: partition keys and bounds, storage parameters, replica identity, statistics targets, comments, domain defaults',
 ];
 
 const MIB = 1024 * 1024;
