@@ -66,7 +66,7 @@ describe('backup.roundtrip on a personal-finance schema', () => {
     expect(s.schemas).toEqual(['Finance', 'acct.v2', 'public', 'we"ird']);
     expect(s.how).toMatch(/^your schemas/);
     expect(s.compared).toEqual(['12 tables (partitions counted one by one)', '1 unlogged tables', '1 materialised views', '7 sequences (last_value, is_called)', '120 large objects (count, oids and content)',
-      expect.stringMatching(/^\d+ definitions \(columns, constraints, indexes, triggers, rules, views, functions, domains, enums, sequences\)$/)]);
+      expect.stringMatching(/^\d+ definitions \(columns, constraints, indexes, triggers, rules, policies, views, functions, domains, enums, sequences; by meaning\)$/)]);
     expect(counter(c, 'definitions_compared')).toBeGreaterThan(100);
     expect(s.notCompared.join('\n')).toMatch(/roles, ownership and privileges/);
     expect(c.findings.find((f) => f.subject === 'scope')!.title).toMatch(/^scope: your schemas .*: schemas Finance, acct\.v2, public, we"ird; compared 12 tables/);
@@ -118,7 +118,7 @@ describe('backup.roundtrip on a personal-finance schema', () => {
       ['table', 'Finance.Ledger Entries'], ['table', 'acct.v2.entries'], ['table', 'public.transactions_2025_q2'], ['unlogged table', 'public.sessions'],
     ]);
     expect(defs.map((f) => f.title)).toEqual(expect.arrayContaining([
-      'restored database lacks trigger public.accounts.accounts_touch', 'restored column public.accounts.currency is defined differently from the source',
+      'restored database lacks trigger public.accounts.accounts_touch', "restored column public.accounts.currency is defined differently from the source: 'EUR'::bpchar → (none)",
       'restored database lacks index public.transactions_account_id_booked_on_idx', 'restored database has index "Finance".extra_idx, which the source lacks',
     ]));
     expect(counter(c, 'restore_mismatches')).toBe(7 + defs.length);

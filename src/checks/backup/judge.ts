@@ -1,6 +1,7 @@
-// Compares the source's fingerprints with the restore's, object kind by object kind, and records mismatches as error findings.
+// Compares the source's fingerprints with the restore's, object kind by object kind, and records mismatches as error findings (and what pg_dump leaves out on purpose as warnings).
 import type { CheckContext } from '../types.js';
 import { key, type Fingerprint } from './compare.js';
+import { contrast } from './contrast.js';
 import type { DefinitionDiff } from './definitions.js';
 import type { Relation } from './scope.js';
 
@@ -106,20 +107,61 @@ function judgeLargeObjects(ctx: CheckContext, src: SourceSide, dst: RestoredSide
 }
 
 const DEFINITION_LIMIT = 50;
+const LIST_MAX = 5;
 
-function judgeDefinitions(ctx: CheckContext, diffs: DefinitionDiff[]): number {
-  for (const d of diffs.slice(0, DEFINITION_LIMIT)) {
-    const title = d.what === 'missing' ? `restored database lacks ${d.kind} ${d.name}` : d.what === 'differs' ? `restored ${d.kind} ${d.name} is defined differently from the source` : `restored database has ${d.kind} ${d.name}, which the source lacks`;
-    mismatch(ctx, d.kind, d.name, title, { what: d.what });
+const DEFINITION_DETAIL = {
+  differs: 'They differ in meaning, not only in spelling (a form the restore prints differently is first re-created from the source\'s on the restored copy, so both have been parsed by this server): a database restored from this backup would behave differently here.',
+  missing: 'The dump did not bring it back: a database restored from this backup would lack it.',
+  extra: 'The restore made an object the source does not have.',
+};
+
+/** pg_dump skips an invalid index on purpose: the copy lacks an index the source never used, which is advice, not a broken backup. */
+function leftOutFinding(ctx: CheckContext, d: DefinitionDiff): void {
+  ctx.finding({
+    severity: 'warn', subject: d.name,
+    title: `index ${d.name} is invalid on the source, and pg_dump leaves invalid indexes out by design: the restore does not have it`,
+    detail: 'An index is left invalid by a CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY that failed (e.g. on duplicate keys of a unique index) or was cancelled. The source keeps updating it on every write but never uses it for queries.',
+    recommendation: `Rebuild it with REINDEX INDEX CONCURRENTLY ${d.name}; (for a unique index, remove the duplicate keys first), or drop it if nothing needs it: DROP INDEX CONCURRENTLY ${d.name};`,
+    data: { kind: d.kind, what: d.what },
+  });
+}
+
+function definitionTitle(d: DefinitionDiff): string {
+  if (d.what === 'missing') return `restored database lacks ${d.kind} ${d.name}`;
+  if (d.what === 'extra') return `restored database has ${d.kind} ${d.name}, which the source lacks`;
+  const c = contrast(d.source ?? '', d.restored ?? '');
+  return `restored ${d.kind} ${d.name} is defined differently from the source: ${c.source} → ${c.restored}`;
+}
+
+/** Returns the number of definitions that differ in meaning, and of those pg_dump leaves out on purpose. */
+function judgeDefinitions(ctx: CheckContext, diffs: DefinitionDiff[], sameMeaning: string[]): { bad: number; byDesign: number } {
+  const byDesign = diffs.filter((d) => d.what === 'left out by design');
+  for (const d of byDesign) leftOutFinding(ctx, d);
+  const real = diffs.filter((d) => d.what !== 'left out by design');
+  for (const d of real.slice(0, DEFINITION_LIMIT)) {
+    const what = d.what as keyof typeof DEFINITION_DETAIL;
+    ctx.finding({
+      severity: 'error', subject: d.name, title: definitionTitle(d),
+      detail: [d.why ? `Compared as printed: ${d.why}.` : DEFINITION_DETAIL[what], d.source !== undefined ? `Source: ${d.source}\nRestored: ${d.restored}` : undefined].filter(Boolean).join('\n'),
+      recommendation: RECOMMEND, data: { kind: d.kind, what: d.what, ...(d.source !== undefined ? { source: d.source, restored: d.restored } : {}) },
+    });
   }
-  if (diffs.length > DEFINITION_LIMIT) ctx.finding({ severity: 'error', subject: 'definitions', title: `and ${diffs.length - DEFINITION_LIMIT} more definitions differ` });
-  return diffs.length;
+  if (real.length > DEFINITION_LIMIT) ctx.finding({ severity: 'error', subject: 'definitions', title: `and ${real.length - DEFINITION_LIMIT} more definitions differ` });
+  if (sameMeaning.length > 0) {
+    ctx.finding({
+      severity: 'info', subject: 'definitions',
+      title: `${sameMeaning.length} definitions print differently after the restore but mean the same (both forms re-parsed by this server): ${sameMeaning.slice(0, LIST_MAX).join(', ')}${sameMeaning.length > LIST_MAX ? ', …' : ''}`,
+    });
+  }
+  return { bad: real.length, byDesign: byDesign.length };
 }
 
 /** Records every mismatch and the compared counts; returns the number of mismatched objects. */
-export function judge(ctx: CheckContext, src: SourceSide, dst: RestoredSide, kept: Relation[], defs: { compared: number; diffs: DefinitionDiff[] }): number {
-  const bad = judgeRelations(ctx, src, dst, kept) + judgeDefinitions(ctx, defs.diffs);
-  ctx.metrics.counter('definitions_compared', {}, 'objects').add(defs.compared);
+export function judge(ctx: CheckContext, src: SourceSide, dst: RestoredSide, kept: Relation[], defs: { compared: number; diffs: DefinitionDiff[]; sameMeaning: string[] }): number {
+  const d = judgeDefinitions(ctx, defs.diffs, defs.sameMeaning);
+  const bad = judgeRelations(ctx, src, dst, kept) + d.bad;
+  ctx.metrics.counter('definitions_compared', {}, 'objects').add(defs.compared - d.byDesign);
+  ctx.metrics.counter('left_out_by_design', {}, 'objects').add(d.byDesign);
   const seq = judgeSequences(ctx, src, dst);
   const lo = judgeLargeObjects(ctx, src, dst);
   const m = ctx.metrics;

@@ -20,6 +20,7 @@ export const NOT_COMPARED_KINDS = [
   'roles, ownership and privileges (restored with --no-owner --no-privileges)',
   'objects owned by extensions (recreated by CREATE EXTENSION), aggregates, operators, casts, publications, event triggers',
   'database-level settings and objects outside the database (roles, tablespaces)',
+  'what the definitions above leave out: partition keys and bounds, storage parameters, replica identity, statistics targets, comments, domain defaults',
 ];
 
 const MIB = 1024 * 1024;
@@ -36,7 +37,7 @@ export function reportScope(ctx: CheckContext, f: ScopeFacts): void {
     `${count((r) => r.kind === 'm')} materialised views`,
     `${f.seqs} sequences (last_value, is_called)`,
     f.withBlobs ? `${f.loCount ?? 0} large objects (count, oids and content)` : undefined,
-    `${f.definitions} definitions (columns, constraints, indexes, triggers, rules, views, functions, domains, enums, sequences)`,
+    `${f.definitions} definitions (columns, constraints, indexes, triggers, rules, policies, views, functions, domains, enums, sequences; by meaning)`,
   ].filter((x): x is string => x !== undefined);
   const notCompared = [
     ...(left.length > 0 ? [`data of ${left.length} tables or views (${mib(f.chosen.leftBytes)}) dumped as definitions only: ${left.slice(0, LIST_MAX).map((l) => `${l.rel.schema}.${l.rel.name} (${l.why})`).join('; ')}${left.length > LIST_MAX ? `; and ${left.length - LIST_MAX} more` : ''}`] : []),
