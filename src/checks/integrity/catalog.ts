@@ -1,7 +1,8 @@
 // integrity.catalog: invalid indexes, duplicate indexes, sequences and identity columns near the end of their range, tables never analysed.
 import { qualified, quoteIdent } from '../../workload/sql.js';
 import type { Check, CheckContext } from '../types.js';
-import { DUPLICATE_INDEXES_SQL, INVALID_INDEXES_SQL, NEVER_ANALYZED_SQL, SEQUENCES_SQL, type DuplicateIndexMember } from './catalog-sql.js';
+import { INVALID_INDEXES_SQL, NEVER_ANALYZED_SQL, SEQUENCES_SQL } from './catalog-sql.js';
+import { identicalIndexesSql, KEEP_RULE, resolveGroup, type IdenticalGroup } from './index-model.js';
 import { readOnlySession, type ReadOnlySession } from './read-only.js';
 import { scoredRun } from './score.js';
 import { targetSchemas } from './scope.js';
@@ -50,25 +51,20 @@ async function invalidIndexes(ctx: CheckContext, db: ReadOnlySession, schemas: s
   }
 }
 
-/** The statement that removes one redundant index: its constraint when it backs one; on a partitioned table one DROP INDEX on the parent. */
-export function dropStatement(schema: string, table: string, partitioned: boolean, m: DuplicateIndexMember): string {
-  if (m.constraint) return `ALTER TABLE ${qualified(schema, table)} DROP CONSTRAINT ${quoteIdent(m.constraint)};`;
-  // CONCURRENTLY is not supported on a partitioned table's index; a plain table's can be dropped without blocking writes.
-  return partitioned ? `DROP INDEX ${qualified(schema, m.index)};` : `DROP INDEX CONCURRENTLY ${qualified(schema, m.index)};`;
-}
-
 async function duplicateIndexes(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
-  const rows = await db.query<{ schema: string; table: string; partitioned: boolean; members: DuplicateIndexMember[]; bytes: string }>(DUPLICATE_INDEXES_SQL, [schemas]);
-  for (const r of rows) {
-    const [keep, ...extra] = r.members;
-    ctx.metrics.counter('duplicate_indexes').add(extra.length);
-    const names = r.members.map((m) => m.index);
-    const blocked = extra.filter((m) => m.referenced).map((m) => m.index);
+  const groups = await db.query<IdenticalGroup>(identicalIndexesSql('n.nspname = ANY($1::text[])'), [schemas]);
+  for (const g of groups) {
+    const { keep, drop } = resolveGroup(g);
+    ctx.metrics.counter('duplicate_indexes').add(drop.length);
+    const names = g.members.map((m) => m.index);
+    const blocked = drop.filter((m) => m.statement === null).map((m) => m.index);
+    const withConstraint = drop.filter((m) => m.constraint);
+    const statements = drop.flatMap((m) => (m.statement ? [m.statement] : []));
     ctx.finding({
-      severity: 'warn', subject: `${r.schema}.${r.table}`, title: `${r.schema}.${r.table} has identical indexes: ${names.join(', ')}`,
-      detail: `They index the same columns the same way; every write pays for each, and they use memory and disk for nothing.${r.partitioned ? ' The table is partitioned: dropping the parent\'s index drops it on every partition.' : ''}${extra.some((m) => m.constraint) ? ` ${extra.filter((m) => m.constraint).map((m) => `${m.index} backs constraint ${m.constraint}`).join('; ')}, so it goes with its constraint.` : ''}${blocked.length > 0 ? ` Foreign keys depend on ${blocked.join(', ')}: drop and re-create them against ${keep!.index} first.` : ''}`,
-      recommendation: `${extra.map((m) => dropStatement(r.schema, r.table, r.partitioned, m)).join(' ')} (keeps ${keep!.index}${keep!.constraint ? `, constraint ${keep!.constraint}` : ''})`,
-      data: { table: `${r.schema}.${r.table}`, indexes: names, keep: keep!.index, partitioned: r.partitioned, bytes: Number(r.bytes) },
+      severity: 'warn', subject: `${g.schema}.${g.table}`, title: `${g.schema}.${g.table} has identical indexes: ${names.join(', ')}`,
+      detail: `They index the same columns the same way; every write pays for each, and they use memory and disk for nothing. The one kept is chosen by one rule (${KEEP_RULE}), the same health.indexes uses.${g.partitioned ? ' The table is partitioned: dropping the parent\'s index drops it on every partition.' : ''}${withConstraint.length > 0 ? ` ${withConstraint.map((m) => `${m.index} backs constraint ${m.constraint}`).join('; ')}, so it goes with its constraint.` : ''}${blocked.length > 0 ? ` Foreign keys depend on ${blocked.join(', ')}: drop and re-create them against ${keep.index} first.` : ''}`,
+      recommendation: `${statements.join(' ')} (keeps ${keep.index}${keep.constraint ? `, constraint ${keep.constraint}` : ''})`,
+      data: { table: `${g.schema}.${g.table}`, indexes: names, keep: keep.index, drop: drop.map((m) => m.index), partitioned: g.partitioned, bytes: Number(g.bytes), statements },
     });
   }
 }
