@@ -15,7 +15,7 @@ export const INVALID_INDEXES_SQL = `
 export const SEQUENCES_SQL = `
   SELECT n.nspname AS schema, c.relname AS sequence, s.last_value::numeric AS last_value, s.increment_by < 0 AS descending,
     d.col AS column, d.tschema AS table_schema, d.tbl AS table, format_type(d.typ, NULL) AS column_type, coalesce(d.fed, 0) AS fed, d.owned,
-    coalesce(d.feeds, '{}') AS feeds, coalesce(d.widen, '{}') AS widen,
+    coalesce(d.feeds, '{}') AS feeds, coalesce(d.fed_cols, '[]') AS fed_cols,
     CASE WHEN s.increment_by > 0 THEN least(s.max_value::numeric, coalesce(d.limit_hi, s.max_value::numeric))
          ELSE greatest(s.min_value::numeric, coalesce(-d.limit_hi - 1, s.min_value::numeric)) END AS limit,
     s.start_value::numeric AS start,
@@ -27,7 +27,7 @@ export const SEQUENCES_SQL = `
       CASE a.atttypid WHEN 'int2'::regtype THEN 32767::numeric WHEN 'int4'::regtype THEN 2147483647::numeric WHEN 'int8'::regtype THEN 9223372036854775807::numeric END AS limit_hi,
       count(*) OVER () AS fed,
       array_agg(format('%s.%s.%s (%s)', tn.nspname, t.relname, a.attname, format_type(a.atttypid, NULL))) OVER () AS feeds,
-      array_remove(array_agg(CASE WHEN a.atttypid IN ('int2'::regtype, 'int4'::regtype) THEN format('ALTER TABLE %I.%I ALTER COLUMN %I TYPE bigint;', tn.nspname, t.relname, a.attname) END) OVER (), NULL) AS widen
+      json_agg(json_build_object('schema', tn.nspname, 'table', t.relname, 'column', a.attname)) OVER () AS fed_cols
     FROM (
       SELECT dep.refobjid AS relid, dep.refobjsubid AS attnum, true AS owned FROM pg_depend dep
       WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid AND dep.refclassid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')

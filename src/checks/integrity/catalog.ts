@@ -5,6 +5,7 @@ import { INVALID_INDEXES_SQL, NEVER_ANALYZED_SQL, SEQUENCES_SQL } from './catalo
 import { identicalIndexesSql, KEEP_RULE, resolveGroup, type IdenticalGroup } from './index-model.js';
 import { readOnlySession, type ReadOnlySession } from './read-only.js';
 import { scoredRun } from './score.js';
+import { widenPlan, type FedColumn, type WidenPlan } from './widen.js';
 import { targetSchemas } from './scope.js';
 
 export interface SequenceRow {
@@ -22,8 +23,8 @@ export interface SequenceRow {
   fed: string;
   owned: boolean | null;
   feeds: string[];
-  /** ALTER TABLE … TYPE bigint for every fed column narrower than bigint. */
-  widen: string[];
+  /** Every column the sequence feeds, for the plan that widens them. */
+  fed_cols: FedColumn[];
 }
 
 /** The share of a sequence's usable range already consumed: 0 before first use, 1 at the limit. */
@@ -79,28 +80,44 @@ async function sequences(ctx: CheckContext, db: ReadOnlySession, schemas: string
     const fed = Number(s.fed);
     const shared = fed > 1 || s.owned === false ? `, shared by ${fed} column(s) through DEFAULT nextval()${s.owned === false ? ' and owned by none' : ''}` : '';
     const feeds = s.table && s.column ? ` feeding ${s.table_schema}.${s.table}.${s.column} (${s.column_type}${s.identity ? ', identity' : ''}${shared})` : '';
+    const plan = await widenPlan(db, s.fed_cols);
+    const seq = s.owned === false ? [] : [`ALTER SEQUENCE ${qualified(s.schema, s.sequence)} AS bigint;`];
+    const statements = plan.alters.length > 0 ? [...plan.statements, ...seq] : [`ALTER SEQUENCE ${qualified(s.schema, s.sequence)} AS bigint MAXVALUE 9223372036854775807;`];
     ctx.finding({
       severity: share >= ctx.config.integrity.sequence_fail_share ? 'error' : 'warn', subject: `${s.schema}.${s.sequence}`,
       title: `sequence ${s.schema}.${s.sequence}${feeds} has used ${(share * 100).toFixed(1)}% of its range (${s.last_value} of ${s.limit})`,
-      detail: 'When it reaches the end, every insert that needs a new value fails until the type is widened.',
-      recommendation: s.widen.length > 0
-        ? `Widen ${s.widen.length === 1 ? 'the column' : 'the columns'} before it runs out (each rewrites its table; plan it): ${s.widen.join(' ')}${s.owned === false ? '' : ` and ALTER SEQUENCE ${qualified(s.schema, s.sequence)} AS bigint;`}`
-        : `Raise the sequence's MAXVALUE or move to a wider type: ALTER SEQUENCE ${qualified(s.schema, s.sequence)} AS bigint MAXVALUE 9223372036854775807;`,
-      data: { sequence: `${s.schema}.${s.sequence}`, lastValue: s.last_value, limit: s.limit, share, column: s.column ? `${s.table_schema}.${s.table}.${s.column}` : null, feeds: s.feeds, owned: s.owned },
+      detail: `When it reaches the end, every insert that needs a new value fails until the type is widened.${widenDetail(plan)}`,
+      recommendation: plan.alters.length > 0
+        ? `Widen ${plan.alters.length === 1 ? 'the column' : 'the columns'} before it runs out (each rewrites its table; plan it), in this order: ${statements.join(' ')}`
+        : `Raise the sequence's MAXVALUE or move to a wider type: ${statements.join(' ')}`,
+      data: { sequence: `${s.schema}.${s.sequence}`, lastValue: s.last_value, limit: s.limit, share, column: s.column ? `${s.table_schema}.${s.table}.${s.column}` : null, feeds: s.feeds, owned: s.owned, statements },
     });
   }
   ctx.metrics.gauge('sequence_max_used_share', {}, 'ratio').set(max);
+}
+
+/** What the plan widens beyond the fed columns, and what it drops and re-creates, in words. */
+function widenDetail(plan: WidenPlan): string {
+  const parts: string[] = [];
+  if (plan.alters.length > 0) parts.push(` The advice widens ${plan.alters.length} column(s): the ones the sequence feeds and every int2/int4 column that receives these ids through a foreign key, where the next id would not fit either.`);
+  if (plan.dependents.length > 0) {
+    parts.push(` ALTER COLUMN … TYPE refuses to run while a view or rule uses the column: ${plan.dependents.map((d) => d.name).join(', ')} ${plan.dependents.length === 1 ? 'is' : 'are'} dropped first and re-created after from ${plan.dependents.length === 1 ? 'its' : 'their'} current definition (privileges, comments and triggers on re-created views must be granted and added again; a materialized view is filled again).`);
+  }
+  return parts.join('');
 }
 
 async function neverAnalyzed(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
   const rows = await db.query<{ schema: string; table: string; rows: string }>(NEVER_ANALYZED_SQL, [schemas]);
   ctx.metrics.counter('never_analyzed_tables').add(rows.length);
   if (rows.length === 0) return;
+  // The statement lists every table the title counts; the detail shows the first ten with their sizes.
+  const statement = `ANALYZE ${rows.map((r) => qualified(r.schema, r.table)).join(', ')};`;
+  const more = rows.length > 10 ? ` and ${rows.length - 10} more` : '';
   ctx.finding({
     severity: 'warn', subject: rows.map((r) => `${r.schema}.${r.table}`).join(', '), title: `${rows.length} table(s) holding data were never analysed`,
-    detail: `Without statistics the planner guesses row counts and can choose very slow plans: ${rows.slice(0, 10).map((r) => `${r.schema}.${r.table} (~${r.rows} rows)`).join(', ')}.`,
-    recommendation: `ANALYZE ${rows.slice(0, 10).map((r) => qualified(r.schema, r.table)).join(', ')}; and check that autovacuum is on (SHOW autovacuum) and not blocked.`,
-    data: { tables: rows.map((r) => `${r.schema}.${r.table}`) },
+    detail: `Without statistics the planner guesses row counts and can choose very slow plans: ${rows.slice(0, 10).map((r) => `${r.schema}.${r.table} (~${r.rows} rows)`).join(', ')}${more}.`,
+    recommendation: `${statement} and check that autovacuum is on (SHOW autovacuum) and not blocked.`,
+    data: { tables: rows.map((r) => `${r.schema}.${r.table}`), statements: [statement] },
   });
 }
 

@@ -113,15 +113,17 @@ async function implicit(ctx: CheckContext, db: ReadOnlySession, schemas: string[
     if (!o) continue;
     ctx.metrics.counter('unconstrained_fk_columns').add(1);
     const subject = `${c.schema}.${c.table}.${c.column}`;
-    const add = `ALTER TABLE ${qualified(c.schema, c.table)} ADD FOREIGN KEY (${quoteIdent(c.column)}) REFERENCES ${qualified(c.ref_schema, c.ref_table)} (${quoteIdent(c.ref_column)}) NOT VALID;`;
+    // NOT VALID is refused on a partitioned table: there the constraint is checked as it is added (it reads every partition).
+    const add = `ALTER TABLE ${qualified(c.schema, c.table)} ADD FOREIGN KEY (${quoteIdent(c.column)}) REFERENCES ${qualified(c.ref_schema, c.ref_table)} (${quoteIdent(c.ref_column)})${c.partitioned ? '' : ' NOT VALID'};`;
+    const then = c.partitioned ? ' (a partitioned table takes no NOT VALID key: this checks every partition\'s rows as it runs)' : ' then VALIDATE CONSTRAINT (no long lock).';
     if (o.sentinel !== undefined) {
       ctx.metrics.counter('implicit_fk_sentinel_rows').add(o.count);
       ctx.finding({
         severity: 'info', subject,
         title: `${subject} uses ${literal(o.sentinel)} for "none" in ${o.count} row(s); every other value has a row in ${c.ref_table}`,
         detail: `It looks like a reference to ${c.ref_table}.${c.ref_column} without a foreign key. The rows holding ${literal(o.sentinel)} are a placeholder, not lost parents.`,
-        recommendation: `Store NULL for "none": ${await toNull(db, c.schema, c.table, c.column, o.sentinel)} Then add the constraint: ${add} and VALIDATE it.`,
-        data: { table: `${c.schema}.${c.table}`, column: c.column, references: `${c.ref_schema}.${c.ref_table}.${c.ref_column}`, sentinel: o.sentinel, rows: o.count },
+        recommendation: `Store NULL for "none": ${await toNull(db, c.schema, c.table, c.column, o.sentinel)} Then add the constraint: ${add}${c.partitioned ? '' : ' and VALIDATE it.'}`,
+        data: { table: `${c.schema}.${c.table}`, column: c.column, references: `${c.ref_schema}.${c.ref_table}.${c.ref_column}`, sentinel: o.sentinel, rows: o.count, partitioned: c.partitioned },
       });
       continue;
     }
@@ -130,8 +132,8 @@ async function implicit(ctx: CheckContext, db: ReadOnlySession, schemas: string[
       severity: o.count > 0 ? 'warn' : 'info', subject,
       title: `${subject} looks like a reference to ${c.ref_table}.${c.ref_column} but has no foreign key${o.count > 0 ? `; ${o.count} row(s) point nowhere (${o.keys} distinct value(s))` : ''}`,
       ...(o.count > 0 ? { detail: `Example values: ${examples(o)}.` } : {}),
-      recommendation: `${o.count > 0 ? 'If it is a reference, fix the rows pointing nowhere, then add' : 'Add'} the constraint: ${add} then VALIDATE CONSTRAINT (no long lock).`,
-      data: { table: `${c.schema}.${c.table}`, column: c.column, references: `${c.ref_schema}.${c.ref_table}.${c.ref_column}`, orphans: o.count, sample: o.sample },
+      recommendation: `${o.count > 0 ? 'If it is a reference, fix the rows pointing nowhere, then add' : 'Add'} the constraint: ${add}${then}`,
+      data: { table: `${c.schema}.${c.table}`, column: c.column, references: `${c.ref_schema}.${c.ref_table}.${c.ref_column}`, orphans: o.count, sample: o.sample, partitioned: c.partitioned, statements: [add] },
     });
   }
 }
