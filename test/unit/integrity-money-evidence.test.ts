@@ -15,7 +15,7 @@ describe('judgeMoney', () => {
   it('a float column holding cents beyond 1 is money, and says why', () => {
     const j = judgeMoney(col({ column: 'unit_price', stats: stats({ lo: 2.5, hi: 263.5, frac: 700, cents: 700, oddCents: 500 }) }), true);
     expect(j.money).toBe(true);
-    expect(j.signals).toEqual(['700 of 1000 sampled values have cents (e.g. up to 263.5)', 'its name']);
+    expect(j.signals).toEqual(['700 of 1000 sampled values have cents, the largest 263.5', 'its name']);
     // Without the name the values alone decide the same.
     expect(judgeMoney(col({ column: 'c7', stats: stats({ lo: 2.5, hi: 263.5, frac: 700, cents: 700, oddCents: 500 }) }), false).money).toBe(true);
   });

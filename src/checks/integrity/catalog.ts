@@ -1,5 +1,5 @@
 // integrity.catalog: invalid indexes, duplicate indexes, sequences and identity columns near the end of their range, tables never analysed.
-import { qualified, quoteIdent } from '../../workload/sql.js';
+import { qualified } from '../../workload/sql.js';
 import type { Check, CheckContext } from '../types.js';
 import { INVALID_INDEXES_SQL, NEVER_ANALYZED_SQL, SEQUENCES_SQL } from './catalog-sql.js';
 import { identicalIndexesSql, KEEP_RULE, resolveGroup, type IdenticalGroup } from './index-model.js';

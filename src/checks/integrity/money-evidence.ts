@@ -72,7 +72,7 @@ export function judgeMoney(c: MoneyCandidate, nameSaysMoney: boolean): MoneyJudg
   if (says(c.domain, DECLARED_MONEY_WORDS) || says(c.domainComment, DECLARED_MONEY_WORDS)) signals.push([DECLARED, `declared through domain ${c.domain}`]);
   if (says(c.comment, DECLARED_MONEY_WORDS)) signals.push([DECLARED, `its comment says "${c.comment!.slice(0, 60)}"`]);
   if (s && s.frac > 0 && s.cents >= 0.9 * s.frac && magnitude > 1) {
-    if (s.oddCents > 0) signals.push([ODD_CENTS, `${s.cents} of ${s.n} sampled values have cents (e.g. up to ${magnitude})`]);
+    if (s.oddCents > 0) signals.push([ODD_CENTS, `${s.cents} of ${s.n} sampled values have cents, the largest ${magnitude}`]);
     else signals.push([QUARTERS, `${s.cents} of ${s.n} sampled values have quarter or half units beyond 1`]);
   }
   if (s && s.frac > 0 && s.fine > 0.5 * s.frac) signals.push([FINE, `${s.fine} of ${s.n} sampled values have more than 4 decimals`]);

@@ -26,8 +26,9 @@ export const WIDEN_PLAN_SQL = `
     FROM cols JOIN pg_constraint k ON k.contype = 'f' AND k.confrelid = cols.rel AND cols.attnum = ANY (k.confkey) AND k.conparentid = 0
     WHERE cols.depth < 16
   ), widened AS (
-    SELECT DISTINCT coalesce(pg_partition_root(c.rel), c.rel) AS root, a.attname, a.atttypid
+    SELECT DISTINCT format('%I.%I', rn.nspname, r.relname) AS root, a.attname, a.atttypid
     FROM cols c JOIN pg_attribute a ON a.attrelid = c.rel AND a.attnum = c.attnum
+    JOIN pg_class r ON r.oid = coalesce(pg_partition_root(c.rel), c.rel) JOIN pg_namespace rn ON rn.oid = r.relnamespace
   ), deps(rule, rel, depth) AS (
     SELECT r.oid, r.ev_class, 1 FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
     JOIN cols c ON d.refobjid = c.rel AND d.refobjsubid = c.attnum
@@ -43,20 +44,20 @@ export const WIDEN_PLAN_SQL = `
     SELECT d.rel, max(d.depth) AS depth FROM deps d JOIN pg_class c ON c.oid = d.rel WHERE c.relkind IN ('v', 'm') GROUP BY d.rel
   )
   SELECT
-    (SELECT coalesce(json_agg(format('ALTER TABLE %s ALTER COLUMN %I TYPE bigint;', w.root::regclass, w.attname) ORDER BY w.root::regclass::text, w.attname), '[]')
+    (SELECT coalesce(json_agg(format('ALTER TABLE %s ALTER COLUMN %I TYPE bigint;', w.root, w.attname) ORDER BY w.root, w.attname), '[]')
        FROM widened w WHERE w.atttypid IN ('int2'::regtype, 'int4'::regtype)) AS alters,
     (SELECT coalesce(json_agg(json_build_object('depth', x.depth, 'name', x.name, 'drop', x.drop, 'create', x.create) ORDER BY x.depth, x.name), '[]') FROM (
-       SELECT r.depth, c.oid::regclass::text AS name,
-         format('DROP %sVIEW %s;', CASE c.relkind WHEN 'm' THEN 'MATERIALIZED ' ELSE '' END, c.oid::regclass) AS drop,
-         format('CREATE %sVIEW %s%s AS %s', CASE c.relkind WHEN 'm' THEN 'MATERIALIZED ' ELSE '' END, c.oid::regclass,
+       SELECT r.depth, format('%I.%I', n.nspname, c.relname) AS name,
+         format('DROP %sVIEW %I.%I;', CASE c.relkind WHEN 'm' THEN 'MATERIALIZED ' ELSE '' END, n.nspname, c.relname) AS drop,
+         format('CREATE %sVIEW %I.%I%s AS %s', CASE c.relkind WHEN 'm' THEN 'MATERIALIZED ' ELSE '' END, n.nspname, c.relname,
            coalesce(' WITH (' || array_to_string(c.reloptions, ', ') || ')', ''), rtrim(btrim(pg_get_viewdef(c.oid, true)), ';') || ';')
          || coalesce((SELECT ' ' || string_agg(pg_get_indexdef(i.indexrelid) || ';', ' ') FROM pg_index i WHERE i.indrelid = c.oid), '')
          || coalesce((SELECT ' ' || string_agg(pg_get_ruledef(ru.oid, true), ' ') FROM pg_rewrite ru WHERE ru.ev_class = c.oid AND ru.rulename <> '_RETURN'), '') AS create
-       FROM relations r JOIN pg_class c ON c.oid = r.rel
+       FROM relations r JOIN pg_class c ON c.oid = r.rel JOIN pg_namespace n ON n.oid = c.relnamespace
        UNION ALL
        -- A rule on a table (not a view's own): dropped by name, re-created from its definition.
-       SELECT 0, format('rule %I on %s', ru.rulename, ru.ev_class::regclass), format('DROP RULE %I ON %s;', ru.rulename, ru.ev_class::regclass), pg_get_ruledef(ru.oid, true)
-       FROM (SELECT DISTINCT rule FROM deps) d JOIN pg_rewrite ru ON ru.oid = d.rule JOIN pg_class c ON c.oid = ru.ev_class
+       SELECT 0, format('rule %I on %I.%I', ru.rulename, n.nspname, c.relname), format('DROP RULE %I ON %I.%I;', ru.rulename, n.nspname, c.relname), pg_get_ruledef(ru.oid, true)
+       FROM (SELECT DISTINCT rule FROM deps) d JOIN pg_rewrite ru ON ru.oid = d.rule JOIN pg_class c ON c.oid = ru.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE c.relkind IN ('r', 'p') AND ru.rulename <> '_RETURN'
     ) x) AS dependents`;
 
