@@ -47,7 +47,10 @@ async function invalidIndexes(ctx: CheckContext, db: ReadOnlySession, schemas: s
       recommendation: r.partitioned
         ? `A partition lacks its index: create it on that partition and ALTER INDEX ${qualified(r.schema, r.index)} ATTACH PARTITION …; or drop it: DROP INDEX ${qualified(r.schema, r.index)};`
         : `${r.unique ? 'Look for duplicates first, then ' : ''}DROP INDEX CONCURRENTLY ${qualified(r.schema, r.index)}; and create it again (or REINDEX INDEX CONCURRENTLY ${qualified(r.schema, r.index)};).`,
-      data: { index: `${r.schema}.${r.index}`, table: r.table, unique: r.unique, bytes: Number(r.bytes) },
+      data: {
+        index: `${r.schema}.${r.index}`, table: r.table, unique: r.unique, bytes: Number(r.bytes),
+        statements: [r.partitioned ? `DROP INDEX ${qualified(r.schema, r.index)};` : `REINDEX INDEX CONCURRENTLY ${qualified(r.schema, r.index)};`],
+      },
     });
   }
 }
