@@ -40,20 +40,31 @@ export const KEEP_RULE = 'primary key, then a constraint\'s index, then a unique
  * them, and dropping it drops them. `filter` selects schemas through `n` (the table's namespace) and $1.
  */
 export function identicalIndexesSql(filter: string): string {
+  // Grouping reads the catalog alone; sizes and definitions are asked for the grouped indexes only, so a table locked
+  // by a migration blocks nothing here unless it has identical indexes.
   return `
-  SELECT n.nspname AS schema, t.relname AS table, t.relkind = 'p' AS partitioned,
+  WITH ix AS (
+    SELECT i.indexrelid AS oid, i.indrelid AS rel, n.nspname AS schema, t.relname AS table, t.relkind = 'p' AS partitioned, c.relam,
+      i.indkey::text AS keys, i.indnkeyatts, i.indclass::text AS classes, i.indcollation::text AS colls, i.indoption::text AS opts,
+      coalesce(pg_get_expr(i.indexprs, i.indrelid), '') AS exprs, coalesce(pg_get_expr(i.indpred, i.indrelid), '') AS pred
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+    WHERE ${filter} AND i.indisvalid AND i.indislive AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+  ), dup AS (
+    SELECT schema, "table", partitioned, array_agg(oid) AS oids FROM ix
+    GROUP BY schema, "table", partitioned, rel, relam, keys, indnkeyatts, classes, colls, opts, exprs, pred
+    HAVING count(*) > 1
+  )
+  SELECT d.schema, d.table, d.partitioned,
     json_agg(json_build_object('index', c.relname, 'constraint', k.conname, 'primary', i.indisprimary, 'unique', i.indisunique,
       'referenced', ref.referenced, 'oid', c.oid, 'scans', coalesce(s.idx_scan, 0), 'bytes', pg_relation_size(c.oid),
       'definition', pg_get_indexdef(c.oid)) ORDER BY ${KEEP_ORDER}) AS members,
     sum(pg_relation_size(c.oid))::float8 AS bytes
-  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+  FROM dup d CROSS JOIN LATERAL unnest(d.oids) u(oid)
+  JOIN pg_index i ON i.indexrelid = u.oid JOIN pg_class c ON c.oid = u.oid
   LEFT JOIN pg_constraint k ON k.conindid = c.oid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')
   LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = c.oid
   CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.oid) AS referenced) ref
-  WHERE ${filter} AND i.indisvalid AND i.indislive AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid)
-  GROUP BY n.nspname, t.relname, t.relkind, i.indrelid, c.relam, i.indkey::text, i.indnkeyatts, i.indclass::text, i.indcollation::text, i.indoption::text,
-    coalesce(pg_get_expr(i.indexprs, i.indrelid), ''), coalesce(pg_get_expr(i.indpred, i.indrelid), '')
-  HAVING count(*) > 1
+  GROUP BY d.schema, d.table, d.partitioned, d.oids
   ORDER BY 1, 2`;
 }
 
