@@ -136,11 +136,12 @@ describe('planted pagila', () => {
   it('widens rental_id with the partitioned payments\' rental_id, dropping the views on it deepest first', () => {
     const seq = check(planted('pagila').result, 'integrity.catalog').findings.find((f) => f.subject === 'pagila.rental_rental_id_seq')!;
     const s = statementsOf({ check: '', ...seq });
-    expect(s.slice(0, 4)).toEqual(['DROP VIEW pagila.sales_by_store;', 'DROP VIEW pagila.rental_payments;',
-      'ALTER TABLE pagila.payment ALTER COLUMN rental_id TYPE bigint;', 'ALTER TABLE pagila.rental ALTER COLUMN rental_id TYPE bigint;']);
-    expect(s[4]).toMatch(/^CREATE VIEW pagila\.rental_payments AS/);
-    expect(s[5]).toMatch(/^CREATE VIEW pagila\.sales_by_store AS/);
-    expect(s[6]).toBe('ALTER SEQUENCE pagila.rental_rental_id_seq AS bigint;');
+    expect(s.slice(0, 5)).toEqual(['DROP VIEW pagila.sales_by_store;', 'DROP VIEW pagila.rental_payments;',
+      'ALTER TABLE pagila.payment ALTER COLUMN rental_id TYPE bigint;', 'ALTER TABLE pagila.rental ALTER COLUMN rental_id TYPE bigint;',
+      'ALTER TABLE pagila.rental_note ALTER COLUMN rental_id TYPE bigint;']);
+    expect(s[5]).toMatch(/^CREATE VIEW pagila\.rental_payments AS/);
+    expect(s[6]).toMatch(/^CREATE VIEW pagila\.sales_by_store AS/);
+    expect(s[7]).toBe('ALTER SEQUENCE pagila.rental_rental_id_seq AS bigint;');
     expect(seq.detail).toMatch(/pagila\.rental_payments, pagila\.sales_by_store are dropped first and re-created after/);
   });
 
@@ -151,6 +152,13 @@ describe('planted pagila', () => {
     const late = findings(result).find((f) => f.subject === 'pagila.late_fee.rental_id')!;
     expect(statementsOf(late)).toEqual(['ALTER TABLE pagila.late_fee ADD FOREIGN KEY (rental_id) REFERENCES pagila.rental (rental_id);']);
     expect(titles(result)).not.toMatch(/pagila\.payment\.\w+ looks like a reference/);
+  });
+
+  it('advises one index for a partitioned table\'s foreign key, on the parent and without CONCURRENTLY (refused there)', () => {
+    const fk = check(planted('pagila').result, 'health.indexes').findings.filter((f) => f.title.includes('rental_note_rental_id_fkey'));
+    expect(fk.map((f) => [f.title, (f.data as { statement: string }).statement])).toEqual([
+      ['foreign key rental_note_rental_id_fkey on pagila.rental_note (rental_id) has no index', 'CREATE INDEX ON pagila.rental_note (rental_id)'],
+    ]);
   });
 });
 

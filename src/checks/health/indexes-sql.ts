@@ -74,13 +74,15 @@ export const FK_WITHOUT_INDEX_SQL = `
 SELECT n.nspname AS schema, t.relname AS "table", k.conname AS "constraint",
        ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(attnum, i)
                JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.i) AS columns,
-       rn.nspname AS parent_schema, r.relname AS parent_table, greatest(t.reltuples, 0)::float8 AS rows
+       rn.nspname AS parent_schema, r.relname AS parent_table, greatest(t.reltuples, 0)::float8 AS rows, t.relkind = 'p' AS partitioned
   FROM pg_constraint k
   JOIN pg_class t ON t.oid = k.conrelid
   JOIN pg_namespace n ON n.oid = t.relnamespace
   JOIN pg_class r ON r.oid = k.confrelid
   JOIN pg_namespace rn ON rn.oid = r.relnamespace
  WHERE k.contype = 'f' AND ${SCHEMA_FILTER}
+   -- A partition's clone of its parent's key is the parent's finding: one index on the parent serves every partition.
+   AND k.conparentid = 0
    AND greatest(t.reltuples, 0) >= $2
    AND NOT EXISTS (
          SELECT 1 FROM pg_index x

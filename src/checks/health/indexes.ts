@@ -9,7 +9,7 @@ import { bytes, seconds } from './words.js';
 
 interface IndexRow { schema: string; table: string; index: string; bytes: number; definition: string }
 interface RedundantRow extends IndexRow { covered_by: string; identical: boolean; covered_definition: string; partitioned: boolean; statement: string | null }
-interface FkRow { schema: string; table: string; constraint: string; columns: string[]; parent_schema: string; parent_table: string; rows: number }
+interface FkRow { schema: string; table: string; constraint: string; columns: string[]; parent_schema: string; parent_table: string; rows: number; partitioned: boolean }
 interface SeqRow { schema: string; table: string; seq_scans: number; index_scans: number; rows_per_seq_scan: number; live_rows: number }
 interface Since { since: string | null; age_s: number | null; replica: boolean }
 
@@ -32,8 +32,9 @@ function identicalRows(groups: IdenticalGroup[]): RedundantRow[] {
 }
 /** pg_get_indexdef's CREATE [UNIQUE] INDEX made concurrent, so it can rebuild without blocking writes. */
 export const concurrently = (definition: string): string => definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ');
-export const fkIndex = (schema: string, table: string, columns: string[]): string =>
-  `CREATE INDEX CONCURRENTLY ON ${qualified(schema, table)} (${columns.map(quoteIdent).join(', ')})`;
+/** CONCURRENTLY is refused on a partitioned table: there one CREATE INDEX on the parent builds it on every partition. */
+export const fkIndex = (schema: string, table: string, columns: string[], partitioned = false): string =>
+  `CREATE INDEX ${partitioned ? '' : 'CONCURRENTLY '}ON ${qualified(schema, table)} (${columns.map(quoteIdent).join(', ')})`;
 
 export const indexesCheck: Check = {
   id: 'health.indexes',
@@ -133,12 +134,12 @@ function redundantFindings(ctx: CheckContext, rows: RedundantRow[], unused: Set<
 
 function fkFindings(ctx: CheckContext, rows: FkRow[]): void {
   for (const r of rows) {
-    const stmt = fkIndex(r.schema, r.table, r.columns);
+    const stmt = fkIndex(r.schema, r.table, r.columns, r.partitioned);
     ctx.finding({
       severity: 'warn',
       subject: `${r.schema}.${r.table}`,
       title: `foreign key ${r.constraint} on ${r.schema}.${r.table} (${r.columns.join(', ')}) has no index`,
-      detail: `Each DELETE or key UPDATE on ${r.parent_schema}.${r.parent_table} scans ~${Math.round(r.rows)} rows of ${r.table} to check it, and joins from the parent cannot use an index.`,
+      detail: `Each DELETE or key UPDATE on ${r.parent_schema}.${r.parent_table} scans ~${Math.round(r.rows)} rows of ${r.table} to check it, and joins from the parent cannot use an index.${r.partitioned ? ' The table is partitioned: CONCURRENTLY is refused there, so the index is built on every partition under a lock that blocks writes (or create it CONCURRENTLY on each partition, then ON ONLY the parent and ATTACH PARTITION each).' : ''}`,
       recommendation: stmt,
       data: { ...r, statement: stmt },
     });
