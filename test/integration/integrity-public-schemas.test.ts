@@ -5,41 +5,17 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { indexesCheck } from '../../src/checks/health/index.js';
-import { integrityChecks } from '../../src/checks/integrity/index.js';
-import { validateConfig } from '../../src/config/load.js';
-import type { CheckResult, RunResult } from '../../src/result/model.js';
-import { run } from '../../src/run/runner.js';
-import { silentLogger } from '../../src/util/logger.js';
+import type { RunResult } from '../../src/result/model.js';
+import {
+  checkOf as check, droppingKept, findingsOf as findings, identicalPairs, loadFixture, runAllAdvice, runIntegrityAndIndexes as runChecks,
+  statementsOf, titlesOf as titles, tryStatements,
+} from '../helpers/advice-run.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 type Fixture = 'ledgersmb' | 'northwind' | 'pagila' | 'budget-rails';
 const FIXTURES: Fixture[] = ['ledgersmb', 'northwind', 'pagila', 'budget-rails'];
-const DIR = fileURLToPath(new URL('../fixtures/realworld/', import.meta.url));
-
-async function load(db: TestDatabase, name: Fixture, defects: boolean): Promise<void> {
-  await db.sql('CREATE EXTENSION amcheck');
-  await db.sql(await readFile(path.join(DIR, `integrity-${name}.sql`), 'utf8'));
-  if (defects) await db.sql(await readFile(path.join(DIR, `integrity-${name}.defects.sql`), 'utf8'));
-}
-
-const runChecks = (db: TestDatabase): Promise<RunResult> => run({
-  config: validateConfig({ database_url: db.url }), checks: [...integrityChecks, indexesCheck], signal: new AbortController().signal, log: silentLogger(),
-});
-
-type Finding = CheckResult['findings'][number] & { check: string };
-const check = (r: RunResult, id: string): CheckResult => r.checks.find((c) => c.id === id)!;
-const findings = (r: RunResult, severity?: string): Finding[] =>
-  r.checks.flatMap((c) => c.findings.filter((f) => !severity || f.severity === severity).map((f) => ({ check: c.id, ...f })));
-const titles = (r: RunResult) => findings(r).map((f) => `[${f.severity}] ${f.check}: ${f.title}`).join('\n');
-const statementsOf = (f: Finding): string[] => {
-  const d = (f.data ?? {}) as { statements?: string[]; statement?: string };
-  return d.statements ?? (d.statement ? [d.statement] : []);
-};
 
 const dbs = new Map<string, { db: TestDatabase; result: RunResult }>();
 const clean = (name: Fixture) => dbs.get(`${name}:clean`)!;
@@ -49,7 +25,7 @@ beforeAll(async () => {
   await Promise.all(FIXTURES.flatMap((name) => [false, true].map(async (defects) => {
     const db = await createTestDatabase();
     dbs.set(`${name}:${defects ? 'planted' : 'clean'}`, { db, result: undefined as unknown as RunResult });
-    await load(db, name, defects);
+    await loadFixture(db, name, defects);
   })));
   for (const [key, x] of dbs) {
     x.result = await runChecks(x.db);
@@ -102,13 +78,13 @@ describe('planted ledgersmb', () => {
     ]));
     const seq = check(result, 'integrity.catalog').findings.find((f) => f.subject === 'public.id')!;
     expect(seq.severity).toBe('error');
-    expect(statementsOf({ check: '', ...seq })).toEqual(expect.arrayContaining([
+    expect(statementsOf(seq)).toEqual(expect.arrayContaining([
       'ALTER TABLE public.acc_trans ALTER COLUMN chart_id TYPE bigint;', 'ALTER TABLE public.tax ALTER COLUMN chart_id TYPE bigint;',
       'ALTER TABLE public.chart ALTER COLUMN id TYPE bigint;', 'ALTER TABLE public.customer ALTER COLUMN id TYPE bigint;',
       // The audit rule on ar uses ar.id: dropped before the ALTER, re-created after.
       'DROP RULE ar_audit_delete ON public.ar;', expect.stringMatching(/^CREATE RULE ar_audit_delete AS\s+ON DELETE TO (public\.)?ar DO\s+INSERT INTO (public\.)?audittrail/),
     ]));
-    const s = statementsOf({ check: '', ...seq });
+    const s = statementsOf(seq);
     expect(s.indexOf('DROP RULE ar_audit_delete ON public.ar;')).toBeLessThan(s.indexOf('ALTER TABLE public.ar ALTER COLUMN id TYPE bigint;'));
   });
 
@@ -116,7 +92,7 @@ describe('planted ledgersmb', () => {
     const f = check(planted('ledgersmb').result, 'integrity.catalog').findings.find((x) => /never analysed/.test(x.title))!;
     const counted = Number(/^(\d+) table/.exec(f.title)![1]);
     expect(counted).toBeGreaterThanOrEqual(12);
-    const [statement] = statementsOf({ check: '', ...f });
+    const [statement] = statementsOf(f);
     expect(statement!.replace(/^ANALYZE /, '').split(', ')).toHaveLength(counted);
     expect(f.recommendation).toContain(statement);
   });
@@ -135,7 +111,7 @@ describe('planted northwind', () => {
 describe('planted pagila', () => {
   it('widens rental_id with the partitioned payments\' rental_id, dropping the views on it deepest first', () => {
     const seq = check(planted('pagila').result, 'integrity.catalog').findings.find((f) => f.subject === 'pagila.rental_rental_id_seq')!;
-    const s = statementsOf({ check: '', ...seq });
+    const s = statementsOf(seq);
     expect(s.slice(0, 5)).toEqual(['DROP VIEW pagila.sales_by_store;', 'DROP VIEW pagila.rental_payments;',
       'ALTER TABLE pagila.payment ALTER COLUMN rental_id TYPE bigint;', 'ALTER TABLE pagila.rental ALTER COLUMN rental_id TYPE bigint;',
       'ALTER TABLE pagila.rental_note ALTER COLUMN rental_id TYPE bigint;']);
@@ -175,15 +151,11 @@ describe('integrity and health.indexes agree on identical indexes', () => {
   it('keep the same index and drop the same others, with the same statement, on every fixture', () => {
     let pairs = 0;
     for (const [key, { result }] of dbs) {
-      const fromCatalog = check(result, 'integrity.catalog').findings.filter((f) => /identical indexes/.test(f.title))
-        .flatMap((f) => { const d = f.data as { keep: string; drop: string[]; statements: string[] }; return d.drop.map((x, i) => ({ index: x, keep: d.keep, statement: d.statements[i] })); });
-      const fromHealth = check(result, 'health.indexes').findings.filter((f) => (f.data as { identical?: boolean }).identical)
-        .map((f) => { const d = f.data as { index: string; covered_by: string; statement: string }; return { index: d.index, keep: d.covered_by, statement: `${d.statement};` }; });
-      expect({ key, pairs: fromHealth }).toEqual({ key, pairs: fromCatalog });
+      const { catalog, health, kept } = identicalPairs(result);
+      expect({ key, pairs: health }).toEqual({ key, pairs: catalog });
       // Neither check advises dropping the index the pair keeps.
-      const kept = new Set(fromCatalog.map((p) => p.keep));
-      expect(findings(result).filter((f) => statementsOf(f).some((s) => [...kept].some((k) => s.includes(`.${k};`) || s.endsWith(`.${k}`))))).toEqual([]);
-      pairs += fromCatalog.length;
+      expect(droppingKept(result, kept)).toEqual([]);
+      pairs += catalog.length;
     }
     expect(pairs).toBe(3);
     // The older of two plain indexes, whatever their names; a constraint's index over an older unique index.
@@ -195,52 +167,14 @@ describe('integrity and health.indexes agree on identical indexes', () => {
   });
 });
 
-/** Runs statements in one transaction that is rolled back; CONCURRENTLY (refused in a transaction) is dropped, the object is the same. */
-async function tryStatements(db: TestDatabase, statements: string[], after?: (c: pg.Client) => Promise<void>): Promise<Array<{ statement: string; code: string | null; message?: string }>> {
-  const client = new pg.Client({ connectionString: db.url, connectionTimeoutMillis: 5000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  const out: Array<{ statement: string; code: string | null; message?: string }> = [];
-  try {
-    await client.query('BEGIN');
-    for (const statement of statements) {
-      await client.query('SAVEPOINT s');
-      try {
-        await client.query(statement.replace(/^(DROP INDEX|CREATE INDEX|CREATE UNIQUE INDEX|REINDEX INDEX) CONCURRENTLY /, '$1 '));
-        out.push({ statement, code: null });
-      } catch (err) {
-        const e = err as { code?: string; message?: string };
-        out.push({ statement, code: e.code ?? 'unknown', message: e.message });
-        await client.query('ROLLBACK TO SAVEPOINT s');
-      }
-    }
-    if (after) await after(client);
-  } finally {
-    await client.query('ROLLBACK');
-    await client.end();
-  }
-  return out;
-}
-
 describe('every statement integrity and health.indexes advise runs on the object it names', () => {
   it('runs each finding\'s statements in order (rolled back); only statements that re-check rows the run reported as broken wait for the data', async () => {
     const failures: unknown[] = [];
     let ran = 0;
     for (const [key, { db, result }] of dbs) {
-      for (const f of findings(result)) {
-        const statements = statementsOf(f);
-        if (statements.length === 0) continue;
-        const tried = await tryStatements(db, statements);
-        ran += tried.length;
-        const broken = findings(result, 'error').map((x) => x.title);
-        for (const t of tried) {
-          // Refused by the data (23xxx), never by the statement: a key validated over rows that still break it, or a
-          // column whose type change re-checks a foreign key the same run reported as violated.
-          const constraint = /constraint "([^"]+)"/.exec(t.message ?? '')?.[1];
-          const waits = /^23/.test(t.code ?? '') && (/VALIDATE CONSTRAINT|ADD FOREIGN KEY|SET NOT NULL|UNIQUE INDEX|REINDEX/.test(t.statement) || (constraint !== undefined && broken.some((b) => b.includes(`constraint ${constraint},`))));
-          if (t.code && !waits) failures.push({ key, finding: f.title, ...t });
-        }
-      }
+      const r = await runAllAdvice(db, result);
+      ran += r.ran;
+      failures.push(...r.failures.map((f) => ({ key, ...f })));
     }
     expect(failures).toEqual([]);
     console.log(`advised statements run in rolled-back transactions: ${ran}`);
@@ -252,7 +186,7 @@ describe('every statement integrity and health.indexes advise runs on the object
     const seq = check(result, 'integrity.catalog').findings.find((f) => f.subject === 'pagila.rental_rental_id_seq')!;
     const before = await db.sql<{ n: string; total: string }>('SELECT count(*) AS n, sum(total_sales) AS total FROM pagila.sales_by_store');
     let seen: unknown;
-    const tried = await tryStatements(db, statementsOf({ check: '', ...seq }), async (c) => {
+    const tried = await tryStatements(db, statementsOf(seq), async (c) => {
       const types = await c.query(`SELECT attrelid::regclass::text AS rel, format_type(atttypid, NULL) AS type FROM pg_attribute
         WHERE attname = 'rental_id' AND attrelid IN ('pagila.rental'::regclass, 'pagila.payment'::regclass, 'pagila.payment_p2022_03'::regclass, 'pagila.rental_payments'::regclass) ORDER BY 1`);
       const view = await c.query('SELECT count(*) AS n, sum(total_sales) AS total FROM pagila.sales_by_store');
@@ -271,7 +205,7 @@ describe('every statement integrity and health.indexes advise runs on the object
     let seen: unknown;
     // The planted orphans first (the foreign-key finding's fix): changing chart.id's type re-checks acc_trans's key.
     const fix = 'DELETE FROM acc_trans WHERE chart_id = 999999';
-    const tried = await tryStatements(db, [fix, ...statementsOf({ check: '', ...seq })], async (c) => {
+    const tried = await tryStatements(db, [fix, ...statementsOf(seq)], async (c) => {
       await c.query('DELETE FROM ar WHERE id = (SELECT max(id) FROM ar)');
       seen = { type: (await c.query(`SELECT format_type(atttypid, NULL) AS t FROM pg_attribute WHERE attrelid = 'public.ar'::regclass AND attname = 'id'`)).rows[0],
         audited: (await c.query(`SELECT count(*)::int AS n FROM audittrail WHERE action = 'deleted'`)).rows[0] };
