@@ -34,15 +34,16 @@ describe('money columns', () => {
     expect(() => validateConfig({ integrity: { money_columns: ['(a+)+$'] } })).toThrow(/config\.integrity\.money_columns\[0\]: expected a word or glob of letters, digits, _, \* and \? \(regular expressions are not accepted\)/);
   });
 
-  it('flags float and money types, and naive timestamps only in tables holding money', () => {
+  it('flags float and money types judged money by their values, and naive timestamps only in tables holding money', () => {
+    const cents = { n: 100, lo: 0.5, hi: 96.25, frac: 100, cents: 100, oddCents: 40, fine: 0 };
     const f = classifyColumns([
-      { schema: 's', table: 'tx', column: 'amount', type: 'double precision' },
+      { schema: 's', table: 'tx', column: 'amount', type: 'double precision', number_type: 'double precision' },
       { schema: 's', table: 'tx', column: 'booked_at', type: 'timestamp without time zone' },
       { schema: 's', table: 'tx', column: 'created_at', type: 'timestamp with time zone' },
-      { schema: 's', table: 'acc', column: 'balance', type: 'money' },
-      { schema: 's', table: 'acc', column: 'limit_total', type: 'numeric(19,4)' },
+      { schema: 's', table: 'acc', column: 'balance', type: 'money', number_type: 'money' },
+      { schema: 's', table: 'acc', column: 'limit_total', type: 'numeric(19,4)', number_type: 'numeric', scale: 4 },
       { schema: 's', table: 'log', column: 'at', type: 'timestamp without time zone' },
-    ], moneyMatcher(words));
+    ], new Map([['s.tx.amount', cents]]), moneyMatcher(words));
     expect(f.floatMoney.map((c) => c.column)).toEqual(['amount']);
     expect(f.moneyType.map((c) => c.column)).toEqual(['balance']);
     expect(f.naiveTimestamps.map((c) => c.column)).toEqual(['booked_at']);

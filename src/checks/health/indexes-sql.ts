@@ -27,13 +27,15 @@ SELECT n.nspname AS schema, t.relname AS "table", i.relname AS index, pg_relatio
             AND (string_to_array(x.indkey::text, ' ')::int2[])[1:cardinality(f.conkey)] @> f.conkey
             AND (string_to_array(x.indkey::text, ' ')::int2[])[1:cardinality(f.conkey)] <@ f.conkey)
    AND pg_relation_size(x.indexrelid) >= $2
+   -- A partition's share of a partitioned index cannot be dropped on its own (the parent's index requires it).
+   AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = x.indexrelid)
    AND ${SCHEMA_FILTER}
  ORDER BY bytes DESC, schema, index`;
 
 /**
- * Indexes another index makes unnecessary: identical ones (same columns, operator classes, collations, order,
- * predicate and expressions; the one kept is the one backing a constraint, else the unique one, else the older), and
- * plain btree indexes whose columns are a leading prefix of another btree index with the same predicate.
+ * Plain btree indexes whose columns are a leading prefix of another btree index with the same predicate: the longer
+ * one serves the same lookups. Identical indexes are not here: they come from the shared model (index-model.ts), which
+ * integrity.catalog uses too. Partitions of a partitioned index are left out (the parent's index stands for them).
  */
 export const REDUNDANT_SQL = `
 WITH ix AS (
@@ -46,25 +48,23 @@ WITH ix AS (
          coalesce(pg_get_expr(x.indpred, x.indrelid), '') AS pred,
          coalesce(pg_get_expr(x.indexprs, x.indrelid), '') AS exprs,
          EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x')) AS backs,
-         n.nspname AS schema, t.relname AS "table", c.relname AS index
+         n.nspname AS schema, t.relname AS "table", c.relname AS index, t.relkind = 'p' AS partitioned
     FROM pg_index x
     JOIN pg_class c ON c.oid = x.indexrelid
     JOIN pg_class t ON t.oid = x.indrelid
     JOIN pg_namespace n ON n.oid = t.relnamespace
    WHERE x.indisvalid AND x.indislive AND ${SCHEMA_FILTER}
+     AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = x.indexrelid)
 )
-SELECT DISTINCT ON (a.oid) a.schema, a.table, a.index, b.index AS covered_by,
-       (a.cols = b.cols) AS identical, pg_relation_size(a.oid)::float8 AS bytes,
-       pg_get_indexdef(a.oid) AS definition, pg_get_indexdef(b.oid) AS covered_definition
+SELECT DISTINCT ON (a.oid) a.schema, a.table, a.index, b.index AS covered_by, false AS identical, a.partitioned,
+       pg_relation_size(a.oid)::float8 AS bytes, pg_get_indexdef(a.oid) AS definition, pg_get_indexdef(b.oid) AS covered_definition
   FROM ix a JOIN ix b ON a.rel = b.rel AND a.oid <> b.oid AND a.am = b.am AND a.pred = b.pred AND a.exprs = b.exprs
  WHERE NOT a.backs
-   AND ((a.cols = b.cols AND a.classes = b.classes AND a.colls = b.colls AND a.opts = b.opts AND a.nkey = b.nkey
-         AND (NOT a.uniq OR b.uniq) AND (b.backs OR (b.uniq AND NOT a.uniq) OR a.oid > b.oid))
-     OR (a.am = (SELECT oid FROM pg_am WHERE amname = 'btree') AND NOT a.uniq AND a.exprs = '' AND a.cols = a.keys
-         AND cardinality(a.keys) < cardinality(b.keys) AND b.keys[1:cardinality(a.keys)] = a.keys
-         AND b.classes[1:cardinality(a.keys)] = a.classes AND b.colls[1:cardinality(a.keys)] = a.colls
-         AND b.opts[1:cardinality(a.keys)] = a.opts))
- ORDER BY a.oid, (a.cols = b.cols) DESC`;
+   AND a.am = (SELECT oid FROM pg_am WHERE amname = 'btree') AND NOT a.uniq AND a.exprs = '' AND a.cols = a.keys
+   AND cardinality(a.keys) < cardinality(b.keys) AND b.keys[1:cardinality(a.keys)] = a.keys
+   AND b.classes[1:cardinality(a.keys)] = a.classes AND b.colls[1:cardinality(a.keys)] = a.colls
+   AND b.opts[1:cardinality(a.keys)] = a.opts
+ ORDER BY a.oid, cardinality(b.keys), b.oid`;
 
 /**
  * Foreign keys whose columns lead no valid, non-partial index of the referencing table: a DELETE or key UPDATE on the
@@ -74,13 +74,15 @@ export const FK_WITHOUT_INDEX_SQL = `
 SELECT n.nspname AS schema, t.relname AS "table", k.conname AS "constraint",
        ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(attnum, i)
                JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.i) AS columns,
-       rn.nspname AS parent_schema, r.relname AS parent_table, greatest(t.reltuples, 0)::float8 AS rows
+       rn.nspname AS parent_schema, r.relname AS parent_table, greatest(t.reltuples, 0)::float8 AS rows, t.relkind = 'p' AS partitioned
   FROM pg_constraint k
   JOIN pg_class t ON t.oid = k.conrelid
   JOIN pg_namespace n ON n.oid = t.relnamespace
   JOIN pg_class r ON r.oid = k.confrelid
   JOIN pg_namespace rn ON rn.oid = r.relnamespace
  WHERE k.contype = 'f' AND ${SCHEMA_FILTER}
+   -- A partition's clone of its parent's key is the parent's finding: one index on the parent serves every partition.
+   AND k.conparentid = 0
    AND greatest(t.reltuples, 0) >= $2
    AND NOT EXISTS (
          SELECT 1 FROM pg_index x

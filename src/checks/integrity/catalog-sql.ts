@@ -6,33 +6,6 @@ export const INVALID_INDEXES_SQL = `
   WHERE NOT i.indisvalid AND n.nspname = ANY($1::text[])
   ORDER BY 1, 2, 3`;
 
-export interface DuplicateIndexMember {
-  index: string;
-  /** The PRIMARY KEY, UNIQUE or EXCLUDE constraint the index backs, if any: dropping it means dropping the constraint. */
-  constraint: string | null;
-  /** A foreign key elsewhere depends on this index. */
-  referenced: boolean;
-}
-
-/**
- * Indexes with the same table, columns, operator classes, collations, expressions and predicate: all but one are dead
- * weight. Partitions of a partitioned index are left out (the parent's index stands for them, and dropping it drops
- * them). Members come keep-first: the primary key, an index foreign keys depend on, a constraint's, a unique one.
- */
-export const DUPLICATE_INDEXES_SQL = `
-  SELECT n.nspname AS schema, t.relname AS table, t.relkind = 'p' AS partitioned,
-    json_agg(json_build_object('index', c.relname, 'constraint', k.conname, 'referenced', ref.referenced)
-      ORDER BY i.indisprimary DESC, ref.referenced DESC, k.conname IS NOT NULL DESC, i.indisunique DESC, c.relname) AS members,
-    sum(pg_relation_size(c.oid)) AS bytes
-  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_constraint k ON k.conindid = c.oid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')
-  CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.oid) AS referenced) ref
-  WHERE n.nspname = ANY($1::text[]) AND i.indisvalid AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid)
-  GROUP BY n.nspname, t.relname, t.relkind, i.indrelid, c.relam, i.indkey::text, i.indclass::text, i.indcollation::text,
-    coalesce(pg_get_expr(i.indexprs, i.indrelid), ''), coalesce(pg_get_expr(i.indpred, i.indrelid), '')
-  HAVING count(*) > 1
-  ORDER BY 1, 2`;
-
 /**
  * Each sequence's position against the smaller of its own maximum and the range of the narrowest column it feeds: the
  * column that owns it (serial, identity) or any column whose DEFAULT calls nextval() on it (a shared sequence, owned by
@@ -42,7 +15,7 @@ export const DUPLICATE_INDEXES_SQL = `
 export const SEQUENCES_SQL = `
   SELECT n.nspname AS schema, c.relname AS sequence, s.last_value::numeric AS last_value, s.increment_by < 0 AS descending,
     d.col AS column, d.tschema AS table_schema, d.tbl AS table, format_type(d.typ, NULL) AS column_type, coalesce(d.fed, 0) AS fed, d.owned,
-    coalesce(d.feeds, '{}') AS feeds, coalesce(d.widen, '{}') AS widen,
+    coalesce(d.feeds, '{}') AS feeds, coalesce(d.fed_cols, '[]') AS fed_cols,
     CASE WHEN s.increment_by > 0 THEN least(s.max_value::numeric, coalesce(d.limit_hi, s.max_value::numeric))
          ELSE greatest(s.min_value::numeric, coalesce(-d.limit_hi - 1, s.min_value::numeric)) END AS limit,
     s.start_value::numeric AS start,
@@ -54,7 +27,7 @@ export const SEQUENCES_SQL = `
       CASE a.atttypid WHEN 'int2'::regtype THEN 32767::numeric WHEN 'int4'::regtype THEN 2147483647::numeric WHEN 'int8'::regtype THEN 9223372036854775807::numeric END AS limit_hi,
       count(*) OVER () AS fed,
       array_agg(format('%s.%s.%s (%s)', tn.nspname, t.relname, a.attname, format_type(a.atttypid, NULL))) OVER () AS feeds,
-      array_remove(array_agg(CASE WHEN a.atttypid IN ('int2'::regtype, 'int4'::regtype) THEN format('ALTER TABLE %I.%I ALTER COLUMN %I TYPE bigint;', tn.nspname, t.relname, a.attname) END) OVER (), NULL) AS widen
+      json_agg(json_build_object('schema', tn.nspname, 'table', t.relname, 'column', a.attname)) OVER () AS fed_cols
     FROM (
       SELECT dep.refobjid AS relid, dep.refobjsubid AS attnum, true AS owned FROM pg_depend dep
       WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid AND dep.refclassid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')

@@ -1,9 +1,11 @@
 // integrity.catalog: invalid indexes, duplicate indexes, sequences and identity columns near the end of their range, tables never analysed.
-import { qualified, quoteIdent } from '../../workload/sql.js';
+import { qualified } from '../../workload/sql.js';
 import type { Check, CheckContext } from '../types.js';
-import { DUPLICATE_INDEXES_SQL, INVALID_INDEXES_SQL, NEVER_ANALYZED_SQL, SEQUENCES_SQL, type DuplicateIndexMember } from './catalog-sql.js';
+import { INVALID_INDEXES_SQL, NEVER_ANALYZED_SQL, SEQUENCES_SQL } from './catalog-sql.js';
+import { identicalIndexesSql, KEEP_RULE, resolveGroup, type IdenticalGroup } from './index-model.js';
 import { readOnlySession, type ReadOnlySession } from './read-only.js';
 import { scoredRun } from './score.js';
+import { widenPlan, type FedColumn, type WidenPlan } from './widen.js';
 import { targetSchemas } from './scope.js';
 
 export interface SequenceRow {
@@ -21,8 +23,8 @@ export interface SequenceRow {
   fed: string;
   owned: boolean | null;
   feeds: string[];
-  /** ALTER TABLE … TYPE bigint for every fed column narrower than bigint. */
-  widen: string[];
+  /** Every column the sequence feeds, for the plan that widens them. */
+  fed_cols: FedColumn[];
 }
 
 /** The share of a sequence's usable range already consumed: 0 before first use, 1 at the limit. */
@@ -45,30 +47,28 @@ async function invalidIndexes(ctx: CheckContext, db: ReadOnlySession, schemas: s
       recommendation: r.partitioned
         ? `A partition lacks its index: create it on that partition and ALTER INDEX ${qualified(r.schema, r.index)} ATTACH PARTITION …; or drop it: DROP INDEX ${qualified(r.schema, r.index)};`
         : `${r.unique ? 'Look for duplicates first, then ' : ''}DROP INDEX CONCURRENTLY ${qualified(r.schema, r.index)}; and create it again (or REINDEX INDEX CONCURRENTLY ${qualified(r.schema, r.index)};).`,
-      data: { index: `${r.schema}.${r.index}`, table: r.table, unique: r.unique, bytes: Number(r.bytes) },
+      data: {
+        index: `${r.schema}.${r.index}`, table: r.table, unique: r.unique, bytes: Number(r.bytes),
+        statements: [r.partitioned ? `DROP INDEX ${qualified(r.schema, r.index)};` : `REINDEX INDEX CONCURRENTLY ${qualified(r.schema, r.index)};`],
+      },
     });
   }
 }
 
-/** The statement that removes one redundant index: its constraint when it backs one; on a partitioned table one DROP INDEX on the parent. */
-export function dropStatement(schema: string, table: string, partitioned: boolean, m: DuplicateIndexMember): string {
-  if (m.constraint) return `ALTER TABLE ${qualified(schema, table)} DROP CONSTRAINT ${quoteIdent(m.constraint)};`;
-  // CONCURRENTLY is not supported on a partitioned table's index; a plain table's can be dropped without blocking writes.
-  return partitioned ? `DROP INDEX ${qualified(schema, m.index)};` : `DROP INDEX CONCURRENTLY ${qualified(schema, m.index)};`;
-}
-
 async function duplicateIndexes(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
-  const rows = await db.query<{ schema: string; table: string; partitioned: boolean; members: DuplicateIndexMember[]; bytes: string }>(DUPLICATE_INDEXES_SQL, [schemas]);
-  for (const r of rows) {
-    const [keep, ...extra] = r.members;
-    ctx.metrics.counter('duplicate_indexes').add(extra.length);
-    const names = r.members.map((m) => m.index);
-    const blocked = extra.filter((m) => m.referenced).map((m) => m.index);
+  const groups = await db.query<IdenticalGroup>(identicalIndexesSql('n.nspname = ANY($1::text[])'), [schemas]);
+  for (const g of groups) {
+    const { keep, drop } = resolveGroup(g);
+    ctx.metrics.counter('duplicate_indexes').add(drop.length);
+    const names = g.members.map((m) => m.index);
+    const blocked = drop.filter((m) => m.statement === null).map((m) => m.index);
+    const withConstraint = drop.filter((m) => m.constraint);
+    const statements = drop.flatMap((m) => (m.statement ? [m.statement] : []));
     ctx.finding({
-      severity: 'warn', subject: `${r.schema}.${r.table}`, title: `${r.schema}.${r.table} has identical indexes: ${names.join(', ')}`,
-      detail: `They index the same columns the same way; every write pays for each, and they use memory and disk for nothing.${r.partitioned ? ' The table is partitioned: dropping the parent\'s index drops it on every partition.' : ''}${extra.some((m) => m.constraint) ? ` ${extra.filter((m) => m.constraint).map((m) => `${m.index} backs constraint ${m.constraint}`).join('; ')}, so it goes with its constraint.` : ''}${blocked.length > 0 ? ` Foreign keys depend on ${blocked.join(', ')}: drop and re-create them against ${keep!.index} first.` : ''}`,
-      recommendation: `${extra.map((m) => dropStatement(r.schema, r.table, r.partitioned, m)).join(' ')} (keeps ${keep!.index}${keep!.constraint ? `, constraint ${keep!.constraint}` : ''})`,
-      data: { table: `${r.schema}.${r.table}`, indexes: names, keep: keep!.index, partitioned: r.partitioned, bytes: Number(r.bytes) },
+      severity: 'warn', subject: `${g.schema}.${g.table}`, title: `${g.schema}.${g.table} has identical indexes: ${names.join(', ')}`,
+      detail: `They index the same columns the same way; every write pays for each, and they use memory and disk for nothing. The one kept is chosen by one rule (${KEEP_RULE}), the same health.indexes uses.${g.partitioned ? ' The table is partitioned: dropping the parent\'s index drops it on every partition.' : ''}${withConstraint.length > 0 ? ` ${withConstraint.map((m) => `${m.index} backs constraint ${m.constraint}`).join('; ')}, so it goes with its constraint.` : ''}${blocked.length > 0 ? ` Foreign keys depend on ${blocked.join(', ')}: drop and re-create them against ${keep.index} first.` : ''}`,
+      recommendation: `${statements.join(' ')} (keeps ${keep.index}${keep.constraint ? `, constraint ${keep.constraint}` : ''})`,
+      data: { table: `${g.schema}.${g.table}`, indexes: names, keep: keep.index, drop: drop.map((m) => m.index), partitioned: g.partitioned, bytes: Number(g.bytes), statements },
     });
   }
 }
@@ -83,28 +83,44 @@ async function sequences(ctx: CheckContext, db: ReadOnlySession, schemas: string
     const fed = Number(s.fed);
     const shared = fed > 1 || s.owned === false ? `, shared by ${fed} column(s) through DEFAULT nextval()${s.owned === false ? ' and owned by none' : ''}` : '';
     const feeds = s.table && s.column ? ` feeding ${s.table_schema}.${s.table}.${s.column} (${s.column_type}${s.identity ? ', identity' : ''}${shared})` : '';
+    const plan = await widenPlan(db, s.fed_cols);
+    const seq = s.owned === false ? [] : [`ALTER SEQUENCE ${qualified(s.schema, s.sequence)} AS bigint;`];
+    const statements = plan.alters.length > 0 ? [...plan.statements, ...seq] : [`ALTER SEQUENCE ${qualified(s.schema, s.sequence)} AS bigint MAXVALUE 9223372036854775807;`];
     ctx.finding({
       severity: share >= ctx.config.integrity.sequence_fail_share ? 'error' : 'warn', subject: `${s.schema}.${s.sequence}`,
       title: `sequence ${s.schema}.${s.sequence}${feeds} has used ${(share * 100).toFixed(1)}% of its range (${s.last_value} of ${s.limit})`,
-      detail: 'When it reaches the end, every insert that needs a new value fails until the type is widened.',
-      recommendation: s.widen.length > 0
-        ? `Widen ${s.widen.length === 1 ? 'the column' : 'the columns'} before it runs out (each rewrites its table; plan it): ${s.widen.join(' ')}${s.owned === false ? '' : ` and ALTER SEQUENCE ${qualified(s.schema, s.sequence)} AS bigint;`}`
-        : `Raise the sequence's MAXVALUE or move to a wider type: ALTER SEQUENCE ${qualified(s.schema, s.sequence)} AS bigint MAXVALUE 9223372036854775807;`,
-      data: { sequence: `${s.schema}.${s.sequence}`, lastValue: s.last_value, limit: s.limit, share, column: s.column ? `${s.table_schema}.${s.table}.${s.column}` : null, feeds: s.feeds, owned: s.owned },
+      detail: `When it reaches the end, every insert that needs a new value fails until the type is widened.${widenDetail(plan)}`,
+      recommendation: plan.alters.length > 0
+        ? `Widen ${plan.alters.length === 1 ? 'the column' : 'the columns'} before it runs out (each rewrites its table; plan it), in this order: ${statements.join(' ')}`
+        : `Raise the sequence's MAXVALUE or move to a wider type: ${statements.join(' ')}`,
+      data: { sequence: `${s.schema}.${s.sequence}`, lastValue: s.last_value, limit: s.limit, share, column: s.column ? `${s.table_schema}.${s.table}.${s.column}` : null, feeds: s.feeds, owned: s.owned, statements },
     });
   }
   ctx.metrics.gauge('sequence_max_used_share', {}, 'ratio').set(max);
+}
+
+/** What the plan widens beyond the fed columns, and what it drops and re-creates, in words. */
+function widenDetail(plan: WidenPlan): string {
+  const parts: string[] = [];
+  if (plan.alters.length > 0) parts.push(` The advice widens ${plan.alters.length} column(s): the ones the sequence feeds and every int2/int4 column that receives these ids through a foreign key, where the next id would not fit either.`);
+  if (plan.dependents.length > 0) {
+    parts.push(` ALTER COLUMN … TYPE refuses to run while a view or rule uses the column: ${plan.dependents.map((d) => d.name).join(', ')} ${plan.dependents.length === 1 ? 'is' : 'are'} dropped first and re-created after from ${plan.dependents.length === 1 ? 'its' : 'their'} current definition (privileges, comments and triggers on re-created views must be granted and added again; a materialized view is filled again).`);
+  }
+  return parts.join('');
 }
 
 async function neverAnalyzed(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
   const rows = await db.query<{ schema: string; table: string; rows: string }>(NEVER_ANALYZED_SQL, [schemas]);
   ctx.metrics.counter('never_analyzed_tables').add(rows.length);
   if (rows.length === 0) return;
+  // The statement lists every table the title counts; the detail shows the first ten with their sizes.
+  const statement = `ANALYZE ${rows.map((r) => qualified(r.schema, r.table)).join(', ')};`;
+  const more = rows.length > 10 ? ` and ${rows.length - 10} more` : '';
   ctx.finding({
     severity: 'warn', subject: rows.map((r) => `${r.schema}.${r.table}`).join(', '), title: `${rows.length} table(s) holding data were never analysed`,
-    detail: `Without statistics the planner guesses row counts and can choose very slow plans: ${rows.slice(0, 10).map((r) => `${r.schema}.${r.table} (~${r.rows} rows)`).join(', ')}.`,
-    recommendation: `ANALYZE ${rows.slice(0, 10).map((r) => qualified(r.schema, r.table)).join(', ')}; and check that autovacuum is on (SHOW autovacuum) and not blocked.`,
-    data: { tables: rows.map((r) => `${r.schema}.${r.table}`) },
+    detail: `Without statistics the planner guesses row counts and can choose very slow plans: ${rows.slice(0, 10).map((r) => `${r.schema}.${r.table} (~${r.rows} rows)`).join(', ')}${more}.`,
+    recommendation: `${statement} and check that autovacuum is on (SHOW autovacuum) and not blocked.`,
+    data: { tables: rows.map((r) => `${r.schema}.${r.table}`), statements: [statement] },
   });
 }
 

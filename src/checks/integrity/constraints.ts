@@ -34,14 +34,15 @@ async function notValidChecks(ctx: CheckContext, db: ReadOnlySession, schemas: s
     countProbe(ctx, n > 0);
     ctx.metrics.counter('check_violation_rows').add(n);
     if (n === 0) {
-      ctx.finding({ severity: 'info', subject, title: `check constraint ${k.name} is NOT VALID but all rows satisfy it`, recommendation: `ALTER TABLE ${qualified(k.schema, k.table)} VALIDATE CONSTRAINT ${quoteIdent(k.name)};` });
+      const validate = `ALTER TABLE ${qualified(k.schema, k.table)} VALIDATE CONSTRAINT ${quoteIdent(k.name)};`;
+      ctx.finding({ severity: 'info', subject, title: `check constraint ${k.name} is NOT VALID but all rows satisfy it`, recommendation: validate, data: { statements: [validate] } });
       continue;
     }
     ctx.finding({
       severity: 'error', subject, title: `${n} row(s) of ${subject} violate the NOT VALID check constraint ${k.name} (CHECK (${k.expr}))`,
       detail: `Rows that existed when the constraint was added were never checked. Examples: ${rows.slice(0, ctx.config.integrity.sample_rows).map((r) => r.row).join('; ')}.`,
       recommendation: `Correct those rows, then ALTER TABLE ${qualified(k.schema, k.table)} VALIDATE CONSTRAINT ${quoteIdent(k.name)};`,
-      data: { constraint: k.name, table: subject, expression: k.expr, violations: n },
+      data: { constraint: k.name, table: subject, expression: k.expr, violations: n, statements: [`ALTER TABLE ${qualified(k.schema, k.table)} VALIDATE CONSTRAINT ${quoteIdent(k.name)};`] },
     });
   }
 }
@@ -62,7 +63,7 @@ async function declaredNotNull(ctx: CheckContext, db: ReadOnlySession, schemas: 
       ctx.finding({
         severity: 'error', subject: `${table.schema}.${table.table}.${col}`, title: `${n} NULL(s) in ${table.schema}.${table.table}.${col}, declared not-null in config.integrity.not_null[${i}]`,
         recommendation: `Fill them in, then enforce it: ALTER TABLE ${from} ALTER COLUMN ${quoteIdent(col)} SET NOT NULL;`,
-        data: { table: `${table.schema}.${table.table}`, column: col, nulls: n },
+        data: { table: `${table.schema}.${table.table}`, column: col, nulls: n, statements: [`ALTER TABLE ${from} ALTER COLUMN ${quoteIdent(col)} SET NOT NULL;`] },
       });
     });
   }
@@ -89,7 +90,10 @@ async function declaredUnique(ctx: CheckContext, db: ReadOnlySession, schemas: s
       title: `${rows[0]!.groups} value(s) of (${decl.columns.join(', ')}) in ${table.schema}.${table.table} occur more than once (${extra} extra row(s)), declared unique in config.integrity.unique[${i}]`,
       detail: `Most repeated: ${rows.map((r) => `${r.key} ×${r.n}`).join('; ')}.`,
       recommendation: `Merge or remove the duplicates, then enforce it: CREATE UNIQUE INDEX CONCURRENTLY ON ${qualified(table.schema, table.table)} (${cols.join(', ')});`,
-      data: { table: `${table.schema}.${table.table}`, columns: decl.columns, duplicateValues: Number(rows[0]!.groups), extraRows: extra },
+      data: {
+        table: `${table.schema}.${table.table}`, columns: decl.columns, duplicateValues: Number(rows[0]!.groups), extraRows: extra,
+        statements: [`CREATE UNIQUE INDEX CONCURRENTLY ON ${qualified(table.schema, table.table)} (${cols.join(', ')});`],
+      },
     });
   }
 }

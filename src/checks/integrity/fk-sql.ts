@@ -45,6 +45,8 @@ export interface ImplicitCandidate {
   ref_schema: string;
   ref_table: string;
   ref_column: string;
+  /** The table is partitioned: NOT VALID foreign keys cannot be added to it. */
+  partitioned: boolean;
 }
 
 /**
@@ -58,12 +60,12 @@ export const IMPLICIT_FK_SQL = `
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.conkey[1]
     WHERE k.contype = 'p' AND array_length(k.conkey, 1) = 1 AND n.nspname = ANY($1::text[])
   ), cols AS (
-    SELECT c.oid AS relid, n.nspname AS schema, c.relname AS table, a.attname AS column, a.atttypid AS typ, a.attnum
+    SELECT c.oid AS relid, n.nspname AS schema, c.relname AS table, a.attname AS column, a.atttypid AS typ, a.attnum, c.relkind = 'p' AS partitioned
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND a.attname LIKE '%\\_id' AND n.nspname = ANY($1::text[])
       AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
   )
-  SELECT cols.schema, cols.table, cols.column::text AS column, pk.schema AS ref_schema, pk.table AS ref_table, pk.column::text AS ref_column
+  SELECT cols.schema, cols.table, cols.column::text AS column, pk.schema AS ref_schema, pk.table AS ref_table, pk.column::text AS ref_column, cols.partitioned
   FROM cols JOIN pk ON pk.schema = cols.schema
     AND left(cols.column, -3) IN (pk.table, regexp_replace(pk.table, 's$', ''), regexp_replace(pk.table, 'ies$', 'y'), regexp_replace(pk.table, 'es$', ''))
     AND (cols.typ = pk.typ OR (cols.typ IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) AND pk.typ IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)))
@@ -71,6 +73,12 @@ export const IMPLICIT_FK_SQL = `
     AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = cols.relid AND k.contype = 'f' AND k.conkey[1] = cols.attnum)
     -- Rails-style polymorphic references (<name>_id next to <name>_type) point at several tables: not one foreign key.
     AND NOT EXISTS (SELECT 1 FROM pg_attribute t WHERE t.attrelid = cols.relid AND t.attname = left(cols.column, -3) || '_type' AND NOT t.attisdropped)
+    -- A partitioned table whose every partition declares its own foreign key on the column (pagila's payment) has one.
+    AND NOT (cols.partitioned
+      AND EXISTS (SELECT 1 FROM pg_partition_tree(cols.relid) p WHERE p.isleaf)
+      AND NOT EXISTS (SELECT 1 FROM pg_partition_tree(cols.relid) p WHERE p.isleaf AND NOT EXISTS (
+        SELECT 1 FROM pg_constraint k JOIN pg_attribute pa ON pa.attrelid = k.conrelid AND pa.attnum = k.conkey[1]
+        WHERE k.conrelid = p.relid AND k.contype = 'f' AND pa.attname = cols.column)))
   ORDER BY cols.schema, cols.table, cols.column`;
 
 /** Values applications use for "none" instead of NULL; orphans that all hold one of them are a convention, not lost parents. */

@@ -46,6 +46,9 @@ function whyMissed(fk: ForeignKey): string {
   return 'The constraint is valid and its triggers are enabled everywhere, so these rows got in another way (session_replication_role = replica, a restore with triggers disabled, or corruption).';
 }
 
+/** toNull's text as its statements (each ends in `;`, none contains one inside a literal but the placeholder's, which is quoted). */
+const statementsOf = (text: string): string[] => text.match(/(?:[^;']|'(?:[^']|'')*')+;/g)?.map((x) => x.trim()) ?? [];
+
 const COLUMN_SQL = `SELECT attnotnull AS not_null, atthasdef AS has_default FROM pg_attribute WHERE attrelid = format('%I.%I', $1::text, $2::text)::regclass AND attname = $3`;
 
 /** The statements that let a column hold NULL for "none": its NOT NULL and a DEFAULT of the placeholder go first. */
@@ -56,13 +59,17 @@ async function toNull(db: ReadOnlySession, schema: string, table: string, column
   return `${alter.length > 0 ? `ALTER TABLE ${qualified(schema, table)} ${alter.join(', ')}; ` : ''}UPDATE ${qualified(schema, table)} SET ${col} = NULL WHERE ${col} = ${literal(sentinel)};`;
 }
 
+/** The statements that enforce a declared key again: its triggers back on, then VALIDATE when it is NOT VALID. */
+function enforcing(fk: ForeignKey): string[] {
+  return [
+    ...fk.disabled_on.map((r) => `ALTER TABLE ${r} ENABLE TRIGGER ALL;`),
+    ...(fk.validated ? [] : [`ALTER TABLE ${qualified(fk.schema, fk.table)} VALIDATE CONSTRAINT ${quoteIdent(fk.name)};`]),
+  ];
+}
+
 /** What to do about a declared foreign key's violations: NULL for a "none" placeholder, otherwise fix rows, then enforce. */
 function adviceFor(fk: ForeignKey, o: Orphans, nullify: string | undefined): string {
-  const table = qualified(fk.schema, fk.table);
-  const enforce = [
-    ...fk.disabled_on.map((r) => `ALTER TABLE ${r} ENABLE TRIGGER ALL;`),
-    ...(fk.validated ? [] : [`ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(fk.name)};`]),
-  ].join(' ');
+  const enforce = enforcing(fk).join(' ');
   if (o.sentinel !== undefined && nullify) {
     return `Every violating row holds ${literal(o.sentinel)}, a placeholder for "none", not a lost parent: store NULL instead (a foreign key accepts NULL): ${nullify} Change the application to write NULL${enforce ? `, then: ${enforce}` : '.'}`;
   }
@@ -78,26 +85,28 @@ async function declared(ctx: CheckContext, db: ReadOnlySession, schemas: string[
     if (!o) continue;
     probe(ctx, o.count > 0);
     ctx.metrics.counter('fk_orphan_rows').add(o.count);
-    const table = qualified(fk.schema, fk.table);
     if (o.count === 0) {
       if (!fk.validated || fk.disabled_on.length > 0) {
         ctx.finding({
           severity: 'info', subject: `${fk.schema}.${fk.table}`,
           title: `foreign key ${fk.name} is ${fk.validated ? `not enforced on ${fk.disabled_on.join(', ')} (triggers disabled)` : 'NOT VALID'} but no row violates it today`,
-          recommendation: [...fk.disabled_on.map((r) => `ALTER TABLE ${r} ENABLE TRIGGER ALL;`), ...(fk.validated ? [] : [`ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(fk.name)};`])].join(' '),
+          recommendation: enforcing(fk).join(' '), data: { statements: enforcing(fk) },
         });
       }
       continue;
     }
     const what = o.sentinel !== undefined ? `all holding the placeholder ${literal(o.sentinel)}` : `${o.keys} distinct key(s)`;
+    const nullify = o.sentinel !== undefined && fk.columns.length === 1 ? await toNull(db, fk.schema, fk.table, fk.columns[0]!, o.sentinel) : undefined;
     ctx.finding({
       severity: 'error', subject: `${fk.schema}.${fk.table}`,
       title: `${o.count} ${o.partial > 0 ? 'violating' : 'orphaned'} row(s) in ${fk.schema}.${fk.table} (${fk.columns.join(', ')}) → ${fk.ref_schema}.${fk.ref_table} (${fk.ref_columns.join(', ')}), constraint ${fk.name}, ${what}${o.partial > 0 ? ` (${o.partial} with a partly-NULL key under MATCH FULL)` : ''}`,
       detail: `${whyMissed(fk)} Example keys: ${examples(o)}.`,
-      recommendation: adviceFor(fk, o, o.sentinel !== undefined && fk.columns.length === 1 ? await toNull(db, fk.schema, fk.table, fk.columns[0]!, o.sentinel) : undefined),
+      recommendation: adviceFor(fk, o, nullify),
       data: {
         constraint: fk.name, table: `${fk.schema}.${fk.table}`, references: `${fk.ref_schema}.${fk.ref_table}`, orphans: o.count, distinctKeys: o.keys,
         partialKeys: o.partial, sample: o.sample, sentinel: o.sentinel ?? null, validated: fk.validated, triggersDisabledOn: fk.disabled_on, matchFull: fk.match_full,
+        // The rows are fixed by hand (except a placeholder, which the UPDATE turns into NULL); the rest re-enforces the key.
+        statements: [...(nullify ? statementsOf(nullify) : []), ...enforcing(fk)],
       },
     });
   }
@@ -113,15 +122,19 @@ async function implicit(ctx: CheckContext, db: ReadOnlySession, schemas: string[
     if (!o) continue;
     ctx.metrics.counter('unconstrained_fk_columns').add(1);
     const subject = `${c.schema}.${c.table}.${c.column}`;
-    const add = `ALTER TABLE ${qualified(c.schema, c.table)} ADD FOREIGN KEY (${quoteIdent(c.column)}) REFERENCES ${qualified(c.ref_schema, c.ref_table)} (${quoteIdent(c.ref_column)}) NOT VALID;`;
+    // NOT VALID is refused on a partitioned table: there the constraint is checked as it is added (it reads every partition).
+    const add = `ALTER TABLE ${qualified(c.schema, c.table)} ADD FOREIGN KEY (${quoteIdent(c.column)}) REFERENCES ${qualified(c.ref_schema, c.ref_table)} (${quoteIdent(c.ref_column)})${c.partitioned ? '' : ' NOT VALID'};`;
+    const then = c.partitioned ? ' (a partitioned table takes no NOT VALID key: this checks every partition\'s rows as it runs)' : ' then VALIDATE CONSTRAINT (no long lock).';
     if (o.sentinel !== undefined) {
+      const nullify = await toNull(db, c.schema, c.table, c.column, o.sentinel);
       ctx.metrics.counter('implicit_fk_sentinel_rows').add(o.count);
       ctx.finding({
         severity: 'info', subject,
         title: `${subject} uses ${literal(o.sentinel)} for "none" in ${o.count} row(s); every other value has a row in ${c.ref_table}`,
         detail: `It looks like a reference to ${c.ref_table}.${c.ref_column} without a foreign key. The rows holding ${literal(o.sentinel)} are a placeholder, not lost parents.`,
-        recommendation: `Store NULL for "none": ${await toNull(db, c.schema, c.table, c.column, o.sentinel)} Then add the constraint: ${add} and VALIDATE it.`,
-        data: { table: `${c.schema}.${c.table}`, column: c.column, references: `${c.ref_schema}.${c.ref_table}.${c.ref_column}`, sentinel: o.sentinel, rows: o.count },
+        recommendation: `Store NULL for "none": ${nullify} Then add the constraint: ${add}${c.partitioned ? '' : ' and VALIDATE it.'}`,
+        data: { table: `${c.schema}.${c.table}`, column: c.column, references: `${c.ref_schema}.${c.ref_table}.${c.ref_column}`, sentinel: o.sentinel, rows: o.count, partitioned: c.partitioned,
+          statements: [...statementsOf(nullify), add] },
       });
       continue;
     }
@@ -130,8 +143,8 @@ async function implicit(ctx: CheckContext, db: ReadOnlySession, schemas: string[
       severity: o.count > 0 ? 'warn' : 'info', subject,
       title: `${subject} looks like a reference to ${c.ref_table}.${c.ref_column} but has no foreign key${o.count > 0 ? `; ${o.count} row(s) point nowhere (${o.keys} distinct value(s))` : ''}`,
       ...(o.count > 0 ? { detail: `Example values: ${examples(o)}.` } : {}),
-      recommendation: `${o.count > 0 ? 'If it is a reference, fix the rows pointing nowhere, then add' : 'Add'} the constraint: ${add} then VALIDATE CONSTRAINT (no long lock).`,
-      data: { table: `${c.schema}.${c.table}`, column: c.column, references: `${c.ref_schema}.${c.ref_table}.${c.ref_column}`, orphans: o.count, sample: o.sample },
+      recommendation: `${o.count > 0 ? 'If it is a reference, fix the rows pointing nowhere, then add' : 'Add'} the constraint: ${add}${then}`,
+      data: { table: `${c.schema}.${c.table}`, column: c.column, references: `${c.ref_schema}.${c.ref_table}.${c.ref_column}`, orphans: o.count, sample: o.sample, partitioned: c.partitioned, statements: [add] },
     });
   }
 }

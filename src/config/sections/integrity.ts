@@ -31,7 +31,7 @@ export const IntegritySection = z
     money_columns: z.array(moneyWord()).default([
       'amount', 'balance', 'price', 'total', 'subtotal', 'fee', 'fees', 'cost', 'tax', 'debit', 'credit', 'salary', 'wage', 'payment', 'principal',
       'interest', 'freight', 'shipping', 'discount', 'refund', 'charge', 'revenue', 'budget', 'cents',
-    ]).describe('Words that mark a money column, matched against the words of a column name (split at _ and camelCase, any case); an entry with * or ? is a glob over the whole name written with _ ("unit*"). No regular expressions: matching is bounded'),
+    ]).describe('Words of a column name that add weight to other evidence of money (a declaration, values with cents; a name alone never makes a column money: docs/checks/integrity.md), matched against the words of a column name (split at _ and camelCase, any case); an entry with * or ? is a glob over the whole name written with _ ("unit*"). No regular expressions: matching is bounded'),
     invariants: z.array(InvariantSchema).default([]).describe('Your own rules: each query returns the rows that break it'),
     sample_rows: z.number().int().min(0).max(100).default(5).describe('Example keys/rows shown with each violation'),
     implicit_foreign_keys: z.boolean().default(true).describe('Also look for *_id columns that match a table\'s primary key but have no constraint'),
