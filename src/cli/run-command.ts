@@ -9,6 +9,7 @@ import { pushToGateway } from '../report/push.js';
 import { createProgressView } from '../report/progress.js';
 import { parseDashboardPort, startDashboard } from '../report/live/server.js';
 import { prepareRun } from '../run/prepare.js';
+import { overrideLines } from '../config/url-sources.js';
 import { loadBuild } from '../targets/embedded/builds.js';
 import { run } from '../run/runner.js';
 import { describeError } from '../util/errors.js';
@@ -22,7 +23,7 @@ import { useColor } from './tty.js';
 export async function runCommand(flags: RunFlags): Promise<number> {
   // The same validation as `config validate`, before any server is touched or any file written.
   const sources = { env: process.env, ...(flags.config ? { file: flags.config } : {}), flags: flagsToConfig(flags) };
-  const { config, checks, baseline, maxRegression } = await prepareRun(sources, { onlyFlag: flags.only !== undefined, skipFlag: flags.skip !== undefined });
+  const { config, checks, baseline, maxRegression, urlSources, file } = await prepareRun(sources, { onlyFlag: flags.only !== undefined, skipFlag: flags.skip !== undefined });
   // A private server of a major whose build is not installed: stop now (exit 2) with the npm command, not skip every check.
   if (!config.database_url) await loadBuild(config.embedded.pg_version);
   // Each run writes into its own directory under --output; `latest` points at the newest run that finished.
@@ -32,6 +33,11 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   // With --json, stdout carries only the result; everything for people goes to stderr.
   const human = flags.json ? process.stderr : process.stdout;
   const color = useColor(human, flags.color);
+  // First: which URL was used where the file and the environment disagree (flags > environment > config file).
+  for (const line of overrideLines(urlSources, file)) {
+    human.write(`${line}\n`);
+    logger.log.info({ url: line }, 'url precedence');
+  }
 
   const controller = new AbortController();
   let interrupts = 0;
