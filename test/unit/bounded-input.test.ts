@@ -162,3 +162,21 @@ describe('URL precedence: flags > environment > config file', () => {
     expect(overrideLines(loaded.urlSources, f)).toEqual([]);
   });
 });
+
+describe('cache.value_bytes', () => {
+  it('the old maximum (16 MiB, 8.4 GB in one populate pipeline) is refused naming the field; products are bounded too', async () => {
+    const { validateConfig } = await import('../../src/config/load.js');
+    const message = (c: unknown) => {
+      try {
+        validateConfig(c);
+        return '';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(message({ cache: { value_bytes: 16 * 1024 * 1024 } })).toBe('config.cache.value_bytes: expected a positive integer of at most 1048576, got 16777216');
+    expect(message({ cache: { value_bytes: 1024 * 1024 } })).toBe('config.cache.value_bytes: expected key_space × value_bytes of at most 256 MiB (the data written to Redis; here 2000 × 1048576 = 2000 MiB), got 1048576');
+    expect(message({ cache: { value_bytes: 1024 * 1024, key_space: 100, concurrency: 64, batch_size: 10 } })).toContain('expected concurrency × batch_size × value_bytes of at most 256 MiB');
+    expect(message({ cache: { value_bytes: 1024 * 1024, key_space: 100, concurrency: 8, batch_size: 1 } })).toBe('');
+  });
+});
