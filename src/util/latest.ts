@@ -1,6 +1,7 @@
 // The `latest` pointer of an output directory: a relative symlink to the newest finished run's directory, and
 // latest.json beside it for file systems and tools without symlinks. Both are replaced atomically (rename).
-import { rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, symlink } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-write.js';
 import path from 'node:path';
 import { ConfigError, describeError } from './errors.js';
 import { MAX_POINTER_BYTES, readBoundedText } from './read-bounded.js';
@@ -20,9 +21,7 @@ export async function pointLatest(runDir: string, startedAt: string): Promise<st
   const parent = path.dirname(runDir);
   const name = path.basename(runDir);
   const pointer: LatestPointer = { dir: name, runJson: `${name}/run.json`, startedAt };
-  const tmpFile = path.join(parent, `.${LATEST_FILE}.${process.pid}`);
-  await writeFile(tmpFile, `${JSON.stringify(pointer, null, 2)}\n`, 'utf8');
-  await rename(tmpFile, path.join(parent, LATEST_FILE));
+  await writeFileAtomic(path.join(parent, LATEST_FILE), `${JSON.stringify(pointer, null, 2)}\n`);
   const tmpLink = path.join(parent, `.${LATEST_LINK}.${process.pid}`);
   try {
     await rm(tmpLink, { force: true });
