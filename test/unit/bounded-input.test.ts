@@ -118,7 +118,8 @@ describe('histograms read from run.json', () => {
     const f = await file('bombs.json', renderJson(result));
     const t0 = performance.now();
     expect(await rejection(readRunFile(f))).toBe(`${f}: not a valid stackprobe result: the histograms inflate to more than 67108864 bytes in all`);
-    expect(performance.now() - t0).toBeLessThan(5000);
+    // ~1.4 s on an idle machine (64 MiB inflated and walked); all 2000 would be 2 GB. Generous for a loaded machine.
+    expect(performance.now() - t0).toBeLessThan(15_000);
   });
 });
 
