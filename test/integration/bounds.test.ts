@@ -17,6 +17,7 @@ import { silentLogger } from '../../src/util/logger.js';
 import { fullRunResult } from '../fixtures/run-result.js';
 import { CLI, runCli, runDirOf, startCli, type CliRun } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { startPrivateServer } from '../helpers/health-server.js';
 
 let dir: string;
 let db: TestDatabase;
@@ -178,6 +179,33 @@ describe('a lost session fails the check that owned it', () => {
     expect(byId['fixture.swallowing']).toMatchObject({ status: 'fail' });
     expect(byId['fixture.swallowing']!.reason).toMatch(new RegExp(`^a session was lost: stackprobe-swallowing \\(pid ${pid}\\) ended under the check: terminating connection due to administrator command \\(57P01\\)`));
     expect(byId['fixture.passing']).toMatchObject({ status: 'pass' });
+  });
+});
+
+describe('a server shut down mid-check (the first half of a restart)', () => {
+  it('the check that caught the error ends FAIL naming the session; the next check still gets its own verdict', async () => {
+    const server = await startPrivateServer();
+    try {
+      const config = path.join(dir, 'swallow-restart.json');
+      await writeFile(config, JSON.stringify({ plugins: [path.join(fixtures, 'swallowing.js'), path.join(fixtures, 'passing.js')], only: ['fixture.swallowing', 'fixture.passing'], timeouts: { connect_ms: 2000 } }));
+      const out = path.join(dir, 'restart-out');
+      const cli = startCli(['run', '--config', config, '--output', out], { env: { DATABASE_URL: server.url() } });
+      await waitFor(async () => (await server.sql(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'stackprobe-swallowing' AND query LIKE '%pg_sleep(30)%'`)).length > 0, 30_000, 'the check to be sleeping');
+      // A fast shutdown, as `pg_ctl restart -m fast` begins: every backend gets 57P01.
+      await server.stop();
+      const r = await cli.done;
+      expect(r.stdout + r.stderr).not.toMatch(STACK_TRACE);
+      expect(r.code).toBe(1);
+      const result = JSON.parse(await readFile(path.join(runDirOf(out), 'run.json'), 'utf8')) as RunResult;
+      const byId = Object.fromEntries(result.checks.map((c) => [c.id, c]));
+      expect(byId['fixture.swallowing']).toMatchObject({ status: 'fail' });
+      expect(byId['fixture.swallowing']!.reason).toMatch(/^a session was lost: stackprobe-swallowing \(pid \d+\) ended under the check: terminating connection due to administrator command \(57P01\)/);
+      // The run went on: the next check ran and failed with its own reason (the server is gone), not a crash.
+      expect(byId['fixture.passing']).toMatchObject({ status: 'fail' });
+      expect(byId['fixture.passing']!.reason).toBeTruthy();
+    } finally {
+      await server.stop();
+    }
   });
 });
 

@@ -36,6 +36,8 @@ export interface LostSessionNote {
   applicationName: string;
   pid?: number;
   reason: string;
+  /** A session of the run's shared pool, not one the check opened: named only when none of its own was lost. */
+  shared?: boolean;
 }
 
 /**
@@ -76,7 +78,7 @@ export class SessionWatch {
   /** Watches a shared pool's idle clients for the check's duration; returns the function that stops watching. */
   watchPool(pool: pg.Pool, applicationName: string): () => void {
     const onError = (err: Error, client: pg.PoolClient) => {
-      if (isLostSession(err)) this.note(applicationName, (client as unknown as { processID?: number }).processID, err);
+      if (isLostSession(err)) this.note(applicationName, (client as unknown as { processID?: number }).processID, err, true);
     };
     pool.on('error', onError);
     return () => void pool.off('error', onError);
@@ -86,21 +88,22 @@ export class SessionWatch {
     this.stopped = true;
   }
 
-  private note(applicationName: string, pid: number | undefined, err: unknown): void {
+  private note(applicationName: string, pid: number | undefined, err: unknown, shared = false): void {
     if (this.stopped) return;
     // One note per session: its error and its end are the same loss.
     if (pid !== undefined && this.lost.some((l) => l.pid === pid)) return;
     const e = err as { message?: string; code?: unknown };
     const code = typeof e.code === 'string' ? e.code : undefined;
     const message = e.message ?? String(err);
-    this.lost.push({ applicationName, ...(pid !== undefined ? { pid } : {}), reason: code && !message.includes(code) ? `${message} (${code})` : message });
+    this.lost.push({ applicationName, ...(pid !== undefined ? { pid } : {}), reason: code && !message.includes(code) ? `${message} (${code})` : message, ...(shared ? { shared } : {}) });
   }
 
   /** `stackprobe-queries (pid 123): terminating connection due to administrator command (57P01)`, and how many more. */
   describe(): string | undefined {
-    const [first, ...rest] = this.lost;
+    // The check's own session first: that is the one its work was on.
+    const first = this.lost.find((l) => !l.shared) ?? this.lost[0];
     if (!first) return undefined;
-    const more = rest.length ? ` and ${rest.length} more` : '';
+    const more = this.lost.length > 1 ? ` and ${this.lost.length - 1} more` : '';
     return `a session was lost: ${first.applicationName}${first.pid !== undefined ? ` (pid ${first.pid})` : ''} ended under the check: ${first.reason}${more}`;
   }
 }
