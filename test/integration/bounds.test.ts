@@ -153,6 +153,16 @@ describe('a full disk', () => {
       expect(left).not.toContain('run.json');
       expect(left.filter((f) => f.endsWith('.tmp'))).toEqual([]);
       expect(await readdir(out)).not.toContain('latest.json');
+      // `report` likewise: the summary first, then the error; nothing partial in the directory.
+      const source = path.join(dir, 'full-source.json');
+      await writeFile(source, renderJson(fullRunResult()));
+      const rep = path.join(mnt, 'rebuilt');
+      const rebuilt = await runCli(['report', source, '--output', rep, '--format', 'json,console']);
+      expect(rebuilt.code, rebuilt.stderr).toBe(1);
+      expect(rebuilt.stderr).toContain(`stackprobe: cannot write run.json in ${rep}: no space left on the device (ENOSPC)`);
+      expect(rebuilt.stdout).toContain('stackprobe');
+      expect(rebuilt.stderr).not.toMatch(STACK_TRACE);
+      expect(await readdir(rep)).toEqual([]);
     } finally {
       execFileSync('umount', [mnt]);
       await rm(mnt, { recursive: true, force: true });
