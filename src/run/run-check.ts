@@ -22,7 +22,7 @@ import { scopeTargets } from './scoped-targets.js';
  */
 const GRACE_MS = 2000;
 /** After its sessions are closed at the budget, how long a check has to return before it is abandoned (cleanup time). */
-const SETTLE_MS = 1000;
+const SETTLE_MS = 2000;
 
 type Outcome = { kind: 'returned' } | { kind: 'threw'; err: unknown } | { kind: 'overran' };
 
