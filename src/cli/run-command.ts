@@ -94,6 +94,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       process.stderr.write(`stackprobe: ${writeFailure.message}\n`);
       if (code === 0) code = 1;
     }
+    const logFailure = logger.failure();
+    if (logFailure) process.stderr.write(`stackprobe: ${logFailure}\n`);
     if (comparison && comparison.regressions.length > 0 && config.report.fail_on_regression && code === 0) code = 1;
     if (config.report.push_url) {
       try {

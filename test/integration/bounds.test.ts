@@ -170,6 +170,31 @@ describe('a full disk', () => {
   });
 });
 
+describe('a disk with no space at all', () => {
+  it('the log cannot be written either: still the summary and one line each, never "unexpected error: ENOSPC"', async () => {
+    const mnt = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-full0-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=100k', 'tmpfs', mnt]);
+    try {
+      // Fill every block: writing stops at ENOSPC, which is the point.
+      spawnSync('sh', ['-c', `head -c 204800 /dev/zero > ${path.join(mnt, 'filler')}`]);
+      const config = path.join(dir, 'passing0.json');
+      await writeFile(config, JSON.stringify({ plugins: [path.join(fixtures, 'passing.js')], only: ['fixture.passing'] }));
+      const out = path.join(mnt, 'results');
+      const r = await runCli(['run', '--config', config, '--output', out], { env: { DATABASE_URL: db.url } });
+      expect(r.stdout + r.stderr).not.toMatch(STACK_TRACE);
+      expect(r.code, r.stderr).toBe(1);
+      const runDir = runDirOf(out);
+      expect(r.stdout).toContain('PASS · 1 check: 1 passed');
+      expect(r.stderr).toContain(`stackprobe: cannot write run.json in ${runDir}: no space left on the device (ENOSPC)`);
+      expect(r.stderr).toContain(`stackprobe: ${path.join(runDir, 'stackprobe.log')} is incomplete: ENOSPC`);
+      expect((await readdir(runDir)).filter((f) => f !== 'stackprobe.log')).toEqual([]);
+    } finally {
+      execFileSync('umount', [mnt]);
+      await rm(mnt, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a lost session fails the check that owned it', () => {
   it("stackprobe's backend terminated mid-check: the check that caught the error still ends FAIL naming the session; the run goes on", async () => {
     const config = path.join(dir, 'swallow.json');
