@@ -5,6 +5,7 @@ import { renderConfigDocs } from '../config/docs-table.js';
 import { configJsonSchema } from '../config/schema.js';
 import { prepareRun } from '../run/prepare.js';
 import { redactText } from '../util/redact.js';
+import { sourceLines } from '../config/url-sources.js';
 
 export function registerConfigCommand(program: Command): void {
   const config = program.command('config').description('the configuration file');
@@ -22,10 +23,12 @@ export function registerConfigCommand(program: Command): void {
     });
   config
     .command('validate')
-    .description("validate a config file (with the environment) exactly as `run` does before it starts, and print the effective config, URLs redacted")
+    .description("validate a config file (with the environment) exactly as `run` does before it starts; print the effective config (URLs redacted) on stdout and where each URL came from on stderr (flags > environment > config file)")
     .argument('<file>', 'the JSON config file')
     .action(async (file: string) => {
-      const { config: c } = await prepareRun({ env: process.env, file });
+      const { config: c, urlSources } = await prepareRun({ env: process.env, file });
       process.stdout.write(`${redactText(JSON.stringify(c, null, 2))}\n`);
+      // Where each URL came from, on stderr so stdout stays the config as JSON (flags > environment > config file).
+      process.stderr.write(`${sourceLines(urlSources, file).map((l) => redactText(l)).join('\n')}\n`);
     });
 }

@@ -6,7 +6,7 @@ import { renderConsoleSummary } from '../report/console.js';
 import { writeReports, type ReportFormat } from '../report/index.js';
 import { readRunFile } from '../result/read.js';
 import { locateRunJson } from '../compare/locate.js';
-import { ConfigError } from '../util/errors.js';
+import { ConfigError, OutputError } from '../util/errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { splitList } from './flags.js';
 import { useColor } from './tty.js';
@@ -58,8 +58,10 @@ export async function mergeCommand(files: string[], opts: MergeFlags): Promise<n
   }
   if (tooLate) process.stderr.write(`stackprobe merge: ${line} (merged anyway: --allow-skew)\n`);
   const outDir = path.resolve(opts.output ?? 'results/merged');
-  const written = await writeReports(result, outDir, formats.filter((f): f is ReportFormat => f !== 'console'));
+  // A full disk loses the files, not the summary: it is printed, then the write's error (OutputError, exit 1).
+  const written = await writeReports(result, outDir, formats.filter((f): f is ReportFormat => f !== 'console')).catch((err: unknown) => (err instanceof OutputError ? err : Promise.reject(err)));
   if (formats.includes('console')) process.stdout.write(renderConsoleSummary(result, { color: useColor(process.stdout, opts.color), width: process.stdout.columns ?? 100 }));
+  if (written instanceof OutputError) throw written;
   if (line) process.stdout.write(`${line}\n`);
   if (written.length) process.stdout.write(`Wrote ${written.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
   // Like `run`: a failed check in the merged result fails CI; so does a missing segment (the verdict is only a part's).

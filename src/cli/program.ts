@@ -1,7 +1,7 @@
 // Commander wiring only: parse arguments, call the library, map errors to exit codes and messages.
 import { Command, CommanderError, Option } from 'commander';
 import { builtinChecks } from '../checks/index.js';
-import { ConfigError, describeError } from '../util/errors.js';
+import { ConfigError, describeError, OutputError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
 import { nearest } from '../util/closest.js';
 import { terminalSafe } from '../util/terminal-safe.js';
@@ -139,6 +139,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       process.stderr.write(`stackprobe: ${terminalSafe(err.message).split('\n').join('\nstackprobe: ')}\n`);
       return EXIT.usage;
+    }
+    if (err instanceof OutputError) {
+      process.stderr.write(`stackprobe: ${terminalSafe(err.message)}\n`);
+      return EXIT.checkFailed;
     }
     process.stderr.write(`stackprobe: unexpected error: ${terminalSafe(redactText(describeError(err)))}\n`);
     if (process.env.STACKPROBE_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);

@@ -4,7 +4,7 @@ import { locateRunJson } from '../compare/locate.js';
 import { renderConsoleSummary } from '../report/console.js';
 import { writeReports } from '../report/index.js';
 import { readRunFile } from '../result/read.js';
-import { ConfigError } from '../util/errors.js';
+import { ConfigError, OutputError } from '../util/errors.js';
 import { prepareOutputDir } from '../util/output-dir.js';
 import { EXIT } from './exit-codes.js';
 import { splitList } from './flags.js';
@@ -27,10 +27,13 @@ export async function reportCommand(given: string, opts: { format?: string; outp
   const sameFile = path.resolve(outDir, 'run.json') === path.resolve(file);
   const fileFormats = formats.filter((f): f is Exclude<Format, 'console'> => f !== 'console' && !(f === 'json' && sameFile));
   if (fileFormats.length) await prepareOutputDir(outDir, opts.output !== undefined ? '--output' : 'the directory of run.json');
-  const written = fileFormats.length ? await writeReports(result, path.resolve(outDir), fileFormats) : [];
+  // A full disk loses the files, not the summary: it is printed, then the write's error (OutputError, exit 1).
+  const writing = fileFormats.length ? writeReports(result, path.resolve(outDir), fileFormats) : Promise.resolve([]);
+  const written = await writing.catch((err: unknown) => (err instanceof OutputError ? err : Promise.reject(err)));
   if (formats.includes('console')) {
     process.stdout.write(renderConsoleSummary(result, { color: useColor(process.stdout, opts.color), width: process.stdout.columns ?? 100, verbose: opts.verbose === true }));
   }
+  if (written instanceof OutputError) throw written;
   if (written.length) process.stdout.write(`Wrote ${written.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
   // Reporting succeeded; gating CI on the run's verdict is `run`'s (and later `compare`'s) job.
   return EXIT.ok;

@@ -9,9 +9,10 @@ import { pushToGateway } from '../report/push.js';
 import { createProgressView } from '../report/progress.js';
 import { parseDashboardPort, startDashboard } from '../report/live/server.js';
 import { prepareRun } from '../run/prepare.js';
+import { overrideLines } from '../config/url-sources.js';
 import { loadBuild } from '../targets/embedded/builds.js';
 import { run } from '../run/runner.js';
-import { describeError } from '../util/errors.js';
+import { describeError, OutputError } from '../util/errors.js';
 import { createFileLogger } from '../util/logger.js';
 import { prepareRunDir } from '../util/output-dir.js';
 import { pointLatest } from '../util/latest.js';
@@ -22,7 +23,7 @@ import { useColor } from './tty.js';
 export async function runCommand(flags: RunFlags): Promise<number> {
   // The same validation as `config validate`, before any server is touched or any file written.
   const sources = { env: process.env, ...(flags.config ? { file: flags.config } : {}), flags: flagsToConfig(flags) };
-  const { config, checks, baseline, maxRegression } = await prepareRun(sources, { onlyFlag: flags.only !== undefined, skipFlag: flags.skip !== undefined });
+  const { config, checks, baseline, maxRegression, urlSources, file } = await prepareRun(sources, { onlyFlag: flags.only !== undefined, skipFlag: flags.skip !== undefined });
   // A private server of a major whose build is not installed: stop now (exit 2) with the npm command, not skip every check.
   if (!config.database_url) await loadBuild(config.embedded.pg_version);
   // Each run writes into its own directory under --output; `latest` points at the newest run that finished.
@@ -32,6 +33,11 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   // With --json, stdout carries only the result; everything for people goes to stderr.
   const human = flags.json ? process.stderr : process.stdout;
   const color = useColor(human, flags.color);
+  // First: which URL was used where the file and the environment disagree (flags > environment > config file).
+  for (const line of overrideLines(urlSources, file)) {
+    human.write(`${line}\n`);
+    logger.log.info({ url: line }, 'url precedence');
+  }
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -58,21 +64,38 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     const result = await run({ config, checks, signal: controller.signal, log: logger.log, onEvent: (e) => { view.onEvent(e); dashboard?.onEvent(e); } });
     await view.done();
     const comparison = baseline ? compareRuns(baseline, result, { maxRegression, minDeltaMs: config.report.min_regression_ms }) : undefined;
-    const written = await writeReports(result, outDir, config.formats, comparison ? { comparison } : {});
+    // A full disk loses the files, not the results: the summary below is still printed, with why nothing was written.
+    let written: string[] = [];
+    let writeFailure: OutputError | undefined;
+    try {
+      written = await writeReports(result, outDir, config.formats, comparison ? { comparison } : {});
+    } catch (err) {
+      if (!(err instanceof OutputError)) throw err;
+      writeFailure = err;
+      logger.log.error({ err: err.message }, 'writing the reports failed');
+    }
     const html = written.find((f) => f.endsWith('.html'));
     await dashboard?.finish(result, { ...(comparison ? { comparison } : {}), ...(html ? { reportFile: html } : {}) });
     logger.log.info({ files: written, summary: result.summary, regressions: comparison?.regressions.length }, 'run finished');
     // An interrupted run keeps its complete, marked directory, but `latest` stays on the newest run that finished, so
     // `compare results/latest …` never takes a partial run as its baseline.
-    const latestNote = result.interrupted
-      ? `interrupted: ${path.relative(process.cwd(), path.join(path.dirname(outDir), 'latest')) || 'latest'} still names the previous finished run`
-      : await pointLatest(outDir, result.startedAt);
+    const latestNote = writeFailure
+      ? `not written: ${writeFailure.message}`
+      : result.interrupted
+        ? `interrupted: ${path.relative(process.cwd(), path.join(path.dirname(outDir), 'latest')) || 'latest'} still names the previous finished run`
+        : await pointLatest(outDir, result.startedAt);
     const reports = { dir: outDir, files: [...written, logFile], ...(latestNote ? { note: latestNote } : {}) };
     human.write(renderConsoleSummary(result, { color, width: (human as NodeJS.WriteStream).columns ?? 100, verbose: flags.verbose === true, reports }));
     if (comparison) human.write(`\nBaseline ${config.report.baseline}: ${comparisonHeadline(comparison)}\n`);
     for (const d of comparison?.targetDifferences ?? []) human.write(`Warning: the baseline tested another ${d.service} target (${d.baseline}, now ${d.current})\n`);
     if (flags.json) process.stdout.write(renderJson(result));
     let code = exitCodeFor(result);
+    if (writeFailure) {
+      process.stderr.write(`stackprobe: ${writeFailure.message}\n`);
+      if (code === 0) code = 1;
+    }
+    const logFailure = logger.failure();
+    if (logFailure) process.stderr.write(`stackprobe: ${logFailure}\n`);
     if (comparison && comparison.regressions.length > 0 && config.report.fail_on_regression && code === 0) code = 1;
     if (config.report.push_url) {
       try {

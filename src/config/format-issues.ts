@@ -9,7 +9,7 @@ function clip(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-function pathOf(path: PropertyKey[]): string {
+export function pathOf(path: PropertyKey[]): string {
   let out = 'config';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;

@@ -1,7 +1,10 @@
-// Builds the effective config: environment, then the JSON file, then flags (flags win), validated by the schema.
-import { readFile } from 'node:fs/promises';
+// Builds the effective config: the JSON file, then the environment, then flags (flags win, as in most tools: the
+// environment is what a deployment sets for this run, the file what was checked in), validated by the schema.
 import path from 'node:path';
 import { ConfigError } from '../util/errors.js';
+import { MAX_CONFIG_BYTES, readBoundedText } from '../util/read-bounded.js';
+import { checkShape } from './shape.js';
+import { urlSources, type UrlSource } from './url-sources.js';
 import { replayReadOnlyConflict } from './sections/load.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { formatIssues } from './format-issues.js';
@@ -18,9 +21,11 @@ export interface LoadedConfig {
   /** Directory plugin paths are resolved against: the config file's, else the working directory. */
   baseDir: string;
   file?: string;
+  /** Where each URL set came from, and a differing value it won over (for the run's first line and `config validate`). */
+  urlSources: UrlSource[];
 }
 
-const ENV_KEYS = {
+export const ENV_KEYS = {
   DATABASE_URL: 'database_url',
   REDIS_URL: 'redis_url',
   CELERY_BROKER_URL: 'celery_broker_url',
@@ -56,16 +61,9 @@ export function mergeDeep(base: Record<string, unknown>, over: Record<string, un
   return out;
 }
 
-const READ_ERRORS: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'it is a directory, not a file', EACCES: 'permission denied' };
-
 async function readConfigFile(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`config file ${file}: cannot read it (${READ_ERRORS[code ?? ''] ?? code ?? String(err)})`);
-  }
+  // A regular file of at most MAX_CONFIG_BYTES: a FIFO or /dev/zero given as --config must not hang or fill memory.
+  const text = await readBoundedText(file, `config file ${file}`, MAX_CONFIG_BYTES);
   let parsed: unknown;
   try {
     // A byte-order mark, as some Windows editors write, is not part of the JSON.
@@ -75,6 +73,8 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
     throw new ConfigError(`config file ${file}: not valid JSON: ${(err as Error).message}${hint}`);
   }
   if (!isPlainObject(parsed)) throw new ConfigError(`config file ${file}: expected a JSON object at the top level`);
+  // Before any recursive walk (comments, merge, schema): depth and key names checked without recursion.
+  checkShape(parsed, `config file ${file}`);
   return stripComments(parsed) as Record<string, unknown>;
 }
 
@@ -88,6 +88,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
 }
 
 export function validateConfig(raw: unknown): Config {
+  checkShape(raw);
   const result = ConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
   const conflict = replayReadOnlyConflict(result.data);
@@ -95,13 +96,18 @@ export function validateConfig(raw: unknown): Config {
   return result.data;
 }
 
+/** Config file < environment < flags: each later layer wins, key by key (objects merged, arrays and scalars replaced). */
 export async function loadConfig(sources: ConfigSources): Promise<LoadedConfig> {
-  let merged = fromEnv(sources.env ?? {});
-  let baseDir = process.cwd();
-  if (sources.file) {
-    merged = mergeDeep(merged, await readConfigFile(sources.file));
-    baseDir = path.dirname(path.resolve(sources.file));
-  }
-  merged = mergeDeep(merged, sources.flags ?? {});
-  return { config: validateConfig(merged), baseDir, ...(sources.file ? { file: sources.file } : {}) };
+  const fileLayer = sources.file ? await readConfigFile(sources.file) : {};
+  const envLayer = fromEnv(sources.env ?? {});
+  const flagLayer = sources.flags ?? {};
+  checkShape(flagLayer, 'flags');
+  const merged = mergeDeep(mergeDeep(fileLayer, envLayer), flagLayer);
+  const baseDir = sources.file ? path.dirname(path.resolve(sources.file)) : process.cwd();
+  return {
+    config: validateConfig(merged),
+    baseDir,
+    ...(sources.file ? { file: sources.file } : {}),
+    urlSources: urlSources({ file: fileLayer, env: envLayer, flags: flagLayer }),
+  };
 }

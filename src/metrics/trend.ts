@@ -1,6 +1,7 @@
 // A latency (or any non-negative value) distribution kept in an HDR histogram, never as a list of samples.
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
+import { inflateHistogram } from './inflate.js';
 
 /** Values are recorded in milliseconds and stored as integer microseconds: 1 µs resolution, 3 significant digits. */
 const SCALE = 1000;
@@ -17,6 +18,9 @@ export interface TrendSummary {
   /** Keys are `p50`, `p90`, `p95`, `p99`, `p99.9`; values in the trend's unit. */
   percentiles: Record<string, number>;
 }
+
+/** The library's decoder of an already inflated V2 payload (set on JsHistogram by its encoding module, not typed). */
+const decodeInflated = (hdr.JsHistogram as unknown as { decode(data: Uint8Array, bitBucketSize: 32, minBar: number): Histogram }).decode;
 
 export function newHistogram(): Histogram {
   // JS (not WASM) histograms: no async init, and ~11 ns per record is measured fast enough.
@@ -78,7 +82,8 @@ export class Trend {
   }
 
   static decode(encoded: string): Trend {
-    const decoded = hdr.decodeFromCompressedBase64(encoded, 32, false);
+    // Inflated within limits (src/metrics/inflate.ts): a histogram from a file is untrusted input.
+    const decoded = decodeInflated(inflateHistogram(encoded), 32, 0);
     // Decoded histograms are fixed-size; copy into an auto-resizing one so merges never overflow.
     const h = newHistogram();
     h.add(decoded);

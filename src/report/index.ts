@@ -1,5 +1,4 @@
 // The reporters' entry point: render a result in a named format, or write the report files into an output directory.
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Comparison } from '../compare/model.js';
 import type { RunResult } from '../result/model.js';
@@ -9,6 +8,7 @@ import { renderJunit } from './junit.js';
 import { DETAILS_FILE, renderMarkdown, renderMarkdownDetails } from './markdown.js';
 import { renderProm } from './prom.js';
 import { prepareOutputDir } from '../util/output-dir.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export type ReportFormat = 'json' | 'md' | 'html' | 'junit' | 'prom';
 
@@ -34,19 +34,22 @@ export function renderFormat(result: RunResult, format: ReportFormat, opts: Repo
   }
 }
 
-/** Writes one file per format (duplicates once) into `dir`, creating it; returns the paths written, in order. */
+/**
+ * Writes one file per format (duplicates once) into `dir`, creating it; returns the paths written, in order. Each file
+ * is written whole or not at all (util/atomic-write.ts); a full disk throws OutputError naming the directory.
+ */
 export async function writeReports(result: RunResult, dir: string, formats: ReportFormat[], opts: ReportOptions = {}): Promise<string[]> {
   // Not mkdir({ recursive: true }): it never returns for a path such as /proc/x (see util/output-dir.ts).
   await prepareOutputDir(dir, opts.label ?? 'output directory');
   const written: string[] = [];
   for (const format of new Set(formats)) {
     const file = path.join(dir, REPORT_FILES[format]);
-    await writeFile(file, renderFormat(result, format, opts), 'utf8');
+    await writeFileAtomic(file, renderFormat(result, format, opts));
     written.push(file);
     if (format === 'md') {
       // report.md stays under a GitHub comment's size; the full details go beside it.
       const details = path.join(dir, DETAILS_FILE);
-      await writeFile(details, renderMarkdownDetails(result, opts), 'utf8');
+      await writeFileAtomic(details, renderMarkdownDetails(result, opts));
       written.push(details);
     }
   }

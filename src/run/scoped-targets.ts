@@ -7,9 +7,14 @@ import type { PgTarget } from '../targets/pg/target.js';
 import { endClient, type RedisTarget } from '../targets/redis/target.js';
 import type { WireConnection } from '../targets/redis/wire/connection.js';
 import { withTimeout } from '../exec/timeout.js';
+import { SessionWatch } from '../targets/pg/lost-session.js';
 
 export interface ScopedTargets {
   targets: Targets;
+  /** Sessions of the check the server or the network ended while it ran (a lost session fails its check). */
+  watch: SessionWatch;
+  /** Stops noting lost sessions: the check has finished, and its cleanup may end sessions or reconnect. */
+  stopWatching(): void;
   /** Ends every session the check opened (pooled clients included, checked out or not); bounded, never throws. */
   closeAll(): Promise<void>;
 }
@@ -38,13 +43,16 @@ interface TrackedPool {
   clients: Set<pg.PoolClient>;
 }
 
-function scopePg(base: PgTarget, pools: TrackedPool[]): PgTarget {
+function scopePg(base: PgTarget, pools: TrackedPool[], watch: SessionWatch): PgTarget {
   return {
     ...base,
     createPool(options) {
       const pool = base.createPool(options);
       const clients = new Set<pg.PoolClient>();
-      pool.on('connect', (c) => void clients.add(c));
+      pool.on('connect', (c) => {
+        clients.add(c);
+        watch.watchClient(c, options?.applicationName ?? 'stackprobe');
+      });
       pool.on('remove', (c) => void clients.delete(c));
       pools.push({ pool, clients });
       return pool;
@@ -75,11 +83,24 @@ export function scopeTargets(targets: Targets): ScopedTargets {
   const connections: Redis[] = [];
   const wires: WireConnection[] = [];
   const scoped: Targets = { ...targets };
-  if (targets.pg) scoped.pg = scopePg(targets.pg, pools);
+  const watch = new SessionWatch();
+  let unwatchAdmin = () => undefined as void;
+  if (targets.pg) {
+    scoped.pg = scopePg(targets.pg, pools, watch);
+    unwatchAdmin = watch.watchPool(targets.pg.admin, 'stackprobe (the shared catalog session)');
+  }
   if (targets.redis) scoped.redis = scopeRedis(targets.redis, connections, wires);
+  const stopWatching = () => {
+    watch.stop();
+    unwatchAdmin();
+  };
   return {
     targets: scoped,
+    watch,
+    stopWatching,
     async closeAll() {
+      // What is closed here is closed on purpose: not a lost session.
+      stopWatching();
       await Promise.all([
         ...pools.map(({ pool, clients }) => endPoolNow(targets.pg!.admin, pool, clients)),
         ...connections.map((c) => endClient(c, 500)),

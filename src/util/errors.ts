@@ -15,6 +15,14 @@ export class SkipCheck extends Error {
   override readonly name = 'SkipCheck';
 }
 
+/**
+ * An output file (run.json, a report, latest.json) could not be written: a full disk, a quota, permissions. The message
+ * names the file's directory and why; the run's results are still summarised on the console.
+ */
+export class OutputError extends Error {
+  override readonly name = 'OutputError';
+}
+
 /** An operation exceeded its time budget. */
 export class TimeoutError extends Error {
   override readonly name = 'TimeoutError';

@@ -1,8 +1,10 @@
 // The `latest` pointer of an output directory: a relative symlink to the newest finished run's directory, and
 // latest.json beside it for file systems and tools without symlinks. Both are replaced atomically (rename).
-import { readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, symlink } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-write.js';
 import path from 'node:path';
 import { ConfigError, describeError } from './errors.js';
+import { MAX_POINTER_BYTES, readBoundedText } from './read-bounded.js';
 
 export const LATEST_LINK = 'latest';
 export const LATEST_FILE = 'latest.json';
@@ -19,9 +21,7 @@ export async function pointLatest(runDir: string, startedAt: string): Promise<st
   const parent = path.dirname(runDir);
   const name = path.basename(runDir);
   const pointer: LatestPointer = { dir: name, runJson: `${name}/run.json`, startedAt };
-  const tmpFile = path.join(parent, `.${LATEST_FILE}.${process.pid}`);
-  await writeFile(tmpFile, `${JSON.stringify(pointer, null, 2)}\n`, 'utf8');
-  await rename(tmpFile, path.join(parent, LATEST_FILE));
+  await writeFileAtomic(path.join(parent, LATEST_FILE), `${JSON.stringify(pointer, null, 2)}\n`);
   const tmpLink = path.join(parent, `.${LATEST_LINK}.${process.pid}`);
   try {
     await rm(tmpLink, { force: true });
@@ -37,18 +37,20 @@ export async function pointLatest(runDir: string, startedAt: string): Promise<st
 
 /** The newest run's directory under `parent` from latest.json, or undefined when there is none. */
 export async function readLatest(parent: string): Promise<string | undefined> {
-  let text: string;
+  const file = path.join(parent, LATEST_FILE);
   try {
-    text = await readFile(path.join(parent, LATEST_FILE), 'utf8');
+    await stat(file);
   } catch (err) {
+    // No pointer is an answer (the caller says what was looked for); anything else is the user's to see.
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw new ConfigError(`${file}: cannot read it (${describeError(err)})`);
   }
+  const text = await readBoundedText(file, file, MAX_POINTER_BYTES);
   let dir: unknown;
   try {
     dir = (JSON.parse(text) as Partial<LatestPointer>).dir;
   } catch (err) {
-    throw new ConfigError(`${path.join(parent, LATEST_FILE)}: not a latest-run pointer (${describeError(err)})`);
+    throw new ConfigError(`${file}: not a latest-run pointer (${describeError(err)})`);
   }
   return typeof dir === 'string' && dir !== '' && !dir.includes('/') && !dir.includes('..') ? path.join(parent, dir) : undefined;
 }

@@ -104,7 +104,7 @@ describe('config validate is run\'s validation', () => {
   });
 
   it('a config path that is a directory exits 2 from both', async () => {
-    const message = `stackprobe: config file ${dir}: cannot read it (it is a directory, not a file)`;
+    const message = `stackprobe: config file ${dir}: cannot read it (it is a directory, not a regular file)`;
     oneLineExit2(await runCli(['config', 'validate', dir]), message);
     oneLineExit2(await runCli(['run', '--config', dir, '--output', path.join(dir, 'never-dir')], { env: CLOSED }), message);
   });

@@ -83,7 +83,7 @@ describe('stackprobe compare', () => {
     }
     const missing = await runCli(['compare', path.join(dir, 'nope.json'), base]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('nope.json: cannot read it (ENOENT)');
+    expect(missing.stderr).toContain('nope.json: cannot read it (no such file)');
     const margin = await runCli(['compare', base, base, '--max-regression', 'lots']);
     expect(margin.code).toBe(2);
     expect(margin.stderr).toContain('--max-regression: expected a margin like 10% or 0.1, got "lots"');

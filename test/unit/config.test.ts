@@ -103,14 +103,19 @@ describe('config validation', () => {
 });
 
 describe('loadConfig', () => {
-  it('merges environment < file < flags', async () => {
+  it('merges file < environment < flags, and says which URL overrode which', async () => {
     const f = await file('c.json', JSON.stringify({ database_url: 'postgres://file@h/db', output: 'from-file', queries: { concurrency: 2 } }));
-    const { config, baseDir } = await loadConfig({
+    const { config, baseDir, urlSources } = await loadConfig({
       env: { DATABASE_URL: 'postgres://env@h/db', REDIS_URL: 'redis://env:6379' },
       file: f,
       flags: { output: 'from-flag', mode: 'full' },
     });
-    expect(config.database_url).toBe('postgres://file@h/db');
+    // The environment is what this deployment set for this run: it beats the checked-in file.
+    expect(config.database_url).toBe('postgres://env@h/db');
+    expect(urlSources).toEqual([
+      { key: 'database_url', from: 'environment', name: 'DATABASE_URL', url: 'postgres://env@h/db', overrode: [{ from: 'config file', name: 'database_url', url: 'postgres://file@h/db' }] },
+      { key: 'redis_url', from: 'environment', name: 'REDIS_URL', url: 'redis://env:6379', overrode: [] },
+    ]);
     expect(config.redis_url).toBe('redis://env:6379');
     expect(config.output).toBe('from-flag');
     expect(config.mode).toBe('full');
@@ -156,7 +161,7 @@ describe('loadConfig', () => {
     expect((await loadConfig({ file: bom })).config.mode).toBe('full');
     const commented = await file('commented.json', '{\n  // tight for CI\n  "mode": "quick"\n}');
     await expect(loadConfig({ file: commented })).rejects.toThrow(/not valid JSON: .*JSON has no comments: write them as "\$comment" or "\/\/ key" keys/);
-    await expect(loadConfig({ file: dir })).rejects.toThrow(/cannot read it \(it is a directory, not a file\)/);
+    await expect(loadConfig({ file: dir })).rejects.toThrow(/cannot read it \(it is a directory, not a regular file\)/);
     const hostileKey = `\u001b]0;pwned\u0007\u001b[2J${'k'.repeat(200_000)}`;
     const hostile = await file('hostile.json', JSON.stringify({ thresholds: { [hostileKey]: 1 } }));
     const message = await loadConfig({ file: hostile }).then(() => '', (err: Error) => err.message);

@@ -2,6 +2,13 @@
 import { z } from 'zod';
 import { MAX_TIMER_MS } from './load.js';
 
+/**
+ * A cache value of more than 1 MiB measures the network and the allocator, not a cache; the whole working set and the
+ * replies in flight are bounded by MAX_CACHE_DATA_BYTES so the client never builds gigabytes at once.
+ */
+export const MAX_VALUE_BYTES = 1024 * 1024;
+export const MAX_CACHE_DATA_BYTES = 256 * 1024 * 1024;
+
 /** Seconds that still fit Node's timer range once turned into milliseconds. */
 const MAX_TIMER_S = Math.floor(MAX_TIMER_MS / 1000);
 
@@ -34,7 +41,7 @@ export const CacheSection = z
     key_space: positiveInt(1_000_000).default(2000).describe('Distinct keys the cache-aside workload reads'),
     zipf_skew: z.number({ error: 'expected a number >= 0' }).min(0, { error: 'expected a number >= 0' }).max(10, { error: 'expected a skew of at most 10' }).default(1.1).describe('Zipf exponent of the key popularity (0 = uniform; ~1 = typical web traffic)'),
     ttl_s: positiveInt(31_536_000).default(300).describe('TTL of every key stackprobe writes (seconds)'),
-    value_bytes: positiveInt(16 * 1024 * 1024).default(512).describe('Size of values written by cache.latency and cache.concurrency (and by cache.hit_rate without PostgreSQL)'),
+    value_bytes: positiveInt(MAX_VALUE_BYTES).default(512).describe('Size of values written by cache.latency and cache.concurrency (and by cache.hit_rate without PostgreSQL); at most 1 MiB, with key_space × value_bytes (written to Redis) and concurrency × batch_size × value_bytes (replies in flight) at most 256 MiB each'),
     batch_size: positiveInt(10_000).default(10).describe('Keys per MGET and commands per pipeline in cache.latency'),
     miss_cost_ms: z.number({ error: 'expected a number >= 0' }).min(0, { error: 'expected a number >= 0' }).max(60_000, { error: 'expected at most 60000 ms' }).default(2).describe('Simulated load time of a miss when there is no PostgreSQL target (ms)'),
     command_timeout_ms: positiveInt(MAX_TIMER_MS).default(2000).describe('A Redis command slower than this fails with a timeout'),
@@ -50,6 +57,20 @@ export const CacheSection = z
     min_lookups: positiveInt(1e12).default(1000).describe('cache.server: the server hit rate is judged only after this many lookups (keyspace_hits + keyspace_misses)'),
     scan_sample_keys: positiveInt(1_000_000).default(1000).describe('cache.server: at most this many keys are sampled with SCAN for the TTL check'),
     scan_time_ms: positiveInt(MAX_TIMER_MS).default(2000).describe('cache.server: the SCAN sample stops after this long'),
+  })
+  .superRefine((c, ctx) => {
+    // Every key holds the same value, written 500 keys per pipeline, and every in-flight MGET returns batch_size of them:
+    // a 16 MiB value once meant 8.4 GB built in one pipeline. Both products are bounded, naming the fields.
+    if (c.value_bytes > MAX_VALUE_BYTES) return; // already said
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
+    const written = c.key_space * c.value_bytes;
+    if (written > MAX_CACHE_DATA_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['value_bytes'], input: c.value_bytes, message: `expected key_space × value_bytes of at most ${mib(MAX_CACHE_DATA_BYTES)} (the data written to Redis; here ${c.key_space} × ${c.value_bytes} = ${mib(written)})` });
+    }
+    const inFlight = c.concurrency * c.batch_size * c.value_bytes;
+    if (inFlight > MAX_CACHE_DATA_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['value_bytes'], input: c.value_bytes, message: `expected concurrency × batch_size × value_bytes of at most ${mib(MAX_CACHE_DATA_BYTES)} (the replies in flight at once; here ${c.concurrency} × ${c.batch_size} × ${c.value_bytes} = ${mib(inFlight)})` });
+    }
   })
   .prefault({})
   .describe('Options of the cache category');

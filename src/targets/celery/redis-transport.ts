@@ -1,6 +1,7 @@
 // Celery over Redis, kombu's layout: tasks LPUSHed onto the queue's list, control over the pidbox fanout channel.
 import { Redis } from 'ioredis';
-import { sleep } from '../../exec/timeout.js';
+import { sleep, withTimeout } from '../../exec/timeout.js';
+import { TimeoutError } from '../../util/errors.js';
 import { bounded, LostReason } from './bounded.js';
 import { bindingKey, bindingMember, decodeEnvelope, encodeJsonEnvelope, encodeTaskEnvelope, fanoutChannel, queueKeyFor, queueKeys } from './kombu-redis.js';
 import type { TaskMessage } from './protocol.js';
@@ -29,16 +30,26 @@ export function redisOptions(t: RedisTimeouts) {
   } as const;
 }
 
-/** A connected client; its connection errors are kept in `lost` (the first says why: ECONNRESET, auth). */
+/**
+ * A connected client; its connection errors are kept in `lost` (the first says why: ECONNRESET, auth). Connecting, the
+ * ready check, PING and SELECT together take at most `connectMs`: ioredis's connectTimeout covers only the TCP connect,
+ * so a listener that accepts and never answers held the ready check, then each command's timeout, then reconnects (63 s).
+ */
 export async function connectRedis(url: string, t: RedisTimeouts, lost = new LostReason()): Promise<Redis> {
   const client = new Redis(url, redisOptions(t));
   client.on('error', (err: unknown) => lost.note(err));
-  try {
+  const steps = async () => {
     await client.connect();
     await client.ping();
     // ioredis only reports a refused SELECT as an event and stays on db 0: tasks would land where no worker reads.
     const db = redisDb(url);
     if (db !== 0) await client.select(db);
+  };
+  try {
+    await withTimeout(steps(), t.connectMs, 'connecting').catch((err: unknown) => {
+      if (err instanceof TimeoutError) throw new TimeoutError(`no Redis answer within connect_ms (${t.connectMs} ms): the server accepted the connection or is unreachable, but did not answer`);
+      throw err;
+    });
   } catch (err) {
     client.disconnect();
     throw lost.explain(err);
