@@ -1,6 +1,6 @@
 // Reads a file the user named (config, run.json, latest.json) only when it is a regular file of bounded size: a FIFO
 // would block the read forever, /dev/urandom never ends, and a huge file would be held whole in memory.
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { ConfigError } from './errors.js';
@@ -67,5 +67,42 @@ export async function readBoundedText(file: string, label: string, maxBytes: num
     throw err instanceof ConfigError ? err : cannotRead(label, err);
   } finally {
     await fh.close();
+  }
+}
+
+/** A certificate or key file: a few KiB; a bundle of every public root is under 300 KiB. */
+export const MAX_CERT_BYTES = 1024 * 1024;
+
+/**
+ * The synchronous twin of readBoundedText for files read while a connection's options are built (a TLS root
+ * certificate): the same checks, so a FIFO or a device named as a certificate fails at once instead of blocking.
+ */
+export function readBoundedFileSync(file: string, label: string, maxBytes: number): Buffer {
+  try {
+    checkStats(statSync(file), label, maxBytes);
+  } catch (err) {
+    throw err instanceof ConfigError ? err : cannotRead(label, err);
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw cannotRead(label, err);
+  }
+  try {
+    checkStats(fstatSync(fd), label, maxBytes);
+    const buf = Buffer.alloc(maxBytes + 1);
+    let total = 0;
+    for (;;) {
+      const n = readSync(fd, buf, total, buf.length - total, null);
+      if (n === 0) break;
+      total += n;
+      if (total > maxBytes) throw new ConfigError(`${label}: larger than the limit of ${mib(maxBytes)} for this file`);
+    }
+    return Buffer.from(buf.subarray(0, total));
+  } catch (err) {
+    throw err instanceof ConfigError ? err : cannotRead(label, err);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -12,6 +12,8 @@ import { Trend } from '../../src/metrics/trend.js';
 import { readRunFile } from '../../src/result/read.js';
 import { renderJson } from '../../src/report/json.js';
 import { ConfigError } from '../../src/util/errors.js';
+import { wireOptions } from '../../src/targets/pg/wire/options.js';
+import { tlsOptions } from '../../src/targets/redis/wire/url.js';
 import { fullRunResult } from '../fixtures/run-result.js';
 
 let dir: string;
@@ -77,6 +79,15 @@ describe('files that are not regular files', () => {
   it('/dev/urandom and /dev/zero are refused before a byte is read', async () => {
     expect(await rejection(readRunFile('/dev/urandom'))).toBe('/dev/urandom: cannot read it (it is a character device, not a regular file)');
     expect(await rejection(loadConfig({ file: '/dev/zero' }))).toContain('it is a character device');
+  });
+
+  it('a FIFO or a device as a TLS root certificate (PostgreSQL sslrootcert, Redis tls_ca) fails at once, naming it', () => {
+    const fifo = path.join(dir, 'ca.pem');
+    execFileSync('mkfifo', [fifo]);
+    const t0 = performance.now();
+    expect(() => wireOptions(`postgres://u@127.0.0.1/db?sslmode=verify-full&sslrootcert=${encodeURIComponent(fifo)}`)).toThrow(`sslrootcert ${fifo}: cannot read it (it is a FIFO (named pipe), not a regular file)`);
+    expect(() => tlsOptions('127.0.0.1', new URLSearchParams({ tls_ca: '/dev/urandom' }))).toThrow("the Redis URL's tls_ca file /dev/urandom: cannot read it (it is a character device, not a regular file)");
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it('a file over the limit is refused by its size, not read', async () => {

@@ -1,6 +1,6 @@
 // Connection options of the measuring path from a postgres:// URL, with libpq's meaning of sslmode and sslrootcert.
-import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { MAX_CERT_BYTES, readBoundedFileSync } from '../../../util/read-bounded.js';
 
 /**
  * sslmode, with libpq's meanings (what each mode does here):
@@ -66,7 +66,7 @@ export function wireOptions(url: string, extra: { applicationName?: string; star
   };
   if (hostParam?.startsWith('/')) opts.socketPath = `${hostParam}/.s.PGSQL.${port}`;
   const rootCert = u.searchParams.get('sslrootcert') ?? process.env.PGSSLROOTCERT;
-  if (ssl.useRootCert && rootCert && rootCert !== 'system') opts.ca = readFileSync(rootCert);
+  if (ssl.useRootCert && rootCert && rootCert !== 'system') opts.ca = readBoundedFileSync(rootCert, `sslrootcert ${rootCert}`, MAX_CERT_BYTES);
   const startup = [u.searchParams.get('options'), extra.startupOptions].filter((s): s is string => !!s).join(' ');
   if (startup) opts.startupOptions = startup;
   return opts;

@@ -1,7 +1,7 @@
 // What a redis:// or rediss:// URL asks of a connection: address, TLS (CA file, self-signed), credentials, database.
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
+import { MAX_CERT_BYTES, readBoundedFileSync } from '../../../util/read-bounded.js';
 
 export interface RedisEndpoint {
   host: string;
@@ -37,11 +37,7 @@ export function tlsOptions(host: string, params: URLSearchParams): ConnectionOpt
   const tls: ConnectionOptions = isIP(host) ? {} : { servername: host };
   const ca = params.get('tls_ca');
   if (ca) {
-    try {
-      tls.ca = readFileSync(ca);
-    } catch (err) {
-      throw new Error(`cannot read the Redis URL's tls_ca file ${ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
+    tls.ca = readBoundedFileSync(ca, `the Redis URL's tls_ca file ${ca}`, MAX_CERT_BYTES);
   }
   if (params.get('tls_insecure') === 'true') tls.rejectUnauthorized = false;
   return tls;
