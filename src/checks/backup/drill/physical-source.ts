@@ -1,8 +1,7 @@
 // Drill source `backup.base_backup` + `backup.wal_archive`: the base backup copied into a private data directory, recovered from the archive (to its end or a target time), promoted and verified.
-import { execFile } from 'node:child_process';
 import { access, chmod, constants, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { execChild } from '../../../util/child.js';
 import { SkipCheck } from '../../../util/errors.js';
 import type { CheckContext } from '../../types.js';
 import type { DrillOutcome } from './outcome.js';
@@ -10,7 +9,7 @@ import { binPath, findServerBinaries, makeRoot, runAsServer, serverUser, startSe
 import { privateClient, verifyRestored } from './verify.js';
 import { archiveNames, continuity } from './wal.js';
 
-const exec = promisify(execFile);
+const exec = execChild;
 
 const exists = (p: string) => access(p, constants.F_OK).then(() => true, (err: Error) => { void err; return false; });
 
@@ -118,7 +117,7 @@ export async function drillBaseBackup(ctx: CheckContext, base: string, archive: 
  * waits for it to open, reads the recovery point from its log, and verifies the copy.
  */
 export async function openRecovered(ctx: CheckContext, bins: ServerBinaries, root: DrillRoot, command: string, targetTime: string | undefined): Promise<Pick<DrillOutcome, 'consistencyMs' | 'recoveryPoint' | 'verified'>> {
-  const ids = serverUser();
+  const ids = root.user ?? serverUser();
   await writeFile(path.join(root.dataDir, 'recovery.signal'), '', { mode: 0o600 });
   if (ids) await exec('chown', [`${ids.uid}:${ids.gid}`, path.join(root.dataDir, 'recovery.signal')], { timeout: 10_000 });
   const settings = ['-c', `restore_command=${command}`, '-c', 'recovery_target_timeline=latest', '-c', 'hot_standby=on'];
