@@ -54,10 +54,14 @@ export async function pgbr(b: PgBackRest, args: string[], what: string, consoleL
     });
 }
 
-/** An option's value as pgbackrest itself resolves it (config sections, include files, environment): `help <command> <option>` prints it. */
-export async function optionValue(file: string, o: PgBackRestOptions, command: string, option: string): Promise<string | undefined> {
-  const out = await execChild(file, [...common(o, undefined), 'help', command, option], { timeout: 10_000 }).then((r) => r.stdout, (err: Error) => { void err; return ''; });
-  return (/^current:\s*(.+)$/m.exec(out) ?? /^default:\s*(.+)$/m.exec(out))?.[1]?.trim();
+/**
+ * An option's value as pgbackrest itself resolves it (config sections, include files, environment): `help <command>
+ * <option>` prints it. A config pgbackrest refuses fails here, before anything else runs, with its words scrubbed.
+ */
+export async function optionValue(file: string, o: PgBackRestOptions, command: string, option: string, scrub: (t: string) => string): Promise<string | undefined> {
+  const out = await execChild(file, [...common(o, undefined), 'help', command, option], { timeout: 10_000 })
+    .catch((err: Error & { stderr?: string; stdout?: string }) => { throw new Error(`pgbackrest cannot read its configuration: ${pgbrMessage({ scrub }, err)}`); });
+  return (/^current:\s*(.+)$/m.exec(out.stdout) ?? /^default:\s*(.+)$/m.exec(out.stdout))?.[1]?.trim();
 }
 
 export interface Repository {
@@ -65,9 +69,9 @@ export interface Repository {
   path: string | undefined;
 }
 
-export async function repositoryOf(file: string, o: PgBackRestOptions): Promise<Repository> {
-  const type = (await optionValue(file, o, 'restore', 'repo-type')) ?? 'posix';
-  return { type, path: type === 'posix' ? await optionValue(file, o, 'restore', 'repo-path') : undefined };
+export async function repositoryOf(file: string, o: PgBackRestOptions, scrub: (t: string) => string): Promise<Repository> {
+  const type = (await optionValue(file, o, 'restore', 'repo-type', scrub)) ?? 'posix';
+  return { type, path: type === 'posix' ? await optionValue(file, o, 'restore', 'repo-path', scrub) : undefined };
 }
 
 async function userName(uid: number): Promise<string> {
@@ -93,6 +97,7 @@ export async function chooseDrillUser(repo: Repository): Promise<DrillUser> {
   if (owner && !(owner instanceof Error) && owner.uid !== 0) {
     return { user: { uid: owner.uid, gid: owner.gid }, name: `${await userName(owner.uid)} (uid ${owner.uid})`, why: `the owner of the repository ${repo.path}` };
   }
-  const why = owner instanceof Error ? `the repository ${repo.path} cannot be examined (${owner.message})` : owner ? `the repository ${repo.path} is root's, and PostgreSQL may not run as root` : `the repository is not a local folder (repo1-type=${repo.type})`;
+  const why = owner instanceof Error ? `the repository ${repo.path} cannot be examined (${owner.message})` : owner ? `the repository ${repo.path} is root's, and PostgreSQL may not run as root`
+    : repo.path ? `the repository ${repo.path} has no owner to take` : `the repository is not a local folder (repo1-type=${repo.type})`;
   return { user: nobody, name: `nobody (uid ${nobody.uid})`, why };
 }

@@ -62,7 +62,7 @@ async function verifyNames(b: PgBackRest): Promise<string | undefined> {
 
 /** A folder in the drill root for the drill's user. */
 async function ownFolder(dir: string, user: OsUser | undefined): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(dir, { mode: 0o700 });
   if (user) await chown(dir, user.uid, user.gid);
   return dir;
 }
@@ -74,14 +74,16 @@ async function ownFolder(dir: string, user: OsUser | undefined): Promise<string>
  */
 function confinedRestoreArgs(root: string, tablespaces: BackupTablespace[]): string[] {
   // A restore clears the archive-get queue in the spool folder (by default /var/spool/pgbackrest, the team's own).
-  return [`--spool-path=${path.join(root, 'spool')}`, '--reset-tablespace-map', ...tablespaces.map((t) => `--tablespace-map=${t.oid}=${tablespaceDir(root, t.oid)}`), `--tablespace-map-all=${path.join(root, 'tblspc', 'other')}`, '--no-link-all', '--reset-link-map'];
+  // Options on the command line replace the config's whole list; with no tablespace to map, the config's list is reset.
+  const maps = tablespaces.length > 0 ? tablespaces.map((t) => `--tablespace-map=${t.oid}=${tablespaceDir(root, t.oid)}`) : ['--reset-tablespace-map'];
+  return [`--spool-path=${path.join(root, 'spool')}`, ...maps, `--tablespace-map-all=${path.join(root, 'tblspc', 'other')}`, '--no-link-all', '--reset-link-map'];
 }
 
 export async function drillPgBackRest(ctx: CheckContext, o: PgBackRestOptions, targetTime: string | undefined): Promise<DrillOutcome> {
   // pgbackrest echoes lines of a config it cannot parse: the file is checked to be one before pgbackrest reads it.
   const conf = await checkPgBackRestConfig(o.config);
   const tool = await pgbackrestBinary();
-  const repo = await repositoryOf(tool.file, o);
+  const repo = await repositoryOf(tool.file, o, conf.scrub);
   const who = await chooseDrillUser(repo);
   ctx.info('drillUser', { runsAs: who.name, why: who.why });
   const root = await makeRoot(who.user);
@@ -131,6 +133,7 @@ export async function drillPgBackRest(ctx: CheckContext, o: PgBackRestOptions, t
 
   ctx.progress(`pgbackrest restore ${backup.label}`);
   await ownFolder(root.dataDir, who.user);
+  await ownFolder(path.join(root.root, 'tblspc'), who.user);
   for (const t of tablespaces) await ownFolder(tablespaceDir(root.root, t.oid), who.user);
   await ownFolder(path.join(root.root, 'tblspc', 'other'), who.user);
   await ownFolder(path.join(root.root, 'spool'), who.user);
