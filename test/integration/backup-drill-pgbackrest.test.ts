@@ -52,12 +52,12 @@ beforeAll(async () => {
     return `pgbackrest --config=${conf} --stanza=drill archive-push %p`;
   });
   await src.sql(createLedgerSql());
-  // A tablespace whose name is not a path (pgBackRest's map-all would join it into one).
+  // A tablespace whose name climbs out of any folder it is joined to (pgBackRest's map-all joins names).
   await src.sql(`CREATE TABLESPACE ts_present LOCATION '${tsPresent}'`);
-  await src.sql(`CREATE TABLESPACE "ts/../../absent" LOCATION '${tsAbsent}'`);
+  await src.sql(`CREATE TABLESPACE "../../../drill-ts-escape" LOCATION '${tsAbsent}'`);
   await src.sql(`CREATE TABLE "Ledger's".statements_present (id int PRIMARY KEY, note text NOT NULL) TABLESPACE ts_present;
     INSERT INTO "Ledger's".statements_present SELECT g, 'statement ' || g FROM generate_series(1, 500) g;
-    CREATE TABLE "Ledger's".statements_absent (id int PRIMARY KEY, note text NOT NULL) TABLESPACE "ts/../../absent";
+    CREATE TABLE "Ledger's".statements_absent (id int PRIMARY KEY, note text NOT NULL) TABLESPACE "../../../drill-ts-escape";
     INSERT INTO "Ledger's".statements_absent SELECT g, 'old statement ' || g FROM generate_series(1, 300) g`);
   // Hint bits and visibility set now, so reading these tables later (the drill's live row counts) writes nothing to them.
   await src.sql(`VACUUM (FREEZE, ANALYZE) "Ledger's".statements_present, "Ledger's".statements_absent`);
@@ -72,7 +72,7 @@ beforeAll(async () => {
   await src.switchAndArchive();
   // The second tablespace's folder is moved away (the live server follows its re-pointed link): a restore to the
   // backup's paths would create it again, outside the drill folder.
-  const oid = (await src.sql<{ oid: string }>(`SELECT oid::text FROM pg_tablespace WHERE spcname = 'ts/../../absent'`))[0]!.oid;
+  const oid = (await src.sql<{ oid: string }>(`SELECT oid::text FROM pg_tablespace WHERE spcname = '../../../drill-ts-escape'`))[0]!.oid;
   const link = path.join(src.dataDir, 'pg_tblspc', oid);
   await rename(tsAbsent, `${tsAbsent}-moved`);
   await symlink(`${tsAbsent}-moved`, `${link}.new`);
@@ -88,7 +88,9 @@ const metric = drillMetric;
 const ROWS = 40 + 3002 + 6000 + 500 + 300;
 
 /** What the drill must not change: the tablespaces' paths (present, absent, moved), the repository, pgBackRest's spool folder, the source's folder. */
-const outsidePaths = () => [tsPresent, tsAbsent, `${tsAbsent}-moved`, repo, '/var/spool/pgbackrest', path.join(root, 'pbr-lock')];
+const outsidePaths = () => [tsPresent, tsAbsent, `${tsAbsent}-moved`, repo, '/var/spool/pgbackrest', path.join(root, 'pbr-lock'), ESCAPE];
+/** Where pgBackRest's map-all would put the tablespace named like a path: <map-all>/../../../drill-ts-escape. */
+const ESCAPE = path.join(os.tmpdir(), 'drill-ts-escape');
 
 /** Writes bytes over the biggest file of the full backup, runs `fn`, and puts the bytes back. */
 async function withDamagedFile(fn: (rel: string) => Promise<void>): Promise<void> {
@@ -130,7 +132,7 @@ describe.skipIf(!installed)('backup.restore_drill: backup.pgbackrest', () => {
     expect(info.changedSinceBackup).toBe(0);
     expect(metric(c, 'rows_restored')?.count).toBe(ROWS);
     const spaces = (c.info.pgbackrestBackup as { tablespaces: { name: string; livedAt: string; restoredTo: string }[] }).tablespaces;
-    expect(spaces.map((t) => [t.name, t.livedAt]).sort()).toEqual([['ts/../../absent', tsAbsent], ['ts_present', tsPresent]]);
+    expect(spaces.map((t) => [t.name, t.livedAt]).sort()).toEqual([['../../../drill-ts-escape', tsAbsent], ['ts_present', tsPresent]]);
     for (const t of spaces) expect(t.restoredTo).toMatch(new RegExp(`^${os.tmpdir()}/stackprobe-drill-[^/]+/tblspc/\\d+$`));
     // pgbackrest (restore, and archive-get under the restored server) got no URL and no password either.
     const children = [...watch.seen.values()];
