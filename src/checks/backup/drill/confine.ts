@@ -1,5 +1,5 @@
-// Keeps a physical restore inside the drill folder: where tablespaces and links of the backup go, and a walk of the restored data directory that refuses any link pointing out of it.
-import { lstat, readdir, readlink } from 'node:fs/promises';
+// Keeps a physical restore inside the drill folder: where tablespaces and links of the backup go, a base backup's copy made self-contained, and a walk of the restored data directory that refuses any link pointing out of it.
+import { lstat, mkdir, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface BackupTablespace {
@@ -39,4 +39,71 @@ export async function linksOutside(dir: string, root: string): Promise<string[]>
   };
   await walk(dir);
   return out;
+}
+
+/** Runs a copy tool (cp, tar) with the check's signal and budget. */
+export type CopyRun = (file: string, args: string[]) => Promise<unknown>;
+
+export interface MovedIn {
+  oid: string;
+  /** Where the backup pointed it (a live path, or the backup's own folder). */
+  from: string;
+  to: string;
+}
+
+const TAR_SUFFIXES = ['.tar', '.tar.gz', '.tar.lz4', '.tar.zst'];
+
+/**
+ * Brings what a copied base backup links to inside the drill folder, before a server starts on it: pg_tblspc links
+ * (plain format) get a copy of their folder under <root>/tblspc/<oid>; other links (a pg_wal elsewhere) become plain
+ * folders; a tablespace_map (tar format, which PostgreSQL would turn into links to the live paths) is rewritten to
+ * <root>/tblspc/<oid>, filled from <oid>.tar beside base.tar, refused when that file is missing.
+ */
+export async function confineBaseCopy(dataDir: string, root: string, backupDir: string, run: CopyRun): Promise<MovedIn[]> {
+  const moved: MovedIn[] = [];
+  const tblspc = path.join(dataDir, 'pg_tblspc');
+  for (const e of await readdir(tblspc, { withFileTypes: true }).catch(() => [])) {
+    if (!e.isSymbolicLink()) continue;
+    const link = path.join(tblspc, e.name);
+    const from = path.resolve(tblspc, await readlink(link));
+    const to = tablespaceDir(root, Number(e.name));
+    await mkdir(to, { recursive: true, mode: 0o700 });
+    await run('cp', ['-a', '--', `${from}/.`, to]);
+    await rm(link);
+    await symlink(to, link);
+    moved.push({ oid: e.name, from, to });
+  }
+  for (const e of await readdir(dataDir, { withFileTypes: true })) {
+    if (!e.isSymbolicLink()) continue;
+    const link = path.join(dataDir, e.name);
+    const from = path.resolve(dataDir, await readlink(link));
+    await rm(link);
+    if ((await stat(from)).isDirectory()) {
+      await mkdir(link, { mode: 0o700 });
+      await run('cp', ['-a', '--', `${from}/.`, link]);
+    } else {
+      await run('cp', ['-a', '--', from, link]);
+    }
+    moved.push({ oid: e.name, from, to: link });
+  }
+  const mapFile = path.join(dataDir, 'tablespace_map');
+  const map = await readFile(mapFile, 'utf8').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });
+  if (map === undefined) return moved;
+  const lines: string[] = [];
+  for (const line of map.split('\n').filter(Boolean)) {
+    const sp = line.indexOf(' ');
+    const oid = line.slice(0, sp);
+    const from = line.slice(sp + 1);
+    if (!/^\d+$/.test(oid)) throw new Error(`the base backup's tablespace_map has a line the drill cannot read (no tablespace oid at its start)`);
+    const tars = TAR_SUFFIXES.map((s) => path.join(backupDir, `${oid}${s}`));
+    const tar = (await Promise.all(tars.map(async (t) => ((await stat(t).then((s) => s.isFile(), () => false)) ? t : undefined)))).find(Boolean);
+    if (!tar) throw new Error(`the base backup has tablespace ${oid} (at ${from}) but no ${oid}.tar beside base.tar: the drill restores a tablespace only from the backup, never from its live folder`);
+    const to = tablespaceDir(root, Number(oid));
+    await mkdir(to, { recursive: true, mode: 0o700 });
+    await run('tar', ['-xf', tar, '-C', to]);
+    lines.push(`${oid} ${to}`);
+    moved.push({ oid, from, to });
+  }
+  await writeFile(mapFile, `${lines.join('\n')}\n`);
+  return moved;
 }

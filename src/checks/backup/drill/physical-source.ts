@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execChild } from '../../../util/child.js';
 import { SkipCheck } from '../../../util/errors.js';
 import type { CheckContext } from '../../types.js';
+import { confineBaseCopy, linksOutside } from './confine.js';
 import type { DrillOutcome } from './outcome.js';
 import { binPath, findServerBinaries, makeRoot, runAsServer, serverUser, startServer, type DrillRoot, type Running, type ServerBinaries } from './server.js';
 import { privateClient, verifyRestored } from './verify.js';
@@ -79,8 +80,18 @@ export async function drillBaseBackup(ctx: CheckContext, base: string, archive: 
   ctx.progress(`copying the base backup ${base}`);
   const c0 = performance.now();
   const layout = await copyIn(ctx, base, root);
+  const copyOpts = { signal: ctx.signal, timeout: ctx.config.timeouts.check_ms, maxBuffer: 1 << 20 };
+  // Tablespaces and links of the backup come inside the drill folder: a server started on the copy writes where they point.
+  const backupDir = (await stat(base)).isDirectory() ? base : path.dirname(base);
+  const moved = await confineBaseCopy(root.dataDir, root.root, backupDir, (file, args) => exec(file, args, copyOpts));
+  if (moved.length > 0) ctx.info('movedIn', moved.map((m) => ({ name: m.oid, backupPointedTo: m.from, restoredTo: m.to })));
+  const outside = await linksOutside(root.dataDir, root.root);
+  if (outside.length > 0) throw new Error(`the copied base backup links out of the drill folder (${outside.slice(0, 5).join('; ')}); the drill does not start a server that would write there`);
   const ids = serverUser();
-  if (ids) await exec('chown', ['-R', `${ids.uid}:${ids.gid}`, root.dataDir], { signal: ctx.signal, timeout: ctx.config.timeouts.check_ms });
+  if (ids) {
+    await exec('chown', ['-R', `${ids.uid}:${ids.gid}`, root.dataDir], copyOpts);
+    if (await exists(path.join(root.root, 'tblspc'))) await exec('chown', ['-R', `${ids.uid}:${ids.gid}`, path.join(root.root, 'tblspc')], copyOpts);
+  }
   await chmod(root.dataDir, 0o700);
   const restoreMs = performance.now() - c0;
 
