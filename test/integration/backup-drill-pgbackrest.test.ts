@@ -243,6 +243,23 @@ describe.skipIf(!installed || !isRoot())('backup.restore_drill: a repository own
     expect(drillRootsOf(process.pid)).toEqual([]);
   }, 90_000);
 
+  it('says before restoring anything when the archive is not readable by the repository\'s owner', async () => {
+    const archiveDir = path.join(repo, 'archive', 'drill');
+    execFileSync('chown', ['root:root', archiveDir]);
+    await chmod(archiveDir, 0o700);
+    try {
+      const c = await drill({ pgbackrest: { stanza: 'drill', config: conf } });
+      expect(c.status).toBe('fail');
+      console.log(`archive unreadable to postgres: ${c.reason}`);
+      expect(c.reason).toMatch(new RegExp(`^pgbackrest repo-ls archive/drill failed: ERROR: \\[053\\]: unable to list file info for path '${archiveDir}': \\[13\\] Permission denied\\. The drill runs pgbackrest restore and the restored server's archive-get as postgres \\(uid \\d+\\) \\(the owner of the repository ${repo}\\); nothing was restored\\. Make the repository ${repo} \\(its archive folder and everything in it\\) and the config ${conf} readable by that user$`));
+      expect(c.info.drill_pgbackrest).toBeUndefined();
+      expect(drillRootsOf(process.pid)).toEqual([]);
+    } finally {
+      execFileSync('chown', ['postgres:postgres', archiveDir]);
+      await chmod(archiveDir, 0o750);
+    }
+  }, 60_000);
+
   it('fails naming the damaged file', async () => {
     await withDamagedFile(async (rel) => {
       const c = await drill({ pgbackrest: { stanza: 'drill', config: conf } });

@@ -5,7 +5,7 @@ import { SkipCheck } from '../../../util/errors.js';
 import type { CheckContext } from '../../types.js';
 import { linksOutside, tablespaceDir, type BackupTablespace } from './confine.js';
 import type { DrillOutcome } from './outcome.js';
-import { chooseDrillUser, common, pgbackrestBinary, pgbr, repositoryOf, type PgBackRest, type PgBackRestOptions } from './pgbackrest-cli.js';
+import { chooseDrillUser, common, pgbackrestBinary, pgbr, repositoryOf, type DrillUser, type PgBackRest, type PgBackRestOptions } from './pgbackrest-cli.js';
 import { checkPgBackRestConfig } from './pgbackrest-config.js';
 import { openRecovered } from './physical-source.js';
 import { findServerBinaries, makeRoot, type OsUser } from './server.js';
@@ -79,6 +79,19 @@ function confinedRestoreArgs(root: string, tablespaces: BackupTablespace[]): str
   return [`--spool-path=${path.join(root, 'spool')}`, ...maps, `--tablespace-map-all=${path.join(root, 'tblspc', 'other')}`, '--no-link-all', '--reset-link-map'];
 }
 
+/**
+ * Lists the stanza's backup and archive folders as the drill's user (what restore and the restored server's
+ * archive-get read): a repository that user cannot read is said here, before anything is restored, with what to change.
+ */
+async function probeRepository(b: PgBackRest, who: DrillUser, repo: { path: string | undefined }, config: string | undefined): Promise<void> {
+  for (const dir of [`backup/${b.o.stanza}`, `archive/${b.o.stanza}`]) {
+    // repo-ls takes no lock.
+    await pgbr({ ...b, lockPath: undefined }, ['repo-ls', dir], `repo-ls ${dir}`).catch((err: Error) => {
+      throw new Error(`${err.message}. The drill runs pgbackrest restore and the restored server's archive-get as ${who.name}${b.user ? ` (${who.why})` : ''}; nothing was restored. Make the repository${repo.path ? ` ${repo.path}` : ''} (its ${dir.split('/')[0]} folder and everything in it)${config ? ` and the config ${config}` : ''} readable by that user`);
+    });
+  }
+}
+
 export async function drillPgBackRest(ctx: CheckContext, o: PgBackRestOptions, targetTime: string | undefined): Promise<DrillOutcome> {
   // pgbackrest echoes lines of a config it cannot parse: the file is checked to be one before pgbackrest reads it.
   const conf = await checkPgBackRestConfig(o.config);
@@ -94,6 +107,7 @@ export async function drillPgBackRest(ctx: CheckContext, o: PgBackRestOptions, t
   };
 
   ctx.progress(`pgbackrest info --stanza=${o.stanza} as ${who.name}`);
+  await probeRepository(b, who, repo, conf.file);
   // Read as the user the restore and archive-get run as: a repository that user cannot read is said now, before restoring.
   const listed = await pgbr(b, ['--output=json', 'info'], 'info').catch((err: Error) => {
     if (!who.user) throw err;
@@ -131,8 +145,9 @@ export async function drillPgBackRest(ctx: CheckContext, o: PgBackRestOptions, t
     ctx.info('wal', `WAL continuity not listed (${String(names)}): left to pgbackrest archive-get during recovery`);
   }
 
-  ctx.progress(`pgbackrest restore ${backup.label}`);
   await ownFolder(root.dataDir, who.user);
+
+  ctx.progress(`pgbackrest restore ${backup.label}`);
   await ownFolder(path.join(root.root, 'tblspc'), who.user);
   for (const t of tablespaces) await ownFolder(tablespaceDir(root.root, t.oid), who.user);
   await ownFolder(path.join(root.root, 'tblspc', 'other'), who.user);
