@@ -112,6 +112,33 @@ describe('child environments', () => {
     console.log(`private servers and a round trip with a password: ${comms(seen).join(', ')} (${seen.length} processes)`);
   }, 120_000);
 
+  it('a URL without a password and PGPASSWORD set (as node-postgres reads it): pg_dump gets the password through the passfile, not PGPASSWORD', async () => {
+    const roundtrip = backupChecks.find((c) => c.id === 'backup.roundtrip')!;
+    const pg = await startEmbeddedPostgres();
+    const marker = process.env.PGPASSWORD;
+    let status = '';
+    let seen: SeenProcess[] = [];
+    try {
+      const u = new URL(pg.url);
+      process.env.PGPASSWORD = decodeURIComponent(u.password);
+      u.password = '';
+      const c = new Client({ connectionString: u.toString() });
+      await c.connect();
+      await c.query('CREATE TABLE budgets (id bigint PRIMARY KEY, amount numeric(14,2) NOT NULL); INSERT INTO budgets SELECT g, g FROM generate_series(1, 100) g');
+      await c.end();
+      seen = await watching(async () => {
+        const r = await run({ config: validateConfig({ database_url: u.toString() }), checks: [roundtrip], signal: new AbortController().signal, log: silentLogger() });
+        status = `${r.checks[0]!.status} ${r.checks[0]!.reason ?? ''}`;
+      });
+      expect(status).toMatch(/^pass/);
+      expect(seen.flatMap((p) => leaks(p, [process.env.PGPASSWORD!]))).toEqual([]);
+      expect(seen.filter((p) => p.comm === 'pg_dump' && p.environ.includes('PGPASSFILE=/dev/fd/3')).length).toBeGreaterThan(0);
+    } finally {
+      process.env.PGPASSWORD = marker;
+      await pg.stop();
+    }
+  }, 120_000);
+
   it('(control) the watcher sees an inherited environment when a child gets one', async () => {
     const seen = await watching(async () => {
       const child = spawn('sleep', ['0.3'], { env: process.env });
