@@ -5,6 +5,7 @@ import { execChild } from '../../../util/child.js';
 import { SkipCheck } from '../../../util/errors.js';
 import type { CheckContext } from '../../types.js';
 import { confineBaseCopy, linksOutside } from './confine.js';
+import { checkInput } from './input-file.js';
 import type { DrillOutcome } from './outcome.js';
 import { binPath, findServerBinaries, makeRoot, runAsServer, serverUser, startServer, type DrillRoot, type Running, type ServerBinaries } from './server.js';
 import { privateClient, verifyRestored } from './verify.js';
@@ -25,6 +26,8 @@ async function copyIn(ctx: CheckContext, base: string, r: DrillRoot): Promise<st
   }
   const tar = isDir ? (await Promise.all(['base.tar', 'base.tar.gz', 'base.tar.lz4', 'base.tar.zst'].map(async (n) => ((await exists(path.join(base, n))) ? path.join(base, n) : undefined)))).find(Boolean) : base;
   if (!tar) throw new Error(`${base} is neither a base backup folder (no PG_VERSION) nor a folder holding base.tar[.gz]`);
+  // tar would wait forever on a FIFO: the archive must be a regular, non-empty file.
+  await checkInput(tar, { field: 'backup.base_backup', kinds: ['file'], nonEmpty: true });
   await exec('tar', ['-xf', tar, '-C', r.dataDir], opts);
   const walTar = (await Promise.all(['pg_wal.tar', 'pg_wal.tar.gz'].map(async (n) => ((await exists(path.join(path.dirname(tar), n))) ? path.join(path.dirname(tar), n) : undefined)))).find(Boolean);
   if (walTar) await exec('tar', ['-xf', walTar, '-C', path.join(r.dataDir, 'pg_wal')], opts);
