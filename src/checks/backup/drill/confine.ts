@@ -14,6 +14,12 @@ export function tablespaceDir(root: string, oid: number): string {
   return path.join(root, 'tblspc', String(oid));
 }
 
+/** A missing path is an answer (undefined); any other error is not. */
+function notFound(err: NodeJS.ErrnoException): undefined {
+  if (err.code === 'ENOENT') return undefined;
+  throw err;
+}
+
 const inside = (root: string, p: string) => {
   const rel = path.relative(root, p);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
@@ -31,7 +37,7 @@ export async function linksOutside(dir: string, root: string): Promise<string[]>
       if (e.isSymbolicLink()) {
         const target = path.resolve(d, await readlink(p));
         if (!inside(root, target)) out.push(`${path.relative(dir, p)} -> ${target}`);
-        else if ((await lstat(target).catch(() => undefined))?.isDirectory()) await walk(target);
+        else if ((await lstat(target).catch(notFound))?.isDirectory()) await walk(target);
       } else if (e.isDirectory()) {
         await walk(p);
       }
@@ -62,7 +68,7 @@ const TAR_SUFFIXES = ['.tar', '.tar.gz', '.tar.lz4', '.tar.zst'];
 export async function confineBaseCopy(dataDir: string, root: string, backupDir: string, run: CopyRun): Promise<MovedIn[]> {
   const moved: MovedIn[] = [];
   const tblspc = path.join(dataDir, 'pg_tblspc');
-  for (const e of await readdir(tblspc, { withFileTypes: true }).catch(() => [])) {
+  for (const e of (await readdir(tblspc, { withFileTypes: true }).catch(notFound)) ?? []) {
     if (!e.isSymbolicLink()) continue;
     const link = path.join(tblspc, e.name);
     const from = path.resolve(tblspc, await readlink(link));
@@ -87,7 +93,7 @@ export async function confineBaseCopy(dataDir: string, root: string, backupDir: 
     moved.push({ oid: e.name, from, to: link });
   }
   const mapFile = path.join(dataDir, 'tablespace_map');
-  const map = await readFile(mapFile, 'utf8').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });
+  const map = await readFile(mapFile, 'utf8').catch(notFound);
   if (map === undefined) return moved;
   const lines: string[] = [];
   for (const line of map.split('\n').filter(Boolean)) {

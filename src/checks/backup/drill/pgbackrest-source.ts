@@ -8,7 +8,7 @@ import type { DrillOutcome } from './outcome.js';
 import { chooseDrillUser, common, pgbackrestBinary, pgbr, repositoryOf, type DrillUser, type PgBackRest, type PgBackRestOptions } from './pgbackrest-cli.js';
 import { checkPgBackRestConfig } from './pgbackrest-config.js';
 import { openRecovered } from './physical-source.js';
-import { findServerBinaries, makeRoot, type OsUser } from './server.js';
+import { findServerBinaries, makeRoot, type DrillRoot, type OsUser } from './server.js';
 import { continuity } from './wal.js';
 
 export type { PgBackRestOptions } from './pgbackrest-cli.js';
@@ -92,6 +92,60 @@ async function probeRepository(b: PgBackRest, who: DrillUser, repo: { path: stri
   }
 }
 
+/** The stanza and the backup to drill, read as the drill's user, with the backup's tablespaces and links (info --set). */
+async function readBackup(b: PgBackRest, who: DrillUser, repo: { path: string | undefined }, config: string | undefined) {
+  await probeRepository(b, who, repo, config);
+  const listed = await pgbr(b, ['--output=json', 'info'], 'info').catch((err: Error) => {
+    if (!who.user) throw err;
+    throw new Error(`${err.message}. The drill runs pgbackrest and the restored server as ${who.name} (${who.why}); make the repository${repo.path ? ` ${repo.path}` : ''} and the config${config ? ` ${config}` : ''} readable by that user (pgBackRest's standard set-up: both owned by or readable to the user PostgreSQL runs as)`);
+  });
+  const st = (JSON.parse(listed.stdout) as InfoStanza[]).find((x) => x.name === b.o.stanza);
+  if (!st) throw new Error(`pgBackRest knows no stanza ${b.o.stanza}`);
+  const backup = pickBackup(st, b.o.set);
+  const detail = (JSON.parse((await pgbr(b, ['--output=json', `--set=${backup.label}`, 'info'], 'info --set')).stdout) as InfoStanza[])[0]?.backup.find((x) => x.label === backup.label);
+  const tablespaces: BackupTablespace[] = (detail?.tablespace ?? []).map((t) => ({ oid: t.oid, name: t.name, destination: t.destination }));
+  const db = st.db.find((d) => d.id === backup.database.id) ?? st.db[st.db.length - 1]!;
+  return { backup, db, tablespaces, links: detail?.link ?? [] };
+}
+
+/** WAL continuity from the backup's first segment, when the repository is a local path we can list; returns the gaps found (each a defect). */
+async function walGaps(ctx: CheckContext, repoPath: string | undefined, stanza: string, db: { id: number; version: string }, start: string | null | undefined): Promise<number> {
+  const names = start ? await repoSegments(repoPath, stanza, db) : 'pgbackrest info names no WAL start for this backup';
+  if (typeof names === 'string' || !start) {
+    ctx.info('wal', `WAL continuity not listed (${String(names)}): left to pgbackrest archive-get during recovery`);
+    return 0;
+  }
+  const cont = continuity(names, start, 16 * 1024 * 1024);
+  ctx.metrics.counter('wal_segments', {}, 'segments').add(cont.present);
+  ctx.info('wal', { startSegment: start, newest: cont.newest, present: cont.present, gaps: cont.gaps });
+  for (const g of cont.gaps) {
+    ctx.finding({ severity: 'error', subject: 'WAL archive', title: `WAL gap in pgBackRest stanza ${stanza}: ${g.count === 1 ? `segment ${g.from} is` : `${g.count} segments ${g.from} … ${g.to} are`} missing; a restore stops before it and loses every change after` });
+  }
+  return cont.gaps.length;
+}
+
+/** pgbackrest restore into the drill folder only; a failure names the damaged file pgbackrest verify finds. Returns its duration. */
+async function restoreConfined(b: PgBackRest, root: DrillRoot, label: string, tablespaces: BackupTablespace[], targetTime: string | undefined): Promise<number> {
+  await ownFolder(root.dataDir, b.user);
+  await ownFolder(path.join(root.root, 'tblspc'), b.user);
+  for (const t of tablespaces) await ownFolder(tablespaceDir(root.root, t.oid), b.user);
+  await ownFolder(path.join(root.root, 'tblspc', 'other'), b.user);
+  await ownFolder(path.join(root.root, 'spool'), b.user);
+  const target = targetTime ? ['--type=time', `--target=${targetTime.replace('T', ' ').replace(/Z$/i, '+00')}`, '--target-action=promote'] : [];
+  const r0 = performance.now();
+  // archive-mode=off: the restored copy must never push WAL into the team's repository.
+  // One try per file (--job-retry=0): a damaged repository file fails at once, and verify then names it.
+  await pgbr(b, [`--pg1-path=${root.dataDir}`, `--set=${label}`, '--archive-mode=off', '--job-retry=0', ...confinedRestoreArgs(root.root, tablespaces), ...target, 'restore'], 'restore').catch(async (err: Error) => {
+    const named = await verifyNames(b);
+    throw new Error(`${err.message}${named ? `; pgbackrest verify names the damaged file: ${named}` : ''}`);
+  });
+  const restoreMs = performance.now() - r0;
+  // The options above should make this impossible; a restored copy that points out of the folder is never started.
+  const outside = await linksOutside(root.dataDir, root.root);
+  if (outside.length > 0) throw new Error(`the restored data directory links out of the drill folder (${outside.slice(0, 5).join('; ')}); the drill does not start a server that would write there`);
+  return restoreMs;
+}
+
 export async function drillPgBackRest(ctx: CheckContext, o: PgBackRestOptions, targetTime: string | undefined): Promise<DrillOutcome> {
   // pgbackrest echoes lines of a config it cannot parse: the file is checked to be one before pgbackrest reads it.
   const conf = await checkPgBackRestConfig(o.config);
@@ -107,21 +161,8 @@ export async function drillPgBackRest(ctx: CheckContext, o: PgBackRestOptions, t
   };
 
   ctx.progress(`pgbackrest info --stanza=${o.stanza} as ${who.name}`);
-  await probeRepository(b, who, repo, conf.file);
-  // Read as the user the restore and archive-get run as: a repository that user cannot read is said now, before restoring.
-  const listed = await pgbr(b, ['--output=json', 'info'], 'info').catch((err: Error) => {
-    if (!who.user) throw err;
-    throw new Error(`${err.message}. The drill runs pgbackrest and the restored server as ${who.name} (${who.why}); make the repository${repo.path ? ` ${repo.path}` : ''} and the config${conf.file ? ` ${conf.file}` : ''} readable by that user (pgBackRest's standard set-up: both owned by or readable to the user PostgreSQL runs as)`);
-  });
-  const st = (JSON.parse(listed.stdout) as InfoStanza[]).find((x) => x.name === o.stanza);
-  if (!st) throw new Error(`pgBackRest knows no stanza ${o.stanza}`);
-  const backup = pickBackup(st, o.set);
-  const detail = (JSON.parse((await pgbr(b, ['--output=json', `--set=${backup.label}`, 'info'], 'info --set')).stdout) as InfoStanza[])[0]?.backup.find((x) => x.label === backup.label);
-  const tablespaces = (detail?.tablespace ?? []).map((t) => ({ oid: t.oid, name: t.name, destination: t.destination }));
-  const links = detail?.link ?? [];
-  const db = st.db.find((d) => d.id === backup.database.id) ?? st.db[st.db.length - 1]!;
-  const major = Number.parseInt(db.version, 10);
-  const bins = await findServerBinaries(major, true);
+  const { backup, db, tablespaces, links } = await readBackup(b, who, repo, conf.file);
+  const bins = await findServerBinaries(Number.parseInt(db.version, 10), true);
   if ('reason' in bins) throw new SkipCheck(`the pgBackRest backup ${backup.label} is of PostgreSQL ${db.version}, whose server binaries a restore needs: ${bins.reason}`);
   ctx.info('tools', { pgbackrest: `${tool.file} ${tool.version}`, server: `${bins.source} (PostgreSQL ${bins.version})` });
   ctx.info('pgbackrestBackup', {
@@ -129,42 +170,10 @@ export async function drillPgBackRest(ctx: CheckContext, o: PgBackRestOptions, t
     tablespaces: tablespaces.map((t) => ({ name: t.name, oid: t.oid, livedAt: t.destination, restoredTo: tablespaceDir(root.root, t.oid) })),
     links: links.map((l) => ({ name: l.name, pointedTo: l.destination, restoredAs: 'a plain folder or file in the data directory' })),
   });
-
-  // WAL continuity from the backup's first segment, when the repository is a local path we can list.
-  let gapDefects = 0;
-  const names = backup.archive?.start ? await repoSegments(repo.path, o.stanza, db) : 'pgbackrest info names no WAL start for this backup';
-  if (typeof names !== 'string' && backup.archive?.start) {
-    const cont = continuity(names, backup.archive.start, 16 * 1024 * 1024);
-    ctx.metrics.counter('wal_segments', {}, 'segments').add(cont.present);
-    ctx.info('wal', { startSegment: backup.archive.start, newest: cont.newest, present: cont.present, gaps: cont.gaps });
-    for (const g of cont.gaps) {
-      gapDefects++;
-      ctx.finding({ severity: 'error', subject: 'WAL archive', title: `WAL gap in pgBackRest stanza ${o.stanza}: ${g.count === 1 ? `segment ${g.from} is` : `${g.count} segments ${g.from} … ${g.to} are`} missing; a restore stops before it and loses every change after` });
-    }
-  } else {
-    ctx.info('wal', `WAL continuity not listed (${String(names)}): left to pgbackrest archive-get during recovery`);
-  }
-
-  await ownFolder(root.dataDir, who.user);
+  const gapDefects = await walGaps(ctx, repo.path, o.stanza, db, backup.archive?.start);
 
   ctx.progress(`pgbackrest restore ${backup.label}`);
-  await ownFolder(path.join(root.root, 'tblspc'), who.user);
-  for (const t of tablespaces) await ownFolder(tablespaceDir(root.root, t.oid), who.user);
-  await ownFolder(path.join(root.root, 'tblspc', 'other'), who.user);
-  await ownFolder(path.join(root.root, 'spool'), who.user);
-  const target = targetTime ? ['--type=time', `--target=${targetTime.replace('T', ' ').replace(/Z$/i, '+00')}`, '--target-action=promote'] : [];
-  const r0 = performance.now();
-  // archive-mode=off: the restored copy must never push WAL into the team's repository.
-  // One try per file (--job-retry=0): a damaged repository file fails at once, and verify then names it.
-  await pgbr(b, [`--pg1-path=${root.dataDir}`, `--set=${backup.label}`, '--archive-mode=off', '--job-retry=0', ...confinedRestoreArgs(root.root, tablespaces), ...target, 'restore'], 'restore').catch(async (err: Error) => {
-    const named = await verifyNames(b);
-    throw new Error(`${err.message}${named ? `; pgbackrest verify names the damaged file: ${named}` : ''}`);
-  });
-  const restoreMs = performance.now() - r0;
-  // The options above should make this impossible; a restored copy that points out of the folder is never started.
-  const outside = await linksOutside(root.dataDir, root.root);
-  if (outside.length > 0) throw new Error(`the restored data directory links out of the drill folder (${outside.slice(0, 5).join('; ')}); the drill does not start a server that would write there`);
-
+  const restoreMs = await restoreConfined(b, root, backup.label, tablespaces, targetTime);
   // --no-archive-async: the asynchronous archive-get would spool WAL into a folder outside the drill's.
   const restoreCommand = [tool.file, ...common(o, b.lockPath), `--pg1-path=${root.dataDir}`, '--no-archive-async', 'archive-get', '%f', '"%p"']
     .map((a) => (a.startsWith('--config=') ? `--config='${a.slice(9).replace(/'/g, `'\\''`)}'` : a)).join(' ').replace(/%(?![fp])/g, '%%');
