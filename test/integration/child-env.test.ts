@@ -1,18 +1,21 @@
 // Attack on "children get a built environment, never an inherited one": with DATABASE_URL, REDIS_URL, CELERY_* and PGPASSWORD set to markers here, every child the product starts (pg_dump, pg_restore, initdb, postgres, redis-server) is read from /proc/<pid>/environ while it runs, and none holds a URL, a password or a marker.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAsServer, serverUser } from '../../src/checks/backup/drill/server.js';
 import { backupChecks } from '../../src/checks/backup/index.js';
+import { roundTrip } from '../../src/checks/backup/roundtrip.js';
+import { PASSFILE_FD } from '../../src/checks/backup/spawn.js';
 import { validateConfig } from '../../src/config/load.js';
 import { run } from '../../src/run/runner.js';
 import { startEmbeddedPostgres } from '../../src/targets/embedded/embedded-pg.js';
 import { startPrivateRedis } from '../../src/targets/redis/server.js';
 import { childEnv } from '../../src/util/child.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { createLedger, dumpDatabase } from '../helpers/drill-fixture.js';
+import { PG_BIN, createLedger, dumpDatabase } from '../helpers/drill-fixture.js';
 import { runDrill } from '../helpers/drill-run.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import { leaks, setMarkers, watchDescendants, type SeenProcess } from '../helpers/proc-watch.js';
@@ -136,6 +139,37 @@ describe('child environments', () => {
     } finally {
       process.env.PGPASSWORD = marker;
       await pg.stop();
+    }
+  }, 120_000);
+
+  it('the passfile a tool holds open cannot be read by the user the drill\'s server runs as, only by stackprobe\'s own', async () => {
+    // A pg_dump that waits a moment before running, holding the passfile it was handed (descriptors survive exec).
+    const wrap = await mkdtemp(path.join(os.tmpdir(), 'child-env-wrap-'));
+    try {
+      for (const tool of ['pg_dump', 'pg_restore']) {
+        await writeFile(path.join(wrap, tool), `#!/bin/sh\n[ "$1" = --version ] || sleep 1\nexec ${PG_BIN}/${tool} "$@"\n`, { mode: 0o755 });
+      }
+      const roundtrip = backupChecks.find((c) => c.id === 'backup.roundtrip')!;
+      const reads: { asServer: string; asUs: string }[] = [];
+      const check = { ...roundtrip, run: (ctx: Parameters<typeof roundtrip.run>[0]) => roundTrip(ctx, {
+        onSpawn: (pid) => {
+          reads.push({ asServer: '', asUs: '' });
+          const r = reads[reads.length - 1]!;
+          const fd = `/proc/${pid}/fd/${PASSFILE_FD}`;
+          void runAsServer('/bin/cat', [fd], new AbortController().signal, 5000).then((t) => { r.asServer = `read: ${t}`; }, (err: Error) => { r.asServer = err.message; });
+          void readFile(fd, 'utf8').then((t) => { r.asUs = t; }, (err: Error) => { r.asUs = err.message; });
+        },
+      }) };
+      const r = await run({ config: validateConfig({ database_url: withPassword(db.url), backup: { pg_dump_path: wrap } }), checks: [check], signal: new AbortController().signal, log: silentLogger() });
+      expect(r.checks[0]!.status, r.checks[0]!.reason).toBe('pass');
+      expect(reads.length).toBe(2);
+      for (const x of reads) {
+        expect(x.asUs).toContain(SECRET);
+        if (serverUser()) expect(x.asServer).toMatch(/Permission denied/);
+        expect(x.asServer).not.toContain(SECRET);
+      }
+    } finally {
+      await rm(wrap, { recursive: true, force: true });
     }
   }, 120_000);
 
