@@ -1,7 +1,7 @@
 // backup.restore_drill with a pg_basebackup and a WAL archive from a real archiving PostgreSQL 15: recovery to the end passes, a point-in-time drill stops between two changes, a missing segment fails naming it; a cluster with a tablespace, backed up plain and as tar, drills without writing outside the drill folder.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chown, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, chown, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreDrillCheck } from '../../src/checks/backup/restore-drill.js';
@@ -203,6 +203,34 @@ describe('backup.restore_drill: a base backup of a cluster with a tablespace', (
     expect(c.info.movedIn).toEqual([expect.objectContaining({ backupPointedTo: plainTs, restoredTo: expect.stringMatching(/\/stackprobe-drill-[^/]+\/tblspc\/\d+$/) as unknown })]);
     expect(await snapshot(watched())).toEqual(before);
     expect(drillRootsOf(process.pid)).toEqual([]);
+  }, 90_000);
+
+  it('ignores settings of the backup\'s own postgresql.conf that act outside the drill folder (a standby\'s archive_cleanup_command, recovery_end_command, external_pid_file, data_directory)', async () => {
+    const copy = path.join(s2.root, 'base-hostile');
+    execFileSync('cp', ['-a', '--', plain, copy]);
+    // Where the server's user could write (a folder it owns), so only the settings being ignored keeps the markers away.
+    const markers = path.join(s2.root, 'hostile');
+    await mkdir(markers, { mode: 0o777 });
+    await chmod(markers, 0o777);
+    const marker = path.join(markers, 'marker');
+    const conf = ['', `archive_cleanup_command = 'touch ${marker}-cleanup'`, `recovery_end_command = 'touch ${marker}-end'`,
+      `external_pid_file = '${marker}.pid'`, `data_directory = '${s2.dataDir}'`, ''].join('\n');
+    execFileSync('sh', ['-c', `cat >> '${path.join(copy, 'postgresql.conf')}'`], { input: conf });
+    try {
+      const before = await snapshot(watched());
+      const livePid = readFileSync(path.join(s2.dataDir, 'postmaster.pid'), 'utf8');
+      const c = await drill2({ base_backup: copy, wal_archive: s2.archive });
+      expect(c.status, c.reason).toBe('pass');
+      expect(metric(c, 'rows_restored')?.count).toBe(40 + 3000 + 6000 + 401);
+      for (const f of [`${marker}-cleanup`, `${marker}-end`, `${marker}.pid`]) expect(existsSync(f), f).toBe(false);
+      expect(await snapshot(watched())).toEqual(before);
+      // The live data directory is not compared file by file (its server writes to it): it still belongs to its server.
+      expect(readFileSync(path.join(s2.dataDir, 'postmaster.pid'), 'utf8')).toBe(livePid);
+      expect(await s2.sql('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+      await rm(markers, { recursive: true, force: true });
+    }
   }, 90_000);
 
   it('tar format: <oid>.tar is extracted into the drill folder instead of PostgreSQL linking the live path from tablespace_map', async () => {

@@ -116,6 +116,18 @@ export interface Running {
 }
 
 /**
+ * Settings a restored copy's own postgresql.conf may hold that would act outside the drill folder: a standby's
+ * archive_cleanup_command (pg_archivecleanup on the team's archive), recovery_end_command, an external pid file (the
+ * live server's), a data_directory naming the live cluster, libraries loaded per session, a promote trigger file.
+ */
+export function confinedSettings(major: number, dataDir: string): string[] {
+  const s = [`data_directory=${dataDir}`, 'archive_cleanup_command=', 'recovery_end_command=', 'external_pid_file=', 'session_preload_libraries=', 'local_preload_libraries='];
+  if (major <= 15) s.push('promote_trigger_file=');
+  if (major <= 14) s.push('stats_temp_directory=pg_stat_tmp');
+  return s.flatMap((x) => ['-c', x]);
+}
+
+/**
  * Starts the server on a data directory. Settings on the command line win over the copy's own files: never archive
  * into the team's archive, never stream from their primary, no libraries we may lack, our own pg_hba (socket, trust).
  */
@@ -128,7 +140,7 @@ export async function startServer(bins: ServerBinaries, r: DrillRoot, extra: str
     '-D', r.dataDir, '-p', String(r.port), '-c', 'listen_addresses=', '-c', `unix_socket_directories=${r.sockDir}`,
     '-c', `hba_file=${hba}`, '-c', `ident_file=${ident}`, '-c', 'ssl=off', '-c', 'archive_mode=off', '-c', 'primary_conninfo=',
     '-c', 'shared_preload_libraries=', '-c', 'logging_collector=off', '-c', 'log_destination=stderr', '-c', 'fsync=off',
-    '-c', 'cluster_name=stackprobe-drill', '-c', 'log_min_messages=info', ...extra,
+    '-c', 'cluster_name=stackprobe-drill', '-c', 'log_min_messages=info', ...confinedSettings(bins.major, r.dataDir), ...extra,
   ];
   const child: ChildProcess = spawnChild(binPath(bins, 'postgres'), args, { ...userOf(r), stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C', TZ: 'UTC' } });
   child.unref();
