@@ -102,6 +102,8 @@ describe('links out of the drill folder', () => {
       await symlink('/var/lib/postgresql/ts', path.join(data, 'pg_tblspc', '2'));
       await symlink('../../..', path.join(data, 'pg_tblspc', '3'));
       await symlink('/etc', path.join(root, 'tblspc', '1', 'inner'));
+      // A loop inside the root: walked once, not forever.
+      await symlink('..', path.join(root, 'tblspc', '1', 'loop'));
       expect((await linksOutside(data, root)).sort()).toEqual([
         '../tblspc/1/inner -> /etc', 'pg_tblspc/2 -> /var/lib/postgresql/ts', `pg_tblspc/3 -> ${path.dirname(root)}`,
       ]);

@@ -1,5 +1,5 @@
 // Keeps a physical restore inside the drill folder: where tablespaces and links of the backup go, a base backup's copy made self-contained, and a walk of the restored data directory that refuses any link pointing out of it.
-import { lstat, mkdir, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface BackupTablespace {
@@ -31,7 +31,12 @@ const inside = (root: string, p: string) => {
  */
 export async function linksOutside(dir: string, root: string): Promise<string[]> {
   const out: string[] = [];
+  // A link to a folder inside the root may lead back to one already walked (a loop): each folder is walked once.
+  const seen = new Set<string>();
   const walk = async (d: string): Promise<void> => {
+    const real = await realpath(d);
+    if (seen.has(real)) return;
+    seen.add(real);
     for (const e of await readdir(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isSymbolicLink()) {
@@ -102,7 +107,7 @@ export async function confineBaseCopy(dataDir: string, root: string, backupDir: 
     const from = line.slice(sp + 1);
     if (!/^\d+$/.test(oid)) throw new Error(`the base backup's tablespace_map has a line the drill cannot read (no tablespace oid at its start)`);
     const tars = TAR_SUFFIXES.map((s) => path.join(backupDir, `${oid}${s}`));
-    const tar = (await Promise.all(tars.map(async (t) => ((await stat(t).then((s) => s.isFile(), () => false)) ? t : undefined)))).find(Boolean);
+    const tar = (await Promise.all(tars.map(async (t) => ((await stat(t).catch(notFound))?.isFile() ? t : undefined)))).find(Boolean);
     if (!tar) throw new Error(`the base backup has tablespace ${oid} (at ${from}) but no ${oid}.tar beside base.tar: the drill restores a tablespace only from the backup, never from its live folder`);
     const to = tablespaceDir(root, Number(oid));
     await mkdir(to, { recursive: true, mode: 0o700 });
