@@ -1,6 +1,6 @@
 // backup.restore_drill with a pg_dump archive against real PostgreSQL 15: a clean dump passes with RTO figures, a truncated one fails, a newer archive format is refused, a dump missing rows fails, a SIGKILLed drill is reaped.
-import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, open, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +57,30 @@ describe('backup.restore_drill: backup.dump_file', () => {
     expect(c.status).toBe('fail');
     expect(c.reason).toMatch(/the restore of .*cut\.pgdump failed: pg_restore exited with 1: .*(end of file|could not read|unexpected)/i);
     expect(metric(c, 'drill_defects')?.count).toBe(1);
+    expect(drillRootsOf(process.pid)).toEqual([]);
+  }, 60_000);
+
+  it('refuses a FIFO, a device, an empty file and a directory dump whose table of contents is a FIFO, at once, naming the path and the problem', async () => {
+    const fifo = path.join(dir, 'dump.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const empty = path.join(dir, 'empty.pgdump');
+    await writeFile(empty, '');
+    const dirDump = path.join(dir, 'dir-with-fifo');
+    await mkdir(dirDump);
+    execFileSync('mkfifo', [path.join(dirDump, 'toc.dat')]);
+    const cases: [string, string][] = [
+      [fifo, `backup.dump_file ${fifo} is a FIFO (named pipe); expected a regular file or a directory`],
+      ['/dev/zero', 'backup.dump_file /dev/zero is a device; expected a regular file or a directory'],
+      [empty, `backup.dump_file ${empty} is empty`],
+      [dirDump, `backup.dump_file (a directory-format dump's table of contents) ${path.join(dirDump, 'toc.dat')} is a FIFO (named pipe); expected a regular file`],
+    ];
+    for (const [file, reason] of cases) {
+      const t0 = performance.now();
+      const c = await drill({ dump_file: file });
+      expect(c.status).toBe('fail');
+      expect(c.reason).toBe(reason);
+      expect(performance.now() - t0).toBeLessThan(10_000);
+    }
     expect(drillRootsOf(process.pid)).toEqual([]);
   }, 60_000);
 

@@ -1,7 +1,7 @@
-// backup.restore_drill with a pg_basebackup and a WAL archive from a real archiving PostgreSQL 15: recovery to the end passes, a point-in-time drill stops between two changes, a missing segment fails naming it.
+// backup.restore_drill with a pg_basebackup and a WAL archive from a real archiving PostgreSQL 15: recovery to the end passes, a point-in-time drill stops between two changes, a missing segment fails naming it; a cluster with a tablespace, backed up plain and as tar, drills without writing outside the drill folder.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, chown, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreDrillCheck } from '../../src/checks/backup/restore-drill.js';
@@ -11,7 +11,10 @@ import { run } from '../../src/run/runner.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { createLedgerSql, drillRootsOf } from '../helpers/drill-fixture.js';
 import { drillMetric, runDrill, type DrillInfo } from '../helpers/drill-run.js';
+import { serverUser } from '../../src/checks/backup/drill/server.js';
+import { PG_BIN } from '../helpers/drill-fixture.js';
 import { startArchivingServer, type ArchivingServer } from '../helpers/drill-source.js';
+import { snapshot } from '../helpers/fs-snapshot.js';
 
 let src: ArchivingServer;
 let base: string;
@@ -152,4 +155,106 @@ describe('backup.restore_drill: bounded and clean', () => {
       await rm(frozen, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('backup.restore_drill: a base backup of a cluster with a tablespace', () => {
+  let s2: ArchivingServer;
+  let live: string;
+  let plain: string;
+  let plainTs: string;
+  let tarDir: string;
+  beforeAll(async () => {
+    s2 = await startArchivingServer();
+    live = path.join(s2.root, 'ts-live');
+    await mkdir(live, { mode: 0o700 });
+    const ids = serverUser();
+    if (ids) await chown(live, ids.uid, ids.gid);
+    await s2.sql(createLedgerSql());
+    await s2.sql(`CREATE TABLESPACE live_ts LOCATION '${live}'`);
+    await s2.sql(`CREATE TABLE receipts (id int PRIMARY KEY, amount numeric(12,2) NOT NULL) TABLESPACE live_ts;
+      INSERT INTO receipts SELECT g, g * 0.25 FROM generate_series(1, 400) g`);
+    // Hint bits set now: the drill's live row counts then write nothing into the live tablespace.
+    await s2.sql('VACUUM (FREEZE, ANALYZE) receipts');
+    await s2.sql('CHECKPOINT');
+    plain = path.join(s2.root, 'base-plain');
+    plainTs = path.join(s2.root, 'base-plain-ts');
+    tarDir = path.join(s2.root, 'base-tar');
+    const bb = (args: string[]) => execFileSync(path.join(PG_BIN, 'pg_basebackup'), ['-h', s2.sockDir, '-p', String(s2.port), '-U', 'postgres', '-X', 'none', '-c', 'fast', '--no-sync', ...args], { timeout: 60_000 });
+    bb(['-D', plain, '-T', `${live}=${plainTs}`]);
+    bb(['-D', tarDir, '-Ft']);
+    // A change after the backups, in the tablespace: replaying it writes into wherever the copy's tablespace points.
+    await s2.sql('INSERT INTO receipts VALUES (401, 100.25)');
+    await s2.sql('VACUUM (FREEZE) receipts');
+    await s2.sql('CHECKPOINT');
+    await s2.switchAndArchive();
+  }, 90_000);
+  afterAll(async () => {
+    await s2?.stop();
+  });
+
+  /** The live tablespace, the backups and the backup's tablespace copy: none may change. */
+  const watched = () => [live, plain, plainTs, tarDir, s2.archive];
+
+  it('plain format: the tablespace is copied into the drill folder; the live tablespace and the backup are untouched', async () => {
+    const before = await snapshot(watched());
+    const c = await drill2({ base_backup: plain, wal_archive: s2.archive });
+    expect(c.status, c.reason).toBe('pass');
+    expect(metric(c, 'rows_restored')?.count).toBe(40 + 3000 + 6000 + 401);
+    expect(c.info.movedIn).toEqual([expect.objectContaining({ backupPointedTo: plainTs, restoredTo: expect.stringMatching(/\/stackprobe-drill-[^/]+\/tblspc\/\d+$/) as unknown })]);
+    expect(await snapshot(watched())).toEqual(before);
+    expect(drillRootsOf(process.pid)).toEqual([]);
+  }, 90_000);
+
+  it('ignores settings of the backup\'s own postgresql.conf that act outside the drill folder (a standby\'s archive_cleanup_command, recovery_end_command, external_pid_file, data_directory)', async () => {
+    const copy = path.join(s2.root, 'base-hostile');
+    execFileSync('cp', ['-a', '--', plain, copy]);
+    // Where the server's user could write (a folder it owns), so only the settings being ignored keeps the markers away.
+    const markers = path.join(s2.root, 'hostile');
+    await mkdir(markers, { mode: 0o777 });
+    await chmod(markers, 0o777);
+    const marker = path.join(markers, 'marker');
+    const conf = ['', `archive_cleanup_command = 'touch ${marker}-cleanup'`, `recovery_end_command = 'touch ${marker}-end'`,
+      `external_pid_file = '${marker}.pid'`, `data_directory = '${s2.dataDir}'`, ''].join('\n');
+    execFileSync('sh', ['-c', `cat >> '${path.join(copy, 'postgresql.conf')}'`], { input: conf });
+    try {
+      const before = await snapshot(watched());
+      const livePid = readFileSync(path.join(s2.dataDir, 'postmaster.pid'), 'utf8');
+      const c = await drill2({ base_backup: copy, wal_archive: s2.archive });
+      expect(c.status, c.reason).toBe('pass');
+      expect(metric(c, 'rows_restored')?.count).toBe(40 + 3000 + 6000 + 401);
+      for (const f of [`${marker}-cleanup`, `${marker}-end`, `${marker}.pid`]) expect(existsSync(f), f).toBe(false);
+      expect(await snapshot(watched())).toEqual(before);
+      // The live data directory is not compared file by file (its server writes to it): it still belongs to its server.
+      expect(readFileSync(path.join(s2.dataDir, 'postmaster.pid'), 'utf8')).toBe(livePid);
+      expect(await s2.sql('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+      await rm(markers, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('tar format: <oid>.tar is extracted into the drill folder instead of PostgreSQL linking the live path from tablespace_map', async () => {
+    const before = await snapshot(watched());
+    const c = await drill2({ base_backup: tarDir, wal_archive: s2.archive });
+    expect(c.status, c.reason).toBe('pass');
+    expect(metric(c, 'rows_restored')?.count).toBe(40 + 3000 + 6000 + 401);
+    expect(c.info.movedIn).toEqual([expect.objectContaining({ backupPointedTo: live })]);
+    expect(await snapshot(watched())).toEqual(before);
+  }, 90_000);
+
+  it('tar format without the tablespace\'s tar: refused naming it, the live tablespace untouched', async () => {
+    const tsTar = (await readdir(tarDir)).find((n) => /^\d+\.tar$/.test(n))!;
+    await rename(path.join(tarDir, tsTar), path.join(s2.root, tsTar));
+    try {
+      const before = await snapshot(watched());
+      const c = await drill2({ base_backup: tarDir, wal_archive: s2.archive });
+      expect(c.status).toBe('fail');
+      expect(c.reason).toBe(`the base backup has tablespace ${tsTar.replace('.tar', '')} (at ${live}) but no ${tsTar} beside base.tar: the drill restores a tablespace only from the backup, never from its live folder`);
+      expect(await snapshot(watched())).toEqual(before);
+    } finally {
+      await rename(path.join(s2.root, tsTar), path.join(tarDir, tsTar));
+    }
+  }, 60_000);
+
+  const drill2 = (backup: ConfigInput['backup']) => runDrill(s2.url, backup);
 });

@@ -1,4 +1,4 @@
-// Turns a connection URL into private libpq files (a service file and a passfile, mode 0600) so pg_dump/pg_restore get no connection data in argv.
+// Turns a connection URL into private libpq files (a service file and a passfile, mode 0600) so pg_dump/pg_restore get no connection data in argv or their environment.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -69,8 +69,12 @@ const SERVICE = 'stackprobe';
  * Writes the service file and passfile into `dir` (the caller's private 0700 directory, removed by the caller) and
  * returns the environment that points libpq at them. Nothing secret goes into argv or the environment.
  */
-export async function libpqEnvFiles(dir: string, label: string, url: string, overrides: Record<string, string> = {}): Promise<Record<string, string>> {
-  const { settings, password } = libpqParams(url, { connect_timeout: '10', ...overrides });
+export async function libpqEnvFiles(dir: string, label: string, url: string, overrides: Record<string, string> = {}, ours: NodeJS.ProcessEnv = process.env): Promise<Record<string, string>> {
+  const parsed = libpqParams(url, { connect_timeout: '10', ...overrides });
+  const { settings } = parsed;
+  // node-postgres takes PGPASSWORD when the URL has no password; the tools get the same password, through the passfile
+  // (their environment is built, so they never see PGPASSWORD itself).
+  const password = parsed.password ?? ours.PGPASSWORD;
   // A passfile named in the URL would take precedence over ours and lose the URL's password.
   if (password !== undefined) delete settings.passfile;
   const svc = path.join(dir, `pg_service-${label}.conf`);

@@ -1,10 +1,7 @@
 // Finds pg_dump and pg_restore of the server's major version: config first, then PATH, then Debian's /usr/lib/postgresql/<major>/bin.
-import { execFile } from 'node:child_process';
 import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { execChild } from '../../util/child.js';
 
 export interface PgTools {
   pgDump: string;
@@ -45,7 +42,7 @@ async function executable(file: string): Promise<boolean> {
 }
 
 async function versionOf(file: string): Promise<{ major: number; version: string } | undefined> {
-  const { stdout } = await run(file, ['--version'], { timeout: 10_000 });
+  const { stdout } = await execChild(file, ['--version'], { timeout: 10_000 });
   return parseToolVersion(stdout);
 }
 

@@ -1,7 +1,9 @@
 // backup.restore_drill: restores the team's own backups (a pg_dump archive; a base backup with its WAL archive) into a throwaway private server and verifies what comes back.
+import path from 'node:path';
 import { SkipCheck } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { drillDumpFile } from './drill/dump-source.js';
+import { checkInput } from './drill/input-file.js';
 import { type DrillOutcome, pathBytes } from './drill/outcome.js';
 import { drillBaseBackup } from './drill/physical-source.js';
 import { drillPgBackRest } from './drill/pgbackrest-source.js';
@@ -28,18 +30,29 @@ interface Source {
   name: 'dump_file' | 'base_backup' | 'pgbackrest';
   /** The local backup path, when the source is one (its size is reported). */
   path: string | undefined;
+  /** The paths of the config checked for kind and size before anything reads them (a FIFO would block the run). */
+  check: () => Promise<unknown>;
   run: () => Promise<DrillOutcome>;
+}
+
+/** A dump is a non-empty custom-format file, or a directory-format folder whose toc.dat is one. */
+async function checkDump(file: string): Promise<void> {
+  const field = 'backup.dump_file';
+  const { kind } = await checkInput(file, { field, kinds: ['file', 'directory'], nonEmpty: true });
+  if (kind === 'directory') await checkInput(path.join(file, 'toc.dat'), { field: `${field} (a directory-format dump's table of contents)`, kinds: ['file'], nonEmpty: true });
 }
 
 function sources(ctx: CheckContext): Source[] {
   const b = ctx.config.backup;
   const out: Source[] = [];
-  if (b.dump_file) out.push({ name: 'dump_file', path: b.dump_file, run: () => drillDumpFile(ctx, b.dump_file!) });
+  if (b.dump_file) out.push({ name: 'dump_file', path: b.dump_file, check: () => checkDump(b.dump_file!), run: () => drillDumpFile(ctx, b.dump_file!) });
   if (b.base_backup) {
     if (!b.wal_archive) throw new SkipCheck('backup.base_backup is set without backup.wal_archive: a base backup alone cannot be brought to consistency. Set backup.wal_archive to the directory your archive_command writes to');
-    out.push({ name: 'base_backup', path: b.base_backup, run: () => drillBaseBackup(ctx, b.base_backup!, b.wal_archive!, b.target_time) });
+    const check = () => Promise.all([checkInput(b.base_backup!, { field: 'backup.base_backup', kinds: ['directory', 'file'], nonEmpty: true }), checkInput(b.wal_archive!, { field: 'backup.wal_archive', kinds: ['directory'] })]);
+    out.push({ name: 'base_backup', path: b.base_backup, check, run: () => drillBaseBackup(ctx, b.base_backup!, b.wal_archive!, b.target_time) });
   }
-  if (b.pgbackrest) out.push({ name: 'pgbackrest', path: undefined, run: () => drillPgBackRest(ctx, b.pgbackrest!, b.target_time) });
+  // The pgBackRest config is checked by the source itself, before pgbackrest reads it.
+  if (b.pgbackrest) out.push({ name: 'pgbackrest', path: undefined, check: () => Promise.resolve(), run: () => drillPgBackRest(ctx, b.pgbackrest!, b.target_time) });
   return out;
 }
 
@@ -73,6 +86,7 @@ export async function restoreDrill(ctx: CheckContext): Promise<void> {
   if (reaped.length > 0) ctx.info('reaped', reaped);
   for (const s of list) {
     ctx.progress(`restore drill of ${s.name}${s.path ? ` ${s.path}` : ''}`);
+    await s.check();
     const sizeBytes = s.path === undefined ? undefined : await pathBytes(s.path).catch((err: Error) => { throw new Error(`backup.${s.name} ${s.path} cannot be read: ${err.message}`); });
     let outcome: DrillOutcome;
     try {

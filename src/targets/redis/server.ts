@@ -1,11 +1,12 @@
 // Starts a private redis-server for a run or a test: free loopback port, random password, no persistence, a temp dir
 // that is removed on stop(); a failed start stops the process and removes the dir too. The dir records its owner, so
 // the next start reaps a server whose stackprobe was killed outright (as the embedded PostgreSQL does).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, constants, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnChild } from '../../util/child.js';
 import { freePort } from '../embedded/free-port.js';
 import { claim, reapOrphans } from '../embedded/reap.js';
 
@@ -91,7 +92,7 @@ async function startOnce(binary: string, dir: string, opts: PrivateRedisOptions)
     `requirepass ${password}`, 'proc-title-template "{title} {listen-addr} {config-file}"',
   ];
   await writeFile(configFile, `${settings.join('\n')}\n`, { mode: 0o600 });
-  const child = spawn(binary, [configFile, ...(opts.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnChild(binary, [configFile, ...(opts.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid !== undefined) await writeFile(path.join(dir, PID_FILE), `${child.pid}\n`);
   // Not ref-counted: the run stops it explicitly (also on Ctrl-C); an idle server must not keep Node alive.
   child.unref();

@@ -1,6 +1,7 @@
 // Reads the header of a pg_dump custom/directory archive (PGDMP): its format version, when it was made, and by which server and pg_dump.
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { openRegular } from './input-file.js';
 
 export interface ArchiveHeader {
   /** Archive format version, e.g. "1.14" (pg_dump 15 writes 1.14, 16 writes 1.15, 17 writes 1.16). */
@@ -85,7 +86,7 @@ export async function headerFile(dumpPath: string): Promise<{ file: string; form
 }
 
 export async function readArchiveHeader(file: string): Promise<ArchiveHeader> {
-  const fh = await open(file, 'r');
+  const fh = await openRegular(file, 'backup.dump_file');
   try {
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);

@@ -1,16 +1,17 @@
 // Drill source `backup.base_backup` + `backup.wal_archive`: the base backup copied into a private data directory, recovered from the archive (to its end or a target time), promoted and verified.
-import { execFile } from 'node:child_process';
 import { access, chmod, constants, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { execChild } from '../../../util/child.js';
 import { SkipCheck } from '../../../util/errors.js';
 import type { CheckContext } from '../../types.js';
+import { confineBaseCopy, linksOutside } from './confine.js';
+import { checkInput } from './input-file.js';
 import type { DrillOutcome } from './outcome.js';
 import { binPath, findServerBinaries, makeRoot, runAsServer, serverUser, startServer, type DrillRoot, type Running, type ServerBinaries } from './server.js';
 import { privateClient, verifyRestored } from './verify.js';
 import { archiveNames, continuity } from './wal.js';
 
-const exec = promisify(execFile);
+const exec = execChild;
 
 const exists = (p: string) => access(p, constants.F_OK).then(() => true, (err: Error) => { void err; return false; });
 
@@ -25,6 +26,8 @@ async function copyIn(ctx: CheckContext, base: string, r: DrillRoot): Promise<st
   }
   const tar = isDir ? (await Promise.all(['base.tar', 'base.tar.gz', 'base.tar.lz4', 'base.tar.zst'].map(async (n) => ((await exists(path.join(base, n))) ? path.join(base, n) : undefined)))).find(Boolean) : base;
   if (!tar) throw new Error(`${base} is neither a base backup folder (no PG_VERSION) nor a folder holding base.tar[.gz]`);
+  // tar would wait forever on a FIFO: the archive must be a regular, non-empty file.
+  await checkInput(tar, { field: 'backup.base_backup', kinds: ['file'], nonEmpty: true });
   await exec('tar', ['-xf', tar, '-C', r.dataDir], opts);
   const walTar = (await Promise.all(['pg_wal.tar', 'pg_wal.tar.gz'].map(async (n) => ((await exists(path.join(path.dirname(tar), n))) ? path.join(path.dirname(tar), n) : undefined)))).find(Boolean);
   if (walTar) await exec('tar', ['-xf', walTar, '-C', path.join(r.dataDir, 'pg_wal')], opts);
@@ -80,8 +83,18 @@ export async function drillBaseBackup(ctx: CheckContext, base: string, archive: 
   ctx.progress(`copying the base backup ${base}`);
   const c0 = performance.now();
   const layout = await copyIn(ctx, base, root);
+  const copyOpts = { signal: ctx.signal, timeout: ctx.config.timeouts.check_ms, maxBuffer: 1 << 20 };
+  // Tablespaces and links of the backup come inside the drill folder: a server started on the copy writes where they point.
+  const backupDir = (await stat(base)).isDirectory() ? base : path.dirname(base);
+  const moved = await confineBaseCopy(root.dataDir, root.root, backupDir, (file, args) => exec(file, args, copyOpts));
+  if (moved.length > 0) ctx.info('movedIn', moved.map((m) => ({ name: m.oid, backupPointedTo: m.from, restoredTo: m.to })));
+  const outside = await linksOutside(root.dataDir, root.root);
+  if (outside.length > 0) throw new Error(`the copied base backup links out of the drill folder (${outside.slice(0, 5).join('; ')}); the drill does not start a server that would write there`);
   const ids = serverUser();
-  if (ids) await exec('chown', ['-R', `${ids.uid}:${ids.gid}`, root.dataDir], { signal: ctx.signal, timeout: ctx.config.timeouts.check_ms });
+  if (ids) {
+    await exec('chown', ['-R', `${ids.uid}:${ids.gid}`, root.dataDir], copyOpts);
+    if (await exists(path.join(root.root, 'tblspc'))) await exec('chown', ['-R', `${ids.uid}:${ids.gid}`, path.join(root.root, 'tblspc')], copyOpts);
+  }
   await chmod(root.dataDir, 0o700);
   const restoreMs = performance.now() - c0;
 
@@ -118,7 +131,7 @@ export async function drillBaseBackup(ctx: CheckContext, base: string, archive: 
  * waits for it to open, reads the recovery point from its log, and verifies the copy.
  */
 export async function openRecovered(ctx: CheckContext, bins: ServerBinaries, root: DrillRoot, command: string, targetTime: string | undefined): Promise<Pick<DrillOutcome, 'consistencyMs' | 'recoveryPoint' | 'verified'>> {
-  const ids = serverUser();
+  const ids = root.user ?? serverUser();
   await writeFile(path.join(root.dataDir, 'recovery.signal'), '', { mode: 0o600 });
   if (ids) await exec('chown', [`${ids.uid}:${ids.gid}`, path.join(root.dataDir, 'recovery.signal')], { timeout: 10_000 });
   const settings = ['-c', `restore_command=${command}`, '-c', 'recovery_target_timeline=latest', '-c', 'hot_standby=on'];

