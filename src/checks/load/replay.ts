@@ -18,6 +18,7 @@ import { localRunner } from './stage-runner.js';
 import type { StageEnv } from './run-stage.js';
 import { LOAD_APP_NAME, NOOP_EVERY_MS, PG_NOOP } from './services.js';
 import type { PgWireError } from '../../targets/pg/wire/errors.js';
+import { assertRole, readGuard } from '../../safety/guard.js';
 
 function describeReplayMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;
@@ -117,6 +118,10 @@ export const replayLoadCheck: Check = {
     if (!cfg) throw new SkipCheck('load.replay is not configured (set load.replay, e.g. { "top": 20 }, to replay your statement mix)');
     describeReplayMetrics(ctx);
     const load = ctx.config.load;
+    // Under --read-only the operator's role first (as for every check that runs SQL stackprobe did not write); each
+    // statement is then judged as the role that ran it, in the dry pass.
+    await assertRole(ctx);
+    const guard = await readGuard(ctx);
     // Catalogs and pg_stat_statements through node-postgres (never timed); each statement's try on measuring sessions.
     const dryPool = ctx.targets.pg!.createPool({ max: 1, applicationName: `${LOAD_APP_NAME}-replay-dry`, readOnly: true, statementTimeoutMs: load.request_timeout_ms });
     ctx.defer(() => dryPool.end());
@@ -132,7 +137,7 @@ export const replayLoadCheck: Check = {
     let dry;
     let failed: Error | undefined;
     try {
-      dry = await dryPass(client, trial, cfg, chosen.chosen, load.request_timeout_ms, ctx.signal);
+      dry = await dryPass(client, trial, guard, cfg, chosen.chosen, load.request_timeout_ms, ctx.signal);
     } catch (err) {
       failed = err as Error;
       throw err;
