@@ -40,10 +40,10 @@ export function openReplayPools(target: SessionTarget, o: ReplayPoolOptions): Re
   const opened: SessionPool[] = [];
   const onLost = o.onLost;
   const open = (role: string | undefined): RolePools => {
-    const suffix = role === undefined ? '' : '-as-role';
+    // One application name for every role: the sessions are the replay's whichever role they run as.
     const as = role === undefined ? {} : { role };
-    const set: RolePools = { read: new SessionPool(target, { ...common, ...as, applicationName: `${o.applicationName}${suffix}`, readOnly: true }) };
-    if (o.writes) set.write = new SessionPool(target, { ...common, ...as, applicationName: `${o.applicationName}${suffix}-writes` });
+    const set: RolePools = { read: new SessionPool(target, { ...common, ...as, applicationName: o.applicationName, readOnly: true }) };
+    if (o.writes) set.write = new SessionPool(target, { ...common, ...as, applicationName: `${o.applicationName}-writes` });
     // The pool tells of a session lost under a statement when it is released (the connection, of one lost while idle).
     if (onLost) {
       set.read.onLost = onLost;
