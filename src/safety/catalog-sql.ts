@@ -63,6 +63,30 @@ SELECT DISTINCT c.oid::text AS "from", c.oid::regclass::text AS label, d.refclas
  WHERE c.oid = ANY ($1::oid[]) AND d.refobjid <> c.oid`;
 
 /**
+ * The text of what reading a relation runs, deparsed by the server: a view's query (pg_get_viewdef) and its row-level
+ * policies' expressions. pg_depend does not record dependencies on the server's own (pinned) objects, so a view calling
+ * pg_catalog.pg_terminate_backend has none there: its deparsed query, parsed again, names it. The server's own views
+ * (pg_catalog, information_schema) are the server's and are not expanded.
+ */
+export const RELATION_DEFINITIONS_SQL = `
+SELECT c.oid::regclass::text AS label, pg_get_viewdef(c.oid) AS sql
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.oid = ANY ($1::oid[]) AND c.relkind = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+UNION ALL
+SELECT p.polrelid::regclass::text, 'SELECT ' || pg_get_expr(p.polqual, p.polrelid)
+  FROM pg_policy p WHERE p.polrelid = ANY ($1::oid[]) AND p.polqual IS NOT NULL`;
+
+/** A domain's constraints, deparsed (VALUE stands for the value): a cast to the domain evaluates them. */
+export const DOMAIN_DEFINITIONS_SQL = `
+SELECT con.contypid::regtype::text AS label, 'SELECT ' || pg_get_expr(con.conbin, 0) AS sql
+  FROM pg_constraint con WHERE con.contypid = ANY ($1::oid[]) AND con.conbin IS NOT NULL`;
+
+export interface DefinitionRow {
+  label: string;
+  sql: string;
+}
+
+/**
  * A cast to a type runs its cast function, its input function (for a literal) and, for a domain, its constraints;
  * an array's element type and a domain's base type come along.
  */
@@ -93,6 +117,8 @@ export interface FunctionRow {
   language: string;
   kind: string;
   src: string | null;
+  /** CREATE FUNCTION of a SQL-standard body (BEGIN ATOMIC, 14+), whose text is not in prosrc. */
+  definition: string | null;
   extension: string | null;
   /** An aggregate's transition, final, combine, (de)serial and moving-aggregate functions. */
   support: string[];
@@ -105,7 +131,8 @@ SELECT p.oid::text AS oid, n.nspname AS schema, p.proname AS name,
        format('%I.%I(%s)', n.nspname, p.proname, oidvectortypes(p.proargtypes)) AS signature,
        p.proname || '(' || oidvectortypes(p.proargtypes) || ')' AS local,
        p.provolatile AS volatility, l.lanname AS language, p.prokind::text AS kind,
-       CASE WHEN l.lanname = 'sql' AND n.nspname <> 'pg_catalog' THEN p.prosrc END AS src,
+       CASE WHEN l.lanname = 'sql' AND n.nspname <> 'pg_catalog' AND p.prosrc <> '' THEN p.prosrc END AS src,
+       CASE WHEN l.lanname = 'sql' AND n.nspname <> 'pg_catalog' AND p.prosrc = '' THEN pg_get_functiondef(p.oid) END AS definition,
        (SELECT e.extname::text FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
          WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' LIMIT 1) AS extension,
        ARRAY(SELECT f::text FROM unnest(ARRAY[a.aggtransfn::oid, a.aggfinalfn::oid, a.aggcombinefn::oid, a.aggserialfn::oid,

@@ -51,6 +51,15 @@ function statementWords(stmt: Tree): string {
   return WORDS[node] ?? node;
 }
 
+/** The first data-changing statement anywhere in a tree (a SQL-standard function body holds several), or null. */
+export function writeIn(tree: Tree): string | null {
+  let found: string | null = null;
+  visit(tree, (key) => {
+    if (!found && key in WRITE_NODES) found = WRITE_NODES[key]!;
+  });
+  return found;
+}
+
 /** Why a parsed statement is not a plain read, or null. */
 export function whyNotReadTree(stmt: Tree): string | null {
   const select = (stmt as { SelectStmt?: { intoClause?: unknown } }).SelectStmt;

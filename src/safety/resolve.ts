@@ -1,13 +1,13 @@
 // From the names of a statement to every function that can run when it runs, through the target's catalog: functions
 // by name (every candidate the name could resolve to), operators to their functions, casts and types to theirs, views
-// and row-level policies to their recorded dependencies, aggregates to their support functions, SQL function bodies
-// through the parser again — until nothing new turns up.
+// and row-level policies to their recorded dependencies and their deparsed text, aggregates to their support functions,
+// SQL function bodies through the parser again — until nothing new turns up.
 import {
-  FUNCTIONS_BY_NAME_SQL, FUNCTIONS_SQL, OPERATOR_DEPENDENCIES_SQL, OPERATORS_BY_NAME_SQL, RELATION_DEPENDENCIES_SQL,
-  RELATIONS_BY_NAME_SQL, TYPE_DEPENDENCIES_SQL, TYPES_BY_NAME_SQL, USER_IMPLICIT_CASTS_SQL,
-  type DependencyRow, type FunctionRow,
+  DOMAIN_DEFINITIONS_SQL, FUNCTIONS_BY_NAME_SQL, FUNCTIONS_SQL, OPERATOR_DEPENDENCIES_SQL, OPERATORS_BY_NAME_SQL,
+  RELATION_DEFINITIONS_SQL, RELATION_DEPENDENCIES_SQL, RELATIONS_BY_NAME_SQL, TYPE_DEPENDENCIES_SQL, TYPES_BY_NAME_SQL,
+  USER_IMPLICIT_CASTS_SQL, type DefinitionRow, type DependencyRow, type FunctionRow,
 } from './catalog-sql.js';
-import { parseSql, whyNotReadTree } from './parse.js';
+import { parseSql, whyNotReadTree, writeIn } from './parse.js';
 import { collectRefs, emptyRefs, type Refs } from './walk.js';
 
 /** Runs one of the read check's own catalog queries (read-only; the caller's session, so its role and search path). */
@@ -16,7 +16,7 @@ export type Querier = <T>(text: string, values: unknown[]) => Promise<T[]>;
 export interface Resolved {
   /** Every function that may run, with how it was reached (for messages). */
   functions: Array<FunctionRow & { via: string }>;
-  /** Function bodies that are not plain reads or that the parser refuses. */
+  /** Function bodies and definitions that are not plain reads or that the parser refuses. */
   bodies: string[];
 }
 
@@ -62,56 +62,87 @@ async function byName(q: Querier, refs: Refs, anywhere: boolean, work: Worklist,
 }
 
 /** How an object was reached: this step, then the steps before it. */
-function describeVia(kind: string, from: string, work: Worklist, label: string): string {
-  const before = work.seen.get(`${kind}:${from}`) ?? '';
+function describeVia(before: string, label: string): string {
   return before ? `${label}, ${before}` : label;
 }
 
-/** Every function `refs` can make run. */
-export async function resolveRefs(q: Querier, refs: Refs): Promise<Resolved> {
-  const work = new Worklist();
-  const functions: Resolved['functions'] = [];
-  const bodies: string[] = [];
-  await byName(q, refs, false, work, '');
-  for (const c of await q<{ oid: string; via: string }>(USER_IMPLICIT_CASTS_SQL, [])) work.add('pg_proc', c.oid, `through the ${c.via}`);
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const next = work.take();
-    if (!next) return { functions, bodies };
-    const deps = async (sql: string, oids: Map<string, string>, kind: Kind, label: (name: string) => string) => {
-      if (oids.size === 0) return;
-      for (const d of await q<DependencyRow>(sql, [[...oids.keys()]])) work.add(d.cls, d.oid, describeVia(kind, d.from, work, label(d.label)));
-    };
-    await deps(OPERATOR_DEPENDENCIES_SQL, next.pg_operator, 'pg_operator', (o) => `as the function of operator ${o}`);
-    await deps(RELATION_DEPENDENCIES_SQL, next.pg_class, 'pg_class', (c) => `through the view or policy of relation ${c}`);
-    await deps(TYPE_DEPENDENCIES_SQL, next.pg_type, 'pg_type', (t) => `through a cast, input function or constraint of type ${t}`);
-    if (next.pg_proc.size === 0) continue;
+/** SQL text the server deparsed or stores (a view, a policy, a body): its names, or why it is refused. */
+function refsOfText(sql: string, owner: string, bodies: string[], readOnly: boolean): Refs | null {
+  const parsed = parseSql(sql);
+  if (!parsed.ok) {
+    bodies.push(`${owner}: could not be parsed (${parsed.why})`);
+    return null;
+  }
+  const refs = emptyRefs();
+  for (const stmt of parsed.stmts) {
+    const why = readOnly ? whyNotReadTree(stmt) : writeIn(stmt) && `it holds a data-modifying ${writeIn(stmt)}`;
+    if (why) bodies.push(`${owner}: not a plain read (${why})`);
+    collectRefs(stmt, refs);
+  }
+  return refs;
+}
+
+class Resolver {
+  readonly work = new Worklist();
+  readonly functions: Resolved['functions'] = [];
+  readonly bodies: string[] = [];
+  constructor(private readonly q: Querier) {}
+
+  private async deps(sql: string, oids: Map<string, string>, label: (name: string) => string): Promise<void> {
+    if (oids.size === 0) return;
+    for (const d of await this.q<DependencyRow>(sql, [[...oids.keys()]])) this.work.add(d.cls, d.oid, describeVia(oids.get(d.from) ?? '', label(d.label)));
+  }
+
+  /** Deparsed definitions: their names resolve in the session's search path, as the server qualified them for it. */
+  private async definitions(sql: string, oids: Map<string, string>, label: (name: string) => string): Promise<void> {
+    if (oids.size === 0) return;
+    for (const d of await this.q<DefinitionRow>(sql, [[...oids.keys()]])) {
+      const refs = refsOfText(d.sql, label(d.label), this.bodies, true);
+      if (refs) await byName(this.q, refs, false, this.work, label(d.label));
+    }
+  }
+
+  private async functionRows(oids: Map<string, string>): Promise<void> {
     const inBodies: Array<{ refs: Refs; via: string }> = [];
-    for (const fn of await q<FunctionRow>(FUNCTIONS_SQL, [[...next.pg_proc.keys()]])) {
-      const via = next.pg_proc.get(fn.oid) ?? '';
-      functions.push({ ...fn, via });
-      const inner = `in the body of ${fn.signature}${via ? `, ${via}` : ''}`;
-      for (const s of fn.support) work.add('pg_proc', s, `as a support function of aggregate ${fn.signature}`);
+    for (const fn of await this.q<FunctionRow>(FUNCTIONS_SQL, [[...oids.keys()]])) {
+      const via = oids.get(fn.oid) ?? '';
+      this.functions.push({ ...fn, via });
+      const inner = describeVia(via, `in the body of ${fn.signature}`);
+      for (const s of fn.support) this.work.add('pg_proc', s, describeVia(via, `as a support function of aggregate ${fn.signature}`));
       for (const d of fn.deps) {
         const [cls, oid] = d.split(':');
-        work.add(cls!, oid!, inner);
+        this.work.add(cls!, oid!, inner);
       }
-      if (fn.src) {
-        const parsed = parseSql(fn.src);
-        if (!parsed.ok) bodies.push(`${fn.signature}: its body could not be parsed (${parsed.why})`);
-        else {
-          const refs = emptyRefs();
-          for (const stmt of parsed.stmts) {
-            const why = whyNotReadTree(stmt);
-            if (why) bodies.push(`${fn.signature}: its body is not a plain read (${why})`);
-            collectRefs(stmt, refs);
-          }
-          // Names inside a body are looked up in every schema: the function's own search_path (proconfig) may differ.
-          inBodies.push({ refs, via: inner });
-        }
+      // A string body holds statements; a SQL-standard body comes as its whole CREATE FUNCTION, whose body is walked.
+      const text = fn.src ?? fn.definition;
+      if (text) {
+        const refs = refsOfText(text, `the body of ${fn.signature}`, this.bodies, fn.src !== null);
+        // Names inside a body are looked up in every schema: the function's own search_path (proconfig) may differ.
+        if (refs) inBodies.push({ refs, via: inner });
       }
     }
-    for (const b of inBodies) await byName(q, b.refs, true, work, b.via);
+    for (const b of inBodies) await byName(this.q, b.refs, true, this.work, b.via);
   }
-  bodies.push(`more than ${MAX_ROUNDS} levels of views, function bodies and casts: not followed further`);
-  return { functions, bodies };
+
+  async run(refs: Refs): Promise<Resolved> {
+    await byName(this.q, refs, false, this.work, '');
+    for (const c of await this.q<{ oid: string; via: string }>(USER_IMPLICIT_CASTS_SQL, [])) this.work.add('pg_proc', c.oid, `through the ${c.via}`);
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const next = this.work.take();
+      if (!next) return { functions: this.functions, bodies: this.bodies };
+      await this.deps(OPERATOR_DEPENDENCIES_SQL, next.pg_operator, (o) => `as the function of operator ${o}`);
+      await this.deps(RELATION_DEPENDENCIES_SQL, next.pg_class, (c) => `through the view or policy of relation ${c}`);
+      await this.definitions(RELATION_DEFINITIONS_SQL, next.pg_class, (c) => `through the view or policy of relation ${c}`);
+      await this.deps(TYPE_DEPENDENCIES_SQL, next.pg_type, (t) => `through a cast, input function or constraint of type ${t}`);
+      await this.definitions(DOMAIN_DEFINITIONS_SQL, next.pg_type, (t) => `through a constraint of domain ${t}`);
+      if (next.pg_proc.size) await this.functionRows(next.pg_proc);
+    }
+    this.bodies.push(`more than ${MAX_ROUNDS} levels of views, function bodies and casts: not followed further`);
+    return { functions: this.functions, bodies: this.bodies };
+  }
+}
+
+/** Every function `refs` can make run. */
+export function resolveRefs(q: Querier, refs: Refs): Promise<Resolved> {
+  return new Resolver(q).run(refs);
 }
