@@ -16,6 +16,12 @@ export interface ReadGuardOptions {
   timeoutMs: number;
 }
 
+/**
+ * Marks the guard's catalog queries as stackprobe's own in pg_stat_statements, which keeps comments: load.replay never
+ * takes them for the application's (replay-select.ts leaves out statements naming stackprobe.).
+ */
+const OWN_MARK = '/* stackprobe.safety */ ';
+
 /** A role name for SET ROLE, quoted as an identifier. */
 const quoteRole = (role: string) => `"${role.replaceAll('"', '""')}"`;
 
@@ -35,7 +41,7 @@ export class ReadGuard {
     try {
       await client.query(`BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.round(this.options.timeoutMs))}`);
       if (role !== undefined) await client.query(`SET LOCAL ROLE ${quoteRole(role)}`);
-      return await fn(async <R>(text: string, values: unknown[]) => (await client.query(text, values)).rows as R[]);
+      return await fn(async <R>(text: string, values: unknown[]) => (await client.query(`${OWN_MARK}${text}`, values)).rows as R[]);
     } catch (err) {
       failed = err as Error;
       throw err;
