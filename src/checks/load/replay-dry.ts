@@ -8,7 +8,7 @@ import { parseSql } from '../../safety/parse.js';
 import { queryReadOnly } from '../../targets/pg/read-only.js';
 import { describeError } from '../../util/errors.js';
 import { createRng } from '../../workload/prng.js';
-import { limitParams, paramColumns, relationNames, whyNotPlannable } from '../health/sql-text.js';
+import { limitParams, paramColumns, relationNames } from '../health/sql-text.js';
 import { canSample, drawValue, type Sampler } from './replay-params.js';
 import type { ChosenStatement } from './replay-select.js';
 import { matchesPattern } from './replay-select.js';
@@ -116,6 +116,18 @@ async function samplersFor(client: pg.PoolClient, sql: string, types: string[], 
 }
 
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+
+/**
+ * PREPARE takes one query or DML statement, sent in the simple protocol: the parser says whether this is one (a text
+ * filter split `$é$a;b$é$` at its semicolon).
+ */
+function whyNotPlannable(sql: string): string | null {
+  const parsed = parseSql(sql);
+  if (!parsed.ok) return parsed.why;
+  if (parsed.stmts.length !== 1) return `holds ${parsed.stmts.length} statements`;
+  const kind = Object.keys(parsed.stmts[0] as object)[0] ?? '';
+  return kind === 'SelectStmt' || DML.has(kind) ? null : 'not a query or DML statement (utility statements have no plan)';
+}
 
 /** The role a statement is replayed as, or why there is none. */
 function replayRole(s: ChosenStatement): { role: string | undefined } | string {
