@@ -32,6 +32,8 @@ export interface ReplayPoolOptions {
   acquireTimeoutMs: number;
   writes: boolean;
   onLost?: (err: PgWireError) => void;
+  /** The role the target's URL logs in as: its statements run on the own pools, with no second set of sessions. */
+  ownRole?: string;
 }
 
 /** Opened on demand: a pool nothing runs on holds no connection. */
@@ -57,6 +59,7 @@ export function openReplayPools(target: SessionTarget, o: ReplayPoolOptions): Re
   const pools: ReplayPools = {
     ...own,
     forRole(role) {
+      if (role === o.ownRole) return own;
       let set = roles.get(role);
       if (!set) roles.set(role, (set = open(role)));
       return set;
