@@ -138,6 +138,15 @@ beforeAll(async () => {
       CREATE FUNCTION attack_cast_${i}(int) RETURNS attack_t_${i} STABLE LANGUAGE sql AS $b$SELECT ROW((${call(a)}) IS NOT NULL)::attack_t_${i}$b$;
       CREATE CAST (int AS attack_t_${i}) WITH FUNCTION attack_cast_${i}(int);`, [], DB);
   }
+  // What else runs when a relation is read or a value coerced: a row-level policy, a domain constraint, an aggregate's
+  // transition function — each calling pg_notify through a STABLE SQL function.
+  await server.sql(`
+    CREATE FUNCTION hidden_notify() RETURNS boolean STABLE LANGUAGE sql AS $b$SELECT pg_notify('attack', 'hidden') IS NOT NULL$b$;
+    CREATE TABLE guarded (id int); INSERT INTO guarded VALUES (1); ALTER TABLE guarded ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+    CREATE POLICY sees_all ON guarded USING (hidden_notify());
+    CREATE DOMAIN noisy AS int CHECK (hidden_notify());
+    CREATE FUNCTION noisy_step(int, int) RETURNS int STABLE LANGUAGE sql AS $b$SELECT CASE WHEN hidden_notify() THEN $1 ELSE $2 END$b$;
+    CREATE AGGREGATE noisy_sum(int) (SFUNC = noisy_step, STYPE = int, INITCOND = '0');`, [], DB);
   // The low-privilege role plants its statements (each runs fine for it: no session of that name exists yet, the
   // notifications go before anyone listens, the writer writes its own table) and the counters start from them.
   await server.sql('SELECT pg_stat_statements_reset()', [], DB);
@@ -180,6 +189,10 @@ describe('the read guard (parser + catalog)', () => {
           const why = await guard.whyNot(s.sql);
           if (!why?.includes(s.names)) missed.push(`${a.name} ${s.how}: ${why ?? 'allowed'}`);
         }
+      }
+      for (const sql of ['SELECT * FROM guarded', 'SELECT 1::noisy', 'SELECT noisy_sum(id) FROM ledger']) {
+        const why = await guard.whyNot(sql);
+        if (!why?.includes('pg_catalog.pg_notify(text, text)')) missed.push(`${sql}: ${why ?? 'allowed'}`);
       }
       // Clean SQL in the style of an application still passes: aggregates, windows, casts, the harmless volatile ones.
       for (const sql of [
