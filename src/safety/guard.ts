@@ -46,8 +46,9 @@ export class ReadGuard {
       failed = err as Error;
       throw err;
     } finally {
-      if (!failed) await client.query('ROLLBACK');
-      // A session whose transaction failed is not handed back: it is closed, and its transaction with it.
+      // A session whose transaction failed, or whose ROLLBACK did, is not handed back: it is closed, and its
+      // transaction with it (the answer, read in a transaction that changed nothing, stands).
+      if (!failed) await client.query('ROLLBACK').catch((err: Error) => void (failed = err));
       client.release(failed ?? undefined);
     }
   }
