@@ -99,11 +99,20 @@ UNION SELECT con.contypid::text, con.contypid::regtype::text, d.refclassid::regc
         FROM pg_constraint con JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
        WHERE con.contypid = ANY ($1::oid[]) AND d.refobjid <> con.contypid`;
 
-/** Implicit casts whose function is not the server's own: the server may insert them around any expression. */
-export const USER_IMPLICIT_CASTS_SQL = `
+/**
+ * Functions the server may call without their name or an operator in the text, when they are not its own: implicit
+ * casts (inserted around any expression) and operator-class support functions (a sort's comparison, a hash join's
+ * hash, chosen by the column's type). Checked for every statement; real schemas have few, mostly extensions' C.
+ */
+export const USER_IMPLICIT_FUNCTIONS_SQL = `
 SELECT c.castfunc::text AS oid, format('implicit cast %s -> %s', c.castsource::regtype, c.casttarget::regtype) AS via
   FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc
- WHERE c.castcontext = 'i' AND p.pronamespace <> 'pg_catalog'::regnamespace`;
+ WHERE c.castcontext = 'i' AND p.pronamespace <> 'pg_catalog'::regnamespace
+UNION ALL
+SELECT a.amproc::oid::text, format('support function %s of operator family %I.%I', a.amprocnum, fn.nspname, f.opfname)
+  FROM pg_amproc a JOIN pg_proc p ON p.oid = a.amproc
+  JOIN pg_opfamily f ON f.oid = a.amprocfamily JOIN pg_namespace fn ON fn.oid = f.opfnamespace
+ WHERE p.pronamespace <> 'pg_catalog'::regnamespace`;
 
 export interface FunctionRow {
   oid: string;

@@ -5,7 +5,7 @@
 import {
   DOMAIN_DEFINITIONS_SQL, FUNCTIONS_BY_NAME_SQL, FUNCTIONS_SQL, OPERATOR_DEPENDENCIES_SQL, OPERATORS_BY_NAME_SQL,
   RELATION_DEFINITIONS_SQL, RELATION_DEPENDENCIES_SQL, RELATIONS_BY_NAME_SQL, TYPE_DEPENDENCIES_SQL, TYPES_BY_NAME_SQL,
-  USER_IMPLICIT_CASTS_SQL, type DefinitionRow, type DependencyRow, type FunctionRow,
+  USER_IMPLICIT_FUNCTIONS_SQL, type DefinitionRow, type DependencyRow, type FunctionRow,
 } from './catalog-sql.js';
 import { parseSql, whyNotReadTree, writeIn } from './parse.js';
 import { collectRefs, emptyRefs, type Refs } from './walk.js';
@@ -126,7 +126,7 @@ class Resolver {
 
   async run(refs: Refs): Promise<Resolved> {
     await byName(this.q, refs, false, this.work, '');
-    for (const c of await this.q<{ oid: string; via: string }>(USER_IMPLICIT_CASTS_SQL, [])) this.work.add('pg_proc', c.oid, `through the ${c.via}`);
+    for (const c of await this.q<{ oid: string; via: string }>(USER_IMPLICIT_FUNCTIONS_SQL, [])) this.work.add('pg_proc', c.oid, `through the ${c.via}`);
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const next = this.work.take();
       if (!next) return { functions: this.functions, bodies: this.bodies };
