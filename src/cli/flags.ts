@@ -11,6 +11,7 @@ export interface RunFlags {
   only?: string;
   skip?: string;
   readOnly?: boolean;
+  allowPrivilegedRole?: boolean;
   keepData?: boolean;
   format?: string;
   logLevel?: string;
@@ -45,6 +46,7 @@ export function flagsToConfig(f: RunFlags): Record<string, unknown> {
   if (f.skip !== undefined) out.skip = splitList(f.skip);
   if (f.pgVersion !== undefined) out.embedded = { pg_version: parsePgMajor(f.pgVersion, '--pg-version') };
   if (f.readOnly) out.read_only = true;
+  if (f.allowPrivilegedRole) out.allow_privileged_role = true;
   if (f.keepData) out.keep_data = true;
   if (f.format !== undefined) out.formats = splitList(f.format);
   if (f.logLevel !== undefined) out.log_level = f.logLevel;

@@ -71,6 +71,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--only <list>', 'only these categories or check ids, comma-separated (e.g. queries,pool.acquire)')
     .option('--skip <list>', 'skip these categories or check ids, comma-separated')
     .option('--read-only', 'write nothing anywhere (no schema, no keys): only checks that read')
+    .option('--allow-privileged-role', 'with --read-only, run your SQL even as a role that could write or act outside the transaction (superuser, dblink…); loud, recorded')
     .option('--keep-data', 'keep the stackprobe schema after the run')
     .option('--pg-version <major>', `major version of the private PostgreSQL started when DATABASE_URL is not set: ${PG_MAJORS.join(', ')} (default ${DEFAULT_PG_MAJOR})`)
     .option('--format <list>', 'report files to write: json,md,html,junit,prom (default: json,md,html)')

@@ -58,6 +58,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   // Started before the run so a port in use is a usage error (exit 2) before any server is touched.
   const dashboard = flags.dashboard !== undefined ? await startDashboard({ port: parseDashboardPort(flags.dashboard), mode: config.mode }) : undefined;
   if (dashboard) process.stderr.write(`Live view: ${dashboard.url} (closes when the run ends)\n`);
+  // The one way past the least-privilege rule, said before anything runs (and again with each check that used it).
+  if (config.read_only && config.allow_privileged_role) {
+    process.stderr.write('WARNING: --allow-privileged-role: your SQL may run as a role that could write or act outside a read-only transaction; stackprobe reports that role\'s powers with each check that used it\n');
+  }
   const view = createProgressView({ tty: Boolean(process.stderr.isTTY) && !process.env.CI, stream: process.stderr, color: useColor(process.stderr, flags.color) });
   try {
     logger.log.info({ mode: config.mode, readOnly: config.read_only, checks: checks.map((c) => c.id) }, 'run started');

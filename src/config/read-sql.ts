@@ -1,6 +1,7 @@
-// A config field holding user SQL: one read statement, checked before any server is touched (exit 2 naming the path).
+// A config field holding user SQL: one read statement by PostgreSQL's own parser, checked before any server is touched
+// (exit 2 naming the path). What it may run is judged later, on the target's catalog (safety/guard.ts).
 import { z } from 'zod';
-import { whyNotReadStatement } from '../safety/read-statement.js';
+import { whyNotReadStatement } from '../safety/parse.js';
 
 export function readStatementSql() {
   return z

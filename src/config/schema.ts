@@ -103,6 +103,7 @@ export const ConfigSchema = z.strictObject({
   only: z.array(z.string()).min(1, { error: 'expected at least one category or check id (leave "only" out to run every check)' }).optional().describe('Run only these categories or check ids'),
   skip: z.array(z.string()).default([]).describe('Skip these categories or check ids'),
   read_only: z.boolean().default(false).describe('Write nothing anywhere: only checks that read'),
+  allow_privileged_role: z.boolean().default(false).describe('Under read_only, run your SQL even when the role could write or act outside the transaction (superuser, write privileges, dblink…); by default such a role is refused with the SQL for one that cannot. Loud: printed at the start and recorded with each check that used it'),
   keep_data: z.boolean().default(false).describe('Keep the stackprobe schema after the run'),
   formats: z.array(z.enum(['json', 'md', 'html', 'junit', 'prom'])).default(['json', 'md', 'html']).describe('Report files written into output: run.json, report.md, report.html, junit.xml, stackprobe.prom'),
   thresholds: ThresholdsSchema,

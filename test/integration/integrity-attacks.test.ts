@@ -25,7 +25,7 @@ let dir: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   await createClean(db);
-  // A function that writes, which a SELECT can call: the READ ONLY transaction and session must stop it.
+  // A function that writes, which a SELECT can call: the catalog check, then the READ ONLY transaction, must stop it.
   await db.sql(`CREATE TABLE app.audit (n int); CREATE FUNCTION app.sneaky() RETURNS int LANGUAGE sql AS 'INSERT INTO app.audit VALUES (1) RETURNING n'`);
   dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-integrity-attack-'));
 });
@@ -53,21 +53,23 @@ describe('hostile invariants', () => {
 
   it('refuses them again at run time when they get past the config (a plugin or a hand-made config), and a writing function is stopped: one line each, nothing written', async () => {
     const before = await databaseChecksum(db);
-    const config = validateConfig({ database_url: db.url, read_only: true, integrity: { invariants: [{ name: 'placeholder', sql: 'SELECT 1' }] } });
+    // The test database's role is a superuser: accepted under --read-only only by the loud opt-in.
+    const config = validateConfig({ database_url: db.url, read_only: true, allow_privileged_role: true, integrity: { invariants: [{ name: 'placeholder', sql: 'SELECT 1' }] } });
     // Bypass validation the way a programmatic caller could.
     const invariants = [...HOSTILE, 'SELECT app.sneaky()'].map((sql, i) => ({ name: `hostile${i}`, sql }));
     const result = await runInvariants({ ...config, integrity: { ...config.integrity, invariants } });
     const inv = result.checks.find((c) => c.id === 'integrity.invariants')!;
     expect(inv.status, inv.reason).toBe('warn');
-    const titles = inv.findings.map((f) => f.title);
+    const titles = inv.findings.filter((f) => f.subject !== 'read-only').map((f) => f.title);
     expect(titles).toHaveLength(4);
     for (const t of titles) expect(t).not.toMatch(/\n|TypeError/);
     expect(titles.slice(0, 3)).toEqual([
       expect.stringMatching(/^invariant "hostile0" could not be evaluated: not run: /),
-      expect.stringMatching(/^invariant "hostile1" could not be evaluated: not run: it starts with COPY/),
-      expect.stringMatching(/^invariant "hostile2" could not be evaluated: not run: it starts with SET/),
+      expect.stringMatching(/^invariant "hostile1" could not be evaluated: not run: it is COPY/),
+      expect.stringMatching(/^invariant "hostile2" could not be evaluated: not run: it is SET/),
     ]);
-    expect(titles[3]).toMatch(/^invariant "hostile3" could not be evaluated: cannot execute INSERT in a read-only transaction/);
+    // The writing function is refused from the catalog before the statement is sent (the READ ONLY transaction behind it).
+    expect(titles[3]).toMatch(/^invariant "hostile3" could not be evaluated: not run: it may run app\.sneaky\(\): VOLATILE/);
     expect(result.checks.find((c) => c.id === 'integrity.score')).toMatchObject({ status: 'warn', info: { state: 'incomplete' } });
     expect(await databaseChecksum(db)).toBe(before);
   }, 60_000);

@@ -244,11 +244,14 @@ describe('queries checks through the runner', () => {
       ANALYZE customers, orders`);
     const result = await runQueries({
       read_only: true,
+      // The test server's role is a superuser: accepted only by the loud opt-in, which the check records.
+      allow_privileged_role: true,
       queries: { duration_s: 0.5, concurrency: 2, custom: [{ name: 'orders_of_customer', sql: 'SELECT count(*), sum(amount) FROM orders WHERE customer_id = $1', params: [42] }] },
     });
     expect(check(result, 'queries.basic')).toMatchObject({ status: 'skip', reason: '--read-only: this check writes' });
     const custom = check(result, 'queries.custom');
     expect(custom.status).toBe('pass');
+    expect(custom.findings.find((x) => x.subject === 'read-only')).toMatchObject({ severity: 'warn', title: expect.stringMatching(/allowed by --allow-privileged-role/) });
     const f = custom.findings.find((x) => x.title.includes('missing index on foreign key column orders.customer_id'));
     expect(f, JSON.stringify(custom.findings)).toBeDefined();
     expect(f).toMatchObject({ severity: 'info', subject: 'orders_of_customer', recommendation: 'CREATE INDEX ON public.orders (customer_id)' });

@@ -1,6 +1,6 @@
 // integrity.invariants: the user's own rules (config.integrity.invariants), each a query returning the rows that break it, run read-only.
-import { whyNotReadStatement } from '../../safety/read-statement.js';
-import { NotAReadStatementError } from '../../targets/pg/read-only.js';
+import { NotAReadStatementError } from '../../safety/errors.js';
+import { assertRole, readGuard } from '../../safety/guard.js';
 import type { Check, CheckContext } from '../types.js';
 import { failure, readOnlySession, type ReadOnlySession } from './read-only.js';
 import { NothingToVerify, probe, scoredRun } from './score.js';
@@ -26,8 +26,9 @@ async function checkOne(ctx: CheckContext, db: ReadOnlySession, i: number): Prom
   const t0 = performance.now();
   let rows: Array<Record<string, unknown>>;
   try {
-    // The user's statement is judged on its own (config validation does the same), then wrapped and judged again.
-    const why = whyNotReadStatement(inv.sql);
+    // The user's statement is judged on its own by the parser and the target's catalog (what it may run), then wrapped,
+    // and the wrapper parsed again before it is sent.
+    const why = await (await readGuard(ctx)).whyNot(inv.sql);
     if (why) throw new NotAReadStatementError(`not run: ${why}`);
     rows = await db.user(wrapInvariant(inv.sql, ctx.config.integrity.sample_rows), ctx.targets.pg!.timeouts.operationMs);
   } catch (err) {
@@ -64,6 +65,8 @@ export const invariantsCheck: Check = {
     ctx.metrics.describe('invariant_violation_rows', { meaning: 'defects', description: 'rows returned by the invariants of config.integrity.invariants (each breaks a rule)' });
     ctx.metrics.describe('invariant_duration', { meaning: 'duration' });
     ctx.metrics.headline('invariant_violation_rows');
+    // Under --read-only the role comes first: a role that could write fails the check before any invariant is sent.
+    await assertRole(ctx);
     const db = await readOnlySession(ctx, 'stackprobe-integrity');
     ctx.metrics.counter('invariant_violation_rows', {}, 'rows').add(0);
     const seen = new Set<string>();

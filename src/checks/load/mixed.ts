@@ -16,6 +16,7 @@ import { localRunner, type StageRunner } from './stage-runner.js';
 import { REDIS_PING, type StageEnv } from './run-stage.js';
 import { startWorkerRunner } from './worker-runner.js';
 import { startBarrier } from '../../workload/barrier.js';
+import { assertUserSql } from '../../safety/guard.js';
 
 /** Watches the process readings for a saturated load generator (CPU near its cores, event loop late). */
 function generatorWatch(ctx: CheckContext, threads: number) {
@@ -98,6 +99,8 @@ export const mixedLoadCheck: Check = {
     const load = ctx.config.load;
     describeMetrics(ctx);
     const profile = loadProfile(ctx.config);
+    // The user's steps are judged on the target's catalog once, before any load: never on the measuring path.
+    await assertUserSql(ctx, load.custom.map((c, i) => ({ sql: c.sql, where: `config.load.custom[${i}].sql` })));
     const workload = await useWorkload(ctx);
     const scenario = buildScenario(load, { redis: !!ctx.targets.redis, celery: !!ctx.targets.celery });
     ctx.info('scenario', { types: scenario.types.map((t) => ({ name: t.name, weight: t.weight })), executor: load.executor });

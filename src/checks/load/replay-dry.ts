@@ -3,18 +3,21 @@
 // path, replay-exec.ts), and says why when a statement cannot be replayed. Catalog work goes through node-postgres.
 import type pg from 'pg';
 import type { ReplayConfig } from '../../config/sections/load.js';
-import { whyNotReadStatement } from '../../safety/read-statement.js';
+import type { ReadGuard } from '../../safety/guard.js';
+import { parseSql } from '../../safety/parse.js';
 import { queryReadOnly } from '../../targets/pg/read-only.js';
 import { describeError } from '../../util/errors.js';
 import { createRng } from '../../workload/prng.js';
-import { limitParams, paramColumns, relationNames, whyNotPlannable } from '../health/sql-text.js';
+import { limitParams, paramColumns, relationNames } from '../health/sql-text.js';
 import { canSample, drawValue, type Sampler } from './replay-params.js';
 import type { ChosenStatement } from './replay-select.js';
 import { matchesPattern } from './replay-select.js';
 import { runReplayed, type ReplayPools } from './replay-exec.js';
-import { REPLAY_COLUMN_STATS_SQL, REPLAY_EXPLAIN_SQL, REPLAY_PREPARED_TYPES_SQL, VOLATILE_FUNCTIONS_SQL } from './replay-sql.js';
+import { REPLAY_COLUMN_STATS_SQL, REPLAY_EXPLAIN_SQL, REPLAY_PREPARED_TYPES_SQL } from './replay-sql.js';
 
-export interface ReplayStatement extends ChosenStatement {
+export interface ReplayStatement extends Omit<ChosenStatement, 'role'> {
+  /** The role it runs as: the one that ran it (pg_stat_statements); the operator's own only when not known. */
+  role?: string;
   /** The request type and step tag: `replay:<queryid>`. */
   name: `replay:${string}`;
   write: boolean;
@@ -71,10 +74,13 @@ function writesIn(node: PlanNode | undefined): string | null {
 }
 
 /** Values for each $n from the user's queries (load.replay.values); read once, before the statements are prepared. */
-async function userValues(client: pg.PoolClient, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<Map<number, Sampler>> {
+async function userValues(client: pg.PoolClient, guard: ReadGuard, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<Map<number, Sampler>> {
   const out = new Map<number, Sampler>();
   for (const [i, v] of cfg.values.entries()) {
     if (!matchesPattern(s.query, v.statement) || out.has(v.param)) continue;
+    // The operator's own SQL, judged like every user statement before it runs.
+    const why = await guard.whyNot(v.sql);
+    if (why) throw new ValuesRefused(`config.load.replay.values[${i}].sql: not run: ${why}`);
     const res = await queryReadOnly(client, v.sql, [], { timeoutMs });
     const col = res.fields[0]?.name;
     const values = col === undefined ? [] : res.rows.slice(0, MAX_USER_VALUES).map((r) => (r as Record<string, unknown>)[col]).filter((x) => x !== null && x !== undefined).map(String);
@@ -82,6 +88,9 @@ async function userValues(client: pg.PoolClient, cfg: ReplayConfig, s: ChosenSta
   }
   return out;
 }
+
+/** A values query the guard refused: the statement it feeds is not replayed, with this reason. */
+class ValuesRefused extends Error {}
 
 interface StatsRow { schema: string; table: string; column: string; null_frac: number; mcv: string[] | null; freqs: number[] | null; histogram: string[] | null }
 
@@ -106,21 +115,74 @@ async function samplersFor(client: pg.PoolClient, sql: string, types: string[], 
   return { samplers, missing };
 }
 
-const FUNCTION_CALL = /([A-Za-z_][\w$]*)\s*\(/g;
+const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+
+/**
+ * PREPARE takes one query or DML statement, sent in the simple protocol: the parser says whether this is one (a text
+ * filter split `$é$a;b$é$` at its semicolon).
+ */
+function whyNotPlannable(sql: string): string | null {
+  const parsed = parseSql(sql);
+  if (!parsed.ok) return parsed.why;
+  if (parsed.stmts.length !== 1) return `holds ${parsed.stmts.length} statements`;
+  const kind = Object.keys(parsed.stmts[0] as object)[0] ?? '';
+  return kind === 'SelectStmt' || DML.has(kind) ? null : 'not a query or DML statement (utility statements have no plan)';
+}
+
+/** The role a statement is replayed as, or why there is none. */
+function replayRole(s: ChosenStatement): { role: string | undefined } | string {
+  if (s.role === null) return 'the role that ran it no longer exists (pg_stat_statements keeps the statements of dropped roles): there is no role to replay it as';
+  return { role: s.role };
+}
+
+/**
+ * The guard's word on a statement, as the role that ran it: under --read-only that role may not reach beyond the
+ * transaction (unless --allow-privileged-role), and what the statement may run is judged on the catalog as that role
+ * sees it. Null when it may be replayed.
+ */
+async function whyNotReplayable(guard: ReadGuard, s: ChosenStatement, role: string | undefined, writes: boolean): Promise<string | null> {
+  // A data-changing statement is judged on what it may run; whether it may be replayed at all, its plan says below.
+  const parsed = parseSql(s.query);
+  const write = writes || (parsed.ok && parsed.stmts.length === 1 && DML.has(Object.keys(parsed.stmts[0] as object)[0] ?? ''));
+  try {
+    if (role !== undefined && guard.options.leastPrivilege && !guard.options.allowPrivileged) {
+      const acts = (await guard.role(role)).capabilities.filter((c) => c.acts);
+      if (acts.length) return `the role that ran it, ${role}, could act outside the transaction (${acts.map((c) => c.what).join('; ')}): not replayed under --read-only`;
+    }
+    const why = await guard.whyNot(s.query, { role, write });
+    return why ? `not replayed${role !== undefined ? ` as ${role}` : ''}: ${why}` : null;
+  } catch (err) {
+    if ((err as { code?: string }).code === '42501') return `stackprobe's role may not SET ROLE to ${role ?? 'its own role'}, the role that ran it: ${describeError(err)}`;
+    throw err;
+  }
+}
 
 /**
  * Prepares, samples, classifies and tries one statement; the reason it cannot be replayed, or its samplers. The try
  * runs on `trial`, sessions like the timed path's (the same Parse without parameter types, so the server infers them
- * as PREPARE did here; the same text values; read-only or rolled back): what fails there fails here first.
+ * as PREPARE did here; the same text values; read-only or rolled back; the same role): what fails there fails here
+ * first. The guard judges it before anything of it reaches the server: planning alone may run its immutable functions.
  */
-async function tryOne(client: pg.PoolClient, trial: ReplayPools, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<{ samplers: Sampler[]; write: boolean } | string> {
+async function tryOne(client: pg.PoolClient, trial: ReplayPools, guard: ReadGuard, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<{ samplers: Sampler[]; write: boolean; role?: string } | string> {
   // PREPARE … AS takes the text in the simple protocol: only one query or DML statement goes there.
   const plannable = whyNotPlannable(s.query);
   if (plannable) return plannable;
-  const given = await userValues(client, cfg, s, timeoutMs);
+  const as = replayRole(s);
+  if (typeof as === 'string') return as;
+  const refused = await whyNotReplayable(guard, s, as.role, !!(cfg.writes && trial.write));
+  if (refused) return refused;
+  let given: Map<number, Sampler>;
+  try {
+    given = await userValues(client, guard, cfg, s, timeoutMs);
+  } catch (err) {
+    if (err instanceof ValuesRefused) return err.message;
+    throw err;
+  }
   await client.query('BEGIN TRANSACTION READ ONLY');
   let prepared = false;
   try {
+    // Prepared and planned as the role that ran it: its search path and privileges resolve the names, as on the timed path.
+    if (as.role !== undefined) await client.query(`SET LOCAL ROLE "${as.role.replaceAll('"', '""')}"`);
     await client.query(`PREPARE ${DRY} AS ${s.query}`);
     prepared = true;
     const types = (await client.query<{ types: string[] }>(REPLAY_PREPARED_TYPES_SQL, [DRY])).rows[0]?.types ?? [];
@@ -133,15 +195,8 @@ async function tryOne(client: pg.PoolClient, trial: ReplayPools, cfg: ReplayConf
     const write = writesIn(plan);
     if (write && !cfg.writes) return `${write}, and load.replay.writes is off`;
     if (write && !trial.write) return `${write}: write replay needs load.replay.writes and disposable_database`;
-    if (!write) {
-      const why = whyNotReadStatement(s.query);
-      if (why) return `not replayed read-only: ${why}`;
-    }
-    const names = [...new Set([...s.query.matchAll(FUNCTION_CALL)].map((m) => m[1]!.toLowerCase()))];
-    const volatile = (await client.query<{ name: string }>(VOLATILE_FUNCTIONS_SQL, [names])).rows.map((r) => r.name);
-    if (volatile.length) return `calls volatile function${volatile.length > 1 ? 's' : ''} ${volatile.join(', ')}, which may have side effects outside the transaction`;
-    await runReplayed(trial, { queryid: s.queryid, query: s.query, write: !!write }, values);
-    return { samplers, write: !!write };
+    await runReplayed(trial, { queryid: s.queryid, query: s.query, write: !!write, ...(as.role !== undefined ? { role: as.role } : {}) }, values);
+    return { samplers, write: !!write, ...(as.role !== undefined ? { role: as.role } : {}) };
   } finally {
     await client.query('ROLLBACK');
     if (prepared) await client.query(`DEALLOCATE ${DRY}`);
@@ -153,20 +208,23 @@ async function tryOne(client: pg.PoolClient, trial: ReplayPools, cfg: ReplayConf
  * back on a writable session, which `trial.write` is only on a disposable database). A statement that fails gets its
  * reason; the rest go on.
  */
-export async function dryPass(client: pg.PoolClient, trial: ReplayPools, cfg: ReplayConfig, chosen: ChosenStatement[], timeoutMs: number, signal: AbortSignal): Promise<DryPass> {
+export async function dryPass(client: pg.PoolClient, trial: ReplayPools, guard: ReadGuard, cfg: ReplayConfig, chosen: ChosenStatement[], timeoutMs: number, signal: AbortSignal): Promise<DryPass> {
   const ready: ReplayStatement[] = [];
   const refused: NotReplayed[] = [];
   for (const s of chosen) {
     signal.throwIfAborted();
     let outcome: Awaited<ReturnType<typeof tryOne>>;
     try {
-      outcome = await tryOne(client, trial, cfg, s, timeoutMs);
+      outcome = await tryOne(client, trial, guard, cfg, s, timeoutMs);
     } catch (err) {
       if (!isStatementError(err)) throw err;
       outcome = words(err);
     }
     if (typeof outcome === 'string') refused.push({ queryid: s.queryid, query: s.query, calls: s.calls, reason: outcome });
-    else ready.push({ ...s, name: `replay:${s.queryid}`, ...outcome });
+    else {
+      const { role: _pgssRole, ...rest } = s;
+      ready.push({ ...rest, name: `replay:${s.queryid}`, ...outcome });
+    }
   }
   return { ready, refused };
 }

@@ -5,11 +5,22 @@ import { SYNC } from '../../targets/pg/wire/messages.js';
 import { SessionPool } from '../../targets/pg/wire/pool.js';
 import type { MeasureSession, SessionTarget } from '../../targets/pg/wire/session.js';
 
-export interface ReplayPools {
+/** The sessions of one role. */
+export interface RolePools {
   /** Sessions read-only from their startup (default_transaction_read_only) and bounded by statement_timeout. */
   read: SessionPool;
   /** Only with load.replay.writes on a disposable database: sessions that may write, every write rolled back. */
   write?: SessionPool;
+}
+
+export interface ReplayPools extends RolePools {
+  /**
+   * The sessions of a statement's own role (opened on first use, each session SET ROLE from its startup): a statement
+   * runs with the privileges of the role that ran it in pg_stat_statements, never the operator's.
+   */
+  forRole(role: string): RolePools;
+  /** Every pool opened so far, the role pools included. */
+  all(): SessionPool[];
   /** Called with each session a statement runs on: tells onLost of its loss while idle in the pool too. */
   watch?: (s: MeasureSession) => void;
 }
@@ -21,19 +32,43 @@ export interface ReplayPoolOptions {
   acquireTimeoutMs: number;
   writes: boolean;
   onLost?: (err: PgWireError) => void;
+  /** The role the target's URL logs in as: its statements run on the own pools, with no second set of sessions. */
+  ownRole?: string;
 }
 
 /** Opened on demand: a pool nothing runs on holds no connection. */
 export function openReplayPools(target: SessionTarget, o: ReplayPoolOptions): ReplayPools {
   const common = { max: o.max, statementTimeoutMs: o.statementTimeoutMs, acquireTimeoutMs: o.acquireTimeoutMs };
-  const pools: ReplayPools = { read: new SessionPool(target, { ...common, applicationName: o.applicationName, readOnly: true }) };
-  if (o.writes) pools.write = new SessionPool(target, { ...common, applicationName: `${o.applicationName}-writes` });
+  const opened: SessionPool[] = [];
   const onLost = o.onLost;
+  const open = (role: string | undefined): RolePools => {
+    // One application name for every role: the sessions are the replay's whichever role they run as.
+    const as = role === undefined ? {} : { role };
+    const set: RolePools = { read: new SessionPool(target, { ...common, ...as, applicationName: o.applicationName, readOnly: true }) };
+    if (o.writes) set.write = new SessionPool(target, { ...common, ...as, applicationName: `${o.applicationName}-writes` });
+    // The pool tells of a session lost under a statement when it is released (the connection, of one lost while idle).
+    if (onLost) {
+      set.read.onLost = onLost;
+      if (set.write) set.write.onLost = onLost;
+    }
+    opened.push(set.read, ...(set.write ? [set.write] : []));
+    return set;
+  };
+  const own = open(undefined);
+  const roles = new Map<string, RolePools>();
+  const pools: ReplayPools = {
+    ...own,
+    forRole(role) {
+      if (role === o.ownRole) return own;
+      let set = roles.get(role);
+      if (!set) roles.set(role, (set = open(role)));
+      return set;
+    },
+    all: () => [...opened],
+  };
   if (onLost) {
-    // The pool tells of a session lost under a statement when it is released; the connection itself tells of one
-    // lost while idle (pg_terminate_backend between requests), which the pool would only notice when handing it out.
-    pools.read.onLost = onLost;
-    if (pools.write) pools.write.onLost = onLost;
+    // The connection itself tells of a session lost while idle (pg_terminate_backend between requests), which the pool
+    // would only notice when handing it out.
     const watched = new WeakSet<MeasureSession>();
     pools.watch = (s) => {
       if (watched.has(s)) return;
@@ -49,7 +84,7 @@ export function openReplayPools(target: SessionTarget, o: ReplayPoolOptions): Re
 }
 
 export async function endReplayPools(pools: ReplayPools): Promise<void> {
-  await Promise.all([pools.read.end(), pools.write?.end()]);
+  await Promise.all(pools.all().map((p) => p.end()));
 }
 
 /** What the measuring path needs of a replayed statement. */
@@ -57,6 +92,8 @@ export interface Replayable {
   queryid: string;
   query: string;
   write: boolean;
+  /** The role it runs as (its pg_stat_statements role); the operator's own when absent. */
+  role?: string;
 }
 
 /** Times the statement's round trip under its step (the load's StepTimer), or runs it untimed (the dry pass). */
@@ -92,7 +129,8 @@ const MAX_STALE = 1000;
  * client it saw die while idle; one lost under the statement fails the request (and is reported when released).
  */
 export async function runReplayed(pools: ReplayPools, st: Replayable, values: readonly string[], time: ReplayTimer = untimed): Promise<void> {
-  const pool = st.write ? pools.write : pools.read;
+  const set = st.role === undefined ? pools : pools.forRole(st.role);
+  const pool = st.write ? set.write : set.read;
   if (!pool) throw new Error(`${preparedName(st)} writes, and no write session is open (load.replay.writes on a disposable database)`);
   const step = `replay:${st.queryid}` as const;
   for (let stale = 0; ; stale++) {

@@ -6,6 +6,11 @@ export interface PgssStatement {
   query: string;
   calls: number;
   mean_ms: number;
+  /**
+   * The role that ran it (pg_stat_statements' userid; null when that role was dropped). Of a queryid several roles ran
+   * (the same query tree), the role with the most calls.
+   */
+  role?: string | null;
 }
 
 export interface ChosenStatement extends PgssStatement {
@@ -71,13 +76,20 @@ export interface SelectOptions {
 export function selectStatements(rows: PgssStatement[], o: SelectOptions): Selection {
   // The same queryid under several roles is one statement of the app.
   const byId = new Map<string, PgssStatement>();
+  const roleCalls = new Map<string, number>();
   for (const r of rows) {
     const e = byId.get(r.queryid);
-    if (!e) byId.set(r.queryid, { ...r });
-    else {
+    if (!e) {
+      byId.set(r.queryid, { ...r });
+      roleCalls.set(r.queryid, r.calls);
+    } else {
       const calls = e.calls + r.calls;
       e.mean_ms = calls > 0 ? (e.mean_ms * e.calls + r.mean_ms * r.calls) / calls : 0;
       e.calls = calls;
+      if (r.calls > roleCalls.get(r.queryid)!) {
+        e.role = r.role;
+        roleCalls.set(r.queryid, r.calls);
+      }
     }
   }
   const all = [...byId.values()].filter((r) => r.calls > 0);

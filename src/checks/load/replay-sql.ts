@@ -1,4 +1,4 @@
-// load.replay: catalog queries of the dry pass (column statistics with frequencies, volatile functions, prepared types).
+// load.replay: catalog queries of the dry pass (column statistics with frequencies, prepared types, EXPLAIN EXECUTE).
 
 /** The most common values with their frequencies, the histogram and the null share of one column, as text. */
 export const REPLAY_COLUMN_STATS_SQL = `
@@ -9,12 +9,6 @@ SELECT schemaname AS schema, tablename AS "table", attname AS "column", null_fra
  WHERE attname = $1 AND tablename = ANY($2::text[])
  ORDER BY schemaname = ANY(current_schemas(false)) DESC, (most_common_vals IS NOT NULL OR histogram_bounds IS NOT NULL) DESC
  LIMIT 1`;
-
-/** Functions named in a statement that are volatile and not PostgreSQL's own: they may do anything their owner may. */
-export const VOLATILE_FUNCTIONS_SQL = `
-SELECT DISTINCT p.proname AS name
-  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE p.proname = ANY($1::text[]) AND p.provolatile = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema')`;
 
 export const REPLAY_PREPARED_TYPES_SQL = `SELECT parameter_types::text[] AS types FROM pg_prepared_statements WHERE name = $1`;
 

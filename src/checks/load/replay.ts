@@ -18,6 +18,7 @@ import { localRunner } from './stage-runner.js';
 import type { StageEnv } from './run-stage.js';
 import { LOAD_APP_NAME, NOOP_EVERY_MS, PG_NOOP } from './services.js';
 import type { PgWireError } from '../../targets/pg/wire/errors.js';
+import { assertRole, readGuard } from '../../safety/guard.js';
 
 function describeReplayMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;
@@ -75,12 +76,12 @@ function watchSessions(ctx: CheckContext): (err: PgWireError) => void {
 }
 
 /** The timed path's sessions (measuring path), and the no-op round trip sampled on them beside the statements. */
-function openPools(ctx: CheckContext, ready: ReplayStatement[]): ReplayPools {
+function openPools(ctx: CheckContext, ready: ReplayStatement[], ownRole: string): ReplayPools {
   const load = ctx.config.load;
   ctx.metrics.counter('load_sessions_lost');
   const pools = openReplayPools(ctx.targets.pg!, {
     applicationName: `${LOAD_APP_NAME}-replay`, max: load.pool_size, statementTimeoutMs: load.request_timeout_ms,
-    acquireTimeoutMs: ctx.config.timeouts.connect_ms, writes: ready.some((s) => s.write), onLost: watchSessions(ctx),
+    acquireTimeoutMs: ctx.config.timeouts.connect_ms, writes: ready.some((s) => s.write), onLost: watchSessions(ctx), ownRole,
   });
   ctx.defer(() => endReplayPools(pools));
   const noop = ctx.metrics.trend(PG_NOOP);
@@ -117,22 +118,27 @@ export const replayLoadCheck: Check = {
     if (!cfg) throw new SkipCheck('load.replay is not configured (set load.replay, e.g. { "top": 20 }, to replay your statement mix)');
     describeReplayMetrics(ctx);
     const load = ctx.config.load;
+    // Under --read-only the operator's role first (as for every check that runs SQL stackprobe did not write); each
+    // statement is then judged as the role that ran it, in the dry pass.
+    await assertRole(ctx);
+    const guard = await readGuard(ctx);
     // Catalogs and pg_stat_statements through node-postgres (never timed); each statement's try on measuring sessions.
     const dryPool = ctx.targets.pg!.createPool({ max: 1, applicationName: `${LOAD_APP_NAME}-replay-dry`, readOnly: true, statementTimeoutMs: load.request_timeout_ms });
     ctx.defer(() => dryPool.end());
     const pgss = await pgssReader(dryPool);
+    const ownRole = (await dryPool.query<{ role: string }>('SELECT current_user AS role')).rows[0]!.role;
     const { chosen } = await choose(ctx, pgss);
     ctx.progress(`dry pass over ${chosen.chosen.length} statements`);
     const trial = openReplayPools(ctx.targets.pg!, {
       applicationName: `${LOAD_APP_NAME}-replay-dry`, max: 1, statementTimeoutMs: load.request_timeout_ms,
-      acquireTimeoutMs: ctx.config.timeouts.connect_ms, writes: !!(cfg.writes && cfg.disposable_database && !ctx.readOnly),
+      acquireTimeoutMs: ctx.config.timeouts.connect_ms, writes: !!(cfg.writes && cfg.disposable_database && !ctx.readOnly), ownRole,
     });
     ctx.defer(() => endReplayPools(trial));
     const client = await dryPool.connect();
     let dry;
     let failed: Error | undefined;
     try {
-      dry = await dryPass(client, trial, cfg, chosen.chosen, load.request_timeout_ms, ctx.signal);
+      dry = await dryPass(client, trial, guard, cfg, chosen.chosen, load.request_timeout_ms, ctx.signal);
     } catch (err) {
       failed = err as Error;
       throw err;
@@ -149,7 +155,7 @@ export const replayLoadCheck: Check = {
     ctx.info('distribution', { segment: load.segment, workers: 1 });
     if (load.workers > 1) ctx.info('replay_distribution', 'load.replay runs in this thread: --workers applies to load.mixed only (--segment i/n is honoured)');
 
-    const pools = openPools(ctx, ready);
+    const pools = openPools(ctx, ready, ownRole);
     const env: StageEnv = {
       // Replay steps run on their own pools (the scenario holds them) and never read the workload's plan.
       services: { pool: pools.read, statementTimeoutMs: load.request_timeout_ms, plan: undefined as never },

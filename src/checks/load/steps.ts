@@ -7,7 +7,7 @@ import type { ReconnectingWire } from '../../targets/redis/wire/reconnecting.js'
 import { NotAReadStatementError } from '../../targets/pg/read-only.js';
 import type { SessionPool } from '../../targets/pg/wire/pool.js';
 import type { MeasureSession } from '../../targets/pg/wire/session.js';
-import { whyNotReadStatement } from '../../safety/read-statement.js';
+import { whyNotReadStatement } from '../../safety/parse.js';
 import { BASIC_QUERIES, FINANCIAL_QUERIES, type WorkloadQuery } from '../../workload/queries.js';
 import type { Rng } from '../../workload/prng.js';
 import type { WorkloadPlan } from '../../workload/plan.js';

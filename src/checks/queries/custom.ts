@@ -1,5 +1,6 @@
 // queries.custom: the user's own statements from config.queries.custom, each run on read-only sessions, one round trip each.
 import type { Config, CustomQuery } from '../../config/schema.js';
+import { assertUserSql } from '../../safety/guard.js';
 import { SkipCheck } from '../../util/errors.js';
 import type { Check } from '../types.js';
 import type { MeasuredQuery } from './measure.js';
@@ -37,6 +38,8 @@ export const customQueriesCheck: Check = {
         limitMs: limitFor(q, ctx.config), params: () => q.params, fixedParams: true,
       });
     });
+    // Judged on the target's catalog (and, under --read-only, the role) once, before the first timed request.
+    await assertUserSql(ctx, custom.map((q, i) => ({ sql: q.sql, where: `config.queries.custom[${i}].sql` })));
     await runQueries(ctx, queries, 3);
   },
 };

@@ -1,11 +1,9 @@
 // The one way user SQL reaches PostgreSQL: one statement, extended protocol, a READ ONLY transaction rolled back, bounded.
 import type pg from 'pg';
-import { whyNotReadStatement } from '../../safety/read-statement.js';
+import { NotAReadStatementError } from '../../safety/errors.js';
+import { whyNotReadStatement } from '../../safety/parse.js';
 
-/** User SQL that is not one read statement; raised before anything is sent. */
-export class NotAReadStatementError extends Error {
-  override name = 'NotAReadStatementError';
-}
+export { NotAReadStatementError };
 
 export interface ReadOnlyQueryOptions {
   /** Server-side bound on this statement (SET LOCAL statement_timeout). */
@@ -14,8 +12,10 @@ export interface ReadOnlyQueryOptions {
 
 /**
  * Runs one user statement safely on `client` (best from a pool made with `readOnly: true`, so the session itself is
- * read-only too). The extended protocol refuses several statements in one string; the READ ONLY transaction refuses
- * writes, and it is always rolled back. Throws NotAReadStatementError for anything but SELECT/WITH/VALUES/TABLE.
+ * read-only too). PostgreSQL's parser must see one plain SELECT (safety/parse.ts); the extended protocol refuses several
+ * statements in one string; the READ ONLY transaction refuses writes, and it is always rolled back. Throws
+ * NotAReadStatementError otherwise. The catalog check of what the statement may run (safety/guard.ts) is the caller's,
+ * once per statement before its first run: it needs the run's guard, and this runs per request.
  */
 export async function queryReadOnly<R extends pg.QueryResultRow = pg.QueryResultRow>(
   client: pg.ClientBase,

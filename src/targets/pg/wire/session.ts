@@ -28,7 +28,15 @@ export interface SessionOptions {
   statementTimeoutMs: number;
   /** For the user's SQL: every transaction of the session is read-only. */
   readOnly?: boolean;
+  /**
+   * The session runs as this role from its first byte (startup `-c role=…`, the server checks the login role may
+   * SET ROLE to it): load.replay runs a statement with the privileges of the role that ran it, not the operator's.
+   */
+  role?: string;
 }
+
+/** A startup `options` value: spaces and backslashes escaped, as libpq's PGOPTIONS reads them. */
+const optionValue = (v: string) => v.replace(/[\\ ]/g, (c) => `\\${c}`);
 
 const GUARD = 'stackprobe_guard';
 const NOOP = 'stackprobe_noop';
@@ -58,8 +66,9 @@ export class MeasureSession {
   static async open(target: SessionTarget, opts: SessionOptions): Promise<MeasureSession> {
     const timeout = Math.max(1, Math.round(opts.statementTimeoutMs));
     let wrapped = target.timeouts.startupStatementTimeout === false;
+    if (wrapped && opts.role !== undefined) throw new Error(`cannot open a session as role ${opts.role}: the server (a pooler) refuses startup options`);
     // Read-only and bounded from the first byte: no SET round trip, and nothing runs before the settings hold.
-    const startup = `-c statement_timeout=${timeout}${opts.readOnly ? ' -c default_transaction_read_only=on' : ''}`;
+    const startup = `-c statement_timeout=${timeout}${opts.readOnly ? ' -c default_transaction_read_only=on' : ''}${opts.role !== undefined ? ` -c role=${optionValue(opts.role)}` : ''}`;
     const connect = (options?: string) => WireConnection.connect(wireOptions(target.url, {
       applicationName: opts.applicationName, connectTimeoutMs: target.timeouts.connectMs, ...(options ? { startupOptions: options } : {}),
     }));
@@ -69,6 +78,8 @@ export class MeasureSession {
     } catch (err) {
       // A PgBouncer that passes statement_timeout on (ignore_startup_parameters) but refuses `options`.
       if (wrapped || !UNSUPPORTED_STARTUP.test((err as Error).message ?? '')) throw err;
+      // Without startup options the role could only be set by a statement, which a pooler would share: refused.
+      if (opts.role !== undefined) throw new Error(`cannot open a session as role ${opts.role}: the server (a pooler) refuses startup options`, { cause: err });
       wrapped = true;
       conn = await connect();
     }
