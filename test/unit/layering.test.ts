@@ -33,7 +33,6 @@ const KNOWN_BACK_IMPORTS = new Map<string, string>([
   ['compare/text.ts -> report/format.ts', 'the same formatting helpers'],
   ['compare/text.ts -> report/text.ts', 'the same formatting helpers'],
   ['metrics/serialize.ts -> result/model.ts', 'the serialised metric types live in the result model; they belong with the metrics'],
-  ['result/read.ts -> report/json.ts', 'the run.json reader reuses the parse of the JSON reporter; the parse belongs in result/'],
   ['verdict/rules.ts -> checks/types.ts', 'threshold rules read the defaults a check declares; the declaration belongs below checks'],
   ['checks/load/mixed.ts -> merge/registry.ts', 'registries of worker threads are merged with the segment merger; registry merging belongs in metrics/'],
   ['checks/load/replay.ts -> merge/registry.ts', 'the same registry merging'],

@@ -18,7 +18,7 @@ describe('load.custom', () => {
   it('refuses a hostile step that hides a COMMIT and a DELETE behind a SELECT, naming the path', () => {
     const msg = refusal({ load: { custom: [{ name: 'ok', sql: 'SELECT 1' }, { name: 'evil', sql: 'SELECT 1; COMMIT; DELETE FROM accounts' }] } });
     expect(msg).toMatch(/^config\.load\.custom\[1\]\.sql: expected one read statement/);
-    expect(msg).toMatch(/more than one statement/);
+    expect(msg).toMatch(/holds 3 statements; give one statement per entry/);
   });
 
   it('refuses COPY … TO a file, SET TRANSACTION and data-modifying CTEs', () => {

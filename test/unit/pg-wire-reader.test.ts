@@ -248,7 +248,7 @@ describe('time linear in the message size', () => {
       t16 = Math.min(t16, readRow(16));
       t64 = Math.min(t64, readRow(64));
     }
+    // A ratio of the same process's own times, never an absolute limit: a busy CI host slows both sizes alike.
     expect(t64 / t16).toBeLessThan(8);
-    expect(t64).toBeLessThan(2000);
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 // integrity.invariants: the user's own rules (config.integrity.invariants), each a query returning the rows that break it, run read-only.
 import { NotAReadStatementError } from '../../safety/errors.js';
-import { assertRole, readGuard } from '../../safety/guard.js';
+import { assertRole, readGuard } from '../user-sql.js';
 import type { Check, CheckContext } from '../types.js';
 import { failure, readOnlySession, type ReadOnlySession } from './read-only.js';
 import { NothingToVerify, probe, scoredRun } from './score.js';

@@ -16,7 +16,7 @@ import { localRunner, type StageRunner } from './stage-runner.js';
 import { REDIS_PING, type StageEnv } from './run-stage.js';
 import { startWorkerRunner } from './worker-runner.js';
 import { startBarrier } from '../../workload/barrier.js';
-import { assertUserSql } from '../../safety/guard.js';
+import { assertUserSql } from '../user-sql.js';
 
 /** Watches the process readings for a saturated load generator (CPU near its cores, event loop late). */
 function generatorWatch(ctx: CheckContext, threads: number) {

@@ -18,7 +18,7 @@ import { localRunner } from './stage-runner.js';
 import type { StageEnv } from './run-stage.js';
 import { LOAD_APP_NAME, NOOP_EVERY_MS, PG_NOOP } from './services.js';
 import type { PgWireError } from '../../targets/pg/wire/errors.js';
-import { assertRole, readGuard } from '../../safety/guard.js';
+import { assertRole, readGuard } from '../user-sql.js';
 
 function describeReplayMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;

@@ -1,6 +1,6 @@
 // queries.custom: the user's own statements from config.queries.custom, each run on read-only sessions, one round trip each.
 import type { Config, CustomQuery } from '../../config/schema.js';
-import { assertUserSql } from '../../safety/guard.js';
+import { assertUserSql } from '../user-sql.js';
 import { SkipCheck } from '../../util/errors.js';
 import type { Check } from '../types.js';
 import type { MeasuredQuery } from './measure.js';
