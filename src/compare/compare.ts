@@ -20,7 +20,8 @@ const TREND_STATS = [50, 95, 99] as const;
 const JUDGED_PERCENTILE = 95;
 /** A share must also move by at least 0.1 percentage point: 1 error in 2,000 requests becoming 2 is not a regression. */
 const MIN_SHARE_DELTA = 0.001;
-const RANK: Record<CheckStatus, number> = { pass: 0, warn: 1, fail: 2, skip: -1 };
+/** Skipped and untrusted checks have no verdict on the system to compare: shown, never judged. */
+const RANK: Record<CheckStatus, number> = { pass: 0, warn: 1, fail: 2, untrusted: -1, skip: -1 };
 
 interface Indexed {
   checkId: string;

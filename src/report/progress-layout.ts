@@ -14,7 +14,7 @@ export interface LayoutOptions {
   p: Palette;
 }
 
-const RANK: Record<CheckStatus, number> = { skip: 0, pass: 1, warn: 2, fail: 3 };
+const RANK: Record<CheckStatus, number> = { skip: 0, pass: 1, warn: 2, untrusted: 3, fail: 4 };
 
 function icon(s: CheckSlot, p: Palette): string {
   if (s.state === 'running') return p.cyan(RUNNING_ICON);

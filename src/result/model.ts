@@ -5,7 +5,11 @@ import type { TrendSummary } from '../metrics/trend.js';
 
 export const SCHEMA_VERSION = 1;
 
-export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+/**
+ * `untrusted`: a fail threshold on a timing figure was missed while stackprobe's own client was saturated, so the
+ * figure describes the measuring machine as much as the system; neither a pass nor a failure (exit code 3).
+ */
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'untrusted' | 'skip';
 export type Severity = 'info' | 'warn' | 'error';
 export type Band = 'excellent' | 'good' | 'acceptable' | 'poor';
 export type Mode = 'quick' | 'full' | 'load-test';
@@ -68,6 +72,8 @@ export interface ThresholdOutcome {
   unit: string;
   /** Where the threshold came from: `default` or the config path that set it. */
   source: string;
+  /** Missed while stackprobe's own client was saturated (src/verdict/saturation.ts): the miss is not trusted either way. */
+  untrusted?: true;
 }
 
 export interface Rating {
@@ -147,6 +153,8 @@ export interface Summary {
   passed: number;
   warned: number;
   failed: number;
+  /** Checks whose fail threshold was missed while the client was saturated; absent in files written before it existed. */
+  untrusted?: number;
   skipped: number;
   /** (passed + warned) / (total - skipped); 1 when nothing ran. */
   successRate: number;

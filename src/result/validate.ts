@@ -98,6 +98,7 @@ const threshold = z.looseObject({
   actual: z.number().nullable(),
   unit: text,
   source: text,
+  untrusted: z.literal(true).optional(),
 });
 
 const severity = z.enum(['info', 'warn', 'error']);
@@ -106,7 +107,7 @@ const check = z.looseObject({
   id: text,
   category: text,
   title: text,
-  status: z.enum(['pass', 'warn', 'fail', 'skip']),
+  status: z.enum(['pass', 'warn', 'fail', 'untrusted', 'skip']),
   reason: text.optional(),
   startedAt: text,
   durationMs: figure,
@@ -135,6 +136,7 @@ const summary = z.looseObject({
   passed: count,
   warned: count,
   failed: count,
+  untrusted: count.optional(),
   skipped: count,
   successRate: figure,
   responseTime: trendSummary.nullable(),
