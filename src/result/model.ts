@@ -1,5 +1,5 @@
 // The run.json model: the one thing checks produce and reporters read. Versioned; see docs/run-json.md.
-import type { Better, MetricMeaning } from '../metrics/meaning.js';
+import type { Better, MetricBasis, MetricMeaning } from '../metrics/meaning.js';
 import type { Tags } from '../metrics/registry.js';
 import type { TrendSummary } from '../metrics/trend.js';
 
@@ -23,6 +23,10 @@ interface MetricBase {
   /** Which direction is better; `none` (or absent) is never judged by compare. */
   better?: Better;
   description?: string;
+  /** Where the figure comes from (src/metrics/meaning.ts); absent means measured. Compare judges only measured figures. */
+  basis?: MetricBasis;
+  /** A trend timing a no-op beside the named trend: the environment's share of it (src/metrics/meaning.ts). */
+  controlFor?: string;
   /** True on the one figure that answers the check's question. */
   headline?: boolean;
 }

@@ -50,6 +50,8 @@ const metricBase = {
   meaning: meaning.optional(),
   better: z.enum(['lower', 'higher', 'none']).optional(),
   description: text.optional(),
+  basis: z.enum(['measured', 'derived', 'expected', 'cumulative', 'client']).optional(),
+  controlFor: text.optional(),
   headline: z.boolean().optional(),
 };
 
