@@ -184,7 +184,8 @@ function controlOf(x: Indexed): Trend | undefined {
  * How far a percentile of two runs of the same code may differ on their host. Sampling: both percentiles' own
  * intervals. Environment, for the median: the ranks a declared control (a no-op on the same sessions) says the host
  * moved operations by, applied to each run's own distribution, when both runs measured the control with enough
- * samples. For the tail, and for a median without a control: both runs' tail spreads (p95 − p50). A control is one
+ * samples and the client kept up. For the tail, and for a median without a usable control: both runs' tail spreads
+ * (p95 − p50). A control is one
  * request at a time; operations that queue behind each other on a late client pile its delays up in their tail, which
  * only the tail's own width measures.
  */
@@ -236,7 +237,8 @@ function metricChanges(bx: Indexed, cx: Indexed, margin: number, minDeltaMs: num
       if (bt.count === 0 || ct.count === 0) return [];
       const bc = controlOf(bx);
       const cc = controlOf(cx);
-      const controls = bc && cc ? { b: bc, c: cc } : undefined;
+      // A starved client samples its control late and in bursts: then only the tail's own width says what it added.
+      const controls = bc && cc && !bx.saturated && !cx.saturated ? { b: bc, c: cc } : undefined;
       return TREND_STATS.map((p) => {
         const need = minSamples(p);
         if (!JUDGED_PERCENTILES.has(p)) return make(`p${p}`, bt.percentile(p), ct.percentile(p), 'shown only');

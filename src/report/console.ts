@@ -107,9 +107,11 @@ function problemLines(result: RunResult, p: Palette, width: number): string[] {
   const sorted = (['fail', 'untrusted', 'warn'] as const).flatMap((st) => problems.filter((c) => c.status === st));
   if (sorted.length === 0) return [];
   const idWidth = Math.min(24, Math.max(...sorted.map((c) => c.id.length)));
+  // UNTRUSTED is longer than FAIL and WARN: one width for the column, so the ids line up.
+  const wordWidth = Math.max(4, ...sorted.map((c) => statusWord(c.status).length));
   const lines = ['', p.bold(`Failures and warnings (${sorted.length})`)];
   for (const c of sorted.slice(0, MAX_PROBLEMS)) {
-    const word = statusWord(c.status).padEnd(4);
+    const word = statusWord(c.status).padEnd(wordWidth);
     const lead = `  ${word}  ${truncate(c.id, idWidth).padEnd(idWidth)}  `;
     const text = wrap(findingText(c) || c.title, width, lead, ' '.repeat(lead.length)).slice(0, 2);
     text[0] = `  ${p.status(c.status, word)}${text[0]!.slice(2 + word.length)}`;

@@ -333,7 +333,8 @@ describe('regressions beyond the noise', () => {
     check.info.measurement_saturation = { saturated: true, reasons: ['stackprobe\'s event loop was late by 80 ms at p99 (limit 50 ms)'], client: ['stackprobe\'s event loop was late by 80 ms at p99 (limit 50 ms)'], host: [], figures: {} };
     expect(checkSaturated(check)).toBe(true);
     const cmp = compareRuns(base, cur, opts);
-    expect(cmp.regressions.map((r) => `${r.metric} ${r.stat}`)).toContain('op_duration{query:q} p50');
+    // Its control is set aside (a starved client samples it late): the tail spreads are the noise, and 3× is beyond them.
+    expect(cmp.regressions.map((r) => r.metric)).toContain('op_duration{query:q}');
     expect(cmp.regressions.every((r) => r.saturated === true)).toBe(true);
     expect(comparisonHeadline(cmp)).toMatch(/1 check was measured while stackprobe's own client was saturated: its timing noise is that much wider\.$/);
   });
