@@ -1,5 +1,5 @@
 // `stackprobe compare BASELINE CURRENT`: per-metric changes between two runs (files or run directories), a warning when they
-// tested different servers, p95 per category; exit 1 on a regression, 2 on bad input.
+// tested different servers, the figures beyond the noise (all with --all); exit 1 on a regression, 2 on bad input.
 import type { Command } from 'commander';
 import { compareRuns, hasRegression, parseMargin, renderComparisonText } from '../compare/index.js';
 import { locateRunJson } from '../compare/locate.js';
@@ -32,12 +32,12 @@ export async function compareCommand(baselineFile: string, currentFile: string, 
 export function registerCompareCommand(program: Command, setExit: (code: number) => void): void {
   program
     .command('compare')
-    .description('compare a run with a baseline run: exit 1 when a check\'s status worsened or a figure got worse beyond the noise of both runs and the margin')
+    .description('compare a run with a baseline run: exit 1 when a check newly fails or a measured figure got worse beyond the noise of both runs and the margin')
     .argument('<baseline>', 'the reference: a run.json, a run\'s directory, or an output directory (its latest run)')
     .argument('<current>', 'the run to judge: a run.json, a run\'s directory, or an output directory (its latest run)')
     .option('--max-regression <margin>', 'the smallest worsening that matters, e.g. 10% or 0.1; a regression must also exceed the measured noise (default: config report.max_regression, 10%)')
     .option('--min-delta-ms <ms>', 'latency changes smaller than this are never regressions (default 0.5)')
-    .option('--all', 'also list figures that are never judged (counters, plain gauges)')
+    .option('--all', 'list every figure compared (by default only those beyond the noise), each not judged with why, and p95 per category')
     .option('--json', 'print the comparison as JSON')
     .option('--no-color', 'no ANSI colours')
     .action(async (b: string, c: string, flags: CompareFlags) => setExit(await compareCommand(b, c, flags)));

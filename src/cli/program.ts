@@ -39,7 +39,8 @@ ${HELP_EXAMPLES.map((e) => `  $ ${e.line}${e.note ? `   # ${e.note}` : ''}`).joi
 
 Environment: DATABASE_URL, REDIS_URL, CELERY_BROKER_URL, CELERY_RESULT_BACKEND
   (the config file overrides the environment; flags override both).
-Exit codes: 0 every check passed or warned, 1 a check failed, 2 bad usage or config, 130 interrupted.`;
+Exit codes: 0 every check passed or warned, 1 a check failed, 2 bad usage or config, 3 untrusted (a fail threshold missed
+while stackprobe's own client was saturated; nothing failed outright), 130 interrupted.`;
 
 function addRunOptions(cmd: Command): Command {
   return cmd

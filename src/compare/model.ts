@@ -19,20 +19,29 @@ export interface MetricChange {
   /** From the metric's declared `better` (run.json), never from its name; `none` when undeclared. */
   better: Direction;
   /**
-   * How far apart the two figures may be by chance: the sum of both runs' ~95 % half-widths (percentile interval from
-   * the histogram count or the per-second series' dispersion, binomial for rates, Poisson for event counters); 0 for
-   * figures read from a catalog or server, which have no sampling noise. Present on judged figures.
+   * How far apart the two figures may be by chance (src/compare/noise.ts): for a percentile both runs' intervals plus
+   * the environment's shift (a declared control's, else both runs' tail spreads); binomial for rates, Poisson for event
+   * counters, the per-second spread for timing gauges; 0 for exact readings (defects, catalog figures).
    */
   noise?: number;
   /**
-   * Set on a judged timing figure (latency, duration, throughput) of a check that either run measured while its client or
-   * host was saturated (`info.measurement_saturation` in run.json): shown, never a regression, whatever it did.
+   * Set on a timing figure (latency, duration, throughput) of a check that either run measured while stackprobe's own
+   * client was saturated (`info.measurement_saturation` in run.json). Judged all the same: the client's delays are in
+   * the control's shift and the tail spread the noise is taken from, so they widen the noise instead of faking a change.
    */
   saturated?: boolean;
-  /** True when this figure is the one judged for its metric and it got worse beyond the noise and the margin. */
+  /** True when this figure is judged and it got worse beyond the noise and the margin. */
   regression: boolean;
-  /** True for the figures a regression is decided on (trends: p95; rates; gauges and counters with a declared direction). */
+  /**
+   * True for the figures a regression is decided on: a trend's p50 and p95 with enough samples in both runs (40 and
+   * 400), rates, counters, and gauges with a declared direction (a timing gauge only with a per-second series); only
+   * figures the run measured (src/metrics/meaning.ts `basis`), never a control.
+   */
   judged: boolean;
+  /** Why a figure is shown and not judged (too few samples, computed, cumulative, a control, a saturated client). */
+  unjudged?: string;
+  /** A share better high, judged on what it misses (1 − value). */
+  share?: boolean;
 }
 
 export interface StatusChange {

@@ -41,3 +41,71 @@ export function binomialHalfWidth(hits: number, total: number, z = Z): number {
 export function poissonHalfWidth(count: number, z = Z): number {
   return z * Math.sqrt(Math.max(count, 1));
 }
+
+/** Observations a percentile needs on its far side before a comparison judges it. */
+export const MIN_TAIL = 20;
+
+/**
+ * Samples a percentile needs in each run before it is judged: MIN_TAIL beyond it, so p50 needs 40, p95 400 and p99
+ * 2,000. With fewer, the percentile rests on a handful of operations and one stall (a checkpoint, a GC pause, a
+ * neighbour's burst) moves it by any amount: a 255-request stage holds 13 requests above its p95.
+ */
+export function minSamples(percentile: number): number {
+  const p = percentile / 100;
+  return Math.ceil(MIN_TAIL / Math.min(p, 1 - p) - 1e-9);
+}
+
+/**
+ * How far a run's operations scatter above their median (p95 − p50). On a shared host the scheduler delays some
+ * operations and not others: that widens the tail, and a percentile of another run of the same code lands anywhere
+ * within it. A statement that really got slower moves its whole distribution, median included, beyond it.
+ */
+export function tailSpread(trend: Trend): number {
+  if (trend.count === 0) return 0;
+  return Math.max(0, trend.percentile(95) - trend.percentile(50));
+}
+
+/**
+ * How far one second of a run strays from another: z · sd of a per-second series (a throughput each second). Another
+ * run on the same host is another draw of those seconds, so this, not the standard error of their mean, is its noise.
+ * Undefined with fewer than three points.
+ */
+export function seriesSpread(values: number[], z = Z): number | undefined {
+  const k = values.length;
+  if (k < 3) return undefined;
+  const mean = values.reduce((s, v) => s + v, 0) / k;
+  const variance = values.reduce((s, v) => s + (v - mean) ** 2, 0) / (k - 1);
+  return z * Math.sqrt(variance);
+}
+
+/** The percentile (0..100) at which a trend reaches `value`: the inverse of `percentile`, by bisection. */
+export function rankOf(trend: Trend, value: number): number {
+  if (trend.count === 0) return 50;
+  let lo = 0;
+  let hi = 100;
+  for (let i = 0; i < 30; i++) {
+    const mid = (lo + hi) / 2;
+    if (trend.percentile(mid) < value) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * How many percentile points a host moved operations by, read from a control (a no-op on the same sessions) measured
+ * in both runs: where one run's control median falls in the other's, plus both medians' rank intervals. A host that
+ * delays 40 % of operations in one run and 5 % in the other moves every median, the control's included, by that many
+ * ranks, whatever the operation's own scale. At most 49.
+ */
+export function controlDisplacement(b: Trend, c: Trend, z = Z): number {
+  if (b.count === 0 || c.count === 0) return 49;
+  const shift = Math.max(Math.abs(rankOf(b, c.percentile(50)) - 50), Math.abs(rankOf(c, b.percentile(50)) - 50));
+  const sampling = 100 * z * (Math.sqrt(0.25 / b.count) + Math.sqrt(0.25 / c.count));
+  return Math.min(49, shift + sampling);
+}
+
+/** How far a trend's median moves when its operations move by `d` percentile points: half its p(50−d)…p(50+d) width. */
+export function medianReach(trend: Trend, d: number): number {
+  if (trend.count === 0 || d <= 0) return 0;
+  return (trend.percentile(50 + d) - trend.percentile(50 - d)) / 2;
+}

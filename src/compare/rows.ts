@@ -1,6 +1,7 @@
 // What a report shows of a comparison: the judged figures, regressions first, as rows of formatted cells.
 import { formatNumber, formatValue } from '../report/format.js';
 import { formatMargin } from './margin.js';
+import { judgedChange } from './compare.js';
 import type { Comparison, MetricChange } from './model.js';
 
 export interface ChangeRow {
@@ -12,7 +13,7 @@ export interface ChangeRow {
   change: string;
   /** `±0.8 ms`: how far apart the two figures may be by chance; empty for figures not judged. */
   noise: string;
-  verdict: 'regression' | 'improved' | 'ok' | 'info' | 'saturated';
+  verdict: 'regression' | 'improved' | 'ok' | 'info';
   source: MetricChange;
 }
 
@@ -26,56 +27,60 @@ export function formatChange(change: number | null): string {
 
 function verdictOf(c: MetricChange, margin: number): ChangeRow['verdict'] {
   if (c.regression) return 'regression';
-  if (c.saturated) return 'saturated';
   if (!c.judged || c.better === 'none') return 'info';
-  const gain = c.change === null ? 0 : c.better === 'lower' ? -c.change : c.change;
+  const change = judgedChange(c);
+  const gain = change === null ? 0 : c.better === 'lower' || c.share ? -change : change;
   // Improved means the mirror image of a regression: beyond the margin and beyond the noise.
   return gain > margin && Math.abs(c.current - c.baseline) > (c.noise ?? 0) ? 'improved' : 'ok';
 }
 
 /**
- * The rows a report shows: every judged figure (and the p50/p99 beside a judged p95), regressions first, then by how much
- * each got worse. `all` adds the figures that are never judged (counters, plain gauges).
+ * The rows a report shows: by default only the figures that moved beyond the noise (regressions first, then
+ * improvements); `all` adds every other figure, judged or not, each with why it was not judged.
  */
 export function changeRows(cmp: Comparison, all = false): ChangeRow[] {
-  const shown = cmp.changes.filter((c) => all || c.judged || c.stat.startsWith('p'));
-  const worse = (c: MetricChange) => (c.change === null ? 0 : c.better === 'lower' ? c.change : c.better === 'higher' ? -c.change : 0);
-  const byMetric = new Map<string, MetricChange[]>();
-  for (const c of shown) {
-    const key = `${c.checkId} ${c.metric}`;
-    byMetric.set(key, [...(byMetric.get(key) ?? []), c]);
-  }
-  const groups = [...byMetric.values()].sort((a, b) => {
-    const ra = a.some((c) => c.regression) ? 1 : 0;
-    const rb = b.some((c) => c.regression) ? 1 : 0;
-    const wa = Math.max(...a.filter((c) => c.judged).map(worse), -Infinity);
-    const wb = Math.max(...b.filter((c) => c.judged).map(worse), -Infinity);
-    return rb - ra || wb - wa;
-  });
-  return groups.flat().map((c) => ({
+  const rows = cmp.changes.map((c) => ({ c, verdict: verdictOf(c, cmp.maxRegression) }));
+  const shown = rows.filter((r) => all || r.verdict === 'regression' || r.verdict === 'improved');
+  const worse = (c: MetricChange) => {
+    const ch = judgedChange(c);
+    return ch === null ? 0 : c.better === 'lower' || c.share ? ch : c.better === 'higher' ? -ch : 0;
+  };
+  const order: Record<ChangeRow['verdict'], number> = { regression: 0, improved: 1, ok: 2, info: 3 };
+  shown.sort((a, b) => order[a.verdict] - order[b.verdict] || worse(b.c) - worse(a.c));
+  return shown.map(({ c, verdict }) => ({
     check: c.checkId, metric: c.metric, stat: c.stat,
     baseline: formatValue(c.baseline, c.unit), current: formatValue(c.current, c.unit),
-    change: formatChange(c.change), noise: c.noise === undefined ? '' : `±${formatValue(c.noise, c.unit)}`,
-    verdict: verdictOf(c, cmp.maxRegression), source: c,
+    change: formatChange(c.change), noise: c.noise === undefined || !c.judged ? '' : `±${formatValue(c.noise, c.unit)}`,
+    verdict, source: c,
   }));
 }
 
+/** `99.2% → 98.5% (+0.7 points missed, +89%)` for a share judged on its bad side; `20.3 ms → 60.4 ms (+197%)` otherwise. */
+function regressionText(r: MetricChange): string {
+  const values = `${formatValue(r.baseline, r.unit)} → ${formatValue(r.current, r.unit)}`;
+  const noise = r.noise ? `, noise ±${formatValue(r.noise, r.unit)}` : '';
+  if (r.share && r.better === 'higher') return `${values} (what it misses ${formatChange(judgedChange(r))}${noise})`;
+  return `${values} (${formatChange(r.change)}${noise})`;
+}
+
 /**
- * One sentence naming every regression: checks whose status worsened first, then figures worse beyond the noise and the
- * margin; or how much was compared when nothing regressed.
+ * One sentence naming every regression: checks that newly fail first, then figures worse beyond the noise and the
+ * margin; or how much was judged when nothing regressed, and how much was shown without being judged.
  */
 export function comparisonHeadline(cmp: Comparison): string {
   const margin = formatMargin(cmp.maxRegression);
   const named = [
     ...cmp.statusRegressions.map((s) => `${s.checkId} ${s.baseline} → ${s.current}`),
-    ...cmp.regressions.map((r) => `${r.checkId} ${r.metric} ${r.stat} ${formatChange(r.change)}${r.noise ? ` (noise ±${formatValue(r.noise, r.unit)})` : ''}`),
+    ...cmp.regressions.map((r) => `${r.checkId} ${r.metric} ${r.stat} ${regressionText(r)}`),
   ];
   const n = named.length;
-  const sat = cmp.changes.filter((c) => c.saturated).length;
-  const satNote = sat ? ` ${sat} timing figure${sat === 1 ? ' was' : 's were'} not judged: measured while the client/host was saturated.` : '';
+  const judged = cmp.changes.filter((c) => c.judged).length;
+  const unjudged = cmp.changes.length - judged;
+  const sat = new Set(cmp.changes.filter((c) => c.saturated).map((c) => c.checkId)).size;
+  const satNote = sat ? ` ${sat} check${sat === 1 ? ' was' : 's were'} measured while stackprobe's own client was saturated: ${sat === 1 ? 'its' : 'their'} timing noise is that much wider.` : '';
+  const shownNote = unjudged ? ` ${unjudged} other figure${unjudged === 1 ? ' is' : 's are'} shown, not judged (--all).` : '';
   if (n === 0) {
-    const judged = cmp.changes.filter((c) => c.judged && !c.saturated).length;
-    return `No regression: no check status got worse, and none of ${judged} figures compared got worse beyond the noise of both runs and ${margin}.${satNote}`;
+    return `No regression: no check newly fails, and none of ${judged} judged figures got worse beyond the noise of both runs and ${margin}.${shownNote}${satNote}`;
   }
-  return `${n} regression${n === 1 ? '' : 's'} (beyond the noise of both runs and ${margin}): ${named.join('; ')}.${satNote}`;
+  return `${n} regression${n === 1 ? '' : 's'} (a check newly failing, or worse beyond the noise of both runs and ${margin}): ${named.join('; ')}.${satNote}`;
 }

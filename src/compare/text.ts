@@ -16,7 +16,8 @@ export function renderComparisonText(cmp: Comparison, opts: { color: boolean; al
     lines.push(p.yellow(`Warning: the runs tested different ${d.service} targets: ${d.baseline} → ${d.current}; the changes below compare two systems.`));
   }
   if (cmp.targetDifferences.length) lines.push('');
-  if (cmp.categoryLatency.length) {
+  // Per category, p95 over every operation has no noise model of its own: context for --all, never the verdict.
+  if (opts.all && cmp.categoryLatency.length) {
     lines.push(p.bold('p95 latency by category (each operation once)'));
     const w = Math.max(...cmp.categoryLatency.map((c) => c.category.length));
     for (const c of cmp.categoryLatency) {
@@ -25,8 +26,9 @@ export function renderComparisonText(cmp: Comparison, opts: { color: boolean; al
     lines.push('');
   }
   const rows = changeRows(cmp, opts.all);
-  if (rows.length === 0) lines.push('No metric is present in both runs.');
-  else lines.push(...table(rows, p));
+  if (cmp.changes.length === 0) lines.push('No metric is present in both runs.');
+  else if (rows.length === 0) lines.push(`No figure moved beyond the noise of both runs (${cmp.changes.length} compared; --all lists them).`);
+  else lines.push(...table(rows, p, Boolean(opts.all)));
   if (cmp.statusChanges.length) {
     lines.push('', 'Check status changes:');
     for (const s of cmp.statusChanges) {
@@ -41,9 +43,14 @@ export function renderComparisonText(cmp: Comparison, opts: { color: boolean; al
   return `${lines.join('\n')}\n`;
 }
 
-function table(rows: ChangeRow[], p: ReturnType<typeof palette>): string[] {
+function verdictCell(r: ChangeRow, all: boolean): string {
+  if (r.verdict === 'regression' || r.verdict === 'improved') return r.verdict;
+  return all && r.source.unjudged ? `not judged: ${r.source.unjudged}` : '';
+}
+
+function table(rows: ChangeRow[], p: ReturnType<typeof palette>, all: boolean): string[] {
   const head = ['check', 'metric', 'stat', 'baseline', 'current', 'change', 'noise', ''];
-  const cells = rows.map((r) => [r.check, r.metric, r.stat, r.baseline, r.current, r.change, r.noise, r.verdict === 'ok' || r.verdict === 'info' ? '' : r.verdict === 'saturated' ? 'saturated: not judged' : r.verdict]);
+  const cells = rows.map((r) => [r.check, r.metric, r.stat, r.baseline, r.current, r.change, r.noise, verdictCell(r, all)]);
   const widths = head.map((h, i) => Math.min(48, Math.max(h.length, ...cells.map((c) => c[i]!.length))));
   const right = new Set([3, 4, 5, 6]);
   const fmt = (c: string[]) => c.map((v, i) => {

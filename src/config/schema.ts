@@ -148,7 +148,7 @@ export const ConfigSchema = z.strictObject({
       check_ms: msInt().default(300000).describe('One whole check'),
     })
     .prefault({}),
-  fail_when_saturated: z.boolean().default(false).describe('Fail a latency or throughput threshold even when stackprobe measured it while its own client or host was saturated (by default such a miss is a warning that says so)'),
+  fail_when_saturated: z.boolean().default(false).describe('Count a latency or throughput threshold missed while stackprobe\'s own client was saturated (its CPU pegged, its event loop late) as a failure, exit 1 (by default such a miss is untrusted: its own check status and exit code 3, never a pass); a busy host alone never changes a verdict'),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Level of stackprobe.log'),
 });
 

@@ -8,7 +8,7 @@ export function mergeIntoRegistry(registry: MetricRegistry, metrics: SerializedM
   for (const m of metrics) {
     // The meaning travels with the figures; one the receiving check declared itself wins.
     if (m.meaning && !registry.meta.has(m.name)) {
-      registry.describe(m.name, { meaning: m.meaning, ...(m.better ? { better: m.better } : {}), ...(m.type === 'counter' && m.perSecond !== undefined ? { perSecond: true } : {}), ...(m.description ? { description: m.description } : {}) });
+      registry.describe(m.name, { meaning: m.meaning, ...(m.better ? { better: m.better } : {}), ...(m.type === 'counter' && m.perSecond !== undefined ? { perSecond: true } : {}), ...(m.description ? { description: m.description } : {}), ...(m.basis ? { basis: m.basis } : {}), ...(m.controlFor ? { controlFor: m.controlFor } : {}) });
     }
     switch (m.type) {
       case 'trend':

@@ -13,6 +13,21 @@
  */
 export type MetricMeaning = 'latency' | 'duration' | 'throughput' | 'count' | 'defects' | 'state' | 'share' | 'size';
 
+/**
+ * Where a figure comes from, which decides whether comparing two runs may judge it:
+ * - `measured` (the default): observed while this run measured; judged against the noise both runs recorded.
+ * - `derived`: computed from other figures of the run that are judged themselves (a degradation ratio from stage p95s,
+ *   a cold-start hit rate whose misses are fixed and whose reads depend on the run's speed, judged through its shortfall
+ *   from the expectation): shown, judged through those.
+ * - `expected`: what the workload should give by construction (a computed expectation), not a measurement.
+ * - `cumulative`: a server-wide total since the server's statistics began (temp bytes, evicted keys): it carries the
+ *   server's history and every other client, and grows between any two runs.
+ * - `client`: a figure about stackprobe's own process (seconds its generator was saturated): the measuring machine, not
+ *   the system under test.
+ * Only `measured` figures are judged by compare; the rest are shown with `--all`.
+ */
+export type MetricBasis = 'measured' | 'derived' | 'expected' | 'cumulative' | 'client';
+
 /** Which way is better for a figure; `none` means the change is shown but never judged. */
 export type Better = 'lower' | 'higher' | 'none';
 
@@ -23,6 +38,19 @@ export interface MetricMeta {
   perSecond?: boolean;
   /** One line for people: what the figure is and what it includes. */
   description?: string;
+  /** Where the figure comes from; absent means `measured`. */
+  basis?: MetricBasis;
+  /**
+   * Trends only: this one times a no-op on the same sessions beside the named trend (its tags a subset of that one's):
+   * the network's and the client's share of it. Comparing runs reads it as the environment's own shift, and never
+   * judges the control itself.
+   */
+  controlFor?: string;
+}
+
+/** True when comparing runs may judge the figure: only what this run itself measured about the system (no control). */
+export function isMeasured(meta: { basis?: MetricBasis; controlFor?: string }): boolean {
+  return (meta.basis === undefined || meta.basis === 'measured') && meta.controlFor === undefined;
 }
 
 /** What an undeclared metric is taken to mean: nothing judged, nothing summed, no per-second rate. */

@@ -1,5 +1,5 @@
 // The metric registry a check records into: trends, rates, counters, gauges and one-second time series, keyed by name + tags.
-import { defaultMeta, impliedBetter, type MetricMeaning, type MetricMeta } from './meaning.js';
+import { defaultMeta, impliedBetter, type MetricBasis, type MetricMeaning, type MetricMeta } from './meaning.js';
 import { Trend } from './trend.js';
 
 export type Tags = Record<string, string>;
@@ -74,7 +74,7 @@ export class MetricRegistry {
    * Declares what a metric means; call before or after recording. `better` defaults to what the meaning implies
    * (`latency`, `duration`, `defects`: lower; `throughput`: higher; the rest: none).
    */
-  describe(name: string, meta: { meaning: MetricMeaning; better?: MetricMeta['better']; perSecond?: boolean; description?: string }): this {
+  describe(name: string, meta: { meaning: MetricMeaning; better?: MetricMeta['better']; perSecond?: boolean; description?: string; basis?: MetricBasis; controlFor?: string }): this {
     this.meta.set(name, { ...meta, better: meta.better ?? impliedBetter(meta.meaning) });
     return this;
   }

@@ -14,6 +14,8 @@ export function serializeMetrics(registry: MetricRegistry, durationSec: number):
     return {
       meaning: m.meaning, better: m.better,
       ...(m.description ? { description: m.description } : {}),
+      ...(m.basis && m.basis !== 'measured' ? { basis: m.basis } : {}),
+      ...(m.controlFor ? { controlFor: m.controlFor } : {}),
       ...(isHeadline(name, tags) ? { headline: true } : {}),
     };
   };

@@ -75,9 +75,10 @@ function header(result: RunResult, { p, width }: Ctx): string[] {
 
 function checkBlock(c: CheckResult, ctx: Ctx): string[] {
   const { p, width } = ctx;
-  const badge = p.status(c.status, statusWord(c.status).padEnd(4));
+  const word = statusWord(c.status).padEnd(4);
+  const badge = p.status(c.status, word);
   const duration = checkDuration(c);
-  const room = width - 2 - 4 - 2 - ctx.idWidth - 2 - duration.length - 1;
+  const room = width - 2 - word.length - 2 - ctx.idWidth - 2 - duration.length - 1;
   const title = truncate(c.title, room);
   const lines = [`  ${badge}  ${truncate(c.id, ctx.idWidth).padEnd(ctx.idWidth)}  ${title.padEnd(room)} ${p.dim(duration)}`.trimEnd()];
   if (c.reason) {

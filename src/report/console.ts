@@ -6,7 +6,7 @@ import type { CheckResult, Recommendation, RunResult } from '../result/model.js'
 import { appendAll } from '../util/append.js';
 import { terminalSafeDeep } from '../util/terminal-safe.js';
 import { renderConsoleFull } from './console-full.js';
-import { formatDuration, formatMs, formatNumber, formatThresholdActual, groupByCategory, statusWord } from './format.js';
+import { formatDuration, formatMs, formatNumber, formatThreshold, groupByCategory, statusWord } from './format.js';
 import { oneLine } from './progress-text.js';
 import { palette, truncate, wrap, type Palette } from './text.js';
 
@@ -43,6 +43,8 @@ function verdict(result: RunResult, p: Palette): [string, (s: string) => string]
   const s = result.summary;
   if (result.interrupted) return ['INTERRUPTED', p.yellow];
   if (Object.keys(result.environment.unopened ?? {}).length > 0 || s.failed > 0) return ['FAIL', p.red];
+  // Never a PASS: a threshold was missed, but while stackprobe itself could not keep up (exit code 3).
+  if ((s.untrusted ?? 0) > 0) return ['UNTRUSTED', (t) => p.status('untrusted', t)];
   return s.warned > 0 ? ['PASS with warnings', p.yellow] : ['PASS', p.green];
 }
 
@@ -50,7 +52,7 @@ function headline(result: RunResult, p: Palette, width: number): string[] {
   const s = result.summary;
   const env = result.environment;
   const mode = `${result.mode === 'load-test' ? 'load test' : `${result.mode} run`}${result.readOnly ? ' (read-only)' : ''}`;
-  const counts = `${s.total} ${s.total === 1 ? 'check' : 'checks'}: ${s.passed} passed, ${s.warned} warned, ${s.failed} failed, ${s.skipped} skipped`;
+  const counts = `${s.total} ${s.total === 1 ? 'check' : 'checks'}: ${s.passed} passed, ${s.warned} warned, ${s.failed} failed, ${s.untrusted ? `${s.untrusted} untrusted, ` : ''}${s.skipped} skipped`;
   const lines = [truncate(`${env.tool.name} ${env.tool.version} · ${mode} · ${formatDuration(result.durationMs)} · ${result.startedAt}`, width)];
   const [word, style] = verdict(result, p);
   const said = wrap(`${word} · ${counts}`, width);
@@ -80,32 +82,39 @@ function targetLines(result: RunResult, p: Palette, width: number): string[] {
   return lines;
 }
 
-/** What went wrong in a check, in words: its reason, else its worst finding, else the figure that missed its limit. */
+/**
+ * What went wrong in a check, in words: its reason, else the threshold that decided its status (which, measured, limit),
+ * else its worst finding.
+ */
 export function findingText(c: CheckResult): string {
   if (c.reason) return c.reason;
-  const wanted = c.status === 'fail' ? ['error', 'warn'] : ['warn', 'error'];
-  for (const severity of wanted) {
-    const f = c.findings.find((x) => x.severity === severity);
-    if (f) return `${f.title}${f.subject && !f.title.includes(f.subject) ? ` (${f.subject})` : ''}`;
+  const level = c.status === 'warn' ? 'warn' : 'fail';
+  const decisive = c.thresholds.filter((x) => !x.ok && x.level === level);
+  const wanted = c.status === 'warn' ? ['warn', 'error'] : ['error', 'warn'];
+  const finding = wanted.map((severity) => c.findings.find((x) => x.severity === severity)).find((f) => f !== undefined);
+  const said = finding ? `${finding.title}${finding.subject && !finding.title.includes(finding.subject) ? ` (${finding.subject})` : ''}` : undefined;
+  if (decisive.length) {
+    const more = decisive.length > 1 ? ` (+${decisive.length - 1} more)` : '';
+    return `${formatThreshold(decisive[0]!)}${more}${said ? ` · ${said}` : ''}`;
   }
-  const t = c.thresholds.find((x) => !x.ok && x.level === (c.status === 'fail' ? 'fail' : 'warn')) ?? c.thresholds.find((x) => !x.ok);
-  if (!t) return '';
-  const name = t.metric.replace(/\{.*$/, '');
-  const described = c.metrics.find((m) => m.name === name && m.description)?.description;
-  return `${described ?? t.metric}: ${formatThresholdActual(t)}`;
+  if (said) return said;
+  const t = c.thresholds.find((x) => !x.ok);
+  return t ? formatThreshold(t) : '';
 }
 
 function problemLines(result: RunResult, p: Palette, width: number): string[] {
-  const problems = groupByCategory(result.checks).flatMap((g) => g.checks).filter((c) => c.status === 'fail' || c.status === 'warn');
-  const sorted = [...problems.filter((c) => c.status === 'fail'), ...problems.filter((c) => c.status === 'warn')];
+  const problems = groupByCategory(result.checks).flatMap((g) => g.checks);
+  const sorted = (['fail', 'untrusted', 'warn'] as const).flatMap((st) => problems.filter((c) => c.status === st));
   if (sorted.length === 0) return [];
   const idWidth = Math.min(24, Math.max(...sorted.map((c) => c.id.length)));
+  // UNTRUSTED is longer than FAIL and WARN: one width for the column, so the ids line up.
+  const wordWidth = Math.max(4, ...sorted.map((c) => statusWord(c.status).length));
   const lines = ['', p.bold(`Failures and warnings (${sorted.length})`)];
   for (const c of sorted.slice(0, MAX_PROBLEMS)) {
-    const badge = p.status(c.status, statusWord(c.status).padEnd(4));
-    const lead = `  ${statusWord(c.status).padEnd(4)}  ${truncate(c.id, idWidth).padEnd(idWidth)}  `;
+    const word = statusWord(c.status).padEnd(wordWidth);
+    const lead = `  ${word}  ${truncate(c.id, idWidth).padEnd(idWidth)}  `;
     const text = wrap(findingText(c) || c.title, width, lead, ' '.repeat(lead.length)).slice(0, 2);
-    text[0] = `  ${badge}${text[0]!.slice(6)}`;
+    text[0] = `  ${p.status(c.status, word)}${text[0]!.slice(2 + word.length)}`;
     appendAll(lines, text);
   }
   if (sorted.length > MAX_PROBLEMS) lines.push(p.dim(`  … and ${sorted.length - MAX_PROBLEMS} more (--verbose, or report.md)`));

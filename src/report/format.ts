@@ -1,6 +1,7 @@
 // Number, duration and label formatting shared by the reporters: ms to 3 significant digits, ratios as %, counts grouped.
 import { metricKey } from '../metrics/registry.js';
 import type { CheckResult, CheckStatus, Rating, ThresholdOutcome } from '../result/model.js';
+import { parseThreshold } from '../verdict/threshold-parser.js';
 
 const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const MISSING = '–';
@@ -111,9 +112,25 @@ export function formatThresholdActual(t: ThresholdOutcome): string {
   return formatValue(t.actual, t.unit);
 }
 
-/** `query_duration{query:x} p(95)<100 → 134 ms` */
+/** The limit an expression sets, in the outcome's unit (`100 ms`, `95.0%`); the expression itself when it does not parse. */
+export function formatThresholdLimit(t: ThresholdOutcome): string {
+  try {
+    return formatValue(parseThreshold(t.expression, 'threshold').value, t.unit);
+  } catch (err) {
+    // A hand-edited run.json may hold anything: the expression as written still says what the limit was.
+    void err;
+    return t.expression;
+  }
+}
+
+/**
+ * `query_duration{query:x} p(95)<100 → measured 134 ms, limit 100 ms`: which threshold, the figure and the limit, so a
+ * FAIL or WARN line can be acted on without opening run.json. An untrusted miss says why it is not a verdict.
+ */
 export function formatThreshold(t: ThresholdOutcome): string {
-  return `${t.metric} ${t.expression} → ${formatThresholdActual(t)}`;
+  const measured = t.actual === null ? 'not recorded' : `measured ${formatThresholdActual(t)}`;
+  const untrusted = t.untrusted ? ' (untrusted: stackprobe\'s own client was saturated while it measured)' : '';
+  return `${t.metric} ${t.expression} → ${measured}, limit ${formatThresholdLimit(t)}${untrusted}`;
 }
 
 /** Why a check did not simply pass: its reason, else its missed thresholds (at most `max`, then how many more). */

@@ -10,7 +10,8 @@ export function renderJunit(result: RunResult): string {
   const groups = groupByCategory(result.checks);
   const count = (checks: CheckResult[], pred: (c: CheckResult) => boolean) => checks.filter(pred).length;
   const all = result.checks;
-  const isError = (c: CheckResult) => c.status === 'fail' && Boolean(c.reason);
+  // An untrusted check is an error, not a failure: the measurement could not be made faithfully (exit code 3).
+  const isError = (c: CheckResult) => (c.status === 'fail' && Boolean(c.reason)) || c.status === 'untrusted';
   const isFailure = (c: CheckResult) => c.status === 'fail' && !c.reason;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -45,6 +46,9 @@ function testCase(c: CheckResult): string[] {
     body.push(`      <skipped message="${xmlAttr(c.reason ?? 'skipped')}"/>`);
   } else if (c.status === 'fail' && c.reason) {
     body.push(`      <error message="${xmlAttr(c.reason)}" type="check-error">${xmlText(c.reason)}</error>`);
+  } else if (c.status === 'untrusted') {
+    const message = missed.filter((t) => t.level === 'fail').map(formatThreshold).join('; ');
+    body.push(`      <error message="${xmlAttr(message)}" type="untrusted">${xmlText(missed.map((t) => `${t.level}: ${formatThreshold(t)}`).join('\n'))}</error>`);
   } else if (c.status === 'fail') {
     const failing = missed.filter((t) => t.level === 'fail');
     const message = failing.map(formatThreshold).join('; ') || 'a threshold was not met';

@@ -11,7 +11,7 @@ import {
 import { code, codeCell, escapeCell, escapeInline, escapeLine, table } from './md.js';
 import { appendAll } from '../util/append.js';
 
-const STATUS_ICON: Record<CheckStatus, string> = { pass: '✅', warn: '⚠️', fail: '❌', skip: '⏭️' };
+const STATUS_ICON: Record<CheckStatus, string> = { pass: '✅', warn: '⚠️', fail: '❌', untrusted: '❓', skip: '⏭️' };
 const PERCENTILES = ['p50', 'p90', 'p95', 'p99', 'p99.9'];
 
 function status(s: CheckStatus): string {
@@ -66,7 +66,8 @@ function summarySection(result: RunResult): string[] {
   const s = result.summary;
   const env = result.environment;
   const mode = `${result.mode}${result.readOnly ? ' (read-only)' : ''}`;
-  const verdict = s.failed > 0 ? `❌ ${s.failed} of ${s.total} checks failed` : s.warned > 0 ? `⚠️ passed with ${s.warned} warning${s.warned === 1 ? '' : 's'}` : '✅ no check failed';
+  const untrusted = s.untrusted ?? 0;
+  const verdict = s.failed > 0 ? `❌ ${s.failed} of ${s.total} checks failed` : untrusted > 0 ? `❓ untrusted: ${untrusted} of ${s.total} checks missed a threshold while stackprobe's own client was saturated` : s.warned > 0 ? `⚠️ passed with ${s.warned} warning${s.warned === 1 ? '' : 's'}` : '✅ no check failed';
   const rt = s.responseTime;
   const pc = (k: string) => formatMs(rt?.percentiles[k] ?? Number.NaN);
   const rows: string[][] = [
@@ -74,7 +75,7 @@ function summarySection(result: RunResult): string[] {
     ['Mode', mode],
     ['Started', result.startedAt],
     ['Duration', formatDuration(result.durationMs)],
-    ['Checks', `${s.total} total: ${s.passed} passed, ${s.warned} ${s.warned === 1 ? 'warning' : 'warnings'}, ${s.failed} failed, ${s.skipped} skipped`],
+    ['Checks', `${s.total} total: ${s.passed} passed, ${s.warned} ${s.warned === 1 ? 'warning' : 'warnings'}, ${s.failed} failed, ${untrusted ? `${untrusted} untrusted, ` : ''}${s.skipped} skipped`],
     ['Success rate', `${formatPercent(s.successRate)} (${s.passed + s.warned} of ${s.total - s.skipped} checks that ran passed or warned)`],
     ['Response time', rt && rt.count > 0 ? `p50 ${pc('p50')} · p95 ${pc('p95')} · p99 ${pc('p99')} · max ${formatMs(rt.max)} (${formatNumber(rt.count)} operations, all checks)` : 'no operations were timed'],
     ['Client CPU', `${formatNumber(s.process.cpuPercent)}% (user ${formatDuration(s.process.cpuUserMs)}, system ${formatDuration(s.process.cpuSystemMs)})`],
@@ -122,7 +123,7 @@ function comparisonSection(cmp: Comparison): string[] {
 }
 
 function status_(s: string): string {
-  return s === 'pass' || s === 'warn' || s === 'fail' || s === 'skip' ? status(s) : escapeInline(s);
+  return s === 'pass' || s === 'warn' || s === 'fail' || s === 'untrusted' || s === 'skip' ? status(s) : escapeInline(s);
 }
 
 function checkSection(c: CheckResult): string[] {

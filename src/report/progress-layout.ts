@@ -14,7 +14,7 @@ export interface LayoutOptions {
   p: Palette;
 }
 
-const RANK: Record<CheckStatus, number> = { skip: 0, pass: 1, warn: 2, fail: 3 };
+const RANK: Record<CheckStatus, number> = { skip: 0, pass: 1, warn: 2, untrusted: 3, fail: 4 };
 
 function icon(s: CheckSlot, p: Palette): string {
   if (s.state === 'running') return p.cyan(RUNNING_ICON);
@@ -46,7 +46,7 @@ function checkLine(s: CheckSlot, idWidth: number, o: LayoutOptions, now: number)
 function categoryLine(category: string, slots: CheckSlot[], o: LayoutOptions): string {
   const done = slots.filter((s) => s.state === 'done');
   const results = done.map((s) => s.result!).filter(Boolean);
-  const counts = (['pass', 'warn', 'fail', 'skip'] as CheckStatus[])
+  const counts = (['pass', 'warn', 'fail', 'untrusted', 'skip'] as CheckStatus[])
     .map((st) => [st, results.filter((r) => r.status === st).length] as const)
     .filter(([, n]) => n > 0)
     .map(([st, n]) => `${n} ${statusWord(st).toLowerCase()}`);

@@ -15,6 +15,6 @@ export function clock(ms: number): string {
 }
 
 /** A distinct mark per status, readable without colour: WARN is never shown with PASS's tick. */
-export const STATUS_ICON: Record<CheckStatus, string> = { pass: '✔', warn: '▲', fail: '✖', skip: '↓' };
+export const STATUS_ICON: Record<CheckStatus, string> = { pass: '✔', warn: '▲', fail: '✖', untrusted: '?', skip: '↓' };
 export const PENDING_ICON = '·';
 export const RUNNING_ICON = '▶';

@@ -13,7 +13,7 @@ interface Family {
 }
 
 const PREFIX = 'stackprobe_';
-const STATUSES: CheckStatus[] = ['pass', 'warn', 'fail', 'skip'];
+const STATUSES: CheckStatus[] = ['pass', 'warn', 'fail', 'untrusted', 'skip'];
 /** Labels stackprobe sets itself; a metric tag with one of these names is exported as `tag_<name>`. */
 const RESERVED = new Set(['check', 'category', 'quantile', 'le', 'job', 'instance', 'status', 'mode']);
 
@@ -100,7 +100,7 @@ export function renderProm(result: RunResult): string {
   e.add(`${PREFIX}run_timestamp_seconds`, 'gauge', 'When the run ended (Unix time)', {}, Date.parse(result.endedAt) / 1000);
   e.add(`${PREFIX}run_success_ratio`, 'gauge', 'Share of the checks that ran and passed or warned', {}, s.successRate);
   for (const st of STATUSES) {
-    const n = { pass: s.passed, warn: s.warned, fail: s.failed, skip: s.skipped }[st];
+    const n = { pass: s.passed, warn: s.warned, fail: s.failed, untrusted: s.untrusted ?? 0, skip: s.skipped }[st];
     e.add(`${PREFIX}checks`, 'gauge', 'Checks by status', { status: st }, n);
   }
   if (s.responseTime && s.responseTime.count > 0) {

@@ -26,7 +26,8 @@ export function palette(color: boolean): Palette {
   const yellow = color ? sgr(33, 39) : plain;
   const cyan = color ? sgr(36, 39) : plain;
   const gray = color ? sgr(90, 39) : plain;
-  const byStatus: Record<CheckStatus, Style> = { pass: green, warn: yellow, fail: red, skip: gray };
+  const magenta = color ? sgr(35, 39) : plain;
+  const byStatus: Record<CheckStatus, Style> = { pass: green, warn: yellow, fail: red, untrusted: magenta, skip: gray };
   const bySeverity: Record<Severity, Style> = { info: cyan, warn: yellow, error: red };
   return {
     bold, dim, red, green, yellow, cyan,

@@ -29,7 +29,15 @@ export interface SaturationLimits {
 
 export interface SaturationReport {
   saturated: boolean;
+  /** Every limit crossed: the client's reasons, then the host's. */
   reasons: string[];
+  /**
+   * Limits stackprobe's own process crossed (its CPU, its event loop): the measuring client could not keep up, so its
+   * timings are not trustworthy. Absent in files written before the split: read `saturated` then.
+   */
+  client?: string[];
+  /** Limits the host crossed (other processes busy): shown beside the figures, never a reason to doubt a verdict. */
+  host?: string[];
   figures: SaturationFigures;
 }
 
@@ -73,15 +81,23 @@ function hostTimes(): { busy: number; total: number; from: SaturationFigures['ho
   return { busy, total, from: 'os.cpus' };
 }
 
-/** Pure: which limits the figures crossed, said in words a user can check. */
-export function judgeSaturation(f: SaturationFigures, limits: SaturationLimits = DEFAULT_LIMITS): { saturated: boolean; reasons: string[] } {
-  const reasons: string[] = [];
-  if (f.clientCpuPercent >= limits.clientCpuPercent) reasons.push(`stackprobe used ${r1(f.clientCpuPercent)}% of a CPU core (limit ${limits.clientCpuPercent}%)`);
-  if (f.eventLoopDelayP99Ms >= limits.eventLoopDelayP99Ms) reasons.push(`stackprobe's event loop was late by ${r1(f.eventLoopDelayP99Ms)} ms at p99 (limit ${limits.eventLoopDelayP99Ms} ms)`);
-  if (f.hostCpuPercent >= limits.hostCpuPercent) reasons.push(`the host's ${f.cores} cores were ${r1(f.hostCpuPercent)}% busy (limit ${limits.hostCpuPercent}%)`);
+/** Pure: which limits the figures crossed, said in words a user can check, the client's apart from the host's. */
+export function judgeSaturation(f: SaturationFigures, limits: SaturationLimits = DEFAULT_LIMITS): Omit<SaturationReport, 'figures'> {
+  const client: string[] = [];
+  const host: string[] = [];
+  if (f.clientCpuPercent >= limits.clientCpuPercent) client.push(`stackprobe used ${r1(f.clientCpuPercent)}% of a CPU core (limit ${limits.clientCpuPercent}%)`);
+  if (f.eventLoopDelayP99Ms >= limits.eventLoopDelayP99Ms) client.push(`stackprobe's event loop was late by ${r1(f.eventLoopDelayP99Ms)} ms at p99 (limit ${limits.eventLoopDelayP99Ms} ms)`);
+  if (f.hostCpuPercent >= limits.hostCpuPercent) host.push(`the host's ${f.cores} cores were ${r1(f.hostCpuPercent)}% busy (limit ${limits.hostCpuPercent}%)`);
   // The load average trails by a minute: over a shorter check it describes what ran before.
-  if (f.intervalMs >= 60_000 && f.loadPerCore >= limits.loadPerCore) reasons.push(`the host's load average was ${r1(f.loadPerCore)} per core (limit ${limits.loadPerCore})`);
-  return { saturated: reasons.length > 0, reasons };
+  if (f.intervalMs >= 60_000 && f.loadPerCore >= limits.loadPerCore) host.push(`the host's load average was ${r1(f.loadPerCore)} per core (limit ${limits.loadPerCore})`);
+  const reasons = [...client, ...host];
+  return { saturated: reasons.length > 0, reasons, client, host };
+}
+
+/** The client's own reasons: from the split when the report has it, else (older files) every reason it gave. */
+export function clientReasons(report: Pick<SaturationReport, 'saturated' | 'reasons' | 'client'> | undefined): string[] {
+  if (!report?.saturated) return [];
+  return report.client ?? report.reasons;
 }
 
 export interface SaturationProbe {

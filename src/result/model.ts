@@ -1,11 +1,15 @@
 // The run.json model: the one thing checks produce and reporters read. Versioned; see docs/run-json.md.
-import type { Better, MetricMeaning } from '../metrics/meaning.js';
+import type { Better, MetricBasis, MetricMeaning } from '../metrics/meaning.js';
 import type { Tags } from '../metrics/registry.js';
 import type { TrendSummary } from '../metrics/trend.js';
 
 export const SCHEMA_VERSION = 1;
 
-export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+/**
+ * `untrusted`: a fail threshold on a timing figure was missed while stackprobe's own client was saturated, so the
+ * figure describes the measuring machine as much as the system; neither a pass nor a failure (exit code 3).
+ */
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'untrusted' | 'skip';
 export type Severity = 'info' | 'warn' | 'error';
 export type Band = 'excellent' | 'good' | 'acceptable' | 'poor';
 export type Mode = 'quick' | 'full' | 'load-test';
@@ -19,6 +23,10 @@ interface MetricBase {
   /** Which direction is better; `none` (or absent) is never judged by compare. */
   better?: Better;
   description?: string;
+  /** Where the figure comes from (src/metrics/meaning.ts); absent means measured. Compare judges only measured figures. */
+  basis?: MetricBasis;
+  /** A trend timing a no-op beside the named trend: the environment's share of it (src/metrics/meaning.ts). */
+  controlFor?: string;
   /** True on the one figure that answers the check's question. */
   headline?: boolean;
 }
@@ -68,6 +76,8 @@ export interface ThresholdOutcome {
   unit: string;
   /** Where the threshold came from: `default` or the config path that set it. */
   source: string;
+  /** Missed while stackprobe's own client was saturated (src/verdict/saturation.ts): the miss is not trusted either way. */
+  untrusted?: true;
 }
 
 export interface Rating {
@@ -147,6 +157,8 @@ export interface Summary {
   passed: number;
   warned: number;
   failed: number;
+  /** Checks whose fail threshold was missed while the client was saturated; absent in files written before it existed. */
+  untrusted?: number;
   skipped: number;
   /** (passed + warned) / (total - skipped); 1 when nothing ran. */
   successRate: number;

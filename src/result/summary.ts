@@ -19,6 +19,7 @@ export function summarize(checks: CheckResult[], cost: ProcessCost, memoryLimitM
   const passed = count('pass');
   const warned = count('warn');
   const failed = count('fail');
+  const untrusted = count('untrusted');
   const skipped = count('skip');
   const ran = checks.length - skipped;
   // Only trends declared `latency`: each operation is recorded in exactly one of them, so nothing is counted twice.
@@ -28,7 +29,7 @@ export function summarize(checks: CheckResult[], cost: ProcessCost, memoryLimitM
     ok: cost.maxRssMb < memoryLimitMb, actual: cost.maxRssMb, unit: 'MB', source: 'config.thresholds.memory_usage_mb',
   };
   return {
-    total: checks.length, passed, warned, failed, skipped,
+    total: checks.length, passed, warned, failed, untrusted, skipped,
     successRate: ran === 0 ? 1 : (passed + warned) / ran,
     responseTime: durations.length ? mergeTrends(durations).summary() : null,
     process: {

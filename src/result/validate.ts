@@ -50,6 +50,8 @@ const metricBase = {
   meaning: meaning.optional(),
   better: z.enum(['lower', 'higher', 'none']).optional(),
   description: text.optional(),
+  basis: z.enum(['measured', 'derived', 'expected', 'cumulative', 'client']).optional(),
+  controlFor: text.optional(),
   headline: z.boolean().optional(),
 };
 
@@ -98,6 +100,7 @@ const threshold = z.looseObject({
   actual: z.number().nullable(),
   unit: text,
   source: text,
+  untrusted: z.literal(true).optional(),
 });
 
 const severity = z.enum(['info', 'warn', 'error']);
@@ -106,7 +109,7 @@ const check = z.looseObject({
   id: text,
   category: text,
   title: text,
-  status: z.enum(['pass', 'warn', 'fail', 'skip']),
+  status: z.enum(['pass', 'warn', 'fail', 'untrusted', 'skip']),
   reason: text.optional(),
   startedAt: text,
   durationMs: figure,
@@ -135,6 +138,7 @@ const summary = z.looseObject({
   passed: count,
   warned: count,
   failed: count,
+  untrusted: count.optional(),
   skipped: count,
   successRate: figure,
   responseTime: trendSummary.nullable(),

@@ -8,7 +8,7 @@ import type { Logger } from '../util/logger.js';
 import { redactText } from '../util/redact.js';
 import { startSaturationProbe } from '../resources/saturation.js';
 import { evaluateThresholds, statusFromOutcomes } from '../verdict/evaluate.js';
-import { softenUnderSaturation } from '../verdict/saturation.js';
+import { distrustUnderSaturation, hostNote } from '../verdict/saturation.js';
 import { rulesForCheck } from '../verdict/rules.js';
 import { createContext, type SharedResources } from './context.js';
 import { withTimeout } from '../exec/timeout.js';
@@ -164,8 +164,11 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
     log.error({ check: check.id, err: why }, 'check failed');
     return { ...base, status: 'fail', reason: why, thresholds: evaluateThresholds(metrics, rules) };
   }
-  // A timing verdict taken while this machine could not keep up describes the machine, not the system under test.
-  const verdict = softenUnderSaturation(evaluateThresholds(metrics, rules), metrics, saturation, { failWhenSaturated: config.fail_when_saturated });
-  if (verdict.note) base.findings.push({ severity: 'warn', subject: 'measurement', title: 'timing verdict softened: the client or host was saturated', detail: verdict.note, recommendation: 'Run again on a quieter or larger client, or set fail_when_saturated: true to fail regardless.' });
+  // A timing miss taken while stackprobe itself could not keep up is untrusted (its own status and exit code), never a
+  // pass; a host busy with other work is said beside the figures and changes no verdict.
+  const verdict = distrustUnderSaturation(evaluateThresholds(metrics, rules), metrics, saturation, { failWhenSaturated: config.fail_when_saturated });
+  if (verdict.note) base.findings.push({ severity: 'warn', subject: 'measurement', title: 'timing verdict untrusted: stackprobe\'s own client was saturated', detail: verdict.note, recommendation: 'Run again on a larger client (or with less load per process), or set fail_when_saturated: true to count such a miss as a failure.' });
+  const busy = hostNote(saturation);
+  if (busy) base.findings.push({ severity: 'info', subject: 'measurement', title: 'the host was busy while this check measured', detail: busy });
   return { ...base, status: statusFromOutcomes(verdict.outcomes), thresholds: verdict.outcomes };
 }

@@ -89,9 +89,14 @@ export function evaluateThresholds(metrics: SerializedMetric[], rules: Threshold
   });
 }
 
-/** A check's status comes only from its threshold outcomes. */
+/**
+ * A check's status comes only from its threshold outcomes: a fail threshold missed as measured fails; one missed while
+ * the client was saturated (marked `untrusted`) makes the check untrusted, never a pass or a warning; then warnings.
+ */
 export function statusFromOutcomes(outcomes: ThresholdOutcome[]): CheckStatus {
-  if (outcomes.some((o) => !o.ok && o.level === 'fail')) return 'fail';
-  if (outcomes.some((o) => !o.ok && o.level === 'warn')) return 'warn';
+  const missed = outcomes.filter((o) => !o.ok);
+  if (missed.some((o) => o.level === 'fail' && !o.untrusted)) return 'fail';
+  if (missed.some((o) => o.level === 'fail')) return 'untrusted';
+  if (missed.some((o) => o.level === 'warn')) return 'warn';
   return 'pass';
 }

@@ -1,23 +1,24 @@
-// A timing verdict taken on a saturated client or host says so: its failed latency/throughput thresholds become warnings.
+// A timing threshold missed while stackprobe's own client was saturated is not a verdict on the system: it is marked
+// `untrusted` (its own check status and exit code), never softened into a pass or a warning. A busy host is shown, not judged.
 import type { MetricMeaning } from '../metrics/meaning.js';
-import type { SaturationReport } from '../resources/saturation.js';
+import { clientReasons, type SaturationReport } from '../resources/saturation.js';
 import type { SerializedMetric, ThresholdOutcome } from '../result/model.js';
 import { parseSelector } from './threshold-parser.js';
 
 /**
- * Figures the measuring machine's own speed shapes: operation times, phase times and completions per second. Shares,
- * counts, defects and server states are not softened: a saturated client does not create orphaned rows.
+ * Figures the measuring client's own speed shapes: operation times, phase times and completions per second. Shares,
+ * counts, defects and server states are judged as measured: a saturated client does not create orphaned rows.
  */
 const TIMING: ReadonlySet<MetricMeaning> = new Set(['latency', 'duration', 'throughput']);
 
-export const SATURATED = 'measured while the client/host was saturated';
+export const UNTRUSTED = 'measured while stackprobe\'s own client was saturated';
 
 export interface SaturationVerdict {
-  /** The outcomes, with each failed timing threshold turned into a warning (unchanged when nothing was saturated). */
+  /** The outcomes, each missed timing threshold marked `untrusted` (unchanged when the client kept up). */
   outcomes: ThresholdOutcome[];
-  /** The outcomes that were turned into warnings, as they were before. */
-  softened: ThresholdOutcome[];
-  /** One sentence for the check's findings or reason; undefined when nothing was softened. */
+  /** The outcomes that were marked, as they were before. */
+  untrusted: ThresholdOutcome[];
+  /** One sentence for the check's findings; undefined when nothing was marked. */
   note: string | undefined;
 }
 
@@ -27,22 +28,31 @@ function meaningOf(metrics: SerializedMetric[], selector: string): MetricMeaning
 }
 
 /**
- * Pure. With `failWhenSaturated` (the integrator wires a config key or flag to it) nothing changes. A threshold whose
- * metric was never recorded (`actual` null) is left failed: silence is not a measurement, saturated or not.
+ * Pure. Only the client's own saturation (its CPU, its event loop) marks anything: a host kept busy by other processes
+ * (a CI runner, the database under test) is what many users measure on, and its figures stand. With
+ * `failWhenSaturated` nothing is marked, so a miss fails as measured. A threshold whose metric was never recorded
+ * (`actual` null) stays a plain miss: silence is not a measurement, saturated or not.
  */
-export function softenUnderSaturation(
+export function distrustUnderSaturation(
   outcomes: ThresholdOutcome[], metrics: SerializedMetric[], saturation: SaturationReport | undefined, opts: { failWhenSaturated?: boolean } = {},
 ): SaturationVerdict {
-  if (!saturation?.saturated || opts.failWhenSaturated) return { outcomes, softened: [], note: undefined };
-  const softened: ThresholdOutcome[] = [];
+  const client = clientReasons(saturation);
+  if (client.length === 0 || opts.failWhenSaturated) return { outcomes, untrusted: [], note: undefined };
+  const untrusted: ThresholdOutcome[] = [];
   const out = outcomes.map((o) => {
-    if (o.ok || o.level !== 'fail' || o.actual === null) return o;
+    if (o.ok || o.actual === null) return o;
     const meaning = meaningOf(metrics, o.metric);
     if (meaning === undefined || !TIMING.has(meaning)) return o;
-    softened.push(o);
-    return { ...o, level: 'warn' as const };
+    untrusted.push(o);
+    return { ...o, untrusted: true as const };
   });
-  if (softened.length === 0) return { outcomes, softened, note: undefined };
-  const which = softened.map((o) => `${o.metric} ${o.expression}`).join('; ');
-  return { outcomes: out, softened, note: `${which}: ${SATURATED} (${saturation.reasons.join('; ')}), so a miss is a warning, not a failure` };
+  if (untrusted.length === 0) return { outcomes, untrusted, note: undefined };
+  const which = untrusted.map((o) => `${o.metric} ${o.expression}`).join('; ');
+  return { outcomes: out, untrusted, note: `${which}: missed, but ${UNTRUSTED} (${client.join('; ')}), so the miss is untrusted: neither a pass nor a failure` };
+}
+
+/** One sentence when the host (not the client) was busy: shown beside the figures, changing no verdict. */
+export function hostNote(saturation: SaturationReport | undefined): string | undefined {
+  const host = saturation?.host ?? [];
+  return host.length ? `measured while the host was busy (${host.join('; ')}): timings include waiting for a CPU, and the verdicts stand as measured` : undefined;
 }

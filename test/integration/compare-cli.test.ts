@@ -36,8 +36,10 @@ describe('stackprobe compare', () => {
     const r = await runCli(['compare', base, base]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/No regression: no check status got worse, and none of \d+ figures compared got worse beyond the noise of both runs and 10%\./);
+    expect(r.stdout).toMatch(/No regression: no check newly fails, and none of \d+ judged figures got worse beyond the noise of both runs and 10%\./);
     expect(r.stdout).not.toContain('regression\n');
+    // Quiet: a header line, one sentence that nothing moved, the closing line.
+    expect(r.stdout.trim().split('\n').length).toBeLessThanOrEqual(6);
   });
 
   it('a run with a slower query: exactly that metric, exit 1', async () => {
@@ -45,21 +47,21 @@ describe('stackprobe compare', () => {
     expect(r.code).toBe(1);
     const flagged = r.stdout.split('\n').filter((l) => /\sregression$/.test(l));
     expect(flagged).toHaveLength(1);
-    expect(flagged[0]).toMatch(/^queries\.basic\s+query_duration\{query:insert\}\s+p95\s+4 ms\s+54 ms/);
-    expect(r.stdout).toContain('1 regression (beyond the noise of both runs and 10%): queries.basic query_duration{query:insert} p95');
+    expect(flagged[0]).toMatch(/^queries\.basic\s+query_duration\{query:insert\}\s+p50\s+0\.5 ms\s+50\.5 ms/);
+    expect(r.stdout).toContain('1 regression (a check newly failing, or worse beyond the noise of both runs and 10%): queries.basic query_duration{query:insert} p50 0.5 ms → 50.5 ms');
     const json = await runCli(['compare', base, slow, '--json']);
     expect(json.code).toBe(1);
     const cmp = JSON.parse(json.stdout) as { regressions: Array<{ metric: string }> };
     expect(cmp.regressions.map((x) => x.metric)).toEqual(['query_duration{query:insert}']);
-    // A margin wide enough to absorb +1250 % lets it pass.
-    expect((await runCli(['compare', base, slow, '--max-regression', '2000%'])).code).toBe(0);
+    // A floor above the 50 ms shift lets it pass.
+    expect((await runCli(['compare', base, slow, '--min-delta-ms', '60'])).code).toBe(0);
   });
 
   it('an integrity check from pass to fail: exit 1, naming it', async () => {
     const r = await runCli(['compare', base, broken]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/integrity\.fk: pass → fail {2}regression/);
-    expect(r.stdout).toContain('1 regression (beyond the noise of both runs and 10%): integrity.fk pass → fail.');
+    expect(r.stdout).toContain('1 regression (a check newly failing, or worse beyond the noise of both runs and 10%): integrity.fk pass → fail.');
     const json = JSON.parse((await runCli(['compare', base, broken, '--json'])).stdout) as { statusRegressions: unknown[] };
     expect(json.statusRegressions).toEqual([{ checkId: 'integrity.fk', baseline: 'pass', current: 'fail', worsened: true }]);
     // The other way round is an improvement: exit 0.
@@ -136,7 +138,7 @@ describe('stackprobe history and report', () => {
     other.environment.targets.pg = { kind: 'postgresql', url: 'postgres://app:***@db.prod:5432/ledger', private: false, version: '15.8' };
     const file = path.join(dir, 'other-target.json');
     await writeFile(file, renderJson(other));
-    const r = await runCli(['compare', base, file]);
+    const r = await runCli(['compare', base, file, '--all']);
     expect(r.stdout).toMatch(/Warning: the runs tested different pg targets: 127\.0\.0\.1:54329\/stackprobe \(private\) → db\.prod:5432\/ledger/);
     expect(r.stdout).not.toContain('app:');
     expect(r.stdout).toMatch(/p95 latency by category \(each operation once\)\n\s+pool\s+[\d.,]+ ms →\s+[\d.,]+ ms\s+0%/);

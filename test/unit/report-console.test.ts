@@ -38,8 +38,8 @@ describe('renderConsoleSummary', () => {
     expect(out).toMatch(/WARN\s+integrity\.fk/);
     expect(out).toMatch(/FAIL\s+backup\.restore[^\n]*\n\s+reason: pg_restore: error: could not execute query: permission denied/);
     expect(out).toMatch(/SKIP\s+cache\.basic\s+Redis GET\/SET latency\n\s+reason: REDIS_URL not set/);
-    expect(out).toContain('✗ query_duration{query:point_lookup} p(95)<100 → 950 ms');
-    expect(out).toContain('✗ orphan_rows count==0 → 3 (warning)');
+    expect(out).toContain('✗ query_duration{query:point_lookup} p(95)<100 → measured 950 ms, limit 100 ms');
+    expect(out).toContain('✗ orphan_rows count==0 → measured 3, limit 0 (warning)');
     expect(out.indexOf('Connection pooling')).toBeLessThan(out.indexOf('Query performance'));
     expect(out.indexOf('Query performance')).toBeLessThan(out.indexOf('Data integrity'));
   });
@@ -88,7 +88,7 @@ describe('renderConsoleSummary', () => {
     const text = renderConsoleSummary(interruptedRunResult(), { color: false , verbose: true });
     expect(text).toContain('INTERRUPTED');
     expect(text).toMatch(/SKIP\s+integrity\.fk[^\n]*\n\s+reason: interrupted before it started/);
-    expect(text).toContain('✗ process_max_rss_mb value<1024 → 1,500 MB');
+    expect(text).toContain('✗ process_max_rss_mb value<1024 → measured 1,500 MB, limit 1,024 MB');
     expect(text).toMatch(/1\. \[warn\] run: stackprobe itself used 1500 MB/);
   });
 
@@ -113,9 +113,8 @@ describe('the one-screen summary (without --verbose)', () => {
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
     expect(lines[1]).toBe('PASS with warnings · 35 checks: 19 passed, 4 warned, 0 failed, 12 skipped');
     expect(out).toMatch(/\n {2}pg {6}postgres:\/\/postgres@127\.0\.0\.1:5432\/test · PostgreSQL 15/);
-    // Each warning with its finding, never the threshold expression.
-    expect(out).toMatch(/WARN {2}backup\.archiving {2}WAL archiving is off/);
-    expect(out).not.toContain('wal_archiving_enabled value==1');
+    // Each warning names its threshold, the measured value and the limit, then its finding in words.
+    expect(out).toMatch(/WARN {2}backup\.archiving {2}wal_archiving_enabled value==1 → measured 0, limit 1 ·\s+WAL archiving is off/);
     expect(out).toMatch(/Latency p95 {2}pool [\d.]+ ms · queries [\d.]+ ms · cache [\d.]+ ms · load [\d.]+ ms/);
     expect(out).toContain('Reports  results/2026-11-30T05-18-49.000Z-abc123/ (run.json, report.md)');
     expect(out).not.toMatch(/pool\.server[^\n]*idle_in_transaction_sessions/);
@@ -133,13 +132,13 @@ describe('the one-screen summary (without --verbose)', () => {
     expect(out).not.toContain('integrity_score_gaps missed');
   });
 
-  it('says a failure in words: the finding, else the reason, else the figure with its description', () => {
+  it('says a failure in words: the reason, else the threshold (measured, limit) with the finding beside it', () => {
     const { checks } = fullRunResult();
     const basic = checks.find((c) => c.id === 'queries.basic')!;
-    expect(findingText(basic)).toBe('Sequential scan on transactions (point_lookup)');
+    expect(findingText(basic)).toBe('query_duration{query:point_lookup} p(95)<100 → measured 950 ms, limit 100 ms · Sequential scan on transactions (point_lookup)');
     expect(findingText(checks.find((c) => c.id === 'backup.restore')!)).toMatch(/^pg_restore: error/);
     const noFinding = { ...basic, findings: [] };
-    expect(findingText(noFinding)).toMatch(/^query_duration\{query:point_lookup\}: 950 ms$/);
+    expect(findingText(noFinding)).toBe('query_duration{query:point_lookup} p(95)<100 → measured 950 ms, limit 100 ms');
   });
 
   it('says once, on one line, which target could not be opened and why; FAIL; credentials never shown', () => {

@@ -87,7 +87,7 @@ describe('renderHtml', () => {
     const slow = slowerRun(result, 'queries.basic', 'query_duration{query:insert}', 50);
     const out = renderHtml(slow, { comparison: compareRuns(result, slow, { maxRegression: 0.1, minDeltaMs: 0.5 }) });
     expect(out).toContain('id="comparison" data-regressions="1"');
-    expect(out).toMatch(/<tr class="regression"><td><code>queries\.basic<\/code><\/td><td><code>query_duration\{query:insert\}<\/code><\/td><td>p95<\/td>/);
+    expect(out).toMatch(/<tr class="regression"><td><code>queries\.basic<\/code><\/td><td><code>query_duration\{query:insert\}<\/code><\/td><td>p50<\/td>/);
   });
 });
 

@@ -54,7 +54,7 @@ describe('renderJson / parseRunJson', () => {
     expect(reject(JSON.stringify(badChecks)).message).toBe('results/run.json: not a valid stackprobe result: checks: expected an array, found string');
     const badStatus = JSON.parse(renderJson(fullRunResult())) as { checks: Array<Record<string, unknown>> };
     badStatus.checks[2]!.status = 'ok';
-    expect(reject(JSON.stringify(badStatus)).message).toBe('results/run.json: not a valid stackprobe result: checks[2].status: expected one of "pass", "warn", "fail", "skip"');
+    expect(reject(JSON.stringify(badStatus)).message).toBe('results/run.json: not a valid stackprobe result: checks[2].status: expected one of "pass", "warn", "fail", "untrusted", "skip"');
     const noTargets = JSON.parse(renderJson(fullRunResult())) as { environment: Record<string, unknown> };
     delete noTargets.environment.targets;
     expect(reject(JSON.stringify(noTargets)).message).toBe('results/run.json: not a valid stackprobe result: environment.targets: missing (expected an object)');

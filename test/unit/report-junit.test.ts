@@ -37,10 +37,10 @@ describe('renderJunit', () => {
   });
 
   it('gives failures their threshold messages, errors their reasons, skips their reasons', () => {
-    expect(xml).toContain('<failure message="query_duration{query:point_lookup} p(95)&lt;100 → 950 ms" type="threshold">');
+    expect(xml).toContain('<failure message="query_duration{query:point_lookup} p(95)&lt;100 → measured 950 ms, limit 100 ms" type="threshold">');
     expect(xml).toContain('<error message="pg_restore: error: could not execute query: permission denied for schema public" type="check-error">');
     expect(xml).toContain('<skipped message="REDIS_URL not set"/>');
-    expect(xml).toMatch(/<testcase name="integrity\.fk: Foreign-key orphans"[^>]*>\s*<system-out>warn: orphan_rows count==0 → 3/);
+    expect(xml).toMatch(/<testcase name="integrity\.fk: Foreign-key orphans"[^>]*>\s*<system-out>warn: orphan_rows count==0 → measured 3, limit 0/);
   });
 
   it('escapes markup and drops characters XML cannot hold', () => {

@@ -44,8 +44,8 @@ describe('renderMarkdown', () => {
     expect(md).toContain('| **Checks** | 6 total: 1 passed, 1 warning, 2 failed, 2 skipped |');
     expect(md).toContain('| **Success rate** | 50.0% (2 of 4 checks that ran passed or warned) |');
     expect(md).toContain('| `cache.basic` | Redis GET/SET latency | ⏭️ SKIP |  | REDIS_URL not set |');
-    expect(md).toContain('| `queries.basic` | Basic financial queries | ❌ FAIL | 2.1 s | query_duration{query:point_lookup} p(95)<100 → 950 ms |');
-    expect(md).toContain('| `integrity.fk` | Foreign-key orphans | ⚠️ WARN | 640 ms | orphan_rows count==0 → 3 |');
+    expect(md).toContain('| `queries.basic` | Basic financial queries | ❌ FAIL | 2.1 s | query_duration{query:point_lookup} p(95)<100 → measured 950 ms, limit 100 ms |');
+    expect(md).toContain('| `integrity.fk` | Foreign-key orphans | ⚠️ WARN | 640 ms | orphan_rows count==0 → measured 3, limit 0 |');
     expect(md).toContain('## Connection pooling (`pool`)');
     expect(md).toContain('### `backup.restore`: Dump and restore into a scratch database ❌ FAIL');
     expect(md).toContain('**Reason:** pg_restore: error: could not execute query: permission denied for schema public');

@@ -54,7 +54,7 @@ describe('plain progress view', () => {
     expect(lines[2]).toBe('[1.0s 1/4] cache.basic: SKIP: REDIS_URL not set');
     expect(lines[3]).toBe('[1.0s 1/4] queries.basic: started (Basic financial queries)');
     expect(lines[4]).toBe('[12.3s 1/4] queries.basic: running point_lookup (1/3)');
-    expect(lines[5]).toMatch(/^\[14\.0s 2\/4\] queries\.basic: FAIL \(2\.1 s\): query_duration\{query:point_lookup\} p\(95\)<100 → 950 ms · ETA ~0:0\d$/);
+    expect(lines[5]).toMatch(/^\[14\.0s 2\/4\] queries\.basic: FAIL \(2\.1 s\): query_duration\{query:point_lookup\} p\(95\)<100 → measured 950 ms, limit 100 ms · ETA ~0:0\d$/);
     expect(lines[6]).toMatch(/^\[14\.1s 3\/4\] pool\.connect: PASS \(1\.2 s\) · ETA ~0:0\d$/);
     expect(lines[7]).toBe('[14.2s 4/4] backup.restore: FAIL (950 ms): pg_restore: error: could not execute query: permission denied for schema public');
     expect(lines[8]).toBe('[14.3s 4/4] teardown: cleaning up');
@@ -86,7 +86,7 @@ describe('plain progress view', () => {
     const lines = text().trimEnd().split('\n');
     for (const line of lines) expect(line).toMatch(/^\[\d+\.\ds( \d+\/\d+)?\] /);
     expect(lines[0]).toMatch(/nobody\.knows: line one line two$/);
-    expect(lines[1]).toMatch(/integrity\.fk: WARN \(640 ms\): orphan_rows count==0 → 3( · ETA ~\d+:\d\d)?$/);
+    expect(lines[1]).toMatch(/integrity\.fk: WARN \(640 ms\): orphan_rows count==0 → measured 3, limit 0( · ETA ~\d+:\d\d)?$/);
   });
 
   it('colors the status only when asked', () => {

@@ -1,16 +1,17 @@
-// Saturation: the pure judgement of the probe's figures, and failed timing thresholds softened into warnings.
+// Saturation: the pure judgement of the probe's figures, and timing thresholds missed on a saturated client marked untrusted.
 import { describe, expect, it } from 'vitest';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import { serializeMetrics } from '../../src/metrics/serialize.js';
 import { judgeSaturation, parseProcStat, type SaturationFigures, type SaturationReport } from '../../src/resources/saturation.js';
 import type { ThresholdOutcome } from '../../src/result/model.js';
-import { SATURATED, softenUnderSaturation } from '../../src/verdict/saturation.js';
+import { statusFromOutcomes } from '../../src/verdict/evaluate.js';
+import { UNTRUSTED, distrustUnderSaturation, hostNote } from '../../src/verdict/saturation.js';
 
 const calm: SaturationFigures = { intervalMs: 5000, clientCpuPercent: 30, eventLoopDelayP99Ms: 2, eventLoopDelayMaxMs: 8, hostCpuPercent: 40, hostCpuFrom: '/proc/stat', cores: 2, loadPerCore: 3 };
 
 describe('judgeSaturation', () => {
   it('is calm under every limit, and ignores the load average over a short check', () => {
-    expect(judgeSaturation(calm)).toEqual({ saturated: false, reasons: [] });
+    expect(judgeSaturation(calm)).toEqual({ saturated: false, reasons: [], client: [], host: [] });
   });
 
   it('names each limit crossed with its figure', () => {
@@ -22,6 +23,8 @@ describe('judgeSaturation', () => {
       'the host\'s 2 cores were 99% busy (limit 90%)',
       'the host\'s load average was 3 per core (limit 1.5)',
     ]);
+    expect(r.client).toEqual(r.reasons.slice(0, 2));
+    expect(r.host).toEqual(r.reasons.slice(2));
   });
 
   it('reads the aggregate cpu line of /proc/stat: idle and iowait idle, the rest busy', () => {
@@ -44,8 +47,14 @@ function metricsOf(): ReturnType<typeof serializeMetrics> {
 const outcome = (metric: string, expression: string, actual: number | null, level: 'fail' | 'warn' = 'fail'): ThresholdOutcome =>
   ({ metric, expression, level, ok: false, actual, unit: '', source: 'default' });
 
-describe('softenUnderSaturation', () => {
-  const saturated: SaturationReport = { saturated: true, reasons: ['the host\'s 2 cores were 99% busy (limit 90%)'], figures: { ...calm, hostCpuPercent: 99 } };
+describe('distrustUnderSaturation', () => {
+  const clientSaturated: SaturationReport = {
+    saturated: true, reasons: ['stackprobe\'s event loop was late by 300 ms at p99 (limit 50 ms)'], client: ['stackprobe\'s event loop was late by 300 ms at p99 (limit 50 ms)'], host: [],
+    figures: { ...calm, eventLoopDelayP99Ms: 300 },
+  };
+  const hostBusy: SaturationReport = {
+    saturated: true, reasons: ['the host\'s 2 cores were 99% busy (limit 90%)'], client: [], host: ['the host\'s 2 cores were 99% busy (limit 90%)'], figures: { ...calm, hostCpuPercent: 99 },
+  };
   const outcomes = [
     outcome('query_duration{query:a}', 'p(95)<100', 500),
     outcome('query_errors', 'rate<0.01', 1),
@@ -55,17 +64,41 @@ describe('softenUnderSaturation', () => {
     { ...outcome('query_duration', 'avg<1', 500), ok: true },
   ];
 
-  it('turns only failed latency/throughput/duration thresholds into warnings, and says why', () => {
-    const v = softenUnderSaturation(outcomes, metricsOf(), saturated);
-    expect(v.outcomes.map((o) => o.level)).toEqual(['warn', 'fail', 'fail', 'fail', 'fail', 'fail']);
-    expect(v.softened.map((o) => o.metric)).toEqual(['query_duration{query:a}']);
-    expect(v.note).toBe(`query_duration{query:a} p(95)<100: ${SATURATED} (the host's 2 cores were 99% busy (limit 90%)), so a miss is a warning, not a failure`);
+  it('marks only missed latency/throughput/duration thresholds untrusted when the client was saturated, and says why', () => {
+    const v = distrustUnderSaturation(outcomes, metricsOf(), clientSaturated);
+    expect(v.outcomes.map((o) => o.untrusted === true)).toEqual([true, false, false, false, false, false]);
+    // Levels are never lowered: the miss stays a fail-level miss, only its trust changes.
+    expect(v.outcomes.map((o) => o.level)).toEqual(outcomes.map((o) => o.level));
+    expect(v.untrusted.map((o) => o.metric)).toEqual(['query_duration{query:a}']);
+    expect(v.note).toBe(`query_duration{query:a} p(95)<100: missed, but ${UNTRUSTED} (stackprobe's event loop was late by 300 ms at p99 (limit 50 ms)), so the miss is untrusted: neither a pass nor a failure`);
   });
 
-  it('changes nothing when not saturated, or when the config asks for failures anyway', () => {
-    const calmReport: SaturationReport = { saturated: false, reasons: [], figures: calm };
-    expect(softenUnderSaturation(outcomes, metricsOf(), calmReport)).toEqual({ outcomes, softened: [], note: undefined });
-    expect(softenUnderSaturation(outcomes, metricsOf(), undefined).outcomes).toBe(outcomes);
-    expect(softenUnderSaturation(outcomes, metricsOf(), saturated, { failWhenSaturated: true }).outcomes).toBe(outcomes);
+  it('gives the check the status untrusted when that was its only fail-level miss, never pass or warn', () => {
+    const timingOnly = [outcome('query_duration{query:a}', 'p(95)<100', 500), outcome('query_duration{query:a}', 'p(95)<50', 500, 'warn')];
+    expect(statusFromOutcomes(distrustUnderSaturation(timingOnly, metricsOf(), clientSaturated).outcomes)).toBe('untrusted');
+    // A real failure beside it still fails.
+    expect(statusFromOutcomes(distrustUnderSaturation(outcomes, metricsOf(), clientSaturated).outcomes)).toBe('fail');
+    // A warn-level miss alone stays a warning (its exit code is 0 either way).
+    expect(statusFromOutcomes(distrustUnderSaturation([timingOnly[1]!], metricsOf(), clientSaturated).outcomes)).toBe('warn');
+  });
+
+  it('changes nothing when only the host was busy: the miss fails as measured, and the host is said beside it', () => {
+    const v = distrustUnderSaturation(outcomes, metricsOf(), hostBusy);
+    expect(v).toEqual({ outcomes, untrusted: [], note: undefined });
+    expect(statusFromOutcomes(v.outcomes)).toBe('fail');
+    expect(hostNote(hostBusy)).toMatch(/^measured while the host was busy \(the host's 2 cores were 99% busy \(limit 90%\)\)/);
+    expect(hostNote(clientSaturated)).toBeUndefined();
+  });
+
+  it('changes nothing when calm, or when the config asks for failures anyway', () => {
+    const calmReport: SaturationReport = { saturated: false, reasons: [], client: [], host: [], figures: calm };
+    expect(distrustUnderSaturation(outcomes, metricsOf(), calmReport)).toEqual({ outcomes, untrusted: [], note: undefined });
+    expect(distrustUnderSaturation(outcomes, metricsOf(), undefined).outcomes).toBe(outcomes);
+    expect(distrustUnderSaturation(outcomes, metricsOf(), clientSaturated, { failWhenSaturated: true }).outcomes).toBe(outcomes);
+  });
+
+  it('reads a report written before the client/host split as the client\'s (the cautious side)', () => {
+    const old = { saturated: true, reasons: ['the host\'s 2 cores were 99% busy (limit 90%)'], figures: calm } as SaturationReport;
+    expect(distrustUnderSaturation(outcomes, metricsOf(), old).untrusted).toHaveLength(1);
   });
 });

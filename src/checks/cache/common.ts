@@ -124,10 +124,11 @@ export function firstError(recorder: Recorder): string | undefined {
  * Starts PINGs on `conns` beside the operations of one run (see startPings), recorded as `cache_ping_duration` with the
  * run's tags; `stop()` ends them and returns p50s of the operation and of the PING, for the report beside each other.
  */
-export function pingBeside(ctx: CheckContext, conns: readonly WireConnection[], tags: Tags): { stop(op: Trend): Record<string, number> } {
+export function pingBeside(ctx: CheckContext, conns: readonly WireConnection[], tags: Tags, beside: string): { stop(op: Trend): Record<string, number> } {
   ctx.metrics.describe('cache_ping_duration', {
     // A duration, not a latency: PINGs are no user operation, and the run's response time must not average them in.
-    meaning: 'duration', better: 'lower',
+    // The control of `beside`: compare reads its shift as the environment's, not the cache's.
+    meaning: 'duration', better: 'lower', controlFor: beside,
     description: 'a PING on the same connections, beside the operations: the network\'s and the client\'s share of their latency',
   });
   const trend = ctx.metrics.trend('cache_ping_duration', tags);

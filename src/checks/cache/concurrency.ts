@@ -25,7 +25,7 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
   const sets = new SetExEncoder(value, cfg.ttl_s);
   ctx.progress(`${level} in flight`);
   for (const r of Object.values(recorders)) r.start();
-  const pings = pingBeside(ctx, clients, tags);
+  const pings = pingBeside(ctx, clients, tags, 'cache_concurrency_duration');
   const result = await drive(ctx, {
     recorder: scratch, vus: level, durationMs: stepDurationMs(ctx),
     fn: async (vu) => {

@@ -141,8 +141,9 @@ export const cacheHitRateCheck: Check = {
     ctx.metrics.describe('cache_hit_duration', { meaning: 'duration', description: 'reads that hit: a subset of cache_read_duration' });
     ctx.metrics.describe('cache_miss_duration', { meaning: 'duration', description: 'reads that missed (GET, load, SET): a subset of cache_read_duration' });
     ctx.metrics.describe('cache_load_duration', { meaning: 'duration', description: 'the load of a miss alone (PostgreSQL or the fixed cost)' });
-    ctx.metrics.describe('cache_hit_rate', { meaning: 'share', better: 'higher', description: 'reads that hit over reads completed' });
-    ctx.metrics.describe('cache_hit_rate_expected', { meaning: 'share', better: 'higher', description: 'the hit rate a cache that loses no key reaches for these reads (Zipf over the key space, cold start)' });
+    // The cold-start misses are fixed by the key space; the reads depend on how fast the run went: compare judges the shortfall.
+    ctx.metrics.describe('cache_hit_rate', { meaning: 'share', better: 'higher', basis: 'derived', description: 'reads that hit over reads completed' });
+    ctx.metrics.describe('cache_hit_rate_expected', { meaning: 'share', better: 'higher', basis: 'expected', description: 'the hit rate a cache that loses no key reaches for these reads (Zipf over the key space, cold start)' });
     ctx.metrics.describe('cache_hit_rate_shortfall', { meaning: 'share', better: 'lower', description: 'expected − measured hit rate beyond the noise of the draw' });
     ctx.metrics.describe('cache_server_hit_rate', { meaning: 'share', better: 'none', description: 'keyspace_hits / lookups over the workload, from the server (other clients included)' });
     ctx.metrics.headline('cache_hit_rate');
@@ -161,7 +162,7 @@ export const cacheHitRateCheck: Check = {
     const rngs = Array.from({ length: cfg.concurrency }, (_, vu) => createRng(ctx.config.workload.seed, 600, vu));
     ctx.progress(`cache-aside reads over ${cfg.key_space} keys`);
     const before = await keyspaceCounts(ctx);
-    const pings = pingBeside(ctx, clients, {});
+    const pings = pingBeside(ctx, clients, {}, 'cache_read_duration');
     try {
       await drive(ctx, {
         recorder, vus: cfg.concurrency, durationMs: hitRateDurationMs(ctx),

@@ -61,7 +61,7 @@ export const cacheLatencyCheck: Check = {
       ctx.progress(`${name} at ${cfg.concurrency} in flight`);
       const recorder = new Recorder({ registry: ctx.metrics, name: 'cache_op', tags: { op: name }, elapsed: ctx.elapsed, outcomeCounters: true });
       const rngs = Array.from({ length: cfg.concurrency }, (_, vu) => createRng(ctx.config.workload.seed, 500, index, vu));
-      const pings = pingBeside(ctx, clients, { op: name });
+      const pings = pingBeside(ctx, clients, { op: name }, 'cache_op_duration');
       const result = await drive(ctx, {
         recorder, vus: cfg.concurrency, durationMs: latencyDurationMs(ctx), rate: cfg.arrival_rate,
         fn: (vu) => {

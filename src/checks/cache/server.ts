@@ -95,9 +95,9 @@ export const cacheServerCheck: Check = {
     m.describe('redis_maxmemory_mb', { meaning: 'size' });
     m.describe('redis_fragmentation_ratio', { meaning: 'state', better: 'lower' });
     m.describe('redis_connected_clients', { meaning: 'state' });
-    m.describe('redis_evicted_keys', { meaning: 'state', better: 'lower', description: 'keys evicted since the counters were reset' });
-    m.describe('redis_expired_keys', { meaning: 'state', description: 'keys expired since the counters were reset' });
-    m.describe('redis_server_hit_rate', { meaning: 'share', better: 'higher', description: 'keyspace_hits / lookups since the counters were reset (every client)' });
+    m.describe('redis_evicted_keys', { meaning: 'state', better: 'lower', basis: 'cumulative', description: 'keys evicted since the counters were reset' });
+    m.describe('redis_expired_keys', { meaning: 'state', basis: 'cumulative', description: 'keys expired since the counters were reset' });
+    m.describe('redis_server_hit_rate', { meaning: 'share', better: 'higher', basis: 'cumulative', description: 'keyspace_hits / lookups since the counters were reset (every client)' });
     m.describe('keys_sampled', { meaning: 'count' });
     m.describe('keys_without_ttl_share', { meaning: 'share', better: 'lower' });
     m.headline('cache_server_problems');

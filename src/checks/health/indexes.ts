@@ -51,7 +51,7 @@ export const indexesCheck: Check = {
   async run(ctx) {
     const m = ctx.metrics;
     m.describe('index_defects', { meaning: 'defects', description: 'Unused, redundant and invalid indexes and foreign keys without an index, together' });
-    m.describe('unused_indexes', { meaning: 'defects', description: 'Indexes never scanned since the statistics reset (unique and constraint indexes excluded)' });
+    m.describe('unused_indexes', { meaning: 'defects', basis: 'cumulative', description: 'Indexes never scanned since the statistics reset (unique and constraint indexes excluded)' });
     m.describe('unused_index_bytes', { meaning: 'size', better: 'lower', description: 'Disk the unused indexes take' });
     m.describe('redundant_indexes', { meaning: 'defects', description: 'Indexes identical to another, or a prefix of another with the same predicate and kind' });
     m.describe('fk_without_index', { meaning: 'defects', description: 'Foreign keys whose columns lead no index of the referencing table' });

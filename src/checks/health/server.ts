@@ -28,9 +28,9 @@ export const serverCheck: Check = {
   }),
   async run(ctx) {
     const m = ctx.metrics;
-    m.describe('buffer_hit_ratio', { meaning: 'share', better: 'higher', description: 'Block reads of this database served from shared buffers since the statistics reset' });
+    m.describe('buffer_hit_ratio', { meaning: 'share', better: 'higher', basis: 'cumulative', description: 'Block reads of this database served from shared buffers since the statistics reset' });
     m.describe('low_buffer_hit_ratio', { meaning: 'defects', description: '1 when the hit ratio is under server.hit_ratio_warn after at least server.min_blocks blocks' });
-    m.describe('temp_bytes', { meaning: 'size', better: 'lower', description: 'Bytes written to temporary files by this database since the statistics reset' });
+    m.describe('temp_bytes', { meaning: 'size', better: 'lower', basis: 'cumulative', description: 'Bytes written to temporary files by this database since the statistics reset' });
     m.describe('checkpoints_requested_share', { meaning: 'share', better: 'lower', description: 'Checkpoints forced by WAL volume (or by hand) over all checkpoints' });
     m.describe('checkpoints_requested_high', { meaning: 'defects', description: '1 when the requested share is over server.checkpoints_requested_warn' });
     m.headline('buffer_hit_ratio');

@@ -74,7 +74,7 @@ function describeMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;
   m.describe('statement_mean_time_max', { meaning: 'duration', description: 'Highest mean execution time among statements called at least statements.min_calls times' });
   m.describe('statements_tracked', { meaning: 'count', description: 'Statements pg_stat_statements holds for this database' });
-  m.describe('statements_total_time', { meaning: 'state', description: 'Execution time of every statement of this database since the statistics reset' });
+  m.describe('statements_total_time', { meaning: 'state', basis: 'cumulative', description: 'Execution time of every statement of this database since the statistics reset' });
   m.describe('statement_index_advice', { meaning: 'defects', description: 'Indexes the plans of the slowest statements call for' });
   m.describe('statement_plans_taken', { meaning: 'count', description: 'Slowest statements whose plan was taken (never executed)' });
   m.describe('statement_mean_time', { meaning: 'duration', description: 'Mean execution time of each statement of the by-total-time list, tagged with its queryid, so compare shows each one\'s change between runs' });

@@ -186,10 +186,13 @@ export function saturationOf(stages: StageFigures[], limits: Limits): Saturation
   };
 }
 
-/** The derived metrics (per-stage gauges, the saturation level when there is one, stages past it, steps) as serialised metrics. */
+/**
+ * The derived metrics (per-stage gauges, the saturation level when there is one, stages past it, steps) as serialised
+ * metrics, declared `derived`: compare judges the histograms and rates they come from, not these single figures.
+ */
 export function derivedMetrics(stages: StageFigures[], saturation: Saturation, steps: StepShare[] = []): SerializedMetric[] {
   const gauge = (name: string, stage: string | null, unit: string, value: number, meaning: GaugeMetric['meaning'], better: GaugeMetric['better']): GaugeMetric => ({
-    type: 'gauge', name, tags: stage === null ? {} : { stage }, unit, meaning, better, value, min: value, max: value,
+    type: 'gauge', name, tags: stage === null ? {} : { stage }, unit, meaning, better, basis: 'derived', value, min: value, max: value,
   });
   const out: SerializedMetric[] = [];
   for (const s of stages) {
@@ -202,8 +205,8 @@ export function derivedMetrics(stages: StageFigures[], saturation: Saturation, s
   }
   if (saturation.level !== null) out.push(gauge('load_saturation_level', null, saturation.unit, saturation.level, 'state', 'higher'));
   const count = stages.filter((s) => !s.withinLimits).length;
-  out.push({ type: 'counter', name: 'load_stages_beyond_saturation', tags: {}, unit: 'count', meaning: 'count', better: 'lower', count });
+  out.push({ type: 'counter', name: 'load_stages_beyond_saturation', tags: {}, unit: 'count', meaning: 'count', better: 'lower', basis: 'derived', count });
   for (const st of steps) out.push({ ...gauge('load_step_error_share', null, 'ratio', st.share, 'share', 'lower'), tags: { step: st.step } });
-  out.push({ type: 'counter', name: 'load_failing_steps', tags: {}, unit: 'count', meaning: 'count', better: 'lower', count: steps.filter((st) => st.failing).length });
+  out.push({ type: 'counter', name: 'load_failing_steps', tags: {}, unit: 'count', meaning: 'count', better: 'lower', basis: 'derived', count: steps.filter((st) => st.failing).length });
   return out;
 }

@@ -54,18 +54,18 @@ export function describeMetrics(ctx: CheckContext): void {
   m.describe('load_stage_level', { meaning: 'state' });
   m.describe(PG_NOOP, { meaning: 'duration', description: "a prepared SELECT 1 on the load's own PostgreSQL sessions (each worker thread's, and load.replay's), 20 times a second per pool beside the requests: the network's and the client's share of the PostgreSQL step latencies (pg_read, pg_write, custom, replay:…)" });
   m.describe(REDIS_PING, { meaning: 'duration', better: 'lower', description: 'a PING on the load\'s Redis connection every 10 ms of a stage, beside its cache steps: the network\'s and the client\'s share of load_step_duration{step:cache_get}' });
-  m.describe('load_stage_throughput', { meaning: 'throughput', description: 'requests that succeeded per second of the stage' });
-  m.describe('load_stage_offered_rate', { meaning: 'state', description: 'requests offered per second of the stage (drain included)' });
-  m.describe('load_stage_completion_ratio', { meaning: 'share', better: 'higher', description: 'completed / offered requests of the stage' });
-  m.describe('load_stage_p95', { meaning: 'duration', description: 'p95 of the stage\'s requests (already in load_request_duration)' });
-  m.describe('load_degradation', { meaning: 'state', better: 'lower' });
-  m.describe('load_saturation_level', { meaning: 'state', better: 'higher', description: 'the last stage level before completions stopped following the load or the limits broke; absent when not found' });
-  m.describe('load_stages_beyond_saturation', { meaning: 'count', better: 'lower' });
-  m.describe('load_generator_saturated', { meaning: 'count', better: 'lower' });
-  m.describe('load_step_error_share', { meaning: 'share', better: 'lower', description: 'failed / attempted of each step kind over the stages within the limits' });
+  m.describe('load_stage_throughput', { meaning: 'throughput', basis: 'derived', description: 'requests that succeeded per second of the stage' });
+  m.describe('load_stage_offered_rate', { meaning: 'state', basis: 'derived', description: 'requests offered per second of the stage (drain included)' });
+  m.describe('load_stage_completion_ratio', { meaning: 'share', basis: 'derived', better: 'higher', description: 'completed / offered requests of the stage' });
+  m.describe('load_stage_p95', { meaning: 'duration', basis: 'derived', description: 'p95 of the stage\'s requests (already in load_request_duration)' });
+  m.describe('load_degradation', { meaning: 'state', better: 'lower', basis: 'derived' });
+  m.describe('load_saturation_level', { meaning: 'state', basis: 'derived', better: 'higher', description: 'the last stage level before completions stopped following the load or the limits broke; absent when not found' });
+  m.describe('load_stages_beyond_saturation', { meaning: 'count', basis: 'derived', better: 'lower' });
+  m.describe('load_generator_saturated', { meaning: 'count', better: 'lower', basis: 'client', description: 'seconds stackprobe\'s own load generator was saturated: the measuring machine, not the system' });
+  m.describe('load_step_error_share', { meaning: 'share', basis: 'derived', better: 'lower', description: 'failed / attempted of each step kind over the stages within the limits' });
   m.describe('load_connections_lost', { meaning: 'count', better: 'lower', description: 'Redis connections of the load closed by the server or the network' });
   m.counter('load_connections_lost');
-  m.describe('load_failing_steps', { meaning: 'count', better: 'lower', description: 'step kinds whose error share is above the limit below saturation' });
+  m.describe('load_failing_steps', { meaning: 'count', basis: 'derived', better: 'lower', description: 'step kinds whose error share is above the limit below saturation' });
 }
 
 /** Stages run in this thread, or across worker threads (each opening its own connections) with --workers N. */

@@ -58,7 +58,7 @@ export function defaultDurationMs(ctx: CheckContext): number {
 function describeQueryMetrics(ctx: CheckContext): void {
   ctx.metrics
     .describe('query_duration', { meaning: 'latency', description: 'one execution of the statement: one round trip (Bind/Execute/Sync of the prepared statement), network and client included' })
-    .describe('query_noop_duration', { meaning: 'duration', description: "a prepared SELECT 1 on the same sessions, in place of a statement on each VU at most every 17th iteration and every 50 ms: the network's and the client's own share of query_duration" })
+    .describe('query_noop_duration', { meaning: 'duration', controlFor: 'query_duration', description: "a prepared SELECT 1 on the same sessions, in place of a statement on each VU at most every 17th iteration and every 50 ms: the network's and the client's own share of query_duration" })
     .describe('query_errors', { meaning: 'share', better: 'lower', description: 'executions that failed, over executions attempted' })
     .describe('query_error_kinds', { meaning: 'count', better: 'lower' })
     .describe('query_throughput', { meaning: 'throughput', description: 'successful executions per second over the measuring time' });

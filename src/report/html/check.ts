@@ -21,14 +21,14 @@ export function badge(status: string): string {
   return `<span class="badge ${esc(status)}">${esc(status.toUpperCase())}</span>`;
 }
 
-const ORDER = { fail: 0, warn: 1, pass: 2, skip: 3 } as const;
+const ORDER = { fail: 0, untrusted: 1, warn: 2, pass: 3, skip: 4 } as const;
 
 /** The category's answer in one line: its worst check's finding, or the most telling finding of a clean run. */
 export function categoryLine(checks: CheckResult[]): string {
   const ran = checks.filter((c) => c.status !== 'skip');
   if (ran.length === 0) return `Not run: ${checks[0]?.reason ?? 'no check selected'}`;
   const worst = [...ran].sort((a, b) => ORDER[a.status] - ORDER[b.status])[0]!;
-  if (worst.status === 'fail' || worst.status === 'warn') return failureText(worst);
+  if (worst.status === 'fail' || worst.status === 'untrusted' || worst.status === 'warn') return failureText(worst);
   const slow = slowest(ran);
   if (slow) return slow;
   const info = ran.flatMap((c) => c.findings).find((f) => f.severity === 'info');

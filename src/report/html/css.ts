@@ -14,9 +14,9 @@ h3{font-size:16px;margin:22px 0 8px}h4{font-size:14px;margin:14px 0 6px;color:va
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 .muted{color:var(--muted)}
 .banner{padding:10px 14px;border-radius:6px;margin:12px 0;border:1px solid var(--line);background:var(--card);font-weight:600}
-.banner.fail{border-color:var(--fail);color:var(--fail)}.banner.warn{border-color:var(--warn);color:var(--warn)}.banner.pass{border-color:var(--pass);color:var(--pass)}
+.banner.fail{border-color:var(--fail);color:var(--fail)}.banner.untrusted{border-color:#8e44ad;color:#8e44ad}.banner.warn{border-color:var(--warn);color:var(--warn)}.banner.pass{border-color:var(--pass);color:var(--pass)}
 .badge{display:inline-block;min-width:44px;text-align:center;padding:1px 7px;border-radius:10px;font-size:11.5px;font-weight:700;letter-spacing:.03em;color:#fff;vertical-align:1px}
-.badge.pass{background:var(--pass)}.badge.warn{background:var(--warn)}.badge.fail{background:var(--fail)}.badge.skip{background:var(--skip)}
+.badge.pass{background:var(--pass)}.badge.warn{background:var(--warn)}.badge.fail{background:var(--fail)}.badge.untrusted{background:#8e44ad}.badge.skip{background:var(--skip)}
 .sev{font-weight:700;text-transform:uppercase;font-size:11.5px}.sev.error{color:var(--fail)}.sev.warn{color:var(--warn)}.sev.info{color:var(--info)}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin:10px 0}
 .tile{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:8px 12px}

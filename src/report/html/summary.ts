@@ -17,6 +17,8 @@ export function verdictText(result: RunResult): [string, string] {
   const s = result.summary;
   const tail = [s.warned && `${s.warned} warned`, s.passed && `${s.passed} passed`, s.skipped && `${s.skipped} skipped`].filter(Boolean).join(', ');
   if (s.failed > 0) return ['fail', `${s.failed} of ${s.total} checks failed${tail ? ` · ${tail}` : ''}`];
+  const untrusted = s.untrusted ?? 0;
+  if (untrusted > 0) return ['untrusted', `Untrusted: ${untrusted} of ${s.total} checks missed a threshold while stackprobe's own client was saturated${tail ? ` · ${tail}` : ''}`];
   if (s.warned > 0) return ['warn', `Passed with ${s.warned} warning${s.warned === 1 ? '' : 's'}${s.passed ? ` · ${s.passed} passed` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''}`];
   return ['pass', s.total ? `No check failed${tail ? ` · ${tail}` : ''}` : 'No checks ran'];
 }

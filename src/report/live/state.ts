@@ -63,7 +63,7 @@ export class LiveState {
       schemaVersion: 1, mode: this.mode, readOnly: false, interrupted: false, startedAt: this.startedAt, endedAt: '', durationMs: wall,
       environment: environment({}, {}), checks, recommendations: [],
       summary: {
-        total: checks.length, passed: count('pass'), warned: count('warn'), failed: count('fail'), skipped: count('skip'),
+        total: checks.length, passed: count('pass'), warned: count('warn'), failed: count('fail'), untrusted: count('untrusted'), skipped: count('skip'),
         successRate: ran ? (count('pass') + count('warn')) / ran : 1, responseTime: null,
         process: { cpuUserMs: 0, cpuSystemMs: 0, cpuPercent: 0, maxRssMb: 0 }, thresholds: [],
       },

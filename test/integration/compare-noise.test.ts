@@ -1,0 +1,71 @@
+// `compare` quiet on noise, against real runs: identical runs on a host kept busy by two other processes never
+// regress (five pairs, exit 0 each), and a statement planted 3× slower is named (exit 1). Queries (built-in and a custom
+// pg_sleep), cache and load figures are compared. Long by nature: seven quick runs of four checks.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/exec/timeout.js';
+import { runCli, runDirOf } from '../helpers/cli.js';
+
+const ONLY = 'queries.basic,queries.custom,cache.latency,load.mixed';
+const children: ChildProcess[] = [];
+let dir: string;
+
+/** A child spinning on one core until killed; resolves once it spins. */
+async function busyCore(): Promise<void> {
+  const child = spawn(process.execPath, ['-e', 'process.stdout.write("go\\n"); for (;;) {}'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  let started = false;
+  child.stdout!.on('data', () => (started = true));
+  await waitFor(() => started, 10_000, 'the busy child to start');
+}
+
+/**
+ * One run with a custom statement sleeping `sleepS` (8 sessions, so a 0.15 s statement still gets 40+ samples), judged
+ * as complex (p95 < 500 ms): the slower run passes its own thresholds, so only compare can tell.
+ */
+async function quickRun(name: string, sleepS: number): Promise<string> {
+  const config = path.join(dir, `${name}.json`);
+  // A Redis command may wait 10 s before it fails: on a 2-core host kept busy, Redis itself can stall for 2 s, and a
+  // lost connection would fail the run; this test is about the figures' noise, not about Redis on a starved host.
+  const settings = { queries: { concurrency: 8, custom: [{ name: 'sleepy', sql: `SELECT pg_sleep(${sleepS})`, complex: true }] }, cache: { command_timeout_ms: 10_000 } };
+  await writeFile(config, JSON.stringify(settings));
+  const out = path.join(dir, name);
+  // No DATABASE_URL or REDIS_URL: each run starts its own private servers, so nothing else touches what it measures.
+  const r = await runCli(['run', '--quick', '-c', config, '--only', ONLY, '--output', out, '--format', 'json']);
+  // 0, or 3 when stackprobe's own client was starved: both are runs to compare; 1 or 2 would be a broken run.
+  expect([0, 3], r.stdout + r.stderr).toContain(r.code);
+  return path.join(runDirOf(out), 'run.json');
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-compare-noise-'));
+  await Promise.all([busyCore(), busyCore()]);
+});
+afterAll(async () => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('compare on a busy host', () => {
+  it('five pairs of identical runs: exit 0 each time; a statement made 3× slower: exit 1, naming it', async () => {
+    const runs = [await quickRun('r0', 0.05)];
+    for (let i = 1; i <= 5; i++) {
+      runs.push(await quickRun(`r${i}`, 0.05));
+      const r = await runCli(['compare', runs[i - 1]!, runs[i]!]);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toMatch(/No regression: no check newly fails, and none of \d+ judged figures got worse beyond the noise of both runs and 10%\./);
+      // Quiet: what moved beyond the noise only (nothing), not every figure.
+      expect(r.stdout.split('\n').length, r.stdout).toBeLessThan(25);
+    }
+    const slow = await quickRun('slow', 0.15);
+    const r = await runCli(['compare', runs[5]!, slow]);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout).toMatch(/regressions? \(a check newly failing, or worse beyond the noise of both runs and 10%\): .*queries\.custom query_duration\{query:sleepy\} p50 [\d.]+ ms → [\d.]+ ms/);
+    // Named in the table too, and nothing but timing figures of that statement is called a regression.
+    const flagged = r.stdout.split('\n').filter((l) => /\sregression$/.test(l));
+    expect(flagged.some((l) => /^queries\.custom\s+query_duration\{query:sleepy\}\s+p50/.test(l)), r.stdout).toBe(true);
+  }, 1_200_000);
+});
