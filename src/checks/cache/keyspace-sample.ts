@@ -35,6 +35,7 @@ export interface PatternSample {
   withoutTtl: number;
   /** PTTLs (ms) of the keys that have one. */
   ttlsMs: number[];
+  /** TYPE of the measured keys. */
   types: Record<string, number>;
   largest: KeySize[];
 }
@@ -68,6 +69,12 @@ function keepLargest(p: PatternSample, k: KeySize): void {
   p.largest.length = Math.min(p.largest.length, LARGEST_PER_PATTERN);
 }
 
+/** A key as a command argument: text when it is valid UTF-8 (ioredis sends strings faster), else its exact bytes. */
+function asArgument(key: Buffer): string | Buffer {
+  const s = key.toString('utf8');
+  return Buffer.byteLength(s) === key.length && !s.includes('\uFFFD') ? s : key;
+}
+
 const text = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('latin1') : String(v));
 
 /** TYPE, PTTL and (under the pattern's cap) MEMORY USAGE of one SCAN batch, in one pipeline; keys gone meanwhile are dropped. */
@@ -75,36 +82,37 @@ async function readBatch(client: Redis, keys: Buffer[], out: Map<string, Pattern
   const pipe = client.pipeline();
   const plan: Array<{ pattern: string; memory: boolean }> = [];
   const planned = new Map<string, number>();
-  for (const key of keys) {
-    const pattern = keyPattern(key.toString('latin1'));
+  for (const raw of keys) {
+    const pattern = keyPattern(raw.toString('latin1'));
+    const key = asArgument(raw);
     const already = (out.get(pattern)?.measured ?? 0) + (planned.get(pattern) ?? 0);
     const memory = already < limits.memoryKeysPerPattern;
     if (memory) planned.set(pattern, (planned.get(pattern) ?? 0) + 1);
     plan.push({ pattern, memory });
-    pipe.type(key);
+    // TYPE only beside MEMORY USAGE: a pattern's keys past the cap are counted and their TTL read, nothing more.
     pipe.pttl(key);
-    if (memory) pipe.call('MEMORY', 'USAGE', key, 'SAMPLES', String(limits.memorySamples));
+    if (memory) pipe.type(key).call('MEMORY', 'USAGE', key, 'SAMPLES', String(limits.memorySamples));
   }
   const replies = (await pipe.exec()) ?? [];
   let i = 0;
   let kept = 0;
   for (const { pattern, memory } of plan) {
-    const [typeErr, type] = replies[i++] ?? [];
     const [ttlErr, ttl] = replies[i++] ?? [];
+    const [typeErr, type] = memory ? replies[i++] ?? [] : [null, null];
     const [memErr, bytes] = memory ? replies[i++] ?? [] : [null, null];
-    if (typeErr) throw typeErr;
     if (ttlErr) throw ttlErr;
+    if (typeErr) throw typeErr;
     if (memErr) throw memErr;
     // Expired or deleted between SCAN and the reads: not part of the key space any more.
-    if (text(type) === 'none' || ttl === -2 || (memory && bytes === null)) continue;
+    if (ttl === -2 || (memory && (text(type) === 'none' || bytes === null))) continue;
     kept++;
     const p = patternOf(out, pattern);
     p.seen++;
-    p.types[text(type)] = (p.types[text(type)] ?? 0) + 1;
     if (ttl === -1) p.withoutTtl++;
     else p.ttlsMs.push(Number(ttl));
     if (!memory) continue;
     const size = Number(bytes);
+    p.types[text(type)] = (p.types[text(type)] ?? 0) + 1;
     p.measured++;
     if (size >= limits.bigKeyBytes) {
       p.bigKeys++;
