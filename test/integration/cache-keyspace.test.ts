@@ -54,12 +54,14 @@ async function cleanApp(): Promise<void> {
   await raw.sadd('_kombu.binding.celery', 'celery\x06\x16\x06\x16celery');
 }
 
-/** The clean app plus results kept forever, a ~20 MB hash and a key whose name carries a secret. */
+/** The clean app plus results kept forever, profiles never expired, a ~20 MB hash and a key whose name carries a secret. */
 async function dirtyApp(): Promise<void> {
   await cleanApp();
   await write(15_000, (p, i) => p.set(`celery-task-meta-${randomUUID()}`, JSON.stringify({ status: 'SUCCESS', result: i, traceback: null, children: [], date_done: '2026-12-06T01:02:03', task_id: randomUUID() })));
   await write(100_000, (p, i) => p.hset('inventory:snapshot', `sku-${i}`, 'x'.repeat(160)));
   await raw.set(`apikey:${SECRET}`, `token=${SECRET}`, 'EX', 3600);
+  // A family stored like a cache but never expired: profiles written on login and never removed.
+  await write(8000, (p, i) => p.hset(`user:${i}:profile`, { name: `user ${i}`, bio: 'b'.repeat(600 + (i % 300)), plan: 'free' }));
 }
 
 /** The truth: every key, MEMORY USAGE … SAMPLES 0 (every element), summed by pattern. */
@@ -126,23 +128,26 @@ describe('cache.keyspace', () => {
     const big = full.findings.find((f) => f.subject === 'inventory:snapshot')!;
     expect(big.title).toMatch(/^1 key of inventory:snapshot at or above 10 MB \(hash \d+\.\d MB\)/);
     expect(big.recommendation).toMatch(/UNLINK/);
+    const profiles = full.findings.find((f) => f.subject === 'user:{id}:profile')!;
+    expect(profiles.title).toMatch(/^user:\{id\}:profile: 100\.0% of ~8000 keys have no TTL and hold \d+\.\d% of the keys' memory/);
     // The leaderboard and the kombu set have no TTL either, but they are single keys of small size: no finding.
-    expect(full.findings).toHaveLength(2);
-    expect(full.metrics.filter((m) => m.name === 'cache_keyspace_problems' && Object.keys(m.tags).length).map((m) => m.tags.problem).sort()).toEqual(['big_key', 'celery_results_never_expire']);
+    expect(full.findings).toHaveLength(3);
+    expect(full.metrics.filter((m) => m.name === 'cache_keyspace_problems' && Object.keys(m.tags).length).map((m) => m.tags.problem).sort())
+      .toEqual(['big_key', 'celery_results_never_expire', 'grows_without_expiry']);
     console.log('complete read, memory by pattern:');
-    expectWithinTenPercent(full, truth, ['inventory:snapshot', 'celery-task-meta-{uuid}', 'session:{id}', 'cache:product:{id}', 'leaderboard:weekly']);
+    expectWithinTenPercent(full, truth, ['inventory:snapshot', 'user:{id}:profile', 'celery-task-meta-{uuid}', 'session:{id}', 'cache:product:{id}', 'leaderboard:weekly']);
 
     // A quarter of the key space: the families scale by DBSIZE / sampled, within their stated error.
     const part = await runCacheCheck(cacheKeyspaceCheck, target, { cache: { keyspace: { max_keys: 10_000 } } });
     expect((part.info.sample as { complete: boolean }).complete).toBe(false);
     console.log('10,000-key sample, memory by pattern:');
-    expectWithinTenPercent(part, truth, ['celery-task-meta-{uuid}', 'session:{id}', 'cache:product:{id}']);
+    expectWithinTenPercent(part, truth, ['user:{id}:profile', 'celery-task-meta-{uuid}', 'session:{id}', 'cache:product:{id}']);
     for (const name of ['celery-task-meta-{uuid}', 'session:{id}']) {
       const p = patterns(part).find((x) => x.pattern === name)!;
       const actual = name === 'session:{id}' ? 12_000 : 15_000;
       expect(Math.abs(p.keys - actual)).toBeLessThan(4 * p.keys_se + 1);
     }
-    expect(part.findings.some((f) => f.subject === 'celery-task-meta-{uuid}')).toBe(true);
+    expect(part.findings.map((f) => f.subject).sort()).toEqual(expect.arrayContaining(['celery-task-meta-{uuid}', 'user:{id}:profile']));
 
     // No key or value shown whole, in run.json, the console and Markdown.
     const result = await run({ config: validateConfig({ redis_url: srv.url, read_only: true, cache: { keyspace: { max_keys: 100_000, max_ms: 20_000 } } }), checks: [cacheKeyspaceCheck], signal: new AbortController().signal, log: silentLogger() });
@@ -157,6 +162,35 @@ describe('cache.keyspace', () => {
     }
     expect(renderJson(result)).toContain('apikey:{token}');
   }, 120_000);
+
+  it('runs as an ACL user allowed nothing but its reads, keeps binary key names exact, and drops keys that expire meanwhile', async () => {
+    await raw.flushall();
+    await cleanApp();
+    // Names that are not UTF-8 must reach MEMORY USAGE byte for byte, or they would read as gone and vanish from the figures.
+    await write(500, (p, i) => p.set(Buffer.concat([Buffer.from('bin:'), Buffer.from([0xff, 0xfe, 0x80 + (i % 100)]), Buffer.from(`:${i}`)]), 'v'.repeat(100)));
+    await write(3000, (p, i) => p.set(`flash:${i}`, 'x', 'PX', 1 + (i % 50)));
+    // The server enforces the promise: any other command (a write, CONFIG, KEYS, DEBUG) fails with NOPERM and fails the check.
+    await raw.call('ACL', 'SETUSER', 'keyspace-reader', 'reset', 'on', '>reader-pw', '~*', '-@all',
+      '+scan', '+dbsize', '+info', '+type', '+pttl', '+memory|usage', '+object|encoding', '+ping', '+select', '+client|setname', '+hello', '+auth');
+    const url = new URL(srv.url);
+    url.username = 'keyspace-reader';
+    url.password = 'reader-pw';
+    const reader = await openTestTarget(url.toString());
+    try {
+      const r = await runCacheCheck(cacheKeyspaceCheck, reader, { read_only: true, cache: { keyspace: { max_keys: 100_000, max_ms: 60_000 } } });
+      expect((r.info.sample as { complete: boolean }).complete).toBe(true);
+      expect(r.status, JSON.stringify(r.findings)).toBe('pass');
+      const bin = patterns(r).find((p) => p.pattern.startsWith('bin:?'));
+      expect(bin, patterns(r).map((p) => p.pattern).join(', ')).toBeDefined();
+      expect(bin!.sampled, JSON.stringify(patterns(r).map((p) => [p.pattern, p.sampled]))).toBe(500);
+      expect(bin!.memory_bytes).toBeGreaterThan(500 * 100);
+      const flash = patterns(r).find((p) => p.pattern === 'flash:{id}');
+      expect(flash?.keys ?? 0).toBeLessThan(3000);
+    } finally {
+      await reader.close();
+      await raw.call('ACL', 'DELUSER', 'keyspace-reader');
+    }
+  }, 60_000);
 
   it('stays within its time budget on 1 M keys, and says how far it got', async () => {
     await raw.flushall();
