@@ -186,6 +186,11 @@ describe('cache.keyspace', () => {
       expect(bin!.memory_bytes).toBeGreaterThan(500 * 100);
       const flash = patterns(r).find((p) => p.pattern === 'flash:{id}');
       expect(flash?.keys ?? 0).toBeLessThan(3000);
+      // Without MEMORY USAGE (a managed service may forbid it), the check fails naming the command, not with a bare NOPERM.
+      await raw.call('ACL', 'SETUSER', 'keyspace-reader', '-memory|usage');
+      const refused = await runCacheCheck(cacheKeyspaceCheck, reader, { read_only: true });
+      expect(refused.status).toBe('fail');
+      expect(refused.reason).toMatch(/^MEMORY USAGE was refused by the server .*NOPERM/);
     } finally {
       await reader.close();
       await raw.call('ACL', 'DELUSER', 'keyspace-reader');

@@ -77,6 +77,11 @@ function asArgument(key: Buffer): string | Buffer {
 
 const text = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('latin1') : String(v));
 
+/** A command the server refused (a managed service's ACL or rename-command), named so the reason says what to allow. */
+function refused(command: string, err: Error): Error {
+  return new Error(`${command} was refused by the server (cache.keyspace reads with SCAN, DBSIZE, INFO, TYPE, PTTL and MEMORY USAGE): ${err.message}`);
+}
+
 /** TYPE, PTTL and (under the pattern's cap) MEMORY USAGE of one SCAN batch, in one pipeline; keys gone meanwhile are dropped. */
 async function readBatch(client: Redis, keys: Buffer[], out: Map<string, PatternSample>, limits: SampleLimits): Promise<number> {
   const pipe = client.pipeline();
@@ -100,9 +105,9 @@ async function readBatch(client: Redis, keys: Buffer[], out: Map<string, Pattern
     const [ttlErr, ttl] = replies[i++] ?? [];
     const [typeErr, type] = memory ? replies[i++] ?? [] : [null, null];
     const [memErr, bytes] = memory ? replies[i++] ?? [] : [null, null];
-    if (ttlErr) throw ttlErr;
-    if (typeErr) throw typeErr;
-    if (memErr) throw memErr;
+    if (ttlErr) throw refused('PTTL', ttlErr);
+    if (typeErr) throw refused('TYPE', typeErr);
+    if (memErr) throw refused('MEMORY USAGE', memErr);
     // Expired or deleted between SCAN and the reads: not part of the key space any more.
     if (ttl === -2 || (memory && (text(type) === 'none' || bytes === null))) continue;
     kept++;
