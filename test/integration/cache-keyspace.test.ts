@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheKeyspaceCheck } from '../../src/checks/cache/index.js';
-import type { PatternEstimate } from '../../src/checks/cache/keyspace-estimate.js';
 import { keyPattern } from '../../src/checks/cache/keyspace-patterns.js';
+import { compareRuns } from '../../src/compare/compare.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { CheckResult, RunResult } from '../../src/result/model.js';
 import { renderConsoleSummary } from '../../src/report/console.js';
@@ -79,7 +79,8 @@ async function truthByPattern(): Promise<Map<string, number>> {
   return out;
 }
 
-const patterns = (r: CheckResult) => r.info.patterns as Array<PatternEstimate & { memory_mb: number }>;
+interface PatternRow { pattern: string; keys: number; keys_se: number; sampled: number; memory_mb: number; without_ttl_share: number; ttl_p50_s?: number; ttl_max_s?: number }
+const patterns = (r: CheckResult) => r.info.patterns as PatternRow[];
 
 function expectWithinTenPercent(r: CheckResult, truth: Map<string, number>, mustSee: string[]): void {
   const total = [...truth.values()].reduce((a, b) => a + b, 0);
@@ -88,8 +89,9 @@ function expectWithinTenPercent(r: CheckResult, truth: Map<string, number>, must
     const est = rows.find((p) => p.pattern === name);
     expect(est, `${name} not found in ${rows.map((p) => p.pattern).join(', ')}`).toBeDefined();
     const t = truth.get(name)!;
-    console.log(`  ${name}: estimated ${(est!.memory_bytes / MB).toFixed(2)} MB (~${est!.keys} ± ${est!.keys_se} keys), truth ${(t / MB).toFixed(2)} MB (${((t / total) * 100).toFixed(1)} %)`);
-    expect(Math.abs(est!.memory_bytes - t) / t).toBeLessThan(0.1);
+    const bytes = est!.memory_mb * MB;
+    console.log(`  ${name}: estimated ${est!.memory_mb.toFixed(2)} MB (~${est!.keys} ± ${est!.keys_se} keys), truth ${(t / MB).toFixed(2)} MB (${((t / total) * 100).toFixed(1)} %)`);
+    expect(Math.abs(bytes - t) / t).toBeLessThan(0.1);
   }
 }
 
@@ -108,6 +110,17 @@ describe('cache.keyspace', () => {
     expect(sessions.without_ttl_share).toBe(0);
     expect(sessions.ttl_p50_s).toBeGreaterThan(1700);
     expect(sessions.ttl_max_s).toBeLessThanOrEqual(2400);
+
+    // compare: the per-pattern figures of a later run against this one as baseline; sessions that lost their TTL regress.
+    const runKeyspace = () => run({ config: validateConfig({ redis_url: srv.url, read_only: true, cache: { keyspace: { max_keys: 100_000, max_ms: 30_000 } } }), checks: [cacheKeyspaceCheck], signal: new AbortController().signal, log: silentLogger() });
+    const baseline = await runKeyspace();
+    await write(12_000, (p, i) => p.persist(`session:${100_000 + i}`));
+    const current = await runKeyspace();
+    const cmp = compareRuns(baseline, current, { maxRegression: 0.1 });
+    const noTtl = cmp.regressions.find((c) => c.metric === 'cache_keyspace_pattern_without_ttl_share{pattern:session:{id}}');
+    expect(noTtl).toMatchObject({ baseline: 0, current: 1 });
+    expect(cmp.changes.some((c) => c.metric === 'cache_keyspace_pattern_keys{pattern:cache:product:{id}}')).toBe(true);
+    expect(current.checks[0]!.findings.map((f) => f.subject)).toEqual(['session:{id}']);
   }, 60_000);
 
   it('names the no-TTL Celery results and the big hash, estimates memory by pattern within 10 % of a full scan, and shows no key whole', async () => {
@@ -134,6 +147,7 @@ describe('cache.keyspace', () => {
     expect(full.findings).toHaveLength(3);
     expect(full.metrics.filter((m) => m.name === 'cache_keyspace_problems' && Object.keys(m.tags).length).map((m) => m.tags.problem).sort())
       .toEqual(['big_key', 'celery_results_never_expire', 'grows_without_expiry']);
+    expect(full.metrics.find((m) => m.name === 'cache_keyspace_problems' && m.tags.problem === 'big_key')!.tags.pattern).toBe('inventory:snapshot');
     console.log('complete read, memory by pattern:');
     expectWithinTenPercent(full, truth, ['inventory:snapshot', 'user:{id}:profile', 'celery-task-meta-{uuid}', 'session:{id}', 'cache:product:{id}', 'leaderboard:weekly']);
 
@@ -183,7 +197,7 @@ describe('cache.keyspace', () => {
       const bin = patterns(r).find((p) => p.pattern.startsWith('bin:?'));
       expect(bin, patterns(r).map((p) => p.pattern).join(', ')).toBeDefined();
       expect(bin!.sampled, JSON.stringify(patterns(r).map((p) => [p.pattern, p.sampled]))).toBe(500);
-      expect(bin!.memory_bytes).toBeGreaterThan(500 * 100);
+      expect(bin!.memory_mb * MB).toBeGreaterThan(500 * 100);
       const flash = patterns(r).find((p) => p.pattern === 'flash:{id}');
       expect(flash?.keys ?? 0).toBeLessThan(3000);
       // Without MEMORY USAGE (a managed service may forbid it), the check fails naming the command, not with a bare NOPERM.

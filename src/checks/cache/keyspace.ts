@@ -16,7 +16,8 @@ function describeMetrics(ctx: CheckContext): void {
   m.describe('cache_keyspace_keys_sampled', { meaning: 'count', description: 'keys read with SCAN (every key when the sample is complete)' });
   m.describe('cache_keyspace_pattern_keys', { meaning: 'state', description: 'keys of the pattern (estimate: sampled × DBSIZE / sampled keys)' });
   m.describe('cache_keyspace_pattern_memory_mb', { meaning: 'size', description: 'MEMORY USAGE of the pattern\'s keys (estimate)' });
-  m.describe('cache_keyspace_pattern_memory_share', { meaning: 'share', better: 'lower', description: 'the pattern\'s memory over INFO used_memory' });
+  // Shown against a baseline, not judged: a family's share grows with the application as often as with a defect.
+  m.describe('cache_keyspace_pattern_memory_share', { meaning: 'share', better: 'none', description: 'the pattern\'s memory over INFO used_memory' });
   m.describe('cache_keyspace_pattern_without_ttl_share', { meaning: 'share', better: 'lower', description: 'sampled keys of the pattern without a TTL' });
   m.headline('cache_keyspace_problems');
 }
@@ -27,6 +28,16 @@ function recordPattern(ctx: CheckContext, p: PatternEstimate): void {
   ctx.metrics.gauge('cache_keyspace_pattern_memory_mb', tags, 'MB').set(round(p.memory_bytes / MB));
   if (p.memory_share !== undefined) ctx.metrics.gauge('cache_keyspace_pattern_memory_share', tags, 'ratio').set(round(p.memory_share));
   ctx.metrics.gauge('cache_keyspace_pattern_without_ttl_share', tags, 'ratio').set(round(p.without_ttl_share));
+}
+
+/** A pattern as shown in `info.patterns`: rounded, the largest keys as sizes (they all share the pattern). */
+function patternRow(p: PatternEstimate): Record<string, unknown> {
+  return {
+    pattern: p.pattern, keys: p.keys, keys_se: p.keys_se, sampled: p.sampled, memory_mb: round(p.memory_bytes / MB),
+    ...(p.memory_share === undefined ? {} : { used_memory_share: round(p.memory_share) }), key_memory_share: round(p.key_memory_share),
+    without_ttl_share: round(p.without_ttl_share), ttl_p50_s: p.ttl_p50_s, ttl_max_s: p.ttl_max_s, types: p.types,
+    largest: p.largest.map((k) => `${k.type} ${k.bytes} B`), big_keys: p.big_keys,
+  };
 }
 
 /** The first `n` patterns as they are, the rest summed into `{other}` (so a key space of a million shapes stays readable). */
@@ -71,11 +82,12 @@ export const cacheKeyspaceCheck: Check = {
       elapsed_ms: Math.round(sample.elapsedMs), patterns: all.length, used_memory_mb: usedMemory === undefined ? undefined : round(usedMemory / MB, 1),
       memory_usage_samples: k.memory_samples,
     });
-    ctx.info('patterns', shown.map((p) => ({ ...p, memory_mb: round(p.memory_bytes / MB) })));
+    ctx.info('patterns', shown.map(patternRow));
     // Recorded even when zero, so the threshold has a value to pass on.
     ctx.metrics.counter('cache_keyspace_problems');
     for (const p of keyspaceProblems(all, cfg)) {
-      ctx.metrics.counter('cache_keyspace_problems', { problem: p.problem }).add();
+      // Tagged with the pattern too, so the finding about it (subject = pattern) stands for the unmet threshold.
+      ctx.metrics.counter('cache_keyspace_problems', { problem: p.problem, pattern: p.finding.subject ?? '' }).add();
       ctx.finding(p.finding);
     }
   },
