@@ -1,8 +1,10 @@
 // cache.keyspace's pure parts: key patterns (nothing secret survives), the count's standard error against simulation, the scaling rules.
 import { describe, expect, it } from 'vitest';
-import { countStandardError, estimatePatterns, quantile } from '../../src/checks/cache/keyspace-estimate.js';
+import { countStandardError, estimatePatterns, quantile, topPatterns, type PatternEstimate } from '../../src/checks/cache/keyspace-estimate.js';
+import { keyspaceProblems } from '../../src/checks/cache/keyspace-findings.js';
 import { isVariable, keyPattern, MAX_PATTERN_CHARS } from '../../src/checks/cache/keyspace-patterns.js';
 import type { KeyspaceSample, PatternSample } from '../../src/checks/cache/keyspace-sample.js';
+import { validateConfig } from '../../src/config/load.js';
 
 describe('keyPattern', () => {
   it.each([
@@ -113,5 +115,53 @@ describe('countStandardError', () => {
     expect(quantile([5, 1, 3], 0.5)).toBe(3);
     expect(quantile([5, 1, 3], 1)).toBe(5);
     expect(quantile([], 0.5)).toBeUndefined();
+  });
+});
+
+describe('topPatterns', () => {
+  it('keeps the largest n and sums the rest into {other}', () => {
+    const many = new Map<string, PatternSample>();
+    // 50 literal key names that do not fold (words): 50 patterns of one key each.
+    for (let i = 0; i < 50; i++) {
+      const name = `feature-flag-${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`;
+      many.set(name, pattern({ pattern: name, seen: 1, smallBytes: 100 + i, withoutTtl: 1 }));
+    }
+    const all = estimatePatterns({ dbsize: 50, sampled: 50, complete: true, elapsedMs: 1, patterns: many }, 100_000);
+    const shown = topPatterns(all, 20);
+    expect(shown).toHaveLength(21);
+    expect(shown[0]!.memory_bytes).toBe(149);
+    const other = shown[20]!;
+    expect(other).toMatchObject({ pattern: '{other}', keys: 30, sampled: 30, without_ttl_share: 1, memory_bytes: [...Array(30).keys()].reduce((a, i) => a + 100 + i, 0) });
+    expect(other.key_memory_share + shown.slice(0, 20).reduce((a, p) => a + p.key_memory_share, 0)).toBeCloseTo(1, 9);
+  });
+});
+
+describe('keyspaceProblems', () => {
+  const cfg = validateConfig({}).cache;
+  const row = (p: Partial<PatternEstimate> & { pattern: string }): PatternEstimate => ({
+    keys: 1000, keys_se: 0, sampled: 1000, memory_bytes: 1_000_000, key_memory_share: 0.5, without_ttl_share: 0, types: { string: 1000 }, largest: [], big_keys: 0, ...p,
+  });
+  const kinds = (rows: PatternEstimate[], c = cfg) => keyspaceProblems(rows, c).map((p) => `${p.problem} ${p.finding.subject}`);
+
+  it('a family without TTL is a finding only above both the no-TTL share and the memory share', () => {
+    expect(kinds([row({ pattern: 'user:{id}:profile', without_ttl_share: 1 })])).toEqual(['grows_without_expiry user:{id}:profile']);
+    expect(kinds([row({ pattern: 'user:{id}:profile', without_ttl_share: 0.5 })])).toEqual([]);
+    expect(kinds([row({ pattern: 'user:{id}:profile', without_ttl_share: 1, key_memory_share: 0.09 })])).toEqual([]);
+    // One key without TTL (a leaderboard) is judged by its size only.
+    expect(kinds([row({ pattern: 'leaderboard:weekly', without_ttl_share: 1, keys: 1, key_memory_share: 0.9 })])).toEqual([]);
+    expect(kinds([row({ pattern: 'user:{id}:profile', without_ttl_share: 1, key_memory_share: 0.05 })], { ...cfg, keyspace: { ...cfg.keyspace, no_ttl_min_share: 0.01 } }))
+      .toEqual(['grows_without_expiry user:{id}:profile']);
+  });
+
+  it('Celery results without TTL are named whatever their size; with result_expires they pass', () => {
+    expect(kinds([row({ pattern: 'celery-task-meta-{uuid}', without_ttl_share: 1, key_memory_share: 0.001 })])).toEqual(['celery_results_never_expire celery-task-meta-{uuid}']);
+    expect(kinds([row({ pattern: 'celery-task-meta-{uuid}', without_ttl_share: 0, ttl_p50_s: 86_000 })])).toEqual([]);
+  });
+
+  it('a key at or above big_key_mb is a finding with its type and size, below it is not', () => {
+    const big = { pattern: 'inventory:snapshot', type: 'hash', bytes: 10 * 1024 * 1024 };
+    const found = keyspaceProblems([row({ pattern: 'inventory:snapshot', keys: 1, big_keys: 1, largest: [big] })], cfg);
+    expect(found.map((p) => p.finding.title)).toEqual(['1 key of inventory:snapshot at or above 10 MB (hash 10.0 MB)']);
+    expect(kinds([row({ pattern: 'inventory:snapshot', keys: 1, largest: [{ ...big, bytes: big.bytes - 1 }] })])).toEqual([]);
   });
 });

@@ -71,3 +71,18 @@ export function estimatePatterns(s: KeyspaceSample, usedMemory: number | undefin
     }))
     .sort((a, b) => b.memory_bytes - a.memory_bytes || b.keys - a.keys);
 }
+
+/** The first `n` patterns as they are, the rest summed into `{other}` (so a key space of a million shapes stays readable). */
+export function topPatterns(all: PatternEstimate[], n: number): PatternEstimate[] {
+  if (all.length <= n) return all;
+  const rest = all.slice(n);
+  const sum = (f: (p: PatternEstimate) => number) => rest.reduce((acc, p) => acc + f(p), 0);
+  const keys = sum((p) => p.keys);
+  const other: PatternEstimate = {
+    pattern: '{other}', keys, keys_se: 0, sampled: sum((p) => p.sampled), memory_bytes: sum((p) => p.memory_bytes),
+    key_memory_share: sum((p) => p.key_memory_share), without_ttl_share: keys ? sum((p) => p.without_ttl_share * p.keys) / keys : 0,
+    types: {}, largest: [], big_keys: sum((p) => p.big_keys),
+    ...(rest[0]!.memory_share === undefined ? {} : { memory_share: sum((p) => p.memory_share ?? 0) }),
+  };
+  return [...all.slice(0, n), other];
+}

@@ -2,7 +2,7 @@
 import { parseInfo } from '../../targets/redis/info.js';
 import type { Check, CheckContext } from '../types.js';
 import { redisOf } from './common.js';
-import { estimatePatterns, type PatternEstimate } from './keyspace-estimate.js';
+import { estimatePatterns, topPatterns, type PatternEstimate } from './keyspace-estimate.js';
 import { keyspaceProblems } from './keyspace-findings.js';
 import { sampleKeyspace } from './keyspace-sample.js';
 
@@ -38,21 +38,6 @@ function patternRow(p: PatternEstimate): Record<string, unknown> {
     without_ttl_share: round(p.without_ttl_share), ttl_p50_s: p.ttl_p50_s, ttl_max_s: p.ttl_max_s, types: p.types,
     largest: p.largest.map((k) => `${k.type} ${k.bytes} B`), big_keys: p.big_keys,
   };
-}
-
-/** The first `n` patterns as they are, the rest summed into `{other}` (so a key space of a million shapes stays readable). */
-function topPatterns(all: PatternEstimate[], n: number): PatternEstimate[] {
-  if (all.length <= n) return all;
-  const rest = all.slice(n);
-  const sum = (f: (p: PatternEstimate) => number) => rest.reduce((acc, p) => acc + f(p), 0);
-  const keys = sum((p) => p.keys);
-  const other: PatternEstimate = {
-    pattern: '{other}', keys, keys_se: 0, sampled: sum((p) => p.sampled), memory_bytes: sum((p) => p.memory_bytes),
-    key_memory_share: sum((p) => p.key_memory_share), without_ttl_share: keys ? sum((p) => p.without_ttl_share * p.keys) / keys : 0,
-    types: {}, largest: [], big_keys: sum((p) => p.big_keys),
-    ...(rest[0]!.memory_share === undefined ? {} : { memory_share: sum((p) => p.memory_share ?? 0) }),
-  };
-  return [...all.slice(0, n), other];
 }
 
 export const cacheKeyspaceCheck: Check = {
