@@ -229,6 +229,15 @@ describe('cache.keyspace', () => {
     console.log(`1M keys, max_ms 500: sampled ${b.sampled} in ${b.elapsed_ms} ms (${b.stopped_by})`);
     expect(b.stopped_by).toBe('max_ms');
     expect(b.elapsed_ms).toBeLessThan(1500);
+
+    // Ctrl-C mid-sample: the check stops at the next SCAN batch instead of reading on to its budget.
+    const ctrlC = new AbortController();
+    const t1 = performance.now();
+    setTimeout(() => ctrlC.abort(), 300);
+    const stopped = await runCacheCheck(cacheKeyspaceCheck, target, { cache: { keyspace: { max_keys: 10_000_000, max_ms: 60_000 } } }, ctrlC.signal);
+    console.log(`1M keys, Ctrl-C after 300 ms: ${stopped.status} after ${Math.round(performance.now() - t1)} ms`);
+    expect(performance.now() - t1).toBeLessThan(2000);
+    expect(stopped.status).toBe('skip');
     await raw.flushall();
   }, 120_000);
 });
