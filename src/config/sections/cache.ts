@@ -19,7 +19,7 @@ const KeyspaceSection = z
     max_ms: positiveInt(MAX_TIMER_MS).default(3000).describe('The SCAN sample stops after this long'),
     memory_keys_per_pattern: positiveInt(10_000_000).default(5000).describe('Keys per pattern measured with MEMORY USAGE; the rest of the pattern is counted and estimated from their mean'),
     memory_samples: z.number({ error: 'expected a whole number >= 0' }).int({ error: 'expected a whole number >= 0' }).min(0, { error: 'expected a whole number >= 0' }).max(10_000, { error: 'expected at most 10000' })
-      .default(5).describe('MEMORY USAGE … SAMPLES n: elements sampled per aggregate key (0 walks every element, which blocks the server on a big key)'),
+      .default(64).describe('MEMORY USAGE … SAMPLES n: elements sampled per aggregate key (0 walks every element, which blocks the server on a big key)'),
     max_patterns: positiveInt(1000).default(20).describe('Patterns shown and recorded, largest memory first; the rest are summed as {other}'),
     no_ttl_min_share: share().default(0.1).describe('A pattern without TTL on most of its keys is a finding when it holds at least this share of the sampled memory'),
     big_key_mb: positive(1_000_000).default(10).describe('A key of at least this many MB (MEMORY USAGE) is a finding: deleting it with DEL blocks the server'),
