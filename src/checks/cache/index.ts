@@ -1,10 +1,11 @@
-// The `cache` category's checks, in run order: the server's view first (read-only, before stackprobe's own traffic), then the workloads.
+// The `cache` category's checks, in run order: the server's view and the key space first (read-only, before stackprobe's own traffic), then the workloads.
 import type { Check } from '../types.js';
 import { cacheConcurrencyCheck } from './concurrency.js';
 import { cacheHitRateCheck } from './hit-rate.js';
+import { cacheKeyspaceCheck } from './keyspace.js';
 import { cacheLatencyCheck } from './latency.js';
 import { cacheServerCheck } from './server.js';
 
-export { cacheConcurrencyCheck, cacheHitRateCheck, cacheLatencyCheck, cacheServerCheck };
+export { cacheConcurrencyCheck, cacheHitRateCheck, cacheKeyspaceCheck, cacheLatencyCheck, cacheServerCheck };
 
-export const cacheChecks: Check[] = [cacheServerCheck, cacheLatencyCheck, cacheHitRateCheck, cacheConcurrencyCheck];
+export const cacheChecks: Check[] = [cacheServerCheck, cacheKeyspaceCheck, cacheLatencyCheck, cacheHitRateCheck, cacheConcurrencyCheck];

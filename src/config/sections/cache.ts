@@ -19,6 +19,20 @@ const positiveInt = (max: number) =>
     .max(max, { error: `expected a positive integer of at most ${max}` });
 const share = () => z.number({ error: 'expected a share between 0 and 1' }).min(0, { error: 'expected a share between 0 and 1' }).max(1, { error: 'expected a share between 0 and 1' });
 
+/** cache.keyspace: how much of the application's key space is read, and when a pattern or a key becomes a finding. */
+const KeyspaceSection = z
+  .strictObject({
+    max_keys: positiveInt(10_000_000).default(20_000).describe('Keys read with SCAN at most; with DBSIZE known, counts and memory per pattern are scaled by DBSIZE / sampled'),
+    max_ms: positiveInt(MAX_TIMER_MS).default(3000).describe('The SCAN sample stops after this long'),
+    memory_keys_per_pattern: positiveInt(10_000_000).default(5000).describe('Keys per pattern measured with MEMORY USAGE; the rest of the pattern is counted and estimated from their mean'),
+    memory_samples: z.number({ error: 'expected a whole number >= 0' }).int({ error: 'expected a whole number >= 0' }).min(0, { error: 'expected a whole number >= 0' }).max(10_000, { error: 'expected at most 10000' })
+      .default(64).describe('MEMORY USAGE … SAMPLES n: elements sampled per aggregate key (0 walks every element, which blocks the server on a big key)'),
+    max_patterns: positiveInt(1000).default(20).describe('Patterns shown and recorded, largest memory first; the rest are summed as {other}'),
+    no_ttl_min_share: share().default(0.1).describe('A pattern without TTL on most of its keys is a finding when it holds at least this share of the sampled memory'),
+    big_key_mb: positive(1_000_000).default(10).describe('A key of at least this many MB (MEMORY USAGE) is a finding: deleting it with DEL blocks the server'),
+  })
+  .prefault({});
+
 export const CacheSection = z
   .strictObject({
     key_prefix: z
@@ -57,6 +71,7 @@ export const CacheSection = z
     min_lookups: positiveInt(1e12).default(1000).describe('cache.server: the server hit rate is judged only after this many lookups (keyspace_hits + keyspace_misses)'),
     scan_sample_keys: positiveInt(1_000_000).default(1000).describe('cache.server: at most this many keys are sampled with SCAN for the TTL check'),
     scan_time_ms: positiveInt(MAX_TIMER_MS).default(2000).describe('cache.server: the SCAN sample stops after this long'),
+    keyspace: KeyspaceSection.describe('cache.keyspace: the application\'s own key space by pattern'),
   })
   .superRefine((c, ctx) => {
     // Every key holds the same value, written 500 keys per pipeline, and every in-flight MGET returns batch_size of them:
