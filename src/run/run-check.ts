@@ -168,7 +168,7 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
   // pass; a host busy with other work is said beside the figures and changes no verdict.
   const verdict = distrustUnderSaturation(evaluateThresholds(metrics, rules), metrics, saturation, { failWhenSaturated: config.fail_when_saturated });
   if (verdict.note) base.findings.push({ severity: 'warn', subject: 'measurement', title: 'timing verdict untrusted: stackprobe\'s own client was saturated', detail: verdict.note, recommendation: 'Run again on a larger client (or with less load per process), or set fail_when_saturated: true to count such a miss as a failure.' });
-  const busy = hostNote(saturation);
-  if (busy) base.findings.push({ severity: 'info', subject: 'measurement', title: 'the host was busy while this check measured', detail: busy });
+  const busy = hostNote(saturation, metrics);
+  if (busy) base.info = { ...base.info, host_busy: busy };
   return { ...base, status: statusFromOutcomes(verdict.outcomes), thresholds: verdict.outcomes };
 }

@@ -51,8 +51,13 @@ export function distrustUnderSaturation(
   return { outcomes: out, untrusted, note: `${which}: missed, but ${UNTRUSTED} (${client.join('; ')}), so the miss is untrusted: neither a pass nor a failure` };
 }
 
-/** One sentence when the host (not the client) was busy: shown beside the figures, changing no verdict. */
-export function hostNote(saturation: SaturationReport | undefined): string | undefined {
+/**
+ * One sentence when the host (not the client) was busy and the check measured timings, shown beside its figures
+ * (`info.host_busy`), changing no verdict. Not a finding: it says how the figures were taken, not what the system
+ * under test does, and a check without timing figures (catalog reads, defects) is not concerned by it.
+ */
+export function hostNote(saturation: SaturationReport | undefined, metrics: SerializedMetric[]): string | undefined {
   const host = saturation?.host ?? [];
-  return host.length ? `measured while the host was busy (${host.join('; ')}): timings include waiting for a CPU, and the verdicts stand as measured` : undefined;
+  if (host.length === 0 || !metrics.some((m) => m.meaning !== undefined && TIMING.has(m.meaning))) return undefined;
+  return `measured while the host was busy (${host.join('; ')}): timings include waiting for a CPU, and the verdicts stand as measured`;
 }
