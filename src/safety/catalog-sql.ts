@@ -14,26 +14,19 @@ SELECT DISTINCT p.oid::text AS oid
   JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE CASE WHEN r.schema IS NOT NULL THEN n.nspname = r.schema ELSE r.anywhere OR n.nspname = ANY (current_schemas(true)) END`;
 
-export const OPERATORS_BY_NAME_SQL = `
-SELECT DISTINCT o.oid::text AS oid
+/** Candidates of each name in one catalog (`rel`, its name and namespace columns), resolved as for functions above. */
+function byNameSql(rel: string, nameColumn: string, namespaceColumn: string): string {
+  return `
+SELECT DISTINCT x.oid::text AS oid
   FROM unnest($1::text[], $2::text[], $3::bool[]) AS r(schema, name, anywhere)
-  JOIN pg_operator o ON o.oprname = r.name
-  JOIN pg_namespace n ON n.oid = o.oprnamespace
+  JOIN ${rel} x ON x.${nameColumn} = r.name
+  JOIN pg_namespace n ON n.oid = x.${namespaceColumn}
  WHERE CASE WHEN r.schema IS NOT NULL THEN n.nspname = r.schema ELSE r.anywhere OR n.nspname = ANY (current_schemas(true)) END`;
+}
 
-export const TYPES_BY_NAME_SQL = `
-SELECT DISTINCT t.oid::text AS oid
-  FROM unnest($1::text[], $2::text[], $3::bool[]) AS r(schema, name, anywhere)
-  JOIN pg_type t ON t.typname = r.name
-  JOIN pg_namespace n ON n.oid = t.typnamespace
- WHERE CASE WHEN r.schema IS NOT NULL THEN n.nspname = r.schema ELSE r.anywhere OR n.nspname = ANY (current_schemas(true)) END`;
-
-export const RELATIONS_BY_NAME_SQL = `
-SELECT DISTINCT c.oid::text AS oid
-  FROM unnest($1::text[], $2::text[], $3::bool[]) AS r(schema, name, anywhere)
-  JOIN pg_class c ON c.relname = r.name
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE CASE WHEN r.schema IS NOT NULL THEN n.nspname = r.schema ELSE r.anywhere OR n.nspname = ANY (current_schemas(true)) END`;
+export const OPERATORS_BY_NAME_SQL = byNameSql('pg_operator', 'oprname', 'oprnamespace');
+export const TYPES_BY_NAME_SQL = byNameSql('pg_type', 'typname', 'typnamespace');
+export const RELATIONS_BY_NAME_SQL = byNameSql('pg_class', 'relname', 'relnamespace');
 
 /** What an object makes run, as (catalog, oid) pairs: `cls` is pg_proc, pg_operator, pg_class or pg_type. */
 export interface DependencyRow {

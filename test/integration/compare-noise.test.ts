@@ -1,26 +1,17 @@
 // `compare` quiet on noise, against real runs: identical runs on a host kept busy by two other processes never
 // regress (five pairs, exit 0 each), and a statement planted 3× slower is named (exit 1). Queries (built-in and a custom
 // pg_sleep), cache and load figures are compared. Long by nature: seven quick runs of four checks.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../src/exec/timeout.js';
 import { runCli, runDirOf } from '../helpers/cli.js';
+import { busyCore } from '../helpers/busy-cores.js';
 
 const ONLY = 'queries.basic,queries.custom,cache.latency,load.mixed';
 const children: ChildProcess[] = [];
 let dir: string;
-
-/** A child spinning on one core until killed; resolves once it spins. */
-async function busyCore(): Promise<void> {
-  const child = spawn(process.execPath, ['-e', 'process.stdout.write("go\\n"); for (;;) {}'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let started = false;
-  child.stdout!.on('data', () => (started = true));
-  await waitFor(() => started, 10_000, 'the busy child to start');
-}
 
 /**
  * One run with a custom statement sleeping `sleepS` (8 sessions, so a 0.15 s statement still gets 40+ samples), judged
@@ -42,7 +33,7 @@ async function quickRun(name: string, sleepS: number): Promise<string> {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-compare-noise-'));
-  await Promise.all([busyCore(), busyCore()]);
+  await Promise.all([busyCore(children), busyCore(children)]);
 });
 afterAll(async () => {
   for (const c of children.splice(0)) c.kill('SIGKILL');

@@ -1,15 +1,15 @@
 // A gate CI can keep: a missed fail threshold never exits 0. On a host kept busy by other processes it fails as
 // measured (exit 1); on a client starved by its own work it is `untrusted` (exit 3), never a pass; each line says which
 // threshold, the measured value and the limit.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../src/exec/timeout.js';
 import type { RunResult } from '../../src/result/model.js';
 import { runCli, runDirOf } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { busyCore } from '../helpers/busy-cores.js';
 
 const fixtures = path.join(import.meta.dirname, 'plugin-fixtures');
 const children: ChildProcess[] = [];
@@ -28,15 +28,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A child spinning on one core until killed; resolves once it spins. */
-async function busyCore(): Promise<void> {
-  const child = spawn(process.execPath, ['-e', 'process.stdout.write("go\\n"); for (;;) {}'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let started = false;
-  child.stdout!.on('data', () => (started = true));
-  await waitFor(() => started, 10_000, 'the busy child to start');
-}
-
 async function runWith(name: string, config: object, only: string): Promise<{ code: number | null; stdout: string; result: RunResult; junit: string; md: string }> {
   const file = path.join(dir, `${name}.json`);
   await writeFile(file, JSON.stringify(config));
@@ -49,7 +40,7 @@ async function runWith(name: string, config: object, only: string): Promise<{ co
 
 describe('a fail threshold that misses never exits 0', () => {
   it('on a host kept busy by two other processes: the miss fails as measured, naming threshold, measured value and limit', async () => {
-    await Promise.all([busyCore(), busyCore()]);
+    await Promise.all([busyCore(children), busyCore(children)]);
     const config = { queries: { duration_s: 0.5 }, checks: { 'queries.basic': { thresholds: { 'query_duration{query:point_lookup}': ['p(95)<0.01'] } } } };
     const { code, stdout, result, junit, md } = await runWith('busy', config, 'queries.basic');
     const check = result.checks.find((c) => c.id === 'queries.basic')!;

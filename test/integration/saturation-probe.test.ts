@@ -1,23 +1,14 @@
 // The saturation probe for real: children keeping every core busy saturate the host; a busy event loop saturates the client.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../../src/exec/timeout.js';
 import { startSaturationProbe } from '../../src/resources/saturation.js';
+import { busyCore } from '../helpers/busy-cores.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
 });
-
-/** A child spinning on one core until killed; resolves once it has started spinning. */
-async function busyCore(): Promise<void> {
-  const child = spawn(process.execPath, ['-e', 'process.stdout.write("go\\n"); for (;;) {}'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let started = false;
-  child.stdout!.on('data', () => (started = true));
-  await waitFor(() => started, 10_000, 'the busy child to start');
-}
 
 const spinFor = (ms: number) => {
   const end = performance.now() + ms;
@@ -26,7 +17,7 @@ const spinFor = (ms: number) => {
 
 describe('saturation probe', () => {
   it('sees the host saturated while every core is kept busy by another process', async () => {
-    await Promise.all(Array.from({ length: os.availableParallelism() }, busyCore));
+    await Promise.all(Array.from({ length: os.availableParallelism() }, () => busyCore(children)));
     const probe = startSaturationProbe();
     await new Promise((r) => setTimeout(r, 1500));
     const report = probe.stop();
