@@ -1,10 +1,6 @@
 // `stackprobe compare BASELINE CURRENT`: per-metric changes between two runs (files or run directories), a warning when they
 // tested different servers, the figures beyond the noise (all with --all); exit 1 on a regression, 2 on bad input.
 import type { Command } from 'commander';
-import { compareRuns, hasRegression, parseMargin, renderComparisonText } from '../compare/index.js';
-import { locateRunJson } from '../compare/locate.js';
-import { readRunFile } from '../result/read.js';
-import { ReportSection } from '../config/sections/report.js';
 import { ConfigError } from '../util/errors.js';
 import { EXIT } from './exit-codes.js';
 import { useColor } from './tty.js';
@@ -18,6 +14,10 @@ export interface CompareFlags {
 }
 
 export async function compareCommand(baselineFile: string, currentFile: string, flags: CompareFlags): Promise<number> {
+  // Loaded when the command runs, not when the CLI starts: `--version`, `--help` and the other commands stay quick.
+  const [{ compareRuns, hasRegression, parseMargin, renderComparisonText }, { locateRunJson }, { readRunFile }, { ReportSection }] = await Promise.all([
+    import('../compare/index.js'), import('../compare/locate.js'), import('../result/read.js'), import('../config/sections/report.js'),
+  ]);
   const defaults = ReportSection.parse({});
   const maxRegression = parseMargin(flags.maxRegression ?? defaults.max_regression, '--max-regression');
   const minDeltaMs = flags.minDeltaMs === undefined ? defaults.min_regression_ms : Number(flags.minDeltaMs);

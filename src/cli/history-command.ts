@@ -2,8 +2,6 @@
 import type { Command } from 'commander';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { historyRows, renderHistoryMarkdown, renderHistoryText } from '../compare/history.js';
-import { readRunFile } from '../result/read.js';
 import type { RunResult } from '../result/model.js';
 import { ConfigError } from '../util/errors.js';
 import { LATEST_FILE } from '../util/latest.js';
@@ -41,6 +39,8 @@ async function filesOf(given: string): Promise<Array<{ file: string; label: stri
 }
 
 export async function historyCommand(given: string[], opts: { format?: string }): Promise<number> {
+  // Loaded when the command runs, not when the CLI starts: `--version`, `--help` and the other commands stay quick.
+  const [{ historyRows, renderHistoryMarkdown, renderHistoryText }, { readRunFile }] = await Promise.all([import('../compare/history.js'), import('../result/read.js')]);
   const format = opts.format ?? 'text';
   if (!['text', 'md', 'json'].includes(format)) throw new ConfigError(`--format: expected text, md or json, got ${JSON.stringify(format)}`);
   const runs: Array<{ file: string; result: RunResult }> = [];

@@ -1,15 +1,12 @@
 // `stackprobe merge a.json b.json …`: combines the results of several segments (machines) into one result and its reports.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { mergeRunResults, type MergeOutput } from '../merge/merge-results.js';
-import { renderConsoleSummary } from '../report/console.js';
-import { writeReports, type ReportFormat } from '../report/index.js';
-import { readRunFile } from '../result/read.js';
-import { locateRunJson } from '../compare/locate.js';
 import { ConfigError, OutputError } from '../util/errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { splitList } from './flags.js';
 import { useColor } from './tty.js';
+import type { ReportFormat } from '../report/index.js';
+import type { MergeOutput } from '../merge/merge-results.js';
 
 const FORMATS = ['json', 'md', 'console'] as const;
 
@@ -40,6 +37,10 @@ function segmentLine(s: MergeOutput['segments'], limit: number): { line?: string
 }
 
 export async function mergeCommand(files: string[], opts: MergeFlags): Promise<number> {
+  // Loaded when the command runs, not when the CLI starts: `--version`, `--help` and the other commands stay quick.
+  const [{ mergeRunResults }, { renderConsoleSummary }, { writeReports }, { readRunFile }, { locateRunJson }] = await Promise.all([
+    import('../merge/merge-results.js'), import('../report/console.js'), import('../report/index.js'), import('../result/read.js'), import('../compare/locate.js'),
+  ]);
   const formats = splitList(opts.format ?? 'json,md,console');
   for (const f of formats) {
     if (!(FORMATS as readonly string[]).includes(f)) throw new ConfigError(`--format: expected some of ${FORMATS.join(', ')}, got ${JSON.stringify(f)}`);

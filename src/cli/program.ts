@@ -1,6 +1,5 @@
 // Commander wiring only: parse arguments, call the library, map errors to exit codes and messages.
 import { Command, CommanderError, Option } from 'commander';
-import { builtinChecks } from '../checks/index.js';
 import { ConfigError, describeError, OutputError } from '../util/errors.js';
 import { redactText } from '../util/redact.js';
 import { nearest } from '../util/closest.js';
@@ -12,8 +11,6 @@ import { registerCompareCommand } from './compare-command.js';
 import { registerConfigCommand } from './config-command.js';
 import { registerHistoryCommand } from './history-command.js';
 import { registerMergeCommand } from './merge-command.js';
-import { reportCommand } from './report-command.js';
-import { runCommand } from './run-command.js';
 import type { RunFlags } from './flags.js';
 
 /**
@@ -65,7 +62,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   addRunOptions(program).option('--report-only <file>', 'rebuild the reports from a run.json (same as `stackprobe report FILE`)');
   program.action(async (opts: RunFlags & { reportOnly?: string }, cmd: Command) => {
     if (cmd.args.length > 0) unknownCommand(program, cmd.args[0]!);
-    setExit(opts.reportOnly ? await reportCommand(opts.reportOnly, { format: 'md,console', ...(opts.output ? { output: opts.output } : {}) }) : await runCommand(opts));
+    setExit(opts.reportOnly ? await (await import('./report-command.js')).reportCommand(opts.reportOnly, { format: 'md,console', ...(opts.output ? { output: opts.output } : {}) }) : await (await import('./run-command.js')).runCommand(opts));
   });
 
   addRunOptions(program.command('run').description('run the checks and write the reports'))
@@ -87,7 +84,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--verbose', 'print every check with all its figures at the end, not just the one-screen summary')
     .option('--no-color', 'no ANSI colours')
     .addHelpText('after', EXAMPLES)
-    .action(async (opts: RunFlags) => setExit(await runCommand(opts)));
+    // Each command loads what it needs when it runs (a run imports every check; --version and --help import none).
+    .action(async (opts: RunFlags) => setExit(await (await import('./run-command.js')).runCommand(opts)));
 
   program
     .command('report')
@@ -97,14 +95,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--verbose', 'the console summary with every check and figure')
     .option('-o, --output <dir>', 'where to write the files (default: next to run.json)')
     .option('--no-color', 'no ANSI colours')
-    .action(async (file: string, opts: { format?: string; output?: string; color?: boolean; verbose?: boolean }) => setExit(await reportCommand(file, opts)));
+    .action(async (file: string, opts: { format?: string; output?: string; color?: boolean; verbose?: boolean }) => setExit(await (await import('./report-command.js')).reportCommand(file, opts)));
 
   registerConfigCommand(program);
 
   program
     .command('checks')
     .description('list the built-in checks')
-    .action(() => {
+    .action(async () => {
+      const { builtinChecks } = await import('../checks/index.js');
       for (const c of builtinChecks) process.stdout.write(`${c.id.padEnd(24)} ${c.title}  (needs: ${c.needs.join(', ') || 'nothing'}${c.writes ? '; writes' : ''})\n`);
     });
 

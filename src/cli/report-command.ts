@@ -1,11 +1,6 @@
 // `stackprobe report RUN`: rebuilds every report format from run.json alone (the reference tool's --report-only).
 import path from 'node:path';
-import { locateRunJson } from '../compare/locate.js';
-import { renderConsoleSummary } from '../report/console.js';
-import { writeReports } from '../report/index.js';
-import { readRunFile } from '../result/read.js';
 import { ConfigError, OutputError } from '../util/errors.js';
-import { prepareOutputDir } from '../util/output-dir.js';
 import { EXIT } from './exit-codes.js';
 import { splitList } from './flags.js';
 import { useColor } from './tty.js';
@@ -16,6 +11,10 @@ type Format = (typeof FORMATS)[number];
 export const DEFAULT_REPORT_FORMATS = 'md,html,junit,json,prom,console';
 
 export async function reportCommand(given: string, opts: { format?: string; output?: string; color?: boolean; verbose?: boolean }): Promise<number> {
+  // Loaded when the command runs, not when the CLI starts: `--version`, `--help` and the other commands stay quick.
+  const [{ locateRunJson }, { renderConsoleSummary }, { writeReports }, { readRunFile }, { prepareOutputDir }] = await Promise.all([
+    import('../compare/locate.js'), import('../report/console.js'), import('../report/index.js'), import('../result/read.js'), import('../util/output-dir.js'),
+  ]);
   const formats = splitList(opts.format ?? DEFAULT_REPORT_FORMATS);
   for (const f of formats) {
     if (!(FORMATS as readonly string[]).includes(f)) throw new ConfigError(`--format: expected some of ${FORMATS.join(', ')}, got ${JSON.stringify(f)}`);
