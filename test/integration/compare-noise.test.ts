@@ -21,7 +21,14 @@ async function quickRun(name: string, sleepS: number): Promise<string> {
   const config = path.join(dir, `${name}.json`);
   // A Redis command may wait 10 s before it fails: on a 2-core host kept busy, Redis itself can stall for 2 s, and a
   // lost connection would fail the run; this test is about the figures' noise, not about Redis on a starved host.
-  const settings = { queries: { concurrency: 8, custom: [{ name: 'sleepy', sql: `SELECT pg_sleep(${sleepS})`, complex: true }] }, cache: { command_timeout_ms: 10_000 } };
+  // Latency limits far above what any run here measures: the runs' own verdicts must not flip with the host's load
+  // (a real miss fails its run, and compare then names the newly failing check, as it should); this test is about the
+  // figures compare judges, and their noise.
+  const settings = {
+    queries: { concurrency: 8, custom: [{ name: 'sleepy', sql: `SELECT pg_sleep(${sleepS})`, complex: true }] },
+    cache: { command_timeout_ms: 10_000 },
+    thresholds: { query_time_ms: 1000, complex_query_time_ms: 5000, cache_latency_ms: 1000 },
+  };
   await writeFile(config, JSON.stringify(settings));
   const out = path.join(dir, name);
   // No DATABASE_URL or REDIS_URL: each run starts its own private servers, so nothing else touches what it measures.
