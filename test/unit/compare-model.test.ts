@@ -15,6 +15,7 @@ import { targetDifferences } from '../../src/compare/targets.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { fullRunResult, interruptedRunResult, RECORDED } from '../fixtures/run-result.js';
 import { slowerRun } from '../helpers/slower-run.js';
+import { createRng } from '../../src/workload/prng.js';
 
 const opts = { maxRegression: 0.1, minDeltaMs: 0.5 };
 
@@ -138,17 +139,6 @@ function withCheck(status: CheckResult['status'], build: (r: MetricRegistry, con
   return run;
 }
 
-/** A small seeded PRNG, so every distribution below is the same on every run of the test. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Log-normal with the given median and log-spread (Box–Muller). */
 function logNormal(rng: () => number, medianMs: number, sigma: number): number {
@@ -256,7 +246,7 @@ describe('regressions beyond the noise', () => {
   it('independent draws of one long-tailed distribution never regress, on a quiet host or a busy one (120 pairs)', () => {
     let flagged = 0;
     for (let seed = 1; seed <= 120; seed++) {
-      const rng = mulberry32(seed);
+      const rng = createRng(seed).next;
       // A busy host delays a share of operations (5 % to 40 %, different in each run) by an exponential wait.
       const busy = seed % 3 !== 0;
       const host = () => ({ share: busy ? 0.05 + 0.35 * rng() : 0, waitMs: 2 + 20 * rng() });
@@ -270,7 +260,7 @@ describe('regressions beyond the noise', () => {
 
   it('a statement 3× slower on a busy host is a regression, named, whatever host each run met', () => {
     for (let seed = 1; seed <= 50; seed++) {
-      const rng = mulberry32(seed);
+      const rng = createRng(seed).next;
       const host = () => ({ share: 0.05 + 0.35 * rng(), waitMs: 2 + 20 * rng() });
       // pg_sleep(0.01) → pg_sleep(0.03): the whole distribution moves, its tail with it.
       const base = withCheck('pass', queryRun(rng, { medianMs: 10, sigma: 0.05, n: 1000, host: host() }));
@@ -282,7 +272,7 @@ describe('regressions beyond the noise', () => {
   });
 
   it('the control: a median shift its tail spread would hide is seen, and a host that slowed every operation is not a regression', () => {
-    const rng = mulberry32(7);
+    const rng = createRng(7).next;
     const quiet = { share: 0, waitMs: 0 };
     // 3 ms → 9 ms with a wide tail: p95 − p50 of both runs (~5 and ~15 ms) is more than the 6 ms shift.
     const base = queryRun(rng, { medianMs: 3, sigma: 0.6, n: 5000, host: quiet });
@@ -324,7 +314,7 @@ describe('regressions beyond the noise', () => {
   });
 
   it('judges a check measured on a saturated client all the same, against the wider noise; a busy host alone is not a saturated client', () => {
-    const rng = mulberry32(11);
+    const rng = createRng(11).next;
     const base = withCheck('pass', queryRun(rng, { medianMs: 10, sigma: 0.05, n: 1000, host: { share: 0, waitMs: 0 } }));
     const cur = withCheck('pass', queryRun(rng, { medianMs: 30, sigma: 0.05, n: 1000, host: { share: 0.2, waitMs: 15 } }));
     const check = cur.checks.find((c) => c.id === 'x.check')!;

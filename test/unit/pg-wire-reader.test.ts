@@ -7,6 +7,7 @@ import { ProtocolViolation } from '../../src/targets/pg/wire/errors.js';
 import { BackendReader, MESSAGE_MAX, SHORT_MESSAGE_MAX } from '../../src/targets/pg/wire/reader.js';
 import { msg } from '../helpers/pg-fake-server.js';
 import { REPLIES } from '../helpers/pg-wire-replies.js';
+import { createRng } from '../../src/workload/prng.js';
 
 const STREAM = Buffer.concat(REPLIES.map((r) => Buffer.from(r, 'base64')));
 
@@ -62,17 +63,6 @@ function cutAt(stream: Buffer, cuts: number[]): Buffer[] {
   return points.slice(1).map((p, i) => stream.subarray(points[i]!, p));
 }
 
-/** mulberry32: a seeded generator, so every fuzz case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('BackendReader on recorded traffic', () => {
   const whole = reference(STREAM);
@@ -89,7 +79,7 @@ describe('BackendReader on recorded traffic', () => {
 
   it('gives the same messages for thousands of seeded random splits', () => {
     for (let seed = 1; seed <= 3000; seed++) {
-      const r = random(seed);
+      const r = createRng(seed).next;
       const cuts = Array.from({ length: 1 + Math.floor(r() * 40) }, () => Math.floor(r() * STREAM.length));
       expect(readAll(cutAt(STREAM, cuts)), `seed ${seed}`).toEqual(whole);
     }
@@ -98,7 +88,7 @@ describe('BackendReader on recorded traffic', () => {
   it('fuzz: seeded byte mutations and splits never throw anything but a ProtocolViolation', () => {
     let violations = 0;
     for (let seed = 1; seed <= 5000; seed++) {
-      const r = random(seed);
+      const r = createRng(seed).next;
       const bytes = Buffer.from(STREAM);
       for (let k = 1 + Math.floor(r() * 4); k > 0; k--) {
         const at = Math.floor(r() * bytes.length);
