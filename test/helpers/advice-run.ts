@@ -100,3 +100,15 @@ export function identicalPairs(result: RunResult): { catalog: unknown[]; health:
 /** Findings of either check whose statement drops an index a pair keeps. */
 export const droppingKept = (result: RunResult, kept: Set<string>): Finding[] =>
   findingsOf(result).filter((f) => statementsOf(f).some((s) => [...kept].some((k) => s.includes(`.${k};`) || s.endsWith(`.${k}`))));
+
+/** runAllAdvice over several databases of one test: every statement run, every failure labelled with its database's key. */
+export async function runAdviceOver(dbs: Map<string, { db: TestDatabase; result: RunResult }>): Promise<{ ran: number; failures: unknown[] }> {
+  const failures: unknown[] = [];
+  let ran = 0;
+  for (const [key, { db, result }] of dbs) {
+    const r = await runAllAdvice(db, result);
+    ran += r.ran;
+    failures.push(...r.failures.map((f) => ({ key, ...f })));
+  }
+  return { ran, failures };
+}

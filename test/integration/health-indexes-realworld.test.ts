@@ -3,7 +3,7 @@
 // identical pair (a duplicated UNIQUE constraint, an index twice on a partitioned table), and every advised statement runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/result/model.js';
-import { checkOf, droppingKept, findingsOf, identicalPairs, loadFixture, runAllAdvice, runIntegrityAndIndexes, titlesOf } from '../helpers/advice-run.js';
+import { checkOf, droppingKept, findingsOf, identicalPairs, loadFixture, runAdviceOver, runIntegrityAndIndexes, titlesOf } from '../helpers/advice-run.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 const FIXTURES = ['finance-rails', 'music-store', 'bookkeeping'] as const;
@@ -49,13 +49,7 @@ describe('identical indexes', () => {
 
 describe('advice', () => {
   it('every statement integrity and health.indexes advise runs (rolled back), unless the rows it re-checks are reported broken', async () => {
-    const failures: unknown[] = [];
-    let ran = 0;
-    for (const [key, { db, result }] of dbs) {
-      const r = await runAllAdvice(db, result);
-      ran += r.ran;
-      failures.push(...r.failures.map((f) => ({ key, ...f })));
-    }
+    const { ran, failures } = await runAdviceOver(dbs);
     expect(failures).toEqual([]);
     console.log(`advised statements run in rolled-back transactions: ${ran}`);
     expect(ran).toBeGreaterThanOrEqual(30);

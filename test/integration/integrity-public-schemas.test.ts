@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/result/model.js';
 import {
-  checkOf as check, droppingKept, findingsOf as findings, identicalPairs, loadFixture, runAllAdvice, runIntegrityAndIndexes as runChecks,
+  checkOf as check, droppingKept, findingsOf as findings, identicalPairs, loadFixture, runAdviceOver, runIntegrityAndIndexes as runChecks,
   statementsOf, titlesOf as titles, tryStatements,
 } from '../helpers/advice-run.js';
 import { runCli } from '../helpers/cli.js';
@@ -169,13 +169,7 @@ describe('integrity and health.indexes agree on identical indexes', () => {
 
 describe('every statement integrity and health.indexes advise runs on the object it names', () => {
   it('runs each finding\'s statements in order (rolled back); only statements that re-check rows the run reported as broken wait for the data', async () => {
-    const failures: unknown[] = [];
-    let ran = 0;
-    for (const [key, { db, result }] of dbs) {
-      const r = await runAllAdvice(db, result);
-      ran += r.ran;
-      failures.push(...r.failures.map((f) => ({ key, ...f })));
-    }
+    const { ran, failures } = await runAdviceOver(dbs);
     expect(failures).toEqual([]);
     console.log(`advised statements run in rolled-back transactions: ${ran}`);
     expect(ran).toBeGreaterThanOrEqual(30);
