@@ -4,12 +4,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/exec/timeout.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { monitorRedis } from '../helpers/redis-monitor.js';
 
 let db: TestDatabase;
 let redis: PrivateRedis;
@@ -43,11 +43,8 @@ const WRITES = /^"(set|setex|psetex|setnx|mset|del|unlink|expire|pexpire|expirea
 describe('--read-only', () => {
   it('a whole run writes nothing to PostgreSQL, the cache, the broker or the result backend', async () => {
     const before = await snapshot();
-    const monitor = new Redis(redis.url);
-    monitor.on('error', () => undefined);
-    const seen: string[] = [];
-    const mon = await monitor.monitor();
-    mon.on('monitor', (_time: string, args: string[]) => void seen.push(args.map((a) => JSON.stringify(a)).join(' ')));
+    const monitor = await monitorRedis(redis.url);
+    const seen = (): string[] => monitor.seen.map((c) => [c.name, ...c.args].map((a) => JSON.stringify(a)).join(' '));
     try {
       const broker = new URL(redis.url);
       broker.pathname = '/1';
@@ -57,12 +54,11 @@ describe('--read-only', () => {
       expect(out.stdout + out.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
       expect([0, 1]).toContain(out.code);
       // MONITOR saw the run's commands (so it was watching) and not one of them writes.
-      await waitFor(() => seen.length > 0, 5000, 'MONITOR to see the run');
-      const writes = seen.filter((line) => WRITES.test(line));
+      await waitFor(() => monitor.seen.length > 0, 5000, 'MONITOR to see the run');
+      const writes = seen().filter((line) => WRITES.test(line));
       expect(writes).toEqual([]);
     } finally {
-      mon.disconnect();
-      monitor.disconnect();
+      await monitor.stop();
     }
     expect(await snapshot()).toBe(before);
   });

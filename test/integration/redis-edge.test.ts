@@ -14,6 +14,7 @@ import { startPrivateRedis, type PrivateRedis } from '../../src/targets/redis/se
 import { openRedisTarget } from '../../src/targets/redis/target.js';
 import { alive } from '../../src/targets/embedded/reap.js';
 import { runCli, runDirOf, startCli } from '../helpers/cli.js';
+import { monitorRedis } from '../helpers/redis-monitor.js';
 import type { RunResult } from '../../src/result/model.js';
 
 const SERVER_SRC = path.resolve(import.meta.dirname, '../../src/targets/redis/server.ts');
@@ -53,15 +54,7 @@ describe('connecting', () => {
   });
 
   it('a database index the server refuses fails the target with the reason, and nothing is written anywhere', async () => {
-    const monitorClient = new Redis(server.url, { lazyConnect: false });
-    monitorClient.on('error', () => undefined);
-    const monitor = await monitorClient.monitor();
-    const writes: string[] = [];
-    let seen = 0;
-    monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
-      seen++;
-      if (WRITES.has(String(args[0]).toLowerCase())) writes.push(`db${database}: ${args.join(' ').slice(0, 80)}`);
-    });
+    const monitor = await monitorRedis(server.url);
     try {
       const r = await runCli(['run', '--only', 'cache', '--output', path.join(dir, 'db99')], {
         env: { REDIS_URL: withPassword(new URL(server.url).password, 99), DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' },
@@ -75,7 +68,8 @@ describe('connecting', () => {
       expect(latency).toMatchObject({ status: 'skip', reason: expect.stringContaining('Redis could not be opened') });
       expect(result.checks.every((c) => c.status !== 'pass')).toBe(true);
       // The attempt itself did reach the server (AUTH, SELECT, PING …); none of it wrote.
-      await waitFor(() => seen > 0, 5000, 'MONITOR to see the attempt');
+      await waitFor(() => monitor.seen.length > 0, 5000, 'MONITOR to see the attempt');
+      const writes = monitor.seen.filter((c) => WRITES.has(c.name)).map((c) => `db${c.db}: ${[c.name, ...c.args].join(' ').slice(0, 80)}`);
       expect(writes).toEqual([]);
       const check = new Redis(server.url);
       try {
@@ -84,8 +78,7 @@ describe('connecting', () => {
         check.disconnect();
       }
     } finally {
-      monitor.disconnect();
-      monitorClient.disconnect();
+      await monitor.stop();
     }
   }, 120_000);
 });

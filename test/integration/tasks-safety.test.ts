@@ -14,6 +14,7 @@ import { LEASE_PREFIX, META_PREFIX, OWNED_PREFIX } from '../../src/targets/celer
 import { silentLogger } from '../../src/util/logger.js';
 import { runTasksChecks, startCeleryWorker, TEST_AMQP_BROKER, TEST_BACKEND, uniqueQueue } from '../helpers/celery-worker.js';
 import { keysMatching, startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
+import { monitorRedis } from '../helpers/redis-monitor.js';
 
 const CELERY_CHECKS = ['tasks.workers', 'tasks.roundtrip', 'tasks.throughput', 'tasks.errors'];
 const BUDGET_MS = 5000;
@@ -132,16 +133,14 @@ const READ_COMMANDS = new Set(['auth', 'hello', 'ping', 'info', 'select', 'clien
 describe('--read-only', () => {
   it('sends no write command to the broker or the result backend (MONITOR), and says why the checks skip', async () => {
     const server = await startPrivateRedis();
-    const monitor = client(server.url);
-    const seen: string[] = [];
+    const monitor = await monitorRedis(server.url);
     try {
-      const mon = await monitor.monitor();
-      mon.on('monitor', (_time: string, args: string[]) => void seen.push(String(args[0]).toLowerCase()));
       const result = await runCelery({ ...frozenConfig(server.url, server.url, uniqueQueue()), read_only: true, timeouts: {} });
       const workers = result.checks.find((c) => c.id === 'tasks.workers')!;
       expect(workers).toMatchObject({ status: 'skip', reason: expect.stringMatching(/^--read-only: asking the workers .* writes to the broker/) });
       for (const c of result.checks.filter((x) => x.id !== 'tasks.workers')) expect(c).toMatchObject({ status: 'skip', reason: '--read-only: this check writes' });
-      mon.disconnect();
+      await monitor.stop();
+      const seen = monitor.seen.map((c) => c.name);
       const writes = seen.filter((cmd) => !READ_COMMANDS.has(cmd));
       console.log(`read-only: ${seen.length} commands seen: ${[...new Set(seen)].join(', ')}`);
       expect(seen.length).toBeGreaterThan(0); // MONITOR saw stackprobe's connections
@@ -150,7 +149,7 @@ describe('--read-only', () => {
       expect(await c.dbsize()).toBe(0);
       c.disconnect();
     } finally {
-      monitor.disconnect();
+      await monitor.stop();
       await server.stop();
     }
   });
