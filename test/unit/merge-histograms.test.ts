@@ -6,7 +6,7 @@ import { mergeSeries, NOT_MERGED_PERCENTILES } from '../../src/merge/series.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import { serializeMetrics } from '../../src/metrics/serialize.js';
 import { Trend } from '../../src/metrics/trend.js';
-import type { CheckResult, RunResult, TimeSeries, TrendMetric } from '../../src/result/model.js';
+import { SCHEMA_VERSION, type CheckResult, type RunResult, type TimeSeries, type TrendMetric } from '../../src/result/model.js';
 import { summarize } from '../../src/result/summary.js';
 import { createRng } from '../../src/workload/prng.js';
 
@@ -39,8 +39,8 @@ function segmentResult(segment: string, values: number[][], errors: number[]): R
   };
   const summary = summarize([check], { cpuUserMs: 100, cpuSystemMs: 10, wallMs: 4000, maxRssMb: 80 }, 1024);
   return {
-    schemaVersion: 1, mode: 'quick', readOnly: false, interrupted: false, startedAt: check.startedAt, endedAt: '2025-01-01T00:00:05.000Z',
-    durationMs: 5000, environment: { tool: { name: 'stackprobe', version: 't' }, client: { hostname: 'h', platform: 'linux', arch: 'x64', cpus: 2, cpuModel: 'c', memoryBytes: 1, node: 'v20' }, targets: {}, unavailable: {} },
+    schemaVersion: SCHEMA_VERSION, mode: 'quick', readOnly: false, interrupted: false, startedAt: check.startedAt, endedAt: '2025-01-01T00:00:05.000Z',
+    durationMs: 5000, environment: { tool: { name: 'stackprobe', version: 't' }, client: { hostname: 'h', platform: 'linux', arch: 'x64', cpus: 2, cpuModel: 'c', memoryBytes: 1, node: 'v20' }, targets: {}, unavailable: {}, unopened: {} },
     checks: [check], summary, recommendations: [],
   };
 }
