@@ -4,7 +4,8 @@ import { recommendations } from '../advice/recommend.js';
 import type { Check, MergeHooks } from '../checks/types.js';
 import { mergeMetricLists } from '../metrics/serialize.js';
 import type { CheckResult, RunResult, SerializedMetric, ThresholdOutcome } from '../result/model.js';
-import { summarize } from '../result/summary.js';
+import { ThresholdsSchema } from '../config/schema.js';
+import { MEMORY_METRIC, summarize } from '../result/summary.js';
 import { ConfigError } from '../util/errors.js';
 import { evaluateThresholds, statusFromOutcomes, type ThresholdRule } from '../verdict/evaluate.js';
 import { parseSelector, parseThreshold } from '../verdict/threshold-parser.js';
@@ -76,6 +77,12 @@ function rederive(checks: CheckResult[], hooksOf: (id: string) => MergeHooks | u
  * `checks` are the checks the results may hold (the built-in ones): their MergeHooks say what merging does beyond adding
  * figures up. A check not among them (a plugin's) is merged by its figures alone.
  */
+/** The memory limit the run was judged by (its run-level threshold, as summarize wrote it); the config's default if absent. */
+function memoryLimitOf(r: RunResult): number {
+  const outcome = r.summary.thresholds.find((t) => t.metric === MEMORY_METRIC);
+  return outcome ? parseThreshold(outcome.expression, `summary.thresholds (${MEMORY_METRIC})`).value : ThresholdsSchema.parse({}).memory_usage_mb;
+}
+
 export function mergeRunResults(results: RunResult[], checks: readonly Pick<Check, 'id' | 'merge'>[], files: string[] = results.map((_, i) => `result ${i + 1}`)): MergeOutput {
   if (results.length === 0) throw new ConfigError('merge: expected at least one run.json');
   const versions = new Set(results.map((r) => r.schemaVersion));
@@ -94,12 +101,11 @@ export function mergeRunResults(results: RunResult[], checks: readonly Pick<Chec
   const first = results[0]!;
   const durationMs = Math.max(...results.map((r) => r.durationMs));
   const p = results.map((r) => r.summary.process);
-  const memoryLimit = Number(/value<([\d.]+)/.exec(first.summary.thresholds.find((t) => t.metric === 'process_max_rss_mb')?.expression ?? '')?.[1] ?? 1024);
   const summary = summarize(merged, {
     cpuUserMs: p.reduce((s, x) => s + x.cpuUserMs, 0), cpuSystemMs: p.reduce((s, x) => s + x.cpuSystemMs, 0),
     // CPU % of the merged result is per machine: the sum of CPU over the sum of wall time.
     wallMs: results.reduce((s, r) => s + r.durationMs, 0), maxRssMb: Math.max(...p.map((x) => x.maxRssMb)),
-  }, memoryLimit);
+  }, memoryLimitOf(first));
   const startedAt = results.map((r) => r.startedAt).sort()[0]!;
   const endedAt = results.map((r) => r.endedAt).sort().at(-1)!;
   const result: RunResult = {

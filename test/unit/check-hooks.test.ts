@@ -67,6 +67,12 @@ describe('merge hooks', () => {
     expect(c.timeSeries.map((s) => s.tags.segment)).toEqual(['1/1', '1/1']);
   });
 
+  it('judges the merged client memory by the limit the runs were judged by', () => {
+    const limited = segments.map((r) => ({ ...r, summary: { ...r.summary, thresholds: r.summary.thresholds.map((t) => ({ ...t, expression: 'value<77.5' })) } }));
+    const { result } = mergeRunResults(limited, []);
+    expect(result.summary.thresholds).toMatchObject([{ metric: 'process_max_rss_mb', expression: 'value<77.5' }]);
+  });
+
   it('leaves a skipped check alone', () => {
     const skipped = { ...pluginResult(1, 1), status: 'skip' as const, reason: 'not configured', metrics: [] };
     const { result } = mergeRunResults([run(skipped), run(skipped)], [{ id: 'acme.jobs', merge: pluginMerge }]);
