@@ -34,9 +34,6 @@ const KNOWN_BACK_IMPORTS = new Map<string, string>([
   ['compare/text.ts -> report/text.ts', 'the same formatting helpers'],
   ['metrics/serialize.ts -> result/model.ts', 'the serialised metric types live in the result model; they belong with the metrics'],
   ['verdict/rules.ts -> checks/types.ts', 'threshold rules read the defaults a check declares; the declaration belongs below checks'],
-  ['checks/load/mixed.ts -> merge/registry.ts', 'registries of worker threads are merged with the segment merger; registry merging belongs in metrics/'],
-  ['checks/load/replay.ts -> merge/registry.ts', 'the same registry merging'],
-  ['checks/load/replay-report.ts -> merge/registry.ts', 'the same registry merging'],
   ['config/sections/embedded.ts -> targets/embedded/builds.ts', 'the list of PostgreSQL majors a private server can run; a fact config can own'],
 ]);
 
@@ -113,6 +110,12 @@ describe('the layering of src/', () => {
   it('has no cycle between folders', () => {
     const kept = edges.filter((e) => !KNOWN_BACK_IMPORTS.has(key(e)));
     expect(folderCycles(kept)).toEqual([]);
+  });
+
+  it('lets merge and the ETA reach checks only through the Check interface (their hooks), never a check itself', () => {
+    const reaching = edges.filter((e) => (folderOf(e.from) === 'merge' || key(e).startsWith('run/estimate.ts ->')) && folderOf(e.to) === 'checks');
+    expect(reaching.map(key).filter((k) => !k.endsWith('-> checks/types.ts'))).toEqual([]);
+    expect(reaching.length).toBeGreaterThan(0);
   });
 
   it('catches a planted back-import', () => {
