@@ -97,6 +97,15 @@ describe('the layering of src/', () => {
     expect([...folders].filter((f) => RANK[f] === undefined)).toEqual([]);
   });
 
+  it('is the table docs/architecture.md shows a newcomer, rank for rank', () => {
+    const page = readFileSync(resolve(import.meta.dirname, '../../docs/architecture.md'), 'utf8');
+    const documented: Record<string, number> = {};
+    for (const row of page.matchAll(/^\| (\d+) \| ([^|]+) \|/gm)) {
+      for (const name of row[2]!.matchAll(/`([a-z]+)(?:\/|\.ts)`/g)) documented[name[1]!] = Number(row[1]);
+    }
+    expect(documented).toEqual(RANK);
+  });
+
   it('has no import from a folder to one of the same or a higher rank, beyond the listed ones', () => {
     const back = edges.filter((e) => folderOf(e.from) !== folderOf(e.to) && RANK[folderOf(e.to)]! >= RANK[folderOf(e.from)]!);
     expect(back.map(key).filter((k) => !KNOWN_BACK_IMPORTS.has(k))).toEqual([]);
