@@ -123,3 +123,4 @@ export const CacheSection = z
   .describe('Options of the cache category');
 
 export type CacheConfig = z.output<typeof CacheSection>;
+export type StampedeProtection = (typeof STAMPEDE_PROTECTIONS)[number];
