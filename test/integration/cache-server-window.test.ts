@@ -4,7 +4,8 @@ import net from 'node:net';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cacheServerCheck } from '../../src/checks/cache/index.js';
-import { waitFor } from '../../src/exec/timeout.js';
+import { waitFor, withTimeout } from '../../src/exec/timeout.js';
+import { TimeoutError } from '../../src/util/errors.js';
 import type { CheckResult } from '../../src/result/model.js';
 import { monitorRedis } from '../helpers/redis-monitor.js';
 import { openTestTarget, rawClient, runCacheCheck, startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
@@ -46,6 +47,19 @@ function traffic(url: string, step: (c: Redis, i: number) => Promise<unknown>): 
       await c.quit();
     }
   } };
+}
+
+/** True when a server does not answer a PING within 300 ms (it is busy in DEBUG SLEEP). */
+async function unanswered(url: string): Promise<boolean> {
+  const c = rawClient(url);
+  try {
+    await withTimeout(c.ping(), 300, 'PING');
+    return false;
+  } catch (err) {
+    return err instanceof TimeoutError;
+  } finally {
+    c.disconnect();
+  }
 }
 
 const problems = (r: CheckResult) => r.metrics.filter((m) => m.name === 'cache_server_problems' && m.tags.problem).map((m) => m.tags.problem);
@@ -155,10 +169,10 @@ describe('cache.server over a window', () => {
     expect(JSON.stringify(r)).not.toMatch(/product:1042/);
   });
 
-  it('shows a replica with its offset lag, and the last fork; a fork above max_fork_ms is found', async () => {
+  it('shows a replica with its offset lag, and the last fork; a replica that stops acknowledging and a fork above max_fork_ms are found', async () => {
     const { srv, raw } = await server();
     const pw = decodeURIComponent(new URL(srv.url).password);
-    const replica = await startPrivateRedis({ args: ['--replicaof', '127.0.0.1', String(srv.port), '--masterauth', pw] });
+    const replica = await startPrivateRedis({ args: ['--replicaof', '127.0.0.1', String(srv.port), '--masterauth', pw, '--enable-debug-command', 'yes'] });
     cleanups.push(() => replica.stop());
     await waitFor(async () => /slave0:.*state=online/.test(await raw.info('replication')), 15_000, 'the replica to come online');
     await raw.set('stackprobe:test-fork', 'x', 'EX', 60);
@@ -174,5 +188,18 @@ describe('cache.server over a window', () => {
     const strict = await check(srv.url, { server: { window_s: 0.2, max_fork_ms: 0.001 } });
     expect(problems(strict)).toContain('slow_fork');
     expect(JSON.stringify(healthy)).not.toContain(pw);
+
+    // The replica sleeps while the primary takes 3 MB of writes: its acknowledged offset stays behind.
+    const onReplica = rawClient(replica.url);
+    cleanups.push(() => onReplica.quit());
+    const asleep = onReplica.call('DEBUG', 'SLEEP', '6');
+    await waitFor(() => unanswered(replica.url), 5000, 'the replica to sleep');
+    for (let i = 0; i < 3; i++) await raw.set(`stackprobe:test-lag:${i}`, 'l'.repeat(1024 * 1024), 'EX', 60);
+    const lagging = await check(srv.url, { server: { window_s: 0.2 } });
+    await asleep;
+    const behind = (lagging.info.replication as { replicas: Array<{ lag_bytes: number }> }).replicas[0]!;
+    console.log(`lagging replica: ${behind.lag_bytes} bytes behind`);
+    expect(behind.lag_bytes).toBeGreaterThan(1024 * 1024);
+    expect(lagging.findings.find((f) => f.subject === 'slave0')?.title).toMatch(/^replica slave0 is \d+ bytes behind/);
   });
 });

@@ -23,10 +23,13 @@ const PROTECT = 'Put a lock around the load: SET <key>:lock <token> NX PX <longe
 
 function unprotectedCost(r: ProtectionResult, readers: number, source: string, others: ProtectionResult[]): Finding {
   const compared = others.map((o) => `${o.protection}: at most ${o.maxLoads} (peak ${o.peak})`).join('; ');
+  // The load's time when only one reader loads: how much the stampede itself slowed the database down.
+  const alone = others.find((o) => o.protection === 'lock') ?? others[0];
+  const slower = alone && alone.load_p50_ms > 0 ? ` (${ms(alone.load_p50_ms)} when one reader loads, under the ${alone.protection} path)` : '';
   return {
     severity: 'warn', subject: 'none',
     title: `an unprotected cache-aside path stampedes: one expiry of a hot key read by ${readers} readers caused up to ${r.maxLoads} database loads, ${r.peak} at once`,
-    detail: `Over ${r.expiries} expiries the loads per expiry were ${r.loads_per_expiry.join(', ')} (a protected path makes 1), each load p50 ${ms(r.load_p50_ms)} from ${source === 'postgresql' ? 'PostgreSQL (a point query on the workload schema)' : 'a fixed cost (no PostgreSQL target)'}. Every reader that reads the key while the first load runs misses and loads too: ${r.maxLoads - 1} extra queries per expiry of each hot key, at ${readers} concurrent readers and this load time; more readers or a slower query make more.${compared ? ` Measured on the same key and loader: ${compared}.` : ''} This is stackprobe's own read path; an application's cache-aside code without a lock or early refresh behaves the same.`,
+    detail: `Over ${r.expiries} expiries the loads per expiry were ${r.loads_per_expiry.join(', ')} (a protected path makes 1), each load p50 ${ms(r.load_p50_ms)}${slower} from ${source === 'postgresql' ? 'PostgreSQL (a point query on the workload schema)' : 'a fixed cost (no PostgreSQL target)'}. Every reader that reads the key while the first load runs misses and loads too: ${r.maxLoads - 1} extra queries per expiry of each hot key, at ${readers} concurrent readers and this load time; more readers or a slower query make more.${compared ? ` Measured on the same key and loader: ${compared}.` : ''} This is stackprobe's own read path; an application's cache-aside code without a lock or early refresh behaves the same.`,
     recommendation: PROTECT,
     data: { readers, max_loads: r.maxLoads, mean_loads: r.meanLoads, peak: r.peak, load_p50_ms: r.load_p50_ms },
   };
