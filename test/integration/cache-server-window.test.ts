@@ -23,10 +23,10 @@ async function server(args: string[] = []): Promise<{ srv: PrivateRedis; raw: Re
   return { srv, raw };
 }
 
-async function check(url: string, config: Record<string, unknown> = {}): Promise<CheckResult> {
+async function check(url: string, config: Record<string, unknown> = {}, readOnly = false): Promise<CheckResult> {
   const target = await openTestTarget(url);
   try {
-    return await runCacheCheck(cacheServerCheck, target, { redis_url: url, cache: { server: { window_s: 1.5 }, ...config } });
+    return await runCacheCheck(cacheServerCheck, target, { redis_url: url, read_only: readOnly, cache: { server: { window_s: 1.5 }, ...config } });
   } finally {
     await target.close();
   }
@@ -66,7 +66,7 @@ const problems = (r: CheckResult) => r.metrics.filter((m) => m.name === 'cache_s
 type Window = { lookups: number; hit_rate: number; evicted_keys: number; commands_by_time: Array<{ command: string; calls: number; ms_per_call: number; p99_ms_at_most?: number }> };
 
 describe('cache.server over a window', () => {
-  it('passes a healthy cache with clean traffic, reading it over the window, and sends only reads', async () => {
+  it('passes a healthy cache with clean traffic, reading it over the window, and under --read-only sends only reads', async () => {
     const { srv, raw } = await server(['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru']);
     const pipe = raw.pipeline();
     for (let i = 0; i < 200; i++) pipe.set(`item:${i}`, 'v'.repeat(100), 'EX', 600);
@@ -76,7 +76,7 @@ describe('cache.server over a window', () => {
     cleanups.push(() => monitor.stop());
     let r: CheckResult;
     try {
-      r = await check(srv.url);
+      r = await check(srv.url, {}, true);
     } finally {
       await load.stop();
     }

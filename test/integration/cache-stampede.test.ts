@@ -1,12 +1,15 @@
 // cache.stampede against a private redis-server: an unprotected cache-aside path loads once per reader per expiry, a
 // locked or early-refreshed one once; a lock shorter than the load is caught; --read-only skips it; no key is left.
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cacheStampedeCheck } from '../../src/checks/cache/index.js';
 import type { ProtectionResult } from '../../src/checks/cache/stampede-findings.js';
 import { validateConfig } from '../../src/config/load.js';
+import { waitFor } from '../../src/exec/timeout.js';
 import type { CheckResult } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { createTestDatabase } from '../helpers/pg.js';
 import { keysMatching, openTestTarget, rawClient, runCacheCheck, startPrivateRedis } from '../helpers/redis.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -71,5 +74,53 @@ describe('cache.stampede', () => {
     cleanups.push(() => srv.stop());
     const result = await run({ config: validateConfig({ redis_url: srv.url, read_only: true }), checks: [cacheStampedeCheck], signal: new AbortController().signal, log: silentLogger() });
     expect(result.checks[0]).toMatchObject({ status: 'skip', reason: '--read-only: this check writes' });
+  });
+
+  it('loads from PostgreSQL through the runner: the unprotected path loads more per expiry than the locked one, and nothing is left', async () => {
+    const db = await createTestDatabase();
+    cleanups.push(() => db.drop());
+    const srv = await startPrivateRedis();
+    cleanups.push(() => srv.stop());
+    const base = `stackprobe:stampede-${randomBytes(4).toString('hex')}:`;
+    const result = await run({
+      config: validateConfig({ database_url: db.url, redis_url: srv.url, workload: { scale: 0.02 }, cache: { key_prefix: base, stampede: { readers: 8, expiries: 3, protection: ['none', 'lock'] } } }),
+      checks: [cacheStampedeCheck], signal: new AbortController().signal, log: silentLogger(),
+    });
+    const r = result.checks[0]!;
+    const p = byProtection(r);
+    console.log(`stampede from PostgreSQL: none ${p.none!.loads_per_expiry.join('/')} (load p50 ${p.none!.load_p50_ms} ms), lock ${p.lock!.loads_per_expiry.join('/')} (load p50 ${p.lock!.load_p50_ms} ms)`);
+    expect(r.status, JSON.stringify(r.findings)).toBe('pass');
+    expect(r.info.path).toMatchObject({ load_source: 'postgresql', readers: 8 });
+    expect(p.lock!.loads_per_expiry).toEqual([1, 1, 1]);
+    expect(p.none!.meanLoads).toBeGreaterThan(2);
+    const raw = rawClient(srv.url);
+    try {
+      expect(await keysMatching(raw, `${base}*`)).toEqual([]);
+    } finally {
+      await raw.quit();
+    }
+  });
+
+  it('stops at once on Ctrl-C mid-expiry and leaves no key behind', async () => {
+    const srv = await startPrivateRedis();
+    cleanups.push(() => srv.stop());
+    const target = await openTestTarget(srv.url);
+    cleanups.push(() => target.close());
+    const ctl = new AbortController();
+    const pending = runCacheCheck(cacheStampedeCheck, target, { redis_url: srv.url, cache: { miss_cost_ms: 30, stampede: { expiries: 1000, protection: ['lock'] } } }, ctl.signal);
+    const watch = rawClient(srv.url);
+    try {
+      // Mid-run: the hot key is there (the first expiry has started).
+      await waitFor(async () => (await keysMatching(watch, `${target.keyPrefix}stampede:hot:*`)).length > 0, 10_000, 'the hot key');
+      const t0 = performance.now();
+      ctl.abort();
+      const r = await pending;
+      const stoppedMs = performance.now() - t0;
+      console.log(`Ctrl-C: stopped ${Math.round(stoppedMs)} ms after the abort, status ${r.status}`);
+      expect(stoppedMs).toBeLessThan(5000);
+      expect(await keysMatching(watch, `${target.keyPrefix}*`)).toEqual([]);
+    } finally {
+      watch.disconnect();
+    }
   });
 });
