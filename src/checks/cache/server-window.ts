@@ -20,7 +20,9 @@ const SAMPLE_COMMANDS: Record<string, number> = { info: 1, 'latency|histogram': 
 
 /** INFO everything, then LATENCY HISTOGRAM of every command; each bounded by `timeoutMs`. */
 export async function takeSample(client: Redis, timeoutMs: number): Promise<ServerSample> {
-  const info = parseInfo(await withTimeout(client.info('everything'), timeoutMs, 'INFO everything'));
+  // `everything` (commandstats, latencystats) is Redis 6+; an older or restricted server answers plain INFO.
+  const text = await withTimeout(client.info('everything').catch(() => client.info()), timeoutMs, 'INFO');
+  const info = parseInfo(text);
   const at = performance.now();
   try {
     const reply = await withTimeout(client.call('LATENCY', 'HISTOGRAM'), timeoutMs, 'LATENCY HISTOGRAM');
