@@ -62,6 +62,7 @@ export const cacheStampedeCheck: Check = {
     let gen = 0;
     const results: ProtectionResult[] = [];
     for (const protection of protections) {
+      if (ctx.signal.aborted) break;
       const tags = { protection };
       const outcomes: ExpiryOutcome[] = [];
       ctx.progress(`expiring a hot key under ${readers} readers: ${protection}`);
