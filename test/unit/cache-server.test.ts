@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { curveFindings, p99ClimbLevel, saturationLevel } from '../../src/checks/cache/curve.js';
 import { summariseSlowlog } from '../../src/checks/cache/server.js';
 import { serverHitRate, serverProblems } from '../../src/checks/cache/server-findings.js';
+import type { WindowDelta } from '../../src/checks/cache/server-window.js';
 import { validateConfig } from '../../src/config/load.js';
 import { parseInfo, parseKeyspaceEntry } from '../../src/targets/redis/info.js';
 
 const cfg = validateConfig({}).cache;
 const healthy = { maxmemory: '104857600', maxmemory_policy: 'allkeys-lru', used_memory: '1048576', mem_fragmentation_ratio: '1.1', evicted_keys: '0', keyspace_hits: '900', keyspace_misses: '100' };
-const problems = (info: Record<string, string>, sampled = 0, withoutTtl = 0) => serverProblems({ info, sampled, withoutTtl }, cfg, 0.8).map((p) => p.problem);
+const quiet: WindowDelta = { seconds: 2, reset: false, hits: 0, misses: 0, evicted: 0, expired: 0, commands: 0, commandsPerS: 0, byCommand: [] };
+const problems = (info: Record<string, string>, sampled = 0, withoutTtl = 0, window: Partial<WindowDelta> = {}) =>
+  serverProblems({ info, window: { ...quiet, ...window }, sampled, withoutTtl }, cfg, 0.8).map((p) => p.problem);
 
 describe('INFO', () => {
   it('parses sections into a flat map and keyspace entries into numbers', () => {
@@ -50,11 +53,20 @@ describe('server problems', () => {
     expect(problems({ ...healthy, mem_fragmentation_ratio: '4.7', used_memory: String(200 * 1024 * 1024) })).toEqual(['fragmentation']);
   });
 
-  it('flags evictions, a low server hit rate after enough lookups, and keys without TTL', () => {
-    expect(problems({ ...healthy, evicted_keys: '5' })).toEqual(['evictions']);
-    expect(problems({ ...healthy, keyspace_hits: '500', keyspace_misses: '500' })).toEqual(['low_hit_rate']);
-    expect(problems({ ...healthy, keyspace_hits: '5', keyspace_misses: '50' })).toEqual([]); // too few lookups to judge
+  it('flags evictions and a low hit rate of the window, not of the counters since the reset, and keys without TTL', () => {
+    expect(problems({ ...healthy, evicted_keys: '5', keyspace_hits: '500', keyspace_misses: '500' })).toEqual([]);
+    expect(problems(healthy, 0, 0, { evicted: 5 })).toEqual(['evictions']);
+    expect(problems(healthy, 0, 0, { hits: 500, misses: 500, hitRate: 0.5 })).toEqual(['low_hit_rate']);
+    expect(problems(healthy, 0, 0, { hits: 5, misses: 50, hitRate: 5 / 55 })).toEqual([]); // too few lookups to judge
+    expect(problems(healthy, 0, 0, { reset: true, evicted: 5 })).toEqual([]); // CONFIG RESETSTAT inside the window
     expect(problems(healthy, 100, 60)).toEqual(['keys_without_ttl']);
+  });
+
+  it('flags a command slow per call over the window, and refused commands', () => {
+    const row = { command: 'get', calls: 1000, per_s: 500, ms_per_call: 0.002, busy_share: 0.001, failed: 0, rejected: 0 };
+    expect(problems(healthy, 0, 0, { byCommand: [row] })).toEqual([]);
+    expect(problems(healthy, 0, 0, { byCommand: [row, { ...row, command: 'keys', calls: 3, ms_per_call: 12 }] })).toEqual(['slow_command']);
+    expect(problems(healthy, 0, 0, { byCommand: [{ ...row, command: 'set', rejected: 7 }] })).toEqual(['rejected_commands']);
   });
 });
 

@@ -5,7 +5,8 @@ import { cacheHitRateCheck } from './hit-rate.js';
 import { cacheKeyspaceCheck } from './keyspace.js';
 import { cacheLatencyCheck } from './latency.js';
 import { cacheServerCheck } from './server.js';
+import { cacheStampedeCheck } from './stampede.js';
 
-export { cacheConcurrencyCheck, cacheHitRateCheck, cacheKeyspaceCheck, cacheLatencyCheck, cacheServerCheck };
+export { cacheConcurrencyCheck, cacheHitRateCheck, cacheKeyspaceCheck, cacheLatencyCheck, cacheServerCheck, cacheStampedeCheck };
 
-export const cacheChecks: Check[] = [cacheServerCheck, cacheKeyspaceCheck, cacheLatencyCheck, cacheHitRateCheck, cacheConcurrencyCheck];
+export const cacheChecks: Check[] = [cacheServerCheck, cacheKeyspaceCheck, cacheLatencyCheck, cacheHitRateCheck, cacheStampedeCheck, cacheConcurrencyCheck];

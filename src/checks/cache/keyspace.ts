@@ -45,6 +45,7 @@ export const cacheKeyspaceCheck: Check = {
   category: 'cache',
   title: 'Redis key space: memory, TTLs and big keys by key pattern',
   needs: ['redis'],
+  typicalQuickMs: 500,
   thresholds: () => ({ cache_keyspace_problems: [{ warn: 'count==0' }] }),
   async run(ctx) {
     const cfg = ctx.config.cache;

@@ -1,9 +1,12 @@
-// Judges the server's own figures (INFO, a SCAN sample of TTLs) into problems, each a finding with a recommendation.
+// Judges the server's own figures (INFO, the window between two INFO samples, a SCAN sample of TTLs) into problems, each a finding with a recommendation.
 import type { CacheConfig } from '../../config/sections/cache.js';
 import type { Finding } from '../../result/model.js';
+import type { WindowDelta } from './server-window.js';
 
 export interface ServerFacts {
+  /** INFO at the end of the window. */
   info: Record<string, string>;
+  window: WindowDelta;
   /** Keys sampled with SCAN, and how many of them have no TTL. */
   sampled: number;
   withoutTtl: number;
@@ -51,29 +54,55 @@ function memoryProblems(info: Record<string, string>, cfg: CacheConfig): Problem
       recommendation: 'Enable activedefrag (jemalloc builds), or restart the instance in a maintenance window.',
     } });
   }
-  const evicted = num(info, 'evicted_keys');
-  if (evicted > 0) {
+  return out;
+}
+
+/** What happened in the window: evictions, the hit rate of its lookups, slow and refused commands. */
+function windowProblems(w: WindowDelta, info: Record<string, string>, cfg: CacheConfig, hitRateThreshold: number): Problem[] {
+  if (w.reset) return [];
+  const out: Problem[] = [];
+  const over = `over the ${w.seconds.toFixed(1)} s window`;
+  if (w.evicted > 0) {
     out.push({ problem: 'evictions', finding: {
-      severity: 'warn', title: `${evicted} keys evicted since the counters were reset`,
-      detail: `maxmemory ${mb(maxmemory)}, policy ${policy}: keys were dropped to make room, which lowers the hit rate.`,
-      recommendation: 'Raise maxmemory, shorten TTLs of rarely read keys, or store smaller values; check the hit rate with cache.hit_rate.',
-      data: { evicted_keys: evicted },
+      severity: 'warn', title: `${w.evicted} keys evicted ${over} (${(w.evicted / w.seconds).toFixed(1)}/s)`,
+      detail: `maxmemory ${mb(num(info, 'maxmemory'))}, used ${mb(num(info, 'used_memory'))}, policy ${info.maxmemory_policy ?? 'unknown'}: keys are dropped to make room while the application runs, which lowers its hit rate.`,
+      recommendation: 'Raise maxmemory, shorten TTLs of rarely read keys, or store smaller values (cache.keyspace shows which key families hold the memory); check the hit rate with cache.hit_rate.',
+      data: { evicted_keys: w.evicted, seconds: w.seconds },
+    } });
+  }
+  const lookups = w.hits + w.misses;
+  if (w.hitRate !== undefined && lookups >= cfg.min_lookups && w.hitRate < hitRateThreshold) {
+    out.push({ problem: 'low_hit_rate', finding: {
+      severity: 'warn', title: `the server's hit rate ${over} is ${pct(w.hitRate)} (below ${pct(hitRateThreshold)})`,
+      detail: `keyspace_hits / (hits + misses) of the ${lookups} lookups made ${over}, by every client of this Redis.`,
+      recommendation: 'Find the keys that miss (a key naming pattern read before it is written, TTLs shorter than the reuse interval), and check evictions.',
+      data: { hit_rate: w.hitRate, lookups },
+    } });
+  }
+  const slowMs = cfg.server.slow_command_ms;
+  for (const c of w.byCommand.filter((x) => x.calls > 0 && x.ms_per_call >= slowMs)) {
+    out.push({ problem: 'slow_command', finding: {
+      severity: 'warn', subject: c.command,
+      title: `${c.command.toUpperCase()} took ${c.ms_per_call.toFixed(2)} ms per call ${over} (${c.calls} calls, at or above ${slowMs} ms)`,
+      detail: `Redis runs one command at a time: every other client waited while it ran (${pct(c.busy_share)} of the window).${c.p99_ms_at_most === undefined ? '' : ` p99 at most ${c.p99_ms_at_most} ms (LATENCY HISTOGRAM).`}`,
+      recommendation: 'Replace whole-collection commands with bounded ones (KEYS -> SCAN, HGETALL/SMEMBERS/LRANGE 0 -1 -> HSCAN/SSCAN/ranges, DEL of a big key -> UNLINK), and keep Lua scripts short; SLOWLOG GET shows the calls.',
+      data: { calls: c.calls, ms_per_call: c.ms_per_call, busy_share: c.busy_share },
+    } });
+  }
+  const rejected = w.byCommand.filter((x) => x.rejected > 0);
+  if (rejected.length > 0) {
+    out.push({ problem: 'rejected_commands', finding: {
+      severity: 'warn', title: `${rejected.reduce((n, c) => n + c.rejected, 0)} commands refused by the server ${over}: ${rejected.map((c) => `${c.command.toUpperCase()} ${c.rejected}`).join(', ')}`,
+      detail: 'Rejected calls were refused before running: OOM (maxmemory reached with noeviction), NOPERM (ACL), a wrong number of arguments, a replica refusing writes, or a paused server.',
+      recommendation: 'Read the errors the application receives for these commands; for OOM, raise maxmemory or use an evicting maxmemory-policy.',
+      data: Object.fromEntries(rejected.map((c) => [c.command, c.rejected])),
     } });
   }
   return out;
 }
 
 export function serverProblems(facts: ServerFacts, cfg: CacheConfig, hitRateThreshold: number): Problem[] {
-  const out = memoryProblems(facts.info, cfg);
-  const hr = serverHitRate(facts.info);
-  if (hr && hr.lookups >= cfg.min_lookups && hr.rate < hitRateThreshold) {
-    out.push({ problem: 'low_hit_rate', finding: {
-      severity: 'warn', title: `the server's hit rate is ${pct(hr.rate)} (below ${pct(hitRateThreshold)})`,
-      detail: `keyspace_hits / (hits + misses) over ${hr.lookups} lookups since the counters were reset (CONFIG RESETSTAT or restart); it includes every client of this Redis.`,
-      recommendation: 'Find the keys that miss (a key naming pattern read before it is written, TTLs shorter than the reuse interval), and check evictions.',
-      data: { hit_rate: hr.rate, lookups: hr.lookups },
-    } });
-  }
+  const out = [...memoryProblems(facts.info, cfg), ...windowProblems(facts.window, facts.info, cfg, hitRateThreshold)];
   if (facts.sampled > 0 && facts.withoutTtl / facts.sampled > cfg.max_no_ttl_share) {
     out.push({ problem: 'keys_without_ttl', finding: {
       severity: 'warn', title: `${pct(facts.withoutTtl / facts.sampled)} of ${facts.sampled} sampled keys have no TTL`,

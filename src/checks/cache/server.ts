@@ -1,10 +1,18 @@
-// cache.server: the server's own view, read-only: INFO, SLOWLOG by command name, a SCAN sample of TTLs, and findings.
+// cache.server: the server's own view, read-only: a window between two INFO samples (hit rate, evictions, commands and
+// their latency), clients, persistence, replicas, SLOWLOG by command name, a SCAN sample of TTLs and hot keys, and findings.
 import type { Redis } from 'ioredis';
-import { parseInfo, parseKeyspaceEntry } from '../../targets/redis/info.js';
+import { sleep } from '../../exec/timeout.js';
+import { parseKeyspaceEntry } from '../../targets/redis/info.js';
 import { describeError } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { redisOf } from './common.js';
-import { serverHitRate, serverProblems } from './server-findings.js';
+import { counterOf, declareAll, setGauge } from './declared.js';
+import { blockedNote, clientProblems, readClients, type ClientGroup } from './server-clients.js';
+import { serverHitRate, serverProblems, type Problem } from './server-findings.js';
+import { HOT_KEYS_WITHOUT_LFU, sampleKeys } from './server-keys.js';
+import { COMMANDS_RECORDED, SERVER_METRICS as M } from './server-metrics.js';
+import { persistenceFacts, persistenceProblems, replicationFacts, replicationProblems } from './server-persistence.js';
+import { takeSample, windowDelta, type WindowDelta } from './server-window.js';
 
 export interface SlowlogSummary {
   command: string;
@@ -30,99 +38,142 @@ export function summariseSlowlog(entries: unknown[]): SlowlogSummary[] {
   return [...by.values()].sort((a, b) => b.total_ms - a.total_ms);
 }
 
-/** Up to `max` keys from SCAN within `ms`, and how many of them have no TTL (PTTL -1). Reads only. */
-export async function sampleTtls(client: Redis, max: number, ms: number, signal: AbortSignal): Promise<{ sampled: number; withoutTtl: number }> {
-  const deadline = performance.now() + ms;
-  let cursor = '0';
-  let sampled = 0;
-  let withoutTtl = 0;
-  do {
-    const [next, keys] = await client.scan(cursor, 'COUNT', 100);
-    cursor = next;
-    const batch = keys.slice(0, max - sampled);
-    if (batch.length) {
-      const pipe = client.pipeline();
-      for (const k of batch) pipe.pttl(k);
-      for (const [err, ttl] of (await pipe.exec()) ?? []) {
-        if (err || ttl === -2) continue; // gone between SCAN and PTTL
-        sampled++;
-        if (ttl === -1) withoutTtl++;
-      }
-    }
-  } while (cursor !== '0' && sampled < max && performance.now() < deadline && !signal.aborted);
-  return { sampled, withoutTtl };
+const MB = 1024 * 1024;
+
+/** The window's length: configured, or by mode (the check waits it out, reading nothing in between). */
+function windowMs(ctx: CheckContext): number {
+  return (ctx.config.cache.server.window_s ?? (ctx.mode === 'full' ? 10 : 2)) * 1000;
 }
 
-function recordGauges(ctx: CheckContext, info: Record<string, string>): void {
-  const g = (name: string, value: number | undefined, unit = '') => {
-    if (value !== undefined && Number.isFinite(value)) ctx.metrics.gauge(name, {}, unit).set(value);
-  };
+function recordGauges(ctx: CheckContext, info: Record<string, string>, w: WindowDelta): void {
+  const m = ctx.metrics;
   const n = (k: string) => (info[k] === undefined ? undefined : Number(info[k]));
-  const toMb = (v: number | undefined) => (v === undefined ? undefined : v / 1024 / 1024);
-  g('redis_used_memory_mb', toMb(n('used_memory')), 'MB');
-  g('redis_maxmemory_mb', toMb(n('maxmemory')), 'MB');
-  g('redis_fragmentation_ratio', n('mem_fragmentation_ratio'));
-  g('redis_connected_clients', n('connected_clients'));
-  g('redis_evicted_keys', n('evicted_keys'), 'count');
-  g('redis_expired_keys', n('expired_keys'), 'count');
-  g('redis_server_hit_rate', serverHitRate(info)?.rate, 'ratio');
+  const toMb = (v: number | undefined) => (v === undefined ? undefined : v / MB);
+  setGauge(m, M.usedMemory, toMb(n('used_memory')));
+  setGauge(m, M.maxmemory, toMb(n('maxmemory')));
+  setGauge(m, M.fragmentation, n('mem_fragmentation_ratio'));
+  setGauge(m, M.connectedClients, n('connected_clients'));
+  setGauge(m, M.blockedClients, n('blocked_clients'));
+  setGauge(m, M.evictedTotal, n('evicted_keys'));
+  setGauge(m, M.expiredTotal, n('expired_keys'));
+  setGauge(m, M.hitRateTotal, serverHitRate(info)?.rate);
+  const fork = n('latest_fork_usec');
+  setGauge(m, M.latestFork, fork === undefined ? undefined : fork / 1000);
+  if (w.reset) return;
+  setGauge(m, M.windowHitRate, w.hitRate);
+  setGauge(m, M.windowLookups, w.hits + w.misses);
+  setGauge(m, M.windowEvicted, w.evicted);
+  setGauge(m, M.windowExpired, w.expired);
+  setGauge(m, M.windowCommands, w.commandsPerS);
+  for (const c of w.byCommand.slice(0, COMMANDS_RECORDED)) {
+    if (c.calls > 0) setGauge(m, M.commandMs, c.ms_per_call, { command: c.command });
+    setGauge(m, M.commandP99, c.p99_ms_at_most, { command: c.command });
+  }
 }
 
 function infoFacts(info: Record<string, string>): Record<string, unknown> {
   const keyspace = Object.fromEntries(Object.entries(info).filter(([k]) => /^db\d+$/.test(k)).map(([k, v]) => [k, parseKeyspaceEntry(v)]));
   return {
     version: info.redis_version, mode: info.redis_mode, role: info.role, uptime_s: Number(info.uptime_in_seconds),
-    connected_clients: Number(info.connected_clients), used_memory_human: info.used_memory_human, maxmemory: Number(info.maxmemory ?? 0),
-    maxmemory_policy: info.maxmemory_policy, mem_fragmentation_ratio: Number(info.mem_fragmentation_ratio),
-    keyspace_hits: Number(info.keyspace_hits), keyspace_misses: Number(info.keyspace_misses),
-    evicted_keys: Number(info.evicted_keys), expired_keys: Number(info.expired_keys),
-    persistence: { rdb_changes_since_last_save: Number(info.rdb_changes_since_last_save), rdb_last_bgsave_status: info.rdb_last_bgsave_status, aof_enabled: info.aof_enabled === '1' },
+    connected_clients: Number(info.connected_clients), blocked_clients: Number(info.blocked_clients ?? 0), used_memory_human: info.used_memory_human,
+    maxmemory: Number(info.maxmemory ?? 0), maxmemory_policy: info.maxmemory_policy, mem_fragmentation_ratio: Number(info.mem_fragmentation_ratio),
+    client_recent_max_output_buffer: Number(info.client_recent_max_output_buffer ?? 0),
+    since_reset: { keyspace_hits: Number(info.keyspace_hits), keyspace_misses: Number(info.keyspace_misses), evicted_keys: Number(info.evicted_keys), expired_keys: Number(info.expired_keys) },
+    // Kept at the top level too: earlier run.json readers find the cumulative counters there.
+    keyspace_hits: Number(info.keyspace_hits), keyspace_misses: Number(info.keyspace_misses), evicted_keys: Number(info.evicted_keys), expired_keys: Number(info.expired_keys),
     keyspace,
   };
+}
+
+function windowFacts(w: WindowDelta, histogramError: string | undefined): Record<string, unknown> {
+  if (w.reset) return { seconds: w.seconds, reset: 'a counter went backwards (CONFIG RESETSTAT or a restart) inside the window: no delta is shown' };
+  const round = (v: number) => Math.round(v * 10_000) / 10_000;
+  return {
+    seconds: w.seconds, lookups: w.hits + w.misses, hits: w.hits, misses: w.misses, hit_rate: w.hitRate === undefined ? null : round(w.hitRate),
+    evicted_keys: w.evicted, expired_keys: w.expired, commands: w.commands, commands_per_s: w.commandsPerS,
+    commands_by_time: w.byCommand.slice(0, 20),
+    ...(histogramError ? { latency_histogram: `unavailable: ${histogramError}` } : {}),
+  };
+}
+
+async function slowlog(ctx: CheckContext, client: Redis): Promise<void> {
+  try {
+    ctx.info('slowlog', summariseSlowlog((await client.call('SLOWLOG', 'GET', '128')) as unknown[]));
+  } catch (err) {
+    // Managed services often rename or forbid SLOWLOG: that is a fact to show, not a failure.
+    ctx.info('slowlog', `unavailable: ${describeError(err)}`);
+  }
+}
+
+async function clients(ctx: CheckContext, client: Redis, info: Record<string, string>): Promise<ClientGroup[]> {
+  try {
+    const read = await readClients(client, info, ctx.config.cache, redisOf(ctx).timeouts.commandMs + 500);
+    if ('skipped' in read) {
+      ctx.info('clients', read.skipped);
+      return [];
+    }
+    ctx.info('clients', read.groups.slice(0, 50));
+    return read.groups;
+  } catch (err) {
+    ctx.info('clients', `unavailable: ${describeError(err)}`);
+    return [];
+  }
 }
 
 export const cacheServerCheck: Check = {
   id: 'cache.server',
   category: 'cache',
-  title: 'Redis server: memory, evictions, hit rate, slowlog',
+  title: 'Redis server: memory, traffic over a window, clients, persistence, replicas, slowlog',
   needs: ['redis'],
+  typicalQuickMs: 2100,
   thresholds: () => ({ cache_server_problems: [{ warn: 'count==0' }] }),
   async run(ctx) {
     const cfg = ctx.config.cache;
     const m = ctx.metrics;
-    m.describe('cache_server_problems', { meaning: 'defects', description: 'problems found in the server\'s own figures, by kind' });
-    m.describe('redis_used_memory_mb', { meaning: 'size' });
-    m.describe('redis_maxmemory_mb', { meaning: 'size' });
-    m.describe('redis_fragmentation_ratio', { meaning: 'state', better: 'lower' });
-    m.describe('redis_connected_clients', { meaning: 'state' });
-    m.describe('redis_evicted_keys', { meaning: 'state', better: 'lower', basis: 'cumulative', description: 'keys evicted since the counters were reset' });
-    m.describe('redis_expired_keys', { meaning: 'state', basis: 'cumulative', description: 'keys expired since the counters were reset' });
-    m.describe('redis_server_hit_rate', { meaning: 'share', better: 'higher', basis: 'cumulative', description: 'keyspace_hits / lookups since the counters were reset (every client)' });
-    m.describe('keys_sampled', { meaning: 'count' });
-    m.describe('keys_without_ttl_share', { meaning: 'share', better: 'lower' });
-    m.headline('cache_server_problems');
+    declareAll(m, M);
+    m.headline(M.problems.name);
     const client = redisOf(ctx).client;
-    const info = parseInfo(await client.info('everything').catch(() => client.info()));
+    const timeoutMs = redisOf(ctx).timeouts.commandMs + 500;
+    ctx.progress('reading INFO over a window');
+    const before = await takeSample(client, timeoutMs);
+    // Nothing is sent between the two samples, so the window's commands are the other clients' traffic.
+    await sleep(windowMs(ctx), ctx.signal);
+    const after = await takeSample(client, timeoutMs);
+    const window = windowDelta(before, after);
+    const info = after.info;
     ctx.info('server', infoFacts(info));
-    recordGauges(ctx, info);
-    try {
-      ctx.info('slowlog', summariseSlowlog((await client.call('SLOWLOG', 'GET', '128')) as unknown[]));
-    } catch (err) {
-      // Managed services often rename or forbid SLOWLOG: that is a fact to show, not a failure.
-      ctx.info('slowlog', `unavailable: ${describeError(err)}`);
-    }
-    ctx.progress('sampling key TTLs with SCAN');
-    const sample = await sampleTtls(client, cfg.scan_sample_keys, cfg.scan_time_ms, ctx.signal);
-    ctx.metrics.gauge('keys_sampled', {}, 'count').set(sample.sampled);
-    if (sample.sampled > 0) ctx.metrics.gauge('keys_without_ttl_share', {}, 'ratio').set(sample.withoutTtl / sample.sampled);
+    ctx.info('window', windowFacts(window, after.histogramError));
+    ctx.info('persistence', persistenceFacts(info));
+    ctx.info('replication', replicationFacts(info));
+    recordGauges(ctx, info, window);
+    for (const r of replicationFacts(info).replicas) setGauge(m, M.replicaLagBytes, r.lag_bytes, { replica: r.id });
+    await slowlog(ctx, client);
+    const groups = await clients(ctx, client, info);
+    const buffers = groups.filter((g) => g.replicas === 0).map((g) => g.output_buffer_max_mb);
+    if (buffers.length) setGauge(m, M.outputBufferMax, Math.max(...buffers));
+
+    ctx.progress('sampling keys with SCAN');
+    const lfu = /lfu/.test(info.maxmemory_policy ?? '');
+    const sample = await sampleKeys(client, { max: cfg.scan_sample_keys, ms: cfg.scan_time_ms, ...(lfu ? { lfuTop: cfg.server.hot_keys } : {}) }, ctx.signal);
+    setGauge(m, M.keysSampled, sample.sampled);
+    if (sample.sampled > 0) setGauge(m, M.noTtlShare, sample.withoutTtl / sample.sampled);
+    ctx.info('hot_keys', sample.hot ?? HOT_KEYS_WITHOUT_LFU);
 
     // Recorded even when zero, so the threshold has a value to pass on (an unrecorded metric fails its threshold).
-    ctx.metrics.counter('cache_server_problems');
-    for (const p of serverProblems({ info, ...sample }, cfg, ctx.config.thresholds.cache_hit_rate)) {
-      ctx.metrics.counter('cache_server_problems', { problem: p.problem }).add();
-      ctx.finding({ ...p.finding, subject: p.problem });
+    counterOf(m, M.problems);
+    const problems: Problem[] = [
+      ...serverProblems({ info, window, ...sample }, cfg, ctx.config.thresholds.cache_hit_rate),
+      ...clientProblems(groups, cfg), ...persistenceProblems(info, cfg), ...replicationProblems(info, cfg),
+    ];
+    for (const p of problems) {
+      counterOf(m, M.problems, { problem: p.problem }).add();
+      ctx.finding({ ...p.finding, subject: p.finding.subject ?? p.problem });
     }
-    const hr = serverHitRate(info);
-    if (hr) ctx.rate('hit_rate', 'redis_server_hit_rate', hr.rate);
+    const blocked = blockedNote(groups);
+    if (blocked) ctx.finding({ ...blocked, subject: 'blocked_clients' });
+    // Rated on the window's lookups when there are enough of them, else on the counters since the reset.
+    const windowLookups = window.hits + window.misses;
+    const hr = !window.reset && window.hitRate !== undefined && windowLookups >= cfg.min_lookups ? window.hitRate : serverHitRate(info)?.rate;
+    if (hr !== undefined) ctx.rate('hit_rate', !window.reset && windowLookups >= cfg.min_lookups ? M.windowHitRate.name : M.hitRateTotal.name, hr);
   },
 };

@@ -33,6 +33,36 @@ const KeyspaceSection = z
   })
   .prefault({});
 
+/** cache.server: the window its rates are taken over, and when clients, persistence and replicas become findings. */
+const ServerSection = z
+  .strictObject({
+    window_s: positive(MAX_TIMER_S).optional().describe('Seconds between the two INFO samples whose difference gives hit rate, evictions, expiries and commands over the window; default 2 in quick mode, 10 in full'),
+    slow_command_ms: positive(60_000).default(1).describe('A command whose mean time per call over the window (INFO commandstats) is at least this is a finding: Redis runs one command at a time, so every client waits for it'),
+    output_buffer_mb: positive(1_000_000).default(16).describe('A client whose output buffer (CLIENT LIST omem) holds at least this many MB is a finding: it reads its replies slower than it asks for them'),
+    idle_client_s: positiveInt(31_536_000).default(3600).describe('Clients idle at least this long are counted per client name (connections a pool holds and never uses)'),
+    max_clients_listed: positiveInt(1_000_000).default(10_000).describe('CLIENT LIST is read only when connected_clients is at most this (its reply grows with every client)'),
+    max_fork_ms: positive(3_600_000).default(500).describe('A fork (BGSAVE, AOF rewrite, full sync) that took at least this long (latest_fork_usec) is a finding: the server answers nothing while it forks'),
+    max_replica_lag_bytes: positiveInt(1e15).default(1024 * 1024).describe('A replica this many bytes behind its primary\'s replication offset is a finding'),
+    max_replica_lag_s: positiveInt(86_400).default(10).describe('A replica that has not acknowledged for this many seconds (INFO replication lag) is a finding'),
+    hot_keys: positiveInt(1000).default(10).describe('With an LFU maxmemory-policy, the most read keys of the SCAN sample (scan_sample_keys, OBJECT FREQ) shown as their pattern'),
+  })
+  .prefault({});
+
+/** cache.stampede: a hot key expiring under concurrent readers of stackprobe's own cache-aside path. */
+export const STAMPEDE_PROTECTIONS = ['none', 'lock', 'early-refresh'] as const;
+const StampedeSection = z
+  .strictObject({
+    protection: z.array(z.enum(STAMPEDE_PROTECTIONS, { error: 'expected none, lock or early-refresh' }), { error: 'expected a list of protections' })
+      .min(1, { error: 'expected at least one protection' }).default([...STAMPEDE_PROTECTIONS])
+      .describe('Cache-aside paths measured, each over its own expiries: none (every reader that misses loads), lock (SET NX: one loads, the others wait for its value), early-refresh (one reader, holding the lock, reloads before the TTL ends while the others keep reading the old value)'),
+    readers: positiveInt(1_000).optional().describe('Concurrent readers of the hot key; default cache.concurrency'),
+    expiries: positiveInt(1_000).default(5).describe('Expiries of the hot key measured per protection'),
+    ttl_ms: positiveInt(600_000).default(300).describe('TTL the hot key is written with in each round (it expires, or is refreshed, within the round)'),
+    lock_ms: positiveInt(600_000).default(2000).describe('TTL of the lock of the lock and early-refresh paths; a load slower than this lets a second reader load'),
+    refresh_ahead_ms: positiveInt(600_000).default(150).describe('early-refresh: a reader that sees less than this much TTL left reloads the value (holding the lock)'),
+  })
+  .prefault({});
+
 export const CacheSection = z
   .strictObject({
     key_prefix: z
@@ -72,6 +102,8 @@ export const CacheSection = z
     scan_sample_keys: positiveInt(1_000_000).default(1000).describe('cache.server: at most this many keys are sampled with SCAN for the TTL check'),
     scan_time_ms: positiveInt(MAX_TIMER_MS).default(2000).describe('cache.server: the SCAN sample stops after this long'),
     keyspace: KeyspaceSection.describe('cache.keyspace: the application\'s own key space by pattern'),
+    server: ServerSection.describe('cache.server: the window of its rates, clients, persistence and replicas'),
+    stampede: StampedeSection.describe('cache.stampede: a hot key expiring under concurrent readers'),
   })
   .superRefine((c, ctx) => {
     // Every key holds the same value, written 500 keys per pipeline, and every in-flight MGET returns batch_size of them:
@@ -91,3 +123,4 @@ export const CacheSection = z
   .describe('Options of the cache category');
 
 export type CacheConfig = z.output<typeof CacheSection>;
+export type StampedeProtection = (typeof STAMPEDE_PROTECTIONS)[number];

@@ -18,3 +18,42 @@ export function parseKeyspaceEntry(value: string): Record<string, number> {
   }
   return out;
 }
+
+/** One command's counters from INFO commandstats (`cmdstat_get:calls=42,usec=54,…`); subcommands as `config|get`. */
+export interface CommandStat {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
+}
+
+/** Every `cmdstat_*` line of a parsed INFO, by command name (lower case, as the server names it). */
+export function parseCommandstats(info: Record<string, string>): Map<string, CommandStat> {
+  const out = new Map<string, CommandStat>();
+  for (const [k, v] of Object.entries(info)) {
+    if (!k.startsWith('cmdstat_')) continue;
+    const e = parseKeyspaceEntry(v);
+    out.set(k.slice('cmdstat_'.length), { calls: e.calls ?? 0, usec: e.usec ?? 0, rejected: e.rejected_calls ?? 0, failed: e.failed_calls ?? 0 });
+  }
+  return out;
+}
+
+/** A replica as its master lists it in INFO replication (`slave0:ip=…,port=…,state=online,offset=…,lag=0`). */
+export interface ReplicaEntry {
+  /** `slave0`, `slave1`, … (the address is not kept: the report names replicas by position). */
+  id: string;
+  state: string;
+  offset: number;
+  /** Seconds since the replica's last acknowledgement. */
+  lag_s: number;
+}
+
+export function parseReplicas(info: Record<string, string>): ReplicaEntry[] {
+  const out: ReplicaEntry[] = [];
+  for (const [k, v] of Object.entries(info)) {
+    if (!/^slave\d+$/.test(k)) continue;
+    const fields = Object.fromEntries(v.split(',').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+    out.push({ id: k, state: fields.state ?? 'unknown', offset: Number(fields.offset ?? 0) || 0, lag_s: Number(fields.lag ?? 0) || 0 });
+  }
+  return out.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+}
