@@ -64,6 +64,7 @@ svg .marker line{stroke:var(--fg);stroke-dasharray:4 3;opacity:.6}svg .marker te
 ${Array.from({ length: 8 }, (_, i) => `svg .s${i} path{stroke:var(--c${i})}svg .s${i} circle{fill:var(--c${i})}.legend .s${i}{background:var(--c${i})}`).join('')}
 .legend{list-style:none;padding:0;margin:4px 0 0;display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px}
 .legend .key{display:inline-block;width:12px;height:3px;margin-right:5px;vertical-align:middle}
+ul.problems{list-style:none;padding:0;margin:8px 0}ul.problems li{margin:4px 0;overflow-wrap:anywhere}#summary #recommendations h2{font-size:17px;margin-top:16px}
 ol.recs li,ul.findings li{margin:6px 0}.rec{display:block;color:var(--muted)}.about{display:block;font-size:12px;color:var(--muted)}
 details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}
 .overview td:first-child{white-space:nowrap}

@@ -7,7 +7,7 @@ import { formatDuration, groupByCategory } from '../format.js';
 import { categorySection } from './check.js';
 import { CSS } from './css.js';
 import { esc } from './escape.js';
-import { comparisonSection, environmentSection, recommendationsSection, summarySection } from './summary.js';
+import { comparisonSection, environmentSection, summarySection } from './summary.js';
 
 export interface HtmlOptions {
   comparison?: Comparison;
@@ -24,7 +24,6 @@ export function renderBody(result: RunResult, opts: HtmlOptions = {}): string {
     summarySection(result, opts.partial === true),
     opts.comparison ? comparisonSection(opts.comparison) : '',
     ...groupByCategory(result.checks).map((g) => categorySection(g.category, g.checks)),
-    result.checks.length && !opts.partial ? recommendationsSection(result) : '',
     opts.partial ? '' : environmentSection(result),
   ].filter(Boolean).join('\n');
 }

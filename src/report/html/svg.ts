@@ -17,6 +17,11 @@ const MAX_TICKS = 50;
 export interface LineSeries {
   label: string;
   points: Array<[number, number]>;
+  /**
+   * Each point is the aggregate of the window that ends at its x (a per-second throughput): drawn as a step that holds
+   * the value over that window, so a change shows where it happened, not as a slope into the next point.
+   */
+  step?: boolean;
 }
 
 /** A vertical (x) or horizontal (y) reference line with its label: a configured size, a limit, an expected rate. */
@@ -122,7 +127,9 @@ export function lineChart(series: LineSeries[], opts: LineOptions): string {
   });
   const lines = shown.map((s, i) => {
     const pts = s.points.filter(finite);
-    const d = pts.map(([x, y], j) => `${j ? 'L' : 'M'}${sx(x).toFixed(1)} ${sy(y).toFixed(1)}`).join('');
+    const d = s.step
+      ? pts.map(([x, y], j) => (j ? `V${sy(y).toFixed(1)}H${sx(x).toFixed(1)}` : `M${sx(x).toFixed(1)} ${sy(y).toFixed(1)}`)).join('')
+      : pts.map(([x, y], j) => `${j ? 'L' : 'M'}${sx(x).toFixed(1)} ${sy(y).toFixed(1)}`).join('');
     const dots = pts.length <= 40 ? pts.map(([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="${opts.large ? 3.5 : 2.5}"/>`).join('') : '';
     return `<g class="series s${i}"><title>${esc(s.label)}</title><path d="${d}"/>${dots}</g>`;
   });
