@@ -11,6 +11,7 @@ body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-app
 main{max-width:1100px;margin:0 auto;padding:24px 20px 60px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 10px;border-bottom:1px solid var(--line);padding-bottom:4px}
 h3{font-size:16px;margin:22px 0 8px}h4{font-size:14px;margin:14px 0 6px;color:var(--muted)}
+a{color:var(--info)}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 .muted{color:var(--muted)}
 .banner{padding:10px 14px;border-radius:6px;margin:12px 0;border:1px solid var(--line);background:var(--card);font-weight:600}

@@ -85,8 +85,8 @@ export function sweepMarkers(v: Record<string, unknown>, idx: (size: unknown) =>
   const smallest = idx(v.smallest_adequate);
   const out: Marker[] = [];
   if (v.kind === 'none' && configured >= 0) {
-    out.push({ at: configured, label: `configured ${String(v.reference)}: no size did clearly better`, kind: 'plain' });
-    if (smallest >= 0 && smallest !== configured) out.push({ at: smallest, label: `size ${String(v.smallest_adequate)} did as well`, kind: 'good' });
+    out.push({ at: configured, label: `configured ${String(v.reference)}: no size measurably better`, kind: 'plain' });
+    if (smallest >= 0 && smallest !== configured) out.push({ at: smallest, label: `size ${String(v.smallest_adequate)} did as well as ${String(v.reference)}, within the noise`, kind: 'good' });
     return out;
   }
   if (configured >= 0) out.push({ at: configured, label: `configured ${String(v.reference)}`, kind: 'plain' });

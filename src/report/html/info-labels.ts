@@ -31,7 +31,7 @@ const LABELS: Record<string, string> = {
   withinLimits: 'within the limits',
   durationS: 'duration (s)',
   p95Ms: 'p95 limit (ms)',
-  intervalMs: 'sampling interval (ms)',
+  intervalMs: 'measured over (ms)',
   rtoEstimateS: 'estimated restore time (s)',
   relationsChecked: 'relations checked',
   damagedProbes: 'damaged probes',

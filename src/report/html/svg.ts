@@ -135,7 +135,8 @@ export function lineChart(series: LineSeries[], opts: LineOptions): string {
   });
   const xm = (opts.xMarkers ?? []).filter((m) => Number.isFinite(m.at)).map((m, i) => {
     const x = sx(m.at);
-    const anchor = x > f.left + plotW * 0.8 ? 'end' : 'start';
+    // A label that would run past the plot's right edge is drawn to the left of its line (about 0.6 em per character).
+    const anchor = x + 5 + m.label.length * (opts.large ? 8 : 6.3) > f.w - f.right ? 'end' : 'start';
     return `<g class="marker ${m.kind ?? 'plain'}"><line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${f.top}" y2="${f.top + plotH}"/><text x="${(x + (anchor === 'end' ? -5 : 5)).toFixed(1)}" y="${f.top + 14 + i * 15}" text-anchor="${anchor}">${esc(m.label)}</text></g>`;
   });
   const ym = (opts.yMarkers ?? []).filter((m) => Number.isFinite(m.at)).map((m) => {
