@@ -144,7 +144,8 @@ async function followLive(run: LiveRun): Promise<{ result: RunResult; html: stri
     await main.screenshot({ path: path.join(SHOTS, `live-${run.name}-${v.width}-${v.scheme}.png`) });
   }
   const r = await run.done;
-  expect([0, 1], r.stderr).toContain(r.code);
+  // 3: a timing threshold missed while this (shared, loaded) host saturated stackprobe's own client, told as untrusted.
+  expect([0, 1, 3], r.stderr).toContain(r.code);
   await main.waitForFunction(() => document.documentElement.getAttribute('data-live') === 'done', null, { timeout: 10_000 });
   const charts = await main.evaluate(() => (window as unknown as { seen: Array<[string, number]> }).seen);
   const finalMain = await main.evaluate(() => { document.getElementById('live')?.remove(); return document.querySelector('main')!.innerHTML.trim(); });
