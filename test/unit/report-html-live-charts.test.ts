@@ -51,7 +51,7 @@ describe('Celery phases and per-second steps', () => {
     const d = /<path d="([^"]+)"/.exec(svg)![1]!;
     // A vertical move at the previous point's x, then a horizontal one: no slope anywhere.
     expect(d).not.toContain('L');
-    expect(d).toMatch(/^M[\d.]+ [\d.]+(V[\d.]+H[\d.]+){3}$/);
+    expect(d).toMatch(/^M[\d.]+ [\d.]+H[\d.]+(V[\d.]+H[\d.]+){3}$/);
   });
 });
 
@@ -98,5 +98,7 @@ describe('live chart of the running check', () => {
     }
     expect(sizes).toEqual([0, 0, 3, 4, 5]);
     expect(state.body()).not.toContain('took ');
+    // The one length on the page is the live clock: the header names none either.
+    expect(state.body()).not.toMatch(/on [^<]* · \d+(\.\d+)? s</);
   });
 });

@@ -18,7 +18,9 @@ export interface HtmlOptions {
 /** Everything inside <main>: what the live view replaces on each update. */
 export function renderBody(result: RunResult, opts: HtmlOptions = {}): string {
   const env = result.environment;
-  const meta = `${env.tool.name} ${env.tool.version} · ${result.mode}${result.readOnly ? ' (read-only)' : ''} · started ${result.startedAt} on ${env.client.hostname} · ${formatDuration(result.durationMs)}`;
+  // While a run goes its length is the live clock in the progress section: no second, stale figure beside it.
+  const took = opts.partial ? '' : ` · ${formatDuration(result.durationMs)}`;
+  const meta = `${env.tool.name} ${env.tool.version} · ${result.mode}${result.readOnly ? ' (read-only)' : ''} · started ${result.startedAt} on ${env.client.hostname}${took}`;
   return [
     `<header><h1>${esc(env.tool.name)} report</h1><p class="muted">${esc(meta)}</p></header>`,
     summarySection(result, opts.partial === true),

@@ -62,6 +62,7 @@ const LABELS: Record<string, string> = {
   zipf_skew: 'Zipf skew',
   ttl_s: 'TTL (s)',
   used_memory_human: 'used memory',
+  shared: 'shared resources used',
 };
 
 const UNITS: Array<[string, string]> = [['_per_s', '/s'], ['_pct', '%'], ['_ms', 'ms'], ['_s', 's'], ['_mb', 'MB'], ['_bytes', 'bytes']];

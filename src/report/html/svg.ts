@@ -127,8 +127,10 @@ export function lineChart(series: LineSeries[], opts: LineOptions): string {
   });
   const lines = shown.map((s, i) => {
     const pts = s.points.filter(finite);
+    // A step's first window starts before its point: as long as the next one, at most a second (the series' windows).
+    const lead = s.step && pts.length > 1 ? Math.min(1, pts[1]![0] - pts[0]![0]) : 0;
     const d = s.step
-      ? pts.map(([x, y], j) => (j ? `V${sy(y).toFixed(1)}H${sx(x).toFixed(1)}` : `M${sx(x).toFixed(1)} ${sy(y).toFixed(1)}`)).join('')
+      ? pts.map(([x, y], j) => (j ? `V${sy(y).toFixed(1)}H${sx(x).toFixed(1)}` : `M${sx(Math.max(x0, x - lead)).toFixed(1)} ${sy(y).toFixed(1)}H${sx(x).toFixed(1)}`)).join('')
       : pts.map(([x, y], j) => `${j ? 'L' : 'M'}${sx(x).toFixed(1)} ${sy(y).toFixed(1)}`).join('');
     const dots = pts.length <= 40 ? pts.map(([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="${opts.large ? 3.5 : 2.5}"/>`).join('') : '';
     return `<g class="series s${i}"><title>${esc(s.label)}</title><path d="${d}"/>${dots}</g>`;
