@@ -73,6 +73,10 @@ describe('live chart of the running check', () => {
     }
     expect(counts.slice(2).every((n, i, a) => i === 0 || n > a[i - 1]!)).toBe(true);
     expect(liveChart(check, snap())).toContain('data-live-check="load.mixed"');
+    // Mid-run the stages' unit comes from the executor the check announced: bands labelled, the offered line drawn.
+    const announced = liveChart(check, { ...snap(), info: { scenario: { executor: 'arrival-rate' } } });
+    expect(announced).toContain('300 req/s');
+    expect(announced).toContain('offered (stage level)');
   });
 
   it('draws the pool sweep round by round, and the Celery backlog', () => {

@@ -46,7 +46,10 @@ export function loadChart(c: CheckResult | undefined): string {
   const throughput = find('load_throughput');
   const level = find('load_stage_level');
   const stages = Array.isArray(c.info.stage_table) ? (c.info.stage_table as unknown[]).map(obj) : [];
-  const unit = String(obj(Array.isArray(c.info.stages) ? (c.info.stages as unknown[])[0] : undefined).unit ?? '');
+  // The stages' unit is written when the check ends; while it runs (the live view) the executor it announced says it.
+  const executor = obj(c.info.scenario).executor;
+  const announced = executor === 'arrival-rate' ? 'req/s' : executor === 'closed-loop' ? 'VUs' : '';
+  const unit = String(obj(Array.isArray(c.info.stages) ? (c.info.stages as unknown[])[0] : undefined).unit ?? announced);
   const beyond = new Set(stages.filter((r) => r.within_limits === false).map((r) => num(r.stage) ?? -1));
   const bands = stageBands(level, unit, beyond);
   const sat = obj(c.info.saturation);
