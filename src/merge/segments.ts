@@ -16,13 +16,14 @@ interface Distribution {
   start?: StartFacts;
 }
 
-function loadCheck(r: RunResult): CheckResult | undefined {
-  return r.checks.find((c) => c.category === 'load' && c.status !== 'skip' && c.info.distribution !== undefined);
+/** The check that ran a segment of the load says so in its `distribution` info (whichever check that is). */
+function segmentedCheck(r: RunResult): CheckResult | undefined {
+  return r.checks.find((c) => c.status !== 'skip' && c.info.distribution !== undefined);
 }
 
-const distributionOf = (r: RunResult): Distribution | undefined => loadCheck(r)?.info.distribution as Distribution | undefined;
+const distributionOf = (r: RunResult): Distribution | undefined => segmentedCheck(r)?.info.distribution as Distribution | undefined;
 
-/** The segment a result ran (`i/n`), from its load check; `1/1` when it has none. */
+/** The segment a result ran (`i/n`), from its segmented check; `1/1` when it has none. */
 export function segmentOf(r: RunResult): string {
   return distributionOf(r)?.segment ?? '1/1';
 }
@@ -77,11 +78,11 @@ export function segmentFacts(results: RunResult[], files: string[]): SegmentFact
 }
 
 /**
- * The merged load check speaks for the whole run: its distribution names the segments merged and the skew, and the
+ * The merged segmented check speaks for the whole run: its distribution names the segments merged and the skew, and the
  * segments' own "partial result" notes are dropped (a missing segment keeps it partial, and says so).
  */
 export function markMerged(check: CheckResult, facts: SegmentFacts): CheckResult {
-  if (check.category !== 'load' || check.info.distribution === undefined || facts.count <= 1) return check;
+  if (check.info.distribution === undefined || facts.count <= 1) return check;
   const d = check.info.distribution as Distribution;
   const distribution = {
     segments: facts.labels, count: facts.count, workers: d.workers, ...(facts.runId ? { run_id: facts.runId } : {}),

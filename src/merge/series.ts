@@ -1,18 +1,8 @@
-// Merges the per-second series of several results: request and error counts add up by second, the stage level (the
-// whole profile's, the same in every segment) is taken once, and everything else stays apart, tagged with its segment.
+// Merges the per-second series of several results: a series its check declares `sum` adds up by second, one declared
+// `same` (a level every segment records alike) is taken once, and everything else stays apart, tagged with its segment.
+import type { SeriesMerge } from '../checks/types.js';
 import type { TimeSeries } from '../result/model.js';
 import { metricKey } from '../metrics/registry.js';
-
-const SUMMED = new Set(['load_throughput', 'load_errors_per_s']);
-/** Every segment records the whole profile's level for the stage, so any one of them is the merged value. */
-const SAME_IN_EVERY_SEGMENT = new Set(['load_stage_level']);
-/**
- * Not merged, on purpose: `load_p95` (and any per-second percentile). A p95 of one second over several machines needs
- * that second's histograms, which run.json does not keep; the worst segment's p95 is not the p95 of the whole (it
- * overstates it), nor is an average. Each segment's p95 series is kept, tagged with its segment, and the merged
- * result's p95 over the run comes from the merged histograms, exactly.
- */
-export const NOT_MERGED_PERCENTILES = new Set(['load_p95']);
 
 function combine(series: TimeSeries[], op: (a: number, b: number) => number): TimeSeries {
   const bySecond = new Map<number, number>();
@@ -27,20 +17,29 @@ function combine(series: TimeSeries[], op: (a: number, b: number) => number): Ti
   return { ...series[0]!, points };
 }
 
-/** `lists[i]` is segment `labels[i]`'s series. */
-export function mergeSeries(lists: TimeSeries[][], labels: string[]): TimeSeries[] {
-  const groups = new Map<string, TimeSeries[]>();
+const OPS: Record<SeriesMerge, (a: number, b: number) => number> = { sum: (a, b) => a + b, same: Math.max };
+
+/**
+ * `lists[i]` is segment `labels[i]`'s series; `declared` is how the check's series combine (its MergeHooks.series). A
+ * series without a declaration is never combined: a per-second percentile of several machines cannot be rebuilt from
+ * their per-second percentiles, nor can an undeclared figure be assumed to add up.
+ */
+export function mergeSeries(lists: TimeSeries[][], labels: string[], declared: Readonly<Record<string, SeriesMerge>> = {}): TimeSeries[] {
+  const groups = new Map<string, { how: SeriesMerge; series: TimeSeries[] }>();
   const out: TimeSeries[] = [];
   lists.forEach((list, i) => {
     for (const s of list) {
-      if (SUMMED.has(s.name) || SAME_IN_EVERY_SEGMENT.has(s.name)) {
+      const how = Object.hasOwn(declared, s.name) ? declared[s.name] : undefined;
+      if (how) {
         const key = metricKey(s.name, s.tags);
-        groups.set(key, [...(groups.get(key) ?? []), s]);
+        const group = groups.get(key) ?? { how, series: [] };
+        group.series.push(s);
+        groups.set(key, group);
       } else {
         out.push({ ...s, tags: { ...s.tags, segment: labels[i]! } });
       }
     }
   });
-  const merged = [...groups.values()].map((g) => combine(g, SUMMED.has(g[0]!.name) ? (a, b) => a + b : Math.max));
+  const merged = [...groups.values()].map((g) => combine(g.series, OPS[g.how]));
   return [...merged, ...out];
 }

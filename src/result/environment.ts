@@ -18,6 +18,6 @@ export function environment(targets: Record<string, TargetFacts>, unavailable: R
     },
     targets,
     unavailable,
-    ...(Object.keys(unopened).length ? { unopened } : {}),
+    unopened,
   };
 }

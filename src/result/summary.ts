@@ -2,6 +2,9 @@
 import { mergeTrends } from '../metrics/serialize.js';
 import type { CheckResult, Summary, ThresholdOutcome, TrendMetric } from './model.js';
 
+/** The run-level threshold on stackprobe's own memory: its outcome in `summary.thresholds` is found by this name. */
+export const MEMORY_METRIC = 'process_max_rss_mb';
+
 export interface ProcessCost {
   cpuUserMs: number;
   cpuSystemMs: number;
@@ -25,7 +28,7 @@ export function summarize(checks: CheckResult[], cost: ProcessCost, memoryLimitM
   // Only trends declared `latency`: each operation is recorded in exactly one of them, so nothing is counted twice.
   const durations = checks.flatMap((c) => c.metrics.filter((m): m is TrendMetric => m.type === 'trend' && m.meaning === 'latency'));
   const memory: ThresholdOutcome = {
-    metric: 'process_max_rss_mb', expression: `value<${memoryLimitMb}`, level: 'warn',
+    metric: MEMORY_METRIC, expression: `value<${memoryLimitMb}`, level: 'warn',
     ok: cost.maxRssMb < memoryLimitMb, actual: cost.maxRssMb, unit: 'MB', source: 'config.thresholds.memory_usage_mb',
   };
   return {

@@ -16,6 +16,7 @@ const CheckShape = z.object({
   uses: z.array(z.enum(['pg', 'redis', 'celery', 'bullmq'])).optional(),
   writes: z.boolean().optional(),
   thresholds: z.union([fn('a function'), z.record(z.string(), z.array(z.unknown()))], { error: 'expected thresholds(config) or an object of metric -> threshold list' }).optional(),
+  typicalQuickMs: z.number().positive({ error: 'expected milliseconds above 0' }).optional(),
   run: fn('a run(ctx) function'),
 });
 

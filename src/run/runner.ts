@@ -56,7 +56,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const selection = selectChecks(opts.checks, config);
   // Parse every threshold before touching a server: a typo is a config error (exit 2), not a failed check.
   for (const check of selection.run) rulesForCheck(check, config);
-  emit({ type: 'plan', checks: [...selection.run, ...selection.skipped.map((s) => s.check)].map((c) => ({ id: c.id, title: c.title, category: c.category, estimateMs: estimateMs(c.id, config) })) });
+  emit({ type: 'plan', checks: [...selection.run, ...selection.skipped.map((s) => s.check)].map((c) => ({ id: c.id, title: c.title, category: c.category, estimateMs: estimateMs(c, config) })) });
 
   // Checks skipped by --skip, config or --read-only are shown as skipped from the start, not as pending.
   const deselected = selection.skipped.map(({ check, reason }) => skippedResult(check, reason));

@@ -73,7 +73,7 @@ describe('stackprobe compare', () => {
     const cases: Array<[string, string, RegExp]> = [
       ['not-json.json', 'hello, I am not JSON', /not-json\.json: not a stackprobe result: the file is not valid JSON/],
       ['truncated.json', text.slice(0, Math.floor(text.length / 2)), /truncated\.json: not a stackprobe result: the file is not valid JSON/],
-      ['v99.json', text.replace('"schemaVersion": 1', '"schemaVersion": 99'), /v99\.json: schemaVersion 99 is not supported; this version of stackprobe reads schemaVersion 1/],
+      ['v99.json', text.replace('"schemaVersion": 2', '"schemaVersion": 99'), /v99\.json: schemaVersion 99 is not supported; this version of stackprobe reads schemaVersion 1 and 2/],
     ];
     for (const [name, content, message] of cases) {
       const file = path.join(dir, name);

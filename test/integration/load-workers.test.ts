@@ -4,6 +4,7 @@ import { loadChecks } from '../../src/checks/load/index.js';
 import type { StageFigures } from '../../src/checks/load/analyse.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
+import { builtinChecks } from '../../src/checks/index.js';
 import { mergeRunResults } from '../../src/merge/merge-results.js';
 import type { GaugeMetric, RunResult, TrendMetric } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
@@ -56,7 +57,7 @@ it('runs segments 1/2 and 2/2 with half the rate each; merged they add up to the
   const [one, two] = await Promise.all([runLoad({ segment: '1/2', stages }), runLoad({ segment: '2/2', stages })]);
   for (const r of [one, two]) expect(stagesOf(r)[0]!.requests).toBeGreaterThanOrEqual(29);
   for (const r of [one, two]) expect(stagesOf(r)[0]!.requests).toBeLessThanOrEqual(31);
-  const { result, warnings } = mergeRunResults([one, two], ['one.json', 'two.json']);
+  const { result, warnings } = mergeRunResults([one, two], builtinChecks, ['one.json', 'two.json']);
   expect(warnings).toEqual([]);
   const merged = stagesOf(result)[0]!;
   expect(merged.requests).toBe(stagesOf(one)[0]!.requests + stagesOf(two)[0]!.requests);

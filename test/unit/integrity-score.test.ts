@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { integrityScore, SCORED_CHECKS } from '../../src/checks/integrity/score-model.js';
 import type { CheckResult, SerializedMetric } from '../../src/result/model.js';
 
-const counter = (name: string, count: number, tags: Record<string, string> = {}): SerializedMetric => ({ type: 'counter', name, tags, unit: 'count', count });
+const counter = (name: string, count: number, tags: Record<string, string> = {}): SerializedMetric => ({ type: 'counter', name, tags, unit: 'count', meaning: 'count', better: 'none', count });
 
 function result(id: string, metrics: SerializedMetric[], extra: Partial<CheckResult> = {}): CheckResult {
   return { id, category: 'integrity', title: id, status: 'pass', startedAt: '', durationMs: 0, metrics, timeSeries: [], thresholds: [], ratings: [], findings: [], info: {}, ...extra };

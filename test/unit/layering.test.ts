@@ -34,9 +34,6 @@ const KNOWN_BACK_IMPORTS = new Map<string, string>([
   ['compare/text.ts -> report/text.ts', 'the same formatting helpers'],
   ['metrics/serialize.ts -> result/model.ts', 'the serialised metric types live in the result model; they belong with the metrics'],
   ['verdict/rules.ts -> checks/types.ts', 'threshold rules read the defaults a check declares; the declaration belongs below checks'],
-  ['checks/load/mixed.ts -> merge/registry.ts', 'registries of worker threads are merged with the segment merger; registry merging belongs in metrics/'],
-  ['checks/load/replay.ts -> merge/registry.ts', 'the same registry merging'],
-  ['checks/load/replay-report.ts -> merge/registry.ts', 'the same registry merging'],
   ['config/sections/embedded.ts -> targets/embedded/builds.ts', 'the list of PostgreSQL majors a private server can run; a fact config can own'],
 ]);
 
@@ -100,6 +97,15 @@ describe('the layering of src/', () => {
     expect([...folders].filter((f) => RANK[f] === undefined)).toEqual([]);
   });
 
+  it('is the table docs/architecture.md shows a newcomer, rank for rank', () => {
+    const page = readFileSync(resolve(import.meta.dirname, '../../docs/architecture.md'), 'utf8');
+    const documented: Record<string, number> = {};
+    for (const row of page.matchAll(/^\| (\d+) \| ([^|]+) \|/gm)) {
+      for (const name of row[2]!.matchAll(/`([a-z]+)(?:\/|\.ts)`/g)) documented[name[1]!] = Number(row[1]);
+    }
+    expect(documented).toEqual(RANK);
+  });
+
   it('has no import from a folder to one of the same or a higher rank, beyond the listed ones', () => {
     const back = edges.filter((e) => folderOf(e.from) !== folderOf(e.to) && RANK[folderOf(e.to)]! >= RANK[folderOf(e.from)]!);
     expect(back.map(key).filter((k) => !KNOWN_BACK_IMPORTS.has(k))).toEqual([]);
@@ -113,6 +119,12 @@ describe('the layering of src/', () => {
   it('has no cycle between folders', () => {
     const kept = edges.filter((e) => !KNOWN_BACK_IMPORTS.has(key(e)));
     expect(folderCycles(kept)).toEqual([]);
+  });
+
+  it('lets merge and the ETA reach checks only through the Check interface (their hooks), never a check itself', () => {
+    const reaching = edges.filter((e) => (folderOf(e.from) === 'merge' || key(e).startsWith('run/estimate.ts ->')) && folderOf(e.to) === 'checks');
+    expect(reaching.map(key).filter((k) => !k.endsWith('-> checks/types.ts'))).toEqual([]);
+    expect(reaching.length).toBeGreaterThan(0);
   });
 
   it('catches a planted back-import', () => {

@@ -124,7 +124,7 @@ describe('saturation point', () => {
 
 describe('step error shares', () => {
   const rate = (stage: string, step: string, hits: number, total: number): RateMetric => ({
-    type: 'rate', name: 'load_step_success', tags: { stage, step }, unit: 'ratio', hits, total, value: total ? hits / total : 0,
+    type: 'rate', name: 'load_step_success', tags: { stage, step }, unit: 'ratio', meaning: 'share', better: 'higher', hits, total, value: total ? hits / total : 0,
   });
   const fig = (stage: number, withinLimits: boolean) => ({ stage, withinLimits }) as StageFigures;
   const limits = { p95Ms: 100, maxErrorRate: 0.05 };

@@ -1,12 +1,14 @@
 // `stackprobe merge` math: two segments' histograms merged equal, percentile by percentile, one histogram of all samples.
 import { describe, expect, it } from 'vitest';
 import { analyseStages } from '../../src/checks/load/analyse.js';
+import { loadMerge } from '../../src/checks/load/merge.js';
+import { builtinChecks } from '../../src/checks/index.js';
 import { mergeRunResults } from '../../src/merge/merge-results.js';
-import { mergeSeries, NOT_MERGED_PERCENTILES } from '../../src/merge/series.js';
+import { mergeSeries } from '../../src/merge/series.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import { serializeMetrics } from '../../src/metrics/serialize.js';
 import { Trend } from '../../src/metrics/trend.js';
-import type { CheckResult, RunResult, TimeSeries, TrendMetric } from '../../src/result/model.js';
+import { SCHEMA_VERSION, type CheckResult, type RunResult, type TimeSeries, type TrendMetric } from '../../src/result/model.js';
 import { summarize } from '../../src/result/summary.js';
 import { createRng } from '../../src/workload/prng.js';
 
@@ -39,8 +41,8 @@ function segmentResult(segment: string, values: number[][], errors: number[]): R
   };
   const summary = summarize([check], { cpuUserMs: 100, cpuSystemMs: 10, wallMs: 4000, maxRssMb: 80 }, 1024);
   return {
-    schemaVersion: 1, mode: 'quick', readOnly: false, interrupted: false, startedAt: check.startedAt, endedAt: '2025-01-01T00:00:05.000Z',
-    durationMs: 5000, environment: { tool: { name: 'stackprobe', version: 't' }, client: { hostname: 'h', platform: 'linux', arch: 'x64', cpus: 2, cpuModel: 'c', memoryBytes: 1, node: 'v20' }, targets: {}, unavailable: {} },
+    schemaVersion: SCHEMA_VERSION, mode: 'quick', readOnly: false, interrupted: false, startedAt: check.startedAt, endedAt: '2025-01-01T00:00:05.000Z',
+    durationMs: 5000, environment: { tool: { name: 'stackprobe', version: 't' }, client: { hostname: 'h', platform: 'linux', arch: 'x64', cpus: 2, cpuModel: 'c', memoryBytes: 1, node: 'v20' }, targets: {}, unavailable: {}, unopened: {} },
     checks: [check], summary, recommendations: [],
   };
 }
@@ -50,7 +52,7 @@ const PERCENTILES = [0, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100];
 describe('merging segment results', () => {
   const a = [samples(1, 5000), samples(2, 3000)];
   const b = [samples(3, 7000), samples(4, 1000)];
-  const merged = mergeRunResults([segmentResult('1/2', a, [3, 0]), segmentResult('2/2', b, [1, 40])], ['a.json', 'b.json']);
+  const merged = mergeRunResults([segmentResult('1/2', a, [3, 0]), segmentResult('2/2', b, [1, 40])], builtinChecks, ['a.json', 'b.json']);
   const check = merged.result.checks[0]!;
 
   it('equals, per percentile, one histogram built from the same samples', () => {
@@ -87,9 +89,9 @@ describe('merging segment results', () => {
 
   it('refuses the same segment twice and warns about a missing one', () => {
     const one = segmentResult('1/3', [samples(5, 10)], [0]);
-    expect(() => mergeRunResults([one, one], ['x.json', 'y.json'])).toThrow(/segment 1\/3 is also in x.json/);
-    expect(mergeRunResults([one, segmentResult('2/3', [samples(6, 10)], [0])]).warnings[0]).toMatch(/segment 3\/3 missing \(given: 1\/3, 2\/3\)/);
-    expect(() => mergeRunResults([one, segmentResult('1/2', [samples(6, 10)], [0])])).toThrow(/different splits/);
+    expect(() => mergeRunResults([one, one], builtinChecks, ['x.json', 'y.json'])).toThrow(/segment 1\/3 is also in x.json/);
+    expect(mergeRunResults([one, segmentResult('2/3', [samples(6, 10)], [0])], builtinChecks).warnings[0]).toMatch(/segment 3\/3 missing \(given: 1\/3, 2\/3\)/);
+    expect(() => mergeRunResults([one, segmentResult('1/2', [samples(6, 10)], [0])], builtinChecks)).toThrow(/different splits/);
   });
 
   it('keeps each machine\'s resource series apart, tagged with its segment', () => {
@@ -105,18 +107,25 @@ describe('merged per-second percentiles', () => {
       { name: 'load_throughput', tags: {}, unit: 'req/s', points: [[1, rps]] },
       { name: 'load_stage_level', tags: {}, unit: 'req/s', points: [[1, 100]] },
     ];
-    const s = mergeSeries([seg(10, 40), seg(90, 60)], ['1/2', '2/2']);
+    const s = mergeSeries([seg(10, 40), seg(90, 60)], ['1/2', '2/2'], loadMerge.series);
     const p95 = s.filter((x) => x.name === 'load_p95');
     expect(p95.map((x) => [x.tags.segment, x.points[0]![1]])).toEqual([['1/2', 10], ['2/2', 90]]);
-    expect(NOT_MERGED_PERCENTILES.has('load_p95')).toBe(true);
     expect(s.find((x) => x.name === 'load_throughput')).toMatchObject({ tags: {}, points: [[1, 100]] });
     expect(s.find((x) => x.name === 'load_stage_level')).toMatchObject({ tags: {}, points: [[1, 100]] });
+    expect(s).toHaveLength(4);
+  });
+
+  it('combines only what the check declares: the same series undeclared stay apart, and any name can be declared', () => {
+    const seg = (rps: number): TimeSeries[] => [{ name: 'load_throughput', tags: {}, unit: 'req/s', points: [[1, rps]] }];
+    expect(mergeSeries([seg(40), seg(60)], ['1/2', '2/2']).map((x) => [x.tags.segment, x.points[0]![1]])).toEqual([['1/2', 40], ['2/2', 60]]);
+    const plugin = (n: number): TimeSeries[] => [{ name: 'jobs_done', tags: { queue: 'q' }, unit: 'count', points: [[1, n], [2.4, n]] }];
+    expect(mergeSeries([plugin(1), plugin(2)], ['1/2', '2/2'], { jobs_done: 'sum' })).toEqual([{ name: 'jobs_done', tags: { queue: 'q' }, unit: 'count', points: [[1, 3], [2, 3]] }]);
   });
 });
 
 describe('mergeIntoRegistry', () => {
   it('carries declared meanings into the receiving registry, without overriding its own declarations', async () => {
-    const { mergeIntoRegistry } = await import('../../src/merge/registry.js');
+    const { mergeIntoRegistry } = await import('../../src/result/into-registry.js');
     const from = new MetricRegistry();
     from.describe('op_duration', { meaning: 'latency' }).describe('requests', { meaning: 'count', perSecond: true }).describe('mine', { meaning: 'defects' });
     from.trend('op_duration').record(3);

@@ -1,6 +1,7 @@
 // merge recomputes the integrity score from the merged checks with the run's own pure function: one figure everywhere.
 import { describe, expect, it } from 'vitest';
 import { integrityScore, SCORED_CHECKS } from '../../src/checks/integrity/score-model.js';
+import { builtinChecks } from '../../src/checks/index.js';
 import { mergeRunResults } from '../../src/merge/merge-results.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import { serializeMetrics } from '../../src/metrics/serialize.js';
@@ -26,7 +27,7 @@ describe('merge and the integrity score', () => {
     // Segment 2 found orphans; a merged gauge would keep whichever value came last.
     const a = segment(0, 1);
     const b = segment(3, integrityScore(segment(3, 0).checks)!.score);
-    const { result } = mergeRunResults([a, b]);
+    const { result } = mergeRunResults([a, b], builtinChecks);
     const merged = result.checks.find((c) => c.id === 'integrity.score')!;
     const gauge = merged.metrics.find((m) => m.type === 'gauge' && m.name === 'integrity_score');
     const expected = integrityScore(result.checks)!;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeCommand } from '../../src/cli/merge-command.js';
+import { builtinChecks } from '../../src/checks/index.js';
 import { mergeRunResults } from '../../src/merge/merge-results.js';
 import type { CheckResult, RunResult } from '../../src/result/model.js';
 import { ConfigError } from '../../src/util/errors.js';
@@ -29,14 +30,14 @@ function segmentResult(segment: string, offsetMs: number, clockErrorMs = 0.2, mo
 
 describe('merging segments', () => {
   it('reports the largest start skew: the widest gap any two segments may have had, clock error included', () => {
-    const { segments } = mergeRunResults([segmentResult('1/2', 0.1), segmentResult('2/2', 5, 0.1)]);
+    const { segments } = mergeRunResults([segmentResult('1/2', 0.1), segmentResult('2/2', 5, 0.1)], builtinChecks);
     expect(segments.maxSkewMs).toBeCloseTo(5.1 - -0.1, 5);
     expect(segments.missing).toEqual([]);
     expect(segments.runId).toBe('r');
   });
 
   it('names the missing segments, and the merged load check says it is partial', () => {
-    const { segments, warnings, result } = mergeRunResults([segmentResult('1/3', 0), segmentResult('3/3', 0)]);
+    const { segments, warnings, result } = mergeRunResults([segmentResult('1/3', 0), segmentResult('3/3', 0)], builtinChecks);
     expect(segments.missing).toEqual(['2/3']);
     expect(warnings.join('\n')).toContain('segment 2/3 missing (given: 1/3, 3/3)');
     const load = result.checks.find((c) => c.id === 'load.mixed')!;
@@ -45,15 +46,15 @@ describe('merging segments', () => {
   });
 
   it('a complete merge speaks for the whole run: not partial, no segment notes', () => {
-    const { result } = mergeRunResults([segmentResult('1/2', 0), segmentResult('2/2', 0)]);
+    const { result } = mergeRunResults([segmentResult('1/2', 0), segmentResult('2/2', 0)], builtinChecks);
     const load = result.checks.find((c) => c.id === 'load.mixed')!;
     expect(load.info.distribution).toMatchObject({ partial: false, max_start_skew_ms: 0.4 });
     expect(load.findings).toEqual([]);
   });
 
   it('refuses results of different runs or start instants (bad usage)', () => {
-    expect(() => mergeRunResults([segmentResult('1/2', 0), segmentResult('2/2', 0, 0.2, { runId: 'other' })])).toThrow(ConfigError);
-    expect(() => mergeRunResults([segmentResult('1/2', 0), segmentResult('2/2', 0, 0.2, { startAt: '2026-01-01T00:01:00.000Z' })])).toThrow(/different agreed instants/);
+    expect(() => mergeRunResults([segmentResult('1/2', 0), segmentResult('2/2', 0, 0.2, { runId: 'other' })], builtinChecks)).toThrow(ConfigError);
+    expect(() => mergeRunResults([segmentResult('1/2', 0), segmentResult('2/2', 0, 0.2, { startAt: '2026-01-01T00:01:00.000Z' })], builtinChecks)).toThrow(/different agreed instants/);
   });
 });
 

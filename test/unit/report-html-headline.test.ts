@@ -11,7 +11,8 @@ import { redactedLocation } from '../../src/report/html/targets.js';
 import { finalBody, livePage, LIVE_SCRIPT } from '../../src/report/live/page.js';
 import { parseDashboardPort } from '../../src/report/live/server.js';
 import { LiveState } from '../../src/report/live/state.js';
-import type { CheckResult, RunResult } from '../../src/result/model.js';
+import type { CheckResult, RunResult, SerializedMetric } from '../../src/result/model.js';
+import { validateRunResult } from '../../src/result/validate.js';
 import { fullRunResult } from '../fixtures/run-result.js';
 
 function check(id: string, category: string, over: Partial<CheckResult>): CheckResult {
@@ -113,12 +114,18 @@ describe('targets and old files', () => {
   });
 
   it('renders a run.json written before the newer fields (no meaning or headline, a load check without its stage table)', () => {
-    const old = JSON.parse(JSON.stringify({ ...fullRunResult(), checks: [...fullRunResult().checks, load, sweep] })) as RunResult;
-    for (const c of old.checks) for (const m of c.metrics) { delete m.meaning; delete m.headline; delete m.better; delete m.description; }
-    const oldLoad = old.checks.find((c) => c.id === 'load.mixed')!;
+    // Written as a schema 1 file of that time would be, and read the way `report` reads one.
+    const file = JSON.parse(JSON.stringify({ ...fullRunResult(), schemaVersion: 1, checks: [...fullRunResult().checks, load, sweep] })) as Record<string, unknown> & RunResult;
+    delete (file.summary as Partial<RunResult['summary']>).untrusted;
+    delete (file.environment as Partial<RunResult['environment']>).unopened;
+    for (const c of file.checks) for (const m of c.metrics as Array<Partial<SerializedMetric>>) { delete m.meaning; delete m.headline; delete m.better; delete m.description; }
+    const oldLoad = file.checks.find((c) => c.id === 'load.mixed')!;
     delete oldLoad.info.stage_table;
     delete oldLoad.info.saturation;
-    delete old.checks.find((c) => c.id === 'pool.sizing')!.info.sweep_verdict;
+    delete file.checks.find((c) => c.id === 'pool.sizing')!.info.sweep_verdict;
+    const read = validateRunResult(file);
+    if (!read.ok) throw new Error(read.problem);
+    const old = read.result;
     const html = renderHtml(old);
     expect(html).toContain('2 of 6 checks failed'); // the summary as the file says it
     expect(html.match(/<details class="check"/g)).toHaveLength(old.checks.length);

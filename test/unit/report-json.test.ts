@@ -26,7 +26,7 @@ describe('renderJson / parseRunJson', () => {
     const result = fullRunResult();
     const text = renderJson(result);
     expect(text.endsWith('}\n')).toBe(true);
-    expect(text).toContain('\n  "schemaVersion": 1,\n');
+    expect(text).toContain('\n  "schemaVersion": 2,\n');
     const back = parseRunJson(text, 'run.json');
     expect(back).toEqual(result);
     const lookup = back.checks[1]!.metrics.find((m): m is TrendMetric => m.type === 'trend' && m.tags.query === 'point_lookup')!;
@@ -41,8 +41,8 @@ describe('renderJson / parseRunJson', () => {
   });
 
   it('rejects another schema version, naming the one found', () => {
-    const other = { ...JSON.parse(renderJson(fullRunResult())), schemaVersion: 2 };
-    expect(reject(JSON.stringify(other)).message).toBe('results/run.json: schemaVersion 2 is not supported; this version of stackprobe reads schemaVersion 1');
+    const other = { ...JSON.parse(renderJson(fullRunResult())), schemaVersion: 3 };
+    expect(reject(JSON.stringify(other)).message).toBe('results/run.json: schemaVersion 3 is not supported; this version of stackprobe reads schemaVersion 1 and 2');
     expect(reject('{"hello": "world"}').message).toBe('results/run.json: not a valid stackprobe result: missing field "schemaVersion"');
   });
 

@@ -105,6 +105,7 @@ export async function restoreDrill(ctx: CheckContext): Promise<void> {
 export const restoreDrillCheck: Check = {
   id: 'backup.restore_drill',
   category: 'backup',
+  typicalQuickMs: 10_000,
   title: 'Restore drill: the team\'s real backup restored into a throwaway private server and verified',
   needs: [],
   uses: ['pg'],

@@ -227,6 +227,7 @@ function record(ctx: CheckContext, f: { dumpMs: number; restoreMs: number; dumpB
 export const roundtripCheck: Check = {
   id: 'backup.roundtrip',
   category: 'backup',
+  typicalQuickMs: 1000,
   title: 'Backup round trip: pg_dump, pg_restore, compare',
   needs: ['pg'],
   writes: true,

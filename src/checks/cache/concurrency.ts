@@ -61,6 +61,7 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
 export const cacheConcurrencyCheck: Check = {
   id: 'cache.concurrency',
   category: 'cache',
+  typicalQuickMs: 4100,
   title: 'Cache under rising concurrency',
   needs: ['redis'],
   writes: true,

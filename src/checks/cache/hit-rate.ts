@@ -120,6 +120,7 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 export const cacheHitRateCheck: Check = {
   id: 'cache.hit_rate',
   category: 'cache',
+  typicalQuickMs: 4100,
   title: 'Cache hit rate: cache-aside over a Zipf key distribution',
   needs: ['redis'],
   // Misses are loaded from the workload schema when PostgreSQL is there, else from a synthetic loader.

@@ -35,6 +35,7 @@ function operations(ctx: CheckContext, prefix: string, value: string): Array<[st
 export const cacheLatencyCheck: Check = {
   id: 'cache.latency',
   category: 'cache',
+  typicalQuickMs: 6300,
   title: 'Cache latency: GET, SET, MGET, pipeline',
   needs: ['redis'],
   writes: true,

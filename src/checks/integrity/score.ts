@@ -4,6 +4,7 @@ import type { MetricRegistry } from '../../metrics/registry.js';
 import type { CheckResult } from '../../result/model.js';
 import { describeError, SkipCheck } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
+import { scoreMerge } from './score-merge.js';
 import { DAMAGED_PROBES, integrityScore, NOTHING_TO_VERIFY, PROBES, UNVERIFIED } from './score-model.js';
 
 interface Entry {
@@ -75,6 +76,7 @@ export class NothingToVerify extends SkipCheck {}
 export const scoreCheck: Check = {
   id: 'integrity.score',
   category: 'integrity',
+  merge: scoreMerge,
   title: 'Integrity score',
   needs: ['pg'],
   writes: false,

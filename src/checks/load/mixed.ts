@@ -2,10 +2,11 @@
 import os from 'node:os';
 import { stageLevel, type Segment } from '../../exec/stages.js';
 import type { Workload } from '../../workload/types.js';
-import { mergeIntoRegistry } from '../../merge/registry.js';
+import { mergeIntoRegistry } from '../../result/into-registry.js';
 import { serializeMetrics } from '../../metrics/serialize.js';
 import { useWorkload } from '../queries/workload.js';
 import type { Check, CheckContext } from '../types.js';
+import { loadMerge } from './merge.js';
 import { analyseStages, derivedMetrics, stepShares } from './analyse.js';
 import { errorFinding, generatorFinding, saturationFinding } from './findings.js';
 import { SecondWindow, SeriesWriter } from './per-second.js';
@@ -82,6 +83,8 @@ async function runner(ctx: CheckContext, workload: Workload, scenario: Scenario,
 export const mixedLoadCheck: Check = {
   id: 'load.mixed',
   category: 'load',
+  typicalQuickMs: 9200,
+  merge: loadMerge,
   title: 'Mixed load in stages: degradation curve and saturation point',
   needs: ['pg'],
   // Cache and task steps join the mix when their services are configured.

@@ -1,6 +1,6 @@
 // load.replay: what the replay tells the user — the statements it could not replay and why, the replayed mix against
 // the original (shares, first-stage means), the stages, and the order in which statements degrade.
-import { mergeIntoRegistry } from '../../merge/registry.js';
+import { mergeIntoRegistry } from '../../result/into-registry.js';
 import { serializeMetrics } from '../../metrics/serialize.js';
 import { short } from '../health/words.js';
 import type { CheckContext } from '../types.js';

@@ -1,10 +1,11 @@
 // load.replay: the application's own read-statement mix from pg_stat_statements, weighted by calls, with parameters
 // sampled from the columns' statistics, through the load stages — and how faithful it was, and what degrades first.
 import { stageLevel } from '../../exec/stages.js';
-import { mergeIntoRegistry } from '../../merge/registry.js';
+import { mergeIntoRegistry } from '../../result/into-registry.js';
 import { describeError, SkipCheck } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import type { Check, CheckContext } from '../types.js';
+import { loadMerge } from './merge.js';
 import { describeMetrics } from './mixed.js';
 import { SecondWindow, SeriesWriter } from './per-second.js';
 import { loadProfile } from './profile.js';
@@ -102,6 +103,8 @@ async function firstStageMeans(ctx: CheckContext, pgss: PgssReader, before: Pgss
 export const replayLoadCheck: Check = {
   id: 'load.replay',
   category: 'load',
+  typicalQuickMs: 9000,
+  merge: loadMerge,
   title: 'Replay of the application\'s own statement mix (pg_stat_statements) in stages: fidelity and what degrades first',
   needs: ['pg'],
   // Reads only; write replay (load.replay.writes) is refused under --read-only when the config is read.

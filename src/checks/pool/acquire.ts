@@ -72,6 +72,7 @@ async function measureWarm(ctx: CheckContext, n: number): Promise<unknown> {
 export const acquireCheck: Check = {
   id: 'pool.acquire',
   category: 'pool',
+  typicalQuickMs: 800,
   title: 'Connection acquire: new connection vs warm pool',
   needs: ['pg'],
   writes: false,

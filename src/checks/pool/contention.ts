@@ -71,6 +71,7 @@ async function request(ctx: CheckContext, pool: pg.Pool, out: Outcome): Promise<
 export const contentionCheck: Check = {
   id: 'pool.contention',
   category: 'pool',
+  typicalQuickMs: 2100,
   title: 'Pool under contention: waits, timeouts, utilisation',
   needs: ['pg'],
   writes: false,

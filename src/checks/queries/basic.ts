@@ -7,6 +7,7 @@ import { measuredFrom, useWorkload } from './workload.js';
 export const basicQueriesCheck: Check = {
   id: 'queries.basic',
   category: 'queries',
+  typicalQuickMs: 9300,
   title: 'Basic queries: point lookup, insert, range scan',
   needs: ['pg'],
   writes: true,

@@ -7,6 +7,7 @@ import { measuredFrom, useWorkload } from './workload.js';
 export const financialQueriesCheck: Check = {
   id: 'queries.financial',
   category: 'queries',
+  typicalQuickMs: 9200,
   title: 'Financial calculations: window functions, aggregations, valuations, schedules',
   needs: ['pg'],
   // It reads only, but needs the workload schema, which it creates when queries.basic did not run.

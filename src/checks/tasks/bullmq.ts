@@ -74,6 +74,7 @@ async function measure(ctx: CheckContext, lane: Lane): Promise<void> {
 export const bullmqCheck: Check = {
   id: 'tasks.bullmq',
   category: 'tasks',
+  typicalQuickMs: 5000,
   title: 'BullMQ round trip and throughput',
   needs: ['bullmq'],
   writes: true,

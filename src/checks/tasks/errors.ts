@@ -103,6 +103,7 @@ function advice(ctx: CheckContext, p: Probe, wrongArgs: boolean, lost: boolean):
 export const errorsCheck: Check = {
   id: 'tasks.errors',
   category: 'tasks',
+  typicalQuickMs: 5000,
   title: 'Celery failures and retries: each ends as it is meant to',
   needs: ['celery'],
   writes: true,

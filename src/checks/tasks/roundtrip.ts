@@ -38,6 +38,7 @@ async function pickupOnly(ctx: CheckContext, n: number, ids: string[]): Promise<
 export const roundtripCheck: Check = {
   id: 'tasks.roundtrip',
   category: 'tasks',
+  typicalQuickMs: 5000,
   title: 'Celery task round trip: submit, run, result',
   needs: ['celery'],
   writes: true,

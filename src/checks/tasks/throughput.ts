@@ -63,6 +63,7 @@ function sampleBacklog(ctx: CheckContext, queue: string, tally: Tally): () => Pr
 export const throughputCheck: Check = {
   id: 'tasks.throughput',
   category: 'tasks',
+  typicalQuickMs: 8000,
   title: 'Celery throughput: do the workers keep up with the offered rate?',
   needs: ['celery'],
   writes: true,

@@ -1,6 +1,6 @@
 // What the live view knows while a run goes: the plan, the checks ended so far with their results, the running check and
 // its last progress line; rendered as the report's own body (the checks so far) under a progress section.
-import type { CheckResult, Mode, RunResult } from '../../result/model.js';
+import { SCHEMA_VERSION, type CheckResult, type Mode, type RunResult } from '../../result/model.js';
 import type { CheckSnapshot, RunEvent } from '../../result/events.js';
 import { environment } from '../../result/environment.js';
 import { formatDuration } from '../format.js';
@@ -66,7 +66,7 @@ export class LiveState {
     const ran = checks.length - count('skip');
     const wall = this.now() - this.t0;
     return {
-      schemaVersion: 1, mode: this.mode, readOnly: false, interrupted: false, startedAt: this.startedAt, endedAt: '', durationMs: wall,
+      schemaVersion: SCHEMA_VERSION, mode: this.mode, readOnly: false, interrupted: false, startedAt: this.startedAt, endedAt: '', durationMs: wall,
       environment: environment({}, {}), checks, recommendations: [],
       summary: {
         total: checks.length, passed: count('pass'), warned: count('warn'), failed: count('fail'), untrusted: count('untrusted'), skipped: count('skip'),

@@ -2,7 +2,7 @@
 // kept, declared meanings carried over.
 import type { MetricRegistry } from '../metrics/registry.js';
 import { Trend } from '../metrics/trend.js';
-import type { SerializedMetric } from '../result/model.js';
+import type { SerializedMetric } from './model.js';
 
 export function mergeIntoRegistry(registry: MetricRegistry, metrics: SerializedMetric[]): void {
   for (const m of metrics) {
