@@ -2,6 +2,7 @@
 import type { Check, Need, Targets } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
 import { serializeMetrics, serializeSeries } from '../metrics/serialize.js';
+import type { CheckSnapshot } from '../result/events.js';
 import type { CheckResult } from '../result/model.js';
 import { describeError, SkipCheck, TargetUnavailableError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -56,6 +57,8 @@ export interface RunCheckArgs {
   signal: AbortSignal;
   log: Logger;
   onProgress: (text: string) => void;
+  /** Given a way to read what the check has recorded so far (the live view's charts move with it). */
+  onLive?: (peek: () => CheckSnapshot) => void;
 }
 
 export function skippedResult(check: Check, reason: string): CheckResult {
@@ -91,6 +94,7 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
   const probe = startSaturationProbe();
   const scoped = scopeTargets(a.targets);
   const { ctx, state } = createContext({ config, readOnly: config.read_only, signal, targets: scoped.targets, log: log.child({ check: check.id }), shared: a.shared, onProgress: a.onProgress });
+  a.onLive?.(() => ({ timeSeries: serializeSeries(state.metrics), info: state.info }));
 
   // The budget is hard: a check that has not returned at its budget (or GRACE_MS after Ctrl-C) has every session it
   // opened closed under it, and is abandoned if even that does not make it return within SETTLE_MS.

@@ -12,7 +12,7 @@ import { SharedResources } from './context.js';
 import { environment } from '../result/environment.js';
 import { runCheck, skippedResult } from './run-check.js';
 import { selectChecks } from './select.js';
-import type { RunEvent } from '../result/events.js';
+import type { CheckSnapshot, RunEvent } from '../result/events.js';
 import { estimateMs } from './estimate.js';
 import { neededServices, openTargets, requiredServices, serviceName, type OpenTargets } from './targets.js';
 
@@ -87,10 +87,12 @@ export async function run(opts: RunOptions): Promise<RunResult> {
         results.push(skippedResult(check, 'interrupted before it started'));
         continue;
       }
-      emit({ type: 'check-start', id: check.id });
+      let peek: (() => CheckSnapshot) | undefined;
+      emit({ type: 'check-start', id: check.id, peek: () => peek?.() });
       const result = await runCheck({
         check, config, targets: opened.targets, unavailable: opened.unavailable, broken: opened.broken, shared, signal: opts.signal, log,
         onProgress: (text) => emit({ type: 'check-progress', id: check.id, text }),
+        onLive: (p) => { peek = p; },
       });
       log.info({ check: check.id, status: result.status, reason: result.reason, ms: Math.round(result.durationMs) }, 'check finished');
       results.push(result);

@@ -103,7 +103,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function followLive(run: LiveRun): Promise<{ result: RunResult; html: string; finalMain: string }> {
+async function followLive(run: LiveRun): Promise<{ result: RunResult; html: string; finalMain: string; grew: string[] }> {
   const url = await run.url;
   const requests: string[] = [];
   const errors: string[] = [];
@@ -111,6 +111,16 @@ async function followLive(run: LiveRun): Promise<{ result: RunResult; html: stri
   // CPU); a second one leaves mid-run.
   const [main, leaver] = await Promise.all([openPage(1400, 'light', requests, errors), openPage(800, 'dark', requests, errors)]);
   await Promise.all([main.goto(url, { waitUntil: 'load' }), leaver.goto(url, { waitUntil: 'load' })]);
+  // The running check's chart, read five times a second while the run goes: [check, points drawn].
+  await main.evaluate(() => {
+    const w = window as unknown as { seen: Array<[string, number]> };
+    w.seen = [];
+    setInterval(() => {
+      const f = document.querySelector('#live figure.live');
+      const svg = f?.querySelector('svg.chart[data-points]');
+      if (f && svg) w.seen.push([f.getAttribute('data-live-check') ?? '', Number(svg.getAttribute('data-points'))]);
+    }, 200);
+  });
   // The page changes while the run goes: a check ends and the count of checks done moves, without a reload.
   await main.waitForFunction(() => document.getElementById('live')?.getAttribute('data-state') === 'running', null, { timeout: 20_000 });
   const before = await done(main);
@@ -134,14 +144,27 @@ async function followLive(run: LiveRun): Promise<{ result: RunResult; html: stri
     await main.screenshot({ path: path.join(SHOTS, `live-${run.name}-${v.width}-${v.scheme}.png`) });
   }
   const r = await run.done;
-  expect([0, 1], r.stderr).toContain(r.code);
+  // 3: a timing threshold missed while this (shared, loaded) host saturated stackprobe's own client, told as untrusted.
+  expect([0, 1, 3], r.stderr).toContain(r.code);
   await main.waitForFunction(() => document.documentElement.getAttribute('data-live') === 'done', null, { timeout: 10_000 });
+  const charts = await main.evaluate(() => (window as unknown as { seen: Array<[string, number]> }).seen);
   const finalMain = await main.evaluate(() => { document.getElementById('live')?.remove(); return document.querySelector('main')!.innerHTML.trim(); });
   await main.close();
   expect(requests).toEqual([]);
   expect(errors).toEqual([]);
   const result = JSON.parse(await readFile(path.join(runDirOf(run.out), 'run.json'), 'utf8')) as RunResult;
-  return { result, html: path.join(runDirOf(run.out), 'report.html'), finalMain };
+  return { result, html: path.join(runDirOf(run.out), 'report.html'), finalMain, grew: grownCharts(charts) };
+}
+
+/** The checks whose live chart was seen with more points later than earlier (it moved while the check ran). */
+function grownCharts(seen: Array<[string, number]>): string[] {
+  const first = new Map<string, number>();
+  const grew = new Set<string>();
+  for (const [id, n] of seen) {
+    if (!first.has(id)) first.set(id, n);
+    else if (n > first.get(id)!) grew.add(id);
+  }
+  return [...grew];
 }
 
 async function checkReport(name: string, file: string, result: RunResult, finalMain: string): Promise<Page> {
@@ -210,7 +233,9 @@ async function stopRun(): Promise<void> {
 
 describe('live view and report.html of real runs in Chromium', () => {
   it('a quick run: the live page updates, ends as report.html; every category that ran answers with a chart or table', async () => {
-    const { result, html, finalMain } = await quickLive;
+    const { result, html, finalMain, grew } = await quickLive;
+    // Charts moved mid-check in the live view: the load stages and the cache's hit rate at least.
+    expect(grew, grew.join(', ')).toEqual(expect.arrayContaining(['load.mixed']));
     const page = await checkReport('quick', html, result, finalMain);
     for (const category of ['pool', 'queries', 'cache', 'load']) {
       expect(await page.locator(`section.category[data-category="${category}"] figure.headline svg.chart.large`).count(), category).toBeGreaterThan(0);
@@ -222,7 +247,9 @@ describe('live view and report.html of real runs in Chromium', () => {
   }, 240_000);
 
   it('a load test with failures: stages drawn with their levels, the failure told as the finding', async () => {
-    const { result, html, finalMain } = await loadLive;
+    const { result, html, finalMain, grew } = await loadLive;
+    // The load chart moved while the stages ran, not only when the check ended.
+    expect(grew).toContain('load.mixed');
     const page = await checkReport('load', html, result, finalMain);
     const loadFigure = page.locator('section.category[data-category="load"] figure.headline');
     expect(await loadFigure.locator('svg g.band').count()).toBeGreaterThanOrEqual(3);

@@ -28,14 +28,21 @@ describe('renderHtml', () => {
     expect(html).toContain('@media print');
   });
 
-  it('opens with the verdict and the targets, then one answer per category; recommendations after the categories', () => {
+  it('opens with the verdict, the failed checks and the ranked to-do list, then the targets and one answer per category', () => {
     const summary = html.indexOf('id="summary"');
     expect(summary).toBeGreaterThan(0);
     expect(summary).toBeLessThan(html.indexOf('<section class="category"'));
     expect(html.indexOf('id="verdict"')).toBeLessThan(html.indexOf('id="targets"'));
     expect(html).toContain('2 of 6 checks failed');
     expect(html).toMatch(/<ul class="targets" id="targets"><li><b>PostgreSQL<\/b> <code>postgres:\/\/127\.0\.0\.1:54329\/stackprobe<\/code>/);
-    expect(html.indexOf('id="recommendations"')).toBeGreaterThan(html.lastIndexOf('<section class="category"'));
+    // The first screen: verdict, then what failed (worst first, linked), then what to do, all before any target or chart.
+    expect(html.indexOf('id="verdict"')).toBeLessThan(html.indexOf('id="problems"'));
+    expect(html.indexOf('id="problems"')).toBeLessThan(html.indexOf('id="recommendations"'));
+    expect(html.indexOf('id="recommendations"')).toBeLessThan(html.indexOf('id="targets"'));
+    const problems = html.slice(html.indexOf('id="problems"'), html.indexOf('</ul>', html.indexOf('id="problems"')));
+    const failed = result.checks.filter((c) => c.status === 'fail').map((c) => c.id);
+    for (const id of failed) expect(problems).toContain(`<code>${id}</code>`);
+    expect(problems.indexOf('FAIL')).toBeLessThan(problems.indexOf('WARN') === -1 ? Infinity : problems.indexOf('WARN'));
     // Every check is collapsed: details without `open`.
     expect(html.match(/<details class="check"/g)).toHaveLength(result.checks.length);
     expect(html).not.toMatch(/<details[^>]* open/);

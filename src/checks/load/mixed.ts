@@ -126,6 +126,7 @@ export const mixedLoadCheck: Check = {
         if (ctx.signal.aborted) break;
         const n = i + 1;
         const level = stageLevel(stage);
+        writer.flush(); // the window ends at the stage boundary: no point of the series mixes two stages
         writer.level = level.value;
         ctx.progress(`stage ${n}/${profile.stages.length}: ${level.value} ${level.unit} for ${(stage.durationMs / 1000).toFixed(0)} s`);
         const outcome = await stageRunner.runStage(n, stage, ctx.signal);

@@ -174,6 +174,7 @@ export const replayLoadCheck: Check = {
       for (const [i, stage] of profile.stages.entries()) {
         if (ctx.signal.aborted) break;
         const level = stageLevel(stage);
+        series.flush(); // the window ends at the stage boundary: no point of the series mixes two stages
         series.level = level.value;
         ctx.progress(`replay stage ${i + 1}/${profile.stages.length}: ${level.value} ${level.unit}`);
         const before = i === 0 ? await pgss.read() : undefined;

@@ -117,6 +117,7 @@ export const sizingCheck: Check = {
         if (ctx.signal.aborted) break;
         ctx.progress(`round ${r + 1}/${rounds}: pool size ${size}`);
         perSize.get(size)!.push(await measureRound(ctx, size, concurrency));
+        ctx.metrics.timeSeries('sweep_round_throughput', { size: String(size) }, 'req/s').points.push([Math.round(ctx.elapsed() * 1000) / 1000, perSize.get(size)!.at(-1)!.throughput]);
       }
     }
     const samples: SizeSamples[] = sizes.map((size) => {

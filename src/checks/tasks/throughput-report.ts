@@ -76,6 +76,8 @@ function completionSeries(ctx: CheckContext, tally: Tally): void {
   if (tally.completions.length === 0) return;
   const series = ctx.metrics.timeSeries('task_completions', {}, 'tasks/s');
   const offset = ctx.elapsed() - performance.now() / 1000; // elapsed seconds = performance.now()/1000 + offset
+  const at = (t: number | undefined) => (t === undefined ? null : Math.round((t / 1000 + offset) * 1000) / 1000);
+  ctx.info('phase_starts_s', { burst: at(tally.firstSend), steady: at(tally.steadyStart), drain: at(tally.sendEnd) });
   const buckets = new Map<number, number>();
   for (const t of tally.completions) {
     const s = Math.floor(t / 1000 + offset);

@@ -10,6 +10,7 @@ import { anchor, esc } from './escape.js';
 import { failureText, findingText } from './findings.js';
 import { headline } from './headline.js';
 import { infoCell } from './info.js';
+import { infoLabel } from './info-labels.js';
 import { histogramChart, legend, lineChart } from './svg.js';
 
 const PERCENTILES = ['p50', 'p90', 'p95', 'p99', 'p99.9'];
@@ -164,6 +165,6 @@ function ratingTable(c: CheckResult): string {
 }
 
 function infoTable(info: Record<string, unknown>): string {
-  const rows = Object.entries(info).map(([k, v]) => [esc(k), infoCell(v)]);
+  const rows = Object.entries(info).map(([k, v]) => [esc(infoLabel(k)), infoCell(v)]);
   return rows.length ? `<h4>Details</h4>${table(['Figure', 'Value'], rows)}` : '';
 }

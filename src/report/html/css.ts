@@ -11,6 +11,7 @@ body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-app
 main{max-width:1100px;margin:0 auto;padding:24px 20px 60px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 10px;border-bottom:1px solid var(--line);padding-bottom:4px}
 h3{font-size:16px;margin:22px 0 8px}h4{font-size:14px;margin:14px 0 6px;color:var(--muted)}
+a{color:var(--info)}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 .muted{color:var(--muted)}
 .banner{padding:10px 14px;border-radius:6px;margin:12px 0;border:1px solid var(--line);background:var(--card);font-weight:600}
@@ -61,9 +62,11 @@ svg .prow .p99{fill:var(--bar);opacity:.25}svg .prow .p95{fill:var(--bar);opacit
 svg .grid{stroke:var(--grid);stroke-width:1}svg .base{stroke:var(--muted);stroke-width:1}
 svg .series path{fill:none;stroke-width:2}svg .bar{fill:var(--bar);opacity:.85}
 svg .marker line{stroke:var(--fg);stroke-dasharray:4 3;opacity:.6}svg .marker text{fill:var(--fg);font-size:10.5px}
+svg .marker text,svg .band text{paint-order:stroke;stroke:var(--card);stroke-width:4px;stroke-linejoin:round}
 ${Array.from({ length: 8 }, (_, i) => `svg .s${i} path{stroke:var(--c${i})}svg .s${i} circle{fill:var(--c${i})}.legend .s${i}{background:var(--c${i})}`).join('')}
 .legend{list-style:none;padding:0;margin:4px 0 0;display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px}
 .legend .key{display:inline-block;width:12px;height:3px;margin-right:5px;vertical-align:middle}
+ul.problems{list-style:none;padding:0;margin:8px 0}ul.problems li{margin:4px 0;overflow-wrap:anywhere}#summary #recommendations h2{font-size:17px;margin-top:16px}
 ol.recs li,ul.findings li{margin:6px 0}.rec{display:block;color:var(--muted)}.about{display:block;font-size:12px;color:var(--muted)}
 details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}
 .overview td:first-child{white-space:nowrap}

@@ -7,7 +7,7 @@ import { percentileChart, type PercentileRow } from './bars.js';
 import { esc } from './escape.js';
 import { findingsTable } from './findings.js';
 import { loadChart } from './load-chart.js';
-import { legend, lineChart, type LineSeries } from './svg.js';
+import { legend, lineChart, type Band, type LineSeries, type Marker } from './svg.js';
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
@@ -64,21 +64,37 @@ function poolChart(checks: CheckResult[]): string {
     const idx = (size: unknown) => per.findIndex((r) => r.size === size);
     const line = (key: string, label: string): LineSeries => ({ label, points: per.map((r, i) => [i, num(r[key]) ?? Number.NaN]) });
     const all = [line('rps', 'median of the rounds'), line('rps_min', 'slowest round'), line('rps_max', 'fastest round')];
-    const configured = v.reference_is === 'configured' ? idx(v.reference) : -1;
-    const recommended = idx(v.size);
-    const markers = configured >= 0 && configured === recommended
-      ? [{ at: configured, label: `configured ${String(v.reference)} = recommended`, kind: 'good' as const }]
-      : [...(configured >= 0 ? [{ at: configured, label: `configured ${String(v.reference)}`, kind: 'plain' as const }] : []),
-        ...(recommended >= 0 ? [{ at: recommended, label: `recommended ${String(v.size)}`, kind: 'good' as const }] : [])];
     const chart = lineChart(all, {
       title: 'Throughput by pool size', xTitle: 'pool size (connections)', yTitle: 'requests/s', large: true,
-      xLabels: per.map((r, i) => ({ at: i, label: String(r.size) })), xMarkers: markers,
+      xLabels: per.map((r, i) => ({ at: i, label: String(r.size) })), xMarkers: sweepMarkers(v, idx),
     });
     return figure('Throughput by pool size: which size serves the most requests?', chart, legend(all));
   }
   const list = percentileRows(checks, (m) => m.meaning === 'latency' || m.headline === true);
   return figure('Connection and pool latencies', percentileChart(list, { title: 'Pool latencies' }));
 }
+
+/**
+ * The sizes the sweep's verdict names, in the advice's own terms: the configured size, the size it recommends, and,
+ * when no size did clearly better but a smaller one did as well within the noise, that smaller size (the advice says so;
+ * a chart saying "configured = recommended" beside it would contradict it).
+ */
+export function sweepMarkers(v: Record<string, unknown>, idx: (size: unknown) => number): Marker[] {
+  const configured = v.reference_is === 'configured' ? idx(v.reference) : -1;
+  const recommended = idx(v.size);
+  const smallest = idx(v.smallest_adequate);
+  const out: Marker[] = [];
+  if (v.kind === 'none' && configured >= 0) {
+    out.push({ at: configured, label: `configured ${String(v.reference)}: no size measurably better`, kind: 'plain' });
+    if (smallest >= 0 && smallest !== configured) out.push({ at: smallest, label: `size ${String(v.smallest_adequate)} did as well as ${String(v.reference)}, within the noise`, kind: 'good' });
+    return out;
+  }
+  if (configured >= 0) out.push({ at: configured, label: `configured ${String(v.reference)}`, kind: 'plain' });
+  if (recommended >= 0 && recommended !== configured) out.push({ at: recommended, label: `recommended ${String(v.size)}`, kind: 'good' });
+  if (recommended >= 0 && recommended === configured) out[0] = { at: configured, label: `configured ${String(v.reference)} = recommended`, kind: 'good' };
+  return out;
+}
+
 
 function cacheChart(checks: CheckResult[]): string {
   const hit = ran(checks, 'cache.hit_rate');
@@ -108,13 +124,27 @@ function tasksChart(checks: CheckResult[]): string {
   const s = series(thr, 'task_completions');
   if (s) {
     const offered = num(obj(thr!.info.plan).rate_per_s);
-    const chart = lineChart([{ label: 'completed tasks/s', points: s.points }], {
+    const chart = lineChart([{ label: 'completed tasks/s', points: s.points, step: true }], {
       title: 'Task completions per second', xTitle: 's since the check started', yTitle: 'tasks/s', large: true,
+      bands: phaseBands(obj(thr!.info.phase_starts_s), s.points, offered),
       ...(offered !== undefined ? { yMarkers: [{ at: offered, label: `offered ${formatNumber(offered)}/s`, kind: 'good' as const }] } : {}),
     });
     if (chart) return figure('Task completions against the offered rate: do the workers keep up?', chart);
   }
   return figure('Task latencies', percentileChart(percentileRows(checks, (m) => m.meaning === 'latency'), { title: 'Task latencies' }));
+}
+
+/** The burst, the steady phase and the drain as bands, from when the check started each (absent in older runs). */
+export function phaseBands(starts: Record<string, unknown>, points: Array<[number, number]>, offered: number | undefined): Band[] {
+  const burst = num(starts.burst);
+  const steady = num(starts.steady);
+  const drain = num(starts.drain);
+  const end = Math.max(0, ...points.map((p) => p[0]));
+  const bands: Band[] = [];
+  if (burst !== undefined && steady !== undefined) bands.push({ from: burst, to: steady, label: 'burst' });
+  if (steady !== undefined && drain !== undefined) bands.push({ from: steady, to: drain, label: offered !== undefined ? `steady ${formatNumber(offered)}/s` : 'steady' });
+  if (drain !== undefined && end > drain) bands.push({ from: drain, to: end, label: 'drain' });
+  return bands;
 }
 
 /** The category's chart or table; '' when nothing it measured earns one. */

@@ -7,7 +7,7 @@ import { formatDuration, groupByCategory } from '../format.js';
 import { categorySection } from './check.js';
 import { CSS } from './css.js';
 import { esc } from './escape.js';
-import { comparisonSection, environmentSection, recommendationsSection, summarySection } from './summary.js';
+import { comparisonSection, environmentSection, summarySection } from './summary.js';
 
 export interface HtmlOptions {
   comparison?: Comparison;
@@ -18,13 +18,14 @@ export interface HtmlOptions {
 /** Everything inside <main>: what the live view replaces on each update. */
 export function renderBody(result: RunResult, opts: HtmlOptions = {}): string {
   const env = result.environment;
-  const meta = `${env.tool.name} ${env.tool.version} · ${result.mode}${result.readOnly ? ' (read-only)' : ''} · started ${result.startedAt} on ${env.client.hostname} · ${formatDuration(result.durationMs)}`;
+  // While a run goes its length is the live clock in the progress section: no second, stale figure beside it.
+  const took = opts.partial ? '' : ` · ${formatDuration(result.durationMs)}`;
+  const meta = `${env.tool.name} ${env.tool.version} · ${result.mode}${result.readOnly ? ' (read-only)' : ''} · started ${result.startedAt} on ${env.client.hostname}${took}`;
   return [
     `<header><h1>${esc(env.tool.name)} report</h1><p class="muted">${esc(meta)}</p></header>`,
     summarySection(result, opts.partial === true),
     opts.comparison ? comparisonSection(opts.comparison) : '',
     ...groupByCategory(result.checks).map((g) => categorySection(g.category, g.checks)),
-    result.checks.length && !opts.partial ? recommendationsSection(result) : '',
     opts.partial ? '' : environmentSection(result),
   ].filter(Boolean).join('\n');
 }

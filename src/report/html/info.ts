@@ -1,7 +1,9 @@
 // A check's free-form figures (info) as HTML that fits its card: rows of objects as tables, objects as key/value tables,
-// short lists inline; nesting past a few levels falls back to wrapped JSON, never a line that spills out of the page.
+// short lists inline; keys in a reader's words (info-labels.ts); nesting past a few levels falls back to wrapped JSON,
+// never a line that spills out of the page.
 import { formatNumber } from '../format.js';
 import { esc } from './escape.js';
+import { infoLabel } from './info-labels.js';
 
 type Row = Record<string, unknown>;
 const MAX_DEPTH = 3;
@@ -19,13 +21,13 @@ function rowsTable(list: Row[], depth: number): string {
   const shown = list.slice(0, MAX_ROWS);
   const cell = (v: unknown) => `<td${typeof v === 'number' ? ' class="n"' : ''}>${infoCell(v, depth + 1)}</td>`;
   const more = list.length > MAX_ROWS ? `<p class="muted">${list.length - MAX_ROWS} more rows in run.json.</p>` : '';
-  return `<div class="scroll"><table class="inner"><thead><tr>${keys.map((k) => `<th>${esc(k)}</th>`).join('')}</tr></thead><tbody>${shown.map((r) => `<tr>${keys.map((k) => cell(r[k])).join('')}</tr>`).join('')}</tbody></table></div>${more}`;
+  return `<div class="scroll"><table class="inner"><thead><tr>${keys.map((k) => `<th>${esc(infoLabel(k))}</th>`).join('')}</tr></thead><tbody>${shown.map((r) => `<tr>${keys.map((k) => cell(r[k])).join('')}</tr>`).join('')}</tbody></table></div>${more}`;
 }
 
 function kvTable(o: Row, depth: number): string {
   const entries = Object.entries(o);
   if (entries.length === 0) return '–';
-  return `<table class="kv">${entries.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${infoCell(v, depth + 1)}</td></tr>`).join('')}</table>`;
+  return `<table class="kv">${entries.map(([k, v]) => `<tr><th>${esc(infoLabel(k))}</th><td>${infoCell(v, depth + 1)}</td></tr>`).join('')}</table>`;
 }
 
 export function infoCell(v: unknown, depth = 0): string {

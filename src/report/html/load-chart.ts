@@ -8,7 +8,11 @@ import { legend, lineChart, type Band, type Marker } from './svg.js';
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
-/** Runs of equal level in the level series: each point closes the second before it. */
+/**
+ * Runs of equal level in the level series: each point closes the window before it. The series writer closes a window at
+ * every stage boundary, so a band's edge is the boundary itself and no window mixes two stages (runs written before it
+ * did have a window straddling each boundary: their step shows one second late).
+ */
 export function stageBands(level: Array<[number, number]>, unit: string, beyond: Set<number>): Band[] {
   const bands: Band[] = [];
   // The first stage begins a second before its first point, not at 0: the check prepares its workload first, and a band
@@ -42,7 +46,10 @@ export function loadChart(c: CheckResult | undefined): string {
   const throughput = find('load_throughput');
   const level = find('load_stage_level');
   const stages = Array.isArray(c.info.stage_table) ? (c.info.stage_table as unknown[]).map(obj) : [];
-  const unit = String(obj(Array.isArray(c.info.stages) ? (c.info.stages as unknown[])[0] : undefined).unit ?? '');
+  // The stages' unit is written when the check ends; while it runs (the live view) the executor it announced says it.
+  const executor = obj(c.info.scenario).executor;
+  const announced = executor === 'arrival-rate' ? 'req/s' : executor === 'closed-loop' ? 'VUs' : '';
+  const unit = String(obj(Array.isArray(c.info.stages) ? (c.info.stages as unknown[])[0] : undefined).unit ?? announced);
   const beyond = new Set(stages.filter((r) => r.within_limits === false).map((r) => num(r.stage) ?? -1));
   const bands = stageBands(level, unit, beyond);
   const sat = obj(c.info.saturation);
@@ -52,11 +59,11 @@ export function loadChart(c: CheckResult | undefined): string {
   if (firstBeyond !== undefined && bands[firstBeyond - 1]) xMarkers.push({ at: bands[firstBeyond - 1]!.from, label: num(sat.level) === undefined ? 'beyond the limits from the first stage' : `saturation point: ${formatNumber(num(sat.level)!)} ${unit}`, kind: 'limit' });
   const maxP95 = Math.max(0, ...p95.map((p) => p[1]).filter(Number.isFinite));
   const showLimit = limit !== undefined && limit <= maxP95 * 2;
-  const latency = lineChart([{ label: 'p95 latency of each second', points: p95 }], {
+  const latency = lineChart([{ label: 'p95 latency of each second', points: p95, step: true }], {
     title: 'p95 latency over the stages', xTitle: 's since the check started', yTitle: 'p95 (ms)', large: true, bands, xMarkers,
     ...(showLimit ? { yMarkers: [{ at: limit, label: `p95 limit ${formatMs(limit)}`, kind: 'limit' as const }] } : {}),
   });
-  const tput = [{ label: 'succeeded requests/s', points: throughput }, ...(unit === 'req/s' ? [{ label: 'offered (stage level)', points: level }] : [])];
+  const tput = [{ label: 'succeeded requests/s', points: throughput, step: true }, ...(unit === 'req/s' ? [{ label: 'offered (stage level)', points: level, step: true }] : [])];
   const served = lineChart(tput, { title: 'Throughput against the offered load', xTitle: 's since the check started', yTitle: 'requests/s', large: true, bands, xMarkers });
   if (!latency && !served) return '';
   const limitNote = limit !== undefined && !showLimit ? ` (p95 limit ${formatMs(limit)}, far above)` : '';

@@ -1,5 +1,6 @@
-// The top of the HTML report (verdict, figures, status of every check, recommendations), the baseline comparison,
-// and the environment at the end.
+// The top of the HTML report, what a reader sees before scrolling: the verdict, the checks that failed or warned (each
+// with its reason), the ranked to-do list; then the targets, the figures and the status of every check. The baseline
+// comparison, and the environment at the end.
 import { changeRows, comparisonHeadline, type Comparison } from '../../compare/index.js';
 import { formatMargin } from '../../compare/margin.js';
 import type { RunResult } from '../../result/model.js';
@@ -7,11 +8,14 @@ import {
   categoryTitle, formatBytes, formatDuration, formatMs, formatNumber, formatThreshold, groupByCategory,
 } from '../format.js';
 import { badge, categoryLine } from './check.js';
+import { failureText } from './findings.js';
 import { redactedLocation, targetsBlock } from './targets.js';
 import { anchor, esc } from './escape.js';
 
 /** Recommendations shown before the fold; the rest sit in a collapsed list below them. */
 const TOP_RECOMMENDATIONS = 5;
+/** Failed and warned checks listed by the verdict; more go behind a "more" line (each category's line tells them too). */
+const TOP_PROBLEMS = 6;
 
 export function verdictText(result: RunResult): [string, string] {
   const s = result.summary;
@@ -31,11 +35,16 @@ export function summarySection(result: RunResult, partial = false): string {
   const text = partial ? `So far: ${verdict}` : verdict;
   const parts: string[] = [];
   if (result.interrupted) parts.push('<div class="banner warn">Interrupted: the run was stopped early. Checks that had not finished are marked SKIP and the figures are partial.</div>');
-  parts.push(`<div class="banner ${cls}" id="verdict">${esc(text)}</div>`, targetsBlock(result));
+  parts.push(`<div class="banner ${cls}" id="verdict">${esc(text)}</div>`, problems(result));
+  // The to-do list exists only at a run's end: the live view of a run still going has none yet.
+  if (!partial && result.checks.length) parts.push(recommendationsSection(result));
+  parts.push(targetsBlock(result));
   const rt = s.responseTime;
   const figures = [
     rt && rt.count > 0 ? `${formatNumber(rt.count)} operations, p95 ${formatMs(rt.percentiles.p95 ?? Number.NaN)} over all of them` : '',
-    `took ${formatDuration(result.durationMs)}`,
+    // While a run goes its length is the live clock above, which moves every second; a second, stale figure beside it
+    // would contradict it.
+    partial ? '' : `took ${formatDuration(result.durationMs)}`,
     // Zero while the live view shows a run in progress: the process figures are measured at its end.
     ...(s.process.maxRssMb > 0 ? [`client CPU ${formatNumber(s.process.cpuPercent)} %`, `max RSS ${formatNumber(s.process.maxRssMb)} MB`] : []),
   ].filter(Boolean);
@@ -53,18 +62,28 @@ function overview(result: RunResult): string {
   return `<div class="scroll"><table class="overview"><thead><tr><th>Category</th><th>Checks</th><th>Answer</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
-/** After the categories: the verdict, the targets and the charts come first. */
+/** The checks that failed, were untrusted or warned, worst first, each with its reason and a link to its details. */
+function problems(result: RunResult): string {
+  const rank = { fail: 0, untrusted: 1, warn: 2 } as Record<string, number>;
+  const bad = result.checks.filter((c) => rank[c.status] !== undefined).sort((a, b) => rank[a.status]! - rank[b.status]!);
+  if (bad.length === 0) return '';
+  const item = (c: RunResult['checks'][number]) => `<li>${badge(c.status)} <a href="#check-${anchor(c.id)}"><code>${esc(c.id)}</code></a> ${esc(failureText(c) || c.title)}</li>`;
+  const more = bad.length > TOP_PROBLEMS ? `<details><summary>${bad.length - TOP_PROBLEMS} more</summary><ul class="problems">${bad.slice(TOP_PROBLEMS).map(item).join('')}</ul></details>` : '';
+  return `<ul class="problems" id="problems">${bad.slice(0, TOP_PROBLEMS).map(item).join('')}</ul>${more}`;
+}
+
+/** Under the verdict and its failures: the ranked to-do list is what a reader acts on, so it comes before any chart. */
 export function recommendationsSection(result: RunResult): string {
   return `<section id="recommendations">${recommendations(result)}</section>`;
 }
 
 function recommendations(result: RunResult): string {
-  if (result.recommendations.length === 0) return '<h2>Recommendations</h2><p>None: nothing needs attention.</p>';
+  if (result.recommendations.length === 0) return '<h2>What to do</h2><p>Nothing: no recommendation came out of this run.</p>';
   const item = (r: RunResult['recommendations'][number]) => `<li><span class="sev ${esc(r.severity)}">${esc(r.severity)}</span> <code>${esc(r.checkId)}</code>: ${esc(r.text)}</li>`;
   const top = result.recommendations.slice(0, TOP_RECOMMENDATIONS).map(item);
   const rest = result.recommendations.slice(TOP_RECOMMENDATIONS).map(item);
   const more = rest.length ? `<details><summary>${rest.length} more recommendation${rest.length === 1 ? '' : 's'}</summary><ol class="recs" start="${TOP_RECOMMENDATIONS + 1}">${rest.join('')}</ol></details>` : '';
-  return `<h2>Recommendations</h2><ol class="recs">${top.join('')}</ol>${more}`;
+  return `<h2>What to do, most important first</h2><ol class="recs">${top.join('')}</ol>${more}`;
 }
 
 export function comparisonSection(cmp: Comparison): string {

@@ -17,6 +17,11 @@ const MAX_TICKS = 50;
 export interface LineSeries {
   label: string;
   points: Array<[number, number]>;
+  /**
+   * Each point is the aggregate of the window that ends at its x (a per-second throughput): drawn as a step that holds
+   * the value over that window, so a change shows where it happened, not as a slope into the next point.
+   */
+  step?: boolean;
 }
 
 /** A vertical (x) or horizontal (y) reference line with its label: a configured size, a limit, an expected rate. */
@@ -122,13 +127,18 @@ export function lineChart(series: LineSeries[], opts: LineOptions): string {
   });
   const lines = shown.map((s, i) => {
     const pts = s.points.filter(finite);
-    const d = pts.map(([x, y], j) => `${j ? 'L' : 'M'}${sx(x).toFixed(1)} ${sy(y).toFixed(1)}`).join('');
+    // A step's first window starts before its point: as long as the next one, at most a second (the series' windows).
+    const lead = s.step && pts.length > 1 ? Math.min(1, pts[1]![0] - pts[0]![0]) : 0;
+    const d = s.step
+      ? pts.map(([x, y], j) => (j ? `V${sy(y).toFixed(1)}H${sx(x).toFixed(1)}` : `M${sx(Math.max(x0, x - lead)).toFixed(1)} ${sy(y).toFixed(1)}H${sx(x).toFixed(1)}`)).join('')
+      : pts.map(([x, y], j) => `${j ? 'L' : 'M'}${sx(x).toFixed(1)} ${sy(y).toFixed(1)}`).join('');
     const dots = pts.length <= 40 ? pts.map(([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="${opts.large ? 3.5 : 2.5}"/>`).join('') : '';
     return `<g class="series s${i}"><title>${esc(s.label)}</title><path d="${d}"/>${dots}</g>`;
   });
   const xm = (opts.xMarkers ?? []).filter((m) => Number.isFinite(m.at)).map((m, i) => {
     const x = sx(m.at);
-    const anchor = x > f.left + plotW * 0.8 ? 'end' : 'start';
+    // A label that would run past the plot's right edge is drawn to the left of its line (about 0.6 em per character).
+    const anchor = x + 5 + m.label.length * (opts.large ? 8 : 6.3) > f.w - f.right ? 'end' : 'start';
     return `<g class="marker ${m.kind ?? 'plain'}"><line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${f.top}" y2="${f.top + plotH}"/><text x="${(x + (anchor === 'end' ? -5 : 5)).toFixed(1)}" y="${f.top + 14 + i * 15}" text-anchor="${anchor}">${esc(m.label)}</text></g>`;
   });
   const ym = (opts.yMarkers ?? []).filter((m) => Number.isFinite(m.at)).map((m) => {

@@ -89,7 +89,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const port = (server.address() as AddressInfo).port;
 
   const push = () => {
-    if (final !== undefined) return;
+    // No browser, no rendering: a run nobody watches pays nothing for its live view during a check.
+    if (final !== undefined || clients.size === 0) return;
     if (state.version !== sentVersion) {
       sentVersion = state.version;
       const body = state.body();

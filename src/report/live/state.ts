@@ -1,12 +1,13 @@
 // What the live view knows while a run goes: the plan, the checks ended so far with their results, the running check and
 // its last progress line; rendered as the report's own body (the checks so far) under a progress section.
 import { SCHEMA_VERSION, type CheckResult, type Mode, type RunResult } from '../../result/model.js';
-import type { RunEvent } from '../../result/events.js';
+import type { CheckSnapshot, RunEvent } from '../../result/events.js';
 import { environment } from '../../result/environment.js';
 import { formatDuration } from '../format.js';
 import { badge } from '../html/check.js';
 import { esc } from '../html/escape.js';
 import { renderBody } from '../html/index.js';
+import { liveChart } from './charts.js';
 
 interface Planned { id: string; title: string; category: string }
 
@@ -14,6 +15,8 @@ export class LiveState {
   private plan: Planned[] = [];
   private readonly results = new Map<string, CheckResult>();
   private running: string | undefined;
+  /** Reads what the running check has recorded so far: its chart is redrawn on every tick. */
+  private peek: (() => CheckSnapshot | undefined) | undefined;
   private lastText = '';
   private readonly t0: number;
   private readonly startedAt = new Date().toISOString();
@@ -27,11 +30,11 @@ export class LiveState {
   onEvent(e: RunEvent): void {
     if (e.type === 'plan') { this.plan = e.checks; this.version++; }
     else if (e.type === 'setup' || e.type === 'teardown') this.lastText = e.text;
-    else if (e.type === 'check-start') { this.running = e.id; this.lastText = 'started'; }
+    else if (e.type === 'check-start') { this.running = e.id; this.lastText = 'started'; this.peek = e.peek; }
     else if (e.type === 'check-progress') { this.running = e.id; this.lastText = e.text; }
     else if (e.type === 'check-end') {
       this.results.set(e.result.id, e.result);
-      if (this.running === e.result.id) this.running = undefined;
+      if (this.running === e.result.id) { this.running = undefined; this.peek = undefined; }
       this.version++;
     }
   }
@@ -40,7 +43,10 @@ export class LiveState {
     return this.results.size;
   }
 
-  /** The progress section at the top of the live page: counts, elapsed, the running check and what it does now. */
+  /**
+   * The progress section at the top of the live page: counts, elapsed, the running check, what it does now and its chart
+   * as recorded so far.
+   */
   progressHtml(): string {
     const total = Math.max(this.plan.length, this.results.size);
     const elapsed = formatDuration(this.now() - this.t0);
@@ -50,7 +56,7 @@ export class LiveState {
     const pending = this.plan.filter((p) => !this.results.has(p.id) && p.id !== this.running);
     const list = pending.length ? `<details><summary>${pending.length} check${pending.length === 1 ? '' : 's'} to go</summary><ul>${pending.map((p) => `<li>${badge('pending')} <code>${esc(p.id)}</code> ${esc(p.title)}</li>`).join('')}</ul></details>` : '';
     return `<section id="live" data-state="running" data-done="${this.done}" data-total="${total}"><b>Running</b> · ${this.done} of ${total} checks done · elapsed <span id="elapsed">${esc(elapsed)}</span>` +
-      `<div class="bar"><span style="width:${pct}%"></span></div><p>${now}</p>${list}</section>`;
+      `<div class="bar"><span style="width:${pct}%"></span></div><p>${now}</p>${run ? liveChart(run, this.peek?.()) : ''}${list}</section>`;
   }
 
   /** The report of the checks ended so far, with the counts a final report would show for them. */
