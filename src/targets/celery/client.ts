@@ -4,7 +4,7 @@ import { withTimeout } from '../../exec/timeout.js';
 import type { TargetFacts } from '../../result/model.js';
 import { buildTaskMessage, ORIGIN, type ResultMeta } from './protocol.js';
 import type { RedisResultBackend } from './redis-backend.js';
-import type { CeleryTarget, ResultOptions, SendOptions, TaskOutcome, WorkerReply } from './target.js';
+import type { CeleryTarget, EventStream, QueuePeek, ResultOptions, SendOptions, TaskOutcome, UnackedSummary, WorkerReply } from './target.js';
 import type { Transport } from './transport.js';
 
 export interface ClientOptions {
@@ -111,6 +111,22 @@ export class CeleryClient implements CeleryTarget {
 
   queueDepth(queue: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
     return this.opts.transport.depth(queue, opts);
+  }
+
+  peekQueue(queue: string, opts: { signal?: AbortSignal } = {}): Promise<QueuePeek> {
+    return this.opts.transport.peekQueue(queue, opts);
+  }
+
+  async knownQueues(opts: { signal?: AbortSignal; limit?: number } = {}): Promise<string[] | undefined> {
+    return this.opts.transport.knownQueues?.(opts);
+  }
+
+  async unacked(opts: { signal?: AbortSignal; limit?: number } = {}): Promise<UnackedSummary | undefined> {
+    return this.opts.transport.unacked?.(opts);
+  }
+
+  events(onEvent: (event: Record<string, unknown>) => void, opts: { signal?: AbortSignal } = {}): Promise<EventStream> {
+    return this.opts.transport.events(onEvent, opts);
   }
 
   async control(command: string, args: Record<string, unknown> = {}, o: { timeoutMs?: number; limit?: number; signal?: AbortSignal } = {}): Promise<WorkerReply[]> {
