@@ -104,7 +104,7 @@ export class AmqpTransport implements Transport {
   }
 
   /** A passive declare: depth and consumers; a message cannot be read without taking it, so no headers. */
-  async peekQueue(queue: string, opts: { signal?: AbortSignal } = {}): Promise<QueuePeek> {
+  async peekQueue(queue: string, opts: { signal?: AbortSignal; idle?: boolean } = {}): Promise<QueuePeek> {
     try {
       const q = await this.onTempChannel((ch) => ch.checkQueue(queue), 'reading the queue', opts.signal);
       return { depth: q.messageCount, consumers: q.consumerCount, oldest: [] };

@@ -113,7 +113,7 @@ export class CeleryClient implements CeleryTarget {
     return this.opts.transport.depth(queue, opts);
   }
 
-  peekQueue(queue: string, opts: { signal?: AbortSignal } = {}): Promise<QueuePeek> {
+  peekQueue(queue: string, opts: { signal?: AbortSignal; idle?: boolean } = {}): Promise<QueuePeek> {
     return this.opts.transport.peekQueue(queue, opts);
   }
 

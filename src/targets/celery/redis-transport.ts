@@ -101,22 +101,30 @@ export class RedisTransport implements Transport {
     return sum;
   }
 
-  async peekQueue(queue: string, opts: { signal?: AbortSignal } = {}): Promise<QueuePeek> {
+  async peekQueue(queue: string, opts: { signal?: AbortSignal; idle?: boolean } = {}): Promise<QueuePeek> {
     const keys = queueKeys(queue);
     const pipe = this.client.pipeline();
+    // OBJECT IDLETIME first: LLEN and LINDEX below touch the lists and would reset it.
+    if (opts.idle) for (const k of keys) pipe.object('IDLETIME', k);
     // kombu LPUSHes and workers BRPOP: the right end (index -1) is the next message out, the oldest of its level.
     for (const k of keys) pipe.llen(k).lindex(k, -1);
     const res = (await this.bound(pipe.exec(), 'reading the queue', opts.signal)) ?? [];
+    const idle = opts.idle ? res.splice(0, keys.length) : [];
     let depth = 0;
+    let idleS: number | undefined;
     const oldest: MessageHeaders[] = [];
     for (let i = 0; i < keys.length; i++) {
       const [lenErr, len] = res[2 * i]!;
       const [tailErr, tail] = res[2 * i + 1]!;
       if (lenErr || tailErr) throw this.lost.explain(lenErr ?? tailErr);
       depth += Number(len);
-      if (typeof tail === 'string') oldest.push(messageHeaders(tail));
+      if (typeof tail !== 'string') continue;
+      oldest.push(messageHeaders(tail));
+      // An error here is an LFU eviction policy (no idle time kept): the age is then only what stackprobe sees.
+      const [idleErr, seconds] = idle[i] ?? [null, undefined];
+      if (!idleErr && typeof seconds === 'number') idleS = Math.min(idleS ?? seconds, seconds);
     }
-    return { depth, oldest };
+    return { depth, oldest, ...(idleS !== undefined ? { idleS } : {}) };
   }
 
   async knownQueues(opts: { signal?: AbortSignal; limit?: number } = {}): Promise<string[]> {

@@ -60,7 +60,7 @@ export interface CeleryTarget {
   /** Messages waiting in a queue. */
   queueDepth(queue: string, opts?: { signal?: AbortSignal }): Promise<number>;
   /** Depth, consumers (AMQP) and the oldest waiting messages' headers (Redis), read without consuming. */
-  peekQueue(queue: string, opts?: { signal?: AbortSignal }): Promise<QueuePeek>;
+  peekQueue(queue: string, opts?: { signal?: AbortSignal; idle?: boolean }): Promise<QueuePeek>;
   /** Queues the broker holds bindings for (Redis); undefined where the broker cannot list them. */
   knownQueues(opts?: { signal?: AbortSignal; limit?: number }): Promise<string[] | undefined>;
   /** The Redis transport's unacked messages (delivered, not yet acknowledged); undefined on AMQP. */

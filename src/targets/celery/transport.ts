@@ -32,7 +32,7 @@ export interface Transport {
   /** The message was taken and finished: withdraw() need not try it. */
   settled?(id: string): void;
   /** Depth and (where the broker allows reading without consuming) the oldest waiting messages' headers. */
-  peekQueue(queue: string, opts?: { signal?: AbortSignal }): Promise<QueuePeek>;
+  peekQueue(queue: string, opts?: { signal?: AbortSignal; idle?: boolean }): Promise<QueuePeek>;
   /** Queues the broker knows bindings for (Redis: kombu's binding sets); undefined when the broker cannot list them. */
   knownQueues?(opts?: { signal?: AbortSignal; limit?: number }): Promise<string[]>;
   /** Messages delivered to workers and not yet acknowledged (Redis: kombu's `unacked` hash); undefined on AMQP. */
@@ -66,6 +66,11 @@ export interface QueuePeek {
   consumers?: number;
   /** The next message to be delivered at each non-empty priority level (Redis); empty where it cannot be read unconsumed. */
   oldest: MessageHeaders[];
+  /**
+   * Asked with `idle` (Redis): seconds since any client last touched the queue's non-empty lists (OBJECT IDLETIME, which
+   * does not touch them itself): every message waiting is at least this old. Undefined under an LFU eviction policy.
+   */
+  idleS?: number;
 }
 
 export interface UnackedSummary {

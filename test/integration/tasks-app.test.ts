@@ -1,4 +1,5 @@
-// tasks.config against the shop app's real worker: the flawed deployment's hazards named, the clean one not flagged.
+// tasks.config, tasks.queues and tasks.runtime against the shop app's real worker (events on, beat inside): the flawed
+// deployment's problems named, the clean one not flagged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/result/model.js';
 import { runTasksChecks } from '../helpers/celery-worker.js';
@@ -9,7 +10,7 @@ let clean: Shop;
 beforeAll(async () => {
   [flawed, clean] = await Promise.all([startShop('flawed'), startShop('clean')]);
   // The web app's traffic, with its 2-hour invoice reminder.
-  await Promise.all([flawed.drive(6), clean.drive(6)]);
+  await Promise.all([flawed.drive(80), clean.drive(80)]);
 }, 90_000);
 afterAll(async () => {
   await Promise.all([flawed?.stop(), clean?.stop()]);
@@ -49,5 +50,39 @@ describe('tasks.config', () => {
     // The same 2-hour reminder is waiting: it is the setting that differs, not the traffic.
     expect((c.metrics.find((m) => m.name === 'task_eta_horizon') as { value: number }).value).toBeGreaterThan(7000);
     expect((c.metrics.find((m) => m.name === 'broker_visibility_timeout') as { value: number }).value).toBe(14400);
+  }, 60_000);
+});
+
+async function queuesOf(shop: Shop, extra: Record<string, unknown> = {}): Promise<CheckResult> {
+  const [result] = await runTasksChecks({ celery_broker_url: shop.redis.url, tasks: { control_timeout_ms: 3000, queue_window_s: 3 }, ...extra }, ['tasks.queues']);
+  return result!;
+}
+
+const gauge = (c: CheckResult, name: string, queue: string) => (c.metrics.find((m) => m.name === name && m.tags.queue === queue) as { value: number } | undefined)?.value;
+
+describe('tasks.queues', () => {
+  it('names the exports backlog nobody consumes, with the age of its oldest message', async () => {
+    const c = await queuesOf(flawed);
+    console.log(`flawed: ${c.status}; ${c.findings.map((f) => f.title).join(' | ')}`);
+    expect(c.status).toBe('fail');
+    const exports = c.findings.find((f) => f.subject === 'exports')!;
+    expect(exports.title).toMatch(/^queue "exports": 12 messages waiting and no worker consumes it; the oldest message has waited at least \d+ s$/);
+    // Sent when the traffic started, before the check: at least the check's own 3 s window, read from the broker.
+    expect(gauge(c, 'queue_oldest_age', 'exports')).toBeGreaterThanOrEqual(3);
+    expect(gauge(c, 'queue_depth', 'exports')).toBe(12);
+    expect(gauge(c, 'queue_consumers', 'exports')).toBe(0);
+    expect(gauge(c, 'queue_consumers', 'reports')).toBe(1);
+    // The 2-hour reminder waits in the worker, unacknowledged, on the default queue.
+    expect(gauge(c, 'queue_unacked', 'default')).toBeGreaterThanOrEqual(1);
+    expect(c.findings.filter((f) => f.subject !== 'exports')).toEqual([]);
+  }, 60_000);
+
+  it('does not flag the clean deployment, whose workers consume every queue', async () => {
+    const c = await queuesOf(clean);
+    console.log(`clean: ${c.status}; ${c.findings.map((f) => f.title).join(' | ')}`);
+    expect(c.findings).toEqual([]);
+    expect(c.status).toBe('pass');
+    expect(gauge(c, 'queue_consumers', 'exports')).toBe(1);
+    expect(c.metrics.filter((m) => m.name === 'queue_depth').map((m) => m.tags.queue)).toEqual(expect.arrayContaining(['default', 'emails', 'reports', 'exports']));
   }, 60_000);
 });
