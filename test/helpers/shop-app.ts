@@ -19,7 +19,10 @@ export interface Shop {
   stop(): Promise<void>;
 }
 
-/** The flawed deployment runs no worker for `exports`; the clean one consumes every queue. */
+/**
+ * The flawed deployment runs no worker for `exports`; the clean one consumes every queue. The flawed worker sends task
+ * events (-E); the clean one, like many in production, does not (stackprobe may turn them on for its window).
+ */
 const QUEUES: Record<ShopProfile, string[]> = {
   flawed: ['default', 'emails', 'reports'],
   clean: ['default', 'emails', 'reports', 'exports'],
@@ -38,7 +41,7 @@ export async function startShop(profile: ShopProfile): Promise<Shop> {
     const [first, ...more] = QUEUES[profile];
     worker = await startCeleryWorker({
       broker: redis.url, backend: redis.url, queue: first!, moreQueues: more, concurrency: 3,
-      app: { dir: SHOP_DIR, module: 'shop_tasks' }, args: ['-E', '-B', '-s', join(dir, 'beat-schedule')], env,
+      app: { dir: SHOP_DIR, module: 'shop_tasks' }, args: [...(profile === 'flawed' ? ['-E'] : []), '-B', '-s', join(dir, 'beat-schedule')], env,
       acksLate: true, prefetch: profile === 'flawed' ? 4 : 1,
     });
   } catch (err) {

@@ -129,13 +129,13 @@ export class CeleryClient implements CeleryTarget {
     return this.opts.transport.events(onEvent, opts);
   }
 
-  async control(command: string, args: Record<string, unknown> = {}, o: { timeoutMs?: number; limit?: number; signal?: AbortSignal } = {}): Promise<WorkerReply[]> {
+  async control(command: string, args: Record<string, unknown> = {}, o: { timeoutMs?: number; limit?: number; signal?: AbortSignal; destination?: string[] } = {}): Promise<WorkerReply[]> {
     const ticket = randomUUID();
     const replyKey = randomUUID();
     const timeoutMs = o.timeoutMs ?? this.opts.controlTimeoutMs;
     const t0 = performance.now();
     const replies = await this.opts.transport.broadcast({
-      body: { method: command, arguments: args, destination: null, pattern: null, matcher: null, ticket, reply_to: { exchange: 'reply.celery.pidbox', routing_key: replyKey } },
+      body: { method: command, arguments: args, destination: o.destination ?? null, pattern: null, matcher: null, ticket, reply_to: { exchange: 'reply.celery.pidbox', routing_key: replyKey } },
       // Workers ignore a command whose `expires` (epoch seconds) has passed: a late delivery does nothing.
       headers: { clock: 1, expires: new Date().getTime() / 1000 + timeoutMs / 1000, origin: ORIGIN },
       replyKey,

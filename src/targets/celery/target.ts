@@ -68,6 +68,6 @@ export interface CeleryTarget {
   /** Receives Celery events until stop(); Redis: a PSUBSCRIBE (no write); AMQP: a private exclusive queue. */
   events(onEvent: (event: Record<string, unknown>) => void, opts?: { signal?: AbortSignal }): Promise<EventStream>;
   /** Broadcasts a control command (`ping`, `stats`, `active_queues`, `registered`) and collects the replies; writes to the broker. */
-  control(command: string, args?: Record<string, unknown>, opts?: { timeoutMs?: number; limit?: number; signal?: AbortSignal }): Promise<WorkerReply[]>;
+  control(command: string, args?: Record<string, unknown>, opts?: { timeoutMs?: number; limit?: number; signal?: AbortSignal; destination?: string[] }): Promise<WorkerReply[]>;
   close(): Promise<void>;
 }
