@@ -155,7 +155,7 @@ describe('--read-only', () => {
     const [refused] = await runTasksChecks({ celery_broker_url: clean.redis.url, read_only: true, tasks: { runtime_window_s: 4, enable_events: true } }, ['tasks.runtime']);
     expect(refused).toMatchObject({
       status: 'skip',
-      reason: expect.stringMatching(/^no task event from a worker in the 4 s window \(1 worker\(s\) heard by heartbeat\): the workers are idle or send no task events .*; turning them on \(enable_events\) is a broadcast .* refused under --read-only$/),
+      reason: expect.stringMatching(/^no task event from a worker in 3 s \(1 worker\(s\) heard by heartbeat\): the workers are idle or send no task events .*; turning them on \(enable_events\) is a broadcast .* refused under --read-only$/),
     });
   }, 30_000);
 });

@@ -29,7 +29,9 @@ function windowS(config: Config): number {
 /** Turns task events on when no worker sent one at first (and the config allows it), and off again afterwards. */
 async function ensureEvents(ctx: CheckContext, tally: EventTally): Promise<void> {
   const heard = await waitFor(() => tally.workerTaskEvents > 0, Math.min(FIRST_EVENT_MS, windowS(ctx.config) * 1000), 'a first task event from a worker', 50).then(() => true, () => false);
-  if (heard || ctx.signal.aborted || ctx.readOnly || !ctx.config.tasks.enable_events) return;
+  if (heard || ctx.signal.aborted) return;
+  // Nothing to measure for the rest of the window unless stackprobe may turn task events on: skip now, with the reason.
+  if (ctx.readOnly || !ctx.config.tasks.enable_events) throw new SkipCheck(silentReason(ctx, Math.min(FIRST_EVENT_MS / 1000, windowS(ctx.config)), tally));
   const celery = celeryOf(ctx);
   // Each worker says whether it turned task events on or had them on already: only the former are turned off again.
   const replies = await celery.control('enable_events', {}, { signal: ctx.signal });
@@ -41,7 +43,7 @@ async function ensureEvents(ctx: CheckContext, tally: EventTally): Promise<void>
 
 /** Why no task event came: idle workers, or task events off (and whether stackprobe may turn them on). */
 function silentReason(ctx: CheckContext, seconds: number, tally: EventTally): string {
-  const why = `no task event from a worker in the ${Math.round(seconds)} s window (${tally.workers.size} worker(s) heard by heartbeat): the workers are idle or send no task events (start them with -E, or set worker_send_task_events)`;
+  const why = `no task event from a worker in ${Math.round(seconds)} s (${tally.workers.size} worker(s) heard by heartbeat): the workers are idle or send no task events (start them with -E, or set worker_send_task_events)`;
   if (ctx.readOnly) return `${why}; turning them on (enable_events) is a broadcast that writes to the broker and changes your workers, refused under --read-only`;
   if (!ctx.config.tasks.enable_events) return `${why}; set tasks.enable_events to turn them on for the window (a broadcast to your workers, turned off again afterwards)`;
   return why;
