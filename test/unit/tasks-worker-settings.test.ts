@@ -37,3 +37,15 @@ describe('readSettings', () => {
     expect(etaHorizonsS(['2026-01-01T02:00:00.123456+00:00', 'garbage'], now)).toEqual([7200.123]);
   });
 });
+
+describe('kombu Redis layout', () => {
+  it('names the queues of binding members without the pidbox and event plumbing, and reads only ids, names and ETAs', async () => {
+    const { queuesOfBindings, messageHeaders, SEP } = await import('../../src/targets/celery/kombu-redis.js');
+    const member = (rk: string, q: string) => [rk, '', q].join(SEP);
+    expect(queuesOfBindings([member('exports', 'exports'), member('', 'celery@h.celery.pidbox'), member('k', 'abc.reply.celery.pidbox'), member('#', 'celeryev.1f2e'), member('emails', 'emails'), member('exports', 'exports')]))
+      .toEqual(['emails', 'exports']);
+    const text = JSON.stringify({ body: 'e30=', headers: { id: 'i1', task: 'shop.x', eta: '2026-01-01T00:00:00+00:00', argsrepr: "('secret',)" } });
+    expect(messageHeaders(text)).toEqual({ id: 'i1', task: 'shop.x', eta: '2026-01-01T00:00:00+00:00' });
+    expect(messageHeaders('not json')).toEqual({});
+  });
+});
