@@ -38,6 +38,10 @@ describe('the application checks over AMQP', () => {
       expect(slowest[0]).toMatchObject({ task: 'test.slow' });
       expect(slowest[0]!.p50_ms).toBeGreaterThan(150);
       expect(slowest.map((s) => s.task)).toContain('test.add');
+      // Under --read-only the passive declare still reads the queue; listening to events would declare one: refused.
+      const ro = await runTasksChecks({ celery_broker_url: worker.broker, read_only: true, tasks: { queues: [worker.queue], queue_window_s: 1 } }, ['tasks.queues', 'tasks.runtime']);
+      expect(ro.find((c) => c.id === 'tasks.queues')!.metrics.find((m) => m.name === 'queue_consumers')).toMatchObject({ value: 1 });
+      expect(ro.find((c) => c.id === 'tasks.runtime')).toMatchObject({ status: 'skip', reason: expect.stringMatching(/^--read-only: receiving Celery events over AMQP declares a queue/) });
     } finally {
       sending = false;
       await traffic;

@@ -86,6 +86,8 @@ export const runtimeCheck: Check = {
   }),
   async run(ctx) {
     const celery = celeryOf(ctx);
+    // On Redis events are a PSUBSCRIBE; on AMQP receiving them declares a queue of our own, which is a write.
+    if (ctx.readOnly && celery.transport === 'amqp') throw new SkipCheck('--read-only: receiving Celery events over AMQP declares a queue of its own bound to the celeryev exchange (a write to the broker)');
     declareMetrics(ctx.metrics, RUNTIME_METRICS);
     ctx.metrics.headline(RUNTIME_METRICS.runtime.name);
     const tally = new EventTally();
