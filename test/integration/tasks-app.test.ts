@@ -111,7 +111,8 @@ describe('tasks.runtime', () => {
     expect((bad.info.failing as Array<{ task: string }>)[0]!.task).toBe('shop.integrations.sync_inventory');
     expect(bad.thresholds.find((t) => t.metric === 'task_retry_share')).toMatchObject({ ok: false, level: 'warn' });
     expect(['warn', 'fail']).toContain(bad.status);
-    // Queue waits measured from the producer's task-sent events, per task.
+    // Queue waits measured from the producer's task-sent events, per task, beside the run times.
+    expect(slowest[0]).toMatchObject({ wait_p95_ms: expect.any(Number) });
     expect(bad.metrics.find((m) => m.name === 'task_queue_wait' && m.tags.task === 'shop.emails.send_order_confirmation')).toMatchObject({ summary: { count: expect.any(Number) } });
 
     expect(good.findings[0]!.title).toBe('task events turned on for the window on 1 worker(s) (enable_events), off again afterwards');

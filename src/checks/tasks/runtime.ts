@@ -53,7 +53,7 @@ function p(t: Trend, q: number): number {
   return Math.round(t.percentile(q) * 10) / 10;
 }
 
-function record(ctx: CheckContext, tally: EventTally, seconds: number): Array<{ t: TaskTally; runtime: Trend }> {
+function record(ctx: CheckContext, tally: EventTally, seconds: number): Array<{ t: TaskTally; runtime: Trend; wait: Trend }> {
   const m = ctx.metrics;
   const rows = [];
   for (const t of tally.tasks.values()) {
@@ -70,7 +70,7 @@ function record(ctx: CheckContext, tally: EventTally, seconds: number): Array<{ 
     for (let i = 0; i < t.succeeded + t.failed; i++) failures.add(i < t.failed);
     const retries = rateOf(m, RUNTIME_METRICS.retries, tags);
     for (let i = 0; i < t.succeeded + t.failed + t.retried; i++) retries.add(i < t.retried);
-    rows.push({ t, runtime });
+    rows.push({ t, runtime, wait });
   }
   return rows;
 }
@@ -107,7 +107,7 @@ export const runtimeCheck: Check = {
       return;
     }
     const slowest = rows.filter((r) => r.runtime.summary().count > 0).sort((a, b) => b.runtime.percentile(95) - a.runtime.percentile(95));
-    ctx.info('slowest', slowest.slice(0, LISTED).map(({ t, runtime }) => ({ task: t.name, p50_ms: p(runtime, 50), p95_ms: p(runtime, 95), p99_ms: p(runtime, 99), runs: runtime.summary().count })));
+    ctx.info('slowest', slowest.slice(0, LISTED).map(({ t, runtime, wait }) => ({ task: t.name, p50_ms: p(runtime, 50), p95_ms: p(runtime, 95), p99_ms: p(runtime, 99), runs: runtime.summary().count, ...(wait.summary().count > 0 ? { wait_p50_ms: p(wait, 50), wait_p95_ms: p(wait, 95), wait_p99_ms: p(wait, 99) } : {}) })));
     if (slowest.length > 0) {
       ctx.finding({
         severity: 'info', title: `slowest tasks by p95: ${slowest.slice(0, 3).map(({ t, runtime }) => `${t.name} (${Math.round(runtime.percentile(95))} ms)`).join(', ')}`,
