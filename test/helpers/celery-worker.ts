@@ -67,6 +67,13 @@ export interface WorkerOptions {
   acksLate?: boolean;
   /** worker_prefetch_multiplier (default 1). */
   prefetch?: number;
+  /** Another app than test/celery's: its folder and module (`-A`). */
+  app?: { dir: string; module: string };
+  /** More queues to consume besides `queue`. */
+  moreQueues?: string[];
+  /** More worker arguments (`-E`, `-B`, …) and environment. */
+  args?: string[];
+  env?: Record<string, string>;
 }
 
 export async function startCeleryWorker(opts: WorkerOptions = {}): Promise<CeleryWorker> {
@@ -79,13 +86,13 @@ export async function startCeleryWorker(opts: WorkerOptions = {}): Promise<Celer
   const fd = openSync(logPath, 'a');
   const child = spawn(
     PYTHON,
-    ['-m', 'celery', '-A', 'stackprobe_test_tasks', 'worker', '-Q', queue, '-c', String(opts.concurrency ?? 2), '--pool', 'prefork',
+    ['-m', 'celery', '-A', opts.app?.module ?? 'stackprobe_test_tasks', 'worker', '-Q', [queue, ...(opts.moreQueues ?? [])].join(','), ...(opts.args ?? []), '-c', String(opts.concurrency ?? 2), '--pool', 'prefork',
       '--without-gossip', '--without-mingle', '-n', `${unique}@%h`, '-l', 'INFO'],
     // Its own process group, so stop() reaches the prefork children too.
     {
-      cwd: TASKS_DIR,
+      cwd: opts.app?.dir ?? TASKS_DIR,
       env: {
-        ...process.env, STACKPROBE_TEST_BROKER: broker, STACKPROBE_TEST_BACKEND: backend, PYTHONUNBUFFERED: '1',
+        ...process.env, ...opts.env, STACKPROBE_TEST_BROKER: broker, STACKPROBE_TEST_BACKEND: backend, PYTHONUNBUFFERED: '1',
         STACKPROBE_TEST_ACKS_LATE: opts.acksLate ? '1' : '0', STACKPROBE_TEST_PREFETCH: String(opts.prefetch ?? 1),
       },
       stdio: ['ignore', fd, fd], detached: true,

@@ -9,6 +9,9 @@ import { openCelery } from '../../src/targets/celery/open.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { startCeleryWorker, TEST_AMQP_BROKER, type CeleryWorker } from '../helpers/celery-worker.js';
 
+/** The checks that send probes; those that read the application's own queues, settings and events have tasks-app.test.ts. */
+const PROBE_CHECKS = tasksChecks.filter((c) => !['tasks.config', 'tasks.queues', 'tasks.runtime'].includes(c.id));
+
 let worker: CeleryWorker;
 beforeAll(async () => {
   worker = await startCeleryWorker({ broker: TEST_AMQP_BROKER });
@@ -28,7 +31,7 @@ describe('tasks over AMQP', () => {
         celery_broker_url: worker.broker, celery_result_backend: worker.backend,
         tasks: { queue: worker.queue, roundtrip_count: 10, burst: 200, rate: 50, duration_s: 2, failing_task: 'test.always_fails', retrying_task: 'test.retries_then_succeeds', error_count: 3 },
       }),
-      checks: tasksChecks,
+      checks: PROBE_CHECKS,
       signal: new AbortController().signal,
       log: silentLogger(),
     });

@@ -68,6 +68,17 @@ export const TasksSection = z
     min_keep_up: share().default(0.9).describe('tasks.throughput: fail when the workers complete less than this share of the offered rate while the backlog grows (steady phase)'),
     warn_keep_up: share().default(0.95).describe('tasks.throughput: warn below this keep-up share'),
     e2e_p95_ms: positive().default(5000).describe('tasks.throughput: p95 of the steady phase\'s end-to-end time (from the intended send to the result) must stay below this (ms)'),
+    queues: z
+      .array(z.string({ error: 'expected a queue name' }).regex(/^[\w.:-]+$/, { error: 'expected a queue name (letters, digits, _ . : -)' }))
+      .default([])
+      .describe('tasks.queues: your application\'s queues to watch, besides those the workers consume (`active_queues`) and those the broker holds bindings for (Redis); under --read-only on AMQP the only source'),
+    queue_window_s: positive().default(5).describe('tasks.queues: seconds the queues are sampled (every 500 ms); a message still next in line after the whole window has waited at least that long'),
+    max_message_age_s: positive().default(300).describe('tasks.queues: a queue whose oldest message has waited at least this long (as far as stackprobe can tell) is a backlog'),
+    runtime_window_s: positive().optional().describe('tasks.runtime: seconds of Celery events collected; default 10 in quick mode, 30 in full'),
+    enable_events: z.boolean({ error: 'expected true or false' }).default(false).describe('tasks.runtime: when the workers send no events, turn them on (`enable_events`, a broadcast to your workers) for the window and off again afterwards; never under --read-only'),
+    max_failure_rate: share().default(0.05).describe('tasks.runtime: share of the tasks finished in the window that may fail (FAILURE) without failing the check'),
+    max_retry_rate: share().default(0.1).describe('tasks.runtime: warn when more than this share of task executions in the window ended in a retry'),
+    utilisation_samples: positiveInt().default(5).describe('tasks.config: `active` samples (one every 500 ms) for the pool utilisation (active tasks / pool processes)'),
     bullmq: BullmqSection,
   })
   .prefault({})

@@ -3,8 +3,8 @@ import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { withTimeout } from '../../exec/timeout.js';
 import { bounded, LostReason } from './bounded.js';
-import type { TaskMessage } from './protocol.js';
-import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, type BroadcastRequest, type ControlReply, type Transport } from './transport.js';
+import { parsePythonJson, type TaskMessage } from './protocol.js';
+import { EVENT_EXCHANGE, PIDBOX_EXCHANGE, REPLY_EXCHANGE, type BroadcastRequest, type ControlReply, type EventStream, type QueuePeek, type Transport } from './transport.js';
 
 export class AmqpTransport implements Transport {
   readonly kind = 'amqp' as const;
@@ -103,6 +103,38 @@ export class AmqpTransport implements Transport {
     }
   }
 
+  /** A passive declare: depth and consumers; a message cannot be read without taking it, so no headers. */
+  async peekQueue(queue: string, opts: { signal?: AbortSignal; idle?: boolean } = {}): Promise<QueuePeek> {
+    try {
+      const q = await this.onTempChannel((ch) => ch.checkQueue(queue), 'reading the queue', opts.signal);
+      return { depth: q.messageCount, consumers: q.consumerCount, oldest: [] };
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 404) return { depth: 0, consumers: 0, oldest: [] };
+      throw err;
+    }
+  }
+
+  async events(onEvent: (event: Record<string, unknown>) => void, opts: { signal?: AbortSignal } = {}): Promise<EventStream> {
+    if (!(await this.exists('exchange', EVENT_EXCHANGE, opts.signal))) return { stop: async () => undefined };
+    const ch = await this.bound(this.conn.createChannel(), 'opening an event channel', opts.signal);
+    ch.on('error', (err: unknown) => this.lost.note(err));
+    const stop = async () => void (await withTimeout(ch.close(), this.opMs, 'closing the event channel').catch(() => undefined));
+    try {
+      // A private exclusive queue bound to every routing key, removed by the broker with the channel (as celery events does).
+      const q = await this.bound(ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false, arguments: { 'x-message-ttl': 5000 } }), 'declaring the event queue', opts.signal);
+      await this.bound(ch.bindQueue(q.queue, EVENT_EXCHANGE, '#'), 'binding the event queue', opts.signal);
+      await this.bound(ch.consume(q.queue, (m) => {
+        if (!m) return;
+        const body = parsePythonJson(m.content.toString('utf8'));
+        for (const e of Array.isArray(body) ? body : [body]) if (e && typeof e === 'object') onEvent(e as Record<string, unknown>);
+      }, { noAck: true }), 'consuming events', opts.signal);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return { stop };
+  }
+
   /** AMQP cannot take back one message; probes carry a per-message TTL instead (see publish). */
   async withdraw(): Promise<number> {
     return 0;
@@ -125,7 +157,7 @@ export class AmqpTransport implements Transport {
       await this.bound(ch.consume(replyQueue, (m) => {
         if (!m) return done();
         if (m.properties.headers?.ticket !== undefined && m.properties.headers.ticket !== req.body.ticket) return;
-        replies.push({ body: JSON.parse(m.content.toString('utf8')) as Record<string, unknown>, at: performance.now() });
+        replies.push({ body: parsePythonJson(m.content.toString('utf8')) as Record<string, unknown>, at: performance.now() });
         if (replies.length >= (req.limit ?? Number.POSITIVE_INFINITY)) done();
       }, { noAck: true }), 'consuming control replies', req.signal);
       ch.publish(PIDBOX_EXCHANGE, '', Buffer.from(JSON.stringify(req.body), 'utf8'), {

@@ -4,7 +4,7 @@ import { withTimeout } from '../../exec/timeout.js';
 import type { TargetFacts } from '../../result/model.js';
 import { buildTaskMessage, ORIGIN, type ResultMeta } from './protocol.js';
 import type { RedisResultBackend } from './redis-backend.js';
-import type { CeleryTarget, ResultOptions, SendOptions, TaskOutcome, WorkerReply } from './target.js';
+import type { CeleryTarget, EventStream, QueuePeek, ResultOptions, SendOptions, TaskOutcome, UnackedSummary, WorkerReply } from './target.js';
 import type { Transport } from './transport.js';
 
 export interface ClientOptions {
@@ -113,13 +113,29 @@ export class CeleryClient implements CeleryTarget {
     return this.opts.transport.depth(queue, opts);
   }
 
-  async control(command: string, args: Record<string, unknown> = {}, o: { timeoutMs?: number; limit?: number; signal?: AbortSignal } = {}): Promise<WorkerReply[]> {
+  peekQueue(queue: string, opts: { signal?: AbortSignal; idle?: boolean } = {}): Promise<QueuePeek> {
+    return this.opts.transport.peekQueue(queue, opts);
+  }
+
+  async knownQueues(opts: { signal?: AbortSignal; limit?: number } = {}): Promise<string[] | undefined> {
+    return this.opts.transport.knownQueues?.(opts);
+  }
+
+  async unacked(opts: { signal?: AbortSignal; limit?: number } = {}): Promise<UnackedSummary | undefined> {
+    return this.opts.transport.unacked?.(opts);
+  }
+
+  events(onEvent: (event: Record<string, unknown>) => void, opts: { signal?: AbortSignal } = {}): Promise<EventStream> {
+    return this.opts.transport.events(onEvent, opts);
+  }
+
+  async control(command: string, args: Record<string, unknown> = {}, o: { timeoutMs?: number; limit?: number; signal?: AbortSignal; destination?: string[] } = {}): Promise<WorkerReply[]> {
     const ticket = randomUUID();
     const replyKey = randomUUID();
     const timeoutMs = o.timeoutMs ?? this.opts.controlTimeoutMs;
     const t0 = performance.now();
     const replies = await this.opts.transport.broadcast({
-      body: { method: command, arguments: args, destination: null, pattern: null, matcher: null, ticket, reply_to: { exchange: 'reply.celery.pidbox', routing_key: replyKey } },
+      body: { method: command, arguments: args, destination: o.destination ?? null, pattern: null, matcher: null, ticket, reply_to: { exchange: 'reply.celery.pidbox', routing_key: replyKey } },
       // Workers ignore a command whose `expires` (epoch seconds) has passed: a late delivery does nothing.
       headers: { clock: 1, expires: new Date().getTime() / 1000 + timeoutMs / 1000, origin: ORIGIN },
       replyKey,

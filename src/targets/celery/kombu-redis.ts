@@ -1,6 +1,6 @@
 // kombu's Redis layout as facts: a list per queue (LPUSH, workers BRPOP), priority lists, binding sets, fanout channels.
 import { randomUUID } from 'node:crypto';
-import type { TaskMessage } from './protocol.js';
+import { parsePythonJson, type TaskMessage } from './protocol.js';
 
 /** kombu's separator inside binding members and priority queue names. */
 export const SEP = '\x06\x16';
@@ -14,6 +14,32 @@ export function queueKeys(queue: string): string[] {
 export function queueKeyFor(queue: string, priority: number): string {
   const step = [...PRIORITY_STEPS].reverse().find((s) => s <= priority) ?? 0;
   return step === 0 ? queue : `${queue}${SEP}${step}`;
+}
+
+/** kombu's ack emulation: the hash of delivered, unacknowledged messages and its index of delivery times. */
+export const UNACKED_KEY = 'unacked';
+export const UNACKED_INDEX_KEY = 'unacked_index';
+
+/** The queues named in binding-set members, without Celery's own control and event plumbing. */
+export function queuesOfBindings(members: string[]): string[] {
+  const queues = new Set<string>();
+  for (const m of members) {
+    const queue = m.split(SEP)[2];
+    if (queue && !queue.endsWith('.pidbox') && !queue.startsWith('celeryev.')) queues.add(queue);
+  }
+  return [...queues].sort();
+}
+
+/** A waiting message's id, task name and ETA, from its envelope headers; arguments are never read out. */
+export function messageHeaders(text: string): { id?: string; task?: string; eta?: string } {
+  try {
+    const h = (JSON.parse(text) as { headers?: Record<string, unknown> }).headers ?? {};
+    const pick = (k: string) => (typeof h[k] === 'string' ? { [k]: h[k] } : {});
+    return { ...pick('id'), ...pick('task'), ...pick('eta') };
+  } catch (err) {
+    void err; // not a kombu envelope: nothing to say about it
+    return {};
+  }
 }
 
 /** The set a direct exchange's bindings live in; members are `routing_key SEP pattern SEP queue`. */
@@ -72,7 +98,7 @@ export function decodeEnvelope(text: string): { headers: Record<string, unknown>
     const env = JSON.parse(text) as Partial<KombuEnvelope>;
     if (typeof env.body !== 'string' || env['content-type'] !== 'application/json') return null;
     const raw = env.properties?.body_encoding === 'base64' ? Buffer.from(env.body, 'base64').toString('utf8') : env.body;
-    return { headers: env.headers ?? {}, body: JSON.parse(raw) as unknown };
+    return { headers: env.headers ?? {}, body: parsePythonJson(raw) };
   } catch (err) {
     // Not a JSON envelope (another serializer): not ours to read.
     void err;

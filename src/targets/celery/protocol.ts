@@ -115,3 +115,35 @@ export function dateDoneMs(dateDone: string | null | undefined): number {
   const hasZone = /(Z|[+-]\d\d:?\d\d)$/.test(dateDone);
   return new Date(hasZone ? dateDone : `${dateDone}Z`).getTime();
 }
+
+/**
+ * Parses JSON as Python's json module writes it: also `Infinity`, `-Infinity` and `NaN` outside strings (a worker's
+ * `conf` with defaults carries `result_backend_max_retries: Infinity`). Linear: one pass that tracks strings.
+ */
+export function parsePythonJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    if (!/Infinity|NaN/.test(text)) throw err;
+  }
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (text.startsWith('Infinity', i)) {
+      out += '1e999'; // JSON.parse reads it as Infinity
+      i += 7;
+    } else if (text.startsWith('NaN', i)) {
+      out += 'null';
+      i += 2;
+    } else out += c;
+  }
+  return JSON.parse(out) as unknown;
+}

@@ -3,9 +3,9 @@ import { Redis } from 'ioredis';
 import { sleep, withTimeout } from '../../exec/timeout.js';
 import { TimeoutError } from '../../util/errors.js';
 import { bounded, LostReason } from './bounded.js';
-import { bindingKey, bindingMember, decodeEnvelope, encodeJsonEnvelope, encodeTaskEnvelope, fanoutChannel, queueKeyFor, queueKeys } from './kombu-redis.js';
+import { bindingKey, bindingMember, decodeEnvelope, encodeJsonEnvelope, encodeTaskEnvelope, fanoutChannel, messageHeaders, queueKeyFor, queueKeys, queuesOfBindings, UNACKED_INDEX_KEY, UNACKED_KEY } from './kombu-redis.js';
 import type { TaskMessage } from './protocol.js';
-import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, type BroadcastRequest, type ControlReply, type Transport } from './transport.js';
+import { EVENT_EXCHANGE, PIDBOX_EXCHANGE, REPLY_EXCHANGE, type BroadcastRequest, type ControlReply, type EventStream, type MessageHeaders, type QueuePeek, type Transport, type UnackedSummary } from './transport.js';
 
 /** The database index of a redis:// URL (`/7`); 0 when none is given. */
 export function redisDb(url: string): number {
@@ -101,6 +101,93 @@ export class RedisTransport implements Transport {
     return sum;
   }
 
+  async peekQueue(queue: string, opts: { signal?: AbortSignal; idle?: boolean } = {}): Promise<QueuePeek> {
+    const keys = queueKeys(queue);
+    const pipe = this.client.pipeline();
+    // OBJECT IDLETIME first: LLEN and LINDEX below touch the lists and would reset it.
+    if (opts.idle) for (const k of keys) pipe.object('IDLETIME', k);
+    // kombu LPUSHes and workers BRPOP: the right end (index -1) is the next message out, the oldest of its level.
+    for (const k of keys) pipe.llen(k).lindex(k, -1);
+    const res = (await this.bound(pipe.exec(), 'reading the queue', opts.signal)) ?? [];
+    const idle = opts.idle ? res.splice(0, keys.length) : [];
+    let depth = 0;
+    let idleS: number | undefined;
+    const oldest: MessageHeaders[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const [lenErr, len] = res[2 * i]!;
+      const [tailErr, tail] = res[2 * i + 1]!;
+      if (lenErr || tailErr) throw this.lost.explain(lenErr ?? tailErr);
+      depth += Number(len);
+      if (typeof tail !== 'string') continue;
+      oldest.push(messageHeaders(tail));
+      // An error here is an LFU eviction policy (no idle time kept): the age is then only what stackprobe sees.
+      const [idleErr, seconds] = idle[i] ?? [null, undefined];
+      if (!idleErr && typeof seconds === 'number') idleS = Math.min(idleS ?? seconds, seconds);
+    }
+    return { depth, oldest, ...(idleS !== undefined ? { idleS } : {}) };
+  }
+
+  async knownQueues(opts: { signal?: AbortSignal; limit?: number } = {}): Promise<string[]> {
+    const limit = opts.limit ?? 1000;
+    const keys: string[] = [];
+    let cursor = '0';
+    // SCAN in bounded steps: a big keyspace is walked at most `limit` binding sets and 50 steps far.
+    for (let step = 0; step < 50 && keys.length < limit; step++) {
+      const [next, found] = await this.bound(this.client.scan(cursor, 'MATCH', bindingKey('*'), 'COUNT', 1000), 'listing queue bindings', opts.signal);
+      keys.push(...found);
+      cursor = next;
+      if (cursor === '0') break;
+    }
+    const pipe = this.client.pipeline();
+    for (const k of keys.slice(0, limit)) pipe.srandmember(k, 100);
+    const res = (await this.bound(pipe.exec(), 'reading queue bindings', opts.signal)) ?? [];
+    return queuesOfBindings(res.flatMap(([err, members]) => (err || !Array.isArray(members) ? [] : (members as string[]))));
+  }
+
+  async unacked(opts: { signal?: AbortSignal; limit?: number } = {}): Promise<UnackedSummary> {
+    const limit = opts.limit ?? 1000;
+    const [count, index] = await this.bound(Promise.all([
+      this.client.hlen(UNACKED_KEY),
+      this.client.zrange(UNACKED_INDEX_KEY, 0, limit - 1, 'WITHSCORES'),
+    ]), 'reading the unacked messages', opts.signal);
+    const deliveredAt: number[] = [];
+    for (let i = 1; i < index.length; i += 2) deliveredAt.push(Number(index[i]));
+    const byQueue = new Map<string, number>();
+    const etas: string[] = [];
+    let sampled = 0;
+    let cursor = '0';
+    // HSCAN in bounded steps; each value is kombu's `[envelope, exchange, routing_key]`.
+    do {
+      const [next, flat] = await this.bound(this.client.hscan(UNACKED_KEY, cursor, 'COUNT', 200), 'reading the unacked messages', opts.signal);
+      cursor = next;
+      for (let i = 1; i < flat.length && sampled < limit; i += 2, sampled++) {
+        const entry = unackedEntry(flat[i]!);
+        if (!entry) continue;
+        byQueue.set(entry.queue, (byQueue.get(entry.queue) ?? 0) + 1);
+        if (entry.eta) etas.push(entry.eta);
+      }
+    } while (cursor !== '0' && sampled < limit);
+    return { count, deliveredAt, byQueue, etas, sampled };
+  }
+
+  async events(onEvent: (event: Record<string, unknown>) => void, opts: { signal?: AbortSignal } = {}): Promise<EventStream> {
+    // A subscriber of its own: PSUBSCRIBE reads the channel the workers PUBLISH events on, and writes nothing.
+    const sub = this.client.duplicate();
+    sub.on('error', (err: unknown) => this.lost.note(err));
+    sub.on('pmessage', (_pattern: string, _channel: string, text: string) => {
+      const body = decodeEnvelope(text)?.body;
+      // A worker flushes its buffered task events as one message whose body is a list.
+      for (const e of Array.isArray(body) ? body : [body]) if (e && typeof e === 'object') onEvent(e as Record<string, unknown>);
+    });
+    try {
+      await this.bound(sub.psubscribe(fanoutChannel(this.db, EVENT_EXCHANGE, '*')), 'subscribing to Celery events', opts.signal);
+    } catch (err) {
+      sub.disconnect();
+      throw err;
+    }
+    return { stop: async () => void sub.disconnect() };
+  }
+
   async withdraw(queue: string, ids: Iterable<string>): Promise<number> {
     const pipe = this.client.pipeline();
     const wanted = new Set<string>();
@@ -180,3 +267,15 @@ export class RedisTransport implements Transport {
 
 /** One BRPOP waits at most this long, so an abort between slices is noticed promptly. */
 const BRPOP_SLICE_MS = 250;
+
+/** The queue and ETA of one unacked entry; undefined for an entry kombu did not write. */
+function unackedEntry(text: string): { queue: string; eta?: string } | undefined {
+  try {
+    const [env, , routingKey] = JSON.parse(text) as [unknown, unknown, unknown];
+    const eta = env && typeof env === 'object' ? (env as { headers?: { eta?: unknown } }).headers?.eta : undefined;
+    return { queue: String(routingKey), ...(typeof eta === 'string' ? { eta } : {}) };
+  } catch (err) {
+    void err; // not kombu's format: not counted per queue
+    return undefined;
+  }
+}

@@ -1,5 +1,8 @@
 // The Celery target: publish tasks over the broker, read results, watch queues, ask workers. Owned by the tasks category.
 import type { TargetFacts } from '../../result/model.js';
+import type { EventStream, QueuePeek, UnackedSummary } from './transport.js';
+
+export type { EventStream, MessageHeaders, QueuePeek, UnackedSummary } from './transport.js';
 
 export interface TaskOutcome {
   /** Celery's state: SUCCESS, FAILURE, REVOKED (or UNREADABLE when the backend holds a non-JSON result). */
@@ -56,7 +59,15 @@ export interface CeleryTarget {
   forget(ids: string[]): Promise<void>;
   /** Messages waiting in a queue. */
   queueDepth(queue: string, opts?: { signal?: AbortSignal }): Promise<number>;
+  /** Depth, consumers (AMQP) and the oldest waiting messages' headers (Redis), read without consuming. */
+  peekQueue(queue: string, opts?: { signal?: AbortSignal; idle?: boolean }): Promise<QueuePeek>;
+  /** Queues the broker holds bindings for (Redis); undefined where the broker cannot list them. */
+  knownQueues(opts?: { signal?: AbortSignal; limit?: number }): Promise<string[] | undefined>;
+  /** The Redis transport's unacked messages (delivered, not yet acknowledged); undefined on AMQP. */
+  unacked(opts?: { signal?: AbortSignal; limit?: number }): Promise<UnackedSummary | undefined>;
+  /** Receives Celery events until stop(); Redis: a PSUBSCRIBE (no write); AMQP: a private exclusive queue. */
+  events(onEvent: (event: Record<string, unknown>) => void, opts?: { signal?: AbortSignal }): Promise<EventStream>;
   /** Broadcasts a control command (`ping`, `stats`, `active_queues`, `registered`) and collects the replies; writes to the broker. */
-  control(command: string, args?: Record<string, unknown>, opts?: { timeoutMs?: number; limit?: number; signal?: AbortSignal }): Promise<WorkerReply[]>;
+  control(command: string, args?: Record<string, unknown>, opts?: { timeoutMs?: number; limit?: number; signal?: AbortSignal; destination?: string[] }): Promise<WorkerReply[]>;
   close(): Promise<void>;
 }

@@ -31,6 +31,14 @@ export interface Transport {
   withdraw(queue: string, ids: Iterable<string>): Promise<number>;
   /** The message was taken and finished: withdraw() need not try it. */
   settled?(id: string): void;
+  /** Depth and (where the broker allows reading without consuming) the oldest waiting messages' headers. */
+  peekQueue(queue: string, opts?: { signal?: AbortSignal; idle?: boolean }): Promise<QueuePeek>;
+  /** Queues the broker knows bindings for (Redis: kombu's binding sets); undefined when the broker cannot list them. */
+  knownQueues?(opts?: { signal?: AbortSignal; limit?: number }): Promise<string[]>;
+  /** Messages delivered to workers and not yet acknowledged (Redis: kombu's `unacked` hash); undefined on AMQP. */
+  unacked?(opts?: { signal?: AbortSignal; limit?: number }): Promise<UnackedSummary>;
+  /** Receives Celery events (the `celeryev` exchange) until the returned stop() is called. */
+  events(onEvent: (event: Record<string, unknown>) => void, opts?: { signal?: AbortSignal }): Promise<EventStream>;
   /** Sends a control command to every worker's pidbox and collects replies until timeout or limit; writes to the broker. */
   broadcast(req: BroadcastRequest): Promise<ControlReply[]>;
   close(): Promise<void>;
@@ -39,3 +47,44 @@ export interface Transport {
 /** The pidbox exchange names of Celery's default control namespace (`control_exchange = 'celery'`). */
 export const PIDBOX_EXCHANGE = 'celery.pidbox';
 export const REPLY_EXCHANGE = 'reply.celery.pidbox';
+
+/** The celeryev exchange Celery's events are published to (a topic exchange; kombu's Redis transport makes it a fanout). */
+export const EVENT_EXCHANGE = 'celeryev';
+
+/** The headers of a waiting message that say what it is: never its arguments. */
+export interface MessageHeaders {
+  id?: string;
+  task?: string;
+  /** ISO 8601, for countdown/ETA tasks. */
+  eta?: string;
+}
+
+export interface QueuePeek {
+  /** Messages waiting (all priority levels). */
+  depth: number;
+  /** Consumers the broker counts on the queue (AMQP); undefined where the broker does not say (Redis). */
+  consumers?: number;
+  /** The next message to be delivered at each non-empty priority level (Redis); empty where it cannot be read unconsumed. */
+  oldest: MessageHeaders[];
+  /**
+   * Asked with `idle` (Redis): seconds since any client last touched the queue's non-empty lists (OBJECT IDLETIME, which
+   * does not touch them itself): every message waiting is at least this old. Undefined under an LFU eviction policy.
+   */
+  idleS?: number;
+}
+
+export interface UnackedSummary {
+  /** Entries of the unacked hash. */
+  count: number;
+  /** When each sampled entry was delivered (epoch seconds, kombu's unacked_index scores), oldest first. */
+  deliveredAt: number[];
+  /** Of the sampled entries: how many per queue (routing key), and their ETAs. */
+  byQueue: Map<string, number>;
+  etas: string[];
+  /** Entries read (bounded by the limit). */
+  sampled: number;
+}
+
+export interface EventStream {
+  stop(): Promise<void>;
+}
