@@ -60,6 +60,12 @@ describe('attribute', () => {
     expect(attribute(sharesOf(stage({ byClass: { Idle: 100 }, redisPingP95Ms: 30, clientLoopDelayP99Ms: 2 })), base, true).component).toBe('redis');
   });
 
+  it('names no server component from too few busy samples', () => {
+    const a = attribute(sharesOf(stage({ byClass: { CPU: 1, Idle: 300 } })), undefined, false);
+    expect(a.component).toBeNull();
+    expect(a.evidence).toMatch(/only 1 busy session samples/);
+  });
+
   it('names nothing when no figure stands out', () => {
     const a = attribute(sharesOf(stage({ byClass: { CPU: 30, 'Client:ClientRead': 40, Idle: 200 } })), undefined, false);
     expect(a.component).toBeNull();

@@ -52,6 +52,8 @@ export interface StageShares {
   redisPingP95Ms: number | null;
 }
 
+/** Busy session-samples a server-side share needs before it names anything (2 s of one busy session at 10 Hz). */
+export const MIN_SAMPLES = 20;
 /** A group's share of busy session time at or above this names it (and a pool wait share at or above POOL_SHARE). */
 export const WAIT_SHARE = 0.3;
 export const POOL_SHARE = 0.3;
@@ -161,7 +163,8 @@ export function attribute(judged: StageShares, base: StageShares | undefined, sa
     component = 'client';
     evidence = `${at} the measuring client gave first: ${s.clientReasons.join('; ')}`;
   } else {
-    const waits = (['lock', 'wal', 'io', 'lwlock'] as const).filter((g) => s.groups[g] >= WAIT_SHARE).sort((a, b) => s.groups[b] - s.groups[a]);
+    const enough = s.sessionSamples >= MIN_SAMPLES;
+    const waits = (['lock', 'wal', 'io', 'lwlock'] as const).filter((g) => enough && s.groups[g] >= WAIT_SHARE).sort((a, b) => s.groups[b] - s.groups[a]);
     const g = waits[0];
     if (g) {
       component = g;
@@ -170,7 +173,7 @@ export function attribute(judged: StageShares, base: StageShares | undefined, sa
     } else if (s.poolWaitShare >= POOL_SHARE) {
       component = 'pool';
       evidence = `${at} requests spent ${pct(s.poolWaitShare)} of their PostgreSQL time waiting for a free session, while the sessions themselves waited on no lock, WAL or I/O (${eventsLine})`;
-    } else if (s.groups.cpu >= CPU_SHARE) {
+    } else if (enough && s.groups.cpu >= CPU_SHARE) {
       component = 'cpu';
       evidence = `${at} the load's busy PostgreSQL sessions were on CPU ${pct(s.groups.cpu)} of their time, with no wait class above ${pct(WAIT_SHARE)}`;
     } else if (redisGrew) {
@@ -188,7 +191,8 @@ export function attribute(judged: StageShares, base: StageShares | undefined, sa
   if (component !== 'cpu') ruled.push({ component: 'cpu', why: `PostgreSQL CPU ${pct(s.groups.cpu)} of busy session time (< ${pct(CPU_SHARE)})` });
   if (component !== 'redis' && redisWhy) ruled.push({ component: 'redis', why: redisWhy });
   if (!component) {
-    return { ...head, component: null, evidence: `${at} no component stood out (${eventsLine || 'no busy session sampled'}; pool wait ${pct(s.poolWaitShare)})`, ruledOut: ruled, advice: 'Look at the per-step latencies (load_step_duration) and the host series: the limit may be outside what stackprobe samples (the network, the host).' };
+    const few = s.sessionSamples < MIN_SAMPLES ? `only ${s.sessionSamples} busy session samples, too few to judge the server; ` : '';
+    return { ...head, component: null, evidence: `${at} no component stood out (${few}${eventsLine || 'no busy session sampled'}; pool wait ${pct(s.poolWaitShare)})`, ruledOut: ruled, advice: 'Look at the per-step latencies (load_step_duration) and the host series: the limit may be outside what stackprobe samples (the network, the host).' };
   }
   return { ...head, component, evidence, ruledOut: ruled, advice: ADVICE[component] };
 }
