@@ -12,6 +12,7 @@ import { analyseStages, type Limits } from './analyse.js';
 import { attribute, sharesOf, type Attribution, type StageAttributionInput, type StageShares } from './attribution-judge.js';
 import { declare, POOL_METRICS, type MetricDeclaration } from './attribution-pool.js';
 import { REDIS_PING } from './run-stage.js';
+import { reportHeadroom } from './headroom-report.js';
 
 /** Per-stage figures the main thread records (tag `stage`; groups and events also `group` / `event`). */
 export const ATTRIBUTION_METRICS = {
@@ -98,6 +99,7 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
       ctx.info('attribution_sampling', { every_ms: WAIT_SAMPLE_MS, sessions: `application_name starting with ${appPrefix}, this database`, ...(counterError ? { server_counters: `not read: ${counterError}` } : {}) });
       ctx.info('attribution', shares.map(publicShares));
       const { stages, saturation } = analyseStages(serializeMetrics(ctx.metrics, ctx.elapsed()), limitsOfStages);
+      reportHeadroom(ctx, stages, limitsOfStages);
       const judgedStage = saturation.firstBeyond ?? stages[stages.length - 1]?.stage;
       const judged = shares.find((s) => s.stage === judgedStage) ?? shares[shares.length - 1]!;
       const result = attribute(judged, shares[0], saturation.firstBeyond !== null);
