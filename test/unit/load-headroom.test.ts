@@ -31,3 +31,19 @@ describe('crossings', () => {
     expect(crossings([st(1, 10, 5, 900)], limits, 5)[0]).toMatchObject({ where: 'below', high: 10 });
   });
 });
+
+describe('chattyStatements', () => {
+  it('names statements called many times per request with few rows each, from the difference over the stages', async () => {
+    const { chattyStatements } = await import('../../src/checks/load/chatty.js');
+    const before = [{ queryid: '1', query: 'SELECT price FROM products WHERE id = $1', calls: 500, rows: 500, ms: 10 }];
+    const after = [
+      { queryid: '1', query: 'SELECT price FROM products WHERE id = $1', calls: 10_500, rows: 10_500, ms: 40 },
+      { queryid: '2', query: 'SELECT product_id FROM order_lines WHERE order_id = $1', calls: 100, rows: 10_000, ms: 5 },
+      { queryid: '3', query: 'SELECT id FROM tags WHERE name = $1', calls: 3000, rows: 30_000, ms: 5 },
+    ];
+    const found = chattyStatements(before, after, 100);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ queryid: '1', calls: 10_000, callsPerRequest: 100, rowsPerCall: 1, msPerRequest: 0.3 });
+    expect(chattyStatements(before, after, 0)).toEqual([]);
+  });
+});

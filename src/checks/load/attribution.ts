@@ -13,6 +13,8 @@ import { attribute, sharesOf, type Attribution, type StageAttributionInput, type
 import { declare, POOL_METRICS, type MetricDeclaration } from './attribution-pool.js';
 import { REDIS_PING } from './run-stage.js';
 import { reportHeadroom } from './headroom-report.js';
+import { chattyStatements, CHATTY_METRICS, readStatements, type PgssRow } from './chatty.js';
+import { short } from '../health/words.js';
 
 /** Per-stage figures the main thread records (tag `stage`; groups and events also `group` / `event`). */
 export const ATTRIBUTION_METRICS = {
@@ -56,6 +58,14 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
   const inputs: StageAttributionInput[] = [];
   let running: Running | undefined;
   let counterError: string | undefined;
+  // pg_stat_statements before the first stage and after the latest one: the load's statements between them.
+  const statements: { before?: PgssRow[]; after?: PgssRow[]; reason?: string } = {};
+  const readInto = async (key: 'before' | 'after') => {
+    if (statements.reason) return;
+    const read = await readStatements(db);
+    if ('reason' in read) statements.reason = read.reason;
+    else statements[key] = read.rows;
+  };
   const counters = async (): Promise<ServerCounters | null> => {
     try {
       return await readServerCounters(db);
@@ -66,6 +76,7 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
   };
   return {
     async beginStage(n, level, unit) {
+      if (!statements.before) await readInto('before');
       const c = await counters();
       sampler.take();
       sampler.start();
@@ -79,6 +90,7 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
       sampler.stop();
       const client = r.probe.stop();
       const after = await counters();
+      await readInto('after');
       const durationS = (performance.now() - r.t0) / 1000;
       const count = (name: string) => ctx.metrics.counters.get(metricKey(name, { stage: String(n) }))?.metric.count ?? 0;
       const ping = ctx.metrics.trends.get(metricKey(REDIS_PING, { stage: String(n) }))?.metric;
@@ -100,6 +112,7 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
       ctx.info('attribution', shares.map(publicShares));
       const { stages, saturation } = analyseStages(serializeMetrics(ctx.metrics, ctx.elapsed()), limitsOfStages);
       reportHeadroom(ctx, stages, limitsOfStages);
+      reportChatty(ctx, statements, stages.reduce((n, st) => n + st.started, 0));
       const judgedStage = saturation.firstBeyond ?? stages[stages.length - 1]?.stage;
       const judged = shares.find((s) => s.stage === judgedStage) ?? shares[shares.length - 1]!;
       const result = attribute(judged, shares[0], saturation.firstBeyond !== null);
@@ -120,6 +133,30 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
       running?.probe.stop();
     },
   };
+}
+
+/** N+1 and chatty statements over the stages: info `chatty`, a finding for each of the costliest three. */
+function reportChatty(ctx: CheckContext, st: { before?: PgssRow[]; after?: PgssRow[]; reason?: string }, requests: number): void {
+  if (!st.before || !st.after) {
+    ctx.info('chatty', `not measured: ${st.reason ?? 'no stage ran'}`);
+    return;
+  }
+  const found = chattyStatements(st.before, st.after, requests);
+  declare(ctx.metrics, CHATTY_METRICS);
+  ctx.info('chatty', { requests, statements: found.slice(0, 20).map((c) => ({ ...c, query: short(c.query) })) });
+  for (const c of found.slice(0, 20)) {
+    ctx.metrics.gauge(CHATTY_METRICS.callsPerRequest.name, { statement: c.queryid }, 'count').set(c.callsPerRequest);
+    ctx.metrics.gauge(CHATTY_METRICS.msPerRequest.name, { statement: c.queryid }, 'ms').set(c.msPerRequest);
+  }
+  for (const c of found.slice(0, 3)) {
+    ctx.finding({
+      severity: 'warn', subject: 'n+1',
+      title: `N+1: ${short(c.query, 80)} ran ${c.callsPerRequest.toFixed(1)} times per request, ${c.rowsPerCall.toFixed(1)} rows each (${c.msPerRequest.toFixed(2)} ms of server time per request)`,
+      detail: `${c.calls} calls over ${requests} requests of the load (pg_stat_statements difference over the stages; statements nested in functions are seen with pg_stat_statements.track = all); ${Math.round(c.timeShare * 100)} % of the server time of the statements that ran meanwhile.`,
+      recommendation: 'A loop of point lookups: fetch them in one statement (WHERE id = ANY($1), IN (…), or a join with the rows that drive the loop), so a request costs one round trip instead of one per row.',
+      data: { queryid: c.queryid, callsPerRequest: c.callsPerRequest, rowsPerCall: c.rowsPerCall, msPerRequest: c.msPerRequest },
+    });
+  }
 }
 
 export const NAMES: Record<NonNullable<Attribution['component']>, string> = {
