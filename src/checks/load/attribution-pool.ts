@@ -14,12 +14,15 @@ export interface MetricDeclaration {
   basis?: 'measured' | 'derived' | 'expected' | 'cumulative' | 'client';
 }
 
-/** Declared once; recorded per stage (tag `stage`) by run-stage.ts, summed over threads by the merge. */
+/**
+ * Declared once; recorded per stage (tag `stage`) by run-stage.ts, summed over threads by the merge. Inputs of the
+ * attribution, never judged between runs (`better: none`): the latencies they explain are.
+ */
 export const POOL_METRICS = {
-  waitMs: { name: 'load_pg_pool_wait_ms', kind: 'counter', unit: 'ms', meaning: 'duration', better: 'lower', description: 'time the stage\'s requests waited for a free PostgreSQL session of the load\'s pools (opening a new one included), summed over requests' },
+  waitMs: { name: 'load_pg_pool_wait_ms', kind: 'counter', unit: 'ms', meaning: 'duration', better: 'none', description: 'time the stage\'s requests waited for a free PostgreSQL session of the load\'s pools (opening a new one included), summed over requests' },
   acquired: { name: 'load_pg_pool_acquired', kind: 'counter', unit: 'count', meaning: 'count', better: 'none', description: 'sessions handed to requests (and to the no-op sampler) in the stage' },
-  waited: { name: 'load_pg_pool_waited', kind: 'counter', unit: 'count', meaning: 'count', better: 'lower', description: 'of those, the ones that found no idle session and waited' },
-  connectMs: { name: 'load_pg_connect_ms', kind: 'counter', unit: 'ms', meaning: 'duration', better: 'lower', description: 'time spent opening new PostgreSQL sessions in the stage (connect, TLS, authentication, startup), summed' },
+  waited: { name: 'load_pg_pool_waited', kind: 'counter', unit: 'count', meaning: 'count', better: 'none', description: 'of those, the ones that found no idle session and waited' },
+  connectMs: { name: 'load_pg_connect_ms', kind: 'counter', unit: 'ms', meaning: 'duration', better: 'none', description: 'time spent opening new PostgreSQL sessions in the stage (connect, TLS, authentication, startup), summed' },
   connects: { name: 'load_pg_connects', kind: 'counter', unit: 'count', meaning: 'count', better: 'none', description: 'PostgreSQL sessions the load opened in the stage' },
   stepMs: { name: 'load_pg_step_time_ms', kind: 'counter', unit: 'ms', meaning: 'duration', better: 'none', description: 'time of the stage\'s PostgreSQL steps (pg_read, pg_write, custom, replay:…), pool wait included, summed: the denominator of load_pool_wait_share' },
 } as const satisfies Record<string, MetricDeclaration>;
