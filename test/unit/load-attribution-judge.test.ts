@@ -60,6 +60,15 @@ describe('attribute', () => {
     expect(attribute(sharesOf(stage({ byClass: { Idle: 100 }, redisPingP95Ms: 30, clientLoopDelayP99Ms: 2 })), base, true).component).toBe('redis');
   });
 
+  it('names the Celery workers when the queue grew by a tenth of the tasks submitted, and rules them out otherwise', () => {
+    const behind = attribute(sharesOf(stage({ byClass: { Idle: 100 }, taskQueue: { first: 0, last: 120, submitted: 400 } })), undefined, true);
+    expect(behind.component).toBe('tasks');
+    expect(behind.evidence).toMatch(/from 0 to 120 messages while the stage submitted 400 tasks: the workers took 70 %/);
+    const kept = attribute(sharesOf(stage({ byClass: { Idle: 100 }, taskQueue: { first: 2, last: 5, submitted: 400 } })), undefined, true);
+    expect(kept.component).toBeNull();
+    expect(kept.ruledOut.find((r) => r.component === 'tasks')!.why).toMatch(/from 2 to 5/);
+  });
+
   it('names no server component from too few busy samples', () => {
     const a = attribute(sharesOf(stage({ byClass: { CPU: 1, Idle: 300 } })), undefined, false);
     expect(a.component).toBeNull();

@@ -2,7 +2,7 @@
 // Redis), which component gave way first, with the figures that show it and the ones that rule the others out.
 import type { ServerCounters, WaitCounts } from '../../resources/pg-waits.js';
 
-export type Component = 'client' | 'pool' | 'lock' | 'wal' | 'io' | 'lwlock' | 'cpu' | 'redis';
+export type Component = 'client' | 'pool' | 'lock' | 'wal' | 'io' | 'lwlock' | 'cpu' | 'redis' | 'tasks';
 
 /** Everything measured about one stage, as recorded (counters summed over threads; samples from the main thread). */
 export interface StageAttributionInput {
@@ -27,6 +27,8 @@ export interface StageAttributionInput {
   clientLoopDelayP99Ms: number;
   /** PING p95 on the load's Redis connection, ms; null without Redis. */
   redisPingP95Ms: number | null;
+  /** The Celery queue's depth at the stage's first and last reading, and the tasks the stage submitted; null without Celery. */
+  taskQueue?: { first: number; last: number; submitted: number } | null;
 }
 
 /** Shares of one stage: pool wait of the PostgreSQL step time; the rest of the load's session time (Idle left out). */
@@ -50,6 +52,7 @@ export interface StageShares {
   clientCpuPercent: number;
   clientLoopDelayP99Ms: number;
   redisPingP95Ms: number | null;
+  taskQueue: { first: number; last: number; submitted: number } | null;
 }
 
 /** Busy session-samples a server-side share needs before it names anything (2 s of one busy session at 10 Hz). */
@@ -62,6 +65,9 @@ export const CPU_SHARE = 0.6;
 /** Redis is named when its PING p95 grew this many times over the first stage's and past REDIS_MIN_MS. */
 export const REDIS_GROWTH = 10;
 export const REDIS_MIN_MS = 5;
+/** The task queue is named when it grew by this share of the stage's submissions (and by TASKS_MIN messages). */
+export const TASKS_GROWTH = 0.1;
+export const TASKS_MIN = 10;
 
 /** Which group a class belongs to: WAL flush and insertion apart from other I/O and other LWLocks. */
 export function groupOf(cls: string): keyof StageShares['groups'] | 'idle' {
@@ -101,7 +107,7 @@ export function sharesOf(s: StageAttributionInput): StageShares {
     lockRelations: top(s.waits.lockRelations, lockTotal, 5, 'relation'),
     connectMeanMs: s.connects > 0 ? s.connectMs / s.connects : null,
     server: s.server, clientReasons: s.clientReasons, clientCpuPercent: s.clientCpuPercent, clientLoopDelayP99Ms: s.clientLoopDelayP99Ms,
-    redisPingP95Ms: s.redisPingP95Ms,
+    redisPingP95Ms: s.redisPingP95Ms, taskQueue: s.taskQueue ?? null,
   };
 }
 
@@ -136,6 +142,7 @@ export const ADVICE: Record<Component, string> = {
   lwlock: 'Sessions wait on PostgreSQL\'s internal locks: see the named event (e.g. BufferContent: a hot page; LockManager: many relations per transaction; ProcArray: many connections).',
   cpu: 'PostgreSQL sessions were busy on CPU: cheaper statements (EXPLAIN the costliest in pg_stat_statements), fewer calls per request, or more CPU for the server.',
   redis: 'Redis answered slower as the load grew: see its latency (LATENCY DOCTOR), big keys and slow commands (SLOWLOG), and its CPU.',
+  tasks: 'The Celery workers did not keep up with the tasks submitted: more workers or concurrency (--concurrency, autoscale), shorter tasks, or a rate limit on the submitters.',
 };
 
 function serverWaitWhy(s: StageShares, g: 'lock' | 'wal' | 'io' | 'lwlock'): string {
@@ -157,6 +164,10 @@ export function attribute(judged: StageShares, base: StageShares | undefined, sa
   const redisGrew = s.redisPingP95Ms !== null && redisOwn >= REDIS_MIN_MS && redisBase !== null && s.redisPingP95Ms >= REDIS_GROWTH * Math.max(redisBase, 0.05);
   const redisWhy = s.redisPingP95Ms === null ? '' : `Redis PING p95 ${s.redisPingP95Ms.toFixed(2)} ms (first stage ${redisBase?.toFixed(2) ?? '?'} ms)`;
 
+  const q = s.taskQueue;
+  const queueGrowth = q ? q.last - q.first : 0;
+  const tasksBehind = !!q && queueGrowth >= TASKS_MIN && queueGrowth >= TASKS_GROWTH * q.submitted;
+  const tasksWhy = q ? `the task queue went from ${q.first} to ${q.last} messages while the stage submitted ${q.submitted} tasks` : '';
   let component: Component | null = null;
   let evidence = '';
   if (s.clientReasons.length > 0) {
@@ -179,6 +190,9 @@ export function attribute(judged: StageShares, base: StageShares | undefined, sa
     } else if (redisGrew) {
       component = 'redis';
       evidence = `${at} ${redisWhy}`;
+    } else if (tasksBehind) {
+      component = 'tasks';
+      evidence = `${at} ${tasksWhy}: the workers took ${Math.round((1 - queueGrowth / Math.max(1, q!.submitted)) * 100)} % of them`;
     }
   }
   if (component !== 'client') ruled.push({ component: 'client', why: clientWhy });
@@ -190,6 +204,7 @@ export function attribute(judged: StageShares, base: StageShares | undefined, sa
   for (const g of ['lock', 'wal', 'io', 'lwlock'] as const) if (component !== g) ruled.push({ component: g, why: serverWaitWhy(s, g) });
   if (component !== 'cpu') ruled.push({ component: 'cpu', why: `PostgreSQL CPU ${pct(s.groups.cpu)} of busy session time (< ${pct(CPU_SHARE)})` });
   if (component !== 'redis' && redisWhy) ruled.push({ component: 'redis', why: redisWhy });
+  if (component !== 'tasks' && tasksWhy) ruled.push({ component: 'tasks', why: tasksWhy });
   if (!component) {
     const few = s.sessionSamples < MIN_SAMPLES ? `only ${s.sessionSamples} busy session samples, too few to judge the server; ` : '';
     return { ...head, component: null, evidence: `${at} no component stood out (${few}${eventsLine || 'no busy session sampled'}; pool wait ${pct(s.poolWaitShare)})`, ruledOut: ruled, advice: 'Look at the per-step latencies (load_step_duration) and the host series: the limit may be outside what stackprobe samples (the network, the host).' };

@@ -39,7 +39,14 @@ export interface AttributionHooks {
   stop(): void;
 }
 
-interface Running { n: number; level: number; unit: string; t0: number; probe: SaturationProbe; counters: ServerCounters | null }
+interface Running { n: number; level: number; unit: string; t0: number; at0: number; probe: SaturationProbe; counters: ServerCounters | null }
+
+/** The task queue's depth (task_queue_depth, sampled once a second by the monitor) at the first and last reading in [t0, t1]. */
+function queueOver(ctx: CheckContext, t0: number, t1: number, submitted: number): StageAttributionInput['taskQueue'] {
+  const points = ctx.metrics.series.get('task_queue_depth')?.points.filter(([t]) => t >= t0 && t <= t1) ?? [];
+  if (points.length === 0) return null;
+  return { first: points[0]![1], last: points[points.length - 1]![1], submitted };
+}
 
 /**
  * Starts the sampler for sessions named `appPrefix` (the load's own, see services.ts) on the admin connection.
@@ -80,7 +87,7 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
       const c = await counters();
       sampler.take();
       sampler.start();
-      running = { n, level, unit, t0: performance.now(), probe: startSaturationProbe(limits), counters: c };
+      running = { n, level, unit, t0: performance.now(), at0: ctx.elapsed(), probe: startSaturationProbe(limits), counters: c };
     },
     async endStage(n) {
       const r = running;
@@ -101,6 +108,7 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
         server: r.counters && after ? counterDelta(r.counters, after) : null,
         clientReasons: client.client ?? [], clientCpuPercent: client.figures.clientCpuPercent, clientLoopDelayP99Ms: client.figures.eventLoopDelayP99Ms,
         redisPingP95Ms: ping && ping.count > 0 ? ping.percentile(95) : null,
+        taskQueue: queueOver(ctx, r.at0, ctx.elapsed(), ctx.metrics.counters.get(metricKey('load_requests', { stage: String(n), request: 'task' }))?.metric.count ?? 0),
       });
     },
     finish(limitsOfStages) {
@@ -162,6 +170,7 @@ function reportChatty(ctx: CheckContext, st: { before?: PgssRow[]; after?: PgssR
 export const NAMES: Record<NonNullable<Attribution['component']>, string> = {
   client: 'the measuring client (stackprobe itself)', pool: 'the PostgreSQL session pool (pool wait)', lock: 'lock waits',
   wal: 'WAL flush', io: 'data-file I/O', lwlock: 'PostgreSQL internal locks (LWLock)', cpu: 'PostgreSQL CPU', redis: 'Redis',
+  tasks: 'the Celery workers (task queue growth)',
 };
 
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
@@ -174,7 +183,7 @@ function publicShares(s: StageShares): Record<string, unknown> {
     events: s.events.map((e) => ({ event: e.event, share: r3(e.share) })), lock_relations: s.lockRelations.map((r) => ({ relation: r.relation, share: r3(r.share) })),
     connect_mean_ms: s.connectMeanMs === null ? null : r3(s.connectMeanMs), server: s.server,
     client: { cpu_percent: Math.round(s.clientCpuPercent), loop_delay_p99_ms: r3(s.clientLoopDelayP99Ms), reasons: s.clientReasons },
-    redis_ping_p95_ms: s.redisPingP95Ms === null ? null : r3(s.redisPingP95Ms),
+    redis_ping_p95_ms: s.redisPingP95Ms === null ? null : r3(s.redisPingP95Ms), task_queue: s.taskQueue,
   };
 }
 
