@@ -55,6 +55,9 @@ describe('N+1', () => {
     expect(lookup!.rowsPerCall).toBeCloseTo(1, 1);
     const f = c.findings.find((x) => x.subject === 'n+1')!;
     expect(f.title).toMatch(/^N\+1: SELECT price FROM products WHERE id = .* ran (9\d|10\d)\.\d times per request, 1\.0 rows each/);
+    // Each stage's costliest statements are in its attribution figures, with their calls over the stage.
+    const top = (c.info.attribution as Array<{ statements: Array<{ query: string; calls: number }> }>).at(-1)!.statements;
+    expect(top.find((s) => /FROM products WHERE id/.test(s.query))?.calls, JSON.stringify(top)).toBeGreaterThan(1000);
     // The lines query runs once per request with 100 rows: not chatty.
     expect(found.statements.some((s) => /FROM order_lines/.test(s.query))).toBe(false);
   }, 60_000);

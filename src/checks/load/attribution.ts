@@ -13,7 +13,7 @@ import { attribute, sharesOf, type Attribution, type StageAttributionInput, type
 import { declare, POOL_METRICS, type MetricDeclaration } from './attribution-pool.js';
 import { REDIS_PING } from './run-stage.js';
 import { reportHeadroom } from './headroom-report.js';
-import { chattyStatements, CHATTY_METRICS, readStatements, type PgssRow } from './chatty.js';
+import { chattyStatements, CHATTY_METRICS, readStatements, statementDeltas, type PgssRow, type StatementDelta } from './chatty.js';
 import { short } from '../health/words.js';
 
 /** Per-stage figures the main thread records (tag `stage`; groups and events also `group` / `event`). */
@@ -73,6 +73,8 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
     if ('reason' in read) statements.reason = read.reason;
     else statements[key] = read.rows;
   };
+  /** Each stage's costliest statements (pg_stat_statements difference over the stage), for info.attribution. */
+  const perStage = new Map<number, StatementDelta[]>();
   const counters = async (): Promise<ServerCounters | null> => {
     try {
       return await readServerCounters(db);
@@ -97,7 +99,9 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
       sampler.stop();
       const client = r.probe.stop();
       const after = await counters();
+      const prev = statements.after ?? statements.before;
       await readInto('after');
+      if (prev && statements.after) perStage.set(n, statementDeltas(prev, statements.after, 5));
       const durationS = (performance.now() - r.t0) / 1000;
       const count = (name: string) => ctx.metrics.counters.get(metricKey(name, { stage: String(n) }))?.metric.count ?? 0;
       const ping = ctx.metrics.trends.get(metricKey(REDIS_PING, { stage: String(n) }))?.metric;
@@ -117,7 +121,10 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
       const shares = inputs.map(sharesOf);
       for (const s of shares) recordShares(ctx, s);
       ctx.info('attribution_sampling', { every_ms: WAIT_SAMPLE_MS, sessions: `application_name starting with ${appPrefix}, this database`, ...(counterError ? { server_counters: `not read: ${counterError}` } : {}) });
-      ctx.info('attribution', shares.map(publicShares));
+      ctx.info('attribution', shares.map((s) => ({
+        ...publicShares(s),
+        statements: (perStage.get(s.stage) ?? []).map((d) => ({ queryid: d.queryid, query: short(d.query), calls: d.calls, rows: d.rows, ms: r3(d.ms), mean_ms: r3(d.ms / d.calls) })),
+      })));
       const { stages, saturation } = analyseStages(serializeMetrics(ctx.metrics, ctx.elapsed()), limitsOfStages);
       reportHeadroom(ctx, stages, limitsOfStages);
       reportChatty(ctx, statements, stages.reduce((n, st) => n + st.started, 0));

@@ -43,16 +43,27 @@ export interface ChattyStatement {
 /** Pure: the statements called ≥ CHATTY_CALLS times per request with ≤ CHATTY_ROWS rows per call, costliest first. */
 export function chattyStatements(before: PgssRow[], after: PgssRow[], requests: number): ChattyStatement[] {
   if (requests <= 0) return [];
-  const was = new Map(before.map((r) => [r.queryid, r]));
-  const deltas = after.map((r) => {
-    const b = was.get(r.queryid);
-    // A statement evicted and re-entered, or a reset: counts that went backwards are read as new.
-    const fresh = !b || r.calls < b.calls;
-    return { ...r, calls: fresh ? r.calls : r.calls - b.calls, rows: fresh ? r.rows : r.rows - b.rows, ms: fresh ? r.ms : r.ms - b.ms };
-  }).filter((d) => d.calls > 0);
+  // A statement evicted and re-entered, or a reset: counts that went backwards are read as new.
+  const deltas = statementDeltas(before, after, Number.POSITIVE_INFINITY);
   const totalMs = deltas.reduce((n, d) => n + Math.max(0, d.ms), 0);
   return deltas
     .map((d) => ({ queryid: d.queryid, query: d.query, calls: d.calls, callsPerRequest: d.calls / requests, rowsPerCall: d.rows / d.calls, msPerRequest: d.ms / requests, timeShare: totalMs > 0 ? d.ms / totalMs : 0 }))
     .filter((c) => c.callsPerRequest >= CHATTY_CALLS && c.rowsPerCall <= CHATTY_ROWS)
     .sort((a, b) => b.msPerRequest - a.msPerRequest);
+}
+
+export interface StatementDelta { queryid: string; query: string; calls: number; rows: number; ms: number }
+
+/** Pure: each statement's calls, rows and execution time between two readings, the `n` costliest by time. */
+export function statementDeltas(before: PgssRow[], after: PgssRow[], n: number): StatementDelta[] {
+  const was = new Map(before.map((r) => [r.queryid, r]));
+  return after
+    .map((r) => {
+      const b = was.get(r.queryid);
+      const fresh = !b || r.calls < b.calls;
+      return { queryid: r.queryid, query: r.query, calls: fresh ? r.calls : r.calls - b.calls, rows: fresh ? r.rows : r.rows - b.rows, ms: fresh ? r.ms : r.ms - b.ms };
+    })
+    .filter((d) => d.calls > 0)
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, n);
 }
