@@ -119,5 +119,9 @@ describe('lock waits on a hot row', () => {
     expect(b.component, show(c)).not.toBe('lock');
     const top = (c.info.attribution as Array<{ groups: Record<string, number> }>).at(-1)!;
     expect(top.groups.lock).toBeLessThan(0.1);
+    // A replayed request is one statement: without load.current_rate the app's statement rate is the current rate.
+    const headroom = c.info.headroom as { current_rate: number | null; current_rate_from: string | null };
+    expect(headroom.current_rate_from, JSON.stringify(headroom)).toMatch(/^pg_stat_statements: every statement's calls over the \d+ s/);
+    expect(headroom.current_rate).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -48,10 +48,18 @@ describe('attribute', () => {
     expect(a.component).toBe('pool');
   });
 
-  it('names the client first when it crossed its limits, whatever the server did', () => {
-    const a = attribute(sharesOf(stage({ byClass: { 'Lock:tuple': 90, CPU: 10 }, clientReasons: ['stackprobe\'s event loop was late by 80 ms at p99 (limit 50 ms)'] })), undefined, true);
+  it('names the client first when its lateness is a fair part of the stage\'s p95, whatever the server did', () => {
+    const late = ['stackprobe\'s event loop was late by 80 ms at p99 (limit 50 ms)'];
+    const a = attribute(sharesOf(stage({ byClass: { 'Lock:tuple': 90, CPU: 10 }, clientReasons: late, clientLoopDelayP99Ms: 80 })), undefined, true, 200);
     expect(a.component).toBe('client');
     expect(a.ruledOut.map((r) => r.component)).not.toContain('client');
+    // 80 ms late beside a p95 of 3 s spent on lock waits: the locks gave first, the strain is said.
+    const b = attribute(sharesOf(stage({ byClass: { 'Lock:tuple': 90, CPU: 10 }, clientReasons: late, clientLoopDelayP99Ms: 80 })), undefined, true, 3000);
+    expect(b.component).toBe('lock');
+    expect(b.evidence).toMatch(/stackprobe itself was strained too/);
+    expect(b.ruledOut.find((r) => r.component === 'client')!.why).toMatch(/under 25 % of the stage's p95 of 3000 ms/);
+    // Nothing else stood out: the strained client is named.
+    expect(attribute(sharesOf(stage({ byClass: { Idle: 10 }, clientReasons: late, clientLoopDelayP99Ms: 80 })), undefined, true, 3000).component).toBe('client');
   });
 
   it('names Redis only when its PING grew beyond the client\'s own lateness', () => {

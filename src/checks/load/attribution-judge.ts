@@ -149,8 +149,15 @@ function serverWaitWhy(s: StageShares, g: 'lock' | 'wal' | 'io' | 'lwlock'): str
   return `${pct(s.groups[g])} of the load's PostgreSQL session time waited on ${GROUP_NAME[g]} (< ${pct(WAIT_SHARE)})`;
 }
 
-/** Names the first component to give way at `judged`, against the figures of the first stage (`base`). */
-export function attribute(judged: StageShares, base: StageShares | undefined, saturated: boolean): Attribution {
+/** The client's lateness explains a stage when it is at least this share of the stage's request p95. */
+export const CLIENT_SHARE_OF_P95 = 0.25;
+
+/**
+ * Names the first component to give way at `judged`, against the figures of the first stage (`base`). A strained
+ * client comes first when its event loop's lateness is a fair part of the stage's p95 (`p95Ms`) or nothing else stood
+ * out; a client a little late beside 3 s of lock waits is said, but the lock waits gave first.
+ */
+export function attribute(judged: StageShares, base: StageShares | undefined, saturated: boolean, p95Ms?: number): Attribution {
   const s = judged;
   const head = { stage: s.stage, level: s.level, unit: s.unit, saturated };
   const at = `at ${s.level} ${s.unit}`;
@@ -170,9 +177,11 @@ export function attribute(judged: StageShares, base: StageShares | undefined, sa
   const tasksWhy = q ? `the task queue went from ${q.first} to ${q.last} messages while the stage submitted ${q.submitted} tasks` : '';
   let component: Component | null = null;
   let evidence = '';
-  if (s.clientReasons.length > 0) {
+  const strained = s.clientReasons.length > 0;
+  const clientFirst = `${at} the measuring client gave first: ${s.clientReasons.join('; ')}`;
+  if (strained && (p95Ms === undefined || s.clientLoopDelayP99Ms >= CLIENT_SHARE_OF_P95 * p95Ms)) {
     component = 'client';
-    evidence = `${at} the measuring client gave first: ${s.clientReasons.join('; ')}`;
+    evidence = clientFirst;
   } else {
     const enough = s.sessionSamples >= MIN_SAMPLES;
     const waits = (['lock', 'wal', 'io', 'lwlock'] as const).filter((g) => enough && s.groups[g] >= WAIT_SHARE).sort((a, b) => s.groups[b] - s.groups[a]);
@@ -195,7 +204,15 @@ export function attribute(judged: StageShares, base: StageShares | undefined, sa
       evidence = `${at} ${tasksWhy}: the workers took ${Math.round((1 - queueGrowth / Math.max(1, q!.submitted)) * 100)} % of them`;
     }
   }
-  if (component !== 'client') ruled.push({ component: 'client', why: clientWhy });
+  if (!component && strained) {
+    component = 'client';
+    evidence = clientFirst;
+  } else if (component && component !== 'client' && strained) {
+    evidence += `; stackprobe itself was strained too (${s.clientReasons.join('; ')}), a small part of the stage's p95 of ${p95Ms!.toFixed(0)} ms`;
+  }
+  if (component !== 'client') {
+    ruled.push({ component: 'client', why: strained ? `stackprobe's event loop was late by ${s.clientLoopDelayP99Ms.toFixed(1)} ms at p99, under ${pct(CLIENT_SHARE_OF_P95)} of the stage's p95 of ${p95Ms!.toFixed(0)} ms` : clientWhy });
+  }
   if (component !== 'pool') {
     // Sessions held by waits on the server fill the pool too: its wait is then a consequence, not the cause.
     const consequence = component && component !== 'client' && s.poolWaitShare >= POOL_SHARE;

@@ -13,7 +13,7 @@ import { attribute, sharesOf, type Attribution, type StageAttributionInput, type
 import { declare, POOL_METRICS, type MetricDeclaration } from './attribution-pool.js';
 import { REDIS_PING } from './run-stage.js';
 import { reportHeadroom } from './headroom-report.js';
-import { chattyStatements, CHATTY_METRICS, readStatements, statementDeltas, type PgssRow, type StatementDelta } from './chatty.js';
+import { appStatementRate, chattyStatements, CHATTY_METRICS, readStatements, statementDeltas, type PgssRow, type StatementDelta } from './chatty.js';
 import { short } from '../health/words.js';
 
 /** Per-stage figures the main thread records (tag `stage`; groups and events also `group` / `event`). */
@@ -52,7 +52,7 @@ function queueOver(ctx: CheckContext, t0: number, t1: number, submitted: number)
  * Starts the sampler for sessions named `appPrefix` (the load's own, see services.ts) on the admin connection.
  * `threads` is how many threads generate the load: the client's CPU limit is that many cores (at most the machine's).
  */
-export function startAttribution(ctx: CheckContext, appPrefix: string, threads: number): AttributionHooks {
+export function startAttribution(ctx: CheckContext, appPrefix: string, threads: number, opts: { statementRequests?: boolean } = {}): AttributionHooks {
   // A connection of its own, read-only, each query bounded: sampling never waits behind the monitor or the load.
   const pool = ctx.targets.pg!.createPool({ max: 1, applicationName: 'stackprobe-attribution', readOnly: true, statementTimeoutMs: 2000 });
   ctx.defer(() => pool.end());
@@ -73,6 +73,8 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
     if ('reason' in read) statements.reason = read.reason;
     else statements[key] = read.rows;
   };
+  /** load.replay: a request is one statement, so the app's statement rate is its current request rate. */
+  let appRate: { rate: number; seconds: number } | null = null;
   /** Each stage's costliest statements (pg_stat_statements difference over the stage), for info.attribution. */
   const perStage = new Map<number, StatementDelta[]>();
   const counters = async (): Promise<ServerCounters | null> => {
@@ -85,7 +87,10 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
   };
   return {
     async beginStage(n, level, unit) {
-      if (!statements.before) await readInto('before');
+      if (!statements.before) {
+        await readInto('before');
+        if (opts.statementRequests && statements.before) appRate = await appStatementRate(db, statements.before);
+      }
       const c = await counters();
       sampler.take();
       sampler.start();
@@ -126,11 +131,11 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
         statements: (perStage.get(s.stage) ?? []).map((d) => ({ queryid: d.queryid, query: short(d.query), calls: d.calls, rows: d.rows, ms: r3(d.ms), mean_ms: r3(d.ms / d.calls) })),
       })));
       const { stages, saturation } = analyseStages(serializeMetrics(ctx.metrics, ctx.elapsed()), limitsOfStages);
-      reportHeadroom(ctx, stages, limitsOfStages);
+      reportHeadroom(ctx, stages, limitsOfStages, appRate ? { rate: appRate.rate, source: `pg_stat_statements: every statement's calls over the ${Math.round(appRate.seconds)} s since its counters began` } : undefined);
       reportChatty(ctx, statements, stages.reduce((n, st) => n + st.started, 0));
       const judgedStage = saturation.firstBeyond ?? stages[stages.length - 1]?.stage;
       const judged = shares.find((s) => s.stage === judgedStage) ?? shares[shares.length - 1]!;
-      const result = attribute(judged, shares[0], saturation.firstBeyond !== null);
+      const result = attribute(judged, shares[0], saturation.firstBeyond !== null, stages.find((st) => st.stage === judged.stage)?.p95);
       ctx.info('bottleneck', result);
       ctx.finding({
         severity: result.saturated && result.component ? 'warn' : 'info', subject: 'bottleneck',

@@ -164,7 +164,7 @@ export const replayLoadCheck: Check = {
       executor: load.executor, maxVus: load.max_vus, thinkTimeMs: load.think_time_ms, requestTimeoutMs: load.request_timeout_ms,
       pools: () => pools.all(),
     };
-    const attribution = startAttribution(ctx, `${LOAD_APP_NAME}-replay`, 1);
+    const attribution = startAttribution(ctx, `${LOAD_APP_NAME}-replay`, 1, { statementRequests: true });
     ctx.defer(() => attribution.stop());
     const window = new SecondWindow();
     const series = new SeriesWriter(ctx.metrics, window, ctx.elapsed);
