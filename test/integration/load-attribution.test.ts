@@ -53,8 +53,27 @@ describe('pool wait', () => {
     expect(c.metrics.find((m) => m.name === 'load_pool_wait_share' && m.tags.stage === '2')).toMatchObject({ type: 'gauge' });
   }, 60_000);
 
-  it('does not name the pool when it has sessions enough for the load', async () => {
-    const c = await runCheck(mixedLoadCheck, load(30));
+  it('does not name the pool when it has sessions enough for the load, and never counts another client\'s waits', async () => {
+    // Another client of the same database waits on a lock the whole time: it is not the load's, so it is not sampled.
+    await db.sql('CREATE TABLE app_jobs (id int)');
+    const holder = new pg.Client({ connectionString: db.url, application_name: 'app-holder' });
+    const waiter = new pg.Client({ connectionString: db.url, application_name: 'stackprobe_load-lookalike' });
+    for (const x of [holder, waiter]) x.on('error', () => undefined);
+    await holder.connect();
+    await waiter.connect();
+    await holder.query('BEGIN; LOCK TABLE app_jobs');
+    const waiting = waiter.query('SELECT * FROM app_jobs').catch(() => undefined);
+    let c: CheckResult;
+    try {
+      c = await runCheck(mixedLoadCheck, load(30));
+    } finally {
+      await holder.query('ROLLBACK');
+      await waiting;
+      await holder.end();
+      await waiter.end();
+    }
+    const groups = (c.info.attribution as Array<{ groups: Record<string, number>; lock_relations: unknown[] }>);
+    expect(groups.every((g) => g.groups.lock === 0 && g.lock_relations.length === 0), JSON.stringify(groups)).toBe(true);
     const b = bottleneck(c);
     expect(b.saturated, show(c)).toBe(false);
     expect(b.component, show(c)).not.toBe('pool');
