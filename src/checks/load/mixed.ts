@@ -12,12 +12,13 @@ import { errorFinding, generatorFinding, saturationFinding } from './findings.js
 import { SecondWindow, SeriesWriter } from './per-second.js';
 import { loadProfile } from './profile.js';
 import { buildScenario, type Scenario } from './scenario.js';
-import { openServices, PG_NOOP, startMonitor } from './services.js';
+import { LOAD_APP_NAME, openServices, PG_NOOP, startMonitor } from './services.js';
 import { localRunner, type StageRunner } from './stage-runner.js';
 import { REDIS_PING, type StageEnv } from './run-stage.js';
 import { startWorkerRunner } from './worker-runner.js';
 import { startBarrier } from '../../workload/barrier.js';
 import { assertUserSql } from '../user-sql.js';
+import { startAttribution, type AttributionHooks } from './attribution.js';
 
 /** Watches the process readings for a saturated load generator (CPU near its cores, event loop late). */
 function generatorWatch(ctx: CheckContext, threads: number) {
@@ -119,6 +120,8 @@ export const mixedLoadCheck: Check = {
     ctx.defer(() => stageRunner.close());
     if (profile.segment.count > 1) await startTogether(ctx, workload);
     const messages: string[] = [];
+    const attribution = startAttribution(ctx, LOAD_APP_NAME, load.workers);
+    ctx.defer(() => attribution.stop());
     writer.start();
     watch.state.active = true;
     try {
@@ -129,8 +132,10 @@ export const mixedLoadCheck: Check = {
         writer.flush(); // the window ends at the stage boundary: no point of the series mixes two stages
         writer.level = level.value;
         ctx.progress(`stage ${n}/${profile.stages.length}: ${level.value} ${level.unit} for ${(stage.durationMs / 1000).toFixed(0)} s`);
+        await attribution.beginStage(n, level.value, level.unit);
         const outcome = await stageRunner.runStage(n, stage, ctx.signal);
         mergeIntoRegistry(ctx.metrics, outcome.metrics);
+        await attribution.endStage(n);
         ctx.metrics.gauge('load_stage_level', { stage: String(n) }, level.unit).set(level.value);
         for (const m of outcome.messages) if (messages.length < 5) messages.push(m);
       }
@@ -138,7 +143,7 @@ export const mixedLoadCheck: Check = {
       watch.state.active = false;
       writer.stop();
     }
-    report(ctx, profile.limits, messages, watch.state);
+    report(ctx, profile.limits, messages, watch.state, attribution);
   },
 };
 
@@ -159,7 +164,7 @@ async function startTogether(ctx: CheckContext, workload: Workload): Promise<voi
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
-function report(ctx: CheckContext, limits: ReturnType<typeof loadProfile>['limits'], messages: string[], gen: { seconds: number; peakCpu: number; peakDelay: number }): void {
+function report(ctx: CheckContext, limits: ReturnType<typeof loadProfile>['limits'], messages: string[], gen: { seconds: number; peakCpu: number; peakDelay: number }, attribution: AttributionHooks): void {
   const raw = serializeMetrics(ctx.metrics, ctx.elapsed());
   const { stages, saturation } = analyseStages(raw, limits);
   const steps = stepShares(raw, stages, limits);
@@ -190,6 +195,7 @@ function report(ctx: CheckContext, limits: ReturnType<typeof loadProfile>['limit
       detail: why ?? 'closed by the server or the network', recommendation: 'Look for a restart, a failover, CLIENT KILL, a timeout or a proxy between this host and Redis.',
     });
   }
+  attribution.finish(limits);
   if (gen.seconds > 0) ctx.finding(generatorFinding(gen.seconds, gen.peakCpu, gen.peakDelay, ctx.config.load.generator_max_delay_ms));
   ctx.info('stage_table', stages.map((s) => ({
     stage: s.stage, level: s.level, offered_per_s: r1(s.offeredRate), started_per_s: r1(s.startedRate), completed_per_s: r1(s.completedRate),

@@ -20,6 +20,7 @@ import type { StageEnv } from './run-stage.js';
 import { LOAD_APP_NAME, NOOP_EVERY_MS, PG_NOOP } from './services.js';
 import type { PgWireError } from '../../targets/pg/wire/errors.js';
 import { assertRole, readGuard } from '../user-sql.js';
+import { startAttribution } from './attribution.js';
 
 function describeReplayMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;
@@ -164,7 +165,10 @@ export const replayLoadCheck: Check = {
       services: { pool: pools.read, statementTimeoutMs: load.request_timeout_ms, plan: undefined as never },
       scenario: replayScenario(ready, pools), seed: ctx.config.workload.seed, share: profile.segment,
       executor: load.executor, maxVus: load.max_vus, thinkTimeMs: load.think_time_ms, requestTimeoutMs: load.request_timeout_ms,
+      pools: () => pools.all(),
     };
+    const attribution = startAttribution(ctx, `${LOAD_APP_NAME}-replay`, 1, { statementRequests: true });
+    ctx.defer(() => attribution.stop());
     const window = new SecondWindow();
     const series = new SeriesWriter(ctx.metrics, window, ctx.elapsed);
     const runner = localRunner(env, profile.segment, window);
@@ -178,14 +182,17 @@ export const replayLoadCheck: Check = {
         series.level = level.value;
         ctx.progress(`replay stage ${i + 1}/${profile.stages.length}: ${level.value} ${level.unit}`);
         const before = i === 0 ? await pgss.read() : undefined;
+        await attribution.beginStage(i + 1, level.value, level.unit);
         const outcome = await runner.runStage(i + 1, stage, ctx.signal);
         if (before) means = await firstStageMeans(ctx, pgss, before);
         mergeIntoRegistry(ctx.metrics, outcome.metrics);
+        await attribution.endStage(i + 1);
         ctx.metrics.gauge('load_stage_level', { stage: String(i + 1) }, level.unit).set(level.value);
       }
     } finally {
       series.stop();
     }
+    attribution.finish(profile.limits);
     reportReplay(ctx, { ready, refused: dry.refused, totalCalls: chosen.totalCalls, leftOut: chosen.leftOut, serverMeans: means, limits: profile.limits });
   },
 };

@@ -9,6 +9,8 @@ import { createRng, type Rng } from '../../workload/prng.js';
 import { ForwardingRecorder, type StageRecorder } from './record.js';
 import { pickType, startRequest, type Scenario } from './scenario.js';
 import type { StepServices } from './steps.js';
+import { poolStatsOf, recordPoolStats } from './attribution-pool.js';
+import type { SessionPool } from '../../targets/pg/wire/pool.js';
 
 /** The load's own PRNG stream, apart from the workload generator's and the queries category's. */
 const STREAM_LOAD = 300;
@@ -23,6 +25,8 @@ export interface StageEnv {
   maxVus: number;
   thinkTimeMs: number;
   requestTimeoutMs: number;
+  /** The pools whose session waits the stage records (load_pg_pool_*), as opened so far; default the services' pool and readPool. */
+  pools?: () => SessionPool[];
 }
 
 const EMPTY: ExecResult = { offered: 0, started: 0, iterations: 0, succeeded: 0, failed: 0, timedOut: 0, errors: 0, elapsedMs: 0, throughput: 0, interrupted: false, dropped: 0 };
@@ -40,11 +44,15 @@ export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecord
   };
   const t0 = performance.now();
   // Beside the stage's Redis steps, on the same connection: the client's and the network's share of cache_get.
+  const pools = env.pools ?? (() => [env.services.pool, ...(env.services.readPool ? [env.services.readPool] : [])]);
+  // A pool opened during the stage starts at zero, so the totals of the pools at the end minus those at the start hold.
+  const before = poolStatsOf(pools());
   const pings = env.services.redis ? startPingsOn(env.services.redis, (ms) => rec.registry.trend(REDIS_PING, { stage: String(rec.stage) }).record(ms)) : undefined;
   try {
     return await runStage(env, stage, rec, signal, start, t0);
   } finally {
     pings?.stop();
+    recordPoolStats(rec.registry, rec.stage, before, poolStatsOf(pools()));
   }
 }
 

@@ -144,6 +144,8 @@ export const LoadSection = z
       .regex(/^[\w.:-]+$/, { error: 'expected a queue name (letters, digits, _ . : -)' })
       .optional()
       .describe('Celery queue the task requests go to; default tasks.queue'),
+    current_rate: positive(1_000_000, 'a positive rate').optional()
+      .describe('Your application\'s real request rate now (req/s, in the units of the stages): the headroom is the rate at which a limit is crossed over this'),
     generator_max_delay_ms: positive(60_000).default(50).describe('Event-loop delay p99 above which stackprobe itself counts as the bottleneck'),
     min_completion_ratio: z
       .number({ error: 'expected a share between 0 and 1' })

@@ -22,6 +22,11 @@ export class SessionPool {
   private total = 0;
   private ended = false;
   private sampler: NodeJS.Timeout | undefined;
+  /**
+   * Running totals a load can difference around a stage: requests served, how many waited for a session, the time
+   * they waited (opening a new session included), and sessions opened with the time that took.
+   */
+  readonly stats = { acquired: 0, waited: 0, waitMs: 0, opened: 0, openMs: 0 };
   /** Told of every session found lost (a terminated backend, a restart, a stalled server). */
   onLost: ((err: PgWireError) => void) | undefined;
 
@@ -31,8 +36,12 @@ export class SessionPool {
   use<T>(fn: (s: MeasureSession) => Promise<T>): Promise<T> {
     // An idle session is taken without an await: a request costs one promise less than an async acquire would.
     const idle = !this.ended ? this.takeIdle() : undefined;
-    if (idle) return this.runOn(idle, fn);
-    return this.acquire().then((s) => this.runOn(s, fn));
+    if (idle) {
+      this.stats.acquired++;
+      return this.runOn(idle, fn);
+    }
+    const t0 = performance.now();
+    return this.acquire().then((s) => this.runOn(this.waitedSince(t0, s), fn));
   }
 
   /**
@@ -41,8 +50,20 @@ export class SessionPool {
    */
   take(cb: (err: unknown, s: MeasureSession | undefined) => void): void {
     const idle = !this.ended ? this.takeIdle() : undefined;
-    if (idle) return cb(undefined, idle);
-    this.acquire().then((s) => cb(undefined, s), (err: unknown) => cb(err, undefined));
+    if (idle) {
+      this.stats.acquired++;
+      return cb(undefined, idle);
+    }
+    const t0 = performance.now();
+    this.acquire().then((s) => cb(undefined, this.waitedSince(t0, s)), (err: unknown) => cb(err, undefined));
+  }
+
+  /** Counts a request that got its session after waiting since `t0`. */
+  private waitedSince(t0: number, s: MeasureSession): MeasureSession {
+    this.stats.acquired++;
+    this.stats.waited++;
+    this.stats.waitMs += performance.now() - t0;
+    return s;
   }
 
   /** A session from take() goes back (or is dropped and told of, when it was lost). */
@@ -99,8 +120,11 @@ export class SessionPool {
 
   private async open(): Promise<MeasureSession> {
     this.total++;
+    const t0 = performance.now();
     try {
       const s = await MeasureSession.open(this.target, this.opts);
+      this.stats.opened++;
+      this.stats.openMs += performance.now() - t0;
       if (!this.ended) return s;
       await s.close();
       throw new Error('the session pool was closed');
