@@ -60,6 +60,7 @@ export const configCheck: Check = {
   category: 'tasks',
   title: 'Celery worker settings: acks_late and prefetch, visibility timeout vs ETAs, result expiry, pool size and use',
   needs: ['celery'],
+  typicalQuickMs: 2500,
   thresholds: () => ({
     [CONFIG_METRICS.duplicates.name]: ['count==0'],
     [CONFIG_METRICS.hazards.name]: [{ warn: 'count==0' }],

@@ -99,6 +99,7 @@ export const queuesCheck: Check = {
   category: 'tasks',
   title: 'Celery queues of the application: depth, age of the oldest message, consumers, unacked messages',
   needs: ['celery'],
+  typicalQuickMs: 5500, // the queue window (5 s quick) and its reads
   thresholds: () => ({
     [QUEUES_METRICS.unconsumed.name]: ['count==0'],
     [QUEUES_METRICS.backlogged.name]: [{ warn: 'count==0' }],

@@ -80,6 +80,7 @@ export const runtimeCheck: Check = {
   category: 'tasks',
   title: 'Celery tasks as the workers run them (events): run time, queue wait, failures, retries, throughput per task',
   needs: ['celery'],
+  typicalQuickMs: 10500, // the event window (10 s quick; 3 s when no worker sends task events)
   thresholds: (config) => ({
     [RUNTIME_METRICS.failures.name]: [`rate<=${config.tasks.max_failure_rate}`],
     [RUNTIME_METRICS.retries.name]: [{ warn: `rate<=${config.tasks.max_retry_rate}` }],
