@@ -6,7 +6,8 @@ import { PgWireError } from './errors.js';
 import { WireConnection, type Done } from './connection.js';
 import { leadingKeywords } from './leading-keyword.js';
 import { bindRequest, bindText, EXECUTE, parseMessage, SYNC, type ErrorFields } from './messages.js';
-import { wireOptions } from './options.js';
+import { wireOptionsFromSpec } from './options.js';
+import { parsePgUrl, type PgSpec } from '../spec.js';
 import { UNSUPPORTED_STARTUP } from '../target.js';
 
 /** node-postgres's own JS → text conversion (dates, arrays, JSON, toPostgres), so parameters mean what they mean there. */
@@ -19,6 +20,8 @@ export function paramText(value: unknown): string | null {
 
 export interface SessionTarget {
   url: string;
+  /** The URL parsed once (a PgTarget's); parsed here when absent (a worker thread, a test holding a URL). */
+  spec?: PgSpec;
   timeouts: { connectMs: number; startupStatementTimeout?: boolean };
 }
 
@@ -69,7 +72,8 @@ export class MeasureSession {
     if (wrapped && opts.role !== undefined) throw new Error(`cannot open a session as role ${opts.role}: the server (a pooler) refuses startup options`);
     // Read-only and bounded from the first byte: no SET round trip, and nothing runs before the settings hold.
     const startup = `-c statement_timeout=${timeout}${opts.readOnly ? ' -c default_transaction_read_only=on' : ''}${opts.role !== undefined ? ` -c role=${optionValue(opts.role)}` : ''}`;
-    const connect = (options?: string) => WireConnection.connect(wireOptions(target.url, {
+    const spec = target.spec ?? parsePgUrl(target.url);
+    const connect = (options?: string) => WireConnection.connect(wireOptionsFromSpec(spec, {
       applicationName: opts.applicationName, connectTimeoutMs: target.timeouts.connectMs, ...(options ? { startupOptions: options } : {}),
     }));
     let conn: WireConnection;
