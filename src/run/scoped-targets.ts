@@ -8,6 +8,7 @@ import { endClient, type RedisTarget } from '../targets/redis/target.js';
 import type { WireConnection } from '../targets/redis/wire/connection.js';
 import { withTimeout } from '../exec/timeout.js';
 import { SessionWatch } from '../targets/pg/lost-session.js';
+import type { MeasureSession } from '../targets/pg/wire/session.js';
 
 export interface ScopedTargets {
   targets: Targets;
@@ -43,9 +44,32 @@ interface TrackedPool {
   clients: Set<pg.PoolClient>;
 }
 
-function scopePg(base: PgTarget, pools: TrackedPool[], watch: SessionWatch): PgTarget {
+/** What a check opened on PostgreSQL: pools, single clients, measuring sessions (the wire client's). */
+interface TrackedPg {
+  pools: TrackedPool[];
+  clients: pg.Client[];
+  sessions: MeasureSession[];
+}
+
+/** Ends single clients and measuring sessions now, the server told first (as endPoolNow). */
+async function endSessionsNow(admin: pg.Pool, t: TrackedPg): Promise<void> {
+  const pids = [...t.clients.map((c) => (c as unknown as { processID?: number }).processID), ...t.sessions.map((s) => s.pid)]
+    .filter((p): p is number => typeof p === 'number' && p > 0);
+  if (pids.length) await bounded(admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]), 2000);
+  await Promise.all([...t.clients.map((c) => bounded(c.end(), 1000)), ...t.sessions.map((s) => bounded(s.close(), 1000))]);
+}
+
+function scopePg(base: PgTarget, tracked: TrackedPg, watch: SessionWatch): PgTarget {
+  const { pools } = tracked;
   return {
     ...base,
+    onSession: (s) => void tracked.sessions.push(s),
+    createClient(options) {
+      const client = base.createClient(options);
+      tracked.clients.push(client);
+      watch.watchClient(client, options?.applicationName ?? 'stackprobe');
+      return client;
+    },
     createPool(options) {
       const pool = base.createPool(options);
       const clients = new Set<pg.PoolClient>();
@@ -79,14 +103,14 @@ function scopeRedis(base: RedisTarget, connections: Redis[], wires: WireConnecti
 }
 
 export function scopeTargets(targets: Targets): ScopedTargets {
-  const pools: TrackedPool[] = [];
+  const pg: TrackedPg = { pools: [], clients: [], sessions: [] };
   const connections: Redis[] = [];
   const wires: WireConnection[] = [];
   const scoped: Targets = { ...targets };
   const watch = new SessionWatch();
   let unwatchAdmin = () => undefined as void;
   if (targets.pg) {
-    scoped.pg = scopePg(targets.pg, pools, watch);
+    scoped.pg = scopePg(targets.pg, pg, watch);
     unwatchAdmin = watch.watchPool(targets.pg.admin, 'stackprobe (the shared catalog session)');
   }
   if (targets.redis) scoped.redis = scopeRedis(targets.redis, connections, wires);
@@ -102,7 +126,8 @@ export function scopeTargets(targets: Targets): ScopedTargets {
       // What is closed here is closed on purpose: not a lost session.
       stopWatching();
       await Promise.all([
-        ...pools.map(({ pool, clients }) => endPoolNow(targets.pg!.admin, pool, clients)),
+        ...pg.pools.map(({ pool, clients }) => endPoolNow(targets.pg!.admin, pool, clients)),
+        ...(targets.pg ? [endSessionsNow(targets.pg.admin, pg)] : []),
         ...connections.map((c) => endClient(c, 500)),
         ...wires.map((w) => w.close(500)),
       ]);

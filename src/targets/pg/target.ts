@@ -8,6 +8,7 @@ import { driverConfig, libpqSettings, type LibpqSettings } from './spec-clients.
 import { libpqEnvFiles, noRootCertIn } from './libpq-files.js';
 import { WireConnection } from './wire/connection.js';
 import { wireOptionsFromSpec } from './wire/options.js';
+import { MeasureSession, type SessionOptions } from './wire/session.js';
 
 export interface PgTimeouts {
   connectMs: number;
@@ -37,6 +38,13 @@ export interface PgTarget {
    * `readOnly` makes every session `default_transaction_read_only = on` before its first query.
    */
   createPool(options?: PoolOptions): pg.Pool;
+  /**
+   * A measuring session (the wire client): statements prepared once, one round trip per execution. The caller closes
+   * it; a check's scoped target also closes it at the check's budget.
+   */
+  openSession(options: SessionOptions): Promise<MeasureSession>;
+  /** Told of every measuring session opened on this target, SessionPool's included (see SessionTarget). */
+  readonly onSession?: (session: MeasureSession) => void;
   /** One supervised client (not connected yet); the caller ends it. */
   createClient(options?: ClientOptions): pg.Client;
   /**
@@ -219,6 +227,10 @@ export async function openPg(url: string, baseTimeouts: PgTimeouts, opts: { priv
     createPool(options) {
       // Read-only from the startup packet where it passes (poolConfig); a SET on connect only behind a PgBouncer.
       return supervisePool(new pg.Pool(poolConfig(spec, timeouts, options, tls)), { readOnly: options?.readOnly === true && timeouts.startupStatementTimeout === false });
+    },
+    openSession(options) {
+      // `this`: a check's scoped copy of the target, whose onSession notes the session.
+      return MeasureSession.open(this as PgTarget, options);
     },
     createClient({ onLost, ...options } = {}) {
       const { max: _max, idleTimeoutMillis: _idle, ...config } = poolConfig(spec, timeouts, options, tls);

@@ -22,6 +22,8 @@ export interface SessionTarget {
   url: string;
   /** The URL parsed once (a PgTarget's); parsed here when absent (a worker thread, a test holding a URL). */
   spec?: PgSpec;
+  /** Told of every session opened on this target (a check's scoped target notes them, to close them at its budget). */
+  onSession?: (session: MeasureSession) => void;
   timeouts: { connectMs: number; startupStatementTimeout?: boolean };
 }
 
@@ -97,6 +99,7 @@ export class MeasureSession {
       }
       if (!wrapped) await conn.prepare(NOOP, 'SELECT 1');
       conn.watch(opts.statementTimeoutMs + 1000);
+      target.onSession?.(session);
       return session;
     } catch (err) {
       await conn.close();
@@ -225,6 +228,11 @@ export class MeasureSession {
 
   get lost(): PgWireError | undefined {
     return this.conn.lost;
+  }
+
+  /** The server process of this session (pg_stat_activity.pid). */
+  get pid(): number {
+    return this.conn.pid;
   }
 
   close(): Promise<void> {
