@@ -2,7 +2,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import type { PgClient, PgSession } from '../../targets/pg/types.js';
 import { errorKind, SkipCheck } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import type { Check, CheckContext } from '../types.js';
@@ -80,7 +80,7 @@ async function timed(ctx: CheckContext, metric: string, fn: () => Promise<void>)
   return ms;
 }
 
-async function readSide(db: pg.ClientBase, rels: Relation[], withBlobs: boolean, signal: AbortSignal): Promise<{ rels: Map<string, Fingerprint>; lo: Fingerprint | undefined }> {
+async function readSide(db: PgSession, rels: Relation[], withBlobs: boolean, signal: AbortSignal): Promise<{ rels: Map<string, Fingerprint>; lo: Fingerprint | undefined }> {
   return { rels: await relationSums(db, rels, signal), lo: withBlobs ? await largeObjectSum(db) : undefined };
 }
 
@@ -111,7 +111,7 @@ interface Plan {
   defs: Definitions;
 }
 
-async function plan(source: pg.Client, scope: Scope, major: number): Promise<Plan> {
+async function plan(source: PgClient, scope: Scope, major: number): Promise<Plan> {
   const params = schemaParams(scope.set);
   const unreadable = (await source.query<{ what: string }>(UNREADABLE_SQL, params)).rows.map((r) => r.what);
   if (unreadable.length > 0) {
@@ -133,7 +133,7 @@ async function plan(source: pg.Client, scope: Scope, major: number): Promise<Pla
 }
 
 /** The source's fingerprints in the dump's snapshot; a restore refreshes materialised views, so their queries' answers are kept too. */
-async function readSource(ctx: CheckContext, source: pg.Client, p: Plan): Promise<{ rels: Map<string, Fingerprint>; lo: Fingerprint | undefined; mvQuery: Map<string, Fingerprint> }> {
+async function readSource(ctx: CheckContext, source: PgClient, p: Plan): Promise<{ rels: Map<string, Fingerprint>; lo: Fingerprint | undefined; mvQuery: Map<string, Fingerprint> }> {
   const side = await readSide(source, p.chosen.kept, p.withBlobs, ctx.signal);
   const mvQuery = new Map<string, Fingerprint>();
   for (const mv of p.chosen.kept.filter((r) => r.kind === 'm' && r.populated)) mvQuery.set(key(mv), await matviewQuerySum(source, mv));
@@ -141,7 +141,7 @@ async function readSource(ctx: CheckContext, source: pg.Client, p: Plan): Promis
 }
 
 /** The restored copy's fingerprints and definitions, for the objects the source had. */
-async function readRestored(ctx: CheckContext, verify: pg.Client, p: Plan) {
+async function readRestored(ctx: CheckContext, verify: PgClient, p: Plan) {
   const byKey = new Map((await verify.query<Relation>(RELATIONS_SQL, p.params)).rows.map((r) => [key(r), r]));
   const present = p.chosen.kept.flatMap((r) => { const x = byKey.get(key(r)); return x ? [{ ...r, populated: x.populated }] : []; });
   await verify.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');

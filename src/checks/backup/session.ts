@@ -1,5 +1,5 @@
 // The round trip's own PostgreSQL sessions (source and verify): supervised, ended on abort, with pinned output settings.
-import type pg from 'pg';
+import type { PgClient } from '../../targets/pg/types.js';
 import { redactText } from '../../util/redact.js';
 import type { CheckContext } from '../types.js';
 
@@ -8,7 +8,7 @@ export type Lost = string[];
 
 /** A supervised session: a lost backend is recorded with its reason, and the abort signal ends the session. */
 /** `database`: another database of the target's server (the scratch one); the target's own when absent. */
-export async function session(ctx: CheckContext, lost: Lost, database: string | undefined, role: string, name: string): Promise<pg.Client> {
+export async function session(ctx: CheckContext, lost: Lost, database: string | undefined, role: string, name: string): Promise<PgClient> {
   const pgt = ctx.targets.pg!;
   const budget = ctx.config.timeouts.check_ms;
   // Behind a PgBouncer that refuses startup parameters, the server-side bound is set after connecting instead.

@@ -1,5 +1,5 @@
 // Connections for the pool checks: pools and single clients configured like the target's, plus utilisation sampling.
-import type pg from 'pg';
+import type { PgClient, PgPool } from '../../targets/pg/types.js';
 import { withTimeout } from '../../exec/timeout.js';
 import { openPgClient } from '../../targets/pg/target.js';
 import type { CheckContext } from '../types.js';
@@ -7,7 +7,7 @@ import type { CheckContext } from '../types.js';
 export const POOL_APP = 'stackprobe-pool';
 
 /** A pool of `max` connections whose acquire gives up after `acquireTimeoutMs`; ended by the check's cleanup. */
-export function openPool(ctx: CheckContext, max: number, acquireTimeoutMs: number): pg.Pool {
+export function openPool(ctx: CheckContext, max: number, acquireTimeoutMs: number): PgPool {
   // Supervised by the target: a pooled client whose server goes away fails the next acquire or query instead.
   const pool = ctx.targets.pg!.createPool({ max, applicationName: POOL_APP, acquireTimeoutMs });
   ctx.defer(() => endPool(pool));
@@ -15,7 +15,7 @@ export function openPool(ctx: CheckContext, max: number, acquireTimeoutMs: numbe
 }
 
 /** Ends a pool once: the check may end it early, its deferred cleanup ends it otherwise. */
-export async function endPool(pool: pg.Pool): Promise<void> {
+export async function endPool(pool: PgPool): Promise<void> {
   if (pool.ending || pool.ended) return;
   // end() waits for checked-out clients; every use is bounded by its own timeout, this only guards a bug.
   await withTimeout(pool.end(), 10_000, 'closing the pool');
@@ -25,7 +25,7 @@ export async function endPool(pool: pg.Pool): Promise<void> {
  * One new connection: TCP, TLS when asked, authentication and the first query. The caller ends it. `url`: another
  * server than the target (a PgBouncer in front of it), with the target's bounds.
  */
-export async function connectOnce(ctx: CheckContext, url?: string): Promise<pg.Client> {
+export async function connectOnce(ctx: CheckContext, url?: string): Promise<PgClient> {
   const pgt = ctx.targets.pg!;
   const client = url === undefined ? pgt.createClient({ applicationName: POOL_APP }) : openPgClient(url, pgt.timeouts, { applicationName: POOL_APP });
   try {
@@ -42,7 +42,7 @@ export async function connectOnce(ctx: CheckContext, url?: string): Promise<pg.C
  * Samples a pool's total / idle / waiting counts into time series once a second (and once at start and stop),
  * so the report shows utilisation over time. Returns the function that stops sampling.
  */
-export function sampleUtilisation(ctx: CheckContext, pool: pg.Pool, tags: Record<string, string> = {}): () => void {
+export function sampleUtilisation(ctx: CheckContext, pool: PgPool, tags: Record<string, string> = {}): () => void {
   const total = ctx.metrics.timeSeries('pool_total', tags, 'connections');
   const idle = ctx.metrics.timeSeries('pool_idle', tags, 'connections');
   const waiting = ctx.metrics.timeSeries('pool_waiting', tags, 'requests');

@@ -4,11 +4,23 @@ import type { TargetFacts } from '../../result/model.js';
 import { TargetUnavailableError } from '../../util/errors.js';
 import { redactUrl } from '../../util/redact.js';
 import { parsePgUrl, type PgSpec } from './spec.js';
+import type { PgClient, PgPool } from './types.js';
 import { driverConfig, libpqSettings, type LibpqSettings } from './spec-clients.js';
 import { libpqEnvFiles, noRootCertIn } from './libpq-files.js';
 import { WireConnection } from './wire/connection.js';
 import { wireOptionsFromSpec } from './wire/options.js';
 import { MeasureSession, type SessionOptions } from './wire/session.js';
+
+/**
+ * node-postgres's pool, lent session and client, named for the run's own machinery (scoped targets: events and
+ * process ids to end a stuck check's sessions). Checks and plugins use the interfaces of types.ts.
+ */
+export type DriverPool = pg.Pool;
+export type DriverPooledClient = pg.PoolClient;
+export type DriverClient = pg.Client;
+/** Every pool and client a PgTarget hands out is node-postgres's: the run's machinery reaches the driver through these. */
+export const driverPool = (pool: PgPool): DriverPool => pool as DriverPool;
+export const driverClient = (client: PgClient): DriverClient => client as DriverClient;
 
 export interface PgTimeouts {
   connectMs: number;
@@ -31,13 +43,13 @@ export interface PgTarget {
   readonly facts: TargetFacts;
   readonly timeouts: PgTimeouts;
   /** A shared small pool for catalog queries and setup. Ended by close(). */
-  readonly admin: pg.Pool;
+  readonly admin: PgPool;
   /**
    * A new pool; the caller ends it (register `ctx.defer(() => pool.end())`). Every client it makes is supervised: a
    * lost session (restart, pg_terminate_backend, idle_session_timeout) fails that client's queries, never the process.
    * `readOnly` makes every session `default_transaction_read_only = on` before its first query.
    */
-  createPool(options?: PoolOptions): pg.Pool;
+  createPool(options?: PoolOptions): PgPool;
   /**
    * A measuring session (the wire client): statements prepared once, one round trip per execution. The caller closes
    * it; a check's scoped target also closes it at the check's budget.
@@ -46,7 +58,7 @@ export interface PgTarget {
   /** Told of every measuring session opened on this target, SessionPool's included (see SessionTarget). */
   readonly onSession?: (session: MeasureSession) => void;
   /** One supervised client (not connected yet); the caller ends it. */
-  createClient(options?: ClientOptions): pg.Client;
+  createClient(options?: ClientOptions): PgClient;
   /**
    * libpq's settings for a child tool (pg_dump, psql), from the same spec: written to a private service file and
    * passfile by the caller (libpq-files.ts), never to argv or the environment.
@@ -161,10 +173,18 @@ export function describeConnectError(err: unknown, redacted: string, timeouts: P
  * A supervised client for a server beside the target (a PgBouncer in front of it), from its own URL, with the
  * target's bounds. allow/prefer connect without TLS here: there is no negotiated outcome for that server.
  */
-export function openPgClient(url: string, timeouts: PgTimeouts, options: ClientOptions = {}): pg.Client {
+export function openPgClient(url: string, timeouts: PgTimeouts, options: ClientOptions = {}): PgClient {
   const { onLost, ...rest } = options;
   const { max: _max, idleTimeoutMillis: _idle, ...config } = poolConfig(parsePgUrl(url), timeouts, rest);
   return supervise(new pg.Client(config), onLost);
+}
+
+/**
+ * A supervised client for a server stackprobe started itself (a drill's private server, trust on loopback): parts,
+ * not a URL, since there is no user's URL for it.
+ */
+export function openPrivateClient(to: { host: string; port: number; user: string; database: string }, o: { applicationName: string; connectTimeoutMs: number; queryTimeoutMs: number }): PgClient {
+  return supervise(new pg.Client({ ...to, connectionTimeoutMillis: o.connectTimeoutMs, query_timeout: o.queryTimeoutMs, application_name: o.applicationName }));
 }
 
 /** PgBouncer's answer to a startup parameter it does not pass on. */
