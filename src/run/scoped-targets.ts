@@ -53,7 +53,13 @@ interface TrackedPg {
 
 /** Ends single clients and measuring sessions now, the server told first (as endPoolNow). */
 async function endSessionsNow(admin: PgPool, t: TrackedPg): Promise<void> {
-  const pids = [...t.clients.map((c) => (c as unknown as { processID?: number }).processID), ...t.sessions.map((s) => s.pid)]
+  // Only sessions still open: a pid of one the check already closed may belong to someone else's backend by now.
+  const open = t.clients.filter((c) => {
+    const state = c as unknown as { _connected?: boolean; _ending?: boolean; _ended?: boolean };
+    return state._connected === true && !state._ending && !state._ended;
+  });
+  const live = t.sessions.filter((s) => s.lost === undefined);
+  const pids = [...open.map((c) => (c as unknown as { processID?: number }).processID), ...live.map((s) => s.pid)]
     .filter((p): p is number => typeof p === 'number' && p > 0);
   if (pids.length) await bounded(admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]), 2000);
   await Promise.all([...t.clients.map((c) => bounded(c.end(), 1000)), ...t.sessions.map((s) => bounded(s.close(), 1000))]);
