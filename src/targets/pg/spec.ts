@@ -89,8 +89,20 @@ function connectTimeoutOf(raw: string | undefined): number | undefined {
 }
 
 /** Parses a postgres:// URL once, with libpq's meanings and environment fallbacks. Throws on a setting libpq would refuse. */
+/** WHATWG URL refuses an empty host (`postgres://u@/db?host=/var/run/postgresql`), which libpq accepts. */
+const NO_HOST = 'stackprobe.no-host.invalid';
+function parseUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch (err) {
+    const u = new URL(url.replace(/^(postgres(?:ql)?:\/\/(?:[^@/?#]*@)?)(?=[/?#]|$)/, `$1${NO_HOST}`));
+    if (u.hostname !== NO_HOST) throw err;
+    return u;
+  }
+}
+
 export function parsePgUrl(url: string, env: NodeJS.ProcessEnv = process.env): PgSpec {
-  const u = new URL(url);
+  const u = parseUrl(url);
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new Error(`expected a postgres:// or postgresql:// URL, got ${u.protocol}//…`);
   const spelled = sslmodeOf(u, env);
   if (!SSL_MODES.includes(spelled)) throw new Error(`sslmode=${spelled} is not one of ${SSL_MODES.join(', ')}`);
@@ -106,7 +118,7 @@ export function parsePgUrl(url: string, env: NodeJS.ProcessEnv = process.env): P
   if (!SESSION_ATTRS.includes(attrs)) throw new Error(`target_session_attrs=${attrs} is not one of ${SESSION_ATTRS.join(', ')}`);
 
   const hostParam = u.searchParams.get('host');
-  const authorityHost = decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1');
+  const authorityHost = u.hostname === NO_HOST ? '' : decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1');
   const host = hostParam ?? (authorityHost || env.PGHOST || '127.0.0.1');
   const user = u.searchParams.get('user') ?? (decodeURIComponent(u.username) || env.PGUSER || os.userInfo().username);
   const password = u.searchParams.get('password') ?? (u.password ? decodeURIComponent(u.password) : env.PGPASSWORD || undefined);
