@@ -148,3 +148,14 @@ describe('every kind of connection of a run reads sslmode the same way', () => {
     if (query.startsWith('sslmode=') && !query.includes('no-verify')) expect(await psql({}, ['--dbname', u])).toBe(expected);
   }, 30_000);
 });
+
+describe('target_session_attrs', () => {
+  it('is checked when the target opens, as libpq checks it: a primary is no standby, and is read-write', async () => {
+    const standby = url('postgres', 'sslmode=disable&target_session_attrs=standby', '127.0.0.1');
+    await expect(openPg(standby, timeouts)).rejects.toThrow(/not a standby \(pg_is_in_recovery\(\) is false\), as target_session_attrs=standby asks/);
+    expect(await psql({}, ['--dbname', standby])).toMatch(/^refused: .*hot standby/s);
+    const readWrite = url('postgres', 'sslmode=disable&target_session_attrs=read-write', '127.0.0.1');
+    expect(await outcomes(readWrite)).toEqual({ pool: 'plain', wire: 'plain', tool: 'plain' });
+    expect(await psql({}, ['--dbname', readWrite])).toBe('plain');
+  }, 30_000);
+});
