@@ -253,6 +253,8 @@ export async function openPg(url: string, baseTimeouts: PgTimeouts, opts: { priv
       return MeasureSession.open(this as PgTarget, options);
     },
     createClient({ onLost, ...options } = {}) {
+      // Fail closed: behind a pooler that refuses startup options only a pool's on-connect SET makes sessions read-only.
+      if (options.readOnly && timeouts.startupStatementTimeout === false) throw new Error('a read-only single client cannot be made behind this pooler (it refuses startup options): use createPool({ readOnly: true })');
       const { max: _max, idleTimeoutMillis: _idle, ...config } = poolConfig(spec, timeouts, options, tls);
       return supervise(new pg.Client(config), onLost);
     },
