@@ -10,6 +10,7 @@ import { figureOverhead } from './lib/fig3-overhead.js';
 import { figureAccuracy } from './lib/fig4-accuracy.js';
 import { figureMemory } from './lib/fig5-memory.js';
 import { figureAnswer } from './lib/fig6-answer.js';
+import { figureReader } from './lib/fig7-reader.js';
 import { renderTable } from './lib/table.js';
 import { toolVersions } from './lib/versions.js';
 import type { BenchOptions, BenchResult, Row } from './lib/types.js';
@@ -21,13 +22,14 @@ const FIGURES: Record<number, { title: string; run: (o: BenchOptions) => Promise
   4: { title: 'accuracy', run: figureAccuracy },
   5: { title: 'memory', run: figureMemory },
   6: { title: 'time to answer', run: figureAnswer },
+  7: { title: 'wire reader, large rows', run: figureReader },
 };
 
 export function parseArgs(argv: string[]): { quick: boolean; figures: number[] } {
   const quick = argv.includes('--quick');
   const at = argv.indexOf('--only');
-  const figures = at >= 0 ? (argv[at + 1] ?? '').split(',').map(Number).filter((n) => FIGURES[n]) : [1, 2, 3, 4, 5, 6];
-  if (figures.length === 0) throw new Error('--only expects figure numbers 1–6, e.g. --only 1,3');
+  const figures = at >= 0 ? (argv[at + 1] ?? '').split(',').map(Number).filter((n) => FIGURES[n]) : [1, 2, 3, 4, 5, 6, 7];
+  if (figures.length === 0) throw new Error('--only expects figure numbers 1–7, e.g. --only 1,3');
   return { quick, figures };
 }
 
@@ -67,7 +69,7 @@ async function main(): Promise<number> {
   const dir = resolve(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   // A partial run (--only) gets its own file, so it never overwrites a complete run of the same day.
-  const partial = figures.length < 6 ? `-fig${figures.join('')}` : '';
+  const partial = figures.length < Object.keys(FIGURES).length ? `-fig${figures.join('')}` : '';
   const file = resolve(dir, `${result.date.slice(0, 10)}${quick ? '-quick' : ''}${partial}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`\nwritten: ${file}\n`);

@@ -14,7 +14,9 @@ export { Trend, REPORTED_PERCENTILES, type TrendSummary } from './metrics/trend.
 export { mergeMetricLists, mergeTrends } from './metrics/serialize.js';
 export { parseThreshold, parseSelector } from './verdict/threshold-parser.js';
 export { evaluateThresholds, statusFromOutcomes } from './verdict/evaluate.js';
-export { openPg, type PgTarget } from './targets/pg/target.js';
+export { openPg, type PgTarget, type PoolOptions, type ClientOptions } from './targets/pg/target.js';
+export type { PgClient, PgField, PgPool, PgPooledSession, PgQuery, PgQueryable, PgResult, PgRow, PgSession } from './targets/pg/types.js';
+export type { MeasureSession, SessionOptions } from './targets/pg/wire/session.js';
 export { ConfigError, SkipCheck, TargetUnavailableError, TimeoutError } from './util/errors.js';
 export { redactUrl, redactText } from './util/redact.js';
 export * from './result/model.js';

@@ -1,7 +1,7 @@
 // The harness's result model: one row per figure line, and the JSON file written to bench/results/.
 
 export interface Row {
-  /** 1–6, the figure in bench/README.md. */
+  /** 1–7, the figure in bench/README.md. */
   figure: number;
   measure: string;
   value: number;
@@ -20,7 +20,7 @@ export interface Row {
 
 export interface BenchOptions {
   quick: boolean;
-  /** Figures to run (1–6). */
+  /** Figures to run (1–7). */
   figures: number[];
   pgUrl: string;
   redisUrl: string;

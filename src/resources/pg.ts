@@ -1,5 +1,4 @@
 // PostgreSQL's own counters for the target database (pg_stat_database), as per-second deltas, plus its connections.
-import type pg from 'pg';
 import type { Reading, ResourceSource } from './types.js';
 
 /** Named catalog query: the cumulative counters of the current database and its backends. */
@@ -15,15 +14,22 @@ const RATES: Array<[keyof Row, string, string]> = [
   ['deadlocks', 'pg_deadlocks_per_s', '/s'],
 ];
 
+/**
+ * What the sampler needs of the target's pool: one query. resources sits beside targets (docs/architecture.md), so it
+ * names its own; the target's pools fit it.
+ */
+export interface StatsQuerier {
+  query(text: string): Promise<{ rows: unknown[] }>;
+}
+
 export class PgStatsSource implements ResourceSource {
   readonly name = 'postgresql';
   private prev: { row: Row; at: number } | null = null;
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: StatsQuerier) {}
 
   async sample(): Promise<Reading[]> {
-    const res = await this.pool.query<Row>(PG_STAT_DATABASE);
-    const row = res.rows[0];
+    const row = (await this.pool.query(PG_STAT_DATABASE)).rows[0] as Row | undefined;
     if (!row) return [];
     const at = performance.now();
     const out: Reading[] = [{ name: 'pg_connections', unit: '', value: row.connections }];

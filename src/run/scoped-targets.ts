@@ -1,13 +1,14 @@
 // The targets one check sees: the run's targets, except that every pool and Redis connection the check opens is
 // remembered, so a check that overruns its budget can have all of them closed under it.
-import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import type { Targets } from '../checks/types.js';
-import type { PgTarget } from '../targets/pg/target.js';
+import { driverClient, driverPool, type DriverClient, type DriverPool, type DriverPooledClient, type PgTarget } from '../targets/pg/target.js';
+import type { PgPool } from '../targets/pg/types.js';
 import { endClient, type RedisTarget } from '../targets/redis/target.js';
 import type { WireConnection } from '../targets/redis/wire/connection.js';
 import { withTimeout } from '../exec/timeout.js';
 import { SessionWatch } from '../targets/pg/lost-session.js';
+import type { MeasureSession } from '../targets/pg/wire/session.js';
 
 export interface ScopedTargets {
   targets: Targets;
@@ -26,7 +27,7 @@ const bounded = (p: Promise<unknown>, ms: number): Promise<unknown> => withTimeo
  * Ends a pool's sessions now: `pool.end()` alone waits for checked-out clients, which a stuck check never releases.
  * The server is told first: a backend busy in a long statement does not notice its client went away until it reads.
  */
-async function endPoolNow(admin: pg.Pool, pool: pg.Pool, clients: Set<pg.PoolClient>): Promise<void> {
+async function endPoolNow(admin: PgPool, pool: DriverPool, clients: Set<DriverPooledClient>): Promise<void> {
   // Ended by the check itself: its clients were closed with it.
   if (pool.ended && pool.totalCount === 0) return;
   const pids = [...clients].map((c) => (c as unknown as { processID?: number }).processID).filter((p): p is number => typeof p === 'number');
@@ -39,16 +40,45 @@ async function endPoolNow(admin: pg.Pool, pool: pg.Pool, clients: Set<pg.PoolCli
 }
 
 interface TrackedPool {
-  pool: pg.Pool;
-  clients: Set<pg.PoolClient>;
+  pool: DriverPool;
+  clients: Set<DriverPooledClient>;
 }
 
-function scopePg(base: PgTarget, pools: TrackedPool[], watch: SessionWatch): PgTarget {
+/** What a check opened on PostgreSQL: pools, single clients, measuring sessions (the wire client's). */
+interface TrackedPg {
+  pools: TrackedPool[];
+  clients: DriverClient[];
+  sessions: MeasureSession[];
+}
+
+/** Ends single clients and measuring sessions now, the server told first (as endPoolNow). */
+async function endSessionsNow(admin: PgPool, t: TrackedPg): Promise<void> {
+  // Only sessions still open: a pid of one the check already closed may belong to someone else's backend by now.
+  const open = t.clients.filter((c) => {
+    const state = c as unknown as { _connected?: boolean; _ending?: boolean; _ended?: boolean };
+    return state._connected === true && !state._ending && !state._ended;
+  });
+  const live = t.sessions.filter((s) => s.lost === undefined);
+  const pids = [...open.map((c) => (c as unknown as { processID?: number }).processID), ...live.map((s) => s.pid)]
+    .filter((p): p is number => typeof p === 'number' && p > 0);
+  if (pids.length) await bounded(admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]), 2000);
+  await Promise.all([...t.clients.map((c) => bounded(c.end(), 1000)), ...t.sessions.map((s) => bounded(s.close(), 1000))]);
+}
+
+function scopePg(base: PgTarget, tracked: TrackedPg, watch: SessionWatch): PgTarget {
+  const { pools } = tracked;
   return {
     ...base,
+    onSession: (s) => void tracked.sessions.push(s),
+    createClient(options) {
+      const client = driverClient(base.createClient(options));
+      tracked.clients.push(client);
+      watch.watchClient(client, options?.applicationName ?? 'stackprobe');
+      return client;
+    },
     createPool(options) {
-      const pool = base.createPool(options);
-      const clients = new Set<pg.PoolClient>();
+      const pool = driverPool(base.createPool(options));
+      const clients = new Set<DriverPooledClient>();
       pool.on('connect', (c) => {
         clients.add(c);
         watch.watchClient(c, options?.applicationName ?? 'stackprobe');
@@ -79,15 +109,15 @@ function scopeRedis(base: RedisTarget, connections: Redis[], wires: WireConnecti
 }
 
 export function scopeTargets(targets: Targets): ScopedTargets {
-  const pools: TrackedPool[] = [];
+  const pg: TrackedPg = { pools: [], clients: [], sessions: [] };
   const connections: Redis[] = [];
   const wires: WireConnection[] = [];
   const scoped: Targets = { ...targets };
   const watch = new SessionWatch();
   let unwatchAdmin = () => undefined as void;
   if (targets.pg) {
-    scoped.pg = scopePg(targets.pg, pools, watch);
-    unwatchAdmin = watch.watchPool(targets.pg.admin, 'stackprobe (the shared catalog session)');
+    scoped.pg = scopePg(targets.pg, pg, watch);
+    unwatchAdmin = watch.watchPool(driverPool(targets.pg.admin), 'stackprobe (the shared catalog session)');
   }
   if (targets.redis) scoped.redis = scopeRedis(targets.redis, connections, wires);
   const stopWatching = () => {
@@ -102,7 +132,8 @@ export function scopeTargets(targets: Targets): ScopedTargets {
       // What is closed here is closed on purpose: not a lost session.
       stopWatching();
       await Promise.all([
-        ...pools.map(({ pool, clients }) => endPoolNow(targets.pg!.admin, pool, clients)),
+        ...pg.pools.map(({ pool, clients }) => endPoolNow(targets.pg!.admin, pool, clients)),
+        ...(targets.pg ? [endSessionsNow(targets.pg.admin, pg)] : []),
         ...connections.map((c) => endClient(c, 500)),
         ...wires.map((w) => w.close(500)),
       ]);

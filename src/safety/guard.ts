@@ -1,10 +1,20 @@
 // The run's read guard: one per run (shared by every check; src/checks/user-sql.ts hands it to checks), it judges each distinct statement once on a session of the
 // target (parser + catalog, check.ts) and, under --read-only on a server that is not stackprobe's own, the role once
 // (role.ts). The measuring path never waits on it: checks call it before their first request.
-import type pg from 'pg';
 import { whyNotSafeRead } from './check.js';
 import type { Querier } from './resolve.js';
 import { roleReport, type RoleReport } from './role.js';
+
+/**
+ * What the guard needs of a pool: a session lent out, run statements on, given back. The target's pools fit it; safety
+ * sits below targets (docs/architecture.md), so it names its own.
+ */
+export interface GuardPool {
+  connect(): Promise<{
+    query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+    release(err?: Error | boolean): void;
+  }>;
+}
 
 export interface ReadGuardOptions {
   /** Check the role before any user SQL (--read-only against a server stackprobe did not start). */
@@ -27,7 +37,7 @@ export class ReadGuard {
   private readonly verdicts = new Map<string, Promise<string | null>>();
   private readonly roles = new Map<string, Promise<RoleReport>>();
 
-  constructor(private readonly pool: Pick<pg.Pool, 'connect'>, readonly options: ReadGuardOptions) {}
+  constructor(private readonly pool: GuardPool, readonly options: ReadGuardOptions) {}
 
   /**
    * Runs `fn` on a pooled session of the target in a READ ONLY transaction that is rolled back, as `role` when given

@@ -1,6 +1,6 @@
 // The start barrier of a segmented run: every segment registers in the shared workload schema, the last to arrive sets
 // one start instant a little ahead on the database server's clock, and each segment starts stage 1 at that instant.
-import type pg from 'pg';
+import type { PgPool } from '../targets/pg/types.js';
 import { sleep } from '../exec/timeout.js';
 import type { Segment } from '../exec/stages.js';
 import { markFailed, segmentList } from './members.js';
@@ -55,7 +55,7 @@ async function until(target: number, signal: AbortSignal): Promise<void> {
  * Registers this segment and returns at the agreed start instant. Fails (and makes the others fail) when a segment
  * does not arrive within `timeoutMs`, or one that had arrived is gone, naming them.
  */
-export async function startBarrier(db: pg.Pool, me: BarrierMember, opts: { timeoutMs: number; signal: AbortSignal; progress?: (text: string) => void }): Promise<StartFacts> {
+export async function startBarrier(db: PgPool, me: BarrierMember, opts: { timeoutMs: number; signal: AbortSignal; progress?: (text: string) => void }): Promise<StartFacts> {
   const n = me.segment.count;
   const t0 = performance.now();
   const arrived = await db.query(`UPDATE ${wl('_members')} SET arrived_at = clock_timestamp() WHERE segment = $1 AND pid = $2`, [me.segment.index, me.pid]);
@@ -96,7 +96,7 @@ export async function startBarrier(db: pg.Pool, me: BarrierMember, opts: { timeo
   }
 }
 
-async function fail(db: pg.Pool, reason: string): Promise<never> {
+async function fail(db: PgPool, reason: string): Promise<never> {
   // Recorded for the others (they fail with the same words), unless one of them recorded a reason first.
   await markFailed(db, reason);
   const res = await db.query<{ failed: string }>(`SELECT failed FROM ${wl('_run')}`);

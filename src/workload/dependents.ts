@@ -1,5 +1,5 @@
 // Finds objects outside the workload schema that depend on something inside it: DROP SCHEMA … CASCADE would destroy them.
-import type pg from 'pg';
+import type { PgPool, PgPooledSession } from '../targets/pg/types.js';
 
 /**
  * Dependents (normal and automatic dependencies; internal ones such as TOAST tables and array types go with their owner)
@@ -33,7 +33,7 @@ WHERE nsp IS DISTINCT FROM $1::regnamespace::oid
 ORDER BY what`;
 
 /** Plain-words descriptions (`view v_report`, `constraint fk on table orders`) of the outside objects that depend on `schema`. */
-export async function outsideDependents(db: pg.Pool | pg.PoolClient, schema: string): Promise<string[]> {
+export async function outsideDependents(db: PgPool | PgPooledSession, schema: string): Promise<string[]> {
   const res = await db.query<{ what: string }>(DEPENDENTS_SQL, [schema]);
   return res.rows.map((r) => r.what);
 }

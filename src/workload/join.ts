@@ -1,6 +1,6 @@
 // Joining and leaving the shared workload: the first segment of a run creates the schema, the others wait until it is
 // ready, the last to leave drops it; members whose session is gone (a killed segment) are reaped on the way.
-import type pg from 'pg';
+import type { PgPool, PgPooledSession } from '../targets/pg/types.js';
 import { sleep } from '../exec/timeout.js';
 import { retryOnLostSession } from '../targets/pg/lost-session.js';
 import type { PgTarget } from '../targets/pg/target.js';
@@ -14,7 +14,7 @@ export type SchemaState = 'absent' | 'ours' | 'foreign';
 /** Only a schema whose comment starts with this is ever dropped by stackprobe. */
 export const MARKER = 'stackprobe workload';
 
-export async function schemaState(db: pg.Pool | pg.PoolClient): Promise<SchemaState> {
+export async function schemaState(db: PgPool | PgPooledSession): Promise<SchemaState> {
   const res = await db.query<{ comment: string | null }>(`SELECT obj_description(oid, 'pg_namespace') AS comment FROM pg_namespace WHERE nspname = $1`, [SCHEMA]);
   if (res.rows.length === 0) return 'absent';
   return res.rows[0]!.comment?.startsWith(MARKER) ? 'ours' : 'foreign';
@@ -23,7 +23,7 @@ export async function schemaState(db: pg.Pool | pg.PoolClient): Promise<SchemaSt
 export type JoinDecision = { role: 'join' } | { role: 'create'; replacedLeftover: boolean };
 
 /** Another member's data must be the same data: a joiner with another seed or scale would draw keys that do not exist. */
-async function sameData(c: pg.PoolClient, opts: WorkloadOptions): Promise<string | undefined> {
+async function sameData(c: PgPooledSession, opts: WorkloadOptions): Promise<string | undefined> {
   const res = await c.query<{ seed: number; scale: string }>(`SELECT seed, scale::text FROM ${wl('_meta')}`);
   const m = res.rows[0];
   if (m && (m.seed !== opts.seed || Number(m.scale) !== opts.scale)) return `the workload schema of this run was made with seed ${m.seed}, scale ${m.scale}; this segment has seed ${opts.seed}, scale ${opts.scale}: every segment must use the same config`;
@@ -34,7 +34,7 @@ async function sameData(c: pg.PoolClient, opts: WorkloadOptions): Promise<string
  * Inside the mutex: joins the run that holds the schema, or (absent, or a leftover nobody alive uses) drops the leftover
  * and tells the caller to create it. `create` runs in the same transaction, so nobody sees a schema without its run.
  */
-export async function joinOrCreate(pgt: PgTarget, c: pg.PoolClient, opts: WorkloadOptions, me: Membership, create: () => Promise<void>): Promise<JoinDecision> {
+export async function joinOrCreate(pgt: PgTarget, c: PgPooledSession, opts: WorkloadOptions, me: Membership, create: () => Promise<void>): Promise<JoinDecision> {
   return withMutex(c, async () => {
     const state = await schemaState(c);
     if (state === 'foreign') {
@@ -67,7 +67,7 @@ export async function joinOrCreate(pgt: PgTarget, c: pg.PoolClient, opts: Worklo
 const READY_POLL_MS = 100;
 
 /** Waits (bounded, with progress) until the preparing segment marks the schema ready; fails when it failed or is gone. */
-export async function waitReady(c: pg.PoolClient, me: Membership, opts: WorkloadOptions, timeoutMs: number): Promise<Record<string, number>> {
+export async function waitReady(c: PgPooledSession, me: Membership, opts: WorkloadOptions, timeoutMs: number): Promise<Record<string, number>> {
   const t0 = performance.now();
   let said = '';
   for (;;) {

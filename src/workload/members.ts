@@ -1,5 +1,5 @@
 // Who uses the workload schema: one run (its id) and its live segments, registered in the schema itself under a mutex.
-import type pg from 'pg';
+import type { PgPool, PgPooledSession } from '../targets/pg/types.js';
 import type { Segment } from '../exec/stages.js';
 import { wl } from './sql.js';
 
@@ -26,7 +26,7 @@ export function coordinationTablesSql(): string[] {
 }
 
 /** Runs fn in a transaction holding the join/leave mutex; the lock ends with the transaction (or the session). */
-export async function withMutex<T>(client: pg.PoolClient, fn: () => Promise<T>): Promise<T> {
+export async function withMutex<T>(client: PgPooledSession, fn: () => Promise<T>): Promise<T> {
   await client.query('BEGIN');
   try {
     await client.query(`SET LOCAL lock_timeout = '${MUTEX_WAIT}'`);
@@ -41,7 +41,7 @@ export async function withMutex<T>(client: pg.PoolClient, fn: () => Promise<T>):
 }
 
 /** True when the schema has the coordination tables (a schema left by an older version has none). */
-export async function hasCoordination(c: pg.PoolClient): Promise<boolean> {
+export async function hasCoordination(c: PgPooledSession): Promise<boolean> {
   const res = await c.query<{ ok: boolean }>(`SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ok`, [wl('_run'), wl('_members')]);
   return res.rows[0]!.ok;
 }
@@ -49,7 +49,7 @@ export async function hasCoordination(c: pg.PoolClient): Promise<boolean> {
 const ALIVE = `EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = m.pid AND a.backend_start = m.backend_start)`;
 
 /** Removes members whose session is gone (a killed segment); returns their segment numbers. */
-export async function reapDead(c: pg.PoolClient): Promise<number[]> {
+export async function reapDead(c: PgPooledSession): Promise<number[]> {
   const res = await c.query<{ segment: number }>(`DELETE FROM ${wl('_members')} m WHERE NOT ${ALIVE} RETURNING segment`);
   return res.rows.map((r) => r.segment).sort((a, b) => a - b);
 }
@@ -62,7 +62,7 @@ export interface RunRow {
   failed: string | null;
 }
 
-export async function runRow(c: pg.PoolClient | pg.Pool): Promise<RunRow | undefined> {
+export async function runRow(c: PgPooledSession | PgPool): Promise<RunRow | undefined> {
   const res = await c.query<RunRow>(`SELECT run_id, segments, ready_at IS NOT NULL AS ready, start_at IS NOT NULL AS started, failed FROM ${wl('_run')}`);
   return res.rows[0];
 }
@@ -74,7 +74,7 @@ export interface MemberRow {
   alive: boolean;
 }
 
-export async function members(c: pg.PoolClient | pg.Pool): Promise<MemberRow[]> {
+export async function members(c: PgPooledSession | PgPool): Promise<MemberRow[]> {
   const res = await c.query<MemberRow>(`SELECT segment, prepares, arrived_at IS NOT NULL AS arrived, ${ALIVE} AS alive FROM ${wl('_members')} m ORDER BY segment`);
   return res.rows;
 }
@@ -98,7 +98,7 @@ export function joinRefusal(run: RunRow, live: number[], me: Membership): string
 }
 
 /** Registers this session as a member. */
-export async function register(c: pg.PoolClient, me: Membership, prepares: boolean): Promise<void> {
+export async function register(c: PgPooledSession, me: Membership, prepares: boolean): Promise<void> {
   await c.query(
     `INSERT INTO ${wl('_members')} (segment, pid, backend_start, prepares)
      SELECT $1, pid, backend_start, $2 FROM pg_stat_activity WHERE pid = pg_backend_pid()`,
@@ -107,6 +107,6 @@ export async function register(c: pg.PoolClient, me: Membership, prepares: boole
 }
 
 /** Records a failure every member will see (the barrier and the ready wait read it). */
-export async function markFailed(c: pg.PoolClient | pg.Pool, reason: string): Promise<void> {
+export async function markFailed(c: PgPooledSession | PgPool, reason: string): Promise<void> {
   await c.query(`UPDATE ${wl('_run')} SET failed = coalesce(failed, $1)`, [reason]);
 }

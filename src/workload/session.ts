@@ -1,14 +1,12 @@
 // Dedicated sessions for the workload: the one that stands for this segment while the run lasts, and cancellable statements.
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
-import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import type { PgPooledSession, PgResult, PgRow } from '../targets/pg/types.js';
 import type { PgTarget } from '../targets/pg/target.js';
+import { copyRows } from '../targets/pg/copy.js';
 import { withTimeout } from '../exec/timeout.js';
 import { quoteIdent, wl } from './sql.js';
 
 export interface MemberSession {
-  readonly client: pg.PoolClient;
+  readonly client: PgPooledSession;
   /** The server process of this session: the member row names it, so a killed segment is told by its absence. */
   readonly pid: number;
   close(failure?: Error): Promise<void>;
@@ -20,7 +18,7 @@ export interface MemberSession {
  */
 export async function openMemberSession(pg: PgTarget): Promise<MemberSession> {
   const pool = pg.createPool({ max: 1, applicationName: 'stackprobe-workload-member' });
-  let client: pg.PoolClient;
+  let client: PgPooledSession;
   try {
     client = await pool.connect();
   } catch (err) {
@@ -48,7 +46,7 @@ export async function openMemberSession(pg: PgTarget): Promise<MemberSession> {
  * When the signal aborts, asks the server to cancel whatever these sessions are running (a long CREATE INDEX or a slow
  * query stops promptly on Ctrl-C). Returns the function that stops listening.
  */
-export function cancelOnAbort(pgt: PgTarget, clients: pg.PoolClient[], signal: AbortSignal): () => void {
+export function cancelOnAbort(pgt: PgTarget, clients: PgPooledSession[], signal: AbortSignal): () => void {
   const onAbort = () => {
     for (const client of clients) {
       const pid = (client as unknown as { processID?: number }).processID;
@@ -61,12 +59,12 @@ export function cancelOnAbort(pgt: PgTarget, clients: pg.PoolClient[], signal: A
 }
 
 /** Runs one statement that the signal can cancel on the server. */
-export async function cancellable<T extends pg.QueryResultRow>(
+export async function cancellable<T extends PgRow>(
   pgt: PgTarget,
-  client: pg.PoolClient,
+  client: PgPooledSession,
   query: string | { text: string; values: unknown[] },
   signal: AbortSignal,
-): Promise<pg.QueryResult<T>> {
+): Promise<PgResult<T>> {
   signal.throwIfAborted();
   const stop = cancelOnAbort(pgt, [client], signal);
   try {
@@ -77,9 +75,6 @@ export async function cancellable<T extends pg.QueryResultRow>(
 }
 
 /** Streams generated chunks into a table with COPY FROM STDIN; returns the server's row count. */
-export async function copyInto(client: pg.PoolClient, table: string, columns: string[], chunks: Iterable<string>, signal: AbortSignal): Promise<number> {
-  const stream = client.query(copyFrom(`COPY ${wl(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`));
-  // Aborting destroys the pipeline: pg-copy-streams then sends CopyFail and the server rolls the COPY back.
-  await pipeline(Readable.from(chunks), stream, { signal });
-  return stream.rowCount;
+export function copyInto(client: PgPooledSession, table: string, columns: string[], chunks: Iterable<string>, signal: AbortSignal): Promise<number> {
+  return copyRows(client, `COPY ${wl(table)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`, chunks, signal);
 }

@@ -1,7 +1,7 @@
 // Creates the financial workload schema (refusing a foreign one), loads it with COPY, indexes and analyses it; and drops it.
 // Segments of one run share it: the first creates and loads it, the others join (join.ts), the last one drops it.
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
+import type { PgPooledSession } from '../targets/pg/types.js';
 import type { PgTarget } from '../targets/pg/target.js';
 import { TOOL_VERSION } from '../version.js';
 import { tableData } from './generate.js';
@@ -26,7 +26,7 @@ export function randomRunId(): string {
 }
 
 /** Creates the schema, its marker, the coordination tables and the bare tables; the caller's transaction makes it atomic. */
-async function createSchema(client: pg.PoolClient, opts: WorkloadOptions, me: Membership): Promise<void> {
+async function createSchema(client: PgPooledSession, opts: WorkloadOptions, me: Membership): Promise<void> {
   await client.query(`CREATE SCHEMA ${quoteIdent(SCHEMA)}`);
   const comment = `${MARKER} (seed ${opts.seed}, scale ${opts.scale}); created by stackprobe ${TOOL_VERSION} and dropped after its run`;
   // COMMENT takes no parameters: let the server quote both parts with format() rather than quoting a literal here.
@@ -39,7 +39,7 @@ async function createSchema(client: pg.PoolClient, opts: WorkloadOptions, me: Me
   for (const ddl of createTablesSql()) await client.query(ddl);
 }
 
-async function loadAndIndex(pgt: PgTarget, client: pg.PoolClient, opts: WorkloadOptions, plan: ReturnType<typeof planWorkload>): Promise<Record<string, number>> {
+async function loadAndIndex(pgt: PgTarget, client: PgPooledSession, opts: WorkloadOptions, plan: ReturnType<typeof planWorkload>): Promise<Record<string, number>> {
   const rows: Record<string, number> = {};
   for (const t of tableData(plan)) {
     opts.progress?.(`loading ${t.table}`);
@@ -58,7 +58,7 @@ async function loadAndIndex(pgt: PgTarget, client: pg.PoolClient, opts: Workload
 /** Loads the created schema on a session of its own, then tells the waiting segments it is ready. */
 async function prepare(pgt: PgTarget, opts: WorkloadOptions, plan: ReturnType<typeof planWorkload>): Promise<Record<string, number>> {
   const pool = pgt.createPool({ max: 1, applicationName: 'stackprobe-workload-load', statementTimeoutMs: LOAD_STATEMENT_TIMEOUT_MS });
-  let client: pg.PoolClient | undefined;
+  let client: PgPooledSession | undefined;
   try {
     client = await pool.connect();
     const rows = await loadAndIndex(pgt, client, opts, plan);

@@ -1,59 +1,25 @@
 // sslmode in every spelling against a real private server with ssl=on and a certificate from a private CA (made here
 // with openssl), with libpq's meanings: disable, allow (plain, TLS when refused), prefer (TLS, plain when refused),
 // require (no verification unless a root cert is given), verify-ca, verify-full, and node-postgres's no-verify.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WireConnection } from '../../src/targets/pg/wire/connection.js';
 import { bindText, EXECUTE, SYNC } from '../../src/targets/pg/wire/messages.js';
 import { wireOptions } from '../../src/targets/pg/wire/options.js';
-import { startPrivateServer, type PrivateServer } from '../helpers/health-server.js';
 import { TEST_PG_URL } from '../helpers/pg.js';
+import { startTlsServer, type TlsServer } from '../helpers/tls-server.js';
 
-let server: PrivateServer;
-let dir: string;
+let tls: TlsServer;
+let server: TlsServer['server'];
 let ca: string;
 let otherCa: string;
 
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-}
-
-/** A private CA, a server certificate it signs for "localhost" only (127.0.0.1 is not among its names), and a second CA. */
-function makeCertificates(): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-days', '2', '-subj', '/CN=stackprobe test CA', '-keyout', 'ca.key', '-out', 'ca.crt');
-  openssl('req', '-x509', ...ec, '-days', '2', '-subj', '/CN=stackprobe other CA', '-keyout', 'other.key', '-out', 'other.crt');
-  openssl('req', ...ec, '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
-  writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.crt');
-  ca = path.join(dir, 'ca.crt');
-  otherCa = path.join(dir, 'other.crt');
-  const owner = process.getuid?.() === 0 ? 65534 : undefined;
-  for (const f of ['server.key', 'server.crt', 'pg_hba.conf']) if (owner !== undefined) chownSync(path.join(dir, f), owner, owner);
-  chmodSync(path.join(dir, 'server.key'), 0o600);
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'stackprobe-wire-tls-'));
-  chmodSync(dir, 0o755);
-  writeFileSync(path.join(dir, 'pg_hba.conf'), [
-    'hostssl all tls_only 127.0.0.1/32 trust',
-    'hostnossl all tls_only 127.0.0.1/32 reject',
-    'hostnossl all plain_only 127.0.0.1/32 trust',
-    'hostssl all plain_only 127.0.0.1/32 reject',
-    'host all all 127.0.0.1/32 trust',
-  ].join('\n'));
-  makeCertificates();
-  server = await startPrivateServer({ ssl: 'on', ssl_cert_file: path.join(dir, 'server.crt'), ssl_key_file: path.join(dir, 'server.key'), hba_file: path.join(dir, 'pg_hba.conf') });
-  await server.sql('CREATE ROLE tls_only LOGIN SUPERUSER; CREATE ROLE plain_only LOGIN SUPERUSER');
+  tls = await startTlsServer();
+  ({ server, ca, otherCa } = tls);
 }, 60_000);
 
 afterAll(async () => {
-  await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await tls?.stop();
 });
 
 const url = (user: string, query: string, host = '127.0.0.1', port = server.port) => `postgres://${user}@${host}:${port}/postgres?${query}`;
@@ -108,7 +74,8 @@ describe('sslmode against a private server with ssl=on', () => {
   it('verify-ca: the chain only (any host name); an unknown CA is refused', async () => {
     expect(await ssl(url('postgres', `sslmode=verify-ca&sslrootcert=${encodeURIComponent(ca)}`))).toBe('tls');
     await expect(ssl(url('postgres', `sslmode=verify-ca&sslrootcert=${encodeURIComponent(otherCa)}`))).rejects.toThrow(/certificate|issuer/i);
-    await expect(ssl(url('postgres', 'sslmode=verify-ca'))).rejects.toThrow(/certificate|issuer/i); // the system's CAs do not know ours
+    await expect(ssl(url('postgres', 'sslmode=verify-ca'))).rejects.toThrow(/needs a root certificate/); // libpq refuses to verify with none
+    await expect(ssl(url('postgres', 'sslmode=verify-ca&sslrootcert=system'))).rejects.toThrow(/certificate|issuer/i); // the system's CAs do not know ours
   });
 
   it('verify-full: the chain and the host name', async () => {

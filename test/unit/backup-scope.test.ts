@@ -5,11 +5,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sequenceRestoredRight } from '../../src/checks/backup/judge.js';
-import { libpqEnvFiles, libpqParams, passfileLine, serviceFile } from '../../src/checks/backup/libpq.js';
 import { claimDir, currentOwner, formatOwner, ownerIsGone, parseOwner, reapDumpDirs } from '../../src/checks/backup/owner.js';
 import { createDatabaseSql, quoteLiteral } from '../../src/checks/backup/scratch.js';
 import { applyBudget, dumpArgs, exactPattern, type Relation } from '../../src/checks/backup/scope.js';
+import { libpqEnvFiles, passfileLine, serviceFile } from '../../src/targets/pg/libpq-files.js';
+import { parsePgUrl } from '../../src/targets/pg/spec.js';
+import { libpqSettings } from '../../src/targets/pg/spec-clients.js';
 
+/** libpq's settings of a URL, in an environment with no PG* variables and no ~/.postgresql. */
+const libpqParams = (url: string, database?: string) => {
+  const spec = parsePgUrl(url, { HOME: '/nonexistent' });
+  return libpqSettings(database === undefined ? spec : { ...spec, database }, { applicationName: 'stackprobe-backup', connectTimeoutMs: 10_000, noRootCert: '/private/none' });
+};
+const fixed = { application_name: 'stackprobe-backup', connect_timeout: '10' };
 describe('pg_dump patterns', () => {
   it('quotes names so case, dots, quotes and wildcards match literally', () => {
     expect(exactPattern('Finance')).toBe('"Finance"');
@@ -51,14 +59,18 @@ describe('the size budget', () => {
 
 describe('credentials for pg_dump/pg_restore', () => {
   it('takes user and password from the authority or the query string, whatever the form', () => {
-    expect(libpqParams('postgres://app:s%40c%3Aret@db.example:6432/prod?sslmode=require&application_name=x')).toEqual({
-      settings: { host: 'db.example', port: '6432', dbname: 'prod', user: 'app', sslmode: 'require', application_name: 'x' }, password: 's@c:ret',
+    // stackprobe names its own sessions: the URL's application_name is not theirs.
+    expect(libpqParams('postgres://app:s%40c%3Aret@db.example:6432/prod?sslmode=require&application_name=x&keepalives=0')).toEqual({
+      settings: { host: 'db.example', port: '6432', dbname: 'prod', user: 'app', sslmode: 'require', keepalives: '0', ...fixed }, password: 's@c:ret',
     });
-    expect(libpqParams('postgresql://db/prod?user=app&password=p%20w&sslrootcert=%2Fca.pem')).toEqual({
-      settings: { host: 'db', dbname: 'prod', user: 'app', sslrootcert: '/ca.pem' }, password: 'p w',
+    expect(libpqParams('postgresql://db/prod?user=app&password=p%20w&sslrootcert=%2Fca.pem&sslmode=verify-ca')).toEqual({
+      settings: { host: 'db', port: '5432', dbname: 'prod', user: 'app', sslmode: 'verify-ca', sslrootcert: '/ca.pem', ...fixed }, password: 'p w',
     });
-    expect(libpqParams('postgres://%2Fvar%2Frun%2Fpostgresql/app?ssl=true&connectionTimeoutMillis=5').settings).toEqual({ host: '/var/run/postgresql', dbname: 'app', sslmode: 'require' });
-    expect(libpqParams('postgres://u@[::1]:5432/d?sslmode=no-verify', { dbname: 'other' }).settings).toEqual({ host: '::1', port: '5432', dbname: 'other', user: 'u', sslmode: 'require' });
+    expect(libpqParams('postgres://%2Fvar%2Frun%2Fpostgresql/app?user=u&ssl=true&connectionTimeoutMillis=5').settings).toEqual({ host: '/var/run/postgresql', port: '5432', dbname: 'app', user: 'u', sslmode: 'require', ...fixed });
+    // no-verify: require with a root certificate that does not exist, so libpq never verifies (docs/connections.md).
+    expect(libpqParams('postgres://u@[::1]:5432/d?sslmode=no-verify&sslrootcert=%2Fca.pem', 'other').settings).toEqual({ host: '::1', port: '5432', dbname: 'other', user: 'u', sslmode: 'require', sslrootcert: '/private/none', ...fixed });
+    // No sslmode is disable, written out: libpq's own default would be prefer.
+    expect(libpqParams('postgres://u@db/d').settings.sslmode).toBe('disable');
   });
 
   it('writes a service file without the password, and a passfile line that escapes : and \\', () => {
@@ -73,11 +85,11 @@ describe('the private libpq files', () => {
   it('are mode 0600, hold the password only in the passfile, and the environment only names them', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-t-libpq-'));
     try {
-      const env = await libpqEnvFiles(dir, 'scratch', 'postgres://app@db/prod?password=Sekr3t&passfile=%2Fother&sslmode=verify-full', { dbname: 'stackprobe_restore_1' });
+      const env = await libpqEnvFiles(dir, 'scratch', libpqParams('postgres://app@db/prod?password=Sekr3t&passfile=%2Fother&sslmode=verify-full&sslrootcert=%2Fca.pem', 'stackprobe_restore_1'));
       expect(Object.keys(env).sort()).toEqual(['PGPASSFILE', 'PGSERVICE', 'PGSERVICEFILE']);
       expect(JSON.stringify(env)).not.toContain('Sekr3t');
       const svc = await readFile(env.PGSERVICEFILE!, 'utf8');
-      expect(svc).toBe('[stackprobe]\nhost=db\ndbname=stackprobe_restore_1\nuser=app\nsslmode=verify-full\nconnect_timeout=10\n');
+      expect(svc).toBe('[stackprobe]\nhost=db\nport=5432\ndbname=stackprobe_restore_1\nuser=app\nsslmode=verify-full\nconnect_timeout=10\napplication_name=stackprobe-backup\nsslrootcert=/ca.pem\n');
       expect(await readFile(env.PGPASSFILE!, 'utf8')).toBe('*:*:*:*:Sekr3t\n');
       for (const f of [env.PGSERVICEFILE!, env.PGPASSFILE!]) expect((await stat(f)).mode & 0o777).toBe(0o600);
     } finally {

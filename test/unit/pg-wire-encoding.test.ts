@@ -58,7 +58,8 @@ describe('connection options', () => {
   it('reads sslmode as libpq does: require with a root certificate verifies the chain; default disable like node-postgres', () => {
     expect(wireOptions('postgres://u:p%40ss@db.example:6543/app').sslmode).toBe(process.env.PGSSLMODE ?? 'disable');
     expect(wireOptions('postgres://u@h/app?sslmode=allow').sslmode).toBe('allow'); // plain first, TLS when refused
-    expect(wireOptions('postgres://u@h/app?sslmode=verify-full').sslmode).toBe('verify-full');
+    expect(wireOptions('postgres://u@h/app?sslmode=verify-full&sslrootcert=system').sslmode).toBe('verify-full');
+    expect(() => wireOptions('postgres://u@h/app?sslmode=verify-full')).toThrow(/needs a root certificate/); // libpq's rule
     expect(() => wireOptions('postgres://u@h/app?sslmode=maybe')).toThrow(/sslmode=maybe/);
     const o = wireOptions('postgres://u:p%40ss@db.example:6543/app?options=-c%20search_path%3Dx', { startupOptions: '-c statement_timeout=5' });
     expect(o).toMatchObject({ host: 'db.example', port: 6543, user: 'u', password: 'p@ss', database: 'app', startupOptions: '-c search_path=x -c statement_timeout=5' });

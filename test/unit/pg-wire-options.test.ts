@@ -20,7 +20,13 @@ const mode = (query: string) => {
 
 describe('sslmode spellings', () => {
   it('keeps libpq\'s modes; require with a root cert is verify-ca; no-verify is require that never verifies, root cert or not', () => {
-    for (const m of ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']) expect(mode(`sslmode=${m}`)).toEqual({ sslmode: m, ca: false });
+    for (const m of ['disable', 'allow', 'prefer', 'require']) expect(mode(`sslmode=${m}`)).toEqual({ sslmode: m, ca: false });
+    for (const m of ['verify-ca', 'verify-full']) {
+      expect(mode(`sslmode=${m}&sslrootcert=${cert}`)).toEqual({ sslmode: m, ca: true });
+      // libpq refuses to verify with no root certificate; sslrootcert=system names the system's CAs.
+      expect(() => mode(`sslmode=${m}`)).toThrow(new RegExp(`sslmode=${m} needs a root certificate`));
+      expect(mode(`sslmode=${m}&sslrootcert=system`)).toEqual({ sslmode: m, ca: false });
+    }
     expect(mode(`sslmode=require&sslrootcert=${cert}`)).toEqual({ sslmode: 'verify-ca', ca: true });
     expect(mode(`sslmode=verify-full&sslrootcert=${cert}`)).toEqual({ sslmode: 'verify-full', ca: true });
     expect(mode('sslmode=no-verify')).toEqual({ sslmode: 'require', ca: false });

@@ -1,5 +1,5 @@
 // Fingerprints of data computed the same way on the source and the restore: per table/matview row count + checksum, sequence positions, large objects.
-import type pg from 'pg';
+import type { PgSession } from '../../targets/pg/types.js';
 import { errorKind } from '../../util/errors.js';
 import { qualified, quoteIdent } from '../../workload/sql.js';
 import type { Relation } from './scope.js';
@@ -23,7 +23,7 @@ export function relationSumSql(r: Pick<Relation, 'schema' | 'name' | 'pk'>, from
   return `SELECT count(*) AS rows, md5(string_agg(md5(${ALIAS}::text), '' ORDER BY ${order})) AS sum FROM ${from} ${ALIAS}`;
 }
 
-export async function relationSums(db: pg.ClientBase, rels: Relation[], signal: AbortSignal): Promise<Map<string, Fingerprint>> {
+export async function relationSums(db: PgSession, rels: Relation[], signal: AbortSignal): Promise<Map<string, Fingerprint>> {
   const out = new Map<string, Fingerprint>();
   for (const r of rels) {
     signal.throwIfAborted();
@@ -39,7 +39,7 @@ export async function relationSums(db: pg.ClientBase, rels: Relation[], signal: 
 }
 
 /** The checksum of a materialised view's defining query now (to tell a stale source view from a bad restore). */
-export async function matviewQuerySum(db: pg.ClientBase, r: Relation): Promise<Fingerprint> {
+export async function matviewQuerySum(db: PgSession, r: Relation): Promise<Fingerprint> {
   const def = (await db.query<{ d: string }>(`SELECT pg_get_viewdef($1::oid) AS d`, [r.oid])).rows[0]!.d.trim().replace(/;$/, '');
   const row = (await db.query<{ rows: string; sum: string | null }>(relationSumSql({ ...r, pk: [] }, `(${def})`))).rows[0]!;
   return { rows: Number(row.rows), sum: row.sum };
@@ -52,7 +52,7 @@ export const SEQUENCES_SQL = `
   WHERE c.relkind = 'S' AND ${IN_SCOPE} ORDER BY 1, 2`;
 
 /** Each sequence's position (`last_value`, `is_called`: what nextval() returns next); a sequence we may not read is `sum: null`. */
-export async function sequencePositions(db: pg.ClientBase, seqs: { schema: string; name: string }[], signal: AbortSignal): Promise<Map<string, Fingerprint>> {
+export async function sequencePositions(db: PgSession, seqs: { schema: string; name: string }[], signal: AbortSignal): Promise<Map<string, Fingerprint>> {
   const out = new Map<string, Fingerprint>();
   for (const s of seqs) {
     signal.throwIfAborted();
@@ -75,7 +75,7 @@ export async function sequencePositions(db: pg.ClientBase, seqs: { schema: strin
 export const LARGE_OBJECTS_SQL = `
   SELECT count(*) AS rows, md5(string_agg(m.oid::text || ':' || md5(lo_get(m.oid)), ',' ORDER BY m.oid)) AS sum FROM pg_largeobject_metadata m`;
 
-export async function largeObjectSum(db: pg.ClientBase): Promise<Fingerprint> {
+export async function largeObjectSum(db: PgSession): Promise<Fingerprint> {
   const r = (await db.query<{ rows: string; sum: string | null }>(LARGE_OBJECTS_SQL)).rows[0]!;
   return { rows: Number(r.rows), sum: r.sum };
 }

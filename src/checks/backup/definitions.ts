@@ -1,5 +1,5 @@
 // Definitions of the objects in scope (columns, constraints, indexes, triggers, rules, policies, views, functions, types, sequences), read by name with what re-creating each one needs, and compared as text first.
-import type pg from 'pg';
+import type { PgSession } from '../../targets/pg/types.js';
 import { IN_SCOPE, inScope } from './scope.js';
 
 /** A policy's expressions, printed as the clauses that define them (the same text re-creates them on the restored copy). */
@@ -98,7 +98,7 @@ export type Definitions = Map<string, Definition>;
 
 export const defKey = (d: Pick<Definition, 'kind' | 'name'>): string => `${d.kind}\t${d.name}`;
 
-export async function definitions(db: pg.ClientBase, params: [string[] | null, string[]]): Promise<Definitions> {
+export async function definitions(db: PgSession, params: [string[] | null, string[]]): Promise<Definitions> {
   const rows = (await db.query<Definition>(DEFINITIONS_SQL, params)).rows;
   return new Map(rows.map((r) => [defKey(r), r]));
 }

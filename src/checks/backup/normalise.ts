@@ -1,6 +1,6 @@
 // Decides whether a definition the restore prints differently means the same: the source's form is re-created on the restored copy (in a transaction that is rolled back), so both forms have been through one parse and deparse on the same server before they are compared.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { isServerError, type PgQuery, type PgSession } from '../../targets/pg/types.js';
 import { qualified, quoteIdent } from '../../workload/sql.js';
 import { defKey, POLICY_CLAUSES, type Definition, type DefinitionDiff, type Definitions } from './definitions.js';
 
@@ -23,13 +23,13 @@ function names(): Names {
  * One statement, through the extended protocol: the server refuses a text holding several, so a definition's printout
  * can never run as more than the one CREATE it is.
  */
-async function one(db: pg.ClientBase, text: string, values: unknown[] = []): Promise<string | null> {
-  const q: pg.QueryConfig & { queryMode: 'extended' } = { text, values, queryMode: 'extended' };
+async function one(db: PgSession, text: string, values: unknown[] = []): Promise<string | null> {
+  const q: PgQuery & { queryMode: 'extended' } = { text, values, queryMode: 'extended' };
   const r = await db.query<{ d: string | null }>(q);
   return r.rows[0]?.d ?? null;
 }
 
-type Reprint = (db: pg.ClientBase) => Promise<string | null>;
+type Reprint = (db: PgSession) => Promise<string | null>;
 
 /** The restored copy lacks what a re-creation needs (found by a catalog lookup, not by a server error). */
 class NotApplicable extends Error {}
@@ -50,7 +50,7 @@ const BY_NAME = {
 };
 
 /** An empty table with the restored relation's columns (names, types, collations): the context a column expression or constraint is parsed in. */
-const emptyCopy = (db: pg.ClientBase, n: Names, d: Definition) => one(db, `CREATE TABLE ${n.copy} (LIKE ${qualified(d.schema, d.rel!)})`);
+const emptyCopy = (db: PgSession, n: Names, d: Definition) => one(db, `CREATE TABLE ${n.copy} (LIKE ${qualified(d.schema, d.rel!)})`);
 
 /** A column's default or generation expression, set on an empty copy of its restored table. */
 function column(d: Definition, body: string, n: Names): Reprint {
@@ -166,12 +166,12 @@ function reprinter(d: Definition, body: string, side: Definitions, n: Names): Re
 const NOT_ABOUT_THE_DEFINITION = ['08', '40', '53', '54', '55', '57', '58', 'XX'];
 
 /** Runs a reprint and undoes it; an error of the form itself (it does not apply to the restored copy) is a value, anything else is thrown. */
-async function attempt(db: pg.ClientBase, fn: Reprint): Promise<{ text: string | null } | { error: string }> {
+async function attempt(db: PgSession, fn: Reprint): Promise<{ text: string | null } | { error: string }> {
   await db.query('SAVEPOINT stackprobe_norm');
   try {
     return { text: await fn(db) };
   } catch (err) {
-    const aboutTheForm = err instanceof NotApplicable || (err instanceof pg.DatabaseError && !NOT_ABOUT_THE_DEFINITION.includes((err.code ?? 'XX').slice(0, 2)));
+    const aboutTheForm = err instanceof NotApplicable || (isServerError(err) && !NOT_ABOUT_THE_DEFINITION.includes((err.code ?? 'XX').slice(0, 2)));
     if (!aboutTheForm) throw err;
     return { error: (err as Error).message };
   } finally {
@@ -180,7 +180,7 @@ async function attempt(db: pg.ClientBase, fn: Reprint): Promise<{ text: string |
 }
 
 /** Undefined when the two mean the same; otherwise the diff with the two forms as compared. */
-async function settleOne(db: pg.ClientBase, n: Names, s: Definition, r: Definition, source: Definitions, restored: Definitions): Promise<DefinitionDiff | undefined> {
+async function settleOne(db: PgSession, n: Names, s: Definition, r: Definition, source: Definitions, restored: Definitions): Promise<DefinitionDiff | undefined> {
   const differs = (a: string | null, b: string | null, why?: string): DefinitionDiff => ({ kind: s.kind, name: s.name, what: 'differs', source: a ?? '(none)', restored: b ?? '(none)', ...(why ? { why } : {}) });
   if (s.fixed !== r.fixed) return differs(s.fixed, r.fixed);
   if (s.body === r.body) return undefined;
@@ -208,7 +208,7 @@ export interface Settled {
  * Settles the candidates (keys printed differently on the two sides) on the restored copy's session, in one
  * transaction that is rolled back: nothing of the re-creations stays.
  */
-export async function settle(db: pg.ClientBase, source: Definitions, restored: Definitions, candidates: string[], signal: AbortSignal): Promise<Settled> {
+export async function settle(db: PgSession, source: Definitions, restored: Definitions, candidates: string[], signal: AbortSignal): Promise<Settled> {
   const out: Settled = { diffs: [], sameMeaning: [] };
   if (candidates.length === 0) return out;
   await db.query('BEGIN');

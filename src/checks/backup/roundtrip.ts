@@ -2,7 +2,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import type { PgClient, PgSession } from '../../targets/pg/types.js';
 import { errorKind, SkipCheck } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import type { Check, CheckContext } from '../types.js';
@@ -12,7 +12,6 @@ import { key, largeObjectSum, matviewQuerySum, relationSums, SEQUENCES_SQL, sequ
 import { compareText, definitions, type Definitions } from './definitions.js';
 import { judge } from './judge.js';
 import { settle } from './normalise.js';
-import { libpqEnvFiles } from './libpq.js';
 import { claimDir, currentOwner, DUMP_DIR_PREFIX, reapDumpDirs } from './owner.js';
 import { findPgTools, type PgTools } from './pg-tools.js';
 import { reportScope } from './report.js';
@@ -81,7 +80,7 @@ async function timed(ctx: CheckContext, metric: string, fn: () => Promise<void>)
   return ms;
 }
 
-async function readSide(db: pg.ClientBase, rels: Relation[], withBlobs: boolean, signal: AbortSignal): Promise<{ rels: Map<string, Fingerprint>; lo: Fingerprint | undefined }> {
+async function readSide(db: PgSession, rels: Relation[], withBlobs: boolean, signal: AbortSignal): Promise<{ rels: Map<string, Fingerprint>; lo: Fingerprint | undefined }> {
   return { rels: await relationSums(db, rels, signal), lo: withBlobs ? await largeObjectSum(db) : undefined };
 }
 
@@ -112,7 +111,7 @@ interface Plan {
   defs: Definitions;
 }
 
-async function plan(source: pg.Client, scope: Scope, major: number): Promise<Plan> {
+async function plan(source: PgClient, scope: Scope, major: number): Promise<Plan> {
   const params = schemaParams(scope.set);
   const unreadable = (await source.query<{ what: string }>(UNREADABLE_SQL, params)).rows.map((r) => r.what);
   if (unreadable.length > 0) {
@@ -134,7 +133,7 @@ async function plan(source: pg.Client, scope: Scope, major: number): Promise<Pla
 }
 
 /** The source's fingerprints in the dump's snapshot; a restore refreshes materialised views, so their queries' answers are kept too. */
-async function readSource(ctx: CheckContext, source: pg.Client, p: Plan): Promise<{ rels: Map<string, Fingerprint>; lo: Fingerprint | undefined; mvQuery: Map<string, Fingerprint> }> {
+async function readSource(ctx: CheckContext, source: PgClient, p: Plan): Promise<{ rels: Map<string, Fingerprint>; lo: Fingerprint | undefined; mvQuery: Map<string, Fingerprint> }> {
   const side = await readSide(source, p.chosen.kept, p.withBlobs, ctx.signal);
   const mvQuery = new Map<string, Fingerprint>();
   for (const mv of p.chosen.kept.filter((r) => r.kind === 'm' && r.populated)) mvQuery.set(key(mv), await matviewQuerySum(source, mv));
@@ -142,7 +141,7 @@ async function readSource(ctx: CheckContext, source: pg.Client, p: Plan): Promis
 }
 
 /** The restored copy's fingerprints and definitions, for the objects the source had. */
-async function readRestored(ctx: CheckContext, verify: pg.Client, p: Plan) {
+async function readRestored(ctx: CheckContext, verify: PgClient, p: Plan) {
   const byKey = new Map((await verify.query<Relation>(RELATIONS_SQL, p.params)).rows.map((r) => [key(r), r]));
   const present = p.chosen.kept.flatMap((r) => { const x = byKey.get(key(r)); return x ? [{ ...r, populated: x.populated }] : []; });
   await verify.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -170,7 +169,7 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   const spawnOpts = { signal: ctx.signal, timeoutMs: ctx.config.timeouts.check_ms, onSpawn: hooks.onSpawn };
 
   // The source is read in one REPEATABLE READ snapshot that pg_dump shares, so concurrent writes cannot fake a mismatch.
-  const source = await session(ctx, lost, pgt.url, 'source', 'stackprobe-backup-source');
+  const source = await session(ctx, lost, undefined, 'source', 'stackprobe-backup-source');
   await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   // A table locked by someone else's DDL fails the check quickly with the reason, instead of waiting out the budget.
   await source.query(`SELECT set_config('lock_timeout', $1, true)`, [String(ctx.config.backup.lock_wait_ms)]);
@@ -179,7 +178,7 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   const seqBefore = await sequencePositions(source, p.seqNames, ctx.signal);
   ctx.progress('pg_dump');
   const dumpArgv = ['-Fc', `--snapshot=${snapshot}`, `--lock-wait-timeout=${ctx.config.backup.lock_wait_ms}`, '-f', file, ...dumpArgs(scope.set, p.chosen.left.map((l) => l.rel), p.withBlobs, p.extensions), '--dbname=service=stackprobe'];
-  const sourceEnv = await libpqEnvFiles(dir, 'source', pgt.url);
+  const sourceEnv = await pgt.libpqEnv(dir, 'source', { applicationName: 'stackprobe-backup' });
   const dumpMs = await timed(ctx, 'dump_duration', () => runTool(bin.pgDump, dumpArgv, { ...spawnOpts, env: sourceEnv }));
   const seqAfter = await sequencePositions(source, p.seqNames, ctx.signal);
   const dumpBytes = (await stat(file)).size;
@@ -192,11 +191,11 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   ctx.info('sourceLocale', locale);
 
   const scratch = await createScratch(ctx, locale, owner);
-  const verify = await session(ctx, lost, scratch.url, 'verify', 'stackprobe-backup-verify');
+  const verify = await session(ctx, lost, scratch.name, 'verify', 'stackprobe-backup-verify');
   // A dump of `public` by name creates it, and a new database already has it.
   if ('only' in scope.set && scope.set.only.includes('public')) await verify.query('DROP SCHEMA public');
   ctx.progress('pg_restore');
-  const scratchEnv = await libpqEnvFiles(dir, 'scratch', pgt.url, { dbname: scratch.name });
+  const scratchEnv = await pgt.libpqEnv(dir, 'scratch', { applicationName: 'stackprobe-backup', database: scratch.name });
   const restoreMs = await timed(ctx, 'restore_duration', () => runTool(bin.pgRestore, ['--no-owner', '--no-privileges', '--exit-on-error', '--dbname=service=stackprobe', file], { ...spawnOpts, env: scratchEnv })
     .catch((err: unknown) => { throw new Error(`the restore failed: ${(err as Error).message}`); }));
   await hooks.beforeCompare?.(scratch.url);

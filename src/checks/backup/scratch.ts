@@ -1,6 +1,6 @@
 // The scratch database a restore goes into: the source's encoding and locale, an owner marker, always dropped (WITH FORCE) by cleanup or by the next run.
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
+import type { PgPool, PgSession } from '../../targets/pg/types.js';
 import { SkipCheck, errorKind } from '../../util/errors.js';
 import { quoteIdent } from '../../workload/sql.js';
 import type { CheckContext } from '../types.js';
@@ -35,7 +35,7 @@ export interface DatabaseLocale {
 /** Read through to_jsonb so the same query works whichever of the version-dependent columns exist. */
 const LOCALE_SQL = `SELECT pg_encoding_to_char(d.encoding) AS encoding, to_jsonb(d) AS d FROM pg_database d WHERE d.datname = current_database()`;
 
-export async function sourceLocale(db: pg.ClientBase): Promise<DatabaseLocale> {
+export async function sourceLocale(db: PgSession): Promise<DatabaseLocale> {
   const row = (await db.query<{ encoding: string; d: Record<string, string | null> }>(LOCALE_SQL)).rows[0]!;
   const d = row.d;
   return {
@@ -79,7 +79,7 @@ export async function createScratch(ctx: CheckContext, locale: DatabaseLocale, o
  * Drops scratch databases whose marked owner process is gone (a run killed outright). One this role may not drop
  * (another role's run made it) is reported, not fatal: it is not this run's to judge.
  */
-export async function reapScratch(admin: pg.Pool): Promise<{ reaped: string[]; failed: string[] }> {
+export async function reapScratch(admin: PgPool): Promise<{ reaped: string[]; failed: string[] }> {
   const rows = (await admin.query<{ name: string; comment: string | null }>(
     `SELECT datname AS name, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE starts_with(datname, $1)`, [SCRATCH_PREFIX],
   )).rows;

@@ -1,6 +1,5 @@
 // The round trip's own PostgreSQL sessions (source and verify): supervised, ended on abort, with pinned output settings.
-import pg from 'pg';
-import { supervise } from '../../targets/pg/target.js';
+import type { PgClient } from '../../targets/pg/types.js';
 import { redactText } from '../../util/redact.js';
 import type { CheckContext } from '../types.js';
 
@@ -8,17 +7,18 @@ import type { CheckContext } from '../types.js';
 export type Lost = string[];
 
 /** A supervised session: a lost backend is recorded with its reason, and the abort signal ends the session. */
-export async function session(ctx: CheckContext, lost: Lost, url: string, role: string, name: string): Promise<pg.Client> {
+/** `database`: another database of the target's server (the scratch one); the target's own when absent. */
+export async function session(ctx: CheckContext, lost: Lost, database: string | undefined, role: string, name: string): Promise<PgClient> {
   const pgt = ctx.targets.pg!;
   const budget = ctx.config.timeouts.check_ms;
   // Behind a PgBouncer that refuses startup parameters, the server-side bound is set after connecting instead.
   const startup = pgt.timeouts.startupStatementTimeout !== false;
-  const client = supervise(new pg.Client({
-    connectionString: url, application_name: name, connectionTimeoutMillis: pgt.timeouts.connectMs,
-    ...(startup ? { statement_timeout: budget } : {}), query_timeout: budget + 1000,
-  }), (err) => {
-    const code = (err as { code?: string }).code;
-    lost.push(`the ${role} session (${name}) was lost: ${redactText(err.message)}${code ? ` (SQLSTATE ${code})` : ''}`);
+  const client = pgt.createClient({
+    applicationName: name, statementTimeoutMs: budget, ...(database !== undefined ? { database } : {}),
+    onLost: (err) => {
+      const code = (err as { code?: string }).code;
+      lost.push(`the ${role} session (${name}) was lost: ${redactText(err.message)}${code ? ` (SQLSTATE ${code})` : ''}`);
+    },
   });
   const onAbort = () => void client.end();
   ctx.signal.addEventListener('abort', onAbort, { once: true });

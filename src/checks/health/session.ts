@@ -1,14 +1,14 @@
 // One read-only session per health check: READ ONLY session and transactions, a server-side bound on every statement,
 // Ctrl-C and the check's budget cancel the running statement.
-import type pg from 'pg';
+import type { PgPooledSession, PgRow } from '../../targets/pg/types.js';
 import { errorKind, SkipCheck } from '../../util/errors.js';
 import type { CheckContext } from '../types.js';
 
 export interface HealthSession {
   /** Runs one statement in its own READ ONLY transaction (rolled back), so a failed one never poisons the next. */
-  query<T extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<T[]>;
+  query<T extends PgRow>(text: string, values?: unknown[]): Promise<T[]>;
   /** The raw client, for EXPLAIN of a prepared statement (still read-only and bounded by the session's settings). */
-  readonly client: pg.PoolClient;
+  readonly client: PgPooledSession;
   /** server_version_num, e.g. 150004. */
   readonly versionNum: number;
 }
@@ -31,7 +31,7 @@ export async function healthSession(ctx: CheckContext, applicationName: string):
   return {
     client,
     versionNum: facts.v,
-    async query<T extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<T[]> {
+    async query<T extends PgRow>(text: string, values?: unknown[]): Promise<T[]> {
       ctx.signal.throwIfAborted();
       await client.query('BEGIN TRANSACTION READ ONLY');
       try {

@@ -1,5 +1,5 @@
 // Read-only access for the integrity checks: a read-only session, every statement in a READ ONLY transaction rolled back.
-import type pg from 'pg';
+import type { PgRow } from '../../targets/pg/types.js';
 import { isLostSession } from '../../targets/pg/lost-session.js';
 import { queryReadOnly } from '../../targets/pg/read-only.js';
 import { describeError, errorKind } from '../../util/errors.js';
@@ -7,9 +7,9 @@ import type { CheckContext } from '../types.js';
 
 export interface ReadOnlySession {
   /** Runs one of stackprobe's own statements in its own READ ONLY transaction (rolled back), so an error never poisons the next one. */
-  query<T extends pg.QueryResultRow>(text: string, values?: unknown[], opts?: { timeoutMs?: number }): Promise<T[]>;
+  query<T extends PgRow>(text: string, values?: unknown[], opts?: { timeoutMs?: number }): Promise<T[]>;
   /** Runs a user's statement through queryReadOnly: one read statement, extended protocol, READ ONLY, rolled back, bounded. */
-  user<T extends pg.QueryResultRow>(text: string, timeoutMs: number): Promise<T[]>;
+  user<T extends PgRow>(text: string, timeoutMs: number): Promise<T[]>;
 }
 
 /** Why a session was lost, for the check's reason: never a stack trace. */
@@ -43,7 +43,7 @@ export async function readOnlySession(ctx: CheckContext, applicationName: string
     }
   };
   return {
-    query: <T extends pg.QueryResultRow>(text: string, values?: unknown[], opts?: { timeoutMs?: number }) => guard(async () => {
+    query: <T extends PgRow>(text: string, values?: unknown[], opts?: { timeoutMs?: number }) => guard(async () => {
       await client.query('BEGIN TRANSACTION READ ONLY');
       try {
         if (opts?.timeoutMs !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.timeoutMs))}`);
@@ -52,7 +52,7 @@ export async function readOnlySession(ctx: CheckContext, applicationName: string
         await client.query('ROLLBACK').catch(() => undefined); // a lost session has nothing to roll back; the error above says why
       }
     }),
-    user: <T extends pg.QueryResultRow>(text: string, timeoutMs: number) => guard(async () => (await queryReadOnly<T>(client, text, [], { timeoutMs })).rows),
+    user: <T extends PgRow>(text: string, timeoutMs: number) => guard(async () => (await queryReadOnly<T>(client, text, [], { timeoutMs })).rows),
   };
 }
 

@@ -1,7 +1,7 @@
 // load.replay: the dry pass before the load — prepares each chosen statement, types and samples its parameters,
 // classifies it (read or write) from its plan, tries it once exactly as the timed path will run it (the measuring
 // path, replay-exec.ts), and says why when a statement cannot be replayed. Catalog work goes through node-postgres.
-import type pg from 'pg';
+import type { PgPooledSession } from '../../targets/pg/types.js';
 import type { ReplayConfig } from '../../config/sections/load.js';
 import type { ReadGuard } from '../../safety/guard.js';
 import { parseSql } from '../../safety/parse.js';
@@ -74,7 +74,7 @@ function writesIn(node: PlanNode | undefined): string | null {
 }
 
 /** Values for each $n from the user's queries (load.replay.values); read once, before the statements are prepared. */
-async function userValues(client: pg.PoolClient, guard: ReadGuard, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<Map<number, Sampler>> {
+async function userValues(client: PgPooledSession, guard: ReadGuard, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<Map<number, Sampler>> {
   const out = new Map<number, Sampler>();
   for (const [i, v] of cfg.values.entries()) {
     if (!matchesPattern(s.query, v.statement) || out.has(v.param)) continue;
@@ -94,7 +94,7 @@ class ValuesRefused extends Error {}
 
 interface StatsRow { schema: string; table: string; column: string; null_frac: number; mcv: string[] | null; freqs: number[] | null; histogram: string[] | null }
 
-async function samplersFor(client: pg.PoolClient, sql: string, types: string[], given: Map<number, Sampler>): Promise<{ samplers: Sampler[]; missing: string[] }> {
+async function samplersFor(client: PgPooledSession, sql: string, types: string[], given: Map<number, Sampler>): Promise<{ samplers: Sampler[]; missing: string[] }> {
   const uses = new Map(paramColumns(sql).map((u) => [u.param, u]));
   const limits = limitParams(sql);
   const tables = relationNames(sql);
@@ -163,7 +163,7 @@ async function whyNotReplayable(guard: ReadGuard, s: ChosenStatement, role: stri
  * as PREPARE did here; the same text values; read-only or rolled back; the same role): what fails there fails here
  * first. The guard judges it before anything of it reaches the server: planning alone may run its immutable functions.
  */
-async function tryOne(client: pg.PoolClient, trial: ReplayPools, guard: ReadGuard, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<{ samplers: Sampler[]; write: boolean; role?: string } | string> {
+async function tryOne(client: PgPooledSession, trial: ReplayPools, guard: ReadGuard, cfg: ReplayConfig, s: ChosenStatement, timeoutMs: number): Promise<{ samplers: Sampler[]; write: boolean; role?: string } | string> {
   // PREPARE … AS takes the text in the simple protocol: only one query or DML statement goes there.
   const plannable = whyNotPlannable(s.query);
   if (plannable) return plannable;
@@ -208,7 +208,7 @@ async function tryOne(client: pg.PoolClient, trial: ReplayPools, guard: ReadGuar
  * back on a writable session, which `trial.write` is only on a disposable database). A statement that fails gets its
  * reason; the rest go on.
  */
-export async function dryPass(client: pg.PoolClient, trial: ReplayPools, guard: ReadGuard, cfg: ReplayConfig, chosen: ChosenStatement[], timeoutMs: number, signal: AbortSignal): Promise<DryPass> {
+export async function dryPass(client: PgPooledSession, trial: ReplayPools, guard: ReadGuard, cfg: ReplayConfig, chosen: ChosenStatement[], timeoutMs: number, signal: AbortSignal): Promise<DryPass> {
   const ready: ReplayStatement[] = [];
   const refused: NotReplayed[] = [];
   for (const s of chosen) {

@@ -1,6 +1,6 @@
 // load.replay: reads the application's statements from pg_stat_statements on a read-only session (version-dependent
 // column names from health), and the per-statement server time of a window (a before/after difference).
-import type pg from 'pg';
+import type { PgPool } from '../../targets/pg/types.js';
 import { SkipCheck } from '../../util/errors.js';
 import { EXTENSION_SQL, statementsSql } from '../health/statements-sql.js';
 import type { PgssStatement } from './replay-select.js';
@@ -16,7 +16,7 @@ export interface PgssReader {
 }
 
 /** Reads through the pool, a session per read, so a session lost while the stages run is replaced, not fatal. */
-export async function pgssReader(client: Pick<pg.Pool, 'query'>): Promise<PgssReader> {
+export async function pgssReader(client: Pick<PgPool, 'query'>): Promise<PgssReader> {
   const ext = (await client.query<{ version: string; schema: string }>(EXTENSION_SQL)).rows[0];
   if (!ext) throw new SkipCheck('pg_stat_statements is not installed in this database (CREATE EXTENSION pg_stat_statements, with it in shared_preload_libraries): there is no statement mix to replay');
   const sql = statementsSql(ext.version, ext.schema);

@@ -1,33 +1,33 @@
 // Connections for the pool checks: pools and single clients configured like the target's, plus utilisation sampling.
-import pg from 'pg';
+import type { PgClient, PgPool } from '../../targets/pg/types.js';
 import { withTimeout } from '../../exec/timeout.js';
-import { poolConfig } from '../../targets/pg/target.js';
+import { openPgClient } from '../../targets/pg/target.js';
 import type { CheckContext } from '../types.js';
 
 export const POOL_APP = 'stackprobe-pool';
 
 /** A pool of `max` connections whose acquire gives up after `acquireTimeoutMs`; ended by the check's cleanup. */
-export function openPool(ctx: CheckContext, max: number, acquireTimeoutMs: number, url = ctx.targets.pg!.url): pg.Pool {
-  const pgt = ctx.targets.pg!;
-  const pool = new pg.Pool({ ...poolConfig(url, pgt.timeouts, { max, applicationName: POOL_APP }), connectionTimeoutMillis: acquireTimeoutMs });
-  // A pooled client whose server goes away emits 'error'; the next acquire or query reports it instead.
-  pool.on('error', () => undefined);
+export function openPool(ctx: CheckContext, max: number, acquireTimeoutMs: number): PgPool {
+  // Supervised by the target: a pooled client whose server goes away fails the next acquire or query instead.
+  const pool = ctx.targets.pg!.createPool({ max, applicationName: POOL_APP, acquireTimeoutMs });
   ctx.defer(() => endPool(pool));
   return pool;
 }
 
 /** Ends a pool once: the check may end it early, its deferred cleanup ends it otherwise. */
-export async function endPool(pool: pg.Pool): Promise<void> {
+export async function endPool(pool: PgPool): Promise<void> {
   if (pool.ending || pool.ended) return;
   // end() waits for checked-out clients; every use is bounded by its own timeout, this only guards a bug.
   await withTimeout(pool.end(), 10_000, 'closing the pool');
 }
 
-/** One new connection: TCP, TLS when asked, authentication and the first query. The caller ends it. */
-export async function connectOnce(ctx: CheckContext, url = ctx.targets.pg!.url): Promise<pg.Client> {
+/**
+ * One new connection: TCP, TLS when asked, authentication and the first query. The caller ends it. `url`: another
+ * server than the target (a PgBouncer in front of it), with the target's bounds.
+ */
+export async function connectOnce(ctx: CheckContext, url?: string): Promise<PgClient> {
   const pgt = ctx.targets.pg!;
-  const client = new pg.Client(poolConfig(url, pgt.timeouts, { applicationName: POOL_APP }));
-  client.on('error', () => undefined);
+  const client = url === undefined ? pgt.createClient({ applicationName: POOL_APP }) : openPgClient(url, pgt.timeouts, { applicationName: POOL_APP });
   try {
     await client.connect();
     await client.query('SELECT 1');
@@ -42,7 +42,7 @@ export async function connectOnce(ctx: CheckContext, url = ctx.targets.pg!.url):
  * Samples a pool's total / idle / waiting counts into time series once a second (and once at start and stop),
  * so the report shows utilisation over time. Returns the function that stops sampling.
  */
-export function sampleUtilisation(ctx: CheckContext, pool: pg.Pool, tags: Record<string, string> = {}): () => void {
+export function sampleUtilisation(ctx: CheckContext, pool: PgPool, tags: Record<string, string> = {}): () => void {
   const total = ctx.metrics.timeSeries('pool_total', tags, 'connections');
   const idle = ctx.metrics.timeSeries('pool_idle', tags, 'connections');
   const waiting = ctx.metrics.timeSeries('pool_waiting', tags, 'requests');

@@ -1,5 +1,5 @@
 // pool.contention: more concurrent requests than pooled connections; how long requests wait, timeouts, errors, utilisation.
-import type pg from 'pg';
+import type { PgPool, PgPooledSession } from '../../targets/pg/types.js';
 import { runClosedLoop } from '../../exec/closed-loop.js';
 import { Recorder } from '../../exec/recorder.js';
 import { sleep, withTimeout } from '../../exec/timeout.js';
@@ -26,12 +26,12 @@ interface Outcome {
   closed: boolean;
 }
 
-async function request(ctx: CheckContext, pool: pg.Pool, out: Outcome): Promise<void> {
+async function request(ctx: CheckContext, pool: PgPool, out: Outcome): Promise<void> {
   const cfg = ctx.config.pool;
   const wait = ctx.metrics.trend('pool_wait_duration');
   const success = ctx.metrics.rate('acquire_success');
   const t0 = performance.now();
-  let client: pg.PoolClient;
+  let client: PgPooledSession;
   out.pending++;
   try {
     client = await withTimeout(pool.connect(), cfg.acquire_timeout_ms + 1000, 'acquiring a pooled connection');

@@ -1,6 +1,6 @@
 // pool.sizing: the same short query mix at pool sizes 1, 2, 4, …, in several interleaved rounds; a size is recommended
 // only when it beats the configured one by more than the noise the rounds showed.
-import type pg from 'pg';
+import type { PgPool } from '../../targets/pg/types.js';
 import { runClosedLoop } from '../../exec/closed-loop.js';
 import { Recorder } from '../../exec/recorder.js';
 import { Trend } from '../../metrics/trend.js';
@@ -34,7 +34,7 @@ export function sweepRounds(ctx: CheckContext): number {
 
 /**
  * One round at one size: a fresh pool of measuring sessions (src/targets/pg/wire: one round trip per request, a FIFO of
- * waiters like pg.Pool's), every session opened first, then the mix; successful requests per second and the round's p95.
+ * waiters like PgPool's), every session opened first, then the mix; successful requests per second and the round's p95.
  * Measured on the lean path so that the client's own CPU (on a host shared with the server) does not flatten the curve.
  */
 async function measureRound(ctx: CheckContext, size: number, concurrency: number): Promise<{ throughput: number; p95: number }> {
@@ -69,7 +69,7 @@ async function measureRound(ctx: CheckContext, size: number, concurrency: number
   }
 }
 
-async function serverSlots(pool: pg.Pool): Promise<{ maxConnections: number; reserved: number; inUse: number }> {
+async function serverSlots(pool: PgPool): Promise<{ maxConnections: number; reserved: number; inUse: number }> {
   const res = await pool.query<{ max: number; reserved: number; in_use: number }>(CONNECTION_BUDGET);
   const r = res.rows[0]!;
   return { maxConnections: r.max, reserved: r.reserved, inUse: r.in_use };

@@ -1,5 +1,5 @@
 // Runs EXPLAIN ANALYZE for the slowest measured queries (in a transaction that is rolled back) and records the advice.
-import type pg from 'pg';
+import type { PgPool, PgPooledSession } from '../../targets/pg/types.js';
 import { describeError } from '../../util/errors.js';
 import { createRng } from '../../workload/prng.js';
 import type { CheckContext } from '../types.js';
@@ -20,7 +20,7 @@ const TABLE_INFO_SQL = `
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE (n.nspname, c.relname) IN (SELECT s, t FROM unnest($1::text[], $2::text[]) AS r(s, t))`;
 
-async function tableInfo(client: pg.PoolClient, relations: Array<[string, string]>): Promise<TableInfo[]> {
+async function tableInfo(client: PgPooledSession, relations: Array<[string, string]>): Promise<TableInfo[]> {
   if (relations.length === 0) return [];
   const res = await client.query<{ schema: string; table: string; columns: string[]; indexed: string[]; fks: string[] }>(
     TABLE_INFO_SQL, [relations.map((r) => r[0]), relations.map((r) => r[1])],
@@ -29,7 +29,7 @@ async function tableInfo(client: pg.PoolClient, relations: Array<[string, string
 }
 
 /** EXPLAIN (ANALYZE) executes the statement: always inside a transaction that is rolled back, read-only unless it writes. */
-async function explainOnce(client: pg.PoolClient, o: QueryOutcome, seedStream: number, ctx: CheckContext): Promise<{ plan: ExplainOutput[]; tables: TableInfo[] }> {
+async function explainOnce(client: PgPooledSession, o: QueryOutcome, seedStream: number, ctx: CheckContext): Promise<{ plan: ExplainOutput[]; tables: TableInfo[] }> {
   const q = o.query;
   const values = q.params(createRng(ctx.config.workload.seed, seedStream, EXPLAIN_KEYS));
   await client.query(q.writes ? 'BEGIN' : 'BEGIN READ ONLY');
@@ -46,7 +46,7 @@ async function explainOnce(client: pg.PoolClient, o: QueryOutcome, seedStream: n
 }
 
 /** EXPLAINs the `config.queries.explain_slowest` slowest queries (by p95) that succeeded at least once. */
-export async function explainSlowest(ctx: CheckContext, pool: pg.Pool, outcomes: QueryOutcome[], seedStream: number): Promise<void> {
+export async function explainSlowest(ctx: CheckContext, pool: PgPool, outcomes: QueryOutcome[], seedStream: number): Promise<void> {
   const slowest = outcomes.filter((o) => o.count > 0).sort((a, b) => b.p95 - a.p95).slice(0, ctx.config.queries.explain_slowest);
   for (const o of slowest) {
     if (ctx.signal.aborted) return;

@@ -1,5 +1,5 @@
 // The one way user SQL reaches PostgreSQL: one statement, extended protocol, a READ ONLY transaction rolled back, bounded.
-import type pg from 'pg';
+import type { PgResult, PgRow, PgSession } from './types.js';
 import { NotAReadStatementError } from '../../safety/errors.js';
 import { whyNotReadStatement } from '../../safety/parse.js';
 
@@ -17,19 +17,19 @@ export interface ReadOnlyQueryOptions {
  * NotAReadStatementError otherwise. The catalog check of what the statement may run (safety/guard.ts) is the caller's,
  * once per statement before its first run: it needs the run's guard, and this runs per request.
  */
-export async function queryReadOnly<R extends pg.QueryResultRow = pg.QueryResultRow>(
-  client: pg.ClientBase,
+export async function queryReadOnly<R extends PgRow = PgRow>(
+  client: PgSession,
   sql: string,
   params: unknown[],
   opts: ReadOnlyQueryOptions,
-): Promise<pg.QueryResult<R>> {
+): Promise<PgResult<R>> {
   const why = whyNotReadStatement(sql);
   if (why) throw new NotAReadStatementError(`not run: ${why}`);
   // Our own two statements, one round trip; the user's statement never goes through the simple protocol.
   await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.round(opts.timeoutMs))}`);
   try {
     // queryMode 'extended' (pg >= 8.11) forces Parse/Bind/Execute even without parameters.
-    return await client.query<R>({ text: sql, values: params, queryMode: 'extended' } as pg.QueryConfig & { queryMode: 'extended' });
+    return await client.query<R>({ text: sql, values: params, queryMode: 'extended' });
   } finally {
     await client.query('ROLLBACK').catch(() => undefined); // a lost session has nothing to roll back
   }

@@ -3,6 +3,24 @@ import pg from 'pg';
 import type { TargetFacts } from '../../result/model.js';
 import { TargetUnavailableError } from '../../util/errors.js';
 import { redactUrl } from '../../util/redact.js';
+import { parsePgUrl, type PgSpec } from './spec.js';
+import type { PgClient, PgPool } from './types.js';
+import { driverConfig, libpqSettings, type LibpqSettings } from './spec-clients.js';
+import { libpqEnvFiles, noRootCertIn } from './libpq-files.js';
+import { WireConnection } from './wire/connection.js';
+import { wireOptionsFromSpec } from './wire/options.js';
+import { MeasureSession, type SessionOptions } from './wire/session.js';
+
+/**
+ * node-postgres's pool, lent session and client, named for the run's own machinery (scoped targets: events and
+ * process ids to end a stuck check's sessions). Checks and plugins use the interfaces of types.ts.
+ */
+export type DriverPool = pg.Pool;
+export type DriverPooledClient = pg.PoolClient;
+export type DriverClient = pg.Client;
+/** Every pool and client a PgTarget hands out is node-postgres's: the run's machinery reaches the driver through these. */
+export const driverPool = (pool: PgPool): DriverPool => pool as DriverPool;
+export const driverClient = (client: PgClient): DriverClient => client as DriverClient;
 
 export interface PgTimeouts {
   connectMs: number;
@@ -18,16 +36,36 @@ export interface PgTarget {
   readonly kind: 'pg';
   /** The real URL, with credentials: never print it; use facts.url. */
   readonly url: string;
+  /** The URL parsed once (spec.ts): every session, pool and child tool of the run connects from it. */
+  readonly spec: PgSpec;
+  /** What sslmode allow/prefer settled on at open (TLS or not), so the driver pools connect as the wire sessions do. */
+  readonly negotiatedTls: boolean;
   readonly facts: TargetFacts;
   readonly timeouts: PgTimeouts;
   /** A shared small pool for catalog queries and setup. Ended by close(). */
-  readonly admin: pg.Pool;
+  readonly admin: PgPool;
   /**
    * A new pool; the caller ends it (register `ctx.defer(() => pool.end())`). Every client it makes is supervised: a
    * lost session (restart, pg_terminate_backend, idle_session_timeout) fails that client's queries, never the process.
    * `readOnly` makes every session `default_transaction_read_only = on` before its first query.
    */
-  createPool(options?: PoolOptions): pg.Pool;
+  createPool(options?: PoolOptions): PgPool;
+  /**
+   * A measuring session (the wire client): statements prepared once, one round trip per execution. The caller closes
+   * it; a check's scoped target also closes it at the check's budget.
+   */
+  openSession(options: SessionOptions): Promise<MeasureSession>;
+  /** Told of every measuring session opened on this target, SessionPool's included (see SessionTarget). */
+  readonly onSession?: (session: MeasureSession) => void;
+  /** One supervised client (not connected yet); the caller ends it. */
+  createClient(options?: ClientOptions): PgClient;
+  /**
+   * libpq's settings for a child tool (pg_dump, psql), from the same spec: written to a private service file and
+   * passfile by the caller (libpq-files.ts), never to argv or the environment.
+   */
+  libpq(options: { applicationName: string; database?: string; noRootCert?: string }): LibpqSettings;
+  /** The same, written into `dir` (private, 0700, the caller removes it): the environment that names the files. */
+  libpqEnv(dir: string, label: string, options: { applicationName: string; database?: string }): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -36,6 +74,15 @@ export interface PoolOptions {
   applicationName?: string;
   statementTimeoutMs?: number;
   readOnly?: boolean;
+  /** Another database of the same server (a scratch database); the target's own by default. */
+  database?: string;
+  /** How long an acquire waits for a connection; the connect timeout by default. */
+  acquireTimeoutMs?: number;
+}
+
+export interface ClientOptions extends Omit<PoolOptions, 'max' | 'acquireTimeoutMs'> {
+  /** Told why, when the session is lost (restart, pg_terminate_backend); its pending query rejects on its own. */
+  onLost?: (err: Error) => void;
 }
 
 /**
@@ -65,19 +112,45 @@ const SETTINGS = [
   'idle_in_transaction_session_timeout', 'data_checksums', 'default_transaction_read_only', 'max_wal_size', 'jit',
 ];
 
-export function poolConfig(url: string, timeouts: PgTimeouts, opts: PoolOptions = {}): pg.PoolConfig {
+/** A node-postgres config from the spec, with stackprobe's name and bounds. `negotiatedTls`: see PgTarget. */
+export function poolConfig(spec: PgSpec, timeouts: PgTimeouts, opts: PoolOptions = {}, negotiatedTls?: boolean): pg.PoolConfig {
+  const startupPasses = timeouts.startupStatementTimeout !== false;
   return {
-    connectionString: url,
+    ...driverConfig(opts.database === undefined ? spec : { ...spec, database: opts.database }, {
+      applicationName: opts.applicationName ?? 'stackprobe',
+      connectTimeoutMs: opts.acquireTimeoutMs ?? timeouts.connectMs,
+      // Read-only from the first byte where startup parameters pass; behind PgBouncer supervisePool sets it instead.
+      ...(opts.readOnly && startupPasses ? { startupOptions: '-c default_transaction_read_only=on' } : {}),
+      ...(negotiatedTls !== undefined ? { negotiatedTls } : {}),
+    }),
     max: opts.max ?? 10,
-    application_name: opts.applicationName ?? 'stackprobe',
-    connectionTimeoutMillis: timeouts.connectMs,
     // Server-side bound first (it cancels the work), client-side bound as a backstop for a dead server.
-    ...(timeouts.startupStatementTimeout === false ? {} : { statement_timeout: opts.statementTimeoutMs ?? timeouts.operationMs }),
-    // Read-only from the first byte where startup parameters pass; behind PgBouncer supervisePool sets it instead.
-    ...(opts.readOnly && timeouts.startupStatementTimeout !== false ? { options: '-c default_transaction_read_only=on' } : {}),
+    ...(startupPasses ? { statement_timeout: opts.statementTimeoutMs ?? timeouts.operationMs } : {}),
     query_timeout: (opts.statementTimeoutMs ?? timeouts.operationMs) + 1000,
     idleTimeoutMillis: 10_000,
   };
+}
+
+/**
+ * allow and prefer decide per connection whether TLS is used, which node-postgres cannot: the wire client (libpq's
+ * fallbacks) connects once, and the driver pools use what it settled on. Other modes need no probe.
+ */
+async function negotiate(spec: PgSpec, timeouts: PgTimeouts): Promise<boolean> {
+  if (spec.sslmode !== 'allow' && spec.sslmode !== 'prefer') return spec.sslmode !== 'disable' && spec.socketDir === undefined;
+  const conn = await WireConnection.connect(wireOptionsFromSpec(spec, { applicationName: 'stackprobe-admin', connectTimeoutMs: timeouts.connectMs }));
+  const tls = conn.tls;
+  await conn.close();
+  return tls;
+}
+
+/** target_session_attrs with one host, as libpq checks it: a server of the wrong kind is refused. */
+const SESSION_ATTRS_SQL = `SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') = 'on' AS read_only`;
+async function checkSessionAttrs(spec: PgSpec, admin: pg.Pool): Promise<void> {
+  const want = spec.targetSessionAttrs;
+  if (want === 'any' || want === 'prefer-standby') return;
+  const { standby, read_only: readOnly } = (await admin.query<{ standby: boolean; read_only: boolean }>(SESSION_ATTRS_SQL)).rows[0]!;
+  const ok = { 'read-write': !readOnly, 'read-only': readOnly, primary: !standby, standby }[want];
+  if (!ok) throw new Error(`the server is not ${want === 'read-write' || want === 'read-only' ? `${want} (transaction_read_only is ${readOnly ? 'on' : 'off'})` : `a ${want} (pg_is_in_recovery() is ${standby})`}, as target_session_attrs=${want} asks`);
 }
 
 /** A connection failure in plain words, without credentials. */
@@ -96,12 +169,31 @@ export function describeConnectError(err: unknown, redacted: string, timeouts: P
   return `cannot connect to ${where}: ${e.message ?? String(err)}`;
 }
 
+/**
+ * A supervised client for a server beside the target (a PgBouncer in front of it), from its own URL, with the
+ * target's bounds. allow/prefer connect without TLS here: there is no negotiated outcome for that server.
+ */
+export function openPgClient(url: string, timeouts: PgTimeouts, options: ClientOptions = {}): PgClient {
+  const { onLost, ...rest } = options;
+  const { max: _max, idleTimeoutMillis: _idle, ...config } = poolConfig(parsePgUrl(url), timeouts, rest);
+  return supervise(new pg.Client(config), onLost);
+}
+
+/**
+ * A supervised client for a server stackprobe started itself (a drill's private server, trust on loopback): parts,
+ * not a URL, since there is no user's URL for it.
+ */
+export function openPrivateClient(to: { host: string; port: number; user: string; database: string }, o: { applicationName: string; connectTimeoutMs: number; queryTimeoutMs: number }): PgClient {
+  return supervise(new pg.Client({ ...to, connectionTimeoutMillis: o.connectTimeoutMs, query_timeout: o.queryTimeoutMs, application_name: o.applicationName }));
+}
+
 /** PgBouncer's answer to a startup parameter it does not pass on. */
 export const UNSUPPORTED_STARTUP = /unsupported startup parameter/i;
 
-async function serverFacts(url: string, timeouts: PgTimeouts): Promise<{ admin: pg.Pool; settings: Record<string, string>; version: string }> {
-  const admin = supervisePool(new pg.Pool(poolConfig(url, timeouts, { max: 3, applicationName: 'stackprobe-admin' })));
+async function serverFacts(spec: PgSpec, timeouts: PgTimeouts, tls: boolean): Promise<{ admin: pg.Pool; settings: Record<string, string>; version: string }> {
+  const admin = supervisePool(new pg.Pool(poolConfig(spec, timeouts, { max: 3, applicationName: 'stackprobe-admin' }, tls)));
   try {
+    await checkSessionAttrs(spec, admin);
     const res = await admin.query<{ name: string; setting: string }>(
       `SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1)`,
       [SETTINGS],
@@ -116,31 +208,58 @@ async function serverFacts(url: string, timeouts: PgTimeouts): Promise<{ admin: 
 
 export async function openPg(url: string, baseTimeouts: PgTimeouts, opts: { private?: boolean } = {}): Promise<PgTarget> {
   const redacted = redactUrl(url);
-  let timeouts = baseTimeouts;
-  let facts: Awaited<ReturnType<typeof serverFacts>>;
+  let spec: PgSpec;
   try {
+    spec = parsePgUrl(url);
+  } catch (err) {
+    throw new TargetUnavailableError(`cannot use PostgreSQL at ${redacted}: ${(err as Error).message}`);
+  }
+  // The URL's connect_timeout, when given, bounds every connection of the run (libpq's meaning).
+  let timeouts = spec.connectTimeoutMs === undefined ? baseTimeouts : { ...baseTimeouts, connectMs: spec.connectTimeoutMs };
+  let facts: Awaited<ReturnType<typeof serverFacts>>;
+  let tls = false;
+  try {
+    tls = await negotiate(spec, timeouts);
     try {
-      facts = await serverFacts(url, timeouts);
+      facts = await serverFacts(spec, timeouts, tls);
     } catch (err) {
       if (!UNSUPPORTED_STARTUP.test((err as Error).message ?? '')) throw err;
       // A PgBouncer in front: connect again without the startup parameter it refuses.
-      timeouts = { ...baseTimeouts, startupStatementTimeout: false };
-      facts = await serverFacts(url, timeouts);
+      timeouts = { ...timeouts, startupStatementTimeout: false };
+      facts = await serverFacts(spec, timeouts, tls);
     }
   } catch (err) {
     throw new TargetUnavailableError(describeConnectError(err, redacted, timeouts));
   }
   const { admin, settings, version } = facts;
+  const connectMs = timeouts.connectMs;
+  const libpq: PgTarget['libpq'] = ({ applicationName, database, noRootCert }) => libpqSettings(database === undefined ? spec : { ...spec, database }, {
+    applicationName, connectTimeoutMs: connectMs, ...(noRootCert !== undefined ? { noRootCert } : {}),
+  });
   return {
     kind: 'pg',
     url,
+    spec,
+    negotiatedTls: tls,
     timeouts,
     admin,
     facts: { kind: 'postgresql', url: redacted, private: opts.private ?? false, version, settings },
     createPool(options) {
       // Read-only from the startup packet where it passes (poolConfig); a SET on connect only behind a PgBouncer.
-      return supervisePool(new pg.Pool(poolConfig(url, timeouts, options)), { readOnly: options?.readOnly === true && timeouts.startupStatementTimeout === false });
+      return supervisePool(new pg.Pool(poolConfig(spec, timeouts, options, tls)), { readOnly: options?.readOnly === true && timeouts.startupStatementTimeout === false });
     },
+    openSession(options) {
+      // `this`: a check's scoped copy of the target, whose onSession notes the session.
+      return MeasureSession.open(this as PgTarget, options);
+    },
+    createClient({ onLost, ...options } = {}) {
+      // Fail closed: behind a pooler that refuses startup options only a pool's on-connect SET makes sessions read-only.
+      if (options.readOnly && timeouts.startupStatementTimeout === false) throw new Error('a read-only single client cannot be made behind this pooler (it refuses startup options): use createPool({ readOnly: true })');
+      const { max: _max, idleTimeoutMillis: _idle, ...config } = poolConfig(spec, timeouts, options, tls);
+      return supervise(new pg.Client(config), onLost);
+    },
+    libpq,
+    libpqEnv: (dir, label, options) => libpqEnvFiles(dir, label, libpq({ ...options, noRootCert: noRootCertIn(dir) })),
     close: () => admin.end(),
   };
 }

@@ -1,7 +1,7 @@
 // Verifies a restored copy on the drill's private server: amcheck, the user's invariants, and row counts per table against the live database.
-import pg from 'pg';
+import type { PgClient } from '../../../targets/pg/types.js';
 import { queryReadOnly } from '../../../targets/pg/read-only.js';
-import { supervise } from '../../../targets/pg/target.js';
+import { openPrivateClient } from '../../../targets/pg/target.js';
 import { redactText } from '../../../util/redact.js';
 import { quoteIdent } from '../../../workload/sql.js';
 import type { CheckContext } from '../../types.js';
@@ -20,8 +20,8 @@ const BTREES_SQL = `SELECT i.indexrelid::int8 AS oid, format('%I.%I', n.nspname,
   WHERE am.amname = 'btree' AND i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
 
 /** A supervised session on the private server (trust over its private socket). */
-export async function privateClient(ctx: CheckContext, host: string, port: number, user: string, database: string): Promise<pg.Client> {
-  const client = supervise(new pg.Client({ host, port, user, database, connectionTimeoutMillis: 10_000, query_timeout: ctx.config.timeouts.check_ms, application_name: 'stackprobe-drill' }));
+export async function privateClient(ctx: CheckContext, host: string, port: number, user: string, database: string): Promise<PgClient> {
+  const client = openPrivateClient({ host, port, user, database }, { applicationName: 'stackprobe-drill', connectTimeoutMs: 10_000, queryTimeoutMs: ctx.config.timeouts.check_ms });
   const onAbort = () => void client.end();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   ctx.defer(() => { ctx.signal.removeEventListener('abort', onAbort); return client.end(); });
@@ -34,7 +34,7 @@ function defect(ctx: CheckContext, v: Verified, subject: string, title: string, 
   ctx.finding({ severity: 'error', subject, title, ...(recommendation ? { recommendation } : {}) });
 }
 
-async function amcheck(ctx: CheckContext, db: pg.Client, major: number, tables: { name: string; oid: string }[], v: Verified): Promise<void> {
+async function amcheck(ctx: CheckContext, db: PgClient, major: number, tables: { name: string; oid: string }[], v: Verified): Promise<void> {
   ctx.progress('amcheck over the restored copy');
   // The extension goes into the private copy only: it is ours and thrown away.
   await db.query('CREATE EXTENSION IF NOT EXISTS amcheck');
@@ -54,7 +54,7 @@ async function amcheck(ctx: CheckContext, db: pg.Client, major: number, tables: 
   ctx.metrics.counter('relations_amchecked', {}, 'relations').add(checked);
 }
 
-async function invariants(ctx: CheckContext, db: pg.Client, v: Verified): Promise<void> {
+async function invariants(ctx: CheckContext, db: PgClient, v: Verified): Promise<void> {
   for (const inv of ctx.config.integrity.invariants) {
     ctx.progress(`invariant ${inv.name} on the restored copy`);
     const rows = await queryReadOnly(db, inv.sql, [], { timeoutMs: ctx.config.timeouts.check_ms }).then((r) => r.rowCount ?? r.rows.length, (err: Error) => err);
@@ -68,7 +68,7 @@ async function invariants(ctx: CheckContext, db: pg.Client, v: Verified): Promis
  * Row counts of each restored table against the live one. Equal: fine. Different, and the live statistics show rows
  * inserted or deleted at least by the difference: changed since the backup (said, not a defect). Otherwise a defect.
  */
-async function rowCounts(ctx: CheckContext, db: pg.Client, tables: { schema: string; name: string }[], v: Verified): Promise<void> {
+async function rowCounts(ctx: CheckContext, db: PgClient, tables: { schema: string; name: string }[], v: Verified): Promise<void> {
   const pgt = ctx.targets.pg;
   const counts = new Map<string, number>();
   for (const t of tables) {
@@ -115,7 +115,7 @@ async function rowCounts(ctx: CheckContext, db: pg.Client, tables: { schema: str
   }
 }
 
-export async function verifyRestored(ctx: CheckContext, db: pg.Client, major: number): Promise<Verified> {
+export async function verifyRestored(ctx: CheckContext, db: PgClient, major: number): Promise<Verified> {
   const v: Verified = { defects: 0, tables: 0, rowsRestored: 0, changedSinceBackup: [] };
   const tables = (await db.query<{ schema: string; name: string; oid: string }>(TABLES_SQL)).rows;
   ctx.progress(`row counts of ${tables.length} restored tables`);

@@ -6,7 +6,8 @@ import { PgWireError } from './errors.js';
 import { WireConnection, type Done } from './connection.js';
 import { leadingKeywords } from './leading-keyword.js';
 import { bindRequest, bindText, EXECUTE, parseMessage, SYNC, type ErrorFields } from './messages.js';
-import { wireOptions } from './options.js';
+import { wireOptionsFromSpec } from './options.js';
+import { parsePgUrl, type PgSpec } from '../spec.js';
 import { UNSUPPORTED_STARTUP } from '../target.js';
 
 /** node-postgres's own JS → text conversion (dates, arrays, JSON, toPostgres), so parameters mean what they mean there. */
@@ -19,6 +20,10 @@ export function paramText(value: unknown): string | null {
 
 export interface SessionTarget {
   url: string;
+  /** The URL parsed once (a PgTarget's); parsed here when absent (a worker thread, a test holding a URL). */
+  spec?: PgSpec;
+  /** Told of every session opened on this target (a check's scoped target notes them, to close them at its budget). */
+  onSession?: (session: MeasureSession) => void;
   timeouts: { connectMs: number; startupStatementTimeout?: boolean };
 }
 
@@ -69,7 +74,8 @@ export class MeasureSession {
     if (wrapped && opts.role !== undefined) throw new Error(`cannot open a session as role ${opts.role}: the server (a pooler) refuses startup options`);
     // Read-only and bounded from the first byte: no SET round trip, and nothing runs before the settings hold.
     const startup = `-c statement_timeout=${timeout}${opts.readOnly ? ' -c default_transaction_read_only=on' : ''}${opts.role !== undefined ? ` -c role=${optionValue(opts.role)}` : ''}`;
-    const connect = (options?: string) => WireConnection.connect(wireOptions(target.url, {
+    const spec = target.spec ?? parsePgUrl(target.url);
+    const connect = (options?: string) => WireConnection.connect(wireOptionsFromSpec(spec, {
       applicationName: opts.applicationName, connectTimeoutMs: target.timeouts.connectMs, ...(options ? { startupOptions: options } : {}),
     }));
     let conn: WireConnection;
@@ -93,6 +99,7 @@ export class MeasureSession {
       }
       if (!wrapped) await conn.prepare(NOOP, 'SELECT 1');
       conn.watch(opts.statementTimeoutMs + 1000);
+      target.onSession?.(session);
       return session;
     } catch (err) {
       await conn.close();
@@ -221,6 +228,11 @@ export class MeasureSession {
 
   get lost(): PgWireError | undefined {
     return this.conn.lost;
+  }
+
+  /** The server process of this session (pg_stat_activity.pid). */
+  get pid(): number {
+    return this.conn.pid;
   }
 
   close(): Promise<void> {

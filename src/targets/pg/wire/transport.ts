@@ -86,6 +86,8 @@ export async function openTransport(o: WireOptions, onData: OnData, holder: { so
     host: o.host, // what verify-full checks the certificate against (Node would take 'localhost' otherwise)
     ...(isIP(o.host) ? {} : { servername: o.host }),
     ...(o.ca ? { ca: o.ca } : {}),
+    ...(o.cert ? { cert: o.cert } : {}),
+    ...(o.key ? { key: o.key } : {}),
     rejectUnauthorized: verify,
     // verify-ca checks the chain only; verify-full also the name, which is Node's default check.
     checkServerIdentity: o.sslmode === 'verify-full' ? checkServerIdentity : () => undefined,
