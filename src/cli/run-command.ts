@@ -18,7 +18,7 @@ import { prepareRunDir } from '../util/output-dir.js';
 import { pointLatest } from '../util/latest.js';
 import { exitCodeFor } from './exit-codes.js';
 import { flagsToConfig, type RunFlags } from './flags.js';
-import { useColor } from './tty.js';
+import { screenSize, useColor } from './tty.js';
 
 export async function runCommand(flags: RunFlags): Promise<number> {
   // The same validation as `config validate`, before any server is touched or any file written.
@@ -89,7 +89,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
         ? `interrupted: ${path.relative(process.cwd(), path.join(path.dirname(outDir), 'latest')) || 'latest'} still names the previous finished run`
         : await pointLatest(outDir, result.startedAt);
     const reports = { dir: outDir, files: [...written, logFile], ...(latestNote ? { note: latestNote } : {}) };
-    human.write(renderConsoleSummary(result, { color, width: (human as NodeJS.WriteStream).columns ?? 100, verbose: flags.verbose === true, reports }));
+    const screen = screenSize(human);
+    human.write(renderConsoleSummary(result, { color, width: screen.columns, height: screen.rows, verbose: flags.verbose === true, reports }));
     if (comparison) human.write(`\nBaseline ${config.report.baseline}: ${comparisonHeadline(comparison)}\n`);
     for (const d of comparison?.targetDifferences ?? []) human.write(`Warning: the baseline tested another ${d.service} target (${d.baseline}, now ${d.current})\n`);
     if (flags.json) process.stdout.write(renderJson(result));

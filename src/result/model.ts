@@ -150,6 +150,10 @@ export interface Recommendation {
   checkId: string;
   severity: Severity;
   text: string;
+  /** The service the advice is about (`pg`, `redis`, `celery`): with environment.targets, which server or database. */
+  target?: string;
+  /** What the advice is about when its text does not say it (the finding's subject: a setting, a table, a task). */
+  about?: string;
 }
 
 export interface Summary {

@@ -64,7 +64,8 @@ describe('renderConsoleSummary', () => {
     // and the failed threshold itself gets no second line.
     expect(out).toMatch(/1\. \[error\] queries\.basic: Create an index on transactions\(account_id\)\./);
     expect(out).not.toMatch(/\d\. \[error\] queries\.basic: query_duration\{query:point_lookup\} missed/);
-    expect(out).toMatch(/4\. \[warn\] integrity\.fk: orphan_rows missed count==0 \(measured 3\)\./);
+    // A missed threshold without advice of its own is not restated as a recommendation: its FAIL/WARN line says it all.
+    expect(out).not.toMatch(/\d\. \[warn\] integrity\.fk: orphan_rows missed/);
   });
 
   it('has no escape codes without color and colored badges with it', () => {
@@ -107,9 +108,9 @@ describe('the one-screen summary (without --verbose)', () => {
   const reports = { dir: path.join(process.cwd(), 'results', '2026-11-30T05-18-49.000Z-abc123'), files: ['run.json', 'report.md'].map((f) => path.join(process.cwd(), 'results', '2026-11-30T05-18-49.000Z-abc123', f)) };
 
   it('fits a screen for a real 35-check run: verdict, targets, failures with findings, latency per category, advice, reports', () => {
-    const out = renderConsoleSummary(real, { color: false, width: 80, reports });
+    const out = renderConsoleSummary(real, { color: false, width: 80, height: 40, reports });
     const lines = out.trimEnd().split('\n');
-    expect(lines.length).toBeLessThanOrEqual(36);
+    expect(lines.length).toBeLessThanOrEqual(39);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
     expect(lines[1]).toBe('PASS with warnings · 35 checks: 19 passed, 4 warned, 0 failed, 12 skipped');
     expect(out).toMatch(/\n {2}pg {6}postgres:\/\/postgres@127\.0\.0\.1:5432\/test · PostgreSQL 15/);
@@ -117,6 +118,21 @@ describe('the one-screen summary (without --verbose)', () => {
     expect(out).toMatch(/WARN {2}backup\.archiving {2}wal_archiving_enabled value==1 → measured 0, limit 1 ·\s+WAL archiving is off/);
     expect(out).toMatch(/Latency p95 {2}pool [\d.]+ ms · queries [\d.]+ ms · cache [\d.]+ ms · load [\d.]+ ms/);
     expect(out).toContain('Reports  results/2026-11-30T05-18-49.000Z-abc123/ (run.json, report.md)');
+    // Whose figures, and what the run wrote where.
+    expect(out).toMatch(/Figures {2}queries\.basic measured stackprobe's synthetic workload, not your\s+tables/);
+    expect(out).toMatch(/Wrote {4}schema stackprobe in database test \(158,495 rows, dropped\)/);
+  });
+
+  it('fits 80×24 with the verdict on it: the thresholds first, then latency, then the findings and advice with room', () => {
+    const out = renderConsoleSummary(real, { color: false, width: 80, height: 24, reports });
+    const lines = out.trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(23);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    expect(lines[1]).toMatch(/^PASS with warnings · /);
+    for (const id of ['integrity.score', 'backup.archiving', 'cache.server', 'health.server']) expect(out).toMatch(new RegExp(`WARN {2}${id.replace('.', '\\.')} +\\S+ \\S+ → measured [^,]+,\\s+limit `));
+    expect(out).toContain('Latency p95');
+    expect(out).toMatch(/all 11 recommendations: --verbose, or report\.md\.\n$/);
+    expect(out).not.toContain('…');
     expect(out).not.toMatch(/pool\.server[^\n]*idle_in_transaction_sessions/);
   });
 
@@ -127,7 +143,7 @@ describe('the one-screen summary (without --verbose)', () => {
     expect(top.length).toBeLessThanOrEqual(5);
     expect(top.some((x) => / missed /.test(x.text))).toBe(false);
     expect(new Set(top.map((x) => x.text)).size).toBe(top.length);
-    const out = renderConsoleSummary(r, { color: false, width: 80 });
+    const out = renderConsoleSummary(r, { color: false, width: 80, height: 60 });
     expect(out.match(/^\s+\d\. /gm)!.length).toBe(top.length);
     expect(out).not.toContain('integrity_score_gaps missed');
   });
