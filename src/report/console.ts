@@ -8,7 +8,9 @@ import { terminalSafeDeep } from '../util/terminal-safe.js';
 import { renderConsoleFull } from './console-full.js';
 import { formatDuration, formatMs, formatNumber, formatThreshold, groupByCategory, statusWord } from './format.js';
 import { oneLine } from './progress-text.js';
-import { provenanceSentences, targetName } from './provenance.js';
+import { provenanceSentences, rankRecommendations, recommendationLabel } from './provenance.js';
+
+export { rankRecommendations, recommendationLabel };
 import { palette, truncate, wrap, type Palette } from './text.js';
 
 export interface ConsoleOptions {
@@ -195,15 +197,6 @@ function latencyLines(result: RunResult, width: number): string[] {
 }
 
 /**
- * The run's recommendations with those about the user's own servers first: advice about stackprobe's private,
- * throwaway servers (a run with no URLs) comes after, whatever its severity. Stable otherwise (most severe first).
- */
-export function rankRecommendations(result: RunResult): Recommendation[] {
-  const throwaway = (r: Recommendation) => (r.target !== undefined && result.environment.targets[r.target]?.private === true ? 1 : 0);
-  return [...result.recommendations].sort((a, b) => throwaway(a) - throwaway(b));
-}
-
-/**
  * The advice worth a line of its own: not a restatement of a missed threshold or of a failure's reason (both are
  * already above), each text once, most severe first.
  */
@@ -223,11 +216,6 @@ export function topRecommendations(result: RunResult, max = MAX_RECOMMENDATIONS)
     if (out.length >= max) break;
   }
   return out;
-}
-
-/** `cache.server (redis 10.0.0.5:6379)`: the check and, when known, the server or database the advice is about. */
-export function recommendationLabel(r: Recommendation, result: RunResult): string {
-  return `${r.checkId}${r.target ? ` (${targetName(result, r.target)})` : ''}`;
 }
 
 /** The top recommendations that fit in `room` lines, each whole (the rest are in report.md, as the last line says). */

@@ -1,6 +1,6 @@
 // Whose figures these are and what the run wrote where: read from what the checks recorded (the workload they shared,
 // the read guard they ran the user's SQL through, the scratch databases, keys and tasks they noted), never from names.
-import type { CheckResult, RunResult } from '../result/model.js';
+import type { CheckResult, Recommendation, RunResult } from '../result/model.js';
 import { formatNumber } from './format.js';
 
 export interface Provenance {
@@ -107,4 +107,18 @@ export function targetName(result: RunResult, key: string): string {
     void err; // not a URL: the key alone still names the service
     return key;
   }
+}
+
+/**
+ * The run's recommendations with those about the user's own servers first: advice about stackprobe's private,
+ * throwaway servers (a run with no URLs) comes after, whatever its severity. Stable otherwise (most severe first).
+ */
+export function rankRecommendations(result: RunResult): Recommendation[] {
+  const throwaway = (r: Recommendation) => (r.target !== undefined && result.environment.targets[r.target]?.private === true ? 1 : 0);
+  return [...result.recommendations].sort((a, b) => throwaway(a) - throwaway(b));
+}
+
+/** `cache.server (redis 10.0.0.5:6379)`: the check and, when known, the server or database the advice is about. */
+export function recommendationLabel(r: Recommendation, result: RunResult): string {
+  return `${r.checkId}${r.target ? ` (${targetName(result, r.target)})` : ''}`;
 }

@@ -6,7 +6,7 @@ import type { TrendMetric } from '../../src/result/model.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { findingText, renderConsoleSummary, topRecommendations } from '../../src/report/console.js';
+import { findingText, rankRecommendations, renderConsoleSummary, topRecommendations } from '../../src/report/console.js';
 import { parseRunJson } from '../../src/report/json.js';
 import { emptyRunResult, fullRunResult, interruptedRunResult } from '../fixtures/run-result.js';
 
@@ -178,5 +178,21 @@ describe('the one-screen summary (without --verbose)', () => {
     const out = renderConsoleSummary(r, { color: true, width: 80 });
     expect(out.replace(ANSI_SGR, '')).not.toContain(ESC);
     expect(out).toContain('evil reason');
+  });
+});
+
+describe('advice about the user\'s system before advice about stackprobe\'s own servers', () => {
+  it('ranks recommendations about a private server last, whatever their severity, and names the server on each', () => {
+    const r = fullRunResult();
+    r.environment.targets.redis = { kind: 'redis', url: 'redis://cache.internal:6379/0', private: false };
+    r.recommendations = [
+      { checkId: 'integrity.corruption', severity: 'error', text: 'Enable them with pg_checksums --enable.', target: 'pg', about: 'data_checksums' },
+      { checkId: 'cache.server', severity: 'info', text: 'Set maxmemory.', target: 'redis' },
+    ];
+    expect(r.environment.targets.pg!.private).toBe(true);
+    expect(rankRecommendations(r).map((x) => x.checkId)).toEqual(['cache.server', 'integrity.corruption']);
+    const out = renderConsoleSummary(r, { color: false, width: 100, height: 60 }).replace(/\s+/g, ' ');
+    expect(out).toMatch(/1\. cache\.server \(redis cache\.internal:6379\): Set maxmemory\./);
+    expect(out).toMatch(/2\. integrity\.corruption \(stackprobe's private PostgreSQL server\): data_checksums: Enable them with pg_checksums/);
   });
 });
