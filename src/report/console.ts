@@ -50,7 +50,8 @@ export function renderConsoleSummary(raw: RunResult, opts: ConsoleOptions): stri
   // The latency per category before the findings beside the thresholds: the thresholds themselves come first.
   const latency = latencyLines(result, width);
   let problems = problemLines(result, p, width, room - latency.length);
-  const withLatency = problems.length + latency.length <= room;
+  // Every FAIL before the latency: without room for both, the latency goes.
+  const withLatency = problems.length + latency.length <= room && shownProblems(problems) >= Math.min(failures(result), shownProblems(problemLines(result, p, width, room)));
   if (!withLatency) problems = problemLines(result, p, width, room);
   room -= problems.length + (withLatency ? latency.length : 0);
   const lines = [...head, ...problems, ...(withLatency ? latency : [])];
@@ -116,6 +117,9 @@ function provenanceLines(result: RunResult, p: Palette, width: number): string[]
   return lines;
 }
 
+const failures = (result: RunResult) => result.checks.filter((c) => c.status === 'fail' || c.status === 'untrusted').length;
+const shownProblems = (lines: string[]) => lines.filter((l) => /^ {2}\S/.test(l) && !l.startsWith('  … and ')).length;
+
 /** The threshold that decided a check's status, in full (which, measured, limit), and how many more it missed. */
 function decidingThreshold(c: CheckResult): string | undefined {
   const level = c.status === 'warn' ? 'warn' : 'fail';
@@ -151,14 +155,12 @@ function problemLines(result: RunResult, p: Palette, width: number, room: number
   const problems = groupByCategory(result.checks).flatMap((g) => g.checks);
   const sorted = (['fail', 'untrusted', 'warn'] as const).flatMap((st) => problems.filter((c) => c.status === st));
   if (sorted.length === 0) return [];
-  const idWidth = Math.min(24, Math.max(...sorted.map((c) => c.id.length)));
-  // UNTRUSTED is longer than FAIL and WARN: one width for the column, so the ids line up.
-  const wordWidth = Math.max(4, ...sorted.map((c) => statusWord(c.status).length));
+  // The ids are not padded to one column: on 80 columns the threshold, its figure and its limit then fit on the line.
   const block = (c: CheckResult, text: string): string[] => {
-    const word = statusWord(c.status).padEnd(wordWidth);
-    const lead = `  ${word}  ${c.id.length > idWidth ? c.id : c.id.padEnd(idWidth)}  `;
-    // An id longer than its column starts the text on the next line rather than being cut.
-    const out = lead.length > width / 2 ? [lead.trimEnd(), ...wrap(text, width, ' '.repeat(6), ' '.repeat(6))] : wrap(text, width, lead, ' '.repeat(lead.length));
+    const word = statusWord(c.status);
+    const lead = `  ${word}  ${c.id}  `;
+    // An id too long to leave room starts the text on the next line rather than being cut.
+    const out = lead.length > width / 2 ? [lead.trimEnd(), ...wrap(text, width, ' '.repeat(6), ' '.repeat(6))] : wrap(text, width, lead, ' '.repeat(6));
     out[0] = `  ${p.status(c.status, word)}${out[0]!.slice(2 + word.length)}`;
     return out;
   };
@@ -247,7 +249,9 @@ function reportLines(result: RunResult, reports: ConsoleOptions['reports'], p: P
   };
   const dir = rel(reports.dir);
   const names = reports.files.map((f) => (path.dirname(f) === reports.dir ? path.basename(f) : rel(f)));
-  const lines = ['', ...wrap(`${dir}${path.sep} (${names.join(', ')})`, width, 'Reports  ', ' '.repeat(9))];
+  // The file names when they fit on the directory's line; the directory alone otherwise (the hint names report.md).
+  const withNames = wrap(`${dir}${path.sep} (${names.join(', ')})`, width, 'Reports  ', ' '.repeat(9));
+  const lines = ['', ...(withNames.length === 1 ? withNames : wrap(`${dir}${path.sep}`, width, 'Reports  ', ' '.repeat(9)))];
   if (reports.note) appendAll(lines, wrap(reports.note, width, '         ').map(p.dim));
   if (hint) lines.push(hintLine);
   return lines;
