@@ -241,7 +241,7 @@ function recommendationLines(result: RunResult, p: Palette, width: number, room:
 
 function reportLines(result: RunResult, reports: ConsoleOptions['reports'], p: Palette, width: number, hint: boolean): string[] {
   const n = result.recommendations.length;
-  const hintLine = p.dim(`Every check and figure${n ? `, all ${n} recommendation${n === 1 ? '' : 's'}` : ''}: --verbose, or report.md.`);
+  const hintLine = p.dim(`Every check and figure${n ? `, ${n === 1 ? 'the recommendation' : `all ${n} recommendations`}` : ''}: --verbose, or report.md.`);
   if (!reports) return hint ? ['', hintLine] : [];
   const rel = (f: string) => {
     const r = path.relative(process.cwd(), f);

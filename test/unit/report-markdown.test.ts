@@ -4,6 +4,7 @@ import { rankRecommendations } from '../../src/report/provenance.js';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { renderConsoleSummary } from '../../src/report/console.js';
 import { MARKDOWN_LIMIT, renderMarkdown, renderMarkdownDetails } from '../../src/report/markdown.js';
 import { parseRunJson } from '../../src/report/json.js';
 import { emptyRunResult, fullRunResult, interruptedRunResult, RECORDED } from '../fixtures/run-result.js';
@@ -165,5 +166,19 @@ describe('whose figures, in report.md', () => {
     expect(section).toMatch(/- \*\*Written\*\*: scratch database stackprobe_restore_[0-9a-f]+ \(dropped\)/);
     // A run that measured nothing of its own and wrote nothing has no such section.
     expect(renderMarkdown(emptyRunResult())).not.toContain('## Whose figures');
+  });
+});
+
+describe('advice naming many tables', () => {
+  it('report.md keeps the ANALYZE statement whole, every table in it; the console shows it whole or not at all', () => {
+    const r = fullRunResult();
+    const tables = Array.from({ length: 40 }, (_, i) => `public.ledger_entries_partition_${String(i).padStart(2, '0')}`);
+    const statement = `ANALYZE ${tables.join(', ')};`;
+    r.recommendations = [{ checkId: 'integrity.catalog', severity: 'warn', text: `${statement} and check that autovacuum is on (SHOW autovacuum) and not blocked.`, target: 'pg' }];
+    expect(renderMarkdown(r)).toContain(statement);
+    const screen = renderConsoleSummary(r, { color: false, width: 80, height: 24 });
+    expect(screen).not.toContain('…');
+    expect(screen).not.toContain('ANALYZE');
+    expect(screen).toContain('Every check and figure, the recommendation: --verbose, or report.md.');
   });
 });
