@@ -160,7 +160,9 @@ function problemLines(result: RunResult, p: Palette, width: number, room: number
     const word = statusWord(c.status);
     const lead = `  ${word}  ${c.id}  `;
     // An id too long to leave room starts the text on the next line rather than being cut.
-    const out = lead.length > width / 2 ? [lead.trimEnd(), ...wrap(text, width, ' '.repeat(6), ' '.repeat(6))] : wrap(text, width, lead, ' '.repeat(6));
+    // A figure stays on the line of its unit (`limit 0.01 ms`, never `limit 0.01` then `ms`).
+    const glued = text.replace(/(\d) (?=[A-Za-zµ%/]+\b)/g, '$1\u00a0');
+    const out = (lead.length > width / 2 ? [lead.trimEnd(), ...wrap(glued, width, ' '.repeat(6), ' '.repeat(6))] : wrap(glued, width, lead, ' '.repeat(6))).map((l) => l.replace(/\u00a0/g, ' '));
     out[0] = `  ${p.status(c.status, word)}${out[0]!.slice(2 + word.length)}`;
     return out;
   };

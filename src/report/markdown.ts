@@ -95,7 +95,8 @@ function provenanceSection(result: RunResult): string[] {
   const items: string[] = [];
   if (p.synthetic.length) items.push(`- **stackprobe's synthetic workload**, not your tables: ${escapeInline(checkGroups(p.synthetic, result))} (the figures are of the schema stackprobe created, with its own rows and queries)`);
   if (p.yours.length) items.push(`- **Your own SQL**: ${escapeInline(checkGroups(p.yours, result))}`);
-  for (const w of p.written) items.push(`- **Written**: ${escapeInline(w)}`);
+  for (const w of p.written) items.push(`- **Written**: ${escapeInline(w)}${w.includes('kept: --keep-data') ? '' : ' (removed at the end of the run)'}`);
+  for (const w of p.sent) items.push(`- **Sent**: ${escapeInline(w)}`);
   if (items.length === 0) return [];
   return ['## Whose figures, and what this run wrote', '', ...items, ''];
 }

@@ -8,8 +8,10 @@ export interface Provenance {
   synthetic: string[];
   /** Checks that ran the user's own SQL (through the run's read guard): queries.custom, load.replay, invariants. */
   yours: string[];
-  /** What the run created on the user's servers, each with whether it was removed. */
+  /** What the run created on the user's servers (all removed at its end, but a schema kept with --keep-data). */
   written: string[];
+  /** What it sent that is not removed but consumed (Celery probe tasks, run by the workers). */
+  sent: string[];
 }
 
 interface WorkloadInfo { schema: string; rows?: Record<string, number>; kept?: boolean }
@@ -47,19 +49,20 @@ export function provenance(result: RunResult): Provenance {
   const pg = result.environment.targets.pg;
   const where = pg?.private ? 'stackprobe\'s private PostgreSQL' : `database ${databaseOf(pg?.url) ?? 'of DATABASE_URL'}`;
   const written: string[] = [];
+  const sent: string[] = [];
   const w = workloadCheck ? workloadOf(workloadCheck) : undefined;
   if (w) {
     const rows = Object.values(w.rows ?? {}).reduce((n, r) => n + (count(r) ?? 0), 0);
-    written.push(`schema ${w.schema} in ${where} (${rows ? `${formatNumber(rows)} rows, ` : ''}${w.kept ? 'kept: --keep-data' : 'dropped'})`);
+    written.push(`schema ${w.schema} in ${where}${rows ? ` (${formatNumber(rows)} rows${w.kept ? ', kept: --keep-data' : ''})` : w.kept ? ' (kept: --keep-data)' : ''}`);
   }
   for (const c of ran) {
-    if (typeof c.info.scratchDatabase === 'string') written.push(`scratch database ${c.info.scratchDatabase} (dropped)`);
+    if (typeof c.info.scratchDatabase === 'string') written.push(`scratch database ${c.info.scratchDatabase}`);
   }
   const keys = ran.reduce((n, c) => n + (c.category === 'cache' ? (count(record(c.info.setup)?.keys) ?? count(record(c.info.workload)?.keys) ?? 0) : 0), 0);
-  if (keys > 0) written.push(`${formatNumber(keys)} Redis keys (removed)`);
+  if (keys > 0) written.push(`${formatNumber(keys)} Redis keys`);
   const tasks = ran.reduce((n, c) => n + (count(record(c.info.probe)?.tasks) ?? count(record(c.info.tasks)?.sent) ?? 0), 0);
-  if (tasks > 0) written.push(`${formatNumber(tasks)} probe tasks to your Celery workers`);
-  return { synthetic, yours, written };
+  if (tasks > 0) sent.push(`${formatNumber(tasks)} probe tasks to your Celery workers`);
+  return { synthetic, yours, written, sent };
 }
 
 /** Check ids shortened to their categories where every run check of a category is in the list (`queries, load.mixed`). */
@@ -74,6 +77,14 @@ export function checkGroups(ids: string[], result: RunResult): string {
   return out.join(', ');
 }
 
+/** `schema stackprobe in database shop (158,495 rows), 4,000 Redis keys: all removed; 470 probe tasks to your Celery workers`. */
+export function writtenSentence(p: Provenance): string {
+  const kept = p.written.some((w) => w.includes('kept: --keep-data'));
+  const all = p.written.length > 1 ? 'all ' : '';
+  const removed = p.written.length ? `${p.written.join(', ')}: ${kept ? `${all}removed but the kept schema` : `${all}removed`}` : '';
+  return [removed, ...p.sent].filter(Boolean).join('; ');
+}
+
 /**
  * The sentences the first screen and report.md carry: whose figures, and what was written where. Empty for a run
  * that measured no workload, ran none of the user's SQL and wrote nothing.
@@ -85,7 +96,7 @@ export function provenanceSentences(result: RunResult): { figures?: string; writ
   if (p.yours.length) parts.push(`${checkGroups(p.yours, result)} ran your own SQL`);
   return {
     ...(parts.length ? { figures: `${parts.join('; ')}.` } : {}),
-    ...(p.written.length ? { written: p.written.join('; ') } : {}),
+    ...(p.written.length || p.sent.length ? { written: writtenSentence(p) } : {}),
   };
 }
 

@@ -162,8 +162,8 @@ describe('whose figures, in report.md', () => {
     const md = renderMarkdown(real);
     const section = md.split('## Whose figures, and what this run wrote\n\n')[1]!.split('\n\n')[0]!;
     expect(section).toMatch(/^- \*\*stackprobe's synthetic workload\*\*, not your tables: queries\.basic /);
-    expect(section).toContain('- **Written**: schema stackprobe in database test (158,495 rows, dropped)');
-    expect(section).toMatch(/- \*\*Written\*\*: scratch database stackprobe_restore_[0-9a-f]+ \(dropped\)/);
+    expect(section).toContain('- **Written**: schema stackprobe in database test (158,495 rows) (removed at the end of the run)');
+    expect(section).toMatch(/- \*\*Written\*\*: scratch database stackprobe_restore_[0-9a-f]+ \(removed at the end of the run\)/);
     // A run that measured nothing of its own and wrote nothing has no such section.
     expect(renderMarkdown(emptyRunResult())).not.toContain('## Whose figures');
   });
