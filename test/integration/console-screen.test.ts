@@ -69,7 +69,8 @@ function problems(lines: string[]): string[] {
 
 describe('the end-of-run summary on an 80×24 screen', () => {
   it('a planted failure: FAIL on the screen with its threshold, measured value and limit; whose figures; what was written', async () => {
-    const planted = { checks: { 'queries.basic': { thresholds: { query_duration: ['p(95)<0.001'] } } } };
+    // A miss on a loaded host is UNTRUSTED (exit 3) unless saturation counts as failure: planted, it must fail.
+    const planted = { fail_when_saturated: true, checks: { 'queries.basic': { thresholds: { query_duration: ['p(95)<0.001'] } } } };
     const { code, stdout, result } = await quickRun('planted', planted, { COLUMNS: '80', LINES: '24' });
     expect(code).toBe(1);
     const lines = expectFits(stdout, 80, 24);
