@@ -1,7 +1,10 @@
 // Turns findings and unmet thresholds into one numbered list of recommendations, most severe first.
+import { builtinChecks } from '../checks/index.js';
 import type { CheckResult, Recommendation, Severity, Summary, ThresholdOutcome } from '../result/model.js';
 
 const ORDER: Record<Severity, number> = { error: 0, warn: 1, info: 2 };
+/** A subject longer than this (a list of tables) is in the advice's own text, not repeated beside it. */
+const MAX_ABOUT = 48;
 
 function figure(t: ThresholdOutcome): string {
   if (t.actual === null) return 'nothing was recorded';
@@ -11,6 +14,9 @@ function figure(t: ThresholdOutcome): string {
   const unit = t.unit === '' || t.unit === 'count' ? '' : t.unit === '/s' ? '/s' : ` ${t.unit}`;
   return `measured ${shown}${unit}`;
 }
+
+/** The service a built-in check is about (the first it needs); plugin checks say nothing of theirs. */
+const TARGET_OF = new Map(builtinChecks.map((c) => [c.id, c.needs[0]]));
 
 /**
  * What a threshold is about, to match findings about the same subject: the tag values in its selector
@@ -27,26 +33,22 @@ const worse = (a: Severity, b: Severity): Severity => (ORDER[a] <= ORDER[b] ? a 
 
 function checkRecommendations(c: CheckResult): Recommendation[] {
   const out: Recommendation[] = [];
-  const advised = new Set<string>();
   // The severity of a subject's unmet thresholds lifts the advice about it: a failing query's fix is an error-level item.
   const missedBySubject = new Map<string, Severity>();
   for (const t of c.thresholds) {
     if (t.ok) continue;
     for (const s of selectorSubjects(t.metric, c)) missedBySubject.set(s, worse(missedBySubject.get(s) ?? 'info', t.level === 'fail' ? 'error' : 'warn'));
   }
+  const target = TARGET_OF.get(c.id);
   for (const f of c.findings) {
     if (!f.recommendation) continue;
     const severity = f.subject ? worse(f.severity, missedBySubject.get(f.subject) ?? 'info') : f.severity;
-    out.push({ checkId: c.id, severity, text: f.recommendation });
-    if (f.subject) advised.add(f.subject);
+    // The subject beside the advice when the advice does not name it ("Enable them with pg_checksums": data_checksums).
+    const about = f.subject && f.subject.length <= MAX_ABOUT && !f.recommendation.includes(f.subject) ? f.subject : undefined;
+    out.push({ checkId: c.id, severity, text: f.recommendation, ...(target ? { target } : {}), ...(about ? { about } : {}) });
   }
-  for (const t of c.thresholds) {
-    // A finding with advice about the same subject already says what to do; its thresholds need no second line.
-    if (t.ok || selectorSubjects(t.metric, c).some((s) => advised.has(s))) continue;
-    const sev: Severity = t.level === 'fail' ? 'error' : 'warn';
-    out.push({ checkId: c.id, severity: sev, text: `${t.metric} missed ${t.expression} (${figure(t)}).` });
-  }
-  if (c.status === 'fail' && c.reason) out.push({ checkId: c.id, severity: 'error', text: `${c.title} could not complete: ${c.reason}` });
+  // A missed threshold with no advice of its own gets none here: "x missed count==0 (measured 11)" only restates the
+  // FAIL or WARN line that every report already shows with the threshold, the figure and the limit.
   return out;
 }
 

@@ -6,6 +6,7 @@ import type { RunResult } from '../result/model.js';
 import { ConfigError } from '../util/errors.js';
 import { LATEST_FILE } from '../util/latest.js';
 import { EXIT } from './exit-codes.js';
+import { screenSize } from './tty.js';
 
 /** Candidate files: DIR/*.json and DIR/<sub>/run.json (one directory per run, as `--output results/$DATE` gives). */
 async function candidates(dir: string): Promise<string[]> {
@@ -58,7 +59,7 @@ export async function historyCommand(given: string[], opts: { format?: string })
   if (runs.length === 0) throw new ConfigError(`${dir}: no stackprobe results found (looked for *.json and */run.json)`);
   const rows = historyRows(runs);
   if (format === 'json') process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-  else process.stdout.write(format === 'md' ? renderHistoryMarkdown(rows) : renderHistoryText(rows));
+  else process.stdout.write(format === 'md' ? renderHistoryMarkdown(rows) : renderHistoryText(rows, screenSize(process.stdout).columns));
   return EXIT.ok;
 }
 

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ConfigError, OutputError } from '../util/errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { splitList } from './flags.js';
-import { useColor } from './tty.js';
+import { screenSize, useColor } from './tty.js';
 import type { ReportFormat } from '../report/index.js';
 import type { MergeOutput } from '../merge/merge-results.js';
 
@@ -61,7 +61,7 @@ export async function mergeCommand(files: string[], opts: MergeFlags): Promise<n
   const outDir = path.resolve(opts.output ?? 'results/merged');
   // A full disk loses the files, not the summary: it is printed, then the write's error (OutputError, exit 1).
   const written = await writeReports(result, outDir, formats.filter((f): f is ReportFormat => f !== 'console')).catch((err: unknown) => (err instanceof OutputError ? err : Promise.reject(err)));
-  if (formats.includes('console')) process.stdout.write(renderConsoleSummary(result, { color: useColor(process.stdout, opts.color), width: process.stdout.columns ?? 100 }));
+  if (formats.includes('console')) process.stdout.write(renderConsoleSummary(result, { color: useColor(process.stdout, opts.color), width: screenSize(process.stdout).columns, height: screenSize(process.stdout).rows }));
   if (written instanceof OutputError) throw written;
   if (line) process.stdout.write(`${line}\n`);
   if (written.length) process.stdout.write(`Wrote ${written.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);

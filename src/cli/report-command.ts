@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfigError, OutputError } from '../util/errors.js';
 import { EXIT } from './exit-codes.js';
 import { splitList } from './flags.js';
-import { useColor } from './tty.js';
+import { screenSize, useColor } from './tty.js';
 
 const FORMATS = ['json', 'md', 'html', 'junit', 'prom', 'console'] as const;
 type Format = (typeof FORMATS)[number];
@@ -30,7 +30,7 @@ export async function reportCommand(given: string, opts: { format?: string; outp
   const writing = fileFormats.length ? writeReports(result, path.resolve(outDir), fileFormats) : Promise.resolve([]);
   const written = await writing.catch((err: unknown) => (err instanceof OutputError ? err : Promise.reject(err)));
   if (formats.includes('console')) {
-    process.stdout.write(renderConsoleSummary(result, { color: useColor(process.stdout, opts.color), width: process.stdout.columns ?? 100, verbose: opts.verbose === true }));
+    process.stdout.write(renderConsoleSummary(result, { color: useColor(process.stdout, opts.color), width: screenSize(process.stdout).columns, height: screenSize(process.stdout).rows, verbose: opts.verbose === true }));
   }
   if (written instanceof OutputError) throw written;
   if (written.length) process.stdout.write(`Wrote ${written.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);

@@ -15,10 +15,20 @@ import { run } from '../run/runner.js';
 import { describeError, OutputError } from '../util/errors.js';
 import { createFileLogger } from '../util/logger.js';
 import { prepareRunDir } from '../util/output-dir.js';
-import { pointLatest } from '../util/latest.js';
+import { LATEST_LINK, pointLatest, readLatest } from '../util/latest.js';
 import { exitCodeFor } from './exit-codes.js';
 import { flagsToConfig, type RunFlags } from './flags.js';
-import { useColor } from './tty.js';
+import { screenSize, useColor } from './tty.js';
+
+/** What `latest` names after an interrupted run: the previous finished run, or nothing when none has finished. */
+async function interruptedNote(outDir: string): Promise<string> {
+  const parent = path.dirname(outDir);
+  const latest = path.relative(process.cwd(), path.join(parent, LATEST_LINK)) || LATEST_LINK;
+  const previous = await readLatest(parent).catch(() => undefined);
+  return previous
+    ? `interrupted: ${latest} still names the previous finished run (${path.basename(previous)})`
+    : `interrupted: no ${latest} was made (no run in ${path.relative(process.cwd(), parent) || '.'} has finished)`;
+}
 
 export async function runCommand(flags: RunFlags): Promise<number> {
   // The same validation as `config validate`, before any server is touched or any file written.
@@ -86,10 +96,16 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     const latestNote = writeFailure
       ? `not written: ${writeFailure.message}`
       : result.interrupted
-        ? `interrupted: ${path.relative(process.cwd(), path.join(path.dirname(outDir), 'latest')) || 'latest'} still names the previous finished run`
-        : await pointLatest(outDir, result.startedAt);
+        ? await interruptedNote(outDir)
+        : await pointLatest(outDir, result.startedAt).catch((err: unknown) => {
+          // The reports are whole; only the pointer to them could not be written (a disk that filled just now).
+          if (!(err instanceof OutputError)) throw err;
+          writeFailure = err;
+          return `latest not moved: ${err.message}`;
+        });
     const reports = { dir: outDir, files: [...written, logFile], ...(latestNote ? { note: latestNote } : {}) };
-    human.write(renderConsoleSummary(result, { color, width: (human as NodeJS.WriteStream).columns ?? 100, verbose: flags.verbose === true, reports }));
+    const screen = screenSize(human);
+    human.write(renderConsoleSummary(result, { color, width: screen.columns, height: screen.rows, verbose: flags.verbose === true, reports }));
     if (comparison) human.write(`\nBaseline ${config.report.baseline}: ${comparisonHeadline(comparison)}\n`);
     for (const d of comparison?.targetDifferences ?? []) human.write(`Warning: the baseline tested another ${d.service} target (${d.baseline}, now ${d.current})\n`);
     if (flags.json) process.stdout.write(renderJson(result));

@@ -37,23 +37,75 @@ export function historyRows(runs: Array<{ file: string; result: RunResult }>): H
 
 type Column = [head: string, right: boolean, cell: (r: HistoryRow) => string];
 
-/** The fixed columns around one `<category> p95` column per category any run timed. */
-function columns(rows: HistoryRow[]): Column[] {
+function categoriesOf(rows: HistoryRow[]): string[] {
   const categories: string[] = [];
   for (const r of rows) for (const c of Object.keys(r.latency)) if (!categories.includes(c)) categories.push(c);
+  return categories;
+}
+
+/** The fixed columns around one `<category> p95` column per category any run timed. */
+function columns(rows: HistoryRow[]): Column[] {
   return [
     ['started', false, (r) => r.startedAt], ['result', false, (r) => r.verdict], ['mode', false, (r) => r.mode],
     ['duration', true, (r) => r.duration], ['pass/warn/fail/skip', true, (r) => r.checks], ['success', true, (r) => r.successRate],
-    ...categories.map((c): Column => [`${c} p95`, true, (r) => r.latency[c] ?? '–']),
+    ...categoriesOf(rows).map((c): Column => [`${c} p95`, true, (r) => r.latency[c] ?? '–']),
     ['target', false, (r) => r.target], ['file', false, (r) => r.file],
   ];
 }
 
-export function renderHistoryText(rows: HistoryRow[]): string {
-  const cols = columns(rows);
+/** `2026-12-06T04:18:50.618Z` -> `2026-12-06 04:18:50`: the time to the second, in the width of a terminal column. */
+const shortTime = (iso: string) => (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : iso);
+
+/**
+ * The text table in `width` columns (a terminal's, else 80): the target once above it when every run tested the same
+ * one, short headers, and the least needed columns left out (named on the last line) when it is still too wide.
+ */
+export function renderHistoryText(rows: HistoryRow[], width = 80): string {
+  const targets = [...new Set(rows.map((r) => r.target))];
+  const categories = categoriesOf(rows);
+  let cols: Column[] = [
+    ['started', false, (r) => shortTime(r.startedAt)], ['result', false, (r) => r.verdict], ['mode', false, (r) => r.mode],
+    ['duration', true, (r) => r.duration], ['p/w/f/s', true, (r) => r.checks], ['success', true, (r) => r.successRate],
+    ...categories.map((c): Column => [c, true, (r) => r.latency[c] ?? '–']),
+    ...(targets.length > 1 ? [['target', false, (r: HistoryRow) => r.target] as Column] : []),
+    ['file', false, (r) => r.file],
+  ];
+  const widthOf = (cs: Column[]) => cs.reduce((n, [h, , cell]) => n + Math.max(h.length, ...rows.map((r) => cell(r).length)), 0) + 2 * (cs.length - 1);
+  // Left out first: the file and target (in --format json and md), then the success share, mode, duration, and the
+  // categories from the last; started, result and the counts always stay.
+  const dropOrder = ['file', 'target', 'success', 'mode', 'duration', ...[...categories].reverse()];
+  const dropped: string[] = [];
+  for (const name of dropOrder) {
+    if (widthOf(cols) <= width) break;
+    if (!cols.some(([h]) => h === name)) continue;
+    cols = cols.filter(([h]) => h !== name);
+    dropped.push(name);
+  }
   const widths = cols.map(([h, , cell]) => Math.max(h.length, ...rows.map((r) => cell(r).length)));
   const line = (cells: string[]) => cells.map((c, i) => (cols[i]![1] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return `${[line(cols.map(([h]) => h)), ...rows.map((r) => line(cols.map(([, , cell]) => cell(r))))].join('\n')}\n`;
+  const notes: string[] = [];
+  if (categories.some((c) => cols.some(([h]) => h === c))) notes.push('latency columns: p95 of each category\'s operations');
+  if (targets.length === 1) notes.push(`target ${targets[0]} (every run)`);
+  if (dropped.length) notes.push(`left out for ${width} columns: ${dropped.join(', ')} (--format md or json has them)`);
+  const table = [line(cols.map(([h]) => h)), ...rows.map((r) => line(cols.map(([, , cell]) => cell(r))))];
+  return `${[...table, ...wrapNotes(notes, width)].join('\n')}\n`;
+}
+
+/** The notes under the table, each wrapped at word boundaries to `width`. */
+function wrapNotes(notes: string[], width: number): string[] {
+  const out: string[] = [];
+  for (const note of notes) {
+    let line = '';
+    for (const word of note.split(' ')) {
+      if (line && line.length + 1 + word.length > width) {
+        out.push(line);
+        line = '  ';
+      }
+      line = line.trim() === '' ? `${line}${word}` : `${line} ${word}`;
+    }
+    out.push(line);
+  }
+  return out;
 }
 
 export function renderHistoryMarkdown(rows: HistoryRow[]): string {

@@ -8,6 +8,7 @@ import {
   categoryTitle, checkDuration, formatBytes, formatDuration, formatMs, formatNumber, formatPercent, formatRatingValue, formatThreshold,
   formatThresholdActual, formatValue, groupByCategory, metricLabel, shownPerSecond, statusWord, whyText,
 } from './format.js';
+import { checkGroups, provenance, rankRecommendations, targetName } from './provenance.js';
 import { code, codeCell, escapeCell, escapeInline, escapeLine, table } from './md.js';
 import { appendAll } from '../util/append.js';
 
@@ -24,6 +25,8 @@ export const MARKDOWN_LIMIT = 60_000;
 export const DETAILS_FILE = 'report-details.md';
 const MAX_RECOMMENDATIONS = 30;
 const MAX_REASON = 300;
+/** Advice is clipped only past this: a statement that names every table (ANALYZE a, b, …) is kept whole. */
+const MAX_ADVICE = 2000;
 
 /**
  * report.md: the verdict, every check in one row, the recommendations, the comparison and the environment, under
@@ -35,7 +38,7 @@ export function renderMarkdown(result: RunResult, opts: { comparison?: Compariso
     lines.push('> **Interrupted:** the run was stopped early. Checks that had not finished are marked SKIP and the figures are partial.', '');
   }
   for (const [key, why] of Object.entries(result.environment.unopened ?? {})) lines.push(`> **${code(key)} could not be opened:** ${escapeLine(why)}. No check ran.`, '');
-  appendAll(lines, summarySection(result), [`Every check's figures, thresholds and findings: [${DETAILS_FILE}](${DETAILS_FILE}).`, ''], checksOverview(result), recommendationSection(result));
+  appendAll(lines, summarySection(result), provenanceSection(result), [`Every check's figures, thresholds and findings: [${DETAILS_FILE}](${DETAILS_FILE}).`, ''], checksOverview(result), recommendationSection(result));
   if (opts.comparison) appendAll(lines, comparisonSection(opts.comparison));
   appendAll(lines, environmentSection(result, false));
   return fitLimit(`${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`);
@@ -86,6 +89,18 @@ function summarySection(result: RunResult): string[] {
   return ['## Summary', '', ...table(['', ''], rows.map(([k, v]) => [`**${k}**`, escapeCell(v!)]))];
 }
 
+/** Whose figures these are (stackprobe's synthetic workload or the user's own SQL) and what the run wrote where. */
+function provenanceSection(result: RunResult): string[] {
+  const p = provenance(result);
+  const items: string[] = [];
+  if (p.synthetic.length) items.push(`- **stackprobe's synthetic workload**, not your tables: ${escapeInline(checkGroups(p.synthetic, result))} (the figures are of the schema stackprobe created, with its own rows and queries)`);
+  if (p.yours.length) items.push(`- **Your own SQL**: ${escapeInline(checkGroups(p.yours, result))}`);
+  for (const w of p.written) items.push(`- **Written**: ${escapeInline(w)}${w.includes('kept: --keep-data') ? '' : ' (removed at the end of the run)'}`);
+  for (const w of p.sent) items.push(`- **Sent**: ${escapeInline(w)}`);
+  if (items.length === 0) return [];
+  return ['## Whose figures, and what this run wrote', '', ...items, ''];
+}
+
 function checksOverview(result: RunResult): string[] {
   if (result.checks.length === 0) return ['## Checks', '', 'No checks ran.', ''];
   const rows = groupByCategory(result.checks).flatMap((g) => g.checks).map((c) => [
@@ -95,11 +110,14 @@ function checksOverview(result: RunResult): string[] {
 }
 
 function recommendationSection(result: RunResult, max = MAX_RECOMMENDATIONS): string[] {
-  const recs = result.recommendations;
+  // The user's own servers first, stackprobe's throwaway ones after; each says which server or database it is about.
+  const recs = rankRecommendations(result);
   if (recs.length === 0) return ['## Recommendations', '', 'None: nothing needs attention.', ''];
   const items = recs.slice(0, max).map((r, i) => {
     const prefix = `${i + 1}. `;
-    return `${prefix}**${r.severity}** · ${code(r.checkId)}: ${escapeInline(max === MAX_RECOMMENDATIONS ? clip(r.text, 2 * MAX_REASON) : r.text, ' '.repeat(prefix.length))}`;
+    const where = r.target ? ` (${escapeInline(targetName(result, r.target))})` : '';
+    const about = r.about ? `${code(r.about)}: ` : '';
+    return `${prefix}**${r.severity}** · ${code(r.checkId)}${where}: ${about}${escapeInline(max === MAX_RECOMMENDATIONS ? clip(r.text, MAX_ADVICE) : r.text, ' '.repeat(prefix.length))}`;
   });
   const more = recs.length > max ? [`… and ${formatNumber(recs.length - max)} more in [${DETAILS_FILE}](${DETAILS_FILE}).`, ''] : [];
   return ['## Recommendations', '', ...items, '', ...more];

@@ -57,7 +57,8 @@ export function wrap(text: string, width: number, first = '', rest = first): str
       prefix = rest;
       line = '';
     };
-    for (let word of paragraph.split(/\s+/).filter(Boolean)) {
+    // A no-break space (U+00A0) keeps a figure with its unit (`0.01 ms`): callers glue them, and turn it back after.
+    for (let word of paragraph.split(/[^\S\u00a0]+/).filter(Boolean)) {
       if (line && line.length + 1 + word.length > room()) flush();
       while (word.length > room()) {
         if (line) flush();

@@ -223,7 +223,15 @@ const summary = z.object({
   thresholds: list(thresholdOutcome),
 });
 
-const recommendation = z.object({ checkId: text, severity, text });
+const recommendation = z.object({
+  checkId: text,
+  severity,
+  text,
+  /** The service the advice is about (`pg`, `redis`, `celery`): with environment.targets, which server or database. */
+  target: text.optional(),
+  /** What the advice is about when its text does not say it (the finding's subject: a setting, a table, a task). */
+  about: text.optional(),
+});
 
 export const RunResultSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),

@@ -82,7 +82,12 @@ export function createContext(args: {
     info: (key, value) => void (state.info[key] = value),
     progress: args.onProgress,
     defer: (fn) => void state.deferred.push(fn),
-    shared: (key, make, cleanup) => args.shared.get(key, make, cleanup),
+    shared: (key, make, cleanup) => {
+      // Which shared resources a check used is what the reports say its figures are of (the synthetic workload, the user's SQL).
+      const used = (state.info.shared ??= []) as string[];
+      if (!used.includes(key)) used.push(key);
+      return args.shared.get(key, make, cleanup);
+    },
   };
   return { ctx, state };
 }

@@ -17,6 +17,11 @@ unique user using values varchar variadic verbose when where window with xmlattr
 xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable`.split(/\s+/),
 );
 
+/** Characters src/util/terminal-safe.ts removes from what it shows: C0 and C1 controls, DEL, bidi overrides. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSHOWABLE_ALL = /[\u0001-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const UNSHOWABLE = new RegExp(UNSHOWABLE_ALL.source);
+
 /**
  * Quotes an identifier like PostgreSQL's quote_ident: left bare when it is a plain lower-case name and not a keyword
  * (so recommendations read naturally), double-quoted otherwise. Every identifier stackprobe puts in SQL goes through here.
@@ -25,8 +30,12 @@ export function quoteIdent(name: string): string {
   if (name.length === 0) throw new Error('an SQL identifier cannot be empty');
   if (name.includes('\0')) throw new Error('an SQL identifier cannot contain a NUL character');
   if (/^[a-z_][a-z0-9_]*$/.test(name) && !KEYWORDS.has(name)) return name;
+  // A name with control or bidi characters in it is written with PostgreSQL's Unicode escapes (U&"bad\0007col"): the
+  // same identifier to the server, and text a terminal or report shows whole instead of dropping what it cannot show.
+  if (UNSHOWABLE.test(name)) return `U&"${name.replace(/["\\]/g, (c) => (c === '"' ? '""' : '\\\\')).replace(UNSHOWABLE_ALL, (c) => `\\${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
   return `"${name.replaceAll('"', '""')}"`;
 }
+
 
 /** `schema.table` with both parts quoted as needed. */
 export function qualified(schema: string, table: string): string {

@@ -108,13 +108,21 @@ describe('stackprobe history and report', () => {
     await writeFile(path.join(hist, '2025-03-01', 'run.json'), renderJson(fullRunResult()));
     await writeFile(path.join(hist, 'older.json'), renderJson(older));
     await writeFile(path.join(hist, 'config.json'), '{"thresholds":{}}');
-    const r = await runCli(['history', hist]);
+    const r = await runCli(['history', hist], { env: { COLUMNS: '160' } });
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    // p95 per category that timed operations (each operation once), never one p95 over everything.
-    expect(lines[0]).toMatch(/^started\s+result\s+mode\s+duration\s+pass\/warn\/fail\/skip\s+success\s+pool p95\s+queries p95\s+target\s+file$/);
-    expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['2025-02-01T10:00:00.000Z', '2025-03-01T10:00:00.000Z']);
+    // p95 per category that timed operations (each operation once), never one p95 over everything; the target once.
+    expect(lines[0]).toMatch(/^started\s+result\s+mode\s+duration\s+p\/w\/f\/s\s+success\s+pool\s+queries\s+file$/);
+    expect(lines.slice(1, 3).map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['2025-02-01 10:00:00', '2025-03-01 10:00:00']);
     expect(lines[2]).toMatch(/FAIL\s+quick\s+12\.3 s\s+1\/1\/2\/2\s+50\.0%/);
+    expect(lines.slice(3)).toEqual(['latency columns: p95 of each category\'s operations', expect.stringMatching(/^target .+ \(every run\)$/)]);
+    // In 80 columns (a terminal's width, or COLUMNS off one, else 80): the least needed columns are left out, and named.
+    for (const env of [{ COLUMNS: '80' }, { COLUMNS: '' }]) {
+      const narrow = await runCli(['history', hist], { env });
+      for (const l of narrow.stdout.trimEnd().split('\n')) expect(l.length, l).toBeLessThanOrEqual(80);
+      expect(narrow.stdout).toMatch(/^started\s+result\s/);
+      expect(narrow.stdout.replace(/\s+/g, ' ')).toMatch(/left out for 80 columns: file[^()]* \(--format md or json has them\)/);
+    }
     expect(r.stderr).toContain('skipped');
     expect(r.stderr).toContain('config.json');
     const empty = path.join(dir, 'empty-history');
@@ -127,7 +135,7 @@ describe('stackprobe history and report', () => {
   it('history accepts files as well as directories; a file given that is not a result is an error', async () => {
     const r = await runCli(['history', base, slow]);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split('\n')).toHaveLength(3);
+    expect(r.stdout.split('\n').filter((l) => /^\d{4}-\d\d-\d\d /.test(l))).toHaveLength(2);
     const bad = path.join(dir, 'not-a-run.json');
     await writeFile(bad, '{"thresholds":{}}');
     expect((await runCli(['history', base, bad])).code).toBe(2);

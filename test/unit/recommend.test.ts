@@ -1,4 +1,5 @@
-// Recommendations: a finding's advice replaces the generic line of a threshold about the same subject, and takes its severity.
+// Recommendations: a finding's advice takes the severity of a missed threshold about its subject; a missed threshold is
+// never restated as advice (every report's FAIL/WARN line already names it, with the figure and the limit).
 import { describe, expect, it } from 'vitest';
 import { recommendations } from '../../src/advice/recommend.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
@@ -25,7 +26,7 @@ describe('recommendations', () => {
     expect(recommendations([c], summary).map((r) => r.text)).toEqual(['Set maxmemory.']);
   });
 
-  it('lifts advice to the severity of the failed threshold on its subject, and keeps unrelated threshold lines', () => {
+  it('lifts advice to the severity of the failed threshold on its subject, and does not restate thresholds', () => {
     const c = check(
       (r) => {
         for (let i = 0; i < 10; i++) r.trend('query_duration', { query: 'slow' }).record(300);
@@ -35,8 +36,18 @@ describe('recommendations', () => {
       [{ severity: 'info', title: 'seq scan', subject: 'slow', recommendation: 'CREATE INDEX ON t (c)' }],
     );
     expect(recommendations([c], summary)).toEqual([
-      { checkId: 'x.y', severity: 'error', text: 'CREATE INDEX ON t (c)' },
-      { checkId: 'x.y', severity: 'error', text: 'query_errors missed rate<0.01 (measured 100.0%).' },
+      { checkId: 'x.y', severity: 'error', text: 'CREATE INDEX ON t (c)', about: 'slow' },
+    ]);
+  });
+
+  it('keeps what the advice is about and which service: the subject its text does not name, the check\'s target', () => {
+    const withSubject = { ...check(() => undefined, [], [
+      { severity: 'info', title: 'data checksums are off', subject: 'data_checksums', recommendation: 'Enable them with pg_checksums --enable.' },
+      { severity: 'warn', title: 'no maxmemory', subject: 'maxmemory', recommendation: 'Set maxmemory.' },
+    ]), id: 'integrity.corruption' };
+    expect(recommendations([withSubject], summary)).toEqual([
+      { checkId: 'integrity.corruption', severity: 'warn', text: 'Set maxmemory.', target: 'pg' },
+      { checkId: 'integrity.corruption', severity: 'info', text: 'Enable them with pg_checksums --enable.', target: 'pg', about: 'data_checksums' },
     ]);
   });
 });

@@ -6,7 +6,7 @@ import type { TrendMetric } from '../../src/result/model.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { findingText, renderConsoleSummary, topRecommendations } from '../../src/report/console.js';
+import { findingText, rankRecommendations, renderConsoleSummary, topRecommendations } from '../../src/report/console.js';
 import { parseRunJson } from '../../src/report/json.js';
 import { emptyRunResult, fullRunResult, interruptedRunResult } from '../fixtures/run-result.js';
 
@@ -64,7 +64,8 @@ describe('renderConsoleSummary', () => {
     // and the failed threshold itself gets no second line.
     expect(out).toMatch(/1\. \[error\] queries\.basic: Create an index on transactions\(account_id\)\./);
     expect(out).not.toMatch(/\d\. \[error\] queries\.basic: query_duration\{query:point_lookup\} missed/);
-    expect(out).toMatch(/4\. \[warn\] integrity\.fk: orphan_rows missed count==0 \(measured 3\)\./);
+    // A missed threshold without advice of its own is not restated as a recommendation: its FAIL/WARN line says it all.
+    expect(out).not.toMatch(/\d\. \[warn\] integrity\.fk: orphan_rows missed/);
   });
 
   it('has no escape codes without color and colored badges with it', () => {
@@ -107,9 +108,9 @@ describe('the one-screen summary (without --verbose)', () => {
   const reports = { dir: path.join(process.cwd(), 'results', '2026-11-30T05-18-49.000Z-abc123'), files: ['run.json', 'report.md'].map((f) => path.join(process.cwd(), 'results', '2026-11-30T05-18-49.000Z-abc123', f)) };
 
   it('fits a screen for a real 35-check run: verdict, targets, failures with findings, latency per category, advice, reports', () => {
-    const out = renderConsoleSummary(real, { color: false, width: 80, reports });
+    const out = renderConsoleSummary(real, { color: false, width: 80, height: 40, reports });
     const lines = out.trimEnd().split('\n');
-    expect(lines.length).toBeLessThanOrEqual(36);
+    expect(lines.length).toBeLessThanOrEqual(39);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
     expect(lines[1]).toBe('PASS with warnings · 35 checks: 19 passed, 4 warned, 0 failed, 12 skipped');
     expect(out).toMatch(/\n {2}pg {6}postgres:\/\/postgres@127\.0\.0\.1:5432\/test · PostgreSQL 15/);
@@ -117,6 +118,21 @@ describe('the one-screen summary (without --verbose)', () => {
     expect(out).toMatch(/WARN {2}backup\.archiving {2}wal_archiving_enabled value==1 → measured 0, limit 1 ·\s+WAL archiving is off/);
     expect(out).toMatch(/Latency p95 {2}pool [\d.]+ ms · queries [\d.]+ ms · cache [\d.]+ ms · load [\d.]+ ms/);
     expect(out).toContain('Reports  results/2026-11-30T05-18-49.000Z-abc123/ (run.json, report.md)');
+    // Whose figures, and what the run wrote where.
+    expect(out).toMatch(/Figures {2}queries\.basic measured stackprobe's synthetic workload, not your\s+tables/);
+    expect(out.replace(/\s+/g, ' ')).toMatch(/Wrote schema stackprobe in database test \(158,495 rows\), scratch database stackprobe_restore_[0-9a-f]+, 4,000 Redis keys: all removed/);
+  });
+
+  it('fits 80×24 with the verdict on it: the thresholds first, then latency, then the findings and advice with room', () => {
+    const out = renderConsoleSummary(real, { color: false, width: 80, height: 24, reports });
+    const lines = out.trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(23);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    expect(lines[1]).toMatch(/^PASS with warnings · /);
+    for (const id of ['integrity.score', 'backup.archiving', 'cache.server', 'health.server']) expect(out).toMatch(new RegExp(`WARN {2}${id.replace('.', '\\.')} +\\S+ \\S+ → measured [^,]+,\\s+limit `));
+    expect(out).toContain('Latency p95');
+    expect(out).toMatch(/all 11 recommendations: --verbose, or report\.md\.\n$/);
+    expect(out).not.toContain('…');
     expect(out).not.toMatch(/pool\.server[^\n]*idle_in_transaction_sessions/);
   });
 
@@ -127,7 +143,7 @@ describe('the one-screen summary (without --verbose)', () => {
     expect(top.length).toBeLessThanOrEqual(5);
     expect(top.some((x) => / missed /.test(x.text))).toBe(false);
     expect(new Set(top.map((x) => x.text)).size).toBe(top.length);
-    const out = renderConsoleSummary(r, { color: false, width: 80 });
+    const out = renderConsoleSummary(r, { color: false, width: 80, height: 60 });
     expect(out.match(/^\s+\d\. /gm)!.length).toBe(top.length);
     expect(out).not.toContain('integrity_score_gaps missed');
   });
@@ -162,5 +178,21 @@ describe('the one-screen summary (without --verbose)', () => {
     const out = renderConsoleSummary(r, { color: true, width: 80 });
     expect(out.replace(ANSI_SGR, '')).not.toContain(ESC);
     expect(out).toContain('evil reason');
+  });
+});
+
+describe('advice about the user\'s system before advice about stackprobe\'s own servers', () => {
+  it('ranks recommendations about a private server last, whatever their severity, and names the server on each', () => {
+    const r = fullRunResult();
+    r.environment.targets.redis = { kind: 'redis', url: 'redis://cache.internal:6379/0', private: false };
+    r.recommendations = [
+      { checkId: 'integrity.corruption', severity: 'error', text: 'Enable them with pg_checksums --enable.', target: 'pg', about: 'data_checksums' },
+      { checkId: 'cache.server', severity: 'info', text: 'Set maxmemory.', target: 'redis' },
+    ];
+    expect(r.environment.targets.pg!.private).toBe(true);
+    expect(rankRecommendations(r).map((x) => x.checkId)).toEqual(['cache.server', 'integrity.corruption']);
+    const out = renderConsoleSummary(r, { color: false, width: 100, height: 60 }).replace(/\s+/g, ' ');
+    expect(out).toMatch(/1\. cache\.server \(redis cache\.internal:6379\): Set maxmemory\./);
+    expect(out).toMatch(/2\. integrity\.corruption \(stackprobe's private PostgreSQL server\): data_checksums: Enable them with pg_checksums/);
   });
 });

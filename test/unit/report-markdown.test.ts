@@ -1,8 +1,10 @@
 // The Markdown report carries the recorded percentiles, verdicts, findings, ratings, environment and advice, with safe tables.
 import { describe, expect, it } from 'vitest';
+import { rankRecommendations } from '../../src/report/provenance.js';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { renderConsoleSummary } from '../../src/report/console.js';
 import { MARKDOWN_LIMIT, renderMarkdown, renderMarkdownDetails } from '../../src/report/markdown.js';
 import { parseRunJson } from '../../src/report/json.js';
 import { emptyRunResult, fullRunResult, interruptedRunResult, RECORDED } from '../fixtures/run-result.js';
@@ -63,7 +65,9 @@ describe('renderMarkdown', () => {
   it('numbers the recommendations', () => {
     const items = md.split('## Recommendations\n\n')[1]!.split('\n\n')[0]!.split('\n');
     expect(items).toHaveLength(result.recommendations.length);
-    items.forEach((item, i) => expect(item.startsWith(`${i + 1}. **${result.recommendations[i]!.severity}** · \`${result.recommendations[i]!.checkId}\`: `)).toBe(true));
+    // Ranked as the console ranks them, each with the server it is about: this run's PostgreSQL was stackprobe's own.
+    const ranked = rankRecommendations(result);
+    items.forEach((item, i) => expect(item.startsWith(`${i + 1}. **${ranked[i]!.severity}** · \`${ranked[i]!.checkId}\`${ranked[i]!.target === 'pg' ? ' (stackprobe\'s private PostgreSQL server)' : ''}: `), item).toBe(true));
   });
 
   it('describes the environment: client, server version, settings, private server, services not tested', () => {
@@ -149,5 +153,32 @@ describe('report.md fits a GitHub comment', () => {
     const md = renderMarkdown(big);
     expect(md.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
     expect(md).toMatch(/Cut here to stay under 60,000 characters .*report-details\.md/);
+  });
+});
+
+describe('whose figures, in report.md', () => {
+  it('says which checks measured stackprobe\'s synthetic workload and what the run wrote where', () => {
+    const real = parseRunJson(gunzipSync(readFileSync(path.join(import.meta.dirname, '../fixtures/runs/quick-run.json.gz'))).toString('utf8'), 'quick-run.json');
+    const md = renderMarkdown(real);
+    const section = md.split('## Whose figures, and what this run wrote\n\n')[1]!.split('\n\n')[0]!;
+    expect(section).toMatch(/^- \*\*stackprobe's synthetic workload\*\*, not your tables: queries\.basic /);
+    expect(section).toContain('- **Written**: schema stackprobe in database test (158,495 rows) (removed at the end of the run)');
+    expect(section).toMatch(/- \*\*Written\*\*: scratch database stackprobe_restore_[0-9a-f]+ \(removed at the end of the run\)/);
+    // A run that measured nothing of its own and wrote nothing has no such section.
+    expect(renderMarkdown(emptyRunResult())).not.toContain('## Whose figures');
+  });
+});
+
+describe('advice naming many tables', () => {
+  it('report.md keeps the ANALYZE statement whole, every table in it; the console shows it whole or not at all', () => {
+    const r = fullRunResult();
+    const tables = Array.from({ length: 40 }, (_, i) => `public.ledger_entries_partition_${String(i).padStart(2, '0')}`);
+    const statement = `ANALYZE ${tables.join(', ')};`;
+    r.recommendations = [{ checkId: 'integrity.catalog', severity: 'warn', text: `${statement} and check that autovacuum is on (SHOW autovacuum) and not blocked.`, target: 'pg' }];
+    expect(renderMarkdown(r)).toContain(statement);
+    const screen = renderConsoleSummary(r, { color: false, width: 80, height: 24 });
+    expect(screen).not.toContain('…');
+    expect(screen).not.toContain('ANALYZE');
+    expect(screen).toContain('Every check and figure, the recommendation: --verbose, or report.md.');
   });
 });

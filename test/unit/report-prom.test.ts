@@ -125,7 +125,7 @@ describe('base units', () => {
 });
 
 describe('pushToGateway', () => {
-  const received: Array<{ method: string; url: string; type: string; body: string }> = [];
+  const received: Array<{ method: string; url: string; type: string; body: string; auth?: string }> = [];
   let server: http.Server;
   let base: string;
   beforeAll(async () => {
@@ -133,7 +133,7 @@ describe('pushToGateway', () => {
       let body = '';
       req.on('data', (d: Buffer) => (body += d.toString()));
       req.on('end', () => {
-        received.push({ method: req.method!, url: req.url!, type: req.headers['content-type'] ?? '', body });
+        received.push({ method: req.method!, url: req.url!, type: req.headers['content-type'] ?? '', body, ...(req.headers.authorization ? { auth: req.headers.authorization } : {}) });
         res.writeHead(req.url!.includes('reject') ? 400 : 200).end(req.url!.includes('reject') ? 'text format parsing error' : '');
       });
     });
@@ -155,5 +155,20 @@ describe('pushToGateway', () => {
     const dead = pushToGateway('http://user:hunter2@127.0.0.1:1', 'j', 'x', { timeoutMs: 3000 });
     await expect(dead).rejects.toBeInstanceOf(PushError);
     await expect(dead).rejects.not.toThrow(/hunter2/);
+    // The network's reason, not "TypeError" (fetch refuses a URL with credentials before it connects): port 1 is one
+    // fetch will not use; a port nothing listens on refuses the connection.
+    await expect(dead).rejects.toThrow(/^cannot push to the Pushgateway at http:\/\/user:\*\*\*@127\.0\.0\.1:1\/metrics\/job\/j: bad port$/);
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await expect(pushToGateway(`http://user:hunter2@127.0.0.1:${port}`, 'j', 'x')).rejects.toThrow(new RegExp(`^cannot push to the Pushgateway at http://user:\\*\\*\\*@127\\.0\\.0\\.1:${port}/metrics/job/j: ECONNREFUSED$`));
+  });
+
+  it('sends a URL\'s user and password as basic auth, the URL without them', async () => {
+    await pushToGateway(`http://ci%40corp:p%3Ass@${base.slice('http://'.length)}`, 'nightly', 'x 1\n');
+    expect(received.at(-1)).toMatchObject({ method: 'PUT', url: '/metrics/job/nightly', auth: `Basic ${Buffer.from('ci@corp:p:ss').toString('base64')}` });
+    await pushToGateway(base, 'plain', 'x 1\n');
+    expect(received.at(-1)!.auth).toBeUndefined();
   });
 });

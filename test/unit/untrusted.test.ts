@@ -44,7 +44,7 @@ describe('untrusted', () => {
     expect(text).toMatch(/^UNTRUSTED · 6 checks: \d+ passed, \d+ warned, 0 failed, 1 untrusted, \d+ skipped$/m);
     expect(text).not.toMatch(/^PASS/m);
     expect(text).toMatch(/^ {2}UNTRUSTED {2}queries\.basic {2}query_duration\{query:point_lookup\} p\(95\)<100 → measured 950 ms, limit\s+100 ms \(untrusted/m);
-    expect(text).toMatch(/^ {2}WARN {7}integrity\.fk {3}orphan_rows count==0 → measured 3, limit 0/m);
+    expect(text).toMatch(/^ {2}WARN {2}integrity\.fk {2}orphan_rows count==0 → measured 3, limit 0/m);
     const md = renderMarkdown(r);
     expect(md).toContain('❓ untrusted: 1 of 6 checks missed a threshold while stackprobe\'s own client was saturated');
     expect(md).toContain(`❓ UNTRUSTED | 2.1 s | ${line}`);

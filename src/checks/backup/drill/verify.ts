@@ -94,7 +94,8 @@ async function rowCounts(ctx: CheckContext, db: PgClient, tables: { schema: stri
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const qn = `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
       const st = (await live.query<{ reg: string | null; changed: string | null }>(
-        `SELECT to_regclass($1)::text AS reg, (SELECT n_tup_ins + n_tup_del FROM pg_stat_user_tables WHERE relid = to_regclass($1)) AS changed`, [qn])).rows[0]!;
+        // to_regclass parses its text as a name list, which has no U&"…" form: the server quotes the name itself.
+        `WITH r AS (SELECT to_regclass(format('%I.%I', $1::text, $2::text)) AS oid) SELECT r.oid::text AS reg, (SELECT n_tup_ins + n_tup_del FROM pg_stat_user_tables WHERE relid = r.oid) AS changed FROM r`, [t.schema, t.name])).rows[0]!;
       const label = `${t.schema}.${t.name}`;
       if (st.reg === null) { ctx.finding({ severity: 'info', subject: label, title: `table ${label} is in the backup but no longer in the live database` }); continue; }
       const liveN = Number((await live.query<{ n: string }>(`SELECT count(*) AS n FROM ${qn}`)).rows[0]!.n);
