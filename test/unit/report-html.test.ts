@@ -1,10 +1,14 @@
 // The HTML report: self-contained, escaped, verdict and targets first, one answer per category (a chart that earns its
 // place, or the findings), each check collapsed below; and the live view's state.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { compareRuns } from '../../src/compare/compare.js';
 import { binValues, recordedValues } from '../../src/report/html/buckets.js';
 import { renderBody, renderHtml } from '../../src/report/html/index.js';
 import { niceTicks } from '../../src/report/html/svg.js';
+import { parseRunJson } from '../../src/report/json.js';
 import type { RunResult } from '../../src/result/model.js';
 import { emptyRunResult, fullRunResult, interruptedRunResult } from '../fixtures/run-result.js';
 import { slowerRun } from '../helpers/slower-run.js';
@@ -122,5 +126,31 @@ describe('the banner of the live view', () => {
     const verdict = (html: string) => /<div class="banner [a-z]+" id="verdict">([^<]*)<\/div>/.exec(html)?.[1];
     expect(verdict(renderBody(result, { partial: true }))).toMatch(/^So far: /);
     expect(verdict(renderBody(result))).not.toMatch(/So far/);
+  });
+});
+
+describe('the first screen of a run on the user\'s database', () => {
+  const real = parseRunJson(gunzipSync(readFileSync(path.join(import.meta.dirname, '../fixtures/runs/quick-run.json.gz'))).toString('utf8'), 'quick-run.json');
+
+  it('says whose figures these are and what the run wrote, before the overview', () => {
+    const html = renderHtml(real);
+    const block = /<p class="provenance" id="provenance">(.*?)<\/p>/.exec(html)?.[1];
+    expect(block).toMatch(/<b>Figures<\/b> .*queries.* measured stackprobe&#39;s synthetic workload, not your tables/);
+    expect(block).toMatch(/<b>Wrote<\/b> schema stackprobe in database test \(158,495 rows\), scratch database stackprobe_restore_[0-9a-f]+/);
+    expect(html.indexOf('id="provenance"')).toBeLessThan(html.indexOf('<table'));
+    expect(renderHtml(emptyRunResult())).not.toContain('id="provenance"');
+  });
+
+  it('lists advice about the user\'s servers before advice about stackprobe\'s throwaway ones, each labelled with its server', () => {
+    const r = structuredClone(real);
+    r.environment.targets.redis = { ...r.environment.targets.pg!, url: 'redis://127.0.0.1:1', private: true };
+    r.recommendations = [
+      { checkId: 'cache.server', severity: 'error', text: 'about the throwaway Redis', target: 'redis' },
+      { checkId: 'integrity.catalog', severity: 'warn', text: 'about your database', target: 'pg', about: 'public.ledger' },
+    ];
+    const todo = renderHtml(r).split('<section id="recommendations">')[1]!.split('</section>')[0]!;
+    expect(todo.indexOf('about your database')).toBeLessThan(todo.indexOf('about the throwaway Redis'));
+    expect(todo).toContain('<code>integrity.catalog (database test)</code> <span class="muted">public.ledger</span>');
+    expect(todo).toContain('<code>cache.server (stackprobe&#39;s private redis server)</code>');
   });
 });

@@ -8,6 +8,7 @@ import {
   categoryTitle, formatBytes, formatDuration, formatMs, formatNumber, formatThreshold, groupByCategory,
 } from '../format.js';
 import { badge, categoryLine } from './check.js';
+import { provenanceSentences, rankRecommendations, recommendationLabel } from '../provenance.js';
 import { failureText } from './findings.js';
 import { redactedLocation, targetsBlock } from './targets.js';
 import { anchor, esc } from './escape.js';
@@ -39,6 +40,9 @@ export function summarySection(result: RunResult, partial = false): string {
   // The to-do list exists only at a run's end: the live view of a run still going has none yet.
   if (!partial && result.checks.length) parts.push(recommendationsSection(result));
   parts.push(targetsBlock(result));
+  // Whose figures these are (stackprobe's synthetic workload or the user's own SQL) and what the run wrote where.
+  const { figures: whose, written } = provenanceSentences(result);
+  if (whose || written) parts.push(`<p class="provenance" id="provenance">${[whose && `<b>Figures</b> ${esc(whose)}`, written && `<b>Wrote</b> ${esc(written)}`].filter(Boolean).join('<br>')}</p>`);
   const rt = s.responseTime;
   const figures = [
     rt && rt.count > 0 ? `${formatNumber(rt.count)} operations, p95 ${formatMs(rt.percentiles.p95 ?? Number.NaN)} over all of them` : '',
@@ -79,9 +83,11 @@ export function recommendationsSection(result: RunResult): string {
 
 function recommendations(result: RunResult): string {
   if (result.recommendations.length === 0) return '<h2>What to do</h2><p>Nothing: no recommendation came out of this run.</p>';
-  const item = (r: RunResult['recommendations'][number]) => `<li><span class="sev ${esc(r.severity)}">${esc(r.severity)}</span> <code>${esc(r.checkId)}</code>: ${esc(r.text)}</li>`;
-  const top = result.recommendations.slice(0, TOP_RECOMMENDATIONS).map(item);
-  const rest = result.recommendations.slice(TOP_RECOMMENDATIONS).map(item);
+  // Advice about the user's own servers first; advice about stackprobe's throwaway servers after it, each labelled.
+  const item = (r: RunResult['recommendations'][number]) => `<li><span class="sev ${esc(r.severity)}">${esc(r.severity)}</span> <code>${esc(recommendationLabel(r, result))}</code>${r.about ? ` <span class="muted">${esc(r.about)}</span>` : ''}: ${esc(r.text)}</li>`;
+  const ranked = rankRecommendations(result);
+  const top = ranked.slice(0, TOP_RECOMMENDATIONS).map(item);
+  const rest = ranked.slice(TOP_RECOMMENDATIONS).map(item);
   const more = rest.length ? `<details><summary>${rest.length} more recommendation${rest.length === 1 ? '' : 's'}</summary><ol class="recs" start="${TOP_RECOMMENDATIONS + 1}">${rest.join('')}</ol></details>` : '';
   return `<h2>What to do, most important first</h2><ol class="recs">${top.join('')}</ol>${more}`;
 }
