@@ -77,8 +77,8 @@ export const metric = {
   counter: (spec: Spec & { perSecond?: boolean }): CounterDecl => make('counter', spec),
   /** A value set over time (its last value, min and max kept). */
   gauge: (spec: Spec & { merge?: GaugeMerge }): GaugeDecl => make('gauge', spec),
-  /** A one-second time series (the caller owns the clock). */
-  series: (spec: Spec): SeriesDecl => make('series', spec),
+  /** A one-second time series (the caller owns the clock); it plots a figure, so it has a unit and no verdict of its own. */
+  series: (spec: { name: string; unit: Unit; description?: string }): SeriesDecl => make('series', { ...spec, meaning: 'state', better: 'none' }),
 };
 
 /** Two declarations of one name must agree: one name, one meaning, whichever check or family declared it. */

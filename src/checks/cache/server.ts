@@ -5,6 +5,8 @@ import { describeError } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { redisOf } from './common.js';
 import { serverHitRate, serverProblems } from './server-findings.js';
+import { CACHE_SERVER_PROBLEMS, KEYS_SAMPLED, KEYS_WITHOUT_TTL_SHARE, REDIS_CONNECTED_CLIENTS, REDIS_EVICTED_KEYS, REDIS_EXPIRED_KEYS, REDIS_FRAGMENTATION_RATIO, REDIS_MAXMEMORY_MB, REDIS_SERVER_HIT_RATE, REDIS_USED_MEMORY_MB } from './metrics.js';
+import type { GaugeDecl } from '../../metrics/declare.js';
 
 export interface SlowlogSummary {
   command: string;
@@ -54,18 +56,18 @@ export async function sampleTtls(client: Redis, max: number, ms: number, signal:
 }
 
 function recordGauges(ctx: CheckContext, info: Record<string, string>): void {
-  const g = (name: string, value: number | undefined, unit = '') => {
-    if (value !== undefined && Number.isFinite(value)) ctx.metrics.gauge(name, {}, unit).set(value);
+  const g = (decl: GaugeDecl, value: number | undefined) => {
+    if (value !== undefined && Number.isFinite(value)) ctx.metrics.gauge(decl).set(value);
   };
   const n = (k: string) => (info[k] === undefined ? undefined : Number(info[k]));
   const toMb = (v: number | undefined) => (v === undefined ? undefined : v / 1024 / 1024);
-  g('redis_used_memory_mb', toMb(n('used_memory')), 'MB');
-  g('redis_maxmemory_mb', toMb(n('maxmemory')), 'MB');
-  g('redis_fragmentation_ratio', n('mem_fragmentation_ratio'));
-  g('redis_connected_clients', n('connected_clients'));
-  g('redis_evicted_keys', n('evicted_keys'), 'count');
-  g('redis_expired_keys', n('expired_keys'), 'count');
-  g('redis_server_hit_rate', serverHitRate(info)?.rate, 'ratio');
+  g(REDIS_USED_MEMORY_MB, toMb(n('used_memory')));
+  g(REDIS_MAXMEMORY_MB, toMb(n('maxmemory')));
+  g(REDIS_FRAGMENTATION_RATIO, n('mem_fragmentation_ratio'));
+  g(REDIS_CONNECTED_CLIENTS, n('connected_clients'));
+  g(REDIS_EVICTED_KEYS, n('evicted_keys'));
+  g(REDIS_EXPIRED_KEYS, n('expired_keys'));
+  g(REDIS_SERVER_HIT_RATE, serverHitRate(info)?.rate);
 }
 
 function infoFacts(info: Record<string, string>): Record<string, unknown> {
@@ -86,20 +88,11 @@ export const cacheServerCheck: Check = {
   category: 'cache',
   title: 'Redis server: memory, evictions, hit rate, slowlog',
   needs: ['redis'],
+  metrics: [CACHE_SERVER_PROBLEMS, KEYS_SAMPLED, KEYS_WITHOUT_TTL_SHARE, REDIS_USED_MEMORY_MB, REDIS_MAXMEMORY_MB, REDIS_FRAGMENTATION_RATIO, REDIS_CONNECTED_CLIENTS, REDIS_EVICTED_KEYS, REDIS_EXPIRED_KEYS, REDIS_SERVER_HIT_RATE],
   thresholds: () => ({ cache_server_problems: [{ warn: 'count==0' }] }),
   async run(ctx) {
     const cfg = ctx.config.cache;
     const m = ctx.metrics;
-    m.describe('cache_server_problems', { meaning: 'defects', description: 'problems found in the server\'s own figures, by kind' });
-    m.describe('redis_used_memory_mb', { meaning: 'size' });
-    m.describe('redis_maxmemory_mb', { meaning: 'size' });
-    m.describe('redis_fragmentation_ratio', { meaning: 'state', better: 'lower' });
-    m.describe('redis_connected_clients', { meaning: 'state' });
-    m.describe('redis_evicted_keys', { meaning: 'state', better: 'lower', basis: 'cumulative', description: 'keys evicted since the counters were reset' });
-    m.describe('redis_expired_keys', { meaning: 'state', basis: 'cumulative', description: 'keys expired since the counters were reset' });
-    m.describe('redis_server_hit_rate', { meaning: 'share', better: 'higher', basis: 'cumulative', description: 'keyspace_hits / lookups since the counters were reset (every client)' });
-    m.describe('keys_sampled', { meaning: 'count' });
-    m.describe('keys_without_ttl_share', { meaning: 'share', better: 'lower' });
     m.headline('cache_server_problems');
     const client = redisOf(ctx).client;
     const info = parseInfo(await client.info('everything').catch(() => client.info()));
@@ -113,13 +106,13 @@ export const cacheServerCheck: Check = {
     }
     ctx.progress('sampling key TTLs with SCAN');
     const sample = await sampleTtls(client, cfg.scan_sample_keys, cfg.scan_time_ms, ctx.signal);
-    ctx.metrics.gauge('keys_sampled', {}, 'count').set(sample.sampled);
-    if (sample.sampled > 0) ctx.metrics.gauge('keys_without_ttl_share', {}, 'ratio').set(sample.withoutTtl / sample.sampled);
+    ctx.metrics.gauge(KEYS_SAMPLED).set(sample.sampled);
+    if (sample.sampled > 0) ctx.metrics.gauge(KEYS_WITHOUT_TTL_SHARE).set(sample.withoutTtl / sample.sampled);
 
     // Recorded even when zero, so the threshold has a value to pass on (an unrecorded metric fails its threshold).
-    ctx.metrics.counter('cache_server_problems');
+    ctx.metrics.counter(CACHE_SERVER_PROBLEMS);
     for (const p of serverProblems({ info, ...sample }, cfg, ctx.config.thresholds.cache_hit_rate)) {
-      ctx.metrics.counter('cache_server_problems', { problem: p.problem }).add();
+      ctx.metrics.counter(CACHE_SERVER_PROBLEMS, { problem: p.problem }).add();
       ctx.finding({ ...p.finding, subject: p.problem });
     }
     const hr = serverHitRate(info);

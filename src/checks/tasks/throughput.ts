@@ -2,7 +2,7 @@
 // offered rate), submit errors, end-to-end p95 of the steady phase and success over every attempt.
 import { setMaxListeners } from 'node:events';
 import { runArrivalRate } from '../../exec/arrival-rate.js';
-import { Recorder } from '../../exec/recorder.js';
+import { operationMetrics, Recorder } from '../../exec/recorder.js';
 import { sleep } from '../../exec/timeout.js';
 import type { Config } from '../../config/schema.js';
 import type { TaskOutcome } from '../../targets/celery/target.js';
@@ -17,6 +17,12 @@ function plan(ctx: CheckContext) {
   const full = ctx.mode === 'full';
   return { burst: t.burst ?? (full ? 1000 : 200), rate: t.rate, durationMs: (t.duration_s ?? (full ? 20 : 5)) * 1000, drainMs: t.drain_timeout_s * 1000 };
 }
+
+/** Publishing one task (steady phase: from its intended start); a part of the task's time, not its latency. */
+const TASK_SUBMIT = operationMetrics('task_submit', {
+  meaning: 'duration', noun: 'tasks', description: 'Publishing one task (steady phase: from its intended start)',
+  errors: 'Publishes that failed or timed out, over publishes started',
+});
 
 /** Only a Redis result backend is readable: without one, success and end-to-end time cannot be judged. */
 export function readableBackend(config: Config): boolean {
@@ -92,7 +98,7 @@ export const throughputCheck: Check = {
       attempts: { burst: 0, steady: 0 }, dropped: 0, sent: 0, finished: 0, resultErrors: [], burstDone: 0, byStatus: new Map(),
       retries: 0, lost: 0, depthErrors: 0, completions: [], samples: [],
     };
-    const submit = new Recorder({ registry: ctx.metrics, name: 'task_submit', elapsed: ctx.elapsed });
+    const submit = new Recorder({ registry: ctx.metrics, metrics: TASK_SUBMIT, elapsed: ctx.elapsed });
     const e2e = { burst: ctx.metrics.trend('task_e2e_duration', { phase: 'burst' }), steady: ctx.metrics.trend('task_e2e_duration', { phase: 'steady' }) };
     const watch = new AbortController();
     const watching = AbortSignal.any([ctx.signal, watch.signal]);
