@@ -28,7 +28,7 @@ export type MetricType = 'trend' | 'rate' | 'counter' | 'gauge' | 'series';
 /** How the values of a gauge from several segments of one run combine into one. */
 export type GaugeMerge = 'last' | 'sum' | 'max' | 'min';
 
-export interface MetricDecl<T extends MetricType = MetricType> {
+export interface DeclOf<T extends MetricType> {
   readonly name: string;
   readonly type: T;
   readonly meaning: MetricMeaning;
@@ -44,6 +44,8 @@ export interface MetricDecl<T extends MetricType = MetricType> {
   readonly merge?: GaugeMerge;
 }
 
+/** A declaration; `MetricDecl` alone is the union of every type's, so narrowing on `type` gives the right one. */
+export type MetricDecl<T extends MetricType = MetricType> = T extends MetricType ? DeclOf<T> : never;
 export type TrendDecl = MetricDecl<'trend'>;
 export type RateDecl = MetricDecl<'rate'>;
 export type CounterDecl = MetricDecl<'counter'>;
@@ -61,10 +63,10 @@ interface Spec {
 
 const NAME = /^[a-z][a-z0-9_]*$/;
 
-function make<T extends MetricType>(type: T, spec: Spec & Partial<Pick<MetricDecl, 'controlFor' | 'perSecond' | 'merge'>>): MetricDecl<T> {
+function make<T extends MetricType>(type: T, spec: Spec & Partial<Pick<DeclOf<T>, 'controlFor' | 'perSecond' | 'merge'>>): MetricDecl<T> {
   // Names are thresholds' selectors and Prometheus names: lower snake case, checked once where they are declared.
   if (!NAME.test(spec.name)) throw new Error(`metric name ${JSON.stringify(spec.name)} is not lower snake case`);
-  return Object.freeze({ ...spec, type, better: spec.better ?? impliedBetter(spec.meaning) });
+  return Object.freeze({ ...spec, type, better: spec.better ?? impliedBetter(spec.meaning) }) as DeclOf<T> as MetricDecl<T>;
 }
 
 /** The declarations: `metric.trend({...})`, `metric.rate({...})`, … Each returns a frozen declaration of its type. */

@@ -22,9 +22,9 @@ export function declarationOf(sel: MetricSelector, declared: readonly MetricDecl
 export function assertAggregate(expr: ThresholdExpr, decl: MetricDecl, path: string): void {
   const allowed = aggregatesOf(decl);
   if (allowed.includes(expr.aggregate.kind)) return;
-  const what = decl.type === 'counter' && expr.aggregate.kind === 'rate'
-    ? `${decl.name} is a counter without a per-second rate`
-    : `${decl.name} is a ${decl.type}`;
   const agg = expr.aggregate.kind === 'percentile' ? `p(${expr.aggregate.p})` : expr.aggregate.kind;
-  throw new ConfigError(`${path}: ${JSON.stringify(expr.source)} takes ${agg}, which ${what} has not; use ${allowed.map((a) => SPELLING[a] ?? a).join(', ')}`);
+  const what = decl.type === 'counter' && expr.aggregate.kind === 'rate' ? 'a counter without a per-second rate' : `a ${decl.type}`;
+  const spelled = allowed.map((a) => SPELLING[a] ?? a);
+  const choices = spelled.length > 1 ? `${spelled.slice(0, -1).join(', ')} or ${spelled[spelled.length - 1]}` : spelled.join('');
+  throw new ConfigError(`${path}: ${JSON.stringify(expr.source)}: ${decl.name} is ${what}, which has no ${agg}; use ${choices}`);
 }
