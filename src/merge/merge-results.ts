@@ -21,6 +21,17 @@ export interface MergeOutput {
 
 export { segmentOf } from './segments.js';
 
+/** The run's own memory limit, read from its process_max_rss_mb threshold by the one threshold parser (1024 MB without one). */
+function memoryLimitOf(result: RunResult): number {
+  const t = result.summary.thresholds.find((x) => x.metric === 'process_max_rss_mb');
+  if (!t) return 1024;
+  try {
+    return parseThreshold(t.expression, t.source).value;
+  } catch {
+    return 1024;
+  }
+}
+
 /** The rules a result was judged by, rebuilt from its threshold outcomes so the merged result is judged the same way. */
 function rulesOf(outcomes: ThresholdOutcome[]): ThresholdRule[] {
   const seen = new Set<string>();
@@ -82,7 +93,7 @@ export function mergeRunResults(results: RunResult[], files: string[] = results.
   const first = results[0]!;
   const durationMs = Math.max(...results.map((r) => r.durationMs));
   const p = results.map((r) => r.summary.process);
-  const memoryLimit = Number(/value<([\d.]+)/.exec(first.summary.thresholds.find((t) => t.metric === 'process_max_rss_mb')?.expression ?? '')?.[1] ?? 1024);
+  const memoryLimit = memoryLimitOf(first);
   const summary = summarize(checks, {
     cpuUserMs: p.reduce((s, x) => s + x.cpuUserMs, 0), cpuSystemMs: p.reduce((s, x) => s + x.cpuSystemMs, 0),
     // CPU % of the merged result is per machine: the sum of CPU over the sum of wall time.
