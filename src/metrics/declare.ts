@@ -15,7 +15,6 @@
 //   defects: lower; throughput: higher; the rest: none) and is best said whenever the figure has a direction.
 // - `unit` comes from the closed set in src/metrics/unit.ts; its display string (`ms`, `tasks/s`, `connections`) and its
 //   Prometheus base unit follow from it. Rates are always ratios.
-// - A gauge's `merge` says how segments of one run combine (`sum` for a throughput, `max` for a peak; default `last`).
 // - Each Check lists what it records in `metrics` (src/checks/types.ts), so thresholds are validated against it before
 //   anything runs: an unknown name or an aggregate the type has not (a percentile of a rate) is a config error.
 // - Metrics a family of operations records together (`<op>_duration`, `<op>_errors`, …) are declared by one function
@@ -25,8 +24,6 @@ import { impliedBetter } from './meaning.js';
 import { unit as units, unitLabel, type Unit } from './unit.js';
 
 export type MetricType = 'trend' | 'rate' | 'counter' | 'gauge' | 'series';
-/** How the values of a gauge from several segments of one run combine into one. */
-export type GaugeMerge = 'last' | 'sum' | 'max' | 'min';
 
 export interface DeclOf<T extends MetricType> {
   readonly name: string;
@@ -40,8 +37,6 @@ export interface DeclOf<T extends MetricType> {
   readonly controlFor?: string;
   /** Counters: true when a per-second rate of the count means something (requests, not defects found). */
   readonly perSecond?: boolean;
-  /** Gauges: how segments combine (default `last`, with extremes kept). */
-  readonly merge?: GaugeMerge;
 }
 
 /** A declaration; `MetricDecl` alone is the union of every type's, so narrowing on `type` gives the right one. */
@@ -63,7 +58,7 @@ interface Spec {
 
 const NAME = /^[a-z][a-z0-9_]*$/;
 
-function make<T extends MetricType>(type: T, spec: Spec & Partial<Pick<DeclOf<T>, 'controlFor' | 'perSecond' | 'merge'>>): MetricDecl<T> {
+function make<T extends MetricType>(type: T, spec: Spec & Partial<Pick<DeclOf<T>, 'controlFor' | 'perSecond'>>): MetricDecl<T> {
   // Names are thresholds' selectors and Prometheus names: lower snake case, checked once where they are declared.
   if (!NAME.test(spec.name)) throw new Error(`metric name ${JSON.stringify(spec.name)} is not lower snake case`);
   return Object.freeze({ ...spec, type, better: spec.better ?? impliedBetter(spec.meaning) }) as DeclOf<T> as MetricDecl<T>;
@@ -78,7 +73,7 @@ export const metric = {
   /** Events or things counted. */
   counter: (spec: Spec & { perSecond?: boolean }): CounterDecl => make('counter', spec),
   /** A value set over time (its last value, min and max kept). */
-  gauge: (spec: Spec & { merge?: GaugeMerge }): GaugeDecl => make('gauge', spec),
+  gauge: (spec: Spec): GaugeDecl => make('gauge', spec),
   /** A one-second time series (the caller owns the clock); it plots a figure, so it has a unit and no verdict of its own. */
   series: (spec: { name: string; unit: Unit; description?: string }): SeriesDecl => make('series', { ...spec, meaning: 'state', better: 'none' }),
 };
@@ -87,7 +82,7 @@ export const metric = {
 export function sameDeclaration(a: MetricDecl, b: MetricDecl): boolean {
   return a === b || (a.name === b.name && a.type === b.type && a.meaning === b.meaning && a.better === b.better
     && unitLabel(a.unit) === unitLabel(b.unit) && a.basis === b.basis && a.controlFor === b.controlFor
-    && a.perSecond === b.perSecond && a.merge === b.merge);
+    && a.perSecond === b.perSecond);
 }
 
 /** The aggregates a threshold may take of each type, as the evaluator computes them (src/verdict/evaluate.ts). */
