@@ -41,6 +41,8 @@ describe('a quick run with every service', () => {
     const result = JSON.parse(await readFile(await locateRunJson(out), 'utf8')) as RunResult;
     const services = new Set(result.checks.filter((c) => c.status !== 'skip').map((c) => c.category));
     expect([...services]).toEqual(expect.arrayContaining(['pool', 'queries', 'cache', 'tasks', 'integrity', 'health']));
+    // A check that threw (a metric declared twice, differently, would) fails with a reason: none may here.
+    expect(result.checks.filter((c) => c.reason !== undefined && c.status === 'fail').map((c) => `${c.id}: ${c.reason}`)).toEqual([]);
     expectPromtoolClean(result);
     const defaults = validateConfig({});
     for (const c of result.checks) {
