@@ -11,6 +11,7 @@ import type { Check, CheckContext } from '../types.js';
 import { sendBurst } from './burst.js';
 import { celeryOf, cleanupTasks, preflightOk, probeArgs, viewWorkers } from './common.js';
 import { describeThroughputMetrics, reportThroughput, type Tally } from './throughput-report.js';
+import { BACKLOG_DRAIN_DURATION, QUEUE_DEPTH_MAX_THROUGHPUT, QUEUE_DEPTH_SERIES_THROUGHPUT, TASKS_UNKNOWN, TASK_BACKLOG_GROWTH, TASK_CAPACITY, TASK_COMPLETION_RATE_THROUGHPUT, TASK_CONSUMPTION_RATE, TASK_DROPPED, TASK_E2E_DURATION_THROUGHPUT, TASK_KEEP_UP, TASK_LOST_THROUGHPUT, TASK_OFFERED_RATE, TASK_OUTCOMES_THROUGHPUT, TASK_OUTSTANDING_SERIES, TASK_RETRIES, TASK_SUBMIT_RATE_THROUGHPUT, TASK_SUCCESS_THROUGHPUT, WORKERS_ALIVE_COMMON, WORKERS_CONSUMING, WORKERS_CONSUMING_AFTER } from './metrics.js';
 
 function plan(ctx: CheckContext) {
   const t = ctx.config.tasks;
@@ -33,9 +34,9 @@ const SAMPLE_MS = 250;
 
 /** Samples the queue depth (and, with a result backend, the tasks sent and not finished) until stopped. */
 function sampleBacklog(ctx: CheckContext, queue: string, tally: Tally): () => Promise<void> {
-  const series = ctx.metrics.timeSeries('queue_depth', { queue }, 'messages');
-  const outstandingSeries = ctx.metrics.timeSeries('task_outstanding', { queue }, 'tasks');
-  const max = ctx.metrics.gauge('queue_depth_max', { queue }, 'messages');
+  const series = ctx.metrics.timeSeries(QUEUE_DEPTH_SERIES_THROUGHPUT, { queue });
+  const outstandingSeries = ctx.metrics.timeSeries(TASK_OUTSTANDING_SERIES, { queue });
+  const max = ctx.metrics.gauge(QUEUE_DEPTH_MAX_THROUGHPUT, { queue });
   const withBackend = celeryOf(ctx).hasResultBackend;
   let stopped = false;
   const loop = (async () => {
@@ -71,6 +72,7 @@ export const throughputCheck: Check = {
   category: 'tasks',
   title: 'Celery throughput: do the workers keep up with the offered rate?',
   needs: ['celery'],
+  metrics: [TASKS_UNKNOWN, WORKERS_ALIVE_COMMON, WORKERS_CONSUMING, BACKLOG_DRAIN_DURATION, TASK_BACKLOG_GROWTH, TASK_CAPACITY, TASK_COMPLETION_RATE_THROUGHPUT, TASK_CONSUMPTION_RATE, TASK_DROPPED, TASK_KEEP_UP, TASK_LOST_THROUGHPUT, TASK_OFFERED_RATE, TASK_OUTCOMES_THROUGHPUT, TASK_RETRIES, TASK_SUBMIT_RATE_THROUGHPUT, TASK_SUCCESS_THROUGHPUT, WORKERS_CONSUMING_AFTER, QUEUE_DEPTH_MAX_THROUGHPUT, TASK_E2E_DURATION_THROUGHPUT, ...TASK_SUBMIT.all],
   writes: true,
   thresholds: (config) => ({
     ...(readableBackend(config)
@@ -99,7 +101,7 @@ export const throughputCheck: Check = {
       retries: 0, lost: 0, depthErrors: 0, completions: [], samples: [],
     };
     const submit = new Recorder({ registry: ctx.metrics, metrics: TASK_SUBMIT, elapsed: ctx.elapsed });
-    const e2e = { burst: ctx.metrics.trend('task_e2e_duration', { phase: 'burst' }), steady: ctx.metrics.trend('task_e2e_duration', { phase: 'steady' }) };
+    const e2e = { burst: ctx.metrics.trend(TASK_E2E_DURATION_THROUGHPUT, { phase: 'burst' }), steady: ctx.metrics.trend(TASK_E2E_DURATION_THROUGHPUT, { phase: 'steady' }) };
     const watch = new AbortController();
     const watching = AbortSignal.any([ctx.signal, watch.signal]);
     setMaxListeners(0, watching); // one listener per task awaiting its result
