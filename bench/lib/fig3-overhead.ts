@@ -1,6 +1,6 @@
 // Figure 3: the tool's own cost: ns to record one sample, and no-op iterations per second through the executor.
 import { runClosedLoop } from '../../src/exec/closed-loop.js';
-import { Recorder } from '../../src/exec/recorder.js';
+import { Recorder, operationMetrics } from '../../src/exec/recorder.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import { Trend } from '../../src/metrics/trend.js';
 import { median } from './stats.js';
@@ -19,7 +19,7 @@ function nsPerTrendRecord(n: number): number {
 }
 
 function nsPerRecorderOk(n: number): number {
-  const rec = new Recorder({ registry: new MetricRegistry(), name: 'x', elapsed: () => 0 });
+  const rec = new Recorder({ registry: new MetricRegistry(), metrics: operationMetrics('x', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0 });
   for (let i = 0; i < 200_000; i++) rec.ok(LATENCIES[i & 4095]!);
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) rec.ok(LATENCIES[i & 4095]!);
@@ -27,7 +27,7 @@ function nsPerRecorderOk(n: number): number {
 }
 
 async function noopRate(vus: number, iterations: number): Promise<number> {
-  const recorder = new Recorder({ registry: new MetricRegistry(), name: 'noop', elapsed: () => 0 });
+  const recorder = new Recorder({ registry: new MetricRegistry(), metrics: operationMetrics('noop', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0 });
   const r = await runClosedLoop({ vus, iterations, timeoutMs: 10_000, recorder, signal: new AbortController().signal, fn: () => Promise.resolve() });
   return r.iterations / (r.elapsedMs / 1000);
 }

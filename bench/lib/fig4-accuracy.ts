@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { runArrivalRate } from '../../src/exec/arrival-rate.js';
 import { runClosedLoop } from '../../src/exec/closed-loop.js';
-import { Recorder } from '../../src/exec/recorder.js';
+import { Recorder, operationMetrics } from '../../src/exec/recorder.js';
 import { sleep } from '../../src/exec/timeout.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import { WireConnection } from '../../src/targets/pg/wire/connection.js';
@@ -16,7 +16,7 @@ import { errorPercent, expectedStallP99 } from './stats.js';
 import type { BenchOptions, Row } from './types.js';
 import { benchTempFile } from './temp.js';
 
-const recorder = () => new Recorder({ registry: new MetricRegistry(), name: 'acc', elapsed: () => 0 });
+const recorder = () => new Recorder({ registry: new MetricRegistry(), metrics: operationMetrics('acc', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0 });
 
 /** pgbench's `latency average` for `SELECT pg_sleep(x)` over 2 clients: what a C client sees, the reference for our mean. */
 async function pgbenchSleepMean(pgbench: string, url: string, x: number, seconds: number): Promise<number> {

@@ -5,7 +5,7 @@ import { runClosedLoop } from '../../src/exec/closed-loop.js';
 import { loadChecks } from '../../src/checks/load/index.js';
 import { queriesChecks } from '../../src/checks/queries/index.js';
 import { validateConfig } from '../../src/config/load.js';
-import { Recorder } from '../../src/exec/recorder.js';
+import { Recorder, operationMetrics } from '../../src/exec/recorder.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import type { RunResult, TrendMetric } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
@@ -91,7 +91,7 @@ export function executorLeanTool(url: string, clients: number, seconds: number):
       try {
         await Promise.all(conns.map((c) => c.prepare('s', STATEMENT, [23])));
         const batches = conns.map(() => new Int4Batch('s', 1));
-        const recorder = new Recorder({ registry: new MetricRegistry(), name: 'bench', elapsed: () => 0 });
+        const recorder = new Recorder({ registry: new MetricRegistry(), metrics: operationMetrics('bench', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0 });
         const r = await runClosedLoop({
           vus: clients, durationMs: seconds * 1000, timeoutMs: 10_000, recorder, signal: new AbortController().signal,
           fn: (vu) => {
@@ -115,7 +115,7 @@ export function executorPgTool(url: string, clients: number, seconds: number): T
       const conns = Array.from({ length: clients }, () => new pg.Client({ connectionString: url }));
       await Promise.all(conns.map((c) => c.connect()));
       try {
-        const recorder = new Recorder({ registry: new MetricRegistry(), name: 'bench', elapsed: () => 0 });
+        const recorder = new Recorder({ registry: new MetricRegistry(), metrics: operationMetrics('bench', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0 });
         const r = await runClosedLoop({
           vus: clients, durationMs: seconds * 1000, timeoutMs: 10_000, recorder, signal: new AbortController().signal,
           fn: (vu) => conns[vu]!.query({ name: 'lookup', text: STATEMENT, values: [uniformKey()], rowMode: 'array' }),

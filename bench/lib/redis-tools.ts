@@ -6,7 +6,7 @@ import type { Check } from '../../src/checks/types.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { runClosedLoop } from '../../src/exec/closed-loop.js';
-import { Recorder } from '../../src/exec/recorder.js';
+import { Recorder, operationMetrics } from '../../src/exec/recorder.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import type { CheckResult, GaugeMetric, TrendMetric } from '../../src/result/model.js';
 import { SharedResources } from '../../src/run/context.js';
@@ -139,7 +139,7 @@ export function executorIoredisTool(url: string, test: 'SET' | 'GET', pipeline: 
       const clients = Array.from({ length: CONNECTIONS }, () => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 }));
       await Promise.all(clients.map((c) => c.connect()));
       try {
-        const recorder = new Recorder({ registry: new MetricRegistry(), name: 'bench', elapsed: () => 0 });
+        const recorder = new Recorder({ registry: new MetricRegistry(), metrics: operationMetrics('bench', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0 });
         const one = (c: Redis) => (test === 'SET' ? c.set(key(), VALUE) : c.get(key()));
         const many = (c: Redis) => {
           const p = c.pipeline();

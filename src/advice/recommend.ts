@@ -1,6 +1,7 @@
 // Turns findings and unmet thresholds into one numbered list of recommendations, most severe first.
 import { builtinChecks } from '../checks/index.js';
 import type { CheckResult, Recommendation, Severity, Summary, ThresholdOutcome } from '../result/model.js';
+import { parseSelector, type MetricSelector } from '../verdict/threshold-parser.js';
 
 const ORDER: Record<Severity, number> = { error: 0, warn: 1, info: 2 };
 /** A subject longer than this (a list of tables) is in the advice's own text, not repeated beside it. */
@@ -24,9 +25,15 @@ const TARGET_OF = new Map(builtinChecks.map((c) => [c.id, c.needs[0]]));
  * (`cache_server_problems` -> ['no_maxmemory'] when `cache_server_problems{problem:no_maxmemory}` was recorded).
  */
 function selectorSubjects(metric: string, c: CheckResult): string[] {
-  const inner = /\{([^}]*)\}/.exec(metric)?.[1];
-  if (inner !== undefined) return inner.split(',').map((p) => p.split(':')[1]?.trim() ?? '').filter(Boolean);
-  return c.metrics.filter((m) => m.name === metric.trim()).flatMap((m) => Object.values(m.tags));
+  let sel: MetricSelector;
+  try {
+    sel = parseSelector(metric, 'threshold');
+  } catch {
+    return []; // a run.json written by hand: no subject to match
+  }
+  const tagged = Object.values(sel.tags).filter(Boolean);
+  if (tagged.length > 0) return tagged;
+  return c.metrics.filter((m) => m.name === sel.name).flatMap((m) => Object.values(m.tags));
 }
 
 const worse = (a: Severity, b: Severity): Severity => (ORDER[a] <= ORDER[b] ? a : b);

@@ -1,5 +1,6 @@
 // The Check interface every built-in check and every plugin implements, and the context a check runs in.
 import type { Config, ThresholdSpec } from '../config/schema.js';
+import type { MetricDecl } from '../metrics/declare.js';
 import type { MetricRegistry } from '../metrics/registry.js';
 import type { CheckResult, Finding, Mode, Rating } from '../result/model.js';
 import type { CeleryTarget } from '../targets/celery/target.js';
@@ -72,6 +73,11 @@ export interface Check {
   uses?: Need[];
   /** True when the check writes (creates a schema, inserts): it is skipped under --read-only. */
   writes?: boolean;
+  /**
+   * Every metric the check records, declared (src/metrics/declare.ts); a function when the set depends on the config
+   * (the steps of a load profile). Thresholds are validated against it before anything runs.
+   */
+  metrics?: readonly MetricDecl[] | ((config: Config) => readonly MetricDecl[]);
   /** Default thresholds per metric selector, derived from the config's thresholds (never literals in run()). */
   thresholds?: (config: Config) => Record<string, ThresholdSpec[]>;
   /** What merging segment results does for this check beyond adding its metrics up. */

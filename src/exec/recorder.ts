@@ -1,15 +1,52 @@
 // Where an executor puts its samples: a latency trend, an error share over every attempt (dropped included), error kinds,
 // dropped and timed-out counts, and one-second time series.
+import { metric, type CounterDecl, type MetricDecl, type RateDecl, type SeriesDecl, type TrendDecl } from '../metrics/declare.js';
+import type { MetricMeaning } from '../metrics/meaning.js';
 import { newHistogram } from '../metrics/trend.js';
 import type { MetricRegistry, Rate, SeriesEntry, Tags } from '../metrics/registry.js';
+import { unit } from '../metrics/unit.js';
 import type { Trend } from '../metrics/trend.js';
 import { errorKind } from '../util/errors.js';
 import { isTimeout } from './types.js';
 
+/** The family of metrics a Recorder writes for one kind of operation, declared together so every check means the same. */
+export interface OperationMetrics {
+  readonly duration: TrendDecl;
+  readonly errors: RateDecl;
+  readonly errorKinds: CounterDecl;
+  readonly dropped: CounterDecl;
+  readonly timeouts: CounterDecl;
+  readonly throughputSeries: SeriesDecl;
+  readonly p95Series: SeriesDecl;
+  readonly errorSeries: SeriesDecl;
+  /** Every declaration above that a threshold can name, for the check's `metrics` list. */
+  readonly all: readonly MetricDecl[];
+}
+
+/**
+ * Declares `<name>_duration`, `<name>_errors`, `<name>_error_kinds`, `<name>_dropped`, `<name>_timeouts` and the series.
+ * `meaning` is `latency` when each operation is a user-visible one timed once (the run's response time merges those),
+ * `duration` for a subset or a sweep of deliberately bad settings; `noun` names what one operation is (`requests`).
+ */
+export function operationMetrics(name: string, spec: { meaning: Extract<MetricMeaning, 'latency' | 'duration'>; description: string; noun: string; errors?: string; timeouts?: string; dropped?: string }): OperationMetrics {
+  const duration = metric.trend({ name: `${name}_duration`, meaning: spec.meaning, unit: unit.ms, description: spec.description });
+  const errors = metric.rate({ name: `${name}_errors`, better: 'lower', description: spec.errors ?? `${spec.noun} that did not succeed (failed, timed out or dropped) over ${spec.noun} attempted` });
+  const errorKinds = metric.counter({ name: `${name}_error_kinds`, meaning: 'defects', perSecond: true, unit: unit.count(spec.noun), description: `failed ${spec.noun} by error kind (\`dropped\`: never started)` });
+  const dropped = metric.counter({ name: `${name}_dropped`, meaning: 'defects', perSecond: true, unit: unit.count(spec.noun), description: spec.dropped ?? `${spec.noun} the open loop could not start: every slot busy` });
+  const timeouts = metric.counter({ name: `${name}_timeouts`, meaning: 'defects', perSecond: true, unit: unit.count(spec.noun), description: spec.timeouts ?? `${spec.noun} that hit their timeout` });
+  return {
+    duration, errors, errorKinds, dropped, timeouts,
+    throughputSeries: metric.series({ name: `${name}_throughput`, unit: unit.perSecond(spec.noun) }),
+    p95Series: metric.series({ name: `${name}_p95`, unit: unit.ms }),
+    errorSeries: metric.series({ name: `${name}_errors_per_s`, unit: unit.perSecond('errors') }),
+    all: [duration, errors, errorKinds, dropped, timeouts],
+  };
+}
+
 export interface RecorderOptions {
   registry: MetricRegistry;
-  /** Metric name prefix: `query` gives `query_duration`, `query_errors`, `query_error_kinds`, … */
-  name: string;
+  /** The family it records into (`operationMetrics('query', …)` gives `query_duration`, `query_errors`, …). */
+  metrics: OperationMetrics;
   tags?: Tags;
   /** Seconds since the check started, for time-series x values. */
   elapsed: () => number;
@@ -24,7 +61,7 @@ export class Recorder {
   readonly duration: Trend;
   readonly errors: Rate;
   private readonly registry: MetricRegistry;
-  private readonly name: string;
+  private readonly metrics: OperationMetrics;
   private readonly tags: Tags;
   private readonly elapsed: () => number;
   private readonly throughputSeries: SeriesEntry;
@@ -43,17 +80,18 @@ export class Recorder {
 
   constructor(opts: RecorderOptions) {
     this.registry = opts.registry;
-    this.name = opts.name;
+    this.metrics = opts.metrics;
     this.tags = opts.tags ?? {};
     this.elapsed = opts.elapsed;
-    this.duration = opts.registry.trend(`${opts.name}_duration`, this.tags);
-    this.errors = opts.registry.rate(`${opts.name}_errors`, this.tags);
-    this.throughputSeries = opts.registry.timeSeries(`${opts.name}_throughput`, this.tags, 'req/s');
-    this.p95Series = opts.registry.timeSeries(`${opts.name}_p95`, this.tags, 'ms');
-    this.errorSeries = opts.registry.timeSeries(`${opts.name}_errors_per_s`, this.tags, 'err/s');
+    const m = opts.metrics;
+    this.duration = opts.registry.trend(m.duration, this.tags);
+    this.errors = opts.registry.rate(m.errors, this.tags);
+    this.throughputSeries = opts.registry.timeSeries(m.throughputSeries, this.tags);
+    this.p95Series = opts.registry.timeSeries(m.p95Series, this.tags);
+    this.errorSeries = opts.registry.timeSeries(m.errorSeries, this.tags);
     if (opts.outcomeCounters) {
-      opts.registry.counter(`${opts.name}_dropped`, this.tags);
-      opts.registry.counter(`${opts.name}_timeouts`, this.tags);
+      opts.registry.counter(m.dropped, this.tags);
+      opts.registry.counter(m.timeouts, this.tags);
     }
   }
 
@@ -69,11 +107,11 @@ export class Recorder {
     this.intervalErrors++;
     if (isTimeout(err)) {
       this.timedOut++;
-      this.registry.counter(`${this.name}_timeouts`, this.tags).add();
+      this.registry.counter(this.metrics.timeouts, this.tags).add();
     } else {
       this.failed++;
     }
-    this.registry.counter(`${this.name}_error_kinds`, { ...this.tags, kind: errorKind(err) }).add();
+    this.registry.counter(this.metrics.errorKinds, { ...this.tags, kind: errorKind(err) }).add();
     // Keep a few messages for the report; they are redacted when the result is built.
     if (this.lastErrors.length < 5) this.lastErrors.push(err instanceof Error ? err.message : String(err));
   }
@@ -84,8 +122,8 @@ export class Recorder {
     this.droppedCount += n;
     for (let i = 0; i < n; i++) this.errors.add(true);
     this.intervalErrors += n;
-    this.registry.counter(`${this.name}_dropped`, this.tags).add(n);
-    this.registry.counter(`${this.name}_error_kinds`, { ...this.tags, kind: 'dropped' }).add(n);
+    this.registry.counter(this.metrics.dropped, this.tags).add(n);
+    this.registry.counter(this.metrics.errorKinds, { ...this.tags, kind: 'dropped' }).add(n);
   }
 
   /** Starts the one-second time series; call `stop()` when the workload ends. */

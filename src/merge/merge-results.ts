@@ -73,16 +73,16 @@ function rederive(checks: CheckResult[], hooksOf: (id: string) => MergeHooks | u
   return out;
 }
 
-/**
- * `checks` are the checks the results may hold (the built-in ones): their MergeHooks say what merging does beyond adding
- * figures up. A check not among them (a plugin's) is merged by its figures alone.
- */
 /** The memory limit the run was judged by (its run-level threshold, as summarize wrote it); the config's default if absent. */
 function memoryLimitOf(r: RunResult): number {
   const outcome = r.summary.thresholds.find((t) => t.metric === MEMORY_METRIC);
   return outcome ? parseThreshold(outcome.expression, `summary.thresholds (${MEMORY_METRIC})`).value : ThresholdsSchema.parse({}).memory_usage_mb;
 }
 
+/**
+ * `checks` are the checks the results may hold (the built-in ones): their MergeHooks say what merging does beyond adding
+ * figures up. A check not among them (a plugin's) is merged by its figures alone.
+ */
 export function mergeRunResults(results: RunResult[], checks: readonly Pick<Check, 'id' | 'merge'>[], files: string[] = results.map((_, i) => `result ${i + 1}`)): MergeOutput {
   if (results.length === 0) throw new ConfigError('merge: expected at least one run.json');
   const versions = new Set(results.map((r) => r.schemaVersion));

@@ -1,6 +1,10 @@
 // The metric registry a check records into: trends, rates, counters, gauges and one-second time series, keyed by name + tags.
+// Recording takes a declaration (src/metrics/declare.ts): `trend(decl, tags)`, never a bare name. The string forms
+// below are deprecated and kept only until every caller is converted.
+import { sameDeclaration, type CounterDecl, type GaugeDecl, type MetricDecl, type RateDecl, type SeriesDecl, type TrendDecl } from './declare.js';
 import { defaultMeta, impliedBetter, type MetricBasis, type MetricMeaning, type MetricMeta } from './meaning.js';
 import { Trend } from './trend.js';
+import { unitLabel } from './unit.js';
 
 export type Tags = Record<string, string>;
 export type MetricKind = 'trend' | 'rate' | 'counter' | 'gauge';
@@ -67,10 +71,13 @@ export class MetricRegistry {
   readonly series = new Map<string, SeriesEntry>();
   /** Declared meanings by metric name (every tag combination of a name shares one meaning). */
   readonly meta = new Map<string, MetricMeta>();
+  /** The declaration of every metric recorded through one, by name. */
+  readonly declarations = new Map<string, MetricDecl>();
   /** The check's headline figure: a metric name and optional tags, set with `headline()`. */
   headlineRef: { name: string; tags: Tags } | undefined;
 
   /**
+   * @deprecated declare the metric with `metric.*` (src/metrics/declare.ts) and record through the declaration.
    * Declares what a metric means; call before or after recording. `better` defaults to what the meaning implies
    * (`latency`, `duration`, `defects`: lower; `throughput`: higher; the rest: none).
    */
@@ -88,32 +95,70 @@ export class MetricRegistry {
    * Marks the figure that answers the check's question; reporters show it first and compare judges it. Without tags it
    * means every series of that name taken together (their histograms merged).
    */
-  headline(name: string, tags: Tags = {}): void {
-    this.headlineRef = { name, tags: { ...tags } };
+  headline(metric: string | MetricDecl, tags: Tags = {}): void {
+    this.headlineRef = { name: typeof metric === 'string' ? metric : metric.name, tags: { ...tags } };
   }
 
-  trend(name: string, tags: Tags = {}, unit = 'ms'): Trend {
-    return this.getOrCreate(this.trends, name, tags, unit, () => new Trend());
+  /** Records the declaration of `decl.name`; a second, different declaration of one name is a programming error. */
+  declare(decl: MetricDecl): string {
+    const known = this.declarations.get(decl.name);
+    if (known && !sameDeclaration(known, decl)) throw new Error(`metric ${decl.name} is declared twice, differently`);
+    if (!known) {
+      this.declarations.set(decl.name, decl);
+      this.meta.set(decl.name, {
+        meaning: decl.meaning, better: decl.better,
+        ...(decl.perSecond ? { perSecond: true } : {}),
+        ...(decl.description ? { description: decl.description } : {}),
+        ...(decl.basis ? { basis: decl.basis } : {}),
+        ...(decl.controlFor ? { controlFor: decl.controlFor } : {}),
+      });
+    }
+    return unitLabel(decl.unit);
   }
 
-  rate(name: string, tags: Tags = {}): Rate {
-    return this.getOrCreate(this.rates, name, tags, 'ratio', () => new Rate());
+  trend(decl: TrendDecl, tags?: Tags): Trend;
+  /** @deprecated record through a declaration: `trend(metric.trend({...}), tags)`. */
+  trend(name: string, tags?: Tags, unit?: string): Trend;
+  trend(d: string | TrendDecl, tags: Tags = {}, unit = 'ms'): Trend {
+    const [name, u] = typeof d === 'string' ? [d, unit] : [d.name, this.declare(d)];
+    return this.getOrCreate(this.trends, name, tags, u, () => new Trend());
   }
 
-  counter(name: string, tags: Tags = {}, unit = 'count'): Counter {
-    return this.getOrCreate(this.counters, name, tags, unit, () => new Counter());
+  rate(decl: RateDecl, tags?: Tags): Rate;
+  /** @deprecated record through a declaration: `rate(metric.rate({...}), tags)`. */
+  rate(name: string, tags?: Tags): Rate;
+  rate(d: string | RateDecl, tags: Tags = {}): Rate {
+    const [name, u] = typeof d === 'string' ? [d, 'ratio'] : [d.name, this.declare(d)];
+    return this.getOrCreate(this.rates, name, tags, u, () => new Rate());
   }
 
-  gauge(name: string, tags: Tags = {}, unit = ''): Gauge {
-    return this.getOrCreate(this.gauges, name, tags, unit, () => new Gauge());
+  counter(decl: CounterDecl, tags?: Tags): Counter;
+  /** @deprecated record through a declaration: `counter(metric.counter({...}), tags)`. */
+  counter(name: string, tags?: Tags, unit?: string): Counter;
+  counter(d: string | CounterDecl, tags: Tags = {}, unit = 'count'): Counter {
+    const [name, u] = typeof d === 'string' ? [d, unit] : [d.name, this.declare(d)];
+    return this.getOrCreate(this.counters, name, tags, u, () => new Counter());
   }
 
-  /** A one-second time series; `point(t, v)` appends, the caller owns the clock. */
-  timeSeries(name: string, tags: Tags = {}, unit = ''): SeriesEntry {
+  gauge(decl: GaugeDecl, tags?: Tags): Gauge;
+  /** @deprecated record through a declaration: `gauge(metric.gauge({...}), tags)`. */
+  gauge(name: string, tags?: Tags, unit?: string): Gauge;
+  gauge(d: string | GaugeDecl, tags: Tags = {}, unit = ''): Gauge {
+    const [name, u] = typeof d === 'string' ? [d, unit] : [d.name, this.declare(d)];
+    return this.getOrCreate(this.gauges, name, tags, u, () => new Gauge());
+  }
+
+  /** A one-second time series; `points.push([t, v])` appends, the caller owns the clock. */
+  timeSeries(decl: SeriesDecl, tags?: Tags): SeriesEntry;
+  /** @deprecated record through a declaration: `timeSeries(metric.series({...}), tags)`. */
+  timeSeries(name: string, tags?: Tags, unit?: string): SeriesEntry;
+  timeSeries(d: string | SeriesDecl, tags: Tags = {}, unit = ''): SeriesEntry {
+    // A series shares its name with the gauge or trend it plots; only its unit is taken from the declaration.
+    const [name, u] = typeof d === 'string' ? [d, unit] : [d.name, unitLabel(d.unit)];
     const key = metricKey(name, tags);
     let entry = this.series.get(key);
     if (!entry) {
-      entry = { name, tags: { ...tags }, unit, points: [] };
+      entry = { name, tags: { ...tags }, unit: u, points: [] };
       this.series.set(key, entry);
     }
     return entry;

@@ -2,6 +2,7 @@
 // Base units only: times in seconds, sizes in bytes, shares as ratios, counters as `_total`. Latencies are summaries
 // (quantiles from the HDR histograms). Every sample carries `check` and `category` labels plus the metric's own tags.
 // The output passes `promtool check metrics` (test/unit/report-prom.test.ts runs it when promtool is installed).
+import { baseName, unitOfLabel } from '../metrics/unit.js';
 import type { CheckResult, CheckStatus, RunResult, SerializedMetric } from '../result/model.js';
 
 type PromType = 'gauge' | 'counter' | 'summary';
@@ -31,32 +32,13 @@ function labels(l: Record<string, string>): string {
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
-/** A recorded unit's Prometheus base unit: the name suffix and the factor to it. Other units (req/s, connections) stay. */
-const BASE_UNITS: Record<string, { suffix: string; factor: number }> = {
-  ms: { suffix: 'seconds', factor: 1 / 1000 },
-  s: { suffix: 'seconds', factor: 1 },
-  seconds: { suffix: 'seconds', factor: 1 },
-  h: { suffix: 'seconds', factor: 3600 },
-  bytes: { suffix: 'bytes', factor: 1 },
-  B: { suffix: 'bytes', factor: 1 },
-  // stackprobe's MB and GB are binary (see src/resources/host.ts).
-  MB: { suffix: 'bytes', factor: 1024 ** 2 },
-  GB: { suffix: 'bytes', factor: 1024 ** 3 },
-  ratio: { suffix: 'ratio', factor: 1 },
-  '%': { suffix: 'ratio', factor: 1 / 100 },
-  pp: { suffix: 'ratio', factor: 1 / 100 }, // percentage points: a difference of two shares
-  // Rates measured over a window (a gauge, not a counter PromQL could rate): the unit spelled out, as the naming guide asks.
-  'MB/s': { suffix: 'bytes_per_second', factor: 1024 ** 2 },
-  '/s': { suffix: 'per_second', factor: 1 },
-};
-/** A unit spelled at the end of a metric's name (`max_wait_ms`), dropped before the base unit's suffix is added. */
-const UNIT_IN_NAME = /_(mb_per_s|mb_s|per_s|ms|s|h|sec|secs|seconds|mb|gb|bytes|pct|percent|pp|ratio)$/;
-
-/** `pgbouncer_max_wait_ms` in ms -> `pgbouncer_max_wait_seconds`, value / 1000; `orphan_rows` in rows -> unchanged. */
-export function promNameAndScale(name: string, unit: string): { name: string; scale: number } {
-  const base = BASE_UNITS[unit];
-  if (!base) return { name, scale: 1 };
-  return { name: `${name.replace(UNIT_IN_NAME, '')}_${base.suffix}`, scale: base.factor };
+/**
+ * A metric's Prometheus name and the factor to its base unit, from its unit alone (src/metrics/unit.ts is the one place
+ * units convert): `pgbouncer_max_wait_ms` in ms -> `pgbouncer_max_wait_seconds`, value / 1000; `orphan_rows` unchanged.
+ */
+export function promNameAndScale(name: string, unitLabel: string): { name: string; scale: number } {
+  const b = baseName(name, unitOfLabel(unitLabel));
+  return { name: b.name, scale: b.factor };
 }
 
 function num(n: number): string {
@@ -131,14 +113,14 @@ function metricSamples(e: Exposition, base: Record<string, string>, m: Serialize
     case 'trend': {
       if (m.summary.count === 0) return;
       const { name, scale } = promNameAndScale(raw, m.unit);
-      const help = `${what} (HDR histogram quantiles${scale !== 1 || m.unit === 's' ? ', seconds' : `, ${m.unit || 'value'}`})`;
+      const help = `${what} (HDR histogram quantiles, ${name.endsWith('_seconds') ? 'seconds' : m.unit || 'value'})`;
       for (const [k, v] of Object.entries(m.summary.percentiles)) e.add(name, 'summary', help, { ...l, quantile: quantile(k) }, v * scale);
       e.add(name, 'summary', help, l, m.summary.mean * m.summary.count * scale, '_sum');
       e.add(name, 'summary', help, l, m.summary.count, '_count');
       return;
     }
     case 'rate':
-      e.add(`${raw.replace(UNIT_IN_NAME, '')}_ratio`, 'gauge', `${what} (share of ${m.total} observations)`, l, m.value);
+      e.add(promNameAndScale(raw, 'ratio').name, 'gauge', `${what} (share of ${m.total} observations)`, l, m.value);
       return;
     case 'counter': {
       // A count of events or things found in this run; its per-second rate is PromQL's to compute, never exported.

@@ -2,6 +2,7 @@
 import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { HOST_CPU_PERCENT, HOST_DISK_FREE_GB, HOST_DISK_READ_MB_S, HOST_DISK_WRITE_MB_S, HOST_LOAD_1M, HOST_MEMORY_USED_MB } from './metrics.js';
 import type { Reading, ResourceSource } from './types.js';
 
 const SECTOR_BYTES = 512;
@@ -67,21 +68,21 @@ export class HostSource implements ResourceSource {
     const cpu = cpuTimes();
     const dt = cpu.total - this.prevCpu.total;
     const out: Reading[] = [
-      { name: 'host_cpu_percent', unit: '%', value: dt > 0 ? ((cpu.busy - this.prevCpu.busy) / dt) * 100 : 0 },
-      { name: 'host_memory_used_mb', unit: 'MB', value: (os.totalmem() - os.freemem()) / MB },
-      { name: 'host_load_1m', unit: '', value: os.loadavg()[0]! },
+      { metric: HOST_CPU_PERCENT, value: dt > 0 ? ((cpu.busy - this.prevCpu.busy) / dt) * 100 : 0 },
+      { metric: HOST_MEMORY_USED_MB, value: (os.totalmem() - os.freemem()) / MB },
+      { metric: HOST_LOAD_1M, value: os.loadavg()[0]! },
     ];
     this.prevCpu = cpu;
     const disk = await diskBytes();
     const now = performance.now();
     if (disk && this.prevDisk) {
       const sec = Math.max((now - this.prevDisk.at) / 1000, 1e-3);
-      out.push({ name: 'host_disk_read_mb_s', unit: 'MB/s', value: (disk.read - this.prevDisk.read) / MB / sec });
-      out.push({ name: 'host_disk_write_mb_s', unit: 'MB/s', value: (disk.written - this.prevDisk.written) / MB / sec });
+      out.push({ metric: HOST_DISK_READ_MB_S, value: (disk.read - this.prevDisk.read) / MB / sec });
+      out.push({ metric: HOST_DISK_WRITE_MB_S, value: (disk.written - this.prevDisk.written) / MB / sec });
     }
     if (disk) this.prevDisk = { ...disk, at: now };
     const fsStats = await statfsNearest(this.diskPath);
-    out.push({ name: 'host_disk_free_gb', unit: 'GB', value: (fsStats.bavail * fsStats.bsize) / 1024 ** 3 });
+    out.push({ metric: HOST_DISK_FREE_GB, value: (fsStats.bavail * fsStats.bsize) / 1024 ** 3 });
     return out;
   }
 }

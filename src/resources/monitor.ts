@@ -1,6 +1,8 @@
 // Samples every resource source once a second into time series and gauges; a failing source is counted, never fatal.
 import { withTimeout } from '../exec/timeout.js';
+import { metric, type GaugeDecl, type SeriesDecl } from '../metrics/declare.js';
 import type { MetricRegistry } from '../metrics/registry.js';
+import { RESOURCE_SAMPLE_ERRORS } from './metrics.js';
 import { describeError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { Reading, ResourceSource } from './types.js';
@@ -45,9 +47,9 @@ export class ResourceMonitor {
       const settled = await Promise.all(this.opts.sources.map((s) => this.sampleOne(s)));
       const all = new Map<string, number>();
       for (const r of settled.flat()) {
-        this.opts.registry.timeSeries(r.name, {}, r.unit).points.push([t, round(r.value)]);
-        this.opts.registry.gauge(r.name, {}, r.unit).set(r.value);
-        all.set(r.name, r.value);
+        this.opts.registry.timeSeries(seriesOf(r.metric)).points.push([t, round(r.value)]);
+        this.opts.registry.gauge(r.metric).set(r.value);
+        all.set(r.metric.name, r.value);
       }
       this.opts.onSample?.(all);
     } finally {
@@ -59,7 +61,7 @@ export class ResourceMonitor {
     try {
       return await withTimeout(Promise.resolve(source.sample()), 900, `sampling ${source.name}`);
     } catch (err) {
-      this.opts.registry.counter('resource_sample_errors', { source: source.name }).add();
+      this.opts.registry.counter(RESOURCE_SAMPLE_ERRORS, { source: source.name }).add();
       if (!this.failed.has(source.name)) {
         this.failed.add(source.name);
         this.opts.log.warn({ source: source.name, err: describeError(err) }, 'a resource sample failed');
@@ -70,3 +72,11 @@ export class ResourceMonitor {
 }
 
 const round = (v: number): number => Math.round(v * 1000) / 1000;
+
+const series = new Map<string, SeriesDecl>();
+/** The one-second series of a reading: the gauge's name and unit. */
+function seriesOf(decl: GaugeDecl): SeriesDecl {
+  let s = series.get(decl.name);
+  if (!s) series.set(decl.name, (s = metric.series({ name: decl.name, unit: decl.unit })));
+  return s;
+}

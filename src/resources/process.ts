@@ -1,6 +1,7 @@
 // stackprobe's own process: CPU % (of one core), resident memory, and the event loop's delay (perf_hooks), to tell
 // when the load generator itself was the bottleneck.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { PROCESS_CPU_PERCENT, PROCESS_EVENT_LOOP_DELAY_P99_MS, PROCESS_RSS_MB } from './metrics.js';
 import type { Reading, ResourceSource } from './types.js';
 
 export class ProcessSource implements ResourceSource {
@@ -23,9 +24,9 @@ export class ProcessSource implements ResourceSource {
     const p99 = this.delay.count > 0 ? Math.max(0, this.delay.percentile(99) / 1e6 - 10) : 0;
     this.delay.reset();
     return [
-      { name: 'process_cpu_percent', unit: '%', value: ((cpu.user + cpu.system) / wallUs) * 100 },
-      { name: 'process_rss_mb', unit: 'MB', value: process.memoryUsage.rss() / (1024 * 1024) },
-      { name: 'process_event_loop_delay_p99_ms', unit: 'ms', value: p99 },
+      { metric: PROCESS_CPU_PERCENT, value: ((cpu.user + cpu.system) / wallUs) * 100 },
+      { metric: PROCESS_RSS_MB, value: process.memoryUsage.rss() / (1024 * 1024) },
+      { metric: PROCESS_EVENT_LOOP_DELAY_P99_MS, value: p99 },
     ];
   }
 

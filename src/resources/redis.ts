@@ -1,5 +1,6 @@
 // Redis's own view: commands per second (from total_commands_processed deltas), connected clients, memory.
 import type { Redis } from 'ioredis';
+import { REDIS_CLIENTS, REDIS_MEMORY_MB, REDIS_OPS_PER_S, TASK_QUEUE_DEPTH } from './metrics.js';
 import type { Reading, ResourceSource } from './types.js';
 
 export function parseInfoFields(text: string): Record<string, string> {
@@ -22,10 +23,10 @@ export class RedisInfoSource implements ResourceSource {
     const at = performance.now();
     const commands = Number(info.total_commands_processed ?? 0);
     const out: Reading[] = [
-      { name: 'redis_clients', unit: '', value: Number(info.connected_clients ?? 0) },
-      { name: 'redis_memory_mb', unit: 'MB', value: Number(info.used_memory ?? 0) / (1024 * 1024) },
+      { metric: REDIS_CLIENTS, value: Number(info.connected_clients ?? 0) },
+      { metric: REDIS_MEMORY_MB, value: Number(info.used_memory ?? 0) / (1024 * 1024) },
     ];
-    if (this.prev) out.push({ name: 'redis_ops_per_s', unit: '/s', value: Math.max(0, commands - this.prev.commands) / Math.max((at - this.prev.at) / 1000, 1e-3) });
+    if (this.prev) out.push({ metric: REDIS_OPS_PER_S, value: Math.max(0, commands - this.prev.commands) / Math.max((at - this.prev.at) / 1000, 1e-3) });
     this.prev = { commands, at };
     return out;
   }
@@ -36,6 +37,6 @@ export class QueueDepthSource implements ResourceSource {
   readonly name = 'task_queue';
   constructor(private readonly depth: () => Promise<number>) {}
   async sample(): Promise<Reading[]> {
-    return [{ name: 'task_queue_depth', unit: '', value: await this.depth() }];
+    return [{ metric: TASK_QUEUE_DEPTH, value: await this.depth() }];
   }
 }

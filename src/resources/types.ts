@@ -1,7 +1,9 @@
-// What a resource source gives once a second: named readings with units (rates already per second).
+// What a resource source gives once a second: readings of declared metrics (rates already per second).
+import type { GaugeDecl } from '../metrics/declare.js';
+
 export interface Reading {
-  name: string;
-  unit: string;
+  /** Its declaration (src/resources/metrics.ts): name, meaning and unit. */
+  metric: GaugeDecl;
   value: number;
 }
 

@@ -85,6 +85,9 @@ describe('config validate is run\'s validation', () => {
   const hostileKey = `\u001b[2J\u001b]0;owned\u0007${'x'.repeat(100_000)}`;
   it.each([
     ['a malformed threshold', { checks: { 'queries.basic': { thresholds: { query_duration: ['p(95<100'] } } } }, 'config.checks["queries.basic"].thresholds["query_duration"][0]: expected a threshold like'],
+    ['a misspelt metric', { checks: { 'queries.basic': { thresholds: { query_durations: ['p(95)<100'] } } } }, 'config.checks["queries.basic"].thresholds["query_durations"]: queries.basic records no metric "query_durations"; did you mean "query_duration"?'],
+    ['a percentile of a rate', { checks: { 'queries.basic': { thresholds: { query_errors: ['p(95)<1'] } } } }, 'config.checks["queries.basic"].thresholds["query_errors"][0]: "p(95)<1": query_errors is a rate, which has no p(95); use rate, value or count'],
+    ['the rate of a trend', { checks: { 'pool.contention': { thresholds: { pool_wait_duration: [{ warn: 'rate<5' }] } } } }, 'config.checks["pool.contention"].thresholds["pool_wait_duration"][0].warn: "rate<5": pool_wait_duration is a trend, which has no rate; use p(N), avg, min, max, med, count or stdev'],
     ['a missing plugin file', { plugins: ['./no-such-plugin.js'] }, 'config.plugins[0] (./no-such-plugin.js): cannot load the module'],
     ['a misspelt check id', { checks: { 'queries.basik': { enabled: false } } }, 'config.checks["queries.basik"]: unknown check id "queries.basik"; did you mean "queries.basic"?'],
     ['an unknown key', { queries: { concurency: 2 } }, 'config.queries.concurency: unknown key; did you mean "concurrency"?'],

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runArrivalRate } from '../../src/exec/arrival-rate.js';
 import { runClosedLoop } from '../../src/exec/closed-loop.js';
-import { Recorder } from '../../src/exec/recorder.js';
+import { Recorder, operationMetrics } from '../../src/exec/recorder.js';
 import type { ExecResult } from '../../src/exec/types.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 
@@ -47,7 +47,7 @@ async function withStall(work: () => Promise<ExecResult>): Promise<ExecResult> {
 
 function recorder(): Recorder {
   const t0 = performance.now();
-  return new Recorder({ registry: new MetricRegistry(), name: 'q', elapsed: () => (performance.now() - t0) / 1000 });
+  return new Recorder({ registry: new MetricRegistry(), metrics: operationMetrics('q', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => (performance.now() - t0) / 1000 });
 }
 
 describe('a server stalled for 1 s', () => {

@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { runArrivalRate } from '../../src/exec/arrival-rate.js';
 import { runClosedLoop } from '../../src/exec/closed-loop.js';
-import { Recorder } from '../../src/exec/recorder.js';
+import { Recorder, operationMetrics } from '../../src/exec/recorder.js';
 import { sleep } from '../../src/exec/timeout.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 
 function recorder(reg = new MetricRegistry()) {
   const t0 = performance.now();
-  return new Recorder({ registry: reg, name: 'op', elapsed: () => (performance.now() - t0) / 1000 });
+  return new Recorder({ registry: reg, metrics: operationMetrics('op', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => (performance.now() - t0) / 1000 });
 }
 
 /** A "server" that answers in ~2 ms but stalls every caller between stallFrom and stallTo (ms since start). */
@@ -160,7 +160,7 @@ describe('arrival rate', () => {
 describe('every attempt accounted for', () => {
   it('open loop: offered = started + dropped, started = succeeded + failed + timed out; drops are failed attempts', async () => {
     const reg = new MetricRegistry();
-    const rec = new Recorder({ registry: reg, name: 'op', elapsed: () => 0, outcomeCounters: true });
+    const rec = new Recorder({ registry: reg, metrics: operationMetrics('op', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0, outcomeCounters: true });
     // One VU that needs 40 ms per iteration, 100 offered per second, a backlog of 3: most are dropped.
     const res = await runArrivalRate({
       rate: 100, durationMs: 500, maxVus: 1, maxBacklog: 3, drainMs: 100, timeoutMs: 1000, recorder: rec, signal: new AbortController().signal,
@@ -183,7 +183,7 @@ describe('every attempt accounted for', () => {
 
   it('closed loop: timeouts are counted apart from other failures', async () => {
     const reg = new MetricRegistry();
-    const rec = new Recorder({ registry: reg, name: 'op', elapsed: () => 0, outcomeCounters: true });
+    const rec = new Recorder({ registry: reg, metrics: operationMetrics('op', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0, outcomeCounters: true });
     const res = await runClosedLoop({
       vus: 1, iterations: 6, timeoutMs: 50, recorder: rec, signal: new AbortController().signal,
       fn: async (_vu, i) => {

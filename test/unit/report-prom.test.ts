@@ -99,7 +99,7 @@ describe('base units', () => {
     expect(promNameAndScale('stackprobe_pg_commits_per_s', '/s')).toEqual({ name: 'stackprobe_pg_commits_per_second', scale: 1 });
     expect(promNameAndScale('stackprobe_latest_backup_age_h', 'h')).toEqual({ name: 'stackprobe_latest_backup_age_seconds', scale: 3600 });
     expect(promNameAndScale('stackprobe_replay_share_max_diff_pp', 'pp')).toEqual({ name: 'stackprobe_replay_share_max_diff_ratio', scale: 0.01 });
-    expect(promNameAndScale('stackprobe_sweep_throughput', 'req/s')).toEqual({ name: 'stackprobe_sweep_throughput', scale: 1 });
+    expect(promNameAndScale('stackprobe_sweep_throughput', 'req/s')).toEqual({ name: 'stackprobe_sweep_throughput_per_second', scale: 1 });
     const fams = families(renderProm(unitsRun()));
     const one = (name: string) => fams.get(name)!.samples.find((x) => x.includes('check="x.units"'))!;
     expect(one('stackprobe_pgbouncer_max_wait_seconds')).toMatch(/ 1\.5$/);
@@ -110,7 +110,7 @@ describe('base units', () => {
     expect(one('stackprobe_orphans_total')).toMatch(/ 3$/);
     expect(fams.get('stackprobe_op_duration_seconds')!.type).toBe('summary');
     // Counters are totals; their per-second rate is PromQL's job, never a sample of its own.
-    expect([...fams.keys()].some((k) => /per_s|_rate_total|_per_second/.test(k))).toBe(false);
+    expect([...fams.keys()].some((k) => /(_rate|per_s|_per_second)_total$/.test(k))).toBe(false);
     expect(renderProm(unitsRun())).not.toMatch(/_(ms|mb|percent)[{ ]/);
   });
 

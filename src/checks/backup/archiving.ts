@@ -3,6 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SkipCheck } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
+import { ARCHIVE_FAILED_COUNT, ARCHIVE_FAILING, LATEST_BACKUP_AGE_H, WAL_ARCHIVE_STALE, WAL_ARCHIVING_ENABLED } from './metrics.js';
 
 const ARCHIVER_SQL = `
   SELECT current_setting('archive_mode') AS mode, current_setting('archive_command') AS command,
@@ -43,11 +44,11 @@ function reportArchiver(ctx: CheckContext, a: Archiver): void {
   const on = a.mode === 'on' || a.mode === 'always';
   const configured = a.command !== '' || a.library !== '';
   ctx.info('archiver', { archive_mode: a.mode, archive_command: a.command ? '(set)' : '', archive_library: a.library, wal_level: a.wal_level, archived: Number(a.archived_count), failed: Number(a.failed_count), lastArchivedWal: a.last_archived_wal, lastArchivedAt: a.last_archived_time, lastFailedWal: a.last_failed_wal, lastFailedAt: a.last_failed_time });
-  ctx.metrics.gauge('wal_archiving_enabled').set(on && configured ? 1 : 0);
-  ctx.metrics.gauge('archive_failing').set(a.failing ? 1 : 0);
-  ctx.metrics.counter('archive_failed_count').add(Number(a.failed_count));
+  ctx.metrics.gauge(WAL_ARCHIVING_ENABLED).set(on && configured ? 1 : 0);
+  ctx.metrics.gauge(ARCHIVE_FAILING).set(a.failing ? 1 : 0);
+  ctx.metrics.counter(ARCHIVE_FAILED_COUNT).add(Number(a.failed_count));
   const stale = on && configured && Number(a.age_s) > ctx.config.backup.max_archive_age_s;
-  ctx.metrics.gauge('wal_archive_stale').set(stale ? 1 : 0);
+  ctx.metrics.gauge(WAL_ARCHIVE_STALE).set(stale ? 1 : 0);
   if (!on || !configured) {
     ctx.finding({
       severity: 'warn', subject: 'archive_mode', title: on ? 'archive_mode is on but neither archive_command nor archive_library is set: WAL is kept, not archived' : 'WAL archiving is off: only the last full backup can be restored, not a point in time',
@@ -82,7 +83,7 @@ async function latestBackup(ctx: CheckContext): Promise<void> {
   }
   // Wall-clock ages: backups are stamped with wall-clock times.
   const ageH = newest === undefined ? Number.MAX_SAFE_INTEGER : (new Date().getTime() - newest) / 3_600_000;
-  ctx.metrics.gauge('latest_backup_age_h', {}, 'h').set(ageH);
+  ctx.metrics.gauge(LATEST_BACKUP_AGE_H).set(ageH);
   if (newest === undefined) {
     ctx.finding({ severity: 'error', title: 'no backup found', detail: `${dir} holds no files`, recommendation: 'Check that your backup job runs and writes where config.backup.backup_dir says.' });
   } else {
@@ -96,6 +97,7 @@ export const archivingCheck: Check = {
   category: 'backup',
   title: 'WAL archiving and backup age',
   needs: ['pg'],
+  metrics: [ARCHIVE_FAILED_COUNT, ARCHIVE_FAILING, LATEST_BACKUP_AGE_H, WAL_ARCHIVE_STALE, WAL_ARCHIVING_ENABLED],
   writes: false,
   thresholds: (config) => ({
     archive_failing: ['value==0'],

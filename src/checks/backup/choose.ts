@@ -4,6 +4,7 @@ import { SCHEMA } from '../../workload/sql.js';
 import { useWorkload } from '../queries/workload.js';
 import type { CheckContext } from '../types.js';
 import type { SchemaSet } from './scope.js';
+import { BACKUP_MISSING_SCHEMAS } from './metrics.js';
 
 export interface Scope {
   set: SchemaSet;
@@ -47,8 +48,7 @@ async function namedSchemas(ctx: CheckContext, names: string[]): Promise<string[
   for (const s of missing) {
     ctx.finding({ severity: 'warn', subject: s, title: `schema "${s}" in config.backup.schemas does not exist; it was not dumped`, recommendation: 'Fix the name in config.backup.schemas (names are exact and case-sensitive).' });
   }
-  ctx.metrics.describe('backup_missing_schemas', { meaning: 'count', description: 'schemas named in config.backup.schemas that do not exist' });
-  ctx.metrics.counter('backup_missing_schemas').add(missing.length);
+  ctx.metrics.counter(BACKUP_MISSING_SCHEMAS).add(missing.length);
   const present = names.filter((s) => existing.has(s));
   if (present.length === 0) throw new SkipCheck(`none of config.backup.schemas (${names.join(', ')}) exists in this database`);
   return present;

@@ -4,6 +4,7 @@ import { key, type Fingerprint } from './compare.js';
 import { contrast } from './contrast.js';
 import type { DefinitionDiff } from './definitions.js';
 import type { Relation } from './scope.js';
+import { DEFINITIONS_COMPARED, LARGE_OBJECTS_COMPARED, LEFT_OUT_BY_DESIGN, MATVIEWS_COMPARED, OBJECTS_NOT_COMPARED, RESTORE_MISMATCHES, ROWS_COMPARED, SEQUENCES_COMPARED, TABLES_COMPARED } from './metrics.js';
 
 export interface SourceSide {
   rels: Map<string, Fingerprint>;
@@ -160,17 +161,17 @@ function judgeDefinitions(ctx: CheckContext, diffs: DefinitionDiff[], sameMeanin
 export function judge(ctx: CheckContext, src: SourceSide, dst: RestoredSide, kept: Relation[], defs: { compared: number; diffs: DefinitionDiff[]; sameMeaning: string[] }): number {
   const d = judgeDefinitions(ctx, defs.diffs, defs.sameMeaning);
   const bad = judgeRelations(ctx, src, dst, kept) + d.bad;
-  ctx.metrics.counter('definitions_compared', {}, 'objects').add(defs.compared - d.byDesign);
-  ctx.metrics.counter('left_out_by_design', {}, 'objects').add(d.byDesign);
+  ctx.metrics.counter(DEFINITIONS_COMPARED).add(defs.compared - d.byDesign);
+  ctx.metrics.counter(LEFT_OUT_BY_DESIGN).add(d.byDesign);
   const seq = judgeSequences(ctx, src, dst);
   const lo = judgeLargeObjects(ctx, src, dst);
   const m = ctx.metrics;
-  m.counter('tables_compared', {}, 'tables').add(kept.filter((r) => r.kind === 'r').length);
-  m.counter('matviews_compared', {}, 'views').add(kept.filter((r) => r.kind === 'm').length);
-  m.counter('sequences_compared', {}, 'sequences').add(src.seqs.size - seq.unread);
-  m.counter('large_objects_compared', {}, 'objects').add(src.lo?.rows ?? 0);
-  m.counter('rows_compared', {}, 'rows').add([...src.rels.values()].reduce((s, f) => s + Math.max(f.rows, 0), 0));
-  m.counter('objects_not_compared', {}, 'objects').add(seq.unread);
-  m.counter('restore_mismatches', {}, 'objects').add(bad + seq.bad + lo);
+  m.counter(TABLES_COMPARED).add(kept.filter((r) => r.kind === 'r').length);
+  m.counter(MATVIEWS_COMPARED).add(kept.filter((r) => r.kind === 'm').length);
+  m.counter(SEQUENCES_COMPARED).add(src.seqs.size - seq.unread);
+  m.counter(LARGE_OBJECTS_COMPARED).add(src.lo?.rows ?? 0);
+  m.counter(ROWS_COMPARED).add([...src.rels.values()].reduce((s, f) => s + Math.max(f.rows, 0), 0));
+  m.counter(OBJECTS_NOT_COMPARED).add(seq.unread);
+  m.counter(RESTORE_MISMATCHES).add(bad + seq.bad + lo);
   return bad + seq.bad + lo;
 }

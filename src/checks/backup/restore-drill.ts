@@ -8,21 +8,10 @@ import { type DrillOutcome, pathBytes } from './drill/outcome.js';
 import { drillBaseBackup } from './drill/physical-source.js';
 import { drillPgBackRest } from './drill/pgbackrest-source.js';
 import { reapDrills } from './drill/server.js';
+import { BACKUP_AGE_H, BACKUP_SIZE_BYTES, CONSISTENCY_S, DRILL_DEFECTS, INVARIANTS_CHECKED, RECOVERY_POINT_AGE_S, RELATIONS_AMCHECKED, RESTORE_S, ROWS_RESTORED, RTO_S, TABLES_RESTORED, WAL_SEGMENTS } from './metrics.js';
 
 function declare(ctx: CheckContext): void {
   const m = ctx.metrics;
-  m.describe('restore_s', { meaning: 'duration', description: 'restoring the data: pg_restore of a dump, or copying a base backup into the private data directory' });
-  m.describe('consistency_s', { meaning: 'duration', description: 'from starting the private server to a consistent, open server (WAL replay and promotion; for a dump: initdb and start)' });
-  m.describe('rto_s', { meaning: 'duration', description: 'restore + time to consistency: how long a restore of this backup takes on this machine (verification not included)' });
-  m.describe('recovery_point_age_s', { meaning: 'state', better: 'lower', description: 'how much data a restore now would lose: now minus the newest data in the restored copy' });
-  m.describe('backup_age_h', { meaning: 'state', better: 'lower', description: 'age of the backup (when it was taken)' });
-  m.describe('backup_size_bytes', { meaning: 'size' });
-  m.describe('drill_defects', { meaning: 'defects', description: 'restore failures, WAL gaps, corrupt relations, broken invariants and row counts the live statistics cannot explain' });
-  m.describe('tables_restored', { meaning: 'count' });
-  m.describe('rows_restored', { meaning: 'count' });
-  m.describe('relations_amchecked', { meaning: 'count' });
-  m.describe('invariants_checked', { meaning: 'count' });
-  m.describe('wal_segments', { meaning: 'count', description: 'WAL segments in the archive from the backup\'s start to the newest' });
   m.headline('rto_s');
 }
 
@@ -59,15 +48,15 @@ function sources(ctx: CheckContext): Source[] {
 function record(ctx: CheckContext, source: string, o: DrillOutcome): void {
   const tags = { source };
   const m = ctx.metrics;
-  m.trend('restore_s', tags, 's').record(o.restoreMs / 1000);
-  m.trend('consistency_s', tags, 's').record(o.consistencyMs / 1000);
-  m.trend('rto_s', tags, 's').record((o.restoreMs + o.consistencyMs) / 1000);
-  m.counter('drill_defects', tags, 'defects').add(o.verified.defects);
-  if (o.sizeBytes !== undefined) m.gauge('backup_size_bytes', tags, 'bytes').set(o.sizeBytes);
+  m.trend(RESTORE_S, tags).record(o.restoreMs / 1000);
+  m.trend(CONSISTENCY_S, tags).record(o.consistencyMs / 1000);
+  m.trend(RTO_S, tags).record((o.restoreMs + o.consistencyMs) / 1000);
+  m.counter(DRILL_DEFECTS, tags).add(o.verified.defects);
+  if (o.sizeBytes !== undefined) m.gauge(BACKUP_SIZE_BYTES, tags).set(o.sizeBytes);
   // Ages are between wall-clock timestamps (the backup's and now), not durations measured here.
   const now = new Date().getTime();
-  if (o.recoveryPoint) m.gauge('recovery_point_age_s', tags, 's').set(Math.max(0, (now - o.recoveryPoint.getTime()) / 1000));
-  if (o.backupTime) m.trend('backup_age_h', tags, 'h').record(Math.max(0, (now - o.backupTime.getTime()) / 3_600_000));
+  if (o.recoveryPoint) m.gauge(RECOVERY_POINT_AGE_S, tags).set(Math.max(0, (now - o.recoveryPoint.getTime()) / 1000));
+  if (o.backupTime) m.trend(BACKUP_AGE_H, tags).record(Math.max(0, (now - o.backupTime.getTime()) / 3_600_000));
   ctx.info(`drill_${source}`, {
     tool: o.tool, restoreS: round(o.restoreMs / 1000), consistencyS: round(o.consistencyMs / 1000), rtoS: round((o.restoreMs + o.consistencyMs) / 1000),
     recoveryPoint: o.recoveryPoint?.toISOString(), backupTime: o.backupTime?.toISOString(), tables: o.verified.tables, rows: o.verified.rowsRestored,
@@ -95,7 +84,7 @@ export async function restoreDrill(ctx: CheckContext): Promise<void> {
     } catch (err) {
       if (err instanceof SkipCheck || ctx.signal.aborted) throw err;
       // A restore that does not come back is the defect this check exists to find: counted, then the check fails with it.
-      ctx.metrics.counter('drill_defects', { source: s.name }, 'defects').add(1);
+      ctx.metrics.counter(DRILL_DEFECTS, { source: s.name }).add(1);
       throw err;
     }
     record(ctx, s.name, outcome);
@@ -108,6 +97,7 @@ export const restoreDrillCheck: Check = {
   typicalQuickMs: 10_000,
   title: 'Restore drill: the team\'s real backup restored into a throwaway private server and verified',
   needs: [],
+  metrics: [BACKUP_AGE_H, BACKUP_SIZE_BYTES, CONSISTENCY_S, DRILL_DEFECTS, RECOVERY_POINT_AGE_S, RESTORE_S, RTO_S, WAL_SEGMENTS, INVARIANTS_CHECKED, RELATIONS_AMCHECKED, ROWS_RESTORED, TABLES_RESTORED],
   uses: ['pg'],
   // It writes only into its own private server in a temp directory; the live database is read through read-only sessions.
   writes: false,

@@ -18,6 +18,8 @@ import { reportScope } from './report.js';
 import { createScratch, reapScratch, sourceLocale } from './scratch.js';
 import { applyBudget, type Budgeted, dumpArgs, EXTENSIONS_SQL, FK_SQL, RELATIONS_SQL, schemaParams, UNCOMPARED_SQL, UNREADABLE_LO_SQL, UNREADABLE_SQL, type Relation } from './scope.js';
 import { runTool } from './spawn.js';
+import { BACKUP_MISSING_SCHEMAS, BYTES_LEFT_OUT, DATA_SIZE_BYTES, DEFINITIONS_COMPARED, DUMP_DURATION, DUMP_SIZE_BYTES, DUMP_THROUGHPUT_MB_S, LARGE_OBJECTS_COMPARED, LEFT_OUT_BY_DESIGN, MATVIEWS_COMPARED, OBJECTS_NOT_COMPARED, RESTORE_DURATION, RESTORE_MISMATCHES, RESTORE_THROUGHPUT_MB_S, ROWS_COMPARED, SEQUENCES_COMPARED, TABLES_COMPARED, TABLES_LEFT_OUT } from './metrics.js';
+import type { TrendDecl } from '../../metrics/declare.js';
 
 export interface RoundTripHooks {
   /** Runs after the dump (tests terminate the source session here). */
@@ -39,23 +41,6 @@ async function tools(ctx: CheckContext): Promise<PgTools & { major: number }> {
 
 function declare(ctx: CheckContext): void {
   const m = ctx.metrics;
-  m.describe('dump_duration', { meaning: 'duration', description: 'pg_dump -Fc of the scope' });
-  m.describe('restore_duration', { meaning: 'duration', description: 'pg_restore into the scratch database: the RTO estimate for this data' });
-  m.describe('dump_size_bytes', { meaning: 'size', description: 'the custom-format archive' });
-  m.describe('data_size_bytes', { meaning: 'size', description: 'heap + TOAST bytes of the tables and views whose data was dumped and compared' });
-  m.describe('bytes_left_out', { meaning: 'size', description: 'heap + TOAST bytes of tables dumped without data (beyond the size limit)' });
-  m.describe('tables_left_out', { meaning: 'count', description: 'tables and views dumped without data, so not compared' });
-  m.describe('dump_throughput_mb_s', { meaning: 'throughput' });
-  m.describe('restore_throughput_mb_s', { meaning: 'throughput' });
-  m.describe('tables_compared', { meaning: 'count', description: 'tables, partitions and unlogged tables compared' });
-  m.describe('matviews_compared', { meaning: 'count' });
-  m.describe('sequences_compared', { meaning: 'count' });
-  m.describe('large_objects_compared', { meaning: 'count' });
-  m.describe('rows_compared', { meaning: 'count', description: 'rows of the source counted and checksummed' });
-  m.describe('definitions_compared', { meaning: 'count', description: 'columns, constraints, indexes, triggers, rules, policies, views, functions, types and sequences whose definitions were compared (by meaning)' });
-  m.describe('left_out_by_design', { meaning: 'count', description: 'objects in scope that pg_dump leaves out on purpose (invalid indexes), so the restore lacks them' });
-  m.describe('objects_not_compared', { meaning: 'count', description: 'objects in scope that could not be read (no privilege)' });
-  m.describe('restore_mismatches', { meaning: 'defects', description: 'tables, views, sequences, large objects or definitions that came back different, not at all, or in addition' });
   m.headline('restore_mismatches');
 }
 
@@ -72,7 +57,7 @@ async function reapLeftovers(ctx: CheckContext): Promise<void> {
   }
 }
 
-async function timed(ctx: CheckContext, metric: string, fn: () => Promise<void>): Promise<number> {
+async function timed(ctx: CheckContext, metric: TrendDecl, fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await fn();
   const ms = performance.now() - t0;
@@ -179,7 +164,7 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   ctx.progress('pg_dump');
   const dumpArgv = ['-Fc', `--snapshot=${snapshot}`, `--lock-wait-timeout=${ctx.config.backup.lock_wait_ms}`, '-f', file, ...dumpArgs(scope.set, p.chosen.left.map((l) => l.rel), p.withBlobs, p.extensions), '--dbname=service=stackprobe'];
   const sourceEnv = await pgt.libpqEnv(dir, 'source', { applicationName: 'stackprobe-backup' });
-  const dumpMs = await timed(ctx, 'dump_duration', () => runTool(bin.pgDump, dumpArgv, { ...spawnOpts, env: sourceEnv }));
+  const dumpMs = await timed(ctx, DUMP_DURATION, () => runTool(bin.pgDump, dumpArgv, { ...spawnOpts, env: sourceEnv }));
   const seqAfter = await sequencePositions(source, p.seqNames, ctx.signal);
   const dumpBytes = (await stat(file)).size;
   await hooks.afterDump?.();
@@ -196,7 +181,7 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   if ('only' in scope.set && scope.set.only.includes('public')) await verify.query('DROP SCHEMA public');
   ctx.progress('pg_restore');
   const scratchEnv = await pgt.libpqEnv(dir, 'scratch', { applicationName: 'stackprobe-backup', database: scratch.name });
-  const restoreMs = await timed(ctx, 'restore_duration', () => runTool(bin.pgRestore, ['--no-owner', '--no-privileges', '--exit-on-error', '--dbname=service=stackprobe', file], { ...spawnOpts, env: scratchEnv })
+  const restoreMs = await timed(ctx, RESTORE_DURATION, () => runTool(bin.pgRestore, ['--no-owner', '--no-privileges', '--exit-on-error', '--dbname=service=stackprobe', file], { ...spawnOpts, env: scratchEnv })
     .catch((err: unknown) => { throw new Error(`the restore failed: ${(err as Error).message}`); }));
   await hooks.beforeCompare?.(scratch.url);
   ctx.progress('checksums of the restore');
@@ -207,19 +192,19 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   const settled = await settle(verify, p.defs, dst.defs, text.candidates, ctx.signal);
   ctx.info('definitionsByMeaning', { printedDifferently: text.candidates.length, sameMeaning: settled.sameMeaning.length, ms: Math.round(performance.now() - t0) });
   judge(ctx, { ...src, seqs: seqBefore, seqAfter }, dst, p.chosen.kept, { compared: p.defs.size, diffs: [...text.diffs, ...settled.diffs], sameMeaning: settled.sameMeaning });
-  ctx.metrics.counter('objects_not_compared', {}, 'objects').add(p.loUnreadable);
+  ctx.metrics.counter(OBJECTS_NOT_COMPARED).add(p.loUnreadable);
   reportScope(ctx, { scope, chosen: p.chosen, seqs: p.seqNames.length, definitions: p.defs.size, extensions: p.extensions, withBlobs: p.withBlobs, loWhy: p.loWhy, loCount: src.lo?.rows, uncompared: p.uncompared });
   record(ctx, { dumpMs, restoreMs, dumpBytes, dataBytes: p.chosen.keptBytes, left: p.chosen.left.length, leftBytes: p.chosen.leftBytes });
 }
 
 function record(ctx: CheckContext, f: { dumpMs: number; restoreMs: number; dumpBytes: number; dataBytes: number; left: number; leftBytes: number }): void {
   const MB = 1024 * 1024;
-  ctx.metrics.gauge('dump_size_bytes', {}, 'bytes').set(f.dumpBytes);
-  ctx.metrics.gauge('data_size_bytes', {}, 'bytes').set(f.dataBytes);
-  ctx.metrics.gauge('bytes_left_out', {}, 'bytes').set(f.leftBytes);
-  ctx.metrics.counter('tables_left_out', {}, 'tables').add(f.left);
-  ctx.metrics.gauge('dump_throughput_mb_s', {}, 'MB/s').set(f.dataBytes / MB / Math.max(f.dumpMs / 1000, 1e-3));
-  ctx.metrics.gauge('restore_throughput_mb_s', {}, 'MB/s').set(f.dataBytes / MB / Math.max(f.restoreMs / 1000, 1e-3));
+  ctx.metrics.gauge(DUMP_SIZE_BYTES).set(f.dumpBytes);
+  ctx.metrics.gauge(DATA_SIZE_BYTES).set(f.dataBytes);
+  ctx.metrics.gauge(BYTES_LEFT_OUT).set(f.leftBytes);
+  ctx.metrics.counter(TABLES_LEFT_OUT).add(f.left);
+  ctx.metrics.gauge(DUMP_THROUGHPUT_MB_S).set(f.dataBytes / MB / Math.max(f.dumpMs / 1000, 1e-3));
+  ctx.metrics.gauge(RESTORE_THROUGHPUT_MB_S).set(f.dataBytes / MB / Math.max(f.restoreMs / 1000, 1e-3));
   ctx.info('rtoEstimateS', Math.round(f.restoreMs) / 1000);
 }
 
@@ -229,6 +214,7 @@ export const roundtripCheck: Check = {
   typicalQuickMs: 1000,
   title: 'Backup round trip: pg_dump, pg_restore, compare',
   needs: ['pg'],
+  metrics: [BACKUP_MISSING_SCHEMAS, DEFINITIONS_COMPARED, LARGE_OBJECTS_COMPARED, LEFT_OUT_BY_DESIGN, MATVIEWS_COMPARED, OBJECTS_NOT_COMPARED, RESTORE_MISMATCHES, ROWS_COMPARED, SEQUENCES_COMPARED, TABLES_COMPARED, BYTES_LEFT_OUT, DATA_SIZE_BYTES, DUMP_DURATION, DUMP_SIZE_BYTES, DUMP_THROUGHPUT_MB_S, RESTORE_DURATION, RESTORE_THROUGHPUT_MB_S, TABLES_LEFT_OUT],
   writes: true,
   thresholds: (config) => ({
     restore_mismatches: ['count==0'],

@@ -14,6 +14,8 @@ import type { Trend } from '../../metrics/trend.js';
 import { startPings } from '../../targets/redis/wire/ping.js';
 import { describeError } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
+import { CACHE_CONNECTIONS_LOST, pingControl } from './metrics.js';
+import type { TrendDecl } from '../../metrics/declare.js';
 
 const byMode = (ctx: CheckContext, configured: number | undefined, quick: number, full: number): number =>
   (configured ?? (ctx.mode === 'full' ? full : quick)) * 1000;
@@ -46,7 +48,7 @@ export function checkKeys(ctx: CheckContext, name: string): string {
 function onLost(ctx: CheckContext, lost: { reported: boolean }): (reason: Error) => void {
   return (reason) => {
     if (ctx.signal.aborted) return;
-    ctx.metrics.counter('cache_connections_lost').add();
+    ctx.metrics.counter(CACHE_CONNECTIONS_LOST).add();
     if (lost.reported) return;
     lost.reported = true;
     ctx.finding({
@@ -61,8 +63,7 @@ function onLost(ctx: CheckContext, lost: { reported: boolean }): (reason: Error)
 export async function openConnections(ctx: CheckContext, n: number): Promise<WireConnection[]> {
   const target = redisOf(ctx);
   // Recorded at zero, so the threshold on lost connections always has a value.
-  ctx.metrics.describe('cache_connections_lost', { meaning: 'count', better: 'lower', description: 'connections of the check that the server or the network closed, or that stalled past the command timeout' });
-  ctx.metrics.counter('cache_connections_lost');
+  ctx.metrics.counter(CACHE_CONNECTIONS_LOST);
   const lost = onLost(ctx, { reported: false });
   const opened = await Promise.allSettled(Array.from({ length: n }, () => target.connectWire(lost)));
   const clients = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
@@ -104,17 +105,6 @@ export function outcomes(result: ExecResult, recorder: Recorder): Record<string,
   };
 }
 
-/** Declares the metrics a Recorder named `name` writes: its trend is the operation's one latency record. */
-export function describeOpMetrics(ctx: CheckContext, name: string, what: string): void {
-  const m = ctx.metrics;
-  m.describe(`${name}_duration`, { meaning: 'latency', description: `${what}, timed once` });
-  m.describe(`${name}_errors`, { meaning: 'share', better: 'lower', description: 'attempts that did not succeed (failed, timed out or dropped) over attempts' });
-  m.describe(`${name}_error_kinds`, { meaning: 'count', better: 'lower' });
-  m.describe(`${name}_dropped`, { meaning: 'count', better: 'lower', description: 'operations the open loop could not start: every in-flight slot busy' });
-  m.describe(`${name}_timeouts`, { meaning: 'count', better: 'lower', description: 'operations that hit the command timeout: a stalled or overloaded Redis' });
-  m.describe(`${name}_throughput`, { meaning: 'throughput', description: 'operations that succeeded per second' });
-}
-
 /** The first error message of a recorder, for findings (redacted when the result is built). */
 export function firstError(recorder: Recorder): string | undefined {
   return recorder.lastErrors[0];
@@ -124,14 +114,8 @@ export function firstError(recorder: Recorder): string | undefined {
  * Starts PINGs on `conns` beside the operations of one run (see startPings), recorded as `cache_ping_duration` with the
  * run's tags; `stop()` ends them and returns p50s of the operation and of the PING, for the report beside each other.
  */
-export function pingBeside(ctx: CheckContext, conns: readonly WireConnection[], tags: Tags, beside: string): { stop(op: Trend): Record<string, number> } {
-  ctx.metrics.describe('cache_ping_duration', {
-    // A duration, not a latency: PINGs are no user operation, and the run's response time must not average them in.
-    // The control of `beside`: compare reads its shift as the environment's, not the cache's.
-    meaning: 'duration', better: 'lower', controlFor: beside,
-    description: 'a PING on the same connections, beside the operations: the network\'s and the client\'s share of their latency',
-  });
-  const trend = ctx.metrics.trend('cache_ping_duration', tags);
+export function pingBeside(ctx: CheckContext, conns: readonly WireConnection[], tags: Tags, beside: TrendDecl): { stop(op: Trend): Record<string, number> } {
+  const trend = ctx.metrics.trend(pingControl(beside), tags);
   const pings = startPings(conns, (ms) => trend.record(ms));
   const round = (v: number) => Math.round(v * 1000) / 1000;
   return {

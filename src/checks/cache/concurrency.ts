@@ -1,12 +1,13 @@
 // cache.concurrency: GET/SET at rising in-flight counts, showing where throughput stops growing and p99 starts climbing.
-import { Recorder } from '../../exec/recorder.js';
+import { Recorder, operationMetrics } from '../../exec/recorder.js';
 import { MetricRegistry } from '../../metrics/registry.js';
 import { Trend } from '../../metrics/trend.js';
 import { createRng } from '../../workload/prng.js';
 import { getHit, SetExEncoder } from '../../targets/redis/wire/commands.js';
 import type { Check, CheckContext } from '../types.js';
-import { checkKeys, describeOpMetrics, drive, endConnections, openConnections, payload, pingBeside, populate, redisOf, stepDurationMs } from './common.js';
+import { checkKeys, drive, endConnections, openConnections, payload, pingBeside, populate, redisOf, stepDurationMs } from './common.js';
 import { curveFindings, type CurvePoint } from './curve.js';
+import { CACHE_CONCURRENCY, CACHE_CONCURRENCY_THROUGHPUT, CACHE_CONNECTIONS_LOST, pingControl } from './metrics.js';
 
 /** Share of the mixed operations that are SETs (the rest are GETs), like a read-mostly cache. */
 const SET_SHARE = 0.2;
@@ -18,14 +19,14 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
   const clients = await openConnections(ctx, Math.min(level, cfg.connections));
   const tags = { concurrency: String(level) };
   // One recorder per operation, fed from inside the iteration, so GET and SET each have their own error share.
-  const recorders = Object.fromEntries(OPS.map((op) => [op, new Recorder({ registry: ctx.metrics, name: 'cache_concurrency', tags: { ...tags, op }, elapsed: ctx.elapsed, outcomeCounters: true })]));
+  const recorders = Object.fromEntries(OPS.map((op) => [op, new Recorder({ registry: ctx.metrics, metrics: CACHE_CONCURRENCY, tags: { ...tags, op }, elapsed: ctx.elapsed, outcomeCounters: true })]));
   // The executor's own recorder is a scratch one: every outcome is already in the operation's recorder.
-  const scratch = new Recorder({ registry: new MetricRegistry(), name: 'scratch', elapsed: () => 0 });
+  const scratch = new Recorder({ registry: new MetricRegistry(), metrics: operationMetrics('scratch', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0 });
   const rngs = Array.from({ length: level }, (_, vu) => createRng(ctx.config.workload.seed, 700, level, vu));
   const sets = new SetExEncoder(value, cfg.ttl_s);
   ctx.progress(`${level} in flight`);
   for (const r of Object.values(recorders)) r.start();
-  const pings = pingBeside(ctx, clients, tags, 'cache_concurrency_duration');
+  const pings = pingBeside(ctx, clients, tags, CACHE_CONCURRENCY.duration);
   const result = await drive(ctx, {
     recorder: scratch, vus: level, durationMs: stepDurationMs(ctx),
     fn: async (vu) => {
@@ -54,7 +55,7 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
   const merged = new Trend();
   for (const op of OPS) merged.merge(recorders[op]!.duration);
   const throughput = ok / (result.elapsedMs / 1000);
-  ctx.metrics.gauge('cache_concurrency_throughput', tags, 'ops/s').set(throughput);
+  ctx.metrics.gauge(CACHE_CONCURRENCY_THROUGHPUT, tags).set(throughput);
   return { level, throughput, p50: merged.percentile(50), p99: merged.percentile(99), errors, share };
 }
 
@@ -64,6 +65,7 @@ export const cacheConcurrencyCheck: Check = {
   typicalQuickMs: 4100,
   title: 'Cache under rising concurrency',
   needs: ['redis'],
+  metrics: [...CACHE_CONCURRENCY.all, CACHE_CONCURRENCY_THROUGHPUT, pingControl(CACHE_CONCURRENCY.duration), CACHE_CONNECTIONS_LOST],
   writes: true,
   // Per level and per operation: a stall in one step (or of SETs alone) must not hide in a rate pooled over the curve.
   thresholds: (config) => ({
@@ -73,7 +75,6 @@ export const cacheConcurrencyCheck: Check = {
   }),
   async run(ctx) {
     const cfg = ctx.config.cache;
-    describeOpMetrics(ctx, 'cache_concurrency', 'one GET or SET at a concurrency level');
     const prefix = checkKeys(ctx, 'conc');
     const value = payload(cfg.value_bytes);
     await populate(redisOf(ctx).client, prefix, cfg.key_space, value, cfg.ttl_s, ctx.signal);

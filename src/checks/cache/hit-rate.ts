@@ -8,9 +8,10 @@ import type { Check, CheckContext } from '../types.js';
 import { withTimeout } from '../../exec/timeout.js';
 import { parseInfo } from '../../targets/redis/info.js';
 import { getHit, setEx } from '../../targets/redis/wire/commands.js';
-import { checkKeys, describeOpMetrics, drive, firstError, hitRateDurationMs, openConnections, pingBeside, redisOf } from './common.js';
+import { checkKeys, drive, firstError, hitRateDurationMs, openConnections, pingBeside, redisOf } from './common.js';
 import { makeLoader } from './loader.js';
 import { createZipf, expectedHitRate, hitRateTolerance, meanReadLatency, readsForHitRate, type Zipf } from './zipf.js';
+import { CACHE_CONNECTIONS_LOST, CACHE_HIT_DURATION, CACHE_HIT_RATE, CACHE_HIT_RATE_EXPECTED, CACHE_HIT_RATE_SERIES, CACHE_HIT_RATE_SHORTFALL, CACHE_LOAD_DURATION, CACHE_MISS_DURATION, CACHE_READ, CACHE_SERVER_HIT_RATE, pingControl } from './metrics.js';
 
 /** Appends the hit rate of each second to a series, so the warm-up is visible. */
 function hitRateSeries(ctx: CheckContext, series: SeriesEntry): { add(hit: boolean): void; stop(): void } {
@@ -46,14 +47,14 @@ function report(ctx: CheckContext, hitRate: Rate, zipf: Zipf, server: ServerDelt
   const expected = expectedHitRate(zipf, reads);
   const tolerance = hitRateTolerance(zipf, reads, cfg.concurrency);
   const shortfall = Math.max(0, expected - hitRate.value - tolerance);
-  const hitMs = ctx.metrics.trend('cache_hit_duration').summary();
-  const missMs = ctx.metrics.trend('cache_miss_duration').summary();
+  const hitMs = ctx.metrics.trend(CACHE_HIT_DURATION).summary();
+  const missMs = ctx.metrics.trend(CACHE_MISS_DURATION).summary();
   // No completed read, no judgement: the thresholds then fail on the missing figures instead of passing on zeros.
   if (reads > 0) {
-    ctx.metrics.gauge('cache_hit_rate_expected', {}, 'ratio').set(expected);
-    ctx.metrics.gauge('cache_hit_rate_shortfall', {}, 'ratio').set(shortfall);
+    ctx.metrics.gauge(CACHE_HIT_RATE_EXPECTED).set(expected);
+    ctx.metrics.gauge(CACHE_HIT_RATE_SHORTFALL).set(shortfall);
   }
-  if (server) ctx.metrics.gauge('cache_server_hit_rate', {}, 'ratio').set(server.rate);
+  if (server) ctx.metrics.gauge(CACHE_SERVER_HIT_RATE).set(server.rate);
   ctx.info('hit_rate', {
     measured: round(hitRate.value), expected: round(expected), noise: round(tolerance), shortfall_beyond_noise: round(shortfall), reads, hits: hitRate.hits,
     ...(server ? { server: { rate: round(server.rate), hits: server.hits, misses: server.misses, note: 'keyspace_hits/misses delta over the workload; includes any other client of this Redis' } } : {}),
@@ -123,6 +124,7 @@ export const cacheHitRateCheck: Check = {
   typicalQuickMs: 4100,
   title: 'Cache hit rate: cache-aside over a Zipf key distribution',
   needs: ['redis'],
+  metrics: [...CACHE_READ.all, CACHE_HIT_DURATION, CACHE_MISS_DURATION, CACHE_LOAD_DURATION, CACHE_HIT_RATE, CACHE_HIT_RATE_EXPECTED, CACHE_HIT_RATE_SHORTFALL, CACHE_SERVER_HIT_RATE, pingControl(CACHE_READ.duration), CACHE_CONNECTIONS_LOST],
   // Misses are loaded from the workload schema when PostgreSQL is there, else from a synthetic loader.
   uses: ['pg'],
   writes: true,
@@ -138,15 +140,7 @@ export const cacheHitRateCheck: Check = {
   }),
   async run(ctx) {
     const cfg = ctx.config.cache;
-    describeOpMetrics(ctx, 'cache_read', 'one cache-aside read (GET, and on a miss the load and the SET)');
-    ctx.metrics.describe('cache_hit_duration', { meaning: 'duration', description: 'reads that hit: a subset of cache_read_duration' });
-    ctx.metrics.describe('cache_miss_duration', { meaning: 'duration', description: 'reads that missed (GET, load, SET): a subset of cache_read_duration' });
-    ctx.metrics.describe('cache_load_duration', { meaning: 'duration', description: 'the load of a miss alone (PostgreSQL or the fixed cost)' });
     // The cold-start misses are fixed by the key space; the reads depend on how fast the run went: compare judges the shortfall.
-    ctx.metrics.describe('cache_hit_rate', { meaning: 'share', better: 'higher', basis: 'derived', description: 'reads that hit over reads completed' });
-    ctx.metrics.describe('cache_hit_rate_expected', { meaning: 'share', better: 'higher', basis: 'expected', description: 'the hit rate a cache that loses no key reaches for these reads (Zipf over the key space, cold start)' });
-    ctx.metrics.describe('cache_hit_rate_shortfall', { meaning: 'share', better: 'lower', description: 'expected − measured hit rate beyond the noise of the draw' });
-    ctx.metrics.describe('cache_server_hit_rate', { meaning: 'share', better: 'none', description: 'keyspace_hits / lookups over the workload, from the server (other clients included)' });
     ctx.metrics.headline('cache_hit_rate');
     const zipf = createZipf(cfg.key_space, cfg.zipf_skew);
     const loader = await makeLoader(ctx, cfg.concurrency);
@@ -154,16 +148,16 @@ export const cacheHitRateCheck: Check = {
     const clients = await openConnections(ctx, Math.min(cfg.concurrency, cfg.connections));
     ctx.info('workload', { keys: cfg.key_space, zipf_skew: cfg.zipf_skew, ttl_s: cfg.ttl_s, concurrency: cfg.concurrency, miss_source: loader.source, ...(loader.source === 'fixed' ? { miss_cost_ms: cfg.miss_cost_ms } : {}) });
 
-    const recorder = new Recorder({ registry: ctx.metrics, name: 'cache_read', elapsed: ctx.elapsed, outcomeCounters: true });
-    const hitRate = ctx.metrics.rate('cache_hit_rate');
-    const hit = ctx.metrics.trend('cache_hit_duration');
-    const miss = ctx.metrics.trend('cache_miss_duration');
-    const load = ctx.metrics.trend('cache_load_duration');
-    const series = hitRateSeries(ctx, ctx.metrics.timeSeries('cache_hit_rate', {}, 'ratio'));
+    const recorder = new Recorder({ registry: ctx.metrics, metrics: CACHE_READ, elapsed: ctx.elapsed, outcomeCounters: true });
+    const hitRate = ctx.metrics.rate(CACHE_HIT_RATE);
+    const hit = ctx.metrics.trend(CACHE_HIT_DURATION);
+    const miss = ctx.metrics.trend(CACHE_MISS_DURATION);
+    const load = ctx.metrics.trend(CACHE_LOAD_DURATION);
+    const series = hitRateSeries(ctx, ctx.metrics.timeSeries(CACHE_HIT_RATE_SERIES));
     const rngs = Array.from({ length: cfg.concurrency }, (_, vu) => createRng(ctx.config.workload.seed, 600, vu));
     ctx.progress(`cache-aside reads over ${cfg.key_space} keys`);
     const before = await keyspaceCounts(ctx);
-    const pings = pingBeside(ctx, clients, {}, 'cache_read_duration');
+    const pings = pingBeside(ctx, clients, {}, CACHE_READ.duration);
     try {
       await drive(ctx, {
         recorder, vus: cfg.concurrency, durationMs: hitRateDurationMs(ctx),

@@ -5,29 +5,23 @@ import { redisOf } from './common.js';
 import { estimatePatterns, topPatterns, type PatternEstimate } from './keyspace-estimate.js';
 import { keyspaceProblems } from './keyspace-findings.js';
 import { sampleKeyspace } from './keyspace-sample.js';
+import { CACHE_KEYSPACE_KEYS, CACHE_KEYSPACE_KEYS_SAMPLED, CACHE_KEYSPACE_PATTERN_KEYS, CACHE_KEYSPACE_PATTERN_MEMORY_MB, CACHE_KEYSPACE_PATTERN_MEMORY_SHARE, CACHE_KEYSPACE_PATTERN_WITHOUT_TTL_SHARE, CACHE_KEYSPACE_PROBLEMS } from './metrics.js';
 
 const MB = 1024 * 1024;
 const round = (v: number, digits = 4) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 function describeMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;
-  m.describe('cache_keyspace_problems', { meaning: 'defects', description: 'problems found in the key space, by kind' });
-  m.describe('cache_keyspace_keys', { meaning: 'state', description: 'DBSIZE of the database read' });
-  m.describe('cache_keyspace_keys_sampled', { meaning: 'count', description: 'keys read with SCAN (every key when the sample is complete)' });
-  m.describe('cache_keyspace_pattern_keys', { meaning: 'state', description: 'keys of the pattern (estimate: sampled × DBSIZE / sampled keys)' });
-  m.describe('cache_keyspace_pattern_memory_mb', { meaning: 'size', description: 'MEMORY USAGE of the pattern\'s keys (estimate)' });
   // Shown against a baseline, not judged: a family's share grows with the application as often as with a defect.
-  m.describe('cache_keyspace_pattern_memory_share', { meaning: 'share', better: 'none', description: 'the pattern\'s memory over INFO used_memory' });
-  m.describe('cache_keyspace_pattern_without_ttl_share', { meaning: 'share', better: 'lower', description: 'sampled keys of the pattern without a TTL' });
   m.headline('cache_keyspace_problems');
 }
 
 function recordPattern(ctx: CheckContext, p: PatternEstimate): void {
   const tags = { pattern: p.pattern };
-  ctx.metrics.gauge('cache_keyspace_pattern_keys', tags, 'count').set(p.keys);
-  ctx.metrics.gauge('cache_keyspace_pattern_memory_mb', tags, 'MB').set(round(p.memory_bytes / MB));
-  if (p.memory_share !== undefined) ctx.metrics.gauge('cache_keyspace_pattern_memory_share', tags, 'ratio').set(round(p.memory_share));
-  ctx.metrics.gauge('cache_keyspace_pattern_without_ttl_share', tags, 'ratio').set(round(p.without_ttl_share));
+  ctx.metrics.gauge(CACHE_KEYSPACE_PATTERN_KEYS, tags).set(p.keys);
+  ctx.metrics.gauge(CACHE_KEYSPACE_PATTERN_MEMORY_MB, tags).set(round(p.memory_bytes / MB));
+  if (p.memory_share !== undefined) ctx.metrics.gauge(CACHE_KEYSPACE_PATTERN_MEMORY_SHARE, tags).set(round(p.memory_share));
+  ctx.metrics.gauge(CACHE_KEYSPACE_PATTERN_WITHOUT_TTL_SHARE, tags).set(round(p.without_ttl_share));
 }
 
 /** A pattern as shown in `info.patterns`: rounded, the largest keys as sizes (they all share the pattern). */
@@ -46,6 +40,7 @@ export const cacheKeyspaceCheck: Check = {
   title: 'Redis key space: memory, TTLs and big keys by key pattern',
   needs: ['redis'],
   typicalQuickMs: 500,
+  metrics: [CACHE_KEYSPACE_KEYS, CACHE_KEYSPACE_KEYS_SAMPLED, CACHE_KEYSPACE_PATTERN_KEYS, CACHE_KEYSPACE_PATTERN_MEMORY_MB, CACHE_KEYSPACE_PATTERN_MEMORY_SHARE, CACHE_KEYSPACE_PATTERN_WITHOUT_TTL_SHARE, CACHE_KEYSPACE_PROBLEMS],
   thresholds: () => ({ cache_keyspace_problems: [{ warn: 'count==0' }] }),
   async run(ctx) {
     const cfg = ctx.config.cache;
@@ -58,8 +53,8 @@ export const cacheKeyspaceCheck: Check = {
     const sample = await sampleKeyspace(client, {
       maxKeys: k.max_keys, maxMs: k.max_ms, memoryKeysPerPattern: k.memory_keys_per_pattern, memorySamples: k.memory_samples, bigKeyBytes: k.big_key_mb * MB,
     }, ctx.signal);
-    ctx.metrics.gauge('cache_keyspace_keys', {}, 'count').set(sample.dbsize);
-    ctx.metrics.gauge('cache_keyspace_keys_sampled', {}, 'count').set(sample.sampled);
+    ctx.metrics.gauge(CACHE_KEYSPACE_KEYS).set(sample.dbsize);
+    ctx.metrics.gauge(CACHE_KEYSPACE_KEYS_SAMPLED).set(sample.sampled);
     const all = estimatePatterns(sample, usedMemory);
     const shown = topPatterns(all, k.max_patterns);
     for (const p of shown) recordPattern(ctx, p);
@@ -70,10 +65,10 @@ export const cacheKeyspaceCheck: Check = {
     });
     ctx.info('patterns', shown.map(patternRow));
     // Recorded even when zero, so the threshold has a value to pass on.
-    ctx.metrics.counter('cache_keyspace_problems');
+    ctx.metrics.counter(CACHE_KEYSPACE_PROBLEMS);
     for (const p of keyspaceProblems(all, cfg)) {
       // Tagged with the pattern too, so the finding about it (subject = pattern) stands for the unmet threshold.
-      ctx.metrics.counter('cache_keyspace_problems', { problem: p.problem, pattern: p.finding.subject ?? '' }).add();
+      ctx.metrics.counter(CACHE_KEYSPACE_PROBLEMS, { problem: p.problem, pattern: p.finding.subject ?? '' }).add();
       ctx.finding(p.finding);
     }
   },

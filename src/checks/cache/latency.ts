@@ -5,7 +5,8 @@ import { createRng } from '../../workload/prng.js';
 import type { WireConnection } from '../../targets/redis/wire/connection.js';
 import { getHit, mget, SetExEncoder, SetExPipeline } from '../../targets/redis/wire/commands.js';
 import type { Check, CheckContext } from '../types.js';
-import { checkKeys, describeOpMetrics, drive, firstError, latencyDurationMs, openConnections, outcomes, payload, pingBeside, populate, redisOf } from './common.js';
+import { checkKeys, drive, firstError, latencyDurationMs, openConnections, outcomes, payload, pingBeside, populate, redisOf } from './common.js';
+import { CACHE_CONNECTIONS_LOST, CACHE_OP, CACHE_OP_THROUGHPUT, pingControl } from './metrics.js';
 
 type Op = (client: WireConnection, vu: number, pick: () => number) => Promise<unknown>;
 
@@ -38,6 +39,7 @@ export const cacheLatencyCheck: Check = {
   typicalQuickMs: 6300,
   title: 'Cache latency: GET, SET, MGET, pipeline',
   needs: ['redis'],
+  metrics: [...CACHE_OP.all, CACHE_OP_THROUGHPUT, pingControl(CACHE_OP.duration), CACHE_CONNECTIONS_LOST],
   writes: true,
   // One threshold per operation: a SET failing every time must not hide in a rate pooled with thousands of GETs.
   thresholds: (config) => ({
@@ -48,7 +50,6 @@ export const cacheLatencyCheck: Check = {
   }),
   async run(ctx) {
     const cfg = ctx.config.cache;
-    describeOpMetrics(ctx, 'cache_op', 'one GET, SET, MGET or pipeline');
     ctx.metrics.headline('cache_op_duration', { op: 'get' });
     const prefix = checkKeys(ctx, 'lat');
     const value = payload(cfg.value_bytes);
@@ -60,9 +61,9 @@ export const cacheLatencyCheck: Check = {
     for (const [index, [name, op]] of operations(ctx, prefix, value).entries()) {
       if (ctx.signal.aborted) break;
       ctx.progress(`${name} at ${cfg.concurrency} in flight`);
-      const recorder = new Recorder({ registry: ctx.metrics, name: 'cache_op', tags: { op: name }, elapsed: ctx.elapsed, outcomeCounters: true });
+      const recorder = new Recorder({ registry: ctx.metrics, metrics: CACHE_OP, tags: { op: name }, elapsed: ctx.elapsed, outcomeCounters: true });
       const rngs = Array.from({ length: cfg.concurrency }, (_, vu) => createRng(ctx.config.workload.seed, 500, index, vu));
-      const pings = pingBeside(ctx, clients, { op: name }, 'cache_op_duration');
+      const pings = pingBeside(ctx, clients, { op: name }, CACHE_OP.duration);
       const result = await drive(ctx, {
         recorder, vus: cfg.concurrency, durationMs: latencyDurationMs(ctx), rate: cfg.arrival_rate,
         fn: (vu) => {
@@ -73,7 +74,7 @@ export const cacheLatencyCheck: Check = {
       ctx.info(`client_share_${name}`, pings.stop(recorder.duration));
       const ok = recorder.duration.count;
       if (ok > 0) {
-        ctx.metrics.gauge('cache_op_throughput', { op: name }, 'ops/s').set(ok / (result.elapsedMs / 1000));
+        ctx.metrics.gauge(CACHE_OP_THROUGHPUT, { op: name }).set(ok / (result.elapsedMs / 1000));
         ctx.rate('response_time_ms', `cache_op_duration{op:${name}}`, recorder.duration.percentile(95));
         ctx.rate('throughput_rps', `cache_op_throughput{op:${name}}`, ok / (result.elapsedMs / 1000));
       }

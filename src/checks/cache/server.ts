@@ -4,9 +4,10 @@ import type { Redis } from 'ioredis';
 import { sleep } from '../../exec/timeout.js';
 import { parseKeyspaceEntry } from '../../targets/redis/info.js';
 import { describeError } from '../../util/errors.js';
+import type { GaugeDecl } from '../../metrics/declare.js';
+import type { MetricRegistry, Tags } from '../../metrics/registry.js';
 import type { Check, CheckContext } from '../types.js';
 import { redisOf } from './common.js';
-import { counterOf, declareAll, setGauge } from './declared.js';
 import { blockedNote, clientProblems, readClients, type ClientGroup } from './server-clients.js';
 import { serverHitRate, serverProblems, type Problem } from './server-findings.js';
 import { HOT_KEYS_WITHOUT_LFU, sampleKeys } from './server-keys.js';
@@ -43,6 +44,11 @@ const MB = 1024 * 1024;
 /** The window's length: configured, or by mode (the check waits it out, reading nothing in between). */
 function windowMs(ctx: CheckContext): number {
   return (ctx.config.cache.server.window_s ?? (ctx.mode === 'full' ? 10 : 2)) * 1000;
+}
+
+/** Sets a gauge when the server gave the figure (one it did not give is left out, not recorded as 0). */
+function setGauge(m: MetricRegistry, d: GaugeDecl, value: number | undefined, tags: Tags = {}): void {
+  if (value !== undefined && Number.isFinite(value)) m.gauge(d, tags).set(value);
 }
 
 function recordGauges(ctx: CheckContext, info: Record<string, string>, w: WindowDelta): void {
@@ -126,11 +132,11 @@ export const cacheServerCheck: Check = {
   title: 'Redis server: memory, traffic over a window, clients, persistence, replicas, slowlog',
   needs: ['redis'],
   typicalQuickMs: 2100,
+  metrics: Object.values(M),
   thresholds: () => ({ cache_server_problems: [{ warn: 'count==0' }] }),
   async run(ctx) {
     const cfg = ctx.config.cache;
     const m = ctx.metrics;
-    declareAll(m, M);
     m.headline(M.problems.name);
     const client = redisOf(ctx).client;
     const timeoutMs = redisOf(ctx).timeouts.commandMs + 500;
@@ -160,13 +166,13 @@ export const cacheServerCheck: Check = {
     ctx.info('hot_keys', sample.hot ?? HOT_KEYS_WITHOUT_LFU);
 
     // Recorded even when zero, so the threshold has a value to pass on (an unrecorded metric fails its threshold).
-    counterOf(m, M.problems);
+    m.counter(M.problems);
     const problems: Problem[] = [
       ...serverProblems({ info, window, ...sample }, cfg, ctx.config.thresholds.cache_hit_rate),
       ...clientProblems(groups, cfg), ...persistenceProblems(info, cfg), ...replicationProblems(info, cfg),
     ];
     for (const p of problems) {
-      counterOf(m, M.problems, { problem: p.problem }).add();
+      m.counter(M.problems, { problem: p.problem }).add();
       ctx.finding({ ...p.finding, subject: p.finding.subject ?? p.problem });
     }
     const blocked = blockedNote(groups);

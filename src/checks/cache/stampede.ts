@@ -5,18 +5,19 @@ import { describeError } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import type { Check, CheckContext } from '../types.js';
 import { checkKeys, openConnections } from './common.js';
-import { counterOf, declareAll, gaugeOf, trendOf, type MetricDecl } from './declared.js';
+import { metric } from '../../metrics/declare.js';
+import { unit } from '../../metrics/unit.js';
 import { makeLoader } from './loader.js';
 import { runExpiry, type ExpiryOutcome } from './stampede-path.js';
 import { stampedeFindings, type ProtectionResult } from './stampede-findings.js';
 
 export const STAMPEDE_METRICS = {
-  loadsPerExpiry: { name: 'cache_stampede_loads_per_expiry', kind: 'gauge', unit: 'count', meaning: 'count', better: 'lower', description: 'database loads one expiry of the hot key caused, the most over the expiries measured (1: protected; the number of readers: a stampede)' } as MetricDecl<'gauge'>,
-  peakLoads: { name: 'cache_stampede_peak_loads', kind: 'gauge', unit: 'count', meaning: 'count', better: 'lower', description: 'most database loads running at once during an expiry' } as MetricDecl<'gauge'>,
-  loads: { name: 'cache_stampede_loads', kind: 'counter', unit: 'count', meaning: 'count', better: 'lower', description: 'database loads over every expiry measured' } as MetricDecl<'counter'>,
-  incomplete: { name: 'cache_stampede_incomplete_expiries', kind: 'counter', unit: 'count', meaning: 'defects', better: 'lower', description: 'expiries after which not every reader had the new value within the round\'s deadline' } as MetricDecl<'counter'>,
-  loadDuration: { name: 'cache_stampede_load_duration', kind: 'trend', unit: 'ms', meaning: 'duration', better: 'lower', description: 'one database load during an expiry (the database under the stampede\'s load)' } as MetricDecl<'trend'>,
-  waitDuration: { name: 'cache_stampede_wait_duration', kind: 'trend', unit: 'ms', meaning: 'duration', better: 'lower', description: 'a reader that missed: from its miss until it had a value (its own load, or the lock holder\'s)' } as MetricDecl<'trend'>,
+  loadsPerExpiry: metric.gauge({ name: 'cache_stampede_loads_per_expiry', unit: unit.count(), meaning: 'count', better: 'lower', description: 'database loads one expiry of the hot key caused, the most over the expiries measured (1: protected; the number of readers: a stampede)' }),
+  peakLoads: metric.gauge({ name: 'cache_stampede_peak_loads', unit: unit.count(), meaning: 'count', better: 'lower', description: 'most database loads running at once during an expiry' }),
+  loads: metric.counter({ name: 'cache_stampede_loads', unit: unit.count(), meaning: 'count', better: 'lower', description: 'database loads over every expiry measured' }),
+  incomplete: metric.counter({ name: 'cache_stampede_incomplete_expiries', unit: unit.count(), meaning: 'defects', better: 'lower', description: 'expiries after which not every reader had the new value within the round\'s deadline' }),
+  loadDuration: metric.trend({ name: 'cache_stampede_load_duration', unit: unit.ms, meaning: 'duration', better: 'lower', description: 'one database load during an expiry (the database under the stampede\'s load)' }),
+  waitDuration: metric.trend({ name: 'cache_stampede_wait_duration', unit: unit.ms, meaning: 'duration', better: 'lower', description: 'a reader that missed: from its miss until it had a value (its own load, or the lock holder\'s)' }),
 } as const;
 
 function readersOf(ctx: CheckContext): number {
@@ -35,6 +36,7 @@ export const cacheStampedeCheck: Check = {
   title: 'Cache stampede: a hot key expiring under concurrent readers',
   needs: ['redis'],
   typicalQuickMs: 4100,
+  metrics: Object.values(STAMPEDE_METRICS),
   // Loads come from the workload schema when PostgreSQL is there, else from a fixed cost (as cache.hit_rate's misses).
   uses: ['pg'],
   writes: true,
@@ -47,12 +49,11 @@ export const cacheStampedeCheck: Check = {
     const cfg = ctx.config.cache;
     const s = cfg.stampede;
     const m = ctx.metrics;
-    declareAll(m, STAMPEDE_METRICS);
     const readers = readersOf(ctx);
     const loader = await makeLoader(ctx, readers);
     const prefix = checkKeys(ctx, 'stampede');
     const conns = await openConnections(ctx, Math.min(readers, cfg.connections));
-    counterOf(m, STAMPEDE_METRICS.incomplete);
+    m.counter(STAMPEDE_METRICS.incomplete);
     const protections = STAMPEDE_PROTECTIONS.filter((p) => s.protection.includes(p));
     m.headline(STAMPEDE_METRICS.loadsPerExpiry.name, { protection: protections[0]! });
     ctx.info('path', {
@@ -75,18 +76,18 @@ export const cacheStampedeCheck: Check = {
           }, roundDeadlineMs(ctx));
           gen = o.generation + 1;
           outcomes.push(o);
-          for (const ms of o.loadMs) trendOf(m, STAMPEDE_METRICS.loadDuration, tags).record(ms);
-          for (const ms of o.waitMs) trendOf(m, STAMPEDE_METRICS.waitDuration, tags).record(ms);
-          counterOf(m, STAMPEDE_METRICS.loads, tags).add(o.loads);
-          if (!o.complete && !ctx.signal.aborted) counterOf(m, STAMPEDE_METRICS.incomplete, tags).add();
+          for (const ms of o.loadMs) m.trend(STAMPEDE_METRICS.loadDuration, tags).record(ms);
+          for (const ms of o.waitMs) m.trend(STAMPEDE_METRICS.waitDuration, tags).record(ms);
+          m.counter(STAMPEDE_METRICS.loads, tags).add(o.loads);
+          if (!o.complete && !ctx.signal.aborted) m.counter(STAMPEDE_METRICS.incomplete, tags).add();
         }
       } catch (err) {
         ctx.finding({ severity: 'error', subject: protection, title: `the ${protection} path failed: ${redactText(describeError(err))}`, detail: `after ${outcomes.length} of ${s.expiries} expiries` });
       }
       if (outcomes.length === 0) continue;
-      const result = summarise(protection, outcomes, trendOf(m, STAMPEDE_METRICS.loadDuration, tags).percentile(50));
-      gaugeOf(m, STAMPEDE_METRICS.loadsPerExpiry, tags).set(result.maxLoads);
-      gaugeOf(m, STAMPEDE_METRICS.peakLoads, tags).set(result.peak);
+      const result = summarise(protection, outcomes, m.trend(STAMPEDE_METRICS.loadDuration, tags).percentile(50));
+      m.gauge(STAMPEDE_METRICS.loadsPerExpiry, tags).set(result.maxLoads);
+      m.gauge(STAMPEDE_METRICS.peakLoads, tags).set(result.peak);
       results.push(result);
     }
     ctx.info('expiries', results);

@@ -6,6 +6,7 @@ import { blockedCount, blockingTree, describeSession, treeText, type Session, ty
 import { healthSession, type HealthSession } from './session.js';
 import { fingerprint } from './sql-text.js';
 import { seconds } from './words.js';
+import { BLOCKED_SESSIONS, IDLE_IN_TRANSACTION, LONGEST_QUERY_S, LONG_QUERIES, LONG_TRANSACTIONS, OLDEST_XMIN_AGE, SESSIONS } from './metrics.js';
 
 interface SessionRow extends Omit<Session, 'fingerprint' | 'waits_for'> { query: string | null; wait_event: string | null }
 interface WaitRow { pid: number; locktype: string; mode: string; granted: boolean; relation: string | null }
@@ -18,6 +19,7 @@ export const activityCheck: Check = {
   category: 'health',
   title: 'Activity: long statements and transactions, blocked sessions and their blockers, idle in transaction, oldest xmin',
   needs: ['pg'],
+  metrics: [BLOCKED_SESSIONS, IDLE_IN_TRANSACTION, LONGEST_QUERY_S, LONG_QUERIES, LONG_TRANSACTIONS, OLDEST_XMIN_AGE, SESSIONS],
   writes: false,
   thresholds: (config) => {
     const a = config.health.activity;
@@ -31,13 +33,6 @@ export const activityCheck: Check = {
   },
   async run(ctx) {
     const m = ctx.metrics;
-    m.describe('longest_query_s', { meaning: 'duration', description: 'The longest-running active statement of this database now (0 when none)' });
-    m.describe('long_queries', { meaning: 'defects', description: 'Active statements running longer than activity.long_query_warn_s' });
-    m.describe('long_transactions', { meaning: 'defects', description: 'Transactions open longer than activity.long_transaction_warn_s' });
-    m.describe('idle_in_transaction', { meaning: 'defects', description: 'Sessions idle in transaction longer than activity.idle_in_transaction_warn_s' });
-    m.describe('blocked_sessions', { meaning: 'defects', description: 'Sessions waiting for a lock held by another session longer than activity.blocked_warn_s' });
-    m.describe('oldest_xmin_age', { meaning: 'state', better: 'lower', description: 'Transactions between the oldest xmin a session, prepared transaction or slot holds and now' });
-    m.describe('sessions', { meaning: 'state', description: 'Client sessions of this database by state (stackprobe\'s own excluded)' });
     m.headline('longest_query_s');
     const db = await healthSession(ctx, 'stackprobe-health');
     const sessions = await readSessions(db);
@@ -71,16 +66,16 @@ function judge(ctx: CheckContext, sessions: Session[], xmin: XminRow[]): void {
   const longXacts = sessions.filter((s) => (s.xact_s ?? 0) > cfg.long_transaction_warn_s);
   const idleInXact = sessions.filter((s) => s.state?.startsWith('idle in transaction') && (s.state_s ?? 0) > cfg.idle_in_transaction_warn_s);
   const blocked = sessions.filter((s) => s.blocked_by.length > 0 && (s.query_s ?? 0) > cfg.blocked_warn_s);
-  m.gauge('longest_query_s', {}, 's').set(Math.max(0, ...active.map((s) => s.query_s ?? 0)));
-  m.counter('long_queries', {}, 'sessions').add(longQueries.length);
-  m.counter('long_transactions', {}, 'sessions').add(longXacts.length);
-  m.counter('idle_in_transaction', {}, 'sessions').add(idleInXact.length);
-  m.counter('blocked_sessions', {}, 'sessions').add(blocked.length);
+  m.gauge(LONGEST_QUERY_S).set(Math.max(0, ...active.map((s) => s.query_s ?? 0)));
+  m.counter(LONG_QUERIES).add(longQueries.length);
+  m.counter(LONG_TRANSACTIONS).add(longXacts.length);
+  m.counter(IDLE_IN_TRANSACTION).add(idleInXact.length);
+  m.counter(BLOCKED_SESSIONS).add(blocked.length);
   const byState = new Map<string, number>();
   for (const s of sessions) byState.set(s.state ?? 'unknown', (byState.get(s.state ?? 'unknown') ?? 0) + 1);
-  for (const [state, n] of byState) m.gauge('sessions', { state }, 'sessions').set(n);
+  for (const [state, n] of byState) m.gauge(SESSIONS, { state }).set(n);
   const oldest = [...xmin].sort((a, b) => b.age - a.age)[0];
-  m.gauge('oldest_xmin_age', {}, 'transactions').set(oldest?.age ?? 0);
+  m.gauge(OLDEST_XMIN_AGE).set(oldest?.age ?? 0);
 
   // A lock held for a moment is normal: a tree is reported when one of its waiters has waited past blocked_warn_s.
   const late = new Set(blocked.map((s) => s.pid));

@@ -6,6 +6,7 @@ import { identicalIndexesSql, KEEP_RULE, resolveGroup, type IdenticalGroup } fro
 import { FK_WITHOUT_INDEX_SQL, INVALID_SQL, REDUNDANT_SQL, SEQ_SCAN_TABLES_SQL, STATS_SINCE_SQL, UNUSED_SQL } from './indexes-sql.js';
 import { healthSession, SCHEMA_FILTER } from './session.js';
 import { bytes, seconds } from './words.js';
+import { FK_WITHOUT_INDEX, INDEX_DEFECTS, INVALID_INDEXES, REDUNDANT_INDEXES, SEQ_SCAN_HEAVY_TABLES, UNUSED_INDEXES, UNUSED_INDEX_BYTES } from './metrics.js';
 
 interface IndexRow { schema: string; table: string; index: string; bytes: number; definition: string }
 interface RedundantRow extends IndexRow { covered_by: string; identical: boolean; covered_definition: string; partitioned: boolean; statement: string | null }
@@ -41,6 +42,7 @@ export const indexesCheck: Check = {
   category: 'health',
   title: 'Indexes: unused, redundant, invalid, and foreign keys without one',
   needs: ['pg'],
+  metrics: [FK_WITHOUT_INDEX, INDEX_DEFECTS, INVALID_INDEXES, REDUNDANT_INDEXES, SEQ_SCAN_HEAVY_TABLES, UNUSED_INDEXES, UNUSED_INDEX_BYTES],
   writes: false,
   thresholds: () => ({
     invalid_indexes: ['count==0'],
@@ -50,13 +52,6 @@ export const indexesCheck: Check = {
   }),
   async run(ctx) {
     const m = ctx.metrics;
-    m.describe('index_defects', { meaning: 'defects', description: 'Unused, redundant and invalid indexes and foreign keys without an index, together' });
-    m.describe('unused_indexes', { meaning: 'defects', basis: 'cumulative', description: 'Indexes never scanned since the statistics reset (unique and constraint indexes excluded)' });
-    m.describe('unused_index_bytes', { meaning: 'size', better: 'lower', description: 'Disk the unused indexes take' });
-    m.describe('redundant_indexes', { meaning: 'defects', description: 'Indexes identical to another, or a prefix of another with the same predicate and kind' });
-    m.describe('fk_without_index', { meaning: 'defects', description: 'Foreign keys whose columns lead no index of the referencing table' });
-    m.describe('invalid_indexes', { meaning: 'defects', description: 'Indexes left invalid by a failed concurrent build' });
-    m.describe('seq_scan_heavy_tables', { meaning: 'count', description: 'Tables of at least statements.big_table_rows rows read by sequential scans at least half the time (PgHero\'s "missing indexes" signal); shown, not judged' });
     m.headline('index_defects');
     const db = await healthSession(ctx, 'stackprobe-health');
     const cfg = ctx.config.health;
@@ -82,14 +77,14 @@ export const indexesCheck: Check = {
     const invalid = await db.query<IndexRow>(INVALID_SQL, [schemas]);
     // Statistics only, so it also speaks without pg_stat_statements; health.statements names the statements and columns.
     const seqHeavy = await db.query<SeqRow>(SEQ_SCAN_TABLES_SQL, [schemas, cfg.statements.big_table_rows]);
-    m.counter('seq_scan_heavy_tables', {}, 'tables').add(seqHeavy.length);
+    m.counter(SEQ_SCAN_HEAVY_TABLES).add(seqHeavy.length);
     ctx.info('seq_scan_heavy_tables', seqHeavy);
-    m.counter('unused_indexes', {}, 'indexes').add(unused.length);
-    m.gauge('unused_index_bytes', {}, 'bytes').set(unused.reduce((t, r) => t + r.bytes, 0));
-    m.counter('redundant_indexes', {}, 'indexes').add(redundant.length);
-    m.counter('fk_without_index', {}, 'foreign keys').add(fks.length);
-    m.counter('invalid_indexes', {}, 'indexes').add(invalid.length);
-    m.counter('index_defects', {}, 'defects').add(unused.length + redundant.length + fks.length + invalid.length);
+    m.counter(UNUSED_INDEXES).add(unused.length);
+    m.gauge(UNUSED_INDEX_BYTES).set(unused.reduce((t, r) => t + r.bytes, 0));
+    m.counter(REDUNDANT_INDEXES).add(redundant.length);
+    m.counter(FK_WITHOUT_INDEX).add(fks.length);
+    m.counter(INVALID_INDEXES).add(invalid.length);
+    m.counter(INDEX_DEFECTS).add(unused.length + redundant.length + fks.length + invalid.length);
     ctx.info('statistics_since', since.since ?? 'never reset (since initdb or the last crash recovery)');
     unusedFindings(ctx, unused, since);
     redundantFindings(ctx, redundant, alsoUnused);

@@ -4,6 +4,7 @@ import type { Check, CheckContext } from '../types.js';
 import { ARCHIVER_SQL, REPLICAS_SQL, ROLE_SQL, SLOTS_SQL, STANDBY_SQL } from './replication-sql.js';
 import { healthSession } from './session.js';
 import { bytes, seconds } from './words.js';
+import { ARCHIVE_FAILING, INACTIVE_SLOTS, REPLICAS, REPLICATION_LAG_BYTES, REPLICATION_LAG_S, SLOT_RETAINED_BYTES } from './metrics.js';
 
 interface Role { replica: boolean; archive_mode: string }
 interface Replica { name: string; client: string; state: string; sync_state: string; write_lag_s: number | null; flush_lag_s: number | null; replay_lag_s: number | null; replay_lag_bytes: number | null }
@@ -16,6 +17,7 @@ export const replicationCheck: Check = {
   category: 'health',
   title: 'Replication: replica lag, replication slots and the WAL they keep, archiving failures',
   needs: ['pg'],
+  metrics: [ARCHIVE_FAILING, INACTIVE_SLOTS, REPLICAS, REPLICATION_LAG_BYTES, REPLICATION_LAG_S, SLOT_RETAINED_BYTES],
   writes: false,
   thresholds: (config) => {
     const r = config.health.replication;
@@ -28,12 +30,6 @@ export const replicationCheck: Check = {
   },
   async run(ctx) {
     const m = ctx.metrics;
-    m.describe('replication_lag_s', { meaning: 'state', better: 'lower', description: 'The largest replay lag of any replica (on a replica: its own replay delay), in seconds' });
-    m.describe('replication_lag_bytes', { meaning: 'size', better: 'lower', description: 'The largest WAL distance between this server and a replica\'s replay position' });
-    m.describe('inactive_slots', { meaning: 'defects', description: 'Replication slots no consumer is connected to' });
-    m.describe('slot_retained_bytes', { meaning: 'size', better: 'lower', description: 'WAL the most demanding replication slot keeps on this server' });
-    m.describe('archive_failing', { meaning: 'defects', description: '1 when the archiver\'s last attempt failed after its last success' });
-    m.describe('replicas', { meaning: 'state', description: 'Replicas connected to this server' });
     m.headline('replication_lag_s');
     const db = await healthSession(ctx, 'stackprobe-health');
     const role = (await db.query<Role>(ROLE_SQL))[0]!;
@@ -48,9 +44,9 @@ export const replicationCheck: Check = {
 function replicas(ctx: CheckContext, rows: Replica[]): void {
   const cfg = ctx.config.health.replication;
   const lag = Math.max(0, ...rows.map((r) => r.replay_lag_s ?? 0));
-  ctx.metrics.gauge('replication_lag_s', {}, 's').set(lag);
-  ctx.metrics.gauge('replication_lag_bytes', {}, 'bytes').set(Math.max(0, ...rows.map((r) => r.replay_lag_bytes ?? 0)));
-  ctx.metrics.gauge('replicas', {}, 'replicas').set(rows.length);
+  ctx.metrics.gauge(REPLICATION_LAG_S).set(lag);
+  ctx.metrics.gauge(REPLICATION_LAG_BYTES).set(Math.max(0, ...rows.map((r) => r.replay_lag_bytes ?? 0)));
+  ctx.metrics.gauge(REPLICAS).set(rows.length);
   ctx.info('replicas', rows);
   for (const r of rows) {
     const replay = r.replay_lag_s ?? 0;
@@ -68,9 +64,9 @@ function replicas(ctx: CheckContext, rows: Replica[]): void {
 function standby(ctx: CheckContext, s: Standby): void {
   // No transaction replayed recently is also what an idle primary looks like: the byte distance tells them apart.
   const lag = (s.replay_lag_bytes ?? 0) > 0 ? (s.last_replay_age_s ?? 0) : 0;
-  ctx.metrics.gauge('replication_lag_s', {}, 's').set(lag);
-  ctx.metrics.gauge('replication_lag_bytes', {}, 'bytes').set(s.replay_lag_bytes ?? 0);
-  ctx.metrics.gauge('replicas', {}, 'replicas').set(0);
+  ctx.metrics.gauge(REPLICATION_LAG_S).set(lag);
+  ctx.metrics.gauge(REPLICATION_LAG_BYTES).set(s.replay_lag_bytes ?? 0);
+  ctx.metrics.gauge(REPLICAS).set(0);
   ctx.info('standby', s);
   ctx.finding({
     severity: s.receiver === 'streaming' ? 'info' : 'warn',
@@ -83,8 +79,8 @@ function standby(ctx: CheckContext, s: Standby): void {
 
 function slots(ctx: CheckContext, rows: Slot[]): void {
   const inactive = rows.filter((s) => !s.active);
-  ctx.metrics.counter('inactive_slots', {}, 'slots').add(inactive.length);
-  ctx.metrics.gauge('slot_retained_bytes', {}, 'bytes').set(Math.max(0, ...rows.map((s) => s.retained_bytes ?? 0)));
+  ctx.metrics.counter(INACTIVE_SLOTS).add(inactive.length);
+  ctx.metrics.gauge(SLOT_RETAINED_BYTES).set(Math.max(0, ...rows.map((s) => s.retained_bytes ?? 0)));
   ctx.info('slots', rows);
   for (const s of rows) {
     const over = (s.retained_bytes ?? 0) > ctx.config.health.replication.slot_retained_warn_bytes;
@@ -104,7 +100,7 @@ function slots(ctx: CheckContext, rows: Slot[]): void {
 
 function archiver(ctx: CheckContext, role: Role, a: Archiver): void {
   const on = role.archive_mode !== 'off';
-  ctx.metrics.counter('archive_failing', {}, 'archivers').add(on && a.failing ? 1 : 0);
+  ctx.metrics.counter(ARCHIVE_FAILING).add(on && a.failing ? 1 : 0);
   ctx.info('archiver', { archive_mode: role.archive_mode, ...a });
   if (on && a.failing) {
     ctx.finding({

@@ -6,6 +6,7 @@ import { hasIoStatsView, hasWalStatsView, majorOf } from './features.js';
 import { checkpointsSql, DATABASE_SQL, IO_SQL, TABLE_HITS_SQL, WAL_SQL } from './server-sql.js';
 import { healthSession, type HealthSession } from './session.js';
 import { bytes } from './words.js';
+import { BUFFER_HIT_RATIO, CHECKPOINTS_REQUESTED_HIGH, CHECKPOINTS_REQUESTED_SHARE, LOW_BUFFER_HIT_RATIO, TEMP_BYTES } from './metrics.js';
 
 interface Db { hit: number; read: number; temp_files: number; temp_bytes: number; stats_reset: string | null; database_bytes: number; shared_buffers_bytes: number; work_mem: string; max_wal_size: string }
 interface Checkpoints { timed: number; requested: number }
@@ -21,6 +22,7 @@ export const serverCheck: Check = {
   category: 'health',
   title: 'Server: buffer cache hit ratio, temporary files, checkpoints requested vs timed',
   needs: ['pg'],
+  metrics: [BUFFER_HIT_RATIO, CHECKPOINTS_REQUESTED_HIGH, CHECKPOINTS_REQUESTED_SHARE, LOW_BUFFER_HIT_RATIO, TEMP_BYTES],
   writes: false,
   thresholds: () => ({
     low_buffer_hit_ratio: [{ warn: 'count==0' }],
@@ -28,11 +30,6 @@ export const serverCheck: Check = {
   }),
   async run(ctx) {
     const m = ctx.metrics;
-    m.describe('buffer_hit_ratio', { meaning: 'share', better: 'higher', basis: 'cumulative', description: 'Block reads of this database served from shared buffers since the statistics reset' });
-    m.describe('low_buffer_hit_ratio', { meaning: 'defects', description: '1 when the hit ratio is under server.hit_ratio_warn after at least server.min_blocks blocks' });
-    m.describe('temp_bytes', { meaning: 'size', better: 'lower', basis: 'cumulative', description: 'Bytes written to temporary files by this database since the statistics reset' });
-    m.describe('checkpoints_requested_share', { meaning: 'share', better: 'lower', description: 'Checkpoints forced by WAL volume (or by hand) over all checkpoints' });
-    m.describe('checkpoints_requested_high', { meaning: 'defects', description: '1 when the requested share is over server.checkpoints_requested_warn' });
     m.headline('buffer_hit_ratio');
     const db = await healthSession(ctx, 'stackprobe-health');
     const d = (await db.query<Db>(DATABASE_SQL))[0]!;
@@ -70,8 +67,8 @@ function cache(ctx: CheckContext, d: Db, tables: TableHit[]): void {
   const r = ratio(d.hit, d.read);
   const judged = r !== null && d.hit + d.read >= cfg.min_blocks;
   const low = judged && r < cfg.hit_ratio_warn;
-  ctx.metrics.gauge('buffer_hit_ratio', {}, 'ratio').set(r ?? 1);
-  ctx.metrics.counter('low_buffer_hit_ratio', {}, 'databases').add(low ? 1 : 0);
+  ctx.metrics.gauge(BUFFER_HIT_RATIO).set(r ?? 1);
+  ctx.metrics.counter(LOW_BUFFER_HIT_RATIO).add(low ? 1 : 0);
   ctx.info('database', { ...d, hit_ratio: r, judged });
   ctx.info('tables_by_blocks_read', tables.map((t) => ({ table: `${t.schema}.${t.table}`, read: t.read, hit_ratio: ratio(t.hit, t.read), index_read: t.index_read, index_hit_ratio: ratio(t.index_hit, t.index_read) })));
   if (!low) return;
@@ -89,7 +86,7 @@ function cache(ctx: CheckContext, d: Db, tables: TableHit[]): void {
 }
 
 function tempFiles(ctx: CheckContext, d: Db): void {
-  ctx.metrics.gauge('temp_bytes', {}, 'bytes').set(d.temp_bytes);
+  ctx.metrics.gauge(TEMP_BYTES).set(d.temp_bytes);
   if (d.temp_files <= 0) return;
   ctx.finding({
     severity: 'info',
@@ -105,8 +102,8 @@ function checkpoints(ctx: CheckContext, d: Db, cp: Checkpoints, view: string): v
   const total = cp.timed + cp.requested;
   const share = total > 0 ? cp.requested / total : 0;
   const high = total > 0 && share > cfg.checkpoints_requested_warn;
-  ctx.metrics.gauge('checkpoints_requested_share', {}, 'ratio').set(share);
-  ctx.metrics.counter('checkpoints_requested_high', {}, 'servers').add(high ? 1 : 0);
+  ctx.metrics.gauge(CHECKPOINTS_REQUESTED_SHARE).set(share);
+  ctx.metrics.counter(CHECKPOINTS_REQUESTED_HIGH).add(high ? 1 : 0);
   ctx.info('checkpoints', { ...cp, requested_share: share, max_wal_size: d.max_wal_size, view });
   if (!high) return;
   ctx.finding({

@@ -8,6 +8,7 @@ import { planStatement } from './statements-plan.js';
 import { rank, type RankedStatement, type StatementRow, type TopLists } from './statements-rank.js';
 import { EXTENSION_SQL, PRELOAD_SQL, RELATIONS_SQL, statementsSql } from './statements-sql.js';
 import { ms, short } from './words.js';
+import { STATEMENTS_TOTAL_TIME, STATEMENTS_TRACKED, STATEMENT_INDEX_ADVICE, STATEMENT_MEAN_TIME, STATEMENT_MEAN_TIME_MAX, STATEMENT_PLANS_TAKEN } from './metrics.js';
 
 const NOT_PRELOADED = '55000';
 /** A statement that names stackprobe's own schema. */
@@ -49,6 +50,7 @@ export const statementsCheck: Check = {
   category: 'health',
   title: 'Statements: the costliest real statements, their plans and index advice (pg_stat_statements)',
   needs: ['pg'],
+  metrics: [STATEMENTS_TOTAL_TIME, STATEMENTS_TRACKED, STATEMENT_INDEX_ADVICE, STATEMENT_MEAN_TIME, STATEMENT_MEAN_TIME_MAX, STATEMENT_PLANS_TAKEN],
   writes: false,
   thresholds: (config) => ({
     statement_mean_time_max: [{ fail: `value<${config.health.statements.mean_fail_ms}`, warn: `value<${config.health.statements.mean_warn_ms}` }],
@@ -65,28 +67,22 @@ export const statementsCheck: Check = {
     const lists = rank(all.filter((r) => !OWN_SCHEMA.test(r.query)), cfg.top, cfg.min_calls);
     record(ctx, lists);
     const advice = await planSlowest(ctx, db, lists.byMean.slice(0, cfg.explain_slowest));
-    ctx.metrics.counter('statement_index_advice', {}, 'indexes').add(advice.length);
+    ctx.metrics.counter(STATEMENT_INDEX_ADVICE).add(advice.length);
     spillFindings(ctx, lists);
   },
 };
 
 function describeMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;
-  m.describe('statement_mean_time_max', { meaning: 'duration', description: 'Highest mean execution time among statements called at least statements.min_calls times' });
-  m.describe('statements_tracked', { meaning: 'count', description: 'Statements pg_stat_statements holds for this database' });
-  m.describe('statements_total_time', { meaning: 'state', basis: 'cumulative', description: 'Execution time of every statement of this database since the statistics reset' });
-  m.describe('statement_index_advice', { meaning: 'defects', description: 'Indexes the plans of the slowest statements call for' });
-  m.describe('statement_plans_taken', { meaning: 'count', description: 'Slowest statements whose plan was taken (never executed)' });
-  m.describe('statement_mean_time', { meaning: 'duration', description: 'Mean execution time of each statement of the by-total-time list, tagged with its queryid, so compare shows each one\'s change between runs' });
   m.headline('statement_mean_time_max');
 }
 
 function record(ctx: CheckContext, lists: TopLists): void {
   const m = ctx.metrics;
-  m.gauge('statement_mean_time_max', {}, 'ms').set(lists.byMean[0]?.mean_ms ?? 0);
-  m.gauge('statements_tracked', {}, 'statements').set(lists.statements);
-  m.gauge('statements_total_time', {}, 'ms').set(lists.totalMs);
-  for (const s of lists.byTotal) m.gauge('statement_mean_time', { queryid: s.queryid }, 'ms').set(s.mean_ms);
+  m.gauge(STATEMENT_MEAN_TIME_MAX).set(lists.byMean[0]?.mean_ms ?? 0);
+  m.gauge(STATEMENTS_TRACKED).set(lists.statements);
+  m.gauge(STATEMENTS_TOTAL_TIME).set(lists.totalMs);
+  for (const s of lists.byTotal) m.gauge(STATEMENT_MEAN_TIME, { queryid: s.queryid }).set(s.mean_ms);
   ctx.info('top_by_total_time', lists.byTotal);
   ctx.info('top_by_mean_time', lists.byMean);
   ctx.info('top_by_calls', lists.byCalls);
@@ -145,7 +141,7 @@ async function planSlowest(ctx: CheckContext, db: HealthSession, slowest: Ranked
     }
   }
   ctx.info('plans', plans);
-  ctx.metrics.counter('statement_plans_taken', {}, 'plans').add(plans.length);
+  ctx.metrics.counter(STATEMENT_PLANS_TAKEN).add(plans.length);
   for (const { a, queries } of advice.values()) {
     ctx.finding({
       severity: 'warn',

@@ -6,6 +6,7 @@ import { healthSession } from './session.js';
 import { estimateBloat, type BloatEstimate, type BloatInput } from './vacuum-bloat.js';
 import { BLOAT_INPUT_SQL, DATABASES_SQL, TABLES_SQL } from './vacuum-sql.js';
 import { bytes } from './words.js';
+import { AUTOVACUUM_BEHIND, BLOATED_TABLES, BLOAT_BYTES, DEAD_SHARE_MAX, DEAD_TUPLES, DEAD_TUPLE_TABLES, WRAPAROUND_SHARE } from './metrics.js';
 
 /** Transaction IDs (and multixacts) wrap at 2^31 of age. */
 export const WRAP_LIMIT = 2 ** 31;
@@ -29,6 +30,7 @@ export const vacuumCheck: Check = {
   category: 'health',
   title: 'Vacuum: dead tuples, autovacuum falling behind, transaction-ID wraparound',
   needs: ['pg'],
+  metrics: [AUTOVACUUM_BEHIND, BLOATED_TABLES, BLOAT_BYTES, DEAD_SHARE_MAX, DEAD_TUPLES, DEAD_TUPLE_TABLES, WRAPAROUND_SHARE],
   writes: false,
   thresholds: (config) => {
     const v = config.health.vacuum;
@@ -41,13 +43,6 @@ export const vacuumCheck: Check = {
   },
   async run(ctx) {
     const m = ctx.metrics;
-    m.describe('autovacuum_behind', { meaning: 'defects', description: 'Tables whose dead tuples are past their autovacuum trigger (threshold + scale factor × rows)' });
-    m.describe('dead_tuple_tables', { meaning: 'defects', description: 'Tables whose dead tuples are over vacuum.dead_share_warn of their tuples (and over vacuum.dead_min_rows)' });
-    m.describe('dead_share_max', { meaning: 'share', better: 'lower', description: 'Highest dead-tuple share of any table with at least vacuum.dead_min_rows dead tuples' });
-    m.describe('dead_tuples', { meaning: 'state', better: 'lower', description: 'Dead tuples over all checked tables (pg_stat_user_tables.n_dead_tup)' });
-    m.describe('wraparound_share', { meaning: 'share', better: 'lower', description: 'Highest transaction-ID or multixact age of any database over 2^31' });
-    m.describe('bloated_tables', { meaning: 'defects', description: 'Tables whose estimated bloat is over vacuum.bloat_warn_share of their pages and vacuum.bloat_min_bytes' });
-    m.describe('bloat_bytes', { meaning: 'size', better: 'lower', description: 'Estimated bloat of all estimated tables together (from pg_stats: an estimate, see the docs for its error)' });
     m.headline('autovacuum_behind');
     const db = await healthSession(ctx, 'stackprobe-health');
     const tables = await db.query<TableRow>(TABLES_SQL, [ctx.config.health.schemas ?? null]);
@@ -63,10 +58,10 @@ function judgeTables(ctx: CheckContext, tables: TableRow[]): void {
   const behind = tables.filter((t) => t.dead >= cfg.dead_min_rows && t.dead > autovacuumTrigger(t));
   const deadHeavy = tables.filter((t) => t.dead >= cfg.dead_min_rows && deadShare(t) >= cfg.dead_share_warn);
   const m = ctx.metrics;
-  m.counter('autovacuum_behind', {}, 'tables').add(behind.length);
-  m.counter('dead_tuple_tables', {}, 'tables').add(deadHeavy.length);
-  m.gauge('dead_share_max', {}, 'ratio').set(Math.max(0, ...tables.filter((t) => t.dead >= cfg.dead_min_rows).map(deadShare)));
-  m.gauge('dead_tuples', {}, 'rows').set(tables.reduce((s, t) => s + t.dead, 0));
+  m.counter(AUTOVACUUM_BEHIND).add(behind.length);
+  m.counter(DEAD_TUPLE_TABLES).add(deadHeavy.length);
+  m.gauge(DEAD_SHARE_MAX).set(Math.max(0, ...tables.filter((t) => t.dead >= cfg.dead_min_rows).map(deadShare)));
+  m.gauge(DEAD_TUPLES).set(tables.reduce((s, t) => s + t.dead, 0));
   ctx.info('tables', tables.slice(0, cfg.top).map((t) => ({
     table: `${t.schema}.${t.table}`, live: t.live, dead: t.dead, dead_share: Math.round(deadShare(t) * 1000) / 1000,
     autovacuum_trigger: Math.round(autovacuumTrigger(t)), last_vacuum: t.last_vacuum, last_autovacuum: t.last_autovacuum,
@@ -99,8 +94,8 @@ function judgeBloat(ctx: CheckContext, inputs: BloatInput[]): void {
   const cfg = ctx.config.health.vacuum;
   const estimates = inputs.map(estimateBloat).filter((e): e is BloatEstimate => e !== null);
   const bloated = estimates.filter((e) => e.bloat_share >= cfg.bloat_warn_share && e.bloat_bytes >= cfg.bloat_min_bytes);
-  ctx.metrics.counter('bloated_tables', {}, 'tables').add(bloated.length);
-  ctx.metrics.gauge('bloat_bytes', {}, 'bytes').set(estimates.reduce((t, e) => t + e.bloat_bytes, 0));
+  ctx.metrics.counter(BLOATED_TABLES).add(bloated.length);
+  ctx.metrics.gauge(BLOAT_BYTES).set(estimates.reduce((t, e) => t + e.bloat_bytes, 0));
   ctx.info('bloat', [...estimates].sort((a, b) => b.bloat_bytes - a.bloat_bytes).slice(0, cfg.top));
   const unknown = inputs.length - estimates.length;
   if (unknown > 0) ctx.info('bloat_not_estimated', `${unknown} tables: a column without statistics (never analysed, or not readable in pg_stats by this role)`);
@@ -120,7 +115,7 @@ function judgeBloat(ctx: CheckContext, inputs: BloatInput[]): void {
 function judgeWraparound(ctx: CheckContext, tables: TableRow[], databases: DatabaseRow[]): void {
   const cfg = ctx.config.health.vacuum;
   const worst = Math.max(0, ...databases.map((d) => Math.max(d.xid_age, d.mxid_age) / WRAP_LIMIT));
-  ctx.metrics.gauge('wraparound_share', {}, 'ratio').set(worst);
+  ctx.metrics.gauge(WRAPAROUND_SHARE).set(worst);
   ctx.info('wraparound', databases.map((d) => ({ ...d, xid_remaining: STOP_LIMIT - d.xid_age, mxid_remaining: STOP_LIMIT - d.mxid_age })));
   for (const d of databases) {
     const share = Math.max(d.xid_age, d.mxid_age) / WRAP_LIMIT;

@@ -7,6 +7,7 @@ import { readOnlySession, type ReadOnlySession } from './read-only.js';
 import { scoredRun } from './score.js';
 import { widenPlan, type FedColumn, type WidenPlan } from './widen.js';
 import { targetSchemas } from './scope.js';
+import { DUPLICATE_INDEXES, INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES, INTEGRITY_UNVERIFIED, INVALID_INDEXES, NEVER_ANALYZED_TABLES, SEQUENCE_MAX_USED_SHARE } from './metrics.js';
 
 export interface SequenceRow {
   schema: string;
@@ -37,7 +38,7 @@ export function sequenceShare(s: Pick<SequenceRow, 'last_value' | 'start' | 'lim
 
 async function invalidIndexes(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
   const rows = await db.query<{ schema: string; table: string; index: string; unique: boolean; partitioned: boolean; bytes: string }>(INVALID_INDEXES_SQL, [schemas]);
-  ctx.metrics.counter('invalid_indexes').add(rows.length);
+  ctx.metrics.counter(INVALID_INDEXES).add(rows.length);
   for (const r of rows) {
     ctx.finding({
       severity: 'error', subject: `${r.schema}.${r.index}`, title: `index ${r.schema}.${r.index} on ${r.table} is invalid`,
@@ -59,7 +60,7 @@ async function duplicateIndexes(ctx: CheckContext, db: ReadOnlySession, schemas:
   const groups = await db.query<IdenticalGroup>(identicalIndexesSql('n.nspname = ANY($1::text[])'), [schemas]);
   for (const g of groups) {
     const { keep, drop } = resolveGroup(g);
-    ctx.metrics.counter('duplicate_indexes').add(drop.length);
+    ctx.metrics.counter(DUPLICATE_INDEXES).add(drop.length);
     const names = g.members.map((m) => m.index);
     const blocked = drop.filter((m) => m.statement === null).map((m) => m.index);
     const withConstraint = drop.filter((m) => m.constraint);
@@ -96,7 +97,7 @@ async function sequences(ctx: CheckContext, db: ReadOnlySession, schemas: string
       data: { sequence: `${s.schema}.${s.sequence}`, lastValue: s.last_value, limit: s.limit, share, column: s.column ? `${s.table_schema}.${s.table}.${s.column}` : null, feeds: s.feeds, owned: s.owned, statements },
     });
   }
-  ctx.metrics.gauge('sequence_max_used_share', {}, 'ratio').set(max);
+  ctx.metrics.gauge(SEQUENCE_MAX_USED_SHARE).set(max);
 }
 
 /** What the plan widens beyond the fed columns, and what it drops and re-creates, in words. */
@@ -111,7 +112,7 @@ function widenDetail(plan: WidenPlan): string {
 
 async function neverAnalyzed(ctx: CheckContext, db: ReadOnlySession, schemas: string[]): Promise<void> {
   const rows = await db.query<{ schema: string; table: string; rows: string }>(NEVER_ANALYZED_SQL, [schemas]);
-  ctx.metrics.counter('never_analyzed_tables').add(rows.length);
+  ctx.metrics.counter(NEVER_ANALYZED_TABLES).add(rows.length);
   if (rows.length === 0) return;
   // The statement lists every table the title counts; the detail shows the first ten with their sizes.
   const statement = `ANALYZE ${rows.map((r) => qualified(r.schema, r.table)).join(', ')};`;
@@ -129,6 +130,7 @@ export const catalogCheck: Check = {
   category: 'integrity',
   title: 'Catalog: invalid and duplicate indexes, sequence headroom, statistics',
   needs: ['pg'],
+  metrics: [DUPLICATE_INDEXES, INVALID_INDEXES, NEVER_ANALYZED_TABLES, SEQUENCE_MAX_USED_SHARE, INTEGRITY_UNVERIFIED, INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES],
   writes: false,
   thresholds: (config) => ({
     invalid_indexes: ['count==0'],
@@ -138,14 +140,10 @@ export const catalogCheck: Check = {
     integrity_unverified: [{ warn: 'count==0' }],
   }),
   run: (ctx) => scoredRun(ctx, 'integrity.catalog', async () => {
-    ctx.metrics.describe('invalid_indexes', { meaning: 'defects', description: 'indexes left invalid by a failed CREATE/REINDEX CONCURRENTLY (a hazard)' });
-    ctx.metrics.describe('duplicate_indexes', { meaning: 'defects', description: 'indexes identical to another one on the same table' });
-    ctx.metrics.describe('sequence_max_used_share', { meaning: 'share', better: 'lower', description: 'the largest share of its usable range any sequence has consumed' });
-    ctx.metrics.describe('never_analyzed_tables', { meaning: 'defects', description: 'tables holding data that were never analysed' });
     ctx.metrics.headline('sequence_max_used_share');
     const db = await readOnlySession(ctx, 'stackprobe-integrity');
     const schemas = await targetSchemas(ctx, db);
-    ctx.metrics.counter('duplicate_indexes').add(0);
+    ctx.metrics.counter(DUPLICATE_INDEXES).add(0);
     await invalidIndexes(ctx, db, schemas);
     await duplicateIndexes(ctx, db, schemas);
     await sequences(ctx, db, schemas);

@@ -5,6 +5,7 @@ import { failure, readOnlySession, type ReadOnlySession } from './read-only.js';
 import { resolveDeclaration } from './resolve.js';
 import { probe as countProbe, scoredRun } from './score.js';
 import { targetSchemas, unverified } from './scope.js';
+import { CHECK_VIOLATION_ROWS, DECLARED_NOT_NULL_VIOLATIONS, DECLARED_UNIQUE_DUPLICATES, INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES, INTEGRITY_UNVERIFIED } from './metrics.js';
 
 /** Check constraints never validated: rows that existed when they were added (or were added with triggers off) may break them. */
 const NOT_VALID_CHECKS_SQL = `
@@ -32,7 +33,7 @@ async function notValidChecks(ctx: CheckContext, db: ReadOnlySession, schemas: s
     if (!rows) continue;
     const n = rows.length === 0 ? 0 : Number(rows[0]!.n);
     countProbe(ctx, n > 0);
-    ctx.metrics.counter('check_violation_rows').add(n);
+    ctx.metrics.counter(CHECK_VIOLATION_ROWS).add(n);
     if (n === 0) {
       const validate = `ALTER TABLE ${qualified(k.schema, k.table)} VALIDATE CONSTRAINT ${quoteIdent(k.name)};`;
       ctx.finding({ severity: 'info', subject, title: `check constraint ${k.name} is NOT VALID but all rows satisfy it`, recommendation: validate, data: { statements: [validate] } });
@@ -58,7 +59,7 @@ async function declaredNotNull(ctx: CheckContext, db: ReadOnlySession, schemas: 
     decl.columns.forEach((col, j) => {
       const n = Number(rows[0]![`c${j}`]);
       countProbe(ctx, n > 0);
-      ctx.metrics.counter('declared_not_null_violations').add(n);
+      ctx.metrics.counter(DECLARED_NOT_NULL_VIOLATIONS).add(n);
       if (n === 0) return;
       ctx.finding({
         severity: 'error', subject: `${table.schema}.${table.table}.${col}`, title: `${n} NULL(s) in ${table.schema}.${table.table}.${col}, declared not-null in config.integrity.not_null[${i}]`,
@@ -83,7 +84,7 @@ async function declaredUnique(ctx: CheckContext, db: ReadOnlySession, schemas: s
     if (!rows) continue;
     const extra = rows.length === 0 ? 0 : Number(rows[0]!.extra);
     countProbe(ctx, extra > 0);
-    ctx.metrics.counter('declared_unique_duplicates').add(extra);
+    ctx.metrics.counter(DECLARED_UNIQUE_DUPLICATES).add(extra);
     if (extra === 0) continue;
     ctx.finding({
       severity: 'error', subject: `${table.schema}.${table.table}`,
@@ -103,18 +104,16 @@ export const constraintsCheck: Check = {
   category: 'integrity',
   title: 'Constraints: NOT VALID checks, declared not-null and unique columns',
   needs: ['pg'],
+  metrics: [CHECK_VIOLATION_ROWS, DECLARED_NOT_NULL_VIOLATIONS, DECLARED_UNIQUE_DUPLICATES, INTEGRITY_UNVERIFIED, INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES],
   writes: false,
   thresholds: () => ({
     check_violation_rows: ['count==0'], declared_not_null_violations: ['count==0'], declared_unique_duplicates: ['count==0'], integrity_unverified: [{ warn: 'count==0' }],
   }),
   run: (ctx) => scoredRun(ctx, 'integrity.constraints', async () => {
-    ctx.metrics.describe('check_violation_rows', { meaning: 'defects', description: 'rows violating a NOT VALID check constraint' });
-    ctx.metrics.describe('declared_not_null_violations', { meaning: 'defects', description: 'NULLs in columns declared not-null in config.integrity.not_null' });
-    ctx.metrics.describe('declared_unique_duplicates', { meaning: 'defects', description: 'extra rows in column sets declared unique in config.integrity.unique' });
     ctx.metrics.headline('check_violation_rows');
     const db = await readOnlySession(ctx, 'stackprobe-integrity');
     const schemas = await targetSchemas(ctx, db);
-    for (const name of ['check_violation_rows', 'declared_not_null_violations', 'declared_unique_duplicates']) ctx.metrics.counter(name).add(0);
+    for (const decl of [CHECK_VIOLATION_ROWS, DECLARED_NOT_NULL_VIOLATIONS, DECLARED_UNIQUE_DUPLICATES]) ctx.metrics.counter(decl).add(0);
     await notValidChecks(ctx, db, schemas);
     await declaredNotNull(ctx, db, schemas);
     await declaredUnique(ctx, db, schemas);

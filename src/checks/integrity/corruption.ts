@@ -5,6 +5,7 @@ import { RELATIONS_SQL, useAmcheck, whyNoHeapCheck, type Amcheck, type Relation 
 import { failure, readOnlySession, type ReadOnlySession } from './read-only.js';
 import { probe, scoredRun } from './score.js';
 import { targetSchemas, unverified } from './scope.js';
+import { AMCHECK_DURATION, AMCHECK_RELATIONS_CHECKED, CHECKSUM_FAILURES, CORRUPT_INDEXES, DATA_CHECKSUMS_ENABLED, HEAP_CORRUPTION_ITEMS, HEAP_CORRUPT_PAGES, INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES, INTEGRITY_UNVERIFIED } from './metrics.js';
 
 const CHECKSUMS_SQL = `
   SELECT current_setting('data_checksums') = 'on' AS enabled, current_database() AS database,
@@ -17,8 +18,8 @@ export const isCorruption = (kind: string) => kind.startsWith('XX');
 async function checksums(ctx: CheckContext, db: ReadOnlySession): Promise<{ database: string; failures: number }> {
   const r = (await db.query<{ enabled: boolean; database: string; failures: string; last_failure: string | null }>(CHECKSUMS_SQL))[0]!;
   const failures = Number(r.failures);
-  ctx.metrics.gauge('data_checksums_enabled').set(r.enabled ? 1 : 0);
-  ctx.metrics.counter('checksum_failures').add(failures);
+  ctx.metrics.gauge(DATA_CHECKSUMS_ENABLED).set(r.enabled ? 1 : 0);
+  ctx.metrics.counter(CHECKSUM_FAILURES).add(failures);
   if (!r.enabled) {
     ctx.finding({
       severity: 'info', subject: 'data_checksums', title: 'data checksums are off: damaged pages are not detected when they are read',
@@ -53,9 +54,9 @@ async function verify(ctx: CheckContext, db: ReadOnlySession, am: Amcheck, rel: 
     );
     const items = rows.length === 0 ? 0 : Number(rows[0]!.items);
     const relation = `${rel.schema}.${rel.name}`;
-    ctx.metrics.counter('heap_corruption_items', { relation }).add(items);
+    ctx.metrics.counter(HEAP_CORRUPTION_ITEMS, { relation }).add(items);
     if (items === 0) return 'clean';
-    ctx.metrics.counter('heap_corrupt_pages', { relation }).add(Number(rows[0]!.pages));
+    ctx.metrics.counter(HEAP_CORRUPT_PAGES, { relation }).add(Number(rows[0]!.pages));
     ctx.finding({
       severity: 'error', subject: relation, title: `verify_heapam found ${items} corrupt item(s) on ${rows[0]!.pages} page(s) of table ${relation}`,
       detail: rows.map((r) => `block ${r.blkno}, item ${r.offnum}: ${r.msg}`).join('; '),
@@ -68,7 +69,7 @@ async function verify(ctx: CheckContext, db: ReadOnlySession, am: Amcheck, rel: 
     if (isCorruption(e.kind)) {
       // bt_index_check stops at the first damaged page of an index; a table whose read fails outright counts as one item.
       const relation = `${rel.schema}.${rel.name}`;
-      ctx.metrics.counter(rel.kind === 'index' ? 'corrupt_indexes' : 'heap_corruption_items', { relation }).add(1);
+      ctx.metrics.counter(rel.kind === 'index' ? CORRUPT_INDEXES : HEAP_CORRUPTION_ITEMS, { relation }).add(1);
       const block = /block (\d+)/.exec(e.message)?.[1];
       ctx.finding({
         severity: 'error', subject: `${rel.schema}.${rel.name}`, title: `${rel.kind === 'index' ? 'index' : 'table'} ${rel.schema}.${rel.name} is corrupt: ${e.message}`,
@@ -83,7 +84,7 @@ async function verify(ctx: CheckContext, db: ReadOnlySession, am: Amcheck, rel: 
     unverified(ctx, `amcheck could not verify ${rel.schema}.${rel.name}`, e.message, `${rel.schema}.${rel.name}`);
     return 'unverified';
   } finally {
-    ctx.metrics.trend('amcheck_duration', { kind: rel.kind }).record(performance.now() - t0);
+    ctx.metrics.trend(AMCHECK_DURATION, { kind: rel.kind }).record(performance.now() - t0);
   }
 }
 
@@ -92,20 +93,14 @@ export const corruptionCheck: Check = {
   category: 'integrity',
   title: 'Corruption: amcheck, data checksums',
   needs: ['pg'],
+  metrics: [AMCHECK_DURATION, AMCHECK_RELATIONS_CHECKED, CHECKSUM_FAILURES, CORRUPT_INDEXES, DATA_CHECKSUMS_ENABLED, HEAP_CORRUPTION_ITEMS, HEAP_CORRUPT_PAGES, INTEGRITY_UNVERIFIED, INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES],
   writes: false,
   thresholds: () => ({ corrupt_indexes: ['count==0'], heap_corruption_items: ['count==0'], checksum_failures: ['count==0'], integrity_unverified: [{ warn: 'count==0' }] }),
   run: (ctx) => scoredRun(ctx, 'integrity.corruption', async () => {
-    ctx.metrics.describe('corrupt_indexes', { meaning: 'defects', description: 'btree indexes amcheck found corrupt (it stops at the first damaged page), tagged by index' });
-    ctx.metrics.describe('heap_corruption_items', { meaning: 'defects', description: 'corrupt heap items found by verify_heapam, tagged by table' });
-    ctx.metrics.describe('heap_corrupt_pages', { meaning: 'defects', description: 'heap pages holding the corrupt items, tagged by table' });
-    ctx.metrics.describe('checksum_failures', { meaning: 'defects', description: 'data checksum failures the server recorded for this database' });
-    ctx.metrics.describe('data_checksums_enabled', { meaning: 'state' });
-    ctx.metrics.describe('amcheck_relations_checked', { meaning: 'count' });
-    ctx.metrics.describe('amcheck_duration', { meaning: 'duration' });
     ctx.metrics.headline('corrupt_indexes');
     const db = await readOnlySession(ctx, 'stackprobe-integrity');
     const schemas = await targetSchemas(ctx, db);
-    for (const name of ['corrupt_indexes', 'heap_corruption_items']) ctx.metrics.counter(name).add(0);
+    for (const decl of [CORRUPT_INDEXES, HEAP_CORRUPTION_ITEMS]) ctx.metrics.counter(decl).add(0);
     const sums = await checksums(ctx, db);
     probe(ctx, sums.failures > 0);
     const am = await useAmcheck(ctx, db, sums.database);
@@ -130,7 +125,7 @@ export const corruptionCheck: Check = {
       if (outcome === 'budget' || outcome === 'unverified') continue;
       checked++;
       probe(ctx, outcome === 'corrupt');
-      ctx.metrics.counter('amcheck_relations_checked', { kind: rel.kind }).add(1);
+      ctx.metrics.counter(AMCHECK_RELATIONS_CHECKED, { kind: rel.kind }).add(1);
     }
     ctx.info('relationsChecked', checked);
     if (unchecked > 0) {

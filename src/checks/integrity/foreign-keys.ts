@@ -5,6 +5,7 @@ import { FOREIGN_KEYS_SQL, IMPLICIT_FK_SQL, orphansSql, SENTINELS, type ForeignK
 import { failure, readOnlySession, type ReadOnlySession } from './read-only.js';
 import { probe, scoredRun } from './score.js';
 import { targetSchemas, unverified } from './scope.js';
+import { FK_ORPHAN_ROWS, IMPLICIT_FK_ORPHAN_ROWS, IMPLICIT_FK_SENTINEL_ROWS, INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES, INTEGRITY_UNVERIFIED, UNCONSTRAINED_FK_COLUMNS } from './metrics.js';
 
 interface Orphans {
   count: number;
@@ -84,7 +85,7 @@ async function declared(ctx: CheckContext, db: ReadOnlySession, schemas: string[
     const o = await countOrphans(ctx, db, fk, `foreign key ${fk.name}`);
     if (!o) continue;
     probe(ctx, o.count > 0);
-    ctx.metrics.counter('fk_orphan_rows').add(o.count);
+    ctx.metrics.counter(FK_ORPHAN_ROWS).add(o.count);
     if (o.count === 0) {
       if (!fk.validated || fk.disabled_on.length > 0) {
         ctx.finding({
@@ -120,14 +121,14 @@ async function implicit(ctx: CheckContext, db: ReadOnlySession, schemas: string[
     const f = { schema: c.schema, table: c.table, columns: [c.column], ref_schema: c.ref_schema, ref_table: c.ref_table, ref_columns: [c.ref_column] };
     const o = await countOrphans(ctx, db, f, `column ${c.schema}.${c.table}.${c.column}`);
     if (!o) continue;
-    ctx.metrics.counter('unconstrained_fk_columns').add(1);
+    ctx.metrics.counter(UNCONSTRAINED_FK_COLUMNS).add(1);
     const subject = `${c.schema}.${c.table}.${c.column}`;
     // NOT VALID is refused on a partitioned table: there the constraint is checked as it is added (it reads every partition).
     const add = `ALTER TABLE ${qualified(c.schema, c.table)} ADD FOREIGN KEY (${quoteIdent(c.column)}) REFERENCES ${qualified(c.ref_schema, c.ref_table)} (${quoteIdent(c.ref_column)})${c.partitioned ? '' : ' NOT VALID'};`;
     const then = c.partitioned ? ' (a partitioned table takes no NOT VALID key: this checks every partition\'s rows as it runs)' : ' then VALIDATE CONSTRAINT (no long lock).';
     if (o.sentinel !== undefined) {
       const nullify = await toNull(db, c.schema, c.table, c.column, o.sentinel);
-      ctx.metrics.counter('implicit_fk_sentinel_rows').add(o.count);
+      ctx.metrics.counter(IMPLICIT_FK_SENTINEL_ROWS).add(o.count);
       ctx.finding({
         severity: 'info', subject,
         title: `${subject} uses ${literal(o.sentinel)} for "none" in ${o.count} row(s); every other value has a row in ${c.ref_table}`,
@@ -138,7 +139,7 @@ async function implicit(ctx: CheckContext, db: ReadOnlySession, schemas: string[
       });
       continue;
     }
-    ctx.metrics.counter('implicit_fk_orphan_rows').add(o.count);
+    ctx.metrics.counter(IMPLICIT_FK_ORPHAN_ROWS).add(o.count);
     ctx.finding({
       severity: o.count > 0 ? 'warn' : 'info', subject,
       title: `${subject} looks like a reference to ${c.ref_table}.${c.ref_column} but has no foreign key${o.count > 0 ? `; ${o.count} row(s) point nowhere (${o.keys} distinct value(s))` : ''}`,
@@ -154,17 +155,14 @@ export const foreignKeysCheck: Check = {
   category: 'integrity',
   title: 'Foreign keys: orphaned rows',
   needs: ['pg'],
+  metrics: [FK_ORPHAN_ROWS, IMPLICIT_FK_ORPHAN_ROWS, IMPLICIT_FK_SENTINEL_ROWS, UNCONSTRAINED_FK_COLUMNS, INTEGRITY_UNVERIFIED, INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES],
   writes: false,
   thresholds: () => ({ fk_orphan_rows: ['count==0'], implicit_fk_orphan_rows: [{ warn: 'count==0' }], integrity_unverified: [{ warn: 'count==0' }] }),
   run: (ctx) => scoredRun(ctx, 'integrity.foreign_keys', async () => {
-    ctx.metrics.describe('fk_orphan_rows', { meaning: 'defects', description: 'rows violating a declared foreign key (orphans; MATCH FULL partly-NULL keys)' });
-    ctx.metrics.describe('implicit_fk_orphan_rows', { meaning: 'defects', description: 'rows of *_id columns without a constraint that point nowhere' });
-    ctx.metrics.describe('implicit_fk_sentinel_rows', { meaning: 'count', description: 'rows of *_id columns without a constraint holding a "none" placeholder (0, -1, \'\')' });
-    ctx.metrics.describe('unconstrained_fk_columns', { meaning: 'count', description: '*_id columns that look like references but have no foreign key' });
     ctx.metrics.headline('fk_orphan_rows');
     const db = await readOnlySession(ctx, 'stackprobe-integrity');
     const schemas = await targetSchemas(ctx, db);
-    for (const name of ['fk_orphan_rows', 'implicit_fk_orphan_rows', 'implicit_fk_sentinel_rows', 'unconstrained_fk_columns']) ctx.metrics.counter(name).add(0);
+    for (const decl of [FK_ORPHAN_ROWS, IMPLICIT_FK_ORPHAN_ROWS, IMPLICIT_FK_SENTINEL_ROWS, UNCONSTRAINED_FK_COLUMNS]) ctx.metrics.counter(decl).add(0);
     await declared(ctx, db, schemas);
     if (ctx.config.integrity.implicit_foreign_keys) await implicit(ctx, db, schemas);
   }),

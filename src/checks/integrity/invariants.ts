@@ -5,6 +5,7 @@ import type { Check, CheckContext } from '../types.js';
 import { failure, readOnlySession, type ReadOnlySession } from './read-only.js';
 import { NothingToVerify, probe, scoredRun } from './score.js';
 import { unverified, UNVERIFIED } from './scope.js';
+import { INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES, INTEGRITY_UNVERIFIED, INVARIANT_DURATION, INVARIANT_VIOLATION_ROWS } from './metrics.js';
 
 /**
  * The user's query as a subquery, so one statement gives the violation count and a sample; a trailing `;` is dropped.
@@ -22,7 +23,7 @@ const oneLine = (s: string) => s.split('\n')[0]!.slice(0, 300);
 async function checkOne(ctx: CheckContext, db: ReadOnlySession, i: number): Promise<void> {
   const inv = ctx.config.integrity.invariants[i]!;
   ctx.progress(inv.name);
-  const violations = ctx.metrics.counter('invariant_violation_rows', { invariant: inv.name }, 'rows');
+  const violations = ctx.metrics.counter(INVARIANT_VIOLATION_ROWS, { invariant: inv.name });
   const t0 = performance.now();
   let rows: Array<Record<string, unknown>>;
   try {
@@ -37,7 +38,7 @@ async function checkOne(ctx: CheckContext, db: ReadOnlySession, i: number): Prom
       e.kind === '25006' ? 'An invariant must only read: it runs in a READ ONLY transaction.' : 'Fix the query (run it in psql first); it must return the rows that break the rule.');
     return;
   } finally {
-    ctx.metrics.trend('invariant_duration', { invariant: inv.name }).record(performance.now() - t0);
+    ctx.metrics.trend(INVARIANT_DURATION, { invariant: inv.name }).record(performance.now() - t0);
   }
   const n = rows.length === 0 ? 0 : Number(rows[0]!.stackprobe_n);
   violations.add(n);
@@ -57,18 +58,17 @@ export const invariantsCheck: Check = {
   category: 'integrity',
   title: 'Your invariants (config.integrity.invariants)',
   needs: ['pg'],
+  metrics: [INVARIANT_DURATION, INVARIANT_VIOLATION_ROWS, INTEGRITY_UNVERIFIED, INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES],
   writes: false,
   thresholds: () => ({ invariant_violation_rows: ['count==0'], [UNVERIFIED]: [{ warn: 'count==0' }] }),
   run: (ctx) => scoredRun(ctx, 'integrity.invariants', async () => {
     const list = ctx.config.integrity.invariants;
     if (list.length === 0) throw new NothingToVerify('no invariants in config.integrity.invariants');
-    ctx.metrics.describe('invariant_violation_rows', { meaning: 'defects', description: 'rows returned by the invariants of config.integrity.invariants (each breaks a rule)' });
-    ctx.metrics.describe('invariant_duration', { meaning: 'duration' });
     ctx.metrics.headline('invariant_violation_rows');
     // Under --read-only the role comes first: a role that could write fails the check before any invariant is sent.
     await assertRole(ctx);
     const db = await readOnlySession(ctx, 'stackprobe-integrity');
-    ctx.metrics.counter('invariant_violation_rows', {}, 'rows').add(0);
+    ctx.metrics.counter(INVARIANT_VIOLATION_ROWS).add(0);
     const seen = new Set<string>();
     for (let i = 0; i < list.length; i++) {
       if (seen.has(list[i]!.name)) {

@@ -3,6 +3,7 @@ import { MARKER } from '../../workload/setup.js';
 import type { CheckContext } from '../types.js';
 import type { ReadOnlySession } from './read-only.js';
 import { UNVERIFIED } from './score-model.js';
+import { INTEGRITY_UNVERIFIED } from './metrics.js';
 
 /** Every user schema: not the catalogs, TOAST and temp schemas, nor stackprobe's own workload schema (it carries MARKER). */
 const USER_SCHEMAS_SQL = `
@@ -17,13 +18,13 @@ const EXISTING_SQL = `SELECT nspname AS name FROM pg_namespace WHERE nspname = A
 export { UNVERIFIED };
 
 export function unverified(ctx: CheckContext, title: string, detail: string, subject?: string, recommendation?: string): void {
-  ctx.metrics.counter(UNVERIFIED).add(1);
+  ctx.metrics.counter(INTEGRITY_UNVERIFIED).add(1);
   ctx.finding({ severity: 'warn', title, detail, ...(subject ? { subject } : {}), ...(recommendation ? { recommendation } : {}) });
 }
 
 /** The schemas to check. A configured schema that does not exist is a finding, not an error: the others are still checked. */
 export async function targetSchemas(ctx: CheckContext, db: ReadOnlySession): Promise<string[]> {
-  ctx.metrics.counter(UNVERIFIED).add(0);
+  ctx.metrics.counter(INTEGRITY_UNVERIFIED).add(0);
   const configured = ctx.config.integrity.schemas;
   if (!configured) {
     const schemas = (await db.query<{ name: string }>(USER_SCHEMAS_SQL, [MARKER])).map((r) => r.name);

@@ -5,7 +5,8 @@ import type { CheckResult } from '../../result/model.js';
 import { describeError, SkipCheck } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { scoreMerge } from './score-merge.js';
-import { DAMAGED_PROBES, integrityScore, NOTHING_TO_VERIFY, PROBES, UNVERIFIED } from './score-model.js';
+import { DAMAGED_PROBES, integrityScore, NOTHING_TO_VERIFY } from './score-model.js';
+import { INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES, INTEGRITY_SCORE, INTEGRITY_SCORE_GAPS, INTEGRITY_UNVERIFIED } from './metrics.js';
 
 interface Entry {
   metrics: MetricRegistry;
@@ -35,18 +36,15 @@ export function integrityTally(ctx: CheckContext): Promise<IntegrityTally> {
 
 /** Declares the score's shared counters (probes, damaged probes, unverified) on a check's registry. */
 export function describeScoreMetrics(ctx: CheckContext): void {
-  ctx.metrics.describe(PROBES, { meaning: 'count', description: 'data probes made for the integrity score (a foreign key, a NOT VALID check, an invariant, a relation amcheck read)' });
-  ctx.metrics.describe(DAMAGED_PROBES, { meaning: 'defects', description: 'data probes that found damage' });
-  ctx.metrics.describe(UNVERIFIED, { meaning: 'defects', description: 'objects or rules that could not be verified' });
-  ctx.metrics.counter(PROBES).add(0);
-  ctx.metrics.counter(DAMAGED_PROBES).add(0);
-  ctx.metrics.counter(UNVERIFIED).add(0);
+  ctx.metrics.counter(INTEGRITY_PROBES).add(0);
+  ctx.metrics.counter(INTEGRITY_DAMAGED_PROBES).add(0);
+  ctx.metrics.counter(INTEGRITY_UNVERIFIED).add(0);
 }
 
 /** Records one data probe for the score: clean or damaged. */
 export function probe(ctx: CheckContext, damaged: boolean): void {
-  ctx.metrics.counter(PROBES).add(1);
-  if (damaged) ctx.metrics.counter(DAMAGED_PROBES).add(1);
+  ctx.metrics.counter(INTEGRITY_PROBES).add(1);
+  if (damaged) ctx.metrics.counter(INTEGRITY_DAMAGED_PROBES).add(1);
 }
 
 /**
@@ -79,6 +77,7 @@ export const scoreCheck: Check = {
   merge: scoreMerge,
   title: 'Integrity score',
   needs: ['pg'],
+  metrics: [INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES, INTEGRITY_SCORE, INTEGRITY_SCORE_GAPS, INTEGRITY_UNVERIFIED],
   writes: false,
   thresholds: (config) => ({
     integrity_score: [`value>${config.thresholds.integrity_score}`],
@@ -88,12 +87,9 @@ export const scoreCheck: Check = {
   async run(ctx) {
     const s = integrityScore((await integrityTally(ctx)).results());
     if (!s) throw new SkipCheck('no other integrity check ran, so there is nothing to score');
-    ctx.metrics.describe('integrity_score', { meaning: 'share', better: 'higher', description: '1 when nothing verified is damaged; below 0.5 when any data defect or corruption was found (see docs/checks/integrity.md)' });
-    ctx.metrics.describe(DAMAGED_PROBES, { meaning: 'defects', description: 'foreign keys, checks, invariants and relations found damaged' });
-    ctx.metrics.describe('integrity_score_gaps', { meaning: 'count', better: 'lower', description: 'integrity checks or objects that could not be verified: the score is incomplete' });
-    ctx.metrics.gauge('integrity_score', {}, 'ratio').set(s.score);
-    ctx.metrics.counter(DAMAGED_PROBES).add(s.damagedProbes);
-    ctx.metrics.counter('integrity_score_gaps').add(s.gaps.length);
+      ctx.metrics.gauge(INTEGRITY_SCORE).set(s.score);
+    ctx.metrics.counter(INTEGRITY_DAMAGED_PROBES).add(s.damagedProbes);
+    ctx.metrics.counter(INTEGRITY_SCORE_GAPS).add(s.gaps.length);
     ctx.metrics.headline('integrity_score');
     ctx.info('state', s.state);
     ctx.info('probes', s.probes);

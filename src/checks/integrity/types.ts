@@ -7,6 +7,7 @@ import { moneyMatcher } from './money-words.js';
 import { failure, readOnlySession, type ReadOnlySession } from './read-only.js';
 import { scoredRun } from './score.js';
 import { targetSchemas, unverified } from './scope.js';
+import { FLOAT_MONEY_COLUMNS, INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES, INTEGRITY_UNVERIFIED, NAIVE_TIMESTAMP_COLUMNS } from './metrics.js';
 
 export interface ColumnType {
   schema: string;
@@ -130,19 +131,18 @@ export const typesCheck: Check = {
   category: 'integrity',
   title: 'Types: money in floating point, naive timestamps',
   needs: ['pg'],
+  metrics: [INTEGRITY_UNVERIFIED, INTEGRITY_DAMAGED_PROBES, INTEGRITY_PROBES, FLOAT_MONEY_COLUMNS, NAIVE_TIMESTAMP_COLUMNS],
   writes: false,
   thresholds: () => ({ float_money_columns: ['count==0'], naive_timestamp_columns: [{ warn: 'count==0' }], integrity_unverified: [{ warn: 'count==0' }] }),
   run: (ctx) => scoredRun(ctx, 'integrity.types', async () => {
-    ctx.metrics.describe('float_money_columns', { meaning: 'defects', description: 'money columns (by declaration and sampled values) stored as real, double precision or money (a hazard, not damage)' });
-    ctx.metrics.describe('naive_timestamp_columns', { meaning: 'defects', description: 'timestamp without time zone columns in tables holding money (a hazard)' });
     ctx.metrics.headline('float_money_columns');
     const db = await readOnlySession(ctx, 'stackprobe-integrity');
     const schemas = await targetSchemas(ctx, db);
     const columns = await db.query<ColumnType>(COLUMNS_SQL, [schemas]);
     const stats = await sampleValues(ctx, db, columns);
     const f = classifyColumns(columns, stats, moneyMatcher(ctx.config.integrity.money_columns));
-    ctx.metrics.counter('float_money_columns').add(f.floatMoney.length + f.moneyType.length);
-    ctx.metrics.counter('naive_timestamp_columns').add(f.naiveTimestamps.length);
+    ctx.metrics.counter(FLOAT_MONEY_COLUMNS).add(f.floatMoney.length + f.moneyType.length);
+    ctx.metrics.counter(NAIVE_TIMESTAMP_COLUMNS).add(f.naiveTimestamps.length);
     ctx.info('moneyColumns', f.moneyColumns);
     ctx.info('moneyEvidence', Object.fromEntries([...f.floatMoney, ...f.moneyType].map((c) => [key(c), c.judgement.signals])));
     report(ctx, f);

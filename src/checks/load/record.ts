@@ -1,5 +1,5 @@
 // Where one stage's requests and steps are recorded: a per-stage registry (merged exactly later) and the per-second window.
-import { Recorder } from '../../exec/recorder.js';
+import { Recorder, operationMetrics } from '../../exec/recorder.js';
 import { MetricRegistry, type Counter, type Rate } from '../../metrics/registry.js';
 import type { Trend } from '../../metrics/trend.js';
 import { isTimeout } from '../../exec/types.js';
@@ -114,7 +114,7 @@ export class StageRecorder implements StepClock {
 export class ForwardingRecorder extends Recorder {
   constructor(private readonly target: StageRecorder | null) {
     // The base class's own metrics go to a scratch registry nobody reads.
-    super({ registry: new MetricRegistry(), name: 'executor', elapsed: () => 0 });
+    super({ registry: new MetricRegistry(), metrics: operationMetrics('executor', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0 });
   }
   override ok(ms: number): void {
     this.target?.ok(ms);

@@ -4,6 +4,7 @@ import { describeError, errorKind } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { connectOnce, endPool, openPool } from './connect.js';
 import { ratioWords } from './words.js';
+import { ACQUIRE_DURATION, CONNECTION_ERROR_KINDS, CONNECTION_SUCCESS } from './metrics.js';
 
 export function coldSamples(ctx: CheckContext): number {
   return ctx.config.pool.acquire_samples ?? (ctx.mode === 'full' ? 200 : 30);
@@ -11,8 +12,8 @@ export function coldSamples(ctx: CheckContext): number {
 
 /** Opens `n` connections one after another, timing each from connect to the first query's answer. */
 async function measureCold(ctx: CheckContext, n: number): Promise<unknown> {
-  const trend = ctx.metrics.trend('acquire_duration', { kind: 'cold' });
-  const success = ctx.metrics.rate('connection_success', { kind: 'cold' });
+  const trend = ctx.metrics.trend(ACQUIRE_DURATION, { kind: 'cold' });
+  const success = ctx.metrics.rate(CONNECTION_SUCCESS, { kind: 'cold' });
   const connectMs = ctx.targets.pg!.timeouts.connectMs;
   let firstError: unknown;
   for (let i = 0; i < n && !ctx.signal.aborted; i++) {
@@ -28,7 +29,7 @@ async function measureCold(ctx: CheckContext, n: number): Promise<unknown> {
       pending.then((c) => c.end(), () => undefined).catch((e: unknown) => ctx.log.warn({ err: describeError(e) }, 'closing a late connection failed'));
       success.add(false);
       firstError ??= err;
-      ctx.metrics.counter('connection_error_kinds', { kind: 'cold', error: errorKind(err) }).add();
+      ctx.metrics.counter(CONNECTION_ERROR_KINDS, { kind: 'cold', error: errorKind(err) }).add();
       // A refused connection fails fast; a short pause keeps a refusing server from being hammered.
       await sleep(20, ctx.signal);
     }
@@ -38,8 +39,8 @@ async function measureCold(ctx: CheckContext, n: number): Promise<unknown> {
 
 /** Acquires from a warm one-connection pool and runs the same first query, `n` times in a row. */
 async function measureWarm(ctx: CheckContext, n: number): Promise<unknown> {
-  const trend = ctx.metrics.trend('acquire_duration', { kind: 'warm' });
-  const success = ctx.metrics.rate('connection_success', { kind: 'warm' });
+  const trend = ctx.metrics.trend(ACQUIRE_DURATION, { kind: 'warm' });
+  const success = ctx.metrics.rate(CONNECTION_SUCCESS, { kind: 'warm' });
   const pool = openPool(ctx, 1, ctx.targets.pg!.timeouts.connectMs);
   try {
     // The first acquire opens the connection: that is the cold cost, measured above, so it is not counted here.
@@ -75,6 +76,7 @@ export const acquireCheck: Check = {
   typicalQuickMs: 800,
   title: 'Connection acquire: new connection vs warm pool',
   needs: ['pg'],
+  metrics: [ACQUIRE_DURATION, CONNECTION_SUCCESS, CONNECTION_ERROR_KINDS],
   writes: false,
   thresholds: (config) => ({
     // A slow new connection is a reason to pool, not a failure by itself; a slow pooled acquire is.
@@ -95,17 +97,14 @@ export const acquireCheck: Check = {
 
 function declare(ctx: CheckContext): void {
   const m = ctx.metrics;
-  m.describe('acquire_duration', { meaning: 'latency', description: 'One connection acquire and its first SELECT 1: a new connection (cold) or one from a warm pool (warm)' });
-  m.describe('connection_success', { meaning: 'share', better: 'higher', description: 'Acquires that succeeded over acquires attempted' });
-  m.describe('connection_error_kinds', { meaning: 'defects', perSecond: true, description: 'Failed new connections by error kind' });
   m.headline('acquire_duration', { kind: 'warm' });
 }
 
 function report(ctx: CheckContext, coldError: unknown, warmError: unknown): void {
-  const cold = ctx.metrics.trend('acquire_duration', { kind: 'cold' });
-  const warm = ctx.metrics.trend('acquire_duration', { kind: 'warm' });
-  const coldRate = ctx.metrics.rate('connection_success', { kind: 'cold' });
-  for (const [kind, err, rate] of [['new', coldError, coldRate], ['pooled', warmError, ctx.metrics.rate('connection_success', { kind: 'warm' })]] as const) {
+  const cold = ctx.metrics.trend(ACQUIRE_DURATION, { kind: 'cold' });
+  const warm = ctx.metrics.trend(ACQUIRE_DURATION, { kind: 'warm' });
+  const coldRate = ctx.metrics.rate(CONNECTION_SUCCESS, { kind: 'cold' });
+  for (const [kind, err, rate] of [['new', coldError, coldRate], ['pooled', warmError, ctx.metrics.rate(CONNECTION_SUCCESS, { kind: 'warm' })]] as const) {
     if (err === undefined) continue;
     ctx.finding({
       severity: 'error',

@@ -3,6 +3,7 @@ import type { PgClient, PgPool } from '../../targets/pg/types.js';
 import { withTimeout } from '../../exec/timeout.js';
 import { openPgClient } from '../../targets/pg/target.js';
 import type { CheckContext } from '../types.js';
+import { POOL_IDLE_SERIES, POOL_TOTAL_SERIES, POOL_WAITING_PEAK, POOL_WAITING_SERIES } from './metrics.js';
 
 export const POOL_APP = 'stackprobe-pool';
 
@@ -43,10 +44,10 @@ export async function connectOnce(ctx: CheckContext, url?: string): Promise<PgCl
  * so the report shows utilisation over time. Returns the function that stops sampling.
  */
 export function sampleUtilisation(ctx: CheckContext, pool: PgPool, tags: Record<string, string> = {}): () => void {
-  const total = ctx.metrics.timeSeries('pool_total', tags, 'connections');
-  const idle = ctx.metrics.timeSeries('pool_idle', tags, 'connections');
-  const waiting = ctx.metrics.timeSeries('pool_waiting', tags, 'requests');
-  const peakWaiting = ctx.metrics.gauge('pool_waiting_peak', tags, 'requests');
+  const total = ctx.metrics.timeSeries(POOL_TOTAL_SERIES, tags);
+  const idle = ctx.metrics.timeSeries(POOL_IDLE_SERIES, tags);
+  const waiting = ctx.metrics.timeSeries(POOL_WAITING_SERIES, tags);
+  const peakWaiting = ctx.metrics.gauge(POOL_WAITING_PEAK, tags);
   const sample = () => {
     const t = Math.round(ctx.elapsed() * 1000) / 1000;
     total.points.push([t, pool.totalCount]);

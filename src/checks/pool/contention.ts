@@ -7,6 +7,7 @@ import { describeError, errorKind, TimeoutError } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { openPool, sampleUtilisation } from './connect.js';
 import { round } from './acquire.js';
+import { ACQUIRE_ERROR_KINDS, ACQUIRE_SUCCESS, ACQUIRE_TIMEOUTS, POOL_WAITING_PEAK, POOL_WAIT_DURATION, REQUEST, REQUEST_THROUGHPUT } from './metrics.js';
 
 export function contentionDurationMs(ctx: CheckContext): number {
   return (ctx.config.pool.duration_s ?? (ctx.mode === 'full' ? 10 : 2)) * 1000;
@@ -28,8 +29,8 @@ interface Outcome {
 
 async function request(ctx: CheckContext, pool: PgPool, out: Outcome): Promise<void> {
   const cfg = ctx.config.pool;
-  const wait = ctx.metrics.trend('pool_wait_duration');
-  const success = ctx.metrics.rate('acquire_success');
+  const wait = ctx.metrics.trend(POOL_WAIT_DURATION);
+  const success = ctx.metrics.rate(ACQUIRE_SUCCESS);
   const t0 = performance.now();
   let client: PgPooledSession;
   out.pending++;
@@ -42,9 +43,9 @@ async function request(ctx: CheckContext, pool: PgPool, out: Outcome): Promise<v
     out.firstError ??= err;
     if (isAcquireTimeout(err)) {
       out.timeouts++;
-      ctx.metrics.counter('acquire_timeouts').add();
+      ctx.metrics.counter(ACQUIRE_TIMEOUTS).add();
     } else {
-      ctx.metrics.counter('acquire_error_kinds', { kind: errorKind(err) }).add();
+      ctx.metrics.counter(ACQUIRE_ERROR_KINDS, { kind: errorKind(err) }).add();
       // A refused connection fails at once; an application would back off too, so do not spin on the server.
       await sleep(50); // no signal: 40 sleeping requests would each add an abort listener; 50 ms is bounded anyway
     }
@@ -74,6 +75,7 @@ export const contentionCheck: Check = {
   typicalQuickMs: 2100,
   title: 'Pool under contention: waits, timeouts, utilisation',
   needs: ['pg'],
+  metrics: [...REQUEST.all, POOL_WAIT_DURATION, ACQUIRE_SUCCESS, ACQUIRE_TIMEOUTS, ACQUIRE_ERROR_KINDS, REQUEST_THROUGHPUT, POOL_WAITING_PEAK],
   writes: false,
   thresholds: (config) => ({
     pool_wait_duration: [`avg<${config.thresholds.connection_time_ms}`],
@@ -86,10 +88,10 @@ export const contentionCheck: Check = {
     const cfg = ctx.config.pool;
     const vus = Math.max(cfg.size + 1, Math.ceil(cfg.size * cfg.contention_factor));
     const pool = openPool(ctx, cfg.size, cfg.acquire_timeout_ms);
-    ctx.metrics.counter('acquire_timeouts'); // zero is a result: the threshold must see it
+    ctx.metrics.counter(ACQUIRE_TIMEOUTS); // zero is a result: the threshold must see it
     ctx.info('pool', { size: cfg.size, concurrency: vus, hold_ms: cfg.hold_ms, acquire_timeout_ms: cfg.acquire_timeout_ms });
     ctx.progress(`${vus} concurrent requests on a pool of ${cfg.size}`);
-    const recorder = new Recorder({ registry: ctx.metrics, name: 'request', elapsed: ctx.elapsed });
+    const recorder = new Recorder({ registry: ctx.metrics, metrics: REQUEST, elapsed: ctx.elapsed });
     const out: Outcome = { timeouts: 0, pending: 0, closed: false };
     const stopSampling = sampleUtilisation(ctx, pool);
     let result;
@@ -104,7 +106,7 @@ export const contentionCheck: Check = {
       countUnfinished(ctx, out);
     }
     // Completions only: a request that failed or timed out is not throughput.
-    ctx.metrics.gauge('request_throughput', {}, 'req/s').set(recorder.duration.count / (result.elapsedMs / 1000));
+    ctx.metrics.gauge(REQUEST_THROUGHPUT).set(recorder.duration.count / (result.elapsedMs / 1000));
     report(ctx, vus, out);
   },
 };
@@ -112,32 +114,23 @@ export const contentionCheck: Check = {
 /** Acquires the closed loop abandoned (timed out) and that are still waiting: attempts that did not succeed. */
 function countUnfinished(ctx: CheckContext, out: Outcome): void {
   out.closed = true;
-  const success = ctx.metrics.rate('acquire_success');
+  const success = ctx.metrics.rate(ACQUIRE_SUCCESS);
   for (let i = 0; i < out.pending; i++) success.add(false);
   if (out.pending > 0) {
     out.timeouts += out.pending;
-    ctx.metrics.counter('acquire_timeouts').add(out.pending);
+    ctx.metrics.counter(ACQUIRE_TIMEOUTS).add(out.pending);
   }
 }
 
 function declare(ctx: CheckContext): void {
   const m = ctx.metrics;
-  m.describe('request_duration', { meaning: 'latency', description: 'One request: waiting for a pooled connection, then holding it for pool.hold_ms' });
-  m.describe('request_errors', { meaning: 'share', better: 'lower', description: 'Requests that failed or timed out over requests attempted' });
-  m.describe('request_error_kinds', { meaning: 'defects', perSecond: true, description: 'Failed requests by error kind' });
-  m.describe('pool_wait_duration', { meaning: 'duration', description: 'The part of a request spent waiting for a pooled connection' });
-  m.describe('acquire_success', { meaning: 'share', better: 'higher', description: 'Acquires that got a connection over acquires attempted (those still waiting at the end included)' });
-  m.describe('acquire_timeouts', { meaning: 'defects', perSecond: true, description: 'Acquires that gave up waiting, or were still waiting when the check ended' });
-  m.describe('acquire_error_kinds', { meaning: 'defects', perSecond: true, description: 'Acquires that failed for another reason, by error kind' });
-  m.describe('request_throughput', { meaning: 'throughput', description: 'Requests completed successfully per second under contention' });
-  m.describe('pool_waiting_peak', { meaning: 'state', description: 'Most requests waiting for a connection at one sample' });
   m.headline('pool_wait_duration');
 }
 
 function report(ctx: CheckContext, vus: number, out: Outcome): void {
   const cfg = ctx.config.pool;
-  const wait = ctx.metrics.trend('pool_wait_duration');
-  const success = ctx.metrics.rate('acquire_success');
+  const wait = ctx.metrics.trend(POOL_WAIT_DURATION);
+  const success = ctx.metrics.rate(ACQUIRE_SUCCESS);
   const failed = success.total - success.hits;
   if (failed > 0) {
     ctx.finding({
@@ -156,7 +149,7 @@ function report(ctx: CheckContext, vus: number, out: Outcome): void {
     severity: 'info',
     subject: 'pool',
     title: `With ${vus} concurrent requests on ${cfg.size} connections, a request waited ${round(wait.percentile(50))} ms (p50), ${round(wait.percentile(95))} ms (p95), ${round(wait.percentile(99))} ms (p99) for a connection`,
-    detail: `Each request held its connection ${cfg.hold_ms} ms. Peak waiting requests: ${ctx.metrics.gauge('pool_waiting_peak').max}.`,
+    detail: `Each request held its connection ${cfg.hold_ms} ms. Peak waiting requests: ${ctx.metrics.gauge(POOL_WAITING_PEAK).max}.`,
     data: { vus, size: cfg.size, p50: wait.percentile(50), p95: wait.percentile(95) },
   });
 }

@@ -7,6 +7,7 @@ import { round } from './acquire.js';
 import { connectOnce } from './connect.js';
 import { readConfig, readPools, readStats, serverFor, totals } from './pgbouncer-analysis.js';
 import { pgbouncerFindings } from './pgbouncer-findings.js';
+import { ACQUIRE_DURATION, PGBOUNCER_CLIENTS_WAITING, PGBOUNCER_CL_ACTIVE_SERIES, PGBOUNCER_CL_WAITING_SERIES, PGBOUNCER_MAX_WAIT_MS, PGBOUNCER_SV_ACTIVE_SERIES } from './metrics.js';
 
 /** Opens the console named in the config, or finds one next to the database URL; SkipCheck when there is none. */
 async function locate(ctx: CheckContext): Promise<{ admin: PgBouncerAdmin; targetBehind: boolean }> {
@@ -31,11 +32,11 @@ async function locate(ctx: CheckContext): Promise<{ admin: PgBouncerAdmin; targe
 async function samplePools(ctx: CheckContext, admin: PgBouncerAdmin): Promise<void> {
   const t = totals(readPools(await admin.show('POOLS')));
   const at = Math.round(ctx.elapsed() * 1000) / 1000;
-  ctx.metrics.gauge('pgbouncer_clients_waiting', {}, 'clients').set(t.clWaiting);
-  ctx.metrics.gauge('pgbouncer_max_wait_ms', {}, 'ms').set(t.maxWaitMs);
-  ctx.metrics.timeSeries('pgbouncer_cl_waiting', {}, 'clients').points.push([at, t.clWaiting]);
-  ctx.metrics.timeSeries('pgbouncer_cl_active', {}, 'clients').points.push([at, t.clActive]);
-  ctx.metrics.timeSeries('pgbouncer_sv_active', {}, 'connections').points.push([at, t.svActive]);
+  ctx.metrics.gauge(PGBOUNCER_CLIENTS_WAITING).set(t.clWaiting);
+  ctx.metrics.gauge(PGBOUNCER_MAX_WAIT_MS).set(t.maxWaitMs);
+  ctx.metrics.timeSeries(PGBOUNCER_CL_WAITING_SERIES).points.push([at, t.clWaiting]);
+  ctx.metrics.timeSeries(PGBOUNCER_CL_ACTIVE_SERIES).points.push([at, t.clActive]);
+  ctx.metrics.timeSeries(PGBOUNCER_SV_ACTIVE_SERIES).points.push([at, t.svActive]);
 }
 
 /** New connections through PgBouncer against new connections straight to the server behind it. */
@@ -45,7 +46,7 @@ async function pooledVsDirect(ctx: CheckContext, admin: PgBouncerAdmin): Promise
   const server = serverFor(await admin.show('DATABASES'), decodeURIComponent(t.pathname.slice(1)));
   const n = ctx.config.pool.acquire_samples ?? (ctx.mode === 'full' ? 100 : 20);
   const measure = async (kind: 'pooled' | 'direct', url: string): Promise<unknown> => {
-    const trend = ctx.metrics.trend('acquire_duration', { kind });
+    const trend = ctx.metrics.trend(ACQUIRE_DURATION, { kind });
     let next = performance.now() + 1000;
     for (let i = 0; i < n && !ctx.signal.aborted; i++) {
       const t0 = performance.now();
@@ -76,8 +77,8 @@ async function pooledVsDirect(ctx: CheckContext, admin: PgBouncerAdmin): Promise
   direct.pathname = `/${encodeURIComponent(server.database)}`;
   ctx.progress(`${n} connections straight to ${server.host}:${server.port}`);
   const directErr = await measure('direct', direct.toString());
-  const pooled = ctx.metrics.trend('acquire_duration', { kind: 'pooled' });
-  const d = ctx.metrics.trend('acquire_duration', { kind: 'direct' });
+  const pooled = ctx.metrics.trend(ACQUIRE_DURATION, { kind: 'pooled' });
+  const d = ctx.metrics.trend(ACQUIRE_DURATION, { kind: 'direct' });
   if (directErr !== undefined || d.count === 0) {
     ctx.finding({ severity: 'info', subject: 'pgbouncer', title: `Could not connect to the server behind PgBouncer (${server.host}:${server.port}) directly from here: ${describeError(directErr)}; no direct comparison` });
     return;
@@ -99,6 +100,7 @@ export const pgbouncerCheck: Check = {
   category: 'pool',
   title: 'PgBouncer: pools, client waits, pool mode',
   needs: ['pg'],
+  metrics: [ACQUIRE_DURATION, PGBOUNCER_CLIENTS_WAITING, PGBOUNCER_MAX_WAIT_MS],
   writes: false,
   thresholds: (config) => ({
     pgbouncer_max_wait_ms: [{ fail: `max<${config.pool.pgbouncer_max_wait_ms}`, warn: `max<${config.thresholds.connection_time_ms}` }],
@@ -106,9 +108,6 @@ export const pgbouncerCheck: Check = {
   }),
   async run(ctx) {
     const m = ctx.metrics;
-    m.describe('acquire_duration', { meaning: 'latency', description: 'One new connection and its first SELECT 1: through PgBouncer (pooled) or straight to PostgreSQL (direct)' });
-    m.describe('pgbouncer_clients_waiting', { meaning: 'state', better: 'lower', description: 'Clients waiting for a server connection (cl_waiting), summed over pools' });
-    m.describe('pgbouncer_max_wait_ms', { meaning: 'state', better: 'lower', description: 'Longest time a client has been waiting (maxwait)' });
     m.headline('pgbouncer_max_wait_ms');
     const { admin, targetBehind } = await locate(ctx);
     ctx.defer(() => admin.close());

@@ -3,6 +3,7 @@ import type { Check, CheckContext } from '../types.js';
 import { CLIENT_SESSIONS, CONNECTION_SETTINGS } from './server-queries.js';
 import { analyseSessions, describeGroups, type ServerAnalysis, type SessionRow } from './server-analysis.js';
 import { durationWords, plural } from './words.js';
+import { CONNECTIONS, CONNECTIONS_USABLE, CONNECTIONS_USED, CONNECTION_HEADROOM, IDLE_IN_TRANSACTION_SESSIONS, LONG_IDLE_CONNECTIONS } from './metrics.js';
 
 interface SettingsRow {
   max_connections: number;
@@ -20,6 +21,7 @@ export const serverCheck: Check = {
   category: 'pool',
   title: 'Server connections: headroom, idle in transaction, long idle',
   needs: ['pg'],
+  metrics: [CONNECTIONS, CONNECTIONS_USABLE, CONNECTIONS_USED, CONNECTION_HEADROOM, IDLE_IN_TRANSACTION_SESSIONS, LONG_IDLE_CONNECTIONS],
   writes: false,
   thresholds: (config) => ({
     connection_headroom: [{ fail: 'value>0', warn: `value>=${config.pool.min_headroom}` }],
@@ -38,19 +40,13 @@ export const serverCheck: Check = {
 
 function record(ctx: CheckContext, a: ServerAnalysis, s: SettingsRow): void {
   const m = ctx.metrics;
-  m.describe('connection_headroom', { meaning: 'share', better: 'higher', description: 'Free usable connection slots over usable slots (max_connections less the reserved ones)' });
-  m.describe('connections_used', { meaning: 'state', description: 'Client sessions open on the server, all databases' });
-  m.describe('connections_usable', { meaning: 'state', description: 'max_connections less the slots reserved for superusers and reserved roles' });
-  m.describe('connections', { meaning: 'state', description: 'Client sessions by state' });
-  m.describe('idle_in_transaction_sessions', { meaning: 'defects', description: 'Sessions idle in a transaction for longer than pool.idle_in_transaction_s' });
-  m.describe('long_idle_connections', { meaning: 'count', description: 'Connections idle for longer than pool.long_idle_s' });
   m.headline('connection_headroom');
-  m.gauge('connection_headroom', {}, 'ratio').set(a.headroom);
-  m.gauge('connections_used', {}, 'connections').set(a.used);
-  m.gauge('connections_usable', {}, 'connections').set(a.usable);
-  for (const [state, n] of Object.entries(a.byState)) m.gauge('connections', { state }, 'connections').set(n);
-  m.counter('idle_in_transaction_sessions', {}, 'sessions').add(a.idleInTransaction.reduce((n, g) => n + g.count, 0));
-  m.counter('long_idle_connections', {}, 'connections').add(a.longIdle.reduce((n, g) => n + g.count, 0));
+  m.gauge(CONNECTION_HEADROOM).set(a.headroom);
+  m.gauge(CONNECTIONS_USED).set(a.used);
+  m.gauge(CONNECTIONS_USABLE).set(a.usable);
+  for (const [state, n] of Object.entries(a.byState)) m.gauge(CONNECTIONS, { state }).set(n);
+  m.counter(IDLE_IN_TRANSACTION_SESSIONS).add(a.idleInTransaction.reduce((n, g) => n + g.count, 0));
+  m.counter(LONG_IDLE_CONNECTIONS).add(a.longIdle.reduce((n, g) => n + g.count, 0));
   ctx.info('server', {
     max_connections: s.max_connections, superuser_reserved_connections: s.superuser_reserved, reserved_connections: s.reserved,
     used: a.used, by_state: a.byState, idle_in_transaction_session_timeout: s.idle_in_transaction_session_timeout,

@@ -3,6 +3,7 @@ import type { CheckContext } from '../types.js';
 import { round } from './acquire.js';
 import type { ServerCores } from './cores.js';
 import { configuredShortfall, coreLimitFor, figuresOf, judgeSweep, type SizeFigures, type SizeSamples, type SweepVerdict } from './sweep.js';
+import { CONFIGURED_SIZE_SHORTFALL, RECOMMENDED_POOL_SIZE } from './metrics.js';
 
 const rps = (v: number) => Math.round(v).toLocaleString('en-US');
 const figure = (p: SizeFigures) => `${rps(p.median)} req/s (${rps(p.min)}–${rps(p.max)})`;
@@ -42,9 +43,9 @@ export function reportSweep(ctx: CheckContext, samples: SizeSamples[], o: { conc
     ctx.finding({ severity: 'error', subject: 'pool size', title: 'No pool size served requests without errors', recommendation: 'See the sweep errors; the server refused or failed the query mix at every size.' });
     return;
   }
-  ctx.metrics.gauge('recommended_pool_size', {}, 'connections').set(v.size);
+  ctx.metrics.gauge(RECOMMENDED_POOL_SIZE).set(v.size);
   const shortfall = configuredShortfall(samples, cfg.size, v.best, cfg.sweep.tolerance);
-  ctx.metrics.gauge('configured_size_shortfall', {}, 'ratio').set(shortfall);
+  ctx.metrics.gauge(CONFIGURED_SIZE_SHORTFALL).set(shortfall);
   ctx.info('sweep_verdict', { kind: v.kind, size: v.size, reference: v.reference.size, reference_is: v.referenceIs, best: v.best.size, smallest_adequate: v.smallestAdequate.size, core_limit: coreLimit ?? null });
   const chosen = figs.find((p) => p.size === v.size)!;
   ctx.rate('throughput_rps', `sweep_throughput{size:${v.size}}`, chosen.median);

@@ -12,6 +12,7 @@ import { serverCores } from './cores.js';
 import { reportSweep } from './sizing-report.js';
 import { coreLimitFor, roundOrder, sizesToTry, sweepLimit, type SizeSamples } from './sweep.js';
 import { CONNECTION_BUDGET, MIX } from './sizing-mix.js';
+import { CONFIGURED_SIZE_SHORTFALL, RECOMMENDED_POOL_SIZE, SWEEP, SWEEP_THROUGHPUT } from './metrics.js';
 
 /**
  * Quick mode leaves out sizes above 4× the core limit (8 connections per core) on small servers, unless the configured
@@ -45,7 +46,7 @@ async function measureRound(ctx: CheckContext, size: number, concurrency: number
   try {
     // Open every session first: the sweep compares steady-state throughput, not connection set-up.
     await withTimeout(Promise.all(Array.from({ length: size }, () => pool.use(async () => undefined))), cfg.acquire_timeout_ms + 1000, 'opening the pool');
-    const recorder = new Recorder({ registry: ctx.metrics, name: 'sweep', tags: { size: String(size) }, elapsed: ctx.elapsed });
+    const recorder = new Recorder({ registry: ctx.metrics, metrics: SWEEP, tags: { size: String(size) }, elapsed: ctx.elapsed });
     const before = Trend.decode(recorder.duration.encode());
     let i = 0;
     const result = await runClosedLoop({
@@ -77,13 +78,6 @@ async function serverSlots(pool: PgPool): Promise<{ maxConnections: number; rese
 
 function declare(ctx: CheckContext): void {
   const m = ctx.metrics;
-  // The sweep runs deliberately bad sizes: its latencies describe the sweep, not the application's response time.
-  m.describe('sweep_duration', { meaning: 'duration', description: 'Request time at one pool size, waiting for a connection included, all rounds' });
-  m.describe('sweep_errors', { meaning: 'share', better: 'lower', description: 'Failed requests over attempted requests at one pool size' });
-  m.describe('sweep_error_kinds', { meaning: 'defects', perSecond: true, description: 'Failed sweep requests by error kind' });
-  m.describe('sweep_throughput', { meaning: 'throughput', description: 'Successful requests per second at one pool size: the median of the rounds (min and max kept)' });
-  m.describe('recommended_pool_size', { meaning: 'state', description: 'The size to run: measurably better than the configured one, or the configured one when no size is' });
-  m.describe('configured_size_shortfall', { meaning: 'share', better: 'lower', description: 'How far the configured size falls below the best throughput; 0 when within the noise' });
   m.headline('recommended_pool_size');
 }
 
@@ -93,6 +87,7 @@ export const sizingCheck: Check = {
   typicalQuickMs: 13_600,
   title: 'Pool size sweep: throughput and p95 per size, with noise',
   needs: ['pg'],
+  metrics: [...SWEEP.all, SWEEP_THROUGHPUT, RECOMMENDED_POOL_SIZE, CONFIGURED_SIZE_SHORTFALL],
   writes: false,
   thresholds: (config) => ({
     sweep_errors: [`rate<${config.thresholds.query_error_rate}`],
@@ -122,13 +117,13 @@ export const sizingCheck: Check = {
     }
     const samples: SizeSamples[] = sizes.map((size) => {
       const tags = { size: String(size) };
-      const g = ctx.metrics.gauge('sweep_throughput', tags, 'req/s');
+      const g = ctx.metrics.gauge(SWEEP_THROUGHPUT, tags);
       const measured = perSize.get(size)!;
       const roundsOf = measured.map((m) => m.throughput);
       for (const v of roundsOf) g.set(v);
       const sorted = [...roundsOf].sort((a, b) => a - b);
       if (sorted.length) g.set(sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2);
-      return { size, rounds: roundsOf, roundP95: measured.map((m) => m.p95), p95: ctx.metrics.trend('sweep_duration', tags).percentile(95), errorRate: ctx.metrics.rate('sweep_errors', tags).value };
+      return { size, rounds: roundsOf, roundP95: measured.map((m) => m.p95), p95: ctx.metrics.trend(SWEEP.duration, tags).percentile(95), errorRate: ctx.metrics.rate(SWEEP.errors, tags).value };
     });
     reportSweep(ctx, samples, { concurrency, cores });
   },

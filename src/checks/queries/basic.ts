@@ -3,6 +3,7 @@ import { BASIC_QUERIES } from '../../workload/queries.js';
 import type { Check } from '../types.js';
 import { runQueries } from './run-queries.js';
 import { measuredFrom, useWorkload } from './workload.js';
+import { QUERY_METRICS } from './metrics.js';
 
 export const basicQueriesCheck: Check = {
   id: 'queries.basic',
@@ -10,6 +11,7 @@ export const basicQueriesCheck: Check = {
   typicalQuickMs: 9300,
   title: 'Basic queries: point lookup, insert, range scan',
   needs: ['pg'],
+  metrics: [...QUERY_METRICS],
   writes: true,
   thresholds: (config) => ({
     query_duration: [`p(95)<${config.thresholds.query_time_ms}`],

@@ -5,6 +5,7 @@ import { SkipCheck } from '../../util/errors.js';
 import type { Check } from '../types.js';
 import type { MeasuredQuery } from './measure.js';
 import { runQueries } from './run-queries.js';
+import { QUERY_METRICS } from './metrics.js';
 
 const limitFor = (q: CustomQuery, config: Config) => (q.complex ? config.thresholds.complex_query_time_ms : config.thresholds.query_time_ms);
 
@@ -13,6 +14,7 @@ export const customQueriesCheck: Check = {
   category: 'queries',
   title: 'Your queries (config.queries.custom)',
   needs: ['pg'],
+  metrics: [...QUERY_METRICS],
   writes: false,
   thresholds: (config) => {
     const out: Record<string, string[]> = {};

@@ -3,6 +3,7 @@ import { FINANCIAL_QUERIES } from '../../workload/queries.js';
 import type { Check } from '../types.js';
 import { runQueries } from './run-queries.js';
 import { measuredFrom, useWorkload } from './workload.js';
+import { QUERY_METRICS } from './metrics.js';
 
 export const financialQueriesCheck: Check = {
   id: 'queries.financial',
@@ -10,6 +11,7 @@ export const financialQueriesCheck: Check = {
   typicalQuickMs: 9200,
   title: 'Financial calculations: window functions, aggregations, valuations, schedules',
   needs: ['pg'],
+  metrics: [...QUERY_METRICS],
   // It reads only, but needs the workload schema, which it creates when queries.basic did not run.
   writes: true,
   thresholds: (config) => ({

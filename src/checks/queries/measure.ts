@@ -7,6 +7,7 @@ import { describeError } from '../../util/errors.js';
 import { createRng, type Rng } from '../../workload/prng.js';
 import type { CheckContext } from '../types.js';
 import type { QuerySessions } from './sessions.js';
+import { QUERY, QUERY_NOOP_DURATION, QUERY_THROUGHPUT } from './metrics.js';
 
 export interface MeasuredQuery {
   /** Metric tag (`query_duration{query:NAME}`) and report name. */
@@ -56,20 +57,14 @@ export function defaultDurationMs(ctx: CheckContext): number {
 }
 
 function describeQueryMetrics(ctx: CheckContext): void {
-  ctx.metrics
-    .describe('query_duration', { meaning: 'latency', description: 'one execution of the statement: one round trip (Bind/Execute/Sync of the prepared statement), network and client included' })
-    .describe('query_noop_duration', { meaning: 'duration', controlFor: 'query_duration', description: "a prepared SELECT 1 on the same sessions, in place of a statement on each VU at most every 17th iteration and every 50 ms: the network's and the client's own share of query_duration" })
-    .describe('query_errors', { meaning: 'share', better: 'lower', description: 'executions that failed, over executions attempted' })
-    .describe('query_error_kinds', { meaning: 'count', better: 'lower' })
-    .describe('query_throughput', { meaning: 'throughput', description: 'successful executions per second over the measuring time' });
-  ctx.metrics.headline('query_duration');
+  ctx.metrics.headline(QUERY.duration);
 }
 
 /** `index` selects the query's own PRNG stream, so its keys do not depend on which queries ran before it. */
 export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q: MeasuredQuery, index: number, seedStream: number): Promise<QueryOutcome> {
-  const recorder = new Recorder({ registry: ctx.metrics, name: 'query', tags: { query: q.name }, elapsed: ctx.elapsed });
+  const recorder = new Recorder({ registry: ctx.metrics, metrics: QUERY, tags: { query: q.name }, elapsed: ctx.elapsed });
   describeQueryMetrics(ctx);
-  const noop = ctx.metrics.trend('query_noop_duration', { query: q.name });
+  const noop = ctx.metrics.trend(QUERY_NOOP_DURATION, { query: q.name });
   const stop = new AbortController();
   let firstError: unknown;
   const vus = sessions.all.length;
@@ -168,7 +163,7 @@ export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q
   const p95 = recorder.duration.percentile(95);
   // A query that never succeeded has no speed to report: its failures are in query_errors and a finding.
   if (count > 0) {
-    ctx.metrics.gauge('query_throughput', { query: q.name }, 'req/s').set(throughput);
+    ctx.metrics.gauge(QUERY_THROUGHPUT, { query: q.name }).set(throughput);
     ctx.rate('response_time_ms', `query_duration{query:${q.name}}`, p95);
     ctx.rate('throughput_rps', `query_throughput{query:${q.name}}`, throughput);
   }

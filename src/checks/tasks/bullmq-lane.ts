@@ -8,6 +8,7 @@ import { describeError, SkipCheck } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import type { CheckContext } from '../types.js';
 import { Completions } from './bullmq-completions.js';
+import { PROBE_JOBS_LEFT } from './metrics.js';
 
 export type ProbeKind = 'self_test' | 'queue';
 
@@ -93,7 +94,7 @@ export async function openLane(ctx: CheckContext, kind: ProbeKind): Promise<Lane
   const template = blockingTemplate(ctx);
   const completions = new Completions(idPrefix);
   const ids: string[] = [];
-  ctx.metrics.counter('probe_jobs_left', { probe: kind }, 'jobs').add(0);
+  ctx.metrics.counter(PROBE_JOBS_LEFT, { probe: kind }).add(0);
   const onError = (what: string) => (err: unknown) => ctx.log.warn({ err: redactText(describeError(err)), queue: queueName }, `bullmq ${what} error`);
   const parts: Parts = { kind, client, template, ids };
   let closing: Promise<void> | undefined;
@@ -204,7 +205,7 @@ async function removeProbeJobs(ctx: CheckContext, queue: Queue, ids: string[]): 
     if (left.length === 0 || performance.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 200)); // not ctx.signal: cleanup must go on after Ctrl-C
   }
-  ctx.metrics.counter('probe_jobs_left', { probe: 'queue' }, 'jobs').add(left.length);
+  ctx.metrics.counter(PROBE_JOBS_LEFT, { probe: 'queue' }).add(left.length);
   if (left.length > 0) {
     ctx.finding({
       severity: 'warn', subject: queue.name, title: `${left.length} probe job(s) could not be removed from "${queue.name}"`,

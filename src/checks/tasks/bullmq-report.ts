@@ -3,6 +3,7 @@ import type { ExecResult } from '../../exec/types.js';
 import type { Trend } from '../../metrics/trend.js';
 import type { CheckContext } from '../types.js';
 import type { Lane } from './bullmq-lane.js';
+import { BACKLOG_DRAIN_DURATION, TASK_COMPLETIONS_SERIES, TASK_COMPLETION_RATE, TASK_LOST, TASK_OUTCOMES, TASK_SUBMIT_RATE, TASK_SUCCESS, WORKERS_AFTER } from './metrics.js';
 
 export interface Tally {
   sent: number;
@@ -32,16 +33,16 @@ const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** di
 
 function rates(ctx: CheckContext, lane: Lane, t: Tally): void {
   const probe = lane.kind;
-  if (t.burstMs && t.burstSent) ctx.metrics.gauge('task_submit_rate', { probe, phase: 'burst' }, 'jobs/s').set(round(t.burstSent / (t.burstMs / 1000)));
-  if (t.steady) ctx.metrics.gauge('task_submit_rate', { probe, phase: 'steady' }, 'jobs/s').set(round(t.steady.throughput));
+  if (t.burstMs && t.burstSent) ctx.metrics.gauge(TASK_SUBMIT_RATE, { probe, phase: 'burst' }).set(round(t.burstSent / (t.burstMs / 1000)));
+  if (t.steady) ctx.metrics.gauge(TASK_SUBMIT_RATE, { probe, phase: 'steady' }).set(round(t.steady.throughput));
   const done = t.completed + t.failed + t.wrong;
   if (done === 0 || t.firstSend === undefined || t.lastDone === undefined) return;
   const all = done / ((t.lastDone - t.firstSend) / 1000);
-  ctx.metrics.gauge('task_completion_rate', { probe, phase: 'all' }, 'jobs/s').set(round(all));
+  ctx.metrics.gauge(TASK_COMPLETION_RATE, { probe, phase: 'all' }).set(round(all));
   if (t.lastBurstDone !== undefined && t.burstDone > 1) {
-    ctx.metrics.gauge('task_completion_rate', { probe, phase: 'burst' }, 'jobs/s').set(round(t.burstDone / ((t.lastBurstDone - t.firstSend) / 1000)));
+    ctx.metrics.gauge(TASK_COMPLETION_RATE, { probe, phase: 'burst' }).set(round(t.burstDone / ((t.lastBurstDone - t.firstSend) / 1000)));
   }
-  if (t.sendEnd !== undefined) ctx.metrics.gauge('backlog_drain_duration', { probe }, 'ms').set(Math.max(0, round(t.lastDone - t.sendEnd, 0)));
+  if (t.sendEnd !== undefined) ctx.metrics.gauge(BACKLOG_DRAIN_DURATION, { probe }).set(Math.max(0, round(t.lastDone - t.sendEnd, 0)));
   // Rated on the workers' rate while a backlog waited (the burst), never on a rate the send schedule caps.
   if (t.lastBurstDone !== undefined && t.burstDone > 1) ctx.rate('throughput_rps', `task_completion_rate{probe:${probe},phase:burst}`, t.burstDone / ((t.lastBurstDone - t.firstSend) / 1000));
 }
@@ -49,16 +50,16 @@ function rates(ctx: CheckContext, lane: Lane, t: Tally): void {
 export function reportThroughput(ctx: CheckContext, lane: Lane, t: Tally, e2e: Trend, workersAfter: number | undefined): void {
   const probe = lane.kind;
   rates(ctx, lane, t);
-  const success = ctx.metrics.rate('task_success', { probe, phase: 'throughput' });
+  const success = ctx.metrics.rate(TASK_SUCCESS, { probe, phase: 'throughput' });
   // Over every attempt: failed adds and sends the schedule could not start count as failures.
   const attempted = t.sent + t.addErrors + (t.steady?.dropped ?? 0);
   for (let i = 0; i < attempted; i++) success.add(i < t.completed);
-  ctx.metrics.counter('task_outcomes', { probe, status: 'completed' }, 'jobs').add(t.completed + t.wrong);
-  ctx.metrics.counter('task_outcomes', { probe, status: 'failed' }, 'jobs').add(t.failed);
-  ctx.metrics.counter('task_lost', { probe }, 'jobs').add(t.lost);
-  const series = ctx.metrics.timeSeries('task_completions', { probe }, 'jobs/s');
+  ctx.metrics.counter(TASK_OUTCOMES, { probe, status: 'completed' }).add(t.completed + t.wrong);
+  ctx.metrics.counter(TASK_OUTCOMES, { probe, status: 'failed' }).add(t.failed);
+  ctx.metrics.counter(TASK_LOST, { probe }).add(t.lost);
+  const series = ctx.metrics.timeSeries(TASK_COMPLETIONS_SERIES, { probe });
   for (const [s, n] of [...t.perSecond.entries()].sort((a, b) => a[0] - b[0])) series.points.push([s + 1, n]);
-  if (workersAfter !== undefined) ctx.metrics.gauge('workers_after', { probe }, 'workers').set(workersAfter);
+  if (workersAfter !== undefined) ctx.metrics.gauge(WORKERS_AFTER, { probe }).set(workersAfter);
   ctx.info(`jobs_${probe}`, {
     sent: t.sent, completed: t.completed, failed: t.failed, wrong: t.wrong, lost: t.lost, add_errors: t.addErrors,
     queue_depth_at_end: t.lastDepth ?? null, e2e_p95_ms: e2e.count > 0 ? round(e2e.percentile(95)) : null,

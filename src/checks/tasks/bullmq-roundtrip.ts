@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { redactText } from '../../util/redact.js';
 import type { CheckContext } from '../types.js';
 import type { Lane } from './bullmq-lane.js';
+import { TASK_E2E_DURATION, TASK_FAILURES, TASK_QUEUE_WAIT_DURATION, TASK_RUN_DURATION, TASK_SUBMIT_DURATION, TASK_SUCCESS, TASK_TIMEOUTS, TASK_WRONG_RESULTS } from './metrics.js';
 
 /** After this many jobs in a row without an outcome, more would only repeat the same timeout. */
 export const GIVE_UP_AFTER = 3;
@@ -26,20 +27,20 @@ async function recordTimes(ctx: CheckContext, lane: Lane, id: string, e2eMs: num
   const probe = lane.kind;
   const wait = t.processedOn - t.timestamp;
   // Wall clocks have 1 ms resolution: allow that much beyond the monotonic end-to-end time.
-  if (wait >= 0 && wait <= e2eMs + 1) ctx.metrics.trend('task_queue_wait_duration', { probe, clock: 'wall' }).record(wait);
-  if (t.finishedOn !== undefined && t.finishedOn >= t.processedOn) ctx.metrics.trend('task_run_duration', { probe, clock: 'worker' }).record(t.finishedOn - t.processedOn);
+  if (wait >= 0 && wait <= e2eMs + 1) ctx.metrics.trend(TASK_QUEUE_WAIT_DURATION, { probe, clock: 'wall' }).record(wait);
+  if (t.finishedOn !== undefined && t.finishedOn >= t.processedOn) ctx.metrics.trend(TASK_RUN_DURATION, { probe, clock: 'worker' }).record(t.finishedOn - t.processedOn);
 }
 
 export async function runRoundtrip(ctx: CheckContext, lane: Lane): Promise<RoundtripSummary> {
   const probe = lane.kind;
   const tags = { probe, phase: 'roundtrip' };
   const timeoutMs = ctx.config.tasks.bullmq.result_timeout_ms;
-  const submit = ctx.metrics.trend('task_submit_duration', tags);
-  const e2e = ctx.metrics.trend('task_e2e_duration', tags);
-  const success = ctx.metrics.rate('task_success', tags);
-  const timeouts = ctx.metrics.counter('task_timeouts', { probe }, 'jobs');
-  const failures = ctx.metrics.counter('task_failures', tags, 'jobs');
-  const wrong = ctx.metrics.counter('task_wrong_results', { probe }, 'jobs');
+  const submit = ctx.metrics.trend(TASK_SUBMIT_DURATION, tags);
+  const e2e = ctx.metrics.trend(TASK_E2E_DURATION, tags);
+  const success = ctx.metrics.rate(TASK_SUCCESS, tags);
+  const timeouts = ctx.metrics.counter(TASK_TIMEOUTS, { probe });
+  const failures = ctx.metrics.counter(TASK_FAILURES, tags);
+  const wrong = ctx.metrics.counter(TASK_WRONG_RESULTS, { probe });
   const reasons = new Set<string>();
   const n = count(ctx);
   let missedInRow = 0;

@@ -2,7 +2,7 @@
 import { setMaxListeners } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
 import { runArrivalRate } from '../../exec/arrival-rate.js';
-import { Recorder } from '../../exec/recorder.js';
+import { operationMetrics, Recorder } from '../../exec/recorder.js';
 import { sleep } from '../../exec/timeout.js';
 import { describeError } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
@@ -11,6 +11,7 @@ import type { Outcome } from './bullmq-completions.js';
 import type { Lane } from './bullmq-lane.js';
 import { reportThroughput, type Tally } from './bullmq-report.js';
 import { sendBurst } from './burst.js';
+import { JOBS_ACTIVE_SERIES, QUEUE_DEPTH_MAX, QUEUE_DEPTH_SERIES, TASK_E2E_DURATION } from './metrics.js';
 
 const SAMPLE_MS = 250;
 
@@ -23,9 +24,9 @@ function plan(ctx: CheckContext) {
 /** Samples waiting and active job counts into time series until stopped. */
 function sampleDepth(ctx: CheckContext, lane: Lane, tally: Tally): () => Promise<void> {
   const tags = { probe: lane.kind };
-  const depth = ctx.metrics.timeSeries('queue_depth', tags, 'jobs');
-  const active = ctx.metrics.timeSeries('jobs_active', tags, 'jobs');
-  const max = ctx.metrics.gauge('queue_depth_max', tags, 'jobs');
+  const depth = ctx.metrics.timeSeries(QUEUE_DEPTH_SERIES, tags);
+  const active = ctx.metrics.timeSeries(JOBS_ACTIVE_SERIES, tags);
+  const max = ctx.metrics.gauge(QUEUE_DEPTH_MAX, tags);
   let stopped = false;
   const loop = (async () => {
     while (!stopped && !ctx.signal.aborted) {
@@ -52,13 +53,16 @@ function newTally(): Tally {
   return { sent: 0, burstDone: 0, completed: 0, failed: 0, wrong: 0, lost: 0, reasons: new Set(), perSecond: new Map(), addErrors: 0 };
 }
 
+/** Adding one job; a part of the job's time, not its latency. */
+export const JOB_SUBMIT = operationMetrics('task_submit', { meaning: 'duration', noun: 'jobs', description: 'Adding one job' });
+
 export async function runThroughput(ctx: CheckContext, lane: Lane): Promise<void> {
   const p = plan(ctx);
   const probe = lane.kind;
   ctx.info(`plan_${probe}`, { queue: lane.queueName, burst: p.burst, rate_per_s: p.rate, duration_s: p.durationMs / 1000 });
   const tally = newTally();
-  const submit = new Recorder({ registry: ctx.metrics, name: 'task_submit', tags: { probe, phase: 'throughput' }, elapsed: ctx.elapsed });
-  const e2e = ctx.metrics.trend('task_e2e_duration', { probe, phase: 'throughput' });
+  const submit = new Recorder({ registry: ctx.metrics, metrics: JOB_SUBMIT, tags: { probe, phase: 'throughput' }, elapsed: ctx.elapsed });
+  const e2e = ctx.metrics.trend(TASK_E2E_DURATION, { probe, phase: 'throughput' });
   const watch = new AbortController();
   const watching = AbortSignal.any([ctx.signal, watch.signal]);
   setMaxListeners(0, watching); // one listener per job awaiting its outcome

@@ -5,6 +5,8 @@ import type { Check, CheckContext } from '../types.js';
 import { loadBullmq, openLane, type Lane, type ProbeKind } from './bullmq-lane.js';
 import { runRoundtrip } from './bullmq-roundtrip.js';
 import { runThroughput } from './bullmq-throughput.js';
+import { BACKLOG_DRAIN_DURATION, PROBE_JOBS_LEFT, QUEUE_DEPTH_MAX, QUEUE_PAUSED, TASK_COMPLETION_RATE, TASK_E2E_DURATION, TASK_FAILURES, TASK_LOST, TASK_OUTCOMES, TASK_QUEUE_WAIT_DURATION, TASK_RUN_DURATION, TASK_SUBMIT_DURATION, TASK_SUBMIT_RATE, TASK_SUCCESS, TASK_TIMEOUTS, TASK_WRONG_RESULTS, WORKERS_AFTER, WORKERS_ALIVE } from './metrics.js';
+import { JOB_SUBMIT } from './bullmq-throughput.js';
 
 export const NO_BULLMQ_QUEUE = 'no BullMQ queue in config.tasks.bullmq.queue';
 
@@ -27,7 +29,7 @@ async function preflight(ctx: CheckContext, lane: Lane): Promise<boolean> {
   if (lane.kind === 'self_test') return true;
   const q = lane.queueName;
   const paused = await lane.queue.isPaused();
-  ctx.metrics.gauge('queue_paused', { probe: lane.kind }).set(paused ? 1 : 0);
+  ctx.metrics.gauge(QUEUE_PAUSED, { probe: lane.kind }).set(paused ? 1 : 0);
   if (paused) {
     ctx.finding({
       severity: 'error', subject: q, title: `BullMQ queue "${q}" is paused`,
@@ -37,7 +39,7 @@ async function preflight(ctx: CheckContext, lane: Lane): Promise<boolean> {
     return false;
   }
   const workers = await lane.workers();
-  if (workers !== undefined) ctx.metrics.gauge('workers_alive', { probe: lane.kind }, 'workers').set(workers);
+  if (workers !== undefined) ctx.metrics.gauge(WORKERS_ALIVE, { probe: lane.kind }).set(workers);
   if (workers === 0) {
     ctx.finding({
       severity: 'warn', subject: q, title: `no BullMQ worker is connected to "${q}" (prefix "${lane.prefix}")`,
@@ -77,6 +79,7 @@ export const bullmqCheck: Check = {
   typicalQuickMs: 5000,
   title: 'BullMQ round trip and throughput',
   needs: ['bullmq'],
+  metrics: [PROBE_JOBS_LEFT, BACKLOG_DRAIN_DURATION, TASK_COMPLETION_RATE, TASK_LOST, TASK_OUTCOMES, TASK_SUBMIT_RATE, TASK_SUCCESS, WORKERS_AFTER, TASK_E2E_DURATION, TASK_FAILURES, TASK_QUEUE_WAIT_DURATION, TASK_RUN_DURATION, TASK_SUBMIT_DURATION, TASK_TIMEOUTS, TASK_WRONG_RESULTS, QUEUE_DEPTH_MAX, QUEUE_PAUSED, WORKERS_ALIVE, ...JOB_SUBMIT.all],
   writes: true,
   thresholds,
   async run(ctx) {
@@ -93,25 +96,7 @@ export const bullmqCheck: Check = {
 
 function describeBullmqMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;
-  m.describe('task_e2e_duration', { meaning: 'latency', description: 'One job: from add until its completed/failed event reached stackprobe' });
-  m.describe('task_submit_duration', { meaning: 'duration', description: 'Adding one job' });
-  m.describe('task_queue_wait_duration', { meaning: 'duration', description: 'processedOn − timestamp (wall clocks of two hosts)' });
-  m.describe('task_run_duration', { meaning: 'duration', description: 'finishedOn − processedOn (the worker\'s clock)' });
-  m.describe('task_success', { meaning: 'share', better: 'higher', description: 'Jobs completed with the right result over jobs attempted' });
   m.describe('task_submit_errors', { meaning: 'share', better: 'lower' });
   m.describe('task_submit_error_kinds', { meaning: 'defects' });
-  m.describe('task_timeouts', { meaning: 'defects' });
-  m.describe('task_failures', { meaning: 'defects' });
-  m.describe('task_wrong_results', { meaning: 'defects' });
-  m.describe('task_lost', { meaning: 'defects' });
-  m.describe('task_outcomes', { meaning: 'count' });
-  m.describe('task_submit_rate', { meaning: 'throughput' });
-  m.describe('task_completion_rate', { meaning: 'throughput', description: 'phase:burst: while a backlog waited (capacity); phase:all: capped by the send schedule' });
-  m.describe('backlog_drain_duration', { meaning: 'duration' });
-  m.describe('queue_depth_max', { meaning: 'state', better: 'lower' });
-  m.describe('queue_paused', { meaning: 'state', better: 'lower' });
-  m.describe('workers_alive', { meaning: 'state', better: 'higher' });
-  m.describe('workers_after', { meaning: 'state', better: 'higher' });
-  m.describe('probe_jobs_left', { meaning: 'defects' });
   m.headline('task_success');
 }

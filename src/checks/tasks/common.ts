@@ -2,6 +2,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { CeleryTarget, WorkerReply } from '../../targets/celery/target.js';
 import type { CheckContext } from '../types.js';
+import { TASKS_UNKNOWN, WORKERS_ALIVE_COMMON, WORKERS_CONSUMING } from './metrics.js';
 
 export function celeryOf(ctx: CheckContext): CeleryTarget {
   return ctx.targets.celery!;
@@ -62,13 +63,10 @@ export async function viewWorkers(ctx: CheckContext, queue: string, tasks: strin
  * Returns false when sending tasks would only measure a timeout.
  */
 export function preflightOk(ctx: CheckContext, queue: string, view: WorkerView & { knows: Map<string, string[]> }, tasks: string[]): boolean {
-  ctx.metrics.describe('workers_alive', { meaning: 'state', better: 'higher', description: 'Workers that answered ping' });
-  ctx.metrics.describe('workers_consuming', { meaning: 'state', better: 'higher', description: 'Live workers consuming the probe queue' });
-  ctx.metrics.describe('tasks_unknown', { meaning: 'defects', description: 'Configured tasks no worker on the queue has registered' });
-  ctx.metrics.gauge('workers_alive', {}, 'workers').set(view.alive.length);
-  ctx.metrics.gauge('workers_consuming', { queue }, 'workers').set(view.consuming.length);
+  ctx.metrics.gauge(WORKERS_ALIVE_COMMON).set(view.alive.length);
+  ctx.metrics.gauge(WORKERS_CONSUMING, { queue }).set(view.consuming.length);
   ctx.info('workers', view.alive.map((w) => w.worker));
-  const unknown = ctx.metrics.counter('tasks_unknown', {}, 'tasks');
+  const unknown = ctx.metrics.counter(TASKS_UNKNOWN);
   unknown.add(0);
   if (view.alive.length === 0) {
     ctx.finding({

@@ -5,16 +5,17 @@ import type { WorkerReply } from '../../targets/celery/target.js';
 import { SkipCheck } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { celeryOf } from './common.js';
-import { counterOf, declareMetrics, gaugeOf } from './declared.js';
+import { metric } from '../../metrics/declare.js';
+import { unit } from '../../metrics/unit.js';
 import { etaHorizonsS, hostOf, readSettings, type WorkerSettings } from './worker-settings.js';
 
 export const CONFIG_METRICS = {
-  hazards: { name: 'task_config_hazards', kind: 'counter', unit: 'hazards', meaning: 'defects', better: 'lower', description: 'Settings of the live workers that lose, delay or duplicate work (each named in a finding)' },
-  duplicates: { name: 'task_duplicate_execution_risks', kind: 'counter', unit: 'workers', meaning: 'defects', better: 'lower', description: 'Workers on Redis whose visibility_timeout is shorter than the longest ETA/countdown waiting: those tasks run twice' },
-  etaHorizon: { name: 'task_eta_horizon', kind: 'gauge', unit: 's', meaning: 'state', better: 'none', description: 'Longest wait until an ETA/countdown task is due, of those the workers hold (scheduled) or the broker holds unacked' },
-  visibility: { name: 'broker_visibility_timeout', kind: 'gauge', unit: 's', meaning: 'state', better: 'none', description: 'The worker\'s Redis visibility_timeout (broker_transport_options, else kombu\'s 3600 s)' },
-  utilisation: { name: 'worker_pool_utilisation', kind: 'gauge', unit: 'ratio', meaning: 'share', better: 'none', description: 'Active tasks over pool processes, mean of the samples taken during the check' },
-  concurrency: { name: 'worker_pool_processes', kind: 'gauge', unit: 'processes', meaning: 'state', better: 'none', description: 'Pool processes per worker (stats)' },
+  hazards: metric.counter({ name: 'task_config_hazards', unit: unit.count('hazards'), meaning: 'defects', better: 'lower', description: 'Settings of the live workers that lose, delay or duplicate work (each named in a finding)' }),
+  duplicates: metric.counter({ name: 'task_duplicate_execution_risks', unit: unit.count('workers'), meaning: 'defects', better: 'lower', description: 'Workers on Redis whose visibility_timeout is shorter than the longest ETA/countdown waiting: those tasks run twice' }),
+  etaHorizon: metric.gauge({ name: 'task_eta_horizon', unit: unit.seconds, meaning: 'state', better: 'none', description: 'Longest wait until an ETA/countdown task is due, of those the workers hold (scheduled) or the broker holds unacked' }),
+  visibility: metric.gauge({ name: 'broker_visibility_timeout', unit: unit.seconds, meaning: 'state', better: 'none', description: 'The worker\'s Redis visibility_timeout (broker_transport_options, else kombu\'s 3600 s)' }),
+  utilisation: metric.gauge({ name: 'worker_pool_utilisation', unit: unit.ratio, meaning: 'share', better: 'none', description: 'Active tasks over pool processes, mean of the samples taken during the check' }),
+  concurrency: metric.gauge({ name: 'worker_pool_processes', unit: unit.count('processes'), meaning: 'state', better: 'none', description: 'Pool processes per worker (stats)' }),
 } as const;
 
 /** A worker whose pool is busier than this on average leaves new tasks waiting for a free process. */
@@ -61,6 +62,7 @@ export const configCheck: Check = {
   title: 'Celery worker settings: acks_late and prefetch, visibility timeout vs ETAs, result expiry, pool size and use',
   needs: ['celery'],
   typicalQuickMs: 2500,
+  metrics: Object.values(CONFIG_METRICS),
   thresholds: () => ({
     [CONFIG_METRICS.duplicates.name]: ['count==0'],
     [CONFIG_METRICS.hazards.name]: [{ warn: 'count==0' }],
@@ -69,7 +71,6 @@ export const configCheck: Check = {
     if (ctx.readOnly) throw new SkipCheck('--read-only: reading the workers\' settings (conf, stats, scheduled, active) is a broadcast, which writes to the broker (a control message and a reply queue)');
     const celery = celeryOf(ctx);
     const m = ctx.metrics;
-    declareMetrics(m, CONFIG_METRICS);
     m.headline(CONFIG_METRICS.hazards.name);
     const alive = await celery.control('ping', {}, { signal: ctx.signal });
     if (alive.length === 0) throw new SkipCheck(`no Celery worker answered ping within ${ctx.config.tasks.control_timeout_ms} ms: no settings to read`);
@@ -78,8 +79,8 @@ export const configCheck: Check = {
     const stats = replyMap(await celery.control('stats', {}, { signal: ctx.signal, limit }));
     const workers = alive.map((a) => a.worker).filter((w) => conf.has(w))
       .map((w) => readSettings(w, conf.get(w) as Record<string, unknown>, stats.get(w) as Record<string, unknown> | undefined));
-    const hazards = counterOf(m, CONFIG_METRICS.hazards);
-    const duplicates = counterOf(m, CONFIG_METRICS.duplicates);
+    const hazards = m.counter(CONFIG_METRICS.hazards);
+    const duplicates = m.counter(CONFIG_METRICS.duplicates);
     hazards.add(0);
     duplicates.add(0);
     if (workers.length < alive.length) {
@@ -92,14 +93,14 @@ export const configCheck: Check = {
     // The ETAs are wall-clock timestamps of the workers: compared with this host's wall clock.
     const horizons = etaHorizonsS(await waitingEtas(ctx, limit), new Date().getTime());
     const longest = horizons.length > 0 ? Math.max(...horizons) : 0;
-    gaugeOf(m, CONFIG_METRICS.etaHorizon).set(Math.round(longest));
+    m.gauge(CONFIG_METRICS.etaHorizon).set(Math.round(longest));
     const utilisation = await sampleUtilisation(ctx, workers);
     ctx.info('workers', workers.map((w) => ({ ...w, utilisation: utilisation.get(w.worker) ?? null })));
     for (const w of workers) {
       const tags = { worker: w.worker };
-      if (w.concurrency !== null) gaugeOf(m, CONFIG_METRICS.concurrency, tags).set(w.concurrency);
+      if (w.concurrency !== null) m.gauge(CONFIG_METRICS.concurrency, tags).set(w.concurrency);
       const used = utilisation.get(w.worker);
-      if (used !== undefined) gaugeOf(m, CONFIG_METRICS.utilisation, tags).set(Math.round(used * 1000) / 1000);
+      if (used !== undefined) m.gauge(CONFIG_METRICS.utilisation, tags).set(Math.round(used * 1000) / 1000);
       if (w.acksLate && w.prefetchMultiplier > 1) {
         hazard({
           severity: 'warn', subject: w.worker, title: `${w.worker}: task_acks_late with worker_prefetch_multiplier ${w.prefetchMultiplier}`,
@@ -108,7 +109,7 @@ export const configCheck: Check = {
         });
       }
       if (celery.transport === 'redis') {
-        gaugeOf(m, CONFIG_METRICS.visibility, tags).set(w.visibilityTimeoutS);
+        m.gauge(CONFIG_METRICS.visibility, tags).set(w.visibilityTimeoutS);
         if (longest > w.visibilityTimeoutS) {
           duplicates.add(1);
           hazard({

@@ -5,6 +5,7 @@ import type { Config } from '../../config/schema.js';
 import type { Check, CheckContext } from '../types.js';
 import { celeryOf, cleanupTasks, preflightOk, resultTimeoutMs, viewWorkers } from './common.js';
 import { isArgumentError, errorOf, judgeOutcome, type Kind } from './errors-judge.js';
+import { TASKS_UNKNOWN, TASK_EXPECTED_OUTCOME, TASK_FAILURES_ERRORS, TASK_FINAL_STATE_DURATION, TASK_LOST_ERRORS, TASK_RETRIES, TASK_SUBMIT_FAILURES, WORKERS_ALIVE_COMMON, WORKERS_CONSUMING } from './metrics.js';
 
 interface Probe {
   kind: Kind;
@@ -45,12 +46,12 @@ async function callOnce(ctx: CheckContext, p: Probe, ids: string[]) {
 async function probe(ctx: CheckContext, p: Probe, ids: string[]): Promise<void> {
   const { error_count: n, failing_task_error: expected } = ctx.config.tasks;
   const tags = { kind: p.kind };
-  const toFinal = ctx.metrics.trend('task_final_state_duration', tags);
-  const failures = ctx.metrics.counter('task_failures', tags, 'tasks');
-  const retries = ctx.metrics.counter('task_retries', tags, 'retries');
-  const lost = ctx.metrics.counter('task_lost', tags, 'tasks');
-  const sendErrors = ctx.metrics.counter('task_submit_failures', tags, 'tasks');
-  const asExpected = ctx.metrics.rate('task_expected_outcome', tags);
+  const toFinal = ctx.metrics.trend(TASK_FINAL_STATE_DURATION, tags);
+  const failures = ctx.metrics.counter(TASK_FAILURES_ERRORS, tags);
+  const retries = ctx.metrics.counter(TASK_RETRIES, tags);
+  const lost = ctx.metrics.counter(TASK_LOST_ERRORS, tags);
+  const sendErrors = ctx.metrics.counter(TASK_SUBMIT_FAILURES, tags);
+  const asExpected = ctx.metrics.rate(TASK_EXPECTED_OUTCOME, tags);
   for (const c of [failures, retries, lost, sendErrors]) c.add(0);
   const whys = new Map<string, number>();
   const note = (why: string) => whys.set(why, (whys.get(why) ?? 0) + 1);
@@ -106,6 +107,7 @@ export const errorsCheck: Check = {
   typicalQuickMs: 5000,
   title: 'Celery failures and retries: each ends as it is meant to',
   needs: ['celery'],
+  metrics: [TASKS_UNKNOWN, WORKERS_ALIVE_COMMON, WORKERS_CONSUMING, TASK_EXPECTED_OUTCOME, TASK_FAILURES_ERRORS, TASK_FINAL_STATE_DURATION, TASK_LOST_ERRORS, TASK_RETRIES, TASK_SUBMIT_FAILURES],
   writes: true,
   thresholds: (config) => ({
     ...Object.fromEntries(probesOf(config).map((p) => [`task_expected_outcome{kind:${p.kind}}`, [`rate>=${config.tasks.min_expected_outcome}`]])),
@@ -117,12 +119,6 @@ export const errorsCheck: Check = {
     if (probes.length === 0) throw new SkipCheck('no failing or retrying task configured (config.tasks.failing_task, config.tasks.retrying_task)');
     if (!celeryOf(ctx).hasResultBackend) throw new SkipCheck('no result backend configured (CELERY_RESULT_BACKEND): final states cannot be observed');
     const m = ctx.metrics;
-    m.describe('task_expected_outcome', { meaning: 'share', better: 'higher', description: 'Tasks that ended as their kind must (FAILURE with the expected error; SUCCESS after ≥ 1 retry), over tasks attempted' });
-    m.describe('task_final_state_duration', { meaning: 'duration', description: 'From sending to the final state, retries and countdowns included' });
-    m.describe('task_failures', { meaning: 'count' });
-    m.describe('task_retries', { meaning: 'count' });
-    m.describe('task_lost', { meaning: 'defects', description: 'Tasks with no final state within result_timeout_ms' });
-    m.describe('task_submit_failures', { meaning: 'defects' });
     m.headline('task_expected_outcome');
     const ids = cleanupTasks(ctx);
     const { queue } = ctx.config.tasks;

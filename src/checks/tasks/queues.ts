@@ -4,17 +4,18 @@ import type { QueuePeek } from '../../targets/celery/target.js';
 import { SkipCheck } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { celeryOf } from './common.js';
-import { counterOf, declareMetrics, gaugeOf } from './declared.js';
+import { metric } from '../../metrics/declare.js';
+import { unit } from '../../metrics/unit.js';
 import { KOMBU_REDIS_VISIBILITY_TIMEOUT_S, pythonSeconds } from './worker-settings.js';
 
 export const QUEUES_METRICS = {
-  depth: { name: 'queue_depth', kind: 'gauge', unit: 'messages', meaning: 'state', better: 'lower', description: 'Messages waiting in the queue (all priority levels), sampled every 500 ms over the window' },
-  age: { name: 'queue_oldest_age', kind: 'gauge', unit: 's', meaning: 'state', better: 'lower', description: 'How long the next message out has waited at least: the queue untouched (OBJECT IDLETIME) and stackprobe seeing it next in line' },
-  consumers: { name: 'queue_consumers', kind: 'gauge', unit: 'consumers', meaning: 'state', better: 'none', description: 'Workers consuming the queue (active_queues), or the broker\'s consumer count (AMQP)' },
-  unacked: { name: 'queue_unacked', kind: 'gauge', unit: 'messages', meaning: 'state', better: 'none', description: 'Messages delivered to workers and not yet acknowledged (Redis unacked hash, ETA tasks included)' },
-  pastVisibility: { name: 'unacked_past_visibility', kind: 'counter', unit: 'messages', meaning: 'defects', better: 'lower', description: 'Unacked messages delivered longer ago than the visibility timeout: the broker hands them out again' },
-  unconsumed: { name: 'queues_without_consumers', kind: 'counter', unit: 'queues', meaning: 'defects', better: 'lower', description: 'Queues with messages waiting and no worker consuming them' },
-  backlogged: { name: 'queues_backlogged', kind: 'counter', unit: 'queues', meaning: 'defects', better: 'lower', description: 'Queues whose next message stayed next in line for the whole window, or waited at least tasks.max_message_age_s' },
+  depth: metric.gauge({ name: 'queue_depth', unit: unit.count('messages'), meaning: 'state', better: 'lower', description: 'Messages waiting in the queue (all priority levels), sampled every 500 ms over the window' }),
+  age: metric.gauge({ name: 'queue_oldest_age', unit: unit.seconds, meaning: 'state', better: 'lower', description: 'How long the next message out has waited at least: the queue untouched (OBJECT IDLETIME) and stackprobe seeing it next in line' }),
+  consumers: metric.gauge({ name: 'queue_consumers', unit: unit.count('consumers'), meaning: 'state', better: 'none', description: 'Workers consuming the queue (active_queues), or the broker\'s consumer count (AMQP)' }),
+  unacked: metric.gauge({ name: 'queue_unacked', unit: unit.count('messages'), meaning: 'state', better: 'none', description: 'Messages delivered to workers and not yet acknowledged (Redis unacked hash, ETA tasks included)' }),
+  pastVisibility: metric.counter({ name: 'unacked_past_visibility', unit: unit.count('messages'), meaning: 'defects', better: 'lower', description: 'Unacked messages delivered longer ago than the visibility timeout: the broker hands them out again' }),
+  unconsumed: metric.counter({ name: 'queues_without_consumers', unit: unit.count('queues'), meaning: 'defects', better: 'lower', description: 'Queues with messages waiting and no worker consuming them' }),
+  backlogged: metric.counter({ name: 'queues_backlogged', unit: unit.count('queues'), meaning: 'defects', better: 'lower', description: 'Queues whose next message stayed next in line for the whole window, or waited at least tasks.max_message_age_s' }),
 } as const;
 
 /** At most this many queues are sampled: the rest are named in the info. */
@@ -100,6 +101,7 @@ export const queuesCheck: Check = {
   title: 'Celery queues of the application: depth, age of the oldest message, consumers, unacked messages',
   needs: ['celery'],
   typicalQuickMs: 5500, // the queue window (5 s quick) and its reads
+  metrics: Object.values(QUEUES_METRICS),
   thresholds: () => ({
     [QUEUES_METRICS.unconsumed.name]: ['count==0'],
     [QUEUES_METRICS.backlogged.name]: [{ warn: 'count==0' }],
@@ -108,7 +110,6 @@ export const queuesCheck: Check = {
   async run(ctx) {
     const celery = celeryOf(ctx);
     const m = ctx.metrics;
-    declareMetrics(m, QUEUES_METRICS);
     m.headline(QUEUES_METRICS.backlogged.name);
     const { queues: all, consumers, visibilityS } = await findQueues(ctx);
     if (all.length === 0) {
@@ -119,21 +120,21 @@ export const queuesCheck: Check = {
     const startedAt = performance.now();
     const watched = await watch(ctx, queues);
     const now = performance.now();
-    const unconsumed = counterOf(m, QUEUES_METRICS.unconsumed);
-    const backlogged = counterOf(m, QUEUES_METRICS.backlogged);
+    const unconsumed = m.counter(QUEUES_METRICS.unconsumed);
+    const backlogged = m.counter(QUEUES_METRICS.backlogged);
     unconsumed.add(0);
     backlogged.add(0);
     const windowS = (now - startedAt) / 1000;
     for (const [queue, w] of watched) {
       const tags = { queue };
       const depth = w.last?.depth ?? 0;
-      const depthGauge = gaugeOf(m, QUEUES_METRICS.depth, tags);
+      const depthGauge = m.gauge(QUEUES_METRICS.depth, tags);
       for (const d of w.depths) depthGauge.set(d);
       // A queue no live worker lists in active_queues has no consumer (when the workers were asked).
       const nConsumers = w.consumers ?? (consumers ? (consumers.get(queue) ?? 0) : undefined);
-      if (nConsumers !== undefined) gaugeOf(m, QUEUES_METRICS.consumers, tags).set(nConsumers);
+      if (nConsumers !== undefined) m.gauge(QUEUES_METRICS.consumers, tags).set(nConsumers);
       const age = oldestAgeS(w, startedAt, now);
-      if (age !== undefined) gaugeOf(m, QUEUES_METRICS.age, tags).set(Math.round(age * 10) / 10);
+      if (age !== undefined) m.gauge(QUEUES_METRICS.age, tags).set(Math.round(age * 10) / 10);
       if (depth === 0) continue;
       const ageText = age !== undefined ? `; the oldest message has waited at least ${Math.round(age)} s` : '';
       const trend = `depth ${w.depths[0]} → ${depth} over ${windowS.toFixed(1)} s`;
@@ -165,10 +166,10 @@ export const queuesCheck: Check = {
 /** The Redis transport's unacked messages: per queue, and those delivered longer ago than the visibility timeout. */
 async function unackedFindings(ctx: CheckContext, visibilityS: number, queues: string[]): Promise<void> {
   const summary = await celeryOf(ctx).unacked({ signal: ctx.signal });
-  const past = counterOf(ctx.metrics, QUEUES_METRICS.pastVisibility);
+  const past = ctx.metrics.counter(QUEUES_METRICS.pastVisibility);
   past.add(0);
   if (!summary) return;
-  for (const q of queues) gaugeOf(ctx.metrics, QUEUES_METRICS.unacked, { queue: q }).set(summary.byQueue.get(q) ?? 0);
+  for (const q of queues) ctx.metrics.gauge(QUEUES_METRICS.unacked, { queue: q }).set(summary.byQueue.get(q) ?? 0);
   // kombu's unacked_index scores are the delivery times (epoch seconds, the worker's clock).
   const cutoff = new Date().getTime() / 1000 - visibilityS;
   const old = summary.deliveredAt.filter((t) => t < cutoff).length;

@@ -4,6 +4,7 @@ import { sleep } from '../../exec/timeout.js';
 import { describeError } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { celeryOf, cleanupTasks, preflightOk, probeArgs, resultTimeoutMs, viewWorkers, wrongEcho } from './common.js';
+import { TASKS_UNKNOWN, TASK_DONE_DURATION, TASK_E2E_DURATION_ROUNDTRIP, TASK_FAILURES_ROUNDTRIP, TASK_PICKUP_DURATION, TASK_RESULT_DELIVERY_DURATION, TASK_SUBMIT_DURATION_ROUNDTRIP, TASK_SUBMIT_FAILURES, TASK_SUCCESS_ROUNDTRIP, TASK_TIMEOUTS_ROUNDTRIP, TASK_WRONG_RESULTS_ROUNDTRIP, WORKERS_ALIVE_COMMON, WORKERS_CONSUMING } from './metrics.js';
 
 /** After this many probes in a row without a result, more would only repeat the same timeout. */
 const GIVE_UP_AFTER = 3;
@@ -16,9 +17,8 @@ function count(ctx: CheckContext): number {
 async function pickupOnly(ctx: CheckContext, n: number, ids: string[]): Promise<void> {
   const celery = celeryOf(ctx);
   const { queue, task, kwargs } = ctx.config.tasks;
-  ctx.metrics.describe('task_pickup_duration', { meaning: 'latency', description: 'From sending a probe until a worker took it off the queue (no result backend)' });
   ctx.metrics.headline('task_pickup_duration');
-  const pickup = ctx.metrics.trend('task_pickup_duration');
+  const pickup = ctx.metrics.trend(TASK_PICKUP_DURATION);
   ctx.finding({
     severity: 'info', title: 'no result backend: only the pickup time is measured',
     detail: 'Without CELERY_RESULT_BACKEND (Redis) stackprobe cannot see a task finish; it times how long the message waits until a worker takes it off the probe queue (meaningful on a dedicated queue).',
@@ -41,6 +41,7 @@ export const roundtripCheck: Check = {
   typicalQuickMs: 5000,
   title: 'Celery task round trip: submit, run, result',
   needs: ['celery'],
+  metrics: [TASKS_UNKNOWN, WORKERS_ALIVE_COMMON, WORKERS_CONSUMING, TASK_DONE_DURATION, TASK_E2E_DURATION_ROUNDTRIP, TASK_FAILURES_ROUNDTRIP, TASK_PICKUP_DURATION, TASK_RESULT_DELIVERY_DURATION, TASK_SUBMIT_DURATION_ROUNDTRIP, TASK_SUBMIT_FAILURES, TASK_SUCCESS_ROUNDTRIP, TASK_TIMEOUTS_ROUNDTRIP, TASK_WRONG_RESULTS_ROUNDTRIP],
   writes: true,
   thresholds: (config) => ({
     task_success: [`rate>${config.thresholds.task_success_rate}`],
@@ -58,25 +59,16 @@ export const roundtripCheck: Check = {
     if (!celery.hasResultBackend) return pickupOnly(ctx, n, ids);
 
     const m = ctx.metrics;
-    m.describe('task_e2e_duration', { meaning: 'latency', description: 'One probe task: from sending to its final state in the result backend' });
-    m.describe('task_submit_duration', { meaning: 'duration', description: 'Publishing one probe (part of the round trip)' });
-    m.describe('task_done_duration', { meaning: 'duration', description: 'From sending until the worker stored the result (worker clock)' });
-    m.describe('task_result_delivery_duration', { meaning: 'duration', description: 'From the worker storing the result until stackprobe read it' });
-    m.describe('task_success', { meaning: 'share', better: 'higher', description: 'Probes that ended in SUCCESS with the right value, over probes attempted' });
-    m.describe('task_timeouts', { meaning: 'defects' });
-    m.describe('task_failures', { meaning: 'defects' });
-    m.describe('task_wrong_results', { meaning: 'defects' });
-    m.describe('task_submit_failures', { meaning: 'defects' });
     m.headline('task_e2e_duration');
-    const submit = ctx.metrics.trend('task_submit_duration');
-    const e2e = ctx.metrics.trend('task_e2e_duration');
-    const toDone = ctx.metrics.trend('task_done_duration', { clock: 'worker' });
-    const delivery = ctx.metrics.trend('task_result_delivery_duration', { clock: 'worker' });
-    const success = ctx.metrics.rate('task_success');
-    const timeouts = ctx.metrics.counter('task_timeouts', {}, 'tasks');
-    const failures = ctx.metrics.counter('task_failures', {}, 'tasks');
-    const wrong = ctx.metrics.counter('task_wrong_results', {}, 'tasks');
-    const sendFailures = ctx.metrics.counter('task_submit_failures', {}, 'tasks');
+    const submit = ctx.metrics.trend(TASK_SUBMIT_DURATION_ROUNDTRIP);
+    const e2e = ctx.metrics.trend(TASK_E2E_DURATION_ROUNDTRIP);
+    const toDone = ctx.metrics.trend(TASK_DONE_DURATION, { clock: 'worker' });
+    const delivery = ctx.metrics.trend(TASK_RESULT_DELIVERY_DURATION, { clock: 'worker' });
+    const success = ctx.metrics.rate(TASK_SUCCESS_ROUNDTRIP);
+    const timeouts = ctx.metrics.counter(TASK_TIMEOUTS_ROUNDTRIP);
+    const failures = ctx.metrics.counter(TASK_FAILURES_ROUNDTRIP);
+    const wrong = ctx.metrics.counter(TASK_WRONG_RESULTS_ROUNDTRIP);
+    const sendFailures = ctx.metrics.counter(TASK_SUBMIT_FAILURES);
     let firstSendError: string | undefined;
     let missedInRow = 0;
     let i = 0;

@@ -5,16 +5,17 @@ import { Trend } from '../../metrics/trend.js';
 import { SkipCheck } from '../../util/errors.js';
 import type { Check, CheckContext } from '../types.js';
 import { celeryOf } from './common.js';
-import { counterOf, declareMetrics, gaugeOf, rateOf, trendOf } from './declared.js';
+import { metric } from '../../metrics/declare.js';
+import { unit } from '../../metrics/unit.js';
 import { EventTally, type TaskTally } from './runtime-tally.js';
 
 export const RUNTIME_METRICS = {
-  runtime: { name: 'task_runtime', kind: 'trend', unit: 'ms', meaning: 'duration', better: 'lower', description: 'Run time of each task execution in the window (task-succeeded runtime; task-started to task-failed)' },
-  wait: { name: 'task_queue_wait', kind: 'trend', unit: 'ms', meaning: 'duration', better: 'lower', description: 'From task-sent (else task-received) to task-started; ETA/countdown deliveries excluded. Sender and worker clocks may differ' },
-  outcomes: { name: 'task_events', kind: 'counter', unit: 'tasks', meaning: 'count', better: 'none', description: 'Task outcomes in the window per task name: succeeded, failed, retried, revoked' },
-  throughput: { name: 'task_throughput', kind: 'gauge', unit: 'tasks/s', meaning: 'throughput', better: 'none', description: 'Tasks finished (succeeded or failed) per second over the window' },
-  failures: { name: 'task_failure_share', kind: 'rate', unit: 'ratio', meaning: 'share', better: 'lower', description: 'Failed of the tasks finished in the window' },
-  retries: { name: 'task_retry_share', kind: 'rate', unit: 'ratio', meaning: 'share', better: 'lower', description: 'Executions that ended in a retry, of all executions finished in the window' },
+  runtime: metric.trend({ name: 'task_runtime', unit: unit.ms, meaning: 'duration', better: 'lower', description: 'Run time of each task execution in the window (task-succeeded runtime; task-started to task-failed)' }),
+  wait: metric.trend({ name: 'task_queue_wait', unit: unit.ms, meaning: 'duration', better: 'lower', description: 'From task-sent (else task-received) to task-started; ETA/countdown deliveries excluded. Sender and worker clocks may differ' }),
+  outcomes: metric.counter({ name: 'task_events', unit: unit.count('tasks'), meaning: 'count', better: 'none', description: 'Task outcomes in the window per task name: succeeded, failed, retried, revoked' }),
+  throughput: metric.gauge({ name: 'task_throughput', unit: unit.perSecond('tasks'), meaning: 'throughput', better: 'none', description: 'Tasks finished (succeeded or failed) per second over the window' }),
+  failures: metric.rate({ name: 'task_failure_share', meaning: 'share', better: 'lower', description: 'Failed of the tasks finished in the window' }),
+  retries: metric.rate({ name: 'task_retry_share', meaning: 'share', better: 'lower', description: 'Executions that ended in a retry, of all executions finished in the window' }),
 } as const;
 
 /** How long to wait for a first event (workers with events on send a heartbeat every 2 s). */
@@ -58,17 +59,17 @@ function record(ctx: CheckContext, tally: EventTally, seconds: number): Array<{ 
   const rows = [];
   for (const t of tally.tasks.values()) {
     const tags = { task: t.name };
-    const runtime = trendOf(m, RUNTIME_METRICS.runtime, tags);
+    const runtime = m.trend(RUNTIME_METRICS.runtime, tags);
     for (const v of t.runtimesMs) runtime.record(v);
-    const wait = trendOf(m, RUNTIME_METRICS.wait, tags);
+    const wait = m.trend(RUNTIME_METRICS.wait, tags);
     for (const v of t.waitsMs) wait.record(v);
     for (const [outcome, n] of [['succeeded', t.succeeded], ['failed', t.failed], ['retried', t.retried], ['revoked', t.revoked]] as const) {
-      counterOf(m, RUNTIME_METRICS.outcomes, { ...tags, outcome }).add(n);
+      m.counter(RUNTIME_METRICS.outcomes, { ...tags, outcome }).add(n);
     }
-    gaugeOf(m, RUNTIME_METRICS.throughput, tags).set(Math.round(((t.succeeded + t.failed) / seconds) * 100) / 100);
-    const failures = rateOf(m, RUNTIME_METRICS.failures, tags);
+    m.gauge(RUNTIME_METRICS.throughput, tags).set(Math.round(((t.succeeded + t.failed) / seconds) * 100) / 100);
+    const failures = m.rate(RUNTIME_METRICS.failures, tags);
     for (let i = 0; i < t.succeeded + t.failed; i++) failures.add(i < t.failed);
-    const retries = rateOf(m, RUNTIME_METRICS.retries, tags);
+    const retries = m.rate(RUNTIME_METRICS.retries, tags);
     for (let i = 0; i < t.succeeded + t.failed + t.retried; i++) retries.add(i < t.retried);
     rows.push({ t, runtime, wait });
   }
@@ -81,6 +82,7 @@ export const runtimeCheck: Check = {
   title: 'Celery tasks as the workers run them (events): run time, queue wait, failures, retries, throughput per task',
   needs: ['celery'],
   typicalQuickMs: 10500, // the event window (10 s quick; 3 s when no worker sends task events)
+  metrics: Object.values(RUNTIME_METRICS),
   thresholds: (config) => ({
     [RUNTIME_METRICS.failures.name]: [`rate<=${config.tasks.max_failure_rate}`],
     [RUNTIME_METRICS.retries.name]: [{ warn: `rate<=${config.tasks.max_retry_rate}` }],
@@ -89,7 +91,6 @@ export const runtimeCheck: Check = {
     const celery = celeryOf(ctx);
     // On Redis events are a PSUBSCRIBE; on AMQP receiving them declares a queue of our own, which is a write.
     if (ctx.readOnly && celery.transport === 'amqp') throw new SkipCheck('--read-only: receiving Celery events over AMQP declares a queue of its own bound to the celeryev exchange (a write to the broker)');
-    declareMetrics(ctx.metrics, RUNTIME_METRICS);
     ctx.metrics.headline(RUNTIME_METRICS.runtime.name);
     const tally = new EventTally();
     const started = performance.now();

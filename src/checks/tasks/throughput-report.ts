@@ -5,6 +5,7 @@ import type { Trend } from '../../metrics/trend.js';
 import type { CheckContext } from '../types.js';
 import { celeryOf } from './common.js';
 import { keepUpAdvice, steadyFigures, type BacklogSample, type SteadyFigures, type WorkerSettings } from './throughput-judge.js';
+import { BACKLOG_DRAIN_DURATION, TASK_BACKLOG_GROWTH, TASK_CAPACITY, TASK_COMPLETIONS_SERIES_THROUGHPUT, TASK_COMPLETION_RATE_THROUGHPUT, TASK_CONSUMPTION_RATE, TASK_DROPPED, TASK_KEEP_UP, TASK_LOST_THROUGHPUT, TASK_OFFERED_RATE, TASK_OUTCOMES_THROUGHPUT, TASK_RETRIES, TASK_SUBMIT_RATE_THROUGHPUT, TASK_SUCCESS_THROUGHPUT, WORKERS_CONSUMING_AFTER } from './metrics.js';
 
 export interface Tally {
   attempts: { burst: number; steady: number };
@@ -49,32 +50,15 @@ const secs = (ms: number) => (ms >= 1000 ? `${round(ms / 1000, 1)} s` : `${Math.
 
 export function describeThroughputMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;
-  m.describe('task_keep_up', { meaning: 'share', better: 'higher', description: 'Steady phase: completions per offered task, from the backlog\'s trend (above 1: the backlog shrank)' });
-  m.describe('task_offered_rate', { meaning: 'throughput', description: 'Tasks per second the schedule offered (sent, failed and dropped alike)' });
-  m.describe('task_submit_rate', { meaning: 'throughput', description: 'Tasks per second that reached the broker' });
-  m.describe('task_completion_rate', { meaning: 'throughput', description: 'Tasks per second that finished; in the steady phase capped by what was offered' });
-  m.describe('task_capacity', { meaning: 'throughput', description: 'Tasks per second the workers finished while the burst\'s backlog waited: not capped by the send rate (a burst smaller than the workers\' concurrency understates it)' });
-  m.describe('task_consumption_rate', { meaning: 'throughput', description: 'Without a result backend: tasks per second taken off the queue' });
-  m.describe('task_backlog_growth', { meaning: 'state', better: 'lower', description: 'Steady phase: how fast the backlog grew (tasks/s; negative: it shrank)' });
-  m.describe('queue_depth_max', { meaning: 'state', better: 'lower' });
-  m.describe('task_e2e_duration', { meaning: 'latency', description: 'From the intended send to the final state (steady phase) or from the burst\'s start (burst)' });
-  m.describe('task_submit_duration', { meaning: 'duration', description: 'Publishing one task (steady phase: from its intended start)' });
   m.describe('task_submit_errors', { meaning: 'share', better: 'lower', description: 'Publishes that failed or timed out, over publishes started' });
   m.describe('task_submit_error_kinds', { meaning: 'defects' });
-  m.describe('task_success', { meaning: 'share', better: 'higher', description: 'Tasks that ended in SUCCESS over tasks attempted (sent, failed publishes, dropped sends)' });
-  m.describe('task_outcomes', { meaning: 'count' });
-  m.describe('task_retries', { meaning: 'count' });
-  m.describe('task_lost', { meaning: 'defects', description: 'Sent tasks with no final state within the drain window' });
-  m.describe('task_dropped', { meaning: 'defects', description: 'Steady-phase sends that could not start (the sender\'s backlog was full)' });
-  m.describe('backlog_drain_duration', { meaning: 'duration' });
-  m.describe('workers_consuming_after', { meaning: 'state', better: 'higher' });
   m.headline('task_keep_up');
 }
 
 /** Completions per second, one point per second since the check started. */
 function completionSeries(ctx: CheckContext, tally: Tally): void {
   if (tally.completions.length === 0) return;
-  const series = ctx.metrics.timeSeries('task_completions', {}, 'tasks/s');
+  const series = ctx.metrics.timeSeries(TASK_COMPLETIONS_SERIES_THROUGHPUT);
   const offset = ctx.elapsed() - performance.now() / 1000; // elapsed seconds = performance.now()/1000 + offset
   const at = (t: number | undefined) => (t === undefined ? null : Math.round((t / 1000 + offset) * 1000) / 1000);
   ctx.info('phase_starts_s', { burst: at(tally.firstSend), steady: at(tally.steadyStart), drain: at(tally.sendEnd) });
@@ -113,10 +97,10 @@ export async function reportThroughput(ctx: CheckContext, tally: Tally, e2e: E2e
   const celery = celeryOf(ctx);
   const { queue } = ctx.config.tasks;
   const m = ctx.metrics;
-  m.gauge('workers_consuming_after', { queue }, 'workers').set(consuming.length);
+  m.gauge(WORKERS_CONSUMING_AFTER, { queue }).set(consuming.length);
   const attempted = tally.attempts.burst + tally.attempts.steady + tally.dropped;
-  m.counter('task_dropped', { phase: 'steady' }, 'tasks').add(tally.dropped);
-  if (tally.burstMs && tally.burstSent) m.gauge('task_submit_rate', { phase: 'burst' }, 'tasks/s').set(round(tally.burstSent / (tally.burstMs / 1000)));
+  m.counter(TASK_DROPPED, { phase: 'steady' }).add(tally.dropped);
+  if (tally.burstMs && tally.burstSent) m.gauge(TASK_SUBMIT_RATE_THROUGHPUT, { phase: 'burst' }).set(round(tally.burstSent / (tally.burstMs / 1000)));
 
   let steady: SteadyFigures | undefined;
   let completedPerS: number | undefined;
@@ -125,42 +109,42 @@ export async function reportThroughput(ctx: CheckContext, tally: Tally, e2e: E2e
     // An aborted schedule offered only what it scheduled, over the time it ran.
     const scheduleMs = tally.steady.interrupted || tally.scheduleMs === undefined ? tally.sendEnd - tally.steadyStart : tally.scheduleMs;
     steady = steadyFigures(tally.samples, tally.steadyStart, tally.sendEnd, tally.attempts.steady + tally.dropped, sentSteady, scheduleMs);
-    m.gauge('task_offered_rate', { phase: 'steady' }, 'tasks/s').set(round(steady.offeredPerS));
-    m.gauge('task_submit_rate', { phase: 'steady' }, 'tasks/s').set(round(steady.sentPerS));
-    if (steady.growthPerS !== null) m.gauge('task_backlog_growth', { basis: steady.basis }, 'tasks/s').set(round(steady.growthPerS, 2));
-    if (steady.keepUp !== null) m.gauge('task_keep_up', {}, 'ratio').set(round(steady.keepUp, 3));
+    m.gauge(TASK_OFFERED_RATE, { phase: 'steady' }).set(round(steady.offeredPerS));
+    m.gauge(TASK_SUBMIT_RATE_THROUGHPUT, { phase: 'steady' }).set(round(steady.sentPerS));
+    if (steady.growthPerS !== null) m.gauge(TASK_BACKLOG_GROWTH, { basis: steady.basis }).set(round(steady.growthPerS, 2));
+    if (steady.keepUp !== null) m.gauge(TASK_KEEP_UP).set(round(steady.keepUp, 3));
     if (celery.hasResultBackend) {
       const inSteady = tally.completions.filter((t) => t >= tally.steadyStart! && t <= tally.sendEnd!).length;
       completedPerS = inSteady / Math.max((tally.sendEnd - tally.steadyStart) / 1000, 1e-3);
-      m.gauge('task_completion_rate', { phase: 'steady' }, 'tasks/s').set(round(completedPerS));
+      m.gauge(TASK_COMPLETION_RATE_THROUGHPUT, { phase: 'steady' }).set(round(completedPerS));
     }
   }
 
   let capacity: number | null = null;
   if (celery.hasResultBackend) {
-    const success = m.rate('task_success');
+    const success = m.rate(TASK_SUCCESS_THROUGHPUT);
     const ok = tally.byStatus.get('SUCCESS') ?? 0;
     // Over every attempt: a failed publish, a dropped send and a lost task are failures like a FAILURE state.
     for (let i = 0; i < attempted; i++) success.add(i < ok);
-    for (const [status, n] of tally.byStatus) m.counter('task_outcomes', { status }, 'tasks').add(n);
-    m.counter('task_retries', {}, 'retries').add(tally.retries);
-    m.counter('task_lost', {}, 'tasks').add(tally.lost);
+    for (const [status, n] of tally.byStatus) m.counter(TASK_OUTCOMES_THROUGHPUT, { status }).add(n);
+    m.counter(TASK_RETRIES).add(tally.retries);
+    m.counter(TASK_LOST_THROUGHPUT).add(tally.lost);
     // The burst's rate is the workers' own while a backlog waited: the send schedule cannot cap it, so it is rated.
     const burstRate = tally.lastBurstDone !== undefined && tally.burstDone > 1 && tally.firstSend !== undefined ? tally.burstDone / ((tally.lastBurstDone - tally.firstSend) / 1000) : undefined;
     if (burstRate !== undefined) {
-      m.gauge('task_capacity', {}, 'tasks/s').set(round(burstRate));
+      m.gauge(TASK_CAPACITY).set(round(burstRate));
       ctx.rate('throughput_rps', 'task_capacity', burstRate);
     }
     // For the advice, the best rate seen: the steady completions are a lower bound too (a small burst may understate).
     if (burstRate !== undefined || completedPerS !== undefined) capacity = Math.max(burstRate ?? 0, completedPerS ?? 0);
     if (tally.completions.length > 0 && tally.sendEnd !== undefined) {
-      m.gauge('backlog_drain_duration', {}, 'ms').set(Math.max(0, round(Math.max(...tally.completions) - tally.sendEnd, 0)));
+      m.gauge(BACKLOG_DRAIN_DURATION).set(Math.max(0, round(Math.max(...tally.completions) - tally.sendEnd, 0)));
     }
     completionSeries(ctx, tally);
   } else if (tally.depthZeroAt !== undefined && tally.firstSend !== undefined) {
     // No results to see: the queue emptying is the only completion signal (consumption, not success).
-    m.gauge('task_consumption_rate', {}, 'tasks/s').set(round(tally.sent / ((tally.depthZeroAt - tally.firstSend) / 1000)));
-    if (tally.sendEnd !== undefined) m.gauge('backlog_drain_duration', {}, 'ms').set(round(tally.depthZeroAt - tally.sendEnd, 0));
+    m.gauge(TASK_CONSUMPTION_RATE).set(round(tally.sent / ((tally.depthZeroAt - tally.firstSend) / 1000)));
+    if (tally.sendEnd !== undefined) m.gauge(BACKLOG_DRAIN_DURATION).set(round(tally.depthZeroAt - tally.sendEnd, 0));
   }
   const e2eFigures = e2e.steady.count > 0 ? { p50: e2e.steady.percentile(50), p95: e2e.steady.percentile(95), p99: e2e.steady.percentile(99) } : undefined;
   ctx.info('tasks', {

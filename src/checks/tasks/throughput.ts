@@ -2,7 +2,7 @@
 // offered rate), submit errors, end-to-end p95 of the steady phase and success over every attempt.
 import { setMaxListeners } from 'node:events';
 import { runArrivalRate } from '../../exec/arrival-rate.js';
-import { Recorder } from '../../exec/recorder.js';
+import { operationMetrics, Recorder } from '../../exec/recorder.js';
 import { sleep } from '../../exec/timeout.js';
 import type { Config } from '../../config/schema.js';
 import type { TaskOutcome } from '../../targets/celery/target.js';
@@ -11,12 +11,19 @@ import type { Check, CheckContext } from '../types.js';
 import { sendBurst } from './burst.js';
 import { celeryOf, cleanupTasks, preflightOk, probeArgs, viewWorkers } from './common.js';
 import { describeThroughputMetrics, reportThroughput, type Tally } from './throughput-report.js';
+import { BACKLOG_DRAIN_DURATION, QUEUE_DEPTH_MAX_THROUGHPUT, QUEUE_DEPTH_SERIES_THROUGHPUT, TASKS_UNKNOWN, TASK_BACKLOG_GROWTH, TASK_CAPACITY, TASK_COMPLETION_RATE_THROUGHPUT, TASK_CONSUMPTION_RATE, TASK_DROPPED, TASK_E2E_DURATION_THROUGHPUT, TASK_KEEP_UP, TASK_LOST_THROUGHPUT, TASK_OFFERED_RATE, TASK_OUTCOMES_THROUGHPUT, TASK_OUTSTANDING_SERIES, TASK_RETRIES, TASK_SUBMIT_RATE_THROUGHPUT, TASK_SUCCESS_THROUGHPUT, WORKERS_ALIVE_COMMON, WORKERS_CONSUMING, WORKERS_CONSUMING_AFTER } from './metrics.js';
 
 function plan(ctx: CheckContext) {
   const t = ctx.config.tasks;
   const full = ctx.mode === 'full';
   return { burst: t.burst ?? (full ? 1000 : 200), rate: t.rate, durationMs: (t.duration_s ?? (full ? 20 : 5)) * 1000, drainMs: t.drain_timeout_s * 1000 };
 }
+
+/** Publishing one task (steady phase: from its intended start); a part of the task's time, not its latency. */
+const TASK_SUBMIT = operationMetrics('task_submit', {
+  meaning: 'duration', noun: 'tasks', description: 'Publishing one task (steady phase: from its intended start)',
+  errors: 'Publishes that failed or timed out, over publishes started',
+});
 
 /** Only a Redis result backend is readable: without one, success and end-to-end time cannot be judged. */
 export function readableBackend(config: Config): boolean {
@@ -27,9 +34,9 @@ const SAMPLE_MS = 250;
 
 /** Samples the queue depth (and, with a result backend, the tasks sent and not finished) until stopped. */
 function sampleBacklog(ctx: CheckContext, queue: string, tally: Tally): () => Promise<void> {
-  const series = ctx.metrics.timeSeries('queue_depth', { queue }, 'messages');
-  const outstandingSeries = ctx.metrics.timeSeries('task_outstanding', { queue }, 'tasks');
-  const max = ctx.metrics.gauge('queue_depth_max', { queue }, 'messages');
+  const series = ctx.metrics.timeSeries(QUEUE_DEPTH_SERIES_THROUGHPUT, { queue });
+  const outstandingSeries = ctx.metrics.timeSeries(TASK_OUTSTANDING_SERIES, { queue });
+  const max = ctx.metrics.gauge(QUEUE_DEPTH_MAX_THROUGHPUT, { queue });
   const withBackend = celeryOf(ctx).hasResultBackend;
   let stopped = false;
   const loop = (async () => {
@@ -66,6 +73,7 @@ export const throughputCheck: Check = {
   typicalQuickMs: 8000,
   title: 'Celery throughput: do the workers keep up with the offered rate?',
   needs: ['celery'],
+  metrics: [TASKS_UNKNOWN, WORKERS_ALIVE_COMMON, WORKERS_CONSUMING, BACKLOG_DRAIN_DURATION, TASK_BACKLOG_GROWTH, TASK_CAPACITY, TASK_COMPLETION_RATE_THROUGHPUT, TASK_CONSUMPTION_RATE, TASK_DROPPED, TASK_KEEP_UP, TASK_LOST_THROUGHPUT, TASK_OFFERED_RATE, TASK_OUTCOMES_THROUGHPUT, TASK_RETRIES, TASK_SUBMIT_RATE_THROUGHPUT, TASK_SUCCESS_THROUGHPUT, WORKERS_CONSUMING_AFTER, QUEUE_DEPTH_MAX_THROUGHPUT, TASK_E2E_DURATION_THROUGHPUT, ...TASK_SUBMIT.all],
   writes: true,
   thresholds: (config) => ({
     ...(readableBackend(config)
@@ -93,8 +101,8 @@ export const throughputCheck: Check = {
       attempts: { burst: 0, steady: 0 }, dropped: 0, sent: 0, finished: 0, resultErrors: [], burstDone: 0, byStatus: new Map(),
       retries: 0, lost: 0, depthErrors: 0, completions: [], samples: [],
     };
-    const submit = new Recorder({ registry: ctx.metrics, name: 'task_submit', elapsed: ctx.elapsed });
-    const e2e = { burst: ctx.metrics.trend('task_e2e_duration', { phase: 'burst' }), steady: ctx.metrics.trend('task_e2e_duration', { phase: 'steady' }) };
+    const submit = new Recorder({ registry: ctx.metrics, metrics: TASK_SUBMIT, elapsed: ctx.elapsed });
+    const e2e = { burst: ctx.metrics.trend(TASK_E2E_DURATION_THROUGHPUT, { phase: 'burst' }), steady: ctx.metrics.trend(TASK_E2E_DURATION_THROUGHPUT, { phase: 'steady' }) };
     const watch = new AbortController();
     const watching = AbortSignal.any([ctx.signal, watch.signal]);
     setMaxListeners(0, watching); // one listener per task awaiting its result

@@ -3,6 +3,7 @@ import type { WorkerReply } from '../../targets/celery/target.js';
 import { SkipCheck } from '../../util/errors.js';
 import type { Check } from '../types.js';
 import { celeryOf } from './common.js';
+import { TASKS_UNKNOWN, WORKERS_ALIVE_COMMON, WORKERS_ALIVE_WORKERS, WORKERS_CONCURRENCY, WORKERS_CONSUMING, WORKER_PING_DURATION, WORKER_TASKS_PROCESSED } from './metrics.js';
 
 interface Stats {
   pool?: { 'max-concurrency'?: number; implementation?: string; processes?: unknown[] };
@@ -19,6 +20,7 @@ export const workersCheck: Check = {
   category: 'tasks',
   title: 'Celery workers: ping, pools, queues, processed counts',
   needs: ['celery'],
+  metrics: [TASKS_UNKNOWN, WORKERS_ALIVE_COMMON, WORKERS_CONSUMING, WORKERS_ALIVE_WORKERS, WORKERS_CONCURRENCY, WORKER_PING_DURATION, WORKER_TASKS_PROCESSED],
   thresholds: () => ({
     workers_alive: ['value>0'],
     workers_consuming: [{ warn: 'value>0' }],
@@ -29,18 +31,13 @@ export const workersCheck: Check = {
     const celery = celeryOf(ctx);
     const queue = ctx.config.tasks.queue;
     const m = ctx.metrics;
-    m.describe('workers_alive', { meaning: 'state', better: 'higher', description: 'Workers that answered ping' });
-    m.describe('workers_consuming', { meaning: 'state', better: 'higher', description: 'Live workers consuming the probe queue' });
-    m.describe('worker_ping_duration', { meaning: 'latency', description: 'From sending ping to each worker\'s reply' });
-    m.describe('workers_concurrency', { meaning: 'state', description: 'Pool processes of all live workers' });
-    m.describe('worker_tasks_processed', { meaning: 'count', description: 'Tasks the live workers processed since they started' });
     m.headline('workers_alive');
     const ping = await celery.control('ping', {}, { signal: ctx.signal });
-    const latency = ctx.metrics.trend('worker_ping_duration');
+    const latency = ctx.metrics.trend(WORKER_PING_DURATION);
     for (const r of ping) latency.record(r.latencyMs);
-    ctx.metrics.gauge('workers_alive', {}, 'workers').set(ping.length);
+    ctx.metrics.gauge(WORKERS_ALIVE_WORKERS).set(ping.length);
     if (ping.length === 0) {
-      ctx.metrics.gauge('workers_consuming', { queue }, 'workers').set(0);
+      ctx.metrics.gauge(WORKERS_CONSUMING, { queue }).set(0);
       ctx.finding({
         severity: 'error', title: 'no Celery worker answered ping',
         detail: `Nothing replied within ${ctx.config.tasks.control_timeout_ms} ms on the control channel (celery.pidbox) of ${celery.facts.url}.`,
@@ -60,9 +57,9 @@ export const workersCheck: Check = {
       if (qs.includes(queue)) consuming++;
       return { worker: p.worker, ping_ms: Math.round(p.latencyMs * 100) / 100, concurrency: s.pool?.['max-concurrency'] ?? null, pool: s.pool?.implementation ?? null, queues: qs, processed, prefetch: s.prefetch_count ?? null };
     });
-    ctx.metrics.gauge('workers_concurrency', {}, 'processes').set(concurrency);
-    ctx.metrics.gauge('workers_consuming', { queue }, 'workers').set(consuming);
-    ctx.metrics.gauge('worker_tasks_processed', {}, 'tasks').set(workers.reduce((a, w) => a + w.processed, 0));
+    ctx.metrics.gauge(WORKERS_CONCURRENCY).set(concurrency);
+    ctx.metrics.gauge(WORKERS_CONSUMING, { queue }).set(consuming);
+    ctx.metrics.gauge(WORKER_TASKS_PROCESSED).set(workers.reduce((a, w) => a + w.processed, 0));
     ctx.info('workers', workers);
     ctx.rate('response_time_ms', 'worker_ping_duration', latency.percentile(95));
     const silent = ping.length - stats.size;

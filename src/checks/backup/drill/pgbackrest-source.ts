@@ -10,6 +10,7 @@ import { checkPgBackRestConfig } from './pgbackrest-config.js';
 import { openRecovered } from './physical-source.js';
 import { findServerBinaries, makeRoot, type DrillRoot, type OsUser } from './server.js';
 import { continuity } from './wal.js';
+import { WAL_SEGMENTS } from '../metrics.js';
 
 export type { PgBackRestOptions } from './pgbackrest-cli.js';
 
@@ -116,7 +117,7 @@ async function walGaps(ctx: CheckContext, repoPath: string | undefined, stanza: 
     return 0;
   }
   const cont = continuity(names, start, 16 * 1024 * 1024);
-  ctx.metrics.counter('wal_segments', {}, 'segments').add(cont.present);
+  ctx.metrics.counter(WAL_SEGMENTS).add(cont.present);
   ctx.info('wal', { startSegment: start, newest: cont.newest, present: cont.present, gaps: cont.gaps });
   for (const g of cont.gaps) {
     ctx.finding({ severity: 'error', subject: 'WAL archive', title: `WAL gap in pgBackRest stanza ${stanza}: ${g.count === 1 ? `segment ${g.from} is` : `${g.count} segments ${g.from} … ${g.to} are`} missing; a restore stops before it and loses every change after` });

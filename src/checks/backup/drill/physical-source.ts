@@ -10,6 +10,7 @@ import type { DrillOutcome } from './outcome.js';
 import { binPath, findServerBinaries, makeRoot, runAsServer, serverUser, startServer, type DrillRoot, type Running, type ServerBinaries } from './server.js';
 import { privateClient, verifyRestored } from './verify.js';
 import { archiveNames, continuity } from './wal.js';
+import { WAL_SEGMENTS } from '../metrics.js';
 
 const exec = execChild;
 
@@ -112,7 +113,7 @@ export async function drillBaseBackup(ctx: CheckContext, base: string, archive: 
   });
   const segBytes = await segmentBytes(bins, root.dataDir, ctx);
   const cont = continuity(await archiveNames(archive), label.startSegment, segBytes);
-  ctx.metrics.counter('wal_segments', {}, 'segments').add(cont.present);
+  ctx.metrics.counter(WAL_SEGMENTS).add(cont.present);
   ctx.info('wal', { startSegment: label.startSegment, newest: cont.newest, present: cont.present, gaps: cont.gaps });
   let gapDefects = 0;
   for (const g of cont.gaps) {

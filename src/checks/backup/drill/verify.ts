@@ -5,6 +5,7 @@ import { openPrivateClient } from '../../../targets/pg/target.js';
 import { redactText } from '../../../util/redact.js';
 import { quoteIdent } from '../../../workload/sql.js';
 import type { CheckContext } from '../../types.js';
+import { INVARIANTS_CHECKED, RELATIONS_AMCHECKED, ROWS_RESTORED, TABLES_RESTORED } from '../metrics.js';
 
 export interface Verified {
   defects: number;
@@ -51,7 +52,7 @@ async function amcheck(ctx: CheckContext, db: PgClient, major: number, tables: {
       if (Number(bad.rows[0]!.n) > 0) defect(ctx, v, t.name, `amcheck: table ${t.name} of the restored copy has ${bad.rows[0]!.n} corrupt tuples (${bad.rows[0]!.msg})`);
     }
   }
-  ctx.metrics.counter('relations_amchecked', {}, 'relations').add(checked);
+  ctx.metrics.counter(RELATIONS_AMCHECKED).add(checked);
 }
 
 async function invariants(ctx: CheckContext, db: PgClient, v: Verified): Promise<void> {
@@ -61,7 +62,7 @@ async function invariants(ctx: CheckContext, db: PgClient, v: Verified): Promise
     if (rows instanceof Error) defect(ctx, v, inv.name, `invariant ${inv.name} could not run on the restored copy: ${redactText(rows.message)}`);
     else if (rows > 0) defect(ctx, v, inv.name, `invariant ${inv.name} is broken in the restored copy: ${rows} rows${inv.description ? ` (${inv.description})` : ''}`);
   }
-  ctx.metrics.counter('invariants_checked', {}, 'invariants').add(ctx.config.integrity.invariants.length);
+  ctx.metrics.counter(INVARIANTS_CHECKED).add(ctx.config.integrity.invariants.length);
 }
 
 /**
@@ -123,7 +124,7 @@ export async function verifyRestored(ctx: CheckContext, db: PgClient, major: num
   await rowCounts(ctx, db, tables, v);
   await amcheck(ctx, db, major, tables.map((t) => ({ name: `${t.schema}.${t.name}`, oid: t.oid })), v);
   await invariants(ctx, db, v);
-  ctx.metrics.counter('tables_restored', {}, 'tables').add(v.tables);
-  ctx.metrics.counter('rows_restored', {}, 'rows').add(v.rowsRestored);
+  ctx.metrics.counter(TABLES_RESTORED).add(v.tables);
+  ctx.metrics.counter(ROWS_RESTORED).add(v.rowsRestored);
   return v;
 }

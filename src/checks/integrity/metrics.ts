@@ -1,0 +1,32 @@
+// The metrics the integrity checks record, each declared once (src/metrics/declare.ts).
+import { metric } from '../../metrics/declare.js';
+import { unit } from '../../metrics/unit.js';
+import { DAMAGED_PROBES, PROBES, UNVERIFIED } from './score-model.js';
+
+export const AMCHECK_DURATION = metric.trend({ name: 'amcheck_duration', meaning: 'duration', unit: unit.ms });
+export const AMCHECK_RELATIONS_CHECKED = metric.counter({ name: 'amcheck_relations_checked', meaning: 'count', unit: unit.count() });
+export const CHECKSUM_FAILURES = metric.counter({ name: 'checksum_failures', meaning: 'defects', description: 'data checksum failures the server recorded for this database', unit: unit.count() });
+export const CHECK_VIOLATION_ROWS = metric.counter({ name: 'check_violation_rows', meaning: 'defects', description: 'rows violating a NOT VALID check constraint', unit: unit.count() });
+export const DATA_CHECKSUMS_ENABLED = metric.gauge({ name: 'data_checksums_enabled', meaning: 'state', unit: unit.number });
+export const DECLARED_NOT_NULL_VIOLATIONS = metric.counter({ name: 'declared_not_null_violations', meaning: 'defects', description: 'NULLs in columns declared not-null in config.integrity.not_null', unit: unit.count() });
+export const DECLARED_UNIQUE_DUPLICATES = metric.counter({ name: 'declared_unique_duplicates', meaning: 'defects', description: 'extra rows in column sets declared unique in config.integrity.unique', unit: unit.count() });
+export const DUPLICATE_INDEXES = metric.counter({ name: 'duplicate_indexes', meaning: 'defects', description: 'indexes identical to another one on the same table', unit: unit.count() });
+export const FK_ORPHAN_ROWS = metric.counter({ name: 'fk_orphan_rows', meaning: 'defects', description: 'rows violating a declared foreign key (orphans; MATCH FULL partly-NULL keys)', unit: unit.count() });
+export const FLOAT_MONEY_COLUMNS = metric.counter({ name: 'float_money_columns', meaning: 'defects', description: 'money columns (by declaration and sampled values) stored as real, double precision or money (a hazard, not damage)', unit: unit.count() });
+export const HEAP_CORRUPTION_ITEMS = metric.counter({ name: 'heap_corruption_items', meaning: 'defects', description: 'corrupt heap items found by verify_heapam, tagged by table', unit: unit.count() });
+export const HEAP_CORRUPT_PAGES = metric.counter({ name: 'heap_corrupt_pages', meaning: 'defects', description: 'heap pages holding the corrupt items, tagged by table', unit: unit.count() });
+export const IMPLICIT_FK_ORPHAN_ROWS = metric.counter({ name: 'implicit_fk_orphan_rows', meaning: 'defects', description: 'rows of *_id columns without a constraint that point nowhere', unit: unit.count() });
+export const IMPLICIT_FK_SENTINEL_ROWS = metric.counter({ name: 'implicit_fk_sentinel_rows', meaning: 'count', description: 'rows of *_id columns without a constraint holding a "none" placeholder (0, -1, \'\')', unit: unit.count() });
+export const INTEGRITY_SCORE = metric.gauge({ name: 'integrity_score', meaning: 'share', better: 'higher', description: '1 when nothing verified is damaged; below 0.5 when any data defect or corruption was found (see docs/checks/integrity.md)', unit: unit.ratio });
+export const INTEGRITY_SCORE_GAPS = metric.counter({ name: 'integrity_score_gaps', meaning: 'count', better: 'lower', description: 'integrity checks or objects that could not be verified: the score is incomplete', unit: unit.count() });
+export const INVALID_INDEXES = metric.counter({ name: 'invalid_indexes', meaning: 'defects', description: 'indexes left invalid by a failed CREATE/REINDEX CONCURRENTLY (a hazard)', unit: unit.count() });
+export const INVARIANT_DURATION = metric.trend({ name: 'invariant_duration', meaning: 'duration', unit: unit.ms });
+export const INVARIANT_VIOLATION_ROWS = metric.counter({ name: 'invariant_violation_rows', meaning: 'defects', description: 'rows returned by the invariants of config.integrity.invariants (each breaks a rule)', unit: unit.count("rows") });
+export const NAIVE_TIMESTAMP_COLUMNS = metric.counter({ name: 'naive_timestamp_columns', meaning: 'defects', description: 'timestamp without time zone columns in tables holding money (a hazard)', unit: unit.count() });
+export const NEVER_ANALYZED_TABLES = metric.counter({ name: 'never_analyzed_tables', meaning: 'defects', description: 'tables holding data that were never analysed', unit: unit.count() });
+export const SEQUENCE_MAX_USED_SHARE = metric.gauge({ name: 'sequence_max_used_share', meaning: 'share', better: 'lower', description: 'the largest share of its usable range any sequence has consumed', unit: unit.ratio });
+export const UNCONSTRAINED_FK_COLUMNS = metric.counter({ name: 'unconstrained_fk_columns', meaning: 'count', description: '*_id columns that look like references but have no foreign key', unit: unit.count() });
+export const CORRUPT_INDEXES = metric.counter({ name: 'corrupt_indexes', meaning: 'defects', description: 'btree indexes amcheck found corrupt (it stops at the first damaged page), tagged by index', unit: unit.count() });
+export const INTEGRITY_PROBES = metric.counter({ name: PROBES, meaning: 'count', unit: unit.count('probes'), description: 'data probes made for the integrity score (a foreign key, a NOT VALID check, an invariant, a relation amcheck read)' });
+export const INTEGRITY_DAMAGED_PROBES = metric.counter({ name: DAMAGED_PROBES, meaning: 'defects', unit: unit.count('probes'), description: 'data probes that found damage (foreign keys, checks, invariants and relations)' });
+export const INTEGRITY_UNVERIFIED = metric.counter({ name: UNVERIFIED, meaning: 'defects', unit: unit.count('objects'), description: 'objects or rules that could not be verified' });
