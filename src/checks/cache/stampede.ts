@@ -8,6 +8,7 @@ import { checkKeys, openConnections } from './common.js';
 import { metric } from '../../metrics/declare.js';
 import { unit } from '../../metrics/unit.js';
 import { makeLoader } from './loader.js';
+import { CACHE_CONNECTIONS_LOST } from './metrics.js';
 import { runExpiry, type ExpiryOutcome } from './stampede-path.js';
 import { stampedeFindings, type ProtectionResult } from './stampede-findings.js';
 
@@ -36,7 +37,8 @@ export const cacheStampedeCheck: Check = {
   title: 'Cache stampede: a hot key expiring under concurrent readers',
   needs: ['redis'],
   typicalQuickMs: 4100,
-  metrics: Object.values(STAMPEDE_METRICS),
+  // Its connections are opened by the cache checks' common helper, which counts those the server or network closes.
+  metrics: [...Object.values(STAMPEDE_METRICS), CACHE_CONNECTIONS_LOST],
   // Loads come from the workload schema when PostgreSQL is there, else from a fixed cost (as cache.hit_rate's misses).
   uses: ['pg'],
   writes: true,
