@@ -83,6 +83,29 @@ describe('category charts', () => {
     expect(out).toContain('p95 limit 500 ms');
   });
 
+  it('shows beside the load chart what gave first, where session time went per stage, and the headroom', () => {
+    const attributed = structuredClone(load);
+    attributed.info.attribution = [
+      { stage: 2, level: 100, unit: 'req/s', pool_wait_share: 0.02, session_samples: 410, groups: { cpu: 0.3, lock: 0.05, wal: 0.61, io: 0, lwlock: 0.01, client: 0.03, other: 0 } },
+      { stage: 3, level: 1000, unit: 'req/s', pool_wait_share: 0.01, session_samples: 1900, groups: { cpu: 0.2, lock: 0.02, wal: 0.75, io: 0, lwlock: 0.01, client: 0.02, other: 0 } },
+    ];
+    attributed.info.bottleneck = { stage: 3, level: 1000, unit: 'req/s', saturated: true, component: 'wal' };
+    attributed.findings.push(
+      { severity: 'warn', subject: 'bottleneck', title: 'first to give way: WAL flush (1000 req/s)', detail: '75 % of the load\'s session time waited on WAL.\nRuled out: the PostgreSQL session pool (pool wait): 1 % of step time' },
+      { severity: 'info', subject: 'headroom', title: 'capacity ~180 req/s before p(95)<500', detail: 'p(95)<500 crossed between 100 and 1000 req/s' },
+    );
+    const out = headline('load', [attributed]);
+    const block = out.split('<section class="attribution"')[1]!;
+    expect(block).toContain('<h4>First to give way: WAL flush (1000 req/s)</h4><p>75 % of the load&#39;s session time waited on WAL.</p>');
+    expect(block).toContain('Ruled out: the PostgreSQL session pool (pool wait): 1 % of step time');
+    // One row per stage; the stage judged is marked; WAL's column carries its share.
+    expect(block.match(/<tr class="(judged)?"><td class="n">\d<\/td>/g)).toHaveLength(2);
+    expect(block).toMatch(/<tr class="judged"><td class="n">3<\/td><td class="n">1,000 req\/s<\/td><td class="n">1 %<\/td><td class="n">20 %<\/td><td class="n">2 %<\/td><td class="n">75 %<\/td>/);
+    expect(block).toContain('<h4>Capacity ~180 req/s before p(95)&lt;500</h4>');
+    // A run without attribution shows none.
+    expect(headline('load', [load])).not.toContain('class="attribution"');
+  });
+
   it('draws the measured hit rate against the expected one', () => {
     const hit = check('cache.hit_rate', 'cache', {
       timeSeries: [{ name: 'cache_hit_rate', tags: {}, unit: 'ratio', points: [[1, 0.5], [2, 0.8], [3, 0.9]] }],

@@ -3,6 +3,7 @@
 import type { CheckResult } from '../../result/model.js';
 import { formatMs, formatNumber } from '../format.js';
 import { esc } from './escape.js';
+import { attributionBlock } from './load-attribution.js';
 import { legend, lineChart, type Band, type Marker } from './svg.js';
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -69,5 +70,5 @@ export function loadChart(c: CheckResult | undefined): string {
   const limitNote = limit !== undefined && !showLimit ? ` (p95 limit ${formatMs(limit)}, far above)` : '';
   return `<figure class="headline"><figcaption>${esc(`Latency over the stages${limitNote}: where does the system stop coping?`)}</figcaption>${latency}` +
     `${served ? `<figcaption>${esc('Throughput against the offered load: does it keep up at every stage?')}</figcaption>${served}${legend(tput)}` : ''}` +
-    `${typeof sat.reason === 'string' ? `<p class="muted">${esc(sat.reason)}</p>` : ''}${stageTable(stages)}</figure>`;
+    `${typeof sat.reason === 'string' ? `<p class="muted">${esc(sat.reason)}</p>` : ''}${stageTable(stages)}${attributionBlock(c)}</figure>`;
 }
