@@ -30,7 +30,8 @@ function makeCertificates(dir: string): void {
   chmodSync(path.join(dir, 'server.key'), 0o600);
 }
 
-export async function startTlsServer(): Promise<TlsServer> {
+/** `hba`: more pg_hba.conf lines, read before the final `host all all … trust`; `sql`: run once the roles exist. */
+export async function startTlsServer(opts: { hba?: string[]; sql?: string } = {}): Promise<TlsServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'stackprobe-tls-'));
   try {
     chmodSync(dir, 0o755);
@@ -39,11 +40,13 @@ export async function startTlsServer(): Promise<TlsServer> {
       'hostnossl all tls_only 127.0.0.1/32 reject',
       'hostnossl all plain_only 127.0.0.1/32 trust',
       'hostssl all plain_only 127.0.0.1/32 reject',
+      ...(opts.hba ?? []),
       'host all all 127.0.0.1/32 trust',
     ].join('\n'));
     makeCertificates(dir);
     const server = await startPrivateServer({ ssl: 'on', ssl_cert_file: path.join(dir, 'server.crt'), ssl_key_file: path.join(dir, 'server.key'), hba_file: path.join(dir, 'pg_hba.conf') });
     await server.sql('CREATE ROLE tls_only LOGIN SUPERUSER; CREATE ROLE plain_only LOGIN SUPERUSER');
+    if (opts.sql) await server.sql(opts.sql);
     return {
       server, dir, ca: path.join(dir, 'ca.crt'), otherCa: path.join(dir, 'other.crt'),
       async stop() {
