@@ -40,3 +40,5 @@ export const SWEEP = operationMetrics('sweep', {
   meaning: 'duration', noun: 'requests', description: 'Request time at one pool size, waiting for a connection included, all rounds',
   errors: 'Failed requests over attempted requests at one pool size',
 });
+/** Each sweep round's throughput at one pool size, in the order the rounds ran: the live view draws the sweep from it. */
+export const SWEEP_ROUND_THROUGHPUT_SERIES = metric.series({ name: 'sweep_round_throughput', unit: unit.perSecond('req') });

@@ -12,7 +12,7 @@ import { serverCores } from './cores.js';
 import { reportSweep } from './sizing-report.js';
 import { coreLimitFor, roundOrder, sizesToTry, sweepLimit, type SizeSamples } from './sweep.js';
 import { CONNECTION_BUDGET, MIX } from './sizing-mix.js';
-import { CONFIGURED_SIZE_SHORTFALL, RECOMMENDED_POOL_SIZE, SWEEP, SWEEP_THROUGHPUT } from './metrics.js';
+import { CONFIGURED_SIZE_SHORTFALL, RECOMMENDED_POOL_SIZE, SWEEP, SWEEP_THROUGHPUT, SWEEP_ROUND_THROUGHPUT_SERIES } from './metrics.js';
 
 /**
  * Quick mode leaves out sizes above 4× the core limit (8 connections per core) on small servers, unless the configured
@@ -112,7 +112,7 @@ export const sizingCheck: Check = {
         if (ctx.signal.aborted) break;
         ctx.progress(`round ${r + 1}/${rounds}: pool size ${size}`);
         perSize.get(size)!.push(await measureRound(ctx, size, concurrency));
-        ctx.metrics.timeSeries('sweep_round_throughput', { size: String(size) }, 'req/s').points.push([Math.round(ctx.elapsed() * 1000) / 1000, perSize.get(size)!.at(-1)!.throughput]);
+        ctx.metrics.timeSeries(SWEEP_ROUND_THROUGHPUT_SERIES, { size: String(size) }).points.push([Math.round(ctx.elapsed() * 1000) / 1000, perSize.get(size)!.at(-1)!.throughput]);
       }
     }
     const samples: SizeSamples[] = sizes.map((size) => {
