@@ -48,6 +48,17 @@ function addRunOptions(cmd: Command): Command {
     .option('-o, --output <dir>', 'where runs are kept: each run writes run.json, the reports and stackprobe.log into its own <time>-<id>/ directory there, and latest points at the newest (default: results)');
 }
 
+/**
+ * `--report-only FILE` is `report FILE` spelled as the reference tool spells it: the same formats, output directory,
+ * colour and verbosity as `report` would take from the same flags (it used to write only md and the console summary).
+ */
+function reportOnlyFlags(opts: RunFlags): { format?: string; output?: string; color?: boolean; verbose?: boolean } {
+  return {
+    ...(opts.format ? { format: opts.format } : {}), ...(opts.output ? { output: opts.output } : {}),
+    ...(opts.color === false ? { color: false } : {}), ...(opts.verbose ? { verbose: true } : {}),
+  };
+}
+
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('stackprobe')
     .description('Tests the performance and integrity of your data stack: PostgreSQL, Redis, Celery, under load.')
@@ -62,7 +73,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   addRunOptions(program).option('--report-only <file>', 'rebuild the reports from a run.json (same as `stackprobe report FILE`)');
   program.action(async (opts: RunFlags & { reportOnly?: string }, cmd: Command) => {
     if (cmd.args.length > 0) unknownCommand(program, cmd.args[0]!);
-    setExit(opts.reportOnly ? await (await import('./report-command.js')).reportCommand(opts.reportOnly, { format: 'md,console', ...(opts.output ? { output: opts.output } : {}) }) : await (await import('./run-command.js')).runCommand(opts));
+    setExit(opts.reportOnly ? await (await import('./report-command.js')).reportCommand(opts.reportOnly, reportOnlyFlags(opts)) : await (await import('./run-command.js')).runCommand(opts));
   });
 
   addRunOptions(program.command('run').description('run the checks and write the reports'))

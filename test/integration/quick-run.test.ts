@@ -1,7 +1,7 @@
 // The main job end to end through the built CLI: a run against the machine's
 // `test` database that must leave no trace, Ctrl-C mid-run, and rebuilding the reports from run.json alone.
 import { existsSync } from 'node:fs';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -96,5 +96,11 @@ describe('against DATABASE_URL', () => {
     expect(legacy.code).toBe(0);
     // The one-screen summary: the verdict and the counts (each check is in report.md, or with --verbose).
     expect(legacy.stdout).toMatch(/^PASS · \d+ checks: /m);
+    // It is `report` by another name: the same files from the same flags.
+    const [viaReport, viaLegacy] = [path.join(dir, 'via-report'), path.join(dir, 'via-legacy')];
+    expect((await runCli(['report', path.join(runDirOf(out), 'run.json'), '--output', viaReport])).code).toBe(0);
+    expect((await runCli(['--report-only', path.join(runDirOf(out), 'run.json'), '--output', viaLegacy])).code).toBe(0);
+    expect((await readdir(viaLegacy)).sort()).toEqual((await readdir(viaReport)).sort());
+    expect(await readdir(viaLegacy)).toEqual(expect.arrayContaining(['report.md', 'report.html', 'run.json']));
   });
 });
