@@ -106,8 +106,9 @@ describe('tasks.runtime', () => {
     expect(slowest[0]!.task).toBe('shop.reports.generate_sales_report');
     expect(slowest[0]!.p95_ms).toBeGreaterThan(700);
     expect(bad.findings.find((f) => f.severity === 'info' && f.title.startsWith('slowest tasks by p95: shop.reports.generate_sales_report'))).toBeDefined();
-    const flaky = serious(bad).find((f) => f.subject === 'shop.integrations.sync_inventory')!;
-    expect(flaky.title).toMatch(/^shop\.integrations\.sync_inventory: \d+ retries in \d+ executions/);
+    // The flaky call is named by its retries; a run whose retries ran out is also named by its failures (random).
+    const flaky = serious(bad).filter((f) => f.subject === 'shop.integrations.sync_inventory').map((f) => f.title);
+    expect(flaky).toEqual(expect.arrayContaining([expect.stringMatching(/^shop\.integrations\.sync_inventory: \d+ retries in \d+ executions/)]));
     expect((bad.info.failing as Array<{ task: string }>)[0]!.task).toBe('shop.integrations.sync_inventory');
     expect(bad.thresholds.find((t) => t.metric === 'task_retry_share')).toMatchObject({ ok: false, level: 'warn' });
     expect(['warn', 'fail']).toContain(bad.status);
