@@ -10,7 +10,7 @@ import type { CheckResult, RunResult } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { bookkeepingFixtureSql, createLocaleDatabase, financeFixtureSql, LOCALE_FIXTURE_SQL, musicStoreFixtureSql } from '../helpers/backup-fixture.js';
-import type { TestDatabase } from '../helpers/pg.js';
+import { withDatabase, type TestDatabase } from '../helpers/pg.js';
 
 const roundtrip = backupChecks.find((c) => c.id === 'backup.roundtrip')!;
 const withHooks = (hooks: RoundTripHooks): Check => ({ ...roundtrip, run: (ctx) => roundTrip(ctx, hooks) });
@@ -32,8 +32,9 @@ function figures(label: string, c: CheckResult): void {
     + `${counter(c, 'large_objects_compared')} large objects, ${counter(c, 'definitions_compared')} definitions, ${counter(c, 'rows_compared')} rows compared; mismatches ${counter(c, 'restore_mismatches')}`);
 }
 
-async function onUrl(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
+/** Runs `sql` in the round trip's scratch database (the hook names it; the test knows its server). */
+async function onScratch(db: TestDatabase, scratch: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: withDatabase(db.url, scratch) });
   await client.connect();
   try {
     await client.query(sql);
@@ -92,7 +93,7 @@ describe('backup.roundtrip on a personal-finance schema', () => {
 
   it('fails on a tampered restore of each kind of object, naming the object and its kind', async () => {
     const tamper = withHooks({
-      beforeCompare: (url) => onUrl(url, `
+      beforeCompare: (scratch) => onScratch(db, scratch, `
         DELETE FROM public.transactions_2025_q2 WHERE id = (SELECT min(id) FROM public.transactions_2025_q2);
         UPDATE public.sessions SET data = '{}' WHERE id = (SELECT id FROM public.sessions ORDER BY id LIMIT 1);
         UPDATE "Finance"."Ledger Entries" SET "unitPrice" = "unitPrice" + 1 WHERE id = 7;
@@ -172,7 +173,7 @@ describe('backup.roundtrip keeps the source database\'s encoding and locale', ()
         figures(k.label, c);
         expect(c.status, c.reason).toBe('pass');
         expect(c.info.sourceLocale).toMatchObject({ provider: k.provider, encoding: k.encoding });
-        const t = await runOn(db, {}, withHooks({ beforeCompare: (url) => onUrl(url, `UPDATE public.payees SET city = 'Zurich' WHERE name = 'Zoë 3'`) }));
+        const t = await runOn(db, {}, withHooks({ beforeCompare: (scratch) => onScratch(db, scratch, `UPDATE public.payees SET city = 'Zurich' WHERE name = 'Zoë 3'`) }));
         expect(t.status).toBe('fail');
         expect(errors(t).map((f) => f.subject)).toEqual(['public.payees']);
       } finally {
@@ -196,7 +197,7 @@ describe('backup.roundtrip on two more real-style schemas', () => {
         figures(f.label, c);
         expect(c.status, c.reason).toBe('pass');
         expect(errors(c)).toEqual([]);
-        const t = await runOn(db, {}, withHooks({ beforeCompare: (url) => onUrl(url, f.tamper) }));
+        const t = await runOn(db, {}, withHooks({ beforeCompare: (scratch) => onScratch(db, scratch, f.tamper) }));
         expect(t.status).toBe('fail');
         expect(errors(t).map((e) => e.subject)).toEqual([f.subject]);
       } finally {

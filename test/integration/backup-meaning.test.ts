@@ -10,19 +10,20 @@ import type { CheckResult } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { createLocaleDatabase } from '../helpers/backup-fixture.js';
-import type { TestDatabase } from '../helpers/pg.js';
+import { withDatabase, type TestDatabase } from '../helpers/pg.js';
 
 const roundtrip = backupChecks.find((c) => c.id === 'backup.roundtrip')!;
 
 /** The round trip, with `plant` run on the restored copy before the comparison when given. */
 async function roundTripOn(db: TestDatabase, plant?: string): Promise<CheckResult> {
-  const check: Check = plant === undefined ? roundtrip : { ...roundtrip, run: (ctx) => roundTrip(ctx, { beforeCompare: (url) => onUrl(url, plant) }) };
+  const check: Check = plant === undefined ? roundtrip : { ...roundtrip, run: (ctx) => roundTrip(ctx, { beforeCompare: (scratch) => onScratch(db, scratch, plant) }) };
   const r = await run({ config: validateConfig({ database_url: db.url }), checks: [check], signal: new AbortController().signal, log: silentLogger() });
   return r.checks[0]!;
 }
 
-async function onUrl(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
+/** Runs `sql` in the round trip's scratch database (the hook names it; the test knows its server). */
+async function onScratch(db: TestDatabase, scratch: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: withDatabase(db.url, scratch) });
   await client.connect();
   try {
     await client.query(sql);

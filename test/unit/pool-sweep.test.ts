@@ -1,6 +1,7 @@
 // Pure logic of the pool category: sweep sizes and choice, session analysis, config validation of config.pool.
 import { describe, expect, it } from 'vitest';
-import { analyseSessions, configuredShortfall, coreLimitFor, figuresOf, isLocalUrl, judgeSweep, measurablyBetter, meetsP95, roundOrder, sizesToTry, sweepLimit, type SessionRow, type SizeSamples } from '../../src/checks/pool/index.js';
+import { analyseSessions, configuredShortfall, coreLimitFor, figuresOf, judgeSweep, measurablyBetter, meetsP95, roundOrder, serverCores, sizesToTry, sweepLimit, type SessionRow, type SizeSamples } from '../../src/checks/pool/index.js';
+import { locationOf, parsePgUrl } from '../../src/targets/pg/spec.js';
 import { validateConfig } from '../../src/config/load.js';
 import { adminUrlFor } from '../../src/targets/pgbouncer/admin.js';
 
@@ -96,8 +97,10 @@ describe('pool sweep', () => {
   });
 
   it('takes the local host\'s cores only for a local server', () => {
-    for (const u of ['postgres://u@127.0.0.1:5432/db', 'postgres://localhost/db', 'postgres://[::1]:5432/db', 'postgres:///db?host=/var/run/postgresql']) expect(isLocalUrl(u), u).toBe(true);
-    for (const u of ['postgres://db.example.com/db', 'postgres://10.0.0.5/db', 'host=/tmp dbname=x']) expect(isLocalUrl(u), u).toBe(false);
+    const cores = (u: string) => serverCores(locationOf(parsePgUrl(u, {})).local, undefined, false).source;
+    for (const u of ['postgres://u@127.0.0.1:5432/db', 'postgres://localhost/db', 'postgres://[::1]:5432/db', 'postgres:///db?host=/var/run/postgresql', 'postgres:///db']) expect(cores(u), u).toBe('local host');
+    for (const u of ['postgres://db.example.com/db', 'postgres://10.0.0.5/db', 'postgres:///db?host=db.internal']) expect(cores(u), u).toBe('unknown');
+    expect(serverCores(false, 6, false)).toEqual({ cores: 6, source: 'config' });
   });
 });
 

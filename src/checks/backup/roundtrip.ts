@@ -25,7 +25,7 @@ export interface RoundTripHooks {
   /** Runs after the dump (tests terminate the source session here). */
   afterDump?: () => Promise<void>;
   /** Runs after the restore and before the comparison (tests use it to alter the restored copy). */
-  beforeCompare?: (scratchUrl: string) => Promise<void>;
+  beforeCompare?: (scratchDatabase: string) => Promise<void>;
   /** Each pg_dump/pg_restore child's pid as it starts (tests read its argv). */
   onSpawn?: (pid: number) => void;
 }
@@ -183,7 +183,7 @@ async function roundTripIn(ctx: CheckContext, hooks: RoundTripHooks, lost: Lost)
   const scratchEnv = await pgt.libpqEnv(dir, 'scratch', { applicationName: 'stackprobe-backup', database: scratch.name });
   const restoreMs = await timed(ctx, RESTORE_DURATION, () => runTool(bin.pgRestore, ['--no-owner', '--no-privileges', '--exit-on-error', '--dbname=service=stackprobe', file], { ...spawnOpts, env: scratchEnv })
     .catch((err: unknown) => { throw new Error(`the restore failed: ${(err as Error).message}`); }));
-  await hooks.beforeCompare?.(scratch.url);
+  await hooks.beforeCompare?.(scratch.name);
   ctx.progress('checksums of the restore');
   const dst = await readRestored(ctx, verify, p);
   ctx.progress('definitions');

@@ -8,13 +8,6 @@ import { formatOwner, ownerIsGone, parseOwner, type Owner } from './owner.js';
 
 export const SCRATCH_PREFIX = 'stackprobe_restore_';
 
-/** The URL of another database on the same server, same credentials. */
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${encodeURIComponent(database)}`;
-  return u.toString();
-}
-
 /** A string literal that reads the same whatever standard_conforming_strings says (CREATE DATABASE takes no parameters). */
 export function quoteLiteral(s: string): string {
   if (s.includes('\0')) throw new Error('an SQL literal cannot contain a NUL character');
@@ -57,7 +50,7 @@ export function createDatabaseSql(name: string, l: DatabaseLocale): string {
 }
 
 /** Creates the scratch database and marks its owner; its DROP is registered first, so it runs even if CREATE's answer is lost. */
-export async function createScratch(ctx: CheckContext, locale: DatabaseLocale, owner: Owner): Promise<{ name: string; url: string }> {
+export async function createScratch(ctx: CheckContext, locale: DatabaseLocale, owner: Owner): Promise<{ name: string }> {
   const pg = ctx.targets.pg!;
   const name = `${SCRATCH_PREFIX}${randomBytes(6).toString('hex')}`;
   ctx.defer(() => pg.admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
@@ -72,7 +65,7 @@ export async function createScratch(ctx: CheckContext, locale: DatabaseLocale, o
   // The marker lets the next run drop this copy if this process is killed before its cleanup runs.
   await pg.admin.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(formatOwner(owner))}`);
   ctx.info('scratchDatabase', name);
-  return { name, url: withDatabase(pg.url, name) };
+  return { name };
 }
 
 /**

@@ -17,7 +17,7 @@ import { segmentAccounts } from '../../workload/plan.js';
 import { SessionPool } from '../../targets/pg/wire/pool.js';
 import type { SessionTarget } from '../../targets/pg/wire/session.js';
 import { removeCacheKeys, TaskTidy, type StepServices } from './steps.js';
-import { ReconnectingWire } from '../../targets/redis/wire/reconnecting.js';
+import { openReconnectingWire } from '../../targets/redis/connect.js';
 
 /** The load's task queue: its own setting, else the tasks category's (where the user's worker listens). */
 export const taskQueue = (config: Config): string => config.load.task_queue ?? config.tasks.queue;
@@ -68,7 +68,7 @@ export function openServices(ctx: CheckContext, workload: Workload, poolSize: nu
   if (pools.readPool) ctx.defer(() => pools.readPool!.end());
   const redisTarget = ctx.targets.redis;
   if (redisTarget) {
-    const redis = new ReconnectingWire(redisTarget.wire.url, { ...redisTarget.wire.options, onLost: lostRedis(ctx) });
+    const redis = openReconnectingWire(redisTarget.wire, lostRedis(ctx));
     services.redis = redis;
     services.keyPrefix = redisTarget.keyPrefix;
     ctx.defer(async () => {
@@ -109,17 +109,6 @@ function lostRedis(ctx: CheckContext): (reason: Error) => void {
   };
 }
 
-/** True when PostgreSQL runs on this machine, so the client host's CPU, memory and disk are also the server's. */
-export function serverIsLocal(url: string): boolean {
-  try {
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    return host === '' || host === 'localhost' || host === '::1' || host.startsWith('127.') || host.startsWith('/');
-  } catch (err) {
-    void err; // an unparsable URL is not local as far as we can tell
-    return false;
-  }
-}
-
 export function startMonitor(ctx: CheckContext, onSample: (readings: Map<string, number>) => void): ResourceMonitor {
   const sources: ResourceSource[] = [new HostSource(path.resolve(ctx.config.output)), new ProcessSource(), new PgStatsSource(ctx.targets.pg!.admin)];
   if (ctx.targets.redis) sources.push(new RedisInfoSource(ctx.targets.redis.client));
@@ -128,6 +117,6 @@ export function startMonitor(ctx: CheckContext, onSample: (readings: Map<string,
   const monitor = new ResourceMonitor({ registry: ctx.metrics, sources, elapsed: ctx.elapsed, log: ctx.log, onSample });
   monitor.start();
   ctx.defer(() => monitor.stop());
-  ctx.info('resources', { sampled: sources.map((s) => s.name), serverIsLocal: serverIsLocal(ctx.targets.pg!.url), cpus: os.availableParallelism() });
+  ctx.info('resources', { sampled: sources.map((s) => s.name), serverIsLocal: ctx.targets.pg!.location.local, cpus: os.availableParallelism() });
   return monitor;
 }

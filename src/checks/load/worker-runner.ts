@@ -22,7 +22,7 @@ export interface WorkerRunnerOptions {
 function redisData(ctx: CheckContext): WorkerData['redis'] {
   const target = ctx.targets.redis;
   if (!target) return undefined;
-  return { url: target.wire.url, options: target.wire.options, keyPrefix: target.keyPrefix };
+  return { wire: target.wire, keyPrefix: target.keyPrefix };
 }
 
 export async function startWorkerRunner(o: WorkerRunnerOptions): Promise<StageRunner> {
@@ -35,7 +35,7 @@ export async function startWorkerRunner(o: WorkerRunnerOptions): Promise<StageRu
     for (let w = 1; w <= workers; w++) {
       const data: WorkerData = {
         worker: w, workers, segment: o.segment, config: ctx.config, plan: o.workload.plan,
-        pg: { url: pgt.url, timeouts: pgt.timeouts, poolSize: Math.max(1, integerShare(load.pool_size, w, workers)), applicationName: `${LOAD_APP_NAME}-w${w}` },
+        pg: { ...pgt.workerTarget(), poolSize: Math.max(1, integerShare(load.pool_size, w, workers)), applicationName: `${LOAD_APP_NAME}-w${w}` },
         maxVus: Math.max(1, integerShare(load.max_vus, w, workers)),
         ...(ctx.targets.redis ? { redis: redisData(ctx) } : {}),
         ...(ctx.targets.celery ? { celeryConfig: ctx.config } : {}),

@@ -5,7 +5,7 @@ import { serializeMetrics } from '../../metrics/serialize.js';
 import { openCelery } from '../../targets/celery/open.js';
 import type { CeleryTarget } from '../../targets/celery/target.js';
 import { describeError } from '../../util/errors.js';
-import { ReconnectingWire } from '../../targets/redis/wire/reconnecting.js';
+import { openReconnectingWire } from '../../targets/redis/connect.js';
 import { silentLogger } from '../../util/logger.js';
 import { SecondWindow } from './per-second.js';
 import { StageRecorder } from './record.js';
@@ -39,13 +39,10 @@ async function open(): Promise<StageEnv> {
   services = { ...pools, plan: data.plan, statementTimeoutMs: load.request_timeout_ms, writeAccounts: segmentAccounts(data.plan.accounts.length, data.segment.index, data.segment.count) };
   if (data.redis) {
     // Commands reject with their own errors; a connection the server or the network closes is counted and reported.
-    const redis = new ReconnectingWire(data.redis.url, {
-      ...data.redis.options,
-      onLost: (err) => {
-        if (closing) return;
-        redisLost.count++;
-        redisLost.reason = describeError(err);
-      },
+    const redis = openReconnectingWire(data.redis.wire, (err) => {
+      if (closing) return;
+      redisLost.count++;
+      redisLost.reason = describeError(err);
     });
     services.redis = redis;
     services.keyPrefix = data.redis.keyPrefix;

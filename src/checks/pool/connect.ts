@@ -1,7 +1,7 @@
 // Connections for the pool checks: pools and single clients configured like the target's, plus utilisation sampling.
 import type { PgClient, PgPool } from '../../targets/pg/types.js';
+import type { OtherServer } from '../../targets/pg/target.js';
 import { withTimeout } from '../../exec/timeout.js';
-import { openPgClient } from '../../targets/pg/target.js';
 import type { CheckContext } from '../types.js';
 import { POOL_IDLE_SERIES, POOL_TOTAL_SERIES, POOL_WAITING_PEAK, POOL_WAITING_SERIES } from './metrics.js';
 
@@ -23,12 +23,11 @@ export async function endPool(pool: PgPool): Promise<void> {
 }
 
 /**
- * One new connection: TCP, TLS when asked, authentication and the first query. The caller ends it. `url`: another
- * server than the target (a PgBouncer in front of it), with the target's bounds.
+ * One new connection: TCP, TLS when asked, authentication and the first query. The caller ends it. `server`: another
+ * server than the target (the PostgreSQL behind a PgBouncer), with the target's credentials and bounds.
  */
-export async function connectOnce(ctx: CheckContext, url?: string): Promise<PgClient> {
-  const pgt = ctx.targets.pg!;
-  const client = url === undefined ? pgt.createClient({ applicationName: POOL_APP }) : openPgClient(url, pgt.timeouts, { applicationName: POOL_APP });
+export async function connectOnce(ctx: CheckContext, server?: OtherServer): Promise<PgClient> {
+  const client = ctx.targets.pg!.createClient({ applicationName: POOL_APP, ...(server ? { server } : {}) });
   try {
     await client.connect();
     await client.query('SELECT 1');

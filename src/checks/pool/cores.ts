@@ -7,24 +7,9 @@ export interface ServerCores {
   source: 'config' | 'local host' | 'unknown';
 }
 
-/** Loopback addresses, localhost, and Unix sockets (a host that is a path, or `host=` pointing at one). */
-export function isLocalUrl(url: string): boolean {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch (err) {
-    // pg also accepts key=value strings; those cannot be told apart here, so the server counts as not local.
-    void err;
-    return false;
-  }
-  const socketHost = u.searchParams.get('host');
-  if (socketHost?.startsWith('/')) return true;
-  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === '' || host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
-
-export function serverCores(url: string, configured: number | undefined, isPrivate: boolean): ServerCores {
+/** `local`: the server runs on this machine (PgTarget.location), so this host's cores are its cores. */
+export function serverCores(local: boolean, configured: number | undefined, isPrivate: boolean): ServerCores {
   if (configured !== undefined) return { cores: configured, source: 'config' };
-  if (isPrivate || isLocalUrl(url)) return { cores: os.availableParallelism(), source: 'local host' };
+  if (isPrivate || local) return { cores: os.availableParallelism(), source: 'local host' };
   return { cores: undefined, source: 'unknown' };
 }

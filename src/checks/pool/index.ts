@@ -8,7 +8,7 @@ import { sizingCheck } from './sizing.js';
 
 export { acquireCheck, contentionCheck, pgbouncerCheck, serverCheck, sizingCheck };
 export { judgeSweep, measurablyBetter, meetsP95, figuresOf, roundOrder, sizesToTry, sweepLimit, configuredShortfall, coreLimitFor, type SizeSamples, type SizeFigures, type SweepVerdict } from './sweep.js';
-export { isLocalUrl, serverCores } from './cores.js';
+export { serverCores } from './cores.js';
 export { analyseSessions, type SessionRow } from './server-analysis.js';
 
 export const poolChecks: Check[] = [serverCheck, pgbouncerCheck, acquireCheck, contentionCheck, sizingCheck];

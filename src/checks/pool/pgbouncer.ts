@@ -1,7 +1,8 @@
 // pool.pgbouncer: PgBouncer's pools, waits, stats and config from its admin console, and pooled vs direct connect cost.
-import { adminUrlFor, NotPgBouncerError, openPgBouncerAdmin, type PgBouncerAdmin } from '../../targets/pgbouncer/admin.js';
+import type { PgLocation } from '../../targets/pg/spec.js';
+import type { OtherServer } from '../../targets/pg/target.js';
+import { NotPgBouncerError, openPgBouncerAdmin, type PgBouncerAdmin } from '../../targets/pgbouncer/admin.js';
 import { describeError, SkipCheck } from '../../util/errors.js';
-import { redactUrl } from '../../util/redact.js';
 import type { Check, CheckContext } from '../types.js';
 import { round } from './acquire.js';
 import { connectOnce } from './connect.js';
@@ -9,22 +10,25 @@ import { readConfig, readPools, readStats, serverFor, totals } from './pgbouncer
 import { pgbouncerFindings } from './pgbouncer-findings.js';
 import { ACQUIRE_DURATION, PGBOUNCER_CLIENTS_WAITING, PGBOUNCER_CL_ACTIVE_SERIES, PGBOUNCER_CL_WAITING_SERIES, PGBOUNCER_MAX_WAIT_MS, PGBOUNCER_SV_ACTIVE_SERIES } from './metrics.js';
 
+/** The configured console's URL names the target's host and port: the target's connections go through it. */
+function sameServer(consoleUrl: string, target: PgLocation): boolean {
+  const a = new URL(consoleUrl);
+  return a.hostname.replace(/^\[|\]$/g, '') === target.host.toLowerCase() && Number(a.port || 5432) === target.port;
+}
+
 /** Opens the console named in the config, or finds one next to the database URL; SkipCheck when there is none. */
 async function locate(ctx: CheckContext): Promise<{ admin: PgBouncerAdmin; targetBehind: boolean }> {
   const explicit = ctx.config.pool.pgbouncer_admin_url;
-  const targetUrl = ctx.targets.pg!.url;
-  const url = explicit ?? adminUrlFor(targetUrl);
+  const pgt = ctx.targets.pg!;
   try {
-    const admin = await openPgBouncerAdmin(url, ctx.targets.pg!.timeouts.connectMs);
-    const a = new URL(url);
-    const t = new URL(targetUrl);
-    return { admin, targetBehind: a.hostname === t.hostname && (a.port || '5432') === (t.port || '5432') };
+    if (explicit === undefined) return { admin: await pgt.openPgBouncerConsole(), targetBehind: true };
+    return { admin: await openPgBouncerAdmin(explicit, pgt.timeouts.connectMs), targetBehind: sameServer(explicit, pgt.location) };
   } catch (err) {
     if (!(err instanceof NotPgBouncerError)) throw err;
     // Named in the config: whatever is wrong with it is the user's to fix, so the check fails with the reason.
     if (explicit !== undefined) throw new Error(`config.pool.pgbouncer_admin_url: ${err.message}`);
     if (err.reason === 'not-allowed') throw new SkipCheck(`the database URL points at PgBouncer, but ${err.message.replace(/^.*?, but /, '')}; or set config.pool.pgbouncer_admin_url`);
-    throw new SkipCheck(`the database URL is not PgBouncer (no admin console at ${redactUrl(url)}) and config.pool.pgbouncer_admin_url is not set`);
+    throw new SkipCheck(`the database URL is not PgBouncer (no admin console at ${pgt.location.host}:${pgt.location.port}) and config.pool.pgbouncer_admin_url is not set`);
   }
 }
 
@@ -41,17 +45,15 @@ async function samplePools(ctx: CheckContext, admin: PgBouncerAdmin): Promise<vo
 
 /** New connections through PgBouncer against new connections straight to the server behind it. */
 async function pooledVsDirect(ctx: CheckContext, admin: PgBouncerAdmin): Promise<void> {
-  const targetUrl = ctx.targets.pg!.url;
-  const t = new URL(targetUrl);
-  const server = serverFor(await admin.show('DATABASES'), decodeURIComponent(t.pathname.slice(1)));
+  const server = serverFor(await admin.show('DATABASES'), ctx.targets.pg!.location.database);
   const n = ctx.config.pool.acquire_samples ?? (ctx.mode === 'full' ? 100 : 20);
-  const measure = async (kind: 'pooled' | 'direct', url: string): Promise<unknown> => {
+  const measure = async (kind: 'pooled' | 'direct', to?: OtherServer): Promise<unknown> => {
     const trend = ctx.metrics.trend(ACQUIRE_DURATION, { kind });
     let next = performance.now() + 1000;
     for (let i = 0; i < n && !ctx.signal.aborted; i++) {
       const t0 = performance.now();
       try {
-        const c = await connectOnce(ctx, url);
+        const c = await connectOnce(ctx, to);
         trend.record(performance.now() - t0);
         await c.end();
       } catch (err) {
@@ -65,18 +67,14 @@ async function pooledVsDirect(ctx: CheckContext, admin: PgBouncerAdmin): Promise
     return undefined;
   };
   ctx.progress(`${n} connections through PgBouncer`);
-  const pooledErr = await measure('pooled', targetUrl);
+  const pooledErr = await measure('pooled');
   if (pooledErr !== undefined) throw new Error(`connecting through PgBouncer failed: ${describeError(pooledErr)}`);
   if (!server) {
     ctx.finding({ severity: 'info', subject: 'pgbouncer', title: 'The server behind PgBouncer is reached over a socket or is unknown: no direct comparison' });
     return;
   }
-  const direct = new URL(targetUrl);
-  direct.hostname = server.host;
-  direct.port = String(server.port);
-  direct.pathname = `/${encodeURIComponent(server.database)}`;
   ctx.progress(`${n} connections straight to ${server.host}:${server.port}`);
-  const directErr = await measure('direct', direct.toString());
+  const directErr = await measure('direct', server);
   const pooled = ctx.metrics.trend(ACQUIRE_DURATION, { kind: 'pooled' });
   const d = ctx.metrics.trend(ACQUIRE_DURATION, { kind: 'direct' });
   if (directErr !== undefined || d.count === 0) {

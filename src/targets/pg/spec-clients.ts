@@ -62,6 +62,7 @@ export function driverConfig(spec: PgSpec, o: DriverOptions): pg.ClientConfig {
 export interface LibpqSettings {
   /** Every connection setting except the password, by libpq keyword. */
   settings: Record<string, string>;
+  /** @credential written to a private passfile (libpq-files.ts), never to argv or the environment. */
   password: string | undefined;
 }
 

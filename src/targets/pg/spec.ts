@@ -20,7 +20,10 @@ export interface PgSpec {
   readonly port: number;
   readonly socketDir?: string;
   readonly user: string;
-  /** From the URL (authority or `password=`), else PGPASSWORD; undefined leaves each client to its passfile. */
+  /**
+   * From the URL (authority or `password=`), else PGPASSWORD; undefined leaves each client to its passfile.
+   * @credential
+   */
   readonly password?: string;
   readonly database: string;
   readonly sslmode: SslMode;
@@ -148,4 +151,21 @@ export function parsePgUrl(url: string, env: NodeJS.ProcessEnv = process.env): P
 /** The same spec for another database on the same server (a scratch database). */
 export function withDatabaseSpec(spec: PgSpec, database: string): PgSpec {
   return { ...spec, database };
+}
+
+/** Where a spec connects, without its secrets: what a check may know of its target (docs/connections.md). */
+export interface PgLocation {
+  /** Host name or address; for a Unix socket, its directory. */
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+  /** The server runs on this machine (a Unix socket, localhost or a loopback address): its CPU and disk are ours. */
+  readonly local: boolean;
+}
+
+export function locationOf(spec: PgSpec): PgLocation {
+  const host = spec.host.toLowerCase();
+  const local = spec.socketDir !== undefined || host === 'localhost' || host === '::1' || /^127\./.test(host);
+  return { host: spec.socketDir ?? spec.host, port: spec.port, user: spec.user, database: spec.database, local };
 }

@@ -3,24 +3,16 @@ import pg from 'pg';
 import type { TargetFacts } from '../../result/model.js';
 import { TargetUnavailableError } from '../../util/errors.js';
 import { redactUrl } from '../../util/redact.js';
-import { parsePgUrl, type PgSpec } from './spec.js';
+import { adminUrlFor, openPgBouncerAdminWith, type PgBouncerAdmin } from '../pgbouncer/admin.js';
+import type { SessionWatch } from './lost-session.js';
+import { scopePg, type ScopedPg } from './scope.js';
+import { locationOf, parsePgUrl, type PgLocation, type PgSpec } from './spec.js';
 import type { PgClient, PgPool } from './types.js';
 import { driverConfig, libpqSettings, type LibpqSettings } from './spec-clients.js';
 import { libpqEnvFiles, noRootCertIn } from './libpq-files.js';
 import { WireConnection } from './wire/connection.js';
 import { wireOptionsFromSpec } from './wire/options.js';
 import { MeasureSession, type SessionOptions } from './wire/session.js';
-
-/**
- * node-postgres's pool, lent session and client, named for the run's own machinery (scoped targets: events and
- * process ids to end a stuck check's sessions). Checks and plugins use the interfaces of types.ts.
- */
-export type DriverPool = pg.Pool;
-export type DriverPooledClient = pg.PoolClient;
-export type DriverClient = pg.Client;
-/** Every pool and client a PgTarget hands out is node-postgres's: the run's machinery reaches the driver through these. */
-export const driverPool = (pool: PgPool): DriverPool => pool as DriverPool;
-export const driverClient = (client: PgClient): DriverClient => client as DriverClient;
 
 export interface PgTimeouts {
   connectMs: number;
@@ -34,10 +26,13 @@ export interface PgTimeouts {
 
 export interface PgTarget {
   readonly kind: 'pg';
-  /** The real URL, with credentials: never print it; use facts.url. */
-  readonly url: string;
-  /** The URL parsed once (spec.ts): every session, pool and child tool of the run connects from it. */
+  /**
+   * The URL parsed once (spec.ts): every session, pool and child tool of the run connects from it.
+   * @credential holds the password: the target and its sessions read it; a check passes it on unread (docs/connections.md).
+   */
   readonly spec: PgSpec;
+  /** Where the target is, without secrets: host, port, user, database, and whether the server is on this machine. */
+  readonly location: PgLocation;
   /** What sslmode allow/prefer settled on at open (TLS or not), so the driver pools connect as the wire sessions do. */
   readonly negotiatedTls: boolean;
   readonly facts: TargetFacts;
@@ -59,14 +54,34 @@ export interface PgTarget {
   readonly onSession?: (session: MeasureSession) => void;
   /** One supervised client (not connected yet); the caller ends it. */
   createClient(options?: ClientOptions): PgClient;
+  /** What a load worker thread opens its own measuring sessions from: plain data that crosses to the thread. */
+  workerTarget(): PgWorkerTarget;
+  /**
+   * The PgBouncer admin console next to the target (same host, port and credentials, database "pgbouncer");
+   * NotPgBouncerError when there is none (targets/pgbouncer/admin.ts). The caller closes it.
+   */
+  openPgBouncerConsole(): Promise<PgBouncerAdmin>;
   /**
    * libpq's settings for a child tool (pg_dump, psql), from the same spec: written to a private service file and
    * passfile by the caller (libpq-files.ts), never to argv or the environment.
+   * @credential holds the password: checks use libpqEnv.
    */
   libpq(options: { applicationName: string; database?: string; noRootCert?: string }): LibpqSettings;
   /** The same, written into `dir` (private, 0700, the caller removes it): the environment that names the files. */
   libpqEnv(dir: string, label: string, options: { applicationName: string; database?: string }): Promise<Record<string, string>>;
+  /**
+   * This target as one check sees it (scope.ts): every pool, client and measuring session it opens is remembered and
+   * watched, so the run can note a lost session and end all of them at the check's budget.
+   */
+  scope(watch: SessionWatch): ScopedPg;
   close(): Promise<void>;
+}
+
+/** A worker thread's target: the spec (with the password) and the bounds; a SessionTarget of the wire client. */
+export interface PgWorkerTarget {
+  /** @credential the target's spec: the thread's sessions read it, the check passes it on unread. */
+  readonly spec: PgSpec;
+  readonly timeouts: PgTimeouts;
 }
 
 export interface PoolOptions {
@@ -80,7 +95,16 @@ export interface PoolOptions {
   acquireTimeoutMs?: number;
 }
 
+/** Another server with the target's credentials (the PostgreSQL behind a PgBouncer): its address and database. */
+export interface OtherServer {
+  host: string;
+  port: number;
+  database: string;
+}
+
 export interface ClientOptions extends Omit<PoolOptions, 'max' | 'acquireTimeoutMs'> {
+  /** Connect to this server instead, with the target's credentials and TLS settings (no allow/prefer outcome there). */
+  server?: OtherServer;
   /** Told why, when the session is lost (restart, pg_terminate_backend); its pending query rejects on its own. */
   onLost?: (err: Error) => void;
 }
@@ -169,14 +193,10 @@ export function describeConnectError(err: unknown, redacted: string, timeouts: P
   return `cannot connect to ${where}: ${e.message ?? String(err)}`;
 }
 
-/**
- * A supervised client for a server beside the target (a PgBouncer in front of it), from its own URL, with the
- * target's bounds. allow/prefer connect without TLS here: there is no negotiated outcome for that server.
- */
-export function openPgClient(url: string, timeouts: PgTimeouts, options: ClientOptions = {}): PgClient {
-  const { onLost, ...rest } = options;
-  const { max: _max, idleTimeoutMillis: _idle, ...config } = poolConfig(parsePgUrl(url), timeouts, rest);
-  return supervise(new pg.Client(config), onLost);
+/** The spec for another server with the same credentials and TLS settings (the PostgreSQL behind a PgBouncer). */
+function onServer(spec: PgSpec, to: OtherServer): PgSpec {
+  const { socketDir: _socket, ...rest } = spec;
+  return { ...rest, host: to.host, port: to.port, database: to.database };
 }
 
 /**
@@ -236,10 +256,17 @@ export async function openPg(url: string, baseTimeouts: PgTimeouts, opts: { priv
   const libpq: PgTarget['libpq'] = ({ applicationName, database, noRootCert }) => libpqSettings(database === undefined ? spec : { ...spec, database }, {
     applicationName, connectTimeoutMs: connectMs, ...(noRootCert !== undefined ? { noRootCert } : {}),
   });
+  const clientOf = (options: ClientOptions): PgClient => {
+    const { onLost, server, ...rest } = options;
+    // allow/prefer settled for the target's server only: another server is reached without TLS under them.
+    const config = server === undefined ? poolConfig(spec, timeouts, rest, tls) : poolConfig(onServer(spec, server), timeouts, rest);
+    const { max: _max, idleTimeoutMillis: _idle, ...clientConfig } = config;
+    return supervise(new pg.Client(clientConfig), onLost);
+  };
   return {
     kind: 'pg',
-    url,
     spec,
+    location: locationOf(spec),
     negotiatedTls: tls,
     timeouts,
     admin,
@@ -252,14 +279,22 @@ export async function openPg(url: string, baseTimeouts: PgTimeouts, opts: { priv
       // `this`: a check's scoped copy of the target, whose onSession notes the session.
       return MeasureSession.open(this as PgTarget, options);
     },
-    createClient({ onLost, ...options } = {}) {
+    createClient(options = {}) {
       // Fail closed: behind a pooler that refuses startup options only a pool's on-connect SET makes sessions read-only.
       if (options.readOnly && timeouts.startupStatementTimeout === false) throw new Error('a read-only single client cannot be made behind this pooler (it refuses startup options): use createPool({ readOnly: true })');
-      const { max: _max, idleTimeoutMillis: _idle, ...config } = poolConfig(spec, timeouts, options, tls);
-      return supervise(new pg.Client(config), onLost);
+      return clientOf(options);
+    },
+    workerTarget: () => ({ spec, timeouts }),
+    openPgBouncerConsole() {
+      // The console takes no startup options: neither the URL's `options` nor stackprobe's statement_timeout.
+      const config = driverConfig({ ...spec, database: 'pgbouncer', options: undefined }, { applicationName: 'stackprobe-pool', connectTimeoutMs: connectMs, negotiatedTls: tls });
+      return openPgBouncerAdminWith(config, redactUrl(adminUrlFor(url)), connectMs);
     },
     libpq,
     libpqEnv: (dir, label, options) => libpqEnvFiles(dir, label, libpq({ ...options, noRootCert: noRootCertIn(dir) })),
+    scope(watch) {
+      return scopePg(this as PgTarget, watch);
+    },
     close: () => admin.end(),
   };
 }

@@ -9,7 +9,10 @@ export type AdminRow = Record<string, string | null>;
 export interface PgBouncerAdmin {
   /** e.g. `PgBouncer 1.18.0` */
   readonly version: string;
-  /** The console URL with credentials removed. */
+  /**
+   * The console URL with credentials removed.
+   * @redacted
+   */
   readonly url: string;
   /** SHOW POOLS, SHOW STATS, SHOW CONFIG, SHOW DATABASES … (simple protocol; values come back as text). */
   show(what: 'POOLS' | 'STATS' | 'CONFIG' | 'DATABASES' | 'LISTS'): Promise<AdminRow[]>;
@@ -37,9 +40,13 @@ export function adminUrlFor(databaseUrl: string): string {
 const PLAIN_POSTGRES = new Set(['3D000', '42704', '42601']);
 
 export async function openPgBouncerAdmin(url: string, timeoutMs: number): Promise<PgBouncerAdmin> {
-  const redacted = redactUrl(url);
+  return openPgBouncerAdminWith({ connectionString: url }, redactUrl(url), timeoutMs);
+}
+
+/** The same from a client config (a PgTarget's spec: its credentials stay in the target); `redacted` names it. */
+export async function openPgBouncerAdminWith(config: pg.ClientConfig, redacted: string, timeoutMs: number): Promise<PgBouncerAdmin> {
   // No statement_timeout or other startup parameters: the console accepts only the few PgBouncer tracks.
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: 'stackprobe-pool' });
+  const client = new pg.Client({ ...config, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: 'stackprobe-pool' });
   client.on('error', () => undefined); // a console that goes away mid-run surfaces as the next query's error
   let version: string;
   try {

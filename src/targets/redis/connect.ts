@@ -1,11 +1,45 @@
 // ioredis options from a redis:// or rediss:// URL (TLS, database, Sentinel via ?sentinel=NAME), and connect errors in plain words.
 import type { RedisOptions } from 'ioredis';
+import { WireConnection, type WireOptions } from './wire/connection.js';
+import { ReconnectingWire } from './wire/reconnecting.js';
 import { tlsOptions } from './wire/url.js';
 
 export interface RedisConnectOptions {
   connectMs: number;
   /** Bound of one command; a slower one fails with "Command timed out". */
   commandMs: number;
+}
+
+/** Connection settings of the measuring path that can cross to a worker thread (no callback). */
+export type WireSettings = Omit<WireOptions, 'onLost'>;
+
+declare const OPAQUE: unique symbol;
+/**
+ * What the measuring path connects from: the URL (with its credentials), the bounds, a Sentinel's master's address.
+ * Plain data at run time, so a load worker thread can be handed it; opaque to its holder (a check sees no field of
+ * it): only openWire and openReconnectingWire read it, so no check reads a credentialed URL (docs/connections.md).
+ */
+export interface RedisWireSpec {
+  readonly [OPAQUE]: 'redis-wire';
+}
+interface WireSpecData {
+  url: string;
+  options: WireSettings;
+}
+const dataOf = (spec: RedisWireSpec) => spec as unknown as WireSpecData;
+
+export const wireSpec = (url: string, options: WireSettings): RedisWireSpec => ({ url, options }) satisfies WireSpecData as unknown as RedisWireSpec;
+
+/** One connection of the measuring path; the caller closes it. */
+export function openWire(spec: RedisWireSpec, onLost?: (reason: Error) => void): Promise<WireConnection> {
+  const { url, options } = dataOf(spec);
+  return WireConnection.connect(url, { ...options, ...(onLost ? { onLost } : {}) });
+}
+
+/** A measuring connection that comes back after a loss (the load's), each loss told to `onLost`; the caller closes it. */
+export function openReconnectingWire(spec: RedisWireSpec, onLost: (reason: Error) => void): ReconnectingWire {
+  const { url, options } = dataOf(spec);
+  return new ReconnectingWire(url, { ...options, onLost });
 }
 
 /**

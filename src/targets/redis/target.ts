@@ -4,13 +4,12 @@ import { withTimeout } from '../../exec/timeout.js';
 import type { TargetFacts } from '../../result/model.js';
 import { TargetUnavailableError } from '../../util/errors.js';
 import { redactUrl } from '../../util/redact.js';
-import { describeRedisError, redisOptions, type RedisConnectOptions } from './connect.js';
+import { describeRedisError, openWire, redisOptions, wireSpec, type RedisConnectOptions, type RedisWireSpec, type WireSettings } from './connect.js';
 import { parseInfo } from './info.js';
 import { removeKeys } from './keys.js';
-import { WireConnection, type WireOptions } from './wire/connection.js';
+import type { WireConnection } from './wire/connection.js';
 
-/** Connection settings of the measuring path that can cross to a worker thread (no callback). */
-export type WireSettings = Omit<WireOptions, 'onLost'>;
+export type { WireSettings };
 
 export interface RedisTarget {
   readonly kind: 'redis';
@@ -27,8 +26,8 @@ export interface RedisTarget {
    * check that times Redis operations or generates load uses these. The caller closes it; close() ends any left over.
    */
   connectWire(onLost?: (reason: Error) => void): Promise<WireConnection>;
-  /** What connectWire uses, for a load worker thread that opens its own. Holds the URL's credentials: never print it. */
-  readonly wire: { url: string; options: WireSettings };
+  /** What connectWire uses, for the load's own connections and its worker threads: opaque (connect.ts), it holds the credentials. */
+  readonly wire: RedisWireSpec;
   /** Deletes every key under keyPrefix (SCAN + UNLINK, bounded in time); returns how many. Keys outside it are never touched. */
   removeKeys(): Promise<number>;
   /** Removes stackprobe's keys and ends every connection. */
@@ -121,7 +120,7 @@ export async function openRedisTarget(url: string, opts: OpenRedisOptions): Prom
   // Behind a Sentinel, the measuring path connects to the master the shared client was sent to.
   const address = new URL(url).searchParams.has('sentinel') && client.stream.remoteAddress
     ? { host: client.stream.remoteAddress, port: client.stream.remotePort ?? 6379 } : undefined;
-  const wire = { url, options: { connectMs: opts.connectMs, commandMs: opts.commandMs, ...(address ? { address } : {}) } };
+  const wire = wireSpec(url, { connectMs: opts.connectMs, commandMs: opts.commandMs, ...(address ? { address } : {}) });
   return {
     kind: 'redis',
     client,
@@ -140,7 +139,7 @@ export async function openRedisTarget(url: string, opts: OpenRedisOptions): Prom
     },
     wire,
     async connectWire(onLost) {
-      const conn = await WireConnection.connect(url, { ...wire.options, ...(onLost ? { onLost } : {}) });
+      const conn = await openWire(wire, onLost);
       wires.add(conn);
       return conn;
     },

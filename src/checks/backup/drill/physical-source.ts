@@ -69,7 +69,7 @@ export function pgTimestamp(iso: string): string {
 
 /** Connects as the restored cluster's superuser: `postgres`, else the live URL's user. */
 async function connectAs(ctx: CheckContext, server: Running, database: string) {
-  const users = ['postgres', ...(ctx.targets.pg ? [decodeURIComponent(new URL(ctx.targets.pg.url).username)] : [])].filter((u, i, a) => u && a.indexOf(u) === i);
+  const users = ['postgres', ...(ctx.targets.pg ? [ctx.targets.pg.location.user] : [])].filter((u, i, a) => u && a.indexOf(u) === i);
   let last: Error | undefined;
   for (const user of users) {
     const c = await privateClient(ctx, server.host, server.port, user, database).then((x) => x, (err: Error) => { last = err; return undefined; });
@@ -161,7 +161,7 @@ async function chooseDatabase(ctx: CheckContext, server: Running): Promise<strin
   const { client } = await connectAs(ctx, server, 'postgres');
   const names = (await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate AND datname <> 'postgres'`)).rows.map((x) => x.datname);
   await client.end();
-  const live = ctx.targets.pg ? decodeURIComponent(new URL(ctx.targets.pg.url).pathname.slice(1)) : undefined;
+  const live = ctx.targets.pg?.location.database;
   if (live && (names.includes(live) || live === 'postgres')) return live;
   return names.length === 1 ? names[0]! : 'postgres';
 }

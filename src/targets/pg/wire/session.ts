@@ -18,14 +18,12 @@ export function paramText(value: unknown): string | null {
   return Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : v;
 }
 
-export interface SessionTarget {
-  url: string;
-  /** The URL parsed once (a PgTarget's); parsed here when absent (a worker thread, a test holding a URL). */
-  spec?: PgSpec;
+export type SessionTarget = {
   /** Told of every session opened on this target (a check's scoped target notes them, to close them at its budget). */
   onSession?: (session: MeasureSession) => void;
   timeouts: { connectMs: number; startupStatementTimeout?: boolean };
-}
+  /** The URL parsed once (a PgTarget's, a worker thread's), or a URL parsed here (a test or tool holding one). */
+} & ({ spec: PgSpec; url?: undefined } | { url: string; spec?: undefined });
 
 export interface SessionOptions {
   applicationName: string;
@@ -74,7 +72,7 @@ export class MeasureSession {
     if (wrapped && opts.role !== undefined) throw new Error(`cannot open a session as role ${opts.role}: the server (a pooler) refuses startup options`);
     // Read-only and bounded from the first byte: no SET round trip, and nothing runs before the settings hold.
     const startup = `-c statement_timeout=${timeout}${opts.readOnly ? ' -c default_transaction_read_only=on' : ''}${opts.role !== undefined ? ` -c role=${optionValue(opts.role)}` : ''}`;
-    const spec = target.spec ?? parsePgUrl(target.url);
+    const spec = target.spec ?? parsePgUrl(target.url!);
     const connect = (options?: string) => WireConnection.connect(wireOptionsFromSpec(spec, {
       applicationName: opts.applicationName, connectTimeoutMs: target.timeouts.connectMs, ...(options ? { startupOptions: options } : {}),
     }));
