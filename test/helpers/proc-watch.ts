@@ -6,6 +6,8 @@ export interface SeenProcess {
   comm: string;
   /** NUL-separated `NAME=value` pairs, as /proc/<pid>/environ holds them. */
   environ: string;
+  /** Its argv, NUL-separated, as /proc/<pid>/cmdline holds it (what `ps` shows). */
+  cmdline: string;
 }
 
 async function childrenOf(pid: number): Promise<number[]> {
@@ -37,7 +39,8 @@ export function watchDescendants(root = process.pid, everyMs = 2): { seen: Map<n
         const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
         if (!comm || comm === own || comm === 'node') continue;
         const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => undefined);
-        if (environ !== undefined) seen.set(pid, { pid, comm, environ });
+        const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        if (environ !== undefined) seen.set(pid, { pid, comm, environ, cmdline });
       }
       await new Promise((r) => setTimeout(r, everyMs));
     }
