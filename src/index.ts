@@ -16,7 +16,10 @@ export { Trend, REPORTED_PERCENTILES, type TrendSummary } from './metrics/trend.
 export { mergeMetricLists, mergeTrends } from './metrics/serialize.js';
 export { parseThreshold, parseSelector } from './verdict/threshold-parser.js';
 export { evaluateThresholds, statusFromOutcomes } from './verdict/evaluate.js';
-export { openPg, type PgTarget, type PoolOptions, type ClientOptions } from './targets/pg/target.js';
+export { openPg, type PgTarget, type PoolOptions, type ClientOptions, type OtherServer, type PgWorkerTarget } from './targets/pg/target.js';
+export type { PgLocation, PgSpec } from './targets/pg/spec.js';
+export type { RedisTarget } from './targets/redis/target.js';
+export type { RedisClient, RedisPipeline } from './targets/redis/types.js';
 export type { PgClient, PgField, PgPool, PgPooledSession, PgQuery, PgQueryable, PgResult, PgRow, PgSession } from './targets/pg/types.js';
 export type { MeasureSession, SessionOptions } from './targets/pg/wire/session.js';
 export { ConfigError, SkipCheck, TargetUnavailableError, TimeoutError } from './util/errors.js';

@@ -1,5 +1,4 @@
 // Redis's own view: commands per second (from total_commands_processed deltas), connected clients, memory.
-import type { Redis } from 'ioredis';
 import { REDIS_CLIENTS, REDIS_MEMORY_MB, REDIS_OPS_PER_S, TASK_QUEUE_DEPTH } from './metrics.js';
 import type { Reading, ResourceSource } from './types.js';
 
@@ -12,11 +11,16 @@ export function parseInfoFields(text: string): Record<string, string> {
   return out;
 }
 
+/** What the source needs of a Redis connection (a target's RedisClient is one). */
+interface InfoClient {
+  info(): Promise<string>;
+}
+
 export class RedisInfoSource implements ResourceSource {
   readonly name = 'redis';
   private prev: { commands: number; at: number } | null = null;
 
-  constructor(private readonly client: Redis) {}
+  constructor(private readonly client: InfoClient) {}
 
   async sample(): Promise<Reading[]> {
     const info = parseInfoFields(await this.client.info());

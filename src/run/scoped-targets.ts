@@ -1,8 +1,8 @@
 // The targets one check sees: the run's targets, except that every pool and Redis connection the check opens is
 // remembered, so a check that overruns its budget can have all of them closed under it.
-import type { Redis } from 'ioredis';
 import type { Targets } from '../checks/types.js';
 import { endClient, type RedisTarget } from '../targets/redis/target.js';
+import type { RedisClient } from '../targets/redis/types.js';
 import type { WireConnection } from '../targets/redis/wire/connection.js';
 import { SessionWatch } from '../targets/pg/lost-session.js';
 
@@ -16,7 +16,7 @@ export interface ScopedTargets {
   closeAll(): Promise<void>;
 }
 
-function scopeRedis(base: RedisTarget, connections: Redis[], wires: WireConnection[]): RedisTarget {
+function scopeRedis(base: RedisTarget, connections: RedisClient[], wires: WireConnection[]): RedisTarget {
   return {
     kind: base.kind, facts: base.facts, client: base.client, keyPrefix: base.keyPrefix, timeouts: base.timeouts, wire: base.wire,
     removeKeys: () => base.removeKeys(),
@@ -35,7 +35,7 @@ function scopeRedis(base: RedisTarget, connections: Redis[], wires: WireConnecti
 }
 
 export function scopeTargets(targets: Targets): ScopedTargets {
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
   const wires: WireConnection[] = [];
   const scoped: Targets = { ...targets };
   const watch = new SessionWatch();

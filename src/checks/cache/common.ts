@@ -1,6 +1,6 @@
 // What the cache checks share: durations per mode, connections, values, pre-populated keys, and the measuring loop.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../targets/redis/types.js';
 import { runArrivalRate } from '../../exec/arrival-rate.js';
 import { runClosedLoop } from '../../exec/closed-loop.js';
 import type { Recorder } from '../../exec/recorder.js';

@@ -1,5 +1,5 @@
 // Reads a bounded SCAN sample of the key space and groups it by pattern: TYPE, PTTL and MEMORY USAGE, pipelined. Reads only.
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../targets/redis/types.js';
 import { keyPattern } from './keyspace-patterns.js';
 
 export interface SampleLimits {

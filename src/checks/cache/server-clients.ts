@@ -1,5 +1,5 @@
 // cache.server's clients: CLIENT LIST grouped by client name (as a pattern), idle and blocked clients, output buffers.
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../targets/redis/types.js';
 import { withTimeout } from '../../exec/timeout.js';
 import type { CacheConfig } from '../../config/sections/cache.js';
 import { parseClientList, type ClientEntry } from '../../targets/redis/clients.js';

@@ -1,5 +1,5 @@
 // cache.server's key sample: SCAN for keys without a TTL and, under an LFU policy, the hottest keys by OBJECT FREQ. Reads only.
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../targets/redis/types.js';
 import { keyPattern } from './keyspace-patterns.js';
 
 export interface HotKey {

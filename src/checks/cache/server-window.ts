@@ -1,6 +1,6 @@
 // cache.server's window: two samples of INFO (and LATENCY HISTOGRAM where the server has it) some seconds apart, and
 // what happened between them: hit rate, evictions, expiries, commands and per-command time, not since the last reset.
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../targets/redis/types.js';
 import { withTimeout } from '../../exec/timeout.js';
 import { parseCommandstats, parseInfo } from '../../targets/redis/info.js';
 import { histogramDelta, parseLatencyHistogram, percentileBound, type CommandHistogram } from '../../targets/redis/latency-histogram.js';

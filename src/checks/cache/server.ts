@@ -1,6 +1,6 @@
 // cache.server: the server's own view, read-only: a window between two INFO samples (hit rate, evictions, commands and
 // their latency), clients, persistence, replicas, SLOWLOG by command name, a SCAN sample of TTLs and hot keys, and findings.
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../targets/redis/types.js';
 import { sleep } from '../../exec/timeout.js';
 import { parseKeyspaceEntry } from '../../targets/redis/info.js';
 import { describeError } from '../../util/errors.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withTimeout } from '../../exec/timeout.js';
-import { endClient } from '../../targets/redis/target.js';
+import { driverRedis, endClient } from '../../targets/redis/target.js';
 import { describeError, SkipCheck } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import type { CheckContext } from '../types.js';
@@ -69,7 +69,7 @@ export interface Lane {
  * whose command timeout bounds every add, count and removal.
  */
 function blockingTemplate(ctx: CheckContext): Redis {
-  const client = ctx.targets.redis!.client.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined, connectionName: 'stackprobe-bullmq' });
+  const client = driverRedis(ctx.targets.redis!.client).duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined, connectionName: 'stackprobe-bullmq' });
   client.on('error', (err: unknown) => ctx.log.debug({ err: redactText(describeError(err)) }, 'bullmq connection error'));
   return client;
 }
@@ -90,7 +90,8 @@ export async function openLane(ctx: CheckContext, kind: ProbeKind): Promise<Lane
   const queueName = kind === 'self_test' ? SELF_TEST_QUEUE : cfg.queue!;
   const prefix = kind === 'self_test' ? `${ctx.targets.redis!.keyPrefix}bull` : cfg.prefix;
   const idPrefix = `sp-${randomBytes(5).toString('hex')}-`;
-  const client = ctx.targets.redis!.duplicate();
+  // BullMQ takes an ioredis connection itself.
+  const client = driverRedis(ctx.targets.redis!.duplicate());
   const template = blockingTemplate(ctx);
   const completions = new Completions(idPrefix);
   const ids: string[] = [];

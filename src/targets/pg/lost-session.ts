@@ -1,6 +1,7 @@
 // Tells a lost session (terminated backend, restart, dropped socket) from an error of the statement itself, so that
 // cleanup can retry on a fresh connection instead of leaving its work undone.
 import type pg from 'pg';
+import type { PgClient, PgPool, PgPooledSession } from './types.js';
 import { sleep } from '../../exec/timeout.js';
 
 /** SQLSTATEs of a session the server ended: admin shutdown, crash shutdown, cannot connect now, idle session timeout. */
@@ -56,7 +57,7 @@ export class SessionWatch {
    * the error), so only the protocol's own events tell a server-ended session (a FATAL 57P01 from
    * pg_terminate_backend or a shutdown) or a dropped socket from a session stackprobe closed.
    */
-  watchClient(client: pg.ClientBase, applicationName: string): void {
+  watchClient(client: PgClient | PgPooledSession, applicationName: string): void {
     const c = client as unknown as { processID?: number; _ending?: boolean; connection?: NodeJS.EventEmitter };
     const con = c.connection;
     if (!con) return;
@@ -76,7 +77,9 @@ export class SessionWatch {
   }
 
   /** Watches a shared pool's idle clients for the check's duration; returns the function that stops watching. */
-  watchPool(pool: pg.Pool, applicationName: string): () => void {
+  watchPool(driverPool: PgPool, applicationName: string): () => void {
+    // Every pool a PgTarget makes is node-postgres's (target.ts).
+    const pool = driverPool as pg.Pool;
     const onError = (err: Error, client: pg.PoolClient) => {
       if (isLostSession(err)) this.note(applicationName, (client as unknown as { processID?: number }).processID, err, true);
     };

@@ -86,7 +86,7 @@ export function scopePg(base: PgTarget, watch: SessionWatch): ScopedPg {
       return pool;
     },
   };
-  const unwatchAdmin = watch.watchPool(base.admin as pg.Pool, 'stackprobe (the shared catalog session)');
+  const unwatchAdmin = watch.watchPool(base.admin, 'stackprobe (the shared catalog session)');
   const stopWatching = () => {
     watch.stop();
     unwatchAdmin();

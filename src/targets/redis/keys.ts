@@ -1,6 +1,6 @@
 // stackprobe's key namespace: the per-run prefix, the SCAN pattern for it, and removing everything under it.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './types.js';
 
 /** `stackprobe:` + a random run id: concurrent runs (and tests) never share keys. */
 export function runKeyPrefix(base: string): string {

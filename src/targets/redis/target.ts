@@ -8,6 +8,7 @@ import { describeRedisError, openWire, redisOptions, wireSpec, type RedisConnect
 import { parseInfo } from './info.js';
 import { removeKeys } from './keys.js';
 import type { WireConnection } from './wire/connection.js';
+import type { RedisClient } from './types.js';
 
 export type { WireSettings };
 
@@ -15,9 +16,9 @@ export interface RedisTarget {
   readonly kind: 'redis';
   readonly facts: TargetFacts;
   /** A connected client shared by the checks; do not quit it. */
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** A new connection (one per virtual user, or for blocking commands); the caller quits it (`ctx.defer`). close() ends any left over. */
-  duplicate(): Redis;
+  duplicate(): RedisClient;
   /** Every key stackprobe writes starts with this (`stackprobe:<run id>:`), and carries a TTL. */
   readonly keyPrefix: string;
   readonly timeouts: RedisConnectOptions;
@@ -39,10 +40,13 @@ export interface OpenRedisOptions extends RedisConnectOptions {
   private?: boolean;
 }
 
+/** ioredis's client is a RedisClient: the target hands its own out as one (so a driver change that breaks it fails the build). */
+const asRedisClient = (client: Redis): RedisClient => client;
+
 const FACT_KEYS = ['redis_mode', 'role', 'maxmemory', 'maxmemory_policy', 'os'];
 
 /** Ends a client whatever its state; quit() waits for replies, disconnect() does not, so quit is bounded. */
-export async function endClient(client: Redis, ms = 2000): Promise<void> {
+export async function endClient(client: RedisClient, ms = 2000): Promise<void> {
   if (client.status === 'end') return;
   try {
     await withTimeout(client.quit(), ms, 'quitting a Redis connection');
@@ -123,7 +127,7 @@ export async function openRedisTarget(url: string, opts: OpenRedisOptions): Prom
   const wire = wireSpec(url, { connectMs: opts.connectMs, commandMs: opts.commandMs, ...(address ? { address } : {}) });
   return {
     kind: 'redis',
-    client,
+    client: asRedisClient(client),
     keyPrefix: opts.keyPrefix,
     timeouts: { connectMs: opts.connectMs, commandMs: opts.commandMs },
     facts: {
@@ -135,7 +139,7 @@ export async function openRedisTarget(url: string, opts: OpenRedisOptions): Prom
       dup.on('error', () => undefined); // commands reject with their own errors; the event alone must not crash
       dup.once('end', () => duplicates.delete(dup));
       duplicates.add(dup);
-      return dup;
+      return asRedisClient(dup);
     },
     wire,
     async connectWire(onLost) {
@@ -155,3 +159,9 @@ export async function openRedisTarget(url: string, opts: OpenRedisOptions): Prom
     },
   };
 }
+
+/**
+ * The driver's client behind a RedisClient, for a library that takes an ioredis connection itself (BullMQ): every
+ * client a RedisTarget hands out is ioredis's. Not part of the plugin contract.
+ */
+export const driverRedis = (client: RedisClient): Redis => client as Redis;
