@@ -57,6 +57,15 @@ describe('bench smoke', () => {
     expect(tool.sides.pingP50Ms[0]).toBeGreaterThan(0);
   });
 
+  it('cache.concurrency says how many connections carried each level and how deep, as a like-for-like comparison needs', async (ctx) => {
+    if (!redis) return ctx.skip();
+    const tool = checkTool('smoke', redis.url, cacheConcurrencyCheck, { cache: { concurrency_levels: [1, 6], connections: 4, step_duration_s: 0.3, key_space: 1000 } }, concurrencyFigure(6, 0.3));
+    await tool.run();
+    const curve = tool.last?.info.curve as Array<{ concurrency: number; connections: number; in_flight_per_connection: string }>;
+    expect(curve.map((p) => [p.concurrency, p.connections, p.in_flight_per_connection])).toEqual([[1, 1, '1'], [6, 4, '1–2']]);
+    expect(tool.last?.info.connections).toMatch(/^4 connections carried up to 6 in flight \(1–2 per connection; cache\.connections 4\); compare with redis-benchmark -c 4 -P 2$/);
+  });
+
   it('measures figure 3 and renders it as a table', async () => {
     const rows = await figureOverhead({ quick: true, figures: [3], pgUrl: PG_URL, redisUrl: '', log: () => undefined });
     expect(rows).toHaveLength(4);
