@@ -5,7 +5,7 @@ import { findTool, runTool } from './proc.js';
 import { roundRatio, runRounds, type Tool, type ToolSummary } from './rounds.js';
 import { createScratchDb, libpqArgs } from './scratch-db.js';
 import { executorLeanTool, executorPgTool, leanTool, loadCustomTool, pgbenchFixedTool, pgbenchTool, PIPELINE_DEPTH, queriesCustomTool } from './pg-tools.js';
-import { nodePgTool, postgresJsTool, wireDriverTool } from './pg-drivers.js';
+import { nodePgTool, postgresJsPoolTool, postgresJsTool, wireDriverTool } from './pg-drivers.js';
 import type { BenchOptions, Row } from './types.js';
 
 export const PGBENCH_CANDIDATES = ['/usr/lib/postgresql/15/bin/pgbench', '/usr/lib/postgresql/16/bin/pgbench', '/usr/lib/postgresql/17/bin/pgbench'];
@@ -17,6 +17,7 @@ const CUSTOM_CMD = "the queries.custom check through the library's runner (src/r
 const DRIVER_CMD: Record<string, string> = {
   'driver: stackprobe wire': 'bench/lib/pg-drivers.ts: 8 WireConnections (src/targets/pg/wire), one async loop each awaiting query() (the row decoded as text)',
   'driver: postgres.js': 'bench/lib/pg-drivers.ts: postgres.js, 8 sql.reserve() connections, one async loop each awaiting the tagged-template query (prepared automatically)',
+  'driver: postgres.js pool': 'bench/lib/pg-drivers.ts: postgres.js, one sql with max 8 and no reservation, 8 async loops awaiting the tagged-template query (its pool may pipeline)',
   'driver: pg': "bench/lib/pg-drivers.ts: 8 pg.Client, one async loop each awaiting client.query({ name, text, values, rowMode: 'array' })",
 };
 
@@ -24,7 +25,7 @@ function compare(fig: number, label: string, ours: ToolSummary, base: ToolSummar
   const value = roundRatio(ours, base);
   const row: Row = {
     figure: fig, measure: `${label}: ${ours.name} / ${base.name}`, value, unit: '×', command,
-    note: `${formatNumber(ours.opsPerSecond)} vs ${formatNumber(base.opsPerSecond)} q/s; CPU ${formatNumber(ours.cpuMicros)} vs ${formatNumber(base.cpuMicros)} µs/q`,
+    note: `${formatNumber(ours.opsPerSecond)} vs ${formatNumber(base.opsPerSecond)} q/s; CPU ${formatNumber(ours.cpuMicros)} vs ${formatNumber(base.cpuMicros)} µs/q (user ${formatNumber(ours.userMicros)} vs ${formatNumber(base.userMicros)})`,
     detail: { ours: ours.rounds, base: base.rounds },
   };
   if (target !== undefined) {
@@ -56,7 +57,7 @@ export async function figurePg(opts: BenchOptions): Promise<Row[]> {
     // three drivers (ours, postgres.js, pg) in the same rounds: same statement, key and connections.
     {
       const base = pgbenchFixedTool(pgbench, db.url, 8, seconds);
-      const drivers = [wireDriverTool(db.url, 8, seconds), postgresJsTool(db.url, 8, seconds), nodePgTool(db.url, 8, seconds)];
+      const drivers = [wireDriverTool(db.url, 8, seconds), postgresJsTool(db.url, 8, seconds), postgresJsPoolTool(db.url, 8, seconds), nodePgTool(db.url, 8, seconds)];
       const res = await runRounds([base, queriesCustomTool(db.url, 8, seconds), ...drivers], productRounds, (t, m) => opts.log(`fig 1: queries.custom 8 VUs ${t}: ${formatNumber(m.ops / m.seconds)} q/s, ${formatNumber(cpuMicrosPerOp(m.cpuSeconds, m.ops))} µs/q`));
       const b = res.get('pgbench-fixed')!;
       rows.push(baseline(1, 'queries.custom 8 VUs', b, base.command));

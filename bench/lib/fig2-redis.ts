@@ -95,7 +95,7 @@ export async function figureRedis(opts: BenchOptions): Promise<Row[]> {
     for (const client of [resp, auto, before]) {
       const s = a.get(client.name)!;
       const row = ratioRow(`${client.name}, GET ${IN_FLIGHT} in flight on ${CONNECTIONS} connections / redis-benchmark -c ${CONNECTIONS} -P ${DEPTH}`, s, bLike, CLIENT_CMD[client.name]!, [rbLike.sides]);
-      row.note = `${row.note}; client CPU ${formatNumber(s.cpuMicros)} vs ${formatNumber(bLike.cpuMicros)} µs/GET`;
+      row.note = `${row.note}; client CPU ${formatNumber(s.cpuMicros)} vs ${formatNumber(bLike.cpuMicros)} µs/GET (user ${formatNumber(s.userMicros)} vs ${formatNumber(bLike.userMicros)})`;
       rows.push(row);
     }
 

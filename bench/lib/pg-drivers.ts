@@ -6,7 +6,7 @@ import { WireConnection } from '../../src/targets/pg/wire/connection.js';
 import { bindInt4, EXECUTE, SYNC } from '../../src/targets/pg/wire/messages.js';
 import { wireOptions } from '../../src/targets/pg/wire/options.js';
 import { FIXED_KEY, STATEMENT } from './pg-tools.js';
-import { selfCpuSeconds } from './proc.js';
+import { selfCpuSeconds, selfUserSeconds } from './proc.js';
 import type { Measurement, Tool } from './rounds.js';
 
 /**
@@ -18,6 +18,7 @@ async function loops(connections: number, seconds: number, one: (i: number) => P
   await Promise.all(Array.from({ length: connections }, (_, i) => one(i)));
   let ops = 0;
   const cpu0 = selfCpuSeconds();
+  const user0 = selfUserSeconds();
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
   await Promise.all(Array.from({ length: connections }, async (_, i) => {
@@ -27,7 +28,7 @@ async function loops(connections: number, seconds: number, one: (i: number) => P
     }
   }));
   const elapsed = (performance.now() - t0) / 1000;
-  return { ops, seconds: elapsed, cpuSeconds: selfCpuSeconds() - cpu0 };
+  return { ops, seconds: elapsed, cpuSeconds: selfCpuSeconds() - cpu0, userSeconds: selfUserSeconds() - user0 };
 }
 
 /** The measuring path's connection (src/targets/pg/wire) driven through its promise API, the row decoded as text. */
@@ -62,6 +63,24 @@ export function postgresJsTool(url: string, connections: number, seconds: number
         } finally {
           for (const r of reserved) r.release();
         }
+      } finally {
+        await sql.end({ timeout: 5 });
+      }
+    },
+  };
+}
+
+/**
+ * postgres.js as its README shows it: one `sql` with `max` connections and no reservation, the loops sharing its pool,
+ * which may pipeline a query onto a busy connection (`max_pipeline`) instead of waiting for an idle one.
+ */
+export function postgresJsPoolTool(url: string, connections: number, seconds: number): Tool {
+  return {
+    name: 'driver: postgres.js pool',
+    async run() {
+      const sql = postgres(url, { max: connections, prepare: true, onnotice: () => undefined });
+      try {
+        return await loops(connections, seconds, () => sql`SELECT abalance FROM pgbench_accounts WHERE aid = ${FIXED_KEY}`);
       } finally {
         await sql.end({ timeout: 5 });
       }

@@ -16,7 +16,7 @@ import { runCheck } from '../../src/run/run-check.js';
 import { runKeyPrefix } from '../../src/targets/redis/keys.js';
 import { openRedisTarget } from '../../src/targets/redis/target.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { runTool, selfCpuSeconds } from './proc.js';
+import { runTool, selfCpuSeconds, selfUserSeconds } from './proc.js';
 import type { Measurement, Tool } from './rounds.js';
 
 export const KEY_SPACE = 100_000;
@@ -65,7 +65,7 @@ export function redisBenchmarkTool(binary: string, port: number, o: { test: 'SET
       const { rps, p50Ms } = parseRedisBenchmarkCsv(r.stdout, csvTest);
       if (r.code !== 0 || !Number.isFinite(rps)) throw new Error(`redis-benchmark failed (exit ${r.code}): ${r.stderr.trim().slice(-200)}`);
       sides.p50Ms.push(p50Ms);
-      return { ops: o.requests, seconds: o.requests / rps, cpuSeconds: r.cpuSeconds };
+      return { ops: o.requests, seconds: o.requests / rps, cpuSeconds: r.cpuSeconds, userSeconds: r.userSeconds };
     },
   };
 }
@@ -184,6 +184,7 @@ async function getLoops(seconds: number, get: (conn: number, key: string) => Pro
   await Promise.all(Array.from({ length: CONNECTIONS }, (_, c) => get(c, key())));
   let ops = 0;
   const cpu0 = selfCpuSeconds();
+  const user0 = selfUserSeconds();
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
   await Promise.all(Array.from({ length: IN_FLIGHT }, async (_, i) => {
@@ -193,7 +194,7 @@ async function getLoops(seconds: number, get: (conn: number, key: string) => Pro
       ops++;
     }
   }));
-  return { ops, seconds: (performance.now() - t0) / 1000, cpuSeconds: selfCpuSeconds() - cpu0 };
+  return { ops, seconds: (performance.now() - t0) / 1000, cpuSeconds: selfCpuSeconds() - cpu0, userSeconds: selfUserSeconds() - user0 };
 }
 
 /** The measuring path's RESP connection (src/targets/redis/wire): in-flight GETs on one connection go out together. */
