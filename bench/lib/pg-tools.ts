@@ -16,7 +16,7 @@ import { Int4Batch, runPgFastLoad } from './lean-pg-load.js';
 import { runTool } from './proc.js';
 import type { Measurement, Tool } from './rounds.js';
 import { libpqArgs } from './scratch-db.js';
-import { selfCpuSeconds } from './proc.js';
+import { selfCpuSeconds, selfUserSeconds } from './proc.js';
 import { benchTempFile } from './temp.js';
 
 export const STATEMENT = 'SELECT abalance FROM pgbench_accounts WHERE aid = $1';
@@ -56,17 +56,19 @@ export function pgbenchTool(pgbench: string, url: string, clients: number, secon
       const r = await runTool(pgbench, args, env);
       const tx = parsePgbenchTransactions(r.stdout);
       if (r.code !== 0 || !Number.isFinite(tx)) throw new Error(`pgbench failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
-      return { ops: tx * perScript, seconds: seconds, cpuSeconds: r.cpuSeconds };
+      return { ops: tx * perScript, seconds: seconds, cpuSeconds: r.cpuSeconds, userSeconds: r.userSeconds };
     },
   };
 }
 
 async function measured(fn: () => Promise<{ ops: number; seconds: number; errors: number; firstError?: string | undefined }>): Promise<Measurement> {
   const cpu0 = selfCpuSeconds();
+  const user0 = selfUserSeconds();
   const r = await fn();
   const cpuSeconds = selfCpuSeconds() - cpu0;
+  const userSeconds = selfUserSeconds() - user0;
   if (r.errors > 0) throw new Error(`${r.errors} executions failed: ${r.firstError}`);
-  return { ops: r.ops, seconds: r.seconds, cpuSeconds };
+  return { ops: r.ops, seconds: r.seconds, cpuSeconds, userSeconds };
 }
 
 /** History: the lean callback loop over the measuring connection, one batch in flight per connection. */
@@ -143,7 +145,7 @@ export function pgbenchFixedTool(pgbench: string, url: string, clients: number, 
       const r = await runTool(pgbench, args, env);
       const tx = parsePgbenchTransactions(r.stdout);
       if (r.code !== 0 || !Number.isFinite(tx)) throw new Error(`pgbench failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
-      return { ops: tx, seconds, cpuSeconds: r.cpuSeconds };
+      return { ops: tx, seconds, cpuSeconds: r.cpuSeconds, userSeconds: r.userSeconds };
     },
   };
 }

@@ -8,6 +8,8 @@ export interface ToolRun {
   stderr: string;
   /** CPU seconds (user + system) the tool and its children used, from the wrapping shell's cutime/cstime. */
   cpuSeconds: number;
+  /** The user-space part of cpuSeconds (cutime); the rest is the kernel's, on the tool's behalf. */
+  userSeconds: number;
   wallMs: number;
 }
 
@@ -34,18 +36,20 @@ export function runTool(file: string, args: string[], env: NodeJS.ProcessEnv = p
       clearTimeout(timer);
       const line = stderr.split('\n').find((l) => l.startsWith(MARK)) ?? '';
       stderr = stderr.split('\n').filter((l) => !l.startsWith(MARK)).join('\n');
-      resolve({ code, stdout, stderr, cpuSeconds: childCpuFromStat(line.slice(MARK.length).trim()), wallMs: performance.now() - t0 });
+      const stat = line.slice(MARK.length).trim();
+      resolve({ code, stdout, stderr, cpuSeconds: childCpuFromStat(stat), userSeconds: childCpuFromStat(stat, 'user'), wallMs: performance.now() - t0 });
     });
   });
 }
 
 /** cutime + cstime (seconds) from a /proc/<pid>/stat line; the command name may hold spaces, so fields count after ')'. */
-export function childCpuFromStat(stat: string): number {
+export function childCpuFromStat(stat: string, part: 'all' | 'user' = 'all'): number {
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the name, field 3 (state) is rest[0]; cutime is field 16 → rest[13], cstime field 17 → rest[14].
   const cutime = Number(rest[13]);
   const cstime = Number(rest[14]);
-  return Number.isFinite(cutime + cstime) ? (cutime + cstime) / CLK_TCK : Number.NaN;
+  const ticks = part === 'user' ? cutime : cutime + cstime;
+  return Number.isFinite(cutime + cstime) ? ticks / CLK_TCK : Number.NaN;
 }
 
 /** The resident set size of a process in MB (VmRSS), or NaN once it has gone. */
@@ -70,4 +74,9 @@ export function findTool(name: string, candidates: string[] = []): string | unde
 export function selfCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
+}
+
+/** The user-space part of selfCpuSeconds(). */
+export function selfUserSeconds(): number {
+  return process.cpuUsage().user / 1e6;
 }

@@ -7,6 +7,8 @@ export interface Measurement {
   seconds: number;
   /** Client CPU seconds used for them. */
   cpuSeconds: number;
+  /** Its user-space part, where measured (the rest is the kernel's: socket writes and reads). */
+  userSeconds?: number;
 }
 
 export interface Tool {
@@ -21,6 +23,8 @@ export interface ToolSummary {
   opsPerSecond: number;
   /** Median client CPU µs per operation. */
   cpuMicros: number;
+  /** Median user-space µs per operation (NaN where not measured). */
+  userMicros: number;
 }
 
 export async function runRounds(tools: Tool[], rounds: number, onRound?: (tool: string, m: Measurement) => void): Promise<Map<string, ToolSummary>> {
@@ -41,6 +45,7 @@ export function summarise(name: string, rounds: Measurement[]): ToolSummary {
     rounds,
     opsPerSecond: median(rounds.map((m) => m.ops / m.seconds)),
     cpuMicros: median(rounds.map((m) => cpuMicrosPerOp(m.cpuSeconds, m.ops))),
+    userMicros: median(rounds.map((m) => cpuMicrosPerOp(m.userSeconds ?? Number.NaN, m.ops))),
   };
 }
 

@@ -5,7 +5,7 @@ import { runPgFastLoad } from '../../bench/lib/lean-pg-load.js';
 import { WireConnection } from '../../src/targets/pg/wire/connection.js';
 import { wireOptions } from '../../src/targets/pg/wire/options.js';
 import { cacheConcurrencyCheck } from '../../src/checks/cache/index.js';
-import { checkTool, concurrencyFigure } from '../../bench/lib/redis-tools.js';
+import { checkTool, concurrencyFigure, ioredisAutoTool, respDriverTool } from '../../bench/lib/redis-tools.js';
 import { figureOverhead } from '../../bench/lib/fig3-overhead.js';
 import { findTool } from '../../bench/lib/proc.js';
 import { startPrivateRedis, type PrivateRedis } from '../../bench/lib/private-redis.js';
@@ -55,6 +55,25 @@ describe('bench smoke', () => {
     const m = await tool.run();
     expect(m.ops / m.seconds).toBeGreaterThan(100);
     expect(tool.sides.pingP50Ms[0]).toBeGreaterThan(0);
+  });
+
+  it('cache.concurrency says how many connections carried each level and how deep, as a like-for-like comparison needs', async (ctx) => {
+    if (!redis) return ctx.skip();
+    const tool = checkTool('smoke', redis.url, cacheConcurrencyCheck, { cache: { concurrency_levels: [1, 6], connections: 4, step_duration_s: 0.3, key_space: 1000 } }, concurrencyFigure(6, 0.3));
+    await tool.run();
+    const curve = tool.last?.info.curve as Array<{ concurrency: number; connections: number; in_flight_per_connection: string }>;
+    expect(curve.map((p) => [p.concurrency, p.connections, p.in_flight_per_connection])).toEqual([[1, 1, '1'], [6, 4, '1–2']]);
+    expect(tool.last?.info.connections).toMatch(/^4 connections carried up to 6 in flight \(1–2 per connection; cache\.connections 4\); compare with redis-benchmark -c 4 -P 2$/);
+  });
+
+  it('runs figure 2\'s two Redis clients (the RESP path, ioredis with auto-pipelining) with their CPU per GET', async (ctx) => {
+    if (!redis) return ctx.skip();
+    for (const tool of [respDriverTool(redis.url, 0.3), ioredisAutoTool(redis.url, 0.3)]) {
+      const m = await tool.run();
+      expect(m.ops / m.seconds).toBeGreaterThan(100);
+      expect(m.userSeconds).toBeGreaterThan(0);
+      expect(m.cpuSeconds).toBeGreaterThanOrEqual(m.userSeconds!);
+    }
   });
 
   it('measures figure 3 and renders it as a table', async () => {

@@ -14,9 +14,26 @@ const SET_SHARE = 0.2;
 
 const OPS = ['get', 'set'] as const;
 
-async function step(ctx: CheckContext, level: number, prefix: string, value: string): Promise<CurvePoint | undefined> {
+/** A level's point and the connections that carried it: `level` VUs placed round-robin over `connections`. */
+interface Step {
+  point: CurvePoint;
+  connections: number;
+}
+
+/**
+ * Operations in flight per connection when `level` VUs share `connections` round-robin: `12` or, uneven, `12–13`.
+ * It is what `redis-benchmark -c <connections> -P <depth>` must use to compare like for like (docs/checks/cache.md).
+ */
+export function depthPerConnection(level: number, connections: number): string {
+  const low = Math.floor(level / connections);
+  const high = Math.ceil(level / connections);
+  return low === high ? String(low) : `${low}–${high}`;
+}
+
+async function step(ctx: CheckContext, level: number, prefix: string, value: string): Promise<Step> {
   const cfg = ctx.config.cache;
   const clients = await openConnections(ctx, Math.min(level, cfg.connections));
+  const connections = clients.length;
   const tags = { concurrency: String(level) };
   // One recorder per operation, fed from inside the iteration, so GET and SET each have their own error share.
   const recorders = Object.fromEntries(OPS.map((op) => [op, new Recorder({ registry: ctx.metrics, metrics: CACHE_CONCURRENCY, tags: { ...tags, op }, elapsed: ctx.elapsed, outcomeCounters: true })]));
@@ -51,12 +68,12 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
   await endConnections(clients);
   const ok = result.succeeded;
   const errors = OPS.reduce((n, op) => n + recorders[op]!.errors.hits, 0);
-  if (ok === 0) return { level, throughput: 0, p50: 0, p99: 0, errors, share };
+  if (ok === 0) return { point: { level, throughput: 0, p50: 0, p99: 0, errors, share }, connections };
   const merged = new Trend();
   for (const op of OPS) merged.merge(recorders[op]!.duration);
   const throughput = ok / (result.elapsedMs / 1000);
   ctx.metrics.gauge(CACHE_CONCURRENCY_THROUGHPUT, tags).set(throughput);
-  return { level, throughput, p50: merged.percentile(50), p99: merged.percentile(99), errors, share };
+  return { point: { level, throughput, p50: merged.percentile(50), p99: merged.percentile(99), errors, share }, connections };
 }
 
 export const cacheConcurrencyCheck: Check = {
@@ -78,14 +95,21 @@ export const cacheConcurrencyCheck: Check = {
     const prefix = checkKeys(ctx, 'conc');
     const value = payload(cfg.value_bytes);
     await populate(redisOf(ctx).client, prefix, cfg.key_space, value, cfg.ttl_s, ctx.signal);
-    const curve: CurvePoint[] = [];
+    const steps: Step[] = [];
     for (const level of [...cfg.concurrency_levels].sort((a, b) => a - b)) {
       if (ctx.signal.aborted) break;
-      const point = await step(ctx, level, prefix, value);
-      if (point) curve.push(point);
+      steps.push(await step(ctx, level, prefix, value));
     }
+    const curve = steps.map((s) => s.point);
     const round = (v: number) => Math.round(v * 100) / 100;
-    ctx.info('curve', curve.map((p) => ({ concurrency: p.level, ops_per_s: Math.round(p.throughput), p50_ms: round(p.p50), p99_ms: round(p.p99), errors: p.errors, get_p50_ms: p.share?.p50_ms, ping_p50_ms: p.share?.ping_p50_ms })));
+    // Each level says how many connections carried it and how deep: 48 in flight on 4 connections is 12 pipelined per
+    // connection, which is what a like-for-like comparison (`redis-benchmark -c 4 -P 12`) must reproduce.
+    ctx.info('curve', steps.map(({ point: p, connections }) => ({
+      concurrency: p.level, connections, in_flight_per_connection: depthPerConnection(p.level, connections),
+      ops_per_s: Math.round(p.throughput), p50_ms: round(p.p50), p99_ms: round(p.p99), errors: p.errors, get_p50_ms: p.share?.p50_ms, ping_p50_ms: p.share?.ping_p50_ms,
+    })));
+    const top = steps.at(-1);
+    if (top) ctx.info('connections', `${top.connections} connection${top.connections === 1 ? '' : 's'} carried up to ${top.point.level} in flight (${depthPerConnection(top.point.level, top.connections)} per connection; cache.connections ${cfg.connections}); compare with redis-benchmark -c ${top.connections} -P ${Math.ceil(top.point.level / top.connections)}`);
     const max = curve.filter((p) => p.throughput > 0).reduce<CurvePoint | undefined>((best, p) => (!best || p.throughput > best.throughput ? p : best), undefined);
     if (max) ctx.metrics.headline('cache_concurrency_throughput', { concurrency: String(max.level) });
     if (max) ctx.rate('throughput_rps', `cache_concurrency_throughput{concurrency:${max.level}}`, max.throughput);
