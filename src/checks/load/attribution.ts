@@ -2,7 +2,9 @@
 // pool wait, WAL and checkpoints, the client's own CPU, Redis), recorded per stage; at the end, the first component to
 // give way with its figures and what was ruled out (a finding), for load.mixed and load.replay alike.
 import os from 'node:os';
+import { metric, type GaugeDecl, type MetricDecl } from '../../metrics/declare.js';
 import { metricKey } from '../../metrics/registry.js';
+import { unit } from '../../metrics/unit.js';
 import { serializeMetrics } from '../../metrics/serialize.js';
 import { counterDelta, PgWaitSampler, readServerCounters, WAIT_SAMPLE_MS, type Queryable, type ServerCounters } from '../../resources/pg-waits.js';
 import { DEFAULT_LIMITS, startSaturationProbe, type SaturationProbe } from '../../resources/saturation.js';
@@ -10,26 +12,31 @@ import { describeError } from '../../util/errors.js';
 import type { CheckContext } from '../types.js';
 import { analyseStages, type Limits } from './analyse.js';
 import { attribute, sharesOf, type Attribution, type StageAttributionInput, type StageShares } from './attribution-judge.js';
-import { declare, POOL_METRICS, type MetricDeclaration } from './attribution-pool.js';
+import { declareAll, POOL_METRICS } from './attribution-pool.js';
 import { REDIS_PING } from './run-stage.js';
-import { reportHeadroom } from './headroom-report.js';
+import { HEADROOM_METRICS, reportHeadroom } from './headroom-report.js';
 import { appStatementRate, chattyStatements, CHATTY_METRICS, readStatements, statementDeltas, type PgssRow, type StatementDelta } from './chatty.js';
 import { short } from '../health/words.js';
 
+const share = (name: string, better: 'lower' | 'none', description: string): GaugeDecl =>
+  metric.gauge({ name, meaning: 'share', better, basis: 'derived', unit: unit.ratio, description });
+const serverCount = (name: string, better: 'lower' | 'none', description: string): GaugeDecl =>
+  metric.gauge({ name, meaning: 'count', better, basis: 'cumulative', unit: unit.count(), description });
+
 /** Per-stage figures the main thread records (tag `stage`; groups and events also `group` / `event`). */
 export const ATTRIBUTION_METRICS = {
-  poolWaitShare: { name: 'load_pool_wait_share', kind: 'gauge', unit: 'ratio', meaning: 'share', better: 'lower', basis: 'derived', description: 'load_pg_pool_wait_ms / load_pg_step_time_ms of the stage: the share of the PostgreSQL steps\' time spent waiting for a free session' },
-  sessionShare: { name: 'load_pg_session_share', kind: 'gauge', unit: 'ratio', meaning: 'share', better: 'none', basis: 'derived', description: 'share of the load\'s busy PostgreSQL session time (pg_stat_activity sampled every 100 ms, idle sessions left out) in each group: cpu, lock, wal, io, lwlock, client, other' },
-  eventShare: { name: 'load_pg_wait_event_share', kind: 'gauge', unit: 'ratio', meaning: 'share', better: 'none', basis: 'derived', description: 'the same by wait event (CPU, Lock:transactionid, LWLock:WALWrite, IO:DataFileRead, …), the stage\'s top 8' },
-  lockRelation: { name: 'load_pg_lock_wait_share', kind: 'gauge', unit: 'ratio', meaning: 'share', better: 'none', basis: 'derived', description: 'share of the load\'s lock-wait samples on each relation (tag relation), the stage\'s top 5' },
-  sessionSamples: { name: 'load_pg_session_samples', kind: 'gauge', unit: 'count', meaning: 'count', better: 'none', description: 'busy session-samples the stage\'s shares rest on' },
-  walMb: { name: 'load_pg_wal_mb', kind: 'gauge', unit: 'MB', meaning: 'size', better: 'none', basis: 'cumulative', description: 'WAL the server wrote during the stage (pg_stat_wal, 14+; every client of the server)' },
-  walSyncs: { name: 'load_pg_wal_syncs', kind: 'gauge', unit: 'count', meaning: 'count', better: 'none', basis: 'cumulative', description: 'WAL syncs to storage during the stage (pg_stat_wal, 14+)' },
-  walBuffersFull: { name: 'load_pg_wal_buffers_full', kind: 'gauge', unit: 'count', meaning: 'count', better: 'lower', basis: 'cumulative', description: 'times a backend wrote WAL itself because wal_buffers were full, during the stage' },
-  checkpoints: { name: 'load_pg_checkpoints', kind: 'gauge', unit: 'count', meaning: 'count', better: 'none', basis: 'cumulative', description: 'checkpoints (timed and requested) that started during the stage' },
-  clientCpu: { name: 'load_client_cpu_percent', kind: 'gauge', unit: '%', meaning: 'state', better: 'none', basis: 'client', description: 'stackprobe\'s own CPU during the stage, % of one core (worker threads included)' },
-  clientDelay: { name: 'load_client_loop_delay_p99_ms', kind: 'gauge', unit: 'ms', meaning: 'state', better: 'none', basis: 'client', description: 'how late stackprobe\'s event loop ran at p99 during the stage' },
-} as const satisfies Record<string, MetricDeclaration>;
+  poolWaitShare: share('load_pool_wait_share', 'lower', 'load_pg_pool_wait_ms / load_pg_step_time_ms of the stage: the share of the PostgreSQL steps\' time spent waiting for a free session'),
+  sessionShare: share('load_pg_session_share', 'none', 'share of the load\'s busy PostgreSQL session time (pg_stat_activity sampled every 100 ms, idle sessions left out) in each group: cpu, lock, wal, io, lwlock, client, other'),
+  eventShare: share('load_pg_wait_event_share', 'none', 'the same by wait event (CPU, Lock:transactionid, LWLock:WALWrite, IO:DataFileRead, …), the stage\'s top 8'),
+  lockRelation: share('load_pg_lock_wait_share', 'none', 'share of the load\'s lock-wait samples on each relation (tag relation), the stage\'s top 5'),
+  sessionSamples: metric.gauge({ name: 'load_pg_session_samples', meaning: 'count', better: 'none', unit: unit.count(), description: 'busy session-samples the stage\'s shares rest on' }),
+  walMb: metric.gauge({ name: 'load_pg_wal_mb', meaning: 'size', better: 'none', basis: 'cumulative', unit: unit.megabytes, description: 'WAL the server wrote during the stage (pg_stat_wal, 14+; every client of the server)' }),
+  walSyncs: serverCount('load_pg_wal_syncs', 'none', 'WAL syncs to storage during the stage (pg_stat_wal, 14+)'),
+  walBuffersFull: serverCount('load_pg_wal_buffers_full', 'lower', 'times a backend wrote WAL itself because wal_buffers were full, during the stage'),
+  checkpoints: serverCount('load_pg_checkpoints', 'none', 'checkpoints (timed and requested) that started during the stage'),
+  clientCpu: metric.gauge({ name: 'load_client_cpu_percent', meaning: 'state', better: 'none', basis: 'client', unit: unit.percent, description: 'stackprobe\'s own CPU during the stage, % of one core (worker threads included)' }),
+  clientDelay: metric.gauge({ name: 'load_client_loop_delay_p99_ms', meaning: 'state', better: 'none', basis: 'client', unit: unit.ms, description: 'how late stackprobe\'s event loop ran at p99 during the stage' }),
+};
 
 export interface AttributionHooks {
   beginStage(n: number, level: number, unit: string): Promise<void>;
@@ -57,8 +64,8 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
   const pool = ctx.targets.pg!.createPool({ max: 1, applicationName: 'stackprobe-attribution', readOnly: true, statementTimeoutMs: 2000 });
   ctx.defer(() => pool.end());
   const db = pool as unknown as Queryable;
-  declare(ctx.metrics, POOL_METRICS);
-  declare(ctx.metrics, ATTRIBUTION_METRICS);
+  declareAll(ctx.metrics, POOL_METRICS);
+  declareAll(ctx.metrics, ATTRIBUTION_METRICS);
   const sampler = new PgWaitSampler(db, appPrefix);
   const cores = Math.min(os.availableParallelism(), Math.max(1, threads));
   const limits = { ...DEFAULT_LIMITS, clientCpuPercent: DEFAULT_LIMITS.clientCpuPercent * cores, eventLoopDelayP99Ms: ctx.config.load.generator_max_delay_ms };
@@ -162,11 +169,10 @@ function reportChatty(ctx: CheckContext, st: { before?: PgssRow[]; after?: PgssR
     return;
   }
   const found = chattyStatements(st.before, st.after, requests);
-  declare(ctx.metrics, CHATTY_METRICS);
   ctx.info('chatty', { requests, statements: found.slice(0, 20).map((c) => ({ ...c, query: short(c.query) })) });
   for (const c of found.slice(0, 20)) {
-    ctx.metrics.gauge(CHATTY_METRICS.callsPerRequest.name, { statement: c.queryid }, 'count').set(c.callsPerRequest);
-    ctx.metrics.gauge(CHATTY_METRICS.msPerRequest.name, { statement: c.queryid }, 'ms').set(c.msPerRequest);
+    ctx.metrics.gauge(CHATTY_METRICS.callsPerRequest, { statement: c.queryid }).set(c.callsPerRequest);
+    ctx.metrics.gauge(CHATTY_METRICS.msPerRequest, { statement: c.queryid }).set(c.msPerRequest);
   }
   for (const c of found.slice(0, 3)) {
     ctx.finding({
@@ -203,7 +209,7 @@ function recordShares(ctx: CheckContext, s: StageShares): void {
   const stage = String(s.stage);
   const m = ctx.metrics;
   const A = ATTRIBUTION_METRICS;
-  const set = (d: MetricDeclaration, v: number, tags: Record<string, string> = {}) => m.gauge(d.name, { stage, ...tags }, d.unit).set(v);
+  const set = (d: GaugeDecl, v: number, tags: Record<string, string> = {}) => m.gauge(d, { stage, ...tags }).set(v);
   set(A.poolWaitShare, s.poolWaitShare);
   set(A.sessionSamples, s.sessionSamples);
   for (const [group, v] of Object.entries(s.groups)) set(A.sessionShare, v, { group });
@@ -216,3 +222,8 @@ function recordShares(ctx: CheckContext, s: StageShares): void {
   set(A.clientCpu, s.clientCpuPercent);
   set(A.clientDelay, s.clientLoopDelayP99Ms);
 }
+
+/** Every metric attribution, headroom and the N+1 finder may record, for the `metrics` list of a load check. */
+export const ATTRIBUTION_METRIC_LIST: readonly MetricDecl[] = [
+  ...Object.values(POOL_METRICS), ...Object.values(ATTRIBUTION_METRICS), ...Object.values(HEADROOM_METRICS), ...Object.values(CHATTY_METRICS),
+];

@@ -2,13 +2,14 @@
 // current rate (load.current_rate), and the finer stage plan that would pin a coarse crossing down.
 import type { CheckContext } from '../types.js';
 import type { Limits, StageFigures } from './analyse.js';
-import { declare, type MetricDeclaration } from './attribution-pool.js';
+import { metric } from '../../metrics/declare.js';
+import { unit } from '../../metrics/unit.js';
 import { crossings, finerPlan, type Crossing } from './headroom.js';
 
 export const HEADROOM_METRICS = {
-  crossing: { name: 'load_capacity_rate', kind: 'gauge', unit: 'req/s', meaning: 'throughput', better: 'higher', basis: 'derived', description: 'offered rate at which the limit (tag threshold: p95, completion, errors) is crossed, estimated between the stages around it' },
-  headroom: { name: 'load_headroom', kind: 'gauge', unit: 'ratio', meaning: 'state', better: 'higher', basis: 'derived', description: 'load_capacity_rate / load.current_rate: how many times the app\'s current rate the stack carries before the limit' },
-} as const satisfies Record<string, MetricDeclaration>;
+  crossing: metric.gauge({ name: 'load_capacity_rate', meaning: 'throughput', better: 'higher', basis: 'derived', unit: unit.perSecond('req'), description: 'offered rate at which the limit (tag threshold: p95, completion, errors) is crossed, estimated between the stages around it' }),
+  headroom: metric.gauge({ name: 'load_headroom', meaning: 'state', better: 'higher', basis: 'derived', unit: unit.ratio, description: 'load_capacity_rate / load.current_rate: how many times the app\'s current rate the stack carries before the limit' }),
+};
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
@@ -25,11 +26,10 @@ export function reportHeadroom(ctx: CheckContext, stages: StageFigures[], limits
   const source = configured !== undefined ? 'load.current_rate' : current !== null ? measured!.source : null;
   const all = crossings(stages, limits, current);
   if (all.length === 0) return all;
-  declare(ctx.metrics, HEADROOM_METRICS);
   for (const c of all) {
     if (c.where !== 'between') continue;
-    ctx.metrics.gauge(HEADROOM_METRICS.crossing.name, { threshold: c.threshold }, 'req/s').set(c.rate);
-    if (c.headroom !== null) ctx.metrics.gauge(HEADROOM_METRICS.headroom.name, { threshold: c.threshold }, 'ratio').set(c.headroom);
+    ctx.metrics.gauge(HEADROOM_METRICS.crossing, { threshold: c.threshold }).set(c.rate);
+    if (c.headroom !== null) ctx.metrics.gauge(HEADROOM_METRICS.headroom, { threshold: c.threshold }).set(c.headroom);
   }
   const durationS = stages.reduce((m, s) => Math.max(m, s.durationS), 0);
   const first = all.filter((c) => c.where !== 'above').sort((a, b) => a.rate - b.rate)[0];
