@@ -13,7 +13,9 @@ import type { CheckContext } from '../types.js';
 import { analyseStages, type Limits } from './analyse.js';
 import { attribute, sharesOf, type Attribution, type StageAttributionInput, type StageShares } from './attribution-judge.js';
 import { declareAll, POOL_METRICS } from './attribution-pool.js';
+import { ACTIVE_SAMPLE_MS, READ_ONLY_REASON, startCelerySampler } from './attribution-celery.js';
 import { REDIS_PING } from './run-stage.js';
+import { taskQueue } from './services.js';
 import { HEADROOM_METRICS, reportHeadroom } from './headroom-report.js';
 import { appStatementRate, chattyStatements, CHATTY_METRICS, readStatements, statementDeltas, type PgssRow, type StatementDelta } from './chatty.js';
 import { short } from '../health/words.js';
@@ -35,6 +37,8 @@ export const ATTRIBUTION_METRICS = {
   walBuffersFull: serverCount('load_pg_wal_buffers_full', 'lower', 'times a backend wrote WAL itself because wal_buffers were full, during the stage'),
   checkpoints: serverCount('load_pg_checkpoints', 'none', 'checkpoints (timed and requested) that started during the stage'),
   clientCpu: metric.gauge({ name: 'load_client_cpu_percent', meaning: 'state', better: 'none', basis: 'client', unit: unit.percent, description: 'stackprobe\'s own CPU during the stage, % of one core (worker threads included)' }),
+  workersBusy: metric.gauge({ name: 'load_celery_utilisation', meaning: 'share', better: 'none', basis: 'derived', unit: unit.ratio, description: 'tasks the Celery workers of the load\'s task queue ran over their pool processes, averaged over the stage (inspect active every 250 ms, stats max-concurrency); stages that drive tasks, never under --read-only' }),
+  queueGrowth: metric.gauge({ name: 'load_celery_queue_growth', meaning: 'count', better: 'none', basis: 'derived', unit: unit.count('messages'), description: 'messages the load\'s task queue grew by over the stage (its depth, sampled once a second, last minus first)' }),
   clientDelay: metric.gauge({ name: 'load_client_loop_delay_p99_ms', meaning: 'state', better: 'none', basis: 'client', unit: unit.ms, description: 'how late stackprobe\'s event loop ran at p99 during the stage' }),
 };
 
@@ -59,7 +63,7 @@ function queueOver(ctx: CheckContext, t0: number, t1: number, submitted: number)
  * Starts the sampler for sessions named `appPrefix` (the load's own, see services.ts) on the admin connection.
  * `threads` is how many threads generate the load: the client's CPU limit is that many cores (at most the machine's).
  */
-export function startAttribution(ctx: CheckContext, appPrefix: string, threads: number, opts: { statementRequests?: boolean } = {}): AttributionHooks {
+export function startAttribution(ctx: CheckContext, appPrefix: string, threads: number, opts: { statementRequests?: boolean; tasks?: boolean } = {}): AttributionHooks {
   // A connection of its own, read-only, each query bounded: sampling never waits behind the monitor or the load.
   const pool = ctx.targets.pg!.createPool({ max: 1, applicationName: 'stackprobe-attribution', readOnly: true, statementTimeoutMs: 2000 });
   ctx.defer(() => pool.end());
@@ -67,6 +71,9 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
   declareAll(ctx.metrics, POOL_METRICS);
   declareAll(ctx.metrics, ATTRIBUTION_METRICS);
   const sampler = new PgWaitSampler(db, appPrefix);
+  const celery = opts.tasks
+    ? startCelerySampler(ctx.targets.celery, { queue: taskQueue(ctx.config), readOnly: ctx.readOnly, timeoutMs: ctx.config.tasks.control_timeout_ms, signal: ctx.signal })
+    : undefined;
   const cores = Math.min(os.availableParallelism(), Math.max(1, threads));
   const limits = { ...DEFAULT_LIMITS, clientCpuPercent: DEFAULT_LIMITS.clientCpuPercent * cores, eventLoopDelayP99Ms: ctx.config.load.generator_max_delay_ms };
   const inputs: StageAttributionInput[] = [];
@@ -98,6 +105,7 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
         await readInto('before');
         if (opts.statementRequests && statements.before) appRate = await appStatementRate(db, statements.before);
       }
+      await celery?.beginStage();
       const c = await counters();
       sampler.take();
       sampler.start();
@@ -110,6 +118,7 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
       const waits = sampler.take();
       sampler.stop();
       const client = r.probe.stop();
+      const workers = celery ? await celery.endStage() : null;
       const after = await counters();
       const prev = statements.after ?? statements.before;
       await readInto('after');
@@ -124,15 +133,17 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
         server: r.counters && after ? counterDelta(r.counters, after) : null,
         clientReasons: client.client ?? [], clientCpuPercent: client.figures.clientCpuPercent, clientLoopDelayP99Ms: client.figures.eventLoopDelayP99Ms,
         redisPingP95Ms: ping && ping.count > 0 ? ping.percentile(95) : null,
-        taskQueue: queueOver(ctx, r.at0, ctx.elapsed(), ctx.metrics.counters.get(metricKey('load_requests', { stage: String(n), request: 'task' }))?.metric.count ?? 0),
+        workers, taskQueue: queueOver(ctx, r.at0, ctx.elapsed(), ctx.metrics.counters.get(metricKey('load_requests', { stage: String(n), request: 'task' }))?.metric.count ?? 0),
       });
     },
     finish(limitsOfStages) {
       sampler.stop();
+      celery?.stop();
       if (inputs.length === 0) return null;
       const shares = inputs.map(sharesOf);
       for (const s of shares) recordShares(ctx, s);
-      ctx.info('attribution_sampling', { every_ms: WAIT_SAMPLE_MS, sessions: `application_name starting with ${appPrefix}, this database`, ...(counterError ? { server_counters: `not read: ${counterError}` } : {}) });
+      ctx.info('attribution_sampling', { every_ms: WAIT_SAMPLE_MS, sessions: `application_name starting with ${appPrefix}, this database`, ...(counterError ? { server_counters: `not read: ${counterError}` } : {}),
+        ...(celery ? { celery_workers: ctx.readOnly ? `not asked: ${READ_ONLY_REASON}` : `inspect active every ${ACTIVE_SAMPLE_MS} ms to the workers consuming ${taskQueue(ctx.config)} (active_queues), their pool sizes from stats` } : {}) });
       ctx.info('attribution', shares.map((s) => ({
         ...publicShares(s),
         statements: (perStage.get(s.stage) ?? []).map((d) => ({ queryid: d.queryid, query: short(d.query), calls: d.calls, rows: d.rows, ms: r3(d.ms), mean_ms: r3(d.ms / d.calls) })),
@@ -157,6 +168,7 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
     },
     stop() {
       sampler.stop();
+      celery?.stop();
       running?.probe.stop();
     },
   };
@@ -202,6 +214,7 @@ function publicShares(s: StageShares): Record<string, unknown> {
     connect_mean_ms: s.connectMeanMs === null ? null : r3(s.connectMeanMs), server: s.server,
     client: { cpu_percent: Math.round(s.clientCpuPercent), loop_delay_p99_ms: r3(s.clientLoopDelayP99Ms), reasons: s.clientReasons },
     redis_ping_p95_ms: s.redisPingP95Ms === null ? null : r3(s.redisPingP95Ms), task_queue: s.taskQueue,
+    ...(s.workers ? { celery_workers: 'reason' in s.workers ? s.workers : { ...s.workers, meanActive: r3(s.workers.meanActive), utilisation: s.workers.utilisation === null ? null : r3(s.workers.utilisation) } } : {}),
   };
 }
 
@@ -219,6 +232,8 @@ function recordShares(ctx: CheckContext, s: StageShares): void {
   if (s.server?.walSync != null) set(A.walSyncs, s.server.walSync);
   if (s.server?.walBuffersFull != null) set(A.walBuffersFull, s.server.walBuffersFull);
   if (s.server?.checkpointsTimed != null) set(A.checkpoints, s.server.checkpointsTimed + (s.server.checkpointsReq ?? 0));
+  if (s.workers && !('reason' in s.workers) && s.workers.utilisation !== null) set(A.workersBusy, s.workers.utilisation);
+  if (s.taskQueue) set(A.queueGrowth, s.taskQueue.last - s.taskQueue.first);
   set(A.clientCpu, s.clientCpuPercent);
   set(A.clientDelay, s.clientLoopDelayP99Ms);
 }
