@@ -13,11 +13,12 @@ import type { CheckContext } from '../types.js';
 import { analyseStages, type Limits } from './analyse.js';
 import { attribute, sharesOf, type Attribution, type StageAttributionInput, type StageShares } from './attribution-judge.js';
 import { declareAll, POOL_METRICS } from './attribution-pool.js';
+import { CURRENT_RATE_WINDOW_MS, currentRequestRate, measureWindow, type WindowRate } from './current-rate.js';
 import { ACTIVE_SAMPLE_MS, READ_ONLY_REASON, startCelerySampler } from './attribution-celery.js';
 import { REDIS_PING } from './run-stage.js';
 import { taskQueue } from './services.js';
 import { HEADROOM_METRICS, reportHeadroom } from './headroom-report.js';
-import { appStatementRate, chattyStatements, CHATTY_METRICS, readStatements, statementDeltas, type PgssRow, type StatementDelta } from './chatty.js';
+import { chattyStatements, CHATTY_METRICS, readStatements, statementDeltas, type PgssRow, type StatementDelta } from './chatty.js';
 import { short } from '../health/words.js';
 
 const share = (name: string, better: 'lower' | 'none', description: string): GaugeDecl =>
@@ -87,8 +88,10 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
     if ('reason' in read) statements.reason = read.reason;
     else statements[key] = read.rows;
   };
-  /** load.replay: a request is one statement, so the app's statement rate is its current request rate. */
-  let appRate: { rate: number; seconds: number } | null = null;
+  /** The app's statement rate over a quiet window before the first stage, when load.current_rate is not given. */
+  let appWindow: WindowRate | { reason: string } | undefined;
+  const clock: { before?: number; after?: number } = {};
+  let samplerRounds = 0;
   /** Each stage's costliest statements (pg_stat_statements difference over the stage), for info.attribution. */
   const perStage = new Map<number, StatementDelta[]>();
   const counters = async (): Promise<ServerCounters | null> => {
@@ -101,9 +104,13 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
   };
   return {
     async beginStage(n, level, unit) {
-      if (!statements.before) {
-        await readInto('before');
-        if (opts.statementRequests && statements.before) appRate = await appStatementRate(db, statements.before);
+      if (!statements.before && !statements.reason) {
+        if (ctx.config.load.current_rate === undefined) {
+          appWindow = await measureWindow(db, CURRENT_RATE_WINDOW_MS, ctx.signal);
+          if (!('reason' in appWindow)) statements.before = appWindow.after;
+        }
+        if (!statements.before) await readInto('before');
+        clock.before = performance.now();
       }
       await celery?.beginStage();
       const c = await counters();
@@ -116,12 +123,14 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
       if (!r || r.n !== n) return;
       running = undefined;
       const waits = sampler.take();
+      samplerRounds += waits.rounds;
       sampler.stop();
       const client = r.probe.stop();
       const workers = celery ? await celery.endStage() : null;
       const after = await counters();
       const prev = statements.after ?? statements.before;
       await readInto('after');
+      clock.after = performance.now();
       if (prev && statements.after) perStage.set(n, statementDeltas(prev, statements.after, 5));
       const durationS = (performance.now() - r.t0) / 1000;
       const count = (name: string) => ctx.metrics.counters.get(metricKey(name, { stage: String(n) }))?.metric.count ?? 0;
@@ -149,8 +158,9 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
         statements: (perStage.get(s.stage) ?? []).map((d) => ({ queryid: d.queryid, query: short(d.query), calls: d.calls, rows: d.rows, ms: r3(d.ms), mean_ms: r3(d.ms / d.calls) })),
       })));
       const { stages, saturation } = analyseStages(serializeMetrics(ctx.metrics, ctx.elapsed()), limitsOfStages);
-      reportHeadroom(ctx, stages, limitsOfStages, appRate ? { rate: appRate.rate, source: `pg_stat_statements: every statement's calls over the ${Math.round(appRate.seconds)} s since its counters began` } : undefined);
-      reportChatty(ctx, statements, stages.reduce((n, st) => n + st.started, 0));
+      const requests = stages.reduce((n, st) => n + st.started, 0);
+      reportHeadroom(ctx, stages, limitsOfStages, measuredRate(appWindow, !!opts.statementRequests, statements, clock, requests, samplerRounds));
+      reportChatty(ctx, statements, requests);
       const judgedStage = saturation.firstBeyond ?? stages[stages.length - 1]?.stage;
       const judged = shares.find((s) => s.stage === judgedStage) ?? shares[shares.length - 1]!;
       const result = attribute(judged, shares[0], saturation.firstBeyond !== null, stages.find((st) => st.stage === judged.stage)?.p95);
@@ -172,6 +182,17 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
       running?.probe.stop();
     },
   };
+}
+
+/** The app's current request rate from the window (current-rate.ts), or why there is none; undefined when load.current_rate is given. */
+function measuredRate(w: WindowRate | { reason: string } | undefined, statementRequests: boolean, st: { before?: PgssRow[]; after?: PgssRow[]; reason?: string },
+  clock: { before?: number; after?: number }, requests: number, samplerCalls: number): ReturnType<typeof currentRequestRate> | undefined {
+  if (!w) return st.reason ? { reason: st.reason } : undefined;
+  if ('reason' in w) return w;
+  const stages = st.before && st.after && clock.before !== undefined && clock.after !== undefined
+    ? { before: st.before, after: st.after, seconds: (clock.after - clock.before) / 1000, requests, samplerCalls }
+    : undefined;
+  return currentRequestRate(w, statementRequests, stages);
 }
 
 /** N+1 and chatty statements over the stages: info `chatty`, a finding for each of the costliest three. */

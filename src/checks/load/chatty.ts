@@ -68,21 +68,3 @@ export function statementDeltas(before: PgssRow[], after: PgssRow[], n: number):
     .sort((a, b) => b.ms - a.ms)
     .slice(0, n);
 }
-
-/** Named catalog query: seconds since pg_stat_statements' counters began (14+), for the app's average call rate. */
-export const PGSS_SINCE = `SELECT extract(epoch FROM now() - stats_reset)::float8 AS seconds FROM pg_stat_statements_info`;
-
-/**
- * The application's statement rate (calls per second of every statement of this database) since pg_stat_statements'
- * counters began; null when that time is unknown (before 14) or too short to mean anything (under 10 s).
- */
-export async function appStatementRate(db: Queryable, rows: PgssRow[]): Promise<{ rate: number; seconds: number } | null> {
-  try {
-    const seconds = (await db.query<{ seconds: number }>(PGSS_SINCE)).rows[0]?.seconds ?? 0;
-    if (!(seconds >= 10)) return null;
-    return { rate: rows.reduce((n, r) => n + r.calls, 0) / seconds, seconds };
-  } catch (err) {
-    void err; // pg_stat_statements_info is 14+: without it the rate is simply not known
-    return null;
-  }
-}

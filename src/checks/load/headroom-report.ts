@@ -19,11 +19,13 @@ function words(c: Crossing): string {
   return `${c.limit} at ~${r1(c.rate)} req/s (between ${r1(c.low)} and ${r1(c.high)} req/s, ±${Math.round(c.uncertainty * 100)} %, ${c.method === 'capacity' ? 'from the completions past capacity' : 'interpolated'})`;
 }
 
-/** `measured`: the app's rate read from the server, used when load.current_rate is not given. */
-export function reportHeadroom(ctx: CheckContext, stages: StageFigures[], limits: Limits, measured?: { rate: number; source: string }): Crossing[] {
+/** `measured`: the app's rate read from the server (or why it could not be), used when load.current_rate is not given. */
+export function reportHeadroom(ctx: CheckContext, stages: StageFigures[], limits: Limits, measured?: { rate: number; source: string } | { reason: string }): Crossing[] {
   const configured = ctx.config.load.current_rate;
-  const current = configured ?? (measured && measured.rate > 0 ? measured.rate : null);
-  const source = configured !== undefined ? 'load.current_rate' : current !== null ? measured!.source : null;
+  const read = measured && 'rate' in measured && measured.rate > 0 ? measured : undefined;
+  const current = configured ?? read?.rate ?? null;
+  const source = configured !== undefined ? 'load.current_rate' : read ? read.source : null;
+  const notMeasured = configured === undefined && measured && 'reason' in measured ? measured.reason : undefined;
   const all = crossings(stages, limits, current);
   if (all.length === 0) return all;
   for (const c of all) {
@@ -34,14 +36,14 @@ export function reportHeadroom(ctx: CheckContext, stages: StageFigures[], limits
   const durationS = stages.reduce((m, s) => Math.max(m, s.durationS), 0);
   const first = all.filter((c) => c.where !== 'above').sort((a, b) => a.rate - b.rate)[0];
   const plan = first ? finerPlan(first, durationS) : finerPlan(all[0]!, durationS);
-  ctx.info('headroom', { current_rate: current, current_rate_from: source, crossings: all.map((c) => ({ ...c, high: Number.isFinite(c.high) ? c.high : null, uncertainty: Number.isFinite(c.uncertainty) ? c.uncertainty : null })), finer_plan: plan });
+  ctx.info('headroom', { current_rate: current, current_rate_from: source, ...(notMeasured ? { current_rate_not_measured: notMeasured } : {}), crossings: all.map((c) => ({ ...c, high: Number.isFinite(c.high) ? c.high : null, uncertainty: Number.isFinite(c.uncertainty) ? c.uncertainty : null })), finer_plan: plan });
   const lead = first ?? all[0]!;
   const head = lead.headroom !== null && lead.where === 'between'
     ? `headroom ${lead.headroom.toFixed(1)}× over ${r1(current!)} req/s before ${lead.limit}`
     : lead.where === 'between' ? `capacity ~${r1(lead.rate)} req/s before ${lead.limit}` : words(lead);
   ctx.finding({
     severity: lead.headroom !== null && lead.headroom < 1.5 && lead.where !== 'above' ? 'warn' : 'info', subject: 'headroom', title: head,
-    detail: all.map(words).join('\n') + (current === null ? '\nSet load.current_rate (your application\'s real request rate) for the headroom over it.' : `\nCurrent rate from ${source}.`),
+    detail: all.map(words).join('\n') + (current === null ? `\nSet load.current_rate (your application's real request rate) for the headroom over it${notMeasured ? ` (not measured: ${notMeasured})` : ''}.` : `\nCurrent rate ${r1(current)} req/s from ${source}.`),
     ...(plan ? { recommendation: `The stages were too coarse to pin the crossing down: run load.stages ${JSON.stringify(plan)}.` } : {}),
     data: { crossings: all.map((c) => ({ threshold: c.threshold, rate: c.rate, low: c.low, where: c.where })), finer_plan: plan },
   });
