@@ -69,3 +69,10 @@ def kw_retries(self, *, times):
 def slow(ms=150):
     time.sleep(ms / 1000)
     return ms
+
+
+@app.task(name="test.busy")
+def busy(*args):
+    """Holds its pool process 500 ms whatever it is given (the load's task requests pass an account id)."""
+    time.sleep(0.5)
+    return len(args)

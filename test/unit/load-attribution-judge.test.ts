@@ -77,6 +77,24 @@ describe('attribute', () => {
     expect(kept.ruledOut.find((r) => r.component === 'tasks')!.why).toMatch(/from 2 to 5/);
   });
 
+  it('weighs the workers\' utilisation: saturated and growing named, spare processes or a queue that kept up ruled out', () => {
+    const workers = (utilisation: number) => ({ queue: 'q', consumers: 1, concurrency: 4, samples: 16, meanActive: utilisation * 4, peakActive: 4, utilisation });
+    const grew = { first: 0, last: 120, submitted: 400 };
+    const saturated = attribute(sharesOf(stage({ byClass: { Idle: 100 }, taskQueue: grew, workers: workers(0.97) })), undefined, true);
+    expect(saturated.component).toBe('tasks');
+    expect(saturated.evidence).toMatch(/the Celery workers were saturated: .*1 worker of 4 pool processes in all on queue q were 97 % busy \(on average 3\.9 tasks running, at most 4, over 16 answers/);
+    const spare = attribute(sharesOf(stage({ byClass: { Idle: 100 }, taskQueue: grew, workers: workers(0.5) })), undefined, true);
+    expect(spare.component).toBeNull();
+    expect(spare.ruledOut.find((r) => r.component === 'tasks')!.why).toMatch(/50 % busy .*with pool processes to spare/);
+    const keptUp = attribute(sharesOf(stage({ byClass: { Idle: 100 }, taskQueue: { first: 0, last: 1, submitted: 400 }, workers: workers(1) })), undefined, true);
+    expect(keptUp.component).toBeNull();
+    const nobody = attribute(sharesOf(stage({ byClass: { Idle: 100 }, taskQueue: grew, workers: { ...workers(0), consumers: 0, concurrency: 0, utilisation: null } })), undefined, true);
+    expect(nobody.evidence).toMatch(/no live worker consumed queue q/);
+    const readOnly = attribute(sharesOf(stage({ byClass: { Idle: 100 }, taskQueue: grew, workers: { reason: '--read-only: …' } })), undefined, true);
+    expect(readOnly.component).toBe('tasks');
+    expect(readOnly.evidence).toMatch(/utilisation was not sampled \(--read-only/);
+  });
+
   it('names no server component from too few busy samples', () => {
     const a = attribute(sharesOf(stage({ byClass: { CPU: 1, Idle: 300 } })), undefined, false);
     expect(a.component).toBeNull();

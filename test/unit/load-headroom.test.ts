@@ -19,6 +19,16 @@ describe('crossings', () => {
     expect(finerPlan(p95!, 3)).toEqual([{ rate: 10, duration: '3s' }, { rate: 35, duration: '3s' }, { rate: 59, duration: '3s' }, { rate: 84, duration: '3s' }, { rate: 109, duration: '3s' }]);
   });
 
+  it('puts the error crossing past capacity where the capacity is the error limit short of the offered rate', () => {
+    // Capacity 90 req/s; the drops past it are the errors (55 % at 200 req/s): 90 / 0.95, not a line from 10 req/s.
+    const c = crossings([st(1, 10, 10, 25), st(2, 200, 90, 3500, 0.55)], { ...limits, maxErrorRate: 1 - 0.95 }, 30);
+    const errors = c.find((x) => x.threshold === 'errors')!;
+    expect(errors).toMatchObject({ where: 'between', method: 'capacity', limit: 'error rate > 0.05' });
+    expect(errors.rate).toBeCloseTo(90 / 0.95, 6);
+    // The first limit crossed is the p95 one, at the capacity itself.
+    expect(c.filter((x) => x.where === 'between').sort((a, b) => a.rate - b.rate)[0]!.threshold).toBe('p95');
+  });
+
   it('interpolates when the stage past the limit still followed its load, and needs no finer plan for a narrow bracket', () => {
     const [p95] = crossings([st(1, 90, 90, 200), st(2, 100, 100, 400)], limits, null);
     expect(p95).toMatchObject({ method: 'interpolated', rate: 95, headroom: null });

@@ -1,6 +1,7 @@
 // Pure: from one stage's attribution figures (pool wait, the load's sessions by wait class, the client's own load,
 // Redis), which component gave way first, with the figures that show it and the ones that rule the others out.
 import type { ServerCounters, WaitCounts } from '../../resources/pg-waits.js';
+import type { WorkerFigures } from './attribution-celery.js';
 
 export type Component = 'client' | 'pool' | 'lock' | 'wal' | 'io' | 'lwlock' | 'cpu' | 'redis' | 'tasks';
 
@@ -29,6 +30,8 @@ export interface StageAttributionInput {
   redisPingP95Ms: number | null;
   /** The Celery queue's depth at the stage's first and last reading, and the tasks the stage submitted; null without Celery. */
   taskQueue?: { first: number; last: number; submitted: number } | null;
+  /** The workers of the task queue over the stage (attribution-celery.ts), or why they were not sampled; null without tasks. */
+  workers?: WorkerFigures | { reason: string } | null;
 }
 
 /** Shares of one stage: pool wait of the PostgreSQL step time; the rest of the load's session time (Idle left out). */
@@ -53,6 +56,7 @@ export interface StageShares {
   clientLoopDelayP99Ms: number;
   redisPingP95Ms: number | null;
   taskQueue: { first: number; last: number; submitted: number } | null;
+  workers: WorkerFigures | { reason: string } | null;
 }
 
 /** Busy session-samples a server-side share needs before it names anything (2 s of one busy session at 10 Hz). */
@@ -68,6 +72,11 @@ export const REDIS_MIN_MS = 5;
 /** The task queue is named when it grew by this share of the stage's submissions (and by TASKS_MIN messages). */
 export const TASKS_GROWTH = 0.1;
 export const TASKS_MIN = 10;
+/**
+ * The workers are saturated when their pool processes ran tasks this share of the stage (tasks running / processes):
+ * all of them, bar the rounds at the stage's start that find a process idle before the backlog builds.
+ */
+export const WORKERS_BUSY = 0.85;
 
 /** Which group a class belongs to: WAL flush and insertion apart from other I/O and other LWLocks. */
 export function groupOf(cls: string): keyof StageShares['groups'] | 'idle' {
@@ -107,8 +116,41 @@ export function sharesOf(s: StageAttributionInput): StageShares {
     lockRelations: top(s.waits.lockRelations, lockTotal, 5, 'relation'),
     connectMeanMs: s.connects > 0 ? s.connectMs / s.connects : null,
     server: s.server, clientReasons: s.clientReasons, clientCpuPercent: s.clientCpuPercent, clientLoopDelayP99Ms: s.clientLoopDelayP99Ms,
-    redisPingP95Ms: s.redisPingP95Ms, taskQueue: s.taskQueue ?? null,
+    redisPingP95Ms: s.redisPingP95Ms, taskQueue: s.taskQueue ?? null, workers: s.workers ?? null,
   };
+}
+
+const isFigures = (w: StageShares['workers']): w is WorkerFigures => !!w && !('reason' in w);
+
+/** The workers' part of a stage in words: `busy` when named. */
+export function workersWords(w: StageShares['workers']): string {
+  if (!w) return '';
+  if (!isFigures(w)) return `the workers' utilisation was not sampled (${w.reason})`;
+  if (w.consumers === 0) return `no live worker consumed queue ${w.queue}`;
+  const of = `${w.consumers} worker${w.consumers === 1 ? '' : 's'} of ${w.concurrency} pool process${w.concurrency === 1 ? '' : 'es'} in all on queue ${w.queue}`;
+  if (w.utilisation === null) return `${of}: their running tasks were not read (${w.samples} complete answers)`;
+  return `${of} were ${pct(w.utilisation)} busy (on average ${w.meanActive.toFixed(1)} tasks running, at most ${w.peakActive}, over ${w.samples} answers to inspect active)`;
+}
+
+/**
+ * Celery gave way when its queue grew (by TASKS_MIN messages and TASKS_GROWTH of the stage's submissions) while its
+ * workers were saturated, or no worker consumed the queue, or their use could not be read (the growth alone then);
+ * a queue that grew beside workers with processes to spare, or busy workers that kept up, rule it out.
+ */
+export function tasksVerdict(s: StageShares): { named: boolean; why: string } {
+  const q = s.taskQueue;
+  const w = s.workers;
+  if (!q && !w) return { named: false, why: '' };
+  const growth = q ? q.last - q.first : 0;
+  const grew = !!q && growth >= TASKS_MIN && growth >= TASKS_GROWTH * q.submitted;
+  const queueWhy = q ? `the task queue went from ${q.first} to ${q.last} messages while the stage submitted ${q.submitted} tasks` : 'the task queue\'s depth was not sampled';
+  const workersWhy = workersWords(w);
+  const why = workersWhy ? `${queueWhy}; ${workersWhy}` : queueWhy;
+  if (!grew) return { named: false, why };
+  const took = `the workers took ${Math.round((1 - growth / Math.max(1, q!.submitted)) * 100)} % of them`;
+  if (!isFigures(w) || w.consumers === 0 || w.utilisation === null) return { named: true, why: `${why}: ${took}` };
+  if (w.utilisation >= WORKERS_BUSY) return { named: true, why: `the Celery workers were saturated: ${why}: ${took}` };
+  return { named: false, why: `${why}: the queue grew, but with pool processes to spare (< ${pct(WORKERS_BUSY)} busy) it is not the workers' capacity (look at prefetch and the broker)` };
 }
 
 export interface Attribution {
@@ -171,10 +213,7 @@ export function attribute(judged: StageShares, base: StageShares | undefined, sa
   const redisGrew = s.redisPingP95Ms !== null && redisOwn >= REDIS_MIN_MS && redisBase !== null && s.redisPingP95Ms >= REDIS_GROWTH * Math.max(redisBase, 0.05);
   const redisWhy = s.redisPingP95Ms === null ? '' : `Redis PING p95 ${s.redisPingP95Ms.toFixed(2)} ms (first stage ${redisBase?.toFixed(2) ?? '?'} ms)`;
 
-  const q = s.taskQueue;
-  const queueGrowth = q ? q.last - q.first : 0;
-  const tasksBehind = !!q && queueGrowth >= TASKS_MIN && queueGrowth >= TASKS_GROWTH * q.submitted;
-  const tasksWhy = q ? `the task queue went from ${q.first} to ${q.last} messages while the stage submitted ${q.submitted} tasks` : '';
+  const tasks = tasksVerdict(s);
   let component: Component | null = null;
   let evidence = '';
   const strained = s.clientReasons.length > 0;
@@ -199,9 +238,9 @@ export function attribute(judged: StageShares, base: StageShares | undefined, sa
     } else if (redisGrew) {
       component = 'redis';
       evidence = `${at} ${redisWhy}`;
-    } else if (tasksBehind) {
+    } else if (tasks.named) {
       component = 'tasks';
-      evidence = `${at} ${tasksWhy}: the workers took ${Math.round((1 - queueGrowth / Math.max(1, q!.submitted)) * 100)} % of them`;
+      evidence = `${at} ${tasks.why}`;
     }
   }
   if (!component && strained) {
@@ -221,7 +260,7 @@ export function attribute(judged: StageShares, base: StageShares | undefined, sa
   for (const g of ['lock', 'wal', 'io', 'lwlock'] as const) if (component !== g) ruled.push({ component: g, why: serverWaitWhy(s, g) });
   if (component !== 'cpu') ruled.push({ component: 'cpu', why: `PostgreSQL CPU ${pct(s.groups.cpu)} of busy session time (< ${pct(CPU_SHARE)})` });
   if (component !== 'redis' && redisWhy) ruled.push({ component: 'redis', why: redisWhy });
-  if (component !== 'tasks' && tasksWhy) ruled.push({ component: 'tasks', why: tasksWhy });
+  if (component !== 'tasks' && tasks.why) ruled.push({ component: 'tasks', why: tasks.why });
   if (!component) {
     const few = s.sessionSamples < MIN_SAMPLES ? `only ${s.sessionSamples} busy session samples, too few to judge the server; ` : '';
     return { ...head, component: null, evidence: `${at} no component stood out (${few}${eventsLine || 'no busy session sampled'}; pool wait ${pct(s.poolWaitShare)})`, ruledOut: ruled, advice: 'Look at the per-step latencies (load_step_duration) and the host series: the limit may be outside what stackprobe samples (the network, the host).' };

@@ -1,35 +1,28 @@
 // The client side of attribution, recorded in every thread that runs a stage: how long requests waited for a free
 // PostgreSQL session (connects included) against the time of the PostgreSQL steps they were part of.
+import { metric, type CounterDecl, type MetricDecl } from '../../metrics/declare.js';
 import type { MetricRegistry } from '../../metrics/registry.js';
+import { unit, type Unit } from '../../metrics/unit.js';
 import type { SessionPool } from '../../targets/pg/wire/pool.js';
 import { M } from './record.js';
 
-export interface MetricDeclaration {
-  name: string;
-  kind: 'counter' | 'gauge' | 'trend' | 'rate' | 'series';
-  unit: string;
-  meaning: 'latency' | 'duration' | 'throughput' | 'count' | 'defects' | 'state' | 'share' | 'size';
-  better: 'lower' | 'higher' | 'none';
-  description: string;
-  basis?: 'measured' | 'derived' | 'expected' | 'cumulative' | 'client';
-}
+/** An input of the attribution, never judged between runs (`better: none`): the latencies it explains are. */
+const input = (name: string, meaning: 'duration' | 'count', u: Unit, description: string): CounterDecl =>
+  metric.counter({ name, meaning, better: 'none', unit: u, description });
 
-/**
- * Declared once; recorded per stage (tag `stage`) by run-stage.ts, summed over threads by the merge. Inputs of the
- * attribution, never judged between runs (`better: none`): the latencies they explain are.
- */
+/** Declared once; recorded per stage (tag `stage`) by run-stage.ts, summed over threads by the merge. */
 export const POOL_METRICS = {
-  waitMs: { name: 'load_pg_pool_wait_ms', kind: 'counter', unit: 'ms', meaning: 'duration', better: 'none', description: 'time the stage\'s requests waited for a free PostgreSQL session of the load\'s pools (opening a new one included), summed over requests' },
-  acquired: { name: 'load_pg_pool_acquired', kind: 'counter', unit: 'count', meaning: 'count', better: 'none', description: 'sessions handed to requests (and to the no-op sampler) in the stage' },
-  waited: { name: 'load_pg_pool_waited', kind: 'counter', unit: 'count', meaning: 'count', better: 'none', description: 'of those, the ones that found no idle session and waited' },
-  connectMs: { name: 'load_pg_connect_ms', kind: 'counter', unit: 'ms', meaning: 'duration', better: 'none', description: 'time spent opening new PostgreSQL sessions in the stage (connect, TLS, authentication, startup), summed' },
-  connects: { name: 'load_pg_connects', kind: 'counter', unit: 'count', meaning: 'count', better: 'none', description: 'PostgreSQL sessions the load opened in the stage' },
-  stepMs: { name: 'load_pg_step_time_ms', kind: 'counter', unit: 'ms', meaning: 'duration', better: 'none', description: 'time of the stage\'s PostgreSQL steps (pg_read, pg_write, custom, replay:…), pool wait included, summed: the denominator of load_pool_wait_share' },
-} as const satisfies Record<string, MetricDeclaration>;
+  waitMs: input('load_pg_pool_wait_ms', 'duration', unit.ms, 'time the stage\'s requests waited for a free PostgreSQL session of the load\'s pools (opening a new one included), summed over requests'),
+  acquired: input('load_pg_pool_acquired', 'count', unit.count(), 'sessions handed to requests (and to the no-op sampler) in the stage'),
+  waited: input('load_pg_pool_waited', 'count', unit.count(), 'of those, the ones that found no idle session and waited'),
+  connectMs: input('load_pg_connect_ms', 'duration', unit.ms, 'time spent opening new PostgreSQL sessions in the stage (connect, TLS, authentication, startup), summed'),
+  connects: input('load_pg_connects', 'count', unit.count(), 'PostgreSQL sessions the load opened in the stage'),
+  stepMs: input('load_pg_step_time_ms', 'duration', unit.ms, 'time of the stage\'s PostgreSQL steps (pg_read, pg_write, custom, replay:…), pool wait included, summed: the denominator of load_pool_wait_share'),
+};
 
-/** Declares metrics in a registry from their declarations (today's describe(); one call per name). */
-export function declare(registry: MetricRegistry, decls: Record<string, MetricDeclaration>): void {
-  for (const d of Object.values(decls)) registry.describe(d.name, { meaning: d.meaning, better: d.better, description: d.description, ...(d.basis ? { basis: d.basis } : {}) });
+/** Declares a group of metrics in a registry up front, so their meanings are known before anything is recorded. */
+export function declareAll(registry: MetricRegistry, decls: Record<string, MetricDecl>): void {
+  for (const d of Object.values(decls)) registry.declare(d);
 }
 
 export type PoolStats = SessionPool['stats'];
@@ -52,7 +45,7 @@ const NOT_PG = new Set(['cache_get', 'cache_set', 'cache_del', 'task_submit']);
 /** Records the stage's pool figures (after − before) and its PostgreSQL step time into the stage's registry. */
 export function recordPoolStats(registry: MetricRegistry, stage: number, before: PoolStats, after: PoolStats): void {
   const tags = { stage: String(stage) };
-  const add = (d: MetricDeclaration, v: number) => registry.counter(d.name, tags, d.unit).add(v);
+  const add = (d: CounterDecl, v: number) => registry.counter(d, tags).add(v);
   add(POOL_METRICS.waitMs, after.waitMs - before.waitMs);
   add(POOL_METRICS.acquired, after.acquired - before.acquired);
   add(POOL_METRICS.waited, after.waited - before.waited);

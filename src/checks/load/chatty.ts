@@ -2,7 +2,8 @@
 // requests called many times each with few rows per call (a loop of point lookups one IN (…) or join would replace),
 // named with their calls per request and the server time they cost per request.
 import type { Queryable } from '../../resources/pg-waits.js';
-import type { MetricDeclaration } from './attribution-pool.js';
+import { metric } from '../../metrics/declare.js';
+import { unit } from '../../metrics/unit.js';
 
 /** Named catalog query: this database's statements by calls (bounded), where the extension is installed. */
 export const PGSS_CALLS = `SELECT s.queryid::text AS queryid, s.query, s.calls::float8 AS calls, s.rows::float8 AS rows, s.total_exec_time::float8 AS ms
@@ -16,9 +17,9 @@ export const CHATTY_CALLS = 10;
 export const CHATTY_ROWS = 2;
 
 export const CHATTY_METRICS = {
-  callsPerRequest: { name: 'load_statement_calls_per_request', kind: 'gauge', unit: 'count', meaning: 'state', better: 'lower', basis: 'derived', description: 'calls of a statement (tag statement: its queryid) per request of the load, over the stages (pg_stat_statements difference), for the chatty ones' },
-  msPerRequest: { name: 'load_statement_ms_per_request', kind: 'gauge', unit: 'ms', meaning: 'state', better: 'lower', basis: 'derived', description: 'server execution time of that statement per request of the load' },
-} as const satisfies Record<string, MetricDeclaration>;
+  callsPerRequest: metric.gauge({ name: 'load_statement_calls_per_request', meaning: 'state', better: 'lower', basis: 'derived', unit: unit.count(), description: 'calls of a statement (tag statement: its queryid) per request of the load, over the stages (pg_stat_statements difference), for the chatty ones' }),
+  msPerRequest: metric.gauge({ name: 'load_statement_ms_per_request', meaning: 'state', better: 'lower', basis: 'derived', unit: unit.ms, description: 'server execution time of that statement per request of the load' }),
+};
 
 /** Reads the statements; null when pg_stat_statements is not installed in this database (or not readable). */
 export async function readStatements(db: Queryable): Promise<{ rows: PgssRow[] } | { reason: string }> {
@@ -66,22 +67,4 @@ export function statementDeltas(before: PgssRow[], after: PgssRow[], n: number):
     .filter((d) => d.calls > 0)
     .sort((a, b) => b.ms - a.ms)
     .slice(0, n);
-}
-
-/** Named catalog query: seconds since pg_stat_statements' counters began (14+), for the app's average call rate. */
-export const PGSS_SINCE = `SELECT extract(epoch FROM now() - stats_reset)::float8 AS seconds FROM pg_stat_statements_info`;
-
-/**
- * The application's statement rate (calls per second of every statement of this database) since pg_stat_statements'
- * counters began; null when that time is unknown (before 14) or too short to mean anything (under 10 s).
- */
-export async function appStatementRate(db: Queryable, rows: PgssRow[]): Promise<{ rate: number; seconds: number } | null> {
-  try {
-    const seconds = (await db.query<{ seconds: number }>(PGSS_SINCE)).rows[0]?.seconds ?? 0;
-    if (!(seconds >= 10)) return null;
-    return { rate: rows.reduce((n, r) => n + r.calls, 0) / seconds, seconds };
-  } catch (err) {
-    void err; // pg_stat_statements_info is 14+: without it the rate is simply not known
-    return null;
-  }
 }

@@ -64,8 +64,16 @@ function rules(limits: Limits): Rule[] {
       },
     },
     {
-      threshold: 'errors', limit: `error rate > ${limits.maxErrorRate}`, crossed: (s) => s.errorRate > limits.maxErrorRate,
-      estimate: (a, b) => ({ rate: lerp(a.level, a.errorRate, b.level, b.errorRate, limits.maxErrorRate), high: b.level, method: 'interpolated' }),
+      // 1 − 0.95 is 0.050000000000000044 in floating point: the limit is written as configured.
+      threshold: 'errors', limit: `error rate > ${Number(limits.maxErrorRate.toFixed(6))}`, crossed: (s) => s.errorRate > limits.maxErrorRate,
+      estimate(a, b) {
+        // Past capacity the requests that could not be served (dropped, timed out) are the errors: the error rate
+        // reaches its limit where the capacity is that share short of the offered rate.
+        const cap = capacity(b);
+        const ok = 1 - limits.maxErrorRate;
+        if (cap !== null && ok > 0) return { rate: cap / ok, high: Math.min(b.level, (cap * 1.1) / ok), method: 'capacity' };
+        return { rate: lerp(a.level, a.errorRate, b.level, b.errorRate, limits.maxErrorRate), high: b.level, method: 'interpolated' };
+      },
     },
   ];
 }

@@ -120,7 +120,7 @@ export const mixedLoadCheck: Check = {
     ctx.defer(() => stageRunner.close());
     if (profile.segment.count > 1) await startTogether(ctx, workload);
     const messages: string[] = [];
-    const attribution = startAttribution(ctx, LOAD_APP_NAME, load.workers);
+    const attribution = startAttribution(ctx, LOAD_APP_NAME, load.workers, { tasks: scenario.types.some((t) => t.name === 'task') });
     ctx.defer(() => attribution.stop());
     writer.start();
     watch.state.active = true;
