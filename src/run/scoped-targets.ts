@@ -93,6 +93,7 @@ function scopePg(base: PgTarget, tracked: TrackedPg, watch: SessionWatch): PgTar
 function scopeRedis(base: RedisTarget, connections: Redis[], wires: WireConnection[]): RedisTarget {
   return {
     kind: base.kind, facts: base.facts, client: base.client, keyPrefix: base.keyPrefix, timeouts: base.timeouts, wire: base.wire,
+    ...(base.cluster ? { cluster: base.cluster } : {}),
     removeKeys: () => base.removeKeys(),
     close: () => base.close(),
     duplicate() {
