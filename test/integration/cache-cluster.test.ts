@@ -139,4 +139,21 @@ describe('a Redis Cluster', () => {
     const left = await Promise.all(cluster.ports.map((p) => cluster.node(p).scan('0', 'MATCH', 'stackprobe:*', 'COUNT', 100000)));
     expect(left.flatMap(([, keys]) => keys)).toEqual([]);
   }, 60_000);
+
+  // Last: it stops a master.
+  it('a master that is gone fails cache.server naming it, with no figure made up for the others', async () => {
+    const gone = target.cluster!.masters.find((m) => m.id !== target.cluster!.home.id)!;
+    await cluster.node(gone.port).call('SHUTDOWN', 'NOSAVE').catch(() => undefined); // the reply is the connection closing
+    const refused = () => new Promise<boolean>((resolve) => {
+      const s = net.connect(gone.port, '127.0.0.1');
+      s.once('connect', () => resolve(Boolean(s.destroy()) && false));
+      s.once('error', () => resolve(true));
+    });
+    const deadline = performance.now() + 10_000;
+    while (!(await refused())) if (performance.now() > deadline) throw new Error('the master did not stop');
+    const r = await runCacheCheck(cacheServerCheck, target, { cache: { server: { window_s: 1 } } });
+    expect(r.status).toBe('fail');
+    expect(r.reason).toMatch(new RegExp(`^cannot read cluster master ${gone.address.replace(/\./g, '\\.')} \\(flags master\\): `));
+    expect(r.metrics.some((m) => m.name === 'redis_cluster_slots' || m.name === 'redis_used_memory_mb')).toBe(false);
+  }, 60_000);
 });

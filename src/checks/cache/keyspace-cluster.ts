@@ -5,6 +5,7 @@ import { parseInfo } from '../../targets/redis/info.js';
 import { endClient, type RedisCluster } from '../../targets/redis/target.js';
 import type { CheckContext } from '../types.js';
 import { estimatePatterns, type PatternEstimate } from './keyspace-estimate.js';
+import { connectMaster } from './server-cluster.js';
 import { sampleKeyspace, type KeySize, type KeyspaceSample, type SampleLimits } from './keyspace-sample.js';
 
 export interface MasterSample {
@@ -70,7 +71,7 @@ export async function sampleCluster(ctx: CheckContext, cluster: RedisCluster, li
   const share: SampleLimits = { ...limits, maxKeys: Math.max(1, Math.floor(limits.maxKeys / n)), maxMs: Math.max(1, Math.floor(limits.maxMs / n)) };
   const out: MasterSample[] = [];
   for (const m of cluster.masters) {
-    const client: Redis = await cluster.connect(m);
+    const client: Redis = await connectMaster(cluster, m);
     try {
       const info = parseInfo(await client.info('memory'));
       const usedMemory = info.used_memory === undefined ? undefined : Number(info.used_memory);

@@ -6,6 +6,7 @@ import type { MetricRegistry } from '../../metrics/registry.js';
 import { parseKeyspaceEntry } from '../../targets/redis/info.js';
 import type { RedisCluster } from '../../targets/redis/target.js';
 import { endClient } from '../../targets/redis/target.js';
+import { describeError } from '../../util/errors.js';
 import type { CheckContext } from '../types.js';
 import { redisOf } from './common.js';
 import { serverProblems, type Problem } from './server-findings.js';
@@ -91,12 +92,21 @@ function uncovered(slots: number): Problem[] {
   } }];
 }
 
+/** A connection to one master; a failure names the master (a failed node, an address announced behind NAT). */
+export async function connectMaster(cluster: RedisCluster, m: RedisCluster['masters'][number]): Promise<Redis> {
+  try {
+    return await cluster.connect(m);
+  } catch (err) {
+    throw new Error(`cannot read cluster master ${m.address} (flags ${m.flags.filter((f) => f !== 'myself').join(',')}): ${describeError(err)}`);
+  }
+}
+
 /** The window on every master (connections of their own, quit at the end), then rows, totals, gauges and problems. */
 export async function runClusterServer(ctx: CheckContext, cluster: RedisCluster, windowMs: number): Promise<{ problems: Problem[]; hitRate?: number; lookups: number }> {
   const timeoutMs = redisOf(ctx).timeouts.commandMs + 500;
   const conns: Redis[] = [];
   ctx.defer(() => Promise.all(conns.map((c) => endClient(c))));
-  for (const m of cluster.masters) conns.push(await cluster.connect(m));
+  for (const m of cluster.masters) conns.push(await connectMaster(cluster, m));
   ctx.progress(`reading INFO of ${conns.length} cluster masters over a window`);
   const before = await Promise.all(conns.map((c) => takeSample(c, timeoutMs)));
   await sleep(windowMs, ctx.signal);
