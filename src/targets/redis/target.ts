@@ -2,8 +2,8 @@
 import { Redis } from 'ioredis';
 import { withTimeout } from '../../exec/timeout.js';
 import type { TargetFacts } from '../../result/model.js';
-import { TargetUnavailableError } from '../../util/errors.js';
-import { redactUrl } from '../../util/redact.js';
+import { describeError, TargetUnavailableError } from '../../util/errors.js';
+import { redactText, redactUrl } from '../../util/redact.js';
 import { describeRedisError, redisOptions, type RedisConnectOptions } from './connect.js';
 import { parseClusterNodes, parseInfo, type ClusterNode } from './info.js';
 import { clusterKeyPrefix, removeKeys } from './keys.js';
@@ -158,7 +158,8 @@ export async function openRedisTarget(url: string, opts: OpenRedisOptions): Prom
       client = cluster.client;
     } catch (err) {
       client.disconnect();
-      throw new TargetUnavailableError(`Redis at ${redacted} is a Cluster node, and its masters cannot be read: ${describeRedisError(err, redacted, opts)}`);
+      // CLUSTER NODES refused (an ACL), no master for the prefix's slot, or a master that does not answer.
+      throw new TargetUnavailableError(`Redis at ${redacted} is a Cluster node, and its masters cannot be read: ${redactText(describeError(err))}`);
     }
   }
   const duplicates = new Set<Redis>();
