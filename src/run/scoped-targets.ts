@@ -19,6 +19,7 @@ export interface ScopedTargets {
 function scopeRedis(base: RedisTarget, connections: RedisClient[], wires: WireConnection[]): RedisTarget {
   return {
     kind: base.kind, facts: base.facts, client: base.client, keyPrefix: base.keyPrefix, timeouts: base.timeouts, wire: base.wire,
+    ...(base.cluster ? { cluster: base.cluster } : {}),
     removeKeys: () => base.removeKeys(),
     close: () => base.close(),
     duplicate() {

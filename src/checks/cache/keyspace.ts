@@ -4,7 +4,8 @@ import type { Check, CheckContext } from '../types.js';
 import { redisOf } from './common.js';
 import { estimatePatterns, topPatterns, type PatternEstimate } from './keyspace-estimate.js';
 import { keyspaceProblems } from './keyspace-findings.js';
-import { sampleKeyspace } from './keyspace-sample.js';
+import { combineMasters, sampleCluster, type MasterSample } from './keyspace-cluster.js';
+import { sampleKeyspace, type KeyspaceSample, type SampleLimits } from './keyspace-sample.js';
 import { CACHE_KEYSPACE_KEYS, CACHE_KEYSPACE_KEYS_SAMPLED, CACHE_KEYSPACE_PATTERN_KEYS, CACHE_KEYSPACE_PATTERN_MEMORY_MB, CACHE_KEYSPACE_PATTERN_MEMORY_SHARE, CACHE_KEYSPACE_PATTERN_WITHOUT_TTL_SHARE, CACHE_KEYSPACE_PROBLEMS } from './metrics.js';
 
 const MB = 1024 * 1024;
@@ -34,6 +35,51 @@ function patternRow(p: PatternEstimate): Record<string, unknown> {
   };
 }
 
+interface Sampled {
+  dbsize: number;
+  sampled: number;
+  complete: boolean;
+  stoppedBy?: KeyspaceSample['stoppedBy'];
+  elapsedMs: number;
+  usedMemory?: number;
+  patterns: PatternEstimate[];
+}
+
+/** A single server: one SCAN sample scaled to its DBSIZE. */
+async function sampleServer(ctx: CheckContext, limits: SampleLimits): Promise<Sampled> {
+  const client = redisOf(ctx).client;
+  const info = parseInfo(await client.info('memory'));
+  const usedMemory = info.used_memory === undefined ? undefined : Number(info.used_memory);
+  ctx.progress('sampling the key space with SCAN');
+  const s = await sampleKeyspace(client, limits, ctx.signal);
+  return { ...s, ...(usedMemory === undefined ? {} : { usedMemory }), patterns: estimatePatterns(s, usedMemory) };
+}
+
+/** A master's row of `info.masters`, and its keys as a gauge tagged with it. */
+function masterRow(ctx: CheckContext, m: MasterSample): Record<string, unknown> {
+  ctx.metrics.gauge(CACHE_KEYSPACE_KEYS, { master: m.master }).set(m.sample.dbsize);
+  return {
+    master: m.master, slots: m.slots, keys: m.sample.dbsize, sampled: m.sample.sampled, complete: m.sample.complete,
+    used_memory_mb: m.usedMemory === undefined ? undefined : round(m.usedMemory / MB, 1),
+    key_memory_mb: round(m.patterns.reduce((n, p) => n + p.memory_bytes, 0) / MB, 1),
+  };
+}
+
+/** A Redis Cluster: every master sampled (./keyspace-cluster.ts), its row shown, the patterns of all of them together. */
+async function sampleAllMasters(ctx: CheckContext, limits: SampleLimits): Promise<Sampled> {
+  const t0 = performance.now();
+  const masters = await sampleCluster(ctx, redisOf(ctx).cluster!, limits);
+  ctx.info('masters', masters.map((m) => masterRow(ctx, m)));
+  const stopped = masters.find((m) => m.sample.stoppedBy)?.sample.stoppedBy;
+  const memories = masters.map((m) => m.usedMemory);
+  return {
+    dbsize: masters.reduce((n, m) => n + m.sample.dbsize, 0), sampled: masters.reduce((n, m) => n + m.sample.sampled, 0),
+    complete: masters.every((m) => m.sample.complete), ...(stopped ? { stoppedBy: stopped } : {}), elapsedMs: performance.now() - t0,
+    ...(memories.every((v) => v !== undefined) ? { usedMemory: memories.reduce((n: number, v) => n + v!, 0) } : {}),
+    patterns: combineMasters(masters),
+  };
+}
+
 export const cacheKeyspaceCheck: Check = {
   id: 'cache.keyspace',
   category: 'cache',
@@ -46,21 +92,17 @@ export const cacheKeyspaceCheck: Check = {
     const cfg = ctx.config.cache;
     const k = cfg.keyspace;
     describeMetrics(ctx);
-    const client = redisOf(ctx).client;
-    const info = parseInfo(await client.info('memory'));
-    const usedMemory = info.used_memory === undefined ? undefined : Number(info.used_memory);
-    ctx.progress('sampling the key space with SCAN');
-    const sample = await sampleKeyspace(client, {
-      maxKeys: k.max_keys, maxMs: k.max_ms, memoryKeysPerPattern: k.memory_keys_per_pattern, memorySamples: k.memory_samples, bigKeyBytes: k.big_key_mb * MB,
-    }, ctx.signal);
+    const limits = { maxKeys: k.max_keys, maxMs: k.max_ms, memoryKeysPerPattern: k.memory_keys_per_pattern, memorySamples: k.memory_samples, bigKeyBytes: k.big_key_mb * MB };
+    const sample = redisOf(ctx).cluster ? await sampleAllMasters(ctx, limits) : await sampleServer(ctx, limits);
+    const usedMemory = sample.usedMemory;
     ctx.metrics.gauge(CACHE_KEYSPACE_KEYS).set(sample.dbsize);
     ctx.metrics.gauge(CACHE_KEYSPACE_KEYS_SAMPLED).set(sample.sampled);
-    const all = estimatePatterns(sample, usedMemory);
+    const all = sample.patterns;
     const shown = topPatterns(all, k.max_patterns);
     for (const p of shown) recordPattern(ctx, p);
     ctx.info('sample', {
       dbsize: sample.dbsize, sampled: sample.sampled, complete: sample.complete, stopped_by: sample.stoppedBy ?? 'end of key space',
-      elapsed_ms: Math.round(sample.elapsedMs), patterns: all.length, used_memory_mb: usedMemory === undefined ? undefined : round(usedMemory / MB, 1),
+      elapsed_ms: Math.round(sample.elapsedMs), patterns: all.length, ...(redisOf(ctx).cluster ? { masters: redisOf(ctx).cluster!.masters.length } : {}), used_memory_mb: usedMemory === undefined ? undefined : round(usedMemory / MB, 1),
       memory_usage_samples: k.memory_samples,
     });
     ctx.info('patterns', shown.map(patternRow));

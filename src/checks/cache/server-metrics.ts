@@ -25,6 +25,8 @@ export const SERVER_METRICS = {
   replicaLagBytes: metric.gauge({ name: 'redis_replica_lag_bytes', unit: unit.bytes, meaning: 'state', better: 'lower', description: 'a replica\'s offset behind its primary\'s master_repl_offset' }),
   keysSampled: metric.gauge({ name: 'keys_sampled', unit: unit.count(), meaning: 'count', better: 'none', description: 'keys read with SCAN for the TTL sample' }),
   noTtlShare: metric.gauge({ name: 'keys_without_ttl_share', unit: unit.ratio, meaning: 'share', better: 'lower', description: 'sampled keys without a TTL' }),
+  clusterSlots: metric.gauge({ name: 'redis_cluster_slots', unit: unit.count('slots'), meaning: 'state', better: 'none', description: 'hash slots a Redis Cluster master serves (CLUSTER NODES), by master; untagged: every master\'s together (16384 when the cluster covers every slot)' }),
+  clusterKeys: metric.gauge({ name: 'redis_cluster_keys', unit: unit.count('keys'), meaning: 'state', better: 'none', description: 'keys of a Redis Cluster master (INFO keyspace db0), by master; untagged: the whole cluster\'s' }),
 } as const;
 
 /** Per-command gauges are kept for this many commands (those that took the most server time): bounded cardinality. */

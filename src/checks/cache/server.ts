@@ -14,6 +14,7 @@ import { HOT_KEYS_WITHOUT_LFU, sampleKeys } from './server-keys.js';
 import { COMMANDS_RECORDED, SERVER_METRICS as M } from './server-metrics.js';
 import { persistenceFacts, persistenceProblems, replicationFacts, replicationProblems } from './server-persistence.js';
 import { takeSample, windowDelta, type WindowDelta } from './server-window.js';
+import { runClusterServer } from './server-cluster.js';
 
 export interface SlowlogSummary {
   command: string;
@@ -126,6 +127,23 @@ async function clients(ctx: CheckContext, client: Redis, info: Record<string, st
   }
 }
 
+/** Counts each problem by kind (zero recorded too, so the threshold has a value to pass on) and reports its finding. */
+function reportProblems(ctx: CheckContext, problems: Problem[]): void {
+  ctx.metrics.counter(M.problems);
+  for (const p of problems) {
+    ctx.metrics.counter(M.problems, { problem: p.problem }).add();
+    ctx.finding({ ...p.finding, subject: p.finding.subject ?? p.problem });
+  }
+}
+
+/** A Redis Cluster: every master over the window, its slots and figures, and the cluster's totals (./server-cluster.ts). */
+async function runOnCluster(ctx: CheckContext): Promise<void> {
+  const cluster = redisOf(ctx).cluster!;
+  const { problems, hitRate, lookups } = await runClusterServer(ctx, cluster, windowMs(ctx));
+  reportProblems(ctx, problems);
+  if (hitRate !== undefined && lookups >= ctx.config.cache.min_lookups) ctx.rate('hit_rate', M.windowHitRate.name, hitRate);
+}
+
 export const cacheServerCheck: Check = {
   id: 'cache.server',
   category: 'cache',
@@ -138,6 +156,7 @@ export const cacheServerCheck: Check = {
     const cfg = ctx.config.cache;
     const m = ctx.metrics;
     m.headline(M.problems.name);
+    if (redisOf(ctx).cluster) return runOnCluster(ctx);
     const client = redisOf(ctx).client;
     const timeoutMs = redisOf(ctx).timeouts.commandMs + 500;
     ctx.progress('reading INFO over a window');
@@ -165,16 +184,10 @@ export const cacheServerCheck: Check = {
     if (sample.sampled > 0) setGauge(m, M.noTtlShare, sample.withoutTtl / sample.sampled);
     ctx.info('hot_keys', sample.hot ?? HOT_KEYS_WITHOUT_LFU);
 
-    // Recorded even when zero, so the threshold has a value to pass on (an unrecorded metric fails its threshold).
-    m.counter(M.problems);
-    const problems: Problem[] = [
+    reportProblems(ctx, [
       ...serverProblems({ info, window, ...sample }, cfg, ctx.config.thresholds.cache_hit_rate),
       ...clientProblems(groups, cfg), ...persistenceProblems(info, cfg), ...replicationProblems(info, cfg),
-    ];
-    for (const p of problems) {
-      m.counter(M.problems, { problem: p.problem }).add();
-      ctx.finding({ ...p.finding, subject: p.finding.subject ?? p.problem });
-    }
+    ]);
     const blocked = blockedNote(groups);
     if (blocked) ctx.finding({ ...blocked, subject: 'blocked_clients' });
     // Rated on the window's lookups when there are enough of them, else on the counters since the reset.

@@ -12,11 +12,14 @@ export const QUEUES_METRICS = {
   depth: metric.gauge({ name: 'queue_depth', unit: unit.count('messages'), meaning: 'state', better: 'lower', description: 'Messages waiting in the queue (all priority levels), sampled every 500 ms over the window' }),
   age: metric.gauge({ name: 'queue_oldest_age', unit: unit.seconds, meaning: 'state', better: 'lower', description: 'How long the next message out has waited at least: the queue untouched (OBJECT IDLETIME) and stackprobe seeing it next in line' }),
   consumers: metric.gauge({ name: 'queue_consumers', unit: unit.count('consumers'), meaning: 'state', better: 'none', description: 'Workers consuming the queue (active_queues), or the broker\'s consumer count (AMQP)' }),
-  unacked: metric.gauge({ name: 'queue_unacked', unit: unit.count('messages'), meaning: 'state', better: 'none', description: 'Messages delivered to workers and not yet acknowledged (Redis unacked hash, ETA tasks included)' }),
+  unacked: metric.gauge({ name: 'queue_unacked', unit: unit.count('messages'), meaning: 'state', better: 'none', description: 'Messages delivered to workers and not yet acknowledged (Redis: kombu\'s unacked hash, ETA tasks included; RabbitMQ: the management API\'s messages_unacknowledged)' }),
   pastVisibility: metric.counter({ name: 'unacked_past_visibility', unit: unit.count('messages'), meaning: 'defects', better: 'lower', description: 'Unacked messages delivered longer ago than the visibility timeout: the broker hands them out again' }),
   unconsumed: metric.counter({ name: 'queues_without_consumers', unit: unit.count('queues'), meaning: 'defects', better: 'lower', description: 'Queues with messages waiting and no worker consuming them' }),
   backlogged: metric.counter({ name: 'queues_backlogged', unit: unit.count('queues'), meaning: 'defects', better: 'lower', description: 'Queues whose next message stayed next in line for the whole window, or waited at least tasks.max_message_age_s' }),
 } as const;
+
+/** Why RabbitMQ gives no message age: said in the info and in each finding that would have quoted it. */
+export const AMQP_NO_AGE = 'RabbitMQ hands a message out only by delivering it (basic.get or a consumer): the message is then marked redelivered and, if not acknowledged, requeued, so reading its headers would change the queue; stackprobe never consumes from an application queue';
 
 /** At most this many queues are sampled: the rest are named in the info. */
 const MAX_QUEUES = 100;
@@ -116,7 +119,11 @@ export const queuesCheck: Check = {
       throw new SkipCheck(`no queue to watch: list your queues in tasks.queues${ctx.readOnly ? ' (under --read-only the workers are not asked for theirs)' : ' (no worker answered active_queues and the broker holds no queue bindings)'}`);
     }
     const queues = all.slice(0, MAX_QUEUES);
-    ctx.info('queues', { watched: queues, not_watched: all.slice(MAX_QUEUES), consumers_from: consumers ? 'active_queues' : celery.transport === 'amqp' ? 'broker' : 'unknown (--read-only on Redis)' });
+    const amqp = celery.transport === 'amqp';
+    ctx.info('queues', {
+      watched: queues, not_watched: all.slice(MAX_QUEUES), consumers_from: consumers ? 'active_queues' : amqp ? 'broker' : 'unknown (--read-only on Redis)',
+      ...(amqp ? { depth_from: 'passive queue.declare (ready messages; unacknowledged ones are not in it)', oldest_age: `not read: ${AMQP_NO_AGE}` } : {}),
+    });
     const startedAt = performance.now();
     const watched = await watch(ctx, queues);
     const now = performance.now();
@@ -136,7 +143,7 @@ export const queuesCheck: Check = {
       const age = oldestAgeS(w, startedAt, now);
       if (age !== undefined) m.gauge(QUEUES_METRICS.age, tags).set(Math.round(age * 10) / 10);
       if (depth === 0) continue;
-      const ageText = age !== undefined ? `; the oldest message has waited at least ${Math.round(age)} s` : '';
+      const ageText = age !== undefined ? `; the oldest message has waited at least ${Math.round(age)} s` : amqp ? ' (RabbitMQ: the age of its oldest message cannot be read without consuming it)' : '';
       const trend = `depth ${w.depths[0]} → ${depth} over ${windowS.toFixed(1)} s`;
       if (nConsumers === 0) {
         unconsumed.add(1);
@@ -163,11 +170,24 @@ export const queuesCheck: Check = {
   },
 };
 
+/** RabbitMQ's unacknowledged messages per queue from its management API, or why they cannot be read (never a 0 in their place). */
+async function managedUnacked(ctx: CheckContext, queues: string[]): Promise<void> {
+  const read = await celeryOf(ctx).managedQueues(queues, { signal: ctx.signal });
+  if (!read) return;
+  if ('unavailable' in read) {
+    ctx.info('unacked', `unavailable: ${read.unavailable}`);
+    return;
+  }
+  for (const [q, s] of read.queues) ctx.metrics.gauge(QUEUES_METRICS.unacked, { queue: q }).set(s.unacked);
+  ctx.info('unacked', { from: `management API at ${read.endpoint}`, by_queue: Object.fromEntries([...read.queues].map(([q, s]) => [q, s.unacked])), missing_queues: queues.filter((q) => !read.queues.has(q)) });
+}
+
 /** The Redis transport's unacked messages: per queue, and those delivered longer ago than the visibility timeout. */
 async function unackedFindings(ctx: CheckContext, visibilityS: number, queues: string[]): Promise<void> {
-  const summary = await celeryOf(ctx).unacked({ signal: ctx.signal });
   const past = ctx.metrics.counter(QUEUES_METRICS.pastVisibility);
   past.add(0);
+  if (celeryOf(ctx).transport === 'amqp') return managedUnacked(ctx, queues);
+  const summary = await celeryOf(ctx).unacked({ signal: ctx.signal });
   if (!summary) return;
   for (const q of queues) ctx.metrics.gauge(QUEUES_METRICS.unacked, { queue: q }).set(summary.byQueue.get(q) ?? 0);
   // kombu's unacked_index scores are the delivery times (epoch seconds, the worker's clock).

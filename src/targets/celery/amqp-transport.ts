@@ -4,6 +4,7 @@ import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { withTimeout } from '../../exec/timeout.js';
 import { bounded, LostReason } from './bounded.js';
 import { parsePythonJson, type TaskMessage } from './protocol.js';
+import { readManagedQueues, type ManagementRead } from './rabbitmq-management.js';
 import { EVENT_EXCHANGE, PIDBOX_EXCHANGE, REPLY_EXCHANGE, type BroadcastRequest, type ControlReply, type EventStream, type QueuePeek, type Transport } from './transport.js';
 
 export class AmqpTransport implements Transport {
@@ -18,6 +19,8 @@ export class AmqpTransport implements Transport {
     private readonly opMs: number,
     private readonly connectMs: number,
     private readonly lost: LostReason,
+    /** Holds the credentials: only the management reader sees it, never a message. */
+    private readonly url: string,
   ) {}
 
   static async connect(url: string, connectMs: number, opMs: number): Promise<AmqpTransport> {
@@ -29,7 +32,7 @@ export class AmqpTransport implements Transport {
     try {
       const pub = await withTimeout(conn.createConfirmChannel(), opMs, 'opening an AMQP channel');
       pub.on('error', (err: unknown) => lost.note(err));
-      return new AmqpTransport(conn, pub, opMs, connectMs, lost);
+      return new AmqpTransport(conn, pub, opMs, connectMs, lost, url);
     } catch (err) {
       void conn.close().catch(() => undefined); // the channel failure is what the caller hears
       throw err;
@@ -112,6 +115,11 @@ export class AmqpTransport implements Transport {
       if ((err as { code?: unknown }).code === 404) return { depth: 0, consumers: 0, oldest: [] };
       throw err;
     }
+  }
+
+  /** Ready and unacknowledged messages from the management API (HTTP, read-only), or why it cannot be read. */
+  async managedQueues(queues: readonly string[], opts: { signal?: AbortSignal } = {}): Promise<ManagementRead> {
+    return readManagedQueues(this.url, queues, this.opMs * 2, opts.signal);
   }
 
   async events(onEvent: (event: Record<string, unknown>) => void, opts: { signal?: AbortSignal } = {}): Promise<EventStream> {

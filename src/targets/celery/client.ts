@@ -4,7 +4,7 @@ import { withTimeout } from '../../exec/timeout.js';
 import type { TargetFacts } from '../../result/model.js';
 import { buildTaskMessage, ORIGIN, type ResultMeta } from './protocol.js';
 import type { RedisResultBackend } from './redis-backend.js';
-import type { CeleryTarget, EventStream, QueuePeek, ResultOptions, SendOptions, TaskOutcome, UnackedSummary, WorkerReply } from './target.js';
+import type { CeleryTarget, EventStream, ManagementRead, QueuePeek, ResultOptions, SendOptions, TaskOutcome, UnackedSummary, WorkerReply } from './target.js';
 import type { Transport } from './transport.js';
 
 export interface ClientOptions {
@@ -123,6 +123,10 @@ export class CeleryClient implements CeleryTarget {
 
   async unacked(opts: { signal?: AbortSignal; limit?: number } = {}): Promise<UnackedSummary | undefined> {
     return this.opts.transport.unacked?.(opts);
+  }
+
+  async managedQueues(queues: readonly string[], opts: { signal?: AbortSignal } = {}): Promise<ManagementRead | undefined> {
+    return this.opts.transport.managedQueues?.(queues, opts);
   }
 
   events(onEvent: (event: Record<string, unknown>) => void, opts: { signal?: AbortSignal } = {}): Promise<EventStream> {

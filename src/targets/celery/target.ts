@@ -1,8 +1,10 @@
 // The Celery target: publish tasks over the broker, read results, watch queues, ask workers. Owned by the tasks category.
 import type { TargetFacts } from '../../result/model.js';
+import type { ManagementRead } from './rabbitmq-management.js';
 import type { EventStream, QueuePeek, UnackedSummary } from './transport.js';
 
 export type { EventStream, MessageHeaders, QueuePeek, UnackedSummary } from './transport.js';
+export type { ManagementRead, ManagedQueue } from './rabbitmq-management.js';
 
 export interface TaskOutcome {
   /** Celery's state: SUCCESS, FAILURE, REVOKED (or UNREADABLE when the backend holds a non-JSON result). */
@@ -65,6 +67,8 @@ export interface CeleryTarget {
   knownQueues(opts?: { signal?: AbortSignal; limit?: number }): Promise<string[] | undefined>;
   /** The Redis transport's unacked messages (delivered, not yet acknowledged); undefined on AMQP. */
   unacked(opts?: { signal?: AbortSignal; limit?: number }): Promise<UnackedSummary | undefined>;
+  /** RabbitMQ's management API: ready and unacknowledged messages per queue, or why it cannot be read; undefined on Redis. */
+  managedQueues(queues: readonly string[], opts?: { signal?: AbortSignal }): Promise<ManagementRead | undefined>;
   /** Receives Celery events until stop(); Redis: a PSUBSCRIBE (no write); AMQP: a private exclusive queue. */
   events(onEvent: (event: Record<string, unknown>) => void, opts?: { signal?: AbortSignal }): Promise<EventStream>;
   /** Broadcasts a control command (`ping`, `stats`, `active_queues`, `registered`) and collects the replies; writes to the broker. */

@@ -1,5 +1,6 @@
 // The small interface both brokers (Redis with kombu's layout, RabbitMQ over AMQP) implement for the Celery client.
 import type { TaskMessage } from './protocol.js';
+import type { ManagementRead } from './rabbitmq-management.js';
 
 /** One reply to a broadcast control command: `{ "<worker hostname>": <reply> }`, and when it arrived. */
 export interface ControlReply {
@@ -37,6 +38,8 @@ export interface Transport {
   knownQueues?(opts?: { signal?: AbortSignal; limit?: number }): Promise<string[]>;
   /** Messages delivered to workers and not yet acknowledged (Redis: kombu's `unacked` hash); undefined on AMQP. */
   unacked?(opts?: { signal?: AbortSignal; limit?: number }): Promise<UnackedSummary>;
+  /** RabbitMQ: ready and unacknowledged messages per queue from the management API, or why it cannot be read. */
+  managedQueues?(queues: readonly string[], opts?: { signal?: AbortSignal }): Promise<ManagementRead>;
   /** Receives Celery events (the `celeryev` exchange) until the returned stop() is called. */
   events(onEvent: (event: Record<string, unknown>) => void, opts?: { signal?: AbortSignal }): Promise<EventStream>;
   /** Sends a control command to every worker's pidbox and collects replies until timeout or limit; writes to the broker. */

@@ -57,3 +57,45 @@ export function parseReplicas(info: Record<string, string>): ReplicaEntry[] {
   }
   return out.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
 }
+
+/** A master of a Redis Cluster as CLUSTER NODES lists it: its id, address and the slot ranges it serves. */
+export interface ClusterNode {
+  id: string;
+  host: string;
+  port: number;
+  /** `host:port`, the name a report gives it. */
+  address: string;
+  /** Inclusive ranges; a slot being imported or migrated (`[slot->-id]`) is left out: the node does not serve it yet. */
+  slots: Array<[number, number]>;
+  slotCount: number;
+  /** CLUSTER NODES flags (`master`, `myself`, `fail?`, `fail`, …). */
+  flags: string[];
+}
+
+/**
+ * The masters of CLUSTER NODES (`<id> <ip:port@cport[,hostname]> <flags> <master> <ping> <pong> <epoch> <link> <slot>…`),
+ * every Redis version's form (CLUSTER SHARDS is 7.0+). A master without an address (`noaddr`, `:0`) is left out.
+ */
+export function parseClusterNodes(text: string): ClusterNode[] {
+  const out: ClusterNode[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const f = line.trim().split(' ');
+    if (f.length < 8) continue;
+    const flags = f[2]!.split(',');
+    if (!flags.includes('master') || flags.includes('noaddr')) continue;
+    const addr = f[1]!.split('@')[0]!;
+    const colon = addr.lastIndexOf(':');
+    const host = addr.slice(0, colon).replace(/^\[|\]$/g, '');
+    const port = Number(addr.slice(colon + 1));
+    if (!host || !Number.isInteger(port) || port <= 0) continue;
+    const slots: Array<[number, number]> = [];
+    for (const s of f.slice(8)) {
+      if (s.startsWith('[')) continue;
+      const [a, b] = s.split('-').map(Number);
+      if (Number.isInteger(a) && (b === undefined || Number.isInteger(b))) slots.push([a!, b ?? a!]);
+    }
+    const slotCount = slots.reduce((n, [a, b]) => n + b - a + 1, 0);
+    out.push({ id: f[0]!, host, port, address: `${host.includes(':') ? `[${host}]` : host}:${port}`, slots, slotCount, flags });
+  }
+  return out.sort((a, b) => (a.slots[0]?.[0] ?? 16384) - (b.slots[0]?.[0] ?? 16384) || a.address.localeCompare(b.address));
+}

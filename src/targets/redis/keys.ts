@@ -27,3 +27,26 @@ export async function removeKeys(client: Redis, prefix: string, budgetMs = 30_00
   } while (cursor !== '0' && performance.now() < deadline);
   return removed;
 }
+
+/**
+ * The hash tag every key starting with `prefix` hashes by (Redis Cluster: the text between the first `{` and the first
+ * `}` after it, when not empty), or undefined when the prefix does not fix it (keys then spread over every slot).
+ */
+export function prefixHashTag(prefix: string): string | undefined {
+  const open = prefix.indexOf('{');
+  if (open < 0) return undefined;
+  const close = prefix.indexOf('}', open + 1);
+  return close > open + 1 ? prefix.slice(open + 1, close) : undefined;
+}
+
+/**
+ * On a Redis Cluster the run's prefix carries its run id as a hash tag (`stackprobe:{ab12cd34ef}:`), so every key
+ * stackprobe writes lives in one slot, on one master: the checks that write work there without cross-slot errors.
+ * A prefix that already fixes a tag is kept.
+ */
+export function clusterKeyPrefix(prefix: string): string {
+  if (prefixHashTag(prefix) !== undefined) return prefix;
+  const tagged = prefix.replace(/([^:{}]+):$/, '{$1}:');
+  if (prefixHashTag(tagged) === undefined) throw new Error(`the key prefix "${prefix}" cannot carry a Redis Cluster hash tag: end it with "<name>:" or put a {tag} in cache.key_prefix`);
+  return tagged;
+}

@@ -2,11 +2,11 @@
 import { Redis } from 'ioredis';
 import { withTimeout } from '../../exec/timeout.js';
 import type { TargetFacts } from '../../result/model.js';
-import { TargetUnavailableError } from '../../util/errors.js';
-import { redactUrl } from '../../util/redact.js';
+import { describeError, TargetUnavailableError } from '../../util/errors.js';
+import { redactText, redactUrl } from '../../util/redact.js';
 import { describeRedisError, openWire, redisOptions, wireSpec, type RedisConnectOptions, type RedisWireSpec, type WireSettings } from './connect.js';
-import { parseInfo } from './info.js';
-import { removeKeys } from './keys.js';
+import { parseClusterNodes, parseInfo, type ClusterNode } from './info.js';
+import { clusterKeyPrefix, removeKeys } from './keys.js';
 import type { WireConnection } from './wire/connection.js';
 import type { RedisClient } from './types.js';
 
@@ -33,6 +33,23 @@ export interface RedisTarget {
   removeKeys(): Promise<number>;
   /** Removes stackprobe's keys and ends every connection. */
   close(): Promise<void>;
+  /** Set when the URL names a Redis Cluster node: its masters, and a way to read each. */
+  readonly cluster?: RedisCluster;
+}
+
+/**
+ * A Redis Cluster as the run found it. stackprobe's keys share one hash tag (see clusterKeyPrefix), so they live on one
+ * master, `home`: the shared client, duplicates and the measuring path are connected to it. Everything else reads each
+ * master on a connection of its own.
+ */
+export interface RedisCluster {
+  /** Masters serving slots at open, in slot order (CLUSTER NODES of the URL's node). */
+  readonly masters: readonly ClusterNode[];
+  readonly home: ClusterNode;
+  /** The slot of stackprobe's keys (CLUSTER KEYSLOT of the prefix). */
+  readonly homeSlot: number;
+  /** A connection to one master with the URL's credentials and TLS; the caller quits it (`ctx.defer`), close() ends any left over. */
+  connect(master: ClusterNode): Promise<Redis>;
 }
 
 export interface OpenRedisOptions extends RedisConnectOptions {
@@ -64,8 +81,8 @@ export class RedisDatabaseRefused extends Error {
   override readonly name = 'RedisDatabaseRefused';
 }
 
-async function connected(url: string, opts: RedisConnectOptions): Promise<Redis> {
-  const options = redisOptions(url, opts);
+async function connected(url: string, opts: RedisConnectOptions, address?: { host: string; port: number }): Promise<Redis> {
+  const options = { ...redisOptions(url, opts), ...address };
   const client = new Redis(options);
   // Every error event of the attempt (a short, bounded list): a failed AUTH is followed by NOAUTH on the next command,
   // and the first one is the one that says what is wrong.
@@ -100,6 +117,26 @@ async function connected(url: string, opts: RedisConnectOptions): Promise<Redis>
   }
 }
 
+interface ClusterSetup {
+  masters: ClusterNode[];
+  home: ClusterNode;
+  homeSlot: number;
+  /** The shared client, connected to `home`. */
+  client: Redis;
+}
+
+/** Reads the masters (CLUSTER NODES, read-only) and connects to the one serving the prefix's slot; `first` is then closed. */
+async function clusterSetup(first: Redis, url: string, opts: RedisConnectOptions, prefix: string): Promise<ClusterSetup> {
+  const masters = parseClusterNodes(String(await first.call('CLUSTER', 'NODES')));
+  // The server says which slot the prefix's keys hash to: the prefix carries the hash tag, so it is every key's slot.
+  const homeSlot = Number(await first.call('CLUSTER', 'KEYSLOT', prefix));
+  const home = masters.find((m) => m.slots.some(([a, b]) => homeSlot >= a && homeSlot <= b));
+  if (!home) throw new Error(`no master serves slot ${homeSlot}, where stackprobe's keys would go (CLUSTER NODES lists ${masters.length} master(s) with ${masters.reduce((n, m) => n + m.slotCount, 0)} of 16384 slots)`);
+  const client = await connected(url, opts, { host: home.host, port: home.port });
+  await endClient(first);
+  return { masters, home, homeSlot, client };
+}
+
 export async function openRedisTarget(url: string, opts: OpenRedisOptions): Promise<RedisTarget> {
   const redacted = redactUrl(url);
   let client: Redis;
@@ -115,25 +152,47 @@ export async function openRedisTarget(url: string, opts: OpenRedisOptions): Prom
     client.disconnect();
     throw new TargetUnavailableError(`cannot read INFO from Redis at ${redacted}: ${(err as Error).message}`);
   }
+  let keyPrefix = opts.keyPrefix;
+  let cluster: ClusterSetup | undefined;
   if (info.cluster_enabled === '1') {
-    client.disconnect();
-    throw new TargetUnavailableError(`Redis at ${redacted} is a Cluster node: cluster mode is not supported in this version; point REDIS_URL at a standalone server or a Sentinel (?sentinel=NAME)`);
+    try {
+      keyPrefix = clusterKeyPrefix(opts.keyPrefix);
+      cluster = await clusterSetup(client, url, opts, keyPrefix);
+      client = cluster.client;
+    } catch (err) {
+      client.disconnect();
+      // CLUSTER NODES refused (an ACL), no master for the prefix's slot, or a master that does not answer.
+      throw new TargetUnavailableError(`Redis at ${redacted} is a Cluster node, and its masters cannot be read: ${redactText(describeError(err))}`);
+    }
   }
   const duplicates = new Set<Redis>();
   const wires = new Set<WireConnection>();
   // Behind a Sentinel, the measuring path connects to the master the shared client was sent to.
-  const address = new URL(url).searchParams.has('sentinel') && client.stream.remoteAddress
-    ? { host: client.stream.remoteAddress, port: client.stream.remotePort ?? 6379 } : undefined;
+  const address = cluster ? { host: cluster.home.host, port: cluster.home.port }
+    : new URL(url).searchParams.has('sentinel') && client.stream.remoteAddress
+      ? { host: client.stream.remoteAddress, port: client.stream.remotePort ?? 6379 } : undefined;
   const wire = wireSpec(url, { connectMs: opts.connectMs, commandMs: opts.commandMs, ...(address ? { address } : {}) });
   return {
     kind: 'redis',
     client: asRedisClient(client),
-    keyPrefix: opts.keyPrefix,
+    keyPrefix,
     timeouts: { connectMs: opts.connectMs, commandMs: opts.commandMs },
     facts: {
       kind: 'redis', url: redacted, private: opts.private ?? false, version: info.redis_version ?? 'unknown',
-      settings: Object.fromEntries(FACT_KEYS.filter((k) => info[k] !== undefined).map((k) => [k, info[k]!])),
+      settings: {
+        ...Object.fromEntries(FACT_KEYS.filter((k) => info[k] !== undefined).map((k) => [k, info[k]!])),
+        ...(cluster ? { cluster_masters: String(cluster.masters.length), cluster_home: `${cluster.home.address} (slot ${cluster.homeSlot})` } : {}),
+      },
     },
+    ...(cluster ? { cluster: {
+      masters: cluster.masters, home: cluster.home, homeSlot: cluster.homeSlot,
+      async connect(master) {
+        const c = await connected(url, opts, { host: master.host, port: master.port });
+        c.once('end', () => duplicates.delete(c));
+        duplicates.add(c);
+        return c;
+      },
+    } } : {}),
     duplicate() {
       const dup = client.duplicate();
       dup.on('error', () => undefined); // commands reject with their own errors; the event alone must not crash
@@ -147,10 +206,10 @@ export async function openRedisTarget(url: string, opts: OpenRedisOptions): Prom
       wires.add(conn);
       return conn;
     },
-    removeKeys: () => removeKeys(client, opts.keyPrefix),
+    removeKeys: () => removeKeys(client, keyPrefix),
     async close() {
       try {
-        await removeKeys(client, opts.keyPrefix);
+        await removeKeys(client, keyPrefix);
       } finally {
         await Promise.all([...wires].map((w) => w.close()));
         await Promise.all([...duplicates].map((d) => endClient(d)));
