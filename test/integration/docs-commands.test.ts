@@ -2,104 +2,28 @@
 // that has stackprobe installed from this checkout (node_modules/.bin/stackprobe, so `npx stackprobe` resolves it as
 // it does after `npm ci`). Only URLs are adapted: DATABASE_URL/REDIS_URL assignments point at this test's own database
 // and Redis db. A block preceded by `<!-- not-run: reason -->` is not run and must say why; `<!-- exit: N -->` expects
-// exit N. Every `stackprobe` command line in any sh or yaml block, run or not, must name a real command and real flags.
+// exit N. Every `stackprobe` command line in any sh or yaml block, run or not, is parsed by the CLI's own parser.
 // The README's quick run is the suite's one quick run: its result is checked here (it was quick-run.test.ts's job).
+// Every other command a reader is shown — `--help`'s of every command, the inline ones in the prose — runs against
+// runs prepared once (SUBSTITUTIONS says what stands in for a placeholder); one that starts a run of minutes is parsed
+// and validated as `run` does before it starts. The Kubernetes Jobs' own command lines run here, paths mapped.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { loadAll } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram, HELP_EXAMPLES } from '../../src/cli/program.js';
 import type { RunResult } from '../../src/result/model.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, runCli } from '../helpers/cli.js';
+import { dryParse, helpCommands, inlineCommands, invocations, markdownFiles, parseBlocks, ROOT, SUBSTITUTIONS, stackprobeWords, substitute, validateRun, type Block, type ShownCommand } from '../helpers/docs-commands.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import { expectPromtoolClean } from '../helpers/promtool.js';
 import { alive } from '../../src/targets/embedded/reap.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 /** A Redis db of its own (0 and 1 are the examples'); stackprobe's keys carry its run id prefix and are removed. */
 const REDIS_URL = 'redis://127.0.0.1:6379/13';
-
-interface Block {
-  file: string;
-  line: number;
-  lang: string;
-  text: string;
-  notRun?: string;
-  exit: number;
-}
-
-async function markdownFiles(): Promise<string[]> {
-  const out = [path.join(ROOT, 'README.md')];
-  const walk = async (dir: string): Promise<void> => {
-    for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.name.endsWith('.md')) out.push(p);
-    }
-  };
-  await walk(path.join(ROOT, 'docs'));
-  return out;
-}
-
-/** Fenced blocks with their language and the HTML-comment markers on the lines just before the fence. */
-function parseBlocks(file: string, text: string): Block[] {
-  const lines = text.split('\n');
-  const blocks: Block[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\w*)\s*$/.exec(lines[i]!);
-    if (!open) continue;
-    const end = lines.findIndex((l, j) => j > i && /^```\s*$/.test(l));
-    if (end < 0) throw new Error(`${file}:${i + 1}: unclosed code block`);
-    const markers: string[] = [];
-    for (let j = i - 1; j >= 0 && /^<!--.*-->\s*$/.test(lines[j]!); j--) markers.push(lines[j]!);
-    const notRun = markers.map((m) => /^<!--\s*not-run:(.*)-->/.exec(m)?.[1]?.trim()).find((r) => r !== undefined);
-    const exit = Number(markers.map((m) => /^<!--\s*exit:\s*(\d+)\s*-->/.exec(m)?.[1]).find(Boolean) ?? 0);
-    blocks.push({ file: path.relative(ROOT, file), line: i + 1, lang: open[1]!, text: lines.slice(i + 1, end).join('\n'), exit, ...(notRun !== undefined ? { notRun } : {}) });
-    i = end;
-  }
-  return blocks;
-}
-
-/** Each `stackprobe …` invocation in a block (plain, after env assignments, or through npx): its words. */
-function invocations(block: Block): string[][] {
-  const out: string[][] = [];
-  for (const line of block.text.replace(/\\\n/g, ' ').split('\n')) {
-    const code = line.replace(/(^|\s)#.*$/, '').replace(/^\s*(?:-\s+)?(?:run:\s*)?/, '');
-    for (const segment of code.split(/&&|\|\||[;|]|\$\(/)) {
-      const words = segment.trim().split(/\s+/).filter(Boolean);
-      while (words.length > 0 && /^[A-Z_]+=/.test(words[0]!)) words.shift();
-      if (words[0] === 'npx') words.shift();
-      if (words[0] === 'stackprobe') out.push(words.slice(1));
-    }
-  }
-  return out;
-}
-
-/** Resolves the words against the CLI's own commander program: a real command, and only flags it has. */
-function checkInvocation(program: Command, words: string[]): string | undefined {
-  let cmd = program;
-  let i = 0;
-  for (; i < words.length && !words[i]!.startsWith('-'); i++) {
-    const sub = cmd.commands.find((c) => c.name() === words[i]);
-    if (!sub) {
-      if (cmd.commands.length > 0 && cmd.registeredArguments.length === 0 && cmd !== program) return `unknown command ${JSON.stringify(words.slice(0, i + 1).join(' '))}`;
-      if (cmd === program) return `unknown command ${JSON.stringify(words[i])}`;
-      break;
-    }
-    cmd = sub;
-  }
-  const flags = new Set(['--help', '-h', ...cmd.options.flatMap((o) => [o.long, o.short].filter((f): f is string => Boolean(f)))]);
-  if (cmd === program) flags.add('--version');
-  for (const w of words.slice(i)) {
-    if (!w.startsWith('-') || w === '-' || /^-\d/.test(w)) continue;
-    const flag = w.split('=')[0]!;
-    if (!flags.has(flag)) return `${cmd.name()}: unknown flag ${flag}`;
-  }
-  return undefined;
-}
 
 function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
   const child = spawn('bash', ['-eo', 'pipefail', '-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -162,44 +86,87 @@ async function leftBehind(dirs: string[]): Promise<string[]> {
   return out;
 }
 
+/** The parts of a Kubernetes manifest read here. */
+interface Manifest {
+  kind: string;
+  data?: Record<string, string>;
+  spec?: {
+    completions?: number;
+    template: { spec: { containers: Array<{ command: string[]; args: string[]; env?: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: unknown; secretKeyRef?: { key: string; optional?: boolean } } }> }> } };
+  };
+}
+
 let project: string;
 let db: TestDatabase;
+/** The segments' own database: a load run's workload schema would refuse a second run id on the first one. */
+let segDb: TestDatabase;
 let blocks: Block[];
 
+/** The environment of a reader's shell where stackprobe is installed: `stackprobe` on PATH, `npx stackprobe` too. */
+const shellEnv = (more: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ PATH: `${path.join(project, 'node_modules', '.bin')}:${process.env.PATH}`, HOME: process.env.HOME, CI: 'true', NO_COLOR: '1', ...more });
+
+/** Runs `jobs` with at most `n` at a time (each command is a process; the machine has 2 cores). */
+async function inParallel<T>(jobs: Array<() => Promise<T>>, n: number): Promise<T[]> {
+  const out: T[] = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      out[i] = await jobs[i]!();
+    }
+  }));
+  return out;
+}
+
+/** Short load stages for the prepared segments: the length of the load is not what a merge example shows. */
+const SHORT_LOAD = { workload: { scale: 0.02 }, load: { stages: [{ rate: 20, duration: '1s' }, { rate: 40, duration: '1s' }], pool_size: 4, start_timeout_ms: 60_000 } };
+
 beforeAll(async () => {
+  const t0 = performance.now();
   project = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-docs-'));
   // A project that installed stackprobe: its bin in node_modules/.bin, the example config and plugins beside it.
   await mkdir(path.join(project, 'node_modules', '.bin'), { recursive: true });
   await symlink(ROOT, path.join(project, 'node_modules', 'stackprobe'));
   await symlink(CLI, path.join(project, 'node_modules', '.bin', 'stackprobe'));
   for (const f of ['example_config.json', 'examples', 'docs']) await symlink(path.join(ROOT, f), path.join(project, f));
-  db = await createTestDatabase();
+  [db, segDb] = await Promise.all([createTestDatabase(), createTestDatabase()]);
   blocks = [];
   for (const f of await markdownFiles()) blocks.push(...parseBlocks(f, await readFile(f, 'utf8')));
-});
+  // The runs the examples read, made once: a short run in results/ (results/latest), and two segments of one run in
+  // seg1/ and seg2/ (what `run --segment 1/2 --output seg1` and its 2/2 leave) for `merge seg1/ seg2/`.
+  await writeFile(path.join(project, 'short-load.json'), JSON.stringify(SHORT_LOAD));
+  const [first, ...segments] = await Promise.all([
+    runCli(['run', '--quick', '--only', 'queries.basic', '--output', 'results'], { cwd: project, env: { DATABASE_URL: db.url, REDIS_URL } }),
+    ...[1, 2].map((i) => runCli(['run', '--only', 'load.mixed', '--config', 'short-load.json', '--segment', `${i}/2`, '--run-id', `docs-${segDb.name}`, '--output', `seg${i}`, '--format', 'json'], { cwd: project, env: { DATABASE_URL: segDb.url, REDIS_URL } })),
+  ]);
+  for (const [what, r] of [['results', first], ['seg1', segments[0]], ['seg2', segments[1]]] as const) {
+    // 1 or 3 is a verdict (a timing threshold on a busy machine); the run and its files are what the examples need.
+    if (![0, 1, 3].includes(r!.code ?? -1) || !existsSync(path.join(project, what, 'latest'))) throw new Error(`preparing ${what}: exit ${r!.code}\n${r!.stderr}`);
+  }
+  // The files a user keeps: a run.json (as `run --json > run.json` writes) and a baseline (as the README copies one).
+  for (const f of ['run.json', 'baseline.json']) await copyFile(path.join(project, 'results', 'latest', 'run.json'), path.join(project, f));
+  process.stdout.write(`docs: prepared the runs in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+}, 300_000);
 afterAll(async () => {
-  await db?.drop();
+  await Promise.all([db?.drop(), segDb?.drop()]);
   if (project) await rm(project, { recursive: true, force: true });
 });
 
 describe('docs', () => {
-  it('every shell block is run or says why not; every stackprobe command line names real commands and flags', () => {
-    const program = buildProgram(() => undefined);
+  it('every shell block is run or says why not; every stackprobe command line parses with the CLI (a run not run is validated too)', async () => {
     const problems: string[] = [];
     for (const b of blocks.filter((x) => ['sh', 'bash', 'yaml'].includes(x.lang))) {
       if (b.notRun !== undefined && b.notRun.length < 10) problems.push(`${b.file}:${b.line}: not-run needs a reason`);
       // No package named stackprobe is published: whoever publishes that name would run in the reader's CI.
       if (/npx\s+(?:--yes|-y)\s+stackprobe/.test(b.text)) problems.push(`${b.file}:${b.line}: npx --yes stackprobe fetches an unpublished name from the registry`);
-      for (const words of invocations(b)) {
-        const why = checkInvocation(program, words);
-        if (why) problems.push(`${b.file}:${b.line}: stackprobe ${words.join(' ')}: ${why}`);
-      }
-    }
-    // `--help`'s examples are held to the same rule.
-    for (const e of HELP_EXAMPLES) {
-      for (const words of invocations({ file: '--help', line: 0, lang: 'sh', text: e.line, exit: 0 })) {
-        const why = checkInvocation(program, words);
-        if (why) problems.push(`--help: ${e.line}: ${why}`);
+      for (const words of invocations(b.text)) {
+        const parsed = await dryParse(words);
+        if (typeof parsed === 'string') problems.push(`${b.file}:${b.line}: stackprobe ${words.join(' ')}: ${parsed}`);
+        // A shell block not run here still names a config, flags and values that `run` accepts.
+        else if (parsed.startsRun && b.notRun !== undefined && b.lang === 'sh') {
+          const why = await validateRun(parsed, project, { DATABASE_URL: db.url });
+          if (why) problems.push(`${b.file}:${b.line}: stackprobe ${words.join(' ')}: ${why}`);
+        }
       }
     }
     expect(problems).toEqual([]);
@@ -250,17 +217,123 @@ describe('docs', () => {
     expect(await leftBehind((await privateServerDirs()).filter((d) => !before.includes(d)))).toEqual([]);
   }, 600_000);
 
-  it("`--help`'s examples that read runs work on the runs the blocks above left (no file they name is missing)", async () => {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', NO_COLOR: '1' };
-    const failures: string[] = [];
-    const runnable = HELP_EXAMPLES.filter((e) => e.runs);
-    expect(runnable.length).toBeGreaterThanOrEqual(4);
-    for (const e of runnable) {
-      const r = await bash(e.line.replace(/^stackprobe /, 'npx stackprobe '), project, env);
-      // compare's exit 1 is its verdict (a regression), not a failure of the command.
-      const allowed = e.line.startsWith('stackprobe compare ') ? [0, 1] : [0];
-      if (!allowed.includes(r.code ?? -1) || /ENOENT|unexpected error|no such file/i.test(r.out)) failures.push(`${e.line}: exit ${r.code}\n${r.out.slice(-2000)}`);
+  it("every command `--help` (of each command) and the prose show runs on the prepared runs; a run of minutes is parsed and validated", async () => {
+    const t0 = performance.now();
+    const { commands: help, helps } = await helpCommands();
+    const prose: ShownCommand[] = [];
+    for (const f of await markdownFiles()) prose.push(...inlineCommands(f, await readFile(f, 'utf8')));
+    const shown = [...help, ...prose];
+    const scripts = (JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const env = shellEnv({ DATABASE_URL: db.url, REDIS_URL });
+    type Outcome = { c: ShownCommand; how: 'ran' | 'validated' | 'script'; problem?: string };
+    const outcomes = await inParallel(shown.map((c) => async (): Promise<Outcome> => {
+      const text = substitute(c.text);
+      const at = `${c.where}: \`${c.text}\``;
+      // `npm run X` runs the checkout's suite, benchmark or build (minutes; a build would replace dist/ under this
+      // suite): the script must exist.
+      const script = /^npm run (\S+)/.exec(text)?.[1];
+      if (script !== undefined) return { c, how: 'script', ...(scripts[script] === undefined ? { problem: `${at}: no script ${script} in package.json` } : {}) };
+      let words = stackprobeWords(text);
+      if (!words) return { c, how: 'ran', problem: `${at}: not a stackprobe command` };
+      let parsed = await dryParse(words);
+      // A command named in prose without its arguments (`stackprobe merge`): what the reader can run is its --help.
+      if (typeof parsed === 'string' && /missing required argument/.test(parsed) && words.every((w) => !w.startsWith('-'))) {
+        words = [...words, '--help'];
+        parsed = await dryParse(words);
+      }
+      if (typeof parsed === 'string') return { c, how: 'ran', problem: `${at}: ${parsed}` };
+      if (parsed.startsRun) {
+        const why = await validateRun(parsed, project, { DATABASE_URL: db.url });
+        return { c, how: 'validated', ...(why ? { problem: `${at}: ${why}` } : {}) };
+      }
+      const line = words.length === stackprobeWords(text)!.length ? text : `${text} --help`;
+      const r = await bash(line, project, env);
+      // compare's and merge's exit 1 is their verdict (a regression, a failed check), not a failure of the command.
+      const allowed = /^(npx )?stackprobe (compare|merge) /.test(line) ? [0, 1] : [0];
+      const bad = !allowed.includes(r.code ?? -1) || /ENOENT|unexpected error|no such file|cannot read|Not merged/i.test(r.out);
+      return { c, how: 'ran', ...(bad ? { problem: `${at} (as \`${line}\`): exit ${r.code}\n${r.out.slice(-1500)}` } : {}) };
+    }), 4);
+    for (const o of outcomes) process.stdout.write(`  ${o.how.padEnd(9)} ${o.c.where}: ${o.c.text}\n`);
+    const count = (source: ShownCommand['source'], how: Outcome['how']) => outcomes.filter((o) => o.c.source === source && o.how === how).length;
+    process.stdout.write(`docs commands (${helps} --help outputs read, ${((performance.now() - t0) / 1000).toFixed(1)} s): ${(['help', 'README', 'docs'] as const).map((s) => `${s}: ${count(s, 'ran')} ran, ${count(s, 'validated')} runs validated, ${count(s, 'script')} npm scripts checked`).join('; ')}\n`);
+    process.stdout.write(`docs placeholders: ${SUBSTITUTIONS.map((s) => `${s.shown.source} -> ${s.used} (${s.why})`).join('; ')}\n`);
+    expect(outcomes.flatMap((o) => (o.problem ? [o.problem] : []))).toEqual([]);
+    // Every command's --help was read, and each source shows commands that ran for real.
+    expect(helps).toBeGreaterThanOrEqual(10);
+    for (const source of ['help', 'README', 'docs'] as const) expect(count(source, 'ran'), source).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('the Kubernetes Jobs run here as written, paths mapped: one segment per index, then the merge Job over them; the Docker example parses', async () => {
+    const page = await readFile(path.join(ROOT, 'docs', 'kubernetes.md'), 'utf8');
+    const manifest = loadAll(await readFile(path.join(ROOT, 'examples', 'kubernetes', 'indexed-job.yaml'), 'utf8')) as Manifest[];
+    const mergeJob = loadAll(await readFile(path.join(ROOT, 'examples', 'kubernetes', 'merge-job.yaml'), 'utf8'))[0] as Manifest;
+    const job = manifest.find((d) => d.kind === 'Job')!;
+    const pod = job.spec!.template.spec.containers[0]!;
+    // The page's excerpt of the Job is the manifest's command, word for word.
+    const excerpt = parseBlocks('docs/kubernetes.md', page).find((b) => b.lang === 'yaml' && b.text.includes('completionMode'))!;
+    const words = (t: string) => t.replace(/\s+/g, ' ').trim();
+    expect(words(excerpt.text)).toContain(words(pod.args.join(' ')));
+
+    // The volumes as directories here; the image's CLI is this checkout's build.
+    const k8s = path.join(project, 'k8s');
+    await mkdir(path.join(k8s, 'config'), { recursive: true });
+    await mkdir(path.join(k8s, 'results'));
+    const mapPaths = (t: string) => t.replaceAll('/app/dist/cli/main.js', CLI).replaceAll('/config/', `${k8s}/config/`).replaceAll('/results/', `${k8s}/results/`);
+    // The ConfigMap as given, with short stages on a small workload: how long the load lasts is not the Job's wiring.
+    const config = JSON.parse((manifest.find((d) => d.kind === 'ConfigMap')!.data!)['stackprobe.json']!) as Record<string, unknown>;
+    await writeFile(path.join(k8s, 'config', 'stackprobe.json'), JSON.stringify({ ...config, ...SHORT_LOAD, load: { ...(config.load as object), ...SHORT_LOAD.load } }));
+    // What Kubernetes gives each pod: its index, the Job's uid (RUN_ID), the Secret's URLs (the optional Celery broker left out).
+    const runId = randomUUID();
+    const secret: Record<string, string> = { 'database-url': segDb.url, 'redis-url': REDIS_URL };
+    const podEnv = (index: number): NodeJS.ProcessEnv => {
+      const out: NodeJS.ProcessEnv = { ...shellEnv(), JOB_COMPLETION_INDEX: String(index) };
+      for (const e of pod.env ?? []) {
+        const key = e.valueFrom?.secretKeyRef?.key;
+        if (e.value !== undefined) out[e.name] = e.value;
+        else if (e.valueFrom?.fieldRef) out[e.name] = runId;
+        else if (key !== undefined && secret[key] !== undefined) out[e.name] = secret[key];
+        else if (key === undefined || !e.valueFrom?.secretKeyRef?.optional) throw new Error(`the Job's env ${e.name}: nothing here stands for it`);
+      }
+      return out;
+    };
+    const sh = (t: string, env: NodeJS.ProcessEnv) => new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('sh', ['-c', t], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    expect(pod.command).toEqual(['sh', '-c']);
+    const completions = job.spec!.completions!;
+    const pods = await Promise.all(Array.from({ length: completions }, (_, i) => sh(mapPaths(pod.args[0]!), podEnv(i))));
+    pods.forEach((r, i) => expect([0, 1, 3], `pod ${i}: ${r.out.slice(-2000)}`).toContain(r.code));
+    const segmentDirs = (await readdir(path.join(k8s, 'results', runId))).sort();
+    expect(segmentDirs).toEqual(Array.from({ length: completions }, (_, i) => `segment-${i + 1}`));
+
+    // The merge Job, its RUN_ID filled in as the page's sed does.
+    const mergePod = mergeJob.spec!.template.spec.containers[0]!;
+    expect(page).toContain('sed "s/replace-with-the-load-job-uid/$RUN_ID/"');
+    const merged = await sh(mapPaths(mergePod.args[0]!), { ...shellEnv(), RUN_ID: runId });
+    expect([0, 1], merged.out).toContain(merged.code);
+    expect(merged.out).toContain(`Segments: ${completions} of ${completions}`);
+    const result = JSON.parse(await readFile(path.join(k8s, 'results', runId, 'merged', 'run.json'), 'utf8')) as RunResult;
+    expect(result.checks.find((c) => c.id === 'load.mixed')).toBeDefined();
+    // The page says the merged report.md is in $RUN_ID/merged on the volume.
+    expect(await readdir(path.join(k8s, 'results', runId, 'merged'))).toEqual(expect.arrayContaining(['run.json', 'report.md']));
+
+    // No Docker engine here: the container's arguments parse and validate as `run` does; the `ls` after it runs.
+    const docker = parseBlocks('docs/kubernetes.md', page).find((b) => b.text.includes('docker run'))!;
+    const image = /docker build -t (\S+)/.exec(docker.text)![1]!;
+    const args = docker.text.replace(/\\\n/g, ' ').split(image).at(-1)!.split('\n')[0]!.trim().split(/\s+/);
+    const parsed = await dryParse(args);
+    if (typeof parsed === 'string') throw new Error(`docker run … ${args.join(' ')}: ${parsed}`);
+    expect(await validateRun(parsed, project, {})).toBeUndefined();
+    const ls = /^ls (\S+)\s+#\s*(.*)$/m.exec(docker.text)!;
+    const listed = await readdir(path.join(project, ls[1]!));
+    for (const f of ls[2]!.split(/,\s*/).filter((x) => x !== '…')) expect(listed, `${ls[0]}`).toContain(f);
+    // The kubectl commands name files of this repository.
+    for (const b of parseBlocks('docs/kubernetes.md', page)) {
+      for (const m of b.text.matchAll(/-f (examples\/\S+)/g)) expect(existsSync(path.join(ROOT, m[1]!)), m[0]).toBe(true);
     }
-    expect(failures).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });
