@@ -138,13 +138,13 @@ export async function helpCommands(): Promise<{ commands: ShownCommand[]; helps:
 }
 
 /**
- * Placeholders a reader replaces, and what the test puts in their place (in the prepared project directory, beside the
- * runs it made). Each is a word of a command as the docs or `--help` spell it.
+ * Placeholders a reader replaces, and what the test puts in their place (in the prepared directories, beside the runs
+ * it made). Each is a word of a command as the docs or `--help` spell it. A command named without the arguments it
+ * requires (`stackprobe merge` in a sentence) is run as its `--help`.
  */
 export const SUBSTITUTIONS: ReadonlyArray<{ shown: RegExp; used: string; why: string }> = [
   { shown: /^(npx )?stackprobe …$/, used: '$1stackprobe --help', why: '"any command": the CLI and its --help' },
-  { shown: /--config FILE\b/, used: '--config example_config.json', why: 'your config file: the example config' },
-  { shown: /config validate FILE\b/, used: 'config validate example_config.json', why: 'your config file: the example config' },
+  { shown: /(--config|config validate) FILE\b/, used: '$1 my-config.json', why: 'your config file: a small one of the test' },
   { shown: /--output DIR\b/, used: '--output out-dir', why: 'a directory of your choice' },
   { shown: /(report) (?:RUN|FILE)\b/, used: '$1 results/latest', why: 'a run: the latest one the test made' },
   { shown: /--segment i\/n\b/, used: '--segment 1/2', why: 'the i-th of n segments' },
