@@ -146,13 +146,15 @@ export const SUBSTITUTIONS: ReadonlyArray<{ shown: RegExp; used: string; why: st
   { shown: /^(npx )?stackprobe …$/, used: '$1stackprobe --help', why: '"any command": the CLI and its --help' },
   { shown: /(--config|config validate) FILE\b/, used: '$1 my-config.json', why: 'your config file: a small one of the test' },
   { shown: /--output DIR\b/, used: '--output out-dir', why: 'a directory of your choice' },
+  { shown: /results\/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z-[0-9a-f]+/, used: '{oldestRun}', why: 'a run directory kept in results/: the oldest there' },
   { shown: /(report) (?:RUN|FILE)\b/, used: '$1 results/latest', why: 'a run: the latest one the test made' },
   { shown: /--segment i\/n\b/, used: '--segment 1/2', why: 'the i-th of n segments' },
   { shown: /postgres:\/\/…|postgres:\/\/USER:PASS@HOST\/DB|postgres:\/\/app@db:5432\/app/, used: '$DATABASE_URL', why: "your database: the test's own" },
 ];
 
-export function substitute(text: string): string {
-  return SUBSTITUTIONS.reduce((t, s) => t.replace(s.shown, s.used), text);
+/** `values` fills the `{name}`s of SUBSTITUTIONS that only the prepared directory knows (a run directory's name). */
+export function substitute(text: string, values: Record<string, string> = {}): string {
+  return SUBSTITUTIONS.reduce((t, s) => t.replace(s.shown, s.used.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m)), text);
 }
 
 /** The words of a command line after `stackprobe` (plain, after env assignments, or through npx), else undefined. */

@@ -100,8 +100,9 @@ let project: string;
 /** A directory of the reader's own where an installed `stackprobe` runs (the checkout's files are not there). */
 let elsewhere: string;
 let db: TestDatabase;
-/** The segments' own database: a load run's workload schema would refuse a second run id on the first one. */
+/** The segments' own databases (one per split): a load run's workload schema refuses a second run id meanwhile. */
 let segDb: TestDatabase;
+let segDb3: TestDatabase;
 let blocks: Block[];
 
 /** The environment of a reader's shell where stackprobe is installed: `stackprobe` on PATH, `npx stackprobe` too. */
@@ -131,19 +132,26 @@ beforeAll(async () => {
   await symlink(ROOT, path.join(project, 'node_modules', 'stackprobe'));
   await symlink(CLI, path.join(project, 'node_modules', '.bin', 'stackprobe'));
   for (const f of ['example_config.json', 'examples', 'docs']) await symlink(path.join(ROOT, f), path.join(project, f));
-  [db, segDb] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  [db, segDb, segDb3] = await Promise.all([createTestDatabase(), createTestDatabase(), createTestDatabase()]);
   blocks = [];
   for (const f of await markdownFiles()) blocks.push(...parseBlocks(f, await readFile(f, 'utf8')));
-  // The runs the examples read, made once: a short run in results/ (results/latest), and two segments of one run in
-  // seg1/ and seg2/ (what `run --segment 1/2 --output seg1` and its 2/2 leave) for `merge seg1/ seg2/`.
+  // The runs the examples read, made once: a short run in results/ (results/latest), and the segments of one run in
+  // seg1/ … segN/ (what `run --segment i/N --output segI` leaves) for `merge seg1/ seg2/ …`: N = 2 here (README,
+  // --help), N = 3 in split-3/ (docs/checks/load.md's three machines).
   await writeFile(path.join(project, 'short-load.json'), JSON.stringify(SHORT_LOAD));
-  const [first, ...segments] = await Promise.all([
-    runCli(['run', '--quick', '--only', 'queries.basic', '--output', 'results'], { cwd: project, env: { DATABASE_URL: db.url, REDIS_URL } }),
-    ...[1, 2].map((i) => runCli(['run', '--only', 'load.mixed', '--config', 'short-load.json', '--segment', `${i}/2`, '--run-id', `docs-${segDb.name}`, '--output', `seg${i}`, '--format', 'json'], { cwd: project, env: { DATABASE_URL: segDb.url, REDIS_URL } })),
-  ]);
-  for (const [what, r] of [['results', first], ['seg1', segments[0]], ['seg2', segments[1]]] as const) {
+  await mkdir(path.join(project, 'split-3'));
+  const segmentRuns = (n: number, dir: string, on: TestDatabase) => Array.from({ length: n }, (_, i) => ({
+    what: path.join(dir, `seg${i + 1}`),
+    done: runCli(['run', '--only', 'load.mixed', '--config', path.join(project, 'short-load.json'), '--segment', `${i + 1}/${n}`, '--run-id', `docs-${on.name}`, '--output', `seg${i + 1}`, '--format', 'json'], { cwd: dir, env: { DATABASE_URL: on.url, REDIS_URL } }),
+  }));
+  const prepared = [
+    { what: path.join(project, 'results'), done: runCli(['run', '--quick', '--only', 'queries.basic', '--output', 'results'], { cwd: project, env: { DATABASE_URL: db.url, REDIS_URL } }) },
+    ...segmentRuns(2, project, segDb), ...segmentRuns(3, path.join(project, 'split-3'), segDb3),
+  ];
+  for (const { what, done } of prepared) {
+    const r = await done;
     // 1 or 3 is a verdict (a timing threshold on a busy machine); the run and its files are what the examples need.
-    if (![0, 1, 3].includes(r!.code ?? -1) || !existsSync(path.join(project, what, 'latest'))) throw new Error(`preparing ${what}: exit ${r!.code}\n${r!.stderr}`);
+    if (![0, 1, 3].includes(r.code ?? -1) || !existsSync(path.join(what, 'latest'))) throw new Error(`preparing ${what}: exit ${r.code}\n${r.stderr}`);
   }
   // The files a user keeps: a run.json (as `run --json > run.json` writes) and a baseline (as the README copies one).
   for (const f of ['run.json', 'baseline.json']) await copyFile(path.join(project, 'results', 'latest', 'run.json'), path.join(project, f));
@@ -156,12 +164,12 @@ beforeAll(async () => {
   process.stdout.write(`docs: prepared the runs in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 }, 300_000);
 afterAll(async () => {
-  await Promise.all([db?.drop(), segDb?.drop()]);
+  await Promise.all([db?.drop(), segDb?.drop(), segDb3?.drop()]);
   await Promise.all([project, elsewhere].filter(Boolean).map((d) => rm(d, { recursive: true, force: true })));
 });
 
 describe('docs', () => {
-  it('every shell block is run or says why not; every stackprobe command line parses with the CLI (a run not run is validated too)', async () => {
+  it('every shell block is run or says why not; every stackprobe command line of a sh or yaml block parses with the CLI', async () => {
     const problems: string[] = [];
     for (const b of blocks.filter((x) => ['sh', 'bash', 'yaml'].includes(x.lang))) {
       if (b.notRun !== undefined && b.notRun.length < 10) problems.push(`${b.file}:${b.line}: not-run needs a reason`);
@@ -170,11 +178,6 @@ describe('docs', () => {
       for (const words of invocations(b.text)) {
         const parsed = await dryParse(words);
         if (typeof parsed === 'string') problems.push(`${b.file}:${b.line}: stackprobe ${words.join(' ')}: ${parsed}`);
-        // A shell block not run here still names a config, flags and values that `run` accepts.
-        else if (parsed.startsRun && b.notRun !== undefined && b.lang === 'sh') {
-          const why = await validateRun(parsed, project, { DATABASE_URL: db.url });
-          if (why) problems.push(`${b.file}:${b.line}: stackprobe ${words.join(' ')}: ${why}`);
-        }
       }
     }
     expect(problems).toEqual([]);
@@ -231,15 +234,32 @@ describe('docs', () => {
     const { commands: help, helps } = await helpCommands();
     const prose: ShownCommand[] = [];
     for (const f of await markdownFiles()) prose.push(...inlineCommands(f, await readFile(f, 'utf8')));
-    const shown = [...help, ...prose];
+    // The lines of the shell blocks not run as a whole (they run against servers of the reader's, or start runs of
+    // minutes): each stackprobe or npm run line on its own, as a reader may copy it.
+    // A block whose segments are of a split of N machines runs in the directory holding that split's segments.
+    const lines: ShownCommand[] = [];
+    const blockDir = new Map<string, string>();
+    for (const b of blocks.filter((x) => x.lang === 'sh' && x.notRun !== undefined)) {
+      const n = Number(/--segment \d+\/(\d+)/.exec(b.text)?.[1] ?? 2);
+      b.text.split('\n').forEach((l, i) => {
+        const text = l.replace(/(^|\s)#.*$/, '').trim();
+        const where = `${b.file}:${b.line + 1 + i}`;
+        if (n !== 2) blockDir.set(where, path.join(project, `split-${n}`));
+        if (stackprobeWords(text) || /^npm run \S/.test(text)) lines.push({ source: b.file === 'README.md' ? 'README' : 'docs', where, text });
+      });
+    }
+    const missingSplits = [...new Set(blockDir.values())].filter((d) => !existsSync(d));
+    expect(missingSplits, 'a split of segments the docs show and beforeAll does not prepare').toEqual([]);
+    const shown = [...help, ...prose, ...lines];
+    const oldestRun = path.join('results', (await readdir(path.join(project, 'results'))).filter((n) => /^\d{4}-/.test(n)).sort()[0]!);
     const scripts = (JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     const env = shellEnv({ DATABASE_URL: db.url, REDIS_URL });
     // `npx stackprobe` is the checkout's (the README's set-up); plain `stackprobe` is an installed one, run anywhere.
-    const worldOf = (text: string) => (/^npx /.test(text) ? project : elsewhere);
+    const worldOf = (text: string, where?: string) => blockDir.get(where ?? '') ?? (/^npx /.test(text) ? project : elsewhere);
     type Outcome = { c: ShownCommand; how: 'ran' | 'validated' | 'script'; problem?: string; line?: string };
     const runs: Outcome[] = [];
     const outcomes = await inParallel(shown.map((c) => async (): Promise<Outcome> => {
-      const text = substitute(c.text);
+      const text = substitute(c.text, { oldestRun });
       const at = `${c.where}: \`${c.text}\``;
       // `npm run X` runs the checkout's suite, benchmark or build (minutes; a build would replace dist/ under this
       // suite): the script must exist.
@@ -255,7 +275,7 @@ describe('docs', () => {
       }
       if (typeof parsed === 'string') return { c, how: 'ran', problem: `${at}: ${parsed}` };
       if (parsed.startsRun) {
-        const why = await validateRun(parsed, worldOf(text), { DATABASE_URL: db.url });
+        const why = await validateRun(parsed, worldOf(text, c.where), { DATABASE_URL: db.url });
         if (why) return { c, how: 'validated', problem: `${at}: ${why}` };
         // A run of a few checks outside the load profile takes seconds: it runs, after these (one run at a time).
         const only = typeof parsed.opts.only === 'string' ? parsed.opts.only.split(',') : [];
@@ -264,7 +284,7 @@ describe('docs', () => {
         return { c, how: short ? 'ran' : 'validated' };
       }
       const line = words.length === stackprobeWords(text)!.length ? text : `${text} --help`;
-      const r = await bash(line, worldOf(text), env);
+      const r = await bash(line, worldOf(text, c.where), env);
       // compare's and merge's exit 1 is their verdict (a regression, a failed check), not a failure of the command.
       const allowed = /^(npx )?stackprobe (compare|merge) /.test(line) ? [0, 1] : [0];
       const bad = !allowed.includes(r.code ?? -1) || /ENOENT|unexpected error|no such file|cannot read/i.test(r.out);
@@ -273,9 +293,9 @@ describe('docs', () => {
       return { c, how: 'ran', ...(bad ? { problem: `${at} (as \`${line}\`): exit ${r.code}\n${r.out.slice(-1500)}` } : {}) };
     }), 4);
     for (const o of runs) {
-      const dir = path.join(worldOf(o.line!), 'results');
+      const dir = path.join(worldOf(o.line!, o.c.where), 'results');
       const before = new Set(await runJsonFiles(dir));
-      const r = await bash(o.line!, worldOf(o.line!), env);
+      const r = await bash(o.line!, worldOf(o.line!, o.c.where), env);
       const missed = r.code === 0 ? undefined : await onlyTimingMissed(r.code, 0, (await runJsonFiles(dir)).filter((f) => !before.has(f)));
       if (r.code !== 0 && !missed) o.problem = `${o.c.where}: \`${o.c.text}\`: exit ${r.code}\n${r.out.slice(-1500)}`;
       outcomes.find((x) => x.c === o.c)!.problem = o.problem;
