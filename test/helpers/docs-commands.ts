@@ -66,22 +66,32 @@ export function parseBlocks(file: string, text: string): Block[] {
  */
 const COMMAND_SPAN = new RegExp(`^(?:npx stackprobe(?:\\s|$)|stackprobe\\s+(?:(?:${buildProgram(() => undefined).commands.map((c) => c.name()).join('|')})\\b|-|…)|npm run \\S)`);
 
-/** Inline code spans of the prose (outside fenced blocks) that are commands; a span may wrap onto the next line. */
+/** Inline code spans of the prose (outside fenced blocks) that are commands; a span may wrap within its paragraph. */
 export function inlineCommands(file: string, text: string): ShownCommand[] {
   const source = path.basename(file) === 'README.md' && path.dirname(file) === ROOT ? 'README' : 'docs';
   const rel = path.relative(ROOT, file);
-  const lines = text.split('\n');
   const out: ShownCommand[] = [];
+  // Paragraphs: runs of lines up to a blank line or a fence, each with the number of its first line.
+  const paragraphs: Array<{ line: number; text: string }> = [];
   let fenced = false;
-  for (let i = 0; i < lines.length; i++) {
-    if (/^\s*```/.test(lines[i]!)) fenced = !fenced;
-    if (fenced || /^\s*```/.test(lines[i]!)) continue;
-    // A paragraph's line and the next: a span opened at the end of one line closes on the next.
-    const joined = `${lines[i]!}\n${/^\s*```/.test(lines[i + 1] ?? '') ? '' : (lines[i + 1] ?? '')}`;
-    for (const m of joined.matchAll(/(?<!`)`([^`]+)`(?!`)/g)) {
-      if (m.index >= lines[i]!.length) break;
+  let current: { line: number; lines: string[] } | undefined;
+  const close = () => {
+    if (current) paragraphs.push({ line: current.line, text: current.lines.join('\n') });
+    current = undefined;
+  };
+  text.split('\n').forEach((l, i) => {
+    if (/^\s*```/.test(l)) {
+      close();
+      fenced = !fenced;
+    } else if (fenced || l.trim() === '') close();
+    else (current ??= { line: i + 1, lines: [] }).lines.push(l);
+  });
+  close();
+  for (const p of paragraphs) {
+    for (const m of p.text.matchAll(/(?<!`)`([^`]+)`(?!`)/g)) {
       const span = m[1]!.replace(/\s*\n\s*/g, ' ').trim();
-      if (COMMAND_SPAN.test(span)) out.push({ source, where: `${rel}:${i + 1}`, text: span });
+      const line = p.line + (p.text.slice(0, m.index).match(/\n/g)?.length ?? 0);
+      if (COMMAND_SPAN.test(span)) out.push({ source, where: `${rel}:${line}`, text: span });
     }
   }
   return out;
