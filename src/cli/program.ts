@@ -18,7 +18,7 @@ import type { RunFlags } from './flags.js';
  * and runs each where an installed stackprobe runs, on real runs (one that starts a run of minutes is parsed and
  * validated as `run` does before it starts).
  */
-export const HELP_EXAMPLES: ReadonlyArray<{ line: string; note?: string }> = [
+const HELP_EXAMPLES: ReadonlyArray<{ line: string; note?: string }> = [
   { line: 'stackprobe run --quick', note: 'no URLs: tests a private embedded PostgreSQL' },
   { line: 'DATABASE_URL=postgres://app@db:5432/app stackprobe run --full --output results/' },
   { line: 'stackprobe run --read-only --only queries', note: 'production-safe: writes nothing' },

@@ -4,9 +4,11 @@
 // and Redis db. A block preceded by `<!-- not-run: reason -->` is not run and must say why; `<!-- exit: N -->` expects
 // exit N. Every `stackprobe` command line in any sh or yaml block, run or not, is parsed by the CLI's own parser.
 // The README's quick run is the suite's one quick run: its result is checked here (it was quick-run.test.ts's job).
-// Every other command a reader is shown — `--help`'s of every command, the inline ones in the prose — runs against
-// runs prepared once (SUBSTITUTIONS says what stands in for a placeholder); one that starts a run of minutes is parsed
-// and validated as `run` does before it starts. The Kubernetes Jobs' own command lines run here, paths mapped.
+// Every other command a reader is shown — `--help`'s of every command, the inline ones in the prose, each line of a
+// block not run whole — runs against runs prepared once (SUBSTITUTIONS says what stands in for a placeholder); one
+// that starts a run of minutes is parsed and validated as `run` does before it starts. `npx stackprobe` runs in the
+// checkout-like project, plain `stackprobe` in a directory of the reader's own. The Kubernetes Jobs' command lines
+// run here, paths mapped.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
