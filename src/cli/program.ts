@@ -14,20 +14,20 @@ import { registerMergeCommand } from './merge-command.js';
 import type { RunFlags } from './flags.js';
 
 /**
- * The examples `--help` shows, as data: test/integration/docs-commands.test.ts checks every one against this program's
- * commands and flags, and runs those marked `runs` against a real run directory (the others start runs of minutes
- * against servers named only for the example).
+ * The examples `--help` shows: test/integration/docs-commands.test.ts reads them from the help output of every command
+ * and runs each where an installed stackprobe runs, on real runs (one that starts a run of minutes is parsed and
+ * validated as `run` does before it starts).
  */
-export const HELP_EXAMPLES: ReadonlyArray<{ line: string; note?: string; runs?: true }> = [
+const HELP_EXAMPLES: ReadonlyArray<{ line: string; note?: string }> = [
   { line: 'stackprobe run --quick', note: 'no URLs: tests a private embedded PostgreSQL' },
   { line: 'DATABASE_URL=postgres://app@db:5432/app stackprobe run --full --output results/' },
   { line: 'stackprobe run --read-only --only queries', note: 'production-safe: writes nothing' },
-  { line: 'stackprobe run --config example_config.json --json > run.json', note: 'the example config shipped in the package' },
-  { line: 'stackprobe report results/latest --format md,html,junit --output rebuilt', runs: true },
-  { line: 'stackprobe compare baseline.json results/ --max-regression 10%', note: 'results/: its latest run', runs: true },
-  { line: 'stackprobe history results/', runs: true },
+  { line: 'stackprobe run --config FILE --json > run.json', note: 'FILE: your config (example_config.json in the package has every key)' },
+  { line: 'stackprobe report results/latest --format md,html,junit --output rebuilt' },
+  { line: 'stackprobe compare baseline.json results/ --max-regression 10%', note: 'baseline.json: a run.json you kept; results/: its latest run' },
+  { line: 'stackprobe history results/' },
   { line: 'stackprobe run --load-test --workers 2 --segment 1/2 --output seg1', note: 'then: stackprobe merge seg1/ seg2/' },
-  { line: 'stackprobe config schema > stackprobe.schema.json', runs: true },
+  { line: 'stackprobe config schema > stackprobe.schema.json' },
 ];
 
 const EXAMPLES = `
