@@ -1,7 +1,7 @@
 // The private PostgreSQL's data directory comes from a template made by initdb once per build: each copy gets its own
 // password (the template's opens none of them), a template someone else could have made or opened is not used, and a
 // damaged one is replaced while the start still succeeds. Each case has a temp folder of its own.
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -76,6 +76,10 @@ it('a template whose folder others may write to is not used: the server gets a d
   const s = await start();
   expect(await login(s.port, 'planted')).toBe('28P01');
   expect(await login(s.port, decodeURIComponent(new URL(s.url).password))).toBe('ok');
+  // Ours, so it was made anew, closed to others again.
+  const [remade] = await templates();
+  expect(((await stat(remade!)).mode & 0o022)).toBe(0);
+  expect((await readFile(path.join(remade!, 'password'), 'utf8')).trim()).not.toBe('planted');
 });
 
 it('a damaged template is replaced, and the start that found it still succeeds', async () => {

@@ -65,6 +65,12 @@ export async function ensureTemplate(
   const dir = path.join(os.tmpdir(), `${TEMPLATE_PREFIX}${await templateKey(bins, ids, initdbArgs)}`);
   const existing = await readTemplate(dir, ids);
   if (existing) return existing;
+  const owner = await stat(dir).then((st) => st.uid, () => undefined);
+  if (owner !== undefined) {
+    // Another user's is left alone (the start runs initdb of its own); an unusable one of ours is made anew.
+    if (owner !== process.getuid?.()) throw new Error(`${dir} belongs to another user`);
+    await rm(dir, { recursive: true, force: true });
+  }
   await reapOrphans(BUILDING_PREFIX, (d) => path.join(d, 'data', 'postmaster.pid'));
   const building = await mkdtemp(path.join(os.tmpdir(), BUILDING_PREFIX));
   try {
