@@ -1,6 +1,6 @@
 // Attack on "children get a built environment, never an inherited one": with DATABASE_URL, REDIS_URL, CELERY_* and PGPASSWORD set to markers here, every child the product starts (pg_dump, pg_restore, initdb, postgres, redis-server) is read from /proc/<pid>/environ while it runs, and none holds a URL, a password or a marker.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -93,6 +93,12 @@ describe('child environments', () => {
     const roundtrip = backupChecks.find((c) => c.id === 'backup.roundtrip')!;
     let status = '';
     let password = '';
+    // A temp folder of its own: the build's template data directory (initdb once) is made here, under watch, rather
+    // than copied from one an earlier test made.
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-childenv-'));
+    await chmod(tmp, 0o755);
+    const tmpBefore = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
     const seen = await watching(async () => {
       const redis = await startPrivateRedis();
       const pg = await startEmbeddedPostgres();
@@ -108,6 +114,10 @@ describe('child environments', () => {
         await redis.stop();
         await pg.stop();
       }
+    }).finally(async () => {
+      if (tmpBefore === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpBefore;
+      await rm(tmp, { recursive: true, force: true });
     });
     expect(status).toMatch(/^pass/);
     expect(comms(seen)).toEqual(expect.arrayContaining(['redis-server', 'initdb', 'postgres', 'pg_dump', 'pg_restore']));
