@@ -1,21 +1,12 @@
 // Number, duration and label formatting shared by the reporters: ms to 3 significant digits, ratios as %, counts grouped.
 import { metricKey } from '../metrics/registry.js';
 import type { CheckResult, CheckStatus, Rating, ThresholdOutcome } from '../result/model.js';
+import { formatMs, formatNumber } from '../util/number-format.js';
 import { parseThreshold } from '../verdict/threshold-parser.js';
 
-const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const MISSING = '–';
 
-/** Integers and values ≥ 1000 grouped by thousands (`12,345`); smaller fractions to 3 significant digits (`3.13`, `0.041`). */
-export function formatNumber(n: number): string {
-  if (!Number.isFinite(n)) return MISSING;
-  if (Number.isInteger(n) || Math.abs(n) >= 1000) return GROUPED.format(n);
-  return String(Number(n.toPrecision(3)));
-}
-
-export function formatMs(ms: number): string {
-  return Number.isFinite(ms) ? `${formatNumber(ms)} ms` : MISSING;
-}
+export { formatMs, formatNumber };
 
 /** A ratio as a percentage; a near miss is never rounded to 100 % and a rare event never to 0 %. */
 export function formatPercent(ratio: number): string {
