@@ -1,7 +1,7 @@
 // The run.json model, declared once as a zod schema: the TypeScript types are inferred from it, and every reader
 // validates against it (src/result/validate.ts). Versioned; see docs/run-json.md.
 import { z } from 'zod';
-import type { Better, MetricBasis, MetricMeaning } from '../metrics/meaning.js';
+import { OPERATION_ROLES, type Better, type MetricBasis, type MetricMeaning } from '../metrics/meaning.js';
 import { Trend } from '../metrics/trend.js';
 
 /**
@@ -71,6 +71,8 @@ const metricBase = {
   controlFor: text.optional(),
   /** True on the one figure that answers the check's question. */
   headline: z.boolean().optional(),
+  /** The operation the figure is part of and its part in it (src/metrics/meaning.ts): one row per operation in reports. */
+  operation: z.object({ name: text, role: z.enum(OPERATION_ROLES) }).optional(),
 };
 
 /** A histogram a reporter or merge can decode: anything else would fail there as an "unexpected error". */
