@@ -1,4 +1,5 @@
 // Number, duration and label formatting shared by the reporters: ms to 3 significant digits, ratios as %, counts grouped.
+import { builtinChecks, categoryTitles } from '../checks/index.js';
 import { metricKey } from '../metrics/registry.js';
 import type { CheckResult, CheckStatus, Rating, ThresholdOutcome } from '../result/model.js';
 import { formatMs, formatNumber } from '../util/number-format.js';
@@ -132,20 +133,11 @@ export function whyText(c: CheckResult, max = Number.POSITIVE_INFINITY): string 
   return missed.length > max ? `${shown} (+${missed.length - max} more)` : shown;
 }
 
-const CATEGORY_ORDER = ['pool', 'queries', 'integrity', 'backup', 'cache', 'tasks', 'load', 'health'];
-const CATEGORY_TITLES: Record<string, string> = {
-  pool: 'Connection pooling',
-  queries: 'Query performance',
-  integrity: 'Data integrity',
-  backup: 'Backup and restore',
-  cache: 'Redis cache',
-  tasks: 'Background tasks',
-  load: 'System under load',
-  health: 'Your database as it runs',
-};
+/** The built-in categories in the order their checks run (src/checks/index.ts); plugin categories come after. */
+const CATEGORY_ORDER = [...new Set(builtinChecks.map((c) => c.category))];
 
 export function categoryTitle(category: string): string {
-  return CATEGORY_TITLES[category] ?? category;
+  return Object.hasOwn(categoryTitles, category) ? categoryTitles[category]! : category;
 }
 
 /** Checks grouped by category, the built-in categories in the order of src/checks/index.ts, plugin categories after in order of appearance. */
