@@ -1,5 +1,5 @@
 // The library API: run stackprobe from code, write plugins (the Check interface), and read run.json with types.
-export type { Check, CheckContext, Need, Targets } from './checks/types.js';
+export type { Check, CheckContext, HeadlineView, Need, Targets } from './checks/types.js';
 export { builtinChecks } from './checks/index.js';
 export { ConfigSchema, configJsonSchema, type Config, type ConfigInput, type CustomQuery, type ThresholdSpec } from './config/schema.js';
 export { loadConfig, validateConfig, type ConfigSources, type LoadedConfig } from './config/load.js';

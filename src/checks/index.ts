@@ -9,6 +9,18 @@ import { queriesChecks } from './queries/index.js';
 import { tasksChecks } from './tasks/index.js';
 import type { Check } from './types.js';
 
+/** What each built-in category is called in reports, in run order. */
+export const categoryTitles: Readonly<Record<string, string>> = {
+  pool: 'Connection pooling',
+  queries: 'Query performance',
+  integrity: 'Data integrity',
+  backup: 'Backup and restore',
+  cache: 'Redis cache',
+  tasks: 'Background tasks',
+  load: 'System under load',
+  health: 'Your database as it runs',
+};
+
 export const builtinChecks: Check[] = [
   ...poolChecks,
   ...queriesChecks,

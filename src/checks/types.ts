@@ -2,7 +2,7 @@
 import type { Config, ThresholdSpec } from '../config/schema.js';
 import type { MetricDecl } from '../metrics/declare.js';
 import type { MetricRegistry } from '../metrics/registry.js';
-import type { CheckResult, Finding, Mode, Rating } from '../result/model.js';
+import type { CheckResult, Finding, Headline, Mode, Rating } from '../result/model.js';
 import type { CeleryTarget } from '../targets/celery/target.js';
 import type { PgTarget } from '../targets/pg/target.js';
 import type { RedisTarget } from '../targets/redis/target.js';
@@ -63,6 +63,12 @@ export interface MergeHooks {
   series?: Readonly<Record<string, SeriesMerge>>;
 }
 
+/**
+ * What the `headline` hook draws from: the check's figures so far. While the check runs (the live view) `metrics` is
+ * empty and `findings` holds what it has found so far; at its end, everything it recorded.
+ */
+export type HeadlineView = Pick<CheckResult, 'timeSeries' | 'info' | 'metrics' | 'findings'>;
+
 export interface Check {
   /** `category.name`, e.g. `queries.basic`; plugins choose their own. */
   id: string;
@@ -87,5 +93,11 @@ export interface Check {
    * progress view's ETA scales it by the mode (src/run/estimate.ts). Absent: a typical small check's time.
    */
   typicalQuickMs?: number;
+  /**
+   * The chart that answers the check's question, declared from its figures (kind, titles, axes, points, marks): stored
+   * in its result and drawn as it is by report.html and the live view, which never name a check. Called while the check
+   * runs (the live view) and once at its end; undefined when there is nothing to draw yet.
+   */
+  headline?: (view: HeadlineView) => Headline | undefined;
   run(ctx: CheckContext): Promise<void>;
 }

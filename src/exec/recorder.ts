@@ -1,7 +1,7 @@
 // Where an executor puts its samples: a latency trend, an error share over every attempt (dropped included), error kinds,
 // dropped and timed-out counts, and one-second time series.
 import { metric, type CounterDecl, type MetricDecl, type RateDecl, type SeriesDecl, type TrendDecl } from '../metrics/declare.js';
-import type { MetricMeaning } from '../metrics/meaning.js';
+import type { MetricMeaning, OperationRole } from '../metrics/meaning.js';
 import { newHistogram } from '../metrics/trend.js';
 import type { MetricRegistry, Rate, SeriesEntry, Tags } from '../metrics/registry.js';
 import { unit } from '../metrics/unit.js';
@@ -29,11 +29,12 @@ export interface OperationMetrics {
  * `duration` for a subset or a sweep of deliberately bad settings; `noun` names what one operation is (`requests`).
  */
 export function operationMetrics(name: string, spec: { meaning: Extract<MetricMeaning, 'latency' | 'duration'>; description: string; noun: string; errors?: string; timeouts?: string; dropped?: string }): OperationMetrics {
-  const duration = metric.trend({ name: `${name}_duration`, meaning: spec.meaning, unit: unit.ms, description: spec.description });
-  const errors = metric.rate({ name: `${name}_errors`, better: 'lower', description: spec.errors ?? `${spec.noun} that did not succeed (failed, timed out or dropped) over ${spec.noun} attempted` });
-  const errorKinds = metric.counter({ name: `${name}_error_kinds`, meaning: 'defects', perSecond: true, unit: unit.count(spec.noun), description: `failed ${spec.noun} by error kind (\`dropped\`: never started)` });
-  const dropped = metric.counter({ name: `${name}_dropped`, meaning: 'defects', perSecond: true, unit: unit.count(spec.noun), description: spec.dropped ?? `${spec.noun} the open loop could not start: every slot busy` });
-  const timeouts = metric.counter({ name: `${name}_timeouts`, meaning: 'defects', perSecond: true, unit: unit.count(spec.noun), description: spec.timeouts ?? `${spec.noun} that hit their timeout` });
+  const part = (role: OperationRole) => ({ operation: { name, role } });
+  const duration = metric.trend({ name: `${name}_duration`, meaning: spec.meaning, unit: unit.ms, description: spec.description, ...part('duration') });
+  const errors = metric.rate({ name: `${name}_errors`, better: 'lower', description: spec.errors ?? `${spec.noun} that did not succeed (failed, timed out or dropped) over ${spec.noun} attempted`, ...part('errors') });
+  const errorKinds = metric.counter({ name: `${name}_error_kinds`, meaning: 'defects', perSecond: true, unit: unit.count(spec.noun), description: `failed ${spec.noun} by error kind (\`dropped\`: never started)`, ...part('errorKinds') });
+  const dropped = metric.counter({ name: `${name}_dropped`, meaning: 'defects', perSecond: true, unit: unit.count(spec.noun), description: spec.dropped ?? `${spec.noun} the open loop could not start: every slot busy`, ...part('dropped') });
+  const timeouts = metric.counter({ name: `${name}_timeouts`, meaning: 'defects', perSecond: true, unit: unit.count(spec.noun), description: spec.timeouts ?? `${spec.noun} that hit their timeout`, ...part('timeouts') });
   return {
     duration, errors, errorKinds, dropped, timeouts,
     throughputSeries: metric.series({ name: `${name}_throughput`, unit: unit.perSecond(spec.noun) }),

@@ -73,6 +73,17 @@ function rederive(checks: CheckResult[], hooksOf: (id: string) => MergeHooks | u
   return out;
 }
 
+/**
+ * A merged check's headline chart, drawn again by the check from the merged figures (its `headline` hook); a segment's
+ * chart describes that segment alone, so a check without the hook (a plugin's, not loaded here) is left without one.
+ */
+function redrawn(check: CheckResult, draw: Check['headline'] | undefined): CheckResult {
+  const rest: CheckResult = { ...check };
+  delete rest.headline;
+  const drawn = draw && check.status !== 'skip' ? draw(check) : undefined;
+  return drawn ? { ...rest, headline: drawn } : rest;
+}
+
 /** The memory limit the run was judged by (its run-level threshold, as summarize wrote it); the config's default if absent. */
 function memoryLimitOf(r: RunResult): number {
   const outcome = r.summary.thresholds.find((t) => t.metric === MEMORY_METRIC);
@@ -81,15 +92,16 @@ function memoryLimitOf(r: RunResult): number {
 
 /**
  * `checks` are the checks the results may hold (the built-in ones): their MergeHooks say what merging does beyond adding
- * figures up. A check not among them (a plugin's) is merged by its figures alone.
+ * figures up, and their `headline` hooks draw the merged charts. A check not among them (a plugin's) is merged by its figures alone.
  */
-export function mergeRunResults(results: RunResult[], checks: readonly Pick<Check, 'id' | 'merge'>[], files: string[] = results.map((_, i) => `result ${i + 1}`)): MergeOutput {
+export function mergeRunResults(results: RunResult[], checks: readonly Pick<Check, 'id' | 'merge' | 'headline'>[], files: string[] = results.map((_, i) => `result ${i + 1}`)): MergeOutput {
   if (results.length === 0) throw new ConfigError('merge: expected at least one run.json');
   const versions = new Set(results.map((r) => r.schemaVersion));
   if (versions.size > 1) throw new ConfigError(`merge: the results have different schema versions (${[...versions].join(', ')})`);
   const segments = segmentFacts(results, files);
   const labels = segments.labels;
   const hooks = new Map(checks.map((c) => [c.id, c.merge]));
+  const draws = new Map(checks.map((c) => [c.id, c.headline]));
   const ids: string[] = [];
   for (const r of results) for (const c of r.checks) if (!ids.includes(c.id)) ids.push(c.id);
   const added = ids.map((id) => {
@@ -97,7 +109,7 @@ export function mergeRunResults(results: RunResult[], checks: readonly Pick<Chec
     const present = parts.flatMap((p, i) => (p ? [{ p, label: labels[i]! }] : []));
     return mergeCheck(present.map((x) => x.p), present.map((x) => x.label), hooks.get(id));
   });
-  const merged = rederive(added, (id) => hooks.get(id)).map((c) => markMerged(c, segments));
+  const merged = rederive(added, (id) => hooks.get(id)).map((c) => redrawn(markMerged(c, segments), draws.get(c.id)));
   const first = results[0]!;
   const durationMs = Math.max(...results.map((r) => r.durationMs));
   const p = results.map((r) => r.summary.process);

@@ -19,7 +19,7 @@
 //   anything runs: an unknown name or an aggregate the type has not (a percentile of a rate) is a config error.
 // - Metrics a family of operations records together (`<op>_duration`, `<op>_errors`, …) are declared by one function
 //   (src/exec/recorder.ts `operationMetrics`), so every check gives them the same meaning.
-import type { Better, MetricBasis, MetricMeaning } from './meaning.js';
+import type { Better, MetricBasis, MetricMeaning, OperationPart } from './meaning.js';
 import { impliedBetter } from './meaning.js';
 import { unit as units, unitLabel, type Unit } from './unit.js';
 
@@ -37,6 +37,8 @@ export interface DeclOf<T extends MetricType> {
   readonly controlFor?: string;
   /** Counters: true when a per-second rate of the count means something (requests, not defects found). */
   readonly perSecond?: boolean;
+  /** The operation the figure is part of (see MetricMeta.operation). */
+  readonly operation?: OperationPart;
 }
 
 /** A declaration; `MetricDecl` alone is the union of every type's, so narrowing on `type` gives the right one. */
@@ -54,6 +56,7 @@ interface Spec {
   better?: Better;
   description?: string;
   basis?: MetricBasis;
+  operation?: OperationPart;
 }
 
 const NAME = /^[a-z][a-z0-9_]*$/;

@@ -31,6 +31,13 @@ export type MetricBasis = 'measured' | 'derived' | 'expected' | 'cumulative' | '
 /** Which way is better for a figure; `none` means the change is shown but never judged. */
 export type Better = 'lower' | 'higher' | 'none';
 
+/** The part a figure plays in the family one kind of operation records (src/exec/recorder.ts `operationMetrics`). */
+export type OperationRole = 'duration' | 'errors' | 'errorKinds' | 'dropped' | 'timeouts' | 'throughput';
+export const OPERATION_ROLES = ['duration', 'errors', 'errorKinds', 'dropped', 'timeouts', 'throughput'] as const satisfies readonly OperationRole[];
+
+/** Which operation a figure belongs to (`query`) and its part in it: reporters put one operation's figures in one row. */
+export interface OperationPart { name: string; role: OperationRole }
+
 export interface MetricMeta {
   meaning: MetricMeaning;
   better: Better;
@@ -46,6 +53,8 @@ export interface MetricMeta {
    * judges the control itself.
    */
   controlFor?: string;
+  /** The operation the figure is part of, declared with it (a query's duration, its errors, its throughput). */
+  operation?: OperationPart;
 }
 
 /** True when comparing runs may judge the figure: only what this run itself measured about the system (no control). */

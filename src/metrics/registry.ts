@@ -81,7 +81,7 @@ export class MetricRegistry {
    * Declares what a metric means; call before or after recording. `better` defaults to what the meaning implies
    * (`latency`, `duration`, `defects`: lower; `throughput`: higher; the rest: none).
    */
-  describe(name: string, meta: { meaning: MetricMeaning; better?: MetricMeta['better']; perSecond?: boolean; description?: string; basis?: MetricBasis; controlFor?: string }): this {
+  describe(name: string, meta: { meaning: MetricMeaning; better?: MetricMeta['better']; perSecond?: boolean; description?: string; basis?: MetricBasis; controlFor?: string; operation?: MetricMeta['operation'] }): this {
     this.meta.set(name, { ...meta, better: meta.better ?? impliedBetter(meta.meaning) });
     return this;
   }
@@ -111,6 +111,7 @@ export class MetricRegistry {
         ...(decl.description ? { description: decl.description } : {}),
         ...(decl.basis ? { basis: decl.basis } : {}),
         ...(decl.controlFor ? { controlFor: decl.controlFor } : {}),
+        ...(decl.operation ? { operation: decl.operation } : {}),
       });
     }
     return unitLabel(decl.unit);

@@ -16,6 +16,7 @@ export function serializeMetrics(registry: MetricRegistry, durationSec: number):
       ...(m.description ? { description: m.description } : {}),
       ...(m.basis && m.basis !== 'measured' ? { basis: m.basis } : {}),
       ...(m.controlFor ? { controlFor: m.controlFor } : {}),
+      ...(m.operation ? { operation: m.operation } : {}),
       ...(isHeadline(name, tags) ? { headline: true } : {}),
     };
   };

@@ -89,6 +89,11 @@ export function unitSpellings(u: Unit): string[] {
   }
 }
 
+/** Prometheus's counter suffix: the exposition writes it once, so a name that already ends with it is exposed without. */
+export function withoutTotal(name: string): string {
+  return name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
+}
+
 /** `pgbouncer_max_wait_ms` in ms -> `pgbouncer_max_wait_seconds`, values × 0.001; `orphan_rows` in rows -> unchanged. */
 export function baseName(name: string, u: Unit): { name: string; factor: number } {
   const { suffix, factor } = baseUnit(u);

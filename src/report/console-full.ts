@@ -88,7 +88,7 @@ function checkBlock(c: CheckResult, ctx: Ctx): string[] {
   const tables = seriesTables(c);
   for (const table of tables) appendAll(lines, tableLines(table, ctx));
   const consumed = new Set(tables.flatMap((t) => [...t.consumed]));
-  const rest = c.metrics.filter((m) => !consumed.has(m) && !m.name.endsWith('_error_kinds'));
+  const rest = c.metrics.filter((m) => !consumed.has(m) && m.operation?.role !== 'errorKinds');
   const entries = groupSeries(rest);
   const shown = entries.slice(0, MAX_METRIC_LINES);
   for (const e of shown) appendAll(lines, (Array.isArray(e) ? groupLines(e, width) : metricLines(e, width)));

@@ -1,21 +1,13 @@
 // Number, duration and label formatting shared by the reporters: ms to 3 significant digits, ratios as %, counts grouped.
+import { builtinChecks, categoryTitles } from '../checks/index.js';
 import { metricKey } from '../metrics/registry.js';
 import type { CheckResult, CheckStatus, Rating, ThresholdOutcome } from '../result/model.js';
+import { formatMs, formatNumber } from '../util/number-format.js';
 import { parseThreshold } from '../verdict/threshold-parser.js';
 
-const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const MISSING = '–';
 
-/** Integers and values ≥ 1000 grouped by thousands (`12,345`); smaller fractions to 3 significant digits (`3.13`, `0.041`). */
-export function formatNumber(n: number): string {
-  if (!Number.isFinite(n)) return MISSING;
-  if (Number.isInteger(n) || Math.abs(n) >= 1000) return GROUPED.format(n);
-  return String(Number(n.toPrecision(3)));
-}
-
-export function formatMs(ms: number): string {
-  return Number.isFinite(ms) ? `${formatNumber(ms)} ms` : MISSING;
-}
+export { formatMs, formatNumber };
 
 /** A ratio as a percentage; a near miss is never rounded to 100 % and a rare event never to 0 %. */
 export function formatPercent(ratio: number): string {
@@ -141,20 +133,11 @@ export function whyText(c: CheckResult, max = Number.POSITIVE_INFINITY): string 
   return missed.length > max ? `${shown} (+${missed.length - max} more)` : shown;
 }
 
-const CATEGORY_ORDER = ['pool', 'queries', 'integrity', 'backup', 'cache', 'tasks', 'load', 'health'];
-const CATEGORY_TITLES: Record<string, string> = {
-  pool: 'Connection pooling',
-  queries: 'Query performance',
-  integrity: 'Data integrity',
-  backup: 'Backup and restore',
-  cache: 'Redis cache',
-  tasks: 'Background tasks',
-  load: 'System under load',
-  health: 'Your database as it runs',
-};
+/** The built-in categories in the order their checks run (src/checks/index.ts); plugin categories come after. */
+const CATEGORY_ORDER = [...new Set(builtinChecks.map((c) => c.category))];
 
 export function categoryTitle(category: string): string {
-  return CATEGORY_TITLES[category] ?? category;
+  return Object.hasOwn(categoryTitles, category) ? categoryTitles[category]! : category;
 }
 
 /** Checks grouped by category, the built-in categories in the order of src/checks/index.ts, plugin categories after in order of appearance. */

@@ -2,7 +2,7 @@
 // Base units only: times in seconds, sizes in bytes, shares as ratios, counters as `_total`. Latencies are summaries
 // (quantiles from the HDR histograms). Every sample carries `check` and `category` labels plus the metric's own tags.
 // The output passes `promtool check metrics` (test/unit/report-prom.test.ts runs it when promtool is installed).
-import { baseName, unitOfLabel } from '../metrics/unit.js';
+import { baseName, baseUnit, unitOfLabel, withoutTotal } from '../metrics/unit.js';
 import type { CheckResult, CheckStatus, RunResult, SerializedMetric } from '../result/model.js';
 
 type PromType = 'gauge' | 'counter' | 'summary';
@@ -113,7 +113,7 @@ function metricSamples(e: Exposition, base: Record<string, string>, m: Serialize
     case 'trend': {
       if (m.summary.count === 0) return;
       const { name, scale } = promNameAndScale(raw, m.unit);
-      const help = `${what} (HDR histogram quantiles, ${name.endsWith('_seconds') ? 'seconds' : m.unit || 'value'})`;
+      const help = `${what} (HDR histogram quantiles, ${baseUnit(unitOfLabel(m.unit)).suffix === 'seconds' ? 'seconds' : m.unit || 'value'})`;
       for (const [k, v] of Object.entries(m.summary.percentiles)) e.add(name, 'summary', help, { ...l, quantile: quantile(k) }, v * scale);
       e.add(name, 'summary', help, l, m.summary.mean * m.summary.count * scale, '_sum');
       e.add(name, 'summary', help, l, m.summary.count, '_count');
@@ -124,12 +124,12 @@ function metricSamples(e: Exposition, base: Record<string, string>, m: Serialize
       return;
     case 'counter': {
       // A count of events or things found in this run; its per-second rate is PromQL's to compute, never exported.
-      const { name, scale } = promNameAndScale(raw.replace(/_total$/, ''), m.unit);
+      const { name, scale } = promNameAndScale(withoutTotal(raw), m.unit);
       e.add(`${name}_total`, 'counter', `${what}${m.unit ? ` (${m.unit})` : ''}`, l, m.count * scale);
       return;
     }
     case 'gauge': {
-      const { name, scale } = promNameAndScale(raw.replace(/_total$/, ''), m.unit);
+      const { name, scale } = promNameAndScale(withoutTotal(raw), m.unit);
       e.add(name, 'gauge', `${what}${m.unit ? ` (${m.unit} recorded)` : ''}`, l, m.value * scale);
     }
   }

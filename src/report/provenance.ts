@@ -58,7 +58,8 @@ export function provenance(result: RunResult): Provenance {
   for (const c of ran) {
     if (typeof c.info.scratchDatabase === 'string') written.push(`scratch database ${c.info.scratchDatabase}`);
   }
-  const keys = ran.reduce((n, c) => n + (c.category === 'cache' ? (count(record(c.info.setup)?.keys) ?? count(record(c.info.workload)?.keys) ?? 0) : 0), 0);
+  // The cache checks note the keys they write as `setup.keys` or `workload.keys` (the queries workload notes rows, no keys).
+  const keys = ran.reduce((n, c) => n + (count(record(c.info.setup)?.keys) ?? count(record(c.info.workload)?.keys) ?? 0), 0);
   if (keys > 0) written.push(`${formatNumber(keys)} Redis keys`);
   const tasks = ran.reduce((n, c) => n + (count(record(c.info.probe)?.tasks) ?? count(record(c.info.tasks)?.sent) ?? 0), 0);
   if (tasks > 0) sent.push(`${formatNumber(tasks)} probe tasks to your Celery workers`);

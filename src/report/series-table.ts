@@ -1,10 +1,12 @@
-// Groups a check's `<x>_duration` trends with their `<x>_errors` rate and `<x>_throughput` gauge by tags, so reporters
-// can show one row per operation (query, command, …) instead of three scattered metrics.
+// Groups the figures one kind of operation recorded (its duration trend, its error share, its throughput gauge), by tags,
+// so reporters can show one row per operation (query, command, …) instead of three scattered metrics. Which figures
+// belong together is declared with them (`operation`, src/metrics/meaning.ts), never read from their names.
 import { metricKey } from '../metrics/registry.js';
+import type { OperationRole } from '../metrics/meaning.js';
 import type { CheckResult, Rating, RateMetric, SerializedMetric, TrendMetric, GaugeMetric } from '../result/model.js';
 
 export interface SeriesRow {
-  /** The tag values that tell rows apart, e.g. `point_lookup`; `all` for an untagged series. */
+  /** The tag values that tell rows apart, e.g. `point_lookup`; the operation (or the trend) for an untagged one. */
   label: string;
   duration: TrendMetric;
   errors?: RateMetric;
@@ -13,30 +15,34 @@ export interface SeriesRow {
 }
 
 export interface SeriesTable {
-  /** The tag key the rows differ by (`query`); empty for untagged series, one row per metric prefix. */
+  /** The tag key the rows differ by (`query`); empty for untagged series, one row per operation. */
   tagKey: string;
   rows: SeriesRow[];
   /** Every metric the table shows, so callers can list the rest separately. */
   consumed: Set<SerializedMetric>;
 }
 
+/** The trends a table has a row for: timings of operations or phases, not the no-op controls beside them. */
+const isTiming = (m: SerializedMetric): m is TrendMetric => m.type === 'trend' && (m.meaning === 'latency' || m.meaning === 'duration') && m.controlFor === undefined;
+
 export function seriesTables(c: CheckResult): SeriesTable[] {
   const tables = new Map<string, SeriesTable>();
-  const byKey = new Map(c.metrics.map((m) => [`${m.type}:${metricKey(m.name, m.tags)}`, m]));
+  const part = new Map<string, SerializedMetric>();
+  for (const m of c.metrics) if (m.operation) part.set(`${m.operation.name}\u0000${m.operation.role}\u0000${metricKey('', m.tags)}`, m);
+  const partOf = (m: TrendMetric, role: OperationRole) => (m.operation ? part.get(`${m.operation.name}\u0000${role}\u0000${metricKey('', m.tags)}`) : undefined);
   for (const m of c.metrics) {
-    if (m.type !== 'trend' || !m.name.endsWith('_duration')) continue;
-    const prefix = m.name.slice(0, -'_duration'.length);
+    if (!isTiming(m)) continue;
     const tagKeys = Object.keys(m.tags);
     const tagKey = tagKeys.join(',');
     const table = tables.get(tagKey) ?? { tagKey, rows: [], consumed: new Set<SerializedMetric>() };
-    const errors = byKey.get(`rate:${metricKey(`${prefix}_errors`, m.tags)}`) as RateMetric | undefined;
-    const throughput = byKey.get(`gauge:${metricKey(`${prefix}_throughput`, m.tags)}`) as GaugeMetric | undefined;
+    const errors = partOf(m, 'errors');
+    const throughput = partOf(m, 'throughput');
     const rating = c.ratings.find((r) => r.kind === 'response_time_ms' && r.metric === metricKey(m.name, m.tags));
     table.rows.push({
-      label: tagKeys.length ? tagKeys.map((k) => m.tags[k]).join(',') : prefix,
+      label: tagKeys.length ? tagKeys.map((k) => m.tags[k]).join(',') : m.operation?.name ?? m.name,
       duration: m,
-      ...(errors ? { errors } : {}),
-      ...(throughput ? { throughput } : {}),
+      ...(errors?.type === 'rate' ? { errors } : {}),
+      ...(throughput?.type === 'gauge' ? { throughput } : {}),
       ...(rating ? { band: rating.band } : {}),
     });
     for (const x of [m, errors, throughput]) if (x) table.consumed.add(x);

@@ -1,7 +1,7 @@
 // The run.json model, declared once as a zod schema: the TypeScript types are inferred from it, and every reader
 // validates against it (src/result/validate.ts). Versioned; see docs/run-json.md.
 import { z } from 'zod';
-import type { Better, MetricBasis, MetricMeaning } from '../metrics/meaning.js';
+import { OPERATION_ROLES, type Better, type MetricBasis, type MetricMeaning } from '../metrics/meaning.js';
 import { Trend } from '../metrics/trend.js';
 
 /**
@@ -71,6 +71,8 @@ const metricBase = {
   controlFor: text.optional(),
   /** True on the one figure that answers the check's question. */
   headline: z.boolean().optional(),
+  /** The operation the figure is part of and its part in it (src/metrics/meaning.ts): one row per operation in reports. */
+  operation: z.object({ name: text, role: z.enum(OPERATION_ROLES) }).optional(),
 };
 
 /** A histogram a reporter or merge can decode: anything else would fail there as an "unexpected error". */
@@ -128,6 +130,62 @@ const timeSeries = z.object({
   points: list(point, RUN_JSON_LIMITS.points),
 });
 
+/**
+ * A check's headline chart, declared by the check itself (its `headline` hook, src/checks/types.ts) and drawn by the
+ * report as it is: panels of line charts, percentile bars, tables and words, with every label already written. A
+ * reporter draws what it finds here and never derives a chart from a check's id or a metric's name.
+ */
+const chartMark = z.object({ at: figure, label: text, kind: z.enum(['limit', 'good', 'plain']).optional() });
+const chartBand = z.object({ from: figure, to: figure, label: text, bad: z.boolean().optional() });
+const chartSeries = z.object({
+  label: text,
+  points: list(point, RUN_JSON_LIMITS.points),
+  /** Each point is the aggregate of the window that ends at its x: drawn as a step. */
+  step: z.boolean().optional(),
+});
+const MAX_PANEL_ITEMS = 1000;
+const linePanel = z.object({
+  kind: z.literal('line'),
+  /** The question the chart answers, above it. */
+  caption: text,
+  title: text,
+  xTitle: text,
+  yTitle: text,
+  series: list(chartSeries, 64),
+  /** Labels for x positions instead of numbers (pool sizes drawn at even spacing). */
+  xLabels: list(z.object({ at: figure, label: text }), MAX_PANEL_ITEMS).optional(),
+  /** Vertical marks (a configured size, the saturation point) and horizontal ones (a limit, an expected rate). */
+  xMarks: list(chartMark, MAX_PANEL_ITEMS).optional(),
+  yMarks: list(chartMark, MAX_PANEL_ITEMS).optional(),
+  /** Shaded x ranges: load stages, a burst, a drain. */
+  bands: list(chartBand, MAX_PANEL_ITEMS).optional(),
+  /** Where the y axis starts when not at zero. */
+  yMin: figure.optional(),
+});
+const percentilePanel = z.object({
+  kind: z.literal('percentiles'),
+  caption: text,
+  title: text,
+  rows: list(z.object({ label: text, p50: figure, p95: figure, p99: figure }), MAX_PANEL_ITEMS),
+  /** A limit line, in ms. */
+  limit: chartMark.optional(),
+});
+const tablePanel = z.object({
+  kind: z.literal('table'),
+  /** What the table is, for styling and for tests (`stages`, `attribution`). */
+  role: text.regex(/^[a-z][a-z-]*$/).optional(),
+  /** A numeric column's cells are numbers written in its unit (`ms`, `ratio`, `req/s`, or '' for a plain number). */
+  columns: list(z.object({ title: text, unit: text.optional() }), 32),
+  rows: list(z.object({ cells: list(z.union([text, figure]), 32), mark: z.enum(['bad', 'emphasis']).optional() }), MAX_PANEL_ITEMS),
+});
+const textPanel = z.object({
+  kind: z.literal('text'),
+  heading: text.optional(),
+  paragraphs: list(z.object({ text, muted: z.boolean().optional() }), MAX_PANEL_ITEMS),
+});
+const headlinePanel = z.discriminatedUnion('kind', [linePanel, percentilePanel, tablePanel, textPanel]);
+export const HeadlineSchema = z.object({ panels: list(headlinePanel, 32) });
+
 const thresholdOutcome = z.object({
   /** The metric selector as written, e.g. `query_duration{query:point_lookup}` */
   metric: text,
@@ -181,6 +239,8 @@ const checkResult = z.object({
   findings: list(finding),
   /** Free-form figures a check wants shown (e.g. the schema scale), never credentials. */
   info: freeForm,
+  /** The chart that answers the check's question, as the check declared it; absent for a check without one and in older files. */
+  headline: HeadlineSchema.optional(),
 });
 
 const targetFacts = z.object({
@@ -266,3 +326,12 @@ export type TargetFacts = z.infer<typeof targetFacts>;
 export type Environment = z.infer<typeof environment>;
 export type Summary = z.infer<typeof summary>;
 export type Recommendation = z.infer<typeof recommendation>;
+export type Headline = z.infer<typeof HeadlineSchema>;
+export type HeadlinePanel = z.infer<typeof headlinePanel>;
+export type LinePanel = z.infer<typeof linePanel>;
+export type PercentilePanel = z.infer<typeof percentilePanel>;
+export type TablePanel = z.infer<typeof tablePanel>;
+export type TextPanel = z.infer<typeof textPanel>;
+export type ChartMark = z.infer<typeof chartMark>;
+export type ChartBand = z.infer<typeof chartBand>;
+export type ChartSeries = z.infer<typeof chartSeries>;

@@ -17,6 +17,7 @@ const CheckShape = z.object({
   writes: z.boolean().optional(),
   thresholds: z.union([fn('a function'), z.record(z.string(), z.array(z.unknown()))], { error: 'expected thresholds(config) or an object of metric -> threshold list' }).optional(),
   typicalQuickMs: z.number().positive({ error: 'expected milliseconds above 0' }).optional(),
+  headline: fn('a headline(view) function').optional(),
   run: fn('a run(ctx) function'),
 });
 

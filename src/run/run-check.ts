@@ -1,9 +1,9 @@
 // Runs one check in its context: time budget, needs, errors as values, deferred cleanup, then thresholds -> status.
-import type { Check, Need, Targets } from '../checks/types.js';
+import type { Check, HeadlineView, Need, Targets } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
 import { serializeMetrics, serializeSeries } from '../metrics/serialize.js';
 import type { CheckSnapshot } from '../result/events.js';
-import type { CheckResult } from '../result/model.js';
+import { HeadlineSchema, type CheckResult } from '../result/model.js';
 import { describeError, SkipCheck, TargetUnavailableError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { redactText } from '../util/redact.js';
@@ -24,6 +24,25 @@ import { scopeTargets } from './scoped-targets.js';
 const GRACE_MS = 2000;
 /** After its sessions are closed at the budget, how long a check has to return before it is abandoned (cleanup time). */
 const SETTLE_MS = 2000;
+
+/**
+ * The check's headline chart from its figures (its `headline` hook), checked against run.json's schema at the end; a
+ * hook that throws or draws something run.json cannot hold leaves the check without one, never the run without a result.
+ */
+function headlineOf(check: Check, view: HeadlineView, log: Logger, final: boolean): Pick<CheckResult, 'headline'> {
+  if (!check.headline) return {};
+  try {
+    const drawn = check.headline(view);
+    if (!drawn) return {};
+    if (!final) return { headline: drawn };
+    const checked = HeadlineSchema.safeParse(drawn);
+    if (checked.success) return { headline: checked.data };
+    log.error({ check: check.id, err: checked.error.message }, 'headline chart left out');
+  } catch (err) {
+    log.error({ check: check.id, err: redactText(describeError(err)) }, 'headline chart left out');
+  }
+  return {};
+}
 
 type Outcome = { kind: 'returned' } | { kind: 'threw'; err: unknown } | { kind: 'overran' };
 
@@ -94,7 +113,10 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
   const probe = startSaturationProbe();
   const scoped = scopeTargets(a.targets);
   const { ctx, state } = createContext({ config, readOnly: config.read_only, signal, targets: scoped.targets, log: log.child({ check: check.id }), shared: a.shared, onProgress: a.onProgress });
-  a.onLive?.(() => ({ timeSeries: serializeSeries(state.metrics), info: state.info }));
+  a.onLive?.(() => {
+    const seen = { timeSeries: serializeSeries(state.metrics), info: state.info };
+    return { ...seen, ...headlineOf(check, { ...seen, metrics: [], findings: state.findings }, log, false) };
+  });
 
   // The budget is hard: a check that has not returned at its budget (or GRACE_MS after Ctrl-C) has every session it
   // opened closed under it, and is abandoned if even that does not make it return within SETTLE_MS.
@@ -142,6 +164,7 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
     id: check.id, category: check.category, title: check.title, status: 'pass', startedAt, durationMs,
     metrics, timeSeries: serializeSeries(state.metrics), thresholds: [], ratings: state.ratings, findings: state.findings, info: state.info,
   };
+  Object.assign(base, headlineOf(check, base, log, true));
   if (thrown instanceof SkipCheck || thrown instanceof TargetUnavailableError) {
     return { ...base, status: 'skip', reason: redactText(thrown.message) };
   }

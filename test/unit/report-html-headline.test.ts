@@ -4,14 +4,17 @@
 // live view's state shows progress and becomes the report.
 import { describe, expect, it } from 'vitest';
 import { renderBody, renderHtml } from '../../src/report/html/index.js';
+import { hitRateHeadline } from '../../src/checks/cache/headline.js';
+import { loadHeadline, stageBands } from '../../src/checks/load/headline.js';
+import { sizingHeadline } from '../../src/checks/pool/headline.js';
+import type { Check } from '../../src/checks/types.js';
 import { headline } from '../../src/report/html/headline.js';
-import { stageBands } from '../../src/report/html/load-chart.js';
 import { earnsPlace, lineChart } from '../../src/report/html/svg.js';
 import { redactedLocation } from '../../src/report/html/targets.js';
 import { finalBody, livePage, LIVE_SCRIPT } from '../../src/report/live/page.js';
 import { parseDashboardPort } from '../../src/report/live/server.js';
 import { LiveState } from '../../src/report/live/state.js';
-import type { CheckResult, RunResult, SerializedMetric } from '../../src/result/model.js';
+import type { CheckResult, RunResult, SerializedMetric, TrendMetric } from '../../src/result/model.js';
 import { validateRunResult } from '../../src/result/validate.js';
 import { fullRunResult } from '../fixtures/run-result.js';
 
@@ -20,6 +23,12 @@ function check(id: string, category: string, over: Partial<CheckResult>): CheckR
     id, category, title: id, status: 'pass', startedAt: '2025-03-01T10:00:00.000Z', durationMs: 1000,
     metrics: [], timeSeries: [], thresholds: [], ratings: [], findings: [], info: {}, ...over,
   };
+}
+
+/** The result as the run writes it: with the headline the check's own hook draws from its figures. */
+function drawn(c: CheckResult, hook: NonNullable<Check['headline']>): CheckResult {
+  const h = hook(c);
+  return h ? { ...c, headline: h } : c;
 }
 
 const sweep = check('pool.sizing', 'pool', {
@@ -52,15 +61,15 @@ const load = check('load.mixed', 'load', {
 
 describe('category charts', () => {
   it('draws no chart for one point or a flat line', () => {
-    expect(earnsPlace([{ label: '', points: [[0, 1]] }])).toBe(false);
-    expect(earnsPlace([{ label: '', points: [[0, 3], [1, 3], [2, 3]] }])).toBe(false);
-    expect(earnsPlace([{ label: '', points: [[0, 3], [1, 4]] }])).toBe(false);
-    expect(earnsPlace([{ label: '', points: [[0, 3], [1, 4], [2, 3]] }])).toBe(true);
+    expect(earnsPlace([{ points: [[0, 1]] }])).toBe(false);
+    expect(earnsPlace([{ points: [[0, 3], [1, 3], [2, 3]] }])).toBe(false);
+    expect(earnsPlace([{ points: [[0, 3], [1, 4]] }])).toBe(false);
+    expect(earnsPlace([{ points: [[0, 3], [1, 4], [2, 3]] }])).toBe(true);
     expect(lineChart([{ label: 'flat', points: [[0, 0], [1, 0], [2, 0]] }], { title: 't', xTitle: 'x', yTitle: 'y' })).toBe('');
   });
 
   it('marks the configured and the recommended pool size on the sweep', () => {
-    const out = headline('pool', [sweep]);
+    const out = headline([drawn(sweep, sizingHeadline)]);
     expect(out).toContain('data-chart="line"');
     expect(out).toMatch(/<g class="marker plain">.*configured 10<\/text>/);
     expect(out).toMatch(/<g class="marker good">.*recommended 16<\/text>/);
@@ -68,13 +77,13 @@ describe('category charts', () => {
     for (const size of ['1', '2', '4', '8', '10', '16']) expect(out).toContain(`text-anchor="middle">${size}</text>`);
     const same = structuredClone(sweep);
     (same.info.sweep_verdict as Record<string, unknown>).size = 10;
-    expect(headline('pool', [same])).toContain('configured 10 = recommended');
+    expect(headline([drawn(same, sizingHeadline)])).toContain('configured 10 = recommended');
   });
 
   it('draws the load stages as labelled bands, the one beyond the limits in red, with the saturation point', () => {
     const bands = stageBands([[1, 10], [2, 10], [3, 100], [4, 100], [5, 1000], [6, 1000]], 'req/s', new Set([3]));
     expect(bands.map((b) => [b.from, b.to, b.label, Boolean(b.bad)])).toEqual([[0, 2, '10 req/s', false], [2, 4, '100 req/s', false], [4, 6, '1,000 req/s', true]]);
-    const out = headline('load', [load]);
+    const out = headline([drawn(load, loadHeadline)]);
     expect(out.match(/<g class="band/g)).toHaveLength(6);
     expect(out.match(/<g class="band bad">/g)).toHaveLength(2);
     expect(out).toContain('saturation point: 100 req/s');
@@ -94,16 +103,16 @@ describe('category charts', () => {
       { severity: 'warn', subject: 'bottleneck', title: 'first to give way: WAL flush (1000 req/s)', detail: '75 % of the load\'s session time waited on WAL.\nRuled out: the PostgreSQL session pool (pool wait): 1 % of step time' },
       { severity: 'info', subject: 'headroom', title: 'capacity ~180 req/s before p(95)<500', detail: 'p(95)<500 crossed between 100 and 1000 req/s' },
     );
-    const out = headline('load', [attributed]);
-    const block = out.split('<section class="attribution"')[1]!;
-    expect(block).toContain('<h4>First to give way: WAL flush (1000 req/s)</h4><p>75 % of the load&#39;s session time waited on WAL.</p>');
-    expect(block).toContain('Ruled out: the PostgreSQL session pool (pool wait): 1 % of step time');
+    const out = headline([drawn(attributed, loadHeadline)]);
+    expect(out).toContain('<h4>First to give way: WAL flush (1000 req/s)</h4><p>75 % of the load&#39;s session time waited on WAL.</p>');
+    expect(out).toContain('<p class="muted">Ruled out: the PostgreSQL session pool (pool wait): 1 % of step time</p>');
     // One row per stage; the stage judged is marked; WAL's column carries its share.
-    expect(block.match(/<tr class="(judged)?"><td class="n">\d<\/td>/g)).toHaveLength(2);
-    expect(block).toMatch(/<tr class="judged"><td class="n">3<\/td><td class="n">1,000 req\/s<\/td><td class="n">1 %<\/td><td class="n">20 %<\/td><td class="n">2 %<\/td><td class="n">75 %<\/td>/);
-    expect(block).toContain('<h4>Capacity ~180 req/s before p(95)&lt;500</h4>');
+    const table = out.split('<table class="attribution">')[1]!.split('</table>')[0]!;
+    expect(table.match(/<tr( class="judged")?><td class="n">\d<\/td>/g)).toHaveLength(2);
+    expect(table).toMatch(/<tr class="judged"><td class="n">3<\/td><td class="n">1,000 req\/s<\/td><td class="n">1\.0%<\/td><td class="n">20\.0%<\/td><td class="n">2\.0%<\/td><td class="n">75\.0%<\/td>/);
+    expect(out).toContain('<h4>Capacity ~180 req/s before p(95)&lt;500</h4>');
     // A run without attribution shows none.
-    expect(headline('load', [load])).not.toContain('class="attribution"');
+    expect(headline([drawn(load, loadHeadline)])).not.toContain('class="attribution"');
   });
 
   it('draws the measured hit rate against the expected one', () => {
@@ -111,13 +120,13 @@ describe('category charts', () => {
       timeSeries: [{ name: 'cache_hit_rate', tags: {}, unit: 'ratio', points: [[1, 0.5], [2, 0.8], [3, 0.9]] }],
       info: { hit_rate: { measured: 0.9, expected: 0.93 } },
     });
-    const out = headline('cache', [hit]);
+    const out = headline([drawn(hit, hitRateHeadline)]);
     expect(out).toContain('hit rate (%)');
     expect(out).toContain('expected 93 % for this key distribution');
   });
 
   it('tells a failure as its finding, in the category line and the check summary', () => {
-    const html = renderBody({ ...fullRunResult(), checks: [load] });
+    const html = renderBody({ ...fullRunResult(), checks: [drawn(load, loadHeadline)] });
     expect(html).toContain('<p class="answer">saturated at 100 req/s: p95 900 ms &gt; 500 ms at 1000 req/s</p>');
     expect(html).toMatch(/<span class="why">saturated at 100 req\/s/);
     expect(html).not.toMatch(/<span class="why">[^<]*value&gt;=500/);
@@ -152,11 +161,46 @@ describe('targets and old files', () => {
     const html = renderHtml(old);
     expect(html).toContain('2 of 6 checks failed'); // the summary as the file says it
     expect(html.match(/<details class="check"/g)).toHaveLength(old.checks.length);
-    // The charts still come, without what the file does not hold (no stage table, no saturation mark, no size marks).
-    expect(html).toMatch(/data-category="load"[^]*<g class="band/);
+    // A file without headline charts shows none: nothing is derived from a check's id or a metric's name.
+    expect(html).not.toMatch(/<g class="band/);
     expect(html).not.toContain('saturation point:');
     expect(html).not.toContain('recommended 16');
   });
+
+  it('keeps the headline a check drew in run.json, and reads a file whose checks have none', () => {
+    const r = { ...fullRunResult(), checks: [drawn(load, loadHeadline), drawn(sweep, sizingHeadline)] };
+    const read = validateRunResult(JSON.parse(JSON.stringify(r)));
+    if (!read.ok) throw new Error(read.problem);
+    expect(read.result.checks.map((c) => c.headline?.panels.map((p) => p.kind))).toEqual([['line', 'line', 'text', 'table'], ['line']]);
+    expect(renderBody(read.result)).toBe(renderBody(r));
+    const bad = JSON.parse(JSON.stringify(r)) as { checks: Array<{ headline: { panels: unknown[] } }> };
+    bad.checks[0]!.headline.panels.push({ kind: 'pie' });
+    expect(validateRunResult(bad)).toMatchObject({ ok: false });
+  });
+});
+
+describe('a category whose checks declare no headline', () => {
+  const trend = (name: string, tags: Record<string, string>, p95: number): SerializedMetric => {
+    const base = fullRunResult().checks.flatMap((c) => c.metrics).find((m): m is TrendMetric => m.type === 'trend')!;
+    return { ...base, name, tags, meaning: 'latency', summary: { ...base.summary, count: 10, percentiles: { p50: p95 / 2, p95, p99: p95 * 1.5 } } };
+  };
+
+  it('draws each operation timed (trends declared latency) against the p95 limit, read with the threshold parser', () => {
+    const c = check('ledger.balance', 'ledger', {
+      metrics: [trend('balance_time', { query: 'a' }, 40), trend('balance_time', { query: 'b' }, 90), { ...trend('setup_time', {}, 900), meaning: 'duration' }],
+      thresholds: [{ metric: 'balance_time{query:a}', expression: 'p(95) <= 120', level: 'fail', ok: true, actual: 40, unit: 'ms', source: 'default' }],
+    });
+    const out = headline([c]);
+    expect(out).toContain('data-chart="percentiles" data-points="2"');
+    expect(out).toContain('p95 limit 120 ms');
+    expect(out).not.toContain('setup_time');
+  });
+
+  it('answers with its findings when it timed no operation', () => {
+    const c = check('ledger.audit', 'ledger', { findings: [{ severity: 'error', title: '3 unbalanced journal entries' }], status: 'fail' });
+    expect(headline([c])).toContain('<figure class="headline findings">');
+  });
+
 });
 
 describe('live view', () => {

@@ -8,6 +8,7 @@ import type { Check, CheckContext } from '../types.js';
 import { checkKeys, drive, endConnections, openConnections, payload, pingBeside, populate, redisOf, stepDurationMs } from './common.js';
 import { curveFindings, type CurvePoint } from './curve.js';
 import { CACHE_CONCURRENCY, CACHE_CONCURRENCY_THROUGHPUT, CACHE_CONNECTIONS_LOST, pingControl } from './metrics.js';
+import { concurrencyHeadline } from './headline.js';
 
 /** Share of the mixed operations that are SETs (the rest are GETs), like a read-mostly cache. */
 const SET_SHARE = 0.2;
@@ -80,6 +81,7 @@ export const cacheConcurrencyCheck: Check = {
   id: 'cache.concurrency',
   category: 'cache',
   typicalQuickMs: 4100,
+  headline: concurrencyHeadline,
   title: 'Cache under rising concurrency',
   needs: ['redis'],
   metrics: [...CACHE_CONCURRENCY.all, CACHE_CONCURRENCY_THROUGHPUT, pingControl(CACHE_CONCURRENCY.duration), CACHE_CONNECTIONS_LOST],

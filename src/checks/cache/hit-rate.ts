@@ -12,6 +12,7 @@ import { checkKeys, drive, firstError, hitRateDurationMs, openConnections, pingB
 import { makeLoader } from './loader.js';
 import { createZipf, expectedHitRate, hitRateTolerance, meanReadLatency, readsForHitRate, type Zipf } from './zipf.js';
 import { CACHE_CONNECTIONS_LOST, CACHE_HIT_DURATION, CACHE_HIT_RATE, CACHE_HIT_RATE_EXPECTED, CACHE_HIT_RATE_SERIES, CACHE_HIT_RATE_SHORTFALL, CACHE_LOAD_DURATION, CACHE_MISS_DURATION, CACHE_READ, CACHE_SERVER_HIT_RATE, pingControl } from './metrics.js';
+import { hitRateHeadline } from './headline.js';
 
 /** Appends the hit rate of each second to a series, so the warm-up is visible. */
 function hitRateSeries(ctx: CheckContext, series: SeriesEntry): { add(hit: boolean): void; stop(): void } {
@@ -122,6 +123,7 @@ export const cacheHitRateCheck: Check = {
   id: 'cache.hit_rate',
   category: 'cache',
   typicalQuickMs: 4100,
+  headline: hitRateHeadline,
   title: 'Cache hit rate: cache-aside over a Zipf key distribution',
   needs: ['redis'],
   metrics: [...CACHE_READ.all, CACHE_HIT_DURATION, CACHE_MISS_DURATION, CACHE_LOAD_DURATION, CACHE_HIT_RATE, CACHE_HIT_RATE_EXPECTED, CACHE_HIT_RATE_SHORTFALL, CACHE_SERVER_HIT_RATE, pingControl(CACHE_READ.duration), CACHE_CONNECTIONS_LOST],

@@ -3,7 +3,7 @@ import { operationMetrics } from '../../exec/recorder.js';
 import { metric, type TrendDecl } from '../../metrics/declare.js';
 import { unit } from '../../metrics/unit.js';
 
-export const CACHE_CONCURRENCY_THROUGHPUT = metric.gauge({ name: 'cache_concurrency_throughput', meaning: 'state', unit: unit.perSecond("ops") });
+export const CACHE_CONCURRENCY_THROUGHPUT = metric.gauge({ name: 'cache_concurrency_throughput', meaning: 'state', operation: { name: 'cache_concurrency', role: 'throughput' }, unit: unit.perSecond("ops") });
 export const CACHE_CONNECTIONS_LOST = metric.counter({ name: 'cache_connections_lost', meaning: 'count', better: 'lower', description: 'connections of the check that the server or the network closed, or that stalled past the command timeout', unit: unit.count() });
 export const CACHE_HIT_DURATION = metric.trend({ name: 'cache_hit_duration', meaning: 'duration', description: 'reads that hit: a subset of cache_read_duration', unit: unit.ms });
 export const CACHE_HIT_RATE = metric.rate({ name: 'cache_hit_rate', better: 'higher', basis: 'derived', description: 'reads that hit over reads completed' });
@@ -19,7 +19,7 @@ export const CACHE_KEYSPACE_PATTERN_WITHOUT_TTL_SHARE = metric.gauge({ name: 'ca
 export const CACHE_KEYSPACE_PROBLEMS = metric.counter({ name: 'cache_keyspace_problems', meaning: 'defects', description: 'problems found in the key space, by kind', unit: unit.count() });
 export const CACHE_LOAD_DURATION = metric.trend({ name: 'cache_load_duration', meaning: 'duration', description: 'the load of a miss alone (PostgreSQL or the fixed cost)', unit: unit.ms });
 export const CACHE_MISS_DURATION = metric.trend({ name: 'cache_miss_duration', meaning: 'duration', description: 'reads that missed (GET, load, SET): a subset of cache_read_duration', unit: unit.ms });
-export const CACHE_OP_THROUGHPUT = metric.gauge({ name: 'cache_op_throughput', meaning: 'state', unit: unit.perSecond("ops") });
+export const CACHE_OP_THROUGHPUT = metric.gauge({ name: 'cache_op_throughput', meaning: 'state', operation: { name: 'cache_op', role: 'throughput' }, unit: unit.perSecond("ops") });
 export const CACHE_SERVER_HIT_RATE = metric.gauge({ name: 'cache_server_hit_rate', meaning: 'share', better: 'none', description: 'keyspace_hits / lookups over the workload, from the server (other clients included)', unit: unit.ratio });
 
 /**

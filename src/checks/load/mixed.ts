@@ -19,6 +19,7 @@ import { startWorkerRunner } from './worker-runner.js';
 import { startBarrier } from '../../workload/barrier.js';
 import { assertUserSql } from '../user-sql.js';
 import { startAttribution, type AttributionHooks } from './attribution.js';
+import { loadHeadline } from './headline.js';
 
 /** Watches the process readings for a saturated load generator (CPU near its cores, event loop late). */
 function generatorWatch(ctx: CheckContext, threads: number) {
@@ -86,6 +87,7 @@ export const mixedLoadCheck: Check = {
   category: 'load',
   typicalQuickMs: 9200,
   merge: loadMerge,
+  headline: loadHeadline,
   title: 'Mixed load in stages: degradation curve and saturation point',
   needs: ['pg'],
   // Cache and task steps join the mix when their services are configured.

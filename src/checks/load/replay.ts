@@ -21,6 +21,7 @@ import { LOAD_APP_NAME, NOOP_EVERY_MS, PG_NOOP } from './services.js';
 import type { PgWireError } from '../../targets/pg/wire/errors.js';
 import { assertRole, readGuard } from '../user-sql.js';
 import { startAttribution } from './attribution.js';
+import { loadHeadline } from './headline.js';
 
 function describeReplayMetrics(ctx: CheckContext): void {
   const m = ctx.metrics;
@@ -106,6 +107,7 @@ export const replayLoadCheck: Check = {
   category: 'load',
   typicalQuickMs: 9000,
   merge: loadMerge,
+  headline: loadHeadline,
   title: 'Replay of the application\'s own statement mix (pg_stat_statements) in stages: fidelity and what degrades first',
   needs: ['pg'],
   // Reads only; write replay (load.replay.writes) is refused under --read-only when the config is read.

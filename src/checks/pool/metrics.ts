@@ -27,8 +27,8 @@ export const POOL_WAITING_PEAK = metric.gauge({ name: 'pool_waiting_peak', meani
 export const POOL_WAITING_SERIES = metric.series({ name: 'pool_waiting', unit: unit.count("requests") });
 export const POOL_WAIT_DURATION = metric.trend({ name: 'pool_wait_duration', meaning: 'duration', description: 'The part of a request spent waiting for a pooled connection', unit: unit.ms });
 export const RECOMMENDED_POOL_SIZE = metric.gauge({ name: 'recommended_pool_size', meaning: 'state', description: 'The size to run: measurably better than the configured one, or the configured one when no size is', unit: unit.count("connections") });
-export const REQUEST_THROUGHPUT = metric.gauge({ name: 'request_throughput', meaning: 'throughput', description: 'Requests completed successfully per second under contention', unit: unit.perSecond("req") });
-export const SWEEP_THROUGHPUT = metric.gauge({ name: 'sweep_throughput', meaning: 'throughput', description: 'Successful requests per second at one pool size: the median of the rounds (min and max kept)', unit: unit.perSecond("req") });
+export const REQUEST_THROUGHPUT = metric.gauge({ name: 'request_throughput', meaning: 'throughput', operation: { name: 'request', role: 'throughput' }, description: 'Requests completed successfully per second under contention', unit: unit.perSecond("req") });
+export const SWEEP_THROUGHPUT = metric.gauge({ name: 'sweep_throughput', meaning: 'throughput', operation: { name: 'sweep', role: 'throughput' }, description: 'Successful requests per second at one pool size: the median of the rounds (min and max kept)', unit: unit.perSecond("req") });
 
 /** pool.contention's requests: each waits for a pooled connection, then holds it. */
 export const REQUEST = operationMetrics('request', {

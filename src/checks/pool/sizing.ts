@@ -13,6 +13,7 @@ import { reportSweep } from './sizing-report.js';
 import { coreLimitFor, roundOrder, sizesToTry, sweepLimit, type SizeSamples } from './sweep.js';
 import { CONNECTION_BUDGET, MIX } from './sizing-mix.js';
 import { CONFIGURED_SIZE_SHORTFALL, RECOMMENDED_POOL_SIZE, SWEEP, SWEEP_THROUGHPUT, SWEEP_ROUND_THROUGHPUT_SERIES } from './metrics.js';
+import { sizingHeadline } from './headline.js';
 
 /**
  * Quick mode leaves out sizes above 4× the core limit (8 connections per core) on small servers, unless the configured
@@ -85,6 +86,7 @@ export const sizingCheck: Check = {
   id: 'pool.sizing',
   category: 'pool',
   typicalQuickMs: 13_600,
+  headline: sizingHeadline,
   title: 'Pool size sweep: throughput and p95 per size, with noise',
   needs: ['pg'],
   metrics: [...SWEEP.all, SWEEP_THROUGHPUT, RECOMMENDED_POOL_SIZE, CONFIGURED_SIZE_SHORTFALL],

@@ -4,7 +4,7 @@ import { metric } from '../../metrics/declare.js';
 import { unit } from '../../metrics/unit.js';
 
 export const QUERY_NOOP_DURATION = metric.trend({ name: 'query_noop_duration', meaning: 'duration', controlFor: 'query_duration', description: "a prepared SELECT 1 on the same sessions, in place of a statement on each VU at most every 17th iteration and every 50 ms: the network's and the client's own share of query_duration", unit: unit.ms });
-export const QUERY_THROUGHPUT = metric.gauge({ name: 'query_throughput', meaning: 'throughput', description: 'successful executions per second over the measuring time', unit: unit.perSecond("req") });
+export const QUERY_THROUGHPUT = metric.gauge({ name: 'query_throughput', meaning: 'throughput', operation: { name: 'query', role: 'throughput' }, description: 'successful executions per second over the measuring time', unit: unit.perSecond("req") });
 
 /** One execution of a measured statement, each a user-visible operation timed once. */
 export const QUERY = operationMetrics('query', {

@@ -12,6 +12,7 @@ import { sendBurst } from './burst.js';
 import { celeryOf, cleanupTasks, preflightOk, probeArgs, viewWorkers } from './common.js';
 import { describeThroughputMetrics, reportThroughput, type Tally } from './throughput-report.js';
 import { BACKLOG_DRAIN_DURATION, QUEUE_DEPTH_MAX_THROUGHPUT, QUEUE_DEPTH_SERIES_THROUGHPUT, TASKS_UNKNOWN, TASK_BACKLOG_GROWTH, TASK_CAPACITY, TASK_COMPLETION_RATE_THROUGHPUT, TASK_CONSUMPTION_RATE, TASK_DROPPED, TASK_E2E_DURATION_THROUGHPUT, TASK_KEEP_UP, TASK_LOST_THROUGHPUT, TASK_OFFERED_RATE, TASK_OUTCOMES_THROUGHPUT, TASK_OUTSTANDING_SERIES, TASK_RETRIES, TASK_SUBMIT_RATE_THROUGHPUT, TASK_SUCCESS_THROUGHPUT, WORKERS_ALIVE_COMMON, WORKERS_CONSUMING, WORKERS_CONSUMING_AFTER } from './metrics.js';
+import { throughputHeadline } from './headline.js';
 
 function plan(ctx: CheckContext) {
   const t = ctx.config.tasks;
@@ -71,6 +72,7 @@ export const throughputCheck: Check = {
   id: 'tasks.throughput',
   category: 'tasks',
   typicalQuickMs: 8000,
+  headline: throughputHeadline,
   title: 'Celery throughput: do the workers keep up with the offered rate?',
   needs: ['celery'],
   metrics: [TASKS_UNKNOWN, WORKERS_ALIVE_COMMON, WORKERS_CONSUMING, BACKLOG_DRAIN_DURATION, TASK_BACKLOG_GROWTH, TASK_CAPACITY, TASK_COMPLETION_RATE_THROUGHPUT, TASK_CONSUMPTION_RATE, TASK_DROPPED, TASK_KEEP_UP, TASK_LOST_THROUGHPUT, TASK_OFFERED_RATE, TASK_OUTCOMES_THROUGHPUT, TASK_RETRIES, TASK_SUBMIT_RATE_THROUGHPUT, TASK_SUCCESS_THROUGHPUT, WORKERS_CONSUMING_AFTER, QUEUE_DEPTH_MAX_THROUGHPUT, TASK_E2E_DURATION_THROUGHPUT, ...TASK_SUBMIT.all],

@@ -55,7 +55,7 @@ export function categorySection(category: string, checks: CheckResult[]): string
   const head = `<h2 id="cat-${anchor(category)}">${badge(worstStatus(checks))} ${esc(categoryTitle(category))} <code>${esc(category)}</code></h2>`;
   const line = `<p class="answer">${esc(categoryLine(checks))}</p>`;
   const list = `<div class="checks">${checks.map(checkSection).join('')}</div>`;
-  return `<section class="category" data-category="${esc(category)}" data-skipped="${allSkipped}">${head}${line}${allSkipped ? '' : headline(category, checks)}${list}</section>`;
+  return `<section class="category" data-category="${esc(category)}" data-skipped="${allSkipped}">${head}${line}${allSkipped ? '' : headline(checks)}${list}</section>`;
 }
 
 function checkSection(c: CheckResult): string {

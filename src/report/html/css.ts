@@ -25,7 +25,7 @@ code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-w
 table{border-collapse:collapse;margin:8px 0 14px;width:100%;font-size:13px}
 th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
 th{color:var(--muted);font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-tr.regression td{color:var(--fail);font-weight:600}tr.judged td{font-weight:600}section.attribution h4{margin:.8em 0 .2em}tr.improved td{color:var(--pass)}
+tr.regression td{color:var(--fail);font-weight:600}tr.judged td{font-weight:600}figure.headline h4{margin:.8em 0 .2em}tr.improved td{color:var(--pass)}
 section.category{margin-top:18px}
 p.answer{font-size:15px;margin:4px 0 10px}
 figure.headline{padding:12px 14px;margin:8px 0 12px}figure.headline figcaption{font-size:14px;margin:2px 0 6px}

@@ -3,6 +3,7 @@
 import { formatNumber } from '../format.js';
 import type { Bin } from './buckets.js';
 import { esc } from './escape.js';
+import { earnsPlace } from '../../result/headline.js';
 import { maxOf, minOf } from '../../util/append.js';
 
 interface Frame { w: number; h: number; left: number; right: number; top: number; bottom: number }
@@ -69,13 +70,7 @@ function niceMax(v: number): number {
 
 const finite = (p: [number, number]) => Number.isFinite(p[0]) && Number.isFinite(p[1]);
 
-/** A chart earns its place with at least three points and a value that moves: one dot or a flat line says nothing a number does not. */
-export function earnsPlace(series: LineSeries[]): boolean {
-  const pts = series.flatMap((s) => s.points).filter(finite);
-  if (!series.some((s) => s.points.filter(finite).length >= 3)) return false;
-  const ys = pts.map((p) => p[1]);
-  return maxOf(ys) > minOf(ys);
-}
+export { earnsPlace };
 
 const tick = (v: number) => esc(formatNumber(v));
 
