@@ -1,6 +1,6 @@
 // cache.keyspace on a Redis Cluster: a SCAN sample of every master (SCAN reads one node's keys only), each scaled to its
 // own master's DBSIZE, then one row per pattern for the whole cluster. Reads only.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../targets/redis/types.js';
 import { parseInfo } from '../../targets/redis/info.js';
 import { endClient, type RedisCluster } from '../../targets/redis/target.js';
 import type { CheckContext } from '../types.js';
@@ -71,7 +71,7 @@ export async function sampleCluster(ctx: CheckContext, cluster: RedisCluster, li
   const share: SampleLimits = { ...limits, maxKeys: Math.max(1, Math.floor(limits.maxKeys / n)), maxMs: Math.max(1, Math.floor(limits.maxMs / n)) };
   const out: MasterSample[] = [];
   for (const m of cluster.masters) {
-    const client: Redis = await connectMaster(cluster, m);
+    const client: RedisClient = await connectMaster(cluster, m);
     try {
       const info = parseInfo(await client.info('memory'));
       const usedMemory = info.used_memory === undefined ? undefined : Number(info.used_memory);

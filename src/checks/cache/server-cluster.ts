@@ -1,6 +1,6 @@
 // cache.server on a Redis Cluster: the same window of two INFO samples on every master at once, each master's slots,
 // memory, keys, hit rate, evictions and commands, and the cluster's totals. Reads only.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../targets/redis/types.js';
 import { sleep } from '../../exec/timeout.js';
 import type { MetricRegistry } from '../../metrics/registry.js';
 import { parseKeyspaceEntry } from '../../targets/redis/info.js';
@@ -93,7 +93,7 @@ function uncovered(slots: number): Problem[] {
 }
 
 /** A connection to one master; a failure names the master (a failed node, an address announced behind NAT). */
-export async function connectMaster(cluster: RedisCluster, m: RedisCluster['masters'][number]): Promise<Redis> {
+export async function connectMaster(cluster: RedisCluster, m: RedisCluster['masters'][number]): Promise<RedisClient> {
   try {
     return await cluster.connect(m);
   } catch (err) {
@@ -104,7 +104,7 @@ export async function connectMaster(cluster: RedisCluster, m: RedisCluster['mast
 /** The window on every master (connections of their own, quit at the end), then rows, totals, gauges and problems. */
 export async function runClusterServer(ctx: CheckContext, cluster: RedisCluster, windowMs: number): Promise<{ problems: Problem[]; hitRate?: number; lookups: number }> {
   const timeoutMs = redisOf(ctx).timeouts.commandMs + 500;
-  const conns: Redis[] = [];
+  const conns: RedisClient[] = [];
   ctx.defer(() => Promise.all(conns.map((c) => endClient(c))));
   for (const m of cluster.masters) conns.push(await connectMaster(cluster, m));
   ctx.progress(`reading INFO of ${conns.length} cluster masters over a window`);

@@ -49,7 +49,7 @@ export interface RedisCluster {
   /** The slot of stackprobe's keys (CLUSTER KEYSLOT of the prefix). */
   readonly homeSlot: number;
   /** A connection to one master with the URL's credentials and TLS; the caller quits it (`ctx.defer`), close() ends any left over. */
-  connect(master: ClusterNode): Promise<Redis>;
+  connect(master: ClusterNode): Promise<RedisClient>;
 }
 
 export interface OpenRedisOptions extends RedisConnectOptions {
@@ -190,7 +190,7 @@ export async function openRedisTarget(url: string, opts: OpenRedisOptions): Prom
         const c = await connected(url, opts, { host: master.host, port: master.port });
         c.once('end', () => duplicates.delete(c));
         duplicates.add(c);
-        return c;
+        return asRedisClient(c);
       },
     } } : {}),
     duplicate() {
