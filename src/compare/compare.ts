@@ -6,7 +6,7 @@ import { metricKey } from '../metrics/registry.js';
 import { Trend } from '../metrics/trend.js';
 import { clientReasons, type SaturationReport } from '../resources/saturation.js';
 import type { CheckResult, CheckStatus, RunResult, SerializedMetric, TimeSeries, TrendMetric } from '../result/model.js';
-import type { CategoryLatencyChange, Comparison, Direction, MetricChange, RunRef, StatusChange } from './model.js';
+import type { CategoryLatencyChange, Comparison, Direction, MetricChange, OneSidedFigure, RunRef, StatusChange } from './model.js';
 import { latencyByCategory } from './latency.js';
 import { targetDifferences } from './targets.js';
 import { binomialHalfWidth, controlDisplacement, medianReach, minSamples, percentileHalfWidth, poissonHalfWidth, seriesSpread, tailSpread } from './noise.js';
@@ -70,9 +70,28 @@ export function compareRuns(baseline: RunResult, current: RunResult, opts: Compa
     statusRegressions: statuses.filter((s) => s.worsened),
     onlyInBaseline: [...base.keys()].filter((k) => !cur.has(k)).map(label),
     onlyInCurrent: [...cur.keys()].filter((k) => !base.has(k)).map(label),
+    oneSided: [
+      ...[...base].filter(([k]) => !cur.has(k)).flatMap(([, x]) => oneSidedFigures(x, 'baseline')),
+      ...[...cur].filter(([k]) => !base.has(k)).flatMap(([, x]) => oneSidedFigures(x, 'current')),
+    ],
     targetDifferences: targetDifferences(baseline, current),
     categoryLatency: categoryLatencyChanges(baseline, current),
   };
+}
+
+/** The figures a metric of one run only is shown by: the same stats a change of it would compare. */
+function oneSidedFigures(x: Indexed, side: OneSidedFigure['side']): OneSidedFigure[] {
+  const m = x.metric;
+  const at = (stat: string, value: number): OneSidedFigure => ({ checkId: x.checkId, metric: metricKey(m.name, m.tags), stat, unit: m.unit, side, value });
+  switch (m.type) {
+    case 'trend': {
+      const t = Trend.decode(m.histogram);
+      return t.count === 0 ? [] : TREND_STATS.map((p) => at(`p${p}`, t.percentile(p)));
+    }
+    case 'rate': return m.total === 0 ? [] : [at('rate', m.value)];
+    case 'gauge': return [at('value', m.value)];
+    case 'counter': return [at('count', m.count)];
+  }
 }
 
 function categoryLatencyChanges(baseline: RunResult, current: RunResult): CategoryLatencyChange[] {

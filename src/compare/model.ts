@@ -44,6 +44,16 @@ export interface MetricChange {
   share?: boolean;
 }
 
+export interface OneSidedFigure {
+  checkId: string;
+  metric: string;
+  stat: string;
+  unit: string;
+  /** The run the figure is in. */
+  side: 'baseline' | 'current';
+  value: number;
+}
+
 export interface StatusChange {
   checkId: string;
   baseline: string;
@@ -84,6 +94,11 @@ export interface Comparison {
   /** Metric keys (`check: metric`) present in only one of the runs. */
   onlyInBaseline: string[];
   onlyInCurrent: string[];
+  /**
+   * The figures of those metrics, with the missing side NaN: a task or key pattern that is new or gone is a row of its
+   * own under `--all` (its figure beside "—"), never judged: there is nothing to measure a change against.
+   */
+  oneSided: OneSidedFigure[];
   /** Services whose server differs between the runs (host, port or database; credentials never shown). */
   targetDifferences: TargetDifference[];
   /** p95 per category, each operation once: what moved, without the most numerous operations drowning the rest. */

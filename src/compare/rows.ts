@@ -2,7 +2,7 @@
 import { formatNumber, formatValue } from '../report/format.js';
 import { formatMargin } from './margin.js';
 import { judgedChange } from './compare.js';
-import type { Comparison, MetricChange } from './model.js';
+import type { Comparison, MetricChange, OneSidedFigure } from './model.js';
 
 export interface ChangeRow {
   check: string;
@@ -47,12 +47,29 @@ export function changeRows(cmp: Comparison, all = false): ChangeRow[] {
   };
   const order: Record<ChangeRow['verdict'], number> = { regression: 0, improved: 1, ok: 2, info: 3 };
   shown.sort((a, b) => order[a.verdict] - order[b.verdict] || worse(b.c) - worse(a.c));
-  return shown.map(({ c, verdict }) => ({
+  const both = shown.map(({ c, verdict }): ChangeRow => ({
     check: c.checkId, metric: c.metric, stat: c.stat,
     baseline: formatValue(c.baseline, c.unit), current: formatValue(c.current, c.unit),
     change: formatChange(c.change), noise: c.noise === undefined || !c.judged ? '' : `±${formatValue(c.noise, c.unit)}`,
     verdict, source: c,
   }));
+  return all ? [...both, ...cmp.oneSided.map(oneSidedRow)] : both;
+}
+
+/** A figure of one run only (a new task, a gone key pattern): its value beside "—", shown and never judged. */
+function oneSidedRow(f: OneSidedFigure): ChangeRow {
+  const inCurrent = f.side === 'current';
+  const source: MetricChange = {
+    checkId: f.checkId, metric: f.metric, stat: f.stat, unit: f.unit,
+    baseline: inCurrent ? Number.NaN : f.value, current: inCurrent ? f.value : Number.NaN, change: null,
+    better: 'none', judged: false, regression: false, unjudged: inCurrent ? 'only in the current run' : 'only in the baseline',
+  };
+  const value = formatValue(f.value, f.unit);
+  return {
+    check: f.checkId, metric: f.metric, stat: f.stat,
+    baseline: inCurrent ? '—' : value, current: inCurrent ? value : '—',
+    change: inCurrent ? 'new' : 'gone', noise: '', verdict: 'info', source,
+  };
 }
 
 /** `99.2% → 98.5% (+0.7 points missed, +89%)` for a share judged on its bad side; `20.3 ms → 60.4 ms (+197%)` otherwise. */

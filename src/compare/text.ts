@@ -28,7 +28,8 @@ export function renderComparisonText(cmp: Comparison, opts: { color: boolean; al
   const rows = changeRows(cmp, opts.all);
   if (cmp.changes.length === 0) lines.push('No metric is present in both runs.');
   else if (rows.length === 0) lines.push(`No figure moved beyond the noise of both runs (${cmp.changes.length} compared; --all lists them).`);
-  else lines.push(...table(rows, p, Boolean(opts.all)));
+  // Under --all, figures of one run only are rows too (baseline or current "—"), even when no metric is in both.
+  if (rows.length) lines.push(...table(rows, p, Boolean(opts.all)));
   if (cmp.statusChanges.length) {
     lines.push('', 'Check status changes:');
     for (const s of cmp.statusChanges) {
@@ -51,7 +52,8 @@ function verdictCell(r: ChangeRow, all: boolean): string {
 function table(rows: ChangeRow[], p: ReturnType<typeof palette>, all: boolean): string[] {
   const head = ['check', 'metric', 'stat', 'baseline', 'current', 'change', 'noise', ''];
   const cells = rows.map((r) => [r.check, r.metric, r.stat, r.baseline, r.current, r.change, r.noise, verdictCell(r, all)]);
-  const widths = head.map((h, i) => Math.min(48, Math.max(h.length, ...cells.map((c) => c[i]!.length))));
+  // A metric's tags are its identity (the task, the key pattern): its column is cut only past 96 characters.
+  const widths = head.map((h, i) => Math.min(i === 1 ? 96 : 48, Math.max(h.length, ...cells.map((c) => c[i]!.length))));
   const right = new Set([3, 4, 5, 6]);
   const fmt = (c: string[]) => c.map((v, i) => {
     const cut = v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v;

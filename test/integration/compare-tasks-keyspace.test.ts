@@ -101,5 +101,9 @@ describe('compare: the application\'s tasks and key space against a baseline', (
     // The new no-TTL pattern: named among the figures only in the current run, and its finding turns the check to warn.
     expect(r.stdout).toMatch(/Only in the current run: .*cache\.keyspace: cache_keyspace_pattern_memory_mb\{pattern:profile:\{id\}\}/);
     expect(r.stdout).toMatch(/cache\.keyspace: pass → warn/);
+    // Under --all the new pattern is a row of its own: no baseline ("—"), its memory now, "new", never judged.
+    const profile = all.stdout.split('\n').find((l) => /^cache\.keyspace\s+cache_keyspace_pattern_memory\S*\{pattern:profile:\{id\}\}\s+value\s+—\s+[\d.,]+ \S+\s+new\b/.test(l));
+    expect(profile, all.stdout).toBeDefined();
+    expect(profile).toMatch(/not judged: only in the current run$/);
   }, 180_000);
 });
