@@ -1,8 +1,10 @@
 // The client side of attribution, recorded in every thread that runs a stage: how long requests waited for a free
 // PostgreSQL session (connects included) against the time of the PostgreSQL steps they were part of.
+import { metric, type MetricDecl } from '../../metrics/declare.js';
 import type { MetricRegistry } from '../../metrics/registry.js';
+import { unitOfLabel } from '../../metrics/unit.js';
 import type { SessionPool } from '../../targets/pg/wire/pool.js';
-import { M } from './record.js';
+import { M } from './metrics.js';
 
 export interface MetricDeclaration {
   name: string;
@@ -27,9 +29,21 @@ export const POOL_METRICS = {
   stepMs: { name: 'load_pg_step_time_ms', kind: 'counter', unit: 'ms', meaning: 'duration', better: 'none', description: 'time of the stage\'s PostgreSQL steps (pg_read, pg_write, custom, replay:…), pool wait included, summed: the denominator of load_pool_wait_share' },
 } as const satisfies Record<string, MetricDeclaration>;
 
-/** Declares metrics in a registry from their declarations (today's describe(); one call per name). */
+/** The registry's declaration (src/metrics/declare.ts) of one of these, made once per object. */
+const made = new WeakMap<MetricDeclaration, MetricDecl>();
+export function asDecl<K extends MetricDeclaration['kind']>(d: MetricDeclaration & { kind: K }): MetricDecl<K> {
+  let decl = made.get(d);
+  if (!decl) {
+    const spec = { name: d.name, meaning: d.meaning, better: d.better, description: d.description, unit: unitOfLabel(d.unit), ...(d.basis ? { basis: d.basis } : {}) };
+    decl = d.kind === 'series' ? metric.series(spec) : metric[d.kind](spec);
+    made.set(d, decl);
+  }
+  return decl as MetricDecl<K>;
+}
+
+/** Declares metrics in a registry from their declarations. */
 export function declare(registry: MetricRegistry, decls: Record<string, MetricDeclaration>): void {
-  for (const d of Object.values(decls)) registry.describe(d.name, { meaning: d.meaning, better: d.better, description: d.description, ...(d.basis ? { basis: d.basis } : {}) });
+  for (const d of Object.values(decls)) registry.declare(asDecl(d));
 }
 
 export type PoolStats = SessionPool['stats'];
@@ -52,7 +66,7 @@ const NOT_PG = new Set(['cache_get', 'cache_set', 'cache_del', 'task_submit']);
 /** Records the stage's pool figures (after − before) and its PostgreSQL step time into the stage's registry. */
 export function recordPoolStats(registry: MetricRegistry, stage: number, before: PoolStats, after: PoolStats): void {
   const tags = { stage: String(stage) };
-  const add = (d: MetricDeclaration, v: number) => registry.counter(d.name, tags, d.unit).add(v);
+  const add = (d: MetricDeclaration & { kind: 'counter' }, v: number) => registry.counter(asDecl(d), tags).add(v);
   add(POOL_METRICS.waitMs, after.waitMs - before.waitMs);
   add(POOL_METRICS.acquired, after.acquired - before.acquired);
   add(POOL_METRICS.waited, after.waited - before.waited);
@@ -60,7 +74,7 @@ export function recordPoolStats(registry: MetricRegistry, stage: number, before:
   add(POOL_METRICS.connects, after.opened - before.opened);
   let stepMs = 0;
   for (const e of registry.trends.values()) {
-    if (e.name !== M.step || e.tags.stage !== tags.stage || NOT_PG.has(e.tags.step ?? '')) continue;
+    if (e.name !== M.step.name || e.tags.stage !== tags.stage || NOT_PG.has(e.tags.step ?? '')) continue;
     const t = e.metric;
     if (t.count > 0) stepMs += t.histogram.mean / 1000 * t.count;
   }

@@ -10,9 +10,10 @@ import { describeError } from '../../util/errors.js';
 import type { CheckContext } from '../types.js';
 import { analyseStages, type Limits } from './analyse.js';
 import { attribute, sharesOf, type Attribution, type StageAttributionInput, type StageShares } from './attribution-judge.js';
-import { declare, POOL_METRICS, type MetricDeclaration } from './attribution-pool.js';
-import { REDIS_PING } from './run-stage.js';
-import { reportHeadroom } from './headroom-report.js';
+import { asDecl, declare, POOL_METRICS, type MetricDeclaration } from './attribution-pool.js';
+import { REDIS_PING } from './metrics.js';
+import type { MetricDecl } from '../../metrics/declare.js';
+import { HEADROOM_METRICS, reportHeadroom } from './headroom-report.js';
 import { appStatementRate, chattyStatements, CHATTY_METRICS, readStatements, statementDeltas, type PgssRow, type StatementDelta } from './chatty.js';
 import { short } from '../health/words.js';
 
@@ -30,6 +31,9 @@ export const ATTRIBUTION_METRICS = {
   clientCpu: { name: 'load_client_cpu_percent', kind: 'gauge', unit: '%', meaning: 'state', better: 'none', basis: 'client', description: 'stackprobe\'s own CPU during the stage, % of one core (worker threads included)' },
   clientDelay: { name: 'load_client_loop_delay_p99_ms', kind: 'gauge', unit: 'ms', meaning: 'state', better: 'none', basis: 'client', description: 'how late stackprobe\'s event loop ran at p99 during the stage' },
 } as const satisfies Record<string, MetricDeclaration>;
+
+/** Every figure the attribution records, declared, for the load checks' `metrics` lists. */
+export const ATTRIBUTION_DECLS: readonly MetricDecl[] = [POOL_METRICS, ATTRIBUTION_METRICS, CHATTY_METRICS, HEADROOM_METRICS].flatMap((g) => Object.values<MetricDeclaration>(g).map((d) => asDecl(d)));
 
 export interface AttributionHooks {
   beginStage(n: number, level: number, unit: string): Promise<void>;
@@ -109,7 +113,7 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
       if (prev && statements.after) perStage.set(n, statementDeltas(prev, statements.after, 5));
       const durationS = (performance.now() - r.t0) / 1000;
       const count = (name: string) => ctx.metrics.counters.get(metricKey(name, { stage: String(n) }))?.metric.count ?? 0;
-      const ping = ctx.metrics.trends.get(metricKey(REDIS_PING, { stage: String(n) }))?.metric;
+      const ping = ctx.metrics.trends.get(metricKey(REDIS_PING.name, { stage: String(n) }))?.metric;
       inputs.push({
         stage: n, level: r.level, unit: r.unit, durationS, waits,
         poolWaitMs: count(POOL_METRICS.waitMs.name), poolAcquired: count(POOL_METRICS.acquired.name), poolWaited: count(POOL_METRICS.waited.name),
@@ -165,8 +169,8 @@ function reportChatty(ctx: CheckContext, st: { before?: PgssRow[]; after?: PgssR
   declare(ctx.metrics, CHATTY_METRICS);
   ctx.info('chatty', { requests, statements: found.slice(0, 20).map((c) => ({ ...c, query: short(c.query) })) });
   for (const c of found.slice(0, 20)) {
-    ctx.metrics.gauge(CHATTY_METRICS.callsPerRequest.name, { statement: c.queryid }, 'count').set(c.callsPerRequest);
-    ctx.metrics.gauge(CHATTY_METRICS.msPerRequest.name, { statement: c.queryid }, 'ms').set(c.msPerRequest);
+    ctx.metrics.gauge(asDecl(CHATTY_METRICS.callsPerRequest), { statement: c.queryid }).set(c.callsPerRequest);
+    ctx.metrics.gauge(asDecl(CHATTY_METRICS.msPerRequest), { statement: c.queryid }).set(c.msPerRequest);
   }
   for (const c of found.slice(0, 3)) {
     ctx.finding({
@@ -203,7 +207,7 @@ function recordShares(ctx: CheckContext, s: StageShares): void {
   const stage = String(s.stage);
   const m = ctx.metrics;
   const A = ATTRIBUTION_METRICS;
-  const set = (d: MetricDeclaration, v: number, tags: Record<string, string> = {}) => m.gauge(d.name, { stage, ...tags }, d.unit).set(v);
+  const set = (d: MetricDeclaration & { kind: 'gauge' }, v: number, tags: Record<string, string> = {}) => m.gauge(asDecl(d), { stage, ...tags }).set(v);
   set(A.poolWaitShare, s.poolWaitShare);
   set(A.sessionSamples, s.sessionSamples);
   for (const [group, v] of Object.entries(s.groups)) set(A.sessionShare, v, { group });

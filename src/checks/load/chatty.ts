@@ -17,7 +17,7 @@ export const CHATTY_ROWS = 2;
 
 export const CHATTY_METRICS = {
   callsPerRequest: { name: 'load_statement_calls_per_request', kind: 'gauge', unit: 'count', meaning: 'state', better: 'lower', basis: 'derived', description: 'calls of a statement (tag statement: its queryid) per request of the load, over the stages (pg_stat_statements difference), for the chatty ones' },
-  msPerRequest: { name: 'load_statement_ms_per_request', kind: 'gauge', unit: 'ms', meaning: 'state', better: 'lower', basis: 'derived', description: 'server execution time of that statement per request of the load' },
+  msPerRequest: { name: 'load_statement_time_per_request', kind: 'gauge', unit: 'ms', meaning: 'state', better: 'lower', basis: 'derived', description: 'server execution time of that statement per request of the load' },
 } as const satisfies Record<string, MetricDeclaration>;
 
 /** Reads the statements; null when pg_stat_statements is not installed in this database (or not readable). */

@@ -2,7 +2,7 @@
 // current rate (load.current_rate), and the finer stage plan that would pin a coarse crossing down.
 import type { CheckContext } from '../types.js';
 import type { Limits, StageFigures } from './analyse.js';
-import { declare, type MetricDeclaration } from './attribution-pool.js';
+import { asDecl, declare, type MetricDeclaration } from './attribution-pool.js';
 import { crossings, finerPlan, type Crossing } from './headroom.js';
 
 export const HEADROOM_METRICS = {
@@ -28,8 +28,8 @@ export function reportHeadroom(ctx: CheckContext, stages: StageFigures[], limits
   declare(ctx.metrics, HEADROOM_METRICS);
   for (const c of all) {
     if (c.where !== 'between') continue;
-    ctx.metrics.gauge(HEADROOM_METRICS.crossing.name, { threshold: c.threshold }, 'req/s').set(c.rate);
-    if (c.headroom !== null) ctx.metrics.gauge(HEADROOM_METRICS.headroom.name, { threshold: c.threshold }, 'ratio').set(c.headroom);
+    ctx.metrics.gauge(asDecl(HEADROOM_METRICS.crossing), { threshold: c.threshold }).set(c.rate);
+    if (c.headroom !== null) ctx.metrics.gauge(asDecl(HEADROOM_METRICS.headroom), { threshold: c.threshold }).set(c.headroom);
   }
   const durationS = stages.reduce((m, s) => Math.max(m, s.durationS), 0);
   const first = all.filter((c) => c.where !== 'above').sort((a, b) => a.rate - b.rate)[0];
