@@ -10,7 +10,7 @@ export { runArrivalRate, type ArrivalRateOptions } from './exec/arrival-rate.js'
 export { Recorder, operationMetrics, type OperationMetrics } from './exec/recorder.js';
 export type { ExecResult, IterationFn } from './exec/types.js';
 export { MetricRegistry, Rate, Counter, Gauge, type Tags } from './metrics/registry.js';
-export { metric, type MetricDecl, type TrendDecl, type RateDecl, type CounterDecl, type GaugeDecl, type SeriesDecl } from './metrics/declare.js';
+export { metric, seriesMerges, type SeriesMerge, type MetricDecl, type TrendDecl, type RateDecl, type CounterDecl, type GaugeDecl, type SeriesDecl } from './metrics/declare.js';
 export { unit, type Unit } from './metrics/unit.js';
 export { Trend, REPORTED_PERCENTILES, type TrendSummary } from './metrics/trend.js';
 export { mergeMetricLists, mergeTrends } from './metrics/serialize.js';

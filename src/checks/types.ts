@@ -1,6 +1,6 @@
 // The Check interface every built-in check and every plugin implements, and the context a check runs in.
 import type { Config, ThresholdSpec } from '../config/schema.js';
-import type { MetricDecl } from '../metrics/declare.js';
+import type { MetricDecl, SeriesMerge } from '../metrics/declare.js';
 import type { MetricRegistry } from '../metrics/registry.js';
 import type { CheckResult, Finding, Headline, Mode, Rating } from '../result/model.js';
 import type { CeleryTarget } from '../targets/celery/target.js';
@@ -44,12 +44,8 @@ export interface CheckContext {
   shared<T>(key: string, make: () => Promise<T>, cleanup?: (value: T) => unknown): Promise<T>;
 }
 
-/**
- * How one per-second series of a check combines when `stackprobe merge` joins segments: `sum` adds the segments' values
- * by second (requests, errors), `same` takes one segment's (a level every segment records for the whole run). A series
- * not declared stays apart in the merged result, tagged with its segment.
- */
-export type SeriesMerge = 'sum' | 'same';
+/** How one per-second series combines across segments; declared on the series (src/metrics/declare.ts). */
+export type { SeriesMerge };
 
 /** What `stackprobe merge` does with a check's results beyond adding its metrics up (histograms added, counts summed). */
 export interface MergeHooks {
@@ -59,7 +55,7 @@ export interface MergeHooks {
    * for a check whose figures come from other checks. The merged thresholds are judged again on what it returns.
    */
   rederive?(merged: CheckResult, run: readonly CheckResult[]): Pick<CheckResult, 'metrics' | 'info' | 'findings'>;
-  /** The series that combine across segments, by name; see SeriesMerge. */
+  /** The series that combine across segments, by name: `seriesMerges(...)` of the series' declarations. */
   series?: Readonly<Record<string, SeriesMerge>>;
 }
 

@@ -37,9 +37,10 @@ export function operationMetrics(name: string, spec: { meaning: Extract<MetricMe
   const timeouts = metric.counter({ name: `${name}_timeouts`, meaning: 'defects', perSecond: true, unit: unit.count(spec.noun), description: spec.timeouts ?? `${spec.noun} that hit their timeout`, ...part('timeouts') });
   return {
     duration, errors, errorKinds, dropped, timeouts,
-    throughputSeries: metric.series({ name: `${name}_throughput`, unit: unit.perSecond(spec.noun) }),
+    // Operations and errors per second add up across segments; a per-second p95 cannot be rebuilt from segments' p95s.
+    throughputSeries: metric.series({ name: `${name}_throughput`, unit: unit.perSecond(spec.noun), merge: 'sum' }),
     p95Series: metric.series({ name: `${name}_p95`, unit: unit.ms }),
-    errorSeries: metric.series({ name: `${name}_errors_per_s`, unit: unit.perSecond('errors') }),
+    errorSeries: metric.series({ name: `${name}_errors_per_s`, unit: unit.perSecond('errors'), merge: 'sum' }),
     all: [duration, errors, errorKinds, dropped, timeouts],
   };
 }

@@ -39,7 +39,17 @@ export interface DeclOf<T extends MetricType> {
   readonly perSecond?: boolean;
   /** The operation the figure is part of (see MetricMeta.operation). */
   readonly operation?: OperationPart;
+  /** Series: how `stackprobe merge` combines the segments' series of this name (see SeriesMerge); absent: kept apart. */
+  readonly merge?: SeriesMerge;
 }
+
+/**
+ * How one per-second series combines when `stackprobe merge` joins segments: `sum` adds the segments' values by second
+ * (requests, errors), `same` takes one segment's (a level every segment records for the whole run). A series declared
+ * without one stays apart in the merged result, tagged with its segment: a per-second percentile of several machines
+ * cannot be rebuilt from their per-second percentiles.
+ */
+export type SeriesMerge = 'sum' | 'same';
 
 /** A declaration; `MetricDecl` alone is the union of every type's, so narrowing on `type` gives the right one. */
 export type MetricDecl<T extends MetricType = MetricType> = T extends MetricType ? DeclOf<T> : never;
@@ -61,7 +71,7 @@ interface Spec {
 
 const NAME = /^[a-z][a-z0-9_]*$/;
 
-function make<T extends MetricType>(type: T, spec: Spec & Partial<Pick<DeclOf<T>, 'controlFor' | 'perSecond'>>): MetricDecl<T> {
+function make<T extends MetricType>(type: T, spec: Spec & Partial<Pick<DeclOf<T>, 'controlFor' | 'perSecond' | 'merge'>>): MetricDecl<T> {
   // Names are thresholds' selectors and Prometheus names: lower snake case, checked once where they are declared.
   if (!NAME.test(spec.name)) throw new Error(`metric name ${JSON.stringify(spec.name)} is not lower snake case`);
   return Object.freeze({ ...spec, type, better: spec.better ?? impliedBetter(spec.meaning) }) as DeclOf<T> as MetricDecl<T>;
@@ -77,9 +87,19 @@ export const metric = {
   counter: (spec: Spec & { perSecond?: boolean }): CounterDecl => make('counter', spec),
   /** A value set over time (its last value, min and max kept). */
   gauge: (spec: Spec): GaugeDecl => make('gauge', spec),
-  /** A one-second time series (the caller owns the clock); it plots a figure, so it has a unit and no verdict of its own. */
-  series: (spec: { name: string; unit: Unit; description?: string }): SeriesDecl => make('series', { ...spec, meaning: 'state', better: 'none' }),
+  /**
+   * A one-second time series (the caller owns the clock); it plots a figure, so it has a unit and no verdict of its own,
+   * and says how segments' series of it merge (`merge`; absent: kept apart, tagged with their segment).
+   */
+  series: (spec: { name: string; unit: Unit; description?: string; merge?: SeriesMerge }): SeriesDecl => make('series', { ...spec, meaning: 'state', better: 'none' }),
 };
+
+/** The merge rules of a check's series, by name, for its MergeHooks.series: only the series declared with one. */
+export function seriesMerges(decls: readonly SeriesDecl[]): Record<string, SeriesMerge> {
+  const out: Record<string, SeriesMerge> = {};
+  for (const d of decls) if (d.merge) out[d.name] = d.merge;
+  return out;
+}
 
 /** Two declarations of one name must agree: one name, one meaning, whichever check or family declared it. */
 export function sameDeclaration(a: MetricDecl, b: MetricDecl): boolean {

@@ -1,8 +1,8 @@
 // The metric registry a check records into: trends, rates, counters, gauges and one-second time series, keyed by name + tags.
-// Recording takes a declaration (src/metrics/declare.ts): `trend(decl, tags)`, never a bare name. The string forms
-// below are deprecated and kept only until every caller is converted.
+// Recording takes a declaration (src/metrics/declare.ts): `trend(decl, tags)`, never a bare name, so an undeclared
+// metric cannot be recorded (a type error, not a test).
 import { sameDeclaration, type CounterDecl, type GaugeDecl, type MetricDecl, type RateDecl, type SeriesDecl, type TrendDecl } from './declare.js';
-import { defaultMeta, impliedBetter, type MetricBasis, type MetricMeaning, type MetricMeta } from './meaning.js';
+import { defaultMeta, type MetricMeta } from './meaning.js';
 import { Trend } from './trend.js';
 import { unitLabel } from './unit.js';
 
@@ -76,16 +76,6 @@ export class MetricRegistry {
   /** The check's headline figure: a metric name and optional tags, set with `headline()`. */
   headlineRef: { name: string; tags: Tags } | undefined;
 
-  /**
-   * @deprecated declare the metric with `metric.*` (src/metrics/declare.ts) and record through the declaration.
-   * Declares what a metric means; call before or after recording. `better` defaults to what the meaning implies
-   * (`latency`, `duration`, `defects`: lower; `throughput`: higher; the rest: none).
-   */
-  describe(name: string, meta: { meaning: MetricMeaning; better?: MetricMeta['better']; perSecond?: boolean; description?: string; basis?: MetricBasis; controlFor?: string; operation?: MetricMeta['operation'] }): this {
-    this.meta.set(name, { ...meta, better: meta.better ?? impliedBetter(meta.meaning) });
-    return this;
-  }
-
   /** The meaning of a metric: declared, or the neutral default for its type. */
   metaOf(name: string, type: 'trend' | 'rate' | 'counter' | 'gauge'): MetricMeta {
     return this.meta.get(name) ?? defaultMeta(type);
@@ -117,49 +107,29 @@ export class MetricRegistry {
     return unitLabel(decl.unit);
   }
 
-  trend(decl: TrendDecl, tags?: Tags): Trend;
-  /** @deprecated record through a declaration: `trend(metric.trend({...}), tags)`. */
-  trend(name: string, tags?: Tags, unit?: string): Trend;
-  trend(d: string | TrendDecl, tags: Tags = {}, unit = 'ms'): Trend {
-    const [name, u] = typeof d === 'string' ? [d, unit] : [d.name, this.declare(d)];
-    return this.getOrCreate(this.trends, name, tags, u, () => new Trend());
+  trend(d: TrendDecl, tags: Tags = {}): Trend {
+    return this.getOrCreate(this.trends, d.name, tags, this.declare(d), () => new Trend());
   }
 
-  rate(decl: RateDecl, tags?: Tags): Rate;
-  /** @deprecated record through a declaration: `rate(metric.rate({...}), tags)`. */
-  rate(name: string, tags?: Tags): Rate;
-  rate(d: string | RateDecl, tags: Tags = {}): Rate {
-    const [name, u] = typeof d === 'string' ? [d, 'ratio'] : [d.name, this.declare(d)];
-    return this.getOrCreate(this.rates, name, tags, u, () => new Rate());
+  rate(d: RateDecl, tags: Tags = {}): Rate {
+    return this.getOrCreate(this.rates, d.name, tags, this.declare(d), () => new Rate());
   }
 
-  counter(decl: CounterDecl, tags?: Tags): Counter;
-  /** @deprecated record through a declaration: `counter(metric.counter({...}), tags)`. */
-  counter(name: string, tags?: Tags, unit?: string): Counter;
-  counter(d: string | CounterDecl, tags: Tags = {}, unit = 'count'): Counter {
-    const [name, u] = typeof d === 'string' ? [d, unit] : [d.name, this.declare(d)];
-    return this.getOrCreate(this.counters, name, tags, u, () => new Counter());
+  counter(d: CounterDecl, tags: Tags = {}): Counter {
+    return this.getOrCreate(this.counters, d.name, tags, this.declare(d), () => new Counter());
   }
 
-  gauge(decl: GaugeDecl, tags?: Tags): Gauge;
-  /** @deprecated record through a declaration: `gauge(metric.gauge({...}), tags)`. */
-  gauge(name: string, tags?: Tags, unit?: string): Gauge;
-  gauge(d: string | GaugeDecl, tags: Tags = {}, unit = ''): Gauge {
-    const [name, u] = typeof d === 'string' ? [d, unit] : [d.name, this.declare(d)];
-    return this.getOrCreate(this.gauges, name, tags, u, () => new Gauge());
+  gauge(d: GaugeDecl, tags: Tags = {}): Gauge {
+    return this.getOrCreate(this.gauges, d.name, tags, this.declare(d), () => new Gauge());
   }
 
   /** A one-second time series; `points.push([t, v])` appends, the caller owns the clock. */
-  timeSeries(decl: SeriesDecl, tags?: Tags): SeriesEntry;
-  /** @deprecated record through a declaration: `timeSeries(metric.series({...}), tags)`. */
-  timeSeries(name: string, tags?: Tags, unit?: string): SeriesEntry;
-  timeSeries(d: string | SeriesDecl, tags: Tags = {}, unit = ''): SeriesEntry {
+  timeSeries(d: SeriesDecl, tags: Tags = {}): SeriesEntry {
     // A series shares its name with the gauge or trend it plots; only its unit is taken from the declaration.
-    const [name, u] = typeof d === 'string' ? [d, unit] : [d.name, unitLabel(d.unit)];
-    const key = metricKey(name, tags);
+    const key = metricKey(d.name, tags);
     let entry = this.series.get(key);
     if (!entry) {
-      entry = { name, tags: { ...tags }, unit: u, points: [] };
+      entry = { name: d.name, tags: { ...tags }, unit: unitLabel(d.unit), points: [] };
       this.series.set(key, entry);
     }
     return entry;

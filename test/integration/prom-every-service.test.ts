@@ -1,17 +1,15 @@
 // The Prometheus output of a real quick run with every service (PostgreSQL, Redis, Celery) passes `promtool check
-// metrics`, and every check that ran recorded only metrics it declares. The load, full and merged runs are judged the
-// same way by load-stages, segments and docs-commands tests (expectPromtoolClean).
+// metrics`, and every check that ran recorded only metrics it declares. A full run, load runs and their merge are judged
+// the same way in prom-runs.test.ts.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinChecks } from '../../src/checks/index.js';
-import { validateConfig } from '../../src/config/load.js';
 import { locateRunJson } from '../../src/compare/locate.js';
 import type { RunResult } from '../../src/result/model.js';
-import { declaredMetrics } from '../../src/verdict/rules.js';
 import { startCeleryWorker, type CeleryWorker } from '../helpers/celery-worker.js';
 import { runCli } from '../helpers/cli.js';
+import { expectOnlyDeclared } from '../helpers/declared-run.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import { expectPromtoolClean } from '../helpers/promtool.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
@@ -41,15 +39,7 @@ describe('a quick run with every service', () => {
     const result = JSON.parse(await readFile(await locateRunJson(out), 'utf8')) as RunResult;
     const services = new Set(result.checks.filter((c) => c.status !== 'skip').map((c) => c.category));
     expect([...services]).toEqual(expect.arrayContaining(['pool', 'queries', 'cache', 'tasks', 'integrity', 'health']));
-    // A check that threw (a metric declared twice, differently, would) fails with a reason: none may here.
-    expect(result.checks.filter((c) => c.reason !== undefined && c.status === 'fail').map((c) => `${c.id}: ${c.reason}`)).toEqual([]);
     expectPromtoolClean(result);
-    const defaults = validateConfig({});
-    for (const c of result.checks) {
-      const declared = declaredMetrics(builtinChecks.find((b) => b.id === c.id)!, defaults);
-      if (!declared) continue; // still on the deprecated string API (see docs/architecture.md)
-      const names = new Set(declared.map((d) => d.name));
-      expect(c.metrics.map((m) => m.name).filter((n) => !names.has(n)), c.id).toEqual([]);
-    }
+    expectOnlyDeclared(result);
   }, 120_000);
 });

@@ -14,13 +14,14 @@ import type { CheckResult, RunResult } from '../../src/result/model.js';
 import { estimateMs } from '../../src/run/estimate.js';
 import { loadPlugins } from '../../src/run/plugins.js';
 import { emptyRunResult } from '../fixtures/run-result.js';
+import { D } from '../helpers/decl.js';
 
 /** A plugin's check: jobs done and failed (counters), and a failure share it derives from them (a gauge). */
 function pluginResult(done: number, failed: number): CheckResult {
   const r = new MetricRegistry();
-  r.counter('jobs_done').add(done);
-  r.counter('jobs_failed').add(failed);
-  r.gauge('job_failure_share', {}, 'ratio').set(failed / (done + failed));
+  r.counter(D.counter('jobs_done')).add(done);
+  r.counter(D.counter('jobs_failed')).add(failed);
+  r.gauge(D.gauge('job_failure_share', 'ratio')).set(failed / (done + failed));
   return {
     id: 'acme.jobs', category: 'acme', title: 'jobs', status: 'pass', startedAt: '', durationMs: 1000, metrics: serializeMetrics(r, 1),
     timeSeries: [{ name: 'jobs_per_s', tags: {}, unit: '/s', points: [[1, done]] }],

@@ -16,6 +16,7 @@ import { ConfigError } from '../../src/util/errors.js';
 import { fullRunResult, interruptedRunResult, RECORDED } from '../fixtures/run-result.js';
 import { slowerRun } from '../helpers/slower-run.js';
 import { createRng } from '../../src/workload/prng.js';
+import { decls } from '../helpers/decl.js';
 
 const opts = { maxRegression: 0.1, minDeltaMs: 0.5 };
 
@@ -162,11 +163,10 @@ function queryRun(rng: () => number, spec: QueryRunSpec): (r: MetricRegistry, co
   const ops = Array.from({ length: spec.n }, () => logNormal(rng, spec.medianMs, spec.sigma ?? 0.4) + wait() + (spec.addMs ?? 0));
   const noops = Array.from({ length: 150 }, () => logNormal(rng, 0.2, 0.3) + wait() + (spec.addMs ?? 0));
   return (r, control) => {
-    r.describe('op_duration', { meaning: 'latency' });
-    r.describe('op_noop_duration', { meaning: 'duration', ...(control ? { controlFor: 'op_duration' } : {}) });
-    const t = r.trend('op_duration', { query: 'q' });
+    const D = decls({ op_duration: { meaning: 'latency' }, op_noop_duration: { meaning: 'duration', ...(control ? { controlFor: 'op_duration' } : {}) } });
+    const t = r.trend(D.trend('op_duration'), { query: 'q' });
     for (const v of ops) t.record(v);
-    const c = r.trend('op_noop_duration', { query: 'q' });
+    const c = r.trend(D.trend('op_noop_duration'), { query: 'q' });
     for (const v of noops) c.record(v);
   };
 }
@@ -188,9 +188,9 @@ describe('regressions beyond the noise', () => {
 
   it('a defects counter that grew by one is a regression; an undeclared counter is never judged', () => {
     const count = (n: number) => (r: MetricRegistry) => {
-      r.describe('orphans', { meaning: 'defects' });
-      r.counter('orphans', {}, 'rows').add(n);
-      r.counter('rows_seen').add(n * 1000);
+      const D = decls({ orphans: { meaning: 'defects' } });
+      r.counter(D.counter('orphans', 'rows')).add(n);
+      r.counter(D.counter('rows_seen')).add(n * 1000);
     };
     const cmp = compareRuns(withCheck('warn', count(100)), withCheck('warn', count(101)), opts);
     expect(cmp.regressions.map((r) => `${r.metric} ${r.stat} ${r.baseline}→${r.current}`)).toEqual(['orphans count 100→101']);
@@ -199,8 +199,8 @@ describe('regressions beyond the noise', () => {
 
   it('events counted per second (timeouts) grow beyond Poisson noise before they regress', () => {
     const timeouts = (n: number) => (r: MetricRegistry) => {
-      r.describe('acquire_timeouts', { meaning: 'defects', perSecond: true });
-      r.counter('acquire_timeouts').add(n);
+      const D = decls({ acquire_timeouts: { meaning: 'defects', perSecond: true } });
+      r.counter(D.counter('acquire_timeouts')).add(n);
     };
     expect(compareRuns(withCheck('pass', timeouts(0)), withCheck('pass', timeouts(1)), opts).regressions).toEqual([]);
     expect(compareRuns(withCheck('pass', timeouts(0)), withCheck('pass', timeouts(10)), opts).regressions.map((r) => r.metric)).toEqual(['acquire_timeouts']);
@@ -208,8 +208,8 @@ describe('regressions beyond the noise', () => {
 
   it('judges a share on its bad side: an integrity score from 99 % to 95 % is five times the defects', () => {
     const score = (v: number) => (r: MetricRegistry) => {
-      r.describe('integrity_score', { meaning: 'share', better: 'higher' });
-      r.gauge('integrity_score', {}, 'ratio').set(v);
+      const D = decls({ integrity_score: { meaning: 'share', better: 'higher' } });
+      r.gauge(D.gauge('integrity_score', 'ratio')).set(v);
     };
     expect(compareRuns(withCheck('pass', score(0.99)), withCheck('pass', score(0.95)), opts).regressions.map((r) => r.metric)).toEqual(['integrity_score']);
     // Below the 0.1-point floor: not a regression.
@@ -219,8 +219,8 @@ describe('regressions beyond the noise', () => {
   it('a p95 needs 400 samples a run before it is judged; a 255-request stage whose p95 jumped +1,700 % is shown, not judged', () => {
     expect([minSamples(50), minSamples(95), minSamples(99)]).toEqual([40, 400, 2000]);
     const stage = (stall: boolean) => (r: MetricRegistry) => {
-      r.describe('req_duration', { meaning: 'latency' });
-      const t = r.trend('req_duration', { stage: '2' });
+      const D = decls({ req_duration: { meaning: 'latency' } });
+      const t = r.trend(D.trend('req_duration'), { stage: '2' });
       // 255 requests of ~2 ms; in one run 14 of them waited behind a 40 ms stall (a checkpoint, a neighbour's burst).
       for (let i = 0; i < 255; i++) t.record(stall && i % 18 === 0 ? 40 : 2 + (i % 5) * 0.1);
     };
@@ -233,8 +233,8 @@ describe('regressions beyond the noise', () => {
 
   it('throughput gauges use their per-second series; direction only from `better`', () => {
     const gauge = (v: number, declared: boolean) => (r: MetricRegistry) => {
-      if (declared) r.describe('req_throughput', { meaning: 'throughput' });
-      r.gauge('req_throughput', {}, 'req/s').set(v);
+      const D = decls(declared ? { req_throughput: { meaning: 'throughput' } } : {});
+      r.gauge(D.gauge('req_throughput', 'req/s')).set(v);
     };
     const steady = (v: number) => [{ name: 'req_throughput', tags: {}, unit: 'req/s', points: [[1, v], [2, v + 5], [3, v - 5], [4, v]] as Array<[number, number]> }];
     expect(compareRuns(withCheck('pass', gauge(1000, true), steady(1000)), withCheck('pass', gauge(700, true), steady(700)), opts).regressions).toHaveLength(1);
@@ -291,14 +291,14 @@ describe('regressions beyond the noise', () => {
 
   it('never judges a computed expectation, a server-wide total, a derived figure or a client figure; --all shows them', () => {
     const build = (v: number) => (r: MetricRegistry) => {
-      r.describe('hit_rate_expected', { meaning: 'share', better: 'higher', basis: 'expected' });
-      r.describe('temp_bytes', { meaning: 'size', better: 'lower', basis: 'cumulative' });
-      r.describe('degradation', { meaning: 'state', better: 'lower', basis: 'derived' });
-      r.describe('generator_saturated', { meaning: 'count', better: 'lower', basis: 'client' });
-      r.gauge('hit_rate_expected', {}, 'ratio').set(0.99 - v / 100);
-      r.gauge('temp_bytes', {}, 'bytes').set(1e6 * (1 + 10 * v));
-      r.gauge('degradation', {}, 'ratio').set(1.24 + 9 * v);
-      r.counter('generator_saturated', {}, 's').add(2 * v);
+      const D = decls({
+        hit_rate_expected: { meaning: 'share', better: 'higher', basis: 'expected' }, temp_bytes: { meaning: 'size', better: 'lower', basis: 'cumulative' },
+        degradation: { meaning: 'state', better: 'lower', basis: 'derived' }, generator_saturated: { meaning: 'count', better: 'lower', basis: 'client' },
+      });
+      r.gauge(D.gauge('hit_rate_expected', 'ratio')).set(0.99 - v / 100);
+      r.gauge(D.gauge('temp_bytes', 'bytes')).set(1e6 * (1 + 10 * v));
+      r.gauge(D.gauge('degradation', 'ratio')).set(1.24 + 9 * v);
+      r.counter(D.counter('generator_saturated', 's')).add(2 * v);
     };
     const cmp = compareRuns(withCheck('pass', build(0)), withCheck('pass', build(1)), opts);
     expect(cmp.regressions).toEqual([]);

@@ -6,9 +6,11 @@ import { Recorder, operationMetrics } from '../../src/exec/recorder.js';
 import { sleep } from '../../src/exec/timeout.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 
+const OP = operationMetrics('op', { meaning: 'latency', description: 'one operation', noun: 'operations' });
+
 function recorder(reg = new MetricRegistry()) {
   const t0 = performance.now();
-  return new Recorder({ registry: reg, metrics: operationMetrics('op', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => (performance.now() - t0) / 1000 });
+  return new Recorder({ registry: reg, metrics: OP, elapsed: () => (performance.now() - t0) / 1000 });
 }
 
 /** A "server" that answers in ~2 ms but stalls every caller between stallFrom and stallTo (ms since start). */
@@ -43,8 +45,8 @@ describe('closed loop', () => {
     });
     expect(res.errors).toBe(3);
     expect(rec.errors.value).toBeCloseTo(0.3);
-    expect(reg.counter('op_error_kinds', { kind: '42601' }).count).toBe(2);
-    expect(reg.counter('op_error_kinds', { kind: 'TimeoutError' }).count).toBe(1);
+    expect(reg.counter(OP.errorKinds, { kind: '42601' }).count).toBe(2);
+    expect(reg.counter(OP.errorKinds, { kind: 'TimeoutError' }).count).toBe(1);
   });
 
   it('replaces a VU stuck on a promise that never settles, counting one timeout, and still finishes on time', async () => {
@@ -56,7 +58,7 @@ describe('closed loop', () => {
       fn: (vu, i) => (vu === 0 && i === 0 ? new Promise<void>(() => undefined) : sleep(2)),
     });
     expect(performance.now() - t0).toBeLessThan(1000);
-    expect(reg.counter('op_error_kinds', { kind: 'TimeoutError' }).count).toBe(1);
+    expect(reg.counter(OP.errorKinds, { kind: 'TimeoutError' }).count).toBe(1);
     expect(res.errors).toBe(1);
     // The replacement VU kept working after the timeout: far more than one VU's worth of iterations.
     expect(rec.duration.count).toBeGreaterThan(100);
@@ -102,9 +104,9 @@ describe('closed loop', () => {
       });
       expect(res).toMatchObject({ started: 10, succeeded: 7, failed: 2, timedOut: 1 });
       expect(rec.duration.count).toBe(7);
-      expect(reg.counter('op_error_kinds', { kind: '42601' }).count).toBe(2);
-      expect(reg.counter('op_error_kinds', { kind: 'TimeoutError' }).count).toBe(1);
-      expect(reg.counter('op_error_kinds', { kind: 'Error' }).count).toBe(0);
+      expect(reg.counter(OP.errorKinds, { kind: '42601' }).count).toBe(2);
+      expect(reg.counter(OP.errorKinds, { kind: 'TimeoutError' }).count).toBe(1);
+      expect(reg.counter(OP.errorKinds, { kind: 'Error' }).count).toBe(0);
     });
 
     it('iterations that end inside step (or throw) neither grow the stack nor keep the abort and timers from firing', async () => {
@@ -160,7 +162,7 @@ describe('arrival rate', () => {
 describe('every attempt accounted for', () => {
   it('open loop: offered = started + dropped, started = succeeded + failed + timed out; drops are failed attempts', async () => {
     const reg = new MetricRegistry();
-    const rec = new Recorder({ registry: reg, metrics: operationMetrics('op', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0, outcomeCounters: true });
+    const rec = new Recorder({ registry: reg, metrics: OP, elapsed: () => 0, outcomeCounters: true });
     // One VU that needs 40 ms per iteration, 100 offered per second, a backlog of 3: most are dropped.
     const res = await runArrivalRate({
       rate: 100, durationMs: 500, maxVus: 1, maxBacklog: 3, drainMs: 100, timeoutMs: 1000, recorder: rec, signal: new AbortController().signal,
@@ -176,14 +178,14 @@ describe('every attempt accounted for', () => {
     expect(rec.errors.total).toBe(res.offered);
     expect(rec.errors.hits).toBe(res.failed + res.timedOut + res.dropped);
     expect(rec.droppedCount).toBe(res.dropped);
-    expect(reg.counter('op_dropped').count).toBe(res.dropped);
+    expect(reg.counter(OP.dropped).count).toBe(res.dropped);
     // Throughput is what succeeded, never what was attempted.
     expect(res.throughput).toBeCloseTo(res.succeeded / (res.elapsedMs / 1000), 6);
   });
 
   it('closed loop: timeouts are counted apart from other failures', async () => {
     const reg = new MetricRegistry();
-    const rec = new Recorder({ registry: reg, metrics: operationMetrics('op', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0, outcomeCounters: true });
+    const rec = new Recorder({ registry: reg, metrics: OP, elapsed: () => 0, outcomeCounters: true });
     const res = await runClosedLoop({
       vus: 1, iterations: 6, timeoutMs: 50, recorder: rec, signal: new AbortController().signal,
       fn: async (_vu, i) => {
@@ -192,7 +194,7 @@ describe('every attempt accounted for', () => {
       },
     });
     expect(res).toMatchObject({ offered: 6, started: 6, succeeded: 4, failed: 1, timedOut: 1, dropped: 0 });
-    expect(reg.counter('op_timeouts').count).toBe(1);
+    expect(reg.counter(OP.timeouts).count).toBe(1);
     expect(rec.timedOut).toBe(1);
   });
 });

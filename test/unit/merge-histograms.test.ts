@@ -11,6 +11,7 @@ import { Trend } from '../../src/metrics/trend.js';
 import { SCHEMA_VERSION, type CheckResult, type RunResult, type TimeSeries, type TrendMetric } from '../../src/result/model.js';
 import { summarize } from '../../src/result/summary.js';
 import { createRng } from '../../src/workload/prng.js';
+import { D, decls } from '../helpers/decl.js';
 
 /** A skewed latency distribution (log-normal-ish, 0.5 ms to seconds) from a seeded PRNG. */
 function samples(seed: number, n: number): number[] {
@@ -23,15 +24,15 @@ function segmentResult(segment: string, values: number[][], errors: number[]): R
   values.forEach((vs, i) => {
     const stage = String(i + 1);
     for (const v of vs) {
-      reg.trend('load_request_duration', { stage }).record(v);
-      reg.rate('load_success', { stage }).add(true);
+      reg.trend(D.trend('load_request_duration'), { stage }).record(v);
+      reg.rate(D.rate('load_success'), { stage }).add(true);
     }
     for (let e = 0; e < errors[i]!; e++) {
-      reg.rate('load_success', { stage }).add(false);
-      reg.counter('load_error_kinds', { stage, kind: '57P01' }).add();
+      reg.rate(D.rate('load_success'), { stage }).add(false);
+      reg.counter(D.counter('load_error_kinds'), { stage, kind: '57P01' }).add();
     }
-    reg.gauge('load_stage_level', { stage }, 'req/s').set(10 * (i + 1));
-    reg.gauge('load_stage_elapsed_s', { stage }, 's').set(2);
+    reg.gauge(D.gauge('load_stage_level', 'req/s'), { stage }).set(10 * (i + 1));
+    reg.gauge(D.gauge('load_stage_elapsed_s', 's'), { stage }).set(2);
   });
   const check: CheckResult = {
     id: 'load.mixed', category: 'load', title: 'load', status: 'pass', startedAt: '2025-01-01T00:00:00.000Z', durationMs: 4000,
@@ -127,12 +128,12 @@ describe('mergeIntoRegistry', () => {
   it('carries declared meanings into the receiving registry, without overriding its own declarations', async () => {
     const { mergeIntoRegistry } = await import('../../src/result/into-registry.js');
     const from = new MetricRegistry();
-    from.describe('op_duration', { meaning: 'latency' }).describe('requests', { meaning: 'count', perSecond: true }).describe('mine', { meaning: 'defects' });
-    from.trend('op_duration').record(3);
-    from.counter('requests').add(2);
-    from.counter('mine').add(1);
+    const D = decls({ op_duration: { meaning: 'latency' }, requests: { meaning: 'count', perSecond: true }, mine: { meaning: 'defects' } });
+    from.trend(D.trend('op_duration')).record(3);
+    from.counter(D.counter('requests')).add(2);
+    from.counter(D.counter('mine')).add(1);
     const into = new MetricRegistry();
-    into.describe('mine', { meaning: 'count' });
+    into.declare(decls({ mine: { meaning: 'count' } }).counter('mine'));
     mergeIntoRegistry(into, serializeMetrics(from, 1));
     expect(into.metaOf('op_duration', 'trend')).toMatchObject({ meaning: 'latency', better: 'lower' });
     expect(into.metaOf('requests', 'counter')).toMatchObject({ meaning: 'count', perSecond: true });

@@ -7,11 +7,12 @@ import { MetricRegistry } from '../../src/metrics/registry.js';
 import { serializeMetrics } from '../../src/metrics/serialize.js';
 import type { CheckResult, RunResult } from '../../src/result/model.js';
 import { emptyRunResult } from '../fixtures/run-result.js';
+import { D } from '../helpers/decl.js';
 
 function check(id: string, counters: Record<string, number>, gauge?: number): CheckResult {
   const r = new MetricRegistry();
-  for (const [name, n] of Object.entries(counters)) r.counter(name).add(n);
-  if (gauge !== undefined) r.gauge('integrity_score', {}, 'ratio').set(gauge);
+  for (const [name, n] of Object.entries(counters)) r.counter(D.counter(name)).add(n);
+  if (gauge !== undefined) r.gauge(D.gauge('integrity_score', 'ratio')).set(gauge);
   return { id, category: 'integrity', title: id, status: 'pass', startedAt: '', durationMs: 1, metrics: serializeMetrics(r, 1), timeSeries: [], thresholds: [], ratings: [], findings: [], info: {} };
 }
 

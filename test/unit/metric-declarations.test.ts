@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { builtinChecks } from '../../src/checks/index.js';
 import { validateConfig } from '../../src/config/load.js';
-import { metric } from '../../src/metrics/declare.js';
+import { loadMerge } from '../../src/checks/load/merge.js';
+import { operationMetrics } from '../../src/exec/recorder.js';
+import { metric, seriesMerges } from '../../src/metrics/declare.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import { serializeMetrics } from '../../src/metrics/serialize.js';
 import { baseName, unit, unitLabel, unitOfLabel, type Unit } from '../../src/metrics/unit.js';
@@ -96,8 +98,31 @@ describe('thresholds against declarations', () => {
     const config = validateConfig({});
     const undeclared = builtinChecks.filter((c) => declaredMetrics(c, config) === undefined).map((c) => c.id);
     for (const check of builtinChecks) expect(() => rulesForCheck(check, config), check.id).not.toThrow();
-    // Converted folders declare; the rest still record through the deprecated string API (listed in docs/architecture.md).
-    expect(builtinChecks.filter((c) => /^(pool|queries|cache|integrity|health|backup|tasks)\./.test(c.id)).map((c) => c.id).filter((id) => undeclared.includes(id))).toEqual([]);
+    expect(undeclared).toEqual([]);
+  });
+
+  it('recording an undeclared metric, or one as another type, does not compile', () => {
+    const reg = new MetricRegistry();
+    const count = metric.counter({ name: 'things', meaning: 'count', unit: unit.count('things') });
+    // Never called: the compiler is the judge (tsc fails on an @ts-expect-error that expects nothing).
+    const wrong = () => {
+      // @ts-expect-error a bare name is not a declaration
+      reg.trend('load_request_duration');
+      // @ts-expect-error a counter's declaration is not a trend's
+      reg.trend(count);
+      // @ts-expect-error no unit argument: the unit is the declaration's
+      reg.counter(count, {}, 'ms');
+      // @ts-expect-error meanings are declared with the metric, not described after
+      reg.describe('things', { meaning: 'count' });
+    };
+    expect(typeof wrong).toBe('function');
+    expect(reg.counter(count).count).toBe(0);
+  });
+
+  it('a family declares how its series merge across segments: counts per second add up, a percentile stays apart', () => {
+    const family = operationMetrics('op', { meaning: 'latency', description: 'one operation', noun: 'operations' });
+    expect(seriesMerges([family.throughputSeries, family.p95Series, family.errorSeries])).toEqual({ op_throughput: 'sum', op_errors_per_s: 'sum' });
+    expect(loadMerge.series).toEqual({ load_throughput: 'sum', load_errors_per_s: 'sum', load_stage_level: 'same' });
   });
 });
 

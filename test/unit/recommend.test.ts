@@ -7,6 +7,7 @@ import { serializeMetrics } from '../../src/metrics/serialize.js';
 import type { CheckResult, Summary } from '../../src/result/model.js';
 import { evaluateThresholds } from '../../src/verdict/evaluate.js';
 import { parseSelector, parseThreshold } from '../../src/verdict/threshold-parser.js';
+import { D } from '../helpers/decl.js';
 
 const summary = { thresholds: [] } as unknown as Summary;
 
@@ -20,7 +21,7 @@ function check(record: (r: MetricRegistry) => void, rules: Array<[string, string
 
 describe('recommendations', () => {
   it('matches a bare metric name to findings through its series tags', () => {
-    const c = check((r) => r.counter('problems', { problem: 'no_maxmemory' }).add(1), [['problems', 'count==0', 'warn']], [
+    const c = check((r) => r.counter(D.counter('problems'), { problem: 'no_maxmemory' }).add(1), [['problems', 'count==0', 'warn']], [
       { severity: 'warn', title: 'no maxmemory', subject: 'no_maxmemory', recommendation: 'Set maxmemory.' },
     ]);
     expect(recommendations([c], summary).map((r) => r.text)).toEqual(['Set maxmemory.']);
@@ -29,8 +30,8 @@ describe('recommendations', () => {
   it('lifts advice to the severity of the failed threshold on its subject, and does not restate thresholds', () => {
     const c = check(
       (r) => {
-        for (let i = 0; i < 10; i++) r.trend('query_duration', { query: 'slow' }).record(300);
-        r.rate('query_errors').add(true);
+        for (let i = 0; i < 10; i++) r.trend(D.trend('query_duration'), { query: 'slow' }).record(300);
+        r.rate(D.rate('query_errors')).add(true);
       },
       [['query_duration{query:slow}', 'p(95)<100', 'fail'], ['query_errors', 'rate<0.01', 'fail']],
       [{ severity: 'info', title: 'seq scan', subject: 'slow', recommendation: 'CREATE INDEX ON t (c)' }],

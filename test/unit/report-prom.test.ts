@@ -9,6 +9,7 @@ import { serializeMetrics } from '../../src/metrics/serialize.js';
 import { escapeLabelValue, promNameAndScale, renderProm, sanitizeName } from '../../src/report/prom.js';
 import type { RunResult } from '../../src/result/model.js';
 import { emptyRunResult, fullRunResult } from '../fixtures/run-result.js';
+import { decls } from '../helpers/decl.js';
 
 const SAMPLE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/;
 
@@ -69,21 +70,21 @@ describe('renderProm', () => {
 function unitsRun(): RunResult {
   const r = fullRunResult();
   const reg = new MetricRegistry();
-  reg.describe('op_duration', { meaning: 'latency' }).describe('requests', { meaning: 'count', perSecond: true }).describe('orphans', { meaning: 'defects' });
-  reg.trend('op_duration', { op: 'get' }).record(12.5);
-  reg.trend('size_hist', {}, 'rows').record(40);
-  reg.gauge('pgbouncer_max_wait_ms', {}, 'ms').set(1500);
-  reg.gauge('process_max_rss_mb', {}, 'MB').set(2);
-  reg.gauge('host_cpu_percent', {}, '%').set(50);
-  reg.gauge('dump_size', {}, 'bytes').set(4096);
-  reg.gauge('hit_rate', {}, 'ratio').set(0.9);
-  reg.gauge('sweep_throughput', { size: '4' }, 'req/s').set(1234.5);
-  reg.gauge('clash', {}, 'ms').set(1);
-  reg.trend('clash_seconds').record(1);
-  reg.counter('requests').add(10);
-  reg.counter('orphans', {}, 'rows').add(3);
-  reg.counter('sent_bytes', {}, 'bytes').add(2048);
-  reg.rate('query_errors').add(false);
+  const D = decls({ op_duration: { meaning: 'latency' }, requests: { meaning: 'count', perSecond: true }, orphans: { meaning: 'defects' } });
+  reg.trend(D.trend('op_duration'), { op: 'get' }).record(12.5);
+  reg.trend(D.trend('size_hist', 'rows')).record(40);
+  reg.gauge(D.gauge('pgbouncer_max_wait_ms', 'ms')).set(1500);
+  reg.gauge(D.gauge('process_max_rss_mb', 'MB')).set(2);
+  reg.gauge(D.gauge('host_cpu_percent', '%')).set(50);
+  reg.gauge(D.gauge('dump_size', 'bytes')).set(4096);
+  reg.gauge(D.gauge('hit_rate', 'ratio')).set(0.9);
+  reg.gauge(D.gauge('sweep_throughput', 'req/s'), { size: '4' }).set(1234.5);
+  reg.gauge(D.gauge('clash', 'ms')).set(1);
+  reg.trend(D.trend('clash_seconds')).record(1);
+  reg.counter(D.counter('requests')).add(10);
+  reg.counter(D.counter('orphans', 'rows')).add(3);
+  reg.counter(D.counter('sent_bytes', 'bytes')).add(2048);
+  reg.rate(D.rate('query_errors')).add(false);
   r.checks.push({ id: 'x.units', category: 'x', title: 'units', status: 'pass', startedAt: r.startedAt, durationMs: 1000, metrics: serializeMetrics(reg, 1), timeSeries: [], thresholds: [], ratings: [], findings: [], info: {} });
   return r;
 }

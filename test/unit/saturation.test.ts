@@ -6,6 +6,7 @@ import { judgeSaturation, parseProcStat, type SaturationFigures, type Saturation
 import type { ThresholdOutcome } from '../../src/result/model.js';
 import { statusFromOutcomes } from '../../src/verdict/evaluate.js';
 import { UNTRUSTED, distrustUnderSaturation, hostNote } from '../../src/verdict/saturation.js';
+import { decls } from '../helpers/decl.js';
 
 const calm: SaturationFigures = { intervalMs: 5000, clientCpuPercent: 30, eventLoopDelayP99Ms: 2, eventLoopDelayMaxMs: 8, hostCpuPercent: 40, hostCpuFrom: '/proc/stat', cores: 2, loadPerCore: 3 };
 
@@ -36,11 +37,11 @@ describe('judgeSaturation', () => {
 
 function metricsOf(): ReturnType<typeof serializeMetrics> {
   const r = new MetricRegistry();
-  r.describe('query_duration', { meaning: 'latency' }).describe('query_errors', { meaning: 'share', better: 'lower' }).describe('orphans', { meaning: 'defects' });
-  r.trend('query_duration', { query: 'a' }).record(500);
-  r.rate('query_errors').add(true);
-  r.counter('orphans').add(3);
-  r.gauge('mystery').set(1);
+  const D = decls({ query_duration: { meaning: 'latency' }, query_errors: { meaning: 'share', better: 'lower' }, orphans: { meaning: 'defects' } });
+  r.trend(D.trend('query_duration'), { query: 'a' }).record(500);
+  r.rate(D.rate('query_errors')).add(true);
+  r.counter(D.counter('orphans')).add(3);
+  r.gauge(D.gauge('mystery')).set(1);
   return serializeMetrics(r, 1);
 }
 

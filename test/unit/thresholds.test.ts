@@ -9,6 +9,7 @@ import { rulesForCheck } from '../../src/verdict/rules.js';
 import { validateConfig } from '../../src/config/load.js';
 import { rate } from '../../src/verdict/bands.js';
 import type { Check } from '../../src/checks/types.js';
+import { D, decls } from '../helpers/decl.js';
 
 function rule(selector: string, expr: string, level: 'fail' | 'warn' = 'fail'): ThresholdRule {
   return { selector: parseSelector(selector, 't'), expr: parseThreshold(expr, 't'), level, source: 'test' };
@@ -41,10 +42,10 @@ describe('parseThreshold', () => {
 
 describe('evaluateThresholds', () => {
   const reg = new MetricRegistry();
-  for (let v = 1; v <= 100; v++) reg.trend('query_duration', { query: 'a' }).record(v);
-  for (let v = 101; v <= 200; v++) reg.trend('query_duration', { query: 'b' }).record(v);
-  for (let i = 0; i < 100; i++) reg.rate('query_errors').add(i < 2);
-  reg.counter('orphans').add(0);
+  for (let v = 1; v <= 100; v++) reg.trend(D.trend('query_duration'), { query: 'a' }).record(v);
+  for (let v = 101; v <= 200; v++) reg.trend(D.trend('query_duration'), { query: 'b' }).record(v);
+  for (let i = 0; i < 100; i++) reg.rate(D.rate('query_errors')).add(i < 2);
+  reg.counter(D.counter('orphans')).add(0);
   const metrics = serializeMetrics(reg, 1);
 
   it('selects by tag, or merges every series of the name', () => {
@@ -62,9 +63,9 @@ describe('evaluateThresholds', () => {
 
   it('gives a counter a per-second rate only when it was declared per-second', () => {
     const r = new MetricRegistry();
-    r.describe('requests', { meaning: 'count', perSecond: true }).describe('orphan_rows', { meaning: 'defects' });
-    r.counter('requests').add(500);
-    r.counter('orphan_rows').add(500);
+    const D = decls({ requests: { meaning: 'count', perSecond: true }, orphan_rows: { meaning: 'defects' } });
+    r.counter(D.counter('requests')).add(500);
+    r.counter(D.counter('orphan_rows')).add(500);
     const m = serializeMetrics(r, 2);
     const out = evaluateThresholds(m, [rule('requests', 'rate>100'), rule('orphan_rows', 'rate<1'), rule('orphan_rows', 'count==0')]);
     expect(out.map((o) => [o.ok, o.actual, o.unit])).toEqual([[true, 250, '/s'], [false, null, '/s'], [false, 500, 'count']]);

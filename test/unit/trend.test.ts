@@ -4,6 +4,7 @@ import { Trend } from '../../src/metrics/trend.js';
 import { mergeMetricLists, mergeTrends, serializeMetrics } from '../../src/metrics/serialize.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import type { TrendMetric } from '../../src/result/model.js';
+import { decls } from '../helpers/decl.js';
 
 /** Deterministic PRNG so the test's samples are the same every run. */
 function mulberry32(seed: number): () => number {
@@ -69,11 +70,11 @@ describe('serialised metrics', () => {
   it('merge exactly across segments: counts add, histograms add, rates recompute', () => {
     const seg = (from: number, to: number, errors: number) => {
       const r = new MetricRegistry();
-      r.describe('req_count', { meaning: 'count', perSecond: true }).describe('defects', { meaning: 'defects' });
-      r.counter('defects').add(2);
-      for (let v = from; v <= to; v++) r.trend('req_duration').record(v);
-      for (let i = 0; i < 100; i++) r.rate('req_errors').add(i < errors);
-      r.counter('req_count').add(to - from + 1);
+      const D = decls({ req_count: { meaning: 'count', perSecond: true }, defects: { meaning: 'defects' } });
+      r.counter(D.counter('defects')).add(2);
+      for (let v = from; v <= to; v++) r.trend(D.trend('req_duration')).record(v);
+      for (let i = 0; i < 100; i++) r.rate(D.rate('req_errors')).add(i < errors);
+      r.counter(D.counter('req_count')).add(to - from + 1);
       return serializeMetrics(r, 10);
     };
     const merged = mergeMetricLists([seg(1, 500, 1), seg(501, 1000, 3)], 10);

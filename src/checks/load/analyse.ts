@@ -1,8 +1,9 @@
 // Per-stage figures, the degradation curve and the saturation point, computed from serialised metrics only,
 // so a merged result (segments, workers) gets them recomputed from merged histograms exactly as a single run does.
-import { mergeTrends } from '../../metrics/serialize.js';
 import type { CounterMetric, GaugeMetric, RateMetric, SerializedMetric, TrendMetric } from '../../result/model.js';
-import { M } from './record.js';
+import { MetricRegistry } from '../../metrics/registry.js';
+import { mergeTrends, serializeMetrics } from '../../metrics/serialize.js';
+import { DERIVED, M, SATURATION_LEVEL, STAGE_LEVEL, type LevelUnit } from './metrics.js';
 
 /**
  * One stage, every request accounted for: offered = started + dropped; started = completed + timed out;
@@ -64,10 +65,7 @@ const CLOSED_LOOP_GROWTH = 1.1;
 const DEFAULT_COMPLETION_RATIO = 0.9;
 
 /** Metrics computed from the others: removed and recomputed after a merge. */
-export const DERIVED = [
-  'load_stage_throughput', 'load_stage_offered_rate', 'load_stage_completion_ratio', 'load_stage_p95', 'load_degradation',
-  'load_saturation_level', 'load_stages_beyond_saturation', 'load_step_error_share', 'load_failing_steps',
-];
+export const DERIVED_NAMES: readonly string[] = [...Object.values(DERIVED).map((d) => d.name), SATURATION_LEVEL.VUs.name];
 
 export interface StepShare {
   step: string;
@@ -87,7 +85,7 @@ export function stepShares(metrics: SerializedMetric[], stages: StageFigures[], 
   const use = (stage: string | undefined) => within.size === 0 || (stage !== undefined && within.has(stage));
   const by = new Map<string, { attempts: number; failures: number }>();
   for (const m of metrics) {
-    if (m.type !== 'rate' || m.name !== M.stepSuccess || !use(m.tags.stage)) continue;
+    if (m.type !== 'rate' || m.name !== M.stepSuccess.name || !use(m.tags.stage)) continue;
     const step = m.tags.step ?? 'unknown';
     const e = by.get(step) ?? { attempts: 0, failures: 0 };
     e.attempts += m.total;
@@ -107,19 +105,19 @@ const sumCounters = (metrics: SerializedMetric[], name: string, tag: string) => 
 
 function figuresOf(metrics: SerializedMetric[], stage: number): Omit<StageFigures, 'degradation' | 'withinLimits'> {
   const tag = String(stage);
-  const trend = mergeTrends(ofStage<TrendMetric>(metrics, 'trend', M.request, tag));
-  const rates = ofStage<RateMetric>(metrics, 'rate', M.success, tag);
+  const trend = mergeTrends(ofStage<TrendMetric>(metrics, 'trend', M.request.name, tag));
+  const rates = ofStage<RateMetric>(metrics, 'rate', M.success.name, tag);
   const offered = rates.reduce((n, r) => n + r.total, 0);
   const succeeded = rates.reduce((n, r) => n + r.hits, 0);
   const errorKinds: Record<string, number> = {};
-  for (const c of ofStage<CounterMetric>(metrics, 'counter', M.errorKinds, tag)) errorKinds[c.tags.kind!] = (errorKinds[c.tags.kind!] ?? 0) + c.count;
-  const dropped = sumCounters(metrics, M.dropped, tag);
-  const timedOut = sumCounters(metrics, M.timedOut, tag);
+  for (const c of ofStage<CounterMetric>(metrics, 'counter', M.errorKinds.name, tag)) errorKinds[c.tags.kind!] = (errorKinds[c.tags.kind!] ?? 0) + c.count;
+  const dropped = sumCounters(metrics, M.dropped.name, tag);
+  const timedOut = sumCounters(metrics, M.timedOut.name, tag);
   const started = offered - dropped;
   const completed = started - timedOut;
-  const levelGauge = ofStage<GaugeMetric>(metrics, 'gauge', M.level, tag)[0];
+  const levelGauge = ofStage<GaugeMetric>(metrics, 'gauge', STAGE_LEVEL.VUs.name, tag)[0];
   // Segments and workers run a stage side by side: the stage lasted as long as its slowest part.
-  const durationS = Math.max(0, ...ofStage<GaugeMetric>(metrics, 'gauge', M.elapsed, tag).map((g) => g.max));
+  const durationS = Math.max(0, ...ofStage<GaugeMetric>(metrics, 'gauge', M.elapsed.name, tag).map((g) => g.max));
   const per = (n: number) => (durationS > 0 ? n / durationS : 0);
   return {
     stage, level: levelGauge?.value ?? 0, unit: levelGauge?.unit ?? '', durationS,
@@ -133,7 +131,7 @@ function figuresOf(metrics: SerializedMetric[], stage: number): Omit<StageFigure
 
 export function stageNumbers(metrics: SerializedMetric[]): number[] {
   const set = new Set<number>();
-  for (const m of metrics) if (m.name === M.success && m.tags.stage) set.add(Number(m.tags.stage));
+  for (const m of metrics) if (m.name === M.success.name && m.tags.stage) set.add(Number(m.tags.stage));
   return [...set].sort((a, b) => a - b);
 }
 
@@ -191,22 +189,21 @@ export function saturationOf(stages: StageFigures[], limits: Limits): Saturation
  * metrics, declared `derived`: compare judges the histograms and rates they come from, not these single figures.
  */
 export function derivedMetrics(stages: StageFigures[], saturation: Saturation, steps: StepShare[] = []): SerializedMetric[] {
-  const gauge = (name: string, stage: string | null, unit: string, value: number, meaning: GaugeMetric['meaning'], better: GaugeMetric['better']): GaugeMetric => ({
-    type: 'gauge', name, tags: stage === null ? {} : { stage }, unit, meaning, better, basis: 'derived', value, min: value, max: value,
-  });
-  const out: SerializedMetric[] = [];
+  const r = new MetricRegistry();
   for (const s of stages) {
-    const tag = String(s.stage);
-    out.push(gauge('load_stage_throughput', tag, 'req/s', s.throughput, 'throughput', 'higher'));
-    out.push(gauge('load_stage_offered_rate', tag, 'req/s', s.offeredRate, 'state', 'none'));
-    out.push(gauge('load_stage_completion_ratio', tag, 'ratio', s.completionRatio, 'share', 'higher'));
-    out.push(gauge('load_stage_p95', tag, 'ms', s.p95, 'duration', 'lower'));
-    if (s.degradation !== null) out.push(gauge('load_degradation', tag, 'ratio', s.degradation, 'state', 'lower'));
+    const tags = { stage: String(s.stage) };
+    r.gauge(DERIVED.throughput, tags).set(s.throughput);
+    r.gauge(DERIVED.offeredRate, tags).set(s.offeredRate);
+    r.gauge(DERIVED.completionRatio, tags).set(s.completionRatio);
+    r.gauge(DERIVED.p95, tags).set(s.p95);
+    if (s.degradation !== null) r.gauge(DERIVED.degradation, tags).set(s.degradation);
   }
-  if (saturation.level !== null) out.push(gauge('load_saturation_level', null, saturation.unit, saturation.level, 'state', 'higher'));
-  const count = stages.filter((s) => !s.withinLimits).length;
-  out.push({ type: 'counter', name: 'load_stages_beyond_saturation', tags: {}, unit: 'count', meaning: 'count', better: 'lower', basis: 'derived', count });
-  for (const st of steps) out.push({ ...gauge('load_step_error_share', null, 'ratio', st.share, 'share', 'lower'), tags: { step: st.step } });
-  out.push({ type: 'counter', name: 'load_failing_steps', tags: {}, unit: 'count', meaning: 'count', better: 'lower', basis: 'derived', count: steps.filter((st) => st.failing).length });
-  return out;
+  if (saturation.level !== null) r.gauge(SATURATION_LEVEL[levelUnit(saturation.unit)]).set(saturation.level);
+  r.counter(DERIVED.beyondSaturation).add(stages.filter((s) => !s.withinLimits).length);
+  for (const st of steps) r.gauge(DERIVED.stepErrorShare, { step: st.step }).set(st.share);
+  r.counter(DERIVED.failingSteps).add(steps.filter((st) => st.failing).length);
+  return serializeMetrics(r, 0);
 }
+
+/** The level unit a stage's level gauge was recorded in (results written before it was declared included). */
+const levelUnit = (u: string): LevelUnit => (u === 'VUs' ? 'VUs' : 'req/s');

@@ -4,7 +4,7 @@ import { metric, type CounterDecl, type MetricDecl } from '../../metrics/declare
 import type { MetricRegistry } from '../../metrics/registry.js';
 import { unit, type Unit } from '../../metrics/unit.js';
 import type { SessionPool } from '../../targets/pg/wire/pool.js';
-import { M } from './record.js';
+import { M } from './metrics.js';
 
 /** An input of the attribution, never judged between runs (`better: none`): the latencies it explains are. */
 const input = (name: string, meaning: 'duration' | 'count', u: Unit, description: string): CounterDecl =>
@@ -53,7 +53,7 @@ export function recordPoolStats(registry: MetricRegistry, stage: number, before:
   add(POOL_METRICS.connects, after.opened - before.opened);
   let stepMs = 0;
   for (const e of registry.trends.values()) {
-    if (e.name !== M.step || e.tags.stage !== tags.stage || NOT_PG.has(e.tags.step ?? '')) continue;
+    if (e.name !== M.step.name || e.tags.stage !== tags.stage || NOT_PG.has(e.tags.step ?? '')) continue;
     const t = e.metric;
     if (t.count > 0) stepMs += t.histogram.mean / 1000 * t.count;
   }

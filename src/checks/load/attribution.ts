@@ -15,7 +15,7 @@ import { attribute, sharesOf, type Attribution, type StageAttributionInput, type
 import { declareAll, POOL_METRICS } from './attribution-pool.js';
 import { CURRENT_RATE_WINDOW_MS, currentRequestRate, measureWindow, type WindowRate } from './current-rate.js';
 import { ACTIVE_SAMPLE_MS, READ_ONLY_REASON, startCelerySampler } from './attribution-celery.js';
-import { REDIS_PING } from './run-stage.js';
+import { REDIS_PING } from './metrics.js';
 import { taskQueue } from './services.js';
 import { HEADROOM_METRICS, reportHeadroom } from './headroom-report.js';
 import { chattyStatements, CHATTY_METRICS, readStatements, statementDeltas, type PgssRow, type StatementDelta } from './chatty.js';
@@ -134,7 +134,7 @@ export function startAttribution(ctx: CheckContext, appPrefix: string, threads: 
       if (prev && statements.after) perStage.set(n, statementDeltas(prev, statements.after, 5));
       const durationS = (performance.now() - r.t0) / 1000;
       const count = (name: string) => ctx.metrics.counters.get(metricKey(name, { stage: String(n) }))?.metric.count ?? 0;
-      const ping = ctx.metrics.trends.get(metricKey(REDIS_PING, { stage: String(n) }))?.metric;
+      const ping = ctx.metrics.trends.get(metricKey(REDIS_PING.name, { stage: String(n) }))?.metric;
       inputs.push({
         stage: n, level: r.level, unit: r.unit, durationS, waits,
         poolWaitMs: count(POOL_METRICS.waitMs.name), poolAcquired: count(POOL_METRICS.acquired.name), poolWaited: count(POOL_METRICS.waited.name),
@@ -260,6 +260,6 @@ function recordShares(ctx: CheckContext, s: StageShares): void {
 }
 
 /** Every metric attribution, headroom and the N+1 finder may record, for the `metrics` list of a load check. */
-export const ATTRIBUTION_METRIC_LIST: readonly MetricDecl[] = [
+export const ATTRIBUTION_DECLS: readonly MetricDecl[] = [
   ...Object.values(POOL_METRICS), ...Object.values(ATTRIBUTION_METRICS), ...Object.values(HEADROOM_METRICS), ...Object.values(CHATTY_METRICS),
 ];

@@ -18,7 +18,7 @@ export const CHATTY_ROWS = 2;
 
 export const CHATTY_METRICS = {
   callsPerRequest: metric.gauge({ name: 'load_statement_calls_per_request', meaning: 'state', better: 'lower', basis: 'derived', unit: unit.count(), description: 'calls of a statement (tag statement: its queryid) per request of the load, over the stages (pg_stat_statements difference), for the chatty ones' }),
-  msPerRequest: metric.gauge({ name: 'load_statement_ms_per_request', meaning: 'state', better: 'lower', basis: 'derived', unit: unit.ms, description: 'server execution time of that statement per request of the load' }),
+  msPerRequest: metric.gauge({ name: 'load_statement_time_per_request', meaning: 'state', better: 'lower', basis: 'derived', unit: unit.ms, description: 'server execution time of that statement per request of the load' }),
 };
 
 /** Reads the statements; null when pg_stat_statements is not installed in this database (or not readable). */

@@ -4,14 +4,14 @@
 import type { HeadlineView } from '../types.js';
 import type { ChartBand, ChartMark, ChartSeries, Finding, Headline, HeadlinePanel, TablePanel } from '../../result/model.js';
 import { formatMs, formatNumber } from '../../util/number-format.js';
-import { M } from './record.js';
+import { SERIES as DECLARED } from './metrics.js';
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const rows = (v: unknown): Array<Record<string, unknown>> => (Array.isArray(v) ? v.map(obj) : []);
 
 /** The per-second series src/checks/load/per-second.ts writes. */
-const SERIES = { p95: 'load_p95', throughput: 'load_throughput', level: M.level } as const;
+const SERIES = { p95: DECLARED.p95.name, throughput: DECLARED.throughput.name, level: DECLARED.level.name } as const;
 
 /**
  * Runs of equal level in the level series: each point closes the window before it. The series writer closes a window at

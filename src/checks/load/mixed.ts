@@ -12,18 +12,22 @@ import { errorFinding, generatorFinding, saturationFinding } from './findings.js
 import { SecondWindow, SeriesWriter } from './per-second.js';
 import { loadProfile } from './profile.js';
 import { buildScenario, type Scenario } from './scenario.js';
-import { LOAD_APP_NAME, openServices, PG_NOOP, startMonitor } from './services.js';
+import { LOAD_APP_NAME, openServices, startMonitor } from './services.js';
 import { localRunner, type StageRunner } from './stage-runner.js';
-import { REDIS_PING, type StageEnv } from './run-stage.js';
+import type { StageEnv } from './run-stage.js';
 import { startWorkerRunner } from './worker-runner.js';
 import { startBarrier } from '../../workload/barrier.js';
 import { assertUserSql } from '../user-sql.js';
-import { startAttribution, type AttributionHooks } from './attribution.js';
 import { loadHeadline } from './headline.js';
+import { ATTRIBUTION_DECLS, startAttribution, type AttributionHooks } from './attribution.js';
+import { CONNECTIONS_LOST, DERIVED, GENERATOR_SATURATED, levelUnitOf, SATURATION_LEVEL, STAGE_LEVEL, stageMetrics } from './metrics.js';
+import type { MetricDecl } from '../../metrics/declare.js';
+import { RESOURCE_METRICS } from '../../resources/metrics.js';
+import type { Config } from '../../config/schema.js';
 
 /** Watches the process readings for a saturated load generator (CPU near its cores, event loop late). */
 function generatorWatch(ctx: CheckContext, threads: number) {
-  const counter = ctx.metrics.counter('load_generator_saturated', {}, 's');
+  const counter = ctx.metrics.counter(GENERATOR_SATURATED);
   const cores = Math.min(os.availableParallelism(), threads);
   const state = { active: false, seconds: 0, streak: 0, peakCpu: 0, peakDelay: 0 };
   const onSample = (r: Map<string, number>) => {
@@ -42,34 +46,17 @@ function generatorWatch(ctx: CheckContext, threads: number) {
   return { state, onSample };
 }
 
-/** What every metric of the load check means: the request is the operation; steps are parts of it. */
-export function describeMetrics(ctx: CheckContext): void {
-  const m = ctx.metrics;
-  m.describe('load_request_duration', { meaning: 'latency', description: 'one simulated user request, from its intended start (open loop) to its end' });
-  m.describe('load_step_duration', { meaning: 'duration', description: 'one step inside a request (a query, a GET, a task publish): part of a request, never summed' });
-  m.describe('load_success', { meaning: 'share', better: 'higher', description: 'requests that succeeded over requests offered (dropped and timed-out ones count as failures)' });
-  m.describe('load_step_success', { meaning: 'share', better: 'higher' });
-  m.describe('load_error_kinds', { meaning: 'count', better: 'lower' });
-  m.describe('load_dropped', { meaning: 'count', better: 'lower', description: 'requests the open loop could not start: every virtual user busy' });
-  m.describe('load_timed_out', { meaning: 'count', better: 'lower', description: 'requests that did not end within load.request_timeout_ms' });
-  m.describe('load_requests', { meaning: 'count', perSecond: true });
-  m.describe('load_stage_elapsed_s', { meaning: 'duration' });
-  m.describe('load_stage_level', { meaning: 'state' });
-  m.describe(PG_NOOP, { meaning: 'duration', description: "a prepared SELECT 1 on the load's own PostgreSQL sessions (each worker thread's, and load.replay's), 20 times a second per pool beside the requests: the network's and the client's share of the PostgreSQL step latencies (pg_read, pg_write, custom, replay:…)" });
-  m.describe(REDIS_PING, { meaning: 'duration', better: 'lower', description: 'a PING on the load\'s Redis connection every 10 ms of a stage, beside its cache steps: the network\'s and the client\'s share of load_step_duration{step:cache_get}' });
-  m.describe('load_stage_throughput', { meaning: 'throughput', basis: 'derived', description: 'requests that succeeded per second of the stage' });
-  m.describe('load_stage_offered_rate', { meaning: 'state', basis: 'derived', description: 'requests offered per second of the stage (drain included)' });
-  m.describe('load_stage_completion_ratio', { meaning: 'share', basis: 'derived', better: 'higher', description: 'completed / offered requests of the stage' });
-  m.describe('load_stage_p95', { meaning: 'duration', basis: 'derived', description: 'p95 of the stage\'s requests (already in load_request_duration)' });
-  m.describe('load_degradation', { meaning: 'state', better: 'lower', basis: 'derived' });
-  m.describe('load_saturation_level', { meaning: 'state', basis: 'derived', better: 'higher', description: 'the last stage level before completions stopped following the load or the limits broke; absent when not found' });
-  m.describe('load_stages_beyond_saturation', { meaning: 'count', basis: 'derived', better: 'lower' });
-  m.describe('load_generator_saturated', { meaning: 'count', better: 'lower', basis: 'client', description: 'seconds stackprobe\'s own load generator was saturated: the measuring machine, not the system' });
-  m.describe('load_step_error_share', { meaning: 'share', basis: 'derived', better: 'lower', description: 'failed / attempted of each step kind over the stages within the limits' });
-  m.describe('load_connections_lost', { meaning: 'count', better: 'lower', description: 'Redis connections of the load closed by the server or the network' });
-  m.counter('load_connections_lost');
-  m.describe('load_failing_steps', { meaning: 'count', basis: 'derived', better: 'lower', description: 'step kinds whose error share is above the limit below saturation' });
+/**
+ * Declares what the load check records before any stage runs, so the figures merged in from each stage's registry (and
+ * from worker threads) keep their declared meaning, per-second counters included.
+ */
+export function declareMetrics(ctx: CheckContext, decls: readonly MetricDecl[]): void {
+  for (const d of decls) ctx.metrics.declare(d);
+  ctx.metrics.counter(CONNECTIONS_LOST);
 }
+
+/** What load.mixed records: the stage figures, the attribution's and the resource monitor's readings. */
+const mixedMetrics = (config: Config): MetricDecl[] => [...stageMetrics(levelUnitOf(config)), ...ATTRIBUTION_DECLS, ...RESOURCE_METRICS];
 
 /** Stages run in this thread, or across worker threads (each opening its own connections) with --workers N. */
 async function runner(ctx: CheckContext, workload: Workload, scenario: Scenario, segment: Segment, window: SecondWindow): Promise<StageRunner> {
@@ -88,6 +75,7 @@ export const mixedLoadCheck: Check = {
   typicalQuickMs: 9200,
   merge: loadMerge,
   headline: loadHeadline,
+  metrics: mixedMetrics,
   title: 'Mixed load in stages: degradation curve and saturation point',
   needs: ['pg'],
   // Cache and task steps join the mix when their services are configured.
@@ -103,7 +91,7 @@ export const mixedLoadCheck: Check = {
   }),
   async run(ctx) {
     const load = ctx.config.load;
-    describeMetrics(ctx);
+    declareMetrics(ctx, mixedMetrics(ctx.config));
     const profile = loadProfile(ctx.config);
     // The user's steps are judged on the target's catalog once, before any load: never on the measuring path.
     await assertUserSql(ctx, load.custom.map((c, i) => ({ sql: c.sql, where: `config.load.custom[${i}].sql` })));
@@ -138,7 +126,7 @@ export const mixedLoadCheck: Check = {
         const outcome = await stageRunner.runStage(n, stage, ctx.signal);
         mergeIntoRegistry(ctx.metrics, outcome.metrics);
         await attribution.endStage(n);
-        ctx.metrics.gauge('load_stage_level', { stage: String(n) }, level.unit).set(level.value);
+        ctx.metrics.gauge(STAGE_LEVEL[level.unit], { stage: String(n) }).set(level.value);
         for (const m of outcome.messages) if (messages.length < 5) messages.push(m);
       }
     } finally {
@@ -189,7 +177,7 @@ function report(ctx: CheckContext, limits: ReturnType<typeof loadProfile>['limit
   if (errors) ctx.finding(errors);
   // Worker threads count their own Redis losses and say why in their messages; without workers the main thread's
   // connection reports its loss as it happens (services.ts).
-  const lost = ctx.metrics.counter('load_connections_lost').count;
+  const lost = ctx.metrics.counter(CONNECTIONS_LOST).count;
   if (lost > 0 && ctx.config.load.workers > 1) {
     const why = messages.find((m) => /Redis connection was lost/.test(m));
     ctx.finding({
@@ -203,13 +191,13 @@ function report(ctx: CheckContext, limits: ReturnType<typeof loadProfile>['limit
     stage: s.stage, level: s.level, offered_per_s: r1(s.offeredRate), started_per_s: r1(s.startedRate), completed_per_s: r1(s.completedRate),
     succeeded_per_s: r1(s.throughput), dropped_per_s: r1(s.droppedRate), completion_ratio: Math.round(s.completionRatio * 1000) / 1000, p95_ms: r1(s.p95), within_limits: s.withinLimits,
   })));
-  if (saturation.level !== null) ctx.metrics.headline('load_saturation_level');
+  if (saturation.level !== null) ctx.metrics.headline(SATURATION_LEVEL.VUs.name);
   // No saturation point (not reached, or below the first stage): the highest stage's completions answer instead.
-  else if (stages.length > 0) ctx.metrics.headline('load_stage_throughput', { stage: String(stages[stages.length - 1]!.stage) });
+  else if (stages.length > 0) ctx.metrics.headline(DERIVED.throughput, { stage: String(stages[stages.length - 1]!.stage) });
   const top = stages.reduce<(typeof stages)[number] | undefined>((best, s) => (!best || s.throughput > best.throughput ? s : best), undefined);
   if (top && top.succeeded > 0) {
-    ctx.rate('throughput_rps', `load_stage_throughput{stage:${top.stage}}`, top.throughput);
-    ctx.rate('response_time_ms', `load_stage_p95{stage:${top.stage}}`, top.p95);
+    ctx.rate('throughput_rps', `${DERIVED.throughput.name}{stage:${top.stage}}`, top.throughput);
+    ctx.rate('response_time_ms', `${DERIVED.p95.name}{stage:${top.stage}}`, top.p95);
   }
 }
 

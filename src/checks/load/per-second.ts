@@ -2,6 +2,7 @@
 import type { Histogram } from 'hdr-histogram-js';
 import * as hdr from 'hdr-histogram-js';
 import type { MetricRegistry, SeriesEntry } from '../../metrics/registry.js';
+import { SERIES } from './metrics.js';
 import { newHistogram } from '../../metrics/trend.js';
 
 /** One window's worth of requests; crosses thread boundaries with the histogram encoded. */
@@ -68,10 +69,10 @@ export class SeriesWriter {
 
   constructor(registry: MetricRegistry, private readonly window: SecondWindow, private readonly elapsed: () => number) {
     this.registry = registry;
-    this.throughput = registry.timeSeries('load_throughput', {}, 'req/s');
-    this.p95 = registry.timeSeries('load_p95', {}, 'ms');
-    this.errors = registry.timeSeries('load_errors_per_s', {}, 'err/s');
-    this.stage = registry.timeSeries('load_stage_level', {}, '');
+    this.throughput = registry.timeSeries(SERIES.throughput);
+    this.p95 = registry.timeSeries(SERIES.p95);
+    this.errors = registry.timeSeries(SERIES.errors);
+    this.stage = registry.timeSeries(SERIES.level);
     this.last = elapsed();
   }
 
@@ -99,7 +100,7 @@ export class SeriesWriter {
     this.errors.points.push([t, s.errors / span]);
     this.stage.points.push([t, this.level]);
     for (const kind of Object.keys(s.kinds)) {
-      if (!this.kindSeries.has(kind)) this.kindSeries.set(kind, this.registry.timeSeries('load_errors_per_s', { kind }, 'err/s'));
+      if (!this.kindSeries.has(kind)) this.kindSeries.set(kind, this.registry.timeSeries(SERIES.errors, { kind }));
     }
     for (const [kind, series] of this.kindSeries) series.points.push([t, (s.kinds[kind] ?? 0) / span]);
   }

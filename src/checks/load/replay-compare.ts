@@ -2,7 +2,7 @@
 // pg_stat_statements) and which statement degrades first as the load rises — from serialised metrics only.
 import { mergeTrends } from '../../metrics/serialize.js';
 import type { CounterMetric, RateMetric, SerializedMetric, TrendMetric } from '../../result/model.js';
-import { M } from './record.js';
+import { M } from './metrics.js';
 
 export interface StatementInfo {
   name: string;
@@ -53,9 +53,9 @@ const sel = <T extends SerializedMetric>(metrics: SerializedMetric[], type: T['t
 
 function stageOf(metrics: SerializedMetric[], name: string, stage: number): StageOfStatement {
   const tags = { stage: String(stage), step: name };
-  const trend = mergeTrends(sel<TrendMetric>(metrics, 'trend', M.step, tags));
-  const rates = sel<RateMetric>(metrics, 'rate', M.stepSuccess, tags);
-  const requests = sel<CounterMetric>(metrics, 'counter', M.types, { stage: String(stage), request: name }).reduce((n, c) => n + c.count, 0);
+  const trend = mergeTrends(sel<TrendMetric>(metrics, 'trend', M.step.name, tags));
+  const rates = sel<RateMetric>(metrics, 'rate', M.stepSuccess.name, tags);
+  const requests = sel<CounterMetric>(metrics, 'counter', M.types.name, { stage: String(stage), request: name }).reduce((n, c) => n + c.count, 0);
   return {
     stage, requests, failures: rates.reduce((n, r) => n + r.total - r.hits, 0),
     meanMs: trend.count > 0 ? trend.summary().mean : 0, p50Ms: trend.count > 0 ? trend.percentile(50) : 0, p95Ms: trend.count > 0 ? trend.percentile(95) : 0,

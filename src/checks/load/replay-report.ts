@@ -8,6 +8,7 @@ import { analyseStages, derivedMetrics, stepShares, type Limits } from './analys
 import { errorFinding, saturationFinding } from './findings.js';
 import { compareReplay, degradationOrder, type StatementFigures } from './replay-compare.js';
 import type { NotReplayed, ReplayStatement } from './replay-dry.js';
+import { DERIVED, REPLAY, SATURATION_LEVEL } from './metrics.js';
 
 export interface ReplayOutcome {
   ready: Array<ReplayStatement & { share: number; shareOfAll: number }>;
@@ -36,18 +37,18 @@ function fidelity(ctx: CheckContext, figures: StatementFigures[], o: ReplayOutco
   const m = ctx.metrics;
   for (const f of figures) {
     const tags = { statement: f.queryid };
-    m.gauge('replay_share_original', tags, 'ratio').set(f.originalShare);
-    m.gauge('replay_share_replayed', tags, 'ratio').set(f.replayedShare);
-    m.gauge('replay_mean_original_ms', tags, 'ms').set(f.originalMeanMs);
+    m.gauge(REPLAY.shareOriginal, tags).set(f.originalShare);
+    m.gauge(REPLAY.shareReplayed, tags).set(f.replayedShare);
+    m.gauge(REPLAY.meanOriginal, tags).set(f.originalMeanMs);
     if (f.firstStageServerMeanMs !== null) {
-      m.gauge('replay_mean_replayed_ms', tags, 'ms').set(f.firstStageServerMeanMs);
-      if (f.originalMeanMs > 0) m.gauge('replay_mean_ratio', tags, 'ratio').set(f.firstStageServerMeanMs / f.originalMeanMs);
+      m.gauge(REPLAY.meanReplayed, tags).set(f.firstStageServerMeanMs);
+      if (f.originalMeanMs > 0) m.gauge(REPLAY.meanRatio, tags).set(f.firstStageServerMeanMs / f.originalMeanMs);
     }
   }
   const maxDiff = Math.max(0, ...figures.map((f) => Math.abs(f.shareDiffPp)));
-  m.gauge('replay_share_max_diff_pp', {}, 'pp').set(maxDiff);
-  m.gauge('replay_statements', {}, 'count').set(figures.length);
-  m.gauge('replay_coverage', {}, 'ratio').set(o.ready.reduce((n, s) => n + s.shareOfAll, 0));
+  m.gauge(REPLAY.shareMaxDiff).set(maxDiff);
+  m.gauge(REPLAY.statements).set(figures.length);
+  m.gauge(REPLAY.coverage).set(o.ready.reduce((n, s) => n + s.shareOfAll, 0));
   ctx.info('replay_mix', figures.map((f) => ({
     statement: short(f.query, 80), queryid: f.queryid, original_share_pct: r2(f.originalShare * 100), replayed_share_pct: r2(f.replayedShare * 100),
     diff_pp: r2(f.shareDiffPp), original_mean_ms: r3(f.originalMeanMs), replayed_server_mean_ms: f.firstStageServerMeanMs === null ? null : r3(f.firstStageServerMeanMs),
@@ -59,7 +60,7 @@ function fidelity(ctx: CheckContext, figures: StatementFigures[], o: ReplayOutco
 function degradation(ctx: CheckContext, figures: StatementFigures[]): void {
   const order = degradationOrder(figures);
   const degraded = order.filter((f) => f.degradedAt !== null);
-  ctx.metrics.counter('replay_degraded_statements', {}).add(degraded.length);
+  ctx.metrics.counter(REPLAY.degraded).add(degraded.length);
   ctx.info('replay_degradation_order', order.map((f, i) => ({
     rank: i + 1, statement: short(f.query, 80), queryid: f.queryid, degraded_at_stage: f.degradedAt,
     p50_by_stage_ms: f.stages.map((s) => r2(s.p50Ms)), p95_by_stage_ms: f.stages.map((s) => r2(s.p95Ms)), added_p50_ms: r2(f.addedMs), failures: f.stages.reduce((n, s) => n + s.failures, 0),
@@ -94,6 +95,6 @@ export function reportReplay(ctx: CheckContext, o: ReplayOutcome): void {
   const figures = compareReplay(raw, info, stages.map((s) => s.stage), o.serverMeans, { factor: ctx.config.load.replay!.degradation_factor, minMs: ctx.config.load.replay!.degradation_min_ms });
   fidelity(ctx, figures, o);
   degradation(ctx, figures);
-  if (saturation.level !== null) ctx.metrics.headline('load_saturation_level');
-  else if (stages.length > 0) ctx.metrics.headline('load_stage_throughput', { stage: String(stages[stages.length - 1]!.stage) });
+  if (saturation.level !== null) ctx.metrics.headline(SATURATION_LEVEL.VUs.name);
+  else if (stages.length > 0) ctx.metrics.headline(DERIVED.throughput, { stage: String(stages[stages.length - 1]!.stage) });
 }

@@ -6,7 +6,7 @@ import { describeError, SkipCheck } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import type { Check, CheckContext } from '../types.js';
 import { loadMerge } from './merge.js';
-import { describeMetrics } from './mixed.js';
+import { declareMetrics } from './mixed.js';
 import { SecondWindow, SeriesWriter } from './per-second.js';
 import { loadProfile } from './profile.js';
 import { dryPass, type ReplayStatement } from './replay-dry.js';
@@ -17,27 +17,17 @@ import { selectStatements, withShares } from './replay-select.js';
 import { pgssReader, serverMeans, type PgssReader, type PgssRow } from './replay-source.js';
 import { localRunner } from './stage-runner.js';
 import type { StageEnv } from './run-stage.js';
-import { LOAD_APP_NAME, NOOP_EVERY_MS, PG_NOOP } from './services.js';
+import { LOAD_APP_NAME, NOOP_EVERY_MS } from './services.js';
+import { levelUnitOf, PG_NOOP, REPLAY, STAGE_LEVEL, stageMetrics } from './metrics.js';
+import type { MetricDecl } from '../../metrics/declare.js';
+import type { Config } from '../../config/schema.js';
 import type { PgWireError } from '../../targets/pg/wire/errors.js';
 import { assertRole, readGuard } from '../user-sql.js';
-import { startAttribution } from './attribution.js';
 import { loadHeadline } from './headline.js';
+import { ATTRIBUTION_DECLS, startAttribution } from './attribution.js';
 
-function describeReplayMetrics(ctx: CheckContext): void {
-  const m = ctx.metrics;
-  describeMetrics(ctx);
-  m.describe('load_sessions_lost', { meaning: 'count', better: 'lower', description: 'replay sessions closed by the server or the network during the load, or by stackprobe when a statement turned its session read-write' });
-  m.describe('replay_statements', { meaning: 'state', description: 'statements replayed' });
-  m.describe('replay_not_replayable', { meaning: 'count', description: 'chosen statements the dry pass could not replay (each listed with the reason)' });
-  m.describe('replay_coverage', { meaning: 'share', better: 'higher', description: 'share of all the database\'s calls that the replayed statements stand for' });
-  m.describe('replay_share_original', { meaning: 'share', description: 'a statement\'s share of calls among the replayed ones, in pg_stat_statements' });
-  m.describe('replay_share_replayed', { meaning: 'share', description: 'a statement\'s share of the replayed requests' });
-  m.describe('replay_share_max_diff_pp', { meaning: 'state', better: 'lower', description: 'largest difference between a statement\'s replayed and original share, percentage points' });
-  m.describe('replay_mean_original_ms', { meaning: 'state', description: 'pg_stat_statements\' mean execution time of the statement before the replay' });
-  m.describe('replay_mean_replayed_ms', { meaning: 'duration', description: 'server execution time per call of the replayed statement at the first stage (pg_stat_statements difference)' });
-  m.describe('replay_mean_ratio', { meaning: 'state', description: 'replayed first-stage server mean / original mean' });
-  m.describe('replay_degraded_statements', { meaning: 'count', better: 'lower', description: 'statements whose p95 grew past load.replay.degradation_factor and degradation_min_ms' });
-}
+/** What load.replay records: the stage figures, the attribution's and its own. */
+const replayMetrics = (config: Config): MetricDecl[] => [...stageMetrics(levelUnitOf(config)), ...ATTRIBUTION_DECLS, ...Object.values(REPLAY)];
 
 async function choose(ctx: CheckContext, pgss: PgssReader): Promise<{ chosen: ReturnType<typeof selectStatements>; rows: Awaited<ReturnType<PgssReader['read']>> }> {
   const cfg = ctx.config.load.replay!;
@@ -55,7 +45,7 @@ async function choose(ctx: CheckContext, pgss: PgssReader): Promise<{ chosen: Re
  * session stackprobe closed because a statement turned it read-write is counted too, and said so.
  */
 function watchSessions(ctx: CheckContext): (err: PgWireError) => void {
-  const lost = ctx.metrics.counter('load_sessions_lost');
+  const lost = ctx.metrics.counter(REPLAY.sessionsLost);
   // The pool (at release) and the connection (as it happens) may both tell of one loss: the error is the same object.
   const seen = new WeakSet<PgWireError>();
   const reported = new Set<string>();
@@ -81,7 +71,7 @@ function watchSessions(ctx: CheckContext): (err: PgWireError) => void {
 /** The timed path's sessions (measuring path), and the no-op round trip sampled on them beside the statements. */
 function openPools(ctx: CheckContext, ready: ReplayStatement[], ownRole: string): ReplayPools {
   const load = ctx.config.load;
-  ctx.metrics.counter('load_sessions_lost');
+  ctx.metrics.counter(REPLAY.sessionsLost);
   const pools = openReplayPools(ctx.targets.pg!, {
     applicationName: `${LOAD_APP_NAME}-replay`, max: load.pool_size, statementTimeoutMs: load.request_timeout_ms,
     acquireTimeoutMs: ctx.config.timeouts.connect_ms, writes: ready.some((s) => s.write), onLost: watchSessions(ctx), ownRole,
@@ -108,6 +98,7 @@ export const replayLoadCheck: Check = {
   typicalQuickMs: 9000,
   merge: loadMerge,
   headline: loadHeadline,
+  metrics: replayMetrics,
   title: 'Replay of the application\'s own statement mix (pg_stat_statements) in stages: fidelity and what degrades first',
   needs: ['pg'],
   // Reads only; write replay (load.replay.writes) is refused under --read-only when the config is read.
@@ -122,7 +113,7 @@ export const replayLoadCheck: Check = {
   async run(ctx) {
     const cfg = ctx.config.load.replay;
     if (!cfg) throw new SkipCheck('load.replay is not configured (set load.replay, e.g. { "top": 20 }, to replay your statement mix)');
-    describeReplayMetrics(ctx);
+    declareMetrics(ctx, replayMetrics(ctx.config));
     const load = ctx.config.load;
     // Under --read-only the operator's role first (as for every check that runs SQL stackprobe did not write); each
     // statement is then judged as the role that ran it, in the dry pass.
@@ -153,7 +144,7 @@ export const replayLoadCheck: Check = {
       client.release(failed);
       await endReplayPools(trial);
     }
-    ctx.metrics.counter('replay_not_replayable', {}).add(dry.refused.length);
+    ctx.metrics.counter(REPLAY.notReplayable).add(dry.refused.length);
     if (dry.ready.length === 0) throw new Error(`none of the ${chosen.chosen.length} chosen statements can be replayed: ${dry.refused.map((r) => r.reason).join(' | ')}`);
     const ready = withShares(dry.ready, chosen.totalCalls);
     const profile = loadProfile(ctx.config);
@@ -189,7 +180,7 @@ export const replayLoadCheck: Check = {
         if (before) means = await firstStageMeans(ctx, pgss, before);
         mergeIntoRegistry(ctx.metrics, outcome.metrics);
         await attribution.endStage(i + 1);
-        ctx.metrics.gauge('load_stage_level', { stage: String(i + 1) }, level.unit).set(level.value);
+        ctx.metrics.gauge(STAGE_LEVEL[level.unit], { stage: String(i + 1) }).set(level.value);
       }
     } finally {
       series.stop();

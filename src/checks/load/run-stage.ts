@@ -7,6 +7,7 @@ import type { ExecResult } from '../../exec/types.js';
 import { startPingsOn } from '../../targets/redis/wire/ping.js';
 import { createRng, type Rng } from '../../workload/prng.js';
 import { ForwardingRecorder, type StageRecorder } from './record.js';
+import { M, REDIS_PING } from './metrics.js';
 import { pickType, startRequest, type Scenario } from './scenario.js';
 import type { StepServices } from './steps.js';
 import { poolStatsOf, recordPoolStats } from './attribution-pool.js';
@@ -56,8 +57,6 @@ export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecord
   }
 }
 
-/** A PING on the load's Redis connection every 10 ms of a stage (load_redis_ping_duration{stage}). */
-export const REDIS_PING = 'load_redis_ping_duration';
 
 async function runStage(env: StageEnv, stage: Stage, rec: StageRecorder, signal: AbortSignal, start: (vu: number, done: Ended) => void, t0: number): Promise<ExecResult> {
   let result: ExecResult;
@@ -80,6 +79,6 @@ async function runStage(env: StageEnv, stage: Stage, rec: StageRecorder, signal:
       step: (vu, _iteration, done) => start(vu, done),
     });
   }
-  rec.registry.gauge('load_stage_elapsed_s', { stage: String(rec.stage) }, 's').set((performance.now() - t0) / 1000);
+  rec.registry.gauge(M.elapsed, { stage: String(rec.stage) }).set((performance.now() - t0) / 1000);
   return result;
 }

@@ -18,12 +18,11 @@ import { SessionPool } from '../../targets/pg/wire/pool.js';
 import type { SessionTarget } from '../../targets/pg/wire/session.js';
 import { removeCacheKeys, TaskTidy, type StepServices } from './steps.js';
 import { openReconnectingWire } from '../../targets/redis/connect.js';
+import { CONNECTIONS_LOST, PG_NOOP } from './metrics.js';
 
 /** The load's task queue: its own setting, else the tasks category's (where the user's worker listens). */
 export const taskQueue = (config: Config): string => config.load.task_queue ?? config.tasks.queue;
 
-/** A prepared SELECT 1 on the load's own PostgreSQL sessions beside the requests (described in mixed.ts). */
-export const PG_NOOP = 'load_pg_noop_duration';
 /** 20 no-op round trips a second per pool: enough for percentiles over a stage, a small share of a session's time. */
 export const NOOP_EVERY_MS = 50;
 
@@ -98,7 +97,7 @@ function lostRedis(ctx: CheckContext): (reason: Error) => void {
   let reported = false;
   return (reason) => {
     if (ctx.signal.aborted) return;
-    ctx.metrics.counter('load_connections_lost').add();
+    ctx.metrics.counter(CONNECTIONS_LOST).add();
     if (reported) return;
     reported = true;
     ctx.finding({

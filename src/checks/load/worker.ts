@@ -12,7 +12,8 @@ import { StageRecorder } from './record.js';
 import { runStageHere, type StageEnv } from './run-stage.js';
 import { buildScenario } from './scenario.js';
 import { TaskTidy, type StepServices } from './steps.js';
-import { loadPools, NOOP_EVERY_MS, PG_NOOP, splitPool, taskQueue } from './services.js';
+import { loadPools, NOOP_EVERY_MS, splitPool, taskQueue } from './services.js';
+import { CONNECTIONS_LOST, PG_NOOP } from './metrics.js';
 import type { WorkerData } from './worker-protocol.js';
 import { segmentAccounts } from '../../workload/plan.js';
 
@@ -80,7 +81,7 @@ async function runStage(env: StageEnv, n: number, stage: Stage) {
     postWindow();
   }
   if (redisLost.count > 0) {
-    rec.registry.counter('load_connections_lost').add(redisLost.count);
+    rec.registry.counter(CONNECTIONS_LOST).add(redisLost.count);
     rec.messages.push(`worker ${data.worker}: the load's Redis connection was lost: ${redisLost.reason ?? 'closed by the server or the network'}`);
     redisLost.count = 0;
   }

@@ -49,10 +49,7 @@ const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** di
 const secs = (ms: number) => (ms >= 1000 ? `${round(ms / 1000, 1)} s` : `${Math.round(ms)} ms`);
 
 export function describeThroughputMetrics(ctx: CheckContext): void {
-  const m = ctx.metrics;
-  m.describe('task_submit_errors', { meaning: 'share', better: 'lower', description: 'Publishes that failed or timed out, over publishes started' });
-  m.describe('task_submit_error_kinds', { meaning: 'defects' });
-  m.headline('task_keep_up');
+  ctx.metrics.headline(TASK_KEEP_UP);
 }
 
 /** Completions per second, one point per second since the check started. */
