@@ -91,6 +91,10 @@ export class MetricRegistry {
 
   /** Records the declaration of `decl.name`; a second, different declaration of one name is a programming error. */
   declare(decl: MetricDecl): string {
+    // A JavaScript plugin gets no type error for a bare name: it gets this instead of a TypeError deep in the registry.
+    if (typeof decl !== 'object' || decl === null || typeof decl.name !== 'string') {
+      throw new TypeError(`a metric is recorded through its declaration, not ${typeof decl === 'string' ? `by its name ('${decl}')` : 'a ' + typeof decl}: declare it once with metric.trend({ name, meaning, unit, … }) (or counter/rate/gauge) and pass that (docs/plugins.md)`);
+    }
     const known = this.declarations.get(decl.name);
     if (known && !sameDeclaration(known, decl)) throw new Error(`metric ${decl.name} is declared twice, differently`);
     if (!known) {
@@ -108,19 +112,23 @@ export class MetricRegistry {
   }
 
   trend(d: TrendDecl, tags: Tags = {}): Trend {
-    return this.getOrCreate(this.trends, d.name, tags, this.declare(d), () => new Trend());
+    const u = this.declare(d);
+    return this.getOrCreate(this.trends, d.name, tags, u, () => new Trend());
   }
 
   rate(d: RateDecl, tags: Tags = {}): Rate {
-    return this.getOrCreate(this.rates, d.name, tags, this.declare(d), () => new Rate());
+    const u = this.declare(d);
+    return this.getOrCreate(this.rates, d.name, tags, u, () => new Rate());
   }
 
   counter(d: CounterDecl, tags: Tags = {}): Counter {
-    return this.getOrCreate(this.counters, d.name, tags, this.declare(d), () => new Counter());
+    const u = this.declare(d);
+    return this.getOrCreate(this.counters, d.name, tags, u, () => new Counter());
   }
 
   gauge(d: GaugeDecl, tags: Tags = {}): Gauge {
-    return this.getOrCreate(this.gauges, d.name, tags, this.declare(d), () => new Gauge());
+    const u = this.declare(d);
+    return this.getOrCreate(this.gauges, d.name, tags, u, () => new Gauge());
   }
 
   /** A one-second time series; `points.push([t, v])` appends, the caller owns the clock. */

@@ -60,6 +60,14 @@ describe('declarations', () => {
     expect(out.find((m) => m.name === 'wait_duration')).toMatchObject({ unit: 'ms', meaning: 'duration', better: 'lower' });
   });
 
+  it('refuse a bare name at run time too, saying what to do (a JavaScript plugin has no type check)', () => {
+    const reg = new MetricRegistry();
+    // @ts-expect-error a name is no declaration
+    expect(() => reg.trend('ping_duration')).toThrow(/recorded through its declaration, not by its name \('ping_duration'\).*metric\.trend/);
+    // @ts-expect-error nor is nothing
+    expect(() => reg.gauge(undefined)).toThrow(/recorded through its declaration/);
+  });
+
   it('of one name must agree', () => {
     const reg = new MetricRegistry();
     reg.counter(rows).add();
