@@ -15,7 +15,7 @@ import type { CheckResult, RunResult } from '../../src/result/model.js';
 import { run } from '../../src/run/runner.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { fixtureIntegrityConfig, plantDefects, schemaChecksum } from '../helpers/integrity-fixture.js';
-import { createTestDatabase, TEST_PG_URL, type TestDatabase } from '../helpers/pg.js';
+import { createTestDatabase, TEST_PG_URL, withDatabase, type TestDatabase } from '../helpers/pg.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -65,8 +65,8 @@ describe('backup.roundtrip', () => {
     const tampered: Check = {
       ...backupChecks.find((c) => c.id === 'backup.roundtrip')!,
       run: (ctx) => roundTrip(ctx, {
-        beforeCompare: async (url) => {
-          const client = new pg.Client({ connectionString: url });
+        beforeCompare: async (scratch) => {
+          const client = new pg.Client({ connectionString: withDatabase(db.url, scratch) });
           await client.connect();
           await client.query(`UPDATE stackprobe.transactions SET amount = amount + 0.01 WHERE id = 5`).finally(() => client.end());
         },
