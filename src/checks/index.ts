@@ -31,3 +31,23 @@ export const builtinChecks: Check[] = [
   ...loadChecks,
   ...healthChecks,
 ];
+
+const CATEGORY_ORDER = [...new Set(builtinChecks.map((c) => c.category))];
+
+/** Checks grouped by category, the built-in categories in the order of src/checks/index.ts, plugin categories after in order of appearance. */
+export function groupByCategory<T extends { category: string }>(checks: T[]): Array<{ category: string; checks: T[] }> {
+  const groups = new Map<string, T[]>();
+  for (const c of checks) {
+    const list = groups.get(c.category) ?? [];
+    list.push(c);
+    groups.set(c.category, list);
+  }
+  const rank = (cat: string) => {
+    const i = CATEGORY_ORDER.indexOf(cat);
+    return i === -1 ? CATEGORY_ORDER.length : i;
+  };
+  return [...groups.entries()]
+    .map(([category, list], order) => ({ category, checks: list, order }))
+    .sort((a, b) => rank(a.category) - rank(b.category) || a.order - b.order)
+    .map(({ category, checks: list }) => ({ category, checks: list }));
+}

@@ -15,8 +15,8 @@ export interface CompareFlags {
 
 export async function compareCommand(baselineFile: string, currentFile: string, flags: CompareFlags): Promise<number> {
   // Loaded when the command runs, not when the CLI starts: `--version`, `--help` and the other commands stay quick.
-  const [{ compareRuns, hasRegression, parseMargin, renderComparisonText }, { locateRunJson }, { readRunFile }, { ReportSection }] = await Promise.all([
-    import('../compare/index.js'), import('../compare/locate.js'), import('../result/read.js'), import('../config/sections/report.js'),
+  const [{ compareRuns, hasRegression, parseMargin }, { renderComparisonText }, { locateRunJson }, { readRunFile }, { ReportSection }] = await Promise.all([
+    import('../compare/index.js'), import('../report/compare-text.js'), import('../compare/locate.js'), import('../result/read.js'), import('../config/sections/report.js'),
   ]);
   const defaults = ReportSection.parse({});
   const maxRegression = parseMargin(flags.maxRegression ?? defaults.max_regression, '--max-regression');

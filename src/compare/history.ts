@@ -1,7 +1,7 @@
 // `stackprobe history`: one row per run, oldest first, with the figures that move over time: the verdict, the counts and
 // the p95 latency of each category (never one p95 over every operation, which the most numerous operations dominate).
 import type { RunResult } from '../result/model.js';
-import { formatDuration, formatMs, formatPercent } from '../report/format.js';
+import { formatDuration, formatMs, formatPercent } from '../util/number-format.js';
 import { latencyByCategory } from './latency.js';
 import { targetLabel } from './targets.js';
 

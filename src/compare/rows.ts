@@ -1,5 +1,5 @@
 // What a report shows of a comparison: the judged figures, regressions first, as rows of formatted cells.
-import { formatNumber, formatValue } from '../report/format.js';
+import { formatNumber, formatValue } from '../util/number-format.js';
 import { formatMargin } from './margin.js';
 import { judgedChange } from './compare.js';
 import type { Comparison, MetricChange, OneSidedFigure } from './model.js';

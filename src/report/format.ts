@@ -1,65 +1,15 @@
 // Number, duration and label formatting shared by the reporters: ms to 3 significant digits, ratios as %, counts grouped.
-import { builtinChecks, categoryTitles } from '../checks/index.js';
+import { categoryTitles, groupByCategory } from '../checks/index.js';
 import { metricKey } from '../metrics/registry.js';
 import type { CheckResult, CheckStatus, Rating, ThresholdOutcome } from '../result/model.js';
-import { formatMs, formatNumber } from '../util/number-format.js';
+import { formatBytes, formatDuration, formatMs, formatNumber, formatPercent, formatValue } from '../util/number-format.js';
 import { parseThreshold } from '../verdict/threshold-parser.js';
 
-const MISSING = '–';
-
-export { formatMs, formatNumber };
-
-/** A ratio as a percentage; a near miss is never rounded to 100 % and a rare event never to 0 %. */
-export function formatPercent(ratio: number): string {
-  if (!Number.isFinite(ratio)) return MISSING;
-  const pct = ratio * 100;
-  if (pct === 0 || pct === 100) return `${pct}%`;
-  let digits = 1;
-  while (digits < 4) {
-    const shown = Number(pct.toFixed(digits));
-    if (shown !== 0 && shown !== 100) break;
-    digits++;
-  }
-  return `${pct.toFixed(digits)}%`;
-}
-
-/** A wall-clock span: `850 ms`, `2.1 s`, `3 min 05 s`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return MISSING;
-  if (ms < 1000) return `${formatNumber(Math.round(ms))} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const totalSec = Math.round(ms / 1000);
-  const min = Math.floor(totalSec / 60);
-  return `${formatNumber(min)} min ${String(totalSec % 60).padStart(2, '0')} s`;
-}
+export { formatBytes, formatDuration, formatMs, formatNumber, formatPercent, formatValue, groupByCategory };
 
 /** A check's duration, empty for one that never started (skipped, or failed before running for want of a service). */
 export function checkDuration(c: { durationMs: number }): string {
   return c.durationMs > 0 ? formatDuration(c.durationMs) : '';
-}
-
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes)) return MISSING;
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let i = 0;
-  while (Math.abs(v) >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${formatNumber(i === 0 ? v : Number(v.toPrecision(3)))} ${units[i]}`;
-}
-
-/** A value in a metric's unit, as a user reads it. */
-export function formatValue(value: number, unit: string): string {
-  switch (unit) {
-    case 'ms': return formatMs(value);
-    case 'ratio': return formatPercent(value);
-    case 'bytes': return formatBytes(value);
-    case '':
-    case 'count': return formatNumber(value);
-    default: return `${formatNumber(value)} ${unit}`;
-  }
 }
 
 /**
@@ -134,26 +84,7 @@ export function whyText(c: CheckResult, max = Number.POSITIVE_INFINITY): string 
 }
 
 /** The built-in categories in the order their checks run (src/checks/index.ts); plugin categories come after. */
-const CATEGORY_ORDER = [...new Set(builtinChecks.map((c) => c.category))];
 
 export function categoryTitle(category: string): string {
   return Object.hasOwn(categoryTitles, category) ? categoryTitles[category]! : category;
-}
-
-/** Checks grouped by category, the built-in categories in the order of src/checks/index.ts, plugin categories after in order of appearance. */
-export function groupByCategory<T extends { category: string }>(checks: T[]): Array<{ category: string; checks: T[] }> {
-  const groups = new Map<string, T[]>();
-  for (const c of checks) {
-    const list = groups.get(c.category) ?? [];
-    list.push(c);
-    groups.set(c.category, list);
-  }
-  const rank = (cat: string) => {
-    const i = CATEGORY_ORDER.indexOf(cat);
-    return i === -1 ? CATEGORY_ORDER.length : i;
-  };
-  return [...groups.entries()]
-    .map(([category, list], order) => ({ category, checks: list, order }))
-    .sort((a, b) => rank(a.category) - rank(b.category) || a.order - b.order)
-    .map(({ category, checks: list }) => ({ category, checks: list }));
 }

@@ -9,7 +9,7 @@ import { Trend } from '../../src/metrics/trend.js';
 import type { CheckResult, RunResult } from '../../src/result/model.js';
 import { formatMargin, parseMargin } from '../../src/compare/margin.js';
 import { changeRows, comparisonHeadline, formatChange } from '../../src/compare/rows.js';
-import { renderComparisonText } from '../../src/compare/text.js';
+import { renderComparisonText } from '../../src/report/compare-text.js';
 import { latencyByCategory } from '../../src/compare/latency.js';
 import { targetDifferences } from '../../src/compare/targets.js';
 import { ConfigError } from '../../src/util/errors.js';

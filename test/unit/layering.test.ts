@@ -27,11 +27,6 @@ const RANK: Record<string, number> = {
  * only shrinks. Keys are `from -> to`, paths relative to src/.
  */
 const KNOWN_BACK_IMPORTS = new Map<string, string>([
-  ['compare/history.ts -> report/format.ts', 'number and duration formatting shared with the reports; belongs in a leaf formatting module'],
-  ['compare/latency.ts -> report/format.ts', 'the same formatting helpers'],
-  ['compare/rows.ts -> report/format.ts', 'the same formatting helpers'],
-  ['compare/text.ts -> report/format.ts', 'the same formatting helpers'],
-  ['compare/text.ts -> report/text.ts', 'the same formatting helpers'],
   ['metrics/serialize.ts -> result/model.ts', 'the serialised metric types live in the result model; they belong with the metrics'],
   ['verdict/rules.ts -> checks/types.ts', 'threshold rules read the defaults a check declares; the declaration belongs below checks'],
   ['config/sections/embedded.ts -> targets/embedded/builds.ts', 'the list of PostgreSQL majors a private server can run; a fact config can own'],

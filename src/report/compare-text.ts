@@ -1,9 +1,9 @@
 // The comparison as plain text for `stackprobe compare`: a headline, an aligned table of changes, status changes.
-import { palette } from '../report/text.js';
-import { formatMs, formatNumber } from '../report/format.js';
-import { comparisonHeadline, changeRows, formatChange, type ChangeRow } from './rows.js';
-import { hasRegression } from './compare.js';
-import type { Comparison } from './model.js';
+import { palette } from './text.js';
+import { formatMs, formatNumber } from './format.js';
+import { comparisonHeadline, changeRows, formatChange, type ChangeRow } from '../compare/rows.js';
+import { hasRegression } from '../compare/compare.js';
+import type { Comparison } from '../compare/model.js';
 
 export function renderComparisonText(cmp: Comparison, opts: { color: boolean; all?: boolean }): string {
   const p = palette(opts.color);
