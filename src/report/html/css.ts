@@ -63,7 +63,7 @@ svg .grid{stroke:var(--grid);stroke-width:1}svg .base{stroke:var(--muted);stroke
 svg .series path{fill:none;stroke-width:2}svg .bar{fill:var(--bar);opacity:.85}
 svg .marker line{stroke:var(--fg);stroke-dasharray:4 3;opacity:.6}svg .marker text{fill:var(--fg);font-size:10.5px}
 svg .marker text,svg .band text{paint-order:stroke;stroke:var(--card);stroke-width:4px;stroke-linejoin:round}
-svg .marker text{filter:url(#label-bg)}svg .label-bg{flood-color:var(--card)}
+svg .marker text{filter:url(#label-bg)}svg .label-bg{flood-color:var(--card)}svg.defs{position:absolute}
 ${Array.from({ length: 8 }, (_, i) => `svg .s${i} path{stroke:var(--c${i})}svg .s${i} circle{fill:var(--c${i})}.legend .s${i}{background:var(--c${i})}`).join('')}
 .legend{list-style:none;padding:0;margin:4px 0 0;display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px}
 .legend .key{display:inline-block;width:12px;height:3px;margin-right:5px;vertical-align:middle}

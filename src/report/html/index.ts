@@ -8,6 +8,7 @@ import { categorySection } from './check.js';
 import { CSS } from './css.js';
 import { esc } from './escape.js';
 import { comparisonSection, environmentSection, summarySection } from './summary.js';
+import { LABEL_BACKGROUND } from './svg.js';
 
 export interface HtmlOptions {
   comparison?: Comparison;
@@ -40,6 +41,8 @@ export function renderDocument(body: string, opts: DocumentOptions): string {
   // The CSP forbids any load at all (images, fonts, scripts, styles from elsewhere): the file must work offline. The live
   // page allows exactly its own script (by hash) and connections back to the server that sent it.
   const script = opts.script ? `script-src 'sha256-${createHash('sha256').update(opts.script).digest('base64')}'; connect-src 'self'; ` : '';
+  // The charts' shared label filter, once per page: where there are charts, or may be (the live page draws them later).
+  const defs = opts.script || body.includes('<svg') ? `${LABEL_BACKGROUND}\n` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -51,7 +54,7 @@ export function renderDocument(body: string, opts: DocumentOptions): string {
 <style>${CSS}</style>
 </head>
 <body>
-<main>
+${defs}<main>
 ${body}
 </main>
 ${opts.script ? `<script>${opts.script}</script>\n` : ''}</body>

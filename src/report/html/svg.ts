@@ -90,14 +90,14 @@ function axes(f: Frame, xTicks: Array<{ at: number; label: string }>, yTicks: Ar
 
 /**
  * A card-coloured box behind a marker's label, the size of the text: a series crossing the label would otherwise show
- * through the gaps between its words (the text's halo strokes glyphs only). Each chart carries its own copy, so a chart
- * cut out of the page still draws; the same id in several charts names identical filters.
+ * through the gaps between its words (the text's halo strokes glyphs only). Defined once per page (renderDocument), as
+ * an id must be unique; a chart taken out of the page draws its labels with the halo alone.
  */
-const LABEL_BACKGROUND = '<defs><filter id="label-bg" x="-0.03" y="-0.1" width="1.06" height="1.2"><feFlood class="label-bg"/><feComposite in="SourceGraphic" operator="over"/></filter></defs>';
+export const LABEL_BACKGROUND = '<svg class="defs" width="0" height="0" aria-hidden="true"><defs><filter id="label-bg" x="-0.03" y="-0.1" width="1.06" height="1.2"><feFlood class="label-bg"/><feComposite in="SourceGraphic" operator="over"/></filter></defs></svg>';
 
 function frame(f: Frame, kind: string, title: string, points: number, body: string): string {
   const size = f === LARGE ? ' large' : '';
-  return `<svg class="chart${size}" data-chart="${kind}" data-points="${points}" viewBox="0 0 ${f.w} ${f.h}" role="img" aria-label="${esc(title)}" xmlns="http://www.w3.org/2000/svg"><title>${esc(title)}</title>${LABEL_BACKGROUND}${body}</svg>`;
+  return `<svg class="chart${size}" data-chart="${kind}" data-points="${points}" viewBox="0 0 ${f.w} ${f.h}" role="img" aria-label="${esc(title)}" xmlns="http://www.w3.org/2000/svg"><title>${esc(title)}</title>${body}</svg>`;
 }
 
 /**
