@@ -105,7 +105,8 @@ export function seriesMerges(decls: readonly SeriesDecl[]): Record<string, Serie
 export function sameDeclaration(a: MetricDecl, b: MetricDecl): boolean {
   return a === b || (a.name === b.name && a.type === b.type && a.meaning === b.meaning && a.better === b.better
     && unitLabel(a.unit) === unitLabel(b.unit) && a.basis === b.basis && a.controlFor === b.controlFor
-    && a.perSecond === b.perSecond);
+    && a.perSecond === b.perSecond && a.operation?.name === b.operation?.name && a.operation?.role === b.operation?.role
+    && a.merge === b.merge);
 }
 
 /** The aggregates a threshold may take of each type, as the evaluator computes them (src/verdict/evaluate.ts). */

@@ -12,6 +12,7 @@ export function declarationOf(m: SerializedMetric): MetricDecl {
   const spec = {
     name: m.name, meaning: m.meaning, better: m.better, unit: unitOfLabel(m.unit),
     ...(m.description ? { description: m.description } : {}), ...(m.basis ? { basis: m.basis } : {}),
+    ...(m.operation ? { operation: m.operation } : {}),
   };
   switch (m.type) {
     case 'trend': return metric.trend({ ...spec, ...(m.controlFor ? { controlFor: m.controlFor } : {}) });

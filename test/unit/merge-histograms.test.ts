@@ -8,6 +8,7 @@ import { mergeSeries } from '../../src/merge/series.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
 import { serializeMetrics } from '../../src/metrics/serialize.js';
 import { Trend } from '../../src/metrics/trend.js';
+import { declarationOf, mergeIntoRegistry } from '../../src/result/into-registry.js';
 import { SCHEMA_VERSION, type CheckResult, type RunResult, type TimeSeries, type TrendMetric } from '../../src/result/model.js';
 import { summarize } from '../../src/result/summary.js';
 import { createRng } from '../../src/workload/prng.js';
@@ -138,5 +139,18 @@ describe('mergeIntoRegistry', () => {
     expect(into.metaOf('op_duration', 'trend')).toMatchObject({ meaning: 'latency', better: 'lower' });
     expect(into.metaOf('requests', 'counter')).toMatchObject({ meaning: 'count', perSecond: true });
     expect(into.metaOf('mine', 'counter').meaning).toBe('count');
+  });
+});
+
+describe('a declaration rebuilt from run.json', () => {
+  it('keeps the operation a figure is part of, so a merged run still shows one row per operation', () => {
+    const reg = new MetricRegistry();
+    const lookup = decls({ lookup_duration: { meaning: 'latency', operation: { name: 'lookup', role: 'duration' } } });
+    reg.trend(lookup.trend('lookup_duration')).record(1);
+    const [m] = serializeMetrics(reg, 1);
+    expect(declarationOf(m!).operation).toEqual({ name: 'lookup', role: 'duration' });
+    const merged = new MetricRegistry();
+    mergeIntoRegistry(merged, [m!]);
+    expect(serializeMetrics(merged, 1)[0]).toMatchObject({ name: 'lookup_duration', operation: { name: 'lookup', role: 'duration' } });
   });
 });

@@ -72,6 +72,12 @@ describe('declarations', () => {
     const reg = new MetricRegistry();
     reg.counter(rows).add();
     expect(() => reg.counter(metric.counter({ name: 'orphan_rows', meaning: 'count', unit: unit.count('rows') }))).toThrow(/declared twice/);
+    // The operation a figure belongs to and a series' merge rule are part of what it means, too.
+    const lookup = metric.trend({ name: 'lookup_duration', meaning: 'latency', unit: unit.ms, operation: { name: 'lookup', role: 'duration' } });
+    reg.trend(lookup).record(1);
+    expect(() => reg.trend(metric.trend({ name: 'lookup_duration', meaning: 'latency', unit: unit.ms }))).toThrow(/declared twice/);
+    reg.declare(metric.series({ name: 'lookups_per_s', unit: unit.perSecond('lookups'), merge: 'sum' }));
+    expect(() => reg.declare(metric.series({ name: 'lookups_per_s', unit: unit.perSecond('lookups') }))).toThrow(/declared twice/);
     expect(() => metric.gauge({ name: 'Bad-Name', meaning: 'state', unit: unit.number })).toThrow(/snake case/);
   });
 });
