@@ -16,13 +16,21 @@ const PROBE_CHECKS = tasksChecks.filter((c) => !['tasks.config', 'tasks.queues',
 
 let worker: CeleryWorker;
 let redis: Redis;
+/**
+ * Results in a database of this file's own: it counts result keys before and after a run, and other files' runs on the
+ * shared test broker write and delete theirs meanwhile.
+ */
+const OWN_BACKEND = process.env.STACKPROBE_TEST_CELERY_OWN_BACKEND ?? 'redis://127.0.0.1:6379/8';
+let backend: Redis;
 beforeAll(async () => {
   redis = new Redis(TEST_REDIS_BROKER);
-  worker = await startCeleryWorker();
+  backend = new Redis(OWN_BACKEND);
+  worker = await startCeleryWorker({ backend: OWN_BACKEND });
 });
 afterAll(async () => {
   await worker?.stop();
   redis?.disconnect();
+  backend?.disconnect();
 });
 
 function runTasks(tasks: ConfigInput['tasks'], extra: Partial<ConfigInput> = {}, only?: string[]): Promise<RunResult> {
@@ -41,7 +49,7 @@ const bindings = () => redis.smembers('_kombu.binding.reply.celery.pidbox');
 
 describe('tasks over Redis', () => {
   it('measures workers, round trip, throughput and errors against a 2-process worker, and leaves nothing behind', async () => {
-    const metaBefore = (await redis.keys('celery-task-meta-*')).length;
+    const metaBefore = (await backend.keys('celery-task-meta-*')).length;
     const result = await runTasks({ roundtrip_count: 10, burst: 200, rate: 50, duration_s: 2, failing_task: 'test.always_fails', failing_task_error: 'ValueError: planted', retrying_task: 'test.retries_then_succeeds', error_count: 3 });
     // tasks.bullmq has its own test file; with no BullMQ queue configured it skips, and says why.
     expect(check(result, 'tasks.bullmq')).toMatchObject({ status: 'skip', reason: 'no BullMQ queue in config.tasks.bullmq.queue' });
@@ -80,12 +88,18 @@ describe('tasks over Redis', () => {
     // The worker logs a failure after it stored the result: wait for the line rather than read once.
     await waitFor(() => /Task test\.always_fails\[[0-9a-f-]+\] raised unexpected/.test(worker.log()), 5000, 'the failure in the worker log');
     // Nothing left: result keys deleted, probe queue empty, no reply queue bindings.
-    expect((await redis.keys('celery-task-meta-*')).length).toBe(metaBefore);
+    expect((await backend.keys('celery-task-meta-*')).length).toBe(metaBefore);
     expect(await redis.llen(worker.queue)).toBe(0);
-    expect(await bindings()).toEqual([]);
-    expect(await redis.keys('*.reply.celery.pidbox')).toEqual([]);
+    // Other tests share this broker and may be mid-broadcast: their reply binding and queue live one control timeout.
+    // So: whatever is there now must go within a few timeouts; one of this run's, leaked, never would.
+    const replyLeftovers = async () => [...(await bindings()), ...(await redis.keys('*.reply.celery.pidbox'))];
+    const seen = await replyLeftovers();
+    await waitFor(async () => {
+      const now = new Set(await replyLeftovers());
+      return seen.every((x) => !now.has(x));
+    }, 15_000, `reply bindings and queues to go: ${seen.join(', ')}`);
     // The run's list of task ids and its lease go with a clean end (they exist only for a killed run's reaping).
-    expect(await redis.keys('stackprobe:celery:*')).toEqual([]);
+    expect(await backend.keys('stackprobe:celery:*')).toEqual([]);
   });
 
   it('says so when no worker knows the task, without waiting for a result', async () => {
@@ -106,7 +120,7 @@ describe('tasks over Redis', () => {
   });
 
   it('without a result backend measures pickup and consumption and says what it cannot measure', async () => {
-    const metaBefore = (await redis.keys('celery-task-meta-*')).length;
+    const metaBefore = (await backend.keys('celery-task-meta-*')).length;
     const result = await run({
       config: validateConfig({ celery_broker_url: worker.broker, tasks: { queue: worker.queue, roundtrip_count: 5, burst: 50, rate: 20, duration_s: 1 } }),
       checks: tasksChecks.filter((c) => ['tasks.roundtrip', 'tasks.throughput', 'tasks.errors'].includes(c.id)),
@@ -122,7 +136,7 @@ describe('tasks over Redis', () => {
     expect(check(result, 'tasks.errors').status).toBe('skip');
     // Results stackprobe cannot read it cannot delete either: the probes ask the worker not to store them.
     await waitFor(() => /Task celery\.accumulate\[[0-9a-f-]+\] succeeded in [\d.e-]+s: \(69,\)/.test(worker.log()), 10_000, 'the last probe in the worker log');
-    expect((await redis.keys('celery-task-meta-*')).length).toBe(metaBefore);
+    expect((await backend.keys('celery-task-meta-*')).length).toBe(metaBefore);
   });
 
   it('an unreachable broker is a clear, redacted failure', async () => {
