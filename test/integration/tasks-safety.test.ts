@@ -9,8 +9,13 @@ import { validateConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { waitFor } from '../../src/exec/timeout.js';
 import type { CheckResult } from '../../src/result/model.js';
+import { LostReason } from '../../src/targets/celery/bounded.js';
+import { bindingKey, bindingMember, fanoutChannel, SEP } from '../../src/targets/celery/kombu-redis.js';
 import { openCelery } from '../../src/targets/celery/open.js';
 import { LEASE_PREFIX, META_PREFIX, OWNED_PREFIX } from '../../src/targets/celery/redis-backend.js';
+import { connectRedis, RedisTransport } from '../../src/targets/celery/redis-transport.js';
+import { ABANDONED_AFTER_MS } from '../../src/targets/celery/reply-key.js';
+import { PIDBOX_EXCHANGE, REPLY_EXCHANGE } from '../../src/targets/celery/transport.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { runTasksChecks, startCeleryWorker, TEST_AMQP_BROKER, TEST_BACKEND, uniqueQueue } from '../helpers/celery-worker.js';
 import { keysMatching, startPrivateRedis, type PrivateRedis } from '../helpers/redis.js';
@@ -186,6 +191,52 @@ describe('a run killed mid-way', () => {
     } finally {
       c.disconnect();
       await worker.stop();
+      await server.stop();
+    }
+  });
+});
+
+describe('a run killed mid-broadcast', () => {
+  it('leaves a reply binding and queue that a later run takes away once the broadcast is long over, and nothing else', async () => {
+    const server = await startPrivateRedis();
+    const c = client(server.url);
+    // A silent pidbox listener: the broadcast counts one receiver and waits its whole control timeout for a reply.
+    const silent = client(server.url);
+    const replies = bindingKey(REPLY_EXCHANGE);
+    try {
+      await silent.subscribe(fanoutChannel(0, PIDBOX_EXCHANGE));
+      // A binding of a Celery client of the application's own (a bare uuid routing key) is not ours to touch.
+      const foreign = bindingMember('3f1c1f5e-0c7e-4a53-9a57-2c1b7d2b9e10', '3f1c1f5e-0c7e-4a53-9a57-2c1b7d2b9e10.reply.celery.pidbox');
+      await c.sadd(replies, foreign);
+      const config = { celery_broker_url: server.url, tasks: { control_timeout_ms: 60_000 } };
+      const child = spawn(process.execPath, ['--import', 'tsx', resolve('test/celery/run-tasks-child.ts'), JSON.stringify({ config, checks: ['tasks.workers'] })], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const exited = new Promise((r) => child.once('exit', r));
+      await waitFor(async () => (await c.scard(replies)) === 2, 60_000, 'the broadcast to bind its reply queue');
+      const ours = (await c.smembers(replies)).find((m) => m !== foreign)!;
+      const [replyKey, , replyQueue] = ours.split(SEP);
+      child.kill('SIGKILL');
+      await exited;
+      // A worker's reply that arrives after the kill lands in the dead run's queue (before it, the run would pop it).
+      await c.lpush(replyQueue!, 'a late reply');
+      expect(await c.sismember(replies, ours)).toBe(1);
+
+      const t = { connectMs: 2000, commandMs: 2000 };
+      const transport = new RedisTransport(await connectRedis(server.url, t), 0, t, new LostReason());
+      try {
+        // While another run might still be mid-broadcast (its end plus the grace not yet past), nothing goes.
+        expect(await transport.reapAbandonedReplies(5000)).toBe(0);
+        expect(await c.exists(replyQueue!)).toBe(1);
+        // Long after the broadcast's end (the key names it): the dead run's binding and queue go, the app's binding stays.
+        const end = Number(/^stackprobe-reply-(\d+)-/.exec(replyKey!)![1]);
+        expect(await transport.reapAbandonedReplies(5000, end + ABANDONED_AFTER_MS + 1)).toBe(1);
+        expect(await c.smembers(replies)).toEqual([foreign]);
+        expect(await c.exists(replyQueue!)).toBe(0);
+      } finally {
+        await transport.close();
+      }
+    } finally {
+      silent.disconnect();
+      c.disconnect();
       await server.stop();
     }
   });

@@ -4,6 +4,7 @@ import { withTimeout } from '../../exec/timeout.js';
 import type { TargetFacts } from '../../result/model.js';
 import { buildTaskMessage, ORIGIN, type ResultMeta } from './protocol.js';
 import type { RedisResultBackend } from './redis-backend.js';
+import { newReplyKey } from './reply-key.js';
 import type { CeleryTarget, EventStream, ManagementRead, QueuePeek, ResultOptions, SendOptions, TaskOutcome, UnackedSummary, WorkerReply } from './target.js';
 import type { Transport } from './transport.js';
 
@@ -135,8 +136,8 @@ export class CeleryClient implements CeleryTarget {
 
   async control(command: string, args: Record<string, unknown> = {}, o: { timeoutMs?: number; limit?: number; signal?: AbortSignal; destination?: string[] } = {}): Promise<WorkerReply[]> {
     const ticket = randomUUID();
-    const replyKey = randomUUID();
     const timeoutMs = o.timeoutMs ?? this.opts.controlTimeoutMs;
+    const replyKey = newReplyKey(new Date().getTime() + timeoutMs);
     const t0 = performance.now();
     const replies = await this.opts.transport.broadcast({
       body: { method: command, arguments: args, destination: o.destination ?? null, pattern: null, matcher: null, ticket, reply_to: { exchange: 'reply.celery.pidbox', routing_key: replyKey } },

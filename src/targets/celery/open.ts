@@ -56,6 +56,17 @@ async function openBackend(config: Config, log: Logger): Promise<{ backend?: Red
   return { backend, note: redactUrl(url) };
 }
 
+/** A killed run's control reply binding and queue stay on a Redis broker forever: the next run takes them away. */
+async function reapAbandonedReplies(transport: Transport, config: Config, log: Logger): Promise<void> {
+  // Removing keys: never under --read-only.
+  if (config.read_only || !transport.reapAbandonedReplies) return;
+  const removed = await transport.reapAbandonedReplies(closeMsOf(config)).catch((err: unknown) => {
+    log.warn({ err: redactText(describeError(err)) }, 'removing the control reply queues of killed runs failed; a later run retries');
+    return 0;
+  });
+  if (removed > 0) log.info({ removed }, 'removed the control reply queues left by killed runs');
+}
+
 export async function openCelery(config: Config, log: Logger, onProgress: (text: string) => void): Promise<Opened<CeleryTarget>> {
   const url = config.celery_broker_url;
   if (!url) return { reason: 'CELERY_BROKER_URL not set' };
@@ -63,6 +74,7 @@ export async function openCelery(config: Config, log: Logger, onProgress: (text:
   let transport: Transport | undefined;
   try {
     transport = await openTransport(url, config);
+    await reapAbandonedReplies(transport, config, log);
     const { backend, note } = await openBackend(config, log);
     const target = new CeleryClient({
       transport,

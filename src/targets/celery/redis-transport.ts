@@ -3,8 +3,9 @@ import { Redis } from 'ioredis';
 import { sleep, withTimeout } from '../../exec/timeout.js';
 import { TimeoutError } from '../../util/errors.js';
 import { bounded, LostReason } from './bounded.js';
-import { bindingKey, bindingMember, decodeEnvelope, encodeJsonEnvelope, encodeTaskEnvelope, fanoutChannel, messageHeaders, queueKeyFor, queueKeys, queuesOfBindings, UNACKED_INDEX_KEY, UNACKED_KEY } from './kombu-redis.js';
+import { bindingKey, bindingMember, decodeEnvelope, encodeJsonEnvelope, encodeTaskEnvelope, fanoutChannel, messageHeaders, queueKeyFor, queueKeys, queuesOfBindings, SEP, UNACKED_INDEX_KEY, UNACKED_KEY } from './kombu-redis.js';
 import type { TaskMessage } from './protocol.js';
+import { isAbandonedReplyKey } from './reply-key.js';
 import { EVENT_EXCHANGE, PIDBOX_EXCHANGE, REPLY_EXCHANGE, type BroadcastRequest, type ControlReply, type EventStream, type MessageHeaders, type QueuePeek, type Transport, type UnackedSummary } from './transport.js';
 
 /** The database index of a redis:// URL (`/7`); 0 when none is given. */
@@ -235,6 +236,25 @@ export class RedisTransport implements Transport {
       // Not tied to the caller's signal: the binding must go even when the check was aborted (bounded by the timeout).
       await this.bound(this.client.multi().srem(bindingKey(REPLY_EXCHANGE), member).del(replyQueue).exec(), 'removing the control reply queue');
     }
+  }
+
+  async reapAbandonedReplies(timeMs: number, nowMs = new Date().getTime()): Promise<number> {
+    const deadline = performance.now() + timeMs;
+    const key = bindingKey(REPLY_EXCHANGE);
+    let removed = 0;
+    let cursor = '0';
+    // SSCAN in bounded steps: the set holds every live broadcast's binding (Celery's own `inspect` clients' too).
+    do {
+      const [next, members] = await this.bound(this.client.sscan(key, cursor, 'COUNT', 200), 'listing control reply bindings');
+      cursor = next;
+      for (const member of members) {
+        const [routingKey, , queue] = member.split(SEP);
+        if (routingKey === undefined || queue === undefined || !isAbandonedReplyKey(routingKey, nowMs)) continue;
+        await this.bound(this.client.multi().srem(key, member).del(queue).exec(), 'removing an abandoned reply queue');
+        removed++;
+      }
+    } while (cursor !== '0' && performance.now() < deadline);
+    return removed;
   }
 
   private async collect(reader: Redis, replyQueue: string, req: BroadcastRequest, limit: number): Promise<ControlReply[]> {

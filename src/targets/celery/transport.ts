@@ -44,6 +44,11 @@ export interface Transport {
   events(onEvent: (event: Record<string, unknown>) => void, opts?: { signal?: AbortSignal }): Promise<EventStream>;
   /** Sends a control command to every worker's pidbox and collects replies until timeout or limit; writes to the broker. */
   broadcast(req: BroadcastRequest): Promise<ControlReply[]>;
+  /**
+   * Removes the reply bindings and queues that killed runs left mid-broadcast (Redis only: AMQP's reply queues are
+   * exclusive and go with their connection); returns how many went. Bounded by `timeMs`: a later run takes the rest.
+   */
+  reapAbandonedReplies?(timeMs: number, nowMs?: number): Promise<number>;
   close(): Promise<void>;
 }
 
