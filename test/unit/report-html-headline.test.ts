@@ -113,6 +113,23 @@ describe('category charts', () => {
     expect(out).toContain('<h4>Capacity ~180 req/s before p(95)&lt;500</h4>');
     // A run without attribution shows none.
     expect(headline([drawn(load, loadHeadline)])).not.toContain('class="attribution"');
+    // Without Celery in the load, no Celery columns.
+    expect(table).not.toContain('Celery busy');
+  });
+
+  it('adds the Celery workers\' utilisation and the task queue\'s growth when the load drove tasks', () => {
+    const attributed = structuredClone(load);
+    const groups = { cpu: 0.1, lock: 0, wal: 0.05, io: 0, lwlock: 0, client: 0.01, other: 0 };
+    attributed.info.attribution = [
+      { stage: 1, level: 20, unit: 'req/s', pool_wait_share: 0, session_samples: 90, groups, task_queue: { first: 0, last: 2, submitted: 40 }, celery_workers: { queue: 'q', consumers: 1, concurrency: 2, samples: 8, meanActive: 0.9, peakActive: 2, utilisation: 0.45 } },
+      { stage: 2, level: 200, unit: 'req/s', pool_wait_share: 0, session_samples: 300, groups, task_queue: { first: 2, last: 310, submitted: 400 }, celery_workers: { queue: 'q', consumers: 1, concurrency: 2, samples: 8, meanActive: 2, peakActive: 2, utilisation: 1 } },
+    ];
+    const out = headline([drawn(attributed, loadHeadline)]);
+    const table = out.split('<table class="attribution">')[1]!.split('</table>')[0]!;
+    expect(table).toContain('Celery busy');
+    expect(table).toMatch(/<td class="n">45\.0%<\/td><td class="n">2<\/td><\/tr>/);
+    expect(table).toMatch(/<td class="n">100%<\/td><td class="n">308<\/td><\/tr>/);
+    expect(out).toContain('Celery busy: tasks running over the pool processes');
   });
 
   it('draws the measured hit rate against the expected one', () => {

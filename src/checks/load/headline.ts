@@ -63,12 +63,22 @@ function attribution(info: Record<string, unknown>, findings: readonly Finding[]
   }
   if (shares.length) {
     const judged = num(obj(info.bottleneck).stage);
-    out.push({ kind: 'text', paragraphs: [{ text: 'Where the load\'s PostgreSQL session time went in each stage (share of busy session samples; pool wait: share of PostgreSQL step time spent waiting for a session).', muted: true }] });
+    // Stages that drove Celery tasks: how busy the workers of the load's queue were, and how far the queue grew.
+    const celery = shares.some((r) => r.celery_workers !== undefined);
+    const celeryCells = (r: Record<string, unknown>) => {
+      const queue = obj(r.task_queue);
+      const first = num(queue.first);
+      const last = num(queue.last);
+      return [num(obj(r.celery_workers).utilisation) ?? Number.NaN, first !== undefined && last !== undefined ? last - first : Number.NaN];
+    };
+    out.push({ kind: 'text', paragraphs: [{ text: `Where the load's PostgreSQL session time went in each stage (share of busy session samples; pool wait: share of PostgreSQL step time spent waiting for a session)${celery ? '; Celery busy: tasks running over the pool processes of the workers consuming the load\'s task queue' : ''}.`, muted: true }] });
     out.push({
       kind: 'table', role: 'attribution',
-      columns: [{ title: 'Stage', unit: '' }, { title: 'Level', unit: '' }, { title: 'Pool wait', unit: 'ratio' }, ...GROUPS.map(([, title]) => ({ title, unit: 'ratio' })), { title: 'Samples', unit: '' }],
+      columns: [{ title: 'Stage', unit: '' }, { title: 'Level', unit: '' }, { title: 'Pool wait', unit: 'ratio' }, ...GROUPS.map(([, title]) => ({ title, unit: 'ratio' })), { title: 'Samples', unit: '' },
+        ...(celery ? [{ title: 'Celery busy', unit: 'ratio' }, { title: 'Task queue growth', unit: '' }] : [])],
       rows: shares.map((r) => ({
-        cells: [num(r.stage) ?? Number.NaN, `${formatNumber(num(r.level) ?? Number.NaN)} ${String(r.unit ?? '')}`, num(r.pool_wait_share) ?? Number.NaN, ...GROUPS.map(([k]) => num(obj(r.groups)[k]) ?? Number.NaN), num(r.session_samples) ?? 0],
+        cells: [num(r.stage) ?? Number.NaN, `${formatNumber(num(r.level) ?? Number.NaN)} ${String(r.unit ?? '')}`, num(r.pool_wait_share) ?? Number.NaN, ...GROUPS.map(([k]) => num(obj(r.groups)[k]) ?? Number.NaN), num(r.session_samples) ?? 0,
+          ...(celery ? celeryCells(r) : [])],
         ...(num(r.stage) === judged ? { mark: 'emphasis' as const } : {}),
       })),
     });
