@@ -108,15 +108,18 @@ export const throughputCheck: Check = {
     const watch = new AbortController();
     const watching = AbortSignal.any([ctx.signal, watch.signal]);
     setMaxListeners(0, watching); // one listener per task awaiting its result
+    // Publishes in flight (a burst, or up to maxVus at the steady rate against a slow broker) each listen on it until done.
+    const sending = AbortSignal.any([ctx.signal]);
+    setMaxListeners(0, sending);
     const pending: Array<Promise<void>> = [];
     const lifetimeMs = p.durationMs + p.drainMs + 60_000; // ended early by `watch` once the drain window closes
 
     /** `t0` is when the task was meant to be sent: a late send counts against its end-to-end time. */
     const sendOne = async (phase: 'burst' | 'steady', n: number, t0: number): Promise<void> => {
       tally.attempts[phase]++;
-      const id = await celery.newTaskId(ctx.signal);
+      const id = await celery.newTaskId(sending);
       ids.push(id);
-      await celery.send(task, probeArgs(ctx, n), { id, kwargs, queue, expiresInMs: lifetimeMs, signal: ctx.signal });
+      await celery.send(task, probeArgs(ctx, n), { id, kwargs, queue, expiresInMs: lifetimeMs, signal: sending });
       tally.sent++;
       if (!celery.hasResultBackend) return;
       pending.push(celery.result(id, lifetimeMs, { signal: watching }).then(
