@@ -52,7 +52,8 @@ describe('--read-only', () => {
         env: { DATABASE_URL: db.url, REDIS_URL: redis.url, CELERY_BROKER_URL: broker.toString(), CELERY_RESULT_BACKEND: broker.toString() },
       });
       expect(out.stdout + out.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
-      expect([0, 1]).toContain(out.code);
+      // 3: a missed threshold while stackprobe's own client was saturated (a busy host); the promise here is about writes.
+      expect([0, 1, 3]).toContain(out.code);
       // MONITOR saw the run's commands (so it was watching) and not one of them writes.
       await waitFor(() => monitor.seen.length > 0, 5000, 'MONITOR to see the run');
       const writes = seen().filter((line) => WRITES.test(line));

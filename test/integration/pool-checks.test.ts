@@ -160,6 +160,10 @@ describe('pool checks when connections run out', () => {
     const url = new URL(db.url);
     url.username = role;
     const held = [new pg.Client({ connectionString: url.toString() }), new pg.Client({ connectionString: url.toString() })];
+    // The test before ends with its sessions closed on our side; on a busy host their backends may still be exiting and
+    // hold a slot of the role, and the run's own admin session (the third slot) would then be refused.
+    const sessions = async () => Number((await db.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE usename = '${role}'`))[0]!.n);
+    await waitFor(async () => (await sessions()) === 0, 10_000, `the sessions of role ${role} to end`);
     try {
       // The target's admin pool takes the third slot when the run opens it.
       for (const c of held) await c.connect();
