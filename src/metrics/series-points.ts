@@ -1,17 +1,22 @@
-// The points of one time series while a check records it: times and values side by side in one Float64Array.
+// The points of one time series while a check records it: times and values side by side in Float64Array chunks.
 // A series gains a point a second for the whole run and is the run's own record (its charts), so it is kept whole; kept
 // as [t, v] arrays each point cost ~72 bytes of V8 heap (an array, its backing store, a slot in the outer array), which
-// was most of what a long load run still held after a full GC (bench figure 5). Here a point costs 16 bytes (up to 32
-// while the store has room to grow into).
+// was most of what a long load run still held after a full GC (bench figure 5). Here a point costs 16 bytes. Chunks
+// rather than one array that doubles: nothing is copied as a series grows, and the room kept ahead of the last point is
+// at most one chunk (4 KB) instead of as much as the series already holds.
 
 export type Point = [t: number, v: number];
 
-/** Points of the store before it first grows: a short series (a sweep's rounds) stays small. */
-const INITIAL_POINTS = 16;
+/** The first chunk's points, so a short series (a sweep's rounds) stays small; each next chunk doubles, up to the last. */
+const FIRST_CHUNK = 16;
+/** Points of every chunk from the fifth on (4 KB). */
+const CHUNK = 256;
 
 export class SeriesPoints implements Iterable<Point> {
-  /** t0, v0, t1, v1, …; the first `2 × length` slots are points, the rest room to grow. */
-  private data = new Float64Array(2 * INITIAL_POINTS);
+  /** Each chunk holds t0, v0, t1, v1, …; every chunk but the last is full. */
+  private readonly chunks: Float64Array[] = [];
+  /** Where each chunk's first point stands in the series. */
+  private readonly starts: number[] = [];
   private count = 0;
 
   get length(): number {
@@ -26,13 +31,17 @@ export class SeriesPoints implements Iterable<Point> {
 
   /** Appends one point without building an array for it. */
   add(t: number, v: number): void {
-    if (2 * this.count === this.data.length) {
-      const grown = new Float64Array(2 * this.data.length);
-      grown.set(this.data);
-      this.data = grown;
+    let last = this.chunks.at(-1);
+    let at = this.count - (this.starts.at(-1) ?? 0);
+    if (!last || 2 * at === last.length) {
+      // A full chunk's length in doubles is twice its points: the next one has twice the points, up to CHUNK.
+      last = new Float64Array(2 * (last ? Math.min(CHUNK, last.length) : FIRST_CHUNK));
+      this.chunks.push(last);
+      this.starts.push(this.count);
+      at = 0;
     }
-    this.data[2 * this.count] = t;
-    this.data[2 * this.count + 1] = v;
+    last[2 * at] = t;
+    last[2 * at + 1] = v;
     this.count++;
   }
 
@@ -40,16 +49,18 @@ export class SeriesPoints implements Iterable<Point> {
   at(index: number): Point | undefined {
     const i = index < 0 ? this.count + index : index;
     if (!Number.isInteger(i) || i < 0 || i >= this.count) return undefined;
-    return [this.data[2 * i]!, this.data[2 * i + 1]!];
+    let c = this.chunks.length - 1;
+    while (this.starts[c]! > i) c--;
+    const chunk = this.chunks[c]!;
+    const k = 2 * (i - this.starts[c]!);
+    return [chunk[k]!, chunk[k + 1]!];
   }
 
   /** The points `keep` accepts, as a new array. */
   filter(keep: (point: Point, index: number) => boolean): Point[] {
     const out: Point[] = [];
-    for (let i = 0; i < this.count; i++) {
-      const p: Point = [this.data[2 * i]!, this.data[2 * i + 1]!];
-      if (keep(p, i)) out.push(p);
-    }
+    let i = 0;
+    for (const p of this) if (keep(p, i++)) out.push(p);
     return out;
   }
 
@@ -64,6 +75,9 @@ export class SeriesPoints implements Iterable<Point> {
   }
 
   *[Symbol.iterator](): Iterator<Point> {
-    for (let i = 0; i < this.count; i++) yield [this.data[2 * i]!, this.data[2 * i + 1]!];
+    let left = this.count;
+    for (const chunk of this.chunks) {
+      for (let k = 0; k < chunk.length && left > 0; k += 2, left--) yield [chunk[k]!, chunk[k + 1]!];
+    }
   }
 }

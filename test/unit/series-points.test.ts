@@ -28,6 +28,17 @@ describe('SeriesPoints', () => {
     expect(s.filter(([t]) => t >= 100 && t <= 200)).toEqual(want.filter(([t]) => t >= 100 && t <= 200));
   });
 
+  it('reads every point back at each chunk boundary (16, 32, 64, 128, then 256 points a chunk)', () => {
+    const want = reference(1300);
+    const s = new SeriesPoints();
+    for (const [t, v] of want) s.add(t, v);
+    for (const i of [0, 15, 16, 47, 48, 111, 112, 239, 240, 495, 496, 751, 752, 1299]) {
+      expect(s.at(i), `point ${i}`).toEqual(want[i]);
+      expect(s.at(i - 1300), `point ${i - 1300}`).toEqual(want[i]);
+    }
+    expect(s.toArray()).toEqual(want);
+  });
+
   it('pushes several points at once and returns the new length, as an array does', () => {
     const s = new SeriesPoints();
     expect(s.push([0, 0], [1, 3], [2, 1])).toBe(3);
