@@ -16,6 +16,8 @@ export interface CliRun {
   rss: Array<[number, number]>;
   /** With `heap`: [seconds since the child started, MB reachable after a full GC (V8 heap used + external)]. */
   heap: Array<[number, number]>;
+  /** The same samples' V8 heap alone (external memory, which holds libpg-query's WebAssembly memory, left out). */
+  v8Heap: Array<[number, number]>;
   runJson: { checks?: Array<{ id: string; status: string; metrics: Array<{ type: string; summary?: { count: number } }> }> } | undefined;
   stderrTail: string;
 }
@@ -59,19 +61,23 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv, opts: CliRu
     } catch (err) {
       void err; // no run.json: the caller reports the exit code and stderr
     }
-    const heap = existsSync(heapFile) ? readHeapSamples(readFileSync(heapFile, 'utf8')) : [];
-    return { code, wallMs: performance.now() - t0, rss, heap, runJson, stderrTail: stderr.trim().split('\n').slice(-3).join(' | ') };
+    const { heap, v8Heap } = readHeapSamples(existsSync(heapFile) ? readFileSync(heapFile, 'utf8') : '');
+    return { code, wallMs: performance.now() - t0, rss, heap, v8Heap, runJson, stderrTail: stderr.trim().split('\n').slice(-3).join(' | ') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** heap-probe.mjs's lines: seconds, heapUsed, external, arrayBuffers (bytes; external includes arrayBuffers). */
-function readHeapSamples(text: string): Array<[number, number]> {
-  return text.trim().split('\n').filter(Boolean).map((line) => {
+export function readHeapSamples(text: string): Pick<CliRun, 'heap' | 'v8Heap'> {
+  const heap: CliRun['heap'] = [];
+  const v8Heap: CliRun['v8Heap'] = [];
+  for (const line of text.trim().split('\n').filter(Boolean)) {
     const [t, used, external] = line.split(' ').map(Number) as [number, number, number];
-    return [t, (used + external) / 2 ** 20];
-  });
+    heap.push([t, (used + external) / 2 ** 20]);
+    v8Heap.push([t, used / 2 ** 20]);
+  }
+  return { heap, v8Heap };
 }
 
 /** The RSS sample nearest to `atS` seconds. */

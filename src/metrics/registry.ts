@@ -3,6 +3,7 @@
 // metric cannot be recorded (a type error, not a test).
 import { sameDeclaration, type CounterDecl, type GaugeDecl, type MetricDecl, type RateDecl, type SeriesDecl, type TrendDecl } from './declare.js';
 import { defaultMeta, type MetricMeta } from './meaning.js';
+import { SeriesPoints } from './series-points.js';
 import { Trend } from './trend.js';
 import { unitLabel } from './unit.js';
 
@@ -53,8 +54,8 @@ export interface SeriesEntry {
   name: string;
   tags: Tags;
   unit: string;
-  /** [seconds since the check started, value] */
-  points: Array<[number, number]>;
+  /** [seconds since the check started, value], appended with `points.push([t, v])` (compact: series-points.ts). */
+  points: SeriesPoints;
 }
 
 export function metricKey(name: string, tags: Tags): string {
@@ -131,13 +132,13 @@ export class MetricRegistry {
     return this.getOrCreate(this.gauges, d.name, tags, u, () => new Gauge());
   }
 
-  /** A one-second time series; `points.push([t, v])` appends, the caller owns the clock. */
+  /** A one-second time series; `points.push([t, v])` (or `points.add(t, v)`) appends, the caller owns the clock. */
   timeSeries(d: SeriesDecl, tags: Tags = {}): SeriesEntry {
     // A series shares its name with the gauge or trend it plots; only its unit is taken from the declaration.
     const key = metricKey(d.name, tags);
     let entry = this.series.get(key);
     if (!entry) {
-      entry = { name: d.name, tags: { ...tags }, unit: unitLabel(d.unit), points: [] };
+      entry = { name: d.name, tags: { ...tags }, unit: unitLabel(d.unit), points: new SeriesPoints() };
       this.series.set(key, entry);
     }
     return entry;

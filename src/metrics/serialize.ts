@@ -39,7 +39,7 @@ export function serializeMetrics(registry: MetricRegistry, durationSec: number):
 }
 
 export function serializeSeries(registry: MetricRegistry): TimeSeries[] {
-  return [...registry.series.values()].map((s) => ({ name: s.name, tags: s.tags, unit: s.unit, points: s.points }));
+  return [...registry.series.values()].map((s) => ({ name: s.name, tags: s.tags, unit: s.unit, points: s.points.toArray() }));
 }
 
 /** Merges trend metrics into one trend (their histograms added); used for tag-less thresholds and overall response time. */
