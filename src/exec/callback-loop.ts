@@ -27,25 +27,38 @@ export function runCallbackLoop(opts: CallbackLoopOptions): Promise<CallbackLoop
   const deadline = start + opts.durationMs;
   let iterations = 0;
   let live = vus;
+  let aborted = signal.aborted;
+  /** Per VU: its iteration is inside step() (1), or ended there before step() returned (2). */
+  const inStep = new Uint8Array(vus);
   return new Promise((resolve) => {
     const finishVu = () => {
-      if (--live === 0) resolve({ iterations, elapsedMs: performance.now() - start });
+      if (--live === 0) {
+        signal.removeEventListener('abort', onAbort);
+        resolve({ iterations, elapsedMs: performance.now() - start });
+      }
     };
+    const onAbort = (): void => {
+      aborted = true;
+    };
+    // One `done` per VU, made once: an iteration ends exactly once (the step's contract), so a VU's callback needs no
+    // state of the iteration's own, and an iteration makes no closure of the loop's (the measuring path's hot loop).
+    const dones = Array.from({ length: vus }, (_, vu) => () => {
+      if (inStep[vu] === 1) inStep[vu] = 2;
+      else run(vu);
+    });
     const run = (vu: number): void => {
-      if (signal.aborted || performance.now() >= deadline) return finishVu();
+      if (aborted || performance.now() >= deadline) return finishVu();
       iterations++;
-      let inStep = true;
-      let endedInStep = false;
-      step(vu, () => {
-        if (inStep) endedInStep = true;
-        else run(vu);
-      });
-      inStep = false;
+      inStep[vu] = 1;
+      step(vu, dones[vu]!);
+      const endedInStep = inStep[vu] === 2;
+      inStep[vu] = 0;
       // An iteration that ended before step() returned (a closed connection fails at once) continues on the next turn
       // of the event loop: a run of them neither grows the stack nor keeps timers and the abort signal from firing.
       if (endedInStep) setImmediate(run, vu);
     };
     if (vus <= 0) return resolve({ iterations: 0, elapsedMs: 0 });
+    signal.addEventListener('abort', onAbort, { once: true });
     for (let vu = 0; vu < vus; vu++) run(vu);
   });
 }

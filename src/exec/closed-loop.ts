@@ -45,18 +45,21 @@ export function runClosedLoop(opts: ClosedLoopOptions): Promise<ExecResult> {
   let failed = 0;
   let timedOut = 0;
   let live = opts.vus;
+  let aborted = signal.aborted;
   let allDone!: () => void;
   const finished = new Promise<void>((resolve) => (allDone = resolve));
 
   const next = (id: number, gen: number): void => {
     thinking[id] = undefined;
     if (generation[id] !== gen) return; // replaced by the sweep while it thought
-    if (signal.aborted || started >= maxIterations || performance.now() >= deadline) {
+    // One clock read per iteration, both the deadline's and the iteration's start (a read costs about what the rest
+    // of the loop's own work does), and the abort seen through a flag (the signal's getter checks its receiver each time).
+    const t0 = performance.now();
+    if (aborted || started >= maxIterations || t0 >= deadline) {
       if (--live === 0) allDone();
       return;
     }
     const iteration = started++;
-    const t0 = performance.now();
     startedAt[id] = t0;
     busy[id] = 1;
     let ended = false;
@@ -75,7 +78,7 @@ export function runClosedLoop(opts: ClosedLoopOptions): Promise<ExecResult> {
         recorder.fail(err);
       }
       busy[id] = 0;
-      if (think > 0 && !signal.aborted) thinking[id] = setTimeout(next, think, id, gen);
+      if (think > 0 && !aborted) thinking[id] = setTimeout(next, think, id, gen);
       else if (inStep) endedInStep = true;
       else next(id, gen);
     };
@@ -103,6 +106,7 @@ export function runClosedLoop(opts: ClosedLoopOptions): Promise<ExecResult> {
   }, Math.min(1000, Math.max(10, Math.floor(opts.timeoutMs / 10))));
   sweep.unref();
   const onAbort = (): void => {
+    aborted = true;
     for (let id = 0; id < opts.vus; id++) {
       const timer = thinking[id];
       if (timer === undefined) continue;

@@ -69,6 +69,9 @@ describe('load.mixed', () => {
     const noop = c.metrics.find((m): m is TrendMetric => m.type === 'trend' && m.name === 'load_pg_noop_duration');
     expect(noop?.summary.count).toBeGreaterThan(10);
     expect(noop!.summary.percentiles.p50).toBeGreaterThan(0);
+    // And the PING beside the cache steps, per stage: the client's share of a cache_get.
+    const pings = c.metrics.filter((m) => m.name === 'load_redis_ping_duration');
+    expect(pings.map((m) => m.tags.stage).sort()).toEqual(['1', '2']);
   }, 60_000);
 
   it('finds the saturation point of an artificially slow path below the top stage and names it', async () => {
@@ -92,6 +95,8 @@ describe('load.mixed', () => {
     expect(c.metrics.find((m) => m.name === 'load_saturation_level')).toMatchObject({ value: 20 });
     expect(c.thresholds.find((t) => t.metric === 'load_stages_beyond_saturation')).toMatchObject({ ok: false, level: 'warn', actual: 1 });
     expect(c.status === 'warn' || c.status === 'fail').toBe(true);
+    // A mix without a Redis step times no PING beside it, Redis or not (a private redis-server may run for the run).
+    expect(c.metrics.filter((m) => m.name === 'load_redis_ping_duration')).toEqual([]);
   }, 60_000);
 
   it('counts completions only in a stage that drops requests, and finds the saturation point from them', async () => {

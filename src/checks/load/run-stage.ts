@@ -12,6 +12,7 @@ import { pickType, startRequest, type Scenario } from './scenario.js';
 import type { StepServices } from './steps.js';
 import { poolStatsOf, recordPoolStats } from './attribution-pool.js';
 import type { SessionPool } from '../../targets/pg/wire/pool.js';
+import type { Trend } from '../../metrics/trend.js';
 
 /** The load's own PRNG stream, apart from the workload generator's and the queries category's. */
 const STREAM_LOAD = 300;
@@ -44,11 +45,14 @@ export async function runStageHere(env: StageEnv, stage: Stage, rec: StageRecord
     startRequest(type, env.services, rng, rec, done);
   };
   const t0 = performance.now();
-  // Beside the stage's Redis steps, on the same connection: the client's and the network's share of cache_get.
+  // Beside the stage's Redis steps, on the same connection: the client's and the network's share of cache_get. A mix
+  // with no Redis step has nothing for it to explain: no PING (100 a second of timers, writes and wake-ups beside the load).
+  const redis = env.scenario.types.some((t) => t.redis) ? env.services.redis : undefined;
   const pools = env.pools ?? (() => [env.services.pool, ...(env.services.readPool ? [env.services.readPool] : [])]);
   // A pool opened during the stage starts at zero, so the totals of the pools at the end minus those at the start hold.
   const before = poolStatsOf(pools());
-  const pings = env.services.redis ? startPingsOn(env.services.redis, (ms) => rec.registry.trend(REDIS_PING, { stage: String(rec.stage) }).record(ms)) : undefined;
+  let pingTrend: Trend | undefined;
+  const pings = redis ? startPingsOn(redis, (ms) => (pingTrend ??= rec.registry.trend(REDIS_PING, { stage: String(rec.stage) })).record(ms)) : undefined;
   try {
     return await runStage(env, stage, rec, signal, start, t0);
   } finally {

@@ -7,7 +7,12 @@ import { cacheAsideRead, cacheDel, customRead, pgRead, pgWrite, taskSubmit, type
 export type Available = { redis: boolean; celery: boolean };
 
 /** A request of the mix: its steps as a promise (`run`) or, for the hot single-statement ones, on callbacks (`start`). */
-export type RequestType = { name: string; weight: number } & (
+export type RequestType = {
+  name: string;
+  weight: number;
+  /** Its steps use Redis when the run has it: only then does a stage time a PING beside them (run-stage.ts). */
+  redis?: boolean;
+} & (
   | { run(s: StepServices, rng: Rng, time: StepTimer): Promise<unknown>; start?: undefined }
   | { start(s: StepServices, rng: Rng, clock: StepClock, done: Ended): void; run?: undefined });
 
@@ -39,13 +44,14 @@ export function buildScenario(load: LoadConfig, available: Available, reasons: {
     {
       name: 'write',
       weight: w.write,
+      redis: true,
       run: async (s, rng, t) => {
         const account = await pgWrite(s, rng, t);
         if (s.redis) await cacheDel(s, account, t);
       },
     },
     // Without Redis a cache read is still a read: it goes to PostgreSQL every time (a cache with a 0 % hit rate).
-    { name: 'cache_read', weight: w.cache_read, run: (s, rng, t) => cacheAsideRead(s, rng, t) },
+    { name: 'cache_read', weight: w.cache_read, redis: true, run: (s, rng, t) => cacheAsideRead(s, rng, t) },
     { name: 'task', weight: w.task, run: (s, rng, t) => taskSubmit(s, rng, t) },
     ...load.custom.map((c): RequestType => {
       const read = customRead(c.sql, c.params);
@@ -67,6 +73,8 @@ export function buildScenario(load: LoadConfig, available: Available, reasons: {
 
 /** Picks a request type by weight with the VU's own PRNG, so the mix is repeatable for a seed. */
 export function pickType(types: RequestType[], rng: Rng): RequestType {
+  // A mix of one type draws nothing: the choice is made, and the VU's stream is left to the request's own parameters.
+  if (types.length === 1) return types[0]!;
   let total = 0;
   for (const t of types) total += t.weight;
   let x = rng.next() * total;

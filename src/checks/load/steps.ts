@@ -69,41 +69,53 @@ export function hotAccount(plan: WorkloadPlan, rng: Rng): number {
 
 /**
  * One execution of statement `name` on a session of `pool`, parsed on the session's first use of it, on callbacks (no
- * promise per request): `done` gets the error, if any. The time includes waiting for a free session, as a pool's does.
+ * promise per request): `done` gets the error, if any. When `clock` is given the execution is timed as step `kind`
+ * from `t0`, so the wait for a free session is included, as a pool's is.
+ * The hot path (an idle session, the statement prepared) makes one closure, the reply's callback: a load request
+ * had made five (bench/README.md, figure 1, "the load's path").
  */
-function executeOn(pool: SessionPool, name: string, sql: string, request: (session: MeasureSession) => Buffer, done: Ended): void {
+function executeOn(pool: SessionPool, name: string, sql: string, request: (session: MeasureSession) => Buffer, done: Ended, clock?: StepClock, kind?: StepKind, t0 = 0): void {
+  const idle = pool.tryTake();
+  if (idle) return sendOn(pool, idle, name, sql, request, done, clock, kind, t0);
   pool.take((err, session) => {
-    if (!session) return done(err ?? new Error('no PostgreSQL session'));
-    const finish = (error?: unknown): void => {
-      pool.give(session);
-      done(error);
-    };
-    const send = (): void => {
-      let bytes: Buffer;
-      try {
-        bytes = request(session);
-      } catch (error) {
-        return finish(error ?? new Error('the request could not be encoded'));
-      }
-      session.send(bytes, (_completed, error) => finish(error));
-    };
-    if (session.isPrepared(name)) send();
-    else session.prepare(name, sql).then(send, (error: unknown) => finish(error ?? new Error('the statement could not be prepared')));
+    if (session) sendOn(pool, session, name, sql, request, done, clock, kind, t0);
+    else ended(done, err ?? new Error('no PostgreSQL session'), clock, kind, t0);
   });
+}
+
+function sendOn(pool: SessionPool, session: MeasureSession, name: string, sql: string, request: (session: MeasureSession) => Buffer, done: Ended, clock: StepClock | undefined, kind: StepKind | undefined, t0: number): void {
+  if (!session.isPrepared(name)) {
+    session.prepare(name, sql).then(
+      () => sendOn(pool, session, name, sql, request, done, clock, kind, t0),
+      (error: unknown) => {
+        pool.give(session);
+        ended(done, error ?? new Error('the statement could not be prepared'), clock, kind, t0);
+      },
+    );
+    return;
+  }
+  let bytes: Buffer;
+  try {
+    bytes = request(session);
+  } catch (error) {
+    pool.give(session);
+    return ended(done, error ?? new Error('the request could not be encoded'), clock, kind, t0);
+  }
+  session.send(bytes, (_completed, error) => {
+    pool.give(session);
+    ended(done, error, clock, kind, t0);
+  });
+}
+
+/** The end of an execution: its step recorded when it is timed, then the request goes on (or fails) through `done`. */
+function ended(done: Ended, err: unknown, clock: StepClock | undefined, kind: StepKind | undefined, t0: number): void {
+  clock?.stepEnded(kind!, t0, err);
+  done(err);
 }
 
 /** executeOn as a promise, for the steps of requests that have more than one. */
 function execute(pool: SessionPool, name: string, sql: string, values: readonly unknown[]): Promise<void> {
-  return promiseOf((ended) => executeOn(pool, name, sql, (session) => session.request(name, values), ended));
-}
-
-/** A step on callbacks: timed under `kind` from now to its end, then the request goes on (or fails) through `done`. */
-function timedOn(clock: StepClock, kind: StepKind, done: Ended): Ended {
-  const t0 = performance.now();
-  return (err) => {
-    clock.stepEnded(kind, t0, err);
-    done(err);
-  };
+  return promiseOf((done) => executeOn(pool, name, sql, (session) => session.request(name, values), done));
 }
 
 /** A financial read: one of the app's screens' statements with the VU's own parameters. */
@@ -116,7 +128,7 @@ export function pgRead(s: StepServices, rng: Rng, clock: StepClock, done: Ended)
   } catch (err) {
     return done(err ?? new Error('no parameters'));
   }
-  executeOn(s.pool, name, q.text, (session) => session.request(name, values), timedOn(clock, 'pg_read', done));
+  executeOn(s.pool, name, q.text, (session) => session.request(name, values), done, clock, 'pg_read', performance.now());
 }
 
 export async function pgWrite(s: StepServices, rng: Rng, time: StepTimer): Promise<number> {
@@ -194,10 +206,10 @@ export function customRead(sql: string, params: unknown[]): (s: StepServices, cl
     return request;
   };
   return (s, clock, done) => {
-    const end = timedOn(clock, 'custom', done);
-    if (!s.readPool) return end(new Error('load.custom: no read-only pool was opened for the custom steps'));
-    if (why) return end(new NotAReadStatementError(`not run: ${why}`));
-    executeOn(s.readPool, name, sql, requestOn, end);
+    const t0 = performance.now();
+    if (!s.readPool) return ended(done, new Error('load.custom: no read-only pool was opened for the custom steps'), clock, 'custom', t0);
+    if (why) return ended(done, new NotAReadStatementError(`not run: ${why}`), clock, 'custom', t0);
+    executeOn(s.readPool, name, sql, requestOn, done, clock, 'custom', t0);
   };
 }
 
