@@ -46,6 +46,7 @@ export async function runQueries(ctx: CheckContext, queries: MeasuredQuery[], se
     outcomes.push(await measureQuery(ctx, sessions, q, i, seedStream));
   }
   await sessions.close();
+  ctx.info('window_ms', Object.fromEntries(outcomes.map((o) => [o.query.name, Math.round(o.windowMs)])));
   clientShare(ctx, outcomes);
   if (ctx.signal.aborted) return outcomes;
   // EXPLAIN needs the plan's rows decoded: node-postgres, on a small pool of its own.
