@@ -90,7 +90,7 @@ function declare(ctx: CheckContext): void {
 export const sizingCheck: Check = {
   id: 'pool.sizing',
   category: 'pool',
-  typicalQuickMs: 13_600,
+  typicalQuickMs: 8000,
   headline: sizingHeadline,
   title: 'Pool size sweep: throughput and p95 per size, with noise',
   needs: ['pg'],

@@ -8,7 +8,7 @@ import { QUERY_METRICS } from './metrics.js';
 export const basicQueriesCheck: Check = {
   id: 'queries.basic',
   category: 'queries',
-  typicalQuickMs: 9300,
+  typicalQuickMs: 4000,
   title: 'Basic queries: point lookup, insert, range scan',
   needs: ['pg'],
   metrics: [...QUERY_METRICS],

@@ -8,7 +8,7 @@ import { QUERY_METRICS } from './metrics.js';
 export const financialQueriesCheck: Check = {
   id: 'queries.financial',
   category: 'queries',
-  typicalQuickMs: 9200,
+  typicalQuickMs: 7000,
   title: 'Financial calculations: window functions, aggregations, valuations, schedules',
   needs: ['pg'],
   metrics: [...QUERY_METRICS],
