@@ -20,6 +20,6 @@ export const basicQueriesCheck: Check = {
   async run(ctx) {
     const workload = await useWorkload(ctx);
     const queries = BASIC_QUERIES.map((q) => measuredFrom(q, workload, ctx.config.thresholds.query_time_ms));
-    await runQueries(ctx, queries, 1);
+    await runQueries(ctx, queries, 1, basicQueriesCheck.id);
   },
 };

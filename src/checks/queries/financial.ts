@@ -21,6 +21,6 @@ export const financialQueriesCheck: Check = {
   async run(ctx) {
     const workload = await useWorkload(ctx);
     const queries = FINANCIAL_QUERIES.map((q) => measuredFrom(q, workload, ctx.config.thresholds.complex_query_time_ms));
-    await runQueries(ctx, queries, 2);
+    await runQueries(ctx, queries, 2, financialQueriesCheck.id);
   },
 };

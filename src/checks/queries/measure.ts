@@ -65,13 +65,15 @@ export function defaultDurationMs(ctx: CheckContext): number {
  * (a lookup, thousands a second) gets there in a fraction of the window, a slow one (amortisation_schedule, about a
  * hundred a second) keeps the whole 1.5 s. The stop depends on the count alone, never on the latencies seen, so it
  * cannot favour a lucky stretch. The floor keeps every window long enough to span the host's short stalls and the
- * no-op samples beside it. An explicit queries.duration_s, and --full, keep their fixed windows.
+ * no-op samples beside it. An explicit queries.duration_s, and --full, keep their fixed windows; so does a check whose
+ * thresholds the config sets itself (config.checks[id].thresholds): they may judge a p99 or a p99.9, which needs more.
  */
 export const SETTLED_SAMPLES = 2000;
 export const SETTLED_MIN_MS = 500;
 
-export function settlesEarly(ctx: CheckContext): boolean {
-  return ctx.mode === 'quick' && ctx.config.queries.duration_s === undefined;
+export function settlesEarly(ctx: CheckContext, checkId: string): boolean {
+  const ownThresholds = Object.keys(ctx.config.checks[checkId]?.thresholds ?? {}).length > 0;
+  return ctx.mode === 'quick' && ctx.config.queries.duration_s === undefined && !ownThresholds;
 }
 
 function describeQueryMetrics(ctx: CheckContext): void {
@@ -79,14 +81,15 @@ function describeQueryMetrics(ctx: CheckContext): void {
 }
 
 /** `index` selects the query's own PRNG stream, so its keys do not depend on which queries ran before it. */
-export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q: MeasuredQuery, index: number, seedStream: number): Promise<QueryOutcome> {
+/** `settle`: the window may end once the p95 is settled (settlesEarly). */
+export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q: MeasuredQuery, index: number, seedStream: number, settle: boolean): Promise<QueryOutcome> {
   const recorder = new Recorder({ registry: ctx.metrics, metrics: QUERY, tags: { query: q.name }, elapsed: ctx.elapsed });
   describeQueryMetrics(ctx);
   const noop = ctx.metrics.trend(QUERY_NOOP_DURATION, { query: q.name });
   const stop = new AbortController();
   // Apart from `stop`: a settled query ended well, it did not stop on a repeating error.
   const settled = new AbortController();
-  const settleAt = settlesEarly(ctx) ? performance.now() + SETTLED_MIN_MS : undefined;
+  const settleAt = settle ? performance.now() + SETTLED_MIN_MS : undefined;
   let firstError: unknown;
   const vus = sessions.all.length;
   const rngs = Array.from({ length: vus }, (_, vu) => createRng(ctx.config.workload.seed, seedStream, index, vu));
