@@ -40,8 +40,10 @@ export interface CheckContext {
   /**
    * A resource shared by several checks of one run (e.g. the workload schema): made once on first use,
    * cleaned up when the run ends. A failure to make it is remembered and rethrown to every later user.
+   * `make` gets the run's targets, not the check's: what it opens outlives the check, so it must not be among the
+   * sessions the check's end closes (the workload's member session was, and each run waited a second for it).
    */
-  shared<T>(key: string, make: () => Promise<T>, cleanup?: (value: T) => unknown): Promise<T>;
+  shared<T>(key: string, make: (targets: Targets) => Promise<T>, cleanup?: (value: T) => unknown): Promise<T>;
 }
 
 /** How one per-second series combines across segments; declared on the series (src/metrics/declare.ts). */

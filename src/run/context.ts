@@ -60,7 +60,10 @@ export function createContext(args: {
   config: Config;
   readOnly: boolean;
   signal: AbortSignal;
+  /** The check's targets: what it opens through them is closed when it ends (scoped-targets.ts). */
   targets: Targets;
+  /** The run's targets, for what a shared resource opens: it lives until the run ends. Default: `targets`. */
+  runTargets?: Targets;
   log: Logger;
   shared: SharedResources;
   onProgress: (text: string) => void;
@@ -86,7 +89,7 @@ export function createContext(args: {
       // Which shared resources a check used is what the reports say its figures are of (the synthetic workload, the user's SQL).
       const used = (state.info.shared ??= []) as string[];
       if (!used.includes(key)) used.push(key);
-      return args.shared.get(key, make, cleanup);
+      return args.shared.get(key, () => make(args.runTargets ?? args.targets), cleanup);
     },
   };
   return { ctx, state };

@@ -112,7 +112,7 @@ export async function runCheck(a: RunCheckArgs): Promise<CheckResult> {
   // The client's CPU, its event loop and the host's load over the check: are the figures about the target or about us?
   const probe = startSaturationProbe();
   const scoped = scopeTargets(a.targets);
-  const { ctx, state } = createContext({ config, readOnly: config.read_only, signal, targets: scoped.targets, log: log.child({ check: check.id }), shared: a.shared, onProgress: a.onProgress });
+  const { ctx, state } = createContext({ config, readOnly: config.read_only, signal, targets: scoped.targets, runTargets: a.targets, log: log.child({ check: check.id }), shared: a.shared, onProgress: a.onProgress });
   a.onLive?.(() => {
     const seen = { timeSeries: serializeSeries(state.metrics), info: state.info };
     return { ...seen, ...headlineOf(check, { ...seen, metrics: [], findings: state.findings }, log, false) };

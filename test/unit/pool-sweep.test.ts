@@ -1,6 +1,6 @@
 // Pure logic of the pool category: sweep sizes and choice, session analysis, config validation of config.pool.
 import { describe, expect, it } from 'vitest';
-import { analyseSessions, configuredShortfall, coreLimitFor, figuresOf, judgeSweep, measurablyBetter, meetsP95, roundOrder, serverCores, sizesToTry, sweepLimit, type SessionRow, type SizeSamples } from '../../src/checks/pool/index.js';
+import { analyseSessions, configuredShortfall, coreLimitFor, figuresOf, judgeSweep, measurablyBetter, meetsP95, roundOrder, settledOnConfigured, serverCores, sizesToTry, sweepLimit, type SessionRow, type SizeSamples } from '../../src/checks/pool/index.js';
 import { locationOf, parsePgUrl } from '../../src/targets/pg/spec.js';
 import { validateConfig } from '../../src/config/load.js';
 import { adminUrlFor } from '../../src/targets/pgbouncer/admin.js';
@@ -94,6 +94,42 @@ describe('pool sweep', () => {
   it('leaves out sizes with errors or a slow p95, and gives no verdict when nothing worked', () => {
     expect(judgeSweep([s(1, [1000, 1000, 1000], 20), s(2, [2000, 2000, 2000], 500)], { ...opts, configured: 1 })).toMatchObject({ kind: 'none', size: 1 });
     expect(judgeSweep([s(1, [1000, 1000, 1000], 5, 0.5)], opts)).toBeUndefined();
+  });
+
+  it('stops early only when no further round could make a size measurably better than the configured one', () => {
+    const r = (size: number, rounds: number[], roundP95 = rounds.map(() => 10)) => ({ ...s(size, rounds), roundP95 });
+    // A sweep seen on this machine: 16 overlaps 10, everything else lies below it.
+    const seen = [r(1, [557, 1443]), r(2, [1196, 2650]), r(4, [1739, 4021]), r(8, [4096, 4852]), r(10, [5030, 5236]), r(16, [4891, 5658])];
+    expect(settledOnConfigured(seen, opts)).toBe(true);
+    // A size whose range lies wholly above the configured one's might still pull away: keep measuring.
+    expect(settledOnConfigured([r(4, [3000, 3100]), r(10, [2000, 2900])], opts)).toBe(false);
+    // One round has no range yet; an error or a configured size that never met the p95 limit keeps every round too.
+    expect(settledOnConfigured([r(4, [1000]), r(10, [2000])], opts)).toBe(false);
+    expect(settledOnConfigured([{ ...r(4, [1000, 1100]), errorRate: 0.001 }, r(10, [2000, 2100])], opts)).toBe(false);
+    expect(settledOnConfigured([r(4, [1000, 1100]), r(10, [2000, 2100], [150, 120])], opts)).toBe(false);
+    // The configured size not swept: nothing to settle on.
+    expect(settledOnConfigured([r(4, [1000, 1100]), r(8, [2000, 2100])], opts)).toBe(false);
+
+    // Whatever later rounds measure, a settled sweep's verdict stays "none" on the configured size, with no shortfall.
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let settledCases = 0;
+    for (let trial = 0; trial < 2000; trial++) {
+      const sizes = [1, 2, 4, 8, 10, 16];
+      const first = sizes.map((size) => r(size, [500 + rnd() * 5000, 500 + rnd() * 5000], [rnd() * 150, rnd() * 150]));
+      if (!settledOnConfigured(first, opts)) continue;
+      settledCases++;
+      const later = first.map((p) => {
+        const extra = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => 100 + rnd() * 9000);
+        return { ...p, rounds: [...p.rounds, ...extra], roundP95: [...p.roundP95, ...extra.map(() => rnd() * 150)] };
+      });
+      for (const coreLimit of [undefined, 4]) {
+        const v = judgeSweep(later, { ...opts, coreLimit });
+        expect(v, JSON.stringify(later)).toMatchObject({ kind: 'none', size: 10 });
+        expect(configuredShortfall(later, 10, v!.best, opts.minGain)).toBe(0);
+      }
+    }
+    expect(settledCases).toBeGreaterThan(50);
   });
 
   it('takes the local host\'s cores only for a local server', () => {

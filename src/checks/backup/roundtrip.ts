@@ -211,7 +211,7 @@ function record(ctx: CheckContext, f: { dumpMs: number; restoreMs: number; dumpB
 export const roundtripCheck: Check = {
   id: 'backup.roundtrip',
   category: 'backup',
-  typicalQuickMs: 1000,
+  typicalQuickMs: 5000,
   title: 'Backup round trip: pg_dump, pg_restore, compare',
   needs: ['pg'],
   metrics: [BACKUP_MISSING_SCHEMAS, DEFINITIONS_COMPARED, LARGE_OBJECTS_COMPARED, LEFT_OUT_BY_DESIGN, MATVIEWS_COMPARED, OBJECTS_NOT_COMPARED, RESTORE_MISMATCHES, ROWS_COMPARED, SEQUENCES_COMPARED, TABLES_COMPARED, BYTES_LEFT_OUT, DATA_SIZE_BYTES, DUMP_DURATION, DUMP_SIZE_BYTES, DUMP_THROUGHPUT_MB_S, RESTORE_DURATION, RESTORE_THROUGHPUT_MB_S, TABLES_LEFT_OUT],

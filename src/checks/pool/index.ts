@@ -7,7 +7,7 @@ import { serverCheck } from './server.js';
 import { sizingCheck } from './sizing.js';
 
 export { acquireCheck, contentionCheck, pgbouncerCheck, serverCheck, sizingCheck };
-export { judgeSweep, measurablyBetter, meetsP95, figuresOf, roundOrder, sizesToTry, sweepLimit, configuredShortfall, coreLimitFor, type SizeSamples, type SizeFigures, type SweepVerdict } from './sweep.js';
+export { judgeSweep, measurablyBetter, meetsP95, figuresOf, roundOrder, settledOnConfigured, sizesToTry, sweepLimit, configuredShortfall, coreLimitFor, type SizeSamples, type SizeFigures, type SweepVerdict } from './sweep.js';
 export { serverCores } from './cores.js';
 export { analyseSessions, type SessionRow } from './server-analysis.js';
 

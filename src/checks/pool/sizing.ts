@@ -10,7 +10,7 @@ import { POOL_APP } from './connect.js';
 import { SessionPool } from '../../targets/pg/wire/pool.js';
 import { serverCores } from './cores.js';
 import { reportSweep } from './sizing-report.js';
-import { coreLimitFor, roundOrder, sizesToTry, sweepLimit, type SizeSamples } from './sweep.js';
+import { coreLimitFor, roundOrder, settledOnConfigured, sizesToTry, sweepLimit, type SizeSamples } from './sweep.js';
 import { CONNECTION_BUDGET, MIX } from './sizing-mix.js';
 import { CONFIGURED_SIZE_SHORTFALL, RECOMMENDED_POOL_SIZE, SWEEP, SWEEP_THROUGHPUT, SWEEP_ROUND_THROUGHPUT_SERIES } from './metrics.js';
 import { sizingHeadline } from './headline.js';
@@ -32,6 +32,11 @@ export function stepDurationMs(ctx: CheckContext): number {
 
 export function sweepRounds(ctx: CheckContext): number {
   return ctx.config.pool.sweep.rounds ?? (ctx.mode === 'full' ? 5 : 3);
+}
+
+/** The default rounds end early once the verdict is settled (settledOnConfigured); rounds the config sets all run. */
+export function mayStopEarly(ctx: CheckContext): boolean {
+  return ctx.config.pool.sweep.rounds === undefined;
 }
 
 /**
@@ -85,7 +90,7 @@ function declare(ctx: CheckContext): void {
 export const sizingCheck: Check = {
   id: 'pool.sizing',
   category: 'pool',
-  typicalQuickMs: 13_600,
+  typicalQuickMs: 8000,
   headline: sizingHeadline,
   title: 'Pool size sweep: throughput and p95 per size, with noise',
   needs: ['pg'],
@@ -109,12 +114,22 @@ export const sizingCheck: Check = {
     const rounds = sweepRounds(ctx);
     ctx.info('sweep', { sizes, rounds, concurrency, step_ms: stepDurationMs(ctx), limit, quick_size_cap: quickCap ?? null, server_cores: cores.cores ?? null, server_cores_from: cores.source, ...slots });
     const perSize = new Map<number, Array<{ throughput: number; p95: number }>>(sizes.map((s) => [s, []]));
+    const samplesSoFar = (): SizeSamples[] => sizes.map((size) => {
+      const measured = perSize.get(size)!;
+      const tags = { size: String(size) };
+      return { size, rounds: measured.map((m) => m.throughput), roundP95: measured.map((m) => m.p95), p95: ctx.metrics.trend(SWEEP.duration, tags).percentile(95), errorRate: ctx.metrics.rate(SWEEP.errors, tags).value };
+    });
     for (let r = 0; r < rounds && !ctx.signal.aborted; r++) {
       for (const size of roundOrder(sizes, r)) {
         if (ctx.signal.aborted) break;
         ctx.progress(`round ${r + 1}/${rounds}: pool size ${size}`);
         perSize.get(size)!.push(await measureRound(ctx, size, concurrency));
         ctx.metrics.timeSeries(SWEEP_ROUND_THROUGHPUT_SERIES, { size: String(size) }).points.push([Math.round(ctx.elapsed() * 1000) / 1000, perSize.get(size)!.at(-1)!.throughput]);
+      }
+      // The rounds left could not change the verdict: the time they would take buys nothing.
+      if (r + 1 < rounds && !ctx.signal.aborted && mayStopEarly(ctx) && settledOnConfigured(samplesSoFar(), { configured: cfg.size, p95LimitMs: ctx.config.thresholds.query_time_ms })) {
+        ctx.info('settled_after_rounds', { rounds: r + 1, of: rounds, why: `no size's range of throughput lies wholly above the configured size ${cfg.size}'s, and further rounds only widen the ranges: no size can become measurably better` });
+        break;
       }
     }
     const samples: SizeSamples[] = sizes.map((size) => {

@@ -152,6 +152,24 @@ export function judgeSweep(samples: SizeSamples[], o: SweepOptions): SweepVerdic
 }
 
 /**
+ * True when no further round can change the verdict from "no size is measurably better than the configured one", so
+ * the sweep may stop before its last round. Why more rounds cannot: a round only widens each size's min–max range.
+ * When two ranges overlap, the gap between the medians is at most the two spreads together (a median lies within its
+ * range), so neither size is measurably better than the other, then or ever, since an overlap, once there, stays.
+ * A range wholly below the configured one cannot rise wholly above it either (its minimum stays below). So when no size's
+ * range lies wholly above the configured size's, no size can become measurably better than it. The configured size
+ * stays the reference while it is in the compared set: it met the p95 limit in a round (that stays true), and it must
+ * keep its error rate, so any error at all keeps every round. `rounds` is what each size has measured so far.
+ */
+export function settledOnConfigured(samples: SizeSamples[], o: Pick<SweepOptions, 'configured' | 'p95LimitMs'>): boolean {
+  const configured = samples.find((p) => p.size === o.configured);
+  if (!configured || !samples.every((p) => p.rounds.length >= 2 && p.errorRate === 0 && Math.min(...p.rounds) > 0)) return false;
+  if (!meetsP95(configured, o.p95LimitMs)) return false;
+  const top = Math.max(...configured.rounds);
+  return samples.every((p) => p === configured || Math.min(...p.rounds) <= top);
+}
+
+/**
  * How far the configured size falls short of the best, as a share of the best's throughput: 0 when the gap is within
  * the noise (or the configured size was not swept), so a warning is never raised on noise.
  */

@@ -8,7 +8,7 @@ import { QUERY_METRICS } from './metrics.js';
 export const basicQueriesCheck: Check = {
   id: 'queries.basic',
   category: 'queries',
-  typicalQuickMs: 9300,
+  typicalQuickMs: 4000,
   title: 'Basic queries: point lookup, insert, range scan',
   needs: ['pg'],
   metrics: [...QUERY_METRICS],
@@ -20,6 +20,6 @@ export const basicQueriesCheck: Check = {
   async run(ctx) {
     const workload = await useWorkload(ctx);
     const queries = BASIC_QUERIES.map((q) => measuredFrom(q, workload, ctx.config.thresholds.query_time_ms));
-    await runQueries(ctx, queries, 1);
+    await runQueries(ctx, queries, 1, basicQueriesCheck.id);
   },
 };

@@ -42,6 +42,6 @@ export const customQueriesCheck: Check = {
     });
     // Judged on the target's catalog (and, under --read-only, the role) once, before the first timed request.
     await assertUserSql(ctx, custom.map((q, i) => ({ sql: q.sql, where: `config.queries.custom[${i}].sql` })));
-    await runQueries(ctx, queries, 3);
+    await runQueries(ctx, queries, 3, customQueriesCheck.id);
   },
 };

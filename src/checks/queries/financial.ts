@@ -8,7 +8,7 @@ import { QUERY_METRICS } from './metrics.js';
 export const financialQueriesCheck: Check = {
   id: 'queries.financial',
   category: 'queries',
-  typicalQuickMs: 9200,
+  typicalQuickMs: 7000,
   title: 'Financial calculations: window functions, aggregations, valuations, schedules',
   needs: ['pg'],
   metrics: [...QUERY_METRICS],
@@ -21,6 +21,6 @@ export const financialQueriesCheck: Check = {
   async run(ctx) {
     const workload = await useWorkload(ctx);
     const queries = FINANCIAL_QUERIES.map((q) => measuredFrom(q, workload, ctx.config.thresholds.complex_query_time_ms));
-    await runQueries(ctx, queries, 2);
+    await runQueries(ctx, queries, 2, financialQueriesCheck.id);
   },
 };

@@ -32,6 +32,8 @@ export interface QueryOutcome {
   errors: number;
   p95: number;
   throughput: number;
+  /** How long the query ran: the whole window, or less once its p95 settled (settlesEarly). */
+  windowMs: number;
   /** p50 of the query and of the no-op round trip beside it (ms); undefined when either has no sample. */
   p50?: number;
   noopP50?: number;
@@ -56,16 +58,38 @@ export function defaultDurationMs(ctx: CheckContext): number {
   return (ctx.config.queries.duration_s ?? (ctx.mode === 'full' ? 10 : 1.5)) * 1000;
 }
 
+/**
+ * Quick mode's default window ends early once the query's p95 is settled: SETTLED_SAMPLES successful executions and at
+ * least SETTLED_MIN_MS. The noise model is the order statistic's: with n samples the 95 % confidence interval of the
+ * p95's rank is 0.95·n ± 1.96·√(n·0.95·0.05), which spans p94–p96 at n ≈ 1,825; 2,000 are past that. A fast query
+ * (a lookup, thousands a second) gets there in a fraction of the window, a slow one (amortisation_schedule, about a
+ * hundred a second) keeps the whole 1.5 s. The stop depends on the count alone, never on the latencies seen, so it
+ * cannot favour a lucky stretch. The floor keeps every window long enough to span the host's short stalls and the
+ * no-op samples beside it. An explicit queries.duration_s, and --full, keep their fixed windows; so does a check whose
+ * thresholds the config sets itself (config.checks[id].thresholds): they may judge a p99 or a p99.9, which needs more.
+ */
+export const SETTLED_SAMPLES = 2000;
+export const SETTLED_MIN_MS = 500;
+
+export function settlesEarly(ctx: CheckContext, checkId: string): boolean {
+  const ownThresholds = Object.keys(ctx.config.checks[checkId]?.thresholds ?? {}).length > 0;
+  return ctx.mode === 'quick' && ctx.config.queries.duration_s === undefined && !ownThresholds;
+}
+
 function describeQueryMetrics(ctx: CheckContext): void {
   ctx.metrics.headline(QUERY.duration);
 }
 
 /** `index` selects the query's own PRNG stream, so its keys do not depend on which queries ran before it. */
-export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q: MeasuredQuery, index: number, seedStream: number): Promise<QueryOutcome> {
+/** `settle`: the window may end once the p95 is settled (settlesEarly). */
+export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q: MeasuredQuery, index: number, seedStream: number, settle: boolean): Promise<QueryOutcome> {
   const recorder = new Recorder({ registry: ctx.metrics, metrics: QUERY, tags: { query: q.name }, elapsed: ctx.elapsed });
   describeQueryMetrics(ctx);
   const noop = ctx.metrics.trend(QUERY_NOOP_DURATION, { query: q.name });
   const stop = new AbortController();
+  // Apart from `stop`: a settled query ended well, it did not stop on a repeating error.
+  const settled = new AbortController();
+  const settleAt = settle ? performance.now() + SETTLED_MIN_MS : undefined;
   let firstError: unknown;
   const vus = sessions.all.length;
   const rngs = Array.from({ length: vus }, (_, vu) => createRng(ctx.config.workload.seed, seedStream, index, vu));
@@ -139,7 +163,11 @@ export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q
     }
     session.send(request, (_, error) => {
       if (error) failed(error);
-      else recorder.ok(performance.now() - t0);
+      else {
+        const t1 = performance.now();
+        recorder.ok(t1 - t0);
+        if (settleAt !== undefined && t1 >= settleAt && recorder.duration.count >= SETTLED_SAMPLES) settled.abort();
+      }
       done();
     });
   };
@@ -151,7 +179,7 @@ export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q
   try {
     // Each execution is bounded by its session: the server's statement_timeout (operation_ms) first, then the
     // session's watchdog, which cancels and then drops a late one.
-    result = await runCallbackLoop({ vus, durationMs: defaultDurationMs(ctx), signal: AbortSignal.any([ctx.signal, stop.signal]), step });
+    result = await runCallbackLoop({ vus, durationMs: defaultDurationMs(ctx), signal: AbortSignal.any([ctx.signal, stop.signal, settled.signal]), step });
   } finally {
     recorder.stop();
     ctx.signal.removeEventListener('abort', onAbort);
@@ -168,7 +196,7 @@ export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q
     ctx.rate('throughput_rps', `query_throughput{query:${q.name}}`, throughput);
   }
   const errors = recorder.errors.hits;
-  const outcome: QueryOutcome = { query: q, count, errors, p95, throughput };
+  const outcome: QueryOutcome = { query: q, count, errors, p95, throughput, windowMs: result.elapsedMs };
   if (count > 0 && noop.count > 0) {
     outcome.p50 = recorder.duration.percentile(50);
     outcome.noopP50 = noop.percentile(50);

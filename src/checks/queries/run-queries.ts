@@ -2,7 +2,7 @@
 import { capToHeadroom, connectionHeadroom } from '../../targets/pg/headroom.js';
 import type { CheckContext } from '../types.js';
 import { explainSlowest } from './explain.js';
-import { measureQuery, type MeasuredQuery, type QueryOutcome } from './measure.js';
+import { measureQuery, settlesEarly, type MeasuredQuery, type QueryOutcome } from './measure.js';
 import { QuerySessions } from './sessions.js';
 
 /** Sessions the server leaves for the application when stackprobe caps its own concurrency. */
@@ -31,8 +31,8 @@ function clientShare(ctx: CheckContext, outcomes: QueryOutcome[]): void {
   });
 }
 
-/** `seedStream` keeps each check's parameter sequences apart (basic, financial, custom). */
-export async function runQueries(ctx: CheckContext, queries: MeasuredQuery[], seedStream: number): Promise<QueryOutcome[]> {
+/** `seedStream` keeps each check's parameter sequences apart (basic, financial, custom); `checkId` is the caller's. */
+export async function runQueries(ctx: CheckContext, queries: MeasuredQuery[], seedStream: number, checkId: string): Promise<QueryOutcome[]> {
   const pg = ctx.targets.pg!;
   // User SQL (isolate) runs on sessions whose every transaction is read-only (targets/pg/wire/session.ts).
   const readOnly = queries.every((q) => q.isolate);
@@ -40,12 +40,14 @@ export async function runQueries(ctx: CheckContext, queries: MeasuredQuery[], se
   const sessions = await QuerySessions.open(pg, vus, { applicationName: 'stackprobe-queries', statementTimeoutMs: ctx.config.timeouts.operation_ms, readOnly });
   ctx.defer(() => sessions.close());
   const outcomes: QueryOutcome[] = [];
+  const settle = settlesEarly(ctx, checkId);
   for (const [i, q] of queries.entries()) {
     if (ctx.signal.aborted) break;
     ctx.progress(`${q.name} (${i + 1}/${queries.length})`);
-    outcomes.push(await measureQuery(ctx, sessions, q, i, seedStream));
+    outcomes.push(await measureQuery(ctx, sessions, q, i, seedStream, settle));
   }
   await sessions.close();
+  ctx.info('window_ms', Object.fromEntries(outcomes.map((o) => [o.query.name, Math.round(o.windowMs)])));
   clientShare(ctx, outcomes);
   if (ctx.signal.aborted) return outcomes;
   // EXPLAIN needs the plan's rows decoded: node-postgres, on a small pool of its own.

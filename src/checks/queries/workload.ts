@@ -13,12 +13,13 @@ export function workloadScale(config: Config): number {
 }
 
 export async function useWorkload(ctx: CheckContext): Promise<Workload> {
-  const pg = ctx.targets.pg!;
   let created = false;
   const workload = await ctx.shared(
     'workload',
-    () => {
+    // On the run's target: the member session stands for this run until it ends, past the check that made it.
+    (targets) => {
       created = true;
+      const pg = targets.pg!;
       return setupWorkload(pg, {
         seed: ctx.config.workload.seed,
         scale: workloadScale(ctx.config),
@@ -33,7 +34,7 @@ export async function useWorkload(ctx: CheckContext): Promise<Workload> {
       });
     },
     // keep_data leaves the schema for inspection, but this segment still leaves the run (its member session ends).
-    (w) => (ctx.config.keep_data ? w.release() : dropWorkload(pg, w)),
+    (w) => (ctx.config.keep_data ? w.release() : dropWorkload(ctx.targets.pg!, w)),
   );
   if (created) {
     ctx.info('workload', {

@@ -23,7 +23,7 @@ const SweepSection = z
     concurrency: positiveInt('concurrent requests').optional().describe('Concurrent requests competing for the pool during the sweep; default twice the largest size tried (at most 64)'),
     tolerance: share('how close to the best throughput counts as good enough').default(0.05).describe('A size counts as better only when it beats another by more than this share of throughput and by more than the noise between rounds'),
     warn_below: share('share of the best throughput').default(0.8).describe('Warn when the configured pool.size is measurably (beyond the noise between rounds) below this share of the best throughput'),
-    rounds: positiveInt('rounds over all sizes').optional().describe('Times every size is measured, in alternating order, to estimate the noise; default 3 in quick mode, 5 in full'),
+    rounds: positiveInt('rounds over all sizes').optional().describe('Times every size is measured, in alternating order, to estimate the noise; default 3 in quick mode, 5 in full, ending after 2 once no size can become measurably better than pool.size (a number set here always runs in full)'),
     server_cores: positiveInt('CPU cores of the database server').optional().describe('The database server\'s CPU cores; sizes above 2 per core are recommended only when measurably better. Default: this host\'s cores when the server is local, else unknown'),
   })
   .prefault({});
