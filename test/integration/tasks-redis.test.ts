@@ -50,6 +50,7 @@ const bindings = () => redis.smembers('_kombu.binding.reply.celery.pidbox');
 describe('tasks over Redis', () => {
   it('measures workers, round trip, throughput and errors against a 2-process worker, and leaves nothing behind', async () => {
     const metaBefore = (await backend.keys('celery-task-meta-*')).length;
+    const runStart = new Date().getTime();
     const result = await runTasks({ roundtrip_count: 10, burst: 200, rate: 50, duration_s: 2, failing_task: 'test.always_fails', failing_task_error: 'ValueError: planted', retrying_task: 'test.retries_then_succeeds', error_count: 3 });
     // tasks.bullmq has its own test file; with no BullMQ queue configured it skips, and says why.
     expect(check(result, 'tasks.bullmq')).toMatchObject({ status: 'skip', reason: 'no BullMQ queue in config.tasks.bullmq.queue' });
@@ -90,9 +91,15 @@ describe('tasks over Redis', () => {
     // Nothing left: result keys deleted, probe queue empty, no reply queue bindings.
     expect((await backend.keys('celery-task-meta-*')).length).toBe(metaBefore);
     expect(await redis.llen(worker.queue)).toBe(0);
-    // Other tests share this broker and may be mid-broadcast: their reply binding and queue live one control timeout.
-    // So: whatever is there now must go within a few timeouts; one of this run's, leaked, never would.
-    const replyLeftovers = async () => [...(await bindings()), ...(await redis.keys('*.reply.celery.pidbox'))];
+    // The run's reply bindings and queues: stackprobe's keys (they name their broadcast's end) of broadcasts that ended
+    // while it ran. Other tests share this broker and may be mid-broadcast in that window: theirs live one control
+    // timeout, so whatever is there now must go within a few; one of this run's, leaked, never would. A binding some
+    // other client left (a bare uuid) is not this run's.
+    const during = (text: string) => {
+      const end = Number(/stackprobe-reply-(\d+)-/.exec(text)?.[1]);
+      return end >= runStart && end <= new Date().getTime() + 1000;
+    };
+    const replyLeftovers = async () => [...(await bindings()), ...(await redis.keys('*.reply.celery.pidbox'))].filter(during);
     const seen = await replyLeftovers();
     await waitFor(async () => {
       const now = new Set(await replyLeftovers());
