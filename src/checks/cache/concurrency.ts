@@ -11,7 +11,7 @@ import { concurrencyHeadline } from './headline.js';
 import { runWireLoop } from './wire-loop.js';
 
 /** Share of the mixed operations that are SETs (the rest are GETs), like a read-mostly cache. */
-const SET_SHARE = 0.2;
+export const SET_SHARE = 0.2;
 
 const OPS = ['get', 'set'] as const;
 
