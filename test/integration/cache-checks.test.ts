@@ -81,6 +81,23 @@ describe('cache checks', () => {
     expect(await ours()).toEqual([]);
   });
 
+  it('cache.hit_rate in quick mode reads 2 to 4 s: past 2 s it ends once its reads are enough to show the threshold, never before', async () => {
+    type Window = { seconds: number; min_s: number; max_s: number; enough_reads: number | null };
+    const r = await runCacheCheck(cacheHitRateCheck, target, { cache: { miss_cost_ms: 0.5 } });
+    const w = r.info.reads_window as Window;
+    const reads = (r.info.hit_rate as { reads: number }).reads;
+    expect(w).toMatchObject({ min_s: 2, max_s: 4, enough_reads: expect.any(Number) });
+    expect(w.seconds).toBeGreaterThanOrEqual(2);
+    expect(w.seconds).toBeLessThan(4 + 2.5); // the last reads in flight end within a command timeout
+    if (w.seconds < 3.9) expect(reads).toBeGreaterThanOrEqual(w.enough_reads!);
+    // A threshold no number of reads can reach: the workload runs its longest.
+    const unreachable = await runCacheCheck(cacheHitRateCheck, target, { cache: { miss_cost_ms: 0.5 }, thresholds: { cache_hit_rate: '100%' } });
+    const u = unreachable.info.reads_window as Window;
+    expect(u.enough_reads).toBeNull();
+    expect(u.seconds).toBeGreaterThanOrEqual(4);
+    expect(await ours()).toEqual([]);
+  });
+
   it('cache.concurrency records a curve over the configured levels', async () => {
     const r = await runCacheCheck(cacheConcurrencyCheck, target, { cache: { step_duration_s: 0.4, concurrency_levels: [1, 8, 32] } });
     expect(r.status, r.reason).toBe('pass');

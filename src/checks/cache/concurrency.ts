@@ -72,7 +72,7 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
 export const cacheConcurrencyCheck: Check = {
   id: 'cache.concurrency',
   category: 'cache',
-  typicalQuickMs: 4100,
+  typicalQuickMs: 2100,
   headline: concurrencyHeadline,
   title: 'Cache under rising concurrency',
   needs: ['redis'],
