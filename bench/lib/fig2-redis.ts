@@ -60,7 +60,7 @@ function ratioRow(label: string, ours: ToolSummary, base: ToolSummary, command: 
  * redis-benchmark's rate for the check's mix, round by round: it runs one command per run, so the mix's time per command
  * is the GETs' and the SETs' times weighted by their shares (1 / (0.8 / GET rate + 0.2 / SET rate)).
  */
-function mixOf(get: ToolSummary, set: ToolSummary, setShare: number): ToolSummary {
+export function mixOf(get: ToolSummary, set: ToolSummary, setShare: number): ToolSummary {
   const rounds: Measurement[] = get.rounds.map((g, i) => {
     const s = set.rounds[i]!;
     const secondsPerOp = (1 - setShare) * (g.seconds / g.ops) + setShare * (s.seconds / s.ops);
