@@ -1,6 +1,7 @@
 // Figure 2: the cache checks as users run them vs redis-benchmark on the same private server: throughput at 50 in
 // flight, at 50 in flight × 16-deep pipelines, and GET p50 at 8 in flight; alternating rounds, medians, load averages.
 import { cacheConcurrencyCheck, cacheLatencyCheck } from '../../src/checks/cache/index.js';
+import { SET_SHARE } from '../../src/checks/cache/concurrency.js';
 import { WireConnection } from '../../src/targets/redis/wire/connection.js';
 import { median } from './stats.js';
 import { findTool } from './proc.js';
@@ -8,7 +9,7 @@ import { startPrivateRedis } from './private-redis.js';
 import {
   checkTool, concurrencyFigure, CONNECTIONS, DEPTH, executorIoredisTool, IN_FLIGHT, ioredisAutoTool, KEY_SPACE, latencyFigure, redisBenchmarkTool, respDriverTool, VALUE, type Sides,
 } from './redis-tools.js';
-import { roundRatio, runRounds, type ToolSummary } from './rounds.js';
+import { roundRatio, runRounds, summarise, type Measurement, type ToolSummary } from './rounds.js';
 import { formatNumber } from './table.js';
 import type { BenchOptions, Row } from './types.js';
 
@@ -55,6 +56,19 @@ function ratioRow(label: string, ours: ToolSummary, base: ToolSummary, command: 
   return row;
 }
 
+/**
+ * redis-benchmark's rate for the check's mix, round by round: it runs one command per run, so the mix's time per command
+ * is the GETs' and the SETs' times weighted by their shares (1 / (0.8 / GET rate + 0.2 / SET rate)).
+ */
+export function mixOf(get: ToolSummary, set: ToolSummary, setShare: number): ToolSummary {
+  const rounds: Measurement[] = get.rounds.map((g, i) => {
+    const s = set.rounds[i]!;
+    const secondsPerOp = (1 - setShare) * (g.seconds / g.ops) + setShare * (s.seconds / s.ops);
+    return { ops: g.ops, seconds: g.ops * secondsPerOp, cpuSeconds: (1 - setShare) * g.cpuSeconds + setShare * s.cpuSeconds * (g.ops / s.ops) };
+  });
+  return summarise(`redis-benchmark GET/SET … EX ${Math.round((1 - setShare) * 100)}/${Math.round(setShare * 100)}`, rounds);
+}
+
 export async function figureRedis(opts: BenchOptions): Promise<Row[]> {
   const bench = findTool('redis-benchmark');
   const server = findTool('redis-server');
@@ -75,6 +89,11 @@ export async function figureRedis(opts: BenchOptions): Promise<Row[]> {
     // each 48 loops of GETs over 4 connections, with their client CPU per GET.
     const rbLike = redisBenchmarkTool(bench, redis.port, { test: 'GET', clients: CONNECTIONS, pipeline: DEPTH, requests: seconds * 300_000, name: `redis-benchmark -c ${CONNECTIONS} -P ${DEPTH}` });
     const rbGet = redisBenchmarkTool(bench, redis.port, { test: 'GET', clients: IN_FLIGHT, pipeline: 1, requests: seconds * 100_000, name: `redis-benchmark -c ${IN_FLIGHT}` });
+    // The check sends 20 % SET … EX, more work for the server than a GET: redis-benchmark's SET with the same TTL on the
+    // same connections and depth, for the mix's rate beside the GET-only one.
+    const rbLikeSet = redisBenchmarkTool(bench, redis.port, {
+      test: 'SET', clients: CONNECTIONS, pipeline: DEPTH, requests: seconds * 200_000, name: `redis-benchmark -c ${CONNECTIONS} -P ${DEPTH} SET … EX`, command: ['SET', 'key:__rand_int__', VALUE, 'EX', String(TTL_S)],
+    });
     const conc = (connections: number) => checkTool(`cache.concurrency ${connections} conns`, redis.url, cacheConcurrencyCheck,
       { cache: { ...cache, concurrency_levels: [IN_FLIGHT], connections, step_duration_s: seconds } }, concurrencyFigure(IN_FLIGHT, seconds));
     const conc4 = conc(CONNECTIONS);
@@ -82,14 +101,19 @@ export async function figureRedis(opts: BenchOptions): Promise<Row[]> {
     const resp = respDriverTool(redis.url, seconds);
     const auto = ioredisAutoTool(redis.url, seconds);
     const before = executorIoredisTool(redis.url, 'GET', 1, seconds);
-    const a = await runRounds([rbLike, rbGet, conc4, concAll, resp, auto, before], rounds, log(`${IN_FLIGHT} in flight`));
+    const a = await runRounds([rbLike, rbLikeSet, rbGet, conc4, concAll, resp, auto, before], rounds, log(`${IN_FLIGHT} in flight`));
     const bLike = a.get(rbLike.name)!;
     const b = a.get(rbGet.name)!;
     const concCmd = `runCheck(cache.concurrency), concurrency_levels [${IN_FLIGHT}], value_bytes 3, key_space 100000 (80 % GET, 20 % SET … EX)`;
-    for (const base of [bLike, b]) {
-      rows.push({ figure: 2, measure: `GET ${IN_FLIGHT} in flight: ${base.name} ops/s`, value: base.opsPerSecond, unit: 'ops/s', note: `client CPU ${formatNumber(base.cpuMicros)} µs/op`, command: (base === b ? rbGet : rbLike).command, detail: { rounds: base.rounds } });
+    for (const tool of [rbLike, rbLikeSet, rbGet]) {
+      const base = a.get(tool.name)!;
+      const what = tool === rbLikeSet ? 'SET … EX' : 'GET';
+      rows.push({ figure: 2, measure: `${what} ${IN_FLIGHT} in flight: ${base.name} ops/s`, value: base.opsPerSecond, unit: 'ops/s', note: `client CPU ${formatNumber(base.cpuMicros)} µs/op`, command: tool.command, detail: { rounds: base.rounds } });
     }
     rows.push(ratioRow(`cache.concurrency ${IN_FLIGHT} in flight on ${CONNECTIONS} connections × ${DEPTH} deep (the default) / redis-benchmark -c ${CONNECTIONS} -P ${DEPTH}`, a.get(conc4.name)!, bLike, `${concCmd}, cache.connections ${CONNECTIONS}`, [rbLike.sides, conc4.sides], 1.0));
+    const mix = mixOf(bLike, a.get(rbLikeSet.name)!, SET_SHARE);
+    rows.push(ratioRow(`cache.concurrency ${IN_FLIGHT} in flight on ${CONNECTIONS} connections × ${DEPTH} deep / redis-benchmark -c ${CONNECTIONS} -P ${DEPTH}, the same mix`, a.get(conc4.name)!, mix,
+      `${concCmd}, cache.connections ${CONNECTIONS}, against ${mix.name}: ${rbLike.command} and ${rbLikeSet.command}, weighted per round`, [rbLike.sides, rbLikeSet.sides, conc4.sides]));
     rows.push(ratioRow(`cache.concurrency ${IN_FLIGHT} in flight on ${IN_FLIGHT} connections × 1 / redis-benchmark -c ${IN_FLIGHT}`, a.get(concAll.name)!, b, `${concCmd}, cache.connections ${IN_FLIGHT}: one connection per operation`, [rbGet.sides, concAll.sides]));
     rows.push(ratioRow(`history: cache.concurrency ${CONNECTIONS} connections / redis-benchmark -c ${IN_FLIGHT} (the comparison before, unlike)`, a.get(conc4.name)!, b, `${concCmd}, cache.connections ${CONNECTIONS}, against ${rbGet.command}`, [rbGet.sides, conc4.sides]));
     for (const client of [resp, auto, before]) {

@@ -81,12 +81,36 @@ describe('cache checks', () => {
     expect(await ours()).toEqual([]);
   });
 
+  it('cache.hit_rate in quick mode reads 2 to 4 s: past 2 s it ends once its reads are enough to show the threshold, never before', async () => {
+    type Window = { seconds: number; min_s: number; max_s: number; enough_reads: number | null };
+    const r = await runCacheCheck(cacheHitRateCheck, target, { cache: { miss_cost_ms: 0.5 } });
+    const w = r.info.reads_window as Window;
+    const reads = (r.info.hit_rate as { reads: number }).reads;
+    expect(w).toMatchObject({ min_s: 2, max_s: 4, enough_reads: expect.any(Number) });
+    expect(w.seconds).toBeGreaterThanOrEqual(2);
+    expect(w.seconds).toBeLessThan(4 + 2.5); // the last reads in flight end within a command timeout
+    if (w.seconds < 3.9) expect(reads).toBeGreaterThanOrEqual(w.enough_reads!);
+    // A threshold no number of reads can reach: the workload runs its longest.
+    const unreachable = await runCacheCheck(cacheHitRateCheck, target, { cache: { miss_cost_ms: 0.5 }, thresholds: { cache_hit_rate: '100%' } });
+    const u = unreachable.info.reads_window as Window;
+    expect(u.enough_reads).toBeNull();
+    expect(u.seconds).toBeGreaterThanOrEqual(4);
+    expect(await ours()).toEqual([]);
+  });
+
   it('cache.concurrency records a curve over the configured levels', async () => {
     const r = await runCacheCheck(cacheConcurrencyCheck, target, { cache: { step_duration_s: 0.4, concurrency_levels: [1, 8, 32] } });
     expect(r.status, r.reason).toBe('pass');
-    const curve = r.info.curve as Array<{ concurrency: number; ops_per_s: number }>;
+    const curve = r.info.curve as Array<{ concurrency: number; ops_per_s: number; connections: number; in_flight_per_connection: string; errors: number }>;
     expect(curve.map((p) => p.concurrency)).toEqual([1, 8, 32]);
-    expect(curve.every((p) => p.ops_per_s > 0)).toBe(true);
+    expect(curve.every((p) => p.ops_per_s > 0 && p.errors === 0)).toBe(true);
+    // What carried each level, as a like-for-like comparison (redis-benchmark -c C -P D) needs: cache.connections is 4.
+    expect(curve.map((p) => [p.connections, p.in_flight_per_connection])).toEqual([[1, '1'], [4, '2'], [4, '8']]);
+    expect(r.info.connections).toMatch(/^4 connections carried up to 32 in flight \(8 per connection; cache.connections 4\)/);
+    // Both operations were measured at every level, each into its own figures.
+    for (const level of ['1', '8', '32']) {
+      for (const op of ['get', 'set']) expect(r.metrics.find((m) => m.name === 'cache_concurrency_duration' && m.tags.concurrency === level && m.tags.op === op && m.type === 'trend' && m.summary.count > 0), `${level} ${op}`).toBeDefined();
+    }
     expect(await ours()).toEqual([]);
   });
 

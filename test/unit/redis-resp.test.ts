@@ -1,6 +1,6 @@
 // The RESP reader: every reply type, nested arrays, and the same bytes cut at every possible place give the same replies.
 import { describe, expect, it } from 'vitest';
-import { SetExPipeline } from '../../src/targets/redis/wire/commands.js';
+import { KeyedCommand, SetExPipeline } from '../../src/targets/redis/wire/commands.js';
 import { encodeCommand, RedisReplyError, RespProtocolError, RespReader, type Reply } from '../../src/targets/redis/wire/resp.js';
 
 const STREAM = Buffer.from([
@@ -57,5 +57,20 @@ describe('SetExPipeline', () => {
       const expected = Buffer.from(numbers.map((n) => encodeCommand(['SET', `${prefix}${n}`, 'välue', 'EX', '300'])).join(''), 'utf8');
       expect(p.encode(numbers).equals(expected)).toBe(true);
     }
+  });
+});
+
+describe('KeyedCommand', () => {
+  it('gives the commands encodeCommand gives for prefix + key number, keys of every width, multi-byte prefix and value', () => {
+    const prefix = 'stackprobe:ünï:conc:';
+    const get = new KeyedCommand('GET', prefix);
+    const set = new KeyedCommand('SET', prefix, [], ['välue', 'EX', '300']);
+    const hset = new KeyedCommand('HSET', prefix, [], ['f', 'v']);
+    for (const n of [0, 9, 10, 99, 100, 12_345_678, Number.MAX_SAFE_INTEGER]) {
+      expect(get.encode(n)).toBe(encodeCommand(['GET', `${prefix}${n}`]));
+      expect(set.encode(n)).toBe(encodeCommand(['SET', `${prefix}${n}`, 'välue', 'EX', '300']));
+      expect(hset.encode(n)).toBe(encodeCommand(['HSET', `${prefix}${n}`, 'f', 'v']));
+    }
+    expect(new KeyedCommand('OBJECT', prefix, ['FREQ']).encode(5)).toBe(encodeCommand(['OBJECT', 'FREQ', `${prefix}5`]));
   });
 });

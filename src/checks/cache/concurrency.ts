@@ -1,17 +1,17 @@
 // cache.concurrency: GET/SET at rising in-flight counts, showing where throughput stops growing and p99 starts climbing.
-import { Recorder, operationMetrics } from '../../exec/recorder.js';
-import { MetricRegistry } from '../../metrics/registry.js';
+import { Recorder } from '../../exec/recorder.js';
 import { Trend } from '../../metrics/trend.js';
 import { createRng } from '../../workload/prng.js';
-import { getHit, SetExEncoder } from '../../targets/redis/wire/commands.js';
+import { KeyedCommand } from '../../targets/redis/wire/commands.js';
 import type { Check, CheckContext } from '../types.js';
-import { checkKeys, drive, endConnections, openConnections, payload, pingBeside, populate, redisOf, stepDurationMs } from './common.js';
+import { checkKeys, endConnections, openConnections, payload, pingBeside, populate, redisOf, stepDurationMs } from './common.js';
 import { curveFindings, type CurvePoint } from './curve.js';
 import { CACHE_CONCURRENCY, CACHE_CONCURRENCY_THROUGHPUT, CACHE_CONNECTIONS_LOST, pingControl } from './metrics.js';
 import { concurrencyHeadline } from './headline.js';
+import { runWireLoop } from './wire-loop.js';
 
 /** Share of the mixed operations that are SETs (the rest are GETs), like a read-mostly cache. */
-const SET_SHARE = 0.2;
+export const SET_SHARE = 0.2;
 
 const OPS = ['get', 'set'] as const;
 
@@ -36,42 +36,34 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
   const clients = await openConnections(ctx, Math.min(level, cfg.connections));
   const connections = clients.length;
   const tags = { concurrency: String(level) };
-  // One recorder per operation, fed from inside the iteration, so GET and SET each have their own error share.
-  const recorders = Object.fromEntries(OPS.map((op) => [op, new Recorder({ registry: ctx.metrics, metrics: CACHE_CONCURRENCY, tags: { ...tags, op }, elapsed: ctx.elapsed, outcomeCounters: true })]));
-  // The executor's own recorder is a scratch one: every outcome is already in the operation's recorder.
-  const scratch = new Recorder({ registry: new MetricRegistry(), metrics: operationMetrics('scratch', { meaning: 'latency', description: 'one operation', noun: 'operations' }), elapsed: () => 0 });
+  // One recorder per operation, so GET and SET each have their own error share.
+  const recorders = OPS.map((op) => new Recorder({ registry: ctx.metrics, metrics: CACHE_CONCURRENCY, tags: { ...tags, op }, elapsed: ctx.elapsed, outcomeCounters: true }));
+  const [gets, sets] = recorders as [Recorder, Recorder];
   const rngs = Array.from({ length: level }, (_, vu) => createRng(ctx.config.workload.seed, 700, level, vu));
-  const sets = new SetExEncoder(value, cfg.ttl_s);
+  const ops = [
+    { command: new KeyedCommand('GET', prefix), recorder: gets },
+    { command: new KeyedCommand('SET', prefix, [], [value, 'EX', String(cfg.ttl_s)]), recorder: sets },
+  ];
   ctx.progress(`${level} in flight`);
-  for (const r of Object.values(recorders)) r.start();
+  for (const r of recorders) r.start();
   const pings = pingBeside(ctx, clients, tags, CACHE_CONCURRENCY.duration);
-  const result = await drive(ctx, {
-    recorder: scratch, vus: level, durationMs: stepDurationMs(ctx),
-    fn: async (vu) => {
+  const result = await runWireLoop({
+    conns: clients, vus: level, durationMs: stepDurationMs(ctx), signal: ctx.signal, ops,
+    pick(vu, next) {
       const rng = rngs[vu]!;
-      const client = clients[vu % clients.length]!;
-      const key = `${prefix}${rng.int(0, cfg.key_space - 1)}`;
-      const op = rng.chance(SET_SHARE) ? 'set' : 'get';
-      const t0 = performance.now();
-      // Each command settles (answer, or the connection's command timeout) before the executor's own timeout.
-      try {
-        await (op === 'set' ? sets.set(client, key) : getHit(client, key));
-        recorders[op]!.ok(performance.now() - t0);
-      } catch (err) {
-        recorders[op]!.fail(err);
-        throw err;
-      }
+      next.key = rng.int(0, cfg.key_space - 1);
+      next.op = rng.chance(SET_SHARE) ? 1 : 0;
     },
   });
-  for (const r of Object.values(recorders)) r.stop();
-  const share = pings.stop(recorders.get!.duration);
+  for (const r of recorders) r.stop();
+  const share = pings.stop(gets.duration);
   // Each step's connections end with it, so the next step starts from the server's usual state.
   await endConnections(clients);
   const ok = result.succeeded;
-  const errors = OPS.reduce((n, op) => n + recorders[op]!.errors.hits, 0);
+  const errors = recorders.reduce((n, r) => n + r.errors.hits, 0);
   if (ok === 0) return { point: { level, throughput: 0, p50: 0, p99: 0, errors, share }, connections };
   const merged = new Trend();
-  for (const op of OPS) merged.merge(recorders[op]!.duration);
+  for (const r of recorders) merged.merge(r.duration);
   const throughput = ok / (result.elapsedMs / 1000);
   ctx.metrics.gauge(CACHE_CONCURRENCY_THROUGHPUT, tags).set(throughput);
   return { point: { level, throughput, p50: merged.percentile(50), p99: merged.percentile(99), errors, share }, connections };
@@ -80,7 +72,7 @@ async function step(ctx: CheckContext, level: number, prefix: string, value: str
 export const cacheConcurrencyCheck: Check = {
   id: 'cache.concurrency',
   category: 'cache',
-  typicalQuickMs: 4100,
+  typicalQuickMs: 2100,
   headline: concurrencyHeadline,
   title: 'Cache under rising concurrency',
   needs: ['redis'],

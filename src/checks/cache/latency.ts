@@ -36,7 +36,7 @@ function operations(ctx: CheckContext, prefix: string, value: string): Array<[st
 export const cacheLatencyCheck: Check = {
   id: 'cache.latency',
   category: 'cache',
-  typicalQuickMs: 6300,
+  typicalQuickMs: 4200,
   title: 'Cache latency: GET, SET, MGET, pipeline',
   needs: ['redis'],
   metrics: [...CACHE_OP.all, CACHE_OP_THROUGHPUT, pingControl(CACHE_OP.duration), CACHE_CONNECTIONS_LOST],

@@ -43,11 +43,18 @@ interface Pending extends BatchOutcome {
   done: BatchDone;
 }
 
+/** process.nextTick's callback for a connection's pending writes: one function for all, no closure per tick. */
+function flushConnection(conn: WireConnection): void {
+  conn.flush();
+}
+
 export class WireConnection {
   private readonly queue: Pending[] = [];
   private head = 0;
   private out: Array<string | Buffer> = [];
   private flushing = false;
+  /** When the first send of the current tick was queued (see send). */
+  private tickAt = 0;
   private failure: Error | undefined;
   private closing = false;
   /** Set once connected and logged in: a connection that never got there was not lost, it failed to connect. */
@@ -148,16 +155,20 @@ export class WireConnection {
       setImmediate(() => done(failure, { errors: count, firstError: undefined, nils: 0 }));
       return;
     }
-    this.queue.push({ left: count, decode, sentAt: performance.now(), value: undefined, errors: 0, firstError: undefined, nils: 0, done });
-    this.out.push(commands);
     if (!this.flushing) {
       this.flushing = true;
+      // One clock read per write, not per command: the commands of a tick leave together, and the stall watchdog needs
+      // only the oldest one's age.
+      this.tickAt = performance.now();
       // Everything written in this tick goes out in one write (the VUs answered by one read all send before it).
-      process.nextTick(() => this.flush());
+      process.nextTick(flushConnection, this);
     }
+    this.queue.push({ left: count, decode, sentAt: this.tickAt, value: undefined, errors: 0, firstError: undefined, nils: 0, done });
+    this.out.push(commands);
   }
 
-  private flush(): void {
+  /** Writes what this tick's sends queued (called by flushConnection on the next tick). */
+  flush(): void {
     this.flushing = false;
     if (this.failure || this.out.length === 0) return;
     const out = this.out;
@@ -165,6 +176,7 @@ export class WireConnection {
     // One write of one chunk: a writev of many small ones (cork/uncork) cost more client CPU than the copy it saves.
     if (out.length === 1) this.socket.write(out[0]!);
     else if (out.every((part) => typeof part === 'string')) this.socket.write(out.join(''));
+    else if (out.every((part) => typeof part !== 'string')) this.socket.write(Buffer.concat(out as Buffer[]));
     else this.socket.write(Buffer.concat(out.map((part) => (typeof part === 'string' ? Buffer.from(part) : part))));
   }
 
