@@ -1,27 +1,29 @@
-// The order test files start in. Vitest runs the files it has timings for longest first, but a fresh checkout (CI) has
-// none, and then the order is the glob's: the 2.5-minute docs test started mid-lane and finished alone, 1–2 minutes
-// after every other shared file. The longest files known here start first; the rest keep vitest's own order.
+// The order test files start in: longest first, from the seconds each took in a full run (test/file-durations.json,
+// written by test/update-durations.mjs). Vitest orders by the durations it cached, but a fresh checkout (CI) has none,
+// and then the order was the glob's: the 2.5-minute docs test once started mid-lane and finished alone, 1–2 minutes
+// after every other shared file. Longest first on two workers ends a lane with its shortest files, side by side.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** Longest first, from full runs on a 2-core host (2026-11-30); a file missing here just starts in vitest's order. */
-const LONGEST_FIRST = [
-  'docs-commands', 'cli-input', 'backup-fixtures', 'integrity-realworld', 'compare-cli', 'backup-safety', 'attack-readonly',
-  'quick-run', 'backup-drill-pgbackrest', 'majors-matrix', 'wire-readonly-majors', 'replay-typed', 'cli',
-].map((name) => `/test/integration/${name}.test.ts`);
+const root = path.resolve(import.meta.dirname, '..');
+
+/** Seconds per file (relative path), from one full run; a file missing here is new, and starts first as vitest does. */
+const SECONDS: Record<string, number> = JSON.parse(readFileSync(path.join(root, 'test', 'file-durations.json'), 'utf8'));
+
+const secondsOf = (f: TestSpecification): number => SECONDS[path.relative(root, f.moduleId)] ?? Number.POSITIVE_INFINITY;
 
 export default class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    const rank = (f: TestSpecification): number => {
-      const i = LONGEST_FIRST.findIndex((p) => f.moduleId.endsWith(p));
-      return i < 0 ? LONGEST_FIRST.length : i;
-    };
+
     const at = new Map(sorted.map((f, i) => [f, i]));
-    // Projects keep vitest's grouping (group order, then name); within one, the known long files lead.
+    // Projects keep vitest's grouping (group order, then name: in group 0 the shared files, then the unit files, short
+    // and pure CPU, which fill the lane's end); within one, the longest start first.
     return [...sorted].sort((a, b) =>
       a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder
       || (a.project.name < b.project.name ? -1 : a.project.name > b.project.name ? 1 : 0)
-      || rank(a) - rank(b)
+      || secondsOf(b) - secondsOf(a)
       || at.get(a)! - at.get(b)!);
   }
 }
