@@ -1,7 +1,7 @@
 // Attacks on "a lost broker fails a check, never the run", each against real servers: a run killed mid-way leaves
 // result keys the next run reaps, and killed mid-broadcast a reply binding a later run removes; a Redis broker stopped
-// or an AMQP connection cut mid-check fails the check with the connection's reason while the run goes on. Outcomes are asserted, not timings: this file runs in the shared lane
-// (the frozen brokers' budgets are tasks-safety's).
+// or an AMQP connection cut mid-check fails the check with the connection's reason while the run goes on. Outcomes are
+// asserted, not timings: this file runs in the shared lane (the frozen brokers' budgets are tasks-safety's).
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
