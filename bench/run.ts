@@ -1,6 +1,6 @@
 // `npm run bench`: measures stackprobe itself side by side with pgbench and redis-benchmark, prints a table and
 // writes bench/results/<date>.json. `-- --quick` runs short rounds and a 1-minute memory run; `-- --only 1,3` picks figures.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { describeError } from '../src/util/errors.js';
@@ -70,8 +70,11 @@ async function main(): Promise<number> {
   mkdirSync(dir, { recursive: true });
   // A partial run (--only) gets its own file, so it never overwrites a complete run of the same day.
   const partial = figures.length < Object.keys(FIGURES).length ? `-fig${figures.join('')}` : '';
-  const file = resolve(dir, `${result.date.slice(0, 10)}${quick ? '-quick' : ''}${partial}.json`);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  const base = `${result.date.slice(0, 10)}${quick ? '-quick' : ''}${partial}`;
+  // Nor a second run of the same figures that day the first (a busy afternoon's over a quiet morning's): -2, -3, …
+  let file = resolve(dir, `${base}.json`);
+  for (let n = 2; existsSync(file); n++) file = resolve(dir, `${base}-${n}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`, { flag: 'wx' });
   process.stdout.write(`\nwritten: ${file}\n`);
   return notes.length ? 1 : 0;
 }
