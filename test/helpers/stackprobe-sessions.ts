@@ -1,10 +1,34 @@
 // Test helper: stackprobe's sessions and workload schema on one test database (never server-wide), and the run a
 // test's output directory holds; for the attacks on lost sessions and budgets.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import type { RunResult } from '../../src/result/model.js';
 import { runDirOf } from './cli.js';
-import type { TestDatabase } from './pg.js';
+import { createTestDatabase, type TestDatabase } from './pg.js';
+
+/** A test database and an output folder of its own for each test of the file: made before the test, removed after it. */
+export function eachTestDatabaseAndFolder(): { readonly db: TestDatabase; readonly dir: string } {
+  let db: TestDatabase | undefined;
+  let dir: string | undefined;
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-attack-'));
+  });
+  afterEach(async () => {
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get db() {
+      return db!;
+    },
+    get dir() {
+      return dir!;
+    },
+  };
+}
 
 /** A stack trace or an unhandled error event in a run's output: a crash, where a check should have failed. */
 export const STACK_TRACE = /\n\s+at .+:\d+:\d+|Unhandled 'error' event/;

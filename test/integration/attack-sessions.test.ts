@@ -1,41 +1,30 @@
 // Attacks on "every check has a hard budget", against the real server: checks that never return by themselves, and a
 // server that never answers. Their bounds are timings (the lost sessions' attacks are in attack-sessions-lost).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/exec/timeout.js';
 import { startCli } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
-import { readRun, STACK_TRACE } from '../helpers/stackprobe-sessions.js';
+import { eachTestDatabaseAndFolder, readRun, STACK_TRACE } from '../helpers/stackprobe-sessions.js';
 
-let db: TestDatabase;
-let dir: string;
-beforeEach(async () => {
-  db = await createTestDatabase();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-attack-'));
-});
-afterEach(async () => {
-  await db.drop();
-  await rm(dir, { recursive: true, force: true });
-});
+const t = eachTestDatabaseAndFolder();
 
 describe('hard budgets', () => {
   it('a check that ignores its signal is stopped at its budget, its sessions closed, and the next check runs', async () => {
     const fixtures = path.join(import.meta.dirname, 'plugin-fixtures');
-    const config = path.join(dir, 'config.json');
+    const config = path.join(t.dir, 'config.json');
     await writeFile(config, JSON.stringify({
       plugins: [path.join(fixtures, 'hanging.js'), path.join(fixtures, 'passing.js')],
       only: ['fixture.hanging', 'fixture.spinning', 'fixture.passing'],
       timeouts: { check_ms: 3000, operation_ms: 600_000 },
     }));
     const t0 = performance.now();
-    const out = await startCli(['run', '--config', config, '--output', dir], { env: { DATABASE_URL: db.url } }).done;
+    const out = await startCli(['run', '--config', config, '--output', t.dir], { env: { DATABASE_URL: t.db.url } }).done;
     const wallS = (performance.now() - t0) / 1000;
     expect(out.stdout + out.stderr).not.toMatch(STACK_TRACE);
     expect(out.code).toBe(1);
-    const result = await readRun(dir);
+    const result = await readRun(t.dir);
     const byId = Object.fromEntries(result.checks.map((c) => [c.id, c]));
     expect(byId['fixture.hanging']).toMatchObject({ status: 'fail' });
     expect(byId['fixture.hanging']!.reason).toContain('did not finish within its time budget of 3000 ms');
@@ -48,7 +37,7 @@ describe('hard budgets', () => {
     expect(byId['fixture.passing']).toMatchObject({ status: 'pass' });
     expect(wallS).toBeLessThan(60);
     // The sleeping statement did not outlive its check.
-    expect(await db.sql(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()`, [db.name])).toEqual([]);
+    expect(await t.db.sql(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()`, [t.db.name])).toEqual([]);
   });
 });
 
@@ -59,10 +48,10 @@ describe('Ctrl-C while connecting', () => {
     const silent = net.createServer((s) => void sockets.add(s));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as net.AddressInfo).port;
-    const config = path.join(dir, 'config.json');
+    const config = path.join(t.dir, 'config.json');
     await writeFile(config, JSON.stringify({ timeouts: { connect_ms: 60_000 } }));
     try {
-      const cli = startCli(['run', '--quick', '--only', 'queries', '--config', config, '--output', dir], { env: { DATABASE_URL: `postgres://u:secret@127.0.0.1:${port}/db` } });
+      const cli = startCli(['run', '--quick', '--only', 'queries', '--config', config, '--output', t.dir], { env: { DATABASE_URL: `postgres://u:secret@127.0.0.1:${port}/db` } });
       await waitFor(() => sockets.size > 0, 10_000, 'stackprobe to connect');
       const t0 = performance.now();
       cli.child.kill('SIGINT');

@@ -1,6 +1,6 @@
 // The commands the checks time, on a measuring-path connection: each one RESP write, error replies thrown with their prefix.
 import type { BatchOutcome } from './connection.js';
-import { encodeCommand, type Reply } from './resp.js';
+import { bulk, encodeCommand, type Reply } from './resp.js';
 
 /** What the commands need of a connection: a WireConnection, or a ReconnectingWire for the load. */
 export interface RedisCaller {
@@ -39,9 +39,6 @@ export class SetExEncoder {
     if (o.firstError) throw o.firstError;
   }
 }
-
-/** One argument as a RESP bulk string. */
-const bulk = (s: string) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
 
 /**
  * A command whose one varying part is its key, `prefix` + a key number (`GET <key>`, `SET <key> <value> EX <ttl>`):

@@ -14,7 +14,8 @@ export class RedisReplyError extends Error {
   }
 }
 
-const bulk = (s: string) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+/** One argument as a RESP bulk string. */
+export const bulk = (s: string) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
 
 /** One command as RESP (an array of bulk strings). */
 export function encodeCommand(args: readonly string[]): string {
