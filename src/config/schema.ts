@@ -117,7 +117,7 @@ export const ConfigSchema = z.strictObject({
   queries: z
     .strictObject({
       concurrency: boundedInt(MAX_QUERY_CONCURRENCY, 'one connection each').default(4).describe('Virtual users per query'),
-      duration_s: bounded(86_400, 'a day').optional().describe('Seconds per query; default 1.5 in quick mode (ending from 0.5 s on once the query has 2,000 samples, enough for its p95), 10 in full; a number set here always runs in full'),
+      duration_s: bounded(86_400, 'a day').optional().describe('Seconds per query; default 1.5 in quick mode (ending from 0.5 s on once the query has 2,000 samples, enough for its p95), 10 in full (ending from 2 s on once it has 10,000, enough for its p99); a number set here always runs in full'),
       explain_slowest: z.number().int({ error: 'expected an integer from 0 to 100' }).min(0, { error: 'expected an integer from 0 to 100' }).max(100, { error: 'expected an integer from 0 to 100' }).default(3).describe('EXPLAIN (ANALYZE, BUFFERS) this many of the slowest queries'),
       custom: z.array(CustomQuerySchema).default([]).describe('Your own statements, run read-only'),
     })

@@ -5,7 +5,7 @@ import { createRng } from '../../workload/prng.js';
 import type { WireConnection } from '../../targets/redis/wire/connection.js';
 import { getHit, mget, SetExEncoder, SetExPipeline } from '../../targets/redis/wire/commands.js';
 import type { Check, CheckContext } from '../types.js';
-import { checkKeys, drive, firstError, latencyDurationMs, openConnections, outcomes, payload, pingBeside, populate, redisOf } from './common.js';
+import { checkKeys, drive, firstError, latencyDurationMs, latencySettleRule, openConnections, outcomes, payload, pingBeside, populate, redisOf, settleSignal } from './common.js';
 import { CACHE_CONNECTIONS_LOST, CACHE_OP, CACHE_OP_THROUGHPUT, pingControl } from './metrics.js';
 
 type Op = (client: WireConnection, vu: number, pick: () => number) => Promise<unknown>;
@@ -36,7 +36,7 @@ function operations(ctx: CheckContext, prefix: string, value: string): Array<[st
 export const cacheLatencyCheck: Check = {
   id: 'cache.latency',
   category: 'cache',
-  typicalQuickMs: 4200,
+  typicalQuickMs: 2400,
   title: 'Cache latency: GET, SET, MGET, pipeline',
   needs: ['redis'],
   metrics: [...CACHE_OP.all, CACHE_OP_THROUGHPUT, pingControl(CACHE_OP.duration), CACHE_CONNECTIONS_LOST],
@@ -58,19 +58,24 @@ export const cacheLatencyCheck: Check = {
     await populate(redisOf(ctx).client, prefix, cfg.key_space, value, cfg.ttl_s, ctx.signal);
     ctx.info('setup', { keys: cfg.key_space, value_bytes: cfg.value_bytes, concurrency: cfg.concurrency, connections: clients.length, batch_size: cfg.batch_size, ttl_s: cfg.ttl_s, ...(cfg.arrival_rate ? { arrival_rate: cfg.arrival_rate } : {}) });
 
+    // How long each operation ran: the whole window, or less once its count settled (latencySettleRule).
+    const windows: Record<string, number> = {};
     for (const [index, [name, op]] of operations(ctx, prefix, value).entries()) {
       if (ctx.signal.aborted) break;
       ctx.progress(`${name} at ${cfg.concurrency} in flight`);
       const recorder = new Recorder({ registry: ctx.metrics, metrics: CACHE_OP, tags: { op: name }, elapsed: ctx.elapsed, outcomeCounters: true });
       const rngs = Array.from({ length: cfg.concurrency }, (_, vu) => createRng(ctx.config.workload.seed, 500, index, vu));
       const pings = pingBeside(ctx, clients, { op: name }, CACHE_OP.duration);
+      const settle = settleSignal(recorder, latencySettleRule(ctx));
       const result = await drive(ctx, {
         recorder, vus: cfg.concurrency, durationMs: latencyDurationMs(ctx), rate: cfg.arrival_rate,
+        signal: settle.signal ? AbortSignal.any([ctx.signal, settle.signal]) : ctx.signal,
         fn: (vu) => {
           const rng = rngs[vu]!;
           return op(clients[vu % clients.length]!, vu, () => rng.int(0, cfg.key_space - 1));
         },
-      });
+      }).finally(() => settle.stop());
+      windows[name] = Math.round(result.elapsedMs);
       ctx.info(`client_share_${name}`, pings.stop(recorder.duration));
       const ok = recorder.duration.count;
       if (ok > 0) {
@@ -89,5 +94,6 @@ export const cacheLatencyCheck: Check = {
         });
       }
     }
+    ctx.info('window_ms', windows);
   },
 };

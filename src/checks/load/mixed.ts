@@ -72,7 +72,7 @@ async function runner(ctx: CheckContext, workload: Workload, scenario: Scenario,
 export const mixedLoadCheck: Check = {
   id: 'load.mixed',
   category: 'load',
-  typicalQuickMs: 9200,
+  typicalQuickMs: 5000,
   merge: loadMerge,
   headline: loadHeadline,
   metrics: mixedMetrics,

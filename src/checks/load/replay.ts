@@ -95,7 +95,7 @@ async function firstStageMeans(ctx: CheckContext, pgss: PgssReader, before: Pgss
 export const replayLoadCheck: Check = {
   id: 'load.replay',
   category: 'load',
-  typicalQuickMs: 9000,
+  typicalQuickMs: 5000,
   merge: loadMerge,
   headline: loadHeadline,
   metrics: replayMetrics,

@@ -32,7 +32,7 @@ export interface QueryOutcome {
   errors: number;
   p95: number;
   throughput: number;
-  /** How long the query ran: the whole window, or less once its p95 settled (settlesEarly). */
+  /** How long the query ran: the whole window, or less once its percentiles settled (settleRule). */
   windowMs: number;
   /** p50 of the query and of the no-op round trip beside it (ms); undefined when either has no sample. */
   p50?: number;
@@ -59,21 +59,32 @@ export function defaultDurationMs(ctx: CheckContext): number {
 }
 
 /**
- * Quick mode's default window ends early once the query's p95 is settled: SETTLED_SAMPLES successful executions and at
- * least SETTLED_MIN_MS. The noise model is the order statistic's: with n samples the 95 % confidence interval of the
- * p95's rank is 0.95·n ± 1.96·√(n·0.95·0.05), which spans p94–p96 at n ≈ 1,825; 2,000 are past that. A fast query
- * (a lookup, thousands a second) gets there in a fraction of the window, a slow one (amortisation_schedule, about a
- * hundred a second) keeps the whole 1.5 s. The stop depends on the count alone, never on the latencies seen, so it
- * cannot favour a lucky stretch. The floor keeps every window long enough to span the host's short stalls and the
- * no-op samples beside it. An explicit queries.duration_s, and --full, keep their fixed windows; so does a check whose
- * thresholds the config sets itself (config.checks[id].thresholds): they may judge a p99 or a p99.9, which needs more.
+ * A default window ends early once the query's percentiles are settled: `samples` successful executions and at least
+ * `minMs`. The noise model is the order statistic's: with n samples the 95 % confidence interval of the rank of the
+ * q-quantile is q·n ± 1.96·√(n·q·(1−q)).
+ * - Quick mode, 2,000 from 0.5 s on: the p95's interval spans p94–p96 at n ≈ 1,825; 2,000 are past that.
+ * - Full mode, 10,000 from 2 s on: the p99's interval spans p98.8–p99.2 (and the p95's p94.6–p95.4), so full mode's
+ *   figures hold one more percentile than quick mode's; the 2 s floor (four times quick's) spans more of the host's
+ *   stalls. The fixed 10 s windows full mode had before gave a lookup 190,000 executions and the slow statements
+ *   1,000-2,700; now the lookups stop at 2 s and the slow ones still run the whole 10 s.
+ * A fast query (a lookup, thousands a second) gets there in a fraction of the window, a slow one (amortisation_schedule,
+ * a few hundred a second) keeps the whole window. The stop depends on the count alone, never on the latencies seen, so it
+ * cannot favour a lucky stretch (no optional-stopping bias). The floor keeps every window long enough to span the host's
+ * short stalls and the no-op samples beside it. An explicit queries.duration_s keeps its fixed window; so does a check
+ * whose thresholds the config sets itself (config.checks[id].thresholds): they may judge a p99.9, which needs more.
  */
-export const SETTLED_SAMPLES = 2000;
-export const SETTLED_MIN_MS = 500;
+export interface SettleRule {
+  samples: number;
+  minMs: number;
+}
+export const QUICK_SETTLE: SettleRule = { samples: 2000, minMs: 500 };
+export const FULL_SETTLE: SettleRule = { samples: 10_000, minMs: 2000 };
 
-export function settlesEarly(ctx: CheckContext, checkId: string): boolean {
+/** The rule a check's default windows end on, or undefined when every window runs whole (see above). */
+export function settleRule(ctx: CheckContext, checkId: string): SettleRule | undefined {
   const ownThresholds = Object.keys(ctx.config.checks[checkId]?.thresholds ?? {}).length > 0;
-  return ctx.mode === 'quick' && ctx.config.queries.duration_s === undefined && !ownThresholds;
+  if (ctx.config.queries.duration_s !== undefined || ownThresholds) return undefined;
+  return ctx.mode === 'full' ? FULL_SETTLE : QUICK_SETTLE;
 }
 
 function describeQueryMetrics(ctx: CheckContext): void {
@@ -81,15 +92,16 @@ function describeQueryMetrics(ctx: CheckContext): void {
 }
 
 /** `index` selects the query's own PRNG stream, so its keys do not depend on which queries ran before it. */
-/** `settle`: the window may end once the p95 is settled (settlesEarly). */
-export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q: MeasuredQuery, index: number, seedStream: number, settle: boolean): Promise<QueryOutcome> {
+/** `settle`: the rule the window may end on once the percentiles are settled (settleRule); undefined: the whole window. */
+export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q: MeasuredQuery, index: number, seedStream: number, settle: SettleRule | undefined): Promise<QueryOutcome> {
   const recorder = new Recorder({ registry: ctx.metrics, metrics: QUERY, tags: { query: q.name }, elapsed: ctx.elapsed });
   describeQueryMetrics(ctx);
   const noop = ctx.metrics.trend(QUERY_NOOP_DURATION, { query: q.name });
   const stop = new AbortController();
   // Apart from `stop`: a settled query ended well, it did not stop on a repeating error.
   const settled = new AbortController();
-  const settleAt = settle ? performance.now() + SETTLED_MIN_MS : undefined;
+  const settleAt = settle ? performance.now() + settle.minMs : undefined;
+  const settleSamples = settle?.samples ?? Number.POSITIVE_INFINITY;
   let firstError: unknown;
   const vus = sessions.all.length;
   const rngs = Array.from({ length: vus }, (_, vu) => createRng(ctx.config.workload.seed, seedStream, index, vu));
@@ -166,7 +178,7 @@ export async function measureQuery(ctx: CheckContext, sessions: QuerySessions, q
       else {
         const t1 = performance.now();
         recorder.ok(t1 - t0);
-        if (settleAt !== undefined && t1 >= settleAt && recorder.duration.count >= SETTLED_SAMPLES) settled.abort();
+        if (settleAt !== undefined && t1 >= settleAt && recorder.duration.count >= settleSamples) settled.abort();
       }
       done();
     });

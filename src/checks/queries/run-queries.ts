@@ -2,7 +2,7 @@
 import { capToHeadroom, connectionHeadroom } from '../../targets/pg/headroom.js';
 import type { CheckContext } from '../types.js';
 import { explainSlowest } from './explain.js';
-import { measureQuery, settlesEarly, type MeasuredQuery, type QueryOutcome } from './measure.js';
+import { measureQuery, settleRule, type MeasuredQuery, type QueryOutcome } from './measure.js';
 import { QuerySessions } from './sessions.js';
 
 /** Sessions the server leaves for the application when stackprobe caps its own concurrency. */
@@ -40,7 +40,7 @@ export async function runQueries(ctx: CheckContext, queries: MeasuredQuery[], se
   const sessions = await QuerySessions.open(pg, vus, { applicationName: 'stackprobe-queries', statementTimeoutMs: ctx.config.timeouts.operation_ms, readOnly });
   ctx.defer(() => sessions.close());
   const outcomes: QueryOutcome[] = [];
-  const settle = settlesEarly(ctx, checkId);
+  const settle = settleRule(ctx, checkId);
   for (const [i, q] of queries.entries()) {
     if (ctx.signal.aborted) break;
     ctx.progress(`${q.name} (${i + 1}/${queries.length})`);

@@ -36,7 +36,7 @@ const KeyspaceSection = z
 /** cache.server: the window its rates are taken over, and when clients, persistence and replicas become findings. */
 const ServerSection = z
   .strictObject({
-    window_s: positive(MAX_TIMER_S).optional().describe('Seconds between the two INFO samples whose difference gives hit rate, evictions, expiries and commands over the window; default 1 in quick mode, 10 in full'),
+    window_s: positive(MAX_TIMER_S).optional().describe('Seconds between the two INFO samples whose difference gives hit rate, evictions, expiries and commands over the window; default 1 in quick mode, 10 in full, 0.1 on stackprobe\'s private redis-server (no client but stackprobe, so nothing to count)'),
     slow_command_ms: positive(60_000).default(1).describe('A command whose mean time per call over the window (INFO commandstats) is at least this is a finding: Redis runs one command at a time, so every client waits for it'),
     output_buffer_mb: positive(1_000_000).default(16).describe('A client whose output buffer (CLIENT LIST omem) holds at least this many MB is a finding: it reads its replies slower than it asks for them'),
     idle_client_s: positiveInt(31_536_000).default(3600).describe('Clients idle at least this long are counted per client name (connections a pool holds and never uses)'),
@@ -57,9 +57,9 @@ const StampedeSection = z
       .describe('Cache-aside paths measured, each over its own expiries: none (every reader that misses loads), lock (SET NX: one loads, the others wait for its value), early-refresh (one reader, holding the lock, reloads before the TTL ends while the others keep reading the old value)'),
     readers: positiveInt(1_000).optional().describe('Concurrent readers of the hot key; default cache.concurrency'),
     expiries: positiveInt(1_000).default(5).describe('Expiries of the hot key measured per protection'),
-    ttl_ms: positiveInt(600_000).default(300).describe('TTL the hot key is written with in each round (it expires, or is refreshed, within the round)'),
+    ttl_ms: positiveInt(600_000).optional().describe('TTL the hot key is written with in each round (it expires, or is refreshed, within the round); default 120 in quick mode, 300 in full'),
     lock_ms: positiveInt(600_000).default(2000).describe('TTL of the lock of the lock and early-refresh paths; a load slower than this lets a second reader load'),
-    refresh_ahead_ms: positiveInt(600_000).default(150).describe('early-refresh: a reader that sees less than this much TTL left reloads the value (holding the lock)'),
+    refresh_ahead_ms: positiveInt(600_000).optional().describe('early-refresh: a reader that sees less than this much TTL left reloads the value (holding the lock); default 100 in quick mode, 150 in full'),
   })
   .prefault({});
 
@@ -72,7 +72,7 @@ export const CacheSection = z
       .describe('Every key stackprobe writes starts with this plus a per-run id; keys outside it are never touched'),
     concurrency: positiveInt(10_000).default(8).describe('Operations in flight for cache.latency and cache.hit_rate'),
     connections: positiveInt(1_000).default(4).describe('Redis connections the in-flight operations share (their commands are pipelined on each)'),
-    duration_s: positive(MAX_TIMER_S).optional().describe('Seconds per operation in cache.latency; default 1 in quick mode, 10 in full'),
+    duration_s: positive(MAX_TIMER_S).optional().describe('Seconds per operation in cache.latency; default 1 in quick mode (ending from 0.5 s on once the operation has 2,000 successes, enough for its p95), 10 in full (ending from 2 s on once it has 10,000, enough for its p99); a number set here always runs in full'),
     arrival_rate: positive(1_000_000).optional().describe('Operations per second for cache.latency (open loop, latency from the intended start); default closed loop'),
     hit_rate_duration_s: positive(MAX_TIMER_S).optional().describe('Seconds of the cache-aside workload in cache.hit_rate; default 20 in full mode, and in quick mode 2 to 4: until its reads are twice those a lossless cache needs to reach thresholds.cache_hit_rate'),
     concurrency_levels: z
@@ -81,7 +81,7 @@ export const CacheSection = z
       .max(32, { error: 'expected at most 32 concurrency levels' })
       .default([1, 8, 32, 128])
       .describe('In-flight operations per step of cache.concurrency'),
-    step_duration_s: positive(MAX_TIMER_S).optional().describe('Seconds per step of cache.concurrency; default 0.5 in quick mode, 5 in full'),
+    step_duration_s: positive(MAX_TIMER_S).optional().describe('Seconds per step of cache.concurrency; default 0.5 in quick mode, 2 in full'),
     key_space: positiveInt(1_000_000).default(2000).describe('Distinct keys the cache-aside workload reads'),
     zipf_skew: z.number({ error: 'expected a number >= 0' }).min(0, { error: 'expected a number >= 0' }).max(10, { error: 'expected a skew of at most 10' }).default(1.1).describe('Zipf exponent of the key popularity (0 = uniform; ~1 = typical web traffic)'),
     ttl_s: positiveInt(31_536_000).default(300).describe('TTL of every key stackprobe writes (seconds)'),

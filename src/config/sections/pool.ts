@@ -19,7 +19,7 @@ function isPostgresUrl(s: string): boolean {
 const SweepSection = z
   .strictObject({
     max_size: positiveInt('the largest pool size to try').default(32).describe('Largest pool size the sweep tries; also bounded by half the free max_connections and, in quick mode, by 8 per server core (or the configured size when larger)'),
-    step_duration_s: positive('seconds per pool size').optional().describe('Seconds measured per pool size; default 0.5 in quick mode, 3 in full'),
+    step_duration_s: positive('seconds per pool size').optional().describe('Seconds measured per pool size; default 0.5 in quick mode, 1.5 in full'),
     concurrency: positiveInt('concurrent requests').optional().describe('Concurrent requests competing for the pool during the sweep; default twice the largest size tried (at most 64)'),
     tolerance: share('how close to the best throughput counts as good enough').default(0.05).describe('A size counts as better only when it beats another by more than this share of throughput and by more than the noise between rounds'),
     warn_below: share('share of the best throughput').default(0.8).describe('Warn when the configured pool.size is measurably (beyond the noise between rounds) below this share of the best throughput'),
