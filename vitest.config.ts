@@ -22,10 +22,13 @@ const TIMED = [
   'test/integration/stall.test.ts',
   // tasks-app-unacked counts messages planted in a private redis-server; tasks-errors judges how tasks end (each result
   // may take 10 s); tasks-lost-broker asserts that a lost broker fails a check with its reason and a killed run's keys
-  // are reaped: none rests on timing, so they run in the shared lane. bench-smoke is there too: its floors (100
-  // operations a second, figures above 0) are far below what any loaded host measures; speed is `npm run bench`'s.
-  // attack-sessions-lost (lost sessions fail checks, never the run) is outside this list as well.
-  'test/integration/tasks-!(app-unacked|errors|lost-broker).test.ts',
+  // are reaped; tasks-amqp-management counts the ready and unacknowledged messages of a queue on a private RabbitMQ
+  // (waiting up to 20 s for its management API to show them): none rests on timing, so they run in the shared lane
+  // (tasks-amqp-management passed there twice beside prom-every-service, a quick run with every service). bench-smoke
+  // is there too: its floors (100 operations a second, figures above 0) are far below what any loaded host measures;
+  // speed is `npm run bench`'s. attack-sessions-lost (lost sessions fail checks, never the run) is outside this list as
+  // well.
+  'test/integration/tasks-!(app-unacked|errors|lost-broker|amqp-management).test.ts',
 ];
 
 // Unit files whose assertions bound elapsed time: each keeps a process of its own. In a worker that had run other files
