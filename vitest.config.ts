@@ -10,9 +10,11 @@ import LongestFirstSequencer from './test/sequencer.js';
 const TIMED = [
   'test/integration/attack-sessions.test.ts',
   'test/integration/cache-*.test.ts',
-  // load-hostile exits 2 before any server is touched; pg-wire-tls and pg-wire-protocol assert messages and sslmode
-  // outcomes (one 20 s bound): none rests on timing, so they run in the shared lane (extglob: all but those).
-  'test/integration/load-!(hostile).test.ts',
+  // load-hostile exits 2 before any server is touched; load-lost-redis kills the load's Redis connections once it has
+  // read the cache 20 times and asserts the check fails with that reason and leaves no key (passed twice beside
+  // prom-every-service); pg-wire-tls and pg-wire-protocol assert messages and sslmode outcomes (one 20 s bound): none
+  // rests on timing, so they run in the shared lane (extglob: all but those).
+  'test/integration/load-!(hostile|lost-redis).test.ts',
   'test/integration/pg-wire.test.ts',
   'test/integration/pool-*.test.ts',
   'test/integration/queries*.test.ts',
@@ -22,10 +24,13 @@ const TIMED = [
   'test/integration/stall.test.ts',
   // tasks-app-unacked counts messages planted in a private redis-server; tasks-errors judges how tasks end (each result
   // may take 10 s); tasks-lost-broker asserts that a lost broker fails a check with its reason and a killed run's keys
-  // are reaped: none rests on timing, so they run in the shared lane. bench-smoke is there too: its floors (100
-  // operations a second, figures above 0) are far below what any loaded host measures; speed is `npm run bench`'s.
-  // attack-sessions-lost (lost sessions fail checks, never the run) is outside this list as well.
-  'test/integration/tasks-!(app-unacked|errors|lost-broker).test.ts',
+  // are reaped; tasks-amqp-management counts the ready and unacknowledged messages of a queue on a private RabbitMQ
+  // (waiting up to 20 s for its management API to show them): none rests on timing, so they run in the shared lane
+  // (tasks-amqp-management passed there twice beside prom-every-service, a quick run with every service). bench-smoke
+  // is there too: its floors (100 operations a second, figures above 0) are far below what any loaded host measures;
+  // speed is `npm run bench`'s. attack-sessions-lost (lost sessions fail checks, never the run) is outside this list as
+  // well.
+  'test/integration/tasks-!(app-unacked|errors|lost-broker|amqp-management).test.ts',
 ];
 
 // Unit files whose assertions bound elapsed time: each keeps a process of its own. In a worker that had run other files

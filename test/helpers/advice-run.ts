@@ -18,7 +18,12 @@ const DIR = fileURLToPath(new URL('../fixtures/realworld/', import.meta.url));
 export async function loadFixture(db: TestDatabase, name: string, defects: boolean): Promise<void> {
   await db.sql('CREATE EXTENSION amcheck');
   await db.sql(await readFile(path.join(DIR, `integrity-${name}.sql`), 'utf8'));
-  if (defects) await db.sql(await readFile(path.join(DIR, `integrity-${name}.defects.sql`), 'utf8'));
+  if (defects) await plantDefects(db, name);
+}
+
+/** integrity-<name>.defects.sql on a database that holds the clean integrity-<name>.sql. */
+export async function plantDefects(db: TestDatabase, name: string): Promise<void> {
+  await db.sql(await readFile(path.join(DIR, `integrity-${name}.defects.sql`), 'utf8'));
 }
 
 export const runIntegrityAndIndexes = (db: TestDatabase): Promise<RunResult> => run({

@@ -24,6 +24,32 @@ export function startCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
   return { child, done, output: () => stdout + stderr };
 }
 
+/**
+ * Resolves true when the run's output (stdout or stderr) first shows `pattern`, false if the run ends without it:
+ * an event wait on the CLI's own progress lines.
+ */
+export function outputShows(run: ReturnType<typeof startCli>, pattern: RegExp): Promise<boolean> {
+  return new Promise((resolve) => {
+    const seen = () => {
+      if (!pattern.test(run.output())) return;
+      resolve(true);
+      stop();
+    };
+    const stop = () => {
+      run.child.stdout!.off('data', seen);
+      run.child.stderr!.off('data', seen);
+    };
+    // After startCli's own listeners: the text has been appended when this one runs.
+    run.child.stdout!.on('data', seen);
+    run.child.stderr!.on('data', seen);
+    void run.done.then(() => {
+      stop();
+      resolve(pattern.test(run.output()));
+    });
+    seen();
+  });
+}
+
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliRun> {
   return startCli(args, opts).done;
 }

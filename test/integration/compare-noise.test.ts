@@ -1,13 +1,18 @@
 // `compare` quiet on noise, against real runs: identical runs on a host kept busy by two other processes never
 // regress (five pairs, exit 0 each), and a statement planted 6× slower is named (exit 1). Queries (built-in and a custom
 // pg_sleep), cache and load figures are compared. Long by nature: seven quick runs of four checks.
+// The two busy processes spin while a run's checks measure, from its first check's start to its teardown, and are
+// killed in between: while the private servers start, the compares run and the next run is set up, they would only
+// take CPU from the test files the suite runs beside this one (two spinning cores for the whole file slowed every
+// other file of its lane), and nothing measured then. Checked when this was made: each check of the seven runs recorded
+// the host's 2 cores 99.7–100% busy (its measurement_saturation.host), as with the spinners on for the whole file.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, runDirOf } from '../helpers/cli.js';
-import { busyCore } from '../helpers/busy-cores.js';
+import { outputShows, runCli, runDirOf, startCli } from '../helpers/cli.js';
+import { busyCore, stopBusy } from '../helpers/busy-cores.js';
 
 const ONLY = 'queries.basic,queries.custom,cache.latency,load.mixed';
 const children: ChildProcess[] = [];
@@ -35,7 +40,18 @@ async function quickRun(name: string, sleepS: number): Promise<string> {
   await writeFile(config, JSON.stringify(settings));
   const out = path.join(dir, name);
   // No DATABASE_URL or REDIS_URL: each run starts its own private servers, so nothing else touches what it measures.
-  const r = await runCli(['run', '--quick', '-c', config, '--only', ONLY, '--output', out, '--format', 'json']);
+  const run = startCli(['run', '--quick', '-c', config, '--only', ONLY, '--output', out, '--format', 'json']);
+  // Busy from the first check's start (before it loads its schema, so before anything is measured) to the teardown,
+  // which comes after the last check's end.
+  if (await outputShows(run, /^\[[^\]]*\] [\w.]+: started /m)) {
+    try {
+      await Promise.all([busyCore(children), busyCore(children)]);
+      await outputShows(run, /^\[[^\]]*\] teardown: /m);
+    } finally {
+      stopBusy(children);
+    }
+  }
+  const r = await run.done;
   // 0, or 3 when stackprobe's own client was starved: both are runs to compare; 1 or 2 would be a broken run.
   expect([0, 3], r.stdout + r.stderr).toContain(r.code);
   return path.join(runDirOf(out), 'run.json');
@@ -43,10 +59,9 @@ async function quickRun(name: string, sleepS: number): Promise<string> {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-compare-noise-'));
-  await Promise.all([busyCore(children), busyCore(children)]);
 });
 afterAll(async () => {
-  for (const c of children.splice(0)) c.kill('SIGKILL');
+  stopBusy(children);
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/result/model.js';
-import { loadFixture } from '../helpers/advice-run.js';
+import { loadFixture, plantDefects } from '../helpers/advice-run.js';
 import { runCli, runDirOf } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
@@ -20,6 +20,14 @@ const FIXTURES = readdirSync(DIR)
 
 let dir: string;
 const dbs: TestDatabase[] = [];
+/**
+ * One database per fixture, its clean schema loaded once: the clean run reads it, then the planted run reads it with
+ * the defects put on top (what loadFixture(db, name, true) makes in a fresh database: the same two files, in order).
+ * The clean run leaves the database as it found it (the integrity checks read; backup.roundtrip dumps it and restores
+ * into a scratch database of its own), so the planted run sees what a fresh load would give. A planted test run alone
+ * (-t) loads the clean schema first itself.
+ */
+const cleanLoaded = new Map<string, Promise<TestDatabase>>();
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'stackprobe-gate-'));
@@ -29,10 +37,22 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+function fixtureDatabase(name: string): Promise<TestDatabase> {
+  let db = cleanLoaded.get(name);
+  if (!db) {
+    db = createTestDatabase().then(async (d) => {
+      dbs.push(d);
+      await loadFixture(d, name, false);
+      return d;
+    });
+    cleanLoaded.set(name, db);
+  }
+  return db;
+}
+
 async function gate(name: string, defects: boolean): Promise<{ code: number | null; result: RunResult; out: string }> {
-  const db = await createTestDatabase();
-  dbs.push(db);
-  await loadFixture(db, name, defects);
+  const db = await fixtureDatabase(name);
+  if (defects) await plantDefects(db, name);
   const out = path.join(dir, `${name}-${defects ? 'planted' : 'clean'}`);
   const r = await runCli(['run', '--only', 'integrity,backup', '--output', out], { env: { DATABASE_URL: db.url } });
   const result = JSON.parse(await readFile(path.join(runDirOf(out), 'run.json'), 'utf8')) as RunResult;
