@@ -1,6 +1,7 @@
 // When a query's window may end once its percentiles are settled, and when it keeps the whole window.
 import { describe, expect, it } from 'vitest';
-import { FULL_SETTLE, QUICK_SETTLE, settleRule } from '../../src/checks/queries/measure.js';
+import { settleRule } from '../../src/checks/queries/measure.js';
+import { FULL_SETTLE, QUICK_SETTLE } from '../../src/exec/settle.js';
 import type { CheckContext } from '../../src/checks/types.js';
 import { validateConfig } from '../../src/config/load.js';
 

@@ -16,6 +16,7 @@ import { describeError } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import { CACHE_CONNECTIONS_LOST, pingControl } from './metrics.js';
 import type { TrendDecl } from '../../metrics/declare.js';
+import { settleRuleOfMode, type SettleRule } from '../../exec/settle.js';
 
 const byMode = (ctx: CheckContext, configured: number | undefined, quick: number, full: number): number =>
   (configured ?? (ctx.mode === 'full' ? full : quick)) * 1000;
@@ -27,7 +28,7 @@ export const latencyDurationMs = (ctx: CheckContext) => byMode(ctx, ctx.config.c
 
 /**
  * When a cache.latency window may end before latencyDurationMs: once its operation has `samples` successes and at
- * least `minMs` has passed, the rule of the queries' windows (src/checks/queries/measure.ts) and for the same reason:
+ * least `minMs` has passed, the rule of the queries' windows (src/exec/settle.ts) and for the same reason:
  * with n samples the 95 % interval of the q-quantile's rank is q·n ± 1.96·√(n·q·(1−q)), p94–p96 for the p95 at 2,000
  * (quick) and p98.8–p99.2 for the p99 at 10,000 (full). Every operation passes that count within the floor on a 2-core
  * host at load 10 (GET and SET 70,000 a second, MGET of 10 keys 18,000), so the floor is what sets the length: 0.5 s in
@@ -39,15 +40,11 @@ export const latencyDurationMs = (ctx: CheckContext) => byMode(ctx, ctx.config.c
  * stretch. Whole windows: an explicit duration_s, an arrival_rate (in an open loop a stall's backlog is the figure, and
  * it needs the whole window), and a check whose thresholds the config sets itself (it may judge a p99.9).
  */
-export interface SettleRule {
-  samples: number;
-  minMs: number;
-}
 export function latencySettleRule(ctx: CheckContext): SettleRule | undefined {
   const cache = ctx.config.cache;
   const ownThresholds = Object.keys(ctx.config.checks['cache.latency']?.thresholds ?? {}).length > 0;
   if (cache.duration_s !== undefined || cache.arrival_rate !== undefined || ownThresholds) return undefined;
-  return ctx.mode === 'full' ? { samples: 10_000, minMs: 2000 } : { samples: 2000, minMs: 500 };
+  return settleRuleOfMode(ctx.mode);
 }
 
 /**

@@ -8,6 +8,7 @@ import { createRng, type Rng } from '../../workload/prng.js';
 import type { CheckContext } from '../types.js';
 import type { QuerySessions } from './sessions.js';
 import { QUERY, QUERY_NOOP_DURATION, QUERY_THROUGHPUT } from './metrics.js';
+import { settleRuleOfMode, type SettleRule } from '../../exec/settle.js';
 
 export interface MeasuredQuery {
   /** Metric tag (`query_duration{query:NAME}`) and report name. */
@@ -73,18 +74,12 @@ export function defaultDurationMs(ctx: CheckContext): number {
  * short stalls and the no-op samples beside it. An explicit queries.duration_s keeps its fixed window; so does a check
  * whose thresholds the config sets itself (config.checks[id].thresholds): they may judge a p99.9, which needs more.
  */
-export interface SettleRule {
-  samples: number;
-  minMs: number;
-}
-export const QUICK_SETTLE: SettleRule = { samples: 2000, minMs: 500 };
-export const FULL_SETTLE: SettleRule = { samples: 10_000, minMs: 2000 };
 
 /** The rule a check's default windows end on, or undefined when every window runs whole (see above). */
 export function settleRule(ctx: CheckContext, checkId: string): SettleRule | undefined {
   const ownThresholds = Object.keys(ctx.config.checks[checkId]?.thresholds ?? {}).length > 0;
   if (ctx.config.queries.duration_s !== undefined || ownThresholds) return undefined;
-  return ctx.mode === 'full' ? FULL_SETTLE : QUICK_SETTLE;
+  return settleRuleOfMode(ctx.mode);
 }
 
 function describeQueryMetrics(ctx: CheckContext): void {
