@@ -17,4 +17,11 @@ export const QUICK_SETTLE: SettleRule = { samples: 2000, minMs: 500 };
 /** Full mode: 10,000 from 2 s on; the p99's interval spans p98.8–p99.2 (the p95's p94.6–p95.4). */
 export const FULL_SETTLE: SettleRule = { samples: 10_000, minMs: 2000 };
 
-export const settleRuleOfMode = (mode: string): SettleRule => (mode === 'full' ? FULL_SETTLE : QUICK_SETTLE);
+/**
+ * The rule a default window ends on, or undefined when the window runs whole: its length is configured (`fixedWindow`),
+ * or the check's thresholds are the config's own (they may judge a p99.9, which needs more than the rule gives).
+ */
+export function settleRuleFor(mode: string, fixedWindow: boolean, ownThresholds: Readonly<Record<string, unknown>> | undefined): SettleRule | undefined {
+  if (fixedWindow || Object.keys(ownThresholds ?? {}).length > 0) return undefined;
+  return mode === 'full' ? FULL_SETTLE : QUICK_SETTLE;
+}

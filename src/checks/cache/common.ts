@@ -16,7 +16,7 @@ import { describeError } from '../../util/errors.js';
 import { redactText } from '../../util/redact.js';
 import { CACHE_CONNECTIONS_LOST, pingControl } from './metrics.js';
 import type { TrendDecl } from '../../metrics/declare.js';
-import { settleRuleOfMode, type SettleRule } from '../../exec/settle.js';
+import { settleRuleFor, type SettleRule } from '../../exec/settle.js';
 
 const byMode = (ctx: CheckContext, configured: number | undefined, quick: number, full: number): number =>
   (configured ?? (ctx.mode === 'full' ? full : quick)) * 1000;
@@ -42,9 +42,7 @@ export const latencyDurationMs = (ctx: CheckContext) => byMode(ctx, ctx.config.c
  */
 export function latencySettleRule(ctx: CheckContext): SettleRule | undefined {
   const cache = ctx.config.cache;
-  const ownThresholds = Object.keys(ctx.config.checks['cache.latency']?.thresholds ?? {}).length > 0;
-  if (cache.duration_s !== undefined || cache.arrival_rate !== undefined || ownThresholds) return undefined;
-  return settleRuleOfMode(ctx.mode);
+  return settleRuleFor(ctx.mode, cache.duration_s !== undefined || cache.arrival_rate !== undefined, ctx.config.checks['cache.latency']?.thresholds);
 }
 
 /**

@@ -8,7 +8,7 @@ import { createRng, type Rng } from '../../workload/prng.js';
 import type { CheckContext } from '../types.js';
 import type { QuerySessions } from './sessions.js';
 import { QUERY, QUERY_NOOP_DURATION, QUERY_THROUGHPUT } from './metrics.js';
-import { settleRuleOfMode, type SettleRule } from '../../exec/settle.js';
+import { settleRuleFor, type SettleRule } from '../../exec/settle.js';
 
 export interface MeasuredQuery {
   /** Metric tag (`query_duration{query:NAME}`) and report name. */
@@ -77,9 +77,7 @@ export function defaultDurationMs(ctx: CheckContext): number {
 
 /** The rule a check's default windows end on, or undefined when every window runs whole (see above). */
 export function settleRule(ctx: CheckContext, checkId: string): SettleRule | undefined {
-  const ownThresholds = Object.keys(ctx.config.checks[checkId]?.thresholds ?? {}).length > 0;
-  if (ctx.config.queries.duration_s !== undefined || ownThresholds) return undefined;
-  return settleRuleOfMode(ctx.mode);
+  return settleRuleFor(ctx.mode, ctx.config.queries.duration_s !== undefined, ctx.config.checks[checkId]?.thresholds);
 }
 
 function describeQueryMetrics(ctx: CheckContext): void {
