@@ -4,7 +4,7 @@
 import { mergeTrends } from '../metrics/serialize.js';
 import type { RunResult, TrendMetric } from '../result/model.js';
 import type { TrendSummary } from '../metrics/trend.js';
-import { groupByCategory } from '../checks/index.js';
+import { groupByCategory } from '../checks/categories.js';
 
 export interface CategoryLatency {
   category: string;

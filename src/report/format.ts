@@ -1,5 +1,5 @@
 // Number, duration and label formatting shared by the reporters: ms to 3 significant digits, ratios as %, counts grouped.
-import { categoryTitles, groupByCategory } from '../checks/index.js';
+import { categoryTitles, groupByCategory } from '../checks/categories.js';
 import { metricKey } from '../metrics/registry.js';
 import type { CheckResult, CheckStatus, Rating, ThresholdOutcome } from '../result/model.js';
 import { formatBytes, formatDuration, formatMs, formatNumber, formatPercent, formatValue } from '../util/number-format.js';
