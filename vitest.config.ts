@@ -22,7 +22,8 @@ const TIMED_ALONE = [
 
 // TIMED_PACED wait on what they set going: load stages at a fixed offered rate, statements that sleep, Celery workers
 // and countdowns, windows of a set length. Each kept the host 7-38 % busy alone, and their limits are set by those
-// sleeps, rates and windows, not by the host's speed; three at a time keep it below what one TIMED_ALONE file takes.
+// sleeps, rates and windows, not by the host's speed. Three at a time kept the host at most 85 % busy (four: 93 %,
+// where a load run starts to be judged untrusted), about what one TIMED_ALONE file takes on its own.
 const TIMED_PACED = [
   'test/integration/attack-sessions.test.ts',
   'test/integration/cache-@(stall|server-window|private).test.ts',
