@@ -27,18 +27,16 @@ const byMode = (ctx: CheckContext, configured: number | undefined, quick: number
 export const latencyDurationMs = (ctx: CheckContext) => byMode(ctx, ctx.config.cache.duration_s, 1, 10);
 
 /**
- * When a cache.latency window may end before latencyDurationMs: once its operation has `samples` successes and at
- * least `minMs` has passed, the rule of the queries' windows (src/exec/settle.ts) and for the same reason:
- * with n samples the 95 % interval of the q-quantile's rank is q·n ± 1.96·√(n·q·(1−q)), p94–p96 for the p95 at 2,000
- * (quick) and p98.8–p99.2 for the p99 at 10,000 (full). Every operation passes that count within the floor on a 2-core
- * host at load 10 (GET and SET 70,000 a second, MGET of 10 keys 18,000), so the floor is what sets the length: 0.5 s in
- * quick mode (it was 1 s), 2 s in full (10 s). What moves a p95 on a loaded host is stalls, and a stall delays only the
- * operations in flight (a closed loop starts none while the client is stalled): at 8 in flight, a p95 above 10 ms needs
- * one stall of 10 ms or more per 160 operations, a share of the host's time in stalls that does not depend on the
- * window's length; a shorter window lets the share it happens to see vary more (√2 from 1 s to 0.5 s), around a verdict
- * that is 12-60 times below its limit here. The stop reads the count alone, never a latency, so it cannot pick a lucky
- * stretch. Whole windows: an explicit duration_s, an arrival_rate (in an open loop a stall's backlog is the figure, and
- * it needs the whole window), and a check whose thresholds the config sets itself (it may judge a p99.9).
+ * When a cache.latency window may end before latencyDurationMs: once its operation has `samples` successes and at least
+ * `minMs` has passed, the queries' rule (src/exec/settle.ts: its counts and their noise model). Every operation passes
+ * that count within the floor on a 2-core host at load 10 (GET and SET 70,000 a second, MGET of 10 keys 18,000), so the
+ * floor is what sets the length: 0.5 s in quick mode (it was 1 s), 2 s in full (10 s). What moves a p95 on a loaded
+ * host is stalls, and a stall delays only the operations in flight (a closed loop starts none while the client is
+ * stalled): at 8 in flight, a p95 above 10 ms needs one stall of 10 ms or more per 160 operations, a share of the
+ * host's time in stalls that does not depend on the window's length; a shorter window lets the share it happens to see
+ * vary more (√2 from 1 s to 0.5 s), around a verdict that is 12-60 times below its limit here. Whole windows: an
+ * explicit duration_s, an arrival_rate (in an open loop a stall's backlog is the figure, and it needs the whole
+ * window), and a check whose thresholds the config sets itself (it may judge a p99.9).
  */
 export function latencySettleRule(ctx: CheckContext): SettleRule | undefined {
   const cache = ctx.config.cache;

@@ -60,22 +60,13 @@ export function defaultDurationMs(ctx: CheckContext): number {
 }
 
 /**
- * A default window ends early once the query's percentiles are settled: `samples` successful executions and at least
- * `minMs`. The noise model is the order statistic's: with n samples the 95 % confidence interval of the rank of the
- * q-quantile is q·n ± 1.96·√(n·q·(1−q)).
- * - Quick mode, 2,000 from 0.5 s on: the p95's interval spans p94–p96 at n ≈ 1,825; 2,000 are past that.
- * - Full mode, 10,000 from 2 s on: the p99's interval spans p98.8–p99.2 (and the p95's p94.6–p95.4), so full mode's
- *   figures hold one more percentile than quick mode's; the 2 s floor (four times quick's) spans more of the host's
- *   stalls. The fixed 10 s windows full mode had before gave a lookup 190,000 executions and the slow statements
- *   1,000-2,700; now the lookups stop at 2 s and the slow ones still run the whole 10 s.
- * A fast query (a lookup, thousands a second) gets there in a fraction of the window, a slow one (amortisation_schedule,
- * a few hundred a second) keeps the whole window. The stop depends on the count alone, never on the latencies seen, so it
- * cannot favour a lucky stretch (no optional-stopping bias). The floor keeps every window long enough to span the host's
- * short stalls and the no-op samples beside it. An explicit queries.duration_s keeps its fixed window; so does a check
- * whose thresholds the config sets itself (config.checks[id].thresholds): they may judge a p99.9, which needs more.
+ * The rule a check's default windows end on (src/exec/settle.ts: its count, floor and noise model), or undefined when
+ * every window runs whole: an explicit queries.duration_s, or thresholds the config sets for the check itself
+ * (config.checks[id].thresholds), which may judge a p99.9. A fast query (a lookup, thousands a second) settles in a
+ * fraction of the window, a slow one (amortisation_schedule, a few hundred a second) keeps the whole window: the fixed
+ * 10 s windows full mode had before gave a lookup 190,000 executions and the slow statements 1,000-2,700; now the
+ * lookups stop at 2 s and the slow ones still run the whole 10 s. The floor also spans the no-op samples beside them.
  */
-
-/** The rule a check's default windows end on, or undefined when every window runs whole (see above). */
 export function settleRule(ctx: CheckContext, checkId: string): SettleRule | undefined {
   return settleRuleFor(ctx.mode, ctx.config.queries.duration_s !== undefined, ctx.config.checks[checkId]?.thresholds);
 }
